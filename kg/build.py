@@ -1,0 +1,458 @@
+"""Tables + ontology -> one RDF dataset, with one named graph per source.
+
+Each row of ``data/`` becomes a handful of triples.  A triple goes into the named graph of
+the first source its row cites (``{base}graph/{source-id}``), and the entity it describes
+gets ``prov:wasDerivedFrom`` each of its sources (in that source's graph), so that a fact
+stays traceable in the merged Turtle too.  The build remembers which file and row each entity came from (``origins``), so that
+validation can point back at the spreadsheet row.
+
+    >>> from kg.build import build
+    >>> result = build("data")            # doctest: +SKIP
+    >>> result.summary()["firms"]          # doctest: +SKIP
+    32
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store, Variable, parse
+
+from .namespaces import (BBMB, DCT, GEO, IRIs, NACE, ONTOLOGY_IRI, ORG, PROV, QB, RDF, RDFS, SCHEMA,
+                         SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE, SKOS, WD, WGS, XSD)
+from .tables import DataError, DataErrors, Row, Tables, read_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT / "data"
+DEFAULT_ONTOLOGY = ROOT / "ontology"
+
+ORG_TYPES = {"firm": BBMB.Firm, "group": BBMB.ParentGroup, "holding": BBMB.Holding,
+             "foundation": BBMB.Foundation}
+PLACE_TYPES = {"country": BBMB.Country, "land": BBMB.Land, "region": BBMB.Region,
+               "municipality": BBMB.Municipality, "district": BBMB.District}
+CLUSTER_TYPES = {"holding": BBMB.HoldingCluster, "campus": BBMB.Campus,
+                 "technology-park": BBMB.TechnologyPark, "peer-group": BBMB.PeerGroup}
+
+
+def _text(value: str, lang: str | None = None) -> Literal:
+    return Literal(value, language=lang) if lang else Literal(value)
+
+
+def _typed(value: str, datatype: NamedNode) -> Literal:
+    return Literal(value, datatype=datatype)
+
+
+@dataclass
+class BuildResult:
+    """The built dataset and what is needed to report on it."""
+
+    store: Store
+    iris: IRIs
+    origins: dict[str, str] = field(default_factory=dict)  # entity IRI -> "file, row N"
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, int]:
+        """Counts of firms, sites, groups, places, observations and triples."""
+        q = """
+        SELECT
+          (COUNT(DISTINCT ?firm) AS ?firms) (COUNT(DISTINCT ?site) AS ?sites)
+          (COUNT(DISTINCT ?group) AS ?groups) (COUNT(DISTINCT ?place) AS ?places)
+          (COUNT(DISTINCT ?obs) AS ?observations)
+        WHERE {
+          { ?firm a bbmb:Firm } UNION { ?site a org:Site } UNION { ?group a bbmb:ParentGroup }
+          UNION { ?place a schema:Place } UNION { ?obs a qb:Observation }
+        }"""
+        row = next(iter(self.store.query(q, use_default_graph_as_union=True, prefixes={
+            "bbmb": str(BBMB), "org": str(ORG), "schema": str(SCHEMA), "qb": str(QB)})))
+        counts = {k: int(row[k].value) for k in ("firms", "sites", "groups", "places", "observations")}
+        counts["triples"] = count_triples(self.store)
+        counts["quads"] = len(self.store)
+        return counts
+
+
+def count_triples(store: Store) -> int:
+    """Distinct triples over all graphs (the size of the merged graph)."""
+    q = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+    return int(next(iter(store.query(q)))["n"].value)
+
+
+class _Writer:
+    """Collects quads.  A triple goes into the named graph of its row's first source, once.
+
+    Each triple lives in exactly one graph, so the union of the graphs (what queries see by
+    default, here and on a SPARQL server) has no duplicates; the entity's
+    ``prov:wasDerivedFrom`` lists every source of its row.
+    """
+
+    def __init__(self, iris: IRIs) -> None:
+        self.iris = iris
+        self.quads: list[Quad] = []
+        self.origins: dict[str, str] = {}
+        self._seen: set[tuple] = set()
+        self._graphs: dict[str, NamedNode] = {}
+
+    def add(self, s: NamedNode, p: NamedNode, o, sources: list[str]) -> None:
+        key = (s, p, o)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        source = sources[0]
+        graph = self._graphs.get(source)
+        if graph is None:
+            graph = self._graphs[source] = self.iris.graph(source)
+        self.quads.append(Quad(s, p, o, graph))
+
+    def entity(self, s: NamedNode, types: Iterable[NamedNode], row: Row, sources: list[str]) -> None:
+        """Type an entity, record its origin and its sources."""
+        self.origins.setdefault(s.value, row.where)
+        for t in types:
+            self.add(s, RDF.type, t, sources)
+        for source in sources:
+            self.add(s, PROV.wasDerivedFrom, self.iris.source(source), [source])
+
+
+def load_ontology(folder: str | Path = DEFAULT_ONTOLOGY) -> list[Quad]:
+    """The ontology's triples, in its own named graph.  A malformed file names line and column."""
+    path = Path(folder) / "bbmb.ttl"
+    graph = NamedNode(ONTOLOGY_IRI)
+    try:
+        return [Quad(t.subject, t.predicate, t.object, graph)
+                for t in parse(path=str(path), format=RdfFormat.TURTLE)]
+    except SyntaxError as exc:
+        raise DataErrors([DataError(str(path), None, None, f"is not valid Turtle: {exc}",
+                                    "Fix the syntax at the line and column given.")]) from None
+    except OSError as exc:
+        raise DataErrors([DataError(str(path), None, None, f"cannot be read: {exc}")]) from None
+
+
+def _notations(ontology: list[Quad]) -> dict[str, dict[str, NamedNode]]:
+    """scheme local name -> notation -> concept, read from the ontology (no IRIs typed in code)."""
+    store = Store()
+    store.extend(ontology)
+    out: dict[str, dict[str, NamedNode]] = {}
+    q = "SELECT ?scheme ?n ?c WHERE { GRAPH ?g { ?c skos:inScheme ?scheme ; skos:notation ?n } }"
+    for sol in store.query(q, prefixes={"skos": str(SKOS)}):
+        scheme = sol["scheme"].value.rsplit("#", 1)[-1]
+        out.setdefault(scheme, {})[sol["n"].value] = sol["c"]
+    return out
+
+
+def _sources(w: _Writer, tables: Tables) -> None:
+    meta = ["meta"]
+    for row in tables["sources"]:
+        s = w.iris.source(row["id"])
+        w.origins.setdefault(s.value, row.where)
+        w.add(s, RDF.type, BBMB.Source, meta)
+        w.add(s, RDF.type, PROV.Entity, meta)
+        w.add(s, DCT.title, _text(row["title"]), meta)
+        w.add(s, BBMB.sourceKind, _text(row["kind"]), meta)
+        if row["section"]:
+            w.add(s, BBMB.section, _text(row["section"]), meta)
+        if row["url"]:
+            w.add(s, SCHEMA.url, NamedNode(row["url"].replace(" ", "%20")), meta)
+        if row["part_of"]:
+            w.add(s, DCT.isPartOf, w.iris.source(row["part_of"]), meta)
+        if row["note"]:
+            w.add(s, RDFS.comment, _text(row["note"]), meta)
+        g = w.iris.graph(row["id"])
+        w.add(g, PROV.wasDerivedFrom, s, meta)
+        w.add(g, RDFS.label, _text(f"Facts from: {row['title']}"), meta)
+
+
+def _places(w: _Writer, tables: Tables) -> None:
+    for row in tables["places"]:
+        s, src = w.iris.place(row["id"]), row.many("source")
+        w.entity(s, [SCHEMA.Place, GEO.Feature] + [PLACE_TYPES[t] for t in row.many("type")], row, src)
+        w.add(s, RDFS.label, _text(row["name_de"], "de"), src)
+        w.add(s, RDFS.label, _text(row["name_en"] or row["name_de"], "en"), src)
+        for parent in row.many("within"):
+            w.add(s, SCHEMA.containedInPlace, w.iris.place(parent), src)
+        if row["lat"]:
+            w.add(s, WGS.lat, _typed(row["lat"], XSD.decimal), src)
+            w.add(s, WGS.long, _typed(row["long"], XSD.decimal), src)
+            geom = w.iris.geometry(row["id"])
+            w.add(s, GEO.hasGeometry, geom, src)
+            w.add(geom, RDF.type, GEO.Geometry, src)
+            w.add(geom, GEO.asWKT, _typed(f"POINT({row['long']} {row['lat']})", GEO.wktLiteral), src)
+        if row["nuts"]:
+            w.add(s, BBMB.nutsCode, _text(row["nuts"]), src)
+        if row["wikidata"]:
+            w.add(s, SKOS.exactMatch, WD[row["wikidata"]], src)
+        if row["note"]:
+            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+
+
+def _subsectors(w: _Writer, tables: Tables) -> None:
+    scheme = w.iris.subsector_scheme()
+    first = tables["subsectors"][0] if tables["subsectors"] else None
+    if first is not None:
+        w.entity(scheme, [SKOS.ConceptScheme], first, first.many("source"))
+        w.add(scheme, SKOS.prefLabel, _text("Wirtschaftszweige (WZ 2008)", "de"), first.many("source"))
+        w.add(scheme, SKOS.prefLabel, _text("Economic activities (WZ 2008 / NACE Rev. 2)", "en"),
+              first.many("source"))
+    for row in tables["subsectors"]:
+        s, src, code = w.iris.subsector(row["code"]), row.many("source"), row["code"]
+        w.entity(s, [SKOS.Concept], row, src)
+        w.add(s, SKOS.inScheme, scheme, src)
+        w.add(s, SKOS.notation, _text(code), src)
+        w.add(s, SKOS.prefLabel, _text(row["label_de"], "de"), src)
+        w.add(s, SKOS.prefLabel, _text(row["label_en"], "en"), src)
+        if row["brief_label_de"]:
+            w.add(s, SKOS.altLabel, _text(row["brief_label_de"], "de"), src)
+        if row["broader"]:
+            w.add(s, SKOS.broader, w.iris.subsector(row["broader"]), src)
+        else:
+            w.add(scheme, SKOS.hasTopConcept, s, src)
+        w.add(s, SKOS.exactMatch, NACE[code.replace(".", "")], src)
+        if row["note"]:
+            w.add(s, SKOS.scopeNote, _text(row["note"], "en"), src)
+
+
+def _site(w: _Writer, site: NamedNode, org: NamedNode, place: NamedNode, label: str,
+          functions: list[NamedNode], row: Row, src: list[str]) -> None:
+    w.entity(site, [ORG.Site], row, src)
+    w.add(site, RDFS.label, _text(label), src)
+    w.add(org, ORG.hasSite, site, src)
+    w.add(site, ORG.siteOf, org, src)
+    w.add(site, SCHEMA.containedInPlace, place, src)
+    for f in functions:
+        w.add(site, BBMB.siteFunction, f, src)
+
+
+def _organizations(w: _Writer, tables: Tables, functions: dict[str, NamedNode]) -> None:
+    for row in tables["organizations"]:
+        s, src = w.iris.org(row["id"]), row.many("source")
+        w.entity(s, [ORG.Organization, ORG.FormalOrganization, SCHEMA.Organization]
+                 + [ORG_TYPES[t] for t in row.many("types")], row, src)
+        w.add(s, RDFS.label, _text(row["name"]), src)
+        w.add(s, SCHEMA.name, _text(row["name"]), src)
+        if row["legal_name"]:
+            w.add(s, SCHEMA.legalName, _text(row["legal_name"]), src)
+        if row["founded"]:
+            w.add(s, SCHEMA.foundingDate, _typed(row["founded"], XSD.gYear), src)
+        if row["status"]:
+            w.add(s, BBMB.status, _text(row["status"]), src)
+        if row["wikidata"]:
+            w.add(s, SKOS.exactMatch, WD[row["wikidata"]], src)
+        for column, lang in (("description_de", "de"), ("description_en", "en")):
+            if row[column]:
+                w.add(s, SCHEMA.description, _text(row[column], lang), src)
+        if row["note"]:
+            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+        if row["parent"]:
+            psrc, parent = row.many("parent_source"), w.iris.org(row["parent"])
+            w.add(s, ORG.subOrganizationOf, parent, psrc)
+            w.add(parent, ORG.hasSubOrganization, s, psrc)
+            w.add(s, SCHEMA.parentOrganization, parent, psrc)
+            rel = w.iris.control(row["id"])
+            w.entity(rel, [BBMB.ControlRelation], row, psrc)
+            w.add(rel, BBMB.child, s, psrc)
+            w.add(rel, BBMB.parent, parent, psrc)
+            if row["parent_certainty"]:
+                w.add(rel, BBMB.certainty, _text(row["parent_certainty"]), psrc)
+        hsrc = row.many("headquarters_source")
+        for column, prop, function, suffix, label in (
+                ("headquarters", ORG.hasPrimarySite, "headquarters", "headquarters", "headquarters"),
+                ("registered_seat", ORG.hasRegisteredSite, "registered-seat", "registered-seat", "registered seat")):
+            if not row[column]:
+                continue
+            site = w.iris.site(f"{row['id']}-{suffix}")
+            _site(w, site, s, w.iris.place(row[column]), f"{row['name']} {label}",
+                  [functions[function]], row, hsrc)
+            w.add(s, prop, site, hsrc)
+            if row["headquarters_certainty"]:
+                w.add(site, BBMB.certainty, _text(row["headquarters_certainty"]), hsrc)
+
+
+def _classifications(w: _Writer, tables: Tables) -> None:
+    for row in tables["classifications"]:
+        w.add(w.iris.org(row["org"]), ORG.classification, w.iris.subsector(row["code"]), row.many("source"))
+
+
+def _sites(w: _Writer, tables: Tables, functions: dict[str, NamedNode]) -> None:
+    for row in tables["sites"]:
+        s, src, org = w.iris.site(row["id"]), row.many("source"), w.iris.org(row["org"])
+        _site(w, s, org, w.iris.place(row["place"]), row["name"],
+              [functions[f] for f in row.many("functions")], row, src)
+        if "headquarters" in row.many("functions"):
+            w.add(org, ORG.hasPrimarySite, s, src)
+        if row["status"]:
+            w.add(s, BBMB.status, _text(row["status"]), src)
+        if row["description_de"]:
+            w.add(s, SCHEMA.description, _text(row["description_de"], "de"), src)
+        if row["note"]:
+            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+
+
+def _subject(w: _Writer, tables: Tables, key: str) -> NamedNode:
+    """An id from a column that may name an organisation or a site."""
+    return w.iris.org(key) if key in _org_ids(tables) else w.iris.site(key)
+
+
+def _org_ids(tables: Tables) -> set[str]:
+    cached = getattr(tables, "_org_ids", None)
+    if cached is None:
+        cached = {r["id"] for r in tables["organizations"]}
+        setattr(tables, "_org_ids", cached)
+    return cached
+
+
+def _headcounts(w: _Writer, tables: Tables) -> None:
+    for row in tables["headcounts"]:
+        src = row.many("source")
+        number = row["value"] or row["min"] or row["max"] or "n"
+        s = w.iris.headcount(f"{row['subject']}-{number}-{src[0]}")
+        subject = _subject(w, tables, row["subject"])
+        w.entity(s, [SCHEMA.QuantitativeValue], row, src)
+        w.add(subject, SCHEMA.numberOfEmployees, s, src)
+        for column, prop in (("value", SCHEMA.value), ("min", SCHEMA.minValue), ("max", SCHEMA.maxValue)):
+            if row[column]:
+                w.add(s, prop, _typed(row[column], XSD.integer), src)
+        w.add(s, BBMB.approximation, _text(row["approx"]), src)
+        if row["year"]:
+            w.add(s, BBMB.referenceYear, _typed(row["year"], XSD.gYear), src)
+        if row["scope"]:
+            w.add(s, SCHEMA.description, _text(row["scope"], "en"), src)
+        if row["quote"]:
+            w.add(s, BBMB.quote, _text(row["quote"]), src)
+        if row["note"]:
+            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+
+
+def _clusters(w: _Writer, tables: Tables) -> None:
+    for row in tables["clusters"]:
+        s, src = w.iris.cluster(row["id"]), row.many("source")
+        w.entity(s, [BBMB.Cluster, CLUSTER_TYPES[row["kind"]]], row, src)
+        w.add(s, RDFS.label, _text(row["name"]), src)
+        if row["place"]:
+            w.add(s, SCHEMA.containedInPlace, w.iris.place(row["place"]), src)
+        if row["org"]:
+            w.add(s, BBMB.operatedBy, w.iris.org(row["org"]), src)
+        if row["description_de"]:
+            w.add(s, SCHEMA.description, _text(row["description_de"], "de"), src)
+        if row["note"]:
+            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+    for row in tables["cluster_members"]:
+        w.add(w.iris.cluster(row["cluster"]), BBMB.hasMember, w.iris.org(row["member"]), row.many("source"))
+
+
+def _events(w: _Writer, tables: Tables) -> None:
+    for row in tables["events"]:
+        s, src = w.iris.event(row["id"]), row.many("source")
+        w.entity(s, [BBMB.Event, PROV.Activity], row, src)
+        w.add(s, BBMB.eventKind, _text(row["kind"]), src)
+        w.add(s, BBMB.concerns, _subject(w, tables, row["subject"]), src)
+        w.add(s, SCHEMA.description, _text(row["description_de"], "de"), src)
+        if row["year"]:
+            w.add(s, BBMB.year, _typed(row["year"], XSD.gYear), src)
+        if row["date_text"]:
+            w.add(s, BBMB.dateText, _text(row["date_text"]), src)
+        if row["amount"]:
+            w.add(s, BBMB.amount, _typed(row["amount"], XSD.decimal), src)
+        if row["unit"]:
+            w.add(s, BBMB.amountUnit, _text(row["unit"]), src)
+        if row["related"]:
+            w.add(s, BBMB.relatedOrganization, w.iris.org(row["related"]), src)
+        if row["note"]:
+            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+
+
+def _production_focus(w: _Writer, tables: Tables) -> None:
+    for row in tables["production_focus"]:
+        s, src = w.iris.focus(row["land"], row["code"]), row.many("source")
+        w.entity(s, [BBMB.ProductionFocus], row, src)
+        w.add(s, BBMB.area, w.iris.place(row["land"]), src)
+        w.add(s, BBMB.subsector, w.iris.subsector(row["code"]), src)
+        w.add(s, RDFS.label, _text(row["label_de"], "de"), src)
+
+
+def _statistics(w: _Writer, tables: Tables, breakdowns: dict[str, NamedNode],
+                units: dict[str, NamedNode]) -> None:
+    unit_of = {}
+    for row in tables["datasets"]:
+        s, src = w.iris.dataset(row["id"]), row.many("source")
+        unit_of[row["id"]] = units[row["unit"]]
+        w.entity(s, [QB.DataSet], row, src)
+        w.add(s, QB.structure, BBMB.dsd, src)
+        w.add(s, DCT.title, _text(row["title_de"], "de"), src)
+        w.add(s, DCT.title, _text(row["title_en"], "en"), src)
+        w.add(s, SDMX_ATTRIBUTE.unitMeasure, units[row["unit"]], src)
+        if row["note"]:
+            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+    for row in tables["statistics"]:
+        s, src = w.iris.observation(row["id"]), row.many("source")
+        w.entity(s, [QB.Observation], row, src)
+        w.add(s, QB.dataSet, w.iris.dataset(row["dataset"]), src)
+        w.add(s, SDMX_DIMENSION.refArea, w.iris.place(row["area"]), src)
+        period = row["period"]
+        if period:
+            datatype = XSD.gYear if len(period) == 4 else XSD.gYearMonth if len(period) == 7 else XSD.string
+            w.add(s, SDMX_DIMENSION.refPeriod, _typed(period, datatype), src)
+        w.add(s, BBMB.breakdown, breakdowns[row["breakdown"]], src)
+        w.add(s, SDMX_MEASURE.obsValue, _typed(row["value"], XSD.decimal), src)
+        w.add(s, SDMX_ATTRIBUTE.unitMeasure, unit_of[row["dataset"]], src)
+        w.add(s, BBMB.approximation, _text(row["approx"]), src)
+        if row["quote"]:
+            w.add(s, BBMB.quote, _text(row["quote"]), src)
+        if row["note"]:
+            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+
+
+def _flags(w: _Writer, tables: Tables) -> None:
+    stats = {r["id"] for r in tables["statistics"]}
+    for row in tables["flags"]:
+        s, src = w.iris.flag(row["id"]), row.many("source")
+        w.entity(s, [BBMB.QualityFlag], row, src)
+        w.add(s, BBMB.flagKind, _text(row["kind"]), src)
+        w.add(s, RDFS.comment, _text(row["description"], "en"), src)
+        for subject in row.many("subjects"):
+            target = w.iris.observation(subject) if subject in stats else _subject(w, tables, subject)
+            w.add(s, BBMB.flags, target, src)
+
+
+def build_quads(tables: Tables, ontology: list[Quad], iris: IRIs) -> tuple[list[Quad], dict[str, str]]:
+    """The dataset's quads (ontology included) and each entity's origin row."""
+    concepts = _notations(ontology)
+    w = _Writer(iris)
+    functions = concepts["SiteFunctions"]
+    _sources(w, tables)
+    _places(w, tables)
+    _subsectors(w, tables)
+    _organizations(w, tables, functions)
+    _classifications(w, tables)
+    _sites(w, tables, functions)
+    _headcounts(w, tables)
+    _clusters(w, tables)
+    _events(w, tables)
+    _production_focus(w, tables)
+    _statistics(w, tables, concepts["Breakdowns"], concepts["Units"])
+    _flags(w, tables)
+    return ontology + w.quads, w.origins
+
+
+def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLOGY, base: str | None = None,
+          progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Read and check the tables, and build the dataset in an in-memory Oxigraph store.
+
+    Raises :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad input;
+    nothing is written to disk here.
+    """
+    say = progress or (lambda message: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    tables = read_tables(data)
+    timings["read"] = time.perf_counter() - t0
+    say(f"read {sum(len(v) for v in tables.rows.values()):,} rows from {data}")
+    ontology_quads = load_ontology(ontology)
+    iris = IRIs(base)
+    t0 = time.perf_counter()
+    quads, origins = build_quads(tables, ontology_quads, iris)
+    timings["triples"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    store = Store()
+    store.bulk_extend(quads) if len(quads) > 200_000 else store.extend(quads)
+    timings["load"] = time.perf_counter() - t0
+    say(f"built {len(store):,} quads")
+    return BuildResult(store, iris, origins, timings)

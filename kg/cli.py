@@ -1,0 +1,154 @@
+"""The ``kg`` command line: a thin layer, each command one library call.
+
+    kg build               build, validate and write out/ (Turtle, TriG, N-Triples, N-Quads, JSON-LD)
+    kg validate            SHACL shapes and the data-quality report, without writing anything
+
+Run ``kg COMMAND --help`` for the options of a command.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build
+from .tables import DataErrors
+
+DEFAULT_OUT = Path("out")
+
+Setup = Callable[[argparse.ArgumentParser], Callable[[argparse.Namespace], int]]
+
+#: Sub-commands added by other modules: name -> (help, setup).  ``setup`` adds the options to
+#: the command's parser and returns the function that runs it (args -> exit code).
+COMMANDS: dict[str, tuple[str, Setup]] = {}
+
+
+def command(name: str, help: str) -> Callable[[Setup], Setup]:
+    """Register a sub-command; decorates its setup function."""
+    def wrap(setup: Setup) -> Setup:
+        COMMANDS[name] = (help, setup)
+        return setup
+    return wrap
+
+
+def progress(message: str) -> None:
+    """Progress lines go to stderr, so stdout stays clean for data."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of CSV tables (default: %(default)s)")
+    p.add_argument("--ontology", type=Path, default=DEFAULT_ONTOLOGY,
+                   help="folder with bbmb.ttl and shapes.ttl (default: %(default)s)")
+    p.add_argument("--base", help="base of the data IRIs (default: $KG_BASE or https://w3id.org/bbmb/id/)")
+
+
+def build_from_args(args: argparse.Namespace) -> BuildResult:
+    return build(args.data, args.ontology, base=args.base, progress=progress)
+
+
+def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:
+    from .validate import validate
+
+    t0 = time.perf_counter()
+    violations = validate(result, args.ontology / "shapes.ttl")
+    progress(f"SHACL validation: {len(violations)} violation(s) in {time.perf_counter() - t0:.1f} s")
+    for v in violations:
+        print(f"error: {v}", file=sys.stderr)
+    return len([v for v in violations if v.severity == "Violation"])
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .store import RDF_OUTPUTS, write_rdf
+
+    result = build_from_args(args)
+    if not args.no_validate and _report_violations(result, args):
+        print("error: the data does not conform to the shapes; nothing was written. "
+              "Fix the rows named above and build again.", file=sys.stderr)
+        return 1
+    formats = args.formats.split(",") if args.formats else list(RDF_OUTPUTS)
+    unknown = [f for f in formats if f not in RDF_OUTPUTS]
+    if unknown:
+        print(f"error: unknown format(s) {', '.join(unknown)}; choose from {', '.join(RDF_OUTPUTS)}",
+              file=sys.stderr)
+        return 2
+    write_rdf(result.store, args.out, formats, progress=progress)
+    summary = result.summary()
+    print("  ".join(f"{k}: {v:,}" for k, v in summary.items()))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import quality_report
+
+    result = build_from_args(args)
+    failed = _report_violations(result, args)
+    issues = quality_report(result.store)
+    print(f"Data-quality flags ({len(issues)}):")
+    for issue in issues:
+        print(f"  {issue}")
+    if failed:
+        return 1
+    print("The graph conforms to the shapes.")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kg", description="Knowledge graph of firms and sectors for regional industry analysis.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Data errors name the file, row and field. Outputs are written atomically.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("build", help="build, validate and write the graph to out/",
+                       description="Read data/, build the RDF dataset, validate it with the SHACL shapes and "
+                                   "write it as Turtle, TriG (one named graph per source), N-Triples, N-Quads "
+                                   "and JSON-LD. Nothing is written if the input has errors.")
+    add_input_options(p)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
+    p.add_argument("--formats", help="comma-separated subset of: turtle,trig,ntriples,nquads,jsonld")
+    p.add_argument("--no-validate", action="store_true", help="skip the SHACL validation (large synthetic data)")
+    p.set_defaults(run=cmd_build)
+
+    p = sub.add_parser("validate", help="run the SHACL shapes and report data-quality flags",
+                       description="Build in memory, run the SHACL shapes (each violation with its data file "
+                                   "and row) and list the data-quality flags. Writes nothing.")
+    add_input_options(p)
+    p.set_defaults(run=cmd_validate)
+
+    for name, (help_text, setup) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(run=setup(p))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _register_plugins()
+    args = make_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DataErrors as exc:
+        for error in exc.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print(f"{len(exc.errors)} error(s); nothing was written.", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _register_plugins() -> None:
+    """Import the modules that add sub-commands (query, serve, viz, export, synth, ...)."""
+    import importlib
+
+    for module in ("kg.cli_query", "kg.cli_viz", "kg.cli_synth"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

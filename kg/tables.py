@@ -1,0 +1,384 @@
+"""Read and check the CSV tables in ``data/``.
+
+The tables are what an analyst edits in a spreadsheet: one row a thing, a ``source`` column
+naming where each fact comes from.  This module knows their columns and checks every cell;
+every error names the file, the row (as a spreadsheet shows it, header = row 1) and the
+field, and says what to do.  All errors of a run are collected and reported together.
+"""
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$")
+CERTAINTY = ("confirmed", "likely", "uncertain", "implied")
+APPROX = ("exact", "about", "almost", "over", "several-hundred")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its kind, whether it must be filled, what it refers to."""
+
+    name: str
+    kind: str = "text"  # text | id | ref | int | decimal | year | lat | long | choice | code | period
+    required: bool = False
+    refs: tuple[str, ...] = ()  # tables whose keys a "ref" column may name
+    multi: bool = False  # several values separated by ";"
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: str | None
+    columns: tuple[Column, ...]
+    description: str = ""
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+
+def _src(required: bool = True) -> Column:
+    return Column("source", "ref", required, refs=("sources",), multi=True)
+
+
+#: The tables, in the order they are read.  ``key`` is the column whose values other
+#: tables refer to.
+SCHEMA: tuple[Table, ...] = (
+    Table("sources", "id", (
+        Column("id", "id", True), Column("kind", "choice", True, choices=(
+            "document", "brief-section", "brief-figure", "web", "classification", "reference", "synthetic")),
+        Column("title", required=True), Column("section"), Column("url", "url"),
+        Column("part_of", "ref", refs=("sources",)), Column("note"),
+    ), "Where facts come from: sections and figures of the brief, and external addresses."),
+    Table("places", "id", (
+        Column("id", "id", True), Column("name_de", required=True), Column("name_en"),
+        Column("type", "choice", True, multi=True,
+               choices=("country", "land", "region", "municipality", "district")),
+        Column("within", "ref", refs=("places",), multi=True),
+        Column("lat", "lat"), Column("long", "long"), Column("nuts"), Column("wikidata", "qid"),
+        _src(), Column("note"),
+    ), "Places as a hierarchy: district -> municipality -> Land -> country."),
+    Table("subsectors", "code", (
+        Column("code", "code", True), Column("label_de", required=True), Column("label_en", required=True),
+        Column("broader", "ref", refs=("subsectors",)), Column("brief_label_de"), _src(), Column("note"),
+    ), "WZ 2008 / NACE Rev. 2 classes and groups, with the brief's own names."),
+    Table("organizations", "id", (
+        Column("id", "id", True), Column("name", required=True), Column("legal_name"),
+        Column("types", "choice", True, multi=True, choices=("firm", "group", "holding", "foundation")),
+        Column("parent", "ref", refs=("organizations",)),
+        Column("parent_source", "ref", refs=("sources",), multi=True),
+        Column("parent_certainty", "choice", choices=CERTAINTY),
+        Column("headquarters", "ref", refs=("places",)), Column("registered_seat", "ref", refs=("places",)),
+        Column("headquarters_source", "ref", refs=("sources",), multi=True),
+        Column("headquarters_certainty", "choice", choices=CERTAINTY),
+        Column("founded", "year"), Column("status", "choice", choices=("active", "insolvent", "closed")),
+        Column("wikidata", "qid"), Column("description_de"), Column("description_en"),
+        _src(), Column("note"),
+    ), "Firms and their parent groups; headquarters and parent each with their own source."),
+    Table("classifications", None, (
+        Column("org", "ref", True, refs=("organizations",)), Column("code", "ref", True, refs=("subsectors",)),
+        Column("basis", "choice", True, choices=("brief", "inference")), _src(), Column("note"),
+    ), "Which subsector a firm belongs to, and whether the brief says so or we infer it."),
+    Table("sites", "id", (
+        Column("id", "id", True), Column("org", "ref", True, refs=("organizations",)), Column("name", required=True),
+        Column("functions", "choice", multi=True,
+               choices=("production", "service", "sales", "representative", "rnd", "headquarters")),
+        Column("place", "ref", True, refs=("places",)),
+        Column("status", "choice", choices=("active", "converted", "closed", "planned")),
+        Column("description_de"), _src(), Column("note"),
+    ), "Plants, service centres, offices and campuses, each in one place."),
+    Table("headcounts", None, (
+        Column("subject", "ref", True, refs=("organizations", "sites")),
+        Column("value", "int"), Column("min", "int"), Column("max", "int"),
+        Column("approx", "choice", True, choices=APPROX), Column("year", "year"), Column("scope"),
+        Column("quote"), _src(), Column("note"),
+    ), "Head-counts of firms or sites, as the source words them; two sources may disagree."),
+    Table("clusters", "id", (
+        Column("id", "id", True), Column("name", required=True),
+        Column("kind", "choice", True, choices=("holding", "campus", "technology-park", "peer-group")),
+        Column("place", "ref", refs=("places",)), Column("org", "ref", refs=("organizations",)),
+        Column("description_de"), _src(), Column("note"),
+    ), "Holdings, campuses, technology parks and peer groups that tie firms together."),
+    Table("cluster_members", None, (
+        Column("cluster", "ref", True, refs=("clusters",)), Column("member", "ref", True, refs=("organizations",)),
+        _src(), Column("note"),
+    ), "Which organisations belong to which cluster."),
+    Table("events", "id", (
+        Column("id", "id", True), Column("subject", "ref", True, refs=("organizations", "sites")),
+        Column("kind", required=True), Column("year", "year"), Column("date_text"),
+        Column("amount", "decimal"), Column("unit"), Column("related", "ref", refs=("organizations",)),
+        Column("description_de", required=True), _src(), Column("note"),
+    ), "History: foundings, acquisitions, conversions, openings, investments, insolvencies."),
+    Table("production_focus", None, (
+        Column("land", "ref", True, refs=("places",)), Column("code", "ref", True, refs=("subsectors",)),
+        Column("label_de", required=True), _src(),
+    ), "The brief's figure 5: production focus by Land."),
+    Table("datasets", "id", (
+        Column("id", "id", True), Column("title_de", required=True), Column("title_en", required=True),
+        Column("unit", "choice", True, choices=("persons", "percent", "EUR", "establishments")),
+        _src(), Column("note"),
+    ), "Statistical tables (RDF Data Cube data sets)."),
+    Table("statistics", "id", (
+        Column("id", "id", True), Column("dataset", "ref", True, refs=("datasets",)),
+        Column("area", "ref", True, refs=("places",)), Column("period", "period"),
+        Column("breakdown", "choice", True, choices=(
+            "total", "vocational", "academic", "age-55-65", "domestic", "foreign", "euro-area", "non-euro-foreign")),
+        Column("value", "decimal", True), Column("approx", "choice", True, choices=APPROX),
+        Column("quote"), _src(), Column("note"),
+    ), "Observations: one figure for an area, period and breakdown."),
+    Table("flags", "id", (
+        Column("id", "id", True),
+        Column("kind", "choice", True, choices=(
+            "implausible", "contradiction", "differs", "rounding", "location-mismatch", "name-mismatch",
+            "outdated", "ambiguous", "classification", "citation")),
+        Column("subjects", "ref", True, refs=("organizations", "sites", "statistics"), multi=True),
+        Column("description", required=True), _src(),
+    ), "Data-quality flags: implausible or contradictory figures, misspelt names."),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in SCHEMA}
+
+
+@dataclass
+class Row:
+    """One data row: its values by column, and where it came from."""
+
+    table: str
+    number: int  # spreadsheet row number; the header is row 1
+    values: dict[str, str]
+    file: str = ""
+
+    def __getitem__(self, column: str) -> str:
+        return self.values.get(column, "")
+
+    def many(self, column: str) -> list[str]:
+        """The ';'-separated values of a multi-valued cell."""
+        return [v.strip() for v in self.values.get(column, "").split(";") if v.strip()]
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}, row {self.number}"
+
+
+@dataclass
+class DataError:
+    file: str
+    row: int | None
+    field: str | None
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.field:
+            where += f", field '{self.field}'"
+        text = f"{where}: {self.message}"
+        return f"{text}. {self.hint}" if self.hint else text
+
+
+class DataErrors(Exception):
+    """Raised with every problem found in the input; nothing is written when it is raised."""
+
+    def __init__(self, errors: list[DataError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass
+class Tables:
+    """All tables of a data folder, checked; ``rows[name]`` lists a table's rows."""
+
+    folder: Path
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+
+    def keys(self, table: str) -> dict[str, Row]:
+        key = TABLES[table].key
+        assert key, f"table {table} has no key"
+        return {r[key]: r for r in self.rows.get(table, [])}
+
+    def __getitem__(self, table: str) -> list[Row]:
+        return self.rows.get(table, [])
+
+
+def _decode(path: Path, raw: bytes, display: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataErrors([DataError(
+            display, line, None,
+            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line})",
+            "Save the file as 'CSV UTF-8' in your spreadsheet program.")]) from None
+
+
+def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -> list[DataError]:
+    errors = []
+
+    def bad(message: str, hint: str = "") -> None:
+        errors.append(DataError(display, row, col.name, message, hint))
+
+    values = [v.strip() for v in value.split(";")] if col.multi else [value]
+    for v in values:
+        if not v:
+            continue
+        if col.kind == "id" and not SLUG.match(v):
+            bad(f"'{v}' is not a valid id", "Use lower-case letters, digits and hyphens, e.g. 'acme-berlin'.")
+        elif col.kind == "code" and not CODE.match(v):
+            bad(f"'{v}' is not a WZ 2008 code", "Write codes like '28', '28.2' or '28.22'.")
+        elif col.kind == "int":
+            if not re.fullmatch(r"-?\d+", v):
+                bad(f"'{v}' is not a whole number", "Write digits only, without thousands separators, e.g. 1600.")
+        elif col.kind in ("decimal", "lat", "long"):
+            try:
+                number = float(v)
+                if not re.fullmatch(r"-?\d+(\.\d+)?", v):
+                    raise ValueError
+            except ValueError:
+                bad(f"'{v}' is not a number", "Use a dot as decimal separator and no thousands separators, e.g. 52.52.")
+                continue
+            limit = 90 if col.kind == "lat" else 180
+            if col.kind != "decimal" and not -limit <= number <= limit:
+                bad(f"{v} is out of range for a {'latitude' if limit == 90 else 'longitude'}",
+                    f"Give WGS84 decimal degrees between -{limit} and {limit}.")
+        elif col.kind == "year" and not re.fullmatch(r"\d{4}", v):
+            bad(f"'{v}' is not a year", "Write a four-digit year such as 1991.")
+        elif col.kind == "period" and not re.fullmatch(r"\d{4}(-\d{2})?(/\d{4}(-\d{2})?)?", v):
+            bad(f"'{v}' is not a period", "Write a year (2024), a month (2024-11) or an interval (2014/2024).")
+        elif col.kind == "qid" and not re.fullmatch(r"Q\d+", v):
+            bad(f"'{v}' is not a Wikidata id", "Write the item id such as Q297879.")
+        elif col.kind == "url" and not re.match(r"https?://\S+$", v):
+            bad(f"'{v}' is not a web address", "Write a full address starting with http:// or https://.")
+        elif col.kind == "choice" and v not in col.choices:
+            close = difflib.get_close_matches(v, col.choices, n=1)
+            bad(f"'{v}' is not allowed",
+                (f"Did you mean '{close[0]}'? " if close else "") + "Allowed: " + ", ".join(col.choices) + ".")
+    return errors
+
+
+def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
+    """Read one table, checking its header and the form of every cell."""
+    path = folder / table.file
+    display = str(path)
+    if not path.exists():
+        return [], [DataError(display, None, None, "is missing",
+                              f"Every data folder needs {table.file}; copy its header from the README.")]
+    text = _decode(path, path.read_bytes(), display)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    errors: list[DataError] = []
+    known = {c.name for c in table.columns}
+    for col in table.columns:
+        if col.name not in header:
+            errors.append(DataError(display, 1, col.name, "column is missing",
+                                    f"Add a column named '{col.name}' to the header row."))
+    for name in header:
+        if name not in known:
+            errors.append(DataError(display, 1, name, "is not a column of this table",
+                                    "Known columns: " + ", ".join(c.name for c in table.columns) + "."))
+    if errors:
+        return [], errors
+    rows: list[Row] = []
+    seen: dict[str, int] = {}
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            errors.append(DataError(display, number, None,
+                                    f"has {len(cells)} cells, the header has {len(header)}",
+                                    "Check for an unquoted comma or a missing cell."))
+            continue
+        values = {h: c.strip() for h, c in zip(header, cells)}
+        for col in table.columns:
+            if col.required and not values[col.name]:
+                errors.append(DataError(display, number, col.name, "is empty", "This field is required."))
+            else:
+                errors.extend(_check_cell(table, col, values[col.name], number, display))
+        if table.key:
+            key = values[table.key]
+            if key in seen:
+                errors.append(DataError(display, number, table.key, f"duplicate id '{key}'",
+                                        f"It is already used in row {seen[key]}; ids must be unique."))
+            else:
+                seen[key] = number
+        rows.append(Row(table.name, number, values, display))
+    return rows, errors
+
+
+def _check_references(tables: Tables) -> list[DataError]:
+    errors = []
+    keys = {t.name: set(tables.keys(t.name)) for t in SCHEMA if t.key}
+    for table in SCHEMA:
+        for col in table.columns:
+            if col.kind != "ref":
+                continue
+            pool = set().union(*(keys[r] for r in col.refs))
+            what = " or ".join(col.refs)
+            for row in tables[table.name]:
+                for value in (row.many(col.name) if col.multi else [row[col.name]] if row[col.name] else []):
+                    if value not in pool:
+                        close = difflib.get_close_matches(value, pool, n=1)
+                        errors.append(DataError(
+                            row.file, row.number, col.name, f"unknown {what} '{value}'",
+                            (f"Did you mean '{close[0]}'? " if close else "")
+                            + f"Add it to {', '.join(r + '.csv' for r in col.refs)} first."))
+    return errors
+
+
+def _check_rules(tables: Tables) -> list[DataError]:
+    """Rules that span several cells of a row."""
+    errors = []
+    for row in tables["organizations"]:
+        if row["parent"] == row["id"]:
+            errors.append(DataError(row.file, row.number, "parent", "an organisation cannot be its own parent"))
+        if row["parent"] and not row["parent_source"]:
+            errors.append(DataError(row.file, row.number, "parent_source", "is empty",
+                                    "Name the source of the parent relation."))
+        if (row["headquarters"] or row["registered_seat"]) and not row["headquarters_source"]:
+            errors.append(DataError(row.file, row.number, "headquarters_source", "is empty",
+                                    "Name the source of the headquarters."))
+    for row in tables["headcounts"]:
+        if not (row["value"] or row["min"] or row["max"]) and row["approx"] != "several-hundred":
+            errors.append(DataError(row.file, row.number, "value", "is empty",
+                                    "Give a value, or a min and/or max."))
+    for row in tables["places"]:
+        if bool(row["lat"]) != bool(row["long"]):
+            errors.append(DataError(row.file, row.number, "lat" if not row["lat"] else "long", "is empty",
+                                    "Give both latitude and longitude, or neither."))
+    return errors
+
+
+def read_tables(folder: str | Path, names: Iterable[str] | None = None) -> Tables:
+    """Read and check every table of a data folder.
+
+    Raises :class:`DataErrors` listing every problem, each with file, row and field.
+    """
+    folder = Path(folder)
+    tables = Tables(folder)
+    errors: list[DataError] = []
+    for table in SCHEMA:
+        if names is not None and table.name not in names:
+            continue
+        rows, table_errors = read_table(folder, table)
+        tables.rows[table.name] = rows
+        errors.extend(table_errors)
+    if not errors:
+        errors.extend(_check_references(tables))
+        errors.extend(_check_rules(tables))
+    if errors:
+        raise DataErrors(errors)
+    return tables
+
+
+def iter_rows(tables: Tables, *names: str) -> Iterator[Row]:
+    for name in names:
+        yield from tables[name]

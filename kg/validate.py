@@ -1,0 +1,144 @@
+"""SHACL over the built dataset, and the data-quality report.
+
+Violations are traced back to the data file and row the offending entity came from, so an
+analyst can fix the spreadsheet rather than read RDF.  The quality report lists the flags
+recorded in ``data/flags.csv`` and finds unflagged problems the data itself shows
+(two different head-counts for one firm, Länder figures that do not add up to the total).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import RdfFormat, Store, serialize
+
+from .build import DEFAULT_ONTOLOGY, BuildResult
+from .namespaces import BBMB, ONTOLOGY_IRI, PREFIXES
+
+DEFAULT_SHAPES = DEFAULT_ONTOLOGY / "shapes.ttl"
+
+
+@dataclass(frozen=True)
+class Violation:
+    severity: str
+    focus: str
+    path: str
+    message: str
+    value: str
+    origin: str  # "data/x.csv, row N", or "" if the entity was not read from a row
+
+    def __str__(self) -> str:
+        where = self.origin or self.focus
+        path = f" {self.path}" if self.path else ""
+        value = f" (value: {self.value})" if self.value else ""
+        return f"{where}: {self.severity}: <{self.focus}>{path}: {self.message}{value}"
+
+
+def _data_graph(store: Store):
+    """The merged data graphs (without the ontology graph) as an rdflib Graph."""
+    from rdflib import Graph
+
+    q = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{ONTOLOGY_IRI}>) }}"
+    graph = Graph()
+    graph.parse(data=serialize(store.query(q), format=RdfFormat.N_TRIPLES), format="nt")
+    return graph
+
+
+def _short(iri: str) -> str:
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def validate(result: BuildResult, shapes: str | Path = DEFAULT_SHAPES) -> list[Violation]:
+    """Run the SHACL shapes; each violation names the data file and row it came from."""
+    from pyshacl import validate as shacl_validate
+    from rdflib import Graph
+
+    shapes_graph = Graph()
+    try:
+        shapes_graph.parse(str(shapes), format="turtle")
+    except Exception as exc:  # rdflib raises several parser exception types
+        from .tables import DataError, DataErrors
+        raise DataErrors([DataError(str(shapes), None, None, f"is not valid Turtle: {exc}")]) from None
+    conforms, report, _ = shacl_validate(_data_graph(result.store), shacl_graph=shapes_graph,
+                                         inference="none", advanced=False)
+    if conforms:
+        return []
+    q = """
+    PREFIX sh: <http://www.w3.org/ns/shacl#>
+    SELECT ?focus ?path ?message ?value ?severity WHERE {
+      ?r a sh:ValidationResult ; sh:focusNode ?focus ; sh:resultSeverity ?severity .
+      OPTIONAL { ?r sh:resultPath ?path } OPTIONAL { ?r sh:resultMessage ?message }
+      OPTIONAL { ?r sh:value ?value }
+    }"""
+    out = []
+    for focus, path, message, value, severity in report.query(q):
+        out.append(Violation(str(severity).rsplit("#", 1)[-1], str(focus), _short(str(path)) if path else "",
+                             str(message or ""), str(value or ""), result.origins.get(str(focus), "")))
+    return sorted(set(out), key=lambda v: (v.origin, v.focus, v.path))
+
+
+@dataclass(frozen=True)
+class QualityIssue:
+    kind: str
+    subject: str
+    description: str
+    source: str
+    recorded: bool  # True: a flag in data/flags.csv; False: found by a check and not yet flagged
+
+    def __str__(self) -> str:
+        mark = "flag" if self.recorded else "UNFLAGGED"
+        return f"[{mark}] {self.kind}: {self.subject}: {self.description} (source: {self.source})"
+
+
+_FLAGS = """
+SELECT ?flag ?kind ?comment (GROUP_CONCAT(DISTINCT ?subjectLabel; separator="; ") AS ?subjects)
+       (GROUP_CONCAT(DISTINCT ?sourceTitle; separator="; ") AS ?sources)
+WHERE {
+  ?flag a bbmb:QualityFlag ; bbmb:flagKind ?kind ; rdfs:comment ?comment ; bbmb:flags ?subject ;
+        prov:wasDerivedFrom/dct:title ?sourceTitle .
+  OPTIONAL { ?subject rdfs:label ?l }
+  BIND(COALESCE(?l, STR(?subject)) AS ?subjectLabel)
+} GROUP BY ?flag ?kind ?comment ORDER BY ?kind ?flag
+"""
+
+# Subjects with two or more different head-counts, and no flag on them.
+_CONFLICTING_HEADCOUNTS = """
+SELECT ?subject ?label (GROUP_CONCAT(DISTINCT STR(?n); separator=" / ") AS ?values) WHERE {
+  ?subject schema:numberOfEmployees ?h1 , ?h2 ; rdfs:label ?label .
+  ?h1 schema:value|schema:minValue ?n . ?h2 schema:value|schema:minValue ?m .
+  FILTER(?n != ?m)
+  FILTER NOT EXISTS { ?flag a bbmb:QualityFlag ; bbmb:flags ?subject }
+} GROUP BY ?subject ?label
+"""
+
+# A total for an area whose parts (places directly within it) are all given, and do not add up.
+_PARTS_VS_TOTAL = """
+SELECT ?total ?area ?value (SUM(?partValue) AS ?sum) WHERE {
+  ?total a qb:Observation ; qb:dataSet ?ds ; sdmx-dimension:refArea ?area ; bbmb:breakdown ?b ;
+         sdmx-dimension:refPeriod ?period ; sdmx-measure:obsValue ?value ; sdmx-attribute:unitMeasure bbmb:Persons .
+  ?part a qb:Observation ; qb:dataSet ?ds ; sdmx-dimension:refArea ?partArea ; bbmb:breakdown ?b ;
+        sdmx-dimension:refPeriod ?period ; sdmx-measure:obsValue ?partValue .
+  ?partArea schema:containedInPlace ?area . ?area a bbmb:Region .
+  FILTER NOT EXISTS { ?flag a bbmb:QualityFlag ; bbmb:flags ?total }
+} GROUP BY ?total ?area ?value HAVING (SUM(?partValue) != ?value)
+"""
+
+
+def quality_report(store: Store) -> list[QualityIssue]:
+    """The recorded data-quality flags, and unflagged problems that checks find in the data."""
+    def run(q: str):
+        return store.query(q, use_default_graph_as_union=True, prefixes=PREFIXES)
+
+    issues = [QualityIssue(s["kind"].value, s["subjects"].value, s["comment"].value, s["sources"].value, True)
+              for s in run(_FLAGS)]
+    for s in run(_CONFLICTING_HEADCOUNTS):
+        issues.append(QualityIssue("contradiction", s["label"].value,
+                                   f"different head-counts: {s['values'].value}", "head-count rows", False))
+    for s in run(_PARTS_VS_TOTAL):
+        issues.append(QualityIssue("rounding", s["total"].value.rsplit("/", 1)[-1],
+                                   f"parts add up to {s['sum'].value}, total is {s['value'].value}",
+                                   "statistics rows", False))
+    return issues

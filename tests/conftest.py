@@ -1,0 +1,52 @@
+"""Shared fixtures: the graph built from the real data, once per test session."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg.build import BuildResult, build
+from kg.query import ask, select
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+ONTOLOGY = ROOT / "ontology"
+#: Screenshots and other artefacts that tests save for people to look at.
+TEST_OUTPUT = ROOT / "test-output"
+
+
+def require_system_package(command: str, package: str) -> str:
+    """The path of a command from a Debian package; skip where it cannot be had, fail in CI."""
+    path = shutil.which(command)
+    if path:
+        return path
+    message = f"'{command}' not found: install Debian's {package} (make test does this when run as root)"
+    if os.environ.get("CI"):
+        pytest.fail(message + " - in CI it must be installed, not skipped")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def built() -> BuildResult:
+    return build(DATA, ONTOLOGY)
+
+
+@pytest.fixture(scope="session")
+def sparql(built):
+    """Run a SELECT query on the built graph; returns a list of dicts of Python values."""
+    return lambda query, **bindings: select(built.store, query, bindings)
+
+
+@pytest.fixture(scope="session")
+def sparql_ask(built):
+    return lambda query, **bindings: ask(built.store, query, bindings)
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A copy of data/ that a test may break."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    return target
