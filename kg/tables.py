@@ -314,6 +314,11 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     return rows, errors
 
 
+#: What a key of each table is called in messages.
+NOUNS = {"sources": "source", "places": "place", "subsectors": "subsector code", "organizations": "organisation",
+         "sites": "site", "clusters": "cluster", "datasets": "dataset", "statistics": "statistic"}
+
+
 def _check_references(tables: Tables) -> list[DataError]:
     errors = []
     keys = {t.name: set(tables.keys(t.name)) for t in SCHEMA if t.key}
@@ -322,7 +327,7 @@ def _check_references(tables: Tables) -> list[DataError]:
             if col.kind != "ref":
                 continue
             pool = set().union(*(keys[r] for r in col.refs))
-            what = " or ".join(col.refs)
+            what = " or ".join(NOUNS[r] for r in col.refs)
             for row in tables[table.name]:
                 for value in (row.many(col.name) if col.multi else [row[col.name]] if row[col.name] else []):
                     if value not in pool:

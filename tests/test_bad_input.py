@@ -1,0 +1,170 @@
+"""Bad input gets a clear error naming file, row and field, and out/ from the last good build stays intact."""
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg.cli import main
+from kg.validate import quality_report
+from kg.build import build
+from tests.conftest import ONTOLOGY
+
+
+@pytest.fixture
+def good_out(tmp_path) -> Path:
+    """out/ from a good build, to check that a failed build leaves it untouched."""
+    out = tmp_path / "out"
+    assert main(["build", "--out", str(out)]) == 0
+    return out
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def edit_csv(path: Path, change) -> None:
+    """Apply ``change(rows)`` to a CSV file's rows (header included) and write it back."""
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    change(rows)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+
+
+def set_cell(path: Path, key: str, column: str, value: str) -> int:
+    """Set one cell of the row whose first cell is ``key``; returns that row's spreadsheet number."""
+    found = {}
+
+    def change(rows):
+        col = rows[0].index(column)
+        for number, row in enumerate(rows, start=1):
+            if row[0] == key:
+                row[col] = value
+                found["row"] = number
+                return
+        raise AssertionError(f"{key} not in {path}")
+
+    edit_csv(path, change)
+    return found["row"]
+
+
+def run_build(data: Path, out: Path, capsys, ontology: Path = ONTOLOGY) -> tuple[int, str]:
+    code = main(["build", "--data", str(data), "--ontology", str(ontology), "--out", str(out)])
+    return code, capsys.readouterr().err
+
+
+def assert_fails_cleanly(data, good_out, capsys, *expected, ontology=ONTOLOGY):
+    before = snapshot(good_out)
+    code, err = run_build(data, good_out, capsys, ontology)
+    assert code != 0
+    for text in expected:
+        assert text in err, f"{text!r} not in:\n{err}"
+    assert snapshot(good_out) == before, "a failed build changed out/"
+    return err
+
+
+def test_missing_column(data_copy, good_out, capsys):
+    def drop_place(rows):
+        col = rows[0].index("place")
+        for row in rows:
+            del row[col]
+    edit_csv(data_copy / "sites.csv", drop_place)
+    assert_fails_cleanly(data_copy, good_out, capsys,
+                         "sites.csv, row 1, field 'place': column is missing", "Add a column named 'place'")
+
+
+def test_duplicate_id(data_copy, good_out, capsys):
+    edit_csv(data_copy / "organizations.csv", lambda rows: rows.append(list(rows[5])))
+    dup = (data_copy / "organizations.csv").read_text(encoding="utf-8").splitlines()[5].split(",")[0]
+    err = assert_fails_cleanly(data_copy, good_out, capsys, "organizations.csv, row 45, field 'id'",
+                               f"duplicate id '{dup}'", "already used in row 6")
+    assert "nothing was written" in err
+
+
+def test_reference_to_unknown_firm(data_copy, good_out, capsys):
+    row = set_cell(data_copy / "sites.csv", "otis-berlin", "org", "otis-gmbh")
+    assert_fails_cleanly(data_copy, good_out, capsys,
+                         f"sites.csv, row {row}, field 'org': unknown organisation 'otis-gmbh'",
+                         "Add it to organizations.csv first")
+
+
+def test_reference_to_unknown_place_suggests_the_right_one(data_copy, good_out, capsys):
+    row = set_cell(data_copy / "sites.csv", "kone-berlin", "place", "berln")
+    assert_fails_cleanly(data_copy, good_out, capsys,
+                         f"sites.csv, row {row}, field 'place': unknown place 'berln'", "Did you mean 'berlin'?")
+
+
+def test_unknown_subsector_code(data_copy, good_out, capsys):
+    edit_csv(data_copy / "classifications.csv",
+             lambda rows: rows.append(["otis", "28.77", "brief", "brief-berlin", ""]))
+    assert_fails_cleanly(data_copy, good_out, capsys,
+                         "classifications.csv, row 26, field 'code': unknown subsector code '28.77'")
+
+
+def test_malformed_number(data_copy, good_out, capsys):
+    def german_thousands(rows):
+        for row in rows:
+            if row[0] == "zf-brandenburg" and row[1] == "1600":
+                row[1] = "1.600"
+    edit_csv(data_copy / "headcounts.csv", german_thousands)
+    assert_fails_cleanly(data_copy, good_out, capsys, "headcounts.csv, row 15, field 'value': '1.600' is not a whole number",
+                         "without thousands separators")
+
+
+@pytest.mark.parametrize("value,message", [
+    ("52,5200", "'52,5200' is not a number"),
+    ("152.52", "152.52 is out of range for a latitude"),
+])
+def test_malformed_coordinate(data_copy, good_out, capsys, value, message):
+    row = set_cell(data_copy / "places.csv", "cottbus", "lat", value)
+    assert_fails_cleanly(data_copy, good_out, capsys, f"places.csv, row {row}, field 'lat': {message}")
+
+
+def test_malformed_turtle(tmp_path, data_copy, good_out, capsys):
+    ontology = tmp_path / "ontology"
+    shutil.copytree(ONTOLOGY, ontology)
+    text = (ontology / "bbmb.ttl").read_text(encoding="utf-8").splitlines()
+    text[40] = text[40].replace(" ;", " ;;;; <broken")
+    (ontology / "bbmb.ttl").write_text("\n".join(text), encoding="utf-8")
+    err = assert_fails_cleanly(data_copy, good_out, capsys, "bbmb.ttl", "is not valid Turtle", ontology=ontology)
+    assert "41" in err  # the line of the error
+
+
+def test_non_utf8_file(data_copy, good_out, capsys):
+    path = data_copy / "places.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
+    assert_fails_cleanly(data_copy, good_out, capsys, "places.csv", "is not UTF-8", "CSV UTF-8")
+
+
+def test_all_errors_are_reported_at_once(data_copy, good_out, capsys):
+    set_cell(data_copy / "sites.csv", "kone-berlin", "place", "nowhere")
+    set_cell(data_copy / "sites.csv", "otis-berlin", "functions", "factory")
+    err = assert_fails_cleanly(data_copy, good_out, capsys, "'factory' is not allowed")
+    assert "2 error(s)" in err or "error(s)" in err
+
+
+def test_shacl_violation_names_the_row(data_copy, good_out, capsys):
+    row = set_cell(data_copy / "organizations.csv", "gefertec", "description_de", "")
+    set_cell(data_copy / "organizations.csv", "gefertec", "description_en", "")
+    assert_fails_cleanly(data_copy, good_out, capsys,
+                         f"organizations.csv, row {row}: Violation", "a firm needs a description",
+                         "nothing was written")
+
+
+def test_unflagged_conflicting_headcount_is_reported(data_copy):
+    edit_csv(data_copy / "headcounts.csv",
+             lambda rows: rows.append(["korsch", "250", "", "", "about", "", "", "", "brief-berlin", ""]))
+    issues = quality_report(build(data_copy, ONTOLOGY).store)
+    unflagged = [i for i in issues if not i.recorded]
+    assert [(i.kind, i.subject) for i in unflagged] == [("contradiction", "KORSCH")]
+    assert "200" in unflagged[0].description and "250" in unflagged[0].description
+
+
+def test_validate_command_lists_the_flags(capsys):
+    assert main(["validate"]) == 0
+    out = capsys.readouterr().out
+    assert "[flag] implausible" in out and "2.71 billion" in out
+    assert "conforms" in out
