@@ -1,0 +1,36 @@
+"""``kg synth``: write the input tables of a synthetic economy (for scale tests and benchmarks)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Callable
+
+from .build import DEFAULT_DATA
+from .cli import command, progress
+
+
+@command("synth", "write CSV tables of a synthetic economy of N firms (same format as data/)")
+def setup(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    p.add_argument("--firms", type=int, required=True, help="number of firms, e.g. 100000")
+    p.add_argument("--out", type=Path, required=True, help="folder to write the tables into")
+    p.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same files "
+                                                        "(default: %(default)s)")
+    p.add_argument("--template", type=Path, default=DEFAULT_DATA,
+                   help="data folder whose sources, places and subsectors are reused (default: %(default)s)")
+    p.add_argument("--region", default="berlin-brandenburg",
+                   help="place id of the region most plants lie in (default: %(default)s)")
+
+    def run(args: argparse.Namespace) -> int:
+        from .synth import synthesize
+
+        if args.firms < 1:
+            p.error("--firms must be at least 1")
+        try:
+            counts = synthesize(args.out, args.firms, seed=args.seed, template=args.template, region=args.region,
+                                progress=progress)
+        except ValueError as exc:
+            p.error(str(exc))
+        print("  ".join(f"{k}: {v:,}" for k, v in counts.items() if v))
+        return 0
+
+    return run

@@ -1,0 +1,264 @@
+"""A synthetic economy of any size, written as the same CSV tables as ``data/``.
+
+``kg synth --firms N`` writes input tables, not RDF, so that what a benchmark measures is the
+real path: :func:`kg.tables.read_tables`, :func:`kg.build.build`, the store and the writers.
+
+The economy has the shape of a real industry, deterministically for a seed:
+
+* firm sizes are heavy-tailed (a Pareto law: most firms have a handful of staff, a few have
+  thousands);
+* groups own several firms (preferential attachment: big groups grow bigger); large plants
+  belong to groups far more often than small ones, and those groups mostly sit outside the
+  region, a few of them under a foreign ultimate parent;
+* sites lie in the real places of ``data/places.csv`` (most in the region, some elsewhere in
+  Germany), firms use every WZ subsector of ``data/subsectors.csv``;
+* a few holdings, campuses and technology parks tie firms together; some firms have a second,
+  disagreeing head-count (and some of those a quality flag); group take-overs are events.
+
+The real sources, places, subsectors, data sets, statistics and production focus are copied
+from the template folder (``data/``), so every reference resolves; everything else is minted
+with synthetic ids (``firm-000001``, ``site-000001-1``, ``group-00001``, ...).
+
+    >>> from kg.synth import synthesize
+    >>> stats = synthesize("/tmp/synth-1k", firms=1000, seed=1)   # doctest: +SKIP
+    >>> stats["organizations"]                                      # doctest: +SKIP
+    1187
+"""
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from .build import DEFAULT_DATA
+from .files import atomic_write
+from .tables import SCHEMA, TABLES, Tables, read_tables
+
+#: The region whose firms the synthetic economy is about (an id of ``places.csv``).
+DEFAULT_REGION = "berlin-brandenburg"
+#: Tables copied unchanged from the template folder.
+COPIED = ("places", "subsectors", "datasets", "statistics", "production_focus")
+#: Synthetic sources: one per kind of evidence, so the dataset has several named graphs.
+SYNTH_SOURCES = {
+    "synth": "Synthetic economy (kg synth)",
+    "synth-register": "Synthetic firm register",
+    "synth-survey": "Synthetic establishment survey (head-counts)",
+    "synth-press": "Synthetic press reports (ownership, events)",
+}
+#: Size (staff) from which a plant counts as large.
+LARGE = 250
+
+_SURNAMES = ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz",
+             "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Braun",
+             "Hofmann", "Zimmermann", "Krüger", "Hartmann", "Lange", "Werner", "Krause", "Lehmann", "Köhler",
+             "Herrmann", "König", "Walter", "Peters", "Möller", "Kaiser", "Fuchs", "Lang", "Jung", "Hahn",
+             "Vogel", "Keller", "Günther", "Berger", "Roth", "Frank", "Beck", "Lorenz", "Baumann", "Albrecht")
+_TRADES = ("Maschinenbau", "Antriebstechnik", "Fördertechnik", "Hydraulik", "Pumpenwerk", "Armaturen",
+           "Werkzeugmaschinen", "Anlagenbau", "Präzisionstechnik", "Automation", "Kältetechnik", "Getriebebau",
+           "Kranbau", "Sondermaschinen", "Messtechnik", "Medizintechnik", "Lufttechnik", "Motorenwerk")
+_FORMS = ("GmbH", "GmbH & Co. KG", "AG", "KG", "GmbH", "GmbH", "SE", "e.K.")
+_CLUSTER_NAMES = {"holding": "Industrieholding", "campus": "Forschungscampus", "technology-park": "Technologiepark"}
+
+
+@dataclass
+class _Group:
+    """A parent group while the economy is drawn: its id and whether it sits in the region."""
+
+    id: str
+    inside: bool
+
+
+@dataclass
+class _Economy:
+    """The rows being drawn, table by table (lists of dicts keyed by column)."""
+
+    rows: dict[str, list[dict[str, str]]] = field(default_factory=lambda: {t.name: [] for t in SCHEMA})
+
+    def add(self, table: str, **values: object) -> None:
+        columns = {c.name for c in TABLES[table].columns}
+        unknown = set(values) - columns
+        assert not unknown, f"{table}: unknown columns {unknown}"
+        self.rows[table].append({k: "" if v is None else str(v) for k, v in values.items()})
+
+
+def firm_size(rng: random.Random, xmin: float = 3.0, alpha: float = 1.05, cap: int = 60_000) -> int:
+    """A head-count drawn from a Pareto law: median about 6, one firm in 300 above 1,000.
+
+    >>> sizes = sorted(firm_size(random.Random(s)) for s in range(1001))
+    >>> sizes[500] < 10 < sizes[-1]
+    True
+    """
+    return min(cap, int(xmin * (1.0 - rng.random()) ** (-1.0 / alpha)))
+
+
+def _places_in(tables: Tables, region: str) -> tuple[list[str], list[str], list[str]]:
+    """Municipalities and districts inside ``region``, elsewhere in its country, and abroad."""
+    places = tables.keys("places")
+    if region not in places:
+        raise ValueError(f"region '{region}' is not a place of {tables.folder / 'places.csv'}")
+
+    def ancestors(pid: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [pid]
+        while todo:
+            for parent in places[todo.pop()].many("within"):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return seen
+
+    country = next((a for a in ancestors(region) if "country" in places[a].many("type")), None)
+    inside, home, abroad = [], [], []
+    for pid, row in places.items():
+        if not {"municipality", "district"} & set(row.many("type")):
+            continue
+        up = ancestors(pid)
+        (inside if region in up else home if country in up else abroad).append(pid)
+    if not inside or not (home or abroad):
+        raise ValueError(f"region '{region}' needs municipalities inside and outside it in places.csv")
+    return inside, home or abroad, abroad or home
+
+
+def _weighted_codes(tables: Tables) -> tuple[list[str], list[float]]:
+    """Every subsector code; the most specific classes (28.22) far more likely than sections (C)."""
+    codes = [r["code"] for r in tables["subsectors"]]
+    weights = [{4: 1.0, 3: 0.25, 2: 0.08, 1: 0.02}.get(len(c.replace(".", "")), 1.0) for c in codes]
+    return codes, weights
+
+
+def _name(rng: random.Random) -> str:
+    return f"{rng.choice(_SURNAMES)} {rng.choice(_TRADES)}"
+
+
+def synthesize(out_dir: str | Path, firms: int, seed: int = 1, template: str | Path = DEFAULT_DATA,
+               region: str = DEFAULT_REGION, region_share: float = 0.7,
+               progress: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Write the tables of a synthetic economy of ``firms`` firms into ``out_dir``; returns row counts.
+
+    ``region_share`` of the plants lie in ``region``; the rest elsewhere in its country and a few
+    abroad.  The same ``firms``, ``seed`` and template give byte-identical files.  Each file is
+    replaced atomically.
+    """
+    if firms < 1:
+        raise ValueError("--firms must be at least 1")
+    say = progress or (lambda message: None)
+    tables = read_tables(template, names=("sources",) + COPIED)
+    inside, home, abroad = _places_in(tables, region)
+    codes, code_weights = _weighted_codes(tables)
+    labels = {r["code"]: r["label_de"] for r in tables["subsectors"]}
+    place_names = {r["id"]: r["name_de"] for r in tables["places"]}
+    rng = random.Random(seed)
+    eco = _Economy()
+    groups_out: list[_Group] = []   # groups headquartered outside the region
+    groups_in: list[_Group] = []    # groups headquartered in the region
+    # Preferential attachment: a group appears once per firm it owns (and once for itself), so
+    # a uniform pick from these lists favours big groups.
+    tickets: dict[bool, list[_Group]] = {True: [], False: []}
+
+    def new_group(inside_region: bool) -> _Group:
+        number = len(groups_out) + len(groups_in) + 1
+        gid = f"group-{number:05d}"
+        hq = rng.choice(inside) if inside_region else (
+            rng.choice(abroad) if rng.random() < 0.3 else rng.choice(home))
+        parent = ""
+        if not inside_region and groups_out and rng.random() < 0.12:
+            # a few groups belong to another, older group: ultimate parents are chains
+            parent = rng.choice(groups_out[: max(1, len(groups_out) // 3)]).id
+        eco.add("organizations", id=gid, name=f"{_name(rng)} Gruppe", types="group", parent=parent,
+                parent_source="synth-press" if parent else "", parent_certainty="confirmed" if parent else "",
+                headquarters=hq, headquarters_source="synth-register", headquarters_certainty="confirmed",
+                source="synth-register")
+        group = _Group(gid, inside_region)
+        (groups_in if inside_region else groups_out).append(group)
+        tickets[inside_region].append(group)
+        return group
+
+    def join_group(large: bool) -> _Group:
+        """The group that owns the next firm: mostly one outside the region for a large plant."""
+        inside_region = rng.random() >= (0.85 if large else 0.4)
+        pool = tickets[inside_region]
+        group = new_group(inside_region) if not pool or rng.random() < 0.25 else rng.choice(pool)
+        pool.append(group)
+        return group
+
+    step = max(1, firms // 10)
+    for i in range(1, firms + 1):
+        fid = f"firm-{i:06d}"
+        size = firm_size(rng)
+        large = size >= LARGE
+        code = rng.choices(codes, code_weights)[0]
+        in_group = rng.random() < (0.9 if large else 0.35 if size >= 50 else 0.12)
+        group = join_group(large) if in_group else None
+        eco.add("organizations", id=fid, name=f"{_name(rng)} {rng.choice(_FORMS)}", types="firm",
+                parent=group.id if group else "", parent_source="synth-press" if group else "",
+                parent_certainty=("confirmed" if rng.random() < 0.8 else "likely") if group else "",
+                description_de=f"Synthetischer Betrieb: {labels[code]}", source="synth-register")
+        eco.add("classifications", org=fid, code=code, basis="inference", source="synth-register")
+        where = rng.random()
+        place = rng.choice(inside if where < region_share else home if where < 0.97 else abroad)
+        functions = "production" if group else "production;headquarters"
+        eco.add("sites", id=f"site-{i:06d}-1", org=fid, name=f"Werk {place_names[place]}", functions=functions,
+                place=place, source="synth-register")
+        eco.add("headcounts", subject=f"site-{i:06d}-1", value=size, approx="about" if size >= 20 else "exact",
+                source="synth-survey")
+        if large:  # large firms have a few more sites: service centres and sales offices
+            for extra in range(2, 2 + rng.randint(0, 3)):
+                branch = rng.choice(inside + home)
+                eco.add("sites", id=f"site-{i:06d}-{extra}", org=fid, name=f"Niederlassung {place_names[branch]}",
+                        functions=rng.choice(("service", "sales", "rnd", "sales;service")),
+                        place=branch, source="synth-register")
+        if rng.random() < 0.02:  # a second source that disagrees
+            eco.add("headcounts", subject=f"site-{i:06d}-1", value=max(1, int(size * rng.uniform(0.5, 1.6)) + 1),
+                    approx="about", year=2024, source="synth-press")
+            if rng.random() < 0.3:
+                eco.add("flags", id=f"flag-{i:06d}", kind="contradiction", subjects=f"site-{i:06d}-1",
+                        description="The survey and the press give different head-counts", source="synth-press")
+        if group is not None and rng.random() < 0.2:
+            year = rng.randint(1990, 2025)
+            eco.add("events", id=f"event-{i:06d}", subject=fid, kind="acquisition", year=year, related=group.id,
+                    description_de=f"Übernahme durch {group.id} ({year})", source="synth-press")
+        if i % step == 0 and firms >= 50_000:
+            say(f"drew {i:,} of {firms:,} firms")
+
+    # A few holdings, campuses and technology parks tie (mostly small, regional) firms together.
+    n_clusters = max(1, firms // 5000)
+    for k in range(1, n_clusters + 1):
+        hid = f"holding-{k:04d}"
+        eco.add("organizations", id=hid, name=f"{_name(rng)} Industrieholding", types="holding;group",
+                headquarters=rng.choice(inside), headquarters_source="synth-register",
+                headquarters_certainty="confirmed", source="synth-register")
+        for kind, cid, org in (("holding", f"holding-{k:04d}-members", hid), ("campus", f"campus-{k:04d}", hid),
+                               ("technology-park", f"park-{k:04d}", "")):
+            eco.add("clusters", id=cid, name=f"{_CLUSTER_NAMES[kind]} {k}", kind=kind, place=rng.choice(inside), org=org,
+                    source="synth-register")
+            for member in sorted(rng.sample(range(1, firms + 1), min(firms, rng.randint(5, 30)))):
+                eco.add("cluster_members", cluster=cid, member=f"firm-{member:06d}", source="synth-register")
+
+    # Sources: the template's (statistics cite them) and the synthetic ones.
+    sources = [dict(r.values) for r in tables["sources"]]
+    for sid, title in SYNTH_SOURCES.items():
+        sources.append({"id": sid, "kind": "synthetic", "title": title,
+                        "part_of": "" if sid == "synth" else "synth",
+                        "note": f"kg synth --firms {firms} --seed {seed}" if sid == "synth" else ""})
+    eco.rows["sources"] = sources
+    for name in COPIED:
+        eco.rows[name] = [dict(r.values) for r in tables[name]]
+
+    out = Path(out_dir)
+    counts = {}
+    for table in SCHEMA:
+        rows = eco.rows[table.name]
+        _write_table(out / table.file, [c.name for c in table.columns], rows)
+        counts[table.name] = len(rows)
+    say(f"wrote {sum(counts.values()):,} rows for {firms:,} firms to {out}")
+    return counts
+
+
+def _write_table(path: Path, columns: Sequence[str], rows: Iterable[dict[str, str]]) -> None:
+    """One CSV table in the format of ``data/`` (UTF-8, header row, ``\\n`` line ends), atomically."""
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([row.get(c, "") for c in columns] for row in rows)
