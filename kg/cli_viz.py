@@ -1,0 +1,72 @@
+"""``kg viz`` and ``kg export``: the pictures and the graph files, each one library call.
+
+    kg viz hq|clusters|full|all [--out out/]            offline HTML pages (kg.html)
+    kg export gexf|graphml [--view hq|clusters|full|all] [--out out/]   Gephi / yEd / Cytoscape files
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Callable
+
+from .cli import DEFAULT_OUT, add_input_options, build_from_args, command, progress
+from .views import NODE_BUDGET, VIEWS, build_views
+
+
+def _views(args: argparse.Namespace) -> dict:
+    names = list(VIEWS) if args.view == "all" else [args.view]
+    result = build_from_args(args)
+    t0 = time.perf_counter()
+    views = build_views(result.store, names, region=args.region)
+    for name, graph in views.items():
+        progress(f"view {name}: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges")
+    progress(f"views built in {time.perf_counter() - t0:.1f} s")
+    return views
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    add_input_options(p)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
+    p.add_argument("--region", help="IRI of the bbmb:Region to picture (default: the one with the most sites)")
+
+
+@command("viz", "write interactive, offline HTML views of the graph (hq, clusters, full, or all)")
+def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    p.add_argument("view", choices=[*VIEWS, "all"], help="which view: hq (headquarters absence), clusters, "
+                                                         "full (every typed node and relation), or all")
+    _common(p)
+    p.add_argument("--budget", type=int, default=NODE_BUDGET,
+                   help="most nodes drawn; past it the page shows an aggregated network (default: %(default)s)")
+
+    def run(args: argparse.Namespace) -> int:
+        from .html import write_page
+
+        views = _views(args)
+        for name, graph in views.items():
+            t0 = time.perf_counter()
+            path = write_page(graph, Path(args.out) / f"{name}.html", budget=args.budget)
+            progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+        return 0
+    return run
+
+
+@command("export", "write the views as GEXF (Gephi) or GraphML (yEd, Cytoscape) files")
+def setup_export(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    from .export import EXPORTERS
+
+    p.add_argument("format", choices=sorted(EXPORTERS), help="gexf (Gephi) or graphml (yEd, Cytoscape)")
+    p.add_argument("--view", choices=[*VIEWS, "all"], default="all",
+                   help="which view to export (default: %(default)s, one file each)")
+    _common(p)
+
+    def run(args: argparse.Namespace) -> int:
+        from .export import export_views
+
+        views = _views(args)
+        t0 = time.perf_counter()
+        for path in export_views(views, args.format, args.out):
+            progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        progress(f"{args.format} written in {time.perf_counter() - t0:.1f} s")
+        return 0
+    return run

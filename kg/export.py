@@ -1,0 +1,290 @@
+"""Graph files for Gephi, yEd and Cytoscape: one small :class:`Exporter` a format, registered by name.
+
+    >>> sorted(EXPORTERS)
+    ['gexf', 'graphml']
+
+GEXF 1.3 is written by a streaming writer here (not networkx's, which builds the whole XML tree
+in memory and pretty-prints it), so that 100,000-firm graphs export in seconds.  Colours,
+sizes and positions go into the ``viz`` namespace (``http://gexf.net/1.3/viz``), as the GEXF
+primer, Gephi and networkx have them; :func:`validate_gexf` checks the rest of the document
+against the official XSD and the ``viz`` elements against the types of ``viz.xsd``.
+
+The node's shape stays a plain ``shape`` attribute: Gephi does not draw ``viz:shape``, and
+networkx reads it from an attribute the schema does not have (``shape`` for ``value``).
+
+GraphML is written by networkx (for yEd and Cytoscape); the ``viz`` dict is left out, since
+GraphML has no nested values, but colour, size and positions remain as plain attributes
+(``color``, ``size``, ``x``, ``y``, ``geo_x``, ``geo_y``).
+
+Both files read back with ``networkx.read_gexf`` / ``networkx.read_graphml`` to the same
+nodes, edges and attributes (:func:`portable`); GEXF adds an ``id`` to each edge.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import IO, Any, ClassVar, Iterable
+from xml.sax.saxutils import quoteattr
+
+import networkx as nx
+
+from .files import atomic_write
+#: Node and edge attributes that are only for the HTML page (nested data).
+HTML_ONLY = frozenset({"facts", "members"})
+
+GEXF_NS = "http://gexf.net/1.3"
+GEXF_VIZ_NS = "http://gexf.net/1.3/viz"
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool)) and not (isinstance(value, float) and not math.isfinite(value))
+
+
+def portable(graph: nx.Graph, keep_viz: bool = True) -> nx.Graph:
+    """A copy of ``graph`` with only what graph files can hold: scalar attributes (and ``viz``).
+
+    This is exactly what an export writes, so it is what reading the file back gives.
+    """
+    out = graph.__class__()
+    out.graph.update({k: v for k, v in graph.graph.items() if _scalar(v)})
+    for n, d in graph.nodes(data=True):
+        attrs = {k: v for k, v in d.items() if k not in HTML_ONLY and _scalar(v)}
+        if keep_viz and isinstance(d.get("viz"), dict):
+            attrs["viz"] = d["viz"]
+        out.add_node(n, **attrs)
+    edges: Iterable[tuple[Any, ...]] = graph.edges(keys=True, data=True) if graph.is_multigraph() \
+        else graph.edges(data=True)
+    for *ends, d in edges:
+        out.add_edge(*ends, **{k: v for k, v in d.items() if k not in HTML_ONLY and _scalar(v)})
+    return out
+
+
+class Exporter(ABC):
+    """Writes a networkx graph (a view of :mod:`kg.views`) to one file format."""
+
+    name: ClassVar[str]
+    extension: ClassVar[str]
+    description: ClassVar[str]
+
+    def write(self, graph: nx.Graph, path: str | Path) -> Path:
+        """Write ``graph`` to ``path`` atomically; returns the path."""
+        path = Path(path)
+        with atomic_write(path, "wb") as handle:
+            self.dump(portable(graph), handle)
+        return path
+
+    @abstractmethod
+    def dump(self, graph: nx.Graph, handle: IO[bytes]) -> None:
+        """Write a :func:`portable` graph to a binary file."""
+
+
+EXPORTERS: dict[str, type[Exporter]] = {}
+
+
+def register(cls: type[Exporter]) -> type[Exporter]:
+    """Class decorator: make an exporter available by its ``name``."""
+    EXPORTERS[cls.name] = cls
+    return cls
+
+
+def get_exporter(name: str) -> Exporter:
+    try:
+        return EXPORTERS[name]()
+    except KeyError:
+        raise ValueError(f"unknown export format {name!r}; choose from {', '.join(sorted(EXPORTERS))}") from None
+
+
+def _gexf_type(values: list[Any]) -> str:
+    kinds = {type(v) for v in values}
+    if kinds <= {bool}:
+        return "boolean"
+    if kinds <= {int}:
+        return "long" if any(abs(v) > 2**31 - 1 for v in values) else "integer"
+    if kinds <= {int, float}:
+        return "double"
+    return "string"
+
+
+def _text(value: Any, kind: str) -> str:
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind == "double":
+        return repr(float(value))
+    return str(value)
+
+
+@register
+class GexfExporter(Exporter):
+    """GEXF 1.3 for Gephi: typed attributes, ``viz`` colour, size, position and shape, streamed."""
+
+    name = "gexf"
+    extension = "gexf"
+    description = "GEXF 1.3 for Gephi (attributes, viz colours, sizes and positions)"
+
+    def dump(self, graph: nx.Graph, handle: IO[bytes]) -> None:
+        directed = graph.is_directed()
+        node_keys = self._declare(d for _, d in graph.nodes(data=True))
+        edge_data = [d for *_, d in graph.edges(data=True)]
+        if graph.is_multigraph():
+            edge_data = [dict(d, networkx_key=k) for *_, k, d in graph.edges(keys=True, data=True)]
+        edge_keys = self._declare(edge_data, skip=("weight", "label"))
+        out: list[str] = []
+        w = out.append
+        w('<?xml version="1.0" encoding="UTF-8"?>\n')
+        w(f'<gexf xmlns="{GEXF_NS}" xmlns:viz="{GEXF_VIZ_NS}" '
+          'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+          f'xsi:schemaLocation="{GEXF_NS} {GEXF_NS}/gexf.xsd" version="1.3">\n')
+        w(f'  <meta lastmodifieddate="{_dt.date.today().isoformat()}">\n    <creator>kg (regional industry '
+          f'knowledge graph)</creator>\n')
+        if graph.graph.get("name"):  # GEXF 1.3 has no graph name: the view's name goes into the keywords
+            w(f"    <keywords>{_esc(str(graph.graph['name']))}</keywords>\n")
+        if graph.graph.get("title"):
+            w(f"    <description>{_esc(str(graph.graph['title']))}</description>\n")
+        w("  </meta>\n")
+        w(f'  <graph defaultedgetype="{"directed" if directed else "undirected"}" mode="static">\n')
+        for cls, keys in (("node", node_keys), ("edge", edge_keys)):
+            w(f'    <attributes class="{cls}" mode="static">\n')
+            for title, (ident, kind) in keys.items():
+                w(f'      <attribute id="{ident}" title={quoteattr(title)} type="{kind}"/>\n')
+            w("    </attributes>\n")
+        w(f'    <nodes count="{graph.number_of_nodes()}">\n')
+        handle.write("".join(out).encode("utf-8"))
+        out.clear()
+        for i, (n, d) in enumerate(graph.nodes(data=True)):
+            label = d.get("label", n)
+            w(f"      <node id={quoteattr(str(n))} label={quoteattr(str(label))}>")
+            self._attvalues(w, d, node_keys)
+            viz = d.get("viz") or {}
+            if "color" in viz:
+                c = viz["color"]
+                w(f'<viz:color r="{int(c["r"])}" g="{int(c["g"])}" b="{int(c["b"])}" a="{float(c.get("a", 1.0))}"/>')
+            if "size" in viz:
+                w(f'<viz:size value="{float(viz["size"])}"/>')
+            if "position" in viz:
+                p = viz["position"]
+                w(f'<viz:position x="{float(p["x"])}" y="{float(p["y"])}" z="{float(p.get("z", 0.0))}"/>')
+            w("</node>\n")
+            if i % 5000 == 4999:
+                handle.write("".join(out).encode("utf-8"))
+                out.clear()
+        w(f'    </nodes>\n    <edges count="{graph.number_of_edges()}">\n')
+        ends = graph.edges(keys=True) if graph.is_multigraph() else graph.edges()
+        for i, (e, d) in enumerate(zip(ends, edge_data)):
+            extra = ""
+            if "weight" in d:
+                extra += f' weight="{float(d["weight"])}"'
+            if "label" in d:
+                extra += f" label={quoteattr(str(d['label']))}"
+            w(f'      <edge id="{i}" source={quoteattr(str(e[0]))} target={quoteattr(str(e[1]))}{extra}>')
+            self._attvalues(w, d, edge_keys)
+            w("</edge>\n")
+            if i % 5000 == 4999:
+                handle.write("".join(out).encode("utf-8"))
+                out.clear()
+        w("    </edges>\n  </graph>\n</gexf>\n")
+        handle.write("".join(out).encode("utf-8"))
+
+    @staticmethod
+    def _declare(items: Iterable[dict[str, Any]], skip: tuple[str, ...] = ("label",)) -> dict[str, tuple[str, str]]:
+        values: dict[str, list[Any]] = {}
+        for d in items:
+            for k, v in d.items():
+                if k not in skip and k != "viz" and _scalar(v):
+                    values.setdefault(k, []).append(v)
+        return {k: (str(i), _gexf_type(v)) for i, (k, v) in enumerate(sorted(values.items()))}
+
+    @staticmethod
+    def _attvalues(w: Any, d: dict[str, Any], keys: dict[str, tuple[str, str]]) -> None:
+        parts = [f'<attvalue for="{keys[k][0]}" value={quoteattr(_text(v, keys[k][1]))}/>'
+                 for k, v in d.items() if k in keys and _scalar(v)]
+        if parts:
+            w("<attvalues>" + "".join(parts) + "</attvalues>")
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@register
+class GraphmlExporter(Exporter):
+    """GraphML for yEd and Cytoscape (networkx's writer; no nested ``viz``)."""
+
+    name = "graphml"
+    extension = "graphml"
+    description = "GraphML for yEd and Cytoscape"
+
+    def dump(self, graph: nx.Graph, handle: IO[bytes]) -> None:
+        for _, d in graph.nodes(data=True):
+            d.pop("viz", None)
+        nx.write_graphml(graph, handle, encoding="utf-8", prettyprint=False)
+
+
+def export_graph(graph: nx.Graph, fmt: str, path: str | Path) -> Path:
+    """Write one view in one format (``gexf`` or ``graphml``)."""
+    return get_exporter(fmt).write(graph, path)
+
+
+def export_views(views: dict[str, nx.Graph], fmt: str, out: str | Path) -> list[Path]:
+    """Write each view to ``out/<view>.<extension>``; returns the paths."""
+    exporter = get_exporter(fmt)
+    return [exporter.write(graph, Path(out) / f"{name}.{exporter.extension}") for name, graph in views.items()]
+
+
+# ---------------------------------------------------------------------------- validation
+
+_VIZ_RULES: dict[str, dict[str, tuple[bool, Any]]] = {
+    # attribute -> (required, check) after viz.xsd's types
+    "color": {"r": (False, lambda v: 0 <= int(v) <= 255), "g": (False, lambda v: 0 <= int(v) <= 255),
+              "b": (False, lambda v: 0 <= int(v) <= 255), "a": (False, lambda v: 0.0 <= float(v) <= 1.0),
+              "hex": (False, str)},
+    "position": {"x": (True, float), "y": (True, float), "z": (False, float)},
+    "size": {"value": (True, lambda v: float(v) >= 0)},
+    "thickness": {"value": (True, lambda v: float(v) >= 0)},
+    "shape": {"value": (True, lambda v: v in {"disc", "square", "triangle", "diamond", "image",
+                                              "solid", "dotted", "dashed", "double"}), "uri": (False, str)},
+}
+
+
+def validate_gexf(path: str | Path, schema_dir: str | Path) -> list[str]:
+    """Problems of a GEXF 1.3 file: an empty list when it is valid.
+
+    The official XSD puts ``viz`` elements in the main namespace, while the primer, Gephi and
+    networkx use the viz namespace; so the ``viz`` elements are checked here against the
+    types of ``viz.xsd`` (ranges, required attributes, shapes), then removed, and the rest of
+    the document is validated against ``gexf.xsd`` with lxml.
+    """
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.parse(str(Path(schema_dir) / "gexf.xsd")))
+    doc = etree.parse(str(path))
+    problems: list[str] = []
+    for el in list(doc.iter(f"{{{GEXF_VIZ_NS}}}*")):
+        local = etree.QName(el).localname
+        rules = _VIZ_RULES.get(local)
+        if rules is None:
+            problems.append(f"line {el.sourceline}: unknown viz element {local!r}")
+            continue
+        parent = etree.QName(el.getparent()).localname
+        if parent not in ("node", "edge"):
+            problems.append(f"line {el.sourceline}: viz:{local} inside {parent!r}")
+        for attr in el.attrib:
+            if attr not in rules:
+                problems.append(f"line {el.sourceline}: viz:{local} has an unknown attribute {attr!r}")
+        for attr, (required, check) in rules.items():
+            value = el.get(attr)
+            if value is None:
+                if required:
+                    problems.append(f"line {el.sourceline}: viz:{local} lacks {attr!r}")
+                continue
+            try:
+                ok = check(value)
+            except ValueError:
+                ok = False
+            if ok is False:
+                problems.append(f"line {el.sourceline}: viz:{local} {attr}={value!r} is out of range")
+        el.getparent().remove(el)
+    if not schema.validate(doc):
+        problems += [f"line {e.line}: {e.message}" for e in schema.error_log]  # type: ignore[attr-defined]
+    return problems

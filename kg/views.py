@@ -1,0 +1,1084 @@
+"""RDF -> networkx: the documented projections of the graph that the pictures are drawn from.
+
+Three views, each built from a handful of SPARQL queries over the whole store (never one
+query a node), so that they stay fast at 100,000 firms:
+
+``hq_view`` (a ``DiGraph``) -- the absence of headquarters in the region.
+    Nodes: the region's *sites* (plants, service centres, offices; not the head-office
+    entries made from the organisations table), their *firms*, the firms' *parent groups*
+    up to the ultimate parent, and the *places* where those firms and groups have their
+    headquarters.  Edges: site -> firm (``org:siteOf``), firm -> parent
+    (``org:subOrganizationOf``, with the source's certainty), organisation -> place of its
+    headquarters (``org:hasPrimarySite``).  Every site, firm and place is marked by where
+    control sits (``control``): ``region`` (in Berlin-Brandenburg), ``germany`` (elsewhere in
+    Germany; ``control_area`` names the Land), ``abroad`` (``control_area`` names the country)
+    or ``unknown``.  Firms run from headquarters in the region (their own, or a regional
+    parent's) have ``local_hq = True`` and are drawn as stars.  Places get ``controlled_headcount``: the regional jobs run from
+    there.
+
+``clusters_view`` (a ``Graph``) -- firms tied together.
+    Nodes: the firms with a site or their headquarters in the region.  An edge joins two firms
+    that share at least one tie; ``weight`` is the number of shared ties, ``ties`` lists them.
+    A tie is a subsector shared in the same municipality (a local industry cluster), the same
+    holding or controlling group, or the same campus or technology park (as member, operator,
+    or by a site in the park's place).  Peer groups (the "big four" lift makers) are market
+    peers, not regional ties, and are left out.  A tie shared by more than ``CLIQUE_LIMIT``
+    firms is drawn as a hub node (``type`` "tie") linked to each of them.
+
+``full_view`` (a ``MultiDiGraph``) -- every typed node and relation.
+    Every entity typed in a data graph (the ontology graph is left out) is a node; every
+    triple between two such nodes is an edge keyed by its property (``org:hasSite``, ...).
+
+Node attributes (present where the data has them; absent, never ``None``):
+
+=====================  ==========================================================================
+``label``              display name; ``label_de`` / ``label_en`` where the data has both languages
+``type``               site, firm, group, place, cluster (full view: the class, e.g. ``bbmb:Firm``)
+``subsector``          WZ 2008 code(s), ``;``-separated; ``subsector_label`` / ``..._label_de``
+``land``               the Land (German federal state) a site, place or firm's site lies in
+``place``              the place's label; ``lat`` / ``long`` its coordinates (WGS84)
+``functions``          a site's functions (production, service, rnd, ...), ``;``-separated
+``control``            region | germany | abroad | unknown; ``control_area`` the Land or country;
+                       ``controlled_by`` the ultimate parent's label
+``local_hq``           True for a firm run from the region (its own headquarters, or its parent's,
+                       lies in it): the exception the brief's finding is about
+``headcount``          the highest head-count a source gives (``headcount_note`` lists them all)
+``source``             the ids of the sources, ``;``-separated (``data/sources.csv``)
+``color``, ``size``    the default colouring and size; ``color_subsector``, ``color_control``
+``x``, ``y``           force layout; ``geo_x``, ``geo_y`` geographic layout (region in the
+                       centre, other places in their true direction at a compressed distance)
+``viz``                colour, size and position for GEXF (dropped for GraphML)
+``facts``              the node's facts with their sources, for the HTML side panel (HTML only)
+=====================  ==========================================================================
+
+Edge attributes: ``relation`` (the RDF property as a CURIE), ``label``, ``source``, and
+``certainty`` / ``weight`` / ``ties`` where they apply.
+
+    >>> from kg.build import build
+    >>> g = hq_view(build().store)                        # doctest: +SKIP
+    >>> g.nodes["https://w3id.org/bbmb/id/org/zf"]["control_area"]   # doctest: +SKIP
+    'Baden-Württemberg'
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any, Callable, Iterable
+
+import networkx as nx
+from pyoxigraph import Store
+
+from .namespaces import BBMB, ONTOLOGY_IRI, ORG, PREFIXES, RDF, SCHEMA
+from .query import select
+
+#: Colours of the control classes (colour-blind safe, Okabe-Ito).
+CONTROL_COLORS = {"region": "#009E73", "germany": "#E69F00", "abroad": "#D55E00", "unknown": "#9E9E9E"}
+CONTROL_LABELS = {"region": "Control in the region", "germany": "Control elsewhere in Germany",
+                  "abroad": "Control abroad", "unknown": "Control not known"}
+#: Subsector colours, assigned in code order.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+           "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+           "#f7b6d2", "#9edae5", "#dbdb8d", "#393b79")
+NEUTRAL = "#B0B0B0"
+#: Shapes by node type (vis-network names).
+SHAPES = {"site": "dot", "firm": "square", "group": "triangle", "place": "diamond", "cluster": "hexagon",
+          "tie": "hexagon", "aggregate": "dot"}
+#: Past this many nodes a force layout is not computed in Python (geographic or grid positions instead).
+FORCE_LAYOUT_LIMIT = 2500
+
+_PLACE_KINDS = {BBMB.Country.value: "country", BBMB.Land.value: "land", BBMB.Region.value: "region",
+                BBMB.Municipality.value: "municipality", BBMB.District.value: "district"}
+_ORG_KINDS = {BBMB.Firm.value: "firm", BBMB.ParentGroup.value: "group", BBMB.Holding.value: "holding",
+              BBMB.Foundation.value: "foundation"}
+_OFFICE_FUNCTIONS = {"headquarters", "registered-seat"}
+
+
+def curie(iri: str) -> str:
+    """The prefixed name of an IRI, or the IRI itself.
+
+    >>> curie("http://www.w3.org/ns/org#siteOf")
+    'org:siteOf'
+    """
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and "/" not in iri[len(ns):]:
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def source_key(iri: str) -> str:
+    """The id of a source (its row in ``data/sources.csv``) from its IRI."""
+    return iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def headcount_size(headcount: int | None) -> float:
+    """Node size from a head-count: area grows with the head-count; no head-count, a small node.
+
+    >>> headcount_size(None), headcount_size(100), headcount_size(3000)
+    (8.0, 14.5, 34.6)
+    """
+    if not headcount:
+        return 8.0
+    return round(10 + 3.2 * math.sqrt(headcount / 50), 1)
+
+
+# ---------------------------------------------------------------------------- the catalogue
+
+@dataclass
+class Place:
+    iri: str
+    kinds: set[str] = field(default_factory=set)
+    label_de: str = ""
+    label_en: str = ""
+    within: list[str] = field(default_factory=list)
+    lat: float | None = None
+    long: float | None = None
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.label_de or self.label_en or self.iri
+
+
+@dataclass
+class Org:
+    iri: str
+    name: str = ""
+    kinds: set[str] = field(default_factory=set)
+    parent: str | None = None
+    parent_certainty: str = ""
+    parent_sources: list[str] = field(default_factory=list)
+    hq_place: str | None = None
+    hq_sources: list[str] = field(default_factory=list)
+    hq_certainty: str = ""
+    status: str = ""
+    description: dict[str, str] = field(default_factory=dict)
+    codes: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Site:
+    iri: str
+    org: str
+    place: str
+    label: str = ""
+    functions: list[str] = field(default_factory=list)
+    status: str = ""
+    description: str = ""
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Cluster:
+    iri: str
+    kind: str
+    label: str = ""
+    place: str | None = None
+    operator: str | None = None
+    members: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Headcount:
+    value: int | None
+    minimum: int | None
+    maximum: int | None
+    approx: str
+    year: int | None
+    sources: list[str]
+
+    @property
+    def number(self) -> int | None:
+        return self.value if self.value is not None else self.minimum if self.minimum is not None else self.maximum
+
+    def __str__(self) -> str:
+        if self.value is not None:
+            text = f"{self.approx} {self.value:,}" if self.approx != "exact" else f"{self.value:,}"
+        elif self.minimum is not None and self.maximum is not None:
+            text = f"{self.minimum:,}-{self.maximum:,}"
+        elif self.minimum is not None:
+            text = f"{self.approx} {self.minimum:,}"
+        else:
+            text = self.approx.replace("-", " ")
+        return f"{text} ({self.year})" if self.year else text
+
+
+class Catalog:
+    """Everything the views need, read from the store with a few whole-graph SELECT queries.
+
+    The region is the ``bbmb:Region`` with the most sites in it, unless ``region`` (an IRI)
+    names one.
+    """
+
+    def __init__(self, store: Store, region: str | None = None) -> None:
+        self.store = store
+        q: Callable[[str], list[dict[str, Any]]] = lambda text: select(store, text)
+        self.places: dict[str, Place] = {}
+        for r in q("SELECT ?p ?t WHERE { ?p a schema:Place , ?t }"):
+            place = self.places.setdefault(r["p"], Place(r["p"]))
+            if r["t"] in _PLACE_KINDS:
+                place.kinds.add(_PLACE_KINDS[r["t"]])
+        for r in q("SELECT ?p ?w WHERE { ?p a schema:Place ; schema:containedInPlace ?w }"):
+            self.places[r["p"]].within.append(r["w"])
+        for r in q("SELECT ?p ?lat ?long WHERE { ?p a schema:Place ; wgs:lat ?lat ; wgs:long ?long }"):
+            self.places[r["p"]].lat, self.places[r["p"]].long = float(r["lat"]), float(r["long"])
+        self.labels: dict[str, dict[str, str]] = defaultdict(dict)
+        for r in q("SELECT ?s ?l (LANG(?l) AS ?lang) WHERE { ?s rdfs:label|skos:prefLabel ?l }"):
+            self.labels[r["s"]].setdefault(r["lang"], r["l"])
+        for iri, place in self.places.items():
+            names = self.labels.get(iri, {})
+            place.label_de, place.label_en = names.get("de", names.get("", "")), names.get("en", "")
+        self.sources_of: dict[str, list[str]] = defaultdict(list)
+        for r in q("SELECT ?s ?src WHERE { ?s prov:wasDerivedFrom ?src . ?src a bbmb:Source }"):
+            self.sources_of[r["s"]].append(source_key(r["src"]))
+        for values in self.sources_of.values():
+            values.sort()
+        self.sources: dict[str, dict[str, str]] = {}
+        for r in q("SELECT ?src ?title ?url WHERE { ?src a bbmb:Source ; dct:title ?title "
+                   "OPTIONAL { ?src schema:url ?url } }"):
+            entry = {"title": r["title"]}
+            if r["url"]:
+                entry["url"] = r["url"]
+            self.sources[source_key(r["src"])] = entry
+        self._read_orgs(q)
+        self._read_sites(q)
+        self._read_clusters(q)
+        self.subsectors: dict[str, dict[str, str]] = {}
+        for r in q("SELECT DISTINCT ?c ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code }"):
+            names = self.labels.get(r["c"], {})
+            self.subsectors[r["code"]] = {"de": names.get("de", ""), "en": names.get("en", "")}
+        codes = sorted({c for o in self.orgs.values() for c in o.codes})
+        self.subsector_colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(codes)}
+        self._places_derived(region)
+        self.regional_sites_set: set[Site] = set(self.regional_sites())
+
+    # -- reading
+    def _read_orgs(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+        self.orgs: dict[str, Org] = {}
+        for r in q("SELECT ?o ?t WHERE { ?o a org:Organization , ?t }"):
+            org = self.orgs.setdefault(r["o"], Org(r["o"]))
+            if r["t"] in _ORG_KINDS:
+                org.kinds.add(_ORG_KINDS[r["t"]])
+        for iri, org in self.orgs.items():
+            names = self.labels.get(iri, {})
+            org.name = names.get("", "") or names.get("de", "") or names.get("en", "") or iri
+            org.sources = self.sources_of.get(iri, [])
+        for r in q("SELECT ?rel ?o ?p ?c WHERE { ?rel a bbmb:ControlRelation ; bbmb:child ?o ; bbmb:parent ?p "
+                   "OPTIONAL { ?rel bbmb:certainty ?c } }"):
+            org = self.orgs[r["o"]]
+            org.parent, org.parent_certainty = r["p"], r["c"] or ""
+            org.parent_sources = self.sources_of.get(r["rel"], [])
+        for r in q("SELECT ?o ?site ?place ?c WHERE { ?o org:hasPrimarySite ?site . "
+                   "?site schema:containedInPlace ?place OPTIONAL { ?site bbmb:certainty ?c } } ORDER BY ?site"):
+            org = self.orgs[r["o"]]
+            if org.hq_place is None:
+                org.hq_place, org.hq_certainty = r["place"], r["c"] or ""
+                org.hq_sources = self.sources_of.get(r["site"], [])
+        for r in q("SELECT ?o ?p ?v (LANG(?v) AS ?lang) WHERE { ?o a org:Organization ; "
+                   "schema:description|bbmb:status ?v ; ?p ?v }"):
+            if r["p"] == BBMB.status.value:
+                self.orgs[r["o"]].status = r["v"]
+            else:
+                self.orgs[r["o"]].description[r["lang"] or "de"] = r["v"]
+        for r in q("SELECT ?o ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code } ORDER BY ?code"):
+            self.orgs[r["o"]].codes.append(r["code"])
+        self.headcounts: dict[str, list[Headcount]] = defaultdict(list)
+        for r in q("SELECT ?s ?h ?v ?min ?max ?a ?y WHERE { ?s schema:numberOfEmployees ?h . "
+                   "OPTIONAL { ?h schema:value ?v } OPTIONAL { ?h schema:minValue ?min } "
+                   "OPTIONAL { ?h schema:maxValue ?max } OPTIONAL { ?h bbmb:approximation ?a } "
+                   "OPTIONAL { ?h bbmb:referenceYear ?y } }"):
+            year = int(str(r["y"])[:4]) if r["y"] else None
+            self.headcounts[r["s"]].append(Headcount(r["v"], r["min"], r["max"], r["a"] or "exact", year,
+                                                     self.sources_of.get(r["h"], [])))
+
+    def _read_sites(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+        self.sites: dict[str, Site] = {}
+        for r in q("SELECT ?s ?o ?p WHERE { ?s a org:Site ; org:siteOf ?o ; schema:containedInPlace ?p }"):
+            names = self.labels.get(r["s"], {})
+            self.sites[r["s"]] = Site(r["s"], r["o"], r["p"], names.get("", "") or names.get("de", r["s"]),
+                                      sources=self.sources_of.get(r["s"], []))
+        for r in q("SELECT ?s ?n WHERE { ?s a org:Site ; bbmb:siteFunction ?f . ?f skos:notation ?n } ORDER BY ?n"):
+            self.sites[r["s"]].functions.append(r["n"])
+        for r in q("SELECT ?s ?p ?v WHERE { ?s a org:Site ; schema:description|bbmb:status ?v ; ?p ?v }"):
+            if r["p"] == BBMB.status.value:
+                self.sites[r["s"]].status = r["v"]
+            else:
+                self.sites[r["s"]].description = r["v"]
+        self.sites_of: dict[str, list[Site]] = defaultdict(list)
+        for site in self.sites.values():
+            self.sites_of[site.org].append(site)
+
+    def _read_clusters(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+        self.clusters: dict[str, Cluster] = {}
+        for r in q("SELECT ?c ?kind ?place ?op WHERE { ?c a bbmb:Cluster , ?k . ?k skos:notation ?kind "
+                   "OPTIONAL { ?c schema:containedInPlace ?place } OPTIONAL { ?c bbmb:operatedBy ?op } }"):
+            names = self.labels.get(r["c"], {})
+            self.clusters[r["c"]] = Cluster(r["c"], r["kind"], names.get("", "") or names.get("de", r["c"]),
+                                            r["place"], r["op"], sources=self.sources_of.get(r["c"], []))
+        for r in q("SELECT ?c ?m WHERE { ?c a bbmb:Cluster ; bbmb:hasMember ?m } ORDER BY ?m"):
+            self.clusters[r["c"]].members.append(r["m"])
+
+    # -- places: ancestry, Land, country, region, coordinates
+    def _ancestors(self, iri: str) -> list[str]:
+        """The place and every place it lies in, nearest first (breadth first, cycle-safe)."""
+        seen, queue = [iri], [iri]
+        while queue:
+            current = queue.pop(0)
+            place = self.places.get(current)
+            for parent in place.within if place else ():
+                if parent not in seen:
+                    seen.append(parent)
+                    queue.append(parent)
+        return seen
+
+    def _first(self, iri: str, kind: str) -> str | None:
+        return next((a for a in self.ancestors[iri] if kind in self.places[a].kinds), None)
+
+    def _places_derived(self, region: str | None) -> None:
+        self.ancestors = {iri: self._ancestors(iri) for iri in self.places}
+        self.land = {iri: self._first(iri, "land") for iri in self.places}
+        self.country = {iri: self._first(iri, "country") for iri in self.places}
+        self.municipality = {iri: self._first(iri, "municipality") or iri for iri in self.places}
+        if region is None:
+            counts = Counter(a for s in self.sites.values() for a in self.ancestors.get(s.place, ())
+                             if "region" in self.places[a].kinds)
+            region = counts.most_common(1)[0][0] if counts else None
+        self.region = region
+        self.home_country = self.country.get(region) if region else None
+        # coordinates: own, else the mean of the places within, else the nearest ancestor's
+        children: dict[str, list[str]] = defaultdict(list)
+        for iri in self.places:
+            for a in self.ancestors[iri][1:]:
+                children[a].append(iri)
+        self.coords: dict[str, tuple[float, float]] = {}
+        for iri, place in self.places.items():
+            if place.lat is not None and place.long is not None:
+                self.coords[iri] = (place.lat, place.long)
+        for iri in self.places:
+            if iri not in self.coords:
+                inner = [self.coords[c] for c in children[iri] if c in self.coords]
+                if inner:
+                    self.coords[iri] = (sum(p[0] for p in inner) / len(inner), sum(p[1] for p in inner) / len(inner))
+        for iri in self.places:
+            if iri not in self.coords:
+                found = next((self.coords[a] for a in self.ancestors[iri][1:] if a in self.coords), None)
+                if found:
+                    self.coords[iri] = found
+
+    def in_region(self, place: str | None) -> bool:
+        return bool(place and self.region and self.region in self.ancestors.get(place, ()))
+
+    def control_of_place(self, place: str | None) -> tuple[str, str | None]:
+        """(region|germany|abroad|unknown, the Land or country IRI) for a headquarters' place."""
+        if not place or place not in self.places:
+            return "unknown", None
+        if self.in_region(place):
+            return "region", self.land.get(place)
+        country = self.country.get(place)
+        if country and country == self.home_country:
+            return "germany", self.land.get(place)
+        if country:
+            return "abroad", country
+        return "unknown", None
+
+    def chain(self, org: str) -> list[str]:
+        """The organisation, its parent, the parent's parent ... up to the ultimate parent."""
+        out = [org]
+        while (parent := self.orgs[out[-1]].parent) and parent in self.orgs and parent not in out:
+            out.append(parent)
+        return out
+
+    def control(self, org: str) -> tuple[str, str | None, str, str | None]:
+        """(control class, Land-or-country IRI, controlling org, headquarters place) of an org.
+
+        Control sits at the headquarters of the topmost organisation of its chain that has one.
+        """
+        chain = self.chain(org)
+        for controller in reversed(chain):
+            place = self.orgs[controller].hq_place
+            if place:
+                kind, area = self.control_of_place(place)
+                return kind, area, controller, place
+        return "unknown", None, chain[-1], None
+
+    def headcount(self, iri: str) -> int | None:
+        numbers = [h.number for h in self.headcounts.get(iri, ()) if h.number is not None]
+        return max(numbers) if numbers else None
+
+    def label(self, iri: str) -> str:
+        if iri in self.places:
+            return self.places[iri].label
+        if iri in self.orgs:
+            return self.orgs[iri].name
+        names = self.labels.get(iri, {})
+        return names.get("", "") or names.get("de", "") or names.get("en", "") or iri
+
+    def regional_sites(self) -> list[Site]:
+        """Sites in the region, without the head-office entries made from the organisations table."""
+        return [s for s in self.sites.values() if self.in_region(s.place)
+                and not (s.functions and set(s.functions) <= _OFFICE_FUNCTIONS)]
+
+    def subsector_label(self, codes: Iterable[str], lang: str = "en") -> str:
+        return "; ".join(f"{c} {self.subsectors.get(c, {}).get(lang, '')}".strip() for c in codes)
+
+
+# ---------------------------------------------------------------------------- node attributes
+
+def _fact(facts: list[dict[str, Any]], key: str, value: Any, sources: Iterable[str] = ()) -> None:
+    if value not in (None, "", [], ()):
+        facts.append({"k": key, "v": str(value), "src": list(sources)})
+
+
+def _place_attrs(cat: Catalog, place: str | None) -> dict[str, Any]:
+    if not place or place not in cat.places:
+        return {}
+    attrs: dict[str, Any] = {"place": cat.places[place].label}
+    land = cat.land.get(place)
+    if land:
+        attrs["land"] = cat.places[land].label
+    if place in cat.coords:
+        attrs["lat"], attrs["long"] = cat.coords[place]
+    return attrs
+
+
+def _subsector_attrs(cat: Catalog, codes: list[str]) -> dict[str, Any]:
+    if not codes:
+        return {"color_subsector": NEUTRAL}
+    return {"subsector": ";".join(codes), "subsector_label": cat.subsector_label(codes, "en"),
+            "subsector_label_de": cat.subsector_label(codes, "de"),
+            "color_subsector": cat.subsector_colors.get(codes[0], NEUTRAL)}
+
+
+def _control_attrs(cat: Catalog, org: str) -> dict[str, Any]:
+    kind, area, controller, place = cat.control(org)
+    attrs: dict[str, Any] = {"control": kind, "color_control": CONTROL_COLORS[kind]}
+    if area:
+        attrs["control_area"] = cat.places[area].label_en or cat.places[area].label
+    if controller != org or place:
+        attrs["controlled_by"] = cat.orgs[controller].name
+    if place:
+        attrs["control_place"] = cat.places[place].label
+    return attrs
+
+
+def _headcount_attrs(cat: Catalog, iri: str, facts: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = cat.headcounts.get(iri, [])
+    for h in counts:
+        _fact(facts, "head-count", h, h.sources)
+    number = cat.headcount(iri)
+    if number is None:
+        return {}
+    attrs: dict[str, Any] = {"headcount": number}
+    if len(counts) > 1:
+        attrs["headcount_note"] = "; ".join(f"{h} ({', '.join(h.sources)})" for h in counts)
+    return attrs
+
+
+def _org_node(cat: Catalog, iri: str, node_type: str) -> dict[str, Any]:
+    org = cat.orgs[iri]
+    facts: list[dict[str, Any]] = []
+    _fact(facts, "name", org.name, org.sources)
+    _fact(facts, "kind", ", ".join(sorted(org.kinds)), org.sources)
+    for lang in ("de", "en"):
+        _fact(facts, f"description ({lang})", org.description.get(lang), org.sources)
+    _fact(facts, "status", org.status, org.sources)
+    _fact(facts, "subsector", cat.subsector_label(org.codes), org.sources)
+    if org.parent:
+        _fact(facts, "parent", f"{cat.orgs[org.parent].name} ({org.parent_certainty or 'certainty not given'})",
+              org.parent_sources)
+    if org.hq_place:
+        _fact(facts, "headquarters", f"{cat.places[org.hq_place].label}"
+              + (f" ({org.hq_certainty})" if org.hq_certainty else ""), org.hq_sources)
+    attrs: dict[str, Any] = {"type": node_type, "label": org.name, "iri": iri}
+    attrs.update(_subsector_attrs(cat, org.codes))
+    regional = [s for s in cat.sites_of.get(iri, ()) if s in cat.regional_sites_set]
+    lands = sorted({cat.places[cat.land[s.place]].label for s in regional if cat.land.get(s.place)})
+    if lands:
+        attrs["land"] = ";".join(lands)
+    elif org.hq_place:
+        attrs.update({k: v for k, v in _place_attrs(cat, org.hq_place).items() if k == "land"})
+    if org.hq_place:
+        attrs["hq_place"] = cat.places[org.hq_place].label
+    attrs.update(_control_attrs(cat, iri))
+    _fact(facts, "control", f"{attrs['control']}" + (f": {attrs['control_area']}" if "control_area" in attrs else "")
+          + (f" (run by {attrs['controlled_by']})" if "controlled_by" in attrs else ""), org.parent_sources or org.hq_sources)
+    attrs["local_hq"] = attrs["control"] == "region"
+    hc = _headcount_attrs(cat, iri, facts)
+    if not hc and regional:
+        total = sum(n for s in regional if (n := cat.headcount(s.iri)) is not None)
+        if total:
+            hc = {"headcount": total, "headcount_note": "sum of its regional sites"}
+    attrs.update(hc)
+    attrs["source"] = ";".join(org.sources)
+    attrs["facts"] = facts
+    return attrs
+
+
+def _site_node(cat: Catalog, site: Site) -> dict[str, Any]:
+    facts: list[dict[str, Any]] = []
+    _fact(facts, "name", site.label, site.sources)
+    _fact(facts, "firm", cat.orgs[site.org].name, site.sources)
+    _fact(facts, "place", cat.places[site.place].label, site.sources)
+    _fact(facts, "functions", ", ".join(site.functions), site.sources)
+    _fact(facts, "status", site.status, site.sources)
+    _fact(facts, "description (de)", site.description, site.sources)
+    attrs: dict[str, Any] = {"type": "site", "label": site.label, "iri": site.iri, "firm": cat.orgs[site.org].name}
+    attrs.update(_place_attrs(cat, site.place))
+    if site.functions:
+        attrs["functions"] = ";".join(site.functions)
+    attrs.update(_subsector_attrs(cat, cat.orgs[site.org].codes))
+    attrs.update(_control_attrs(cat, site.org))
+    hc = _headcount_attrs(cat, site.iri, facts)
+    siblings = [s for s in cat.sites_of[site.org] if s in cat.regional_sites_set]
+    if not hc and len(siblings) == 1 and cat.headcount(site.org) is not None:
+        hc = {"headcount": cat.headcount(site.org), "headcount_note": "the firm's head-count (its only regional site)"}
+    attrs.update(hc)
+    attrs["source"] = ";".join(site.sources)
+    attrs["facts"] = facts
+    return attrs
+
+
+def _place_node(cat: Catalog, iri: str) -> dict[str, Any]:
+    place = cat.places[iri]
+    kind, area = cat.control_of_place(iri)
+    attrs: dict[str, Any] = {"type": "place", "label": place.label, "iri": iri, "label_de": place.label_de,
+                             "label_en": place.label_en or place.label_de, "place": place.label,
+                             "control": kind, "color_control": CONTROL_COLORS[kind], "color_subsector": NEUTRAL}
+    if area:
+        attrs["control_area"] = cat.places[area].label_en or cat.places[area].label
+    attrs.update({k: v for k, v in _place_attrs(cat, iri).items() if k != "place"})
+    sources = cat.sources_of.get(iri, [])
+    facts: list[dict[str, Any]] = []
+    _fact(facts, "name (de)", place.label_de, sources)
+    _fact(facts, "name (en)", place.label_en, sources)
+    _fact(facts, "kind", ", ".join(sorted(place.kinds)), sources)
+    if iri in cat.coords:
+        _fact(facts, "coordinates", "%.4f, %.4f" % cat.coords[iri], sources)
+    attrs["source"] = ";".join(sources)
+    attrs["facts"] = facts
+    return attrs
+
+
+# ---------------------------------------------------------------------------- views
+
+def _catalog(store: Store, catalog: Catalog | None, region: str | None) -> Catalog:
+    return catalog or Catalog(store, region)
+
+
+def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.DiGraph:
+    """Regional sites -> firms -> parent groups -> headquarters' places, marked by where control sits.
+
+    See the module docstring for the attributes.  ``region`` is the IRI of a ``bbmb:Region``
+    (default: the one with the most sites).
+    """
+    cat = _catalog(store, catalog, region)
+    g = nx.DiGraph(name="hq", title="Headquarters absence: who runs the region's sites, and from where",
+                   color_by="control")
+    orgs: set[str] = set()
+    for site in sorted(cat.regional_sites_set, key=lambda s: s.iri):
+        g.add_node(site.iri, **_site_node(cat, site))
+        g.add_edge(site.iri, site.org, relation=curie(ORG.siteOf.value), label="site of",
+                   source=";".join(site.sources))
+        orgs.update(cat.chain(site.org))
+    for iri in sorted(orgs):
+        org = cat.orgs[iri]
+        is_firm = "firm" in org.kinds and any(s in cat.regional_sites_set for s in cat.sites_of.get(iri, ()))
+        g.add_node(iri, **_org_node(cat, iri, "firm" if is_firm else "group"))
+        if org.parent and org.parent in cat.orgs:
+            g.add_edge(iri, org.parent, relation=curie(ORG.subOrganizationOf.value), label="subsidiary of",
+                       certainty=org.parent_certainty or "not given", source=";".join(org.parent_sources))
+        if org.hq_place:
+            if org.hq_place not in g:
+                g.add_node(org.hq_place, **_place_node(cat, org.hq_place))
+            g.add_edge(iri, org.hq_place, relation=curie(ORG.hasPrimarySite.value), label="headquartered in",
+                       certainty=org.hq_certainty or "not given", source=";".join(org.hq_sources))
+    # the regional jobs each headquarters' place runs
+    controlled: dict[str, list[int]] = defaultdict(list)
+    for iri, data in g.nodes(data=True):
+        if data["type"] == "firm":
+            place = cat.control(iri)[3]
+            if place in g:
+                controlled[place].append(data.get("headcount", 0))
+    for place, numbers in controlled.items():
+        g.nodes[place]["controlled_firms"] = len(numbers)
+        if sum(numbers):
+            g.nodes[place]["controlled_headcount"] = sum(numbers)
+        g.nodes[place]["facts"].append({"k": "regional firms run from here",
+                                        "v": f"{len(numbers)} ({sum(numbers):,} staff known)", "src": []})
+    for iri, data in g.nodes(data=True):
+        if data["type"] == "firm" and data.get("local_hq"):
+            data["shape"] = "star"
+    _finish(g, cat, sizes=lambda d: d.get("headcount") or d.get("controlled_headcount"))
+    return g
+
+
+def _ties(cat: Catalog, firms: list[str]) -> dict[str, dict[tuple[str, str], list[str]]]:
+    """firm -> {(tie kind, tie key): sources} for every tie the firm has."""
+    firm_set = set(firms)
+    parents = {cat.orgs[f].parent for f in firms}
+    ties: dict[str, dict[tuple[str, str], list[str]]] = {f: {} for f in firms}
+    for firm in firms:
+        org = cat.orgs[firm]
+        for site in cat.sites_of.get(firm, ()):
+            if site in cat.regional_sites_set:
+                town = cat.municipality.get(site.place, site.place)
+                for code in org.codes:
+                    ties[firm].setdefault(("subsector-place", f"{code}@{town}"), site.sources)
+        chain = cat.chain(firm)
+        for controller in chain[1:]:
+            ties[firm].setdefault(("holding", controller), org.parent_sources)
+        if len(chain) == 1 and firm in parents:
+            ties[firm].setdefault(("holding", firm), org.sources)
+    for cluster in cat.clusters.values():
+        if cluster.kind == "peer-group":
+            continue
+        kind = "holding" if cluster.kind == "holding" else cluster.kind
+        key = cluster.operator if kind == "holding" and cluster.operator else cluster.iri
+        members = set(cluster.members) | ({cluster.operator} if cluster.operator else set())
+        if kind != "holding" and cluster.place:
+            members |= {s.org for s in cat.regional_sites_set
+                        if cluster.place in cat.ancestors.get(s.place, ())}
+        for m in members & firm_set:
+            ties[m].setdefault((kind, key), cluster.sources)
+    return ties
+
+
+def _tie_label(cat: Catalog, kind: str, key: str) -> str:
+    if kind == "subsector-place":
+        code, town = key.split("@", 1)
+        return f"{code} {cat.subsectors.get(code, {}).get('en', '')} in {cat.label(town)}"
+    return f"{kind} {cat.label(key)}"
+
+
+#: A tie shared by more firms than this is drawn as one hub node (``type`` "tie") linked to its
+#: firms, instead of a clique of n(n-1)/2 edges (at 100,000 firms a subsector in Berlin alone
+#: would make millions of edges).
+CLIQUE_LIMIT = 40
+
+
+def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None,
+                  clique_limit: int = CLIQUE_LIMIT) -> nx.Graph:
+    """Firms of the region joined by shared ties; ``weight`` = number of ties two firms share.
+
+    A tie held by more than ``clique_limit`` firms becomes a hub node of type ``tie``.
+    """
+    cat = _catalog(store, catalog, region)
+    g = nx.Graph(name="clusters", title="Cluster links: firms tied by subsector and place, holding, campus or park",
+                 color_by="subsector")
+    firms = sorted({s.org for s in cat.regional_sites_set if "firm" in cat.orgs[s.org].kinds}
+                   | {o.iri for o in cat.orgs.values() if "firm" in o.kinds and cat.in_region(o.hq_place)})
+    for firm in firms:
+        g.add_node(firm, **_org_node(cat, firm, "firm"))
+        if g.nodes[firm].get("local_hq"):
+            g.nodes[firm]["shape"] = "star"
+    ties = _ties(cat, firms)
+    holders: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for firm, own in ties.items():
+        for tie in own:
+            holders[tie].append(firm)
+    shared: dict[tuple[str, str], dict[tuple[str, str], set[str]]] = defaultdict(dict)
+    for tie, members in sorted(holders.items()):
+        if len(members) > clique_limit:  # a hub node, not n(n-1)/2 edges
+            hub = f"tie:{tie[0]}:{tie[1]}"
+            g.add_node(hub, type="tie", label=_tie_label(cat, *tie), tie_kind=tie[0], member_count=len(members),
+                       color_subsector=cat.subsector_colors.get(tie[1].split("@")[0], NEUTRAL)
+                       if tie[0] == "subsector-place" else NEUTRAL, color_control=NEUTRAL,
+                       facts=[{"k": "tie", "v": f"{_tie_label(cat, *tie)}: {len(members):,} firms", "src": []}])
+            for m in members:
+                g.add_edge(m, hub, relation="bbmb:sharedTie", label=tie[0], weight=1, ties=_tie_label(cat, *tie),
+                           tie_kinds=tie[0], source=";".join(ties[m][tie]))
+            continue
+        for a, b in combinations(sorted(members), 2):
+            shared[(a, b)][tie] = set(ties[a][tie]) | set(ties[b][tie])
+    for (a, b), common in sorted(shared.items()):
+        labels = sorted(_tie_label(cat, *t) for t in common)
+        g.add_edge(a, b, relation="bbmb:sharedTie", label=f"{len(common)} shared tie(s)", weight=len(common),
+                   ties="; ".join(labels), tie_kinds=";".join(sorted({t[0] for t in common})),
+                   source=";".join(sorted(set().union(*common.values()))))
+    for firm, own in ties.items():
+        names = sorted(_tie_label(cat, *t) for t in own if len(holders[t]) > 1)
+        if names:
+            g.nodes[firm]["clusters"] = "; ".join(names)
+            g.nodes[firm]["facts"].append({"k": "ties", "v": "; ".join(names), "src": []})
+    _finish(g, cat, sizes=lambda d: d.get("headcount"))
+    return g
+
+
+#: Class CURIEs in order of preference for a node's ``type`` in the full view.
+_TYPE_ORDER = ("bbmb:Firm", "bbmb:Holding", "bbmb:Foundation", "bbmb:ParentGroup", "org:Site",
+               "bbmb:Country", "bbmb:Land", "bbmb:Region", "bbmb:Municipality", "bbmb:District",
+               "bbmb:HoldingCluster", "bbmb:Campus", "bbmb:TechnologyPark", "bbmb:PeerGroup",
+               "bbmb:ControlRelation", "schema:QuantitativeValue", "bbmb:Event", "bbmb:ProductionFocus",
+               "qb:Observation", "qb:DataSet", "bbmb:QualityFlag", "bbmb:Source", "skos:Concept",
+               "skos:ConceptScheme", "geo:Geometry")
+TYPE_COLORS = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(_TYPE_ORDER)}
+
+
+def full_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.MultiDiGraph:
+    """Every entity typed in a data graph, and every relation between two of them (keyed by property)."""
+    cat = _catalog(store, catalog, region)
+    g = nx.MultiDiGraph(name="full", title="The whole graph: every typed node and relation", color_by="type")
+    onto = f"<{ONTOLOGY_IRI}>"
+    types: dict[str, set[str]] = defaultdict(set)
+    for sol in store.query(f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}"):
+        types[sol["s"].value].add(curie(sol["t"].value))
+    order = {t: i for i, t in enumerate(_TYPE_ORDER)}
+    for iri in sorted(types):
+        kinds = types[iri]
+        main = min(kinds, key=lambda t: (order.get(t, len(order)), t))
+        attrs: dict[str, Any] = {"type": main, "types": ";".join(sorted(kinds)), "label": cat.label(iri), "iri": iri,
+                                 "color_type": TYPE_COLORS.get(main, NEUTRAL)}
+        names = cat.labels.get(iri, {})
+        if "de" in names:
+            attrs["label_de"] = names["de"]
+        if "en" in names:
+            attrs["label_en"] = names["en"]
+        if iri in cat.orgs:
+            attrs.update({k: v for k, v in _org_node(cat, iri, "firm").items() if k not in ("type", "label")})
+        elif iri in cat.sites:
+            attrs.update({k: v for k, v in _site_node(cat, cat.sites[iri]).items() if k not in ("type", "label")})
+        elif iri in cat.places:
+            attrs.update({k: v for k, v in _place_node(cat, iri).items() if k not in ("type", "label")})
+        else:
+            sources = cat.sources_of.get(iri, [])
+            attrs["source"] = ";".join(sources)
+            attrs["facts"] = [{"k": "type", "v": attrs["types"], "src": sources}]
+        g.add_node(iri, **attrs)
+    query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {onto} && isIRI(?o) && ?p != rdf:type) }}")
+    for sol in store.query(query, prefixes={"rdf": str(RDF)}):
+        s, o = sol["s"].value, sol["o"].value
+        if s in types and o in types:
+            p = curie(sol["p"].value)
+            g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1])
+    _finish(g, cat, sizes=lambda d: d.get("headcount"))
+    return g
+
+
+VIEWS: dict[str, Callable[..., nx.Graph]] = {"hq": hq_view, "clusters": clusters_view, "full": full_view}
+
+
+def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None = None) -> dict[str, nx.Graph]:
+    """Several views from one reading of the store."""
+    cat = Catalog(store, region)
+    out = {}
+    for name in names:
+        if name not in VIEWS:
+            raise ValueError(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
+        out[name] = VIEWS[name](store, catalog=cat)
+    return out
+
+
+# ---------------------------------------------------------------------------- colours, sizes, layouts
+
+def _finish(g: nx.Graph, cat: Catalog, sizes: Callable[[dict[str, Any]], int | None]) -> None:
+    """Default colour, shape, size, both layouts and the GEXF ``viz`` of every node."""
+    color_by = g.graph["color_by"]
+    for _, d in g.nodes(data=True):
+        d["color"] = d.get(f"color_{color_by}", NEUTRAL)
+        d["shape"] = d.get("shape") or SHAPES.get(d["type"], "dot")
+        d["size"] = headcount_size(sizes(d))
+    geo = geographic_layout(g, cat)
+    force = force_layout(g, geo)
+    for n, d in g.nodes(data=True):
+        d["x"], d["y"] = force[n]
+        d["geo_x"], d["geo_y"] = geo[n]
+        d["viz"] = {"color": _rgb(d["color"]), "size": d["size"],
+                    "position": {"x": d["x"], "y": -d["y"], "z": 0.0}}
+    g.graph["sources"] = {k: cat.sources[k] for k in sorted({s for _, d in g.nodes(data=True)
+                                                             for f in d.get("facts", []) for s in f["src"]}
+                                                            | {s for *_, d in g.edges(data=True)
+                                                               for s in d.get("source", "").split(";") if s})
+                          if k in cat.sources}
+    g.graph["legend"] = legend(g, cat)
+    g.graph["areas"] = region_areas(cat)
+
+
+def _rgb(color: str) -> dict[str, Any]:
+    return {"r": int(color[1:3], 16), "g": int(color[3:5], 16), "b": int(color[5:7], 16), "a": 1.0}
+
+
+def legend(g: nx.Graph, cat: Catalog) -> dict[str, list[dict[str, str]]]:
+    """Colour keys of the graph, per colouring (only the values that occur)."""
+    out: dict[str, list[dict[str, str]]] = {}
+    controls = Counter(d.get("control") for _, d in g.nodes(data=True) if d.get("control"))
+    if controls:
+        out["control"] = [{"key": k, "label": f"{CONTROL_LABELS[k]} ({controls[k]})", "color": c}
+                          for k, c in CONTROL_COLORS.items() if controls.get(k)]
+    codes = Counter(d["subsector"].split(";")[0] for _, d in g.nodes(data=True) if d.get("subsector"))
+    if codes:
+        out["subsector"] = [{"key": c, "label": f"{c} {cat.subsectors.get(c, {}).get('en', '')} ({codes[c]})",
+                             "color": cat.subsector_colors.get(c, NEUTRAL)} for c in sorted(codes)]
+    types = Counter(d["type"] for _, d in g.nodes(data=True) if d.get("color_type"))
+    if types:
+        out["type"] = [{"key": t, "label": f"{t} ({n})", "color": TYPE_COLORS.get(t, NEUTRAL)}
+                       for t, n in sorted(types.items(), key=lambda kv: kv[0])]
+    return out
+
+
+class _Projection:
+    """Region places by their coordinates (equirectangular, about 4 px a km); places outside the
+    region in their true direction from the region's centre, at a log-compressed distance, on
+    rings around it, so that Farmington and Friedrichshafen fit on one screen with Berlin."""
+
+    def __init__(self, cat: Catalog) -> None:
+        inside = [cat.coords[p] for p in cat.places if p in cat.coords and cat.in_region(p)]
+        inside = inside or list(cat.coords.values()) or [(0.0, 0.0)]
+        self.lat0 = sum(p[0] for p in inside) / len(inside)
+        self.lon0 = sum(p[1] for p in inside) / len(inside)
+        self.k = 400.0  # px per degree of latitude
+        self.cos0 = math.cos(math.radians(self.lat0))
+        self.radius = max((math.hypot(*self.local(p)) for p in inside), default=100.0) + 120
+
+    def local(self, p: tuple[float, float]) -> tuple[float, float]:
+        return (p[1] - self.lon0) * self.cos0 * self.k, -(p[0] - self.lat0) * self.k
+
+    def __call__(self, p: tuple[float, float], inside: bool) -> tuple[float, float]:
+        if inside:
+            return self.local(p)
+        lat, lon = p
+        phi1, phi2, dl = math.radians(self.lat0), math.radians(lat), math.radians(lon - self.lon0)
+        bearing = math.atan2(math.sin(dl) * math.cos(phi2),
+                             math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dl))
+        d = 6371 * math.acos(max(-1.0, min(1.0, math.sin(phi1) * math.sin(phi2)
+                                             + math.cos(phi1) * math.cos(phi2) * math.cos(dl))))
+        r = self.radius + 60 + 220 * math.log10(1 + d / 100)
+        return r * math.sin(bearing), -r * math.cos(bearing)
+
+
+def _anchor(n: str, cat: Catalog) -> tuple[tuple[float, float], bool] | None:
+    """A node's (lat, long) and whether it lies in the region: its place's, its regional
+    sites', or its headquarters'."""
+    place: str | None = None
+    if n in cat.places:
+        place = n
+    elif n in cat.sites:
+        place = cat.sites[n].place
+    elif n in cat.orgs:
+        points = [cat.coords[s.place] for s in cat.sites_of.get(n, ())
+                  if s in cat.regional_sites_set and s.place in cat.coords]
+        if points:
+            return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)), True
+        place = cat.orgs[n].hq_place
+    if place in cat.coords:
+        return cat.coords[place], cat.in_region(place)
+    return None
+
+
+def geographic_layout(g: nx.Graph, cat: Catalog) -> dict[str, tuple[float, float]]:
+    """Positions from coordinates; nodes on one spot spread on a small sunflower spiral;
+    nodes without a place on a grid below the map."""
+    project = _Projection(cat)
+    spots: dict[tuple[float, float], list[str]] = defaultdict(list)
+    unplaced = []
+    for n in g.nodes:
+        anchor = _anchor(n, cat)
+        if anchor is None:
+            unplaced.append(n)
+        else:
+            spots[project(*anchor)].append(n)
+    pos: dict[str, tuple[float, float]] = {}
+    golden = math.pi * (3 - math.sqrt(5))
+    for (x, y), nodes in spots.items():
+        for i, n in enumerate(sorted(nodes, key=lambda n: (g.nodes[n]["type"] != "place", n))):
+            r = 14 * math.sqrt(i)
+            pos[n] = (round(x + r * math.cos(i * golden), 1), round(y + r * math.sin(i * golden), 1))
+    bottom = project.radius + 700
+    width = max(1, int(math.sqrt(len(unplaced)) * 2))
+    for i, n in enumerate(sorted(unplaced)):
+        pos[n] = (float((i % width) * 30 - width * 15), round(bottom + (i // width) * 30, 1))
+    return pos
+
+
+def force_layout(g: nx.Graph, initial: dict[str, tuple[float, float]] | None = None,
+                 limit: int = FORCE_LAYOUT_LIMIT, iterations: int = 60) -> dict[str, tuple[float, float]]:
+    """A force-directed layout (Fruchterman-Reingold with numpy, from ``initial`` or a fixed
+    seed), in page pixels.
+
+    Past ``limit`` nodes the ``initial`` (geographic) positions are used instead: the page
+    then draws with physics off, and an O(n²) layout of that size would take minutes.
+    """
+    import numpy as np
+
+    nodes = list(g.nodes)
+    n = len(nodes)
+    if n == 0:
+        return {}
+    if n > limit and initial:
+        return {v: initial[v] for v in nodes}
+    rng = np.random.default_rng(42)
+    if initial:
+        pos = np.array([initial[v] for v in nodes], dtype=float)
+        pos /= (np.abs(pos).max() or 1.0)
+        pos += rng.uniform(-1e-3, 1e-3, pos.shape)
+    else:
+        pos = rng.uniform(-1, 1, (n, 2))
+    index = {v: i for i, v in enumerate(nodes)}
+    edges = np.array([(index[u], index[v]) for u, v in g.edges() if u != v], dtype=int).reshape(-1, 2)
+    pos = pos.astype(np.float32)
+    k = math.sqrt(4.0 / n)  # ideal distance in a 2 x 2 box
+    t = 0.2
+    for _ in range(iterations):
+        dx = pos[:, 0, None] - pos[None, :, 0]
+        dy = pos[:, 1, None] - pos[None, :, 1]
+        force = k * k / np.maximum(dx * dx + dy * dy, 1e-6)  # repulsion between every pair, k²/d
+        disp = np.stack(((dx * force).sum(1), (dy * force).sum(1)), axis=1)
+        if len(edges):
+            d = pos[edges[:, 0]] - pos[edges[:, 1]]
+            length = np.maximum(np.sqrt((d ** 2).sum(-1)), 1e-3)
+            pull = d * (length / k)[:, None]  # attraction along edges, d²/k
+            np.add.at(disp, edges[:, 0], -pull)
+            np.add.at(disp, edges[:, 1], pull)
+        disp -= pos * 0.05 * n * k  # gravity keeps unconnected parts on the screen
+        length = np.maximum(np.sqrt((disp ** 2).sum(-1)), 1e-9)
+        pos += disp * (np.minimum(length, t) / length)[:, None]
+        t *= 0.95
+    pos -= pos.mean(0)
+    pos *= (60 * math.sqrt(n) + 100) / (np.abs(pos).max() or 1.0)
+    return {v: (round(float(x), 1), round(float(y), 1)) for v, (x, y) in zip(nodes, pos)}
+
+
+def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    pts = sorted(set(points))
+    if len(pts) < 3:
+        return pts
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    upper: list[tuple[float, float]] = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return lower[:-1] + upper[:-1]
+
+
+def region_areas(cat: Catalog) -> list[dict[str, Any]]:
+    """Outlines of the region's Länder for the geographic layout: the padded hull of each Land's
+    places (a circle where there are fewer than three), drawn under the nodes."""
+    project = _Projection(cat)
+    areas = []
+    lands = sorted({cat.land[p] for p in cat.places if cat.in_region(p) and cat.land.get(p)})
+    for land in lands:
+        points = [project(cat.coords[p], True) for p in cat.places
+                  if cat.land.get(p) == land and p in cat.coords and p != land]
+        points = points or ([project(cat.coords[land], True)] if land in cat.coords else [])
+        if not points:
+            continue
+        cx, cy = sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+        hull = _hull(points)
+        if len(hull) >= 3:
+            pad = 50.0
+            outline = [[round(x + pad * (x - cx) / (math.hypot(x - cx, y - cy) or 1), 1),
+                        round(y + pad * (y - cy) / (math.hypot(x - cx, y - cy) or 1), 1)] for x, y in hull]
+            areas.append({"label": cat.places[land].label, "polygon": outline})
+        else:
+            r = max((math.hypot(x - cx, y - cy) for x, y in points), default=0) + 50
+            areas.append({"label": cat.places[land].label, "circle": [round(cx, 1), round(cy, 1), round(r, 1)]})
+    return areas
+
+
+# ---------------------------------------------------------------------------- the node budget
+
+#: Past this many nodes the page draws an aggregated network (see :func:`within_budget`).
+NODE_BUDGET = 2000
+#: Grouping keys for aggregation, coarsest last dropped first.
+AGGREGATE_BY = ("type", "land", "subsector", "control")
+#: Members listed on an aggregate node (the rest are counted).
+MEMBER_LIST_LIMIT = 200
+
+
+def within_budget(g: nx.Graph, budget: int = NODE_BUDGET, keys: tuple[str, ...] = AGGREGATE_BY) -> nx.Graph:
+    """The graph itself if it has at most ``budget`` nodes; else an aggregated graph that does.
+
+    The largest nodes (by head-count, then degree) up to half the budget stay as they are; the
+    others are grouped by ``keys`` (type, Land, subsector, control -- dropping keys from the
+    end until the groups fit).  An aggregate node counts its members (``member_count``), sums
+    their head-counts, keeps the attributes its members share (so that filters still work) and
+    lists its members (``members``: [id, label] pairs) for the page's side panel.  Edges
+    between groups are merged; ``weight`` counts the edges merged.
+    """
+    n = g.number_of_nodes()
+    if n <= budget:
+        return g
+    ranked = sorted(g.nodes, key=lambda v: (-(g.nodes[v].get("headcount") or 0), -g.degree(v), str(v)))
+    keep = set(ranked[: budget // 2])
+    rest = ranked[budget // 2:]
+    for depth in range(len(keys), -1, -1):
+        groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for v in rest:
+            groups[tuple(str(g.nodes[v].get(k, "")) for k in keys[:depth])].append(v)
+        if len(keep) + len(groups) <= budget:
+            break
+    if len(keep) + len(groups) > budget:  # only possible with a tiny budget: shrink the kept set
+        keep = set(ranked[: max(0, budget - len(groups))])
+    out = nx.DiGraph() if g.is_directed() else nx.Graph()
+    out.graph.update(g.graph)
+    out.graph["aggregated"] = {"nodes": n, "edges": g.number_of_edges(), "budget": budget,
+                               "keys": list(keys[:depth])}
+    where: dict[str, str] = {}
+    for v in ranked:
+        if v in keep:
+            out.add_node(v, **g.nodes[v])
+            where[v] = v
+    for key, members in sorted(groups.items()):
+        members = [v for v in members if v not in keep]
+        if not members:
+            continue
+        ident = "aggregate:" + "|".join(key)
+        where.update((v, ident) for v in members)
+        out.add_node(ident, **_aggregate_node(g, key, keys[:depth], members))
+    weights: dict[tuple[str, str], float] = defaultdict(float)
+    relations: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for u, v, d in g.edges(data=True):
+        a, b = where[u], where[v]
+        if a == b:
+            continue
+        if not out.is_directed() and str(a) > str(b):
+            a, b = b, a
+        weights[(a, b)] += 1
+        relations[(a, b)].add(str(d.get("relation", "")))
+    for (a, b), w in weights.items():
+        rel = ";".join(sorted(relations[(a, b)]))
+        out.add_edge(a, b, weight=int(w), relation=rel, label=f"{int(w):,} × {rel}" if w > 1 else rel)
+    force = force_layout(out, {v: (d["geo_x"], d["geo_y"]) for v, d in out.nodes(data=True)})
+    for v, d in out.nodes(data=True):
+        d["x"], d["y"] = force[v]
+        d["viz"] = dict(d.get("viz") or {}, position={"x": d["x"], "y": -d["y"], "z": 0.0})
+    return out
+
+
+def _aggregate_node(g: nx.Graph, key: tuple[str, ...], names: tuple[str, ...], members: list[str]) -> dict[str, Any]:
+    data = [g.nodes[v] for v in members]
+    attrs: dict[str, Any] = {"type": "aggregate", "member_count": len(members)}
+    for k in ("type", "land", "subsector", "subsector_label", "control", "control_area", "functions",
+              "color_subsector", "color_control", "color_type", "color"):
+        values = Counter(d.get(k) for d in data if d.get(k) is not None)
+        if len(values) == 1 or (values and k.startswith("color")):
+            attrs[k if k != "type" else "member_type"] = values.most_common(1)[0][0]
+    total = sum(d.get("headcount") or 0 for d in data)
+    if total:
+        attrs["headcount"] = total
+    described = [f"{k} {v}" for k, v in zip(names, key) if v and k != "type"]
+    kind = attrs.get("member_type", "node")
+    attrs["label"] = f"{len(members):,} {kind}s" + (f" · {' · '.join(v for k, v in zip(names, key) if v and k != 'type')}"
+                                                     if described else "")
+    attrs["shape"] = "dot"
+    attrs["size"] = round(12 + 4 * math.log10(1 + len(members)) + headcount_size(total or None) / 4, 1)
+    for axis in ("x", "y", "geo_x", "geo_y"):
+        attrs[axis] = round(sum(d.get(axis, 0.0) for d in data) / len(data), 1)
+    attrs["members"] = [[v, g.nodes[v].get("label", v)] for v in members[:MEMBER_LIST_LIMIT]]
+    attrs["facts"] = [{"k": "members", "v": f"{len(members):,} {kind}s grouped by {', '.join(names) or 'nothing'}"
+                       + (f" (first {MEMBER_LIST_LIMIT} listed)" if len(members) > MEMBER_LIST_LIMIT else ""),
+                       "src": []}] + [{"k": k, "v": v, "src": []} for k, v in zip(names, key) if v]
+    attrs["viz"] = {"color": _rgb(attrs.get("color", NEUTRAL)), "size": attrs["size"],
+                    "position": {"x": attrs["x"], "y": -attrs["y"], "z": 0.0}}
+    return attrs

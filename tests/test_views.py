@@ -1,0 +1,173 @@
+"""The views: what the pictures of headquarters absence and cluster links are drawn from."""
+from __future__ import annotations
+
+import pytest
+
+from kg.views import (CONTROL_COLORS, Catalog, build_views, clusters_view, full_view, hq_view, within_budget)
+
+
+@pytest.fixture(scope="module")
+def catalog(built):
+    return Catalog(built.store)
+
+
+@pytest.fixture(scope="module")
+def hq(built, catalog):
+    return hq_view(built.store, catalog=catalog)
+
+
+@pytest.fixture(scope="module")
+def clusters(built, catalog):
+    return clusters_view(built.store, catalog=catalog)
+
+
+@pytest.fixture(scope="module")
+def full(built, catalog):
+    return full_view(built.store, catalog=catalog)
+
+
+def iri(built, kind, key):
+    return getattr(built.iris, kind)(key).value
+
+
+def test_region_is_found_from_the_data(catalog, built):
+    assert catalog.region == iri(built, "place", "berlin-brandenburg")
+
+
+def test_hq_view_has_every_regional_site_and_no_head_office_entries(hq, sparql, built):
+    rows = sparql("""
+        SELECT DISTINCT ?site ?region WHERE {
+          ?site a org:Site ; schema:containedInPlace/schema:containedInPlace* ?region .
+          FILTER NOT EXISTS { ?o org:hasPrimarySite|org:hasRegisteredSite ?site .
+                              FILTER NOT EXISTS { ?site bbmb:siteFunction ?f
+                                                  FILTER(?f NOT IN (bbmb:Headquarters, bbmb:RegisteredSeat)) } }
+        }""", region=built.iris.place("berlin-brandenburg"))
+    sites = {n for n, d in hq.nodes(data=True) if d["type"] == "site"}
+    assert sites == {r["site"] for r in rows}
+    assert iri(built, "site", "asml-britz") in sites  # a regional head office that is also a plant stays
+    assert iri(built, "site", "korsch-headquarters") not in hq
+
+
+@pytest.mark.parametrize("org, control, area", [
+    ("zf", "germany", "Baden-Württemberg"),
+    ("heidelberger-druck", "germany", "Baden-Württemberg"),
+    ("gea-awp", "germany", "North Rhine-Westphalia"),
+    ("asml-berlin", "abroad", "Netherlands"),
+    ("otis", "abroad", "United States"),
+    ("kone", "abroad", "Finland"),  # German head office in Hannover, parent in Espoo
+    ("siemens-energy", "region", "Berlin"),
+    ("kjellberg", "region", "Brandenburg"),  # run by a foundation in Finsterwalde
+    ("artes-valve", "unknown", None),
+])
+def test_hq_view_marks_where_control_sits(hq, built, org, control, area):
+    node = hq.nodes[iri(built, "org", org)]
+    assert node["control"] == control
+    assert node.get("control_area") == area
+    assert node["color_control"] == CONTROL_COLORS[control]
+    for site in hq.predecessors(iri(built, "org", org)):
+        assert hq.nodes[site]["control"] == control
+
+
+def test_hq_view_links_sites_to_firms_to_groups_to_headquarters(hq, built):
+    site, firm = iri(built, "site", "otis-berlin"), iri(built, "org", "otis")
+    group, place = iri(built, "org", "otis-worldwide"), iri(built, "place", "farmington-ct")
+    assert hq.edges[site, firm]["relation"] == "org:siteOf"
+    assert hq.edges[firm, group]["relation"] == "org:subOrganizationOf"
+    assert hq.edges[firm, group]["certainty"] == "confirmed"
+    assert hq.edges[group, place]["relation"] == "org:hasPrimarySite"
+    assert hq.nodes[group]["type"] == "group" and hq.nodes[place]["type"] == "place"
+    assert "ext-otis-1" in hq.edges[firm, group]["source"]
+    # a firm without a regional site (TK Elevator) is not in the region's picture
+    assert iri(built, "org", "tk-elevator") not in hq
+
+
+def test_local_headquarters_stand_out(hq, built):
+    korsch, zf = hq.nodes[iri(built, "org", "korsch")], hq.nodes[iri(built, "org", "zf")]
+    assert korsch["local_hq"] is True and korsch["shape"] == "star"
+    assert zf["local_hq"] is False and zf["shape"] == "square"
+
+
+def test_places_count_the_regional_jobs_run_from_there(hq, built):
+    friedrichshafen = hq.nodes[iri(built, "place", "friedrichshafen")]
+    assert friedrichshafen["controlled_firms"] == 1
+    assert friedrichshafen["controlled_headcount"] == 1600
+    assert friedrichshafen["land"] == "Baden-Württemberg"
+
+
+def test_size_grows_with_head_count_and_facts_carry_sources(hq, built):
+    siemens = hq.nodes[iri(built, "site", "siemens-energy-moabit")]
+    dunkel = hq.nodes[iri(built, "site", "werkzeugbau-dunkel-berlin")]
+    assert siemens["headcount"] == 3000 and dunkel["headcount"] == 100
+    assert siemens["size"] > dunkel["size"]
+    borsig = hq.nodes[iri(built, "org", "borsig")]
+    assert borsig["headcount"] == 500 and "200" in borsig["headcount_note"]  # two sources disagree
+    facts = {f["k"]: f for f in hq.nodes[iri(built, "org", "zf")]["facts"]}
+    assert facts["headquarters"]["src"] == ["ext-zf-1", "ext-zf-2"]
+    assert "brief-brandenburg" in hq.graph["sources"]
+
+
+def test_clusters_view_ties_firms_by_subsector_and_place_and_holding(clusters, built):
+    otis, kone = iri(built, "org", "otis"), iri(built, "org", "kone")
+    edge = clusters.edges[otis, kone]
+    assert edge["weight"] == 1 and edge["tie_kinds"] == "subsector-place"
+    assert "28.22" in edge["ties"] and "Berlin" in edge["ties"]  # not also the 'big four' peer group
+    lumics, scansonic = iri(built, "org", "lumics"), iri(built, "org", "scansonic")
+    assert clusters.edges[lumics, scansonic]["tie_kinds"] == "holding"
+    assert clusters.has_edge(lumics, iri(built, "org", "berlin-industrial-group"))
+    # ZF and Heidelberger Druck share a town but not a subsector
+    assert not clusters.has_edge(iri(built, "org", "zf"), iri(built, "org", "heidelberger-druck"))
+    for *_, d in clusters.edges(data=True):
+        assert d["weight"] == len(d["ties"].split("; "))
+    assert all(d["type"] == "firm" for _, d in clusters.nodes(data=True))
+
+
+def test_large_ties_become_hub_nodes(built, catalog):
+    g = clusters_view(built.store, catalog=catalog, clique_limit=2)
+    hubs = [n for n, d in g.nodes(data=True) if d["type"] == "tie"]
+    assert hubs and all(g.nodes[h]["member_count"] > 2 for h in hubs)
+    turbines = next(h for h in hubs if "28.11" in h)
+    assert set(g[turbines]) == {iri(built, "org", k) for k in ("siemens-energy", "ge-power", "kts")}
+
+
+def test_full_view_has_every_typed_node_and_relation(full, sparql):
+    nodes = sparql("""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?t }
+                      FILTER(?g != <https://w3id.org/bbmb/def> && isIRI(?s)) }""")[0]["n"]
+    assert full.number_of_nodes() == nodes
+    edges = sparql("""SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE {
+                        GRAPH ?g { ?s ?p ?o } GRAPH ?g1 { ?s a ?t1 } GRAPH ?g2 { ?o a ?t2 }
+                        FILTER(?p != rdf:type && ?g != <https://w3id.org/bbmb/def>
+                               && ?g1 != <https://w3id.org/bbmb/def> && ?g2 != <https://w3id.org/bbmb/def>) } }""")[0]["n"]
+    assert full.number_of_edges() == edges
+
+
+def test_labels_in_german_and_english(full, built):
+    usa = full.nodes[iri(built, "place", "united-states")]
+    assert (usa["label_de"], usa["label_en"]) == ("Vereinigte Staaten", "United States")
+    assert full.nodes[iri(built, "org", "zf")]["type"] == "bbmb:Firm"
+
+
+def test_geographic_layout_keeps_berlin_and_brandenburg_apart(hq, built):
+    def pos(kind, key):
+        d = hq.nodes[iri(built, kind, key)]
+        return d["geo_x"], d["geo_y"]
+    havel, berlin = pos("site", "zf-brandenburg"), pos("site", "korsch-berlin")
+    assert havel[0] < berlin[0] - 200  # Brandenburg an der Havel lies about 60 km west
+    assert pos("site", "gea-awp-prenzlau")[1] < berlin[1]  # Prenzlau is north (screen y grows down)
+    farmington = pos("place", "farmington-ct")
+    assert farmington[0] < havel[0] - 300  # the USA lie west, outside the region's ring
+    assert [a["label"] for a in hq.graph["areas"]] == ["Berlin", "Brandenburg"]
+
+
+def test_node_budget_aggregates_and_keeps_counts(full):
+    small = within_budget(full, budget=60)
+    assert small.number_of_nodes() <= 60
+    kept = [n for n in small if not str(n).startswith("aggregate:")]
+    members = sum(d["member_count"] for n, d in small.nodes(data=True) if str(n).startswith("aggregate:"))
+    assert len(kept) + members == full.number_of_nodes()
+    assert small.graph["aggregated"]["nodes"] == full.number_of_nodes()
+    assert within_budget(full, budget=10_000) is full
+
+
+def test_build_views_names_an_unknown_view(built):
+    with pytest.raises(ValueError, match="choose from hq, clusters, full"):
+        build_views(built.store, ["map"])
