@@ -1,39 +1,420 @@
-"""Run SPARQL on the embedded store, with parameters bound by the engine (never pasted into text).
+"""SPARQL over the graph: the saved questions of ``queries/``, ad-hoc queries, parameters bound safely.
+
+A saved query is a self-contained SPARQL 1.1 file (its PREFIX declarations included, so that it
+runs unchanged on any SPARQL server) with a header comment::
+
+    # title: HQ absence: regional sites run from a headquarters outside the region
+    # answers: Every site in the region whose company ...
+    # param: region (place, default berlin-brandenburg): the region whose sites are listed
+    # columns: region; site, siteLabel, ...
+
+Parameters are values for variables of the query, never text pasted into it: on the embedded
+store they are bound by the engine (pyoxigraph ``substitutions``); for a remote server a
+``VALUES`` block is put at the top of the query's WHERE clause, each value written as a checked
+RDF term.  Either way a parameter's variable must be projected by the query (the ``SELECT``
+clause names it) and used where a value joined at the top of the WHERE clause reaches it.
 
     >>> from kg.build import build
-    >>> from kg.query import select
-    >>> rows = select(build().store, "SELECT ?name WHERE { ?f a bbmb:Firm ; rdfs:label ?name }")  # doctest: +SKIP
+    >>> from kg.query import run
+    >>> result = run("hq-absence", build().store, {"region": "brandenburg"})   # doctest: +SKIP
+    >>> result.dataframe()                                                    # doctest: +SKIP
+
+The older helpers :func:`select` and :func:`ask` run query text with terms already bound.
 """
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any, Mapping
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Store, Variable
+from pyoxigraph import Literal, NamedNode, QueryBoolean, Store, Variable
 
-from .namespaces import PREFIXES, XSD
+from .namespaces import IRIs, PREFIXES, XSD
+from .results import Result, from_solutions, to_python
+from .tables import SLUG, CODE
 
-_NUMERIC = {XSD.integer.value: int, XSD.int.value: int, XSD.long.value: int,
-            XSD.decimal.value: Decimal, XSD.double.value: float, XSD.float.value: float}
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES_DIR = ROOT / "queries"
+
+__all__ = ["SavedQuery", "Param", "QueryError", "library", "load_query", "resolve", "run", "bind",
+           "inject_values", "with_dataset", "select", "ask", "to_python", "QUERIES_DIR"]
 
 
-def to_python(term: Any) -> Any:
-    """A result term as a plain Python value: IRIs and strings as str, numbers as numbers."""
-    if term is None:
-        return None
-    if isinstance(term, Literal):
-        convert = _NUMERIC.get(term.datatype.value)
-        if convert is not None:
+class QueryError(Exception):
+    """A query that cannot be run as asked: names what, where, and what to do."""
+
+
+# ---------------------------------------------------------------------------- parameters
+
+#: Parameter kinds: ids that name things of the graph (minted under the build's base) and literals.
+ENTITY_KINDS: dict[str, Callable[[IRIs, str], NamedNode]] = {
+    "place": IRIs.place, "org": IRIs.org, "site": IRIs.site, "subsector": IRIs.subsector,
+    "dataset": IRIs.dataset, "cluster": IRIs.cluster, "source": IRIs.source,
+}
+LITERAL_KINDS = ("text", "integer", "decimal", "year")
+KINDS = tuple(ENTITY_KINDS) + LITERAL_KINDS
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A declared parameter: variable name, kind (see :data:`KINDS`), default (or None), description."""
+
+    name: str
+    kind: str
+    default: str | None = None
+    description: str = ""
+
+    def term(self, value: str, iris: IRIs) -> NamedNode | Literal:
+        """The RDF term for a value given as text; raises :class:`QueryError` naming the parameter."""
+        what = f"parameter '{self.name}' ({self.kind})"
+        if not isinstance(value, str):
+            value = str(value)
+        if self.kind in ENTITY_KINDS:
+            pattern = CODE if self.kind == "subsector" else SLUG
+            example = "28.22" if self.kind == "subsector" else "berlin-brandenburg" if self.kind == "place" \
+                else "asml-berlin"
+            if not pattern.match(value):
+                raise QueryError(f"{what}: '{value}' is not a valid {self.kind} id; write an id from the data tables, "
+                                 f"e.g. {example}")
+            return ENTITY_KINDS[self.kind](iris, value)
+        if self.kind == "integer":
+            if not re.fullmatch(r"[+-]?\d+", value.strip()):
+                raise QueryError(f"{what}: '{value}' is not a whole number, e.g. 2024")
+            return Literal(str(int(value)), datatype=XSD.integer)
+        if self.kind == "decimal":
             try:
-                return convert(term.value)
-            except (ValueError, ArithmeticError):
-                return term.value
-        if term.datatype.value == XSD.boolean.value:
-            return term.value == "true"
-        return term.value
-    if isinstance(term, (NamedNode, BlankNode)):
-        return term.value
-    return str(term)
+                number = Decimal(value.strip())
+            except InvalidOperation:
+                raise QueryError(f"{what}: '{value}' is not a number; use a dot as decimal separator") from None
+            if not number.is_finite():
+                raise QueryError(f"{what}: '{value}' is not a finite number")
+            return Literal(format(number, "f"), datatype=XSD.decimal)
+        if self.kind == "year":
+            if not re.fullmatch(r"\d{4}", value.strip()):
+                raise QueryError(f"{what}: '{value}' is not a year; write four digits, e.g. 2024")
+            return Literal(value.strip(), datatype=XSD.gYear)
+        return Literal(value)
+
+
+_PARAM = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*\((?P<kind>[a-z]+)(?:\s*,\s*default\s+(?P<default>\"[^\"]*\"|\S+?))?\)"
+                    r"\s*:?\s*(?P<description>.*)$", re.S)
+
+
+# ---------------------------------------------------------------------------- saved queries
+
+@dataclass(frozen=True)
+class SavedQuery:
+    """A query with its header: name, title, what it answers, parameters and columns."""
+
+    name: str
+    text: str
+    path: Path | None = None
+    title: str = ""
+    answers: str = ""
+    params: tuple[Param, ...] = ()
+    columns: str = ""
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return str(self.path) if self.path else f"query '{self.name}'"
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+def parse_header(text: str) -> dict[str, str]:
+    """The ``# key: value`` fields of the leading comment block; indented ``#`` lines continue a field."""
+    fields: dict[str, list[str]] = {}
+    key = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("#"):
+            break
+        body = stripped[1:]
+        match = re.match(r"^ ?([a-z][a-z-]*):\s*(.*)$", body)
+        if match and not body.startswith("  "):
+            key = match.group(1)
+            fields.setdefault(key, []).append(match.group(2).strip())
+        elif key and body.strip():
+            fields[key][-1] += " " + body.strip()
+        else:
+            key = None
+    return {k: "\n".join(v) for k, v in fields.items()}
+
+
+def _params(raw: str, where: str) -> tuple[Param, ...]:
+    params = []
+    for line in filter(None, raw.splitlines()):
+        m = _PARAM.match(line.strip())
+        if not m:
+            raise QueryError(f"{where}: header line 'param: {line}' is malformed; write "
+                             f"'# param: name (kind, default value): description' with kind one of {', '.join(KINDS)}")
+        if m["kind"] not in KINDS:
+            raise QueryError(f"{where}: parameter '{m['name']}' has unknown kind '{m['kind']}'; "
+                             f"use one of {', '.join(KINDS)}")
+        default = m["default"]
+        if default and default.startswith('"'):
+            default = default[1:-1]
+        params.append(Param(m["name"], m["kind"], default, " ".join(m["description"].split())))
+    return tuple(params)
+
+
+def load_query(path: str | Path, name: str | None = None, text: str | None = None) -> SavedQuery:
+    """Read a ``.rq`` file (or ``text``) and its header."""
+    path = Path(path) if path else None
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise QueryError(f"{path}: cannot be read ({exc.strerror}); check the file name") from None
+    where = str(path) if path else "the query text"
+    header = parse_header(text)
+    params = _params(header.pop("param", ""), where)
+    return SavedQuery(name=name or (path.stem if path else "inline"), text=text, path=path,
+                      title=header.pop("title", ""), answers=header.pop("answers", ""), params=params,
+                      columns=header.pop("columns", ""), notes=header)
+
+
+def library(folder: str | Path = QUERIES_DIR) -> dict[str, SavedQuery]:
+    """The saved queries of a folder, by name (the file name without ``.rq``), sorted by name."""
+    return {p.stem: load_query(p) for p in sorted(Path(folder).glob("*.rq"))}
+
+
+def resolve(spec: str, folder: str | Path = QUERIES_DIR) -> SavedQuery:
+    """A saved query by name, a ``.rq`` file by path, or query text given inline.
+
+    An unknown name raises :class:`QueryError` listing the names there are.
+    """
+    if re.search(r"[{}]", spec) or re.match(r"\s*(PREFIX|BASE|SELECT|ASK|CONSTRUCT|DESCRIBE)\b", spec, re.I):
+        return load_query(None, "inline", spec)
+    if spec.endswith(".rq") or "/" in spec:
+        if not Path(spec).is_file():
+            raise QueryError(f"{spec}: no such query file")
+        return load_query(spec)
+    saved = library(folder)
+    if spec in saved:
+        return saved[spec]
+    import difflib
+
+    close = difflib.get_close_matches(spec, saved, n=1)
+    hint = f"Did you mean '{close[0]}'? " if close else ""
+    raise QueryError(f"no saved query named '{spec}' in {folder}. {hint}Available: {', '.join(saved)} "
+                     f"(or give a .rq file or the query text)")
+
+
+def bind(query: SavedQuery, values: Mapping[str, Any] | None = None,
+         iris: IRIs | None = None) -> dict[str, NamedNode | Literal]:
+    """The terms for a query's parameters: given values checked by kind, defaults for the rest.
+
+    Raises :class:`QueryError` for an undeclared parameter, a missing one without default, or a
+    malformed value, naming the parameter.
+    """
+    iris = iris or IRIs()
+    values = dict(values or {})
+    unknown = [k for k in values if query.param(k) is None]
+    if unknown:
+        declared = ", ".join(f"{p.name} ({p.kind})" for p in query.params) or "none"
+        raise QueryError(f"{query.where}: unknown parameter '{unknown[0]}'; the query declares: {declared}")
+    out: dict[str, NamedNode | Literal] = {}
+    for p in query.params:
+        value = values.get(p.name, p.default)
+        if value is None or value == "":
+            raise QueryError(f"{query.where}: parameter '{p.name}' ({p.kind}) is missing; "
+                             f"give it with --param {p.name}=VALUE ({p.description})")
+        out[p.name] = value if isinstance(value, (NamedNode, Literal)) else p.term(value, iris)
+    return out
+
+
+def parse_assignments(items: list[str] | None) -> dict[str, str]:
+    """``["name=value", ...]`` (the command line's ``--param``) as a dict; a malformed item names itself."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not _VARIABLE.match(name.strip()):
+            raise QueryError(f"--param '{item}' is malformed; write --param name=value, e.g. --param region=berlin")
+        out[name.strip()] = value
+    return out
+
+
+# ---------------------------------------------------------------------------- VALUES injection
+
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+_FORBIDDEN_IN_IRI = re.compile(r'[<>"{}|^`\\\x00-\x20]')
+
+
+def term_text(term: NamedNode | Literal) -> str:
+    """A checked term in SPARQL syntax: an IRI with no character that could end it, a literal escaped."""
+    if isinstance(term, NamedNode):
+        if _FORBIDDEN_IN_IRI.search(term.value):
+            raise QueryError(f"the IRI {term.value!r} contains a character not allowed in an IRI")
+        return f"<{term.value}>"
+    if isinstance(term, Literal):
+        return str(term)  # N-Triples syntax: quotes, backslashes and line breaks escaped
+    raise QueryError(f"cannot bind {term!r}: only IRIs and literals can be parameter values")
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Where the parts of a query's text are: its WHERE keyword and brace, and FROM clauses."""
+
+    where_keyword: int | None
+    where_brace: int
+    has_from: bool
+
+
+_VAR_TOKEN = re.compile(r"[?$]\w*")
+_WORD_TOKEN = re.compile(r"[A-Za-z_][\w-]*(:[\w.-]*)?")
+
+
+def _shape(text: str) -> _Shape:
+    """Find the outermost WHERE clause, skipping strings, IRIs, comments and nested groups."""
+    depth = paren = 0
+    i, n = 0, len(text)
+    form = None
+    where_at: int | None = None
+    has_from = False
+    top_groups = 0
+    while i < n:
+        c = text[i]
+        if c == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+            continue
+        if c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                j += 2 if text[j] == "\\" else 1
+            i = j + len(quote)
+            continue
+        if c == "<":
+            m = _IRIREF.match(text, i)
+            if m:
+                i = m.end()
+                continue
+        if c in "?$":
+            i = _VAR_TOKEN.match(text, i).end()
+            continue
+        if c.isalpha() or c == "_":
+            m = _WORD_TOKEN.match(text, i)
+            word = m.group(0).upper()
+            if depth == 0 and paren == 0:
+                if form is None and word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+                    form = word
+                elif word == "WHERE" and where_at is None:
+                    where_at = i
+                elif word == "FROM":
+                    has_from = True
+            i = m.end()
+            continue
+        if c == "(":
+            paren += 1
+        elif c == ")":
+            paren -= 1
+        elif c == "{":
+            if depth == 0 and paren == 0:
+                top_groups += 1
+                if where_at is not None or form in ("SELECT", "ASK") or (form == "CONSTRUCT" and top_groups == 2):
+                    return _Shape(where_at, i, has_from)
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        i += 1
+    raise QueryError("cannot find the query's WHERE clause (a SELECT or ASK query is needed)")
+
+
+def with_dataset(text: str, graphs: Sequence[str]) -> str:
+    """The query with ``FROM <g>`` and ``FROM NAMED <g>`` for each graph, unless it names its own.
+
+    Used on servers, so that a query sees the project's graphs only: their merge as default graph
+    (the union the embedded store queries) and each of them to ``GRAPH ?g``.
+    """
+    shape = _shape(text)
+    if shape.has_from or not graphs:
+        return text
+    clauses = "".join(f"FROM {term_text(NamedNode(g))}\n" for g in graphs) + \
+        "".join(f"FROM NAMED {term_text(NamedNode(g))}\n" for g in graphs)
+    at = shape.where_keyword if shape.where_keyword is not None else shape.where_brace
+    return text[:at] + clauses + text[at:]
+
+
+def inject_values(text: str, bindings: Mapping[str, NamedNode | Literal]) -> str:
+    """The query with ``VALUES (?a ?b) { (term term) }`` as the first element of its WHERE clause.
+
+    Values are written as checked RDF terms (:func:`term_text`), so a value cannot change the
+    query's structure.
+    """
+    if not bindings:
+        return text
+    names = list(bindings)
+    for name in names:
+        if not _VARIABLE.match(name):
+            raise QueryError(f"'{name}' is not a valid variable name")
+    block = (" VALUES (" + " ".join("?" + n for n in names) + ") { ("
+             + " ".join(term_text(bindings[n]) for n in names) + ") } ")
+    at = _shape(text).where_brace + 1
+    return text[:at] + block + text[at:]
+
+
+# ---------------------------------------------------------------------------- running
+
+class Endpoint(Protocol):
+    """What :func:`run` needs of a remote store (see :class:`kg.remote.Endpoint`)."""
+
+    def query(self, text: str, bindings: Mapping[str, NamedNode | Literal], where: str = "") -> Result: ...
+
+
+_SYNTAX = re.compile(r"error at (\d+):(\d+):\s*(.*)", re.S)
+
+
+def _syntax_error(exc: SyntaxError, where: str) -> QueryError:
+    message = str(exc)
+    m = _SYNTAX.search(message)
+    if m:
+        return QueryError(f"{where}: SPARQL syntax error at line {m[1]}, column {m[2]}: {m[3].strip()}")
+    return QueryError(f"{where}: SPARQL syntax error: {message}")
+
+
+def run_local(store: Store, query: SavedQuery, bindings: Mapping[str, NamedNode | Literal]) -> Result:
+    """Run on the embedded store over the union of its graphs, parameters bound by the engine."""
+    substitutions = {Variable(k): v for k, v in bindings.items()} or None
+    try:
+        answer = store.query(query.text, use_default_graph_as_union=True, prefixes=PREFIXES,
+                             substitutions=substitutions)
+    except SyntaxError as exc:
+        raise _syntax_error(exc, query.where) from None
+    except RuntimeError as exc:
+        if "SELECT projection" in str(exc):
+            raise QueryError(f"{query.where}: a parameter's variable is not in the SELECT clause ({exc}); "
+                             "project every parameter variable") from None
+        raise QueryError(f"{query.where}: {exc}") from None
+    if isinstance(answer, QueryBoolean):
+        return Result([], [], bool(answer))
+    if not hasattr(answer, "variables"):
+        raise QueryError(f"{query.where}: only SELECT and ASK queries give result tables; "
+                         "use kg build for the graph itself")
+    return from_solutions(answer, answer.variables)
+
+
+def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, Any] | None = None,
+        iris: IRIs | None = None, folder: str | Path = QUERIES_DIR) -> Result:
+    """Run a saved query (or a name, file or text, see :func:`resolve`) on a store or a remote endpoint.
+
+    ``params`` maps parameter names to values as text (ids for places and firms, e.g.
+    ``{"region": "brandenburg"}``); ``iris`` mints IRIs under the graph's base.
+    """
+    if isinstance(query, str):
+        query = resolve(query, folder)
+    bindings = bind(query, params, iris)
+    if isinstance(target, Store):
+        return run_local(target, query, bindings)
+    return target.query(query.text, bindings, where=query.where)
 
 
 def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:

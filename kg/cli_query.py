@@ -1,0 +1,184 @@
+"""Commands to ask the graph: ``kg query``, ``kg queries``, ``kg push`` and ``kg serve``.
+
+Each command is one library call (:func:`kg.query.run`, :func:`kg.query.library`,
+:func:`kg.remote.push`, :func:`kg.serve.serve`), so a notebook can do the same.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from .cli import add_input_options, command, progress
+from .query import QUERIES_DIR, QueryError
+from .results import FORMATS
+
+
+def _graph_options(p: argparse.ArgumentParser) -> None:
+    add_input_options(p)
+    p.add_argument("--graph", type=Path, metavar="FILE",
+                   help="use a built dataset (out/kg.trig or .nq) instead of building from --data")
+
+
+def _remote_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--user", help=f"user name for the {what} (HTTP digest authentication)")
+    p.add_argument("--password", help="password for --user")
+    p.add_argument("--auth", choices=("digest", "basic"), default="digest",
+                   help="HTTP authentication scheme (default: %(default)s)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default: %(default)s)")
+
+
+def _store(args: argparse.Namespace):
+    """The embedded store: a built file if given, else built from the tables."""
+    if args.graph:
+        from .store import load
+
+        if not args.graph.is_file():
+            raise QueryError(f"{args.graph}: no such file; run kg build first or leave out --graph")
+        return load(args.graph)
+    from .build import build
+
+    return build(args.data, args.ontology, base=args.base).store
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _guard(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn the library's errors into one clear line on stderr and an exit code."""
+    def wrapped(args: argparse.Namespace) -> int:
+        from .remote import RemoteError
+
+        try:
+            return run(args)
+        except QueryError as exc:
+            return _fail(str(exc), 2)
+        except RemoteError as exc:
+            return _fail(str(exc), 3)
+    return wrapped
+
+
+@command("query", "run a saved query (by name), a .rq file or query text, on the graph or a SPARQL server")
+def setup_query(p: argparse.ArgumentParser):
+    p.epilog = ("Examples: kg query hq-absence --param region=brandenburg; kg query firm-profile --param firm=zf "
+                "--format csv; kg query hq-absence --endpoint http://127.0.0.1:8890/sparql")
+    p.add_argument("query", help="saved query name (see kg queries), path of a .rq file, or SPARQL text")
+    p.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
+                   help="value of a declared parameter, e.g. region=brandenburg (repeatable)")
+    p.add_argument("--format", "-f", choices=list(FORMATS), default="table", help="output format (default: %(default)s)")
+    p.add_argument("--out", "-o", type=Path, help="write the result to this file (atomically) instead of stdout")
+    p.add_argument("--endpoint", metavar="URL", help="run on this SPARQL 1.1 endpoint instead of the embedded store")
+    p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="folder of saved queries (default: %(default)s)")
+    _graph_options(p)
+    _remote_options(p, "endpoint")
+    return _guard(cmd_query)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from .files import atomic_write
+    from .namespaces import IRIs
+    from .query import parse_assignments, resolve, run
+    from .results import compactor, render
+
+    query = resolve(args.query, args.queries)
+    params = parse_assignments(args.param)
+    iris = IRIs(args.base)
+    if args.endpoint:
+        from .remote import Endpoint
+
+        target = Endpoint(args.endpoint, args.user, args.password, args.timeout, iris.base, auth=args.auth)
+    else:
+        target = _store(args)
+    t0 = time.perf_counter()
+    result = run(query, target, params, iris)
+    seconds = time.perf_counter() - t0
+    text = render(result, args.format, compactor(iris.base))
+    if args.out:
+        with atomic_write(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        progress(f"wrote {len(result)} rows to {args.out}")
+    else:
+        sys.stdout.write(text)
+    print(f"{query.name}: {len(result)} rows in {seconds * 1000:.0f} ms", file=sys.stderr)
+    return 0
+
+
+@command("queries", "list the saved queries with their titles and parameters")
+def setup_queries(p: argparse.ArgumentParser):
+    p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="folder of saved queries (default: %(default)s)")
+    p.add_argument("--long", "-l", action="store_true", help="also print what each query answers and its columns")
+    return _guard(cmd_queries)
+
+
+def cmd_queries(args: argparse.Namespace) -> int:
+    from .query import library
+
+    saved = library(args.queries)
+    if not saved:
+        return _fail(f"no .rq files in {args.queries}", 2)
+    width = max(len(n) for n in saved)
+    for name, q in saved.items():
+        params = ", ".join(f"{p.name}={p.default}" if p.default else f"{p.name} (required)" for p in q.params)
+        print(f"{name.ljust(width)}  {q.title}" + (f"  [{params}]" if params else ""))
+        if args.long:
+            for label, text in (("answers", q.answers), ("columns", q.columns)):
+                if text:
+                    print(f"{'':{width}}  {label}: {text}")
+            print()
+    return 0
+
+
+@command("push", "load the built graph into a SPARQL server, replacing only this project's named graphs")
+def setup_push(p: argparse.ArgumentParser):
+    p.epilog = ("Virtuoso: kg push --endpoint http://127.0.0.1:8890/sparql-auth --user dba --password dba "
+                "[--gsp http://127.0.0.1:8890/sparql-graph-crud-auth]")
+    p.add_argument("--endpoint", required=True, metavar="URL",
+                   help="SPARQL endpoint that answers queries and (without --gsp) accepts SPARQL Update")
+    p.add_argument("--gsp", metavar="URL", help="Graph Store Protocol address: load each graph by HTTP PUT")
+    p.add_argument("--chunk", type=int, default=1000, help="triples per INSERT DATA request (default: %(default)s)")
+    _graph_options(p)
+    _remote_options(p, "server")
+    return _guard(cmd_push)
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from .namespaces import IRIs
+    from .remote import push
+
+    store = _store(args)
+    report = push(store, args.endpoint, gsp=args.gsp, user=args.user, password=args.password,
+                  base=IRIs(args.base).base, timeout=args.timeout, chunk=args.chunk, auth=args.auth,
+                  progress=progress)
+    print(f"graphs: {report.graphs}  triples: {report.triples:,}  stale graphs dropped: {len(report.dropped)}  "
+          f"seconds: {report.seconds:.1f}")
+    return 0
+
+
+@command("serve", "serve the graph as a read-only SPARQL 1.1 endpoint (and a query page) on 127.0.0.1")
+def setup_serve(p: argparse.ArgumentParser):
+    p.add_argument("--port", type=int, default=7878, help="port on 127.0.0.1; 0 picks a free one (default: %(default)s)")
+    p.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds a query may run before it is refused (default: %(default)s)")
+    p.add_argument("--max-rows", type=int, default=10_000,
+                   help="largest number of result rows sent; larger results are refused (default: %(default)s)")
+    p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="saved queries offered on the page")
+    _graph_options(p)
+    return _guard(cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    store = _store(args)
+    with serve(store, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
+               queries=args.queries) as server:
+        print(f"SPARQL endpoint: {server.url}sparql   query page: {server.url}   (Ctrl-C stops)", file=sys.stderr)
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0

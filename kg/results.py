@@ -1,0 +1,274 @@
+"""Query results, whichever store answered them, and their output formats.
+
+A :class:`Result` holds the variables and rows of RDF terms (pyoxigraph terms, ``None`` where a
+variable is unbound) of a SELECT query, or the answer of an ASK query.  The embedded store and a
+remote SPARQL server both produce one, so every output format is written by the same code:
+
+    >>> from pyoxigraph import Literal, NamedNode
+    >>> r = Result(["firm", "employees"], [(NamedNode("https://w3id.org/bbmb/id/org/zf"), Literal("1600",
+    ...            datatype=NamedNode("http://www.w3.org/2001/XMLSchema#integer")))])
+    >>> r.records()
+    [{'firm': 'https://w3id.org/bbmb/id/org/zf', 'employees': 1600}]
+    >>> print(render(r, "csv"), end="")
+    firm,employees
+    https://w3id.org/bbmb/id/org/zf,1600
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+from pyoxigraph import BlankNode, Literal, NamedNode
+
+from .namespaces import PREFIXES, XSD
+
+Term = NamedNode | BlankNode | Literal
+
+_INTEGER_TYPES = {XSD[t].value for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
+                                         "positiveInteger", "nonPositiveInteger", "negativeInteger",
+                                         "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
+_NUMERIC = {**{t: int for t in _INTEGER_TYPES}, XSD.decimal.value: Decimal, XSD.double.value: float,
+            XSD.float.value: float}
+
+#: Output formats: name -> media type.  ``table`` is for a terminal, ``json`` is a plain list of
+#: records; ``sparql-json`` and ``sparql-xml`` are the W3C SPARQL 1.1 result formats, ``csv`` and
+#: ``tsv`` the W3C SPARQL 1.1 CSV/TSV result formats.
+FORMATS: dict[str, str] = {
+    "table": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "json": "application/json",
+    "markdown": "text/markdown; charset=utf-8",
+    "sparql-json": "application/sparql-results+json",
+    "sparql-xml": "application/sparql-results+xml",
+}
+
+
+def to_python(term: Any) -> Any:
+    """A result term as a plain Python value: IRIs and strings as str, numbers as numbers."""
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        convert = _NUMERIC.get(term.datatype.value)
+        if convert is not None:
+            try:
+                return convert(term.value)
+            except (ValueError, ArithmeticError):
+                return term.value
+        if term.datatype.value == XSD.boolean.value:
+            return term.value in ("true", "1")
+        return term.value
+    if isinstance(term, (NamedNode, BlankNode)):
+        return term.value
+    return str(term)
+
+
+@dataclass
+class Result:
+    """The answer of a query: ``variables`` and ``rows`` (SELECT), or ``boolean`` (ASK)."""
+
+    variables: list[str]
+    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as dicts of plain Python values (see :func:`to_python`)."""
+        if self.boolean is not None:
+            return [{"result": self.boolean}]
+        return [{v: to_python(t) for v, t in zip(self.variables, row)} for row in self.rows]
+
+    def dataframe(self):
+        """The rows as a pandas DataFrame; decimals become floats so that columns are numeric."""
+        import pandas as pd
+
+        records = [{k: float(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in self.records()]
+        return pd.DataFrame.from_records(records, columns=self.variables if self.boolean is None else ["result"])
+
+
+def compactor(base: str | None = None) -> Callable[[str], str]:
+    """Shortens IRIs for people: known prefixes as ``prefix:name``, data IRIs relative to ``base``."""
+    pairs = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+
+    def compact(iri: str) -> str:
+        if base and iri.startswith(base):
+            return iri[len(base):]
+        for prefix, ns in pairs:
+            if iri.startswith(ns) and iri[len(ns):] and all(c.isalnum() or c in "-_." for c in iri[len(ns):]):
+                return f"{prefix}:{iri[len(ns):]}"
+        return f"<{iri}>"
+    return compact
+
+
+def _display(term: Term | None, compact: Callable[[str], str] | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, NamedNode):
+        return compact(term.value) if compact else term.value
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def _plain(value: str, limit: int | None) -> str:
+    value = " ".join(value.split())  # one line per row
+    if limit and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
+
+
+def _table(result: Result, compact: Callable[[str], str] | None, width: int | None = 60) -> str:
+    header = list(result.variables)
+    cells = [[_plain(_display(t, compact), width) for t in row] for row in result.rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
+    numeric = [all(isinstance(row[i], Literal) and row[i].datatype.value in _NUMERIC or row[i] is None
+                   for row in result.rows) for i in range(len(header))]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)).rstrip()
+
+    out = [line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in cells]
+    out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
+    return "\n".join(out) + "\n"
+
+
+def _markdown(result: Result, compact: Callable[[str], str] | None) -> str:
+    def cell(text: str) -> str:
+        return _plain(text, None).replace("\\", "\\\\").replace("|", "\\|")
+
+    out = ["| " + " | ".join(result.variables) + " |", "|" + "|".join(" --- " for _ in result.variables) + "|"]
+    for row in result.rows:
+        out.append("| " + " | ".join(cell(_display(t, compact)) for t in row) + " |")
+    return "\n".join(out) + "\n"
+
+
+def _csv(result: Result) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(result.variables)
+    for row in result.rows:
+        writer.writerow(["" if t is None else (f"_:{t.value}" if isinstance(t, BlankNode) else t.value) for t in row])
+    return buffer.getvalue()
+
+
+def _tsv(result: Result) -> str:
+    out = ["\t".join("?" + v for v in result.variables)]
+    for row in result.rows:
+        out.append("\t".join("" if t is None else str(t) for t in row))
+    return "\n".join(out) + "\n"
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _term_json(term: Term) -> dict[str, str]:
+    if isinstance(term, NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != XSD.string.value:
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def _sparql_json(result: Result) -> str:
+    if result.boolean is not None:
+        return json.dumps({"head": {}, "boolean": result.boolean})
+    bindings = [{v: _term_json(t) for v, t in zip(result.variables, row) if t is not None} for row in result.rows]
+    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}}, ensure_ascii=False)
+
+
+def _sparql_xml(result: Result) -> str:
+    out = ['<?xml version="1.0" encoding="utf-8"?>',
+           '<sparql xmlns="http://www.w3.org/2005/sparql-results#">', "<head>"]
+    out += [f"<variable name={quoteattr(v)}/>" for v in result.variables]
+    out.append("</head>")
+    if result.boolean is not None:
+        out.append(f"<boolean>{'true' if result.boolean else 'false'}</boolean>")
+    else:
+        out.append("<results>")
+        for row in result.rows:
+            out.append("<result>")
+            for v, t in zip(result.variables, row):
+                if t is None:
+                    continue
+                if isinstance(t, NamedNode):
+                    inner = f"<uri>{escape(t.value)}</uri>"
+                elif isinstance(t, BlankNode):
+                    inner = f"<bnode>{escape(t.value)}</bnode>"
+                elif t.language:
+                    inner = f"<literal xml:lang={quoteattr(t.language)}>{escape(t.value)}</literal>"
+                elif t.datatype.value != XSD.string.value:
+                    inner = f"<literal datatype={quoteattr(t.datatype.value)}>{escape(t.value)}</literal>"
+                else:
+                    inner = f"<literal>{escape(t.value)}</literal>"
+                out.append(f"<binding name={quoteattr(v)}>{inner}</binding>")
+            out.append("</result>")
+        out.append("</results>")
+    out.append("</sparql>")
+    return "\n".join(out) + "\n"
+
+
+def render(result: Result, fmt: str = "table", compact: Callable[[str], str] | None = None) -> str:
+    """The result as text in one of :data:`FORMATS`; ``compact`` shortens IRIs in table and markdown."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown output format '{fmt}'; choose one of: {', '.join(FORMATS)}")
+    if fmt == "sparql-json":
+        return _sparql_json(result)
+    if fmt == "sparql-xml":
+        return _sparql_xml(result)
+    if result.boolean is not None:
+        return json.dumps(result.boolean) + "\n" if fmt == "json" else ("yes\n" if result.boolean else "no\n")
+    if fmt == "table":
+        return _table(result, compact)
+    if fmt == "markdown":
+        return _markdown(result, compact)
+    if fmt == "csv":
+        return _csv(result)
+    if fmt == "tsv":
+        return _tsv(result)
+    return json.dumps([{k: _json_value(v) for k, v in r.items()} for r in result.records()],
+                      ensure_ascii=False, indent=1) + "\n"
+
+
+def from_sparql_json(document: dict) -> Result:
+    """A :class:`Result` from a SPARQL 1.1 JSON results document (as a server sends it)."""
+    if "boolean" in document:
+        return Result([], [], bool(document["boolean"]))
+    variables = list(document.get("head", {}).get("vars", []))
+    blanks: dict[str, BlankNode] = {}
+
+    def term(b: dict) -> Term:
+        kind, value = b.get("type"), b.get("value", "")
+        if kind == "uri":
+            return NamedNode(value)
+        if kind == "bnode":
+            return blanks.setdefault(value, BlankNode())
+        if b.get("xml:lang"):
+            return Literal(value, language=b["xml:lang"])
+        if b.get("datatype"):
+            return Literal(value, datatype=NamedNode(b["datatype"]))
+        return Literal(value)
+
+    rows = [tuple(term(b[v]) if v in b else None for v in variables)
+            for b in document.get("results", {}).get("bindings", [])]
+    return Result(variables, rows)
+
+
+def from_solutions(solutions: Iterable, variables: Iterable) -> Result:
+    """A :class:`Result` from pyoxigraph ``QuerySolutions``."""
+    names = [v.value for v in variables]
+    return Result(names, [tuple(s[n] for n in names) for s in solutions])
