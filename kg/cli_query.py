@@ -171,11 +171,12 @@ def setup_serve(p: argparse.ArgumentParser):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .namespaces import IRIs
     from .serve import serve
 
     store = _store(args)
     with serve(store, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
-               queries=args.queries) as server:
+               queries=args.queries, base=IRIs(args.base).base) as server:
         print(f"SPARQL endpoint: {server.url}sparql   query page: {server.url}   (Ctrl-C stops)", file=sys.stderr)
         try:
             server.wait()
