@@ -116,7 +116,7 @@ def headcount_size(headcount: int | None) -> float:
     """Node size from a head-count: area grows with the head-count; no head-count, a small node.
 
     >>> headcount_size(None), headcount_size(100), headcount_size(3000)
-    (8.0, 14.5, 34.6)
+    (8.0, 14.5, 34.8)
     """
     if not headcount:
         return 8.0
@@ -226,7 +226,7 @@ class Catalog:
         for r in q("SELECT ?p ?lat ?long WHERE { ?p a schema:Place ; wgs:lat ?lat ; wgs:long ?long }"):
             self.places[r["p"]].lat, self.places[r["p"]].long = float(r["lat"]), float(r["long"])
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
-        for r in q("SELECT ?s ?l (LANG(?l) AS ?lang) WHERE { ?s rdfs:label|skos:prefLabel ?l }"):
+        for r in q("SELECT ?s ?l (LANG(?l) AS ?lang) WHERE { ?s rdfs:label|skos:prefLabel|dct:title ?l }"):
             self.labels[r["s"]].setdefault(r["lang"], r["l"])
         for iri, place in self.places.items():
             names = self.labels.get(iri, {})
@@ -414,7 +414,7 @@ class Catalog:
         if iri in self.orgs:
             return self.orgs[iri].name
         names = self.labels.get(iri, {})
-        return names.get("", "") or names.get("de", "") or names.get("en", "") or iri
+        return names.get("", "") or names.get("de", "") or names.get("en", "") or "/".join(iri.split("/")[-2:])
 
     def regional_sites(self) -> list[Site]:
         """Sites in the region, without the head-office entries made from the organisations table."""
@@ -498,6 +498,9 @@ def _org_node(cat: Catalog, iri: str, node_type: str) -> dict[str, Any]:
     lands = sorted({cat.places[cat.land[s.place]].label for s in regional if cat.land.get(s.place)})
     if lands:
         attrs["land"] = ";".join(lands)
+    functions = sorted({f for s in regional for f in s.functions})
+    if functions:
+        attrs["functions"] = ";".join(functions)
     elif org.hq_place:
         attrs.update({k: v for k, v in _place_attrs(cat, org.hq_place).items() if k == "land"})
     if org.hq_place:
@@ -576,7 +579,8 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     """
     cat = _catalog(store, catalog, region)
     g = nx.DiGraph(name="hq", title="Headquarters absence: who runs the region's sites, and from where",
-                   color_by="control")
+                   color_by="control", edge_legend="→ site of, subsidiary of, headquartered in; dashed: "
+                                                   "likely, uncertain or not given")
     orgs: set[str] = set()
     for site in sorted(cat.regional_sites_set, key=lambda s: s.iri):
         g.add_node(site.iri, **_site_node(cat, site))
@@ -667,7 +671,8 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
     """
     cat = _catalog(store, catalog, region)
     g = nx.Graph(name="clusters", title="Cluster links: firms tied by subsector and place, holding, campus or park",
-                 color_by="subsector")
+                 color_by="subsector", edge_legend="a line: shared ties (subsector in the same town, holding, "
+                                                   "campus, technology park); width: how many")
     firms = sorted({s.org for s in cat.regional_sites_set if "firm" in cat.orgs[s.org].kinds}
                    | {o.iri for o in cat.orgs.values() if "firm" in o.kinds and cat.in_region(o.hq_place)})
     for firm in firms:
@@ -714,13 +719,14 @@ _TYPE_ORDER = ("bbmb:Firm", "bbmb:Holding", "bbmb:Foundation", "bbmb:ParentGroup
                "bbmb:ControlRelation", "schema:QuantitativeValue", "bbmb:Event", "bbmb:ProductionFocus",
                "qb:Observation", "qb:DataSet", "bbmb:QualityFlag", "bbmb:Source", "skos:Concept",
                "skos:ConceptScheme", "geo:Geometry")
-TYPE_COLORS = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(_TYPE_ORDER)}
+TYPE_COLORS = {t: PALETTE[i] if i < len(PALETTE) else NEUTRAL for i, t in enumerate(_TYPE_ORDER)}
 
 
 def full_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.MultiDiGraph:
     """Every entity typed in a data graph, and every relation between two of them (keyed by property)."""
     cat = _catalog(store, catalog, region)
-    g = nx.MultiDiGraph(name="full", title="The whole graph: every typed node and relation", color_by="type")
+    g = nx.MultiDiGraph(name="full", title="The whole graph: every typed node and relation", color_by="type",
+                        edge_legend="→ an RDF property (click an edge for its name)")
     onto = f"<{ONTOLOGY_IRI}>"
     types: dict[str, set[str]] = defaultdict(set)
     for sol in store.query(f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}"):
@@ -819,7 +825,7 @@ def legend(g: nx.Graph, cat: Catalog) -> dict[str, list[dict[str, str]]]:
 
 
 class _Projection:
-    """Region places by their coordinates (equirectangular, about 4 px a km); places outside the
+    """Region places by their coordinates (about 10 px a km, the centre enlarged); places outside the
     region in their true direction from the region's centre, at a log-compressed distance, on
     rings around it, so that Farmington and Friedrichshafen fit on one screen with Berlin."""
 
@@ -828,12 +834,19 @@ class _Projection:
         inside = inside or list(cat.coords.values()) or [(0.0, 0.0)]
         self.lat0 = sum(p[0] for p in inside) / len(inside)
         self.lon0 = sum(p[1] for p in inside) / len(inside)
-        self.k = 400.0  # px per degree of latitude
+        self.k = 1100.0  # px per degree of latitude (about 10 px a km)
         self.cos0 = math.cos(math.radians(self.lat0))
         self.radius = max((math.hypot(*self.local(p)) for p in inside), default=100.0) + 120
 
     def local(self, p: tuple[float, float]) -> tuple[float, float]:
-        return (p[1] - self.lon0) * self.cos0 * self.k, -(p[0] - self.lat0) * self.k
+        """Equirectangular, then a fisheye (distance from the centre to the power 0.6) that
+        enlarges the dense centre -- Berlin -- and keeps every direction true."""
+        x, y = (p[1] - self.lon0) * self.cos0 * self.k, -(p[0] - self.lat0) * self.k
+        r = math.hypot(x, y)
+        if r == 0:
+            return 0.0, 0.0
+        scale = 400 * (r / 400) ** 0.6 / r
+        return x * scale, y * scale
 
     def __call__(self, p: tuple[float, float], inside: bool) -> tuple[float, float]:
         if inside:
@@ -844,7 +857,7 @@ class _Projection:
                              math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dl))
         d = 6371 * math.acos(max(-1.0, min(1.0, math.sin(phi1) * math.sin(phi2)
                                              + math.cos(phi1) * math.cos(phi2) * math.cos(dl))))
-        r = self.radius + 60 + 220 * math.log10(1 + d / 100)
+        r = self.radius + 150 + 600 * math.log10(1 + d / 100)
         return r * math.sin(bearing), -r * math.cos(bearing)
 
 
@@ -883,9 +896,9 @@ def geographic_layout(g: nx.Graph, cat: Catalog) -> dict[str, tuple[float, float
     golden = math.pi * (3 - math.sqrt(5))
     for (x, y), nodes in spots.items():
         for i, n in enumerate(sorted(nodes, key=lambda n: (g.nodes[n]["type"] != "place", n))):
-            r = 14 * math.sqrt(i)
+            r = 24 * math.sqrt(i)
             pos[n] = (round(x + r * math.cos(i * golden), 1), round(y + r * math.sin(i * golden), 1))
-    bottom = project.radius + 700
+    bottom = project.radius + 300
     width = max(1, int(math.sqrt(len(unplaced)) * 2))
     for i, n in enumerate(sorted(unplaced)):
         pos[n] = (float((i % width) * 30 - width * 15), round(bottom + (i // width) * 30, 1))
@@ -976,13 +989,16 @@ def region_areas(cat: Catalog) -> list[dict[str, Any]]:
         cx, cy = sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
         hull = _hull(points)
         if len(hull) >= 3:
-            pad = 50.0
+            pad = 90.0
             outline = [[round(x + pad * (x - cx) / (math.hypot(x - cx, y - cy) or 1), 1),
                         round(y + pad * (y - cy) / (math.hypot(x - cx, y - cy) or 1), 1)] for x, y in hull]
             areas.append({"label": cat.places[land].label, "polygon": outline})
         else:
-            r = max((math.hypot(x - cx, y - cy) for x, y in points), default=0) + 50
+            r = max((math.hypot(x - cx, y - cy) for x, y in points), default=0) + 90
             areas.append({"label": cat.places[land].label, "circle": [round(cx, 1), round(cy, 1), round(r, 1)]})
+    if cat.region:
+        areas.append({"label": f"outside {cat.places[cat.region].label}: true direction, distance compressed",
+                      "circle": [0.0, 0.0, round(project.radius + 100, 1)], "dashed": True})
     return areas
 
 

@@ -155,7 +155,7 @@ def test_geographic_layout_keeps_berlin_and_brandenburg_apart(hq, built):
     assert pos("site", "gea-awp-prenzlau")[1] < berlin[1]  # Prenzlau is north (screen y grows down)
     farmington = pos("place", "farmington-ct")
     assert farmington[0] < havel[0] - 300  # the USA lie west, outside the region's ring
-    assert [a["label"] for a in hq.graph["areas"]] == ["Berlin", "Brandenburg"]
+    assert [a["label"] for a in hq.graph["areas"]][:2] == ["Berlin", "Brandenburg"]
 
 
 def test_node_budget_aggregates_and_keeps_counts(full):

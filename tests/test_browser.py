@@ -1,0 +1,213 @@
+"""The HTML views in a real browser: Debian's Chromium, driven by Playwright, offline.
+
+Each page must load from file:// with no console error and no request leaving the file, draw
+exactly the nodes and edges of its networkx graph, filter by subsector, find a firm by name,
+and show text from the data as text.  Screenshots go to test-output/ for people to look at.
+"""
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg.build import build
+from kg.html import FACET_TYPES, write_page
+from kg.views import build_views, within_budget
+from tests.conftest import ONTOLOGY, TEST_OUTPUT, require_system_package
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = require_system_package("chromium", "chromium")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def views(built):
+    return build_views(built.store)
+
+
+@pytest.fixture(scope="module")
+def pages(views, tmp_path_factory):
+    out = tmp_path_factory.mktemp("html")
+    return {name: write_page(graph, out / f"{name}.html") for name, graph in views.items()}
+
+
+class Opened:
+    """A page opened from a file, with what it logged and what it tried to fetch."""
+
+    def __init__(self, browser, path: Path) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.route("**/*", self._route)
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("() => window.kg && window.kg.ready", timeout=30_000)
+
+    def _route(self, route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            self.requests.append(route.request.url)
+            route.abort()
+
+    def js(self, expression: str, arg=None):
+        return self.page.evaluate(expression, arg)
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture
+def opened(browser):
+    pages = []
+
+    def open_(path: Path) -> Opened:
+        pages.append(Opened(browser, path))
+        return pages[-1]
+    yield open_
+    for p in pages:
+        p.close()
+
+
+def screenshot(o: Opened, name: str) -> Path:
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    path = TEST_OUTPUT / f"{name}.png"
+    o.page.screenshot(path=str(path))
+    return path
+
+
+@pytest.mark.parametrize("name", ["hq", "clusters", "full"])
+def test_page_loads_offline_and_draws_the_graph(opened, pages, views, name):
+    o = opened(pages[name])
+    o.page.wait_for_timeout(300)
+    assert o.errors == []
+    assert o.requests == []  # nothing left the file: no CDN, no fonts, no telemetry
+    graph = views[name]
+    assert o.js("window.kg.counts()") == {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}
+    assert o.js("[window.kg.nodes.length, window.kg.edges.length]") == [graph.number_of_nodes(),
+                                                                        graph.number_of_edges()]
+    assert o.page.locator("#legend-colors > div").count() >= 2
+    assert screenshot(o, f"browser-{name}").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("name", ["hq", "clusters", "full"])
+def test_filtering_by_a_subsector_hides_the_others(opened, pages, views, name):
+    graph = views[name]
+    codes = [d["subsector"].split(";") for _, d in graph.nodes(data=True)
+             if d.get("subsector") and d["type"] in FACET_TYPES]
+    code = max({c for cs in codes for c in cs}, key=lambda c: sum(c in cs for cs in codes))
+    o = opened(pages[name])
+    o.page.select_option("#filter-subsector", code)
+    state = o.js("""() => {
+        const shown = window.kg.nodes.get({filter: n => !n.hidden}).map(n => n.id);
+        const facets = new Map(window.kg.data.nodes.map(n => [n.id, n.f ? n.f.subsector : null]));
+        return {shown, other: shown.filter(id => facets.get(id) && !facets.get(id).includes(arguments[0])),
+                counts: window.kg.counts()};
+    }""".replace("arguments[0]", repr(code)))
+    assert state["other"] == []
+    matching = {n for n, d in graph.nodes(data=True) if code in d.get("subsector", "").split(";")
+                and d["type"] in FACET_TYPES}
+    assert matching <= set(state["shown"])
+    assert 0 < state["counts"]["nodes"] < graph.number_of_nodes()
+    assert o.errors == []
+    screenshot(o, f"browser-{name}-subsector-{code}")
+    o.page.click("#reset")
+    assert o.js("window.kg.counts().nodes") == graph.number_of_nodes()
+
+
+@pytest.mark.parametrize("name", ["hq", "clusters"])
+def test_search_finds_a_firm_and_shows_its_facts_and_sources(opened, pages, built, name):
+    o = opened(pages[name])
+    o.page.fill("#search", "korsch")
+    o.page.press("#search", "Enter")
+    korsch = built.iris.org("korsch").value
+    if name == "hq":
+        assert o.js("window.kg.network.getSelectedNodes()") in ([korsch], [built.iris.site("korsch-berlin").value])
+    else:
+        assert o.js("window.kg.network.getSelectedNodes()") == [korsch]
+    details = o.page.locator("#details").inner_text()
+    assert "KORSCH" in details and "Sources" in details
+    assert "prägnant 31" in details  # the brief, by its title
+    assert o.errors == []
+
+
+def test_clicking_a_node_shows_where_control_sits(opened, pages, built):
+    o = opened(pages["hq"])
+    zf = built.iris.org("zf").value
+    point = o.js("""(id) => { const net = window.kg.network; net.moveTo({position: net.getPositions([id])[id], scale: 1.5});
+                             return net.canvasToDOM(net.getPositions([id])[id]); }""", zf)
+    box = o.page.locator("#network").bounding_box()
+    o.page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    details = o.page.locator("#details").inner_text()
+    assert "ZF Friedrichshafen" in details and "Baden-Württemberg" in details and "ext-zf-1" in details
+
+
+def test_geographic_layout_uses_coordinates(opened, pages, views, built):
+    o = opened(pages["hq"])
+    o.page.check("input[name=layout][value=geo]")
+    site = built.iris.site("zf-brandenburg").value
+    pos = o.js("(id) => window.kg.network.getPositions([id])[id]", site)
+    data = views["hq"].nodes[site]
+    assert abs(pos["x"] - data["geo_x"]) <= 1 and abs(pos["y"] - data["geo_y"]) <= 1  # vis rounds to pixels
+    screenshot(o, "browser-hq-geographic")
+    o.page.check("input[name=layout][value=force]")
+    assert o.js("(id) => window.kg.network.getPositions([id])[id].x", site) != pos["x"]
+    assert o.errors == []
+
+
+def test_text_from_the_data_is_shown_as_text_not_run(opened, data_copy, tmp_path):
+    path = data_copy / "organizations.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        if row["id"] == "korsch":
+            row["name"] = XSS
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = build(data_copy, ONTOLOGY)
+    page = write_page(build_views(result.store, ["hq"])["hq"], tmp_path / "hq.html")
+    assert XSS not in page.read_text(encoding="utf-8")
+    o = opened(page)
+    o.page.fill("#search", "<img")
+    o.page.press("#search", "Enter")
+    o.page.wait_for_timeout(300)
+    assert o.page.locator("#details h2").first.text_content() == XSS
+    assert o.js("document.querySelectorAll('img').length") == 0
+    korsch = result.iris.org("korsch").value
+    assert o.js("(id) => window.kg.nodes.get(id).label", korsch) == XSS  # drawn on the canvas as text
+    assert o.dialogs == [] and o.errors == [] and o.requests == []
+    screenshot(o, "browser-xss")
+
+
+def test_past_the_node_budget_the_page_draws_an_aggregate(opened, views, tmp_path):
+    graph = views["full"]
+    page = write_page(graph, tmp_path / "full-small.html", budget=120)
+    drawn = within_budget(graph, 120)
+    o = opened(page)
+    assert o.js("window.kg.counts()") == {"nodes": drawn.number_of_nodes(), "edges": drawn.number_of_edges()}
+    assert drawn.number_of_nodes() <= 120
+    assert "Aggregated" in o.page.locator("#aggregated").inner_text()
+    # a member of a group is one search away
+    member = next(d["members"][0][1] for _, d in drawn.nodes(data=True) if d.get("members"))
+    o.page.fill("#search", member)
+    o.page.press("#search", "Enter")
+    assert member in o.page.locator("#details").inner_text()
+    assert o.errors == [] and o.requests == []
