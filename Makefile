@@ -16,6 +16,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/kg build
+	$(BIN)/kg viz all
+	$(BIN)/kg export gexf
+	$(BIN)/kg export graphml
 
 system-deps:
 	bash scripts/install-system-deps
