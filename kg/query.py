@@ -377,7 +377,12 @@ def _syntax_error(exc: SyntaxError, where: str) -> QueryError:
     message = str(exc)
     m = _SYNTAX.search(message)
     if m:
-        return QueryError(f"{where}: SPARQL syntax error at line {m[1]}, column {m[2]}: {m[3].strip()}")
+        detail = " ".join(m[3].split())
+        if "Prefix not found" in detail:
+            detail = "a prefix is used that the query does not declare (add a PREFIX line)"
+        elif len(detail) > 160:
+            detail = detail[:159] + "…"
+        return QueryError(f"{where}: SPARQL syntax error at line {m[1]}, column {m[2]}: {detail}")
     return QueryError(f"{where}: SPARQL syntax error: {message}")
 
 

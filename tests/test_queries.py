@@ -1,0 +1,380 @@
+"""The saved questions of the brief, answered from the real data, and ``kg query`` / ``kg queries``.
+
+Each saved query has a test that checks its answer against the brief (names and numbers), plus
+tests of what every query must be: self-contained, documented, bound safely.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+from pyoxigraph import Literal, NamedNode, Variable
+
+from kg.cli import main
+from kg.query import (QueryError, bind, inject_values, library, load_query, parse_assignments, resolve, run,
+                      term_text, with_dataset)
+from kg.results import from_solutions, render
+from tests.conftest import ROOT
+
+QUERIES = library()
+
+#: Parameter values each saved query is exercised with (beyond its defaults).
+VARIANTS: dict[str, list[dict[str, str]]] = {
+    name: ([{"firm": f} for f in ("asml-berlin", "zf", "korsch", "borsig")] if name == "firm-profile"
+           else [{}, {"region": "brandenburg"}, {"region": "berlin"}] if q.param("region") else [{}])
+    for name, q in QUERIES.items()
+}
+
+
+@pytest.fixture(scope="module")
+def ask(built):
+    """Run a saved query on the real data; returns rows as dicts of Python values."""
+    return lambda name, **params: run(name, built.store, params, built.iris).records()
+
+
+def by(rows, key):
+    return {r[key]: r for r in rows}
+
+
+# ---------------------------------------------------------------------------- every query
+
+def test_the_library_has_the_brief_s_questions():
+    for name in ("hq-absence", "control-by-land", "control-by-subsector", "decision-centres", "production-focus",
+                 "firms-by-subsector", "cluster-links", "multi-site-groups", "rnd-sites", "employment-trend",
+                 "order-intake", "qualification-age", "firm-profile", "quality-flags"):
+        assert name in QUERIES, name
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_each_query_is_documented_and_its_columns_are_the_documented_ones(name, built):
+    q = QUERIES[name]
+    assert q.title and q.answers and q.columns, f"{name}: header needs title, answers and columns"
+    for params in VARIANTS[name]:
+        result = run(q, built.store, params, built.iris)
+        assert len(result) > 0, (name, params)
+        for variable in result.variables:
+            assert variable in q.columns, f"{name}: column {variable} is not described in the header"
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_each_query_is_self_contained_sparql(name, built):
+    """No predeclared prefixes needed: the file runs unchanged on any SPARQL 1.1 server."""
+    q = QUERIES[name]
+    bindings = bind(q, VARIANTS[name][0], built.iris)
+    solutions = built.store.query(q.text, use_default_graph_as_union=True,
+                                  substitutions={Variable(k): v for k, v in bindings.items()} or None)
+    assert list(solutions.variables)
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_engine_bindings_and_a_values_block_give_the_same_rows(name, built):
+    """Servers get parameters as a VALUES block; it must mean what the engine's binding means."""
+    q = QUERIES[name]
+    for params in VARIANTS[name]:
+        bindings = bind(q, params, built.iris)
+        local = run(q, built.store, params, built.iris)
+        text = inject_values(q.text, bindings)
+        solutions = built.store.query(text, use_default_graph_as_union=True)
+        via_values = from_solutions(solutions, solutions.variables)
+        assert sorted(map(str, local.rows)) == sorted(map(str, via_values.rows)), (name, params)
+
+
+def test_the_data_stays_within_the_depth_the_queries_spell_out(sparql):
+    """The queries follow place and parent chains step by step (see the hq-absence header): places
+    at most three steps below a country, parents at most three levels."""
+    deepest_place = sparql("""SELECT ?p WHERE { ?p a schema:Place ; schema:containedInPlace/schema:containedInPlace/
+                              schema:containedInPlace/schema:containedInPlace ?top }""")
+    assert deepest_place == [], "a place is nested deeper than the saved queries follow"
+    deepest_parent = sparql("""SELECT ?o WHERE { ?o org:subOrganizationOf/org:subOrganizationOf/
+                               org:subOrganizationOf/org:subOrganizationOf ?top }""")
+    assert deepest_parent == []
+
+
+# ---------------------------------------------------------------------------- answers against the brief
+
+def test_hq_absence_lists_the_sites_run_from_elsewhere(ask):
+    rows = by(ask("hq-absence"), "siteLabel")
+    otis = rows["Otis Elektronikwerk Berlin"]
+    assert (otis["hqPlaceLabel"], otis["hqLandOrCountry"], otis["siteEmployees"]) == (
+        "Farmington, Connecticut", "United States", 330)
+    zf = rows["ZF Getriebewerk Brandenburg an der Havel"]
+    assert (zf["hqPlaceLabel"], zf["hqLandOrCountry"], zf["hqCountryLabel"], zf["siteEmployees"]) == (
+        "Friedrichshafen", "Baden-Württemberg", "Germany", 1600)  # the brief's 1,600, not the external 1,200
+    for site in ("ASML Berlin Hauptsitz Britz", "ASML Berlin Oberschöneweide"):
+        assert (rows[site]["controllerLabel"], rows[site]["hqPlaceLabel"], rows[site]["hqLandOrCountry"],
+                rows[site]["firmEmployees"]) == ("ASML Holding N.V.", "Veldhoven", "Netherlands", 1800)
+    assert rows["Heidelberger Druckmaschinen Werk Brandenburg"]["hqLandOrCountry"] == "Baden-Württemberg"
+    assert rows["Kone Berlin"]["hqLandOrCountry"] == "Finland"  # the group's HQ (Espoo), not KONE GmbH's Hannover
+    firms = {r["firmLabel"] for r in rows.values()}
+    for inside in ("KORSCH", "Siemens Energy", "Kjellberg Finsterwalde", "Lumics", "Artes Valve"):
+        assert inside not in firms  # HQ in the region, or (Artes Valve) unknown
+
+
+def test_hq_absence_takes_the_region_as_a_parameter(ask):
+    brandenburg = by(ask("hq-absence", region="brandenburg"), "siteLabel")
+    assert "ZF Getriebewerk Brandenburg an der Havel" in brandenburg
+    assert "Otis Elektronikwerk Berlin" not in brandenburg
+    # seen from Brandenburg alone, a plant run from Berlin is run from outside
+    assert brandenburg["Kieback & Peter Werk Mittenwalde"]["hqLandOrCountry"] == "Berlin"
+    berlin = by(ask("hq-absence", region="berlin"), "siteLabel")
+    assert "Otis Elektronikwerk Berlin" in berlin and "ZF Getriebewerk Brandenburg an der Havel" not in berlin
+
+
+def test_control_by_land_gives_shares_of_firms_and_employment(ask):
+    rows = by(ask("control-by-land"), "landLabel")
+    assert set(rows) == {"Berlin", "Brandenburg"}
+    berlin, brandenburg = rows["Berlin"], rows["Brandenburg"]
+    # Otis 330 + Schindler 1,000 + Kone 130 + GE 500 + ASML 1,800 + BORSIG 200 (the lower of the brief's two)
+    assert berlin["employeesOutside"] == 330 + 1000 + 130 + 500 + 1800 + 200
+    assert (berlin["firmsOutside"], berlin["firmsUnknown"]) == (6, 0)
+    assert berlin["shareEmployeesOutside"] == Decimal("49.5")
+    # ZF 1,600 + Heidelberger Druck 400 of 2,450 (with Kjellberg's 450, run from Finsterwalde)
+    assert (brandenburg["employeesOutside"], brandenburg["employees"]) == (2000, 2450)
+    assert brandenburg["firmsUnknown"] == 3  # Artes Valve, HFG-Transport-Technik, GuB: no headquarters known
+    assert brandenburg["shareEmployeesOutside"] == Decimal("81.6")
+
+
+def test_control_by_subsector(ask):
+    rows = by(ask("control-by-subsector"), "code")
+    lifts = rows["28.22"]  # Otis, Schindler, Kone (Berlin); WOLFFKRAN (outside), Kocks Ardelt (inside)
+    assert (lifts["firms"], lifts["firmsOutside"], lifts["employeesOutside"]) == (5, 4, 330 + 1000 + 130)
+    assert rows["28.15"]["shareEmployeesOutside"] == 100  # the ZF gearbox plant
+    assert rows[""]["subsectorLabel"] == "unclassified"
+
+
+def test_decision_centres_sit_in_baden_wuerttemberg_and_abroad(ask):
+    rows = by(ask("decision-centres"), "areaLabel")
+    assert (rows["Baden-Württemberg"]["areaKind"], rows["Baden-Württemberg"]["firms"],
+            rows["Baden-Württemberg"]["employees"]) == ("Land", 3, 1600 + 400)  # ZF, Heidelberger, WOLFFKRAN
+    assert rows["Netherlands"]["employees"] == 1800
+    assert (rows["United States"]["firms"], rows["United States"]["employees"]) == (2, 330 + 500)
+    assert rows["North Rhine-Westphalia"]["firms"] == 1  # GEA AWP
+    assert "Berlin" not in rows and "Brandenburg" not in rows
+
+
+def test_production_focus_reproduces_figure_5(ask):
+    rows = ask("production-focus")
+    by_land: dict[str, set[str]] = {}
+    for r in rows:
+        by_land.setdefault(r["landLabel"], set()).add(r["code"])
+    assert by_land == {"Berlin": {"28.22", "28.11", "32.50", "28.25"}, "Brandenburg": {"28.14", "28.22", "28.25"}}
+    assert all("Abbildung 5" in r["sourceTitle"] for r in rows)
+    assert "Hebezeuge und Fördermittel (Kranbau)" in {r["briefLabel"] for r in rows}
+
+
+def test_firms_by_subsector_and_land_with_head_counts(ask):
+    rows = {(r["landLabel"], r["firmLabel"]): r for r in ask("firms-by-subsector")}
+    assert (rows["Brandenburg", "ZF Friedrichshafen"]["code"], rows["Brandenburg", "ZF Friedrichshafen"]["employees"]) \
+        == ("28.15", 1600)
+    assert rows["Berlin", "BORSIG"]["employees"] == 200  # "200 (or 500, depending on the source)": the lower
+    assert rows["Berlin", "Siemens Energy"]["employees"] == 3000  # "über 3.000" at the Moabit plant
+    assert rows["Berlin", "BerlinerLuft. Technik"]["employees"] is None  # "mehrere hundert": no number
+    assert rows["Brandenburg", "Kjellberg Finsterwalde"]["employees"] == 450
+
+
+def test_cluster_links_include_the_big_holding(ask):
+    rows = ask("cluster-links")
+    holding = {frozenset((r["firmALabel"], r["firmBLabel"])) for r in rows
+               if r["link"] == "holding" and r["viaLabel"] == "Berlin Industrial Group"}
+    assert holding == {frozenset(p) for p in (("Lumics", "Scansonic"), ("Lumics", "Gefertec"),
+                                              ("Scansonic", "Gefertec"))}
+    same_place = {frozenset((r["firmALabel"], r["firmBLabel"])) for r in rows if r["link"] == "subsector and place"}
+    assert frozenset(("Otis", "Kone (Berlin)")) in same_place  # lifts, both in Berlin
+    assert all(r["link"] != "peer-group" for r in rows)  # the big four are not a regional tie
+    assert all(str(r["firmA"]) < str(r["firmB"]) for r in rows)  # each pair once
+
+
+def test_multi_site_groups(ask):
+    rows = by(ask("multi-site-groups"), "groupLabel")
+    assert rows["ASML Holding N.V."]["sites"] == 2 and rows["ASML Holding N.V."]["hqPlaceLabel"] == "Veldhoven"
+    assert rows["Schindler Holding AG"]["sites"] == 2
+    assert rows["Kjellberg-Stiftung"]["companies"] == 2
+    assert rows["Berlin Industrial Group"]["companies"] == 4  # the holding, Lumics, Scansonic, Gefertec
+    assert "ZF Friedrichshafen" not in rows  # one plant only
+
+
+def test_rnd_sites(ask):
+    rows = by(ask("rnd-sites"), "siteLabel")
+    assert (rows["KORSCH Berlin"]["rnd"], rows["KORSCH Berlin"]["production"]) == ("yes", "yes")
+    zf = rows["ZF Getriebewerk Brandenburg an der Havel"]
+    assert (zf["rnd"], zf["firmRndInRegion"]) == ("no", "no")
+    assert rows["Schindler Innovationscampus Berlin"]["rnd"] == "yes"
+    assert rows["Schindler Dienstleistungszentrum Berlin"]["firmRndInRegion"] == "yes"
+
+
+def test_employment_trend_reproduces_the_brief(ask):
+    rows = {(r["areaLabel"], r["measure"], r["period"]): r for r in ask("employment-trend")}
+    assert rows["Berlin-Brandenburg", "employees", "2014"]["value"] == 17100
+    assert rows["Berlin-Brandenburg", "employees", "2024"]["value"] == 14700
+    assert rows["Berlin-Brandenburg", "change computed (percent)", "2014/2024"]["value"] == -14  # -14.0 %
+    brandenburg = rows["Brandenburg", "change stated (percent)", "2014/2024"]
+    assert (brandenburg["value"], brandenburg["approximation"]) == (-19, "almost")
+    assert rows["Berlin", "change stated (percent)", "2014/2024"]["value"] == -8
+    assert rows["Germany", "change stated (percent)", "2014/2024"]["value"] == Decimal("4.3")
+    assert rows["Berlin", "employees", "2024"]["value"] == 7000
+    assert "Regionaler Grundriss" in rows["Berlin-Brandenburg", "employees", "2014"]["sourceTitle"]
+
+
+def test_order_intake_reproduces_figure_4(ask):
+    rows = by(ask("order-intake"), "areaLabel")
+    columns = ("domestic", "foreign", "euroArea", "nonEuroForeign", "total")
+    assert tuple(rows["East Germany"][c] for c in columns) == (-14, -20, 2, -27, -19)
+    assert tuple(rows["Germany"][c] for c in columns) == (-13, -6, -9, -5, -8)
+
+
+def test_qualification_and_age_structure(ask):
+    rows = {(r["areaLabel"], r["breakdown"]): r["value"] for r in ask("qualification-age")}
+    assert rows["Berlin-Brandenburg", "Recognised vocational qualification"] == Decimal("67.7")
+    assert rows["Berlin-Brandenburg", "Academic degree"] == Decimal("19.9")
+    assert rows["Brandenburg", "Recognised vocational qualification"] == 76
+    assert rows["Berlin", "Academic degree"] == Decimal("25.5")
+    assert [rows[a, "Aged 55 to 65"] for a in ("Germany", "Berlin", "Brandenburg")] == \
+        [Decimal("24.3"), Decimal("27.4"), Decimal("29.4")]
+
+
+def test_firm_profile_gives_each_fact_with_its_source(ask):
+    rows = ask("firm-profile", firm="asml-berlin")
+    counts = {(r["value"], r["sourceTitle"]) for r in rows
+              if r["property"] in ("https://schema.org/value", "https://schema.org/minValue")}
+    assert (1800, "prägnant 31, Allgemeine Strukturmerkmale – Berlin") in counts
+    assert (1900, "IHK Berlin, Berliner Wirtschaft 11/2025, S. 37") in counts
+    parents = {r["valueLabel"] for r in rows if r["property"] == "http://www.w3.org/ns/org#subOrganizationOf"}
+    assert parents == {"ASML Holding N.V."}
+    assert any(r["about"].endswith("/flag/asml-headcount-differs") for r in rows)
+    assert all(r["source"] and r["sourceTitle"] for r in rows)
+
+
+def test_quality_flags_include_the_implausible_turnover(ask):
+    rows = ask("quality-flags")
+    turnover = [r for r in rows if r["flag"].endswith("/turnover-germany-implausible")]
+    assert len(turnover) == 1
+    assert (turnover[0]["kind"], turnover[0]["subjectValue"]) == ("implausible", 2710000000)
+    assert "2.71 billion" in turnover[0]["description"]
+    kinds = {(r["kind"], r["subjectLabel"]) for r in rows}
+    assert ("contradiction", "BORSIG") in kinds
+    assert ("location-mismatch", "Wolffkran Werk") in kinds
+
+
+# ---------------------------------------------------------------------------- bad input
+
+def test_a_syntax_error_names_line_and_column(tmp_path, built):
+    path = tmp_path / "broken.rq"
+    path.write_text("# title: broken\nSELECT ?x WHERE {\n  ?x a ?y .\n  ?x <urn:p> \"unterminated .\n}\n",
+                    encoding="utf-8")
+    with pytest.raises(QueryError, match=r"broken\.rq: SPARQL syntax error at line 4, column 29"):
+        run(str(path), built.store)
+
+
+def test_an_unknown_name_lists_the_queries_there_are(built):
+    with pytest.raises(QueryError) as info:
+        run("hq-absense", built.store)
+    message = str(info.value)
+    assert "Did you mean 'hq-absence'" in message and "order-intake" in message and "quality-flags" in message
+
+
+def test_missing_unknown_and_malformed_parameters_say_which(built):
+    with pytest.raises(QueryError, match="parameter 'firm' \\(org\\) is missing"):
+        run("firm-profile", built.store)
+    with pytest.raises(QueryError, match="unknown parameter 'regoin'.*region \\(place\\)"):
+        run("hq-absence", built.store, {"regoin": "berlin"})
+    with pytest.raises(QueryError, match="parameter 'region' \\(place\\): 'Berlin Mitte' is not a valid place id"):
+        run("hq-absence", built.store, {"region": "Berlin Mitte"})
+    with pytest.raises(QueryError, match="--param 'region' is malformed"):
+        parse_assignments(["region"])
+
+
+@pytest.mark.parametrize("value", ['x" } UNION { ?s ?p ?o } #', "a> } ?s ?p ?o {", "}{", "\\\"\n'''"])
+def test_a_parameter_value_cannot_change_the_query(tmp_path, built, value):
+    path = tmp_path / "by-name.rq"
+    path.write_text("# title: firms by name\n# param: name (text): a firm's name\n"
+                    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                    "SELECT ?name ?firm WHERE { ?firm rdfs:label ?name }\n", encoding="utf-8")
+    # bound by the engine: no firm has that name
+    assert run(str(path), built.store, {"name": value}).rows == []
+    # bound as a VALUES block (as for a server): the value is one literal, the query unchanged
+    query = load_query(path)
+    text = inject_values(query.text, bind(query, {"name": value}))
+    assert text == query.text.replace("WHERE {", "WHERE { VALUES (?name) { (" + term_text(Literal(value)) + ") } ", 1)
+    assert list(built.store.query(text, use_default_graph_as_union=True)) == []
+    echo = inject_values("SELECT ?name WHERE { }", {"name": Literal(value)})
+    assert [s["name"].value for s in built.store.query(echo)] == [value]  # comes back as it went in
+    # as an id (place, org, ...) such a value is refused
+    with pytest.raises(QueryError, match="is not a valid place id"):
+        bind(QUERIES["hq-absence"], {"region": value})
+
+
+def test_terms_for_a_server_are_checked():
+    assert term_text(Literal('say "hi"\n')) == '"say \\"hi\\"\\n"'
+    assert term_text(Literal("1600", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#integer"))) == \
+        '"1600"^^<http://www.w3.org/2001/XMLSchema#integer>'
+
+
+def test_values_and_dataset_go_into_the_outer_where_clause_only():
+    text = ('PREFIX x: <http://x/> SELECT ?a (COUNT(*) AS ?n) WHERE { # a { comment\n'
+            ' ?a x:p "{ not a group }" . { SELECT ?a WHERE { ?a x:q ?b } } } GROUP BY ?a')
+    injected = inject_values(text, {"a": NamedNode("http://x/1")})
+    assert injected.index("VALUES (?a) { (<http://x/1>) }") == text.index("{ # a") + 2
+    scoped = with_dataset(text, ["http://x/g1"])
+    assert scoped.index("FROM <http://x/g1>\nFROM NAMED <http://x/g1>\n") == text.index("WHERE { #")
+    assert with_dataset("SELECT * FROM <http://x/own> WHERE { ?s ?p ?o }", ["http://x/g"]) == \
+        "SELECT * FROM <http://x/own> WHERE { ?s ?p ?o }"  # a query naming its own dataset keeps it
+
+
+# ---------------------------------------------------------------------------- kg query, kg queries, DataFrame
+
+def test_kg_queries_lists_names_and_titles(capsys):
+    assert main(["queries"]) == 0
+    out = capsys.readouterr().out
+    assert "hq-absence" in out and QUERIES["hq-absence"].title in out and "[region=berlin-brandenburg]" in out
+
+
+def test_kg_query_writes_every_format(capsys, tmp_path):
+    outputs = {}
+    for fmt in ("table", "csv", "tsv", "json", "markdown", "sparql-json", "sparql-xml"):
+        assert main(["query", "order-intake", "--format", fmt]) == 0, fmt
+        outputs[fmt] = capsys.readouterr().out
+    assert "East Germany" in outputs["table"] and "(2 rows)" in outputs["table"]
+    table = list(csv.DictReader(io.StringIO(outputs["csv"])))
+    assert {r["areaLabel"]: r["total"] for r in table} == {"East Germany": "-19", "Germany": "-8"}
+    assert outputs["tsv"].splitlines()[0].startswith("?area\t?areaLabel")
+    assert {r["areaLabel"]: r["nonEuroForeign"] for r in json.loads(outputs["json"])} == \
+        {"East Germany": -27, "Germany": -5}
+    assert outputs["markdown"].startswith("| area | areaLabel |")
+    doc = json.loads(outputs["sparql-json"])
+    assert doc["head"]["vars"][:2] == ["area", "areaLabel"] and len(doc["results"]["bindings"]) == 2
+    ns = {"s": "http://www.w3.org/2005/sparql-results#"}
+    assert len(ET.fromstring(outputs["sparql-xml"]).findall(".//s:result", ns)) == 2
+    out = tmp_path / "flags.csv"
+    assert main(["query", "quality-flags", "--format", "csv", "--out", str(out)]) == 0
+    assert "turnover-germany-implausible" in out.read_text(encoding="utf-8")
+
+
+def test_kg_query_takes_a_file_inline_text_and_parameters(capsys):
+    assert main(["query", str(ROOT / "queries" / "hq-absence.rq"), "--param", "region=berlin", "-f", "csv"]) == 0
+    assert "Otis Elektronikwerk Berlin" in capsys.readouterr().out
+    assert main(["query", "SELECT ?n WHERE { ?f a bbmb:Firm ; rdfs:label ?n } ORDER BY ?n LIMIT 1", "-f", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["n", "ASML Berlin"]
+
+
+def test_kg_query_reports_errors_clearly(capsys):
+    assert main(["query", "firm-profile", "--param", "firm=no such firm"]) == 2
+    assert "parameter 'firm' (org): 'no such firm' is not a valid org id" in capsys.readouterr().err
+    assert main(["query", "SELECT * WHERE { ?s ?p }"]) == 2
+    assert "line 1, column" in capsys.readouterr().err
+
+
+def test_one_library_call_gives_rows_or_a_dataframe(built):
+    result = resolve("decision-centres")
+    frame = run(result, built.store, {"region": "berlin-brandenburg"}).dataframe()
+    assert list(frame.columns) == ["region", "area", "areaLabel", "areaKind", "firms", "employees"]
+    assert frame.set_index("areaLabel").loc["Netherlands", "employees"] == 1800
+    assert frame["employees"].dtype.kind in "if"
+
+
+def test_render_rejects_an_unknown_format(built):
+    with pytest.raises(ValueError, match="choose one of: table, csv"):
+        render(run("order-intake", built.store), "xlsx")
