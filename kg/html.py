@@ -185,15 +185,16 @@ _TEMPLATE = """<!DOCTYPE html>
 
 _CSS = """
 *{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,sans-serif;color:#222;display:flex;flex-direction:column;height:100vh}
-header{display:flex;flex-wrap:wrap;align-items:center;gap:.8em;padding:.4em .8em;background:#f4f4f4;border-bottom:1px solid #ddd}
+header{display:flex;flex-wrap:wrap;align-items:center;gap:.4em .8em;padding:.3em .8em;background:#f4f4f4;border-bottom:1px solid #ddd}
 h1{font-size:1.1em;margin:0}h2{font-size:1em;margin:.6em 0 .3em}#counts{color:#555}
-#controls{display:flex;flex-wrap:wrap;gap:.8em;align-items:center;padding:.3em .8em;border-bottom:1px solid #ddd}
-#controls select{max-width:18em}.group label{margin-left:.3em}
+#controls{display:flex;flex-wrap:wrap;gap:.3em .8em;align-items:center;padding:.3em .8em;border-bottom:1px solid #ddd}
+#controls select{max-width:14em}.group label{margin-left:.3em}
 main{flex:1;display:flex;min-height:0}#network{flex:1;min-width:0;background:#fff}
 #panel{width:24em;overflow:auto;border-left:1px solid #ddd;padding:0 .8em .8em}
 .swatch{display:inline-block;width:.9em;height:.9em;margin-right:.4em;vertical-align:middle;border-radius:2px}
-#legend div>div{margin:.1em 0}table{border-collapse:collapse;width:100%}td{vertical-align:top;padding:.15em .3em;border-bottom:1px solid #eee}
-td.k{color:#555;white-space:nowrap}sup{color:#06c}.hint{color:#777}ol.sources{padding-left:1.4em;font-size:.9em}
+#legend div>div{margin:.1em 0}table{border-collapse:collapse;width:100%;table-layout:fixed}
+td{vertical-align:top;padding:.15em .3em;border-bottom:1px solid #eee;overflow-wrap:anywhere}
+td.k{color:#555;width:34%}sup{color:#06c}.hint{color:#777}ol.sources{padding-left:1.4em;font-size:.9em}
 #tip{position:fixed;pointer-events:none;background:#fffff0;border:1px solid #bbb;padding:.3em .5em;max-width:24em;font-size:.9em;z-index:10}
 .members{max-height:16em;overflow:auto;font-size:.9em}mark{background:#ff0}
 """
