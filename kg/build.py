@@ -13,10 +13,12 @@ validation can point back at the spreadsheet row.
 """
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store, Variable, parse
 
@@ -52,6 +54,14 @@ class BuildResult:
     iris: IRIs
     origins: dict[str, str] = field(default_factory=dict)  # entity IRI -> "file, row N"
     timings: dict[str, float] = field(default_factory=dict)
+    #: The number of quads :func:`build` put in the store.  Its graphs are disjoint (no triple
+    #: is in two of them), so while the store still holds that many quads they are the triples.
+    quads_built: int = 0
+
+    @property
+    def graphs_disjoint(self) -> bool:
+        """True while the store holds what :func:`build` made (then no triple is in two graphs)."""
+        return self.quads_built > 0 and len(self.store) == self.quads_built
 
     def summary(self) -> dict[str, int]:
         """Counts of firms, sites, groups, places, observations and triples."""
@@ -67,7 +77,7 @@ class BuildResult:
         row = next(iter(self.store.query(q, use_default_graph_as_union=True, prefixes={
             "bbmb": str(BBMB), "org": str(ORG), "schema": str(SCHEMA), "qb": str(QB)})))
         counts = {k: int(row[k].value) for k in ("firms", "sites", "groups", "places", "observations")}
-        counts["triples"] = count_triples(self.store)
+        counts["triples"] = len(self.store) if self.graphs_disjoint else count_triples(self.store)
         counts["quads"] = len(self.store)
         return counts
 
@@ -84,25 +94,41 @@ class _Writer:
     Each triple lives in exactly one graph, so the union of the graphs (what queries see by
     default, here and on a SPARQL server) has no duplicates; the entity's
     ``prov:wasDerivedFrom`` lists every source of its row.
+
+    Quads are kept as N-Quads lines (a pyoxigraph ``Quad`` object costs several times more to
+    make than its text) and handed to ``sink`` every ``chunk`` lines, so that the store can
+    load one chunk while the next is being made.
     """
 
-    def __init__(self, iris: IRIs) -> None:
+    def __init__(self, iris: IRIs, sink: Callable[[list[str]], None] | None = None,
+                 chunk: int = 50_000, seen: Iterable[str] = ()) -> None:
         self.iris = iris
-        self.quads: list[Quad] = []
+        self.lines: list[str] = []  # N-Quads lines not yet handed to the sink
         self.origins: dict[str, str] = {}
-        self._seen: set[tuple] = set()
-        self._graphs: dict[str, NamedNode] = {}
+        self.count = 0
+        self._seen: set[str] = set(seen)  # "<s> <p> o " of every triple written
+        self._graphs: dict[str, str] = {}  # source id -> "<graph> .\n"
+        self._sink = sink
+        self._chunk = chunk
 
     def add(self, s: NamedNode, p: NamedNode, o, sources: list[str]) -> None:
-        key = (s, p, o)
+        key = f"{s} {p} {o} "  # the terms' N-Triples forms
         if key in self._seen:
             return
         self._seen.add(key)
-        source = sources[0]
-        graph = self._graphs.get(source)
+        graph = self._graphs.get(sources[0])
         if graph is None:
-            graph = self._graphs[source] = self.iris.graph(source)
-        self.quads.append(Quad(s, p, o, graph))
+            graph = self._graphs[sources[0]] = f"{self.iris.graph(sources[0])} .\n"
+        self.lines.append(key + graph)
+        self.count += 1
+        if self._sink is not None and len(self.lines) >= self._chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the collected lines to the sink."""
+        if self._sink is not None and self.lines:
+            lines, self.lines = self.lines, []
+            self._sink(lines)
 
     def entity(self, s: NamedNode, types: Iterable[NamedNode], row: Row, sources: list[str]) -> None:
         """Type an entity, record its origin and its sources."""
@@ -111,6 +137,46 @@ class _Writer:
             self.add(s, RDF.type, t, sources)
         for source in sources:
             self.add(s, PROV.wasDerivedFrom, self.iris.source(source), [source])
+
+
+def _triple_keys(quads: Iterable[Quad]) -> Iterator[str]:
+    """The writer's keys of the triples of ``quads``."""
+    return (f"{q.subject} {q.predicate} {q.object} " for q in quads)
+
+
+class _Loader:
+    """Loads N-Quads chunks into a store on a background thread.
+
+    pyoxigraph parses and indexes without holding the GIL, so on two cores the store loads one
+    chunk while Python makes the next one.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._queue: queue.Queue[list[str] | None] = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="kg-store-loader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (lines := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self.store.load(input="".join(lines).encode("utf-8"), format=RdfFormat.N_QUADS)
+                except BaseException as exc:  # re-raised in the building thread by close()
+                    self._error = exc
+
+    def __call__(self, lines: list[str]) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(lines)
+
+    def close(self) -> None:
+        """Wait until every chunk is loaded; re-raise a loading error."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def load_ontology(folder: str | Path = DEFAULT_ONTOLOGY) -> list[Quad]:
@@ -412,10 +478,8 @@ def _flags(w: _Writer, tables: Tables) -> None:
             w.add(s, BBMB.flags, target, src)
 
 
-def build_quads(tables: Tables, ontology: list[Quad], iris: IRIs) -> tuple[list[Quad], dict[str, str]]:
-    """The dataset's quads (ontology included) and each entity's origin row."""
+def _write_all(w: _Writer, tables: Tables, ontology: list[Quad]) -> None:
     concepts = _notations(ontology)
-    w = _Writer(iris)
     functions = concepts["SiteFunctions"]
     _sources(w, tables)
     _places(w, tables)
@@ -429,7 +493,18 @@ def build_quads(tables: Tables, ontology: list[Quad], iris: IRIs) -> tuple[list[
     _production_focus(w, tables)
     _statistics(w, tables, concepts["Breakdowns"], concepts["Units"])
     _flags(w, tables)
-    return ontology + w.quads, w.origins
+    w.flush()
+
+
+def build_quads(tables: Tables, ontology: list[Quad], iris: IRIs) -> tuple[list[Quad], dict[str, str]]:
+    """The dataset's quads (ontology included) and each entity's origin row.
+
+    A triple of the ontology is not repeated in a data graph: no triple is in two graphs.
+    """
+    w = _Writer(iris, seen=_triple_keys(ontology))
+    _write_all(w, tables, ontology)
+    data = list(parse(input="".join(w.lines).encode("utf-8"), format=RdfFormat.N_QUADS))
+    return ontology + data, w.origins
 
 
 def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLOGY, base: str | None = None,
@@ -437,7 +512,7 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     """Read and check the tables, and build the dataset in an in-memory Oxigraph store.
 
     Raises :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad input;
-    nothing is written to disk here.
+    nothing is written to disk here.  No triple is in two graphs (see :class:`BuildResult`).
     """
     say = progress or (lambda message: None)
     timings: dict[str, float] = {}
@@ -448,11 +523,14 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     ontology_quads = load_ontology(ontology)
     iris = IRIs(base)
     t0 = time.perf_counter()
-    quads, origins = build_quads(tables, ontology_quads, iris)
-    timings["triples"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
     store = Store()
-    store.bulk_extend(quads) if len(quads) > 200_000 else store.extend(quads)
-    timings["load"] = time.perf_counter() - t0
+    store.extend(ontology_quads)
+    loader = _Loader(store)
+    w = _Writer(iris, sink=loader, seen=_triple_keys(ontology_quads))
+    try:
+        _write_all(w, tables, ontology_quads)
+    finally:
+        loader.close()
+    timings["triples+load"] = time.perf_counter() - t0
     say(f"built {len(store):,} quads")
-    return BuildResult(store, iris, origins, timings)
+    return BuildResult(store, iris, w.origins, timings, quads_built=len(store))

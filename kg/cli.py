@@ -74,7 +74,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"error: unknown format(s) {', '.join(unknown)}; choose from {', '.join(RDF_OUTPUTS)}",
               file=sys.stderr)
         return 2
-    write_rdf(result.store, args.out, formats, progress=progress)
+    write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint)
     summary = result.summary()
     print("  ".join(f"{k}: {v:,}" for k, v in summary.items()))
     return 0

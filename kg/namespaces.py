@@ -34,7 +34,9 @@ class Namespace:
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("_"):
             raise AttributeError(name)
-        return NamedNode(self._iri + name)
+        node = NamedNode(self._iri + name)
+        self.__dict__[name] = node  # terms are immutable: later look-ups skip __getattr__
+        return node
 
     def __getitem__(self, name: str) -> NamedNode:
         return NamedNode(self._iri + name)

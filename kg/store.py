@@ -6,8 +6,10 @@ rdflib (through oxrdflib) for notebook users who want the rdflib API.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import IO, Callable, Iterable
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 
@@ -30,28 +32,110 @@ def union_triples(store: Store) -> Iterable:
     return store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
 
 
+class _JsonArrays:
+    """Joins the JSON-LD arrays that pyoxigraph writes graph by graph into one array, streaming.
+
+    pyoxigraph writes a graph as a JSON array of node objects (``[{...},{...}]``); the merged
+    graph is the concatenation of those arrays' items.  A node that appears in two graphs
+    appears twice, which JSON-LD allows (the two objects' properties are merged when read).
+    """
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._out = handle
+        self._items = False  # has any item been written?
+
+    def begin(self) -> None:
+        self._opened = False
+        self._held = b""  # the last byte seen: the closing bracket of this graph's array
+        self._started = False
+
+    def write(self, data: bytes) -> int:
+        count = len(data)
+        data = bytes(data)
+        if not self._opened:
+            if not data:
+                return count
+            if data[:1] != b"[":
+                raise ValueError("unexpected JSON-LD output: it does not start with '['")
+            data, self._opened = data[1:], True
+        data = self._held + data
+        body, self._held = data[:-1], data[-1:]
+        if body:
+            if not self._started:
+                if self._items:
+                    self._out.write(b",")
+                self._started = self._items = True
+            self._out.write(body)
+        return count
+
+    def end(self) -> None:
+        if self._opened and self._held != b"]":
+            raise ValueError("unexpected JSON-LD output: it does not end with ']'")
+
+    def flush(self) -> None:
+        """pyoxigraph may flush; the real file is flushed by its owner."""
+
+
+def _graphs(store: Store) -> list:
+    return [DefaultGraph(), *sorted(store.named_graphs(), key=lambda g: str(g))]
+
+
+def _write_merged_by_graph(store: Store, handle: IO[bytes], fmt: RdfFormat) -> None:
+    """The merged graph, written graph by graph (right only when no triple is in two graphs)."""
+    if fmt == RdfFormat.JSON_LD:
+        joined = _JsonArrays(handle)
+        handle.write(b"[")
+        for graph in _graphs(store):
+            joined.begin()
+            store.dump(joined, fmt, from_graph=graph, prefixes=PREFIXES)
+            joined.end()
+        handle.write(b"]\n")
+        return
+    for graph in _graphs(store):
+        if fmt == RdfFormat.TURTLE:
+            name = "the default graph" if isinstance(graph, DefaultGraph) else str(graph)
+            handle.write(f"\n# from {name}\n".encode("utf-8"))
+        store.dump(handle, fmt, from_graph=graph, prefixes=PREFIXES)
+
+
 def write_rdf(store: Store, out: str | Path, formats: Iterable[str] = RDF_OUTPUTS,
-              progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Write the dataset in each format; each file is replaced atomically."""
+              progress: Callable[[str], None] | None = None, graphs_disjoint: bool = False,
+              workers: int | None = None) -> list[Path]:
+    """Write the dataset in each format; each file is replaced atomically.
+
+    ``graphs_disjoint=True`` promises that no triple is in two graphs (what :func:`kg.build.build`
+    makes; see ``BuildResult.graphs_disjoint``): the merged-graph formats are then dumped graph by
+    graph instead of through a union query (3x faster at a million triples, and no copy of the
+    triples in Python).  The files are written by ``workers`` threads (default: two where there
+    are two cores); pyoxigraph serialises without holding the GIL, so they run in parallel.
+    """
     from pyoxigraph import serialize
 
     out = Path(out)
-    written = []
+    names = list(formats)
     triples = None
-    for name in formats:
+    if not graphs_disjoint and any(not RDF_OUTPUTS[n][2] for n in names):
+        triples = list(union_triples(store))
+
+    def write(name: str) -> Path:
         filename, fmt, whole_dataset = RDF_OUTPUTS[name]
         path = out / filename
         with atomic_write(path) as handle:
             if whole_dataset:
                 store.dump(handle, fmt, prefixes=PREFIXES)
+            elif triples is None:
+                _write_merged_by_graph(store, handle, fmt)
             else:
-                if triples is None:
-                    triples = list(union_triples(store))
                 serialize(triples, handle, fmt, prefixes=PREFIXES)
-        written.append(path)
         if progress:
             progress(f"wrote {path}")
-    return written
+        return path
+
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers <= 1 or len(names) <= 1:
+        return [write(n) for n in names]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kg-write") as pool:
+        return list(pool.map(write, names))
 
 
 def load(path: str | Path) -> Store:

@@ -221,8 +221,14 @@ def _decode(path: Path, raw: bytes, display: str) -> str:
             "Save the file as 'CSV UTF-8' in your spreadsheet program.")]) from None
 
 
+#: Column kinds whose cells have no form to check here (references are checked once all tables are read).
+_UNCHECKED = frozenset(("text", "ref"))
+
+
 def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -> list[DataError]:
-    errors = []
+    if not value or col.kind in _UNCHECKED or (col.kind == "choice" and value in col.choices):
+        return []
+    errors: list[DataError] = []
 
     def bad(message: str, hint: str = "") -> None:
         errors.append(DataError(display, row, col.name, message, hint))
@@ -289,6 +295,8 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
         return [], errors
     rows: list[Row] = []
     seen: dict[str, int] = {}
+    # per column: (column, name, required?, has a form to check?) - worked out once, not per cell
+    plan = [(c, c.name, c.required, c.kind not in _UNCHECKED) for c in table.columns]
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -298,11 +306,13 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
                                     "Check for an unquoted comma or a missing cell."))
             continue
         values = {h: c.strip() for h, c in zip(header, cells)}
-        for col in table.columns:
-            if col.required and not values[col.name]:
-                errors.append(DataError(display, number, col.name, "is empty", "This field is required."))
-            else:
-                errors.extend(_check_cell(table, col, values[col.name], number, display))
+        for col, name, required, checked in plan:
+            value = values[name]
+            if not value:
+                if required:
+                    errors.append(DataError(display, number, name, "is empty", "This field is required."))
+            elif checked:
+                errors.extend(_check_cell(table, col, value, number, display))
         if table.key:
             key = values[table.key]
             if key in seen:
