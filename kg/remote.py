@@ -82,7 +82,9 @@ def _explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
 class Endpoint:
     """A SPARQL 1.1 query endpoint holding the project's graphs.
 
-    ``graphs`` are the graphs a query sees (default: the project's graphs found on the server);
+    ``graphs`` are the graphs a query sees: by default (None) the project's graphs found on the server;
+    ``()`` sends queries unrestricted, for a server that holds nothing but this project's data (on
+    Virtuoso 7.2 naming ~90 graphs in FROM clauses makes a query several times slower);
     ``user``/``password`` are sent with HTTP digest authentication (``auth="basic"`` for basic).
     """
 
@@ -262,8 +264,12 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
         else:
             _update(endpoint, f"DROP SILENT GRAPH <{g}>", user, password, timeout, auth)
             for part in _chunks(quads, chunk):
-                _update(endpoint, f"INSERT DATA {{ GRAPH <{g}> {{\n{_ntriples(part)}}} }}", user, password,
-                        timeout, auth)
+                body = f"GRAPH <{g}> {{\n{_ntriples(part)}}}"
+                # blank nodes: INSERT ... WHERE {} (one solution, so one fresh node per label); some
+                # servers (Virtuoso 7.2) refuse blank nodes in INSERT DATA, which SPARQL 1.1 allows
+                blank = any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in part)
+                text = f"INSERT {{ {body} }} WHERE {{}}" if blank else f"INSERT DATA {{ {body} }}"
+                _update(endpoint, text, user, password, timeout, auth)
         report.graphs += 1
         report.triples += len(quads)
     report.seconds = time.perf_counter() - t0

@@ -1,0 +1,170 @@
+"""A real SPARQL server: Virtuoso Open Source, started for this module on 127.0.0.1 and stopped by pid.
+
+``kg push`` loads the built graph into it (SPARQL Update, then the Graph Store Protocol), replacing
+the project's own graphs only; every saved query then gives the same rows there as on the embedded
+store.  Also the errors a user meets: unreachable server, no answer, wrong password, bad query.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+from decimal import Decimal
+
+import pytest
+from SPARQLWrapper import DIGEST, JSON, POST, SPARQLWrapper
+
+from kg.cli import main
+from kg.namespaces import ONTOLOGY_IRI
+from kg.query import library, run
+from kg.remote import Endpoint, RemoteError, push
+from tests.conftest import require_system_package
+from tests.servers import free_port, virtuoso
+from tests.test_queries import VARIANTS
+
+FOREIGN_GRAPH = "http://example.org/someone-elses-graph"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    require_system_package("virtuoso-t", "virtuoso-opensource")
+    with virtuoso(tmp_path_factory.mktemp("virtuoso")) as running:
+        yield running
+
+
+def update(server, text: str) -> None:
+    client = SPARQLWrapper(server.auth_url, updateEndpoint=server.auth_url)
+    client.setHTTPAuth(DIGEST)
+    client.setCredentials(server.user, server.password)
+    client.setMethod(POST)
+    client.setQuery(text)
+    client.query().response.read()
+
+
+def select(server, text: str) -> list[dict]:
+    client = SPARQLWrapper(server.sparql_url)
+    client.setReturnFormat(JSON)
+    client.setQuery(text)
+    return client.queryAndConvert()["results"]["bindings"]
+
+
+def project_triples(server, base: str) -> int:
+    rows = select(server, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                          f'FILTER(STRSTARTS(STR(?g), "{base}graph/") || ?g = <{ONTOLOGY_IRI}>) }}')
+    return int(rows[0]["n"]["value"])
+
+
+@pytest.fixture(scope="module")
+def pushed(server, built):
+    """Someone else's graph and a stale graph of ours are on the server; then kg push (SPARQL Update)."""
+    stale = built.iris.graph("source-removed-since").value
+    update(server, f'INSERT DATA {{ GRAPH <{FOREIGN_GRAPH}> {{ <http://example.org/a> <http://example.org/b> "kept" }} '
+                   f'GRAPH <{stale}> {{ <http://example.org/a> <http://example.org/b> "stale" }} }}')
+    report = push(built.store, server.auth_url, user=server.user, password=server.password, base=built.iris.base)
+    return report, stale
+
+
+def test_push_replaces_the_projects_graphs_and_nothing_else(server, built, pushed):
+    report, stale = pushed
+    assert report.triples == len(built.store) and report.dropped == [stale]
+    assert project_triples(server, built.iris.base) == len(built.store)
+    kept = select(server, f"SELECT ?o WHERE {{ GRAPH <{FOREIGN_GRAPH}> {{ ?s ?p ?o }} }}")
+    assert [b["o"]["value"] for b in kept] == ["kept"]
+
+
+def test_a_second_push_by_graph_store_protocol_replaces_rather_than_adds(server, built, pushed):
+    report = push(built.store, server.auth_url, gsp=server.gsp_url, user=server.user, password=server.password,
+                  base=built.iris.base)
+    assert report.graphs == len({q.graph_name.value for q in built.store}) and report.dropped == []
+    assert project_triples(server, built.iris.base) == len(built.store)
+    assert len(select(server, f"SELECT ?o WHERE {{ GRAPH <{FOREIGN_GRAPH}> {{ ?s ?p ?o }} }}")) == 1
+
+
+def _comparable(rows: list[dict]) -> list[tuple]:
+    """Rows as sorted tuples; numbers compared by value (servers differ in integer/decimal types)."""
+    def value(v):
+        if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
+            return ("number", round(float(v), 6))
+        return ("term", v)
+    return sorted(tuple(sorted((k, value(v)) for k, v in row.items())) for row in rows)
+
+
+#: Defaults, plus one other value of each parameter (the VALUES block on a real server).
+CASES = [(name, params) for name in sorted(library()) for params in VARIANTS[name][:2]]
+
+
+@pytest.mark.parametrize("name,params", CASES, ids=[f"{n}{'-' + '-'.join(p.values()) if p else ''}" for n, p in CASES])
+def test_every_saved_query_gives_the_same_rows_on_virtuoso(server, built, pushed, name, params):
+    endpoint = Endpoint(server.sparql_url, base=built.iris.base)
+    local = run(name, built.store, params, built.iris).records()
+    remote = run(name, endpoint, params, built.iris).records()
+    assert local, name
+    assert _comparable(remote) == _comparable(local)
+
+
+def test_queries_on_the_server_see_only_the_projects_graphs(server, built, pushed):
+    text = 'SELECT ?s WHERE { ?s ?p "kept" }'
+    assert len(select(server, text)) == 1  # the server's own default graph holds everything
+    assert run(text, Endpoint(server.sparql_url, base=built.iris.base)).rows == []
+
+
+def test_kg_push_and_kg_query_with_an_endpoint(server, pushed, capsys):
+    assert main(["push", "--endpoint", server.auth_url, "--gsp", server.gsp_url,
+                 "--user", server.user, "--password", server.password]) == 0
+    assert "stale graphs dropped: 0" in capsys.readouterr().out
+    assert main(["query", "hq-absence", "--endpoint", server.sparql_url, "--param", "region=brandenburg",
+                 "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert "ZF Getriebewerk Brandenburg an der Havel" in out and "Otis" not in out
+    # unrestricted (a server holding only this project's data): the same answer
+    assert main(["query", "hq-absence", "--endpoint", server.sparql_url, "--param", "region=brandenburg",
+                 "--format", "csv", "--all-graphs"]) == 0
+    assert sorted(capsys.readouterr().out.splitlines()) == sorted(out.splitlines())
+
+
+def test_a_wrong_password_is_named(server, built):
+    with pytest.raises(RemoteError, match=r"refused access \(HTTP 401\): give the right --user and --password"):
+        push(built.store, server.auth_url, user=server.user, password="not-the-password")
+    assert main(["push", "--endpoint", server.auth_url, "--user", "dba", "--password", "wrong"]) == 3
+
+
+def test_the_servers_complaint_about_a_query_is_passed_on(server, built, pushed):
+    endpoint = Endpoint(server.sparql_url, base=built.iris.base)
+    with pytest.raises(RemoteError, match=r"HTTP (400|500)\): .*(SPARQL|syntax|SP030)"):
+        endpoint.query("SELECT ?x WHERE { ?x <urn:p> ?y } GROUP BY ?nothing ORDER")
+    with pytest.raises(RemoteError, match=r"no such endpoint \(HTTP 404\)"):
+        Endpoint(server.base_url + "/no-sparql-here", graphs=["urn:g"]).query("ASK {}")
+
+
+def test_an_unreachable_server_is_named():
+    url = f"http://127.0.0.1:{free_port()}/sparql"
+    with pytest.raises(RemoteError, match=f"cannot reach {url}: connection refused"):
+        Endpoint(url).query("SELECT * WHERE { ?s ?p ?o }")
+
+
+def test_a_server_that_does_not_answer_times_out():
+    """A port that accepts connections and never answers."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        held: list[socket.socket] = []
+        stop = threading.Event()
+
+        def accept() -> None:
+            silent.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    held.append(silent.accept()[0])
+                except OSError:
+                    continue
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/sparql"
+        try:
+            with pytest.raises(RemoteError, match=f"{url} did not answer within 1 s"):
+                Endpoint(url, timeout=1, graphs=["urn:g"]).query("ASK {}")
+        finally:
+            stop.set()
+            thread.join(2)
+            for conn in held:
+                conn.close()
