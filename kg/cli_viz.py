@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -14,11 +15,25 @@ from .cli import DEFAULT_OUT, add_input_options, build_from_args, command, progr
 from .views import NODE_BUDGET, VIEWS, build_views
 
 
+def _clear_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A wrong argument (an unknown region, view or format) is one line on stderr and exit code 2."""
+    def wrapped(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    return wrapped
+
+
 def _views(args: argparse.Namespace) -> dict:
     names = list(VIEWS) if args.view == "all" else [args.view]
     result = build_from_args(args)
+    region = args.region
+    if region and "://" not in region:  # a place id of data/places.csv
+        region = result.iris.place(region).value
     t0 = time.perf_counter()
-    views = build_views(result.store, names, region=args.region)
+    views = build_views(result.store, names, region=region)
     for name, graph in views.items():
         progress(f"view {name}: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges")
     progress(f"views built in {time.perf_counter() - t0:.1f} s")
@@ -28,7 +43,8 @@ def _views(args: argparse.Namespace) -> dict:
 def _common(p: argparse.ArgumentParser) -> None:
     add_input_options(p)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
-    p.add_argument("--region", help="IRI of the bbmb:Region to picture (default: the one with the most sites)")
+    p.add_argument("--region", help="the region to picture: a place id such as berlin-brandenburg, or its IRI "
+                                    "(default: the region with the most sites)")
 
 
 @command("viz", "write interactive, offline HTML views of the graph (hq, clusters, full, or all)")
@@ -48,7 +64,7 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
             path = write_page(graph, Path(args.out) / f"{name}.html", budget=args.budget)
             progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
         return 0
-    return run
+    return _clear_errors(run)
 
 
 @command("export", "write the views as GEXF (Gephi) or GraphML (yEd, Cytoscape) files")
@@ -69,4 +85,4 @@ def setup_export(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], i
             progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
         progress(f"{args.format} written in {time.perf_counter() - t0:.1f} s")
         return 0
-    return run
+    return _clear_errors(run)

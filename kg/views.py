@@ -44,6 +44,7 @@ Node attributes (present where the data has them; absent, never ``None``):
                        lies in it): the exception the brief's finding is about
 ``headcount``          the highest head-count a source gives (``headcount_note`` lists them all)
 ``source``             the ids of the sources, ``;``-separated (``data/sources.csv``)
+``iri``, ``shape``     the node's IRI (also its id); its vis-network shape (star: run from the region)
 ``color``, ``size``    the default colouring and size; ``color_subsector``, ``color_control``
 ``x``, ``y``           force layout; ``geo_x``, ``geo_y`` geographic layout (region in the
                        centre, other places in their true direction at a compressed distance)
@@ -342,6 +343,9 @@ class Catalog:
         self.land = {iri: self._first(iri, "land") for iri in self.places}
         self.country = {iri: self._first(iri, "country") for iri in self.places}
         self.municipality = {iri: self._first(iri, "municipality") or iri for iri in self.places}
+        if region is not None and "region" not in self.places.get(region, Place(region)).kinds:
+            regions = sorted(p for p, place in self.places.items() if "region" in place.kinds)
+            raise ValueError(f"{region} is not a bbmb:Region of the data; choose from {', '.join(regions)}")
         if region is None:
             counts = Counter(a for s in self.sites.values() for a in self.ancestors.get(s.place, ())
                              if "region" in self.places[a].kinds)

@@ -171,3 +171,16 @@ def test_node_budget_aggregates_and_keeps_counts(full):
 def test_build_views_names_an_unknown_view(built):
     with pytest.raises(ValueError, match="choose from hq, clusters, full"):
         build_views(built.store, ["map"])
+
+
+def test_cli_viz_writes_self_contained_pages(tmp_path, capsys):
+    from kg.cli import main
+
+    assert main(["viz", "all", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clusters.html", "full.html", "hq.html"]
+    text = (tmp_path / "hq.html").read_text(encoding="utf-8")
+    # nothing to fetch: the library is inlined, and the page forbids every request
+    assert "<script src" not in text and "<link" not in text and "cdn" not in text.lower().split("vis-network")[0]
+    assert "default-src 'none'" in text and "vis.Network" in text
+    assert main(["viz", "hq", "--region", "nowhere", "--out", str(tmp_path)]) == 2
+    assert "is not a bbmb:Region of the data" in capsys.readouterr().err
