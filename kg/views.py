@@ -821,6 +821,10 @@ def legend(g: nx.Graph, cat: Catalog) -> dict[str, list[dict[str, str]]]:
     if codes:
         out["subsector"] = [{"key": c, "label": f"{c} {cat.subsectors.get(c, {}).get('en', '')} ({codes[c]})",
                              "color": cat.subsector_colors.get(c, NEUTRAL)} for c in sorted(codes)]
+        unclassified = sum(1 for _, d in g.nodes(data=True) if d["type"] in ("site", "firm") and not d.get("subsector"))
+        if unclassified:
+            out["subsector"].append({"key": "", "label": f"no subsector in the data ({unclassified})",
+                                     "color": NEUTRAL})
     types = Counter(d["type"] for _, d in g.nodes(data=True) if d.get("color_type"))
     if types:
         out["type"] = [{"key": t, "label": f"{t} ({n})", "color": TYPE_COLORS.get(t, NEUTRAL)}
