@@ -71,7 +71,7 @@ from typing import Any, Callable, Iterable
 import networkx as nx
 from pyoxigraph import Store
 
-from .namespaces import BBMB, ONTOLOGY_IRI, ORG, PREFIXES, RDF, SCHEMA
+from .namespaces import BBMB, ONTOLOGY_IRI, ORG, PREFIXES, RDF
 
 #: Colours of the control classes (colour-blind safe, Okabe-Ito).
 CONTROL_COLORS = {"region": "#009E73", "germany": "#E69F00", "abroad": "#D55E00", "unknown": "#9E9E9E"}

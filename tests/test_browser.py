@@ -6,8 +6,6 @@ and show text from the data as text.  Screenshots go to test-output/ for people 
 """
 from __future__ import annotations
 
-import csv
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,10 +15,10 @@ from kg.build import build
 from kg.html import FACET_TYPES, write_page
 from kg.views import build_views, within_budget
 from tests.conftest import ONTOLOGY, TEST_OUTPUT, require_system_package
+from tests.xss import XSS, rename_firm
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-XSS = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
@@ -171,16 +169,7 @@ def test_geographic_layout_uses_coordinates(opened, pages, views, built):
 
 
 def test_text_from_the_data_is_shown_as_text_not_run(opened, data_copy, tmp_path):
-    path = data_copy / "organizations.csv"
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    for row in rows:
-        if row["id"] == "korsch":
-            row["name"] = XSS
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    rename_firm(data_copy)
     result = build(data_copy, ONTOLOGY)
     page = write_page(build_views(result.store, ["hq"])["hq"], tmp_path / "hq.html")
     assert XSS not in page.read_text(encoding="utf-8")

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import networkx as nx
 import pytest
 from lxml import etree
 
+from kg.build import build
 from kg.cli import main
 from kg.export import GEXF_NS, GEXF_VIZ_NS, EXPORTERS, export_graph, get_exporter, portable, validate_gexf
 from kg.views import build_views
-from tests.conftest import ROOT
+from tests.conftest import DATA, ONTOLOGY, ROOT
+from tests.xss import XSS, rename_firm
 
 SCHEMA_DIR = ROOT.parent / "shared" / "reference" / "gexf-schema" / "1.3"
 
@@ -113,31 +116,10 @@ def test_cli_exports_every_view_or_one(tmp_path):
     assert [p.name for p in (tmp_path / "one").iterdir()] == ["hq.graphml"]
 
 
-XSS = "<img src=x onerror=alert(1)>"
-
-
 @pytest.fixture(scope="module")
 def built_xss(tmp_path_factory):
     """The graph built from a copy of data/ where KORSCH is called ``<img src=x onerror=alert(1)>``."""
-    return build_with_xss_name(tmp_path_factory.mktemp("xss") / "data")
-
-
-def build_with_xss_name(target: Path):
-    import csv
-    import shutil
-
-    from kg.build import build
-    from tests.conftest import DATA, ONTOLOGY
-
+    target = tmp_path_factory.mktemp("xss") / "data"
     shutil.copytree(DATA, target)
-    path = target / "organizations.csv"
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    for row in rows:
-        if row["id"] == "korsch":
-            row["name"] = XSS
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    rename_firm(target)
     return build(target, ONTOLOGY)
