@@ -1,0 +1,1 @@
+"""The scale benchmark (python -m benchmarks.run); see benchmarks/README.md."""

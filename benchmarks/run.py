@@ -1,0 +1,359 @@
+"""The scale benchmark: one command, every back-end side by side, one Markdown table.
+
+    .venv/bin/python -m benchmarks.run --firms 1000,10000,100000
+    .venv/bin/python -m benchmarks.run --firms 1000 --quick --out /tmp/RESULTS.md   # the CI smoke test
+
+For each N it writes a synthetic economy of N firms (``kg synth``), then measures, each step in
+its own process (:mod:`benchmarks.worker`) so that peak memory is the step's own and a query past
+its time-out can be killed:
+
+* build: tables -> store -> Turtle, TriG, N-Triples, N-Quads, JSON-LD (time, CPU, peak memory);
+* every saved query (``queries/*.rq``): median of ``--runs`` runs after a warm-up, on the embedded
+  store (``kg.query.run``), pyoxigraph directly (the floor), rdflib's API over Oxigraph
+  (oxrdflib), rdflib's plain Memory store (killed past ``--rdflib-timeout``) and Virtuoso through
+  SPARQLWrapper (bulk-loaded with ``ld_dir``/``rdf_loader_run``);
+* the views: networkx projection, GEXF and GraphML export, HTML page (time and size);
+* each page in headless Chromium: first paint and the time until the network is drawn.
+
+Results go to ``--out`` (Markdown, written atomically) and beside it as JSON (``.json``), with the
+machine, the versions and the ratios against rdflib's Memory store and against pyoxigraph.
+Virtuoso and Chromium are skipped, and said so, where they are not installed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "benchmarks" / "RESULTS.md"
+DEFAULT_WORK = ROOT / "benchmarks" / "work"
+QUERY_BACKENDS = ("embedded", "pyoxigraph", "oxrdflib", "rdflib", "virtuoso")
+SECTIONS = ("build", "queries", "views", "browser")
+#: The issue's targets at 100,000 firms.
+TARGETS = {"build_s": 30.0, "build_gb": 3.0, "query_ratio": 1.5, "query_s": 1.0, "first_paint_s": 3.0,
+           "gexf_s": 15.0}
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------- running workers
+
+@dataclass
+class Outcome:
+    """What one worker process reported: its JSON events, and how it ended."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    killed: str | None = None  # the reason it was killed (a time-out), if it was
+    returncode: int | None = None
+    stderr_tail: str = ""
+
+
+def _reader(stream, lines: "queue.Queue[str | None]") -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def run_worker(args: list[str], deadline_for: callable, log: Path) -> Outcome:
+    """Run ``python -m benchmarks.worker ARGS``, reading its JSON lines.
+
+    ``deadline_for(last_event)`` gives the seconds the worker may take until its next line; past
+    it the worker's process group is killed and ``Outcome.killed`` says which step timed out.
+    """
+    command = [sys.executable, "-m", "benchmarks.worker", *args]
+    with open(log, "ab") as err:
+        err.write(f"\n$ {' '.join(command)}\n".encode())
+        err.flush()
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True,
+                                   start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
+        outcome = Outcome()
+        last: dict[str, Any] = {"event": "begin"}
+        while True:
+            limit = deadline_for(last)
+            try:
+                line = lines.get(timeout=limit)
+            except queue.Empty:
+                outcome.killed = f"no answer within {limit:g} s after {last.get('event')} {last.get('name', '')}"
+                os.killpg(process.pid, signal.SIGKILL)  # the worker's own process group, started above
+                break
+            if line is None:
+                break
+            try:
+                last = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            outcome.events.append(last)
+        outcome.returncode = process.wait()
+    outcome.stderr_tail = log.read_text(errors="replace")[-1500:]
+    return outcome
+
+
+# ---------------------------------------------------------------------------- the steps
+
+def step_synth(n: int, work: Path, seed: int) -> dict[str, Any]:
+    from kg.synth import synthesize
+
+    data = work / f"data-{n}"
+    t = time.perf_counter()
+    counts = synthesize(data, n, seed=seed)
+    return {"seconds": time.perf_counter() - t, "rows": sum(counts.values()), "dir": str(data)}
+
+
+def step_build(data: Path, out: Path, log: Path, timeout: float) -> dict[str, Any]:
+    outcome = run_worker(["build", "--data", str(data), "--out", str(out)], lambda last: timeout, log)
+    for event in outcome.events:
+        if event["event"] == "build":
+            return event
+    raise RuntimeError(f"the build failed ({outcome.killed or f'exit code {outcome.returncode}'}):\n"
+                       f"{outcome.stderr_tail}")
+
+
+def step_queries(backend: str, nquads: Path, log: Path, runs: int, timeout: float, slow: float,
+                 load_timeout: float, url: str | None = None) -> dict[str, Any]:
+    """Every saved query on one back-end; a query past ``timeout`` is killed, recorded and skipped."""
+    results: dict[str, Any] = {}
+    load: float | None = None
+    skip: list[str] = []
+    repeats = runs + 1
+    while True:
+        args = ["queries", "--backend", backend, "--data", str(nquads), "--runs", str(runs), "--slow", str(slow),
+                "--timeout", str(timeout)]
+        if skip:
+            args += ["--skip", ",".join(skip)]
+        if url:
+            args += ["--url", url]
+
+        def deadline(last: dict[str, Any]) -> float:
+            if last["event"] == "begin":
+                return load_timeout
+            if last["event"] == "warm":  # the timed runs: each took about as long as the warm-up
+                return max(30.0, last["seconds"] * repeats * 2 + 30)
+            return timeout + 5  # a warm-up (or the process's end) past the time-out is killed
+
+        outcome = run_worker(args, deadline, log)
+        current, warm = None, None
+        for event in outcome.events:
+            kind = event["event"]
+            if kind == "load" and load is None:
+                load = event["seconds"]
+            elif kind == "start":
+                current, warm = event["name"], None
+            elif kind == "warm":
+                warm = event["seconds"]
+            elif kind in ("query", "error"):
+                results[event["name"]] = event
+                skip.append(event["name"])
+                current = None
+            elif kind == "done":
+                return {"load_seconds": load, "queries": results, "peak_rss_mb": event.get("peak_rss_mb")}
+        if current is None:  # died while loading, or without a trace: give up on this back-end
+            return {"load_seconds": load, "queries": results,
+                    "error": outcome.killed or f"exit code {outcome.returncode}: {outcome.stderr_tail[-300:]}"}
+        results[current] = {"event": "timeout", "name": current, "timeout": timeout, "warm": warm}
+        skip.append(current)
+        say(f"{backend}: {current} timed out after {timeout:g} s; killed, going on with the next query")
+
+
+def step_virtuoso(nquads: Path, work: Path, log: Path, runs: int, timeout: float, slow: float,
+                  big: bool) -> dict[str, Any]:
+    """Start a private Virtuoso, bulk-load the N-Quads, run the queries through SPARQLWrapper, stop it."""
+    from tests.servers import virtuoso
+
+    folder = work / "virtuoso"
+    shutil.rmtree(folder, ignore_errors=True)
+    buffers = (340_000, 250_000) if big else (100_000, 60_000)
+    with virtuoso(folder, buffers=buffers) as server:
+        data_dir = folder / "load"
+        data_dir.mkdir()
+        target = data_dir / "kg.nq"
+        try:
+            os.link(nquads, target)
+        except OSError:
+            shutil.copyfile(nquads, target)
+        t = time.perf_counter()
+        server.isql(f"ld_dir('{data_dir}', 'kg.nq', 'urn:kg:benchmark'); rdf_loader_run(); checkpoint;",
+                    timeout=3600)
+        load = time.perf_counter() - t
+        result = step_queries("virtuoso", nquads, log, runs, timeout, slow, load_timeout=120, url=server.sparql_url)
+        result["load_seconds"] = load
+        result["version"] = _virtuoso_version()
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def step_views(nquads: Path, out: Path, log: Path, timeout: float) -> dict[str, Any]:
+    outcome = run_worker(["views", "--data", str(nquads), "--out", str(out)], lambda last: timeout, log)
+    views = [e for e in outcome.events if e["event"] == "view"]
+    catalog = next((e["seconds"] for e in outcome.events if e["event"] == "catalog"), None)
+    result: dict[str, Any] = {"catalog_seconds": catalog, "views": views}
+    if outcome.killed or outcome.returncode:
+        result["error"] = outcome.killed or f"exit code {outcome.returncode}: {outcome.stderr_tail[-300:]}"
+    return result
+
+
+def step_browser(pages: list[str], log: Path, timeout: float) -> dict[str, Any]:
+    outcome = run_worker(["browser", "--timeout", str(timeout), *pages], lambda last: timeout + 60, log)
+    result: dict[str, Any] = {"pages": [e for e in outcome.events if e["event"] == "page"],
+                              "version": next((e["version"] for e in outcome.events if e["event"] == "browser"), None)}
+    if outcome.killed or outcome.returncode:
+        result["error"] = outcome.killed or f"exit code {outcome.returncode}: {outcome.stderr_tail[-300:]}"
+    return result
+
+
+# ---------------------------------------------------------------------------- machine and versions
+
+def _virtuoso_version() -> str | None:
+    try:
+        text = subprocess.run(["virtuoso-t", "-?"], capture_output=True, text=True, timeout=10).stderr
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return next((line.strip() for line in text.splitlines() if line.startswith("Version")), None)
+
+
+def machine() -> dict[str, Any]:
+    """nproc, memory, CPU model, load average and the versions that matter."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), 0)
+    versions = {"python": platform.python_version()}
+    for package in ("pyoxigraph", "rdflib", "oxrdflib", "SPARQLWrapper", "networkx", "playwright", "pyvis"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    return {"nproc": os.cpu_count(), "mem_gb": round(mem / 1024 / 1024, 1), "cpu": cpu,
+            "os": platform.platform(), "load_average": os.getloadavg(), "versions": versions}
+
+
+# ---------------------------------------------------------------------------- one run
+
+def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: float, query_timeout: float,
+        backends: list[str], sections: list[str], seed: int, rdflib_max_firms: int,
+        previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    runs = 1 if quick else 5
+    slow = 5.0 if quick else 10.0
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    have_virtuoso = bool(shutil.which("virtuoso-t") and shutil.which("isql-vt"))
+    results: dict[str, Any] = previous or {}
+    results.update({"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
+                    "command": " ".join(["python -m benchmarks.run", *sys.argv[1:]]), "quick": quick,
+                    "runs": runs, "slow": slow, "rdflib_timeout": rdflib_timeout, "query_timeout": query_timeout,
+                    "seed": seed})
+    results.setdefault("sizes", {})
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "worker.log"
+    for n in firms:
+        say(f"--- {n:,} firms")
+        size = results["sizes"].setdefault(str(n), {})
+        size["synth"] = step_synth(n, work, seed)
+        data = Path(size["synth"]["dir"])
+        built = work / f"out-{n}"
+        nquads = built / "kg.nq"
+        if "build" in sections or not nquads.exists():
+            say(f"build {n:,}")
+            size["build"] = step_build(data, built, log, timeout=3600)
+            say(f"build {n:,}: {size['build']['wall']:.1f} s, {size['build']['peak_rss_mb']:.0f} MB")
+        if "queries" in sections:
+            size.setdefault("queries", {})
+            for backend in backends:
+                if backend == "rdflib" and n > rdflib_max_firms:
+                    size["queries"][backend] = {"skipped": f"not run past {rdflib_max_firms:,} firms "
+                                                          "(loading alone takes many minutes and GBs)"}
+                    continue
+                if backend == "virtuoso" and not have_virtuoso:
+                    size["queries"][backend] = {"skipped": "virtuoso-t / isql-vt not installed"}
+                    continue
+                say(f"queries {n:,} on {backend}")
+                timeout = rdflib_timeout if backend == "rdflib" else query_timeout
+                try:
+                    if backend == "virtuoso":
+                        size["queries"][backend] = step_virtuoso(nquads, work, log, runs, timeout, slow, big=n > 20_000)
+                    else:
+                        size["queries"][backend] = step_queries(backend, nquads, log, runs, timeout, slow,
+                                                                load_timeout=3600)
+                except Exception as exc:  # a back-end that fails is reported, the run goes on
+                    size["queries"][backend] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+                _save(results, out)
+        if "views" in sections:
+            say(f"views {n:,}")
+            size["views"] = step_views(nquads, built / "views", log, timeout=3600)
+        if "browser" in sections:
+            pages = [v["html"] for v in size.get("views", {}).get("views", []) if v.get("html")]
+            if not chromium:
+                size["browser"] = {"skipped": "chromium not installed"}
+            elif pages:
+                say(f"browser {n:,}")
+                size["browser"] = step_browser(pages, log, timeout=120)
+        _save(results, out)
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    results["machine"]["load_average_end"] = os.getloadavg()
+    _save(results, out)
+    return results
+
+
+def _save(results: dict[str, Any], out: Path) -> None:
+    from benchmarks.report import render
+    from kg.files import atomic_write
+
+    with atomic_write(out.with_suffix(".json"), "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=1, default=str)
+    with atomic_write(out, "w", encoding="utf-8") as handle:
+        handle.write(render(results))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--firms", default="1000,10000,100000",
+                        help="comma-separated sizes (default: %(default)s; 1000000 where memory allows)")
+    parser.add_argument("--quick", action="store_true", help="one timed run a query instead of five (smoke test)")
+    parser.add_argument("--rdflib-timeout", type=float, default=60.0,
+                        help="seconds after which a query on rdflib's Memory store is killed (default: %(default)s)")
+    parser.add_argument("--query-timeout", type=float, default=120.0,
+                        help="the same for the other back-ends (default: %(default)s)")
+    parser.add_argument("--rdflib-max-firms", type=int, default=100_000,
+                        help="largest N run on rdflib's Memory store (default: %(default)s)")
+    parser.add_argument("--backends", default=",".join(QUERY_BACKENDS), help="default: %(default)s")
+    parser.add_argument("--sections", default=",".join(SECTIONS), help="default: %(default)s")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown results (default: %(default)s)")
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="work folder (default: %(default)s)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the sections of the existing results (OUT.json) that this run does not measure")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    firms = [int(x.replace("_", "")) for x in args.firms.split(",") if x.strip()]
+    backends = [b for b in args.backends.split(",") if b]
+    sections = [s for s in args.sections.split(",") if s]
+    unknown = [b for b in backends if b not in QUERY_BACKENDS] + [s for s in sections if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown back-end or section: {', '.join(unknown)}")
+    previous = None
+    if args.merge and args.out.with_suffix(".json").exists():
+        previous = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
+    run(firms, args.out, args.work, args.quick, args.rdflib_timeout, args.query_timeout, backends, sections,
+        args.seed, args.rdflib_max_firms, previous)
+    say(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
