@@ -250,7 +250,7 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
         backends: list[str], sections: list[str], seed: int, rdflib_max_firms: int,
         previous: dict[str, Any] | None = None) -> dict[str, Any]:
     runs = 1 if quick else 5
-    slow = 5.0 if quick else 10.0
+    slow = 1.0 if quick else 10.0
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     have_virtuoso = bool(shutil.which("virtuoso-t") and shutil.which("isql-vt"))
     results: dict[str, Any] = previous or {}
