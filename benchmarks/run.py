@@ -125,8 +125,12 @@ def step_build(data: Path, out: Path, log: Path, timeout: float) -> dict[str, An
 
 
 def step_queries(backend: str, nquads: Path, log: Path, runs: int, timeout: float, slow: float,
-                 load_timeout: float, url: str | None = None) -> dict[str, Any]:
-    """Every saved query on one back-end; a query past ``timeout`` is killed, recorded and skipped."""
+                 load_timeout: float, url: str | None = None, fork: bool = False) -> dict[str, Any]:
+    """Every saved query on one back-end; a query past ``timeout`` is killed, recorded and skipped.
+
+    With ``fork`` the worker loads once and measures each query in a forked child that it kills
+    itself; otherwise the whole worker is killed and restarted after the query.
+    """
     results: dict[str, Any] = {}
     load: float | None = None
     skip: list[str] = []
@@ -138,13 +142,16 @@ def step_queries(backend: str, nquads: Path, log: Path, runs: int, timeout: floa
             args += ["--skip", ",".join(skip)]
         if url:
             args += ["--url", url]
+        if fork:
+            args.append("--fork")
 
         def deadline(last: dict[str, Any]) -> float:
             if last["event"] == "begin":
                 return load_timeout
             if last["event"] == "warm":  # the timed runs: each took about as long as the warm-up
                 return max(30.0, last["seconds"] * repeats * 2 + 30)
-            return timeout + 5  # a warm-up (or the process's end) past the time-out is killed
+            # a warm-up (or the process's end) past the time-out is killed (by the worker itself with fork)
+            return timeout + (20 if fork else 5)
 
         outcome = run_worker(args, deadline, log)
         current, warm = None, None
@@ -156,7 +163,9 @@ def step_queries(backend: str, nquads: Path, log: Path, runs: int, timeout: floa
                 current, warm = event["name"], None
             elif kind == "warm":
                 warm = event["seconds"]
-            elif kind in ("query", "error"):
+            elif kind in ("query", "error", "timeout"):
+                if kind == "timeout":
+                    say(f"{backend}: {event['name']} timed out after {timeout:g} s; killed")
                 results[event["name"]] = event
                 skip.append(event["name"])
                 current = None
@@ -289,7 +298,7 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
                         size["queries"][backend] = step_virtuoso(nquads, work, log, runs, timeout, slow, big=n > 20_000)
                     else:
                         size["queries"][backend] = step_queries(backend, nquads, log, runs, timeout, slow,
-                                                                load_timeout=3600)
+                                                                load_timeout=3600, fork=backend == "rdflib")
                 except Exception as exc:  # a back-end that fails is reported, the run goes on
                     size["queries"][backend] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
                 _save(results, out)
@@ -328,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one timed run a query instead of five (smoke test)")
     parser.add_argument("--rdflib-timeout", type=float, default=60.0,
                         help="seconds after which a query on rdflib's Memory store is killed (default: %(default)s)")
-    parser.add_argument("--query-timeout", type=float, default=120.0,
+    parser.add_argument("--query-timeout", type=float, default=60.0,
                         help="the same for the other back-ends (default: %(default)s)")
     parser.add_argument("--rdflib-max-firms", type=int, default=100_000,
                         help="largest N run on rdflib's Memory store (default: %(default)s)")
