@@ -32,13 +32,18 @@ def summarise(raw: Path, top: int = 25) -> str:
         if not stack or not count.isdigit():
             continue
         frames = stack.split(";")
-        thread = frames[0].split("(")[0].strip() + " " + frames[0].split(":")[-1].strip() if ":" in frames[0] \
-            else frames[0]
+        if frames[0].startswith("thread ("):  # "thread (pid): name" with --threads
+            thread = "thread " + frames[0].partition(":")[2].strip()
+            frames = frames[1:]
+        else:
+            thread = "all threads"
+        if not frames:
+            continue
         own, inclusive = per_thread.setdefault(thread, (Counter(), Counter()))
         n = int(count)
         totals[thread] += n
         own[frames[-1]] += n
-        for frame in set(frames[1:]):
+        for frame in set(frames):
             inclusive[frame] += n
     out = []
     grand = sum(totals.values()) or 1

@@ -225,8 +225,23 @@ def _decode(path: Path, raw: bytes, display: str) -> str:
 _UNCHECKED = frozenset(("text", "ref"))
 
 
+def _ascii_digits(v: str) -> bool:
+    return v.isascii() and v.isdigit()
+
+
+#: Quick acceptance of a whole single value by kind; anything it does not accept gets the full check
+#: below (which gives the error message).  Each accepts only what the full check accepts.
+_QUICK: dict[str, object] = {
+    "id": SLUG.match, "code": CODE.match, "int": _ascii_digits,
+    "year": lambda v: len(v) == 4 and _ascii_digits(v),
+}
+
+
 def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -> list[DataError]:
     if not value or col.kind in _UNCHECKED or (col.kind == "choice" and value in col.choices):
+        return []
+    quick = _QUICK.get(col.kind)
+    if quick is not None and (not col.multi or ";" not in value) and quick(value):
         return []
     errors: list[DataError] = []
 
@@ -298,7 +313,7 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     # per column: (column, name, required?, has a form to check?) - worked out once, not per cell
     plan = [(c, c.name, c.required, c.kind not in _UNCHECKED) for c in table.columns]
     for number, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():
             continue
         if len(cells) != len(header):
             errors.append(DataError(display, number, None,
