@@ -1,7 +1,20 @@
-"""The benchmark's results (the JSON of :mod:`benchmarks.run`) as a Markdown report."""
+"""The benchmark's results (the JSON of :mod:`benchmarks.run`) as a Markdown report.
+
+    .venv/bin/python -m benchmarks.report       # re-render RESULTS.md from RESULTS.json and NOTES.md
+
+The closing notes (what a miss means, with its profile) are written by people in
+``benchmarks/NOTES.md`` and appended to the report.
+"""
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from pathlib import Path
 from typing import Any
+
+HERE = Path(__file__).resolve().parent
+NOTES = HERE / "NOTES.md"
 
 BACKEND_TITLES = {"embedded": "embedded (kg.query)", "pyoxigraph": "pyoxigraph", "oxrdflib": "oxrdflib",
                   "rdflib": "rdflib Memory", "virtuoso": "Virtuoso"}
@@ -221,11 +234,11 @@ def _targets(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(results: dict[str, Any]) -> str:
-    """The whole report."""
+def render(results: dict[str, Any], notes: Path | None = NOTES) -> str:
+    """The whole report; ``notes`` (Markdown) is appended as the closing notes."""
     out = ["# Scale benchmark: results", "",
-           "Written by `python -m benchmarks.run` (see `benchmarks/README.md`); do not edit by hand. "
-           "The notes below the tables are in `benchmarks/README.md`.", ""]
+           "Written by `python -m benchmarks.run` (see `benchmarks/README.md`) from `RESULTS.json`; the closing "
+           "notes come from `benchmarks/NOTES.md`. Re-render with `python -m benchmarks.report`.", ""]
     out += _machine(results) + ["", "## Targets", ""] + _targets(results)
     out += ["", "## Build", "", "`kg build --no-validate` as a library call: read and check the tables, make the "
             "triples and load the in-memory Oxigraph store, write Turtle, TriG, N-Triples, N-Quads and JSON-LD, "
@@ -238,4 +251,24 @@ def render(results: dict[str, Any]) -> str:
     for n, size in sorted(results.get("sizes", {}).items(), key=lambda kv: int(kv[0])):
         if size.get("views"):
             out += _views_table(n, size) + [""]
+    if notes is not None and notes.exists():
+        out += ["", notes.read_text(encoding="utf-8").strip(), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from kg.files import atomic_write
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description="Re-render the report.")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="default: %(default)s (JSON beside it)")
+    parser.add_argument("--notes", type=Path, default=NOTES, help="default: %(default)s")
+    args = parser.parse_args(argv)
+    results = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
+    with atomic_write(args.out, "w", encoding="utf-8") as handle:
+        handle.write(render(results, args.notes))
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
