@@ -64,6 +64,9 @@ def _machine(results: dict[str, Any]) -> list[str]:
         f"- Run: {results.get('started', '?')} to {results.get('finished', '(unfinished)')}; command "
         f"`{results.get('command', '')}`" + (" (quick: one timed run a query)" if results.get("quick") else
                                              f" (median of {results.get('runs')} runs after a warm-up)"),
+        f"- Code: commit {results.get('git', {}).get('commit', '?')}"
+        + (f", with local changes to {results['git']['changed']}" if results.get("git", {}).get("changed") else "")
+        + "; the saved queries were copied at the start, so every back-end ran the same text",
         f"- Machine: {m.get('nproc')} cores ({m.get('cpu')}), {m.get('mem_gb')} GiB RAM, {m.get('os')}",
         f"- Load average at start {_load(load)}, at end {_load(load_end)} (the machine was shared with other work; "
         "wall times include that contention, CPU times do not)",

@@ -125,7 +125,8 @@ def step_build(data: Path, out: Path, log: Path, timeout: float) -> dict[str, An
 
 
 def step_queries(backend: str, nquads: Path, log: Path, runs: int, timeout: float, slow: float,
-                 load_timeout: float, url: str | None = None, fork: bool = False) -> dict[str, Any]:
+                 load_timeout: float, url: str | None = None, fork: bool = False,
+                 queries: Path | None = None) -> dict[str, Any]:
     """Every saved query on one back-end; a query past ``timeout`` is killed, recorded and skipped.
 
     With ``fork`` the worker loads once and measures each query in a forked child that it kills
@@ -144,6 +145,8 @@ def step_queries(backend: str, nquads: Path, log: Path, runs: int, timeout: floa
             args += ["--url", url]
         if fork:
             args.append("--fork")
+        if queries:
+            args += ["--queries", str(queries)]
 
         def deadline(last: dict[str, Any]) -> float:
             if last["event"] == "begin":
@@ -180,7 +183,7 @@ def step_queries(backend: str, nquads: Path, log: Path, runs: int, timeout: floa
 
 
 def step_virtuoso(nquads: Path, work: Path, log: Path, runs: int, timeout: float, slow: float,
-                  big: bool) -> dict[str, Any]:
+                  big: bool, queries: Path | None = None) -> dict[str, Any]:
     """Start a private Virtuoso, bulk-load the N-Quads, run the queries through SPARQLWrapper, stop it."""
     from tests.servers import virtuoso
 
@@ -199,7 +202,8 @@ def step_virtuoso(nquads: Path, work: Path, log: Path, runs: int, timeout: float
         server.isql(f"ld_dir('{data_dir}', 'kg.nq', 'urn:kg:benchmark'); rdf_loader_run(); checkpoint;",
                     timeout=3600)
         load = time.perf_counter() - t
-        result = step_queries("virtuoso", nquads, log, runs, timeout, slow, load_timeout=120, url=server.sparql_url)
+        result = step_queries("virtuoso", nquads, log, runs, timeout, slow, load_timeout=120, url=server.sparql_url,
+                              queries=queries)
         result["load_seconds"] = load
         result["version"] = _virtuoso_version()
     shutil.rmtree(folder, ignore_errors=True)
@@ -233,6 +237,17 @@ def _virtuoso_version() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return next((line.strip() for line in text.splitlines() if line.startswith("Version")), None)
+
+
+def _git_state() -> dict[str, str]:
+    """The commit measured, and which of its files under kg/ and queries/ had local changes."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(),
+            "changed": " ".join(line[3:] for line in git("status", "--porcelain", "kg", "queries").splitlines())}
 
 
 def machine() -> dict[str, Any]:
@@ -270,6 +285,11 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
     results.setdefault("sizes", {})
     work.mkdir(parents=True, exist_ok=True)
     log = work / "worker.log"
+    # the saved queries as they are now: every back-end and size runs the same text
+    saved = work / "queries"
+    shutil.rmtree(saved, ignore_errors=True)
+    shutil.copytree(ROOT / "queries", saved)
+    results["git"] = _git_state()
     for n in firms:
         say(f"--- {n:,} firms")
         size = results["sizes"].setdefault(str(n), {})
@@ -295,10 +315,12 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
                 timeout = rdflib_timeout if backend == "rdflib" else query_timeout
                 try:
                     if backend == "virtuoso":
-                        size["queries"][backend] = step_virtuoso(nquads, work, log, runs, timeout, slow, big=n > 20_000)
+                        size["queries"][backend] = step_virtuoso(nquads, work, log, runs, timeout, slow,
+                                                                 big=n > 20_000, queries=saved)
                     else:
                         size["queries"][backend] = step_queries(backend, nquads, log, runs, timeout, slow,
-                                                                load_timeout=3600, fork=backend == "rdflib")
+                                                                load_timeout=3600, fork=backend == "rdflib",
+                                                                queries=saved)
                 except Exception as exc:  # a back-end that fails is reported, the run goes on
                     size["queries"][backend] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
                 _save(results, out)
