@@ -319,7 +319,7 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
                                                                  big=n > 20_000, queries=saved)
                     else:
                         size["queries"][backend] = step_queries(backend, nquads, log, runs, timeout, slow,
-                                                                load_timeout=3600, fork=backend == "rdflib",
+                                                                load_timeout=3600, fork=True,
                                                                 queries=saved)
                 except Exception as exc:  # a back-end that fails is reported, the run goes on
                     size["queries"][backend] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
