@@ -77,8 +77,9 @@ class BuildResult:
         row = next(iter(self.store.query(q, use_default_graph_as_union=True, prefixes={
             "bbmb": str(BBMB), "org": str(ORG), "schema": str(SCHEMA), "qb": str(QB)})))
         counts = {k: int(row[k].value) for k in ("firms", "sites", "groups", "places", "observations")}
-        counts["triples"] = len(self.store) if self.graphs_disjoint else count_triples(self.store)
-        counts["quads"] = len(self.store)
+        quads = len(self.store)  # counts the store: done once
+        counts["triples"] = quads if self.quads_built == quads else count_triples(self.store)
+        counts["quads"] = quads
         return counts
 
 
