@@ -72,9 +72,6 @@ def setup_query(p: argparse.ArgumentParser):
     p.add_argument("--format", "-f", choices=list(FORMATS), default="table", help="output format (default: %(default)s)")
     p.add_argument("--out", "-o", type=Path, help="write the result to this file (atomically) instead of stdout")
     p.add_argument("--endpoint", metavar="URL", help="run on this SPARQL 1.1 endpoint instead of the embedded store")
-    p.add_argument("--all-graphs", action="store_true",
-                   help="with --endpoint: query every graph on the server rather than only this project's "
-                        "(faster on Virtuoso; only for a server that holds nothing else)")
     p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="folder of saved queries (default: %(default)s)")
     _graph_options(p)
     _remote_options(p, "endpoint")
@@ -93,8 +90,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.endpoint:
         from .remote import Endpoint
 
-        target = Endpoint(args.endpoint, args.user, args.password, args.timeout, iris.base,
-                          graphs=() if args.all_graphs else None, auth=args.auth)
+        target = Endpoint(args.endpoint, args.user, args.password, args.timeout, iris.base, auth=args.auth)
     else:
         target = _store(args)
     t0 = time.perf_counter()

@@ -82,9 +82,9 @@ def _explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
 class Endpoint:
     """A SPARQL 1.1 query endpoint holding the project's graphs.
 
-    ``graphs`` are the graphs a query sees: by default (None) the project's graphs found on the server;
-    ``()`` sends queries unrestricted, for a server that holds nothing but this project's data (on
-    Virtuoso 7.2 naming ~90 graphs in FROM clauses makes a query several times slower);
+    ``graphs`` are the graphs a query sees: by default (None) the project's graphs found on the server
+    (on Virtuoso 7.2 naming ~90 graphs in FROM clauses makes a query several times slower, but
+    leaving them out lets other graphs in, and its optimiser then fails on some saved queries);
     ``user``/``password`` are sent with HTTP digest authentication (``auth="basic"`` for basic).
     """
 

@@ -115,10 +115,6 @@ def test_kg_push_and_kg_query_with_an_endpoint(server, pushed, capsys):
                  "--format", "csv"]) == 0
     out = capsys.readouterr().out
     assert "ZF Getriebewerk Brandenburg an der Havel" in out and "Otis" not in out
-    # unrestricted (a server holding only this project's data): the same answer
-    assert main(["query", "hq-absence", "--endpoint", server.sparql_url, "--param", "region=brandenburg",
-                 "--format", "csv", "--all-graphs"]) == 0
-    assert sorted(capsys.readouterr().out.splitlines()) == sorted(out.splitlines())
 
 
 def test_a_wrong_password_is_named(server, built):
