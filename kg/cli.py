@@ -151,4 +151,8 @@ def _register_plugins() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the package module, so that sub-commands registered by kg.cli_* land in the
+    # same COMMANDS table (as __main__ this file is a second copy of kg.cli).
+    from kg.cli import main as package_main
+
+    sys.exit(package_main())

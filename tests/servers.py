@@ -1,8 +1,10 @@
 """Private SPARQL servers for tests and benchmarks: a Virtuoso Open Source per run, on free ports.
 
-    >>> with virtuoso(tmp_path) as server:                         # doctest: +SKIP
-    ...     SPARQLWrapper(server.sparql_url)                       # read-only endpoint
-    ...     server.auth_url, server.gsp_url, server.user, server.password   # updates (digest auth)
+Use it as a context manager::
+
+    with virtuoso(tmp_path) as server:
+        SPARQLWrapper(server.sparql_url)                       # read-only endpoint
+        server.auth_url, server.gsp_url, server.user, server.password   # updates (digest auth)
 
 The server gets its own ``virtuoso.ini`` and database folder inside the given temporary folder,
 listens on 127.0.0.1 only (SQL and HTTP ports picked free), is started with ``cwd=`` that folder so

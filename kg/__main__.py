@@ -1,0 +1,6 @@
+"""``python -m kg`` runs the command line, like the ``kg`` script."""
+import sys
+
+from kg.cli import main
+
+sys.exit(main())
