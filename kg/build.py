@@ -479,6 +479,136 @@ def _flags(w: _Writer, tables: Tables) -> None:
             w.add(s, BBMB.flags, target, src)
 
 
+#: Source kinds that are the brief itself: its head-counts come before those of web sources.
+BRIEF_KINDS = ("document", "brief-section", "brief-figure")
+#: The source id (and graph ``{base}graph/derived``) of the facts the build derives from the others.
+DERIVED = "derived"
+
+
+def _ancestors(tables: Tables) -> dict[str, list[str]]:
+    """place id -> the place and every place above it (schema:containedInPlace, reflexive, transitive)."""
+    parents = {r["id"]: r.many("within") for r in tables["places"]}
+    out: dict[str, list[str]] = {}
+    for place in parents:
+        seen, todo = [place], list(parents[place])
+        while todo:
+            up = todo.pop()
+            if up not in seen:
+                seen.append(up)
+                todo.extend(parents.get(up, ()))
+        out[place] = seen
+    return out
+
+
+def _controllers(tables: Tables) -> dict[str, str]:
+    """organisation id -> its topmost parent along org:subOrganizationOf, or itself."""
+    parent = {r["id"]: r["parent"] for r in tables["organizations"]}
+    out: dict[str, str] = {}
+    for org in parent:
+        top, seen = org, {org}
+        while parent.get(top) and parent[top] not in seen:
+            top = parent[top]
+            seen.add(top)
+        out[org] = top
+    return out
+
+
+def _employees(tables: Tables) -> dict[str, int]:
+    """subject id (organisation or site) -> its head-count by the rule of the saved queries.
+
+    Every number a head-count row gives (value, min, max) is a candidate; a row counts as the
+    brief's if any of its sources is a document, section or figure of the brief.  The head-count is
+    the lowest of the brief's candidates if there is one, else the lowest of all: so the brief comes
+    before web sources, of two brief figures the lower one counts, "over N" (value N) counts as N and
+    a range (min, max) as its lower end.
+    """
+    kinds = {r["id"]: r["kind"] for r in tables["sources"]}
+    brief: dict[str, int] = {}
+    lowest: dict[str, int] = {}
+    for row in tables["headcounts"]:
+        numbers = [int(row[c]) for c in ("value", "min", "max") if row[c]]
+        if not numbers:
+            continue
+        n, subject = min(numbers), row["subject"]
+        lowest[subject] = min(n, lowest.get(subject, n))
+        if any(kinds.get(s) in BRIEF_KINDS for s in row.many("source")):
+            brief[subject] = min(n, brief.get(subject, n))
+    return {subject: brief.get(subject, n) for subject, n in lowest.items()}
+
+
+def _derived(w: _Writer, tables: Tables) -> None:
+    """Facts the saved queries would otherwise recompute, in their own graph ``{base}graph/derived``.
+
+    Computed here from the tables (not by SPARQL inference), so the build stays fast and its
+    output deterministic.  The rules (also in the ontology's comments on each property):
+
+    - ``bbmb:within``: a place and every place above it along schema:containedInPlace
+      (reflexive and transitive), so that "in the region" is one triple pattern;
+    - ``bbmb:inLand`` / ``bbmb:inCountry``: each place among those (the place included) typed
+      bbmb:Land / bbmb:Country;
+    - ``bbmb:controlledBy``: an organisation's topmost parent along org:subOrganizationOf, or the
+      organisation itself if it has none; ``bbmb:controlPlace``: the place of each headquarters
+      (org:hasPrimarySite) of that controller, absent where none is recorded;
+    - ``bbmb:employees``: the head-count of a firm, group or site by the rule of :func:`_employees`
+      (its own figures only: the queries add up sites where a firm has none).
+    """
+    # The properties are new (in no other graph), so the lines are written directly (ids are slugs,
+    # checked when the tables are read): several times faster than a Quad or the writer's add per triple.
+    base, graph_end = w.iris.base, f" {w.iris.graph(DERIVED)} .\n"
+    within, in_land, in_country = (f" {p} " for p in (BBMB.within, BBMB.inLand, BBMB.inCountry))
+    controlled_by, control_place, employees = (f" {p} " for p in (BBMB.controlledBy, BBMB.controlPlace, BBMB.employees))
+    place = {r["id"]: f"<{base}place/{r['id']}>" for r in tables["places"]}
+    org_ids = _org_ids(tables)
+    lines: list[str] = []
+    ancestors = _ancestors(tables)
+    types = {r["id"]: set(r.many("type")) for r in tables["places"]}
+    for p, ups in ancestors.items():
+        s = place[p]
+        lines.extend(s + within + place[up] + graph_end for up in ups)
+        lines.extend(s + in_land + place[up] + graph_end for up in ups if "land" in types[up])
+        lines.extend(s + in_country + place[up] + graph_end for up in ups if "country" in types[up])
+    hq_places: dict[str, list[str]] = {}
+    for row in tables["organizations"]:
+        if row["headquarters"]:
+            hq_places.setdefault(row["id"], []).append(row["headquarters"])
+    for row in tables["sites"]:
+        if "headquarters" in row.many("functions") and row["place"] not in hq_places.get(row["org"], ()):
+            hq_places.setdefault(row["org"], []).append(row["place"])
+    for o, top in _controllers(tables).items():
+        s = f"<{base}org/{o}>"
+        lines.append(f"{s}{controlled_by}<{base}org/{top}>{graph_end}")
+        lines.extend(s + control_place + place[at] + graph_end for at in hq_places.get(top, ()))
+    for subject, n in _employees(tables).items():
+        s = f"<{base}org/{subject}>" if subject in org_ids else f"<{base}site/{subject}>"
+        lines.append(f'{s}{employees}"{n}"^^<{XSD.integer.value}>{graph_end}')
+    w.lines.extend(lines)
+    w.count += len(lines)
+    w.flush()
+    # the graph itself: what it was made from and by what
+    meta = ["meta"]
+    source, graph = w.iris.source(DERIVED), w.iris.graph(DERIVED)
+    if DERIVED not in {r["id"] for r in tables["sources"]}:
+        w.add(source, RDF.type, BBMB.Source, meta)
+        w.add(source, RDF.type, PROV.Entity, meta)
+        w.add(source, DCT.title, _text("Derived by kg build from the other graphs"), meta)
+        w.add(source, BBMB.sourceKind, _text(DERIVED), meta)
+        w.add(graph, PROV.wasDerivedFrom, source, meta)
+        w.add(graph, RDFS.label, _text("Facts derived by the build"), meta)
+    activity = w.iris.source(DERIVED + "/build")
+    w.add(activity, RDF.type, PROV.Activity, meta)
+    w.add(activity, RDFS.label, _text("kg build: derive place ancestors, controllers and head-counts"), meta)
+    w.add(graph, PROV.wasGeneratedBy, activity, meta)
+    w.add(graph, RDFS.comment, _text(
+        "bbmb:within (a place and all places above it), bbmb:inLand and bbmb:inCountry, bbmb:controlledBy "
+        "(topmost parent along org:subOrganizationOf, or the organisation itself), bbmb:controlPlace (the place "
+        "of the controller's headquarters) and bbmb:employees (the brief's head-count before web sources, of "
+        "two the lower, 'over N' as N, a range as its lower end), computed by the build from the data graphs.",
+        "en"), meta)
+    for row in tables["sources"]:
+        if row["id"] != DERIVED:
+            w.add(graph, PROV.wasDerivedFrom, w.iris.graph(row["id"]), meta)
+
+
 def _write_all(w: _Writer, tables: Tables, ontology: list[Quad]) -> None:
     concepts = _notations(ontology)
     functions = concepts["SiteFunctions"]
@@ -494,6 +624,7 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad]) -> None:
     _production_focus(w, tables)
     _statistics(w, tables, concepts["Breakdowns"], concepts["Units"])
     _flags(w, tables)
+    _derived(w, tables)
     w.flush()
 
 

@@ -54,10 +54,12 @@ def _src(required: bool = True) -> Column:
 SCHEMA: tuple[Table, ...] = (
     Table("sources", "id", (
         Column("id", "id", True), Column("kind", "choice", True, choices=(
-            "document", "brief-section", "brief-figure", "web", "classification", "reference", "synthetic")),
+            "document", "brief-section", "brief-figure", "web", "classification", "reference", "synthetic",
+            "derived")),
         Column("title", required=True), Column("section"), Column("url", "url"),
         Column("part_of", "ref", refs=("sources",)), Column("note"),
-    ), "Where facts come from: sections and figures of the brief, and external addresses."),
+    ), "Where facts come from: sections and figures of the brief, and external addresses; kind 'derived' "
+       "is the build's own graph of derived facts (source id 'derived')."),
     Table("places", "id", (
         Column("id", "id", True), Column("name_de", required=True), Column("name_en"),
         Column("type", "choice", True, multi=True,

@@ -62,3 +62,29 @@ def test_iris_are_stable_readable_and_follow_the_base():
 def test_jsonld_is_json(out):
     doc = json.loads((out / "kg.jsonld").read_text(encoding="utf-8"))
     assert doc
+
+
+def test_the_build_derives_hierarchies_controllers_and_head_counts_in_their_own_graph(built, sparql):
+    """The derived facts the saved queries join on: one graph, described with PROV, rules as documented."""
+    g = built.iris.graph("derived").value
+    rows = sparql(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }} GROUP BY ?p")
+    assert {r["p"].rsplit("#", 1)[-1] for r in rows} == {
+        "within", "inLand", "inCountry", "controlledBy", "controlPlace", "employees"}
+    assert built.graphs_disjoint  # new properties only: still no triple in two graphs
+    org = lambda key: built.iris.org(key).value  # noqa: E731
+    place = lambda key: built.iris.place(key).value  # noqa: E731
+    # reflexive and transitive; the Land and the country
+    within = {r["up"] for r in sparql(f"SELECT ?up WHERE {{ <{place('berlin-moabit')}> bbmb:within ?up }}")}
+    assert within == {place(k) for k in ("berlin-moabit", "berlin", "berlin-brandenburg", "germany")}
+    assert sparql(f"SELECT ?l ?c WHERE {{ <{place('berlin-moabit')}> bbmb:inLand ?l ; bbmb:inCountry ?c }}") == [
+        {"l": place("berlin"), "c": place("germany")}]
+    # the topmost parent, or the firm itself; the place of the controller's headquarters
+    assert sparql(f"SELECT ?c ?at WHERE {{ <{org('asml-berlin')}> bbmb:controlledBy ?c ; bbmb:controlPlace ?at }}") == [
+        {"c": org("asml-holding"), "at": place("veldhoven")}]
+    assert sparql(f"SELECT ?c WHERE {{ <{org('zf')}> bbmb:controlledBy ?c }}") == [{"c": org("zf")}]
+    # head-counts: of two brief figures the lower one (BORSIG: 200 or 500)
+    assert sparql(f"SELECT ?n WHERE {{ <{org('borsig')}> bbmb:employees ?n }}") == [{"n": 200}]
+    # the graph says by what and from what it was made
+    assert len(sparql(f"SELECT ?b WHERE {{ <{g}> prov:wasGeneratedBy ?b . ?b a prov:Activity }}")) == 1
+    derived_from = {r["d"] for r in sparql(f"SELECT ?d WHERE {{ <{g}> prov:wasDerivedFrom ?d }}")}
+    assert built.iris.graph("brief-berlin").value in derived_from
