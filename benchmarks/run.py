@@ -277,11 +277,16 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
     slow = slow if slow is not None else 1.0 if quick else 10.0
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     have_virtuoso = bool(shutil.which("virtuoso-t") and shutil.which("isql-vt"))
+    command = " ".join(["python -m benchmarks.run", *sys.argv[1:]])
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results: dict[str, Any] = previous or {}
-    results.update({"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
-                    "command": " ".join(["python -m benchmarks.run", *sys.argv[1:]]), "quick": quick,
-                    "runs": runs, "slow": slow, "rdflib_timeout": rdflib_timeout, "query_timeout": query_timeout,
-                    "seed": seed})
+    if previous:  # a re-run of some sections: the first run stays the run the report is about
+        results.setdefault("reruns", []).append({"command": command, "started": now, "sections": sections,
+                                                 "backends": backends, "load_average": os.getloadavg()})
+    else:
+        results.update({"started": now, "machine": machine(), "command": command, "quick": quick, "runs": runs,
+                        "slow": slow, "rdflib_timeout": rdflib_timeout, "query_timeout": query_timeout,
+                        "seed": seed})
     results.setdefault("sizes", {})
     work.mkdir(parents=True, exist_ok=True)
     log = work / "worker.log"
@@ -289,7 +294,7 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
     saved = work / "queries"
     shutil.rmtree(saved, ignore_errors=True)
     shutil.copytree(ROOT / "queries", saved)
-    results["git"] = _git_state()
+    results["git" if not previous else "git_rerun"] = _git_state()
     for n in firms:
         say(f"--- {n:,} firms")
         size = results["sizes"].setdefault(str(n), {})
@@ -335,8 +340,11 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
                 say(f"browser {n:,}")
                 size["browser"] = step_browser(pages, log, timeout=120)
         _save(results, out)
-    results["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    results["machine"]["load_average_end"] = os.getloadavg()
+    if previous:
+        results["reruns"][-1]["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    else:
+        results["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        results["machine"]["load_average_end"] = os.getloadavg()
     _save(results, out)
     return results
 

@@ -181,7 +181,11 @@ class RdflibMemory(Backend):
 
 
 class Virtuoso(Backend):
-    """A Virtuoso server holding the same quads, queried through SPARQLWrapper (kg.remote.Endpoint)."""
+    """A Virtuoso server holding the same quads, queried through SPARQLWrapper (kg.remote.Endpoint).
+
+    As ``kg query --endpoint`` does, each query names the project's graphs in ``FROM`` clauses:
+    sent unrestricted, Virtuoso 7.2 returned too few rows for four queries at 100,000 firms.
+    """
 
     name = "virtuoso"
 
@@ -189,7 +193,8 @@ class Virtuoso(Backend):
         super().__init__(data, args)
         from kg.remote import Endpoint
 
-        self.endpoint = Endpoint(args.url, graphs=(), timeout=args.timeout)
+        self.endpoint = Endpoint(args.url, timeout=args.timeout)
+        self.endpoint.project_graphs()  # asked once, before the clock runs
 
     def run(self, query, bindings) -> int:
         return len(self.endpoint.query(query.text, bindings, where=query.where).rows)
