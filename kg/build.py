@@ -355,15 +355,7 @@ def _sites(w: _Writer, tables: Tables, functions: dict[str, NamedNode]) -> None:
 
 def _subject(w: _Writer, tables: Tables, key: str) -> NamedNode:
     """An id from a column that may name an organisation or a site."""
-    return w.iris.org(key) if key in _org_ids(tables) else w.iris.site(key)
-
-
-def _org_ids(tables: Tables) -> set[str]:
-    cached = getattr(tables, "_org_ids", None)
-    if cached is None:
-        cached = {r["id"] for r in tables["organizations"]}
-        setattr(tables, "_org_ids", cached)
-    return cached
+    return w.iris.org(key) if key in tables.ids("organizations") else w.iris.site(key)
 
 
 def _headcounts(w: _Writer, tables: Tables) -> None:
@@ -558,7 +550,7 @@ def _derived(w: _Writer, tables: Tables) -> None:
     within, in_land, in_country = (f" {p} " for p in (BBMB.within, BBMB.inLand, BBMB.inCountry))
     controlled_by, control_place, employees = (f" {p} " for p in (BBMB.controlledBy, BBMB.controlPlace, BBMB.employees))
     place = {r["id"]: f"<{base}place/{r['id']}>" for r in tables["places"]}
-    org_ids = _org_ids(tables)
+    org_ids = tables.ids("organizations")
     lines: list[str] = []
     ancestors = _ancestors(tables)
     types = {r["id"]: set(r.many("type")) for r in tables["places"]}

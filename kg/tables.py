@@ -202,11 +202,18 @@ class Tables:
 
     folder: Path
     rows: dict[str, list[Row]] = field(default_factory=dict)
+    _ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def keys(self, table: str) -> dict[str, Row]:
         key = TABLES[table].key
         assert key, f"table {table} has no key"
         return {r[key]: r for r in self.rows.get(table, [])}
+
+    def ids(self, table: str) -> frozenset[str]:
+        """The keys of a table, computed once (the tables do not change after reading)."""
+        if table not in self._ids:
+            self._ids[table] = frozenset(self.keys(table))
+        return self._ids[table]
 
     def __getitem__(self, table: str) -> list[Row]:
         return self.rows.get(table, [])
