@@ -96,6 +96,14 @@ def test_graphml_has_plain_colour_and_position_instead_of_viz(views, tmp_path):
     assert node["color"].startswith("#") and isinstance(node["x"], float) and isinstance(node["size"], float)
 
 
+def test_graphml_leaves_the_views_viz_for_a_later_gexf(built, tmp_path):
+    view = build_views(built.store)["hq"]
+    export_graph(view, "graphml", tmp_path / "hq.graphml")
+    assert all("viz" in d for _, d in view.nodes(data=True))
+    back = nx.read_gexf(export_graph(view, "gexf", tmp_path / "hq.gexf"))
+    assert all("viz" in d for _, d in back.nodes(data=True))
+
+
 def test_data_text_is_escaped_in_the_files(built_xss, tmp_path):
     views = build_views(built_xss.store, ["hq"])
     for fmt in EXPORTERS:
