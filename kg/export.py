@@ -228,14 +228,9 @@ class GraphmlExporter(Exporter):
     description = "GraphML for yEd and Cytoscape"
 
     def dump(self, graph: nx.Graph, handle: IO[bytes]) -> None:
-        # networkx cannot write dict attributes to GraphML: drop ``viz`` from a copy, so the
-        # caller's graph keeps it (for a GEXF written after this).
-        plain = graph.copy()
-        for _, d in plain.nodes(data=True):
+        for _, d in graph.nodes(data=True):
             d.pop("viz", None)
-        for *_, d in plain.edges(data=True):
-            d.pop("viz", None)
-        nx.write_graphml(plain, handle, encoding="utf-8", prettyprint=False)
+        nx.write_graphml(graph, handle, encoding="utf-8", prettyprint=False)
 
 
 def export_graph(graph: nx.Graph, fmt: str, path: str | Path) -> Path:
