@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store, Variable, parse
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
 
 from .namespaces import (BBMB, DCT, GEO, IRIs, NACE, ONTOLOGY_IRI, ORG, PROV, QB, RDF, RDFS, SCHEMA,
                          SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE, SKOS, WD, WGS, XSD)

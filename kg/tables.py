@@ -13,7 +13,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$")
@@ -416,8 +416,3 @@ def read_tables(folder: str | Path, names: Iterable[str] | None = None) -> Table
     if errors:
         raise DataErrors(errors)
     return tables
-
-
-def iter_rows(tables: Tables, *names: str) -> Iterator[Row]:
-    for name in names:
-        yield from tables[name]

@@ -13,7 +13,7 @@ from pathlib import Path
 from pyoxigraph import RdfFormat, Store, serialize
 
 from .build import DEFAULT_ONTOLOGY, BuildResult
-from .namespaces import BBMB, ONTOLOGY_IRI, PREFIXES
+from .namespaces import ONTOLOGY_IRI, PREFIXES
 
 DEFAULT_SHAPES = DEFAULT_ONTOLOGY / "shapes.ttl"
 

@@ -9,7 +9,7 @@ import pytest
 
 from kg.build import build
 from kg.cli import main
-from kg.store import RDF_OUTPUTS, write_rdf
+from kg.store import RDF_OUTPUTS
 from kg.synth import LARGE, synthesize
 from kg.tables import SCHEMA, read_tables
 from kg.validate import validate
