@@ -131,12 +131,17 @@ class _Writer:
             lines, self.lines = self.lines, []
             self._sink(lines)
 
-    def entity(self, s: NamedNode, types: Iterable[NamedNode], row: Row, sources: list[str]) -> None:
-        """Type an entity, record its origin and its sources."""
+    def entity(self, s: NamedNode, types: Iterable[NamedNode], row: Row, sources: list[str],
+               provenance: Iterable[str] | None = None) -> None:
+        """Type an entity (in the graph of ``sources``), record its origin and its sources.
+
+        ``provenance`` (default ``sources``) lists every source the entity is ``prov:wasDerivedFrom``:
+        for a row whose cells name their own sources, :meth:`Row.all_sources`.
+        """
         self.origins.setdefault(s.value, row.where)
         for t in types:
             self.add(s, RDF.type, t, sources)
-        for source in sources:
+        for source in sources if provenance is None else provenance:
             self.add(s, PROV.wasDerivedFrom, self.iris.source(source), [source])
 
 
@@ -230,25 +235,27 @@ def _sources(w: _Writer, tables: Tables) -> None:
 
 def _places(w: _Writer, tables: Tables) -> None:
     for row in tables["places"]:
-        s, src = w.iris.place(row["id"]), row.many("source")
-        w.entity(s, [SCHEMA.Place, GEO.Feature] + [PLACE_TYPES[t] for t in row.many("type")], row, src)
+        s, src, of = w.iris.place(row["id"]), row.many("source"), row.sources_of
+        w.entity(s, [SCHEMA.Place, GEO.Feature] + [PLACE_TYPES[t] for t in row.many("type")], row, src,
+                 row.all_sources())
         w.add(s, RDFS.label, _text(row["name_de"], "de"), src)
         w.add(s, RDFS.label, _text(row["name_en"] or row["name_de"], "en"), src)
         for parent in row.many("within"):
-            w.add(s, SCHEMA.containedInPlace, w.iris.place(parent), src)
+            w.add(s, SCHEMA.containedInPlace, w.iris.place(parent), of("within"))
         if row["lat"]:
-            w.add(s, WGS.lat, _typed(row["lat"], XSD.decimal), src)
-            w.add(s, WGS.long, _typed(row["long"], XSD.decimal), src)
+            at = of("lat")
+            w.add(s, WGS.lat, _typed(row["lat"], XSD.decimal), at)
+            w.add(s, WGS.long, _typed(row["long"], XSD.decimal), at)
             geom = w.iris.geometry(row["id"])
-            w.add(s, GEO.hasGeometry, geom, src)
-            w.add(geom, RDF.type, GEO.Geometry, src)
-            w.add(geom, GEO.asWKT, _typed(f"POINT({row['long']} {row['lat']})", GEO.wktLiteral), src)
+            w.add(s, GEO.hasGeometry, geom, at)
+            w.add(geom, RDF.type, GEO.Geometry, at)
+            w.add(geom, GEO.asWKT, _typed(f"POINT({row['long']} {row['lat']})", GEO.wktLiteral), at)
         if row["nuts"]:
-            w.add(s, BBMB.nutsCode, _text(row["nuts"]), src)
+            w.add(s, BBMB.nutsCode, _text(row["nuts"]), of("nuts"))
         if row["wikidata"]:
-            w.add(s, SKOS.exactMatch, WD[row["wikidata"]], src)
+            w.add(s, SKOS.exactMatch, WD[row["wikidata"]], of("wikidata"))
         if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+            w.add(s, RDFS.comment, _text(row["note"], "en"), of("note"))
 
 
 def _subsectors(w: _Writer, tables: Tables) -> None:
@@ -261,55 +268,59 @@ def _subsectors(w: _Writer, tables: Tables) -> None:
               first.many("source"))
     for row in tables["subsectors"]:
         s, src, code = w.iris.subsector(row["code"]), row.many("source"), row["code"]
-        w.entity(s, [SKOS.Concept], row, src)
+        w.entity(s, [SKOS.Concept], row, src, row.all_sources())
         w.add(s, SKOS.inScheme, scheme, src)
         w.add(s, SKOS.notation, _text(code), src)
         w.add(s, SKOS.prefLabel, _text(row["label_de"], "de"), src)
         w.add(s, SKOS.prefLabel, _text(row["label_en"], "en"), src)
         if row["brief_label_de"]:
-            w.add(s, SKOS.altLabel, _text(row["brief_label_de"], "de"), src)
+            w.add(s, SKOS.altLabel, _text(row["brief_label_de"], "de"), row.sources_of("brief_label_de"))
         if row["broader"]:
             w.add(s, SKOS.broader, w.iris.subsector(row["broader"]), src)
         else:
             w.add(scheme, SKOS.hasTopConcept, s, src)
         w.add(s, SKOS.exactMatch, NACE[code.replace(".", "")], src)
         if row["note"]:
-            w.add(s, SKOS.scopeNote, _text(row["note"], "en"), src)
+            w.add(s, SKOS.scopeNote, _text(row["note"], "en"), row.sources_of("note"))
 
 
 def _site(w: _Writer, site: NamedNode, org: NamedNode, place: NamedNode, label: str,
-          functions: list[NamedNode], row: Row, src: list[str]) -> None:
-    w.entity(site, [ORG.Site], row, src)
+          functions: list[NamedNode], row: Row, src: list[str], place_src: list[str] | None = None,
+          function_src: list[str] | None = None, provenance: Iterable[str] | None = None) -> None:
+    """A site of ``org`` in ``place``: its place and functions from their own sources if given, else ``src``."""
+    w.entity(site, [ORG.Site], row, src, provenance)
     w.add(site, RDFS.label, _text(label), src)
     w.add(org, ORG.hasSite, site, src)
     w.add(site, ORG.siteOf, org, src)
-    w.add(site, SCHEMA.containedInPlace, place, src)
+    w.add(site, SCHEMA.containedInPlace, place, place_src or src)
     for f in functions:
-        w.add(site, BBMB.siteFunction, f, src)
+        w.add(site, BBMB.siteFunction, f, function_src or src)
 
 
 def _organizations(w: _Writer, tables: Tables, functions: dict[str, NamedNode]) -> None:
     for row in tables["organizations"]:
-        s, src = w.iris.org(row["id"]), row.many("source")
+        s, src, of = w.iris.org(row["id"]), row.many("source"), row.sources_of
         w.entity(s, [ORG.Organization, ORG.FormalOrganization, SCHEMA.Organization]
-                 + [ORG_TYPES[t] for t in row.many("types")], row, src)
+                 + [ORG_TYPES[t] for t in row.many("types")], row, src, row.all_sources())
         w.add(s, RDFS.label, _text(row["name"]), src)
         w.add(s, SCHEMA.name, _text(row["name"]), src)
         if row["legal_name"]:
-            w.add(s, SCHEMA.legalName, _text(row["legal_name"]), src)
+            w.add(s, SCHEMA.legalName, _text(row["legal_name"]), of("legal_name"))
         if row["founded"]:
-            w.add(s, SCHEMA.foundingDate, _typed(row["founded"], XSD.gYear), src)
+            w.add(s, SCHEMA.foundingDate, _typed(row["founded"], XSD.gYear), of("founded"))
+        if row["founded_in"]:
+            w.add(s, SCHEMA.foundingLocation, w.iris.place(row["founded_in"]), of("founded_in"))
         if row["status"]:
-            w.add(s, BBMB.status, _text(row["status"]), src)
+            w.add(s, BBMB.status, _text(row["status"]), of("status"))
         if row["wikidata"]:
-            w.add(s, SKOS.exactMatch, WD[row["wikidata"]], src)
+            w.add(s, SKOS.exactMatch, WD[row["wikidata"]], of("wikidata"))
         for column, lang in (("description_de", "de"), ("description_en", "en")):
             if row[column]:
-                w.add(s, SCHEMA.description, _text(row[column], lang), src)
+                w.add(s, SCHEMA.description, _text(row[column], lang), of(column))
         if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+            w.add(s, RDFS.comment, _text(row["note"], "en"), of("note"))
         if row["parent"]:
-            psrc, parent = row.many("parent_source"), w.iris.org(row["parent"])
+            psrc, parent = of("parent"), w.iris.org(row["parent"])
             w.add(s, ORG.subOrganizationOf, parent, psrc)
             w.add(parent, ORG.hasSubOrganization, s, psrc)
             w.add(s, SCHEMA.parentOrganization, parent, psrc)
@@ -319,7 +330,7 @@ def _organizations(w: _Writer, tables: Tables, functions: dict[str, NamedNode]) 
             w.add(rel, BBMB.parent, parent, psrc)
             if row["parent_certainty"]:
                 w.add(rel, BBMB.certainty, _text(row["parent_certainty"]), psrc)
-        hsrc = row.many("headquarters_source")
+        hsrc = of("headquarters")
         for column, prop, function, suffix, label in (
                 ("headquarters", ORG.hasPrimarySite, "headquarters", "headquarters", "headquarters"),
                 ("registered_seat", ORG.hasRegisteredSite, "registered-seat", "registered-seat", "registered seat")):
@@ -340,17 +351,18 @@ def _classifications(w: _Writer, tables: Tables) -> None:
 
 def _sites(w: _Writer, tables: Tables, functions: dict[str, NamedNode]) -> None:
     for row in tables["sites"]:
-        s, src, org = w.iris.site(row["id"]), row.many("source"), w.iris.org(row["org"])
+        s, src, org, of = w.iris.site(row["id"]), row.many("source"), w.iris.org(row["org"]), row.sources_of
         _site(w, s, org, w.iris.place(row["place"]), row["name"],
-              [functions[f] for f in row.many("functions")], row, src)
+              [functions[f] for f in row.many("functions")], row, src, of("place"), of("functions"),
+              row.all_sources())
         if "headquarters" in row.many("functions"):
-            w.add(org, ORG.hasPrimarySite, s, src)
+            w.add(org, ORG.hasPrimarySite, s, of("functions"))
         if row["status"]:
-            w.add(s, BBMB.status, _text(row["status"]), src)
+            w.add(s, BBMB.status, _text(row["status"]), of("status"))
         if row["description_de"]:
             w.add(s, SCHEMA.description, _text(row["description_de"], "de"), src)
         if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+            w.add(s, RDFS.comment, _text(row["note"], "en"), of("note"))
 
 
 def _subject(w: _Writer, tables: Tables, key: str) -> NamedNode:
@@ -399,15 +411,15 @@ def _clusters(w: _Writer, tables: Tables) -> None:
 
 def _events(w: _Writer, tables: Tables) -> None:
     for row in tables["events"]:
-        s, src = w.iris.event(row["id"]), row.many("source")
-        w.entity(s, [BBMB.Event, PROV.Activity], row, src)
+        s, src, of = w.iris.event(row["id"]), row.many("source"), row.sources_of
+        w.entity(s, [BBMB.Event, PROV.Activity], row, src, row.all_sources())
         w.add(s, BBMB.eventKind, _text(row["kind"]), src)
         w.add(s, BBMB.concerns, _subject(w, tables, row["subject"]), src)
         w.add(s, SCHEMA.description, _text(row["description_de"], "de"), src)
         if row["year"]:
-            w.add(s, BBMB.year, _typed(row["year"], XSD.gYear), src)
+            w.add(s, BBMB.year, _typed(row["year"], XSD.gYear), of("year"))
         if row["date_text"]:
-            w.add(s, BBMB.dateText, _text(row["date_text"]), src)
+            w.add(s, BBMB.dateText, _text(row["date_text"]), of("date_text"))
         if row["amount"]:
             w.add(s, BBMB.amount, _typed(row["amount"], XSD.decimal), src)
         if row["unit"]:
@@ -415,7 +427,7 @@ def _events(w: _Writer, tables: Tables) -> None:
         if row["related"]:
             w.add(s, BBMB.relatedOrganization, w.iris.org(row["related"]), src)
         if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+            w.add(s, RDFS.comment, _text(row["note"], "en"), of("note"))
 
 
 def _production_focus(w: _Writer, tables: Tables) -> None:
@@ -460,15 +472,51 @@ def _statistics(w: _Writer, tables: Tables, breakdowns: dict[str, NamedNode],
 
 
 def _flags(w: _Writer, tables: Tables) -> None:
-    stats = {r["id"] for r in tables["statistics"]}
+    mint = {**{r["id"]: w.iris.observation for r in tables["statistics"]},
+            **{r["id"]: w.iris.place for r in tables["places"]},
+            **{r["id"]: lambda key: _comparison_iri(w, key) for r in tables["comparisons"]}}
     for row in tables["flags"]:
         s, src = w.iris.flag(row["id"]), row.many("source")
         w.entity(s, [BBMB.QualityFlag], row, src)
         w.add(s, BBMB.flagKind, _text(row["kind"]), src)
         w.add(s, RDFS.comment, _text(row["description"], "en"), src)
         for subject in row.many("subjects"):
-            target = w.iris.observation(subject) if subject in stats else _subject(w, tables, subject)
+            target = mint[subject](subject) if subject in mint else _subject(w, tables, subject)
             w.add(s, BBMB.flags, target, src)
+
+
+def _comparison_iri(w: _Writer, key: str) -> NamedNode:
+    return NamedNode(f"{w.iris.base}comparison/{key}")
+
+
+def _comparisons(w: _Writer, tables: Tables, breakdowns: dict[str, NamedNode],
+                 units: dict[str, NamedNode]) -> None:
+    """Comparisons and rankings as the source states them (never an absolute figure it does not give)."""
+    for row in tables["comparisons"]:
+        s, src = _comparison_iri(w, row["id"]), row.many("source")
+        w.entity(s, [BBMB.Comparison], row, src)
+        w.add(s, BBMB.comparisonSubject, w.iris.place(row["subject"]), src)
+        w.add(s, BBMB.relation, _text(row["relation"]), src)
+        for other in row.many("objects"):
+            w.add(s, BBMB.comparedWith, w.iris.place(other), src)
+        w.add(s, BBMB.measure, w.iris.dataset(row["measure"]), src)
+        if row["breakdown"]:
+            w.add(s, BBMB.comparisonBreakdown, breakdowns[row["breakdown"]], src)
+        period = row["period"]
+        if period:
+            datatype = XSD.gYear if len(period) == 4 else XSD.gYearMonth if len(period) == 7 else XSD.string
+            w.add(s, SDMX_DIMENSION.refPeriod, _typed(period, datatype), src)
+        for column, prop in (("object_period", BBMB.objectPeriod), ("rank", BBMB.rank),
+                             ("among", BBMB.rankAmong), ("approx", BBMB.approximation),
+                             ("modality", BBMB.modality), ("quote", BBMB.quote)):
+            if row[column]:
+                w.add(s, prop, _text(row[column]), src)
+        if row["difference"]:
+            w.add(s, BBMB.difference, _typed(row["difference"], XSD.decimal), src)
+        if row["unit"]:
+            w.add(s, SDMX_ATTRIBUTE.unitMeasure, units[row["unit"]], src)
+        if row["note"]:
+            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
 
 
 #: Source kinds that are the brief itself: its head-counts come before those of web sources.
@@ -615,6 +663,7 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad]) -> None:
     _events(w, tables)
     _production_focus(w, tables)
     _statistics(w, tables, concepts["Breakdowns"], concepts["Units"])
+    _comparisons(w, tables, concepts["Breakdowns"], concepts["Units"])
     _flags(w, tables)
     _derived(w, tables)
     w.flush()

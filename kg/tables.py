@@ -12,6 +12,7 @@ import difflib
 import io
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
@@ -19,6 +20,8 @@ SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$")
 CERTAINTY = ("confirmed", "likely", "uncertain", "implied")
 APPROX = ("exact", "about", "almost", "over", "several-hundred")
+BREAKDOWNS = ("total", "vocational", "academic", "age-55-65", "domestic", "foreign", "euro-area", "non-euro-foreign")
+COMPARISON_RELATIONS = ("higher", "lower", "equal", "rank", "falling", "rising")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class Column:
     refs: tuple[str, ...] = ()  # tables whose keys a "ref" column may name
     multi: bool = False  # several values separated by ";"
     choices: tuple[str, ...] = ()
+    #: For a companion column (see :func:`sourced`): the value columns whose own source it names.
+    source_of: tuple[str, ...] = ()
+    #: For a companion column: it must be filled whenever one of its value columns is.
+    source_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,9 +51,30 @@ class Table:
     def file(self) -> str:
         return f"{self.name}.csv"
 
+    @cached_property
+    def companions(self) -> dict[str, str]:
+        """value column -> the companion column that names its own source (see :func:`sourced`)."""
+        return {value: c.name for c in self.columns for value in c.source_of}
+
 
 def _src(required: bool = True) -> Column:
     return Column("source", "ref", required, refs=("sources",), multi=True)
+
+
+def sourced(*columns: Column, companion: str = "", required: bool = False) -> tuple[Column, ...]:
+    """Value columns whose cells may name their own source, and their companion column.
+
+    The companion (``X_source`` for one column ``X``, or ``companion`` for a set of columns that
+    share one source, e.g. lat and long) holds source ids like ``source``.  Where it is filled,
+    the triples made from those columns go into the named graph of its first source (and the
+    entity is ``prov:wasDerivedFrom`` it too); where it is empty, the row's ``source`` applies.
+    A companion may be left out of a file's header (read as empty).  ``required``: the
+    companion must be filled whenever one of its columns is (e.g. a parent relation).
+    """
+    name = companion or f"{columns[0].name}_source"
+    assert companion or len(columns) == 1, "name the companion of a set of columns"
+    return columns + (Column(name, "ref", refs=("sources",), multi=True,
+                             source_of=tuple(c.name for c in columns), source_required=required),)
 
 
 #: The tables, in the order they are read.  ``key`` is the column whose values other
@@ -64,39 +92,46 @@ SCHEMA: tuple[Table, ...] = (
         Column("id", "id", True), Column("name_de", required=True), Column("name_en"),
         Column("type", "choice", True, multi=True,
                choices=("country", "land", "region", "municipality", "district")),
-        Column("within", "ref", refs=("places",), multi=True),
-        Column("lat", "lat"), Column("long", "long"), Column("nuts"), Column("wikidata", "qid"),
-        _src(), Column("note"),
-    ), "Places as a hierarchy: district -> municipality -> Land -> country."),
+        *sourced(Column("within", "ref", refs=("places",), multi=True)),
+        *sourced(Column("lat", "lat"), Column("long", "long"), companion="coordinates_source"),
+        *sourced(Column("nuts")), *sourced(Column("wikidata", "qid")),
+        _src(), *sourced(Column("note")),
+    ), "Places as a hierarchy: district -> municipality -> Land -> country; coordinates, NUTS code, "
+       "Wikidata id and note each with their own source where it is not the row's."),
     Table("subsectors", "code", (
         Column("code", "code", True), Column("label_de", required=True), Column("label_en", required=True),
-        Column("broader", "ref", refs=("subsectors",)), Column("brief_label_de"), _src(), Column("note"),
-    ), "WZ 2008 / NACE Rev. 2 classes and groups, with the brief's own names."),
+        Column("broader", "ref", refs=("subsectors",)), *sourced(Column("brief_label_de")), _src(),
+        *sourced(Column("note")),
+    ), "WZ 2008 / NACE Rev. 2 classes and groups (labels from the classification, the row's source), "
+       "with the brief's own names (brief_label_de, from the brief section in brief_label_de_source)."),
     Table("organizations", "id", (
-        Column("id", "id", True), Column("name", required=True), Column("legal_name"),
+        Column("id", "id", True), Column("name", required=True), *sourced(Column("legal_name")),
         Column("types", "choice", True, multi=True, choices=("firm", "group", "holding", "foundation")),
-        Column("parent", "ref", refs=("organizations",)),
-        Column("parent_source", "ref", refs=("sources",), multi=True),
+        *sourced(Column("parent", "ref", refs=("organizations",)), companion="parent_source", required=True),
         Column("parent_certainty", "choice", choices=CERTAINTY),
-        Column("headquarters", "ref", refs=("places",)), Column("registered_seat", "ref", refs=("places",)),
-        Column("headquarters_source", "ref", refs=("sources",), multi=True),
+        *sourced(Column("headquarters", "ref", refs=("places",)), Column("registered_seat", "ref", refs=("places",)),
+                 companion="headquarters_source", required=True),
         Column("headquarters_certainty", "choice", choices=CERTAINTY),
-        Column("founded", "year"), Column("status", "choice", choices=("active", "insolvent", "closed")),
-        Column("wikidata", "qid"), Column("description_de"), Column("description_en"),
-        _src(), Column("note"),
-    ), "Firms and their parent groups; headquarters and parent each with their own source."),
+        *sourced(Column("founded", "year")), *sourced(Column("founded_in", "ref", refs=("places",))),
+        *sourced(Column("status", "choice", choices=("active", "insolvent", "closed"))),
+        *sourced(Column("wikidata", "qid")),
+        *sourced(Column("description_de"), Column("description_en"), companion="description_source"),
+        _src(), *sourced(Column("note")),
+    ), "Firms and their parent groups; parent, headquarters, legal name, founding year and place, status, "
+       "Wikidata id, descriptions and note each with their own source where it is not the row's."),
     Table("classifications", None, (
         Column("org", "ref", True, refs=("organizations",)), Column("code", "ref", True, refs=("subsectors",)),
         Column("basis", "choice", True, choices=("brief", "inference")), _src(), Column("note"),
     ), "Which subsector a firm belongs to, and whether the brief says so or we infer it."),
     Table("sites", "id", (
         Column("id", "id", True), Column("org", "ref", True, refs=("organizations",)), Column("name", required=True),
-        Column("functions", "choice", multi=True,
-               choices=("production", "service", "sales", "representative", "rnd", "headquarters")),
-        Column("place", "ref", True, refs=("places",)),
-        Column("status", "choice", choices=("active", "converted", "closed", "planned")),
-        Column("description_de"), _src(), Column("note"),
-    ), "Plants, service centres, offices and campuses, each in one place."),
+        *sourced(Column("functions", "choice", multi=True,
+                        choices=("production", "service", "sales", "representative", "rnd", "headquarters"))),
+        *sourced(Column("place", "ref", True, refs=("places",))),
+        *sourced(Column("status", "choice", choices=("active", "converted", "closed", "planned"))),
+        Column("description_de"), _src(), *sourced(Column("note")),
+    ), "Plants, service centres, offices and campuses, each in one place; functions, place, status and "
+       "note each with their own source where it is not the row's."),
     Table("headcounts", None, (
         Column("subject", "ref", True, refs=("organizations", "sites")),
         Column("value", "int"), Column("min", "int"), Column("max", "int"),
@@ -115,9 +150,10 @@ SCHEMA: tuple[Table, ...] = (
     ), "Which organisations belong to which cluster."),
     Table("events", "id", (
         Column("id", "id", True), Column("subject", "ref", True, refs=("organizations", "sites")),
-        Column("kind", required=True), Column("year", "year"), Column("date_text"),
+        Column("kind", required=True),
+        *sourced(Column("year", "year"), Column("date_text"), companion="date_source"),
         Column("amount", "decimal"), Column("unit"), Column("related", "ref", refs=("organizations",)),
-        Column("description_de", required=True), _src(), Column("note"),
+        Column("description_de", required=True), _src(), *sourced(Column("note")),
     ), "History: foundings, acquisitions, conversions, openings, investments, insolvencies."),
     Table("production_focus", None, (
         Column("land", "ref", True, refs=("places",)), Column("code", "ref", True, refs=("subsectors",)),
@@ -131,17 +167,31 @@ SCHEMA: tuple[Table, ...] = (
     Table("statistics", "id", (
         Column("id", "id", True), Column("dataset", "ref", True, refs=("datasets",)),
         Column("area", "ref", True, refs=("places",)), Column("period", "period"),
-        Column("breakdown", "choice", True, choices=(
-            "total", "vocational", "academic", "age-55-65", "domestic", "foreign", "euro-area", "non-euro-foreign")),
+        Column("breakdown", "choice", True, choices=BREAKDOWNS),
         Column("value", "decimal", True), Column("approx", "choice", True, choices=APPROX),
         Column("quote"), _src(), Column("note"),
     ), "Observations: one figure for an area, period and breakdown."),
+    Table("comparisons", "id", (
+        Column("id", "id", True), Column("subject", "ref", True, refs=("places",)),
+        Column("relation", "choice", True, choices=COMPARISON_RELATIONS),
+        Column("objects", "ref", refs=("places",), multi=True),
+        Column("measure", "ref", True, refs=("datasets",)),
+        Column("breakdown", "choice", choices=BREAKDOWNS + ("younger",)), Column("period", "period"),
+        Column("object_period"), Column("rank"), Column("among", "choice", choices=("countries", "laender")),
+        Column("difference", "decimal"), Column("unit", "choice", choices=("percentage-points", "percent")),
+        Column("approx", "choice", choices=APPROX),
+        Column("modality", "choice", True, choices=("stated", "expected")),
+        Column("quote", required=True), _src(), Column("note"),
+    ), "Comparisons and rankings the source states without the absolute figures: the subject area is "
+       "higher or lower than the object areas (by a difference, if given), equal to an earlier level, "
+       "ranked among countries or Länder, or its measure falling or rising over the period."),
     Table("flags", "id", (
         Column("id", "id", True),
         Column("kind", "choice", True, choices=(
             "implausible", "contradiction", "differs", "rounding", "location-mismatch", "name-mismatch",
             "outdated", "ambiguous", "classification", "citation")),
-        Column("subjects", "ref", True, refs=("organizations", "sites", "statistics"), multi=True),
+        Column("subjects", "ref", True, refs=("organizations", "sites", "statistics", "places", "comparisons"),
+               multi=True),
         Column("description", required=True), _src(),
     ), "Data-quality flags: implausible or contradictory figures, misspelt names."),
 )
@@ -164,6 +214,18 @@ class Row:
     def many(self, column: str) -> list[str]:
         """The ';'-separated values of a multi-valued cell."""
         return [v.strip() for v in self.values.get(column, "").split(";") if v.strip()]
+
+    def sources_of(self, column: str) -> list[str]:
+        """The sources of ``column``'s value: those its companion column names, else the row's ``source``."""
+        companion = TABLES[self.table].companions.get(column)
+        return (self.many(companion) if companion else []) or self.many("source")
+
+    def all_sources(self) -> list[str]:
+        """The row's sources, then every other source a companion column names, each once."""
+        out = self.many("source")
+        for companion in dict.fromkeys(TABLES[self.table].companions.values()):
+            out.extend(s for s in self.many(companion) if s not in out)
+        return out
 
     @property
     def where(self) -> str:
@@ -308,7 +370,7 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     errors: list[DataError] = []
     known = {c.name for c in table.columns}
     for col in table.columns:
-        if col.name not in header:
+        if col.name not in header and not col.source_of:
             errors.append(DataError(display, 1, col.name, "column is missing",
                                     f"Add a column named '{col.name}' to the header row."))
     for name in header:
@@ -331,7 +393,7 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
             continue
         values = {h: c.strip() for h, c in zip(header, cells)}
         for col, name, required, checked in plan:
-            value = values[name]
+            value = values.setdefault(name, "")  # a companion left out of the header is empty
             if not value:
                 if required:
                     errors.append(DataError(display, number, name, "is empty", "This field is required."))
@@ -350,7 +412,8 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
 
 #: What a key of each table is called in messages.
 NOUNS = {"sources": "source", "places": "place", "subsectors": "subsector code", "organizations": "organisation",
-         "sites": "site", "clusters": "cluster", "datasets": "dataset", "statistics": "statistic"}
+         "sites": "site", "clusters": "cluster", "datasets": "dataset", "statistics": "statistic",
+         "comparisons": "comparison"}
 
 
 def _check_references(tables: Tables) -> list[DataError]:
@@ -373,22 +436,44 @@ def _check_references(tables: Tables) -> list[DataError]:
     return errors
 
 
+def _check_companions(tables: Tables) -> list[DataError]:
+    """A companion source column names the source of a value that is there (and must where required)."""
+    errors = []
+    for table in SCHEMA:
+        for col in table.columns:
+            if not col.source_of:
+                continue
+            what = " / ".join(f"'{c}'" for c in col.source_of)
+            for row in tables[table.name]:
+                filled = any(row[c] for c in col.source_of)
+                if row[col.name] and not filled:
+                    errors.append(DataError(
+                        row.file, row.number, col.name, f"names a source, but {what} is empty",
+                        f"Fill {what}, or empty '{col.name}'."))
+                elif col.source_required and filled and not row[col.name]:
+                    errors.append(DataError(
+                        row.file, row.number, col.name, "is empty",
+                        f"Name the source of {what} (a source id of sources.csv)."))
+    return errors
+
+
 def _check_rules(tables: Tables) -> list[DataError]:
     """Rules that span several cells of a row."""
-    errors = []
+    errors = _check_companions(tables)
     for row in tables["organizations"]:
         if row["parent"] == row["id"]:
             errors.append(DataError(row.file, row.number, "parent", "an organisation cannot be its own parent"))
-        if row["parent"] and not row["parent_source"]:
-            errors.append(DataError(row.file, row.number, "parent_source", "is empty",
-                                    "Name the source of the parent relation."))
-        if (row["headquarters"] or row["registered_seat"]) and not row["headquarters_source"]:
-            errors.append(DataError(row.file, row.number, "headquarters_source", "is empty",
-                                    "Name the source of the headquarters."))
     for row in tables["headcounts"]:
         if not (row["value"] or row["min"] or row["max"]) and row["approx"] != "several-hundred":
             errors.append(DataError(row.file, row.number, "value", "is empty",
                                     "Give a value, or a min and/or max."))
+    for row in tables["comparisons"]:
+        if row["difference"] and not (row["unit"] and row["approx"]):
+            errors.append(DataError(row.file, row.number, "unit" if not row["unit"] else "approx", "is empty",
+                                    "A difference needs its unit (percentage-points or percent) and approx."))
+        if row["relation"] == "rank" and not row["rank"]:
+            errors.append(DataError(row.file, row.number, "rank", "is empty",
+                                    "Say the rank as the source does, e.g. 3 or lower-third."))
     for row in tables["places"]:
         if bool(row["lat"]) != bool(row["long"]):
             errors.append(DataError(row.file, row.number, "lat" if not row["lat"] else "long", "is empty",

@@ -168,3 +168,37 @@ def test_validate_command_lists_the_flags(capsys):
     out = capsys.readouterr().out
     assert "[flag] implausible" in out and "2.71 billion" in out
     assert "conforms" in out
+
+
+# ----------------------------------------------------------------- a cell's own source (companion columns)
+def _errors(data: Path) -> str:
+    from kg.tables import DataErrors, read_tables
+    with pytest.raises(DataErrors) as caught:
+        read_tables(data)
+    return str(caught.value)
+
+
+def test_a_companion_source_without_its_value_is_an_error(data_copy):
+    row = set_cell(data_copy / "organizations.csv", "otis", "founded_source", "ext-otis-1")
+    err = _errors(data_copy)
+    assert f"organizations.csv, row {row}, field 'founded_source': names a source, but 'founded' is empty" in err
+    assert "Fill 'founded', or empty 'founded_source'" in err
+
+
+def test_a_companion_source_must_be_a_known_source(data_copy):
+    row = set_cell(data_copy / "sites.csv", "rabofsky-berlin", "place_source", "ext-rabofski")
+    err = _errors(data_copy)
+    assert f"sites.csv, row {row}, field 'place_source': unknown source 'ext-rabofski'" in err
+    assert "Did you mean 'ext-rabofsky'?" in err
+
+
+def test_a_required_companion_source_must_be_filled(data_copy):
+    row = set_cell(data_copy / "organizations.csv", "otis", "parent_source", "")
+    err = _errors(data_copy)
+    assert f"organizations.csv, row {row}, field 'parent_source': is empty" in err
+    assert "Name the source of 'parent'" in err
+
+
+def test_a_comparison_with_a_difference_needs_its_unit(data_copy):
+    row = set_cell(data_copy / "comparisons.csv", "brandenburg-vocational-above-berlin", "unit", "")
+    assert f"comparisons.csv, row {row}, field 'unit': is empty" in _errors(data_copy)

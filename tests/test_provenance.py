@@ -1,0 +1,243 @@
+"""A source for every value: no external fact sits in a named graph of the brief.
+
+Each triple lies in the named graph of the source it was read from; a table cell that comes from
+another source than its row names it in a companion column (``legal_name_source``, ``place_source``,
+...; see :func:`kg.tables.sourced`).  These tests read the brief's own text
+(``../shared/seed``) and check that what the graph files under the brief is in it.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pyoxigraph import Store
+
+from kg import query
+from kg.build import build
+from kg.query import select
+from kg.tables import read_tables
+from tests.conftest import ONTOLOGY, ROOT
+
+BRIEF_FILE = ROOT.parent / "shared" / "seed" / "000_6c148218ca881051.txt"
+ID = "https://w3id.org/bbmb/id/"
+#: Source kinds that are the brief itself (sources.csv).
+BRIEF_KINDS = ("document", "brief-section", "brief-figure")
+NUMBER_WORDS = {1: "ein", 2: "zwei", 3: "drei", 4: "vier", 5: "fünf", 6: "sechs", 7: "sieben", 8: "acht",
+                9: "neun", 10: "zehn", 12: "zwölf", 20: "zwanzig"}
+
+
+def _norm(text: str) -> str:
+    """Whitespace collapsed, typographic quotes and dashes made plain."""
+    text = text.translate(str.maketrans({"„": '"', "“": '"', "”": '"', "–": "-", "\u00ad": None}))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="module")
+def brief() -> str:
+    if not BRIEF_FILE.exists():
+        pytest.skip(f"the brief's text is not at {BRIEF_FILE}")
+    return BRIEF_FILE.read_text(encoding="utf-8")
+
+
+def quote_in(quote: str, text: str) -> bool:
+    """The quote's parts (``...`` marks an ellipsis) are in ``text``, in this order."""
+    text, at = _norm(text), 0
+    for part in (p.strip() for p in _norm(quote).split("...")):
+        if not part:
+            continue
+        found = text.find(part, at)
+        if found < 0:
+            return False
+        at = found + len(part)
+    return True
+
+
+def named_in(name: str, text: str) -> bool:
+    """A place's name, or its short form ('Fürstenwalde' for 'Fürstenwalde/Spree'), is in ``text``."""
+    return quote_in(name, text) or quote_in(re.split(r"[/(]", name)[0].strip(), text)
+
+
+def number_forms(value: Decimal) -> list[str]:
+    """How the brief may write a number: 14.700, 14700, 1,05 Millionen, 4,3, acht."""
+    a = abs(value)
+    if a != a.to_integral_value():
+        return [format(a.normalize(), "f").replace(".", ",")]
+    n = int(a)
+    forms = [str(n), f"{n:,}".replace(",", ".")]
+    for unit, word in ((10 ** 9, "Milliarden"), (10 ** 6, "Millionen")):
+        if n >= unit and n % (unit // 100) == 0:
+            forms.append(format((Decimal(n) / unit).normalize(), "f").replace(".", ",") + " " + word)
+    if n in NUMBER_WORDS:
+        forms.append(NUMBER_WORDS[n])
+    return forms
+
+
+def number_in(value: Decimal, text: str) -> bool:
+    text = _norm(text)
+    return any(re.search(rf"(?<![\d.,]){re.escape(f)}(?![\d]|[.,]\d)", text, re.IGNORECASE)
+               for f in number_forms(value))
+
+
+#: The triples each brief graph holds, with the kind of check each needs.
+BRIEF_TRIPLES = """
+SELECT ?g ?s ?p ?o WHERE {
+  ?g prov:wasDerivedFrom ?src . ?src bbmb:sourceKind ?kind FILTER(?kind IN (%s))
+  GRAPH ?g { ?s ?p ?o }
+}""" % ", ".join(f'"{k}"' for k in BRIEF_KINDS)
+
+WORDS = ("https://schema.org/legalName", "https://w3id.org/bbmb/def#quote")
+NUMBERS = ("https://schema.org/value", "https://schema.org/minValue", "https://schema.org/maxValue",
+           "http://purl.org/linked-data/sdmx/2009/measure#obsValue", "https://w3id.org/bbmb/def#amount",
+           "https://w3id.org/bbmb/def#difference", "https://schema.org/foundingDate",
+           "https://w3id.org/bbmb/def#year", "https://w3id.org/bbmb/def#referenceYear")
+STATUS = "https://w3id.org/bbmb/def#status"
+EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
+IN_PLACE = "https://schema.org/containedInPlace"
+FOUNDED_IN = "https://schema.org/foundingLocation"
+COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+
+
+def _names(store: Store) -> dict[str, dict]:
+    """IRI -> German (or plain) label, kinds (as IRIs), for places, organisations and sites."""
+    out: dict[str, dict] = {}
+    rows = select(store, """SELECT ?x ?label ?type WHERE {
+        ?x a ?type ; rdfs:label ?label FILTER(LANG(?label) IN ("", "de"))
+        VALUES ?type { schema:Place bbmb:District org:Organization org:Site } }""")
+    for r in rows:
+        entry = out.setdefault(r["x"], {"label": r["label"], "types": set()})
+        entry["types"].add(r["type"])
+    return out
+
+
+def brief_violations(store: Store, text: str) -> list[str]:
+    """Every value in a named graph of the brief that the brief's text does not give."""
+    names = _names(store)
+    orgs = {r["site"]: r["org"] for r in select(store, "SELECT ?site ?org WHERE { ?site org:siteOf ?org }")}
+    paragraphs = [_norm(p) for p in re.split(r"\n\s*\n", text)]
+    problems = []
+    for r in select(store, BRIEF_TRIPLES):
+        s, p, o, g = r["s"], r["p"], r["o"], r["g"].rsplit("/", 1)[-1]
+        where = f"{g}: <{s}> <{p}> {o!r}"
+        if p in WORDS and not quote_in(str(o), text):
+            problems.append(f"{where}: words not in the brief")
+        elif p in NUMBERS and not number_in(Decimal(str(o)), text):
+            problems.append(f"{where}: number not in the brief")
+        elif p == STATUS and s in names and "http://www.w3.org/ns/org#Organization" in names[s]["types"] \
+                and not quote_in(str(o), text):
+            problems.append(f"{where}: status not in the brief")
+        elif p == EXACT_MATCH and str(o).startswith("http://www.wikidata.org/"):
+            problems.append(f"{where}: the brief gives no Wikidata ids")
+        elif p == FOUNDED_IN and not named_in(names[o]["label"], text):
+            problems.append(f"{where}: founding place not named in the brief")
+        elif p == IN_PLACE and s in orgs:
+            place = names[o]
+            if not named_in(place["label"], text):
+                problems.append(f"{where}: the brief does not name {place['label']}")
+            elif "https://w3id.org/bbmb/def#District" in place["types"]:
+                # a district is the brief's only where it names it together with the firm
+                firm = re.sub(r"[^\w ]", " ", names[orgs[s]]["label"]).split()[0].lower()
+                if not any(named_in(place["label"], para) and re.search(rf"\b{re.escape(firm)}", para.lower())
+                           for para in paragraphs):
+                    problems.append(f"{where}: the brief does not place {names[orgs[s]]['label']} "
+                                    f"in {place['label']}")
+        elif p == COMMENT and s in names and re.search(r"external source|reference notes|not verified", str(o), re.I):
+            problems.append(f"{where}: a note with an external fact")
+    return problems
+
+
+def test_no_external_fact_is_in_a_brief_graph(built, brief):
+    assert brief_violations(built.store, brief) == []
+
+
+def test_the_check_finds_an_external_fact_filed_under_the_brief(data_copy, brief):
+    """Without its companion source, a cell's value falls back to the row's (brief) source: caught."""
+    for name, column in (("organizations.csv", "legal_name_source"), ("sites.csv", "place_source")):
+        path = data_copy / name
+        lines = path.read_text(encoding="utf-8").splitlines()
+        header = lines[0].split(",")
+        index = header.index(column)
+        for i, line in enumerate(lines):
+            if line.startswith("rabofsky"):
+                cells = line.split(",")
+                assert cells[index] == "ext-rabofsky", (name, cells)
+                cells[index] = ""
+                lines[i] = ",".join(cells)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = brief_violations(build(data_copy, ONTOLOGY).store, brief)
+    assert any("Karl Rabofsky GmbH" in p and "brief-berlin" in p for p in problems), problems
+    assert any("site/rabofsky-berlin" in p and "Marienfelde" in p for p in problems), problems
+    assert len(problems) == 2, problems
+
+
+def test_the_checks_read_the_brief_as_written(brief):
+    assert quote_in("das Elektronikwerk ... Otis mit etwa 330 Beschäftigten", brief)
+    assert not quote_in("mit etwa 330 Beschäftigten ... das Elektronikwerk", brief)  # the parts in the brief's order
+    assert quote_in("Gesamt ... ostdeutscher Maschinenbau ... -19 %", brief)
+    for value in ("14700", "1050000", "3040000000", "70000000000", "4.3", "-19", "5", "2024"):
+        assert number_in(Decimal(value), brief), value
+    for value in ("1927", "1994", "1200", "486", "380"):
+        assert not number_in(Decimal(value), brief), value
+
+
+def test_firm_profile_shows_rabofskys_district_under_the_external_source(built):
+    result = query.run("firm-profile", built.store, {"firm": "rabofsky"})
+    rows = result.records()
+    place = [r for r in rows if str(r["about"]).endswith("/site/rabofsky-berlin")
+             and str(r["property"]).endswith("containedInPlace")]
+    assert [(str(r["value"]).rsplit("/", 1)[-1], str(r["source"]).rsplit("/", 1)[-1]) for r in place] == \
+        [("berlin-marienfelde", "ext-rabofsky")]
+    legal = [r for r in rows if str(r["property"]).endswith("legalName")]
+    assert [str(r["source"]).rsplit("/", 1)[-1] for r in legal] == ["ext-rabofsky"]
+    # the row's own facts stay under the brief
+    described = {str(r["source"]).rsplit("/", 1)[-1] for r in rows
+                 if str(r["about"]).endswith("/org/rabofsky") and str(r["property"]).endswith("description")}
+    assert described == {"brief-berlin"}
+
+
+@pytest.mark.parametrize("subject,prop,value,source", [
+    ("org/kieback-peter", "https://schema.org/foundingDate", "1927", "ext-kieback"),
+    ("org/pi4-robotics", "https://schema.org/foundingDate", "1994", "ext-pi4-1"),
+    ("org/kocks-ardelt", STATUS, "insolvent", "ext-ardelt-1"),
+    ("org/kieback-peter", FOUNDED_IN, ID + "place/berlin", "brief-brandenburg"),
+    ("place/berlin", EXACT_MATCH, "http://www.wikidata.org/entity/Q64", "ref-notes"),
+    ("place/berlin", "http://www.w3.org/2003/01/geo/wgs84_pos#lat", "52.5200", "geo-berlin"),
+    ("wz2008/28.22", "http://www.w3.org/2004/02/skos/core#altLabel", "Hebezeuge und Fördermittel", "brief-abb5"),
+    ("wz2008/28.22", "http://www.w3.org/2004/02/skos/core#prefLabel", "Herstellung von Hebezeugen und Fördermitteln",
+     "wz2008"),
+    ("event/wolffkran-luckau-opening", "https://w3id.org/bbmb/def#year", "2008", "ref-notes"),
+])
+def test_a_value_is_in_its_own_sources_graph(sparql, subject, prop, value, source):
+    rows = sparql("SELECT ?s ?g ?o WHERE { GRAPH ?g { ?s <%s> ?o } }" % prop, s=_iri(subject))
+    graphs = {r["g"].rsplit("/", 1)[-1] for r in rows
+              if (Decimal(value) == r["o"] if isinstance(r["o"], Decimal) else str(r["o"]) == value)}
+    assert graphs == {source}, rows
+    # and the entity is derived from that source too
+    assert sparql("SELECT ?s ?src WHERE { ?s prov:wasDerivedFrom ?src }", s=_iri(subject),
+                  src=_iri(f"source/{source}"))
+
+
+def test_a_companion_source_left_out_of_the_header_reads_as_empty(data_copy):
+    path = data_copy / "clusters.csv"
+    assert "_source" not in path.read_text(encoding="utf-8").splitlines()[0]  # clusters have no companions
+    path = data_copy / "places.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    drop = header.index("nuts_source")
+    import csv
+    import io
+    rows = list(csv.reader(io.StringIO("\n".join(lines))))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([c for j, c in enumerate(r) if j != drop] for r in rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    tables = read_tables(data_copy)
+    berlin = tables.keys("places")["berlin"]
+    assert berlin["nuts_source"] == "" and berlin.sources_of("nuts") == ["admin"]
+    assert berlin.sources_of("lat") == ["geo-berlin"]
+
+
+def _iri(path: str):
+    from pyoxigraph import NamedNode
+    return NamedNode(ID + path)
+
