@@ -15,7 +15,7 @@ The economy has the shape of a real industry, deterministically for a seed:
 * a few holdings, campuses and technology parks tie firms together; some firms have a second,
   disagreeing head-count (and some of those a quality flag); group take-overs are events.
 
-The real sources, places, subsectors, data sets, statistics and production focus are copied
+The real sources, places, subsectors, data sets, statistics, comparisons and production focus are copied
 from the template folder (``data/``), so every reference resolves; everything else is minted
 with synthetic ids (``firm-000001``, ``site-000001-1``, ``group-00001``, ...).
 
@@ -39,7 +39,7 @@ from .tables import SCHEMA, TABLES, Tables, read_tables
 #: The region whose firms the synthetic economy is about (an id of ``places.csv``).
 DEFAULT_REGION = "berlin-brandenburg"
 #: Tables copied unchanged from the template folder.
-COPIED = ("places", "subsectors", "datasets", "statistics", "production_focus")
+COPIED = ("places", "subsectors", "datasets", "statistics", "comparisons", "production_focus")
 #: Synthetic sources: one per kind of evidence, so the dataset has several named graphs.
 SYNTH_SOURCES = {
     "synth": "Synthetic economy (kg synth)",
