@@ -7,12 +7,14 @@ another source than its row names it in a companion column (``legal_name_source`
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Store
+from pyoxigraph import NamedNode, Store
 
 from kg import query
 from kg.build import build
@@ -97,6 +99,10 @@ EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
 IN_PLACE = "https://schema.org/containedInPlace"
 FOUNDED_IN = "https://schema.org/foundingLocation"
 COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+
+
+def _iri(path: str) -> NamedNode:
+    return NamedNode(ID + path)
 
 
 def _names(store: Store) -> dict[str, dict]:
@@ -219,15 +225,9 @@ def test_a_value_is_in_its_own_sources_graph(sparql, subject, prop, value, sourc
 
 
 def test_a_companion_source_left_out_of_the_header_reads_as_empty(data_copy):
-    path = data_copy / "clusters.csv"
-    assert "_source" not in path.read_text(encoding="utf-8").splitlines()[0]  # clusters have no companions
     path = data_copy / "places.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    header = lines[0].split(",")
-    drop = header.index("nuts_source")
-    import csv
-    import io
-    rows = list(csv.reader(io.StringIO("\n".join(lines))))
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    drop = rows[0].index("nuts_source")
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows([c for j, c in enumerate(r) if j != drop] for r in rows)
     path.write_text(out.getvalue(), encoding="utf-8")
@@ -235,9 +235,4 @@ def test_a_companion_source_left_out_of_the_header_reads_as_empty(data_copy):
     berlin = tables.keys("places")["berlin"]
     assert berlin["nuts_source"] == "" and berlin.sources_of("nuts") == ["admin"]
     assert berlin.sources_of("lat") == ["geo-berlin"]
-
-
-def _iri(path: str):
-    from pyoxigraph import NamedNode
-    return NamedNode(ID + path)
 
