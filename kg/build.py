@@ -24,6 +24,8 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
 
 from .namespaces import (BBMB, DCT, GEO, IRIs, NACE, ONTOLOGY_IRI, ORG, PROV, QB, RDF, RDFS, SCHEMA,
                          SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE, SKOS, WD, WGS, XSD)
+from .derive import DERIVED, apply_rules, derived_lines
+from .rules import DEFAULT_READING, READINGS, check_reading
 from .tables import DataError, DataErrors, Row, Tables, read_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +66,7 @@ class BuildResult:
         return self.quads_built > 0 and len(self.store) == self.quads_built
 
     def summary(self) -> dict[str, int]:
-        """Counts of firms, sites, groups, places, observations and triples."""
+        """Counts of firms, sites, groups, places, the sources' statistical observations and triples."""
         q = """
         SELECT
           (COUNT(DISTINCT ?firm) AS ?firms) (COUNT(DISTINCT ?site) AS ?sites)
@@ -72,10 +74,11 @@ class BuildResult:
           (COUNT(DISTINCT ?obs) AS ?observations)
         WHERE {
           { ?firm a bbmb:Firm } UNION { ?site a org:Site } UNION { ?group a bbmb:ParentGroup }
-          UNION { ?place a schema:Place } UNION { ?obs a qb:Observation }
+          UNION { ?place a schema:Place } UNION { ?obs a qb:Observation ; sdmx-measure:obsValue ?value }
         }"""
         row = next(iter(self.store.query(q, use_default_graph_as_union=True, prefixes={
-            "bbmb": str(BBMB), "org": str(ORG), "schema": str(SCHEMA), "qb": str(QB)})))
+            "bbmb": str(BBMB), "org": str(ORG), "schema": str(SCHEMA), "qb": str(QB),
+            "sdmx-measure": str(SDMX_MEASURE)})))
         counts = {k: int(row[k].value) for k in ("firms", "sites", "groups", "places", "observations")}
         quads = len(self.store)  # counts the store: done once
         counts["triples"] = quads if self.quads_built == quads else count_triples(self.store)
@@ -519,115 +522,36 @@ def _comparisons(w: _Writer, tables: Tables, breakdowns: dict[str, NamedNode],
             w.add(s, RDFS.comment, _text(row["note"], "en"), src)
 
 
-#: Source kinds that are the brief itself: its head-counts come before those of web sources.
-BRIEF_KINDS = ("document", "brief-section", "brief-figure")
-#: The source id (and graph ``{base}graph/derived``) of the facts the build derives from the others.
-DERIVED = "derived"
+def _decision_centres(w: _Writer, tables: Tables) -> None:
+    """Where a source puts an organisation's decision centre (a contested fact the readings choose between)."""
+    for i, row in enumerate(tables["decision_centres"], start=1):
+        s, src, of = w.iris.decision_centre(f"{row['org']}-{i}"), row.many("source"), row.sources_of
+        w.entity(s, [BBMB.DecisionCentreStatement], row, row.all_sources())
+        w.add(s, BBMB.about, w.iris.org(row["org"]), src)
+        w.add(s, SCHEMA.containedInPlace, w.iris.place(row["place"]), of("place"))
+        w.add(s, BBMB.basis, _text(row["basis"]), src)
+        if row["quote"]:
+            w.add(s, BBMB.quote, _text(row["quote"], "de"), src)
+        if row["note"]:
+            w.add(s, RDFS.comment, _text(row["note"], "en"), of("note"))
 
 
-def _ancestors(tables: Tables) -> dict[str, list[str]]:
-    """place id -> the place and every place above it (schema:containedInPlace, reflexive, transitive)."""
-    parents = {r["id"]: r.many("within") for r in tables["places"]}
-    out: dict[str, list[str]] = {}
-    for place in parents:
-        seen, todo = [place], list(parents[place])
-        while todo:
-            up = todo.pop()
-            if up not in seen:
-                seen.append(up)
-                todo.extend(parents.get(up, ()))
-        out[place] = seen
-    return out
+def _derived(w: _Writer, tables: Tables, reading: str) -> None:
+    """What the rules of :mod:`kg.rules` decide, in its own graph ``{base}graph/derived`` (see :mod:`kg.derive`).
 
-
-def _controllers(tables: Tables) -> dict[str, str]:
-    """organisation id -> its topmost parent along org:subOrganizationOf, or itself."""
-    parent = {r["id"]: r["parent"] for r in tables["organizations"]}
-    out: dict[str, str] = {}
-    for org in parent:
-        top, seen = org, {org}
-        while parent.get(top) and parent[top] not in seen:
-            top = parent[top]
-            seen.add(top)
-        out[org] = top
-    return out
-
-
-def _employees(tables: Tables) -> dict[str, int]:
-    """subject id (organisation or site) -> its head-count by the rule of the saved queries.
-
-    Every number a head-count row gives (value, min, max) is a candidate; a row counts as the
-    brief's if any of its sources is a document, section or figure of the brief.  The head-count is
-    the lowest of the brief's candidates if there is one, else the lowest of all: so the brief comes
-    before web sources, of two brief figures the lower one counts, "over N" (value N) counts as N and
-    a range (min, max) as its lower end.
+    Computed here from the tables (not by SPARQL inference), so the build stays fast and its output
+    deterministic; the lines are written directly (the properties are in no other graph, ids are
+    slugs checked when the tables were read).
     """
-    kinds = {r["id"]: r["kind"] for r in tables["sources"]}
-    brief: dict[str, int] = {}
-    lowest: dict[str, int] = {}
-    for row in tables["headcounts"]:
-        numbers = [int(row[c]) for c in ("value", "min", "max") if row[c]]
-        if not numbers:
-            continue
-        n, subject = min(numbers), row["subject"]
-        lowest[subject] = min(n, lowest.get(subject, n))
-        if any(kinds.get(s) in BRIEF_KINDS for s in row.many("source")):
-            brief[subject] = min(n, brief.get(subject, n))
-    return {subject: brief.get(subject, n) for subject, n in lowest.items()}
-
-
-def _derived(w: _Writer, tables: Tables) -> None:
-    """Facts the saved queries would otherwise recompute, in their own graph ``{base}graph/derived``.
-
-    Computed here from the tables (not by SPARQL inference), so the build stays fast and its
-    output deterministic.  The rules (also in the ontology's comments on each property):
-
-    - ``bbmb:within``: a place and every place above it along schema:containedInPlace
-      (reflexive and transitive), so that "in the region" is one triple pattern;
-    - ``bbmb:inLand`` / ``bbmb:inCountry``: each place among those (the place included) typed
-      bbmb:Land / bbmb:Country;
-    - ``bbmb:controlledBy``: an organisation's topmost parent along org:subOrganizationOf, or the
-      organisation itself if it has none; ``bbmb:controlPlace``: the place of each headquarters
-      (org:hasPrimarySite) of that controller, absent where none is recorded;
-    - ``bbmb:employees``: the head-count of a firm, group or site by the rule of :func:`_employees`
-      (its own figures only: the queries add up sites where a firm has none).
-    """
-    # The properties are new (in no other graph), so the lines are written directly (ids are slugs,
-    # checked when the tables are read): several times faster than a Quad or the writer's add per triple.
-    base, graph_end = w.iris.base, f" {w.iris.graph(DERIVED)} .\n"
-    within, in_land, in_country = (f" {p} " for p in (BBMB.within, BBMB.inLand, BBMB.inCountry))
-    controlled_by, control_place, employees = (f" {p} " for p in (BBMB.controlledBy, BBMB.controlPlace, BBMB.employees))
-    place = {r["id"]: f"<{base}place/{r['id']}>" for r in tables["places"]}
-    org_ids = tables.ids("organizations")
-    lines: list[str] = []
-    ancestors = _ancestors(tables)
-    types = {r["id"]: set(r.many("type")) for r in tables["places"]}
-    for p, ups in ancestors.items():
-        s = place[p]
-        lines.extend(s + within + place[up] + graph_end for up in ups)
-        lines.extend(s + in_land + place[up] + graph_end for up in ups if "land" in types[up])
-        lines.extend(s + in_country + place[up] + graph_end for up in ups if "country" in types[up])
-    hq_places: dict[str, list[str]] = {}
-    for row in tables["organizations"]:
-        if row["headquarters"]:
-            hq_places.setdefault(row["id"], []).append(row["headquarters"])
-    for row in tables["sites"]:
-        if "headquarters" in row.many("functions") and row["place"] not in hq_places.get(row["org"], ()):
-            hq_places.setdefault(row["org"], []).append(row["place"])
-    for o, top in _controllers(tables).items():
-        s = f"<{base}org/{o}>"
-        lines.append(f"{s}{controlled_by}<{base}org/{top}>{graph_end}")
-        lines.extend(s + control_place + place[at] + graph_end for at in hq_places.get(top, ()))
-    for subject, n in _employees(tables).items():
-        s = f"<{base}org/{subject}>" if subject in org_ids else f"<{base}site/{subject}>"
-        lines.append(f'{s}{employees}"{n}"^^<{XSD.integer.value}>{graph_end}')
+    facts = apply_rules(tables, reading)
+    lines = list(derived_lines(facts, tables, w.iris))
     w.lines.extend(lines)
     w.count += len(lines)
     w.flush()
-    # the graph itself: what it was made from and by what
+    # the graph itself: what it was made from, by what, under which reading
     meta = ["meta"]
     source, graph = w.iris.source(DERIVED), w.iris.graph(DERIVED)
-    if DERIVED not in {r["id"] for r in tables["sources"]}:
+    if DERIVED not in tables.ids("sources"):
         w.add(source, RDF.type, BBMB.Source, meta)
         w.add(source, RDF.type, PROV.Entity, meta)
         w.add(source, DCT.title, _text("Derived by kg build from the other graphs"), meta)
@@ -636,20 +560,21 @@ def _derived(w: _Writer, tables: Tables) -> None:
         w.add(graph, RDFS.label, _text("Facts derived by the build"), meta)
     activity = w.iris.source(DERIVED + "/build")
     w.add(activity, RDF.type, PROV.Activity, meta)
-    w.add(activity, RDFS.label, _text("kg build: derive place ancestors, controllers and head-counts"), meta)
+    w.add(activity, RDFS.label, _text("kg build: apply the rules of kg/rules.py"), meta)
     w.add(graph, PROV.wasGeneratedBy, activity, meta)
+    w.add(graph, BBMB.reading, _text(reading), meta)
     w.add(graph, RDFS.comment, _text(
-        "bbmb:within (a place and all places above it), bbmb:inLand and bbmb:inCountry, bbmb:controlledBy "
-        "(topmost parent along org:subOrganizationOf, or the organisation itself), bbmb:controlPlace (the place "
-        "of the controller's headquarters) and bbmb:employees (the brief's head-count before web sources, of "
-        "two the lower, 'over N' as N, a range as its lower end), computed by the build from the data graphs.",
-        "en"), meta)
+        f"Place ancestry (bbmb:within, bbmb:inLand, bbmb:inCountry), controllers and places of control "
+        f"(bbmb:controlledBy, bbmb:controlPlace), head-counts used (bbmb:employees), contested facts "
+        f"(bbmb:ContestedFact) and the control summary (data sets control-by-area and "
+        f"control-by-decision-centre), by the rules of kg/rules.py under the reading '{reading}': "
+        f"{READINGS[reading]}.", "en"), meta)
     for row in tables["sources"]:
         if row["id"] != DERIVED:
             w.add(graph, PROV.wasDerivedFrom, w.iris.graph(row["id"]), meta)
 
 
-def _write_all(w: _Writer, tables: Tables, ontology: list[Quad]) -> None:
+def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = DEFAULT_READING) -> None:
     concepts = _notations(ontology)
     functions = concepts["SiteFunctions"]
     _sources(w, tables)
@@ -665,29 +590,33 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad]) -> None:
     _statistics(w, tables, concepts["Breakdowns"], concepts["Units"])
     _comparisons(w, tables, concepts["Breakdowns"], concepts["Units"])
     _flags(w, tables)
-    _derived(w, tables)
+    _decision_centres(w, tables)
+    _derived(w, tables, reading)
     w.flush()
 
 
-def build_quads(tables: Tables, ontology: list[Quad], iris: IRIs) -> tuple[list[Quad], dict[str, str]]:
+def build_quads(tables: Tables, ontology: list[Quad], iris: IRIs,
+                reading: str = DEFAULT_READING) -> tuple[list[Quad], dict[str, str]]:
     """The dataset's quads (ontology included) and each entity's origin row.
 
     A triple of the ontology is not repeated in a data graph: no triple is in two graphs.
     """
     w = _Writer(iris, seen=_triple_keys(ontology))
-    _write_all(w, tables, ontology)
+    _write_all(w, tables, ontology, check_reading(reading))
     data = list(parse(input="".join(w.lines).encode("utf-8"), format=RdfFormat.N_QUADS))
     return ontology + data, w.origins
 
 
 def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLOGY, base: str | None = None,
-          progress: Callable[[str], None] | None = None) -> BuildResult:
+          progress: Callable[[str], None] | None = None, reading: str = DEFAULT_READING) -> BuildResult:
     """Read and check the tables, and build the dataset in an in-memory Oxigraph store.
 
-    Raises :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad input;
+    ``reading`` (see :data:`kg.rules.READINGS`) says which source wins where sources disagree on a
+    fact a derived figure depends on; the derived graph records it.  Raises :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad input;
     nothing is written to disk here.  No triple is in two graphs (see :class:`BuildResult`).
     """
     say = progress or (lambda message: None)
+    check_reading(reading)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     tables = read_tables(data)
@@ -701,7 +630,7 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     loader = _Loader(store)
     w = _Writer(iris, sink=loader, seen=_triple_keys(ontology_quads))
     try:
-        _write_all(w, tables, ontology_quads)
+        _write_all(w, tables, ontology_quads, reading)
     finally:
         loader.close()
     timings["triples+load"] = time.perf_counter() - t0

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build
+from .rules import DEFAULT_READING, READINGS
 from .tables import DataErrors
 
 DEFAULT_OUT = Path("out")
@@ -43,10 +44,15 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ontology", type=Path, default=DEFAULT_ONTOLOGY,
                    help="folder with bbmb.ttl and shapes.ttl (default: %(default)s)")
     p.add_argument("--base", help="base of the data IRIs (default: $KG_BASE or https://w3id.org/bbmb/id/)")
+    p.add_argument("--reading", choices=sorted(READINGS), default=DEFAULT_READING,
+                   help="which source wins where sources disagree on a fact that a figure depends on: "
+                        + "; ".join(f"{k}: {v}" for k, v in READINGS.items())
+                        + " (default: %(default)s; every output names its reading, and every share gives its "
+                          "range over all the sources' alternatives)")
 
 
 def build_from_args(args: argparse.Namespace) -> BuildResult:
-    return build(args.data, args.ontology, base=args.base, progress=progress)
+    return build(args.data, args.ontology, base=args.base, progress=progress, reading=args.reading)
 
 
 def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:

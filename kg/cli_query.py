@@ -40,7 +40,7 @@ def _store(args: argparse.Namespace):
         return load(args.graph)
     from .build import build
 
-    return build(args.data, args.ontology, base=args.base).store
+    return build(args.data, args.ontology, base=args.base, reading=args.reading).store
 
 
 def _fail(message: str, code: int) -> int:

@@ -110,6 +110,7 @@ def page_data(graph: nx.Graph) -> dict[str, Any]:
             "directed": graph.is_directed(), "nodes": nodes, "edges": edges, "legend": graph.graph.get("legend", {}),
             "colorBy": graph.graph.get("color_by", "type"), "sources": graph.graph.get("sources", {}),
             "areas": graph.graph.get("areas", []), "facets": facets, "aggregated": aggregated,
+            "headline": graph.graph.get("headline"), "reading": graph.graph.get("reading", ""),
             "physics": len(nodes) <= PHYSICS_LIMIT, "edgeLegend": graph.graph.get("edge_legend", ""),
             "subsectorLabels": {e["key"]: e["label"] for e in graph.graph.get("legend", {}).get("subsector", [])}}
 
@@ -154,6 +155,7 @@ _TEMPLATE = """<!DOCTYPE html>
     <span id="search-result" aria-live="polite"></span>
   </form>
 </header>
+<section id="headline" hidden></section>
 <nav id="controls">
   <label>Subsector <select id="filter-subsector" data-facet="subsector"><option value="">all</option></select></label>
   <label>Land <select id="filter-land" data-facet="land"><option value="">all</option></select></label>
@@ -197,6 +199,10 @@ td{vertical-align:top;padding:.15em .3em;border-bottom:1px solid #eee;overflow-w
 td.k{color:#555;width:34%}sup{color:#06c}.hint{color:#777}ol.sources{padding-left:1.4em;font-size:.9em}
 #tip{position:fixed;pointer-events:none;background:#fffff0;border:1px solid #bbb;padding:.3em .5em;max-width:24em;font-size:.9em;z-index:10}
 .members{max-height:16em;overflow:auto;font-size:.9em}mark{background:#ff0}
+#headline{padding:.4em .8em;border-bottom:1px solid #ddd;background:#fafafa}#headline p{margin:.2em 0}
+#headline .big{font-size:1.15em}#headline .note{color:#555;font-size:.9em}
+#headline ol{display:flex;flex-wrap:wrap;gap:.2em 1em;list-style:none;padding:0;margin:.2em 0}
+#headline .bar{display:inline-block;height:.7em;background:#D55E00;margin-left:.3em;vertical-align:middle}
 """
 
 _APP = r"""
@@ -233,6 +239,38 @@ _APP = r"""
   let forcePositions = null;
   network.once("stabilizationIterationsDone", () => { network.setOptions({physics: {enabled: false}}); forcePositions = network.getPositions(); });
   if (!DATA.physics) network.fit();
+
+  // --- the headline: the figures of kg query control-summary and decision-centres, as they print them
+  function showHeadline(h) {
+    if (!h || !h.areas || !h.areas.length) return;
+    const box = document.getElementById("headline"), fmt = x => Number(x).toLocaleString("en");
+    const share = a => a.shareJobsOutside === "" ? "no known jobs" :
+      `${a.shareJobsOutside} % of the known jobs` + (a.shareJobsOutsideMin !== a.shareJobsOutsideMax ?
+        ` (${a.shareJobsOutsideMin}–${a.shareJobsOutsideMax} % over the sources' alternatives)` : "");
+    const region = h.areas[0];
+    box.append(el("p", `Run from outside ${region.areaLabel}: ${share(region)} and ${region.shareFirmsOutside} % ` +
+                       `of the firms of known control, in the brief's named firms (reading: ${region.reading}).`, "big"));
+    for (const a of h.areas.slice(1)) {
+      box.append(el("p", `${a.areaLabel}: ${share(a)}; ${a.firmsOutside} of ${a.firms} firms run from outside; ` +
+                         `${fmt(a.jobs)} known jobs in ${a.firmsWithFigure} firms with a figure` +
+                         (a.briefTotal ? ` (the brief counts ${fmt(a.briefTotal)} employees in the Land's machine building)` : "") + "."));
+    }
+    if (h.centres && h.centres.length) {
+      const list = el("ol"), top = Math.max(...h.centres.map(c => c.jobs), 1);
+      list.setAttribute("aria-label", "regional jobs by place of control");
+      for (const c of h.centres) {
+        const li = el("li", `${c.label} ${fmt(c.jobs)}` + (c.low !== c.high ? ` (${fmt(c.low)}–${fmt(c.high)})` : ""));
+        const bar = el("span", undefined, "bar"); bar.style.width = `${Math.round(60 * c.jobs / top)}px`;
+        li.append(bar); list.append(li);
+      }
+      box.append(el("p", "Regional jobs by place of control:"), list);
+    }
+    if (region.hingesOn) box.append(el("p", `The figures hinge on: ${region.hingesOn}.`, "note"));
+    box.append(el("p", `Counted: ${region.population}; jobs include ${fmt(region.jobsExternal)} from external ` +
+                       `figures and ${fmt(region.jobsNoProduction)} service, sales and R&D staff of firms that make nothing there.`, "note"));
+    box.hidden = false;
+  }
+  showHeadline(DATA.headline);
 
   // --- counts, legend
   function drawnCounts() { return {nodes: network.body.nodeIndices.length, edges: network.body.edgeIndices.length}; }

@@ -17,6 +17,8 @@ Store Protocol (``PUT`` of each graph) or with SPARQL Update (``DROP SILENT GRAP
 """
 from __future__ import annotations
 
+import re
+
 import json
 import socket
 import time
@@ -78,6 +80,20 @@ def _explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
     return RemoteError(f"{url}: {exc}")
 
 
+_COMMENT = re.compile(r"^\s*#.*$", re.M)
+_FORM = re.compile(r"\b(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.I)
+
+
+def query_form(text: str) -> str:
+    """The form of a query (SELECT, CONSTRUCT, ASK or DESCRIBE), comments aside.
+
+    >>> query_form("# add no jobs\\n# and more\\nPREFIX a: <x:> SELECT * WHERE {}")
+    'SELECT'
+    """
+    match = _FORM.search(_COMMENT.sub("", text))
+    return match.group(1).upper() if match else "SELECT"
+
+
 @dataclass
 class Endpoint:
     """A SPARQL 1.1 query endpoint holding the project's graphs.
@@ -108,6 +124,9 @@ class Endpoint:
             sparql.setHTTPAuth(DIGEST if self.auth == "digest" else BASIC)
             sparql.setCredentials(self.user, self.password or "")
         sparql.setQuery(with_dataset(text, graphs))
+        # SPARQLWrapper strips only every other line of a comment block before it looks for the
+        # query form, so a word such as "add" in a saved query's header made it send an update
+        sparql.queryType = query_form(text)
         return sparql
 
     def _request(self, text: str, graphs: Sequence[str]) -> dict:

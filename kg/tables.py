@@ -185,6 +185,13 @@ SCHEMA: tuple[Table, ...] = (
     ), "Comparisons and rankings the source states without the absolute figures: the subject area is "
        "higher or lower than the object areas (by a difference, if given), equal to an earlier level, "
        "ranked among countries or Länder, or its measure falling or rising over the period."),
+    Table("decision_centres", None, (
+        Column("org", "ref", True, refs=("organizations",)),
+        *sourced(Column("place", "ref", True, refs=("places",))),
+        Column("basis", "choice", True, choices=("stated", "inference")),
+        Column("quote"), _src(), *sourced(Column("note")),
+    ), "Where a source puts an organisation's decision centre, where that differs from its recorded "
+       "headquarters: a contested fact that the readings (kg.rules) choose between."),
     Table("flags", "id", (
         Column("id", "id", True),
         Column("kind", "choice", True, choices=(

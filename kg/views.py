@@ -72,10 +72,11 @@ import networkx as nx
 from pyoxigraph import Store
 
 from .namespaces import BBMB, ONTOLOGY_IRI, ORG, PREFIXES, RDF
+from .rules import control_class, is_operating_site
 
 #: Colours of the control classes (colour-blind safe, Okabe-Ito).
-CONTROL_COLORS = {"region": "#009E73", "germany": "#E69F00", "abroad": "#D55E00", "unknown": "#9E9E9E"}
-CONTROL_LABELS = {"region": "Control in the region", "germany": "Control elsewhere in Germany",
+CONTROL_COLORS = {"inside": "#009E73", "germany": "#E69F00", "abroad": "#D55E00", "unknown": "#9E9E9E"}
+CONTROL_LABELS = {"inside": "Control in the region", "germany": "Control elsewhere in Germany",
                   "abroad": "Control abroad", "unknown": "Control not known"}
 #: Subsector colours, assigned in code order.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -92,7 +93,6 @@ _PLACE_KINDS = {BBMB.Country.value: "country", BBMB.Land.value: "land", BBMB.Reg
                 BBMB.Municipality.value: "municipality", BBMB.District.value: "district"}
 _ORG_KINDS = {BBMB.Firm.value: "firm", BBMB.ParentGroup.value: "group", BBMB.Holding.value: "holding",
               BBMB.Foundation.value: "foundation"}
-_OFFICE_FUNCTIONS = {"headquarters", "registered-seat"}
 
 
 def curie(iri: str) -> str:
@@ -168,6 +168,9 @@ class Org:
     description: dict[str, str] = field(default_factory=dict)
     codes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    controller: str | None = None  # derived by the build, see kg.rules
+    control_place: str | None = None
+    control_basis: str = ""
 
 
 @dataclass(eq=False)
@@ -264,7 +267,7 @@ class Catalog:
             self.subsectors[r["code"]] = {"de": names.get("de", ""), "en": names.get("en", "")}
         codes = sorted({c for o in self.orgs.values() for c in o.codes})
         self.subsector_colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(codes)}
-        self._places_derived(region)
+        self._places_derived(q, region)
         self.regional_sites_set: set[Site] = set(self.regional_sites())
 
     # -- reading
@@ -297,6 +300,18 @@ class Catalog:
                 self.orgs[r["o"]].description[r["lang"] or "de"] = r["v"]
         for r in q("SELECT ?o ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code } ORDER BY ?code"):
             self.orgs[r["o"]].codes.append(r["code"])
+        for r in q("SELECT ?o ?c ?p ?b WHERE { ?o bbmb:controlledBy ?c "
+                   "OPTIONAL { ?o bbmb:controlPlace ?p } OPTIONAL { ?o bbmb:controlBasis ?b } }"):
+            if r["o"] in self.orgs:
+                org = self.orgs[r["o"]]
+                org.controller, org.control_place, org.control_basis = r["c"], r["p"], r["b"] or ""
+        self.employees: dict[str, int] = {}
+        self.employees_basis: dict[str, str] = {}
+        for r in q("SELECT ?s ?n ?b WHERE { ?s bbmb:employees ?n OPTIONAL { ?s bbmb:employeesBasis ?b } }"):
+            self.employees[r["s"]] = int(r["n"])
+            self.employees_basis[r["s"]] = r["b"] or ""
+        self.reading = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }")),
+                            None)
         self.headcounts: dict[str, list[Headcount]] = defaultdict(list)
         for r in q("SELECT ?s ?h ?v ?min ?max ?a ?y WHERE { ?s schema:numberOfEmployees ?h . "
                    "OPTIONAL { ?h schema:value ?v } OPTIONAL { ?h schema:minValue ?min } "
@@ -334,27 +349,22 @@ class Catalog:
         for r in q("SELECT ?c ?m WHERE { ?c a bbmb:Cluster ; bbmb:hasMember ?m } ORDER BY ?m"):
             self.clusters[r["c"]].members.append(r["m"])
 
-    # -- places: ancestry, Land, country, region, coordinates
-    def _ancestors(self, iri: str) -> list[str]:
-        """The place and every place it lies in, nearest first (breadth first, cycle-safe)."""
-        seen, queue = [iri], [iri]
-        while queue:
-            current = queue.pop(0)
-            place = self.places.get(current)
-            for parent in place.within if place else ():
-                if parent not in seen:
-                    seen.append(parent)
-                    queue.append(parent)
-        return seen
-
-    def _first(self, iri: str, kind: str) -> str | None:
-        return next((a for a in self.ancestors[iri] if kind in self.places[a].kinds), None)
-
-    def _places_derived(self, region: str | None) -> None:
-        self.ancestors = {iri: self._ancestors(iri) for iri in self.places}
-        self.land = {iri: self._first(iri, "land") for iri in self.places}
-        self.country = {iri: self._first(iri, "country") for iri in self.places}
-        self.municipality = {iri: self._first(iri, "municipality") or iri for iri in self.places}
+    # -- places: ancestry, Land, country (as the build derived them), region, coordinates
+    def _places_derived(self, q: Callable[[str], list[dict[str, Any]]], region: str | None) -> None:
+        within: dict[str, set[str]] = defaultdict(set)
+        for r in q("SELECT ?p ?w WHERE { ?p bbmb:within ?w }"):
+            within[r["p"]].add(r["w"])
+        # nearest first: a place lies in fewer places than anything inside it
+        self.ancestors = {iri: sorted(within.get(iri, {iri}) | {iri}, key=lambda a: (-len(within.get(a, ())), a))
+                          for iri in self.places}
+        self.land: dict[str, str | None] = dict.fromkeys(self.places)
+        self.country: dict[str, str | None] = dict.fromkeys(self.places)
+        for r in q("SELECT ?p ?l WHERE { ?p bbmb:inLand ?l }"):
+            self.land[r["p"]] = r["l"]
+        for r in q("SELECT ?p ?c WHERE { ?p bbmb:inCountry ?c }"):
+            self.country[r["p"]] = r["c"]
+        self.municipality = {iri: next((a for a in self.ancestors[iri] if "municipality" in self.places[a].kinds), iri)
+                             for iri in self.places}
         if region is not None and "region" not in self.places.get(region, Place(region)).kinds:
             regions = sorted(p for p, place in self.places.items() if "region" in place.kinds)
             raise ValueError(f"{region} is not a bbmb:Region of the data; choose from {', '.join(regions)}")
@@ -388,17 +398,12 @@ class Catalog:
         return bool(place and self.region and self.region in self.ancestors.get(place, ()))
 
     def control_of_place(self, place: str | None) -> tuple[str, str | None]:
-        """(region|germany|abroad|unknown, the Land or country IRI) for a headquarters' place."""
-        if not place or place not in self.places:
+        """(inside|germany|abroad|unknown, the Land or country IRI) of a place of control (kg.rules.control_class)."""
+        if not place or place not in self.places or not self.region:
             return "unknown", None
-        if self.in_region(place):
-            return "region", self.land.get(place)
-        country = self.country.get(place)
-        if country and country == self.home_country:
-            return "germany", self.land.get(place)
-        if country:
-            return "abroad", country
-        return "unknown", None
+        kind = control_class(place, self.region, self.ancestors, self.country)
+        area = self.country.get(place) if kind == "abroad" else self.land.get(place) if kind != "unknown" else None
+        return kind, area
 
     def chain(self, org: str) -> list[str]:
         """The organisation, its parent, the parent's parent ... up to the ultimate parent."""
@@ -408,21 +413,15 @@ class Catalog:
         return out
 
     def control(self, org: str) -> tuple[str, str | None, str, str | None]:
-        """(control class, Land-or-country IRI, controlling org, headquarters place) of an org.
-
-        Control sits at the headquarters of the topmost organisation of its chain that has one.
-        """
-        chain = self.chain(org)
-        for controller in reversed(chain):
-            place = self.orgs[controller].hq_place
-            if place:
-                kind, area = self.control_of_place(place)
-                return kind, area, controller, place
-        return "unknown", None, chain[-1], None
+        """(control class, Land-or-country IRI, controlling org, place of control) of an org, as the
+        build derived them (bbmb:controlledBy, bbmb:controlPlace: the rules of :mod:`kg.rules`)."""
+        o = self.orgs[org]
+        kind, area = self.control_of_place(o.control_place)
+        return kind, area, o.controller or org, o.control_place
 
     def headcount(self, iri: str) -> int | None:
-        numbers = [h.number for h in self.headcounts.get(iri, ()) if h.number is not None]
-        return max(numbers) if numbers else None
+        """The head-count every output uses (bbmb:employees, derived by the build), or None."""
+        return self.employees.get(iri)
 
     def label(self, iri: str) -> str:
         if iri in self.places:
@@ -434,8 +433,7 @@ class Catalog:
 
     def regional_sites(self) -> list[Site]:
         """Sites in the region, without the head-office entries made from the organisations table."""
-        return [s for s in self.sites.values() if self.in_region(s.place)
-                and not (s.functions and set(s.functions) <= _OFFICE_FUNCTIONS)]
+        return [s for s in self.sites.values() if self.in_region(s.place) and is_operating_site(s.functions)]
 
     def subsector_label(self, codes: Iterable[str], lang: str = "en") -> str:
         return "; ".join(f"{c} {self.subsectors.get(c, {}).get(lang, '')}".strip() for c in codes)
@@ -487,9 +485,13 @@ def _headcount_attrs(cat: Catalog, iri: str, facts: list[dict[str, Any]]) -> dic
     number = cat.headcount(iri)
     if number is None:
         return {}
+    # the one figure every output uses; the sources' own figures beside it, never a second choice
+    basis = cat.employees_basis.get(iri, "")
+    _fact(facts, "head-count used", f"{number:,}" + (f" ({basis}; reading: {cat.reading})" if basis else ""))
     attrs: dict[str, Any] = {"headcount": number}
-    if len(counts) > 1:
-        attrs["headcount_note"] = "; ".join(f"{h} ({', '.join(h.sources)})" for h in counts)
+    if len(counts) > 1 or basis != "own figure":
+        attrs["headcount_note"] = "; ".join([f"{h} ({', '.join(h.sources)})" for h in counts]
+                                            + ([basis] if basis != "own figure" else []))
     return attrs
 
 
@@ -524,13 +526,8 @@ def _org_node(cat: Catalog, iri: str, node_type: str) -> dict[str, Any]:
     attrs.update(_control_attrs(cat, iri))
     _fact(facts, "control", f"{attrs['control']}" + (f": {attrs['control_area']}" if "control_area" in attrs else "")
           + (f" (run by {attrs['controlled_by']})" if "controlled_by" in attrs else ""), org.parent_sources or org.hq_sources)
-    attrs["local_hq"] = attrs["control"] == "region"
-    hc = _headcount_attrs(cat, iri, facts)
-    if not hc and regional:
-        total = sum(n for s in regional if (n := cat.headcount(s.iri)) is not None)
-        if total:
-            hc = {"headcount": total, "headcount_note": "sum of its regional sites"}
-    attrs.update(hc)
+    attrs["local_hq"] = attrs["control"] == "inside"
+    attrs.update(_headcount_attrs(cat, iri, facts))
     attrs["source"] = ";".join(org.sources)
     attrs["facts"] = facts
     return attrs
@@ -550,11 +547,7 @@ def _site_node(cat: Catalog, site: Site) -> dict[str, Any]:
         attrs["functions"] = ";".join(site.functions)
     attrs.update(_subsector_attrs(cat, cat.orgs[site.org].codes))
     attrs.update(_control_attrs(cat, site.org))
-    hc = _headcount_attrs(cat, site.iri, facts)
-    siblings = [s for s in cat.sites_of[site.org] if s in cat.regional_sites_set]
-    if not hc and len(siblings) == 1 and cat.headcount(site.org) is not None:
-        hc = {"headcount": cat.headcount(site.org), "headcount_note": "the firm's head-count (its only regional site)"}
-    attrs.update(hc)
+    attrs.update(_headcount_attrs(cat, site.iri, facts))
     attrs["source"] = ";".join(site.sources)
     attrs["facts"] = facts
     return attrs
@@ -585,6 +578,27 @@ def _place_node(cat: Catalog, iri: str) -> dict[str, Any]:
 
 def _catalog(store: Store, catalog: Catalog | None, region: str | None) -> Catalog:
     return catalog or Catalog(store, region)
+
+
+def control_headline(store: Store, region: str) -> dict[str, Any]:
+    """The headline figures of the hq page: the rows of the saved queries ``control-summary`` and
+    ``decision-centres`` for the region (an IRI), as ``kg query`` prints them (same query, same store).
+
+    ``areas``: per area (the region first, then its Länder) the share of known jobs and of firms run
+    from outside, with its range, the population counted, the facts it hinges on and the brief's total;
+    ``centres``: the regional jobs by Land or country of control.
+    """
+    from pyoxigraph import NamedNode
+
+    from .query import run
+
+    params = {"region": NamedNode(region)}
+    areas = run("control-summary", store, params).records()
+    centres = run("decision-centres", store, params).records()
+    return {"areas": [{k: (str(v) if v is not None else "") for k, v in row.items()} for row in areas],
+            "centres": [{"label": r["areaLabel"], "kind": r["areaKind"], "firms": r["firms"],
+                         "jobs": r["employees"], "low": r["employeesMin"], "high": r["employeesMax"]}
+                        for r in centres]}
 
 
 def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.DiGraph:
@@ -631,6 +645,9 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     for iri, data in g.nodes(data=True):
         if data["type"] == "firm" and data.get("local_hq"):
             data["shape"] = "star"
+    if cat.region:
+        g.graph["headline"] = control_headline(store, cat.region)
+    g.graph["reading"] = cat.reading or ""
     _finish(g, cat, sizes=lambda d: d.get("headcount") or d.get("controlled_headcount"))
     return g
 

@@ -110,16 +110,19 @@ def test_hq_absence_lists_the_sites_run_from_elsewhere(ask):
     assert rows["Heidelberger Druckmaschinen Werk Brandenburg"]["hqLandOrCountry"] == "Baden-Württemberg"
     assert rows["Kone Berlin"]["hqLandOrCountry"] == "Finland"  # the group's HQ (Espoo), not KONE GmbH's Hannover
     firms = {r["firmLabel"] for r in rows.values()}
-    for inside in ("KORSCH", "Siemens Energy", "Kjellberg Finsterwalde", "Lumics", "Artes Valve"):
+    for inside in ("KORSCH", "Kjellberg Finsterwalde", "Lumics", "Artes Valve"):
         assert inside not in firms  # HQ in the region, or (Artes Valve) unknown
+    # the brief's reading (the default): Siemens Energy's decision centre lies outside (München, Bavaria)
+    siemens = rows["Siemens Energy Gasturbinenwerk Berlin"]
+    assert (siemens["hqPlaceLabel"], siemens["hqLandOrCountry"], siemens["siteEmployees"]) == (
+        "Munich", "Bavaria", 3000)
 
 
 def test_hq_absence_takes_the_region_as_a_parameter(ask):
     brandenburg = by(ask("hq-absence", region="brandenburg"), "siteLabel")
     assert "ZF Getriebewerk Brandenburg an der Havel" in brandenburg
     assert "Otis Elektronikwerk Berlin" not in brandenburg
-    # seen from Brandenburg alone, a plant run from Berlin is run from outside
-    assert brandenburg["Kieback & Peter Werk Mittenwalde"]["hqLandOrCountry"] == "Berlin"
+    assert {r["region"].rsplit("/", 1)[-1] for r in brandenburg.values()} == {"brandenburg"}
     berlin = by(ask("hq-absence", region="berlin"), "siteLabel")
     assert "Otis Elektronikwerk Berlin" in berlin and "ZF Getriebewerk Brandenburg an der Havel" not in berlin
 
@@ -129,13 +132,33 @@ def test_control_by_land_gives_shares_of_firms_and_employment(ask):
     assert set(rows) == {"Berlin", "Brandenburg"}
     berlin, brandenburg = rows["Berlin"], rows["Brandenburg"]
     # Otis 330 + Schindler 1,000 + Kone 130 + GE 500 + ASML 1,800 + BORSIG 200 (the lower of the brief's two)
-    assert berlin["employeesOutside"] == 330 + 1000 + 130 + 500 + 1800 + 200
-    assert (berlin["firmsOutside"], berlin["firmsUnknown"]) == (6, 0)
-    assert berlin["shareEmployeesOutside"] == Decimal("49.5")
+    # + Siemens Energy 3,000 (the brief: its decision centre lies outside the region)
+    assert berlin["employeesOutside"] == 330 + 1000 + 130 + 500 + 1800 + 200 + 3000
+    assert (berlin["firmsOutside"], berlin["firmsUnknown"], berlin["reading"]) == (7, 0, "brief")
+    assert berlin["shareEmployeesOutside"] == Decimal("86.9")
+    # Siemens Energy's group management in Berlin (external source) gives the low end
+    assert berlin["shareEmployeesOutsideRange"].startswith("49.5–")
     # ZF 1,600 + Heidelberger Druck 400 of 2,450 (with Kjellberg's 450, run from Finsterwalde)
     assert (brandenburg["employeesOutside"], brandenburg["employees"]) == (2000, 2450)
-    assert brandenburg["firmsUnknown"] == 3  # Artes Valve, HFG-Transport-Technik, GuB: no headquarters known
     assert brandenburg["shareEmployeesOutside"] == Decimal("81.6")
+
+
+def test_control_summary_states_its_population_range_and_coverage(ask):
+    rows = by(ask("control-summary"), "areaLabel")
+    assert list(rows)[0] == "Berlin-Brandenburg"  # the region first, then its Länder
+    berlin = rows["Berlin"]
+    assert (berlin["shareJobsOutside"], berlin["shareJobsOutsideMin"]) == (Decimal("86.9"), Decimal("49.5"))
+    assert berlin["shareJobsOutsideMax"] >= berlin["shareJobsOutside"]
+    # the figure hinges on Siemens Energy's place of control, and says so with both sources
+    assert "Siemens Energy control: Munich" in berlin["hingesOn"] and "or Berlin (ext-siemens-energy-1)" in berlin["hingesOn"]
+    # what is counted: firms without a figure count as firms only; external figures and service staff are named
+    assert berlin["firmsWithFigure"] < berlin["firms"]
+    assert berlin["jobsNoProduction"] >= 1000 + 130  # Schindler's fitters, Kone's service staff
+    assert berlin["jobsExternal"] > 0
+    # set against the brief's own total for Berlin (7,000 employees subject to social insurance)
+    assert berlin["briefTotal"] == 7000
+    assert berlin["coverage"] == Decimal(round(1000 * berlin["jobs"] / 7000)) / 10
+    assert "named firms" in berlin["population"] and "Berlin-Brandenburg" in berlin["population"]
 
 
 def test_control_by_subsector(ask):
@@ -153,6 +176,11 @@ def test_decision_centres_sit_in_baden_wuerttemberg_and_abroad(ask):
     assert rows["Netherlands"]["employees"] == 1800
     assert (rows["United States"]["firms"], rows["United States"]["employees"]) == (2, 330 + 500)
     assert rows["North Rhine-Westphalia"]["firms"] == 1  # GEA AWP
+    # the brief's reading: Siemens Energy run from Bavaria (and, over the sources, 0 to 3,000 jobs)
+    assert (rows["Bavaria"]["firms"], rows["Bavaria"]["employees"], rows["Bavaria"]["employeesMin"],
+            rows["Bavaria"]["employeesMax"]) == (1, 3000, 0, 3000)
+    assert (rows["Netherlands"]["employeesMin"], rows["Netherlands"]["employeesMax"]) == (1800, 1900)
+    assert {r["reading"] for r in rows.values()} == {"brief"}
     assert "Berlin" not in rows and "Brandenburg" not in rows
 
 
@@ -370,7 +398,8 @@ def test_kg_query_reports_errors_clearly(capsys):
 def test_one_library_call_gives_rows_or_a_dataframe(built):
     result = resolve("decision-centres")
     frame = run(result, built.store, {"region": "berlin-brandenburg"}).dataframe()
-    assert list(frame.columns) == ["region", "area", "areaLabel", "areaKind", "firms", "employees"]
+    assert list(frame.columns) == ["region", "area", "areaLabel", "areaKind", "reading", "firms", "employees",
+                                   "employeesMin", "employeesMax"]
     assert frame.set_index("areaLabel").loc["Netherlands", "employees"] == 1800
     assert frame["employees"].dtype.kind in "if"
 

@@ -84,7 +84,7 @@ def _comparable(rows: list[dict]) -> list[tuple]:
     def value(v):
         if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
             return ("number", round(float(v), 6))
-        return ("term", v)
+        return ("unbound", "") if v is None else ("term", v)
     return sorted(tuple(sorted((k, value(v)) for k, v in row.items())) for row in rows)
 
 

@@ -55,8 +55,8 @@ def test_hq_view_has_every_regional_site_and_no_head_office_entries(hq, sparql, 
     ("asml-berlin", "abroad", "Netherlands"),
     ("otis", "abroad", "United States"),
     ("kone", "abroad", "Finland"),  # German head office in Hannover, parent in Espoo
-    ("siemens-energy", "region", "Berlin"),
-    ("kjellberg", "region", "Brandenburg"),  # run by a foundation in Finsterwalde
+    ("siemens-energy", "germany", "Bavaria"),  # the brief's reading: decision centre outside (München)
+    ("kjellberg", "inside", "Brandenburg"),  # run by a foundation in Finsterwalde
     ("artes-valve", "unknown", None),
 ])
 def test_hq_view_marks_where_control_sits(hq, built, org, control, area):
@@ -96,11 +96,14 @@ def test_places_count_the_regional_jobs_run_from_there(hq, built):
 
 def test_size_grows_with_head_count_and_facts_carry_sources(hq, built):
     siemens = hq.nodes[iri(built, "site", "siemens-energy-moabit")]
-    dunkel = hq.nodes[iri(built, "site", "werkzeugbau-dunkel-berlin")]
+    dunkel = hq.nodes[iri(built, "org", "werkzeugbau-dunkel")]
     assert siemens["headcount"] == 3000 and dunkel["headcount"] == 100
     assert siemens["size"] > dunkel["size"]
+    # a site the sources give no figure for has none (its firm's figure is the firm's, not the site's)
+    assert "headcount" not in hq.nodes[iri(built, "site", "werkzeugbau-dunkel-berlin")]
     borsig = hq.nodes[iri(built, "org", "borsig")]
-    assert borsig["headcount"] == 500 and "200" in borsig["headcount_note"]  # two sources disagree
+    # the figure every output uses (the lower of the brief's two), the other beside it
+    assert borsig["headcount"] == 200 and "500" in borsig["headcount_note"]
     facts = {f["k"]: f for f in hq.nodes[iri(built, "org", "zf")]["facts"]}
     assert facts["headquarters"]["src"] == ["ext-zf-1", "ext-zf-2"]
     assert "brief-brandenburg" in hq.graph["sources"]

@@ -1,0 +1,105 @@
+"""One truth: every output shows the head-count and place of control that the rules layer decided.
+
+For every firm and site of the real data and of a 1,000-firm synthetic economy, the figure in
+``kg query firm-facts`` (and ``hq-absence``), in the page data of the three views, in the GEXF and in
+the GraphML files is the same; the hq page's headline is the rows of ``control-summary``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from kg.build import build
+from kg.export import export_graph
+from kg.html import page_data
+from kg.query import run
+from kg.synth import synthesize
+from kg.views import Catalog, build_views, control_headline
+
+
+def _truth(result) -> dict[str, dict]:
+    """subject IRI -> the head-count and the place of control (IRI) that kg query prints."""
+    rows = run("firm-facts", result.store, {}, result.iris).records()
+    return {r["subject"]: {"headcount": r["employees"], "control_place": r["controlPlace"] or None} for r in rows}
+
+
+def _compare(result, tmp_path: Path) -> int:
+    truth = _truth(result)
+    catalog = Catalog(result.store)
+    views = build_views(result.store)
+    checked = 0
+    for name, view in views.items():
+        files = {fmt: export_graph(view, fmt, tmp_path / f"{name}.{fmt}") for fmt in ("gexf", "graphml")}
+        read = {"gexf": nx.read_gexf(files["gexf"]), "graphml": nx.read_graphml(files["graphml"])}
+        page = {n["id"]: n for n in page_data(view)["nodes"]}
+        for node, data in view.nodes(data=True):
+            if data.get("type") not in ("firm", "group", "site") and name != "full":
+                continue
+            if node not in truth and "headcount" not in data:
+                continue  # an organisation or site without a figure, not listed as such
+            expected = truth.get(node, {}).get("headcount")
+            shown = {"view": data.get("headcount"), "page": page[node].get("info", {}).get("headcount")}
+            for fmt, graph in read.items():
+                value = graph.nodes[node].get("headcount")
+                shown[fmt] = int(value) if value not in (None, "") else None
+            assert set(shown.values()) == {expected}, (name, node, expected, shown)
+            if data.get("type") in ("firm", "group") and node in truth:
+                place = truth[node]["control_place"]
+                label = catalog.places[place].label if place else None
+                assert data.get("control_place") == label, (name, node, place, data.get("control_place"))
+                for fmt, graph in read.items():
+                    assert graph.nodes[node].get("control_place") in (label, None if label is None else label)
+            checked += 1
+    return checked
+
+
+def test_every_output_shows_the_same_head_count_and_place_of_control(built, tmp_path):
+    assert _compare(built, tmp_path) > 60
+    truth = _truth(built)
+    # the values the issue found to differ between outputs
+    asml, borsig = built.iris.org("asml-berlin").value, built.iris.org("borsig").value
+    assert (truth[asml]["headcount"], truth[borsig]["headcount"]) == (1800, 200)
+    # hq-absence prints the same figures
+    for row in run("hq-absence", built.store, {}, built.iris).records():
+        assert row["firmEmployees"] == truth.get(row["firm"], {}).get("headcount")
+        assert row["siteEmployees"] == truth.get(row["site"], {}).get("headcount")
+
+
+def test_the_same_holds_for_a_synthetic_economy_of_1000_firms(tmp_path):
+    folder = tmp_path / "synth"
+    synthesize(folder, 1000, seed=3)
+    result = build(folder)
+    assert _compare(result, tmp_path) > 1000
+
+
+def test_the_hq_headline_is_what_kg_query_prints(built):
+    region = built.iris.place("berlin-brandenburg")
+    view = build_views(built.store, ["hq"])["hq"]
+    headline = page_data(view)["headline"]
+    rows = run("control-summary", built.store, {"region": "berlin-brandenburg"}, built.iris).records()
+    assert [a["shareJobsOutside"] for a in headline["areas"]] == [str(r["shareJobsOutside"]) for r in rows]
+    assert [a["shareJobsOutsideMin"] for a in headline["areas"]] == [str(r["shareJobsOutsideMin"]) for r in rows]
+    centres = run("decision-centres", built.store, {}, built.iris).records()
+    assert [(c["label"], c["jobs"]) for c in headline["centres"]] == [(r["areaLabel"], r["employees"]) for r in centres]
+    assert headline == control_headline(built.store, region.value)
+
+
+@pytest.mark.parametrize("reading, berlin_share", [("brief", "86.9"), ("external", "50.1")])
+def test_a_reading_changes_every_output_alike(reading, berlin_share, tmp_path):
+    result = build(reading=reading)
+    rows = {r["areaLabel"]: r for r in run("control-summary", result.store, {}, result.iris).records()}
+    assert str(rows["Berlin"]["shareJobsOutside"]) == berlin_share
+    assert rows["Berlin"]["reading"] == reading
+    # the range is the same whatever the reading: it covers every alternative of the sources
+    assert (str(rows["Berlin"]["shareJobsOutsideMin"]), str(rows["Berlin"]["shareJobsOutsideMax"])) == ("49.5", "87.6")
+    view = build_views(result.store, ["hq"])["hq"]
+    siemens = view.nodes[result.iris.org("siemens-energy").value]
+    assert siemens["control"] == ("germany" if reading == "brief" else "inside")
+    assert _compare(result, tmp_path) > 60
+
+
+def test_an_unknown_reading_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="unknown reading 'latest'; choose one of: brief"):
+        build(reading="latest")
