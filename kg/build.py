@@ -522,12 +522,13 @@ def _comparisons(w: _Writer, tables: Tables, breakdowns: dict[str, NamedNode],
             w.add(s, RDFS.comment, _text(row["note"], "en"), src)
 
 
-def _decision_centres(w: _Writer, tables: Tables) -> None:
-    """Where a source puts an organisation's decision centre (a contested fact the readings choose between)."""
-    for i, row in enumerate(tables["decision_centres"], start=1):
-        s, src, of = w.iris.decision_centre(f"{row['org']}-{i}"), row.many("source"), row.sources_of
-        w.entity(s, [BBMB.DecisionCentreStatement], row, row.all_sources())
-        w.add(s, BBMB.about, w.iris.org(row["org"]), src)
+def _alternative_places(w: _Writer, tables: Tables) -> None:
+    """Where a source puts a decision centre or a site, against the other tables (contested facts)."""
+    for i, row in enumerate(tables["alternative_places"], start=1):
+        s, src, of = w.iris.alternative_place(f"{row['subject']}-{i}"), row.many("source"), row.sources_of
+        w.entity(s, [BBMB.AlternativePlace], row, row.all_sources())
+        w.add(s, BBMB.about, _subject(w, tables, row["subject"]), src)
+        w.add(s, BBMB.aspect, _text(row["aspect"]), src)
         w.add(s, SCHEMA.containedInPlace, w.iris.place(row["place"]), of("place"))
         w.add(s, BBMB.basis, _text(row["basis"]), src)
         if row["quote"]:
@@ -590,7 +591,7 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = 
     _statistics(w, tables, concepts["Breakdowns"], concepts["Units"])
     _comparisons(w, tables, concepts["Breakdowns"], concepts["Units"])
     _flags(w, tables)
-    _decision_centres(w, tables)
+    _alternative_places(w, tables)
     _derived(w, tables, reading)
     w.flush()
 

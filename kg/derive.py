@@ -143,9 +143,11 @@ def _control_candidates(tables: Tables) -> dict[str, list[ControlCandidate]]:
             src = row.many("source")
             hq.setdefault(row["org"], []).append(ControlCandidate(row["place"], "headquarters", tuple(src), brief(src)))
     stated: dict[str, list[ControlCandidate]] = {}
-    for row in tables["decision_centres"]:
-        src = row.all_sources()
-        stated.setdefault(row["org"], []).append(ControlCandidate(row["place"], "decision centre", tuple(src), brief(src)))
+    for row in tables["alternative_places"]:
+        if row["aspect"] == "decision-centre":
+            src = row.all_sources()
+            stated.setdefault(row["subject"], []).append(
+                ControlCandidate(row["place"], "decision centre", tuple(src), brief(src)))
     orgs = [r["id"] for r in tables["organizations"]]
     return {o: c for o in orgs if (c := control_candidates(hq.get(o, []), stated.get(o, []), seat.get(o, [])))}
 
@@ -194,6 +196,14 @@ def apply_rules(tables: Tables, reading: str) -> Facts:
         if len(headcount_candidates(fs)) > 1:
             alts = tuple((f"{f.low:,}" + (f"–{f.high:,}" if f.high else ""), f.sources) for f in fs)
             contested.append(Contested(f"headcount-{subject}", subject, "head-count", alts, f"{headcount[subject].low:,}"))
+    # a site's place: the sites table's under every reading (no figure of a Land moves with it here);
+    # another source's place is kept beside it as an alternative
+    sites = tables.keys("sites")
+    for row in tables["alternative_places"]:
+        if row["aspect"] == "site-place" and row["subject"] in sites:
+            site = sites[row["subject"]]
+            alts = ((site["place"], tuple(site.sources_of("place"))), (row["place"], tuple(row.sources_of("place"))))
+            contested.append(Contested(f"place-{row['subject']}", row["subject"], "place", alts, site["place"]))
     for holder, cs in candidates.items():
         if len({c.place for c in cs}) > 1:
             alts = tuple((c.place, c.sources) for c in cs)
@@ -446,7 +456,7 @@ def _label(tables: Tables, key: str) -> str:
 
 
 def _value_label(tables: Tables, c: Contested, value: str) -> str:
-    if c.aspect == "control":
+    if c.aspect in ("control", "place"):
         row = tables.keys("places").get(value)
         return row["name_en"] or row["name_de"] if row else value
     return value

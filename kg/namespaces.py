@@ -117,7 +117,7 @@ class IRIs:
     def observation(self, key: str) -> NamedNode: return self._mint("observation", key)
     def flag(self, key: str) -> NamedNode: return self._mint("flag", key)
     def contested(self, key: str) -> NamedNode: return self._mint("contested", key)
-    def decision_centre(self, key: str) -> NamedNode: return self._mint("decision-centre", key)
+    def alternative_place(self, key: str) -> NamedNode: return self._mint("alternative-place", key)
     def source(self, key: str) -> NamedNode: return self._mint("source", key)
     def graph(self, key: str) -> NamedNode: return self._mint("graph", key)
 

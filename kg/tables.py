@@ -185,13 +185,15 @@ SCHEMA: tuple[Table, ...] = (
     ), "Comparisons and rankings the source states without the absolute figures: the subject area is "
        "higher or lower than the object areas (by a difference, if given), equal to an earlier level, "
        "ranked among countries or Länder, or its measure falling or rising over the period."),
-    Table("decision_centres", None, (
-        Column("org", "ref", True, refs=("organizations",)),
+    Table("alternative_places", None, (
+        Column("subject", "ref", True, refs=("organizations", "sites")),
+        Column("aspect", "choice", True, choices=("decision-centre", "site-place")),
         *sourced(Column("place", "ref", True, refs=("places",))),
         Column("basis", "choice", True, choices=("stated", "inference")),
         Column("quote"), _src(), *sourced(Column("note")),
-    ), "Where a source puts an organisation's decision centre, where that differs from its recorded "
-       "headquarters: a contested fact that the readings (kg.rules) choose between."),
+    ), "Where a source puts an organisation's decision centre or a site, where that differs from the other "
+       "tables (a headquarters, a site's place): contested facts with their sources. The readings (kg.rules) "
+       "choose between decision centres and headquarters; a site keeps the sites table's place."),
     Table("flags", "id", (
         Column("id", "id", True),
         Column("kind", "choice", True, choices=(

@@ -10,7 +10,7 @@ query a node), so that they stay fast at 100,000 firms:
     headquarters.  Edges: site -> firm (``org:siteOf``), firm -> parent
     (``org:subOrganizationOf``, with the source's certainty), organisation -> place of its
     headquarters (``org:hasPrimarySite``).  Every site, firm and place is marked by where
-    control sits (``control``): ``region`` (in Berlin-Brandenburg), ``germany`` (elsewhere in
+    control sits (``control``): ``inside`` (in Berlin-Brandenburg), ``germany`` (elsewhere in
     Germany; ``control_area`` names the Land), ``abroad`` (``control_area`` names the country)
     or ``unknown``.  Firms run from headquarters in the region (their own, or a regional
     parent's) have ``local_hq = True`` and are drawn as stars.  Places get ``controlled_headcount``: the regional jobs run from
@@ -38,11 +38,13 @@ Node attributes (present where the data has them; absent, never ``None``):
 ``land``               the Land (German federal state) a site, place or firm's site lies in
 ``place``              the place's label; ``lat`` / ``long`` its coordinates (WGS84)
 ``functions``          a site's functions (production, service, rnd, ...), ``;``-separated
-``control``            region | germany | abroad | unknown; ``control_area`` the Land or country;
-                       ``controlled_by`` the ultimate parent's label
+``control``            inside | germany | abroad | unknown (:func:`kg.rules.control_class` of the derived
+                       ``bbmb:controlPlace``); ``control_area`` the Land or country; ``control_place`` its
+                       label; ``controlled_by`` the ultimate parent's label
 ``local_hq``           True for a firm run from the region (its own headquarters, or its parent's,
                        lies in it): the exception the brief's finding is about
-``headcount``          the highest head-count a source gives (``headcount_note`` lists them all)
+``headcount``          the head-count every output uses (``bbmb:employees``, derived by the build from
+                       the rules of :mod:`kg.rules`); ``headcount_note`` lists the sources' figures
 ``source``             the ids of the sources, ``;``-separated (``data/sources.csv``)
 ``iri``, ``shape``     the node's IRI (also its id); its vis-network shape (star: run from the region)
 ``color``, ``size``    the default colouring and size; ``color_subsector``, ``color_control``

@@ -103,3 +103,22 @@ def test_a_reading_changes_every_output_alike(reading, berlin_share, tmp_path):
 def test_an_unknown_reading_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="unknown reading 'latest'; choose one of: brief"):
         build(reading="latest")
+
+
+def test_the_readme_quotes_the_summary_query(built):
+    """The README's headline table is what ``kg query control-summary`` prints (the same numbers)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = {r["areaLabel"]: r for r in run("control-summary", built.store, {}, built.iris).records()}
+    quoted = {}
+    for line in readme.splitlines():
+        cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 9 and cells[0] in rows:
+            quoted[cells[0]] = cells
+    assert set(quoted) == set(rows)
+    for area, cells in quoted.items():
+        r = rows[area]
+        assert cells[1:4] == [str(r["firms"]), str(r["firmsOutside"]), f"{r['shareFirmsOutside']} %"], area
+        assert cells[4] == f"{r['jobs']:,} ({r['firmsWithFigure']} firms)", area
+        assert cells[5:8] == [f"{r['jobsOutside']:,}", f"{r['shareJobsOutside']} %",
+                              f"{r['shareJobsOutsideMin']}–{r['shareJobsOutsideMax']} %"], area
+        assert cells[8] == f"{r['briefTotal']:,}", area
