@@ -115,7 +115,8 @@ def ultimate_parents(parent: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-#: Site functions (the notations of the ontology's bbmb:SiteFunctions scheme).
+#: Site functions: the notations of the ontology's bbmb:SiteFunctions scheme (a test holds them equal),
+#: the choices of the sites table's ``functions`` column.
 SITE_FUNCTIONS = ("production", "service", "sales", "representative", "rnd", "headquarters", "registered-seat")
 #: Functions of the head-office entries the build makes from the organisations table: a site with
 #: only these is an office of the organisation, not a plant or centre that employs the region's staff.

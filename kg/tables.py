@@ -16,6 +16,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
+from .rules import SITE_FUNCTIONS
+
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$")
 CERTAINTY = ("confirmed", "likely", "uncertain", "implied")
@@ -126,7 +128,7 @@ SCHEMA: tuple[Table, ...] = (
     Table("sites", "id", (
         Column("id", "id", True), Column("org", "ref", True, refs=("organizations",)), Column("name", required=True),
         *sourced(Column("functions", "choice", multi=True,
-                        choices=("production", "service", "sales", "representative", "rnd", "headquarters"))),
+                        choices=SITE_FUNCTIONS)),
         *sourced(Column("place", "ref", True, refs=("places",))),
         *sourced(Column("status", "choice", choices=("active", "converted", "closed", "planned"))),
         Column("description_de"), _src(), *sourced(Column("note")),
