@@ -166,6 +166,10 @@ def setup_serve(p: argparse.ArgumentParser):
     p.add_argument("--max-rows", type=int, default=10_000,
                    help="largest number of result rows sent; larger results are refused (default: %(default)s)")
     p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="saved queries offered on the page")
+    p.add_argument("--workers", type=int, default=4,
+                   help="query worker processes, i.e. queries run at once (default: %(default)s)")
+    p.add_argument("--memory", type=int, default=2048, metavar="MB",
+                   help="memory one query may use; a query that needs more is stopped (default: %(default)s)")
     _graph_options(p)
     return _guard(cmd_serve)
 
@@ -174,12 +178,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .namespaces import IRIs
     from .serve import serve
 
+    for name, value, least in (("--workers", args.workers, 1), ("--memory", args.memory, 64),
+                               ("--max-rows", args.max_rows, 1)):
+        if value < least:
+            return _fail(f"{name} must be at least {least}", 2)
+    if not args.timeout > 0:
+        return _fail("--timeout must be a positive number of seconds", 2)
     store = _store(args)
-    with serve(store, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
-               queries=args.queries, base=IRIs(args.base).base) as server:
+    try:
+        server_context = serve(store, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
+                               queries=args.queries, base=IRIs(args.base).base, workers=args.workers,
+                               memory_mb=args.memory)
+        server = server_context.__enter__()
+    except OSError as exc:
+        return _fail(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}; "
+                     "choose another --port (0 picks a free one)", 3)
+    try:
         print(f"SPARQL endpoint: {server.url}sparql   query page: {server.url}   (Ctrl-C stops)", file=sys.stderr)
         try:
             server.wait()
         except KeyboardInterrupt:
             pass
+    finally:
+        server_context.__exit__(None, None, None)
     return 0

@@ -29,6 +29,10 @@ from .namespaces import PREFIXES, XSD
 
 Term = NamedNode | BlankNode | Literal
 
+#: Numeric literals longer than this (or decimals with a larger exponent) are kept as text: converting
+#: them costs time and memory out of all proportion (1e1000000 is a million digits).
+MAX_NUMBER_CHARS = 100
+
 _INTEGER_TYPES = {XSD[t].value for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
                                          "positiveInteger", "nonPositiveInteger", "negativeInteger",
                                          "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
@@ -55,7 +59,7 @@ def to_python(term: Any) -> Any:
         return None
     if isinstance(term, Literal):
         convert = _NUMERIC.get(term.datatype.value)
-        if convert is not None:
+        if convert is not None and len(term.value) <= MAX_NUMBER_CHARS:  # a longer one stays text
             try:
                 return convert(term.value)
             except (ValueError, ArithmeticError):
@@ -167,6 +171,8 @@ def _tsv(result: Result) -> str:
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value.adjusted()) > MAX_NUMBER_CHARS:
+            return str(value)  # 1e1000000 would be an integer of a million digits
         return int(value) if value == value.to_integral_value() else float(value)
     return value
 

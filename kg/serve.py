@@ -11,10 +11,18 @@ What it does, and does not:
   ``default-graph-uri`` / ``named-graph-uri``.
 * The result format follows the ``Accept`` header (or a ``format`` parameter as SPARQLWrapper
   sends it): SPARQL JSON (default), SPARQL XML, CSV, TSV; CONSTRUCT/DESCRIBE give Turtle or N-Triples.
-* Updates are refused (403); the server binds 127.0.0.1 only.
-* Limits: a query gets ``timeout`` seconds (then 503; results are read row by row, and reading stops
-  at the deadline), at most ``max_rows`` rows (larger results are refused with 400 rather than cut
-  silently: add LIMIT), at most ``MAX_WORKERS`` queries at once, request bodies of at most 1 MB.
+* Updates are refused (403); ``SERVICE`` (a query that makes the server fetch from another address)
+  is refused (400); the server binds 127.0.0.1 only, answers only requests whose ``Host`` is
+  127.0.0.1, localhost or [::1] (a web page cannot reach it by DNS rebinding), and refuses requests
+  that a browser sends on behalf of another site (``Origin`` or ``Sec-Fetch-Site`` not this server).
+* Queries run in a pool of worker processes (:class:`QueryRunner`): a query that crashes the query
+  engine, runs past ``timeout`` seconds or needs more than ``memory_mb`` MB costs its worker, which
+  is killed (its memory freed) and replaced, not the server; the client gets 500 or 503 with a
+  message.  A worker cannot open files or sockets.
+* Limits: at most ``max_rows`` result rows (larger results are refused with 400 rather than cut
+  silently: add LIMIT), ``workers`` queries at once (later ones wait for a worker up to ``timeout``),
+  request bodies of at most 1 MB, parameter values of at most 1,000 characters (numbers of at most
+  100 digits), 30 s of socket silence; a listen backlog of 128 connections.
 * ``GET /`` is an HTML page: type a query, or pick a saved one and fill in its parameters, and see
   the result table.  Every value shown is HTML-escaped, and the page's Content-Security-Policy
   allows no scripts.
@@ -23,10 +31,18 @@ from __future__ import annotations
 
 import contextlib
 import html
+import os
+import pickle
+import queue
+import re
+import select
+import signal
+import struct
+import sys
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,7 +56,13 @@ from .results import FORMATS, Result, compactor, render
 
 MAX_BODY = 1_000_000
 MAX_WORKERS = 4
+MEMORY_MB = 2048  # per query (worker process), over what the worker holds when it starts
 HOST = "127.0.0.1"
+SOCKET_TIMEOUT = 30.0
+BACKLOG = 128
+MAX_PARAM = 1000  # characters of a parameter value
+MAX_DIGITS = 100  # digits of a number parameter (1e1000000 is seven characters and a million digits)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 #: Accept media types -> result format names (first match in the client's order wins).
 _SELECT_TYPES = {
@@ -63,97 +85,321 @@ class _Refused(Exception):
 def _accepted(header: str | None) -> list[str]:
     """Media types of an Accept header, best first (q-values respected, order kept among equals)."""
     items = []
-    for i, part in enumerate((header or "").split(",")):
+    for i, part in enumerate((header or "").split(",")[:50]):
         fields = [f.strip() for f in part.split(";")]
         q = 1.0
         for f in fields[1:]:
             if f.startswith("q="):
                 with contextlib.suppress(ValueError):
-                    q = float(f[2:])
+                    q = float(f[2:8])
         if fields[0]:
             items.append((-q, i, fields[0].lower()))
     return [t for _, _, t in sorted(items)]
 
 
-@dataclass
-class _Answer:
-    result: Result | None = None
-    triples: list | None = None
-    error: Exception | None = None
+# ---------------------------------------------------------------------------- SERVICE
+
+#: Tokens that hide words from the keyword scan: strings, IRIs, comments.  The rest is scanned for
+#: the bare word SERVICE (not a variable ?service, a prefixed name ex:service or a prefix service:).
+_TOKENS = re.compile(r'''"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\''(?:[^'\\]|\\.|'(?!''))*'\'\''|"(?:[^"\\\n]|\\.)*"'''
+                     r"""|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\x00-\x20]*>|\#[^\n]*"""
+                     r"|(?P<word>[?$@]?[A-Za-z_][\w.\-]*(?::[\w.\-:%]*)?|:[\w.\-:%]*)", re.S)
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def _unescape(text: str) -> str:
+    def char(m: re.Match) -> str:
+        code = int(m.group(1) or m.group(2), 16)
+        return chr(code) if code < 0x110000 else ""
+    return _ESCAPE.sub(char, text)
+
+
+def mentions_service(text: str) -> bool:
+    """Does the query use ``SERVICE`` (federation)?  Strings, IRIs and comments do not count.
+
+    >>> mentions_service('SELECT * { SERVICE <http://10.0.0.1/> { ?s ?p ?o } }')
+    True
+    >>> mentions_service('SELECT ?service { ?service a ex:SERVICE . # SERVICE\\n FILTER(?x = "SERVICE") }')
+    False
+    """
+    for candidate in {text, _unescape(text)}:
+        for m in _TOKENS.finditer(candidate):
+            if m.group("word") and m.group("word").upper() == "SERVICE":
+                return True
+    return False
+
+
+# ---------------------------------------------------------------------------- worker processes
+
+def _result_format(accept: str | None, formats: list[str]) -> str:
+    wanted = [_FORMAT_PARAM[f] for f in formats if f in _FORMAT_PARAM]
+    for accepted in _accepted(accept):
+        if accepted in _SELECT_TYPES:
+            wanted.append(_SELECT_TYPES[accepted])
+        elif accepted in ("*/*", "application/*"):
+            wanted.append("sparql-json")
+    if not wanted and accept:
+        raise _Refused(HTTPStatus.NOT_ACCEPTABLE, "results are available as " + ", ".join(sorted(_SELECT_TYPES)))
+    return wanted[0] if wanted else "sparql-json"
+
+
+def _answer(store: Store, request: dict, max_rows: int) -> tuple[int, str, bytes]:
+    """Evaluate one request in a worker: (status, content type, body)."""
+    default, named = request.get("default", []), request.get("named", [])
+    options = {"use_default_graph_as_union": not default and not named, "prefixes": PREFIXES}
+    try:
+        if default:
+            options["default_graph"] = [NamedNode(g) for g in default]
+        if named:
+            options["named_graphs"] = [NamedNode(g) for g in named]
+    except ValueError as exc:
+        raise _Refused(HTTPStatus.BAD_REQUEST, f"a graph name is not a valid IRI: {exc}") from None
+    try:
+        solutions = store.query(request["text"], **options)
+    except SyntaxError as exc:
+        raise _Refused(HTTPStatus.BAD_REQUEST, str(_syntax_error(exc, "query"))) from None
+    page = request.get("mode") == "page"
+    if isinstance(solutions, QueryBoolean):
+        result = Result([], [], bool(solutions))
+        triples = None
+    else:
+        graph = isinstance(solutions, QueryTriples)
+        variables = ["subject", "predicate", "object"] if graph else [v.value for v in solutions.variables]
+        rows = []
+        for item in solutions:
+            rows.append(item if graph else tuple(item[v] for v in variables))
+            if len(rows) > max_rows:
+                raise _Refused(HTTPStatus.BAD_REQUEST,
+                               f"the result has more than {max_rows:,} rows, this server's cap; "
+                               "add LIMIT and OFFSET to page through it")
+        triples = rows if graph else None
+        result = Result(variables, [(t.subject, t.predicate, t.object) for t in rows] if graph else rows)
+    if page:
+        return HTTPStatus.OK, "text/html", _html_table(result, request.get("base")).encode("utf-8")
+    accept = request.get("accept")
+    if triples is not None:
+        for accepted in _accepted(accept) + ["text/turtle"]:
+            if accepted in _GRAPH_TYPES or accepted == "*/*":
+                media, fmt = _GRAPH_TYPES.get(accepted, _GRAPH_TYPES["text/turtle"])
+                extra = {"prefixes": PREFIXES} if fmt == RdfFormat.TURTLE else {}
+                return HTTPStatus.OK, media, serialize(triples, format=fmt, **extra)
+    fmt = _result_format(accept, request.get("formats", []))
+    return HTTPStatus.OK, FORMATS[fmt], render(result, fmt).encode("utf-8")
+
+
+def _send_message(fd: int, message: object) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    data = struct.pack("!Q", len(data)) + data
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes | None:
+    """``size`` bytes from ``fd``; None at end of file; raises TimeoutError past ``deadline``."""
+    parts, got = [], 0
+    while got < size:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+        chunk = os.read(fd, min(size - got, 1 << 20))
+        if not chunk:
+            return None
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _receive_message(fd: int, deadline: float | None = None):
+    head = _read_exactly(fd, 8, deadline)
+    if head is None:
+        return None
+    body = _read_exactly(fd, struct.unpack("!Q", head)[0], deadline)
+    return None if body is None else pickle.loads(body)
+
+
+def _vm_size() -> int:
+    """Bytes of address space this process has mapped now."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _worker_main(store: Store, requests: int, answers: int, max_rows: int, memory_mb: int) -> None:
+    """The loop of a worker process (forked: it shares the parent's store, copy-on-write).
+
+    It keeps only its two pipes, on file descriptors 3 and 4, and may open no other: no file,
+    no socket (a SERVICE that slipped through could not connect).  Its address space is bounded.
+    """
+    import resource
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which ends the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    high = 1000
+    os.dup2(requests, high)
+    os.dup2(answers, high + 1)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)  # a panic message of the engine is the parent's to report
+    os.closerange(3, high)
+    os.closerange(high + 2, max(high + 2, os.sysconf("SC_OPEN_MAX")))
+    os.dup2(high, 3)
+    os.dup2(high + 1, 4)
+    os.close(high)
+    os.close(high + 1)
+    limit = _vm_size() + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_NOFILE, (5, 5))
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    while True:
+        request = _receive_message(3)
+        if request is None:
+            return
+        try:
+            answer = ("ok", *_answer(store, request, max_rows))
+        except _Refused as exc:
+            answer = ("refused", int(exc.status), str(exc))
+        except MemoryError:
+            answer = ("refused", int(HTTPStatus.INTERNAL_SERVER_ERROR),
+                      f"the query needs more than {memory_mb:,} MB, this server's limit per query")
+        except Exception as exc:  # noqa: BLE001 - every failure of a query is the client's answer
+            answer = ("refused", int(HTTPStatus.BAD_REQUEST), f"the query failed: {' '.join(str(exc).split())[:500]}")
+        _send_message(4, answer)
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class _Worker:
+    """One forked worker process and its two pipes."""
+
+    def __init__(self, store: Store, max_rows: int, memory_mb: int) -> None:
+        req_r, req_w = os.pipe()
+        ans_r, ans_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 0
+            try:
+                os.close(req_w)
+                os.close(ans_r)
+                _worker_main(store, req_r, ans_w, max_rows, memory_mb)
+            except BaseException:  # noqa: BLE001 - a worker never returns into the server's code
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(req_r)
+        os.close(ans_w)
+        self.pid, self.requests, self.answers = pid, req_w, ans_r
+
+    def ask(self, request: dict, timeout: float) -> tuple:
+        deadline = time.monotonic() + timeout
+        try:
+            _send_message(self.requests, request)
+            answer = _receive_message(self.answers, deadline)
+        except TimeoutError:
+            raise
+        except OSError as exc:  # a broken pipe: the worker is gone
+            raise _WorkerDied(str(exc)) from None
+        if answer is None:
+            raise _WorkerDied(self._end())
+        return answer
+
+    def _end(self) -> str:
+        """Wait for the (dead) worker; how it ended, in words."""
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            return "it ended"
+        self.pid = 0
+        if os.WIFSIGNALED(status):
+            return f"it was ended by signal {signal.Signals(os.WTERMSIG(status)).name}"
+        return f"it exited with code {os.WEXITSTATUS(status)}"
+
+    def kill(self) -> None:
+        for fd in (self.requests, self.answers):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
 
 
 class QueryRunner:
-    """Runs read-only queries on a store within a time and row budget, a few at a time."""
+    """Runs read-only queries in a pool of worker processes, each query within a time, row and memory budget.
 
-    def __init__(self, store: Store, timeout: float, max_rows: int) -> None:
-        self.store, self.timeout, self.max_rows = store, timeout, max_rows
-        self._slots = threading.BoundedSemaphore(MAX_WORKERS)
+    A worker that crashes, or runs past the time limit (it is then killed), is replaced by a new
+    one; the request that cost it gets 500 or 503 with a message, every other request is served.
+    """
 
-    def _evaluate(self, text: str, graphs: tuple[list[str], list[str]], deadline: float, answer: _Answer,
-                  cancel: threading.Event) -> None:
-        """Evaluate in the worker thread; the results object never leaves it (pyoxigraph's is
-        bound to the thread that made it), only plain rows and terms do."""
-        solutions = None
+    def __init__(self, store: Store, timeout: float, max_rows: int, workers: int = MAX_WORKERS,
+                 memory_mb: int = MEMORY_MB) -> None:
+        self.store, self.timeout, self.max_rows, self.memory_mb = store, timeout, max_rows, memory_mb
+        self.workers = workers
+        self._idle: queue.Queue[_Worker | None] = queue.Queue()
+        self._fork = threading.Lock()
+        self._all: set[_Worker] = set()
+        self.restarts = 0
+        for _ in range(workers):
+            self._idle.put(self._spawn())
+
+    def _spawn(self) -> _Worker | None:
+        with self._fork:
+            try:
+                worker = _Worker(self.store, self.max_rows, self.memory_mb)
+            except OSError:
+                return None  # no process to be had now; the next request tries again
+            self._all.add(worker)
+            return worker
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._fork:
+            self._all.discard(worker)
+        self.restarts += 1
+
+    def run(self, request: dict) -> tuple[int, str, bytes]:
+        """Evaluate a request (``text``, graphs, ``mode``, ``accept``...); raises :class:`_Refused`."""
         try:
-            default, named = graphs
-            options = {"use_default_graph_as_union": not default and not named, "prefixes": PREFIXES}
-            if default:
-                options["default_graph"] = [NamedNode(g) for g in default]
-            if named:
-                options["named_graphs"] = [NamedNode(g) for g in named]
-            try:
-                solutions = self.store.query(text, **options)
-            except SyntaxError as exc:
-                raise _Refused(HTTPStatus.BAD_REQUEST, str(_syntax_error(exc, "query"))) from None
-            if isinstance(solutions, QueryBoolean):
-                answer.result = Result([], [], bool(solutions))
-                return
-            graph = isinstance(solutions, QueryTriples)
-            variables = [] if graph else [v.value for v in solutions.variables]
-            rows = []
-            for item in solutions:
-                rows.append(item if graph else tuple(item[v] for v in variables))
-                if len(rows) > self.max_rows:
-                    raise _Refused(HTTPStatus.BAD_REQUEST,
-                                   f"the result has more than {self.max_rows:,} rows, this server's cap; "
-                                   "add LIMIT and OFFSET to page through it")
-                if cancel.is_set() or time.monotonic() > deadline:
-                    return
-            if graph:
-                answer.triples = rows
-            else:
-                answer.result = Result(variables, rows)
-        except Exception as exc:  # reported to the client by the request thread
-            answer.error = _Refused(exc.status, str(exc)) if isinstance(exc, _Refused) else \
-                RuntimeError(str(exc))  # a fresh exception: no traceback holding the results object
-        finally:
-            del solutions
-
-    def run(self, text: str, default_graphs: list[str] = (), named_graphs: list[str] = ()) -> _Answer:
-        """Evaluate ``text``; raises :class:`_Refused` on a bad query, a timeout or too many rows."""
-        if not self._slots.acquire(timeout=1):
-            raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE, f"{MAX_WORKERS} queries are running; try again shortly")
-        answer, cancel = _Answer(), threading.Event()
-        deadline = time.monotonic() + self.timeout
-
-        def work() -> None:
-            try:
-                self._evaluate(text, (list(default_graphs), list(named_graphs)), deadline, answer, cancel)
-            finally:
-                self._slots.release()
-
-        worker = threading.Thread(target=work, name="kg-serve-query", daemon=True)
-        worker.start()
-        worker.join(self.timeout)
-        if worker.is_alive() or (answer.result is None and answer.triples is None and answer.error is None):
-            cancel.set()
+            worker = self._idle.get(timeout=self.timeout)
+        except queue.Empty:
             raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
-                           f"the query did not finish within {self.timeout:g} s, this server's limit")
-        if answer.error is not None:
-            if isinstance(answer.error, _Refused):
-                raise answer.error
-            raise _Refused(HTTPStatus.BAD_REQUEST, f"the query failed: {answer.error}")
-        return answer
+                           f"all {self.workers} query workers are busy; try again shortly") from None
+        if worker is None:
+            worker = self._spawn()
+            if worker is None:
+                self._idle.put(None)
+                raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE, "no query worker could be started; try again shortly")
+        healthy = False
+        try:
+            answer = worker.ask(request, self.timeout)
+            healthy = True
+        except TimeoutError:
+            raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
+                           f"the query did not finish within {self.timeout:g} s, this server's limit; "
+                           "it was stopped") from None
+        except _WorkerDied as exc:
+            raise _Refused(HTTPStatus.INTERNAL_SERVER_ERROR,
+                           f"the query engine failed on this query ({exc}); it may need more than the "
+                           f"{self.memory_mb:,} MB a query may use, or hit a defect of the engine. "
+                           "The server goes on; simplify the query or add LIMIT") from None
+        finally:
+            if not healthy:
+                self._retire(worker)
+                worker = self._spawn()
+            self._idle.put(worker)
+        if answer[0] == "ok":
+            return answer[1], answer[2], answer[3]
+        raise _Refused(HTTPStatus(answer[1]), answer[2])
+
+    def close(self) -> None:
+        with self._fork:
+            workers, self._all = list(self._all), set()
+        for worker in workers:
+            worker.kill()
 
 
 # ---------------------------------------------------------------------------- HTML page
@@ -190,8 +436,24 @@ def _html_table(result: Result, base: str | None) -> str:
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+def _check_parameter(param, value: str) -> None:
+    """Refuse a parameter value whose size would cost the server (a 1e1000000 is a million digits)."""
+    if len(value) > MAX_PARAM:
+        raise QueryError(f"parameter '{param.name}': the value has {len(value):,} characters, more than "
+                         f"the {MAX_PARAM:,} this server accepts")
+    if param.kind in ("decimal", "integer"):
+        try:
+            number = Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            return  # the parameter's own check says what is wrong
+        if number.is_finite() and max(abs(number.adjusted()), len(number.as_tuple().digits)) > MAX_DIGITS:
+            raise QueryError(f"parameter '{param.name}' ({param.kind}): '{value[:40]}' has more than "
+                             f"{MAX_DIGITS} digits; give a smaller number")
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "kg-serve/1"
+    timeout = SOCKET_TIMEOUT  # socket timeout: a client that sends nothing for this long is dropped
     runner: QueryRunner
     saved_folder: Path
     base: str | None
@@ -205,9 +467,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
         if content_type.startswith("text/html"):
             self.send_header("Content-Security-Policy",
-                             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+                             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                             "frame-ancestors 'none'")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -215,14 +479,45 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: HTTPStatus, message: str) -> None:
         self._send(status, (message + "\n").encode("utf-8"), "text/plain; charset=utf-8")
 
+    def _hosts(self) -> set[str]:
+        port = self.server.server_address[1]
+        return {h for name in LOCAL_HOSTS for h in (name, f"{name}:{port}")}
+
+    def _check_origin(self, params: dict[str, list[str]]) -> None:
+        """Refuse what a browser sends for another site: a foreign Host (DNS rebinding), Origin or fetch site."""
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host and host not in self._hosts():
+            raise _Refused(HTTPStatus.MISDIRECTED_REQUEST,
+                           f"this server answers only requests to 127.0.0.1 or localhost, not to '{host[:100]}'")
+        origin = (self.headers.get("Origin") or "").strip().lower()
+        site = (self.headers.get("Sec-Fetch-Site") or "").strip().lower()
+        foreign = (origin and origin not in {f"http://{h}" for h in self._hosts()}) or \
+            (site and site not in ("same-origin", "none"))
+        if foreign and not (self.command in ("GET", "HEAD") and urllib.parse.urlsplit(self.path).path == "/"
+                            and not params):
+            raise _Refused(HTTPStatus.FORBIDDEN,
+                           "refused: the request comes from another web site (Origin "
+                           f"'{origin[:100] or '-'}', Sec-Fetch-Site '{site[:30] or '-'}'); open the query page "
+                           "of this server itself, or use a SPARQL client")
+
     def _params(self) -> dict[str, list[str]]:
         url = urllib.parse.urlsplit(self.path)
         params = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         if self.command == "POST":
-            length = int(self.headers.get("Content-Length") or 0)
+            if self.headers.get("Transfer-Encoding"):
+                raise _Refused(HTTPStatus.LENGTH_REQUIRED, "send the request body with a Content-Length, not chunked")
+            raw = (self.headers.get("Content-Length") or "0").strip()
+            if not raw.isascii() or not raw.isdigit():
+                raise _Refused(HTTPStatus.BAD_REQUEST,
+                               f"Content-Length '{raw[:40]}' is not a number of bytes")
+            length = int(raw)
             if length > MAX_BODY:
                 raise _Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request body over {MAX_BODY:,} bytes")
-            body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+            data = self.rfile.read(length) if length else b""
+            if len(data) < length:
+                raise _Refused(HTTPStatus.BAD_REQUEST,
+                               f"the request body ended after {len(data):,} of {length:,} bytes")
+            body = data.decode("utf-8", "replace")
             kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
             if kind == "application/x-www-form-urlencoded":
                 for k, v in urllib.parse.parse_qs(body, keep_blank_values=True).items():
@@ -250,6 +545,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlsplit(self.path).path
         try:
             params = self._params()
+            self._check_origin(params)
             if path == "/sparql":
                 self._sparql(params)
             elif path == "/":
@@ -257,9 +553,22 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._error(HTTPStatus.NOT_FOUND, "not found: the endpoint is /sparql, the query page is /")
         except _Refused as exc:
-            self._error(exc.status, str(exc))
-        except (ConnectionError, BrokenPipeError):
-            pass
+            with contextlib.suppress(OSError):
+                self._error(exc.status, str(exc))
+        except OSError:  # the client went away, or was silent past the socket timeout
+            self.close_connection = True
+        except Exception as exc:  # noqa: BLE001 - a defect here must not end the connection silently
+            print(f"kg serve: internal error on {self.command} {path[:100]}: {type(exc).__name__}: {exc}",
+                  file=sys.stderr)
+            with contextlib.suppress(OSError):
+                self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error of kg serve; the server goes on")
+
+    @staticmethod
+    def _refuse_service(text: str) -> None:
+        if mentions_service(text):
+            raise _Refused(HTTPStatus.BAD_REQUEST,
+                           "SERVICE is refused: this server does not fetch data from other addresses "
+                           "(federated queries); query the other server yourself")
 
     def _sparql(self, params: dict[str, list[str]]) -> None:
         if "update" in params:
@@ -267,24 +576,16 @@ class _Handler(BaseHTTPRequestHandler):
         queries = params.get("query", [])
         if len(queries) != 1 or not queries[0].strip():
             raise _Refused(HTTPStatus.BAD_REQUEST, "give exactly one query (parameter 'query')")
-        answer = self.runner.run(queries[0], params.get("default-graph-uri", []), params.get("named-graph-uri", []))
-        if answer.triples is not None:
-            for accepted in _accepted(self.headers.get("Accept")) + ["text/turtle"]:
-                if accepted in _GRAPH_TYPES or accepted == "*/*":
-                    media, fmt = _GRAPH_TYPES.get(accepted, _GRAPH_TYPES["text/turtle"])
-                    extra = {"prefixes": PREFIXES} if fmt == RdfFormat.TURTLE else {}
-                    self._send(HTTPStatus.OK, serialize(answer.triples, format=fmt, **extra), media)
-                    return
-        wanted = [_FORMAT_PARAM[f] for f in params.get("format", []) + params.get("output", []) if f in _FORMAT_PARAM]
-        for accepted in _accepted(self.headers.get("Accept")):
-            if accepted in _SELECT_TYPES:
-                wanted.append(_SELECT_TYPES[accepted])
-            elif accepted in ("*/*", "application/*"):
-                wanted.append("sparql-json")
-        if not wanted and self.headers.get("Accept"):
-            raise _Refused(HTTPStatus.NOT_ACCEPTABLE, "results are available as " + ", ".join(sorted(_SELECT_TYPES)))
-        fmt = wanted[0] if wanted else "sparql-json"
-        self._send(HTTPStatus.OK, render(answer.result, fmt).encode("utf-8"), FORMATS[fmt])
+        self._refuse_service(queries[0])
+        status, media, body = self.runner.run({
+            "mode": "sparql", "text": queries[0], "default": params.get("default-graph-uri", []),
+            "named": params.get("named-graph-uri", []), "accept": self.headers.get("Accept"),
+            "formats": params.get("format", []) + params.get("output", [])})
+        self._send(HTTPStatus(status), body, media)
+
+    def _run_page(self, text: str) -> str:
+        self._refuse_service(text)
+        return self.runner.run({"mode": "page", "text": text, "base": self.base})[2].decode("utf-8")
 
     def _home(self, params: dict[str, list[str]]) -> None:
         saved = library(self.saved_folder)
@@ -301,17 +602,21 @@ class _Handler(BaseHTTPRequestHandler):
             values = {p.name: (params.get("param." + p.name) or [p.default or ""])[0] for p in chosen.params}
             fields = "".join(
                 f"<label>{html.escape(p.name)} ({html.escape(p.kind)}) <input name=\"param.{html.escape(p.name, quote=True)}\" "
-                f"value=\"{html.escape(values[p.name], quote=True)}\"></label>" for p in chosen.params)
+                f"value=\"{html.escape(values[p.name][:MAX_PARAM], quote=True)}\"></label>" for p in chosen.params)
             out.append(f"<h2>{html.escape(chosen.title)}</h2><p>{html.escape(chosen.answers)}</p>"
                        f"<form method=\"get\" action=\"/\"><input type=\"hidden\" name=\"saved\" "
                        f"value=\"{html.escape(name, quote=True)}\">{fields}<button name=\"run\" value=\"1\">Run</button></form>"
                        f"<details><summary>SPARQL</summary><pre>{html.escape(chosen.text)}</pre></details>")
             if "run" in params or not chosen.params:
                 try:
+                    for p in chosen.params:
+                        _check_parameter(p, values[p.name])
                     bindings = bind(chosen, {k: v for k, v in values.items() if v != ""})
-                    result_html = _html_table(self._run_saved(chosen, bindings), self.base)
+                    result_html = self._run_saved(chosen, bindings)
                 except (QueryError, _Refused) as exc:
                     result_html = f"<p class=\"error\">{html.escape(str(exc))}</p>"
+                except ValueError as exc:  # a value Python itself refuses (e.g. an integer of 5,000 digits)
+                    result_html = f"<p class=\"error\">{html.escape(' '.join(str(exc).split())[:300])}</p>"
         else:
             out.append("<form method=\"post\" action=\"/\"><textarea name=\"query\" rows=\"14\">"
                        f"{html.escape(text)}</textarea><br><button>Run</button> "
@@ -319,25 +624,34 @@ class _Handler(BaseHTTPRequestHandler):
                        "go to <code>/sparql</code> (SPARQL 1.1 Protocol).</small></form>")
             if text.strip():
                 try:
-                    result_html = _html_table(self.runner.run(text).result or Result([]), self.base)
+                    result_html = self._run_page(text)
                 except _Refused as exc:
                     result_html = f"<p class=\"error\">{html.escape(str(exc))}</p>"
         out.append(result_html)
         self._send(HTTPStatus.OK, _page("".join(out)), "text/html; charset=utf-8")
 
-    def _run_saved(self, query, bindings) -> Result:
+    def _run_saved(self, query, bindings) -> str:
         from .query import inject_values
 
         # the page runs a saved query like a client would: its parameters as a VALUES block
-        answer = self.runner.run(inject_values(query.text, bindings))
-        return answer.result if answer.result is not None else Result([])
+        return self._run_page(inject_values(query.text, bindings))
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    request_queue_size = BACKLOG  # the listen backlog: 50 clients connecting at once are not reset
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001 - the base class's signature
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):  # a client that went away is no news
+            print(f"kg serve: error with a client: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 class Server:
     """A running endpoint: its address, and how to wait for it or stop it."""
 
-    def __init__(self, httpd: ThreadingHTTPServer, thread: threading.Thread) -> None:
-        self.httpd, self.thread = httpd, thread
+    def __init__(self, httpd: ThreadingHTTPServer, thread: threading.Thread, runner: QueryRunner | None = None) -> None:
+        self.httpd, self.thread, self.runner = httpd, thread, runner
 
     @property
     def port(self) -> int:
@@ -359,20 +673,27 @@ class Server:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)
+        if self.runner is not None:
+            self.runner.close()
 
 
 @contextlib.contextmanager
 def serve(store: Store, port: int = 0, timeout: float = 10.0, max_rows: int = 10_000,
-          queries: str | Path = QUERIES_DIR, base: str | None = None) -> Iterator[Server]:
+          queries: str | Path = QUERIES_DIR, base: str | None = None, workers: int = MAX_WORKERS,
+          memory_mb: int = MEMORY_MB, socket_timeout: float = SOCKET_TIMEOUT) -> Iterator[Server]:
     """Serve ``store`` read-only on 127.0.0.1:``port`` (0: a free port) until the block ends."""
-    handler = type("Handler", (_Handler,), {"runner": QueryRunner(store, timeout, max_rows),
-                                            "saved_folder": Path(queries), "base": base})
-    httpd = ThreadingHTTPServer((HOST, port), handler)
-    httpd.daemon_threads = True
+    runner = QueryRunner(store, timeout, max_rows, workers, memory_mb)  # forked before the server's threads
+    try:
+        handler = type("Handler", (_Handler,), {"runner": runner, "saved_folder": Path(queries), "base": base,
+                                                "timeout": socket_timeout})
+        httpd = _HTTPServer((HOST, port), handler)
+    except BaseException:
+        runner.close()
+        raise
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
                               name="kg-serve", daemon=True)
     thread.start()
-    server = Server(httpd, thread)
+    server = Server(httpd, thread, runner)
     try:
         yield server
     finally:
