@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from pyoxigraph import Literal
 
@@ -235,8 +235,13 @@ def apply_rules(tables: Tables, reading: str) -> Facts:
     facts = Facts(reading, kinds, ancestors, land, country, controller, control, figures, headcount, employees,
                   basis, contested, [], [], [s for sites in sites_of.values() for s, _, _ in sites])
     # every region, and every Land seen on its own, gets its summary (where named firms have sites)
-    for region in [p for p, k in kinds.items() if k & {"region", "land"}]:
-        _summarise(facts, region, firm_ids, sites_of, candidates, seat_of)
+    references = {p for p, k in kinds.items() if k & {"region", "land"}}
+    firms_in: dict[str, list[str]] = {}
+    for firm in firm_ids:
+        for region in sorted({a for _, p, _ in sites_of.get(firm, ()) for a in ancestors.get(p, ()) if a in references}):
+            firms_in.setdefault(region, []).append(firm)
+    for region in sorted(firms_in):
+        _summarise(facts, region, firms_in[region], sites_of, candidates, seat_of)
     totals = _brief_totals(tables)
     for s in facts.summaries:
         if s.area in totals:
@@ -276,11 +281,14 @@ OUTSIDE = ("germany", "abroad")
 
 def _summarise(facts: Facts, region: str, firm_ids: list[str], sites_of: dict[str, list[tuple[str, str, set[str]]]],
                candidates: dict[str, list[ControlCandidate]], seat_of: dict[str, str]) -> None:
-    """Add the summaries of the region and its Länder, and its decision-centre areas, to ``facts``."""
+    """Add the summaries of the region and its Länder, and its decision-centre areas, to ``facts``.
+
+    ``firm_ids``: the firms with an operating site in the region."""
     anc = facts.ancestors
     areas = [region] + sorted(p for p, k in facts.kinds.items() if "land" in k and region in anc[p][1:])
     summaries = {a: AreaSummary(region, a) for a in areas}
     units: dict[str, dict[str, _Unit]] = {a: {} for a in areas}
+    fixed = {a: [0.0, 0.0, 0.0, 0.0] for a in areas}  # uncontested firms: jobs outside, jobs, firms outside, known
     contested_headcounts = {c.subject for c in facts.contested if c.aspect == "head-count"}
     centres: dict[str, ControlArea] = {}
 
@@ -311,7 +319,9 @@ def _summarise(facts: Facts, region: str, firm_ids: list[str], sites_of: dict[st
             where = {s: (area if area == region else facts.land.get(p) or region)
                      if region in anc.get(p, ()) else "" for s, p, _ in sites_of[firm]}
             jobs = area_jobs(_low(facts, firm), {s: _low(facts, s) for s in where}, where, area)
-            options = [j for j in _job_options(facts, firm, where, area) if j is not None]
+            disputed = [s for s in (firm, *where) if s in contested_headcounts]
+            options = [j for j in _job_options(facts, firm, where, area) if j is not None] if disputed else \
+                ([jobs] if jobs is not None else [])
             sm, c = summaries[area], classes[0]
             sm.firms += 1
             sm.outside += c in OUTSIDE
@@ -328,15 +338,22 @@ def _summarise(facts: Facts, region: str, firm_ids: list[str], sites_of: dict[st
                     sm.jobs_external += jobs
                 if not any("production" in f for _, f in in_area):
                     sm.jobs_no_production += jobs
+            if len(classes) == 1 and not disputed:
+                f = fixed[area]
+                f[0] += (jobs or 0) if c in OUTSIDE else 0
+                f[1] += jobs or 0
+                f[2] += c in OUTSIDE
+                f[3] += c != "unknown"
             key = f"control-{holder}" if len(classes) > 1 else f"firm-{firm}"
-            unit = units[area].setdefault(key, _Unit(classes))
-            unit.firms += 1
-            unit.chosen_jobs += jobs or 0
-            unit.low_jobs += min(options, default=0)
-            unit.high_jobs += max(options, default=0)
-            if len(classes) > 1:
-                unit.contested.add(key)
-            unit.contested.update(f"headcount-{s}" for s in (firm, *where) if s in contested_headcounts)
+            unit = units[area].setdefault(key, _Unit(classes)) if len(classes) > 1 or disputed else None
+            if unit is not None:
+                unit.firms += 1
+                unit.chosen_jobs += jobs or 0
+                unit.low_jobs += min(options, default=0)
+                unit.high_jobs += max(options, default=0)
+                if len(classes) > 1:
+                    unit.contested.add(key)
+                unit.contested.update(f"headcount-{s}" for s in disputed)
             if area == region:
                 here = centre(chosen.place if chosen else None)
                 possible = {x for a in alternatives if (x := centre(a.place))} | ({here} if here else set())
@@ -349,18 +366,21 @@ def _summarise(facts: Facts, region: str, firm_ids: list[str], sites_of: dict[st
                         if len(possible) == 1:
                             ca.jobs_low += min(options, default=0)
     for area, sm in summaries.items():
-        _ranges(sm, list(units[area].values()))
+        f = fixed[area]
+        _ranges(sm, list(units[area].values()), Option(f[0], f[1]), Option(f[2], f[3]))
     facts.summaries.extend(sm for sm in summaries.values() if sm.firms)
     facts.control_areas.extend(sorted(centres.values(), key=lambda a: (-a.jobs, a.area)))
 
 
-def _ranges(sm: AreaSummary, units: list[_Unit]) -> None:
-    """The ranges of an area's shares over its contested units, and the facts the job share hinges on."""
-    def split(options: list[list[Option]]) -> tuple[Option, list[list[Option]]]:
-        fixed = Option(sum(o[0].part for o in options if len(o) == 1), sum(o[0].whole for o in options if len(o) == 1))
-        return fixed, [o for o in options if len(o) > 1]
-    sm.job_share_range = share_range(*split([u.job_options() for u in units]))
-    sm.firm_share_range = share_range(*split([u.firm_options() for u in units]))
+def _ranges(sm: AreaSummary, units: list[_Unit], fixed_jobs: Option, fixed_firms: Option) -> None:
+    """The ranges of an area's shares over its contested units (``fixed_*``: what the uncontested firms
+    add), and the facts the job share hinges on."""
+    def split(fixed: Option, options: list[list[Option]]) -> tuple[Option, list[list[Option]]]:
+        single = [o[0] for o in options if len(o) == 1]
+        return (Option(fixed.part + sum(o.part for o in single), fixed.whole + sum(o.whole for o in single)),
+                [o for o in options if len(o) > 1])
+    sm.job_share_range = share_range(*split(fixed_jobs, [u.job_options() for u in units]))
+    sm.firm_share_range = share_range(*split(fixed_firms, [u.firm_options() for u in units]))
     share = sm.job_share
     if share is None:
         return
@@ -393,13 +413,11 @@ def _job_options(facts: Facts, firm: str, where: dict[str, str], area: str) -> s
     subjects = [firm, *where]
     choices = [headcount_candidates(facts.figures[s]) if s in facts.figures else [None] for s in subjects]
     if prod_size(choices) > 256:  # many contested sites: their joint extremes are enough
-        choices = [[min(c), max(c)] if None not in c else c for c in choices]
-        choices = [sorted({c[0], c[-1]}, key=lambda v: v or 0) for c in choices]
-        choices = [list(t) for t in zip(*[(c[0], c[-1]) for c in choices])]
-        return {area_jobs(dict(zip(subjects, t))[firm], {s: dict(zip(subjects, t))[s] for s in where}, where, area)
-                for t in choices}
+        combos: Iterable[tuple[int | None, ...]] = (tuple(c[0] for c in choices), tuple(c[-1] for c in choices))
+    else:
+        combos = product(*choices)
     out: set[int | None] = set()
-    for combo in product(*choices):
+    for combo in combos:
         values = dict(zip(subjects, combo))
         out.add(area_jobs(values[firm], {s: values[s] for s in where}, where, area))
     return out
@@ -409,6 +427,8 @@ def _job_options(facts: Facts, firm: str, where: dict[str, str], area: str) -> s
 
 def derived_lines(facts: Facts, tables: Tables, iris: IRIs) -> Iterator[str]:
     """The derived facts as N-Quads lines in ``{base}graph/derived``."""
+    names = {r["id"]: r["name"] for table in ("organizations", "sites") for r in tables[table]}
+    places = {r["id"]: r["name_en"] or r["name_de"] for r in tables["places"]}
     base, g = iris.base, f" {iris.graph(DERIVED)} .\n"
     place = {p: f"<{base}place/{p}>" for p in facts.ancestors}
     org_ids = tables.ids("organizations")
@@ -442,24 +462,14 @@ def derived_lines(facts: Facts, tables: Tables, iris: IRIs) -> Iterator[str]:
         yield f"{s} {RDF.type} {BBMB.ContestedFact}{g}"
         yield f"{s} {BBMB.about} {node(c.subject)}{g}"
         yield f"{s} {BBMB.aspect} {Literal(c.aspect)}{g}"
-        label = f"{_label(tables, c.subject)} {c.aspect}: " + " or ".join(
-            f"{_value_label(tables, c, v)} ({', '.join(src)})" for v, src in c.alternatives)
+        def value(v: str) -> str:
+            return places.get(v, v) if c.aspect in ("control", "place") else v
+        label = f"{names.get(c.subject, c.subject)} {c.aspect}: " + " or ".join(
+            f"{value(v)} ({', '.join(src)})" for v, src in c.alternatives)
         yield f"{s} {RDFS.label} {Literal(label, language='en')}{g}"
-        yield f"{s} {BBMB.chosenValue} {Literal(_value_label(tables, c, c.chosen))}{g}"
+        yield f"{s} {BBMB.chosenValue} {Literal(value(c.chosen))}{g}"
         yield f"{s} {BBMB.reading} {reading}{g}"
     yield from _cube_lines(facts, iris, g, place)
-
-
-def _label(tables: Tables, key: str) -> str:
-    row = tables.keys("organizations").get(key) or tables.keys("sites").get(key)
-    return row["name"] if row else key
-
-
-def _value_label(tables: Tables, c: Contested, value: str) -> str:
-    if c.aspect in ("control", "place"):
-        row = tables.keys("places").get(value)
-        return row["name_en"] or row["name_de"] if row else value
-    return value
 
 
 def _decimal(x: float | None) -> str:
