@@ -34,6 +34,7 @@ from typing import Callable, Iterable, Sequence
 
 from .build import DEFAULT_DATA
 from .files import atomic_write
+from .rules import first_of_kind, place_ancestors
 from .tables import SCHEMA, TABLES, Tables, read_tables
 
 #: The region whose firms the synthetic economy is about (an id of ``places.csv``).
@@ -99,22 +100,14 @@ def _places_in(tables: Tables, region: str) -> tuple[list[str], list[str], list[
     if region not in places:
         raise ValueError(f"region '{region}' is not a place of {tables.folder / 'places.csv'}")
 
-    def ancestors(pid: str) -> set[str]:
-        seen: set[str] = set()
-        todo = [pid]
-        while todo:
-            for parent in places[todo.pop()].many("within"):
-                if parent not in seen:
-                    seen.add(parent)
-                    todo.append(parent)
-        return seen
-
-    country = next((a for a in ancestors(region) if "country" in places[a].many("type")), None)
+    ancestors = place_ancestors({pid: row.many("within") for pid, row in places.items()})
+    kinds = {pid: set(row.many("type")) for pid, row in places.items()}
+    country = first_of_kind(ancestors[region], kinds, "country")
     inside, home, abroad = [], [], []
     for pid, row in places.items():
         if not {"municipality", "district"} & set(row.many("type")):
             continue
-        up = ancestors(pid)
+        up = ancestors[pid][1:]
         (inside if region in up else home if country in up else abroad).append(pid)
     if not inside or not (home or abroad):
         raise ValueError(f"region '{region}' needs municipalities inside and outside it in places.csv")
