@@ -16,7 +16,7 @@ from kg.views import build_views
 from tests.conftest import DATA, ONTOLOGY, ROOT
 from tests.xss import XSS, rename_firm
 
-SCHEMA_DIR = ROOT.parent / "shared" / "reference" / "gexf-schema" / "1.3"
+SCHEMA_DIR = ROOT / "tests" / "gexf-schema" / "1.3"
 
 
 @pytest.fixture(scope="module")
