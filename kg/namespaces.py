@@ -7,7 +7,6 @@ own ontology namespace (``bbmb:``).  Data IRIs (firms, sites, places, ...) are m
 from __future__ import annotations
 
 import os
-import re
 
 from pyoxigraph import NamedNode
 
@@ -59,7 +58,6 @@ RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
 RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 OWL = Namespace("http://www.w3.org/2002/07/owl#")
-SH = Namespace("http://www.w3.org/ns/shacl#")
 WD = Namespace("http://www.wikidata.org/entity/")
 NACE = Namespace("http://data.europa.eu/ux2/nace2/")
 
@@ -78,19 +76,6 @@ PREFIXES: dict[str, str] = {
     "sdmx-attribute": str(SDMX_ATTRIBUTE), "dct": str(DCT), "rdf": str(RDF),
     "rdfs": str(RDFS), "xsd": str(XSD), "owl": str(OWL), "wd": str(WD), "nace": str(NACE),
 }
-
-_SLUG_CLEAN = re.compile(r"[^a-z0-9]+")
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e"})
-
-
-def slugify(text: str) -> str:
-    """A readable, IRI-safe slug of a name.
-
-    >>> slugify("Fürstenwalde/Spree")
-    'fuerstenwalde-spree'
-    """
-    return _SLUG_CLEAN.sub("-", text.lower().translate(_UMLAUTS)).strip("-")
-
 
 class IRIs:
     """Mints the data IRIs of one build under ``base`` (one folder a kind of thing)."""
@@ -120,10 +105,3 @@ class IRIs:
     def alternative_place(self, key: str) -> NamedNode: return self._mint("alternative-place", key)
     def source(self, key: str) -> NamedNode: return self._mint("source", key)
     def graph(self, key: str) -> NamedNode: return self._mint("graph", key)
-
-    def key_of(self, iri: str) -> tuple[str, str] | None:
-        """The (kind, key) an IRI of this base was minted from, or None."""
-        if not iri.startswith(self.base):
-            return None
-        kind, _, key = iri[len(self.base):].partition("/")
-        return kind, key

@@ -24,7 +24,7 @@ The older helpers :func:`select` and :func:`ask` run query text with terms alrea
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
@@ -116,7 +116,6 @@ class SavedQuery:
     answers: str = ""
     params: tuple[Param, ...] = ()
     columns: str = ""
-    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
@@ -178,7 +177,7 @@ def load_query(path: str | Path, name: str | None = None, text: str | None = Non
     params = _params(header.pop("param", ""), where)
     return SavedQuery(name=name or (path.stem if path else "inline"), text=text, path=path,
                       title=header.pop("title", ""), answers=header.pop("answers", ""), params=params,
-                      columns=header.pop("columns", ""), notes=header)
+                      columns=header.pop("columns", ""))
 
 
 def library(folder: str | Path = QUERIES_DIR) -> dict[str, SavedQuery]:
