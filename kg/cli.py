@@ -67,8 +67,15 @@ def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from .files import OutputError
     from .store import RDF_OUTPUTS, write_rdf
+    from .tables import check_base
 
+    check_base(args.base)
+    if args.out.exists() and not args.out.is_dir():
+        print(f"error: --out {args.out} is a file, not a folder; choose a folder (it is made if missing)",
+              file=sys.stderr)
+        return 2
     result = build_from_args(args)
     if not args.no_validate and _report_violations(result, args):
         print("error: the data does not conform to the shapes; nothing was written. "
@@ -80,7 +87,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"error: unknown format(s) {', '.join(unknown)}; choose from {', '.join(RDF_OUTPUTS)}",
               file=sys.stderr)
         return 2
-    write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint)
+    try:
+        write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint)
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     summary = result.summary()
     print("  ".join(f"{k}: {v:,}" for k, v in summary.items()))
     return 0

@@ -32,6 +32,9 @@ def _remote_options(p: argparse.ArgumentParser, what: str) -> None:
 
 def _store(args: argparse.Namespace):
     """The embedded store: a built file if given, else built from the tables."""
+    from .tables import check_base
+
+    check_base(args.base)
     if args.graph:
         from .store import load
 

@@ -13,7 +13,7 @@ from typing import IO, Callable, Iterable
 
 from pyoxigraph import DefaultGraph, RdfFormat, Store
 
-from .files import atomic_write
+from .files import generation
 from .namespaces import PREFIXES
 
 #: The RDF files a build writes, by format name: (file name, format, whole dataset?).
@@ -101,7 +101,11 @@ def _write_merged_by_graph(store: Store, handle: IO[bytes], fmt: RdfFormat) -> N
 def write_rdf(store: Store, out: str | Path, formats: Iterable[str] = RDF_OUTPUTS,
               progress: Callable[[str], None] | None = None, graphs_disjoint: bool = False,
               workers: int | None = None) -> list[Path]:
-    """Write the dataset in each format; each file is replaced atomically.
+    """Write the dataset in each format; the files replace those in ``out`` as one set.
+
+    They are written into a new generation folder inside ``out`` and switched in together when
+    all are written (:func:`kg.files.generation`): a build that fails or is killed leaves the
+    previous files, never a mix; a full disk or read-only folder raises :class:`kg.files.OutputError`.
 
     ``graphs_disjoint=True`` promises that no triple is in two graphs (what :func:`kg.build.build`
     makes; see ``BuildResult.graphs_disjoint``): the merged-graph formats are then dumped graph by
@@ -117,10 +121,9 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] = RDF_OUTPUT
     if not graphs_disjoint and any(not RDF_OUTPUTS[n][2] for n in names):
         triples = list(union_triples(store))
 
-    def write(name: str) -> Path:
+    def write(folder: Path, name: str) -> Path:
         filename, fmt, whole_dataset = RDF_OUTPUTS[name]
-        path = out / filename
-        with atomic_write(path) as handle:
+        with open(folder / filename, "wb") as handle:
             if whole_dataset:
                 store.dump(handle, fmt, prefixes=PREFIXES)
             elif triples is None:
@@ -128,14 +131,17 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] = RDF_OUTPUT
             else:
                 serialize(triples, handle, fmt, prefixes=PREFIXES)
         if progress:
-            progress(f"wrote {path}")
-        return path
+            progress(f"wrote {out / filename}")
+        return out / filename
 
     workers = workers or min(2, os.cpu_count() or 1)
-    if workers <= 1 or len(names) <= 1:
-        return [write(n) for n in names]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kg-write") as pool:
-        return list(pool.map(write, names))
+    with generation(out) as folder:
+        if workers <= 1 or len(names) <= 1:
+            paths = [write(folder, n) for n in names]
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kg-write") as pool:
+                paths = list(pool.map(lambda n: write(folder, n), names))
+    return paths
 
 
 def load(path: str | Path) -> Store:

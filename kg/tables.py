@@ -258,7 +258,9 @@ class DataError:
         if self.field:
             where += f", field '{self.field}'"
         text = f"{where}: {self.message}"
-        return f"{text}. {self.hint}" if self.hint else text
+        text = f"{text}. {self.hint}" if self.hint else text
+        # one line, whatever a cell holds (a quoted cell may hold line breaks, a damaged file NULs)
+        return text.replace("\r", "\\r").replace("\n", "\\n").replace("\x00", "\\0")
 
 
 class DataErrors(Exception):
@@ -293,14 +295,36 @@ class Tables:
 
 
 def _decode(path: Path, raw: bytes, display: str) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # "Unicode text" from a spreadsheet: UTF-16 with a BOM
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
+        looks = ""
+        try:
+            sample = raw.decode("cp1252")
+            if any(ch in sample for ch in "äöüÄÖÜßéèà€"):
+                looks = "; it looks like Windows-1252 (what German Excel saves as 'CSV')"
+        except UnicodeDecodeError:
+            pass
         raise DataErrors([DataError(
             display, line, None,
-            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line})",
+            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}){looks}",
             "Save the file as 'CSV UTF-8' in your spreadsheet program.")]) from None
+
+
+def _dialect(text: str) -> str:
+    """The separator of a table: ',' or ';' (what German Excel writes as "CSV"), judged by the header."""
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+#: A cell over this many characters is refused (csv's own limit), with a message rather than a traceback.
+FIELD_LIMIT = csv.field_size_limit()
 
 
 #: Column kinds whose cells have no form to check here (references are checked once all tables are read).
@@ -361,6 +385,10 @@ def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -
             bad(f"'{v}' is not a Wikidata id", "Write the item id such as Q297879.")
         elif col.kind == "url" and not re.match(r"https?://\S+$", v):
             bad(f"'{v}' is not a web address", "Write a full address starting with http:// or https://.")
+        elif col.kind == "url" and re.search(r'[<>"{}|\\^`\x00-\x20\x7f]', v):
+            char = re.search(r'[<>"{}|\\^`\x00-\x20\x7f]', v).group()
+            bad(f"'{v}' is not a valid web address: it contains {char!r}",
+                f"Write the character percent-encoded (e.g. %{ord(char):02X}), as a browser's address bar does.")
         elif col.kind == "choice" and v not in col.choices:
             close = difflib.get_close_matches(v, col.choices, n=1)
             bad(f"'{v}' is not allowed",
@@ -375,9 +403,24 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     if not path.exists():
         return [], [DataError(display, None, None, "is missing",
                               f"Every data folder needs {table.file}; copy its header from the README.")]
-    text = _decode(path, path.read_bytes(), display)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
+    if not path.is_file():
+        return [], [DataError(display, None, None, "is a folder, not a CSV file",
+                              f"Rename or remove the folder and put the table {table.file} there.")]
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [DataError(display, None, None, f"cannot be read: {exc.strerror or exc}",
+                              "Check the file's permissions.")]
+    text = _decode(path, raw, display)
+    if not text.strip():
+        return [], [DataError(display, None, None, "is empty",
+                              "A table needs at least its header row: " + ",".join(
+                                  c.name for c in table.columns if not c.source_of) + ".")]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_dialect(text), strict=True)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as exc:
+        return [], [_csv_error(display, 1, exc)]
     errors: list[DataError] = []
     known = {c.name for c in table.columns}
     for col in table.columns:
@@ -394,8 +437,23 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     seen: dict[str, int] = {}
     # per column: (column, name, required?, has a form to check?) - worked out once, not per cell
     plan = [(c, c.name, c.required, c.kind not in _UNCHECKED) for c in table.columns]
-    for number, cells in enumerate(reader, start=2):
+    number = 1
+    while True:
+        number += 1
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            errors.append(_csv_error(display, number, exc))
+            break  # the reader cannot go on after a broken quote
+        if cells is None:
+            break
         if not "".join(cells).strip():
+            continue
+        nul = next((i for i, c in enumerate(cells) if "\x00" in c), None)
+        if nul is not None:
+            errors.append(DataError(display, number, header[nul] if nul < len(header) else None,
+                                    "contains a NUL byte (character 0)",
+                                    "Remove it; the file may have been saved as UTF-16 or be damaged."))
             continue
         if len(cells) != len(header):
             errors.append(DataError(display, number, None,
@@ -419,6 +477,22 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
                 seen[key] = number
         rows.append(Row(table.name, number, values, display))
     return rows, errors
+
+
+def _csv_error(display: str, number: int, exc: csv.Error) -> DataError:
+    """One clear message for what the csv module cannot read (a broken quote, a huge cell)."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return DataError(display, number, None, f"a cell is longer than {FIELD_LIMIT:,} characters",
+                         "Shorten it; if it should not be that long, look for a quote (\") that is not closed.")
+    if "unexpected end of data" in text or "EOF" in text:
+        return DataError(display, number, None, "a quoted cell is not closed before the end of the file",
+                         "A cell that starts with \" must end with \"; write \"\" for a quote inside it.")
+    if "expected after" in text:
+        return DataError(display, number, None, "a quote ends a cell too early (text follows the closing \")",
+                         "Write \"\" for a quote inside a quoted cell, or quote the whole cell.")
+    return DataError(display, number, None, f"cannot be read as CSV: {text}",
+                     "Save the file from your spreadsheet program as 'CSV UTF-8'.")
 
 
 #: What a key of each table is called in messages.
@@ -489,7 +563,161 @@ def _check_rules(tables: Tables) -> list[DataError]:
         if bool(row["lat"]) != bool(row["long"]):
             errors.append(DataError(row.file, row.number, "lat" if not row["lat"] else "long", "is empty",
                                     "Give both latitude and longitude, or neither."))
+    for row in tables["headcounts"]:
+        for column in ("value", "min", "max"):
+            if row[column].startswith("-"):
+                errors.append(DataError(row.file, row.number, column, f"{row[column]} is negative",
+                                        "A head-count is a number of people: 0 or more."))
+        if row["min"] and row["max"] and not row["min"].startswith("-") and int(row["min"]) > int(row["max"]):
+            errors.append(DataError(row.file, row.number, "min", f"{row['min']} is larger than max {row['max']}",
+                                    "Swap them, or correct one."))
+    errors.extend(_check_cycles(tables, "organizations", "parent", "parent"))
+    errors.extend(_check_cycles(tables, "places", "within", "containing place"))
+    errors.extend(_check_cycles(tables, "subsectors", "broader", "broader code"))
+    errors.extend(_check_coordinates(tables))
     return errors
+
+
+def _check_cycles(tables: Tables, table: str, column: str, what: str) -> list[DataError]:
+    """A hierarchy (parent, within, broader) must not lead back to where it started; name each cycle once."""
+    rows = tables.keys(table)
+    multi = any(c.name == column and c.multi for c in TABLES[table].columns)
+    links = {key: row.many(column) if multi else [row[column]] if row[column] else [] for key, row in rows.items()}
+    errors, done, reported = [], set(), set()
+    for start in rows:
+        if start in done:
+            continue
+        # iterative depth-first search; ``path`` is the current chain of keys
+        path, on_path, stack = [], {}, [(start, iter(links.get(start, [])))]
+        path.append(start)
+        on_path[start] = 0
+        while stack:
+            key, todo = stack[-1]
+            nxt = next(todo, None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+                on_path.pop(key, None)
+                done.add(key)
+                continue
+            if nxt not in rows or nxt in done:
+                continue
+            if nxt in on_path:
+                cycle = path[on_path[nxt]:]
+                signature = frozenset(cycle)
+                if signature not in reported and not (len(cycle) == 1 and table == "organizations"):
+                    reported.add(signature)
+                    first = min(cycle, key=lambda k: rows[k].number)
+                    at = cycle.index(first)
+                    ordered = cycle[at:] + cycle[:at] + [first]
+                    row = rows[first]
+                    errors.append(DataError(
+                        row.file, row.number, column,
+                        f"the {what}s form a cycle: {' -> '.join(ordered)}" if len(cycle) > 1
+                        else f"'{first}' is its own {what}",
+                        f"Correct '{column}' in the rows of {', '.join(cycle)}; "
+                        f"a chain of {what}s must end."))
+                continue
+            on_path[nxt] = len(path)
+            path.append(nxt)
+            stack.append((nxt, iter(links.get(nxt, []))))
+    return errors
+
+
+#: How far (degrees of latitude or longitude) a place may lie from the places it is compared with.
+NEAR_DEGREES = 3.0
+
+
+def _check_coordinates(tables: Tables) -> list[DataError]:
+    """A place's coordinates must lie near its parent's, or near the other places of its Land.
+
+    Catches latitude and longitude swapped (a place of Brandenburg at 13.4 N, 52.5 E) and
+    coordinates of the wrong place; compared with a parent that has coordinates, else with the
+    median of the other places with coordinates in the same Land (at least two).  Within a
+    country (no Land) only a swap is reported, as a country may span far more than a few degrees.
+    """
+    places = tables.keys("places")
+    point = {k: (float(r["lat"]), float(r["long"])) for k, r in places.items() if r["lat"] and r["long"]}
+
+    def parents(key: str) -> list[str]:
+        return [p for p in places[key].many("within") if p in places]
+
+    def land(key: str) -> tuple[str, bool] | None:
+        """The nearest ancestor (or the place) of type land; else of type country (flag False)."""
+        seen, todo, country = set(), [key], None
+        while todo:
+            k = todo.pop(0)
+            if k in seen:
+                continue
+            seen.add(k)
+            types = places[k].many("type")
+            if "land" in types and k != key:
+                return k, True
+            if "country" in types and country is None and k != key:
+                country = k
+            todo.extend(parents(k))
+        return (country, False) if country else None
+
+    members: dict[str, list[str]] = {}
+    for key in point:
+        found = land(key)
+        if found:
+            members.setdefault(found[0], []).append(key)
+
+    def median(values: list[float]) -> float:
+        values = sorted(values)
+        mid = len(values) // 2
+        return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+    def far(a: tuple[float, float], b: tuple[float, float]) -> bool:
+        return abs(a[0] - b[0]) > NEAR_DEGREES or abs(a[1] - b[1]) > NEAR_DEGREES
+
+    errors = []
+    for key, here in point.items():
+        row = places[key]
+        found = land(key)
+        reference, name, strict = None, "", True
+        for parent in parents(key):
+            if parent in point:
+                reference, name = point[parent], f"its parent '{parent}'"
+                break
+        if reference is None and found:
+            others = [point[k] for k in members.get(found[0], []) if k != key]
+            if len(others) >= 2:
+                reference = (median([p[0] for p in others]), median([p[1] for p in others]))
+                name, strict = f"the other places of '{found[0]}'", found[1]
+        if reference is None or not far(here, reference):
+            continue
+        swapped = (here[1], here[0])
+        if not far(swapped, reference):
+            errors.append(DataError(row.file, row.number, "lat",
+                                    f"latitude {row['lat']} and longitude {row['long']} look swapped: "
+                                    f"swapped, they lie near {name}",
+                                    "Put the latitude (north-south, about 52 for Berlin) in 'lat' and the "
+                                    "longitude (about 13 for Berlin) in 'long'."))
+        elif strict:
+            errors.append(DataError(row.file, row.number, "lat",
+                                    f"{row['lat']}, {row['long']} lies more than {NEAR_DEGREES:g} degrees from "
+                                    f"{name} (near {reference[0]:.2f}, {reference[1]:.2f})",
+                                    "Check the coordinates (WGS84 decimal degrees) and the place's 'within'."))
+    return errors
+
+
+def check_base(base: str | None) -> None:
+    """Raise :class:`DataErrors` with one clear line if ``base`` cannot start the data's IRIs."""
+    if base is None:
+        return
+    problem = ""
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", base):
+        problem = "it does not start with a scheme such as https:"
+    else:
+        bad = re.search(r'[<>"{}|\\^`\x00-\x20\x7f]', base)
+        if bad:
+            problem = f"it contains {bad.group()!r}"
+    if problem:
+        raise DataErrors([DataError("--base", None, None, f"'{base}' is not a valid IRI base: {problem}",
+                                    "Give an address such as https://example.org/kg/ (percent-encode "
+                                    "spaces and other special characters).")])
 
 
 def read_tables(folder: str | Path, names: Iterable[str] | None = None) -> Tables:

@@ -10,7 +10,7 @@ import pytest
 from kg.cli import main
 from kg.validate import quality_report
 from kg.build import build
-from tests.conftest import ONTOLOGY
+from tests.conftest import DATA, ONTOLOGY
 
 
 @pytest.fixture
@@ -202,3 +202,153 @@ def test_a_required_companion_source_must_be_filled(data_copy):
 def test_a_comparison_with_a_difference_needs_its_unit(data_copy):
     row = set_cell(data_copy / "comparisons.csv", "brandenburg-vocational-above-berlin", "unit", "")
     assert f"comparisons.csv, row {row}, field 'unit': is empty" in _errors(data_copy)
+
+
+# ----------------------------------------------------------------- issue 10: accepted although wrong, tracebacks
+def run_build_args(data: Path, out: Path, capsys, *extra: str) -> tuple[int, str]:
+    code = main(["build", "--data", str(data), "--out", str(out), *extra])
+    return code, capsys.readouterr().err
+
+
+def fails_cleanly_both_ways(data, good_out, capsys, *expected):
+    """With and without --no-validate: an error naming file, row and field; out/ unchanged; no traceback."""
+    before = snapshot(good_out)
+    for extra in ((), ("--no-validate",)):
+        code, err = run_build_args(data, good_out, capsys, *extra)
+        assert code != 0, extra
+        for text in expected:
+            assert text in err, f"{text!r} not in:\n{err}"
+        assert "Traceback" not in err
+        assert snapshot(good_out) == before, "a failed build changed out/"
+    return err
+
+
+def test_a_two_way_parent_cycle_is_named(data_copy, good_out, capsys):
+    row = set_cell(data_copy / "organizations.csv", "asml-holding", "parent", "asml-berlin")
+    set_cell(data_copy / "organizations.csv", "asml-holding", "parent_source", "ext-asml-1")
+    fails_cleanly_both_ways(data_copy, good_out, capsys, "field 'parent': the parents form a cycle: asml-berlin -> "
+                            "asml-holding -> asml-berlin")
+    assert row
+
+
+def test_a_three_way_parent_cycle_is_named(data_copy, good_out, capsys):
+    for child, parent in (("otis-worldwide", "otis"), ("asml-holding", "otis-worldwide")):
+        set_cell(data_copy / "organizations.csv", child, "parent", parent)
+        set_cell(data_copy / "organizations.csv", child, "parent_source", "ext-otis-1")
+    set_cell(data_copy / "organizations.csv", "otis", "parent", "asml-holding")
+    err = fails_cleanly_both_ways(data_copy, good_out, capsys, "organizations.csv, row 2, field 'parent': the parents "
+                                  "form a cycle: otis -> asml-holding -> otis-worldwide -> otis")
+    assert err.count("form a cycle") == 1
+
+
+def test_a_place_within_cycle_is_named_once(data_copy, good_out, capsys):
+    row = set_cell(data_copy / "places.csv", "berlin-brandenburg", "within", "berlin")
+    err = fails_cleanly_both_ways(data_copy, good_out, capsys, f"places.csv, row {row}, field 'within': the "
+                                  "containing places form a cycle: berlin-brandenburg -> berlin -> berlin-brandenburg")
+    assert err.count("error: ") == 1  # the cycle, not errors about places that never name it
+
+
+def test_a_subsector_broader_cycle_is_named(data_copy, good_out, capsys):
+    row = set_cell(data_copy / "subsectors.csv", "26", "broader", "26.51")
+    fails_cleanly_both_ways(data_copy, good_out, capsys, f"subsectors.csv, row {row}, field 'broader': the broader "
+                            "codes form a cycle: 26 -> 26.51 -> 26.5 -> 26")
+
+
+def test_a_negative_head_count_is_refused_even_without_validation(data_copy, good_out, capsys):
+    row = set_cell(data_copy / "headcounts.csv", "otis-berlin", "value", "-330")
+    fails_cleanly_both_ways(data_copy, good_out, capsys, f"headcounts.csv, row {row}, field 'value': -330 is negative")
+
+
+def test_latitude_and_longitude_swapped_are_named(data_copy, good_out, capsys):
+    set_cell(data_copy / "places.csv", "cottbus", "lat", "14.3342")
+    row = set_cell(data_copy / "places.csv", "cottbus", "long", "51.7606")
+    fails_cleanly_both_ways(data_copy, good_out, capsys, f"places.csv, row {row}, field 'lat': latitude 14.3342 and "
+                            "longitude 51.7606 look swapped")
+
+
+def test_coordinates_far_from_the_land_are_named(data_copy, good_out, capsys):
+    row = set_cell(data_copy / "places.csv", "prenzlau", "lat", "48.3167")
+    fails_cleanly_both_ways(data_copy, good_out, capsys, f"places.csv, row {row}, field 'lat': 48.3167, 13.8667 lies "
+                            "more than 3 degrees from the other places of 'brandenburg'")
+
+
+def test_a_nul_byte_in_a_name_is_named(data_copy, good_out, capsys):
+    row = set_cell(data_copy / "organizations.csv", "otis", "name", "Ot\x00is")
+    fails_cleanly_both_ways(data_copy, good_out, capsys, f"organizations.csv, row {row}, field 'name': contains a "
+                            "NUL byte")
+
+
+def test_a_huge_cell_is_a_message_not_a_traceback(data_copy, good_out, capsys):
+    row = set_cell(data_copy / "organizations.csv", "otis", "note", "x" * 200_000)
+    fails_cleanly_both_ways(data_copy, good_out, capsys, f"organizations.csv, row {row}: a cell is longer than "
+                            "131,072 characters")
+
+
+def test_a_folder_named_like_a_table(data_copy, good_out, capsys):
+    (data_copy / "events.csv").unlink()
+    (data_copy / "events.csv").mkdir()
+    fails_cleanly_both_ways(data_copy, good_out, capsys, "events.csv: is a folder, not a CSV file")
+
+
+@pytest.mark.parametrize("char", [">", '"', "{", " "])
+def test_a_url_with_a_character_an_iri_cannot_hold(data_copy, good_out, capsys, char):
+    row = set_cell(data_copy / "sources.csv", "brief", "url", f"https://example.org/a{char}b")
+    fails_cleanly_both_ways(data_copy, good_out, capsys, f"sources.csv, row {row}, field 'url':",
+                            "percent-encoded" if char != " " else "is not a web address")
+
+
+def test_a_base_with_a_space(good_out, capsys):
+    before = snapshot(good_out)
+    assert main(["build", "--out", str(good_out), "--base", "https://example.org/my kg/"]) == 2
+    err = capsys.readouterr().err
+    assert "--base: 'https://example.org/my kg/' is not a valid IRI base: it contains ' '" in err
+    assert "Traceback" not in err and snapshot(good_out) == before
+
+
+def test_out_naming_a_file(tmp_path, capsys):
+    target = tmp_path / "kg.ttl"
+    target.write_text("mine", encoding="utf-8")
+    assert main(["build", "--out", str(target)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err and target.read_text(encoding="utf-8") == "mine"
+
+
+def test_semicolon_separated_files_are_read(data_copy, good_out, capsys):
+    """What German Excel saves as "CSV": ';' between cells (and cells with ';' inside quoted)."""
+    for name in ("places.csv", "organizations.csv"):
+        path = data_copy / name
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        with path.open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f, delimiter=";").writerows(rows)
+    code, err = run_build_args(data_copy, good_out, capsys)
+    assert code == 0, err
+    from kg.tables import read_tables
+    assert read_tables(data_copy).rows["places"][3].values == read_tables(DATA).rows["places"][3].values
+
+
+def test_a_windows_1252_file_is_named_as_such(data_copy, good_out, capsys):
+    path = data_copy / "places.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    assert_fails_cleanly(data_copy, good_out, capsys, "places.csv", "is not UTF-8", "looks like Windows-1252",
+                         "CSV UTF-8")
+
+
+def test_a_utf16_file_is_read(data_copy, good_out, capsys):
+    path = data_copy / "places.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    code, err = run_build_args(data_copy, good_out, capsys)
+    assert code == 0, err
+
+
+def test_an_empty_file(data_copy, good_out, capsys):
+    (data_copy / "clusters.csv").write_bytes(b"")
+    fails_cleanly_both_ways(data_copy, good_out, capsys, "clusters.csv: is empty", "at least its header row: id,name")
+
+
+def test_an_unterminated_quote(data_copy, good_out, capsys):
+    path = data_copy / "events.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = lines[3].replace(",", ',"', 1)
+    path.write_text("".join(lines), encoding="utf-8")
+    err = fails_cleanly_both_ways(data_copy, good_out, capsys, "events.csv, row 4:")
+    assert "quote" in err

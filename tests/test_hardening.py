@@ -3,6 +3,7 @@ reader's and parameters' answers to any input (fuzzed with hypothesis).  Every r
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import http.client as httpclient
 import os
 import socket
@@ -210,3 +211,190 @@ def test_a_huge_decimal_in_a_result_stays_text(capsys, tmp_path):
     started = time.monotonic()
     text = render(Result(["x"], [(big,)]), "json")
     assert time.monotonic() - started < 2 and '"1000' in text
+
+
+# ---------------------------------------------------------------- fuzz: the table reader and parameter values
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CELLS = st.text(alphabet=st.sampled_from(list('abc,;"\n\r\t \x00é€-.0123456789') + ["\ufeff"]), max_size=40)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.binary(max_size=300), _CELLS.map(lambda t: t.encode("utf-8")),
+                      st.lists(_CELLS, max_size=6).map(lambda cells: (
+                          "subject,value,min,max,approx,year,scope,quote,source,note\n" + ",".join(cells))
+                          .encode("utf-8"))))
+def test_fuzz_the_table_reader_gives_rows_or_messages(tmp_path_factory, body):
+    from kg.tables import TABLES, DataErrors, read_table
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "headcounts.csv").write_bytes(body)
+    try:
+        rows, errors = read_table(folder, TABLES["headcounts"])
+    except DataErrors as exc:
+        errors = exc.errors
+    for error in errors:
+        text = str(error)
+        assert text.startswith(str(folder / "headcounts.csv")) and "\n" not in text and "\r" not in text
+
+
+@functools.lru_cache(maxsize=1)
+def _fuzz_graph():
+    from kg.build import build
+    return build()
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(["place", "org", "subsector", "text", "integer", "decimal", "year"]),
+       value=st.one_of(st.text(max_size=60), st.from_regex(r"[+-]?\d{0,8}(\.\d{0,4})?([eE][+-]?\d{1,8})?",
+                                                             fullmatch=True)))
+def test_fuzz_parameter_values_are_bound_or_refused(kind, value):
+    """A value becomes one RDF term that the engine reads back unchanged, or a QueryError - nothing else."""
+    from kg.query import Param, QueryError, inject_values
+    from kg.serve import _check_parameter
+
+    built = _fuzz_graph()
+    param = Param("x", kind)
+    try:
+        _check_parameter(param, value)
+        term = param.term(value, built.iris)
+    except QueryError:
+        return
+    query = inject_values("SELECT ?x WHERE { }", {"x": term})
+    rows = list(built.store.query(query))
+    assert len(rows) == 1
+    got = rows[0]["x"]
+    if kind in ("integer", "decimal"):  # the engine writes numbers canonically (0.0 -> 0)
+        from decimal import Decimal
+        assert Decimal(got.value) == Decimal(term.value) and got.datatype == term.datatype
+    else:
+        assert got == term
+
+
+# ---------------------------------------------------------------- kg build: one generation of outputs
+import contextlib  # noqa: E402
+import random  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from kg.cli import main  # noqa: E402
+from tests.conftest import DATA, ROOT  # noqa: E402
+
+OUTPUTS = ["kg.jsonld", "kg.nq", "kg.nt", "kg.trig", "kg.ttl"]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, options: str):
+    """A tmpfs mounted at ``folder`` (root only; skipped where mounting is not allowed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def good_build(tmp_path_factory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("good")
+    assert main(["build", "--out", str(out), "--no-validate"]) == 0
+    return snapshot(out)
+
+
+def fill_from(target: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        (target / name).write_bytes(data)
+
+
+@pytest.mark.parametrize("options,what", [
+    ("size=3m", "the disk is full"),                 # the first files fit, a later one does not
+    ("size=1m", "the disk is full"),
+    ("size=50m,nr_inodes=8", "the disk is full"),    # space, but no inodes for the new generation
+])
+def test_a_full_disk_is_one_line_and_out_is_unchanged(tmp_path, good_build, capsys, options, what):
+    with small_disk(tmp_path / "disk", options) as disk:
+        out = disk / "out"
+        out.mkdir()
+        with contextlib.suppress(OSError):
+            fill_from(out, {n: good_build[n] for n in ("kg.ttl",)})  # an old build's file that must stay
+        before = snapshot(out)
+        code = main(["build", "--out", str(out), "--no-validate"])
+        err = capsys.readouterr().err
+        assert code == 3 and f"error: cannot write {out}: {what}" in err and "Traceback" not in err, err
+        assert [line for line in err.splitlines() if line.startswith("error")] == [err.splitlines()[-1]]
+        assert snapshot(out) == before
+        assert not [p for p in out.iterdir() if p.name.startswith(".")], "temp files left behind"
+
+
+def test_a_read_only_folder_is_one_line(tmp_path, good_build, capsys):
+    with small_disk(tmp_path / "disk", "size=20m") as disk:
+        out = disk / "out"
+        out.mkdir()
+        fill_from(out, good_build)
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        code = main(["build", "--out", str(out), "--no-validate"])
+        err = capsys.readouterr().err
+        assert code == 3 and "the file system is read-only" in err and "Traceback" not in err
+        assert snapshot(out) == good_build
+
+
+def test_kill_9_during_builds_leaves_one_generation(tmp_path):
+    """Kill kg build at random moments; out/ then holds the old set or the new one, after recover()."""
+    from kg.files import recover
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    original = (data / "organizations.csv").read_text(encoding="utf-8")
+    assert "Otis Worldwide Corporation" in original
+
+    def mark(n: int) -> None:
+        (data / "organizations.csv").write_text(original.replace("Otis Worldwide Corporation", f"Generation {n}"),
+                                                encoding="utf-8")
+
+    out = tmp_path / "out"
+    kg = Path(sys.executable).parent / "kg"
+    command = [str(kg), "build", "--data", str(data), "--out", str(out), "--no-validate"]
+    mark(0)
+    assert subprocess.run(command, capture_output=True, cwd=ROOT).returncode == 0
+    rng = random.Random(10)
+    seen = set()
+    for attempt in range(1, 9):
+        mark(attempt)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        time.sleep(rng.uniform(0.3, 2.5))
+        process.kill()
+        process.wait()
+        recover(out)  # what the next build does first
+        names = sorted(p.name for p in out.iterdir())
+        assert names == OUTPUTS, names  # no temp files, no generation folders
+        marks = {name: next((n for n in range(attempt + 1)
+                             if f"Generation {n}<" in (out / name).read_text(encoding="utf-8")
+                             or f'Generation {n}"' in (out / name).read_text(encoding="utf-8")), None)
+                 for name in OUTPUTS}
+        assert len(set(marks.values())) == 1 and None not in marks.values(), marks
+        seen.add(marks["kg.ttl"])
+    assert len(seen) >= 1
+
+
+def test_stale_temp_files_and_generations_are_removed(tmp_path, good_build):
+    from kg.files import STALE_TEMP_SECONDS
+
+    out = tmp_path / "out"
+    out.mkdir()
+    fill_from(out, good_build)
+    (out / ".gen-1-1").mkdir()
+    (out / ".gen-1-1" / "kg.nt").write_text("half", encoding="utf-8")
+    old = out / ".kg.nt.abc.tmp"
+    old.write_text("left by a killed build", encoding="utf-8")
+    os.utime(old, (time.time() - STALE_TEMP_SECONDS - 10,) * 2)
+    assert main(["build", "--out", str(out), "--no-validate"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == OUTPUTS
