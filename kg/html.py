@@ -78,8 +78,9 @@ def page_data(graph: nx.Graph) -> dict[str, Any]:
     for n, d in graph.nodes(data=True):
         node: dict[str, Any] = {
             "id": str(n), "label": str(d.get("label", n)), "type": d.get("type", ""), "shape": d.get("shape", "dot"),
-            "size": d.get("size", 10), "x": d.get("x", 0.0), "y": d.get("y", 0.0),
-            "gx": d.get("geo_x", d.get("x", 0.0)), "gy": d.get("geo_y", d.get("y", 0.0)),
+            # the views keep north up (y up); the canvas draws y down
+            "size": d.get("size", 10), "x": d.get("x", 0.0), "y": -d.get("y", 0.0),
+            "gx": d.get("geo_x", d.get("x", 0.0)), "gy": -d.get("geo_y", d.get("y", 0.0)),
             "c": {k[6:]: v for k, v in d.items() if k.startswith("color_")},
             "info": {k: d[k] for k in PANEL_ATTRIBUTES if d.get(k) not in (None, "")},
             "facts": d.get("facts", []),

@@ -48,9 +48,11 @@ Node attributes (present where the data has them; absent, never ``None``):
 ``source``             the ids of the sources, ``;``-separated (``data/sources.csv``)
 ``iri``, ``shape``     the node's IRI (also its id); its vis-network shape (star: run from the region)
 ``color``, ``size``    the default colouring and size; ``color_subsector``, ``color_control``
-``x``, ``y``           force layout; ``geo_x``, ``geo_y`` geographic layout (region in the
+``x``, ``y``           force layout, ``geo_x``, ``geo_y`` geographic layout, both with y pointing up
+                       (north up, as Gephi and sigma.js read them; the page flips them) (region in the
                        centre, other places in their true direction at a compressed distance)
-``viz``                colour, size and position for GEXF (dropped for GraphML)
+``viz``                colour, size and position for GEXF (dropped for GraphML); the position is the
+                       geographic layout in the hq view (its story is where control sits), else the force layout
 ``facts``              the node's facts with their sources, for the HTML side panel (HTML only)
 =====================  ==========================================================================
 
@@ -611,7 +613,7 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     """
     cat = _catalog(store, catalog, region)
     g = nx.DiGraph(name="hq", title="Headquarters absence: who runs the region's sites, and from where",
-                   color_by="control", edge_legend="→ site of, subsidiary of, headquartered in; dashed: "
+                   color_by="control", viz_layout="geo", edge_legend="→ site of, subsidiary of, headquartered in; dashed: "
                                                    "likely, uncertain or not given")
     orgs: set[str] = set()
     for site in sorted(cat.regional_sites_set, key=lambda s: s.iri):
@@ -823,11 +825,14 @@ def _finish(g: nx.Graph, cat: Catalog, sizes: Callable[[dict[str, Any]], int | N
         d["size"] = headcount_size(sizes(d))
     geo = geographic_layout(g, cat)
     force = force_layout(g, geo)
+    on_map = g.graph.get("viz_layout") == "geo"
     for n, d in g.nodes(data=True):
-        d["x"], d["y"] = force[n]
-        d["geo_x"], d["geo_y"] = geo[n]
-        d["viz"] = {"color": _rgb(d["color"]), "size": d["size"],
-                    "position": {"x": d["x"], "y": -d["y"], "z": 0.0}}
+        # stored with y pointing up (north up), as Gephi and sigma.js read positions; the layouts
+        # work in screen coordinates (y down), and the page turns them back
+        d["x"], d["y"] = force[n][0], -force[n][1]
+        d["geo_x"], d["geo_y"] = geo[n][0], -geo[n][1]
+        x, y = (d["geo_x"], d["geo_y"]) if on_map else (d["x"], d["y"])
+        d["viz"] = {"color": _rgb(d["color"]), "size": d["size"], "position": {"x": x, "y": y, "z": 0.0}}
     g.graph["sources"] = {k: cat.sources[k] for k in sorted({s for _, d in g.nodes(data=True)
                                                              for f in d.get("facts", []) for s in f["src"]}
                                                             | {s for *_, d in g.edges(data=True)
@@ -1104,10 +1109,12 @@ def within_budget(g: nx.Graph, budget: int = NODE_BUDGET, keys: tuple[str, ...] 
     for (a, b), w in weights.items():
         rel = ";".join(sorted(relations[(a, b)]))
         out.add_edge(a, b, weight=int(w), relation=rel, label=f"{int(w):,} × {rel}" if w > 1 else rel)
-    force = force_layout(out, {v: (d["geo_x"], d["geo_y"]) for v, d in out.nodes(data=True)})
+    force = force_layout(out, {v: (d["geo_x"], d["geo_y"]) for v, d in out.nodes(data=True)})  # north up in, north up out
+    on_map = out.graph.get("viz_layout") == "geo"
     for v, d in out.nodes(data=True):
         d["x"], d["y"] = force[v]
-        d["viz"] = dict(d.get("viz") or {}, position={"x": d["x"], "y": -d["y"], "z": 0.0})
+        x, y = (d["geo_x"], d["geo_y"]) if on_map else (d["x"], d["y"])
+        d["viz"] = dict(d.get("viz") or {}, position={"x": x, "y": y, "z": 0.0})
     return out
 
 
@@ -1135,5 +1142,5 @@ def _aggregate_node(g: nx.Graph, key: tuple[str, ...], names: tuple[str, ...], m
                        + (f" (first {MEMBER_LIST_LIMIT} listed)" if len(members) > MEMBER_LIST_LIMIT else ""),
                        "src": []}] + [{"k": k, "v": v, "src": []} for k, v in zip(names, key) if v]
     attrs["viz"] = {"color": _rgb(attrs.get("color", NEUTRAL)), "size": attrs["size"],
-                    "position": {"x": attrs["x"], "y": -attrs["y"], "z": 0.0}}
+                    "position": {"x": attrs["x"], "y": attrs["y"], "z": 0.0}}
     return attrs

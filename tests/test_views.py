@@ -1,6 +1,7 @@
 """The views: what the pictures of headquarters absence and cluster links are drawn from."""
 from __future__ import annotations
 
+import networkx as nx
 import pytest
 
 from kg.views import (CONTROL_COLORS, Catalog, build_views, clusters_view, full_view, hq_view, within_budget)
@@ -155,7 +156,11 @@ def test_geographic_layout_keeps_berlin_and_brandenburg_apart(hq, built):
         return d["geo_x"], d["geo_y"]
     havel, berlin = pos("site", "zf-brandenburg"), pos("site", "korsch-berlin")
     assert havel[0] < berlin[0] - 200  # Brandenburg an der Havel lies about 60 km west
-    assert pos("site", "gea-awp-prenzlau")[1] < berlin[1]  # Prenzlau is north (screen y grows down)
+    assert pos("site", "gea-awp-prenzlau")[1] > berlin[1]  # Prenzlau is north: y points up, as Gephi reads it
+    assert pos("place", "friedrichshafen")[1] < berlin[1]  # Friedrichshafen is south, at the bottom
+    # the GEXF position of the hq view is the map, north up
+    zf = hq.nodes[iri(built, "site", "zf-brandenburg")]
+    assert (zf["viz"]["position"]["x"], zf["viz"]["position"]["y"]) == (zf["geo_x"], zf["geo_y"])
     farmington = pos("place", "farmington-ct")
     assert farmington[0] < havel[0] - 300  # the USA lie west, outside the region's ring
     assert [a["label"] for a in hq.graph["areas"]][:2] == ["Berlin", "Brandenburg"]
@@ -187,3 +192,14 @@ def test_cli_viz_writes_self_contained_pages(tmp_path, capsys):
     assert "default-src 'none'" in text and "vis.Network" in text
     assert main(["viz", "hq", "--region", "nowhere", "--out", str(tmp_path)]) == 2
     assert "is not a bbmb:Region of the data" in capsys.readouterr().err
+
+
+def test_gephi_reads_the_hq_map_north_up(hq, built, tmp_path):
+    from kg.export import export_graph
+    g = nx.read_gexf(export_graph(hq, "gexf", tmp_path / "hq.gexf"))
+    y = {key: g.nodes[iri(built, kind, key)]["viz"]["position"]["y"]
+         for kind, key in (("place", "friedrichshafen"), ("site", "gea-awp-prenzlau"), ("site", "korsch-berlin"))}
+    assert y["friedrichshafen"] < y["korsch-berlin"] < y["gea-awp-prenzlau"]  # south to north, bottom to top
+    # the data attributes say the same as the drawn position
+    node = g.nodes[iri(built, "site", "korsch-berlin")]
+    assert node["geo_y"] == node["viz"]["position"]["y"]
