@@ -1,20 +1,28 @@
 # Two commands for a fresh machine (see README):
-#   make run    build the knowledge graph and every output into out/
-#   make test   run the test suite (installs what it needs, as CI does)
+#   make run    install kg and its runtime dependencies, build the knowledge graph and every output into out/
+#   make test   install the test tools too (pytest, playwright, ruff, ...) and run the gates and the test suite
+# After either, the command is .venv/bin/kg (or `source .venv/bin/activate`, then kg).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/pip install --quiet --disable-pip-version-check
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test system-deps clean
+.PHONY: run test lint system-deps clean
 
-$(STAMP): requirements.lock pyproject.toml
+# runtime only: make run installs no test tools (no playwright)
+$(RUN_STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
-	touch $(STAMP)
+	$(PIP) -r requirements.lock
+	$(PIP) --no-deps -e .
+	touch $(RUN_STAMP)
 
-run: $(STAMP)
+$(TEST_STAMP): $(RUN_STAMP) requirements-test.lock
+	$(PIP) -r requirements-test.lock
+	touch $(TEST_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/kg build
 	$(BIN)/kg viz all
 	$(BIN)/kg export gexf
@@ -23,7 +31,10 @@ run: $(STAMP)
 system-deps:
 	bash scripts/install-system-deps
 
-test: $(STAMP) system-deps
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+
+test: $(TEST_STAMP) system-deps lint
 	$(BIN)/pytest
 
 clean:

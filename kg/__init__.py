@@ -7,7 +7,17 @@ The pipeline, one module a step:
     kg.validate SHACL shapes and the data-quality report
     kg.store    the embedded Oxigraph store, RDF files, the rdflib API
 """
+from importlib.metadata import PackageNotFoundError, version
+
 from .build import BuildResult, build
 from .tables import DataError, DataErrors, read_tables
 
-__all__ = ["build", "BuildResult", "read_tables", "DataError", "DataErrors"]
+#: The distribution's name on the package index ("kg" there is an unrelated project); the command is ``kg``.
+DISTRIBUTION = "bbmb-kg"
+
+try:
+    __version__ = version(DISTRIBUTION)
+except PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"
+
+__all__ = ["build", "BuildResult", "read_tables", "DataError", "DataErrors", "DISTRIBUTION", "__version__"]

@@ -25,12 +25,9 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
 from .namespaces import (BBMB, DCT, GEO, IRIs, NACE, ONTOLOGY_IRI, ORG, PROV, QB, RDF, RDFS, SCHEMA,
                          SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE, SKOS, WD, WGS, XSD)
 from .derive import DERIVED, apply_rules, derived_lines
+from .resources import DEFAULT_DATA, DEFAULT_ONTOLOGY  # ./data, else the brief's data packaged with kg
 from .rules import DEFAULT_READING, READINGS, check_reading
 from .tables import DataError, DataErrors, Row, Tables, read_tables
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT / "data"
-DEFAULT_ONTOLOGY = ROOT / "ontology"
 
 ORG_TYPES = {"firm": BBMB.Firm, "group": BBMB.ParentGroup, "holding": BBMB.Holding,
              "foundation": BBMB.Foundation}

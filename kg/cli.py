@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build
 from .rules import DEFAULT_READING, READINGS
@@ -40,9 +40,12 @@ def progress(message: str) -> None:
 
 
 def add_input_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of CSV tables (default: %(default)s)")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                   help="folder of CSV tables (default: ./data when there is one, else the brief's data packaged "
+                        "with kg: %(default)s)")
     p.add_argument("--ontology", type=Path, default=DEFAULT_ONTOLOGY,
-                   help="folder with bbmb.ttl and shapes.ttl (default: %(default)s)")
+                   help="folder with bbmb.ttl and shapes.ttl (default: ./ontology when there is one, else the "
+                        "model packaged with kg: %(default)s)")
     p.add_argument("--base", help="base of the data IRIs (default: $KG_BASE or https://w3id.org/bbmb/id/)")
     p.add_argument("--reading", choices=sorted(READINGS), default=DEFAULT_READING,
                    help="which source wins where sources disagree on a fact that a figure depends on: "
@@ -51,7 +54,15 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
                           "range over all the sources' alternatives)")
 
 
+def say_inputs(args: argparse.Namespace) -> None:
+    """Say which data and model a command reads (./data, or the brief's data packaged with kg)."""
+    from .resources import describe
+
+    progress(f"data: {describe(args.data)}; ontology: {describe(args.ontology)}")
+
+
 def build_from_args(args: argparse.Namespace) -> BuildResult:
+    say_inputs(args)
     return build(args.data, args.ontology, base=args.base, progress=progress, reading=args.reading)
 
 
@@ -112,11 +123,69 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The exit codes, as the commands use them (printed by ``kg --help``).
+EXIT_CODES = """exit codes:
+  0    done (a query that matches nothing prints no rows and exits 0, unless an id it was given is unknown)
+  1    the graph does not conform to the SHACL shapes (kg build, kg validate); nothing was written
+  2    wrong input: errors in the data tables (each with file, row and field), a wrong option or argument,
+       an unknown query, parameter, id, view or format, a SPARQL syntax error
+  3    a SPARQL server failed or refused (kg query --endpoint, kg push), kg serve cannot listen on its port,
+       or an output file cannot be written
+  130  interrupted (Ctrl-C); 141: the reader of the output went away (kg query ... | head)"""
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    sys.stdout.write(completion_script(make_parser(), args.shell))
+    return 0
+
+
+def completion_script(parser: argparse.ArgumentParser, shell: str = "bash") -> str:
+    """A bash (or zsh, through bashcompinit) completion script for the commands, options and choices."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    cases = []
+    for name, p in sub.choices.items():
+        words = [o for a in p._actions for o in a.option_strings if o.startswith("--")]
+        for a in p._actions:
+            if not a.option_strings and a.choices:
+                words += [str(c) for c in a.choices]
+        if name == "query":
+            from .query import QUERIES_DIR, library
+
+            try:
+                words += list(library(QUERIES_DIR))
+            except Exception:  # a broken saved query must not break completion  # noqa: BLE001
+                pass
+        cases.append(f'    {name}) words="{" ".join(words)}" ;;')
+    top = " ".join(list(sub.choices) + ["--help", "--version"])
+    script = f"""# kg shell completion ({shell}); load it with:  source <(kg completion {shell})
+_kg_complete() {{
+  local cur="${{COMP_WORDS[COMP_CWORD]}}" words=""
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=( $(compgen -W "{top}" -- "$cur") )
+    return
+  fi
+  case "${{COMP_WORDS[1]}}" in
+{chr(10).join(cases)}
+  esac
+  COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+}}
+complete -o default -o bashdefault -F _kg_complete kg
+"""
+    if shell == "zsh":
+        script = "autoload -U +X bashcompinit && bashcompinit\n" + script
+    return script
+
+
 def make_parser() -> argparse.ArgumentParser:
+    from . import DISTRIBUTION, __version__
+
     parser = argparse.ArgumentParser(
         prog="kg", description="Knowledge graph of firms and sectors for regional industry analysis.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Data errors name the file, row and field. Outputs are written atomically.")
+        epilog="Data errors name the file, row and field. Outputs are written atomically. The commands read "
+               "./data, ./ontology and ./queries when the working directory has them, else the copies packaged "
+               "with kg (the brief's data), and say which.\n\n" + EXIT_CODES)
+    parser.add_argument("--version", action="version", version=f"kg {__version__} ({DISTRIBUTION})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("build", help="build, validate and write the graph to out/",
@@ -138,6 +207,13 @@ def make_parser() -> argparse.ArgumentParser:
     for name, (help_text, setup) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(run=setup(p))
+
+    p = sub.add_parser("completion", help="print a shell completion script (bash or zsh)",
+                       description="Print a completion script for the commands, options, views and saved "
+                                   "queries. bash: source <(kg completion bash), or save it as "
+                                   "~/.local/share/bash-completion/completions/kg; zsh: source <(kg completion zsh)")
+    p.add_argument("shell", nargs="?", choices=("bash", "zsh"), default="bash", help="(default: %(default)s)")
+    p.set_defaults(run=cmd_completion)
     return parser
 
 
@@ -164,7 +240,7 @@ def _register_plugins() -> None:
     """Import the modules that add sub-commands (query, serve, viz, export, synth, ...)."""
     import importlib
 
-    for module in ("kg.cli_query", "kg.cli_viz", "kg.cli_synth"):
+    for module in ("kg.cli_init", "kg.cli_query", "kg.cli_viz", "kg.cli_synth"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

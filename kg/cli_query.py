@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .cli import add_input_options, command, progress
 from .query import QUERIES_DIR, QueryError
@@ -42,7 +42,9 @@ def _store(args: argparse.Namespace):
             raise QueryError(f"{args.graph}: no such file; run kg build first or leave out --graph")
         return load(args.graph)
     from .build import build
+    from .cli import say_inputs
 
+    say_inputs(args)
     return build(args.data, args.ontology, base=args.base, reading=args.reading).store
 
 
@@ -72,7 +74,8 @@ def setup_query(p: argparse.ArgumentParser):
     p.add_argument("query", help="saved query name (see kg queries), path of a .rq file, or SPARQL text")
     p.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
                    help="value of a declared parameter, e.g. region=brandenburg (repeatable)")
-    p.add_argument("--format", "-f", choices=list(FORMATS), default="table", help="output format (default: %(default)s)")
+    p.add_argument("--format", "-f", choices=list(FORMATS), default="table",
+                   help="output format (default: %(default)s)")
     p.add_argument("--out", "-o", type=Path, help="write the result to this file (atomically) instead of stdout")
     p.add_argument("--endpoint", metavar="URL", help="run on this SPARQL 1.1 endpoint instead of the embedded store")
     p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="folder of saved queries (default: %(default)s)")
@@ -163,7 +166,8 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 @command("serve", "serve the graph as a read-only SPARQL 1.1 endpoint (and a query page) on 127.0.0.1")
 def setup_serve(p: argparse.ArgumentParser):
-    p.add_argument("--port", type=int, default=7878, help="port on 127.0.0.1; 0 picks a free one (default: %(default)s)")
+    p.add_argument("--port", type=int, default=7878,
+                   help="port on 127.0.0.1; 0 picks a free one (default: %(default)s)")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="seconds a query may run before it is refused (default: %(default)s)")
     p.add_argument("--max-rows", type=int, default=10_000,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .cli import DEFAULT_OUT, add_input_options, build_from_args, command, progress
 from .views import NODE_BUDGET, VIEWS, build_views

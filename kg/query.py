@@ -24,19 +24,18 @@ The older helpers :func:`select` and :func:`ask` run query text with terms alrea
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from pyoxigraph import Literal, NamedNode, QueryBoolean, Store, Variable
 
-from .namespaces import IRIs, PREFIXES, XSD
+from .namespaces import PREFIXES, XSD, IRIs
+from .resources import QUERIES_DIR  # ./queries, else the saved queries packaged with kg
 from .results import Result, from_solutions, to_python
-from .tables import SLUG, CODE
-
-ROOT = Path(__file__).resolve().parent.parent
-QUERIES_DIR = ROOT / "queries"
+from .tables import CODE, SLUG
 
 __all__ = ["SavedQuery", "Param", "QueryError", "library", "load_query", "resolve", "run", "bind",
            "inject_values", "with_dataset", "select", "ask", "to_python", "QUERIES_DIR"]

@@ -18,9 +18,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from pyoxigraph import BlankNode, Literal, NamedNode
@@ -87,11 +88,14 @@ class Result:
         """The rows as dicts of plain Python values (see :func:`to_python`)."""
         if self.boolean is not None:
             return [{"result": self.boolean}]
-        return [{v: to_python(t) for v, t in zip(self.variables, row)} for row in self.rows]
+        return [{v: to_python(t) for v, t in zip(self.variables, row, strict=True)} for row in self.rows]
 
     def dataframe(self):
         """The rows as a pandas DataFrame; decimals become floats so that columns are numeric."""
-        import pandas as pd
+        try:
+            import pandas as pd
+        except ModuleNotFoundError:
+            raise ImportError('Result.dataframe() needs pandas: pip install "bbmb-kg[pandas]"') from None
 
         records = [{k: float(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in self.records()]
         return pd.DataFrame.from_records(records, columns=self.variables if self.boolean is None else ["result"])
@@ -136,7 +140,8 @@ def _table(result: Result, compact: Callable[[str], str] | None, width: int | No
                    for row in result.rows) for i in range(len(header))]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)).rstrip()
+        cells = zip(values, widths, numeric, strict=True)
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in cells).rstrip()
 
     out = [line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in cells]
     out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
@@ -193,7 +198,8 @@ def _term_json(term: Term) -> dict[str, str]:
 def _sparql_json(result: Result) -> str:
     if result.boolean is not None:
         return json.dumps({"head": {}, "boolean": result.boolean})
-    bindings = [{v: _term_json(t) for v, t in zip(result.variables, row) if t is not None} for row in result.rows]
+    bindings = [{v: _term_json(t) for v, t in zip(result.variables, row, strict=True) if t is not None}
+                for row in result.rows]
     return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}}, ensure_ascii=False)
 
 
@@ -208,7 +214,7 @@ def _sparql_xml(result: Result) -> str:
         out.append("<results>")
         for row in result.rows:
             out.append("<result>")
-            for v, t in zip(result.variables, row):
+            for v, t in zip(result.variables, row, strict=True):
                 if t is None:
                     continue
                 if isinstance(t, NamedNode):
