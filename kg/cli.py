@@ -8,16 +8,21 @@ Run ``kg COMMAND --help`` for the options of a command.
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build
 from .rules import DEFAULT_READING, READINGS
 from .tables import DataErrors
 
 DEFAULT_OUT = Path("out")
+T = TypeVar("T")
 
 Setup = Callable[[argparse.ArgumentParser], Callable[[argparse.Namespace], int]]
 
@@ -34,9 +39,66 @@ def command(name: str, help: str) -> Callable[[Setup], Setup]:
     return wrap
 
 
+def on_terminal() -> bool:
+    """Whether stderr is a terminal: then long work shows a live status line (tqdm), else only lines."""
+    try:
+        return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Status:
+    """A tqdm status line at the bottom of the terminal: the current stage and the time it has run."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self.started = time.monotonic()
+        self.bar = tqdm(total=None, file=sys.stderr, leave=False, dynamic_ncols=True,
+                        bar_format="{desc}  [{elapsed}]")
+        self.stop = threading.Event()
+        threading.Thread(target=self._tick, daemon=True).start()
+        atexit.register(self.close)
+
+    def _tick(self) -> None:
+        while not self.stop.wait(0.5):  # the elapsed time runs on through a long silent stage
+            self.bar.refresh()
+
+    def show(self, line: str, message: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stderr)
+        self.bar.set_description_str(f"kg: {message} ...", refresh=True)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.bar.close()
+
+
+_status: _Status | None = None
+
+
 def progress(message: str) -> None:
-    """Progress lines go to stderr, so stdout stays clean for data."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    """Progress lines go to stderr, so stdout stays clean for data; on a terminal a live status line too."""
+    global _status
+    line = f"[{time.strftime('%H:%M:%S')}] {message}"
+    if not on_terminal():
+        print(line, file=sys.stderr, flush=True)
+        return
+    if _status is None:
+        _status = _Status()
+    _status.show(line, message)
+
+
+def steps(items: Iterable[T], what: str, total: int | None = None) -> Iterator[T]:
+    """``items``, with a tqdm progress bar on a terminal (views drawn, files exported); plain elsewhere."""
+    if not on_terminal():
+        yield from items
+        return
+    from tqdm import tqdm
+
+    with tqdm(items, desc=what, total=total, file=sys.stderr, leave=False, dynamic_ncols=True) as bar:
+        yield from bar
 
 
 def add_input_options(p: argparse.ArgumentParser) -> None:
@@ -75,6 +137,18 @@ def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:
     for v in violations:
         print(f"error: {v}", file=sys.stderr)
     return len([v for v in violations if v.severity == "Violation"])
+
+
+def rdf_formats(text: str) -> str:
+    """``--formats`` of kg build, checked when the command line is read (before the build)."""
+    from .store import RDF_OUTPUTS
+
+    names = [f.strip() for f in text.split(",")]
+    unknown = [f for f in names if f not in RDF_OUTPUTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(unknown) or repr(text)}; "
+                                         f"choose from {', '.join(RDF_OUTPUTS)}")
+    return ",".join(names)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -194,7 +268,8 @@ def make_parser() -> argparse.ArgumentParser:
                                    "and JSON-LD. Nothing is written if the input has errors.")
     add_input_options(p)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
-    p.add_argument("--formats", help="comma-separated subset of: turtle,trig,ntriples,nquads,jsonld")
+    p.add_argument("--formats", type=rdf_formats,
+                   help="comma-separated subset of: turtle,trig,ntriples,nquads,jsonld (checked before the build)")
     p.add_argument("--no-validate", action="store_true", help="skip the SHACL validation (large synthetic data)")
     p.set_defaults(run=cmd_build)
 

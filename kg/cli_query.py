@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .cli import add_input_options, command, progress
 from .query import QUERIES_DIR, QueryError
-from .results import FORMATS
+from .results import CLI_FORMATS
 
 
 def _graph_options(p: argparse.ArgumentParser) -> None:
@@ -74,8 +74,9 @@ def setup_query(p: argparse.ArgumentParser):
     p.add_argument("query", help="saved query name (see kg queries), path of a .rq file, or SPARQL text")
     p.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
                    help="value of a declared parameter, e.g. region=brandenburg (repeatable)")
-    p.add_argument("--format", "-f", choices=list(FORMATS), default="table",
-                   help="output format (default: %(default)s)")
+    p.add_argument("--format", "-f", choices=list(CLI_FORMATS), default="table",
+                   help="output format (default: %(default)s); csv and tsv print values (IRIs, numbers, text), "
+                        "sparql-tsv, sparql-json and sparql-xml the W3C SPARQL result formats of RDF terms")
     p.add_argument("--out", "-o", type=Path, help="write the result to this file (atomically) instead of stdout")
     p.add_argument("--endpoint", metavar="URL", help="run on this SPARQL 1.1 endpoint instead of the embedded store")
     p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="folder of saved queries (default: %(default)s)")
@@ -102,7 +103,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     result = run(query, target, params, iris)
     seconds = time.perf_counter() - t0
-    text = render(result, args.format, compactor(iris.base))
+    text = render(result, CLI_FORMATS[args.format], compactor(iris.base))
     if args.out:
         with atomic_write(args.out, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .cli import DEFAULT_OUT, add_input_options, build_from_args, command, progress
+from .cli import DEFAULT_OUT, add_input_options, build_from_args, command, progress, steps
 from .views import NODE_BUDGET, VIEWS, build_views
 
 
@@ -27,12 +27,16 @@ def _clear_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argpars
 
 
 def _views(args: argparse.Namespace) -> dict:
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder; name a folder (it is made if missing)")
     names = list(VIEWS) if args.view == "all" else [args.view]
     result = build_from_args(args)
     region = args.region
     if region and "://" not in region:  # a place id of data/places.csv
         region = result.iris.place(region).value
     t0 = time.perf_counter()
+    progress(f"building the view{'s' if len(names) > 1 else ''} {', '.join(names)}")
     views = build_views(result.store, names, region=region)
     for name, graph in views.items():
         progress(f"view {name}: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges")
@@ -59,7 +63,7 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
         from .html import write_page
 
         views = _views(args)
-        for name, graph in views.items():
+        for name, graph in steps(views.items(), "pages", len(views)):
             t0 = time.perf_counter()
             path = write_page(graph, Path(args.out) / f"{name}.html", budget=args.budget)
             progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
@@ -81,8 +85,9 @@ def setup_export(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], i
 
         views = _views(args)
         t0 = time.perf_counter()
-        for path in export_views(views, args.format, args.out):
-            progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        for name, graph in steps(views.items(), f"{args.format} files", len(views)):
+            for path in export_views({name: graph}, args.format, args.out):
+                progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
         progress(f"{args.format} written in {time.perf_counter() - t0:.1f} s")
         return 0
     return _clear_errors(run)

@@ -106,7 +106,12 @@ _PARAM = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*\((?P<kind>[a-z]+)(?:\s*,\s*defa
 
 @dataclass(frozen=True)
 class SavedQuery:
-    """A query with its header: name, title, what it answers, parameters and columns."""
+    """A query with its header: name, title, what it answers, parameters and columns.
+
+    ``source`` is the query as written (with its default ``VALUES`` lines, so that any SPARQL
+    client that is sent the file gets the documented answer); ``text`` is what kg runs: the same
+    without those lines, the parameters then bound by the engine or injected as checked terms.
+    """
 
     name: str
     text: str
@@ -115,6 +120,7 @@ class SavedQuery:
     answers: str = ""
     params: tuple[Param, ...] = ()
     columns: str = ""
+    source: str = ""
 
     @property
     def where(self) -> str:
@@ -163,6 +169,44 @@ def _params(raw: str, where: str) -> tuple[Param, ...]:
     return tuple(params)
 
 
+#: A parameter's default written into the query text, on a line of its own, as the first line of the
+#: WHERE clause:  ``VALUES ?region { <https://w3id.org/bbmb/id/place/berlin-brandenburg> }  # default ...``
+_DEFAULT_LINE = re.compile(r'^[ \t]*VALUES[ \t]+\?(?P<name>[A-Za-z_]\w*)[ \t]*\{[ \t]*'
+                           r'(?P<term><[^<>"{}|^`\\\s]*>|"[^"\\\n]*")[ \t]*\}[ \t]*#[ \t]*default\b[^\n]*\n?', re.M)
+
+
+def default_line(param: Param, iris: IRIs | None = None) -> str:
+    """The ``VALUES`` line that writes a parameter's default into a saved query's text.
+
+    >>> p = Param("region", "place", "berlin-brandenburg")
+    >>> print(default_line(p))  # doctest: +NORMALIZE_WHITESPACE
+    VALUES ?region { <https://w3id.org/bbmb/id/place/berlin-brandenburg> }
+      # default; kg query --param region=ID replaces it
+    """
+    if param.default is None:
+        raise ValueError(f"parameter '{param.name}' has no default")
+    term = term_text(param.term(param.default, iris or IRIs()))
+    return f"VALUES ?{param.name} {{ {term} }}  # default; kg query --param {param.name}=ID replaces it"
+
+
+def strip_defaults(text: str, params: Sequence[Param], where: str = "the query text") -> str:
+    """The query text without the default ``VALUES`` lines of its declared parameters.
+
+    kg binds every parameter itself (the default, or the value given, under the build's base), so
+    the line that lets other clients run the file as it is must go; a default line for a variable
+    that is not a parameter with a default is an error, so that nothing is dropped unnoticed.
+    """
+    declared = {p.name for p in params if p.default is not None}
+
+    def drop(m: re.Match[str]) -> str:
+        if m["name"] not in declared:
+            raise QueryError(f"{where}: the line 'VALUES ?{m['name']} ... # default' names no parameter with a "
+                             f"default; declare it ('# param: {m['name']} (kind, default value): ...') or remove "
+                             "the '# default' comment")
+        return ""
+    return _DEFAULT_LINE.sub(drop, text)
+
+
 def load_query(path: str | Path, name: str | None = None, text: str | None = None) -> SavedQuery:
     """Read a ``.rq`` file (or ``text``) and its header."""
     path = Path(path) if path else None
@@ -174,9 +218,9 @@ def load_query(path: str | Path, name: str | None = None, text: str | None = Non
     where = str(path) if path else "the query text"
     header = parse_header(text)
     params = _params(header.pop("param", ""), where)
-    return SavedQuery(name=name or (path.stem if path else "inline"), text=text, path=path,
-                      title=header.pop("title", ""), answers=header.pop("answers", ""), params=params,
-                      columns=header.pop("columns", ""))
+    return SavedQuery(name=name or (path.stem if path else "inline"), text=strip_defaults(text, params, where),
+                      path=path, title=header.pop("title", ""), answers=header.pop("answers", ""), params=params,
+                      columns=header.pop("columns", ""), source=text)
 
 
 def library(folder: str | Path = QUERIES_DIR) -> dict[str, SavedQuery]:
@@ -405,6 +449,58 @@ def run_local(store: Store, query: SavedQuery, bindings: Mapping[str, NamedNode 
     return from_solutions(answer, answer.variables)
 
 
+def _values(terms: Mapping[str, NamedNode | Literal]) -> str:
+    """A VALUES block of checked terms (:func:`term_text`) for the look-ups of :func:`check_ids`."""
+    return "".join(f"VALUES ?{k} {{ {term_text(v)} }} " for k, v in terms.items())
+
+
+def _ask(store: Store, pattern: str, **terms: NamedNode | Literal) -> bool:
+    return bool(store.query(f"ASK {{ {_values(terms)}{pattern} }}", use_default_graph_as_union=True))
+
+
+def _first(store: Store, pattern: str, limit: int, **terms: NamedNode | Literal) -> list[str]:
+    solutions = store.query(f"SELECT DISTINCT ?s WHERE {{ {_values(terms)}{pattern} }} LIMIT {limit}",
+                            use_default_graph_as_union=True)
+    return [s["s"].value for s in solutions]
+
+
+def check_ids(store: Store, query: SavedQuery, bindings: Mapping[str, NamedNode | Literal], iris: IRIs) -> None:
+    """Every id given for a place, firm, site, ... parameter names something in the graph.
+
+    Otherwise a query would answer with no rows, as if there were nothing to report.  Raises
+    :class:`QueryError` naming the id and the nearest ids there are, or the base the graph was
+    built with when it is not the one asked for (``--base``).
+    """
+    import difflib
+
+    for p in query.params:
+        term = bindings.get(p.name)
+        if p.kind not in ENTITY_KINDS or not isinstance(term, NamedNode):
+            continue
+        if _ask(store, "{ ?x ?p ?o } UNION { ?s ?p ?x }", x=term):
+            continue
+        prefix = ENTITY_KINDS[p.kind](iris, "").value
+        key = term.value[len(prefix):]
+        what = f"{query.where}: parameter '{p.name}' ({p.kind}): '{key}'"
+        if not _ask(store, "?s ?p ?o FILTER(STRSTARTS(STR(?s), ?base))", base=Literal(iris.base)):
+            kind_path = prefix[len(iris.base):]
+            found = _first(store, "?s ?p ?o FILTER(CONTAINS(STR(?s), ?path))", 1, path=Literal("/" + kind_path))
+            other = found[0] if found else None
+            hint = ""
+            if other:
+                hint = f" It was built with --base {other[:other.index('/' + kind_path) + 1]}; give that --base " \
+                       "(or set KG_BASE) to query it."
+            raise QueryError(f"{what} is not in the graph: the graph has no IRI under the base {iris.base}.{hint}")
+        known = [s[len(prefix):] for s in _first(store, "?s ?p ?o FILTER(STRSTARTS(STR(?s), ?prefix))", 100_000,
+                                                  prefix=Literal(prefix))]
+        known = sorted({k for k in known if k and "/" not in k})
+        close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+        some = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else \
+            (f" Known {p.kind} ids include: {some}." if known else "")
+        raise QueryError(f"{what} is unknown: no {p.kind} of the graph has that id.{hint}")
+
+
 def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, Any] | None = None,
         iris: IRIs | None = None, folder: str | Path = QUERIES_DIR) -> Result:
     """Run a saved query (or a name, file or text, see :func:`resolve`) on a store or a remote endpoint.
@@ -416,6 +512,7 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
         query = resolve(query, folder)
     bindings = bind(query, params, iris)
     if isinstance(target, Store):
+        check_ids(target, query, bindings, iris or IRIs())
         return run_local(target, query, bindings)
     return target.query(query.text, bindings, where=query.where)
 

@@ -41,12 +41,18 @@ _NUMERIC = {**{t: int for t in _INTEGER_TYPES}, XSD.decimal.value: Decimal, XSD.
             XSD.float.value: float}
 
 #: Output formats: name -> media type.  ``table`` is for a terminal, ``json`` is a plain list of
-#: records; ``sparql-json`` and ``sparql-xml`` are the W3C SPARQL 1.1 result formats, ``csv`` and
-#: ``tsv`` the W3C SPARQL 1.1 CSV/TSV result formats.
+#: records; ``sparql-json`` and ``sparql-xml`` are the W3C SPARQL 1.1 result formats, ``csv`` the W3C
+#: SPARQL 1.1 CSV format (values: IRIs and the lexical forms of literals).  ``tsv`` is the W3C SPARQL
+#: 1.1 TSV format, whose cells are RDF terms (``<iri>``, ``"-14"^^<...#decimal>``): what a SPARQL
+#: client asks for with ``text/tab-separated-values`` (kg serve sends it).  ``tsv-values`` prints the
+#: values ``csv`` prints, tab-separated (a tab, line break or backslash in a value written ``\t``,
+#: ``\n``, ``\r``, ``\\``), so that spreadsheets and ``cut`` read csv and tsv alike; it is what
+#: ``kg query --format tsv`` prints (see :data:`CLI_FORMATS`).
 FORMATS: dict[str, str] = {
     "table": "text/plain; charset=utf-8",
     "csv": "text/csv; charset=utf-8",
     "tsv": "text/tab-separated-values; charset=utf-8",
+    "tsv-values": "text/tab-separated-values; charset=utf-8",
     "json": "application/json",
     "markdown": "text/markdown; charset=utf-8",
     "sparql-json": "application/sparql-results+json",
@@ -99,6 +105,13 @@ class Result:
 
         records = [{k: float(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in self.records()]
         return pd.DataFrame.from_records(records, columns=self.variables if self.boolean is None else ["result"])
+
+
+#: The names ``kg query --format`` offers -> the format of :data:`FORMATS` it writes: ``tsv`` prints
+#: values like ``csv``, ``sparql-tsv`` the W3C TSV results format of RDF terms.
+CLI_FORMATS: dict[str, str] = {"table": "table", "csv": "csv", "tsv": "tsv-values", "sparql-tsv": "tsv",
+                               "json": "json", "markdown": "markdown", "sparql-json": "sparql-json",
+                               "sparql-xml": "sparql-xml"}
 
 
 def compactor(base: str | None = None) -> Callable[[str], str]:
@@ -163,11 +176,30 @@ def _csv(result: Result) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(result.variables)
     for row in result.rows:
-        writer.writerow(["" if t is None else (f"_:{t.value}" if isinstance(t, BlankNode) else t.value) for t in row])
+        writer.writerow([_value(t) for t in row])
     return buffer.getvalue()
 
 
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _value(term: Term | None) -> str:
+    """A cell of ``csv`` and ``tsv``: the IRI, the literal's lexical form, ``_:id`` for a blank node."""
+    if term is None:
+        return ""
+    return f"_:{term.value}" if isinstance(term, BlankNode) else term.value
+
+
 def _tsv(result: Result) -> str:
+    """Values as in ``csv``, tab-separated; tabs, line breaks and backslashes in a value escaped."""
+    out = ["\t".join(result.variables)]
+    for row in result.rows:
+        out.append("\t".join(_value(t).translate(_TSV_ESCAPES) for t in row))
+    return "\n".join(out) + "\n"
+
+
+def _sparql_tsv(result: Result) -> str:
+    """The W3C SPARQL 1.1 TSV results format: a header of ``?variables``, cells in RDF term syntax."""
     out = ["\t".join("?" + v for v in result.variables)]
     for row in result.rows:
         out.append("\t".join("" if t is None else str(t) for t in row))
@@ -250,8 +282,10 @@ def render(result: Result, fmt: str = "table", compact: Callable[[str], str] | N
         return _markdown(result, compact)
     if fmt == "csv":
         return _csv(result)
-    if fmt == "tsv":
+    if fmt == "tsv-values":
         return _tsv(result)
+    if fmt == "tsv":
+        return _sparql_tsv(result)
     return json.dumps([{k: _json_value(v) for k, v in r.items()} for r in result.records()],
                       ensure_ascii=False, indent=1) + "\n"
 

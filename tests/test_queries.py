@@ -362,13 +362,17 @@ def test_kg_queries_lists_names_and_titles(capsys):
 
 def test_kg_query_writes_every_format(capsys, tmp_path):
     outputs = {}
-    for fmt in ("table", "csv", "tsv", "json", "markdown", "sparql-json", "sparql-xml"):
+    for fmt in ("table", "csv", "tsv", "sparql-tsv", "json", "markdown", "sparql-json", "sparql-xml"):
         assert main(["query", "order-intake", "--format", fmt]) == 0, fmt
         outputs[fmt] = capsys.readouterr().out
     assert "East Germany" in outputs["table"] and "(2 rows)" in outputs["table"]
     table = list(csv.DictReader(io.StringIO(outputs["csv"])))
     assert {r["areaLabel"]: r["total"] for r in table} == {"East Germany": "-19", "Germany": "-8"}
-    assert outputs["tsv"].splitlines()[0].startswith("?area\t?areaLabel")
+    # tsv prints the values csv prints, tab-separated; sparql-tsv the W3C format's RDF terms
+    tsv = [line.split("\t") for line in outputs["tsv"].splitlines()]
+    assert [line.split(",") for line in outputs["csv"].splitlines()] == tsv
+    assert outputs["sparql-tsv"].splitlines()[0].startswith("?area\t?areaLabel")
+    assert '"-19"^^<http://www.w3.org/2001/XMLSchema#decimal>' in outputs["sparql-tsv"]
     assert {r["areaLabel"]: r["nonEuroForeign"] for r in json.loads(outputs["json"])} == \
         {"East Germany": -27, "Germany": -5}
     assert outputs["markdown"].startswith("| area | areaLabel |")
@@ -407,3 +411,75 @@ def test_one_library_call_gives_rows_or_a_dataframe(built):
 def test_render_rejects_an_unknown_format(built):
     with pytest.raises(ValueError, match="choose one of: table, csv"):
         render(run("order-intake", built.store), "xlsx")
+
+
+# ---------------------------------------------------------------------------- defaults in the query text
+
+def test_tsv_escapes_tabs_and_line_breaks_in_values():
+    from kg.results import Result
+
+    r = Result(["note"], [(Literal("a\tb\nc\\d"),)])
+    assert render(r, "tsv-values") == "note\na\\tb\\nc\\\\d\n"
+    assert render(r, "tsv") == '?note\n"a\\tb\\nc\\\\d"\n'  # the W3C format: an RDF term
+
+
+@pytest.mark.parametrize("name", [n for n, q in QUERIES.items() if any(p.default for p in q.params)])
+def test_the_query_text_alone_gives_the_default_answer(built, name):
+    """Posted as it is to any SPARQL client, a saved query answers for its parameters' defaults."""
+    query = QUERIES[name]
+    assert query.source != query.text and "# default" in query.source
+    as_written = from_solutions(*_solutions(built.store, query.source))
+    assert len(as_written) > 0
+    assert as_written.rows == run(query, built.store, {}, built.iris).rows
+    # kg query replaces the default: another region gives another answer, not the intersection of both
+    other = run(query, built.store, {"region": "berlin"}, built.iris)
+    assert other.rows != as_written.rows
+
+
+def _solutions(store, text):
+    solutions = store.query(text, use_default_graph_as_union=True)
+    return solutions, solutions.variables
+
+
+def test_hq_absence_as_written_gives_the_documented_rows(built):
+    rows = from_solutions(*_solutions(built.store, QUERIES["hq-absence"].source)).records()
+    assert {r["region"] for r in rows} == {built.iris.place("berlin-brandenburg").value}
+    assert len(rows) == len(run("hq-absence", built.store, {"region": "berlin-brandenburg"}, built.iris))
+
+
+def test_the_default_follows_the_base(tmp_path):
+    """A graph built with --base answers the saved queries' defaults under that base."""
+    from kg.build import build
+    from kg.namespaces import IRIs
+    from tests.conftest import DATA, ONTOLOGY
+
+    base = "https://example.org/kg/"
+    result = build(DATA, ONTOLOGY, base=base)
+    rows = run("hq-absence", result.store, {}, IRIs(base)).records()
+    assert rows and {r["region"] for r in rows} == {base + "place/berlin-brandenburg"}
+
+
+def test_a_default_line_for_no_parameter_is_refused():
+    text = "SELECT ?x WHERE {\n  VALUES ?x { <https://example.org/a> }  # default\n  ?x ?p ?o }"
+    with pytest.raises(QueryError, match="names no parameter with a default"):
+        load_query(None, "inline", text)
+
+
+# ---------------------------------------------------------------------------- unknown ids
+
+def test_an_unknown_id_is_named_with_the_nearest(built, capsys):
+    with pytest.raises(QueryError, match="'berln' is unknown.*Did you mean 'berlin'"):
+        run("hq-absence", built.store, {"region": "berln"}, built.iris)
+    assert main(["query", "firm-profile", "--param", "firm=zff"]) == 2
+    err = capsys.readouterr().err
+    assert "'zff' is unknown" in err and "Did you mean 'zf'?" in err and "Traceback" not in err
+
+
+def test_a_graph_built_with_another_base_names_that_base(tmp_path, capsys):
+    base = "https://example.org/kg/"
+    assert main(["build", "--base", base, "--out", str(tmp_path), "--formats", "trig", "--no-validate"]) == 0
+    capsys.readouterr()
+    assert main(["query", "hq-absence", "--graph", str(tmp_path / "kg.trig")]) == 2
+    assert f"built with --base {base}" in capsys.readouterr().err
+    assert main(["query", "hq-absence", "--graph", str(tmp_path / "kg.trig"), "--base", base, "-f", "csv"]) == 0
+    assert base + "place/berlin-brandenburg" in capsys.readouterr().out
