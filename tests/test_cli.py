@@ -1,0 +1,115 @@
+"""The command line as a user meets it: one-line errors with the documented exit codes, --version,
+completion, kg init, and which data a command read."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from kg import __version__
+from kg.cli import EXIT_CODES, main
+from kg.cli_init import init
+from tests.conftest import ONTOLOGY, ROOT
+
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if not line.startswith("[")]  # progress lines start with [time]
+    assert "Traceback" not in err
+    errors = [line for line in lines if line.startswith("error:") or ": error:" in line]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
+def test_help_documents_the_exit_codes_and_version(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "exit codes:" in out and all(f"  {code} " in out for code in ("0", "1", "2", "3"))
+    assert EXIT_CODES in out
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"kg {__version__} (bbmb-kg)"
+
+
+def test_completion_scripts_load_in_bash(tmp_path):
+    script = tmp_path / "kg.bash"
+    script.write_text(subprocess.run([sys.executable, "-m", "kg", "completion", "bash"], capture_output=True,
+                                     text=True, check=True, cwd=ROOT).stdout)
+    probe = f'source {script}; COMP_WORDS=(kg query hq-a); COMP_CWORD=2; _kg_complete; echo "${{COMPREPLY[@]}}"'
+    done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["hq-absence"]
+    probe = f'source {script}; COMP_WORDS=(kg vi); COMP_CWORD=1; _kg_complete; echo "${{COMPREPLY[@]}}"'
+    assert subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout.split() == ["viz"]
+    assert main(["completion", "zsh"]) == 0
+
+
+def test_unknown_rdf_format_is_refused_before_the_build(capsys, tmp_path):
+    with pytest.raises(SystemExit) as done:
+        main(["build", "--formats", "turtle,xml", "--out", str(tmp_path)])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown format(s) xml; choose from turtle, trig" in one_error_line(err)
+    assert "read " not in err and not list(tmp_path.iterdir())  # nothing was built or written
+
+
+@pytest.mark.parametrize("command", [["viz", "hq"], ["export", "gexf"]])
+def test_out_naming_a_file_is_one_line(capsys, tmp_path, command):
+    target = tmp_path / "a-file"
+    target.write_text("keep me")
+    assert main([*command, "--out", str(target)]) == 2
+    assert "is a file, not a folder" in one_error_line(capsys.readouterr().err)
+    assert target.read_text() == "keep me"
+
+
+def test_an_unknown_region_or_firm_is_named_with_the_nearest(capsys):
+    assert main(["query", "hq-absence", "--param", "region=berln"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "'berln' is unknown" in line and "Did you mean 'berlin'" in line
+    assert main(["query", "firm-profile", "--param", "firm=asml"]) == 2
+    assert "Did you mean 'asml-berlin'" in one_error_line(capsys.readouterr().err)
+
+
+def test_another_base_is_named(capsys, tmp_path):
+    base = "https://example.org/kg/"
+    assert main(["build", "--base", base, "--out", str(tmp_path), "--formats", "nquads", "--no-validate"]) == 0
+    capsys.readouterr()
+    assert main(["query", "decision-centres", "--graph", str(tmp_path / "kg.nq")]) == 2
+    assert f"built with --base {base}" in one_error_line(capsys.readouterr().err)
+
+
+def test_the_command_says_which_data_it_read(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(ROOT)
+    assert main(["query", "production-focus", "--format", "csv"]) == 0
+    assert "data: ./data; ontology: ./ontology" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)  # no ./data here: kg reads the copy packaged with it
+    from kg.resources import default, describe
+
+    assert describe(default("data")).startswith("the brief's data packaged with kg")
+
+
+def test_kg_init_writes_every_table_and_they_build(tmp_path, capsys):
+    from kg.tables import SCHEMA
+
+    folder = tmp_path / "region"
+    assert main(["init", str(folder)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(t.file for t in SCHEMA)
+    for table in SCHEMA:
+        header, *rows = (folder / table.file).read_text(encoding="utf-8").splitlines()
+        assert header.split(",") == [c.name for c in table.columns]
+        assert rows, table.name
+    capsys.readouterr()
+    assert main(["build", "--data", str(folder), "--ontology", str(ONTOLOGY), "--out", str(tmp_path / "out")]) == 0
+    assert "firms: 1" in capsys.readouterr().out
+    # a second init does not overwrite the region's tables
+    assert main(["init", str(folder)]) == 2
+    assert "already has" in one_error_line(capsys.readouterr().err)
+    assert init(folder, force=True)
+
+
+def test_python_m_kg_gives_no_traceback_for_a_bad_param(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "kg", "query", "hq-absence", "--param", "region=nowhere-at-all"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert "is unknown" in one_error_line(done.stderr)
