@@ -145,7 +145,10 @@ def setup_push(p: argparse.ArgumentParser):
                 "[--gsp http://127.0.0.1:8890/sparql-graph-crud-auth]")
     p.add_argument("--endpoint", required=True, metavar="URL",
                    help="SPARQL endpoint that answers queries and (without --gsp) accepts SPARQL Update")
-    p.add_argument("--gsp", metavar="URL", help="Graph Store Protocol address: load each graph by HTTP PUT")
+    p.add_argument("--gsp", metavar="URL", help="Graph Store Protocol address: load each graph by HTTP PUT and "
+                                                "POST in chunks (then no update endpoint is needed)")
+    p.add_argument("--update", metavar="URL",
+                   help="SPARQL Update endpoint, where it is not --endpoint (Oxigraph server: .../update)")
     p.add_argument("--chunk", type=int, default=1000, help="triples per INSERT DATA request (default: %(default)s)")
     _graph_options(p)
     _remote_options(p, "server")
@@ -159,7 +162,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     store = _store(args)
     report = push(store, args.endpoint, gsp=args.gsp, user=args.user, password=args.password,
                   base=IRIs(args.base).base, timeout=args.timeout, chunk=args.chunk, auth=args.auth,
-                  progress=progress)
+                  progress=progress, update=args.update)
     print(f"graphs: {report.graphs}  triples: {report.triples:,}  stale graphs dropped: {len(report.dropped)}  "
           f"seconds: {report.seconds:.1f}")
     return 0

@@ -17,9 +17,9 @@ Store Protocol (``PUT`` of each graph) or with SPARQL Update (``DROP SILENT GRAP
 """
 from __future__ import annotations
 
-import re
-
 import json
+import os
+import re
 import socket
 import time
 import urllib.error
@@ -141,15 +141,35 @@ class Endpoint:
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise RemoteError(f"{self.url} did not answer with SPARQL JSON results: {raw[:200]!r}") from None
 
+    def manifest(self) -> dict | None:
+        """The manifest a kg push left on the server: {"state", "id", "at", "graphs"}, or None."""
+        return read_manifest(self, IRIs(self.base))
+
     def project_graphs(self) -> list[str]:
-        """The graphs queries see: those given, or the project's graphs found on the server."""
+        """The graphs queries see: those given, those the last complete kg push lists, or the
+        project's graphs found on the server.  A push that did not finish is an error."""
         if self.graphs is not None:
             return list(self.graphs)
         if self._found is None:
+            manifest = self.manifest()
+            if manifest is not None:
+                if manifest["state"] != "complete":
+                    raise RemoteError(
+                        f"{self.url} holds a kg push that did not finish (push {manifest['id']}, started "
+                        f"{manifest['at']}): its graphs may mix old and new data, so no query is run. "
+                        "Run kg push again")
+                self._found = manifest["graphs"]
+                return self._found
             prefix = IRIs(self.base).graph("").value
             text = ("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
                     f'FILTER(STRSTARTS(STR(?g), "{prefix}") || ?g = <{ONTOLOGY_IRI}>) }}')
-            found = sorted(t.value for (t,) in self._result(self._request(text, [])).rows if t is not None)
+            document = self._request(text, [])
+            found = sorted({b["g"]["value"] for b in document.get("results", {}).get("bindings", []) if "g" in b})
+            for g in found:
+                if not _valid_iri(g):
+                    raise RemoteError(f"{self.url} holds a graph named {g!r}, which is not a valid IRI (it cannot "
+                                      "be named in a query); remove it from the server, or push with kg push, "
+                                      "whose manifest lists the graphs queries see")
             if not found:
                 raise RemoteError(f"{self.url} holds no graphs of this project (none under {prefix}); "
                                   "load them with kg push first, or check --base")
@@ -158,7 +178,10 @@ class Endpoint:
 
     @staticmethod
     def _result(document: dict) -> Result:
-        return from_sparql_json(document)
+        try:
+            return from_sparql_json(document)
+        except (ValueError, KeyError, TypeError) as exc:  # e.g. a term pyoxigraph refuses (an IRI with '>')
+            raise RemoteError(f"the server's answer holds a value that is not valid RDF: {exc}") from None
 
     def query(self, text: str, bindings: Mapping[str, NamedNode | Literal] | None = None,
               where: str = "the query") -> Result:
@@ -247,52 +270,178 @@ def _update(endpoint: str, text: str, user: str | None, password: str | None, ti
         raise _explain(exc, endpoint, timeout) from None
 
 
+MANIFEST_NS = "https://w3id.org/bbmb/push#"
+#: Graphs per GSP request: bounded, so that no server resets a connection on a large graph.
+GSP_CHUNK = 20_000
+RETRIES = 3
+
+
+def manifest_iri(iris: IRIs) -> str:
+    """The graph (and subject) of the manifest kg push writes: outside ``{base}graph/``, so no query sees it."""
+    return iris.base + "push-manifest"
+
+
+def _valid_iri(value: str) -> bool:
+    try:
+        NamedNode(value)
+    except ValueError:
+        return False
+    return not re.search(r'[<>"{}|\\^`\x00-\x20]', value)
+
+
+def read_manifest(endpoint: "Endpoint", iris: IRIs) -> dict | None:
+    """The manifest of the last kg push on the server, or None if there is none."""
+    m = manifest_iri(iris)
+    text = f"SELECT ?p ?o WHERE {{ GRAPH <{m}> {{ <{m}> ?p ?o }} }}"
+    document = endpoint._request(text, [])
+    found: dict = {"state": None, "id": "?", "at": "?", "graphs": []}
+    for b in document.get("results", {}).get("bindings", []):
+        p, o = b.get("p", {}).get("value", ""), b.get("o", {}).get("value", "")
+        if not p.startswith(MANIFEST_NS):
+            continue
+        key = p[len(MANIFEST_NS):]
+        if key == "graph":
+            if _valid_iri(o):
+                found["graphs"].append(o)
+        elif key in ("state", "id", "at"):
+            # "pushing" wins over "complete": a push that started and did not finish
+            if key != "state" or found["state"] != "pushing":
+                found[key] = o
+    if found["state"] is None:
+        return None
+    found["graphs"] = sorted(set(found["graphs"]))
+    return found
+
+
+def _manifest_ntriples(iris: IRIs, state: str, push_id: str, at: str, graphs: Iterable[str],
+                       counts: Mapping[str, int] | None = None) -> str:
+    m = manifest_iri(iris)
+    lines = [f'<{m}> <{MANIFEST_NS}state> "{state}" .', f'<{m}> <{MANIFEST_NS}id> "{push_id}" .',
+             f'<{m}> <{MANIFEST_NS}at> "{at}" .']
+    lines += [f"<{m}> <{MANIFEST_NS}graph> <{g}> ." for g in sorted(graphs)]
+    lines += [f'<{g}> <{MANIFEST_NS}triples> "{n}"^^<http://www.w3.org/2001/XMLSchema#integer> .'
+              for g, n in sorted((counts or {}).items())]
+    return "\n".join(lines) + "\n"
+
+
+def _retrying(what: str, action: Callable[[], None], say: Callable[[str], None], retries: int = RETRIES) -> None:
+    """Run ``action``; after a failure to reach the server (not a refusal), wait and try again."""
+    for attempt in range(1, retries + 1):
+        try:
+            action()
+            return
+        except RemoteError as exc:
+            text = str(exc)
+            refused = re.search(r"HTTP (4\d\d)", text) is not None
+            if refused or attempt == retries:
+                raise RemoteError(f"{text} (while {what}; attempt {attempt} of {retries})") from None
+            say(f"{what}: {text}; trying again")
+            time.sleep(min(8.0, 0.5 * 2 ** attempt))
+
+
 def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | None = None,
          password: str | None = None, base: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-         chunk: int = 1000, auth: str = "digest", progress: Callable[[str], None] | None = None) -> PushReport:
+         chunk: int = 1000, auth: str = "digest", progress: Callable[[str], None] | None = None,
+         update: str | None = None, gsp_chunk: int = GSP_CHUNK, retries: int = RETRIES) -> PushReport:
     """Load the built dataset into a SPARQL server, replacing only the project's own named graphs.
 
-    ``endpoint`` is a SPARQL endpoint that accepts queries and, unless ``gsp`` (a Graph Store
-    Protocol address) is given, updates.  Graphs of the project that are on the server but not
-    in the build (a source removed from the data) are dropped; no other graph is touched.
+    ``endpoint`` is a SPARQL endpoint that answers queries; ``update`` one that accepts SPARQL
+    Update (default: ``endpoint``); with ``gsp`` (a Graph Store Protocol address) the graphs are
+    loaded by HTTP PUT and POST in chunks of ``gsp_chunk`` triples instead, and no update endpoint
+    is needed.  Requests that fail to reach the server are retried.
+
+    All or nothing, as queries see it: a manifest graph (:func:`manifest_iri`) is marked "pushing"
+    before any graph changes and "complete", with the graphs and their triple counts checked on
+    the server, only after every graph is loaded; every remote query (:class:`Endpoint`) reads it
+    and refuses to run on a push that did not finish.  Graphs are dropped only where an earlier
+    push's manifest lists them and the build lacks them; no other graph is touched.
     """
     say = progress or (lambda message: None)
+    update = update or endpoint
     t0 = time.perf_counter()
+    iris = IRIs(base)
     graphs = _graphs(store)
+    for g in graphs:
+        if not _valid_iri(g):
+            raise RemoteError(f"the build holds a graph named {g!r}, which is not a valid IRI; check --base")
     report = PushReport()
     finder = Endpoint(endpoint, user, password, timeout, base, auth=auth)
-    try:
-        existing = finder.project_graphs()
-    except RemoteError as exc:
-        if "holds no graphs" not in str(exc):
-            raise
-        existing = []
-    stale = [g for g in existing if g not in graphs]
+    old = read_manifest(finder, iris)
+    earlier = old["graphs"] if old else []
+    push_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     http = _Http(gsp, user, password, timeout) if gsp else None
-    for g in stale:
+    m = manifest_iri(iris)
+
+    def gsp_url(g: str) -> str:
+        return f"{gsp}?{urllib.parse.urlencode({'graph': g})}"
+
+    def write_manifest(state: str, listed: Iterable[str], counts: Mapping[str, int] | None = None) -> None:
+        body = _manifest_ntriples(iris, state, push_id, at, listed, counts)
         if http:
-            http.send("DELETE", f"{gsp}?{urllib.parse.urlencode({'graph': g})}")
+            _retrying("writing the push manifest", lambda: http.send("PUT", gsp_url(m), body.encode("utf-8"),
+                                                                      "text/turtle"), say, retries)
         else:
-            _update(endpoint, f"DROP SILENT GRAPH <{g}>", user, password, timeout, auth)
+            _retrying("writing the push manifest", lambda: (
+                _update(update, f"DROP SILENT GRAPH <{m}>", user, password, timeout, auth),
+                _update(update, f"INSERT DATA {{ GRAPH <{m}> {{ {body} }} }}", user, password, timeout, auth)),
+                say, retries)
+
+    # 1. mark the server: from here until the end, remote queries refuse to run
+    write_manifest("pushing", set(earlier) | set(graphs))
+    # 2. drop what an earlier push made and this build lacks
+    for g in sorted(set(earlier) - set(graphs)):
+        if http:
+            _retrying(f"dropping {g}", lambda g=g: http.send("DELETE", gsp_url(g)), say, retries)
+        else:
+            _retrying(f"dropping {g}", lambda g=g: _update(update, f"DROP SILENT GRAPH <{g}>", user, password,
+                                                            timeout, auth), say, retries)
         report.dropped.append(g)
-        say(f"dropped stale graph {g}")
+        say(f"dropped graph {g} (an earlier push's, not in this build)")
+    # 3. load each graph, in bounded chunks; a failed graph is loaded again from its start
     for g, quads in sorted(graphs.items()):
         if http:
-            http.send("PUT", f"{gsp}?{urllib.parse.urlencode({'graph': g})}", _ntriples(quads).encode("utf-8"),
-                      "text/turtle")  # N-Triples is Turtle; every GSP server reads Turtle
+            parts = list(_chunks(quads, gsp_chunk)) or [[]]
+
+            def load(g=g, parts=parts) -> None:
+                for i, part in enumerate(parts):
+                    http.send("PUT" if i == 0 else "POST", gsp_url(g), _ntriples(part).encode("utf-8"),
+                              "text/turtle")  # N-Triples is Turtle; every GSP server reads Turtle
         else:
-            _update(endpoint, f"DROP SILENT GRAPH <{g}>", user, password, timeout, auth)
-            for part in _chunks(quads, chunk):
-                body = f"GRAPH <{g}> {{\n{_ntriples(part)}}}"
-                # blank nodes: INSERT ... WHERE {} (one solution, so one fresh node per label); some
-                # servers (Virtuoso 7.2) refuse blank nodes in INSERT DATA, which SPARQL 1.1 allows
-                blank = any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in part)
-                text = f"INSERT {{ {body} }} WHERE {{}}" if blank else f"INSERT DATA {{ {body} }}"
-                _update(endpoint, text, user, password, timeout, auth)
+            def load(g=g, quads=quads) -> None:
+                _update(update, f"DROP SILENT GRAPH <{g}>", user, password, timeout, auth)
+                for part in _chunks(quads, chunk):
+                    body = f"GRAPH <{g}> {{\n{_ntriples(part)}}}"
+                    # blank nodes: INSERT ... WHERE {} (one solution, so one fresh node per label); some
+                    # servers (Virtuoso 7.2) refuse blank nodes in INSERT DATA, which SPARQL 1.1 allows
+                    blank = any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in part)
+                    text = f"INSERT {{ {body} }} WHERE {{}}" if blank else f"INSERT DATA {{ {body} }}"
+                    _update(update, text, user, password, timeout, auth)
+        _retrying(f"loading {g}", load, say, retries)
         report.graphs += 1
         report.triples += len(quads)
+    # 4. check the server holds what was sent, then mark the push complete
+    expected = {g: len(q) for g, q in graphs.items()}
+    counted = _counts(finder, list(graphs))
+    wrong = {g: (counted.get(g, 0), n) for g, n in expected.items() if counted.get(g, 0) != n}
+    if wrong:
+        g, (got, want) = sorted(wrong.items())[0]
+        raise RemoteError(f"after loading, {endpoint} holds {got:,} triples in {g}, not {want:,} "
+                          f"({len(wrong)} graph(s) differ); the push is left marked unfinished. Run kg push again")
+    write_manifest("complete", graphs, expected)
     report.seconds = time.perf_counter() - t0
-    say(f"pushed {report.triples:,} triples in {report.graphs} graphs to {gsp or endpoint} "
+    say(f"pushed {report.triples:,} triples in {report.graphs} graphs to {gsp or update} "
         f"in {report.seconds:.1f} s")
     return report
 
+
+def _counts(endpoint: "Endpoint", graphs: list[str]) -> dict[str, int]:
+    """Triples per graph on the server, a few graphs a query."""
+    out: dict[str, int] = {}
+    for i in range(0, len(graphs), 50):
+        names = " ".join(f"<{g}>" for g in graphs[i:i + 50])
+        document = endpoint._request(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {names} }} "
+                                     "GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", [])
+        for b in document.get("results", {}).get("bindings", []):
+            out[b["g"]["value"]] = int(b["n"]["value"])
+    return out

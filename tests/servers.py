@@ -166,3 +166,70 @@ def virtuoso(folder: str | Path, command: str = "virtuoso-t",
             process.kill()
             process.wait()
         log.close()
+
+
+# ---------------------------------------------------------------------------- Oxigraph server
+
+@dataclass(frozen=True)
+class OxigraphServer:
+    """A running ``oxigraph serve`` (pip install oxigraph): query, update and Graph Store addresses."""
+
+    folder: Path
+    port: int
+    pid: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def sparql_url(self) -> str:
+        return f"{self.base_url}/query"
+
+    @property
+    def update_url(self) -> str:
+        return f"{self.base_url}/update"
+
+    @property
+    def gsp_url(self) -> str:
+        return f"{self.base_url}/store"
+
+
+def oxigraph_command() -> str | None:
+    """The ``oxigraph`` command of this Python environment (or on PATH), if installed."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "oxigraph"
+    return str(beside) if beside.exists() else shutil.which("oxigraph")
+
+
+@contextlib.contextmanager
+def oxigraph(folder: str | Path) -> Iterator[OxigraphServer]:
+    """Start ``oxigraph serve`` on a free 127.0.0.1 port with its database in ``folder``; stop it by pid."""
+    command = oxigraph_command()
+    if command is None:
+        raise RuntimeError("the oxigraph command is not installed: pip install oxigraph")
+    folder = Path(folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = open(folder / "oxigraph.out", "wb")
+    process = subprocess.Popen([command, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
+                               cwd=folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = OxigraphServer(folder, port, process.pid)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _ready(server.sparql_url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = (folder / "oxigraph.out").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"oxigraph did not start on port {port} (exit code {process.poll()}):\n{tail}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

@@ -7,10 +7,12 @@ store.  Also the errors a user meets: unreachable server, no answer, wrong passw
 from __future__ import annotations
 
 import socket
+import urllib.parse
 import threading
 from decimal import Decimal
 
 import pytest
+from pyoxigraph import Literal, NamedNode, Quad, Store
 from SPARQLWrapper import DIGEST, JSON, POST, SPARQLWrapper
 
 from kg.cli import main
@@ -55,27 +57,37 @@ def project_triples(server, base: str) -> int:
 
 @pytest.fixture(scope="module")
 def pushed(server, built):
-    """Someone else's graph and a stale graph of ours are on the server; then kg push (SPARQL Update)."""
+    """Someone else's graph, a graph planted under our base, and a graph an earlier push of ours made
+    that the build lacks, are on the server; then kg push (SPARQL Update)."""
     stale = built.iris.graph("source-removed-since").value
+    planted = built.iris.graph("planted-by-someone").value
     update(server, f'INSERT DATA {{ GRAPH <{FOREIGN_GRAPH}> {{ <http://example.org/a> <http://example.org/b> "kept" }} '
-                   f'GRAPH <{stale}> {{ <http://example.org/a> <http://example.org/b> "stale" }} }}')
+                   f'GRAPH <{planted}> {{ <http://example.org/a> <http://example.org/b> "planted" }} }}')
+    earlier = Store()
+    earlier.add(Quad(NamedNode("http://example.org/a"), NamedNode("http://example.org/b"), Literal("stale"),
+                     NamedNode(stale)))
+    push(earlier, server.auth_url, user=server.user, password=server.password, base=built.iris.base)
     report = push(built.store, server.auth_url, user=server.user, password=server.password, base=built.iris.base)
-    return report, stale
+    return report, stale, planted
 
 
 def test_push_replaces_the_projects_graphs_and_nothing_else(server, built, pushed):
-    report, stale = pushed
+    report, stale, planted = pushed
     assert report.triples == len(built.store) and report.dropped == [stale]
-    assert project_triples(server, built.iris.base) == len(built.store)
+    assert project_triples(server, built.iris.base) == len(built.store) + 1  # ours, and the planted graph
     kept = select(server, f"SELECT ?o WHERE {{ GRAPH <{FOREIGN_GRAPH}> {{ ?s ?p ?o }} }}")
     assert [b["o"]["value"] for b in kept] == ["kept"]
+    # a graph under our base that no push of ours made is left alone, and queries do not see it
+    assert [b["o"]["value"] for b in select(server, f"SELECT ?o WHERE {{ GRAPH <{planted}> {{ ?s ?p ?o }} }}")] \
+        == ["planted"]
+    assert run('SELECT ?s WHERE { ?s ?p "planted" }', Endpoint(server.sparql_url, base=built.iris.base)).rows == []
 
 
 def test_a_second_push_by_graph_store_protocol_replaces_rather_than_adds(server, built, pushed):
     report = push(built.store, server.auth_url, gsp=server.gsp_url, user=server.user, password=server.password,
                   base=built.iris.base)
     assert report.graphs == len({q.graph_name.value for q in built.store}) and report.dropped == []
-    assert project_triples(server, built.iris.base) == len(built.store)
+    assert project_triples(server, built.iris.base) == len(built.store) + 1  # and the planted graph
     assert len(select(server, f"SELECT ?o WHERE {{ GRAPH <{FOREIGN_GRAPH}> {{ ?s ?p ?o }} }}")) == 1
 
 
@@ -164,3 +176,93 @@ def test_a_server_that_does_not_answer_times_out():
             thread.join(2)
             for conn in held:
                 conn.close()
+
+
+# ---------------------------------------------------------------- issue 10: all or nothing, bounded chunks, names
+def test_a_graph_name_the_query_cannot_hold_is_a_clear_message(server, capsys):
+    base = "http://example.org/other-dataset/"
+    from kg.remote import _Http
+
+    _Http(server.gsp_url, server.user, server.password, 30).send(
+        "PUT", server.gsp_url + "?graph-uri=" + urllib.parse.quote(base + "graph/a>b", safe=""),
+        b'<http://example.org/a> <http://example.org/b> "odd" .', "text/turtle")
+    with pytest.raises(RemoteError, match=r"holds a graph named 'http://example.org/other-dataset/graph/a>b', "
+                                          "which is not a valid IRI"):
+        Endpoint(server.sparql_url, base=base).query("ASK {}")
+    assert main(["query", "hq-absence", "--endpoint", server.sparql_url, "--base", base]) == 3
+    err = capsys.readouterr().err
+    assert "not a valid IRI" in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def synthetic_10k(tmp_path_factory):
+    """kg synth --firms 10000, then kg build --data DIR --no-validate (about 330,000 triples)."""
+    from kg.build import build
+    from kg.synth import synthesize
+
+    folder = tmp_path_factory.mktemp("synth10k")
+    synthesize(folder, 10_000)
+    return build(folder)
+
+
+def test_gsp_push_of_10000_firms_to_virtuoso_in_chunks(server, synthetic_10k):
+    result = synthetic_10k
+    base = result.iris.base
+    report = push(result.store, server.auth_url, gsp=server.gsp_url, user=server.user, password=server.password,
+                  base=base, gsp_chunk=20_000)
+    assert report.triples == len(result.store)
+    assert project_triples(server, base) >= len(result.store)
+    endpoint = Endpoint(server.sparql_url, base=base)
+    assert endpoint.manifest()["state"] == "complete"
+    assert len(run("control-by-land", endpoint, {}, result.iris)) > 0
+
+
+def test_gsp_push_of_10000_firms_to_oxigraph_server(tmp_path, synthetic_10k, built):
+    from tests.servers import oxigraph, oxigraph_command
+
+    if oxigraph_command() is None:
+        pytest.fail("the oxigraph command is missing: pip install oxigraph (a test dependency)")
+    result = synthetic_10k
+    with oxigraph(tmp_path / "ox") as ox:
+        report = push(result.store, ox.sparql_url, gsp=ox.gsp_url, base=result.iris.base, gsp_chunk=20_000)
+        assert report.triples == len(result.store)
+        endpoint = Endpoint(ox.sparql_url, base=result.iris.base)
+        assert sorted(endpoint.project_graphs()) == sorted({q.graph_name.value for q in result.store})
+        local = run("control-by-land", result.store, {}, result.iris).records()
+        assert _comparable(run("control-by-land", endpoint, {}, result.iris).records()) == _comparable(local)
+        # and by SPARQL Update, to the server's separate update address (the real data: the same base)
+        report = push(built.store, ox.sparql_url, update=ox.update_url, base=built.iris.base)
+        assert Endpoint(ox.sparql_url, base=built.iris.base).manifest()["state"] == "complete"
+        assert len(report.dropped) > 0  # the synthetic graphs the real build lacks, listed by the manifest
+
+
+@pytest.mark.parametrize("gsp", [False, True], ids=["update", "gsp"])
+def test_a_push_cut_off_half_way_makes_remote_queries_fail_clearly(server, built, monkeypatch, capsys, gsp):
+    """The server goes away at 40 % of the push: kg push says so, and a query then refuses to run."""
+    import kg.remote as remote
+
+    calls = {"n": 0}
+    real_update, real_send = remote._update, remote._Http.send
+    total = 20
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > total * 0.4:
+            raise RemoteError(f"cannot reach {server.auth_url}: Remote end closed connection without response")
+        return (real_send if gsp else real_update)(*args, **kwargs)
+
+    if gsp:
+        monkeypatch.setattr(remote._Http, "send", failing)
+    else:
+        monkeypatch.setattr(remote, "_update", failing)
+    monkeypatch.setattr(remote.time, "sleep", lambda s: None)
+    with pytest.raises(RemoteError, match="Remote end closed connection.*attempt 3 of 3"):
+        push(built.store, server.auth_url, gsp=server.gsp_url if gsp else None, user=server.user,
+             password=server.password, base=built.iris.base)
+    monkeypatch.undo()
+    assert main(["query", "control-by-land", "--endpoint", server.sparql_url]) == 3
+    err = capsys.readouterr().err
+    assert "holds a kg push that did not finish" in err and "Run kg push again" in err and "Traceback" not in err
+    # the next push finishes the job
+    push(built.store, server.auth_url, user=server.user, password=server.password, base=built.iris.base)
+    assert main(["query", "control-by-land", "--endpoint", server.sparql_url]) == 0
