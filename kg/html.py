@@ -89,7 +89,14 @@ def page_data(graph: nx.Graph) -> dict[str, Any]:
             "c": {k[6:]: v for k, v in d.items() if k.startswith("color_")},
             "info": {k: d[k] for k in PANEL_ATTRIBUTES if d.get(k) not in (None, "")},
             "facts": d.get("facts", []),
+            # each colouring's key, for the legend's counts of what is shown
+            "k": {"centre": d.get("centre"), "control": d.get("control"), "type": d.get("type"),
+                  "subsector": str(d.get("subsector") or "").split(";")[0]},
         }
+        if d.get("headcount"):
+            node["jobs"] = d["headcount"]
+        if d.get("distance_km"):
+            node["km"] = d["distance_km"]
         for lang in ("de", "en"):
             if d.get(f"label_{lang}"):
                 node[f"label_{lang}"] = d[f"label_{lang}"]
@@ -107,6 +114,8 @@ def page_data(graph: nx.Graph) -> dict[str, Any]:
                          if d.get(k) not in (None, "")}}
         if d.get("weight", 1) != 1:
             edge["w"] = d["weight"]
+        if d.get("jobs"):
+            edge["jobs"] = d["jobs"]
         if d.get("certainty") in ("uncertain", "likely", "not given"):
             edge["dashes"] = True
         edges.append(edge)
@@ -117,6 +126,9 @@ def page_data(graph: nx.Graph) -> dict[str, Any]:
             "colorBy": graph.graph.get("color_by", "type"), "sources": graph.graph.get("sources", {}),
             "areas": graph.graph.get("areas", []), "facets": facets, "aggregated": aggregated,
             "headline": graph.graph.get("headline"), "reading": graph.graph.get("reading", ""),
+            "subtitle": graph.graph.get("subtitle", ""), "layout": graph.graph.get("viz_layout", "force"),
+            "totals": {"nodes": graph.graph.get("aggregated", {}).get("nodes", len(nodes)),
+                       "edges": graph.graph.get("aggregated", {}).get("edges", len(edges))},
             "physics": len(nodes) <= PHYSICS_LIMIT, "edgeLegend": graph.graph.get("edge_legend", ""),
             "subsectorLabels": {e["key"]: e["label"] for e in graph.graph.get("legend", {}).get("subsector", [])}}
 

@@ -76,9 +76,14 @@ import networkx as nx
 from pyoxigraph import Store
 
 from .namespaces import BBMB, ONTOLOGY_IRI, ORG, PREFIXES, RDF
+from . import geo
 from .rules import control_class, is_operating_site
 
 #: Colours of the control classes (colour-blind safe, Okabe-Ito).
+#: Colours of the places of control (Paul Tol's "muted" scheme, told apart under the common colour-vision
+#: deficiencies): the region's own first, then one a Land or country by regional jobs; the rest dark grey.
+CENTRE_PALETTE = ("#117733", "#CC6677", "#332288", "#DDCC77", "#88CCEE", "#882255", "#AA4499", "#999933", "#44AA99")
+CENTRE_OTHER, CENTRE_UNKNOWN = "#555555", "#BBBBBB"
 CONTROL_COLORS = {"inside": "#009E73", "germany": "#E69F00", "abroad": "#D55E00", "unknown": "#9E9E9E"}
 CONTROL_LABELS = {"inside": "Control in the region", "germany": "Control elsewhere in Germany",
                   "abroad": "Control abroad", "unknown": "Control not known"}
@@ -109,6 +114,11 @@ def curie(iri: str) -> str:
         if iri.startswith(ns) and "/" not in iri[len(ns):]:
             return f"{prefix}:{iri[len(ns):]}"
     return iri
+
+
+def place_key(iri: str) -> str:
+    """The id of a place (``.../place/berlin`` -> ``berlin``), as the outlines are keyed."""
+    return iri.rsplit("/place/", 1)[-1]
 
 
 def source_key(iri: str) -> str:
@@ -387,6 +397,12 @@ class Catalog:
         for iri, place in self.places.items():
             if place.lat is not None and place.long is not None:
                 self.coords[iri] = (place.lat, place.long)
+        # a Land or country without coordinates of its own: a point well inside its outline (and
+        # outside the Länder it encloses: Brandenburg's is not in Berlin)
+        for iri in self.places:
+            point = geo.label_point(place_key(iri)) if iri not in self.coords else None
+            if point:
+                self.coords[iri] = (point[1], point[0])
         for iri in self.places:
             if iri not in self.coords:
                 inner = [self.coords[c] for c in children[iri] if c in self.coords]
@@ -613,7 +629,10 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     """
     cat = _catalog(store, catalog, region)
     g = nx.DiGraph(name="hq", title="Headquarters absence: who runs the region's sites, and from where",
-                   color_by="control", viz_layout="geo", edge_legend="→ site of, subsidiary of, headquartered in; dashed: "
+                   subtitle="Every plant, service centre and office of the brief's named firms in the region, linked to "
+                            "the firm that runs it, its parent groups and the place they are run from; colour: "
+                            "where control sits, line width: the regional jobs run along it.",
+                   color_by="centre", viz_layout="geo", edge_legend="→ site of, subsidiary of, headquartered in; dashed: "
                                                    "likely, uncertain or not given")
     orgs: set[str] = set()
     for site in sorted(cat.regional_sites_set, key=lambda s: s.iri):
@@ -649,11 +668,55 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     for iri, data in g.nodes(data=True):
         if data["type"] == "firm" and data.get("local_hq"):
             data["shape"] = "star"
+    _colour_by_centre(g)
+    _flows(g, cat)
     if cat.region:
         g.graph["headline"] = control_headline(store, cat.region)
     g.graph["reading"] = cat.reading or ""
     _finish(g, cat, sizes=lambda d: d.get("headcount") or d.get("controlled_headcount"))
     return g
+
+
+def _colour_by_centre(g: nx.DiGraph) -> None:
+    """Colour every node by the place its control sits in: the region's own, each Land or country of
+    control its own colour (ranked by the regional jobs run from there), or not known; the place
+    nodes carry the second channel (a diamond in the region's country, a hexagon abroad)."""
+    jobs: Counter[str] = Counter()
+    for _, d in g.nodes(data=True):
+        if d["type"] == "firm" and d.get("control") in ("germany", "abroad") and d.get("control_area"):
+            jobs[d["control_area"]] += d.get("headcount") or 0
+    ranked = sorted(jobs, key=lambda a: (-jobs[a], a))
+    colours = {a: CENTRE_PALETTE[i + 1] if i + 1 < len(CENTRE_PALETTE) else CENTRE_OTHER for i, a in enumerate(ranked)}
+    for _, d in g.nodes(data=True):
+        control = d.get("control")
+        if control == "inside":
+            d["centre"], d["color_centre"] = "inside", CENTRE_PALETTE[0]
+        elif control in ("germany", "abroad") and d.get("control_area"):
+            d["centre"] = d["control_area"]
+            d["color_centre"] = colours.get(d["control_area"], CENTRE_OTHER)
+        elif control:
+            d["centre"], d["color_centre"] = "unknown", CENTRE_UNKNOWN
+        if d["type"] == "place" and control == "abroad":
+            d["shape"] = "hexagon"
+    g.graph["centres"] = [{"key": "inside", "label": "run from the region", "color": CENTRE_PALETTE[0]}] + [
+        {"key": a, "label": a, "color": colours[a]} for a in ranked] + [
+        {"key": "unknown", "label": "place of control not known", "color": CENTRE_UNKNOWN}]
+
+
+def _flows(g: nx.DiGraph, cat: Catalog) -> None:
+    """The regional jobs each edge of control carries (firm -> parent -> ... -> place of control),
+    for the line widths: control drawn as flows."""
+    for firm, d in g.nodes(data=True):
+        if d["type"] != "firm" or not d.get("headcount"):
+            continue
+        chain = cat.chain(firm)
+        for a, b in zip(chain, chain[1:]):
+            if g.has_edge(a, b):
+                g.edges[a, b]["jobs"] = g.edges[a, b].get("jobs", 0) + d["headcount"]
+        place = cat.orgs[firm].control_place
+        holder = next((o for o in reversed(chain) if cat.orgs[o].hq_place == place), None)
+        if holder and place and g.has_edge(holder, place):
+            g.edges[holder, place]["jobs"] = g.edges[holder, place].get("jobs", 0) + d["headcount"]
 
 
 def _ties(cat: Catalog, firms: list[str]) -> dict[str, dict[tuple[str, str], list[str]]]:
@@ -825,6 +888,10 @@ def _finish(g: nx.Graph, cat: Catalog, sizes: Callable[[dict[str, Any]], int | N
         d["size"] = headcount_size(sizes(d))
     geo = geographic_layout(g, cat)
     force = force_layout(g, geo)
+    project = _Projection(cat)
+    for n, d in g.nodes(data=True):  # how far a place outside the region is: the map compresses it
+        if d["type"] == "place" and n in cat.coords and not cat.in_region(n):
+            d["distance_km"] = round(project.distance_km(cat.coords[n]))
     on_map = g.graph.get("viz_layout") == "geo"
     for n, d in g.nodes(data=True):
         # stored with y pointing up (north up), as Gephi and sigma.js read positions; the layouts
@@ -849,6 +916,8 @@ def _rgb(color: str) -> dict[str, Any]:
 def legend(g: nx.Graph, cat: Catalog) -> dict[str, list[dict[str, str]]]:
     """Colour keys of the graph, per colouring (only the values that occur)."""
     out: dict[str, list[dict[str, str]]] = {}
+    if g.graph.get("centres"):
+        out["centre"] = g.graph["centres"]
     controls = Counter(d.get("control") for _, d in g.nodes(data=True) if d.get("control"))
     if controls:
         out["control"] = [{"key": k, "label": f"{CONTROL_LABELS[k]} ({controls[k]})", "color": c}
@@ -869,45 +938,87 @@ def legend(g: nx.Graph, cat: Catalog) -> dict[str, list[dict[str, str]]]:
 
 
 class _Projection:
-    """Region places by their coordinates (about 10 px a km, the centre enlarged); places outside the
-    region in their true direction from the region's centre, at a log-compressed distance, on
-    rings around it, so that Farmington and Friedrichshafen fit on one screen with Berlin."""
+    """The map: the region by its coordinates, about 10 px a km with its dense centre (Berlin)
+    enlarged by a fisheye; everything outside the region in its true direction from the region's
+    centre at a log-compressed distance, on rings around it, so that Farmington and Friedrichshafen
+    fit on one screen with Berlin. A Land or country outside the region keeps its true shape, drawn
+    small around the compressed position of its centre, with its places inside it."""
+
+    #: An outside Land's or country's drawing is at most this many px across.
+    AWAY_SIZE = 120.0
 
     def __init__(self, cat: Catalog) -> None:
         inside = [cat.coords[p] for p in cat.places if p in cat.coords and cat.in_region(p)]
         inside = inside or list(cat.coords.values()) or [(0.0, 0.0)]
-        self.lat0 = sum(p[0] for p in inside) / len(inside)
-        self.lon0 = sum(p[1] for p in inside) / len(inside)
+        # centred where the region's sites are (weighted by sites: the fisheye enlarges that place)
+        sites = [cat.coords[s.place] for s in cat.regional_sites_set if s.place in cat.coords] or inside
+        self.lat0 = sum(p[0] for p in sites) / len(sites)
+        self.lon0 = sum(p[1] for p in sites) / len(sites)
         self.k = 1100.0  # px per degree of latitude (about 10 px a km)
         self.cos0 = math.cos(math.radians(self.lat0))
         self.radius = max((math.hypot(*self.local(p)) for p in inside), default=100.0) + 120
+        self.cat = cat
+        self._away: dict[str, tuple[tuple[float, float], tuple[float, float], float]] = {}
 
     def local(self, p: tuple[float, float]) -> tuple[float, float]:
-        """Equirectangular, then a fisheye (distance from the centre to the power 0.6) that
+        """Equirectangular, then a fisheye (distance from the centre to the power 0.5) that
         enlarges the dense centre -- Berlin -- and keeps every direction true."""
         x, y = (p[1] - self.lon0) * self.cos0 * self.k, -(p[0] - self.lat0) * self.k
         r = math.hypot(x, y)
         if r == 0:
             return 0.0, 0.0
-        scale = 400 * (r / 400) ** 0.6 / r
+        scale = 400 * (r / 400) ** 0.5 / r
         return x * scale, y * scale
 
-    def __call__(self, p: tuple[float, float], inside: bool) -> tuple[float, float]:
-        if inside:
-            return self.local(p)
+    def far(self, p: tuple[float, float]) -> tuple[float, float]:
+        """A point outside the region: its true bearing, a log-compressed distance."""
         lat, lon = p
         phi1, phi2, dl = math.radians(self.lat0), math.radians(lat), math.radians(lon - self.lon0)
         bearing = math.atan2(math.sin(dl) * math.cos(phi2),
                              math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dl))
-        d = 6371 * math.acos(max(-1.0, min(1.0, math.sin(phi1) * math.sin(phi2)
-                                             + math.cos(phi1) * math.cos(phi2) * math.cos(dl))))
-        r = self.radius + 150 + 600 * math.log10(1 + d / 100)
+        r = self.radius + 150 + 600 * math.log10(1 + self.distance_km(p) / 100)
         return r * math.sin(bearing), -r * math.cos(bearing)
 
+    def distance_km(self, p: tuple[float, float]) -> float:
+        """Great-circle distance from the map's centre."""
+        phi1, phi2, dl = math.radians(self.lat0), math.radians(p[0]), math.radians(p[1] - self.lon0)
+        return 6371 * math.acos(max(-1.0, min(1.0, math.sin(phi1) * math.sin(phi2)
+                                               + math.cos(phi1) * math.cos(phi2) * math.cos(dl))))
 
-def _anchor(n: str, cat: Catalog) -> tuple[tuple[float, float], bool] | None:
-    """A node's (lat, long) and whether it lies in the region: its place's, its regional
-    sites', or its headquarters'."""
+    def away_frame(self, area: str) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+        """(centre lat/long, its position on the map, px per degree) of an outside Land or country."""
+        if area not in self._away:
+            rings = geo.rings_of(place_key(area))
+            centre = self.cat.coords.get(area)
+            if not rings or centre is None:
+                return None
+            xs = [q[0] for r in rings for q in r]
+            ys = [q[1] for r in rings for q in r]
+            cos = math.cos(math.radians(centre[0]))
+            extent = max((max(xs) - min(xs)) * cos, max(ys) - min(ys), 1e-6)
+            self._away[area] = (centre, self.far(centre), min(30.0, self.AWAY_SIZE / extent))
+        return self._away[area]
+
+    def __call__(self, p: tuple[float, float], inside: bool, area: str | None = None) -> tuple[float, float]:
+        if inside:
+            return self.local(p)
+        frame = self.away_frame(area) if area else None
+        if frame is None:
+            return self.far(p)
+        (lat0, lon0), (cx, cy), k = frame
+        return cx + (p[1] - lon0) * math.cos(math.radians(lat0)) * k, cy - (p[0] - lat0) * k
+
+    def area_of(self, place: str | None) -> str | None:
+        """The outside Land (in the region's country) or country a place is drawn in."""
+        if not place:
+            return None
+        kind, area = self.cat.control_of_place(place)
+        return area if kind in ("germany", "abroad") else None
+
+
+def _anchor(n: str, cat: Catalog) -> tuple[tuple[float, float], bool, str | None] | None:
+    """A node's (lat, long), whether it lies in the region, and its place (None for a firm drawn at
+    the mean of its regional sites): its place's, its regional sites', or its headquarters'."""
     place: str | None = None
     if n in cat.places:
         place = n
@@ -917,30 +1028,56 @@ def _anchor(n: str, cat: Catalog) -> tuple[tuple[float, float], bool] | None:
         points = [cat.coords[s.place] for s in cat.sites_of.get(n, ())
                   if s in cat.regional_sites_set and s.place in cat.coords]
         if points:
-            return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)), True
+            return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)), True, None
         place = cat.orgs[n].hq_place
     if place in cat.coords:
-        return cat.coords[place], cat.in_region(place)
+        return cat.coords[place], cat.in_region(place), place
     return None
 
 
+def _projected_outline(area: str, project: "_Projection", in_region: bool) -> list[list[list[float]]]:
+    """A Land's or country's outline (``area`` an IRI) through the map's projection (densified first
+    in the region, so that the fisheye's curved image of each edge is followed: a site inside the
+    Land stays inside its drawn outline)."""
+    out = []
+    for ring in geo.rings_of(place_key(area)):
+        dense = geo.densify(ring, 0.01) if in_region else ring
+        points = (project((lat, lon), in_region, None if in_region else area) for lon, lat in dense)
+        out.append([[round(x, 1), round(y, 1)] for x, y in points])
+    return out
+
+
+#: Nodes on one spot spread on a sunflower within this radius (px) at most, at any size of data.
+SPREAD_RADIUS = 60.0
+
+
 def geographic_layout(g: nx.Graph, cat: Catalog) -> dict[str, tuple[float, float]]:
-    """Positions from coordinates; nodes on one spot spread on a small sunflower spiral;
-    nodes without a place on a grid below the map."""
+    """Positions from coordinates (screen coordinates, y down); nodes on one spot spread on a
+    sunflower inside a bounded radius that keeps them inside their Land's drawn outline; nodes
+    without a place on a grid below the map."""
     project = _Projection(cat)
     spots: dict[tuple[float, float], list[str]] = defaultdict(list)
+    spot_land: dict[tuple[float, float], str | None] = {}
     unplaced = []
     for n in g.nodes:
         anchor = _anchor(n, cat)
         if anchor is None:
             unplaced.append(n)
-        else:
-            spots[project(*anchor)].append(n)
+            continue
+        spot = project(anchor[0], anchor[1], None if anchor[1] else project.area_of(anchor[2]))
+        spots[spot].append(n)
+        if anchor[1] and anchor[2] and cat.land.get(anchor[2]):
+            spot_land[spot] = cat.land[anchor[2]]
+    outlines = {land: _projected_outline(land, project, True) for land in set(spot_land.values()) if land}
     pos: dict[str, tuple[float, float]] = {}
     golden = math.pi * (3 - math.sqrt(5))
     for (x, y), nodes in spots.items():
+        radius = min(SPREAD_RADIUS, 12 * math.sqrt(len(nodes)))
+        rings = outlines.get(spot_land.get((x, y)) or "")
+        if rings and geo.inside((x, y), rings):
+            radius = min(radius, 0.8 * geo.distance_to_edge((x, y), rings))
         for i, n in enumerate(sorted(nodes, key=lambda n: (g.nodes[n]["type"] != "place", n))):
-            r = 24 * math.sqrt(i)
+            r = radius * math.sqrt((i + 0.5) / len(nodes)) if len(nodes) > 1 else 0.0
             pos[n] = (round(x + r * math.cos(i * golden), 1), round(y + r * math.sin(i * golden), 1))
     bottom = project.radius + 300
     width = max(1, int(math.sqrt(len(unplaced)) * 2))
@@ -997,49 +1134,26 @@ def force_layout(g: nx.Graph, initial: dict[str, tuple[float, float]] | None = N
     return {v: (round(float(x), 1), round(float(y), 1)) for v, (x, y) in zip(nodes, pos)}
 
 
-def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    pts = sorted(set(points))
-    if len(pts) < 3:
-        return pts
-
-    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower: list[tuple[float, float]] = []
-    upper: list[tuple[float, float]] = []
-    for p in pts:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    for p in reversed(pts):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    return lower[:-1] + upper[:-1]
-
-
 def region_areas(cat: Catalog) -> list[dict[str, Any]]:
-    """Outlines of the region's Länder for the geographic layout: the padded hull of each Land's
-    places (a circle where there are fewer than three), drawn under the nodes."""
+    """What the map draws under the nodes (screen coordinates): the true outlines of the region's
+    Länder through the same projection as the nodes, and of the Länder and countries where the
+    region's firms are run from, in their true direction at a compressed distance."""
     project = _Projection(cat)
-    areas = []
+    areas: list[dict[str, Any]] = []
     lands = sorted({cat.land[p] for p in cat.places if cat.in_region(p) and cat.land.get(p)})
     for land in lands:
-        points = [project(cat.coords[p], True) for p in cat.places
-                  if cat.land.get(p) == land and p in cat.coords and p != land]
-        points = points or ([project(cat.coords[land], True)] if land in cat.coords else [])
-        if not points:
-            continue
-        cx, cy = sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
-        hull = _hull(points)
-        if len(hull) >= 3:
-            pad = 90.0
-            outline = [[round(x + pad * (x - cx) / (math.hypot(x - cx, y - cy) or 1), 1),
-                        round(y + pad * (y - cy) / (math.hypot(x - cx, y - cy) or 1), 1)] for x, y in hull]
-            areas.append({"label": cat.places[land].label, "polygon": outline})
-        else:
-            r = max((math.hypot(x - cx, y - cy) for x, y in points), default=0) + 90
-            areas.append({"label": cat.places[land].label, "circle": [round(cx, 1), round(cy, 1), round(r, 1)]})
+        rings = _projected_outline(land, project, True)
+        if rings:
+            areas.append({"label": cat.places[land].label, "rings": rings, "kind": "region"})
+    away = set()
+    for org in cat.orgs.values():
+        kind, area = cat.control_of_place(org.control_place)
+        if kind in ("germany", "abroad") and area:
+            away.add(area)
+    for area in sorted(away):
+        rings = _projected_outline(area, project, False)
+        if rings:
+            areas.append({"label": cat.places[area].label, "rings": rings, "kind": "control"})
     if cat.region:
         areas.append({"label": f"outside {cat.places[cat.region].label}: true direction, distance compressed",
                       "circle": [0.0, 0.0, round(project.radius + 100, 1)], "dashed": True})
@@ -1052,8 +1166,6 @@ def region_areas(cat: Catalog) -> list[dict[str, Any]]:
 NODE_BUDGET = 2000
 #: Grouping keys for aggregation, coarsest last dropped first.
 AGGREGATE_BY = ("type", "land", "subsector", "control")
-#: Members listed on an aggregate node (the rest are counted).
-MEMBER_LIST_LIMIT = 200
 
 
 def within_budget(g: nx.Graph, budget: int = NODE_BUDGET, keys: tuple[str, ...] = AGGREGATE_BY) -> nx.Graph:
@@ -1069,9 +1181,11 @@ def within_budget(g: nx.Graph, budget: int = NODE_BUDGET, keys: tuple[str, ...] 
     n = g.number_of_nodes()
     if n <= budget:
         return g
-    ranked = sorted(g.nodes, key=lambda v: (-(g.nodes[v].get("headcount") or 0), -g.degree(v), str(v)))
-    keep = set(ranked[: budget // 2])
-    rest = ranked[budget // 2:]
+    # the places of control (and the groups leading there) carry the story: never grouped away
+    story = {v for v, d in g.nodes(data=True) if d.get("type") in ("place", "group")}
+    ranked = sorted(g.nodes, key=lambda v: (v not in story, -(g.nodes[v].get("headcount") or 0), -g.degree(v), str(v)))
+    keep = set(ranked[: max(budget // 2, min(len(story), budget - 50))])
+    rest = [v for v in ranked if v not in keep]
     for depth in range(len(keys), -1, -1):
         groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for v in rest:
@@ -1080,6 +1194,10 @@ def within_budget(g: nx.Graph, budget: int = NODE_BUDGET, keys: tuple[str, ...] 
             break
     if len(keep) + len(groups) > budget:  # only possible with a tiny budget: shrink the kept set
         keep = set(ranked[: max(0, budget - len(groups))])
+        rest = [v for v in ranked if v not in keep]
+        groups = defaultdict(list)
+        for v in rest:
+            groups[tuple(str(g.nodes[v].get(k, "")) for k in keys[:depth])].append(v)
     out = nx.DiGraph() if g.is_directed() else nx.Graph()
     out.graph.update(g.graph)
     out.graph["aggregated"] = {"nodes": n, "edges": g.number_of_edges(), "budget": budget,
@@ -1121,8 +1239,8 @@ def within_budget(g: nx.Graph, budget: int = NODE_BUDGET, keys: tuple[str, ...] 
 def _aggregate_node(g: nx.Graph, key: tuple[str, ...], names: tuple[str, ...], members: list[str]) -> dict[str, Any]:
     data = [g.nodes[v] for v in members]
     attrs: dict[str, Any] = {"type": "aggregate", "member_count": len(members)}
-    for k in ("type", "land", "subsector", "subsector_label", "control", "control_area", "functions",
-              "color_subsector", "color_control", "color_type", "color"):
+    for k in ("type", "land", "subsector", "subsector_label", "control", "control_area", "centre", "functions",
+              "color_subsector", "color_control", "color_centre", "color_type", "color"):
         values = Counter(d.get(k) for d in data if d.get(k) is not None)
         if len(values) == 1 or (values and k.startswith("color")):
             attrs[k if k != "type" else "member_type"] = values.most_common(1)[0][0]
@@ -1135,11 +1253,15 @@ def _aggregate_node(g: nx.Graph, key: tuple[str, ...], names: tuple[str, ...], m
                                                      if described else "")
     attrs["shape"] = "dot"
     attrs["size"] = round(12 + 4 * math.log10(1 + len(members)) + headcount_size(total or None) / 4, 1)
-    for axis in ("x", "y", "geo_x", "geo_y"):
+    for axis in ("x", "y"):
         attrs[axis] = round(sum(d.get(axis, 0.0) for d in data) / len(data), 1)
-    attrs["members"] = [[v, g.nodes[v].get("label", v)] for v in members[:MEMBER_LIST_LIMIT]]
-    attrs["facts"] = [{"k": "members", "v": f"{len(members):,} {kind}s grouped by {', '.join(names) or 'nothing'}"
-                       + (f" (first {MEMBER_LIST_LIMIT} listed)" if len(members) > MEMBER_LIST_LIMIT else ""),
+    # on the map, the member nearest the members' mean: a real member's position, so the group stays
+    # inside its Land's outline (a mean of Brandenburg's places can fall in Berlin)
+    mx, my = (sum(d.get(a, 0.0) for d in data) / len(data) for a in ("geo_x", "geo_y"))
+    nearest = min(data, key=lambda d: (d.get("geo_x", 0.0) - mx) ** 2 + (d.get("geo_y", 0.0) - my) ** 2)
+    attrs["geo_x"], attrs["geo_y"] = nearest.get("geo_x", 0.0), nearest.get("geo_y", 0.0)
+    attrs["members"] = [[v, g.nodes[v].get("label", v)] for v in members]
+    attrs["facts"] = [{"k": "members", "v": f"{len(members):,} {kind}s grouped by {', '.join(names) or 'nothing'}",
                        "src": []}] + [{"k": k, "v": v, "src": []} for k, v in zip(names, key) if v]
     attrs["viz"] = {"color": _rgb(attrs.get("color", NEUTRAL)), "size": attrs["size"],
                     "position": {"x": attrs["x"], "y": attrs["y"], "z": 0.0}}

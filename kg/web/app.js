@@ -7,15 +7,22 @@
   let colorBy = DATA.colorBy, lang = "de", layout = "force";
   const filters = {subsector: "", land: "", function: ""};
   const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined) e.textContent = String(text); if (cls) e.className = cls; return e; };
+  const fmt = x => Number(x).toLocaleString("en");
 
-  function labelOf(n) { return (lang === "en" ? n.label_en : n.label_de) || n.label; }
+  function labelOf(n) {
+    const name = (lang === "en" ? n.label_en : n.label_de) || n.label;
+    return n.km ? name + "\n" + fmt(n.km) + " km" : name;  // the map compresses distances: say them
+  }
   function colorOf(n) { return (n.c && n.c[colorBy]) || NEUTRAL; }
+  const maxJobs = Math.max(1, ...DATA.edges.map(e => e.jobs || 0));
   function visNode(n) {
     return {id: n.id, label: labelOf(n), shape: n.shape, size: n.size, x: n.x, y: n.y, color: colorOf(n),
-            font: {size: 12, color: "#222"}, borderWidth: n.info && n.info.local_hq ? 3 : 1};
+            font: {size: 12, color: "#222", strokeWidth: 3, strokeColor: "#fff"}, borderWidth: n.info && n.info.local_hq ? 3 : 1};
   }
   function visEdge(e) {
-    return {id: e.id, from: e.from, to: e.to, dashes: !!e.dashes, width: e.w ? 1 + Math.log2(e.w) : 1,
+    // control as flows: the width follows the regional jobs run along the line
+    const width = e.jobs ? 1 + 9 * Math.sqrt(e.jobs / maxJobs) : e.w ? 1 + Math.log2(e.w) : 1;
+    return {id: e.id, from: e.from, to: e.to, dashes: !!e.dashes, width,
             arrows: DATA.directed ? {to: {enabled: true, scaleFactor: 0.5}} : undefined, color: {color: "#999", opacity: 0.6}};
   }
   const nodes = new vis.DataSet(DATA.nodes.map(visNode));
@@ -29,69 +36,95 @@
   };
   const network = new vis.Network(container, {nodes, edges}, options);
   let forcePositions = null;
-  network.once("stabilizationIterationsDone", () => { network.setOptions({physics: {enabled: false}}); forcePositions = network.getPositions(); });
+  network.once("stabilizationIterationsDone", () => { network.setOptions({physics: {enabled: false}}); forcePositions = network.getPositions(); relabel(); });
   if (!DATA.physics) network.fit();
+
+  document.getElementById("subtitle").textContent = DATA.subtitle || "";
+  const sourceCount = Object.keys(DATA.sources || {}).length;
+  document.getElementById("credits").textContent = "Data: prägnant 31, Branchensteckbrief Maschinenbau Brandenburg/Berlin " +
+    "(IMU-Institut, July 2025) and " + Math.max(0, sourceCount - 1) + " other sources cited on each fact" +
+    (DATA.reading ? "; contested facts read as: " + DATA.reading : "") + ". Outlines: @svg-maps/germany (CC BY 4.0), Natural Earth.";
 
   // --- the headline: the figures of kg query control-summary and decision-centres, as they print them
   function showHeadline(h) {
     if (!h || !h.areas || !h.areas.length) return;
-    const box = document.getElementById("headline"), fmt = x => Number(x).toLocaleString("en");
-    const share = a => a.shareJobsOutside === "" ? "no known jobs" :
-      `${a.shareJobsOutside} % of the known jobs` + (a.shareJobsOutsideMin !== a.shareJobsOutsideMax ?
-        ` (${a.shareJobsOutsideMin}–${a.shareJobsOutsideMax} % over the sources' alternatives)` : "");
+    const box = document.getElementById("headline");
+    const range = a => a.shareJobsOutsideMin !== a.shareJobsOutsideMax ? ` (${a.shareJobsOutsideMin}–${a.shareJobsOutsideMax} % over the sources' alternatives)` : "";
     const region = h.areas[0];
-    box.append(el("p", `Run from outside ${region.areaLabel}: ${share(region)} and ${region.shareFirmsOutside} % ` +
-                       `of the firms of known control, in the brief's named firms (reading: ${region.reading}).`, "big"));
+    const big = el("p", undefined, "big");
+    big.append(el("strong", region.shareJobsOutside === "" ? "no known jobs" : `${region.shareJobsOutside} %`),
+               el("span", ` of the known jobs in the brief's named firms in ${region.areaLabel} are run from outside the region` +
+                          range(region) + `; ${region.firmsOutside} of ${region.firms} firms (${region.shareFirmsOutside} % of those of known control). Reading: ${region.reading}.`));
+    box.append(big);
+    const more = el("details"); more.append(el("summary", "By Land, what is counted, and what the figures hinge on"));
     for (const a of h.areas.slice(1)) {
-      box.append(el("p", `${a.areaLabel}: ${share(a)}; ${a.firmsOutside} of ${a.firms} firms run from outside; ` +
-                         `${fmt(a.jobs)} known jobs in ${a.firmsWithFigure} firms with a figure` +
-                         (a.briefTotal ? ` (the brief counts ${fmt(a.briefTotal)} employees in the Land's machine building)` : "") + "."));
+      more.append(el("p", `${a.areaLabel}: ${a.shareJobsOutside === "" ? "no known jobs" : a.shareJobsOutside + " % of the known jobs" + range(a)}; ` +
+                          `${a.firmsOutside} of ${a.firms} firms run from outside; ${fmt(a.jobs)} known jobs in ${a.firmsWithFigure} firms with a figure` +
+                          (a.briefTotal ? ` (the brief counts ${fmt(a.briefTotal)} employees in the Land's machine building)` : "") + "."));
     }
-    if (h.centres && h.centres.length) {
-      const list = el("ol"), top = Math.max(...h.centres.map(c => c.jobs), 1);
-      list.setAttribute("aria-label", "regional jobs by place of control");
-      for (const c of h.centres) {
-        const li = el("li", `${c.label} ${fmt(c.jobs)}` + (c.low !== c.high ? ` (${fmt(c.low)}–${fmt(c.high)})` : ""));
-        const bar = el("span", undefined, "bar"); bar.style.width = `${Math.round(60 * c.jobs / top)}px`;
-        li.append(bar); list.append(li);
-      }
-      box.append(el("p", "Regional jobs by place of control:"), list);
-    }
-    if (region.hingesOn) box.append(el("p", `The figures hinge on: ${region.hingesOn}.`, "note"));
-    box.append(el("p", `Counted: ${region.population}; jobs include ${fmt(region.jobsExternal)} from external ` +
-                       `figures and ${fmt(region.jobsNoProduction)} service, sales and R&D staff of firms that make nothing there.`, "note"));
+    if (region.hingesOn) more.append(el("p", `The figures hinge on: ${region.hingesOn}.`, "note"));
+    more.append(el("p", `Counted: ${region.population}; jobs include ${fmt(region.jobsExternal)} from external ` +
+                        `figures and ${fmt(region.jobsNoProduction)} service, sales and R&D staff of firms that make nothing there.`, "note"));
+    box.append(more);
     box.hidden = false;
+    if (h.centres && h.centres.length) {
+      const section = document.getElementById("centres"), table = el("table"), top = Math.max(...h.centres.map(c => c.jobs), 1);
+      section.append(el("h2", "Where the region's jobs are run from"));
+      const colours = new Map((DATA.legend.centre || []).map(i => [i.key, i.color]));
+      for (const c of h.centres) {
+        const tr = el("tr"), name = el("td", c.label), bar = el("span", undefined, "bar");
+        bar.style.width = `${Math.max(2, Math.round(70 * c.jobs / top))}px`; bar.style.background = colours.get(c.label) || "#D55E00";
+        const cell = el("td"); cell.append(bar);
+        tr.append(name, cell, el("td", fmt(c.jobs) + (c.low !== c.high ? ` (${fmt(c.low)}–${fmt(c.high)})` : ""), "n"));
+        table.append(tr);
+      }
+      section.append(table, el("p", "Jobs of the named firms by the Land or country of the place of control; in brackets the range over the sources' alternatives.", "note"));
+      section.hidden = false;
+    }
   }
   showHeadline(DATA.headline);
 
-  // --- counts, legend
+  // --- counts, legend (its counts are firms and jobs of what is shown)
   function drawnCounts() { return {nodes: network.body.nodeIndices.length, edges: network.body.edgeIndices.length}; }
+  function shownIds() { return DATA.nodes.filter(n => !nodes.get(n.id).hidden).map(n => n.id); }
   function showCounts() {
-    const c = drawnCounts();
-    document.getElementById("counts").textContent = c.nodes + " nodes · " + c.edges + " edges shown of " + DATA.nodes.length + " · " + DATA.edges.length;
+    const c = drawnCounts(), shown = shownIds().length;
+    const of = DATA.aggregated ? ` (of ${fmt(DATA.totals.nodes)} nodes · ${fmt(DATA.totals.edges)} edges, the rest in groups)` : ` of ${fmt(DATA.nodes.length)} · ${fmt(DATA.edges.length)}`;
+    document.getElementById("counts").textContent = `${fmt(shown)} nodes · ${fmt(c.edges)} edges shown` + of;
   }
   const SHAPES = [["dot", "site"], ["square", "firm"], ["star", "firm run from the region"], ["triangle", "parent group"],
-                  ["diamond", "place of a headquarters"], ["hexagon", "shared tie"]];
+                  ["diamond", "place of a headquarters"], ["hexagon", "place abroad / shared tie"]];
   function legend() {
     const box = document.getElementById("legend-colors"); box.replaceChildren();
+    const counted = new Map();
+    for (const id of shownIds()) {
+      const n = byId.get(id), key = n.k ? n.k[colorBy] : undefined;
+      if (key === undefined || key === null) continue;
+      const c = counted.get(key) || {firms: 0, jobs: 0, nodes: 0};
+      c.nodes += 1;
+      if (n.type === "firm" || n.info.member_type === "firm") { c.firms += n.info.member_count || 1; c.jobs += n.jobs || 0; }
+      counted.set(key, c);
+    }
     for (const item of (DATA.legend[colorBy] || [])) {
+      const c = counted.get(item.key) || {firms: 0, jobs: 0, nodes: 0};
       const row = el("div"); const sw = el("span", undefined, "swatch"); sw.style.background = item.color;
-      row.append(sw, el("span", item.label)); box.append(row);
+      const counts = c.firms ? ` — ${fmt(c.firms)} firm${c.firms === 1 ? "" : "s"}${c.jobs ? " · " + fmt(c.jobs) + " jobs" : ""}` : ` — ${fmt(c.nodes)} shown`;
+      row.append(sw, el("span", item.label + counts)); box.append(row);
     }
     const shapes = document.getElementById("legend-shapes"); shapes.replaceChildren();
     const used = new Set(DATA.nodes.map(n => n.shape));
     if (used.size > 1) for (const [shape, text] of SHAPES) if (used.has(shape)) shapes.append(el("div", "◆●■★▲⬢"["diamond dot square star triangle hexagon".split(" ").indexOf(shape)] + " " + text));
     if (DATA.edgeLegend) shapes.append(el("div", DATA.edgeLegend));
     const agg = document.getElementById("aggregated");
-    if (DATA.aggregated) { agg.hidden = false; agg.textContent = "Aggregated: " + DATA.aggregated.nodes + " nodes and " + DATA.aggregated.edges + " edges are drawn as " + DATA.nodes.length + " (the largest as they are, the rest grouped by " + DATA.aggregated.keys.join(", ") + "). Click a group for its members; search finds members too."; }
+    if (DATA.aggregated) { agg.hidden = false; agg.textContent = "Aggregated: " + fmt(DATA.aggregated.nodes) + " nodes and " + fmt(DATA.aggregated.edges) + " edges are drawn as " + fmt(DATA.nodes.length) + " (the largest, and every place of control, as they are; the rest grouped by " + DATA.aggregated.keys.join(", ") + "). Click a group for its members; search finds members too."; }
   }
   const colorSelect = document.getElementById("color-by");
-  for (const key of Object.keys(DATA.legend)) { const o = el("option", key); o.value = key; colorSelect.append(o); }
+  for (const key of Object.keys(DATA.legend)) { const o = el("option", key === "centre" ? "place of control" : key); o.value = key; colorSelect.append(o); }
   if (!DATA.legend[colorBy] && colorSelect.options.length) colorBy = colorSelect.options[0].value;
   colorSelect.value = colorBy;
   colorSelect.addEventListener("change", () => { colorBy = colorSelect.value; nodes.update(DATA.nodes.map(n => ({id: n.id, color: colorOf(n)}))); legend(); });
 
-  // --- filters
+  // --- filters: they refit the view and update the counts and the legend
   for (const facet of Object.keys(filters)) {
     const select = document.getElementById("filter-" + facet);
     for (const value of DATA.facets[facet] || []) {
@@ -101,17 +134,18 @@
     if (!(DATA.facets[facet] || []).length) select.disabled = true;
     select.addEventListener("change", () => applyFilter(facet, select.value));
   }
+  const adjacent = new Map(), neighbours = new Map();
+  for (const e of DATA.edges) {
+    if (!adjacent.has(e.from)) adjacent.set(e.from, []); adjacent.get(e.from).push(e.to);
+    if (!DATA.directed) { if (!adjacent.has(e.to)) adjacent.set(e.to, []); adjacent.get(e.to).push(e.from); }
+    for (const [a, b] of [[e.from, e.to], [e.to, e.from]]) { if (!neighbours.has(a)) neighbours.set(a, new Set()); neighbours.get(a).add(b); }
+  }
   function visibleIds() {
     const active = Object.entries(filters).filter(([, v]) => v);
     if (!active.length) return new Set(byId.keys());
     const strong = new Set();
     for (const n of DATA.nodes) if (n.f && active.every(([k, v]) => n.f[k].includes(v))) strong.add(n.id);
     const shown = new Set(strong);
-    const adjacent = new Map();
-    for (const e of DATA.edges) {
-      if (!adjacent.has(e.from)) adjacent.set(e.from, []); adjacent.get(e.from).push(e.to);
-      if (!DATA.directed) { if (!adjacent.has(e.to)) adjacent.set(e.to, []); adjacent.get(e.to).push(e.from); }
-    }
     // context nodes (groups, places, hubs: nodes without facets) stay when a shown node leads to them
     const queue = [...strong];
     while (queue.length) {
@@ -123,52 +157,102 @@
     }
     return shown;
   }
+  function fit() {
+    const ids = shownIds();
+    if (layout === "geo" && !Object.values(filters).some(Boolean)) {  // the region; the places of control a zoom-out away
+      const ring = DATA.areas.filter(a => a.dashed && a.circle).map(a => a.circle[2])[0];
+      const inside = ring ? ids.filter(id => Math.hypot(byId.get(id).gx, byId.get(id).gy) < ring) : [];
+      network.fit({nodes: inside.length ? inside : ids, animation: false});
+    } else network.fit({nodes: ids, animation: false});
+    relabel();
+  }
   function applyFilter(facet, value) {
     if (facet) { filters[facet] = value; document.getElementById("filter-" + facet).value = value; }
     const shown = visibleIds();
     nodes.update(DATA.nodes.map(n => ({id: n.id, hidden: !shown.has(n.id)})));
-    showCounts();
+    showCounts(); legend(); fit();
     return drawnCounts();
   }
 
   // --- layouts
   function setLayout(which) {
-    if (which === layout) return; 
+    if (which === layout) return;
     if (layout === "force") forcePositions = network.getPositions();
     layout = which;
+    document.querySelector(`input[name=layout][value=${which}]`).checked = true;
     network.setOptions({physics: {enabled: false}});
     nodes.update(DATA.nodes.map(n => which === "geo" ? {id: n.id, x: n.gx, y: n.gy}
       : {id: n.id, x: forcePositions && forcePositions[n.id] ? forcePositions[n.id].x : n.x,
          y: forcePositions && forcePositions[n.id] ? forcePositions[n.id].y : n.y}));
-    if (which === "geo") {  // zoom to the region; the headquarters elsewhere are a zoom-out away
-      const ring = DATA.areas.filter(a => a.dashed && a.circle).map(a => a.circle[2])[0];
-      const inside = ring ? DATA.nodes.filter(n => Math.hypot(n.gx, n.gy) < ring).map(n => n.id) : [];
-      network.fit(inside.length ? {nodes: inside, animation: false} : undefined);
-    } else network.fit();
+    tip.hidden = true;
+    fit();
   }
   document.querySelectorAll("input[name=layout]").forEach(r => r.addEventListener("change", () => setLayout(r.value)));
   network.on("beforeDrawing", ctx => {
     if (layout !== "geo") return;
-    ctx.save(); ctx.lineWidth = 2; ctx.font = "bold 28px system-ui, sans-serif"; ctx.textAlign = "center";
+    ctx.save(); ctx.lineWidth = 2 / network.getScale(); ctx.textAlign = "center";
+    ctx.font = `bold ${Math.round(15 / network.getScale())}px system-ui, sans-serif`;
     for (const a of DATA.areas) {
       ctx.beginPath(); ctx.setLineDash(a.dashed ? [8, 8] : []);
       let lx, ly;
-      if (a.polygon) { a.polygon.forEach(([x, y], i) => i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)); ctx.closePath();
-        lx = Math.min(...a.polygon.map(p => p[0])) + 60; ly = Math.min(...a.polygon.map(p => p[1])) + 10; }
-      else { const [x, y, r] = a.circle; ctx.arc(x, y, r, 0, 2 * Math.PI); lx = x; ly = y - r - 8; }
-      ctx.fillStyle = a.dashed ? "rgba(0,0,0,0)" : "rgba(0,120,80,0.05)"; ctx.fill();
-      ctx.strokeStyle = a.dashed ? "#bbb" : "#7a9"; ctx.stroke();
-      ctx.fillStyle = a.dashed ? "#999" : "#487"; ctx.fillText(a.label, lx, ly);
+      if (a.rings) {  // true outlines (the Länder of the region, and where control sits)
+        for (const ring of a.rings) { ring.forEach(([x, y], i) => i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)); ctx.closePath(); }
+        const big = a.rings.reduce((m, r) => r.length > m.length ? r : m, a.rings[0]);
+        lx = big.reduce((s, p) => s + p[0], 0) / big.length; ly = Math.min(...big.map(p => p[1])) - 6 / network.getScale();
+      } else { const [x, y, r] = a.circle; ctx.arc(x, y, r, 0, 2 * Math.PI); lx = x; ly = y - r - 8; }
+      const region = a.kind === "region";
+      ctx.fillStyle = a.dashed ? "rgba(0,0,0,0)" : region ? "rgba(0,120,80,0.06)" : "rgba(120,120,120,0.07)";
+      ctx.fill("evenodd");
+      ctx.strokeStyle = a.dashed ? "#bbb" : region ? "#7a9" : "#aaa"; ctx.stroke();
+      ctx.fillStyle = a.dashed ? "#999" : region ? "#487" : "#777"; ctx.fillText(a.label, lx, ly);
     }
     ctx.restore();
   });
 
-  // --- labels
-  document.querySelectorAll("input[name=lang]").forEach(r => r.addEventListener("change", () => {
-    lang = r.value; nodes.update(DATA.nodes.map(n => ({id: n.id, label: labelOf(n)})));
-  }));
+  // --- labels: readable at any zoom; only as many as fit without overlap, largest first
+  let labelBoxes = [], relabelTimer = null;
+  const measure = document.createElement("canvas").getContext("2d");
+  function relabel() {
+    const scale = network.getScale(), font = 12, ids = shownIds();
+    measure.font = `${font}px system-ui, sans-serif`;
+    const positions = network.getPositions(ids);
+    const selected = new Set(network.getSelectedNodes());  // the selected node first, then the places of control
+    const rank = id => { const n = byId.get(id); return [selected.has(id) ? 0 : n.type === "place" ? 1 : 2, -(n.size || 0)]; };
+    ids.sort((a, b) => { const [p, q] = [rank(a), rank(b)]; return p[0] - q[0] || p[1] - q[1]; });
+    const accepted = [], cell = 60, grid = new Map(), view = container.getBoundingClientRect();
+    const overlaps = box => {
+      for (let gx = Math.floor(box[0] / cell); gx <= Math.floor(box[2] / cell); gx++)
+        for (let gy = Math.floor(box[1] / cell); gy <= Math.floor(box[3] / cell); gy++)
+          for (const o of grid.get(gx + ":" + gy) || []) if (box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) return true;
+      return false;
+    };
+    const updates = [];
+    for (const id of ids) {
+      const n = byId.get(id), p = positions[id];
+      if (!p) continue;
+      const dom = network.canvasToDOM(p), text = labelOf(n), lines = text.split("\n");
+      const w = Math.max(...lines.map(l => measure.measureText(l).width)) + 4, h = lines.length * (font + 2);
+      const r = (n.size || 10);  // nodes keep their screen size: their radius in px
+      const box = [dom.x - w / 2, dom.y + r + 1, dom.x + w / 2, dom.y + r + 1 + h];
+      const onScreen = box[2] > 0 && box[0] < view.width && box[3] > 0 && box[1] < view.height;
+      const show = onScreen && !overlaps(box);
+      if (show) {
+        accepted.push({id, box});
+        for (let gx = Math.floor(box[0] / cell); gx <= Math.floor(box[2] / cell); gx++)
+          for (let gy = Math.floor(box[1] / cell); gy <= Math.floor(box[3] / cell); gy++) {
+            const key = gx + ":" + gy; if (!grid.has(key)) grid.set(key, []); grid.get(key).push(box);
+          }
+      }
+      updates.push({id, label: show ? text : "", size: (n.size || 10) / scale, font: {size: font / scale}});
+    }
+    nodes.update(updates);
+    labelBoxes = accepted;
+  }
+  network.on("zoom", () => { tip.hidden = true; clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 120); });
+  network.on("dragEnd", () => { clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 120); });
+  document.querySelectorAll("input[name=lang]").forEach(r => r.addEventListener("change", () => { lang = r.value; relabel(); }));
 
-  // --- details panel and tip
+  // --- details panel, neighbour focus and tip
   function sourceList(keys, box) {
     const ol = el("ol", undefined, "sources");
     for (const key of keys) {
@@ -179,7 +263,16 @@
     }
     box.append(ol);
   }
-  function showDetails(title, info, facts, members) {
+  const PAGE = 50;
+  function showMembers(box, members, page) {
+    const list = box.querySelector("ul.members") || box.appendChild(el("ul", undefined, "members"));
+    list.replaceChildren(...members.slice(page * PAGE, (page + 1) * PAGE).map(([, label]) => el("li", label)));
+    const nav = box.querySelector("p.pages") || box.appendChild(el("p", undefined, "pages"));
+    nav.replaceChildren(el("span", `${fmt(page * PAGE + 1)}–${fmt(Math.min(members.length, (page + 1) * PAGE))} of ${fmt(members.length)} `));
+    if (page > 0) { const b = el("button", "previous"); b.type = "button"; b.onclick = () => showMembers(box, members, page - 1); nav.append(b); }
+    if ((page + 1) * PAGE < members.length) { const b = el("button", "next"); b.type = "button"; b.onclick = () => showMembers(box, members, page + 1); nav.append(b); }
+  }
+  function showDetails(title, info, facts, members, highlight) {
     const box = document.getElementById("details"); box.replaceChildren(el("h2", title));
     const table = el("table"); const cited = [];
     const cite = keys => keys.map(k => { if (!cited.includes(k)) cited.push(k); return cited.indexOf(k) + 1; });
@@ -194,58 +287,105 @@
     }
     box.append(table);
     if (members && members.length) {
-      box.append(el("h2", "Members")); const ul = el("ul", undefined, "members");
-      for (const [id, label] of members) ul.append(el("li", label)); box.append(ul);
+      box.append(el("h2", "Members"));
+      let page = 0;
+      if (highlight) { const i = members.findIndex(m => m[0] === highlight); if (i >= 0) page = Math.floor(i / PAGE); }
+      showMembers(box, members, page);
     }
     const keys = (info && info.source ? String(info.source).split(";") : []).filter(k => k && !cited.includes(k));
     cite(keys);
     if (cited.length) { box.append(el("h2", "Sources")); sourceList(cited, box); }
+    box.scrollIntoView({block: "nearest"});
   }
-  function showNode(id) {
+  function focus(id) {  // the node and its neighbours stand out, the rest is dimmed
+    const keep = new Set([id, ...(neighbours.get(id) || [])]);
+    nodes.update(DATA.nodes.map(n => ({id: n.id, opacity: id === null || keep.has(n.id) ? 1 : 0.15})));
+    edges.update(DATA.edges.map(e => ({id: e.id, color: {color: "#999", opacity: id === null || (keep.has(e.from) && keep.has(e.to) && (e.from === id || e.to === id)) ? 0.6 : 0.08}})));
+  }
+  function showNode(id, highlight) {
     const n = byId.get(id); if (!n) return;
-    showDetails(labelOf(n), n.info, n.facts, n.members);
+    showDetails(labelOf(n).split("\n")[0], n.info, n.facts, n.members, highlight);
+    focus(id);
   }
   function showEdge(id) {
     const e = edgeById.get(id); if (!e) return;
     const a = byId.get(e.from), b = byId.get(e.to);
-    showDetails(labelOf(a) + (DATA.directed ? " → " : " — ") + labelOf(b), e.info, [], null);
+    showDetails(labelOf(a).split("\n")[0] + (DATA.directed ? " → " : " — ") + labelOf(b).split("\n")[0],
+                Object.assign({}, e.info, e.jobs ? {"regional jobs along this line": fmt(e.jobs)} : {}), [], null);
   }
-  network.on("click", p => { if (p.nodes.length) showNode(p.nodes[0]); else if (p.edges.length) showEdge(p.edges[0]); });
+  network.on("click", p => { if (p.nodes.length) showNode(p.nodes[0]); else if (p.edges.length) showEdge(p.edges[0]); else focus(null); });
   const tip = document.getElementById("tip");
   network.on("hoverNode", p => {
     const n = byId.get(p.node); if (!n) return;
-    const lines = [labelOf(n), n.info.type, n.info.control ? "control: " + n.info.control + (n.info.control_area ? " (" + n.info.control_area + ")" : "") : "",
-                   n.info.headcount ? "head-count: " + n.info.headcount : "", n.info.subsector_label || ""].filter(Boolean);
+    const lines = [labelOf(n).split("\n")[0], n.info.type, n.info.control ? "control: " + n.info.control + (n.info.control_area ? " (" + n.info.control_area + ")" : "") : "",
+                   n.info.headcount ? "head-count: " + fmt(n.info.headcount) : "", n.km ? fmt(n.km) + " km away" : "", n.info.subsector_label || ""].filter(Boolean);
     tip.replaceChildren(...lines.map((t, i) => i ? el("div", t) : el("strong", t)));
     tip.style.left = (p.event.center ? p.event.center.x : p.pointer.DOM.x) + 12 + "px";
     tip.style.top = (p.event.center ? p.event.center.y : p.pointer.DOM.y) + 12 + "px";
     tip.hidden = false;
   });
   network.on("blurNode", () => { tip.hidden = true; });
+  network.on("dragStart", () => { tip.hidden = true; });
 
-  // --- search
+  // --- search: nodes, and the members of groups
   const names = document.getElementById("names");
   for (const n of DATA.nodes.slice(0, 5000)) { const o = el("option"); o.value = n.label; names.append(o); }
   let lastQuery = "", hit = -1;
   function search(query) {
     const q = String(query).trim().toLowerCase(); const out = document.getElementById("search-result");
     if (!q) { out.textContent = ""; return null; }
-    const matches = DATA.nodes.filter(n => [n.label, n.label_de, n.label_en].some(l => l && l.toLowerCase().includes(q)));
-    const inGroups = matches.length ? [] : DATA.nodes.filter(n => (n.members || []).some(m => String(m[1]).toLowerCase().includes(q)));
-    const found = matches.length ? matches : inGroups;
+    const matches = DATA.nodes.filter(n => [n.label, n.label_de, n.label_en].some(l => l && l.toLowerCase().includes(q))).map(n => [n, null]);
+    const inGroups = [];
+    for (const n of DATA.nodes) for (const m of n.members || []) if (String(m[1]).toLowerCase().includes(q)) inGroups.push([n, m[0]]);
+    const found = matches.concat(inGroups);
     if (!found.length) { out.textContent = "no match"; return null; }
     hit = q === lastQuery ? (hit + 1) % found.length : 0; lastQuery = q;
-    const n = found[hit];
-    if (nodes.get(n.id).hidden) applyFilter(null);  // a filter hid it: show everything again
+    const [n, member] = found[hit];
     for (const f of Object.keys(filters)) if (nodes.get(n.id).hidden) applyFilter(f, "");
-    network.selectNodes([n.id]); network.focus(n.id, {scale: 1.2, animation: false}); showNode(n.id);
-    out.textContent = (hit + 1) + " of " + found.length + (matches.length ? "" : " (in a group)") + ": " + labelOf(n);
-    return n.id;
+    network.selectNodes([n.id]); network.focus(n.id, {scale: Math.max(network.getScale(), 1.2), animation: false});
+    showNode(n.id, member); relabel();
+    out.textContent = (hit + 1) + " of " + found.length + (member ? " (in the group " + n.label + ")" : "") + ": " + (member ? (n.members.find(m => m[0] === member) || [, ""])[1] : labelOf(n).split("\n")[0]);
+    return member || n.id;
   }
   document.getElementById("search-form").addEventListener("submit", ev => { ev.preventDefault(); search(document.getElementById("search").value); });
-  document.getElementById("reset").addEventListener("click", () => { for (const f of Object.keys(filters)) filters[f] = ""; for (const s of document.querySelectorAll("#controls select[data-facet]")) s.value = ""; applyFilter(null); network.unselectAll(); network.fit(); });
+  document.getElementById("reset").addEventListener("click", () => { for (const f of Object.keys(filters)) filters[f] = ""; for (const s of document.querySelectorAll("#controls select[data-facet]")) s.value = ""; focus(null); applyFilter(null); network.unselectAll(); });
+
+  // --- the picture: the current view with its title, legend and source line, as a PNG
+  function picture() {
+    const source = container.querySelector("canvas"), ratio = window.devicePixelRatio || 1;
+    const items = (DATA.legend[colorBy] || []).slice(0, 14), pad = 16, width = source.width / ratio;
+    const out = document.createElement("canvas");
+    const head = 64, foot = 22 + 18 * Math.ceil(items.length / 3);
+    out.width = width * ratio; out.height = (source.height / ratio + head + foot) * ratio;
+    const c = out.getContext("2d"); c.scale(ratio, ratio);
+    c.fillStyle = "#fff"; c.fillRect(0, 0, width, out.height / ratio);
+    c.fillStyle = "#222"; c.font = "bold 18px system-ui, sans-serif"; c.fillText(document.getElementById("title").textContent, pad, 26);
+    c.font = "13px system-ui, sans-serif"; c.fillStyle = "#444";
+    const line = (document.querySelector("#headline .big") || {}).textContent || DATA.subtitle || "";
+    c.fillText(line.length > 170 ? line.slice(0, 167) + "…" : line, pad, 48);
+    c.drawImage(source, 0, head, source.width / ratio, source.height / ratio);
+    let y = head + source.height / ratio + 18;
+    items.forEach((item, i) => {
+      const x = pad + (i % 3) * (width / 3); if (i && i % 3 === 0) y += 18;
+      c.fillStyle = item.color; c.fillRect(x, y - 10, 11, 11); c.fillStyle = "#222"; c.fillText(item.label, x + 16, y);
+    });
+    c.fillStyle = "#666"; c.font = "11px system-ui, sans-serif";
+    c.fillText(document.getElementById("credits").textContent.slice(0, 220), pad, y + 20);
+    return out.toDataURL("image/png");
+  }
+  document.getElementById("download").addEventListener("click", () => {
+    const a = document.createElement("a"); a.href = picture(); a.download = (DATA.name || "view") + ".png";
+    document.body.append(a); a.click(); a.remove();
+  });
 
   legend(); showCounts();
-  network.on("afterDrawing", () => { if (!window.kg.ready) { window.kg.ready = true; showCounts(); } });
-  window.kg = {network, nodes, edges, data: DATA, counts: drawnCounts, filter: applyFilter, search, setLayout, ready: false};
+  network.on("afterDrawing", () => {
+    if (!window.kg.ready) {
+      window.kg.ready = true;
+      if (DATA.layout === "geo") setLayout("geo"); else relabel();
+      showCounts();
+    }
+  });
+  window.kg = {network, nodes, edges, data: DATA, counts: drawnCounts, filter: applyFilter, search, setLayout,
+               labelBoxes: () => labelBoxes, picture, relabel, layout: () => layout, ready: false};
 })();
