@@ -41,7 +41,7 @@ PHYSICS_LIMIT = 1000
 #: Attributes shown in the side panel (besides the facts), in this order.
 PANEL_ATTRIBUTES = ("type", "firm", "subsector_label", "subsector_label_de", "land", "place", "functions",
                     "control", "control_area", "controlled_by", "control_place", "local_hq", "headcount",
-                    "headcount_note", "controlled_firms", "controlled_headcount", "clusters", "member_count",
+                    "headcount_note", "controlled_firms", "controlled_headcount", "clusters", "member_type", "member_count",
                     "types", "iri", "source")
 #: Filter facets: page name -> node attribute (values ``;``-separated).
 FACETS = {"subsector": "subsector", "land": "land", "function": "functions"}

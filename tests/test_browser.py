@@ -200,3 +200,120 @@ def test_past_the_node_budget_the_page_draws_an_aggregate(opened, views, tmp_pat
     o.page.press("#search", "Enter")
     assert member in o.page.locator("#details").inner_text()
     assert o.errors == [] and o.requests == []
+
+
+# ---------------------------------------------------------------------------- the hq page tells the story
+
+IN_OUTLINE = """() => {
+  // every site (and group of sites) on the map, inside the drawn outline of its Land (even-odd rule)
+  const inside = (p, rings) => { let r = false; for (const ring of rings) for (let i = 1; i < ring.length; i++) {
+    const [x1, y1] = ring[i - 1], [x2, y2] = ring[i];
+    if ((y1 > p.y) !== (y2 > p.y) && p.x < (x2 - x1) * (p.y - y1) / (y2 - y1) + x1) r = !r; } return r; };
+  const outlines = new Map(kg.data.areas.filter(a => a.rings && a.kind === "region").map(a => [a.label, a.rings]));
+  const positions = kg.network.getPositions(), out = {checked: 0, outside: []};
+  for (const n of kg.data.nodes) {
+    const land = n.info.land, site = n.type === "site" || n.info.member_type === "site";
+    if (!site || !land || !outlines.has(land)) continue;
+    out.checked += 1;
+    if (!inside(positions[n.id], outlines.get(land))) out.outside.push(n.label + " (" + land + ")");
+  }
+  return out;
+}"""
+
+NO_OVERLAP = """() => {
+  const boxes = kg.labelBoxes(), bad = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i].box, b = boxes[j].box;
+    if (a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]) bad.push([boxes[i].id, boxes[j].id]);
+  }
+  return {labels: boxes.length, overlapping: bad.length};
+}"""
+
+
+@pytest.fixture(scope="module")
+def synthetic_hq(tmp_path_factory):
+    """The hq page of a 20,000-firm synthetic economy (drawn aggregated)."""
+    from kg.synth import synthesize
+    folder = tmp_path_factory.mktemp("synth20k")
+    synthesize(folder / "data", 20_000, seed=11)
+    result = build(folder / "data")
+    return write_page(build_views(result.store, ["hq"])["hq"], folder / "hq.html")
+
+
+def test_the_hq_headline_shows_the_figures_of_the_summary_query(opened, pages, built):
+    from kg.query import run
+    o = opened(pages["hq"])
+    region = run("control-summary", built.store, {}, built.iris).records()[0]
+    big = o.page.locator("#headline .big").text_content()
+    assert f"{region['shareJobsOutside']} %" in big
+    assert f"{region['shareJobsOutsideMin']}–{region['shareJobsOutsideMax']} %" in big
+    assert "Reading: brief" in big
+    centres = run("decision-centres", built.store, {}, built.iris).records()
+    rows = o.page.locator("#centres tr").all_text_contents()
+    assert len(rows) == len(centres)
+    for row, centre in zip(rows, centres):
+        assert row.startswith(centre["areaLabel"]) and f"{centre['employees']:,}" in row
+    assert o.page.locator("#subtitle").text_content().startswith("Every plant")
+    assert o.errors == [] and o.requests == []
+    screenshot(o, "browser-hq-headline")
+
+
+@pytest.mark.parametrize("which", ["real", "synthetic"])
+def test_every_site_is_drawn_inside_its_land_s_outline(opened, pages, synthetic_hq, which):
+    o = opened(pages["hq"] if which == "real" else synthetic_hq)
+    assert o.js("() => kg.layout()") == "geo"  # the hq page opens as the map
+    result = o.js(IN_OUTLINE)
+    assert result["checked"] > (30 if which == "real" else 200)
+    assert result["outside"] == []
+    assert o.errors == [] and o.requests == []
+
+
+@pytest.mark.parametrize("which", ["real", "synthetic"])
+def test_labels_do_not_overlap_at_the_first_zoom(opened, pages, synthetic_hq, which):
+    o = opened(pages["hq"] if which == "real" else synthetic_hq)
+    result = o.js(NO_OVERLAP)
+    assert result["labels"] >= 10 and result["overlapping"] == 0
+    # every place of control gets its label first (the story's end points)
+    labelled = {b["id"] for b in o.js("() => kg.labelBoxes()")}
+    places = o.js("() => kg.data.nodes.filter(n => n.type === 'place').map(n => n.id)")
+    assert set(places[:5]) <= labelled or len(labelled) >= len(places)
+
+
+def test_search_finds_a_synthetic_firm_inside_a_group(opened, synthetic_hq):
+    import random
+    o = opened(synthetic_hq)
+    members = o.js("() => kg.data.nodes.filter(n => n.members && n.info.member_type === 'firm')"
+                   ".flatMap(n => n.members.map(m => m[1]))")
+    assert len(members) > 1000  # grouped firms are all listed (paged in the panel), not capped
+    name = random.Random(5).choice(members)
+    found = o.js("(q) => kg.search(q)", name)
+    assert found is not None
+    assert "(in the group" in o.page.locator("#search-result").text_content()
+    assert name in o.page.locator("#details ul.members").text_content()  # the page of members that holds it
+
+
+def test_a_filter_refits_the_view_and_updates_the_legend(opened, pages):
+    o = opened(pages["hq"])
+    before = o.js("() => ({scale: kg.network.getScale(), legend: document.getElementById('legend-colors').textContent})")
+    o.js("() => kg.filter('land', 'Brandenburg')")
+    after = o.js("() => ({scale: kg.network.getScale(), legend: document.getElementById('legend-colors').textContent})")
+    assert after["scale"] != before["scale"]
+    assert after["legend"] != before["legend"]
+    # the legend counts what is shown: Siemens Energy (Berlin, run from Bavaria) is filtered out
+    assert "Bavaria — 1 firm · 3,000 jobs" in before["legend"] and "Bavaria — 0 shown" in after["legend"]
+    assert o.errors == []
+
+
+def test_the_picture_download_is_a_png_with_the_view(opened, pages, tmp_path):
+    import base64
+    o = opened(pages["hq"])
+    data = o.js("() => kg.picture()")
+    assert data.startswith("data:image/png;base64,")
+    png = base64.b64decode(data.split(",", 1)[1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    with o.page.expect_download() as download:
+        o.page.click("#download")
+    path = tmp_path / "hq.png"
+    download.value.save_as(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert o.errors == [] and o.requests == []

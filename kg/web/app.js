@@ -75,7 +75,9 @@
         const tr = el("tr"), name = el("td", c.label), bar = el("span", undefined, "bar");
         bar.style.width = `${Math.max(2, Math.round(70 * c.jobs / top))}px`; bar.style.background = colours.get(c.label) || "#D55E00";
         const cell = el("td"); cell.append(bar);
-        tr.append(name, cell, el("td", fmt(c.jobs) + (c.low !== c.high ? ` (${fmt(c.low)}–${fmt(c.high)})` : ""), "n"));
+        const n = el("td", fmt(c.jobs), "n");
+        if (c.low !== c.high) n.append(el("div", `${fmt(c.low)}–${fmt(c.high)}`, "note"));
+        tr.append(name, cell, n);
         table.append(tr);
       }
       section.append(table, el("p", "Jobs of the named firms by the Land or country of the place of control; in brackets the range over the sources' alternatives.", "note"));
@@ -211,6 +213,7 @@
 
   // --- labels: readable at any zoom; only as many as fit without overlap, largest first
   let labelBoxes = [], relabelTimer = null;
+  const screenSize = n => Math.min(n.size || 10, 28);  // px on screen; the largest firms do not hide the map
   const measure = document.createElement("canvas").getContext("2d");
   function relabel() {
     const scale = network.getScale(), font = 12, ids = shownIds();
@@ -232,7 +235,7 @@
       if (!p) continue;
       const dom = network.canvasToDOM(p), text = labelOf(n), lines = text.split("\n");
       const w = Math.max(...lines.map(l => measure.measureText(l).width)) + 4, h = lines.length * (font + 2);
-      const r = (n.size || 10);  // nodes keep their screen size: their radius in px
+      const r = screenSize(n);  // nodes keep their screen size: their radius in px
       const box = [dom.x - w / 2, dom.y + r + 1, dom.x + w / 2, dom.y + r + 1 + h];
       const onScreen = box[2] > 0 && box[0] < view.width && box[3] > 0 && box[1] < view.height;
       const show = onScreen && !overlaps(box);
@@ -243,7 +246,7 @@
             const key = gx + ":" + gy; if (!grid.has(key)) grid.set(key, []); grid.get(key).push(box);
           }
       }
-      updates.push({id, label: show ? text : "", size: (n.size || 10) / scale, font: {size: font / scale}});
+      updates.push({id, label: show ? text : "", size: r / scale, font: {size: font / scale}});
     }
     nodes.update(updates);
     labelBoxes = accepted;
