@@ -132,6 +132,7 @@ def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:
     from .validate import validate
 
     t0 = time.perf_counter()
+    progress("SHACL validation")
     violations = validate(result, args.ontology / "shapes.ttl")
     progress(f"SHACL validation: {len(violations)} violation(s) in {time.perf_counter() - t0:.1f} s")
     for v in violations:

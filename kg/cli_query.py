@@ -99,7 +99,11 @@ def cmd_query(args: argparse.Namespace) -> int:
 
         target = Endpoint(args.endpoint, args.user, args.password, args.timeout, iris.base, auth=args.auth)
     else:
+        from .query import check_base
+
         target = _store(args)
+        if args.graph:
+            check_base(target, iris)  # a dataset built with another --base: say so, not a silent empty answer
     t0 = time.perf_counter()
     result = run(query, target, params, iris)
     seconds = time.perf_counter() - t0

@@ -464,6 +464,20 @@ def _first(store: Store, pattern: str, limit: int, **terms: NamedNode | Literal)
     return [s["s"].value for s in solutions]
 
 
+def check_base(store: Store, iris: IRIs) -> None:
+    """The graph was built under ``iris.base``: else a :class:`QueryError` naming the base it was built with.
+
+    Every build writes its derived facts into the named graph ``{base}graph/derived``.
+    """
+    graphs = [g.value for g in store.named_graphs() if isinstance(g, NamedNode)]
+    if not graphs or any(g.startswith(iris.base) for g in graphs):
+        return
+    built = next((g[: -len("graph/derived")] for g in graphs if g.endswith("/graph/derived")), None)
+    hint = f"it was built with --base {built}; give that --base (or set KG_BASE)" if built else \
+        "give the --base it was built with (or set KG_BASE)"
+    raise QueryError(f"the graph has no IRI under the base {iris.base}: {hint}")
+
+
 def check_ids(store: Store, query: SavedQuery, bindings: Mapping[str, NamedNode | Literal], iris: IRIs) -> None:
     """Every id given for a place, firm, site, ... parameter names something in the graph.
 

@@ -75,8 +75,10 @@ def test_another_base_is_named(capsys, tmp_path):
     base = "https://example.org/kg/"
     assert main(["build", "--base", base, "--out", str(tmp_path), "--formats", "nquads", "--no-validate"]) == 0
     capsys.readouterr()
-    assert main(["query", "decision-centres", "--graph", str(tmp_path / "kg.nq")]) == 2
-    assert f"built with --base {base}" in one_error_line(capsys.readouterr().err)
+    for query in ("decision-centres", "production-focus"):  # with and without parameters
+        assert main(["query", query, "--graph", str(tmp_path / "kg.nq")]) == 2
+        assert f"built with --base {base}" in one_error_line(capsys.readouterr().err)
+    assert main(["query", "production-focus", "--graph", str(tmp_path / "kg.nq"), "--base", base]) == 0
 
 
 def test_the_command_says_which_data_it_read(capsys, monkeypatch, tmp_path):
