@@ -97,6 +97,8 @@ def page_data(graph: nx.Graph) -> dict[str, Any]:
             node["jobs"] = d["headcount"]
         if d.get("distance_km"):
             node["km"] = d["distance_km"]
+        if d.get("isolated"):
+            node["fixed"] = True  # set apart beside the layout: the physics does not move it
         for lang in ("de", "en"):
             if d.get(f"label_{lang}"):
                 node[f"label_{lang}"] = d[f"label_{lang}"]
@@ -116,6 +118,8 @@ def page_data(graph: nx.Graph) -> dict[str, Any]:
             edge["w"] = d["weight"]
         if d.get("jobs"):
             edge["jobs"] = d["jobs"]
+        if d.get("kind"):
+            edge["kind"] = d["kind"]
         if d.get("certainty") in ("uncertain", "likely", "not given"):
             edge["dashes"] = True
         edges.append(edge)
@@ -127,6 +131,7 @@ def page_data(graph: nx.Graph) -> dict[str, Any]:
             "areas": graph.graph.get("areas", []), "facets": facets, "aggregated": aggregated,
             "headline": graph.graph.get("headline"), "reading": graph.graph.get("reading", ""),
             "subtitle": graph.graph.get("subtitle", ""), "layout": graph.graph.get("viz_layout", "force"),
+            "edgeKinds": graph.graph.get("edge_kinds", {}), "hulls": graph.graph.get("hulls", []),
             "totals": {"nodes": graph.graph.get("aggregated", {}).get("nodes", len(nodes)),
                        "edges": graph.graph.get("aggregated", {}).get("edges", len(edges))},
             "physics": len(nodes) <= PHYSICS_LIMIT, "edgeLegend": graph.graph.get("edge_legend", ""),

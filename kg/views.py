@@ -87,10 +87,16 @@ CENTRE_OTHER, CENTRE_UNKNOWN = "#555555", "#BBBBBB"
 CONTROL_COLORS = {"inside": "#009E73", "germany": "#E69F00", "abroad": "#D55E00", "unknown": "#9E9E9E"}
 CONTROL_LABELS = {"inside": "Control in the region", "germany": "Control elsewhere in Germany",
                   "abroad": "Control abroad", "unknown": "Control not known"}
-#: Subsector colours, assigned in code order.
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-           "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
-           "#f7b6d2", "#9edae5", "#dbdb8d", "#393b79")
+#: Subsector and type colours: Okabe-Ito first, then Paul Tol's "muted" (both told apart under the common
+#: colour-vision deficiencies); assigned by frequency, so the most common get the most distinct ones.
+PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+           "#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499",
+           "#6699CC", "#997700", "#EE99AA", "#004488", "#BB5566", "#000000")
+#: How a line of the clusters view shows the kind of tie it stands for (colour, dashes, legend).
+TIE_STYLES = {"holding": {"color": "#332288", "dashes": False, "label": "same holding or controlling group"},
+              "campus": {"color": "#117733", "dashes": False, "label": "same campus"},
+              "technology-park": {"color": "#AA4499", "dashes": False, "label": "same technology park"},
+              "subsector-place": {"color": "#999999", "dashes": True, "label": "same subsector in the same town"}}
 NEUTRAL = "#B0B0B0"
 #: Shapes by node type (vis-network names).
 SHAPES = {"site": "dot", "firm": "square", "group": "triangle", "place": "diamond", "cluster": "hexagon",
@@ -279,8 +285,9 @@ class Catalog:
         for r in q("SELECT DISTINCT ?c ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code }"):
             names = self.labels.get(r["c"], {})
             self.subsectors[r["code"]] = {"de": names.get("de", ""), "en": names.get("en", "")}
-        codes = sorted({c for o in self.orgs.values() for c in o.codes})
-        self.subsector_colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(codes)}
+        frequency = Counter(c for o in self.orgs.values() for c in o.codes)
+        codes = sorted(frequency, key=lambda c: (-frequency[c], c))
+        self.subsector_colors = {c: PALETTE[i] if i < len(PALETTE) else NEUTRAL for i, c in enumerate(codes)}
         self._places_derived(q, region)
         self.regional_sites_set: set[Site] = set(self.regional_sites())
 
@@ -449,7 +456,12 @@ class Catalog:
         if iri in self.orgs:
             return self.orgs[iri].name
         names = self.labels.get(iri, {})
-        return names.get("", "") or names.get("de", "") or names.get("en", "") or "/".join(iri.split("/")[-2:])
+        if names:
+            return names.get("", "") or names.get("de", "") or names.get("en", "")
+        # a thing without a name (an event, a head-count, a flag): its id in words, and its kind
+        head, _, key = iri.rpartition("/")
+        kind = head.rpartition("/")[2]
+        return f"{key.replace('-', ' ')} ({kind.replace('-', ' ')})"
 
     def regional_sites(self) -> list[Site]:
         """Sites in the region, without the head-office entries made from the organisations table."""
@@ -800,16 +812,42 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
             shared[(a, b)][tie] = set(ties[a][tie]) | set(ties[b][tie])
     for (a, b), common in sorted(shared.items()):
         labels = sorted(_tie_label(cat, *t) for t in common)
+        kinds = sorted({t[0] for t in common}, key=list(TIE_STYLES).index)
         g.add_edge(a, b, relation="bbmb:sharedTie", label=f"{len(common)} shared tie(s)", weight=len(common),
-                   ties="; ".join(labels), tie_kinds=";".join(sorted({t[0] for t in common})),
+                   ties="; ".join(labels), tie_kinds=";".join(sorted(kinds)), kind=kinds[0],
                    source=";".join(sorted(set().union(*common.values()))))
+    g.graph["edge_kinds"] = {k: v for k, v in TIE_STYLES.items()
+                             if any(d.get("kind", d.get("tie_kinds")) == k for *_, d in g.edges(data=True))}
+    # the named clusters (a holding, a campus, a technology park) drawn as hulls around their members
+    g.graph["hulls"] = [{"label": cluster.label, "kind": cluster.kind, "color": TIE_STYLES.get(cluster.kind, {}).get("color", NEUTRAL),
+                         "members": sorted(m for m in cluster.members if m in g)}
+                        for cluster in sorted(cat.clusters.values(), key=lambda c: c.iri)
+                        if cluster.kind != "peer-group" and sum(1 for m in cluster.members if m in g) >= 2]
     for firm, own in ties.items():
         names = sorted(_tie_label(cat, *t) for t in own if len(holders[t]) > 1)
         if names:
             g.nodes[firm]["clusters"] = "; ".join(names)
             g.nodes[firm]["facts"].append({"k": "ties", "v": "; ".join(names), "src": []})
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
+    _isolated_apart(g)
     return g
+
+
+def _isolated_apart(g: nx.Graph) -> None:
+    """Firms without a tie, in a grid beside the force layout (they would drift around it)."""
+    alone = sorted((n for n in g if g.degree(n) == 0), key=lambda n: str(g.nodes[n].get("label", n)))
+    placed = [d for n, d in g.nodes(data=True) if g.degree(n)]
+    if not alone or not placed:
+        return
+    right = max(d["x"] for d in placed) + 150
+    top = max(d["y"] for d in placed)
+    columns = max(1, int(math.sqrt(len(alone))))
+    for i, n in enumerate(alone):
+        d = g.nodes[n]
+        d["x"], d["y"] = right + (i % columns) * 170.0, top - (i // columns) * 60.0
+        d["isolated"] = True
+        d["viz"]["position"] = {"x": d["x"], "y": d["y"], "z": 0.0}
+    g.graph["isolated_label"] = f"{len(alone)} firms without a tie"
 
 
 #: Class CURIEs in order of preference for a node's ``type`` in the full view.
@@ -920,19 +958,19 @@ def legend(g: nx.Graph, cat: Catalog) -> dict[str, list[dict[str, str]]]:
         out["centre"] = g.graph["centres"]
     controls = Counter(d.get("control") for _, d in g.nodes(data=True) if d.get("control"))
     if controls:
-        out["control"] = [{"key": k, "label": f"{CONTROL_LABELS[k]} ({controls[k]})", "color": c}
+        out["control"] = [{"key": k, "label": CONTROL_LABELS[k], "color": c}
                           for k, c in CONTROL_COLORS.items() if controls.get(k)]
     codes = Counter(d["subsector"].split(";")[0] for _, d in g.nodes(data=True) if d.get("subsector"))
     if codes:
-        out["subsector"] = [{"key": c, "label": f"{c} {cat.subsectors.get(c, {}).get('en', '')} ({codes[c]})",
+        out["subsector"] = [{"key": c, "label": f"{c} {cat.subsectors.get(c, {}).get('en', '')}",
                              "color": cat.subsector_colors.get(c, NEUTRAL)} for c in sorted(codes)]
         unclassified = sum(1 for _, d in g.nodes(data=True) if d["type"] in ("site", "firm") and not d.get("subsector"))
         if unclassified:
-            out["subsector"].append({"key": "", "label": f"no subsector in the data ({unclassified})",
+            out["subsector"].append({"key": "", "label": "no subsector in the data",
                                      "color": NEUTRAL})
     types = Counter(d["type"] for _, d in g.nodes(data=True) if d.get("color_type"))
     if types:
-        out["type"] = [{"key": t, "label": f"{t} ({n})", "color": TYPE_COLORS.get(t, NEUTRAL)}
+        out["type"] = [{"key": t, "label": t, "color": TYPE_COLORS.get(t, NEUTRAL)}
                        for t, n in sorted(types.items(), key=lambda kv: kv[0])]
     return out
 

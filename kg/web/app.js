@@ -17,13 +17,16 @@
   const maxJobs = Math.max(1, ...DATA.edges.map(e => e.jobs || 0));
   function visNode(n) {
     return {id: n.id, label: labelOf(n), shape: n.shape, size: n.size, x: n.x, y: n.y, color: colorOf(n),
-            font: {size: 12, color: "#222", strokeWidth: 3, strokeColor: "#fff"}, borderWidth: n.info && n.info.local_hq ? 3 : 1};
+            font: {size: 12, color: "#222", strokeWidth: 3, strokeColor: "#fff"}, borderWidth: n.info && n.info.local_hq ? 3 : 1,
+            fixed: !!n.fixed, physics: !n.fixed};
   }
   function visEdge(e) {
     // control as flows: the width follows the regional jobs run along the line
     const width = e.jobs ? 1 + 9 * Math.sqrt(e.jobs / maxJobs) : e.w ? 1 + Math.log2(e.w) : 1;
-    return {id: e.id, from: e.from, to: e.to, dashes: !!e.dashes, width,
-            arrows: DATA.directed ? {to: {enabled: true, scaleFactor: 0.5}} : undefined, color: {color: "#999", opacity: 0.6}};
+    const kind = e.kind && DATA.edgeKinds[e.kind];  // the kind of tie a line stands for (clusters)
+    return {id: e.id, from: e.from, to: e.to, dashes: kind ? kind.dashes : !!e.dashes, width,
+            arrows: DATA.directed ? {to: {enabled: true, scaleFactor: 0.5}} : undefined,
+            color: {color: kind ? kind.color : "#999", opacity: kind ? 0.8 : 0.6}};
   }
   const nodes = new vis.DataSet(DATA.nodes.map(visNode));
   const edges = new vis.DataSet(DATA.edges.map(visEdge));
@@ -117,6 +120,12 @@
     const used = new Set(DATA.nodes.map(n => n.shape));
     if (used.size > 1) for (const [shape, text] of SHAPES) if (used.has(shape)) shapes.append(el("div", "◆●■★▲⬢"["diamond dot square star triangle hexagon".split(" ").indexOf(shape)] + " " + text));
     if (DATA.edgeLegend) shapes.append(el("div", DATA.edgeLegend));
+    for (const [kind, style] of Object.entries(DATA.edgeKinds || {})) {
+      const row = el("div"), line = el("span", undefined, "swatch");
+      line.style.background = style.dashes ? `repeating-linear-gradient(90deg, ${style.color} 0 4px, transparent 4px 7px)` : style.color;
+      line.style.height = "3px"; row.append(line, el("span", style.label)); shapes.append(row);
+    }
+    for (const hull of DATA.hulls || []) shapes.append(el("div", `◯ ${hull.label} (${hull.members.length} members)`));
     const agg = document.getElementById("aggregated");
     if (DATA.aggregated) { agg.hidden = false; agg.textContent = "Aggregated: " + fmt(DATA.aggregated.nodes) + " nodes and " + fmt(DATA.aggregated.edges) + " edges are drawn as " + fmt(DATA.nodes.length) + " (the largest, and every place of control, as they are; the rest grouped by " + DATA.aggregated.keys.join(", ") + "). Click a group for its members; search finds members too."; }
   }
@@ -190,6 +199,31 @@
     fit();
   }
   document.querySelectorAll("input[name=layout]").forEach(r => r.addEventListener("change", () => setLayout(r.value)));
+  function hullOf(points) {  // convex hull (monotone chain)
+    const p = points.slice().sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const cross = (o, a, b) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+    const lower = [], upper = [];
+    for (const q of p) { while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], q) <= 0) lower.pop(); lower.push(q); }
+    for (const q of p.reverse()) { while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], q) <= 0) upper.pop(); upper.push(q); }
+    return lower.slice(0, -1).concat(upper.slice(0, -1));
+  }
+  network.on("beforeDrawing", ctx => {  // the named clusters as hulls around their members
+    if (!(DATA.hulls || []).length) return;
+    const scale = network.getScale(), pad = 24 / scale;
+    ctx.save(); ctx.font = `bold ${Math.round(13 / scale)}px system-ui, sans-serif`; ctx.textAlign = "center";
+    for (const hull of DATA.hulls) {
+      const ids = hull.members.filter(id => !nodes.get(id).hidden), pos = network.getPositions(ids);
+      const pts = [];
+      for (const id of ids) { const p = pos[id]; if (!p) continue; for (let a = 0; a < 8; a++) pts.push([p.x + pad * Math.cos(a * Math.PI / 4), p.y + pad * Math.sin(a * Math.PI / 4)]); }
+      if (pts.length < 3) continue;
+      const h = hullOf(pts);
+      ctx.beginPath(); h.forEach(([x, y], i) => i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)); ctx.closePath();
+      ctx.globalAlpha = 0.12; ctx.fillStyle = hull.color; ctx.fill(); ctx.globalAlpha = 0.9;
+      ctx.strokeStyle = hull.color; ctx.lineWidth = 2 / scale; ctx.stroke();
+      ctx.fillStyle = hull.color; ctx.fillText(hull.label, h.reduce((s, p) => s + p[0], 0) / h.length, Math.min(...h.map(p => p[1])) - 4 / scale);
+    }
+    ctx.restore();
+  });
   network.on("beforeDrawing", ctx => {
     if (layout !== "geo") return;
     ctx.save(); ctx.lineWidth = 2 / network.getScale(); ctx.textAlign = "center";
