@@ -1025,17 +1025,53 @@ class _Projection:
 
     def away_frame(self, area: str) -> tuple[tuple[float, float], tuple[float, float], float] | None:
         """(centre lat/long, its position on the map, px per degree) of an outside Land or country."""
+        if not self._away:
+            self._place_frames()
         if area not in self._away:
-            rings = geo.rings_of(place_key(area))
-            centre = self.cat.coords.get(area)
-            if not rings or centre is None:
+            frame = self._frame(area)
+            if frame is None:
                 return None
-            xs = [q[0] for r in rings for q in r]
-            ys = [q[1] for r in rings for q in r]
-            cos = math.cos(math.radians(centre[0]))
-            extent = max((max(xs) - min(xs)) * cos, max(ys) - min(ys), 1e-6)
-            self._away[area] = (centre, self.far(centre), min(30.0, self.AWAY_SIZE / extent))
+            self._away[area] = frame
         return self._away[area]
+
+    def _frame(self, area: str) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+        rings = geo.rings_of(place_key(area))
+        centre = self.cat.coords.get(area)
+        if not rings or centre is None:
+            return None
+        xs = [q[0] for r in rings for q in r]
+        ys = [q[1] for r in rings for q in r]
+        cos = math.cos(math.radians(centre[0]))
+        extent = max((max(xs) - min(xs)) * cos, max(ys) - min(ys), 1e-6)
+        return centre, self.far(centre), min(30.0, self.AWAY_SIZE / extent)
+
+    def _place_frames(self) -> None:
+        """Every Land and country where control sits, pushed apart where their drawings would overlap
+        (Switzerland beside Baden-Württemberg), keeping each outside the region's ring."""
+        areas = sorted({area for org in self.cat.orgs.values()
+                        for kind, area in [self.cat.control_of_place(org.control_place)]
+                        if kind in ("germany", "abroad") and area})
+        frames = {a: f for a in areas if (f := self._frame(a))}
+        pos = {a: list(f[1]) for a, f in frames.items()}
+        gap = self.AWAY_SIZE * 1.7  # room for the outlines and their names
+        for _ in range(60):
+            moved = False
+            for a, b in combinations(sorted(pos), 2):
+                (ax, ay), (bx, by) = pos[a], pos[b]
+                d = math.hypot(bx - ax, by - ay)
+                if d < gap:
+                    ux, uy = ((bx - ax) / d, (by - ay) / d) if d > 1e-9 else (1.0, 0.0)
+                    push = (gap - d) / 2
+                    pos[a] = [ax - ux * push, ay - uy * push]
+                    pos[b] = [bx + ux * push, by + uy * push]
+                    moved = True
+            for a in pos:  # never into the region's ring
+                r = math.hypot(*pos[a])
+                if r < self.radius + 100:
+                    pos[a] = [pos[a][0] * (self.radius + 100) / r, pos[a][1] * (self.radius + 100) / r]
+            if not moved:
+                break
+        self._away = {a: (f[0], (pos[a][0], pos[a][1]), f[2]) for a, f in frames.items()}
 
     def __call__(self, p: tuple[float, float], inside: bool, area: str | None = None) -> tuple[float, float]:
         if inside:
