@@ -57,12 +57,12 @@
     const big = el("p", undefined, "big");
     big.append(el("strong", region.shareJobsOutside === "" ? "no known jobs" : `${region.shareJobsOutside} %`),
                el("span", ` of the known jobs in the brief's named firms in ${region.areaLabel} are run from outside the region` +
-                          range(region) + `; ${region.firmsOutside} of ${region.firms} firms (${region.shareFirmsOutside} % of those of known control). Reading: ${region.reading}.`));
+                          range(region) + `; ${fmt(region.firmsOutside)} of ${fmt(region.firms)} firms (${region.shareFirmsOutside} % of those of known control). Reading: ${region.reading}.`));
     box.append(big);
     const more = el("details"); more.append(el("summary", "By Land, what is counted, and what the figures hinge on"));
     for (const a of h.areas.slice(1)) {
       more.append(el("p", `${a.areaLabel}: ${a.shareJobsOutside === "" ? "no known jobs" : a.shareJobsOutside + " % of the known jobs" + range(a)}; ` +
-                          `${a.firmsOutside} of ${a.firms} firms run from outside; ${fmt(a.jobs)} known jobs in ${a.firmsWithFigure} firms with a figure` +
+                          `${fmt(a.firmsOutside)} of ${fmt(a.firms)} firms run from outside; ${fmt(a.jobs)} known jobs in ${fmt(a.firmsWithFigure)} firms with a figure` +
                           (a.briefTotal ? ` (the brief counts ${fmt(a.briefTotal)} employees in the Land's machine building)` : "") + "."));
     }
     if (region.hingesOn) more.append(el("p", `The figures hinge on: ${region.hingesOn}.`, "note"));
@@ -83,7 +83,7 @@
         tr.append(name, cell, n);
         table.append(tr);
       }
-      section.append(table, el("p", "Jobs of the named firms by the Land or country of the place of control; in brackets the range over the sources' alternatives.", "note"));
+      section.append(table, el("p", "Jobs of the named firms by the Land or country of the place of control; below a figure, its range over the sources' alternatives.", "note"));
       section.hidden = false;
     }
   }
