@@ -6,6 +6,9 @@ The pipeline, one module a step:
     kg.build    tables + ontology -> RDF dataset (one named graph per source)
     kg.validate SHACL shapes and the data-quality report
     kg.store    the embedded Oxigraph store, RDF files, the rdflib API
+
+Where the files come from: kg.resources (./data, ./ontology and ./queries when there, else the
+copies packaged with kg).  The command line: kg.cli (``kg --help``).
 """
 from importlib.metadata import PackageNotFoundError, version
 
