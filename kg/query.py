@@ -53,6 +53,8 @@ ENTITY_KINDS: dict[str, Callable[[IRIs, str], NamedNode]] = {
     "dataset": IRIs.dataset, "cluster": IRIs.cluster, "source": IRIs.source,
 }
 LITERAL_KINDS = ("text", "integer", "decimal", "year")
+#: Bounds on a parameter's value (a huge number must not cost minutes of CPU when it is converted).
+MAX_VALUE_CHARS, MAX_DIGITS = 1000, 100
 KINDS = tuple(ENTITY_KINDS) + LITERAL_KINDS
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -71,6 +73,9 @@ class Param:
         what = f"parameter '{self.name}' ({self.kind})"
         if not isinstance(value, str):
             value = str(value)
+        if len(value) > MAX_VALUE_CHARS:
+            raise QueryError(f"{what}: the value has {len(value):,} characters, more than the {MAX_VALUE_CHARS:,} "
+                             f"a parameter may have")
         if self.kind in ENTITY_KINDS:
             pattern = CODE if self.kind == "subsector" else SLUG
             example = "28.22" if self.kind == "subsector" else "berlin-brandenburg" if self.kind == "place" \
@@ -79,6 +84,8 @@ class Param:
                 raise QueryError(f"{what}: '{value}' is not a valid {self.kind} id; write an id from the data tables, "
                                  f"e.g. {example}")
             return ENTITY_KINDS[self.kind](iris, value)
+        if self.kind in ("integer", "decimal") and len(re.sub(r"\D", "", value)) > MAX_DIGITS:
+            raise QueryError(f"{what}: '{value[:20]}...' has more than {MAX_DIGITS} digits; no figure here needs that many")
         if self.kind == "integer":
             if not re.fullmatch(r"[+-]?\d+", value.strip()):
                 raise QueryError(f"{what}: '{value}' is not a whole number, e.g. 2024")
@@ -90,6 +97,9 @@ class Param:
                 raise QueryError(f"{what}: '{value}' is not a number; use a dot as decimal separator") from None
             if not number.is_finite():
                 raise QueryError(f"{what}: '{value}' is not a finite number")
+            if abs(number.adjusted()) > MAX_DIGITS:  # 1e1000000 would expand to a million digits
+                raise QueryError(f"{what}: '{value}' is too large or too small; write it with at most "
+                                 f"{MAX_DIGITS} digits")
             return Literal(format(number, "f"), datatype=XSD.decimal)
         if self.kind == "year":
             if not re.fullmatch(r"\d{4}", value.strip()):

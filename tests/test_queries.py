@@ -483,3 +483,13 @@ def test_a_graph_built_with_another_base_names_that_base(tmp_path, capsys):
     assert f"built with --base {base}" in capsys.readouterr().err
     assert main(["query", "hq-absence", "--graph", str(tmp_path / "kg.trig"), "--base", base, "-f", "csv"]) == 0
     assert base + "place/berlin-brandenburg" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kind,value,message", [
+    ("integer", "9" * 500, "more than 100 digits"), ("decimal", "1e1000000", "too large or too small"),
+    ("decimal", "1" * 200 + ".5", "more than 100 digits"), ("text", "x" * 5000, "more than the 1,000")])
+def test_a_huge_parameter_value_is_refused_at_once(kind, value, message):
+    from kg.namespaces import IRIs
+    from kg.query import Param
+    with pytest.raises(QueryError, match=message):
+        Param("n", kind).term(value, IRIs())
