@@ -85,7 +85,8 @@ class Param:
                                  f"e.g. {example}")
             return ENTITY_KINDS[self.kind](iris, value)
         if self.kind in ("integer", "decimal") and len(re.sub(r"\D", "", value)) > MAX_DIGITS:
-            raise QueryError(f"{what}: '{value[:20]}...' has more than {MAX_DIGITS} digits; no figure here needs that many")
+            raise QueryError(f"{what}: '{value[:20]}...' has more than {MAX_DIGITS} digits; "
+                             f"no figure here needs that many")
         if self.kind == "integer":
             if not re.fullmatch(r"[+-]?\d+", value.strip()):
                 raise QueryError(f"{what}: '{value}' is not a whole number, e.g. 2024")
