@@ -1218,7 +1218,8 @@ def region_areas(cat: Catalog) -> list[dict[str, Any]]:
     for land in lands:
         rings = _projected_outline(land, project, True)
         if rings:
-            areas.append({"label": cat.places[land].label, "rings": rings, "kind": "region"})
+            areas.append({"label": cat.places[land].label, "label_en": cat.places[land].label_en or cat.places[land].label,
+                          "rings": rings, "kind": "region"})
     away = set()
     for org in cat.orgs.values():
         kind, area = cat.control_of_place(org.control_place)
@@ -1227,7 +1228,8 @@ def region_areas(cat: Catalog) -> list[dict[str, Any]]:
     for area in sorted(away):
         rings = _projected_outline(area, project, False)
         if rings:
-            areas.append({"label": cat.places[area].label, "rings": rings, "kind": "control"})
+            areas.append({"label": cat.places[area].label, "label_en": cat.places[area].label_en or cat.places[area].label,
+                          "rings": rings, "kind": "control"})
     if cat.region:
         areas.append({"label": f"outside {cat.places[cat.region].label}: true direction, distance compressed",
                       "circle": [0.0, 0.0, round(project.radius + 100, 1)], "dashed": True})

@@ -299,6 +299,9 @@ def test_a_filter_refits_the_view_and_updates_the_legend(opened, pages):
     after = o.js("() => ({scale: kg.network.getScale(), legend: document.getElementById('legend-colors').textContent})")
     assert after["scale"] != before["scale"]
     assert after["legend"] != before["legend"]
+    # the headline says what the filter leaves, beside the figures for all the named firms
+    assert "Shown with the filter (land: Brandenburg)" in o.page.locator("#headline .shown").text_content()
+    assert "2,000 of them run from outside" in o.page.locator("#headline .shown").text_content()  # ZF, Heidelberger
     # the legend counts what is shown: Siemens Energy (Berlin, run from Bavaria) is filtered out
     assert "Bavaria — 1 firm · 3,000 jobs" in before["legend"] and "Bavaria — 0 shown" in after["legend"]
     assert o.errors == []

@@ -68,7 +68,7 @@
     if (region.hingesOn) more.append(el("p", `The figures hinge on: ${region.hingesOn}.`, "note"));
     more.append(el("p", `Counted: ${region.population}; jobs include ${fmt(region.jobsExternal)} from external ` +
                         `figures and ${fmt(region.jobsNoProduction)} service, sales and R&D staff of firms that make nothing there.`, "note"));
-    box.append(more);
+    box.append(more, el("p", undefined, "note shown"));
     box.hidden = false;
     if (h.centres && h.centres.length) {
       const section = document.getElementById("centres"), table = el("table"), top = Math.max(...h.centres.map(c => c.jobs), 1);
@@ -177,11 +177,26 @@
     } else network.fit({nodes: ids, animation: false});
     relabel();
   }
+  function showFiltered() {  // what a filter leaves: the shown firms' figures, summed as they are drawn
+    const line = document.querySelector("#headline .shown"); if (!line) return;
+    const active = Object.entries(filters).filter(([, v]) => v);
+    if (!active.length) { line.textContent = ""; return; }
+    let firms = 0, jobs = 0, outside = 0;
+    for (const id of shownIds()) {
+      const n = byId.get(id);
+      if (n.type !== "firm" && n.info.member_type !== "firm") continue;
+      firms += n.info.member_count || 1; jobs += n.jobs || 0;
+      if (n.k && (n.k.control === "germany" || n.k.control === "abroad")) outside += n.jobs || 0;
+    }
+    line.textContent = `Shown with the filter (${active.map(([k, v]) => k + ": " + v).join(", ")}): ${fmt(firms)} firms, ` +
+      `${fmt(jobs)} known jobs, ${fmt(outside)} of them run from outside` + (jobs ? ` (${(100 * outside / jobs).toFixed(1)} %).` : ".") +
+      " The figures above are for all the named firms.";
+  }
   function applyFilter(facet, value) {
     if (facet) { filters[facet] = value; document.getElementById("filter-" + facet).value = value; }
     const shown = visibleIds();
     nodes.update(DATA.nodes.map(n => ({id: n.id, hidden: !shown.has(n.id)})));
-    showCounts(); legend(); fit();
+    showCounts(); legend(); showFiltered(); fit();
     return drawnCounts();
   }
 
@@ -240,7 +255,7 @@
       ctx.fillStyle = a.dashed ? "rgba(0,0,0,0)" : region ? "rgba(0,120,80,0.06)" : "rgba(120,120,120,0.07)";
       ctx.fill("evenodd");
       ctx.strokeStyle = a.dashed ? "#bbb" : region ? "#7a9" : "#aaa"; ctx.stroke();
-      ctx.fillStyle = a.dashed ? "#999" : region ? "#487" : "#777"; ctx.fillText(a.label, lx, ly);
+      ctx.fillStyle = a.dashed ? "#999" : region ? "#487" : "#777"; ctx.fillText(lang === "en" && a.label_en ? a.label_en : a.label, lx, ly);
     }
     ctx.restore();
   });
@@ -287,7 +302,7 @@
   }
   network.on("zoom", () => { tip.hidden = true; clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 120); });
   network.on("dragEnd", () => { clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 120); });
-  document.querySelectorAll("input[name=lang]").forEach(r => r.addEventListener("change", () => { lang = r.value; relabel(); }));
+  document.querySelectorAll("input[name=lang]").forEach(r => r.addEventListener("change", () => { lang = r.value; relabel(); network.redraw(); }));
 
   // --- details panel, neighbour focus and tip
   function sourceList(keys, box) {
