@@ -267,7 +267,16 @@ def _update(endpoint: str, text: str, user: str | None, password: str | None, ti
     try:
         sparql.query().response.read()
     except Exception as exc:  # explained below
-        raise _explain(exc, endpoint, timeout) from None
+        error = _explain(exc, endpoint, timeout)
+        status = getattr(exc, "code", None) or next(
+            (c for c in (400, 403, 405, 500) if f"HTTP {c}" in str(error) or f"({c})" in str(error)), None)
+        if status in (400, 403, 405, 500) and not isinstance(exc, TimeoutError):
+            # the address answers, but not to SPARQL Update: say where else to push
+            raise RemoteError(f"{error}. {endpoint} does not take SPARQL Update here: give the server's update "
+                              f"address (--endpoint or --update, e.g. Virtuoso's /sparql-auth with --user and "
+                              f"--password, Oxigraph's /update) or push by the Graph Store Protocol with --gsp URL"
+                              ) from None
+        raise error from None
 
 
 MANIFEST_NS = "https://w3id.org/bbmb/push#"

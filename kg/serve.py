@@ -73,7 +73,9 @@ _SELECT_TYPES = {
 _FORMAT_PARAM = {"json": "sparql-json", "xml": "sparql-xml", "csv": "csv", "tsv": "tsv",
                  "application/sparql-results+json": "sparql-json", "application/sparql-results+xml": "sparql-xml"}
 _GRAPH_TYPES = {"text/turtle": ("text/turtle; charset=utf-8", RdfFormat.TURTLE),
-                "application/n-triples": ("application/n-triples", RdfFormat.N_TRIPLES)}
+                "application/n-triples": ("application/n-triples", RdfFormat.N_TRIPLES),
+                "application/rdf+xml": ("application/rdf+xml", RdfFormat.RDF_XML),
+                "text/n3": ("text/n3; charset=utf-8", RdfFormat.N3)}
 
 
 class _Refused(Exception):
@@ -178,11 +180,15 @@ def _answer(store: Store, request: dict, max_rows: int) -> tuple[int, str, bytes
         return HTTPStatus.OK, "text/html", _html_table(result, request.get("base")).encode("utf-8")
     accept = request.get("accept")
     if triples is not None:
-        for accepted in _accepted(accept) + ["text/turtle"]:
-            if accepted in _GRAPH_TYPES or accepted == "*/*":
+        # the graph in the type the client asks for (Turtle when it names none); a type this server
+        # cannot write is 406, never Turtle under another name
+        wanted = _accepted(accept) or ["text/turtle"]
+        for accepted in wanted:
+            if accepted in _GRAPH_TYPES or accepted in ("*/*", "text/*", "application/*"):
                 media, fmt = _GRAPH_TYPES.get(accepted, _GRAPH_TYPES["text/turtle"])
                 extra = {"prefixes": PREFIXES} if fmt == RdfFormat.TURTLE else {}
                 return HTTPStatus.OK, media, serialize(triples, format=fmt, **extra)
+        raise _Refused(HTTPStatus.NOT_ACCEPTABLE, "a graph is available as " + ", ".join(sorted(_GRAPH_TYPES)))
     fmt = _result_format(accept, request.get("formats", []))
     return HTTPStatus.OK, FORMATS[fmt], render(result, fmt).encode("utf-8")
 

@@ -402,7 +402,7 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     display = str(path)
     if not path.exists():
         return [], [DataError(display, None, None, "is missing",
-                              f"Every data folder needs {table.file}; copy its header from the README.")]
+                              f"Every data folder needs {table.file}; kg init DIR writes every table with its header.")]
     if not path.is_file():
         return [], [DataError(display, None, None, "is a folder, not a CSV file",
                               f"Rename or remove the folder and put the table {table.file} there.")]

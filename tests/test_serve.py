@@ -92,6 +92,21 @@ def test_construct_gives_turtle(server):
     assert status == 200 and headers["Content-Type"].startswith("text/turtle") and "bbmb:Firm" in body
 
 
+def test_construct_honours_the_accept_header_or_answers_406(server):
+    query = urllib.parse.urlencode({"query": "CONSTRUCT { ?f a bbmb:Firm } WHERE { ?f a bbmb:Firm }"})
+    status, headers, body = http(server.sparql_url + "?" + query, headers={"Accept": "application/rdf+xml"})
+    assert status == 200 and headers["Content-Type"].startswith("application/rdf+xml") and "<rdf:RDF" in body
+    status, _, body = http(server.sparql_url + "?" + query, headers={"Accept": "image/png"})
+    assert status == 406 and "application/rdf+xml" in body and "text/turtle" in body
+    # a SPARQL client asking for RDF/XML (SPARQLWrapper's default) gets a graph, not bytes and a warning
+    from SPARQLWrapper import RDFXML, SPARQLWrapper
+    client = SPARQLWrapper(server.sparql_url)
+    client.setQuery("PREFIX bbmb: <https://w3id.org/bbmb/def#> CONSTRUCT { ?f a bbmb:Firm } WHERE { ?f a bbmb:Firm }")
+    client.setReturnFormat(RDFXML)
+    graph = client.queryAndConvert()
+    assert len(graph) >= 30
+
+
 @pytest.mark.parametrize("name", sorted(library()))
 def test_every_saved_query_through_the_endpoint(server, built, name):
     """kg.remote's client, pointed at kg serve: the project's graphs named in FROM clauses."""
@@ -184,3 +199,13 @@ def test_kg_serve_command():
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_kg_push_to_an_address_without_sparql_update_says_where_else_to_push(server, built):
+    """kg serve is read-only: a push there (no --gsp) is one clear error naming --update and --gsp."""
+    from kg.remote import RemoteError, push
+    with pytest.raises(RemoteError) as caught:
+        push(built.store, server.sparql_url, base=built.iris.base, timeout=10)
+    message = str(caught.value)
+    assert "does not take SPARQL Update" in message and "--gsp" in message and "--update" in message
+    assert "\n" not in message
