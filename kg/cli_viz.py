@@ -10,9 +10,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cli import DEFAULT_OUT, add_input_options, build_from_args, command, progress, steps
 from .views import NODE_BUDGET, VIEWS, build_views
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def _clear_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -26,7 +30,7 @@ def _clear_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argpars
     return wrapped
 
 
-def _views(args: argparse.Namespace) -> dict:
+def _views(args: argparse.Namespace) -> dict[str, nx.Graph[str]]:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file, not a folder; name a folder (it is made if missing)")

@@ -25,7 +25,7 @@ import datetime as _dt
 import math
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import IO, Any, ClassVar, Iterable
+from typing import IO, Any, ClassVar, Iterable, TypeVar
 
 import networkx as nx
 
@@ -49,7 +49,11 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool)) and not (isinstance(value, float) and not math.isfinite(value))
 
 
-def portable(graph: nx.Graph, keep_viz: bool = True) -> nx.Graph:
+#: Any networkx graph; :func:`portable` gives back one of the same class.
+_G = TypeVar("_G", bound="nx.Graph[Any]")
+
+
+def portable(graph: _G, keep_viz: bool = True) -> _G:
     """A copy of ``graph`` with only what graph files can hold: scalar attributes (and ``viz``).
 
     This is exactly what an export writes, so it is what reading the file back gives.
@@ -61,7 +65,7 @@ def portable(graph: nx.Graph, keep_viz: bool = True) -> nx.Graph:
         if keep_viz and isinstance(d.get("viz"), dict):
             attrs["viz"] = d["viz"]
         out.add_node(n, **attrs)
-    edges: Iterable[tuple[Any, ...]] = graph.edges(keys=True, data=True) if graph.is_multigraph() \
+    edges: Iterable[tuple[Any, ...]] = graph.edges(keys=True, data=True) if isinstance(graph, nx.MultiGraph) \
         else graph.edges(data=True)
     for *ends, d in edges:
         out.add_edge(*ends, **{k: v for k, v in d.items() if k not in HTML_ONLY and _scalar(v)})
@@ -75,7 +79,7 @@ class Exporter(ABC):
     extension: ClassVar[str]
     description: ClassVar[str]
 
-    def write(self, graph: nx.Graph, path: str | Path) -> Path:
+    def write(self, graph: nx.Graph[Any], path: str | Path) -> Path:
         """Write ``graph`` to ``path`` atomically; returns the path."""
         path = Path(path)
         with atomic_write(path, "wb") as handle:
@@ -83,7 +87,7 @@ class Exporter(ABC):
         return path
 
     @abstractmethod
-    def dump(self, graph: nx.Graph, handle: IO[bytes]) -> None:
+    def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
         """Write a :func:`portable` graph to a binary file."""
 
 
@@ -130,11 +134,11 @@ class GexfExporter(Exporter):
     extension = "gexf"
     description = "GEXF 1.3 for Gephi (attributes, viz colours, sizes and positions)"
 
-    def dump(self, graph: nx.Graph, handle: IO[bytes]) -> None:
+    def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
         directed = graph.is_directed()
         node_keys = self._declare(d for _, d in graph.nodes(data=True))
         edge_data = [d for *_, d in graph.edges(data=True)]
-        if graph.is_multigraph():
+        if isinstance(graph, nx.MultiGraph):
             edge_data = [dict(d, networkx_key=k) for *_, k, d in graph.edges(keys=True, data=True)]
         edge_keys = self._declare(edge_data, skip=("weight", "label"))
         out: list[str] = []
@@ -177,7 +181,7 @@ class GexfExporter(Exporter):
                 handle.write("".join(out).encode("utf-8"))
                 out.clear()
         w(f'    </nodes>\n    <edges count="{graph.number_of_edges()}">\n')
-        ends = graph.edges(keys=True) if graph.is_multigraph() else graph.edges()
+        ends = graph.edges(keys=True) if isinstance(graph, nx.MultiGraph) else graph.edges()
         for i, (e, d) in enumerate(zip(ends, edge_data)):
             extra = ""
             if "weight" in d:
@@ -227,18 +231,18 @@ class GraphmlExporter(Exporter):
     extension = "graphml"
     description = "GraphML for yEd and Cytoscape"
 
-    def dump(self, graph: nx.Graph, handle: IO[bytes]) -> None:
+    def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
         for _, d in graph.nodes(data=True):
             d.pop("viz", None)
         nx.write_graphml(graph, handle, encoding="utf-8", prettyprint=False)
 
 
-def export_graph(graph: nx.Graph, fmt: str, path: str | Path) -> Path:
+def export_graph(graph: nx.Graph[Any], fmt: str, path: str | Path) -> Path:
     """Write one view in one format (``gexf`` or ``graphml``)."""
     return get_exporter(fmt).write(graph, path)
 
 
-def export_views(views: dict[str, nx.Graph], fmt: str, out: str | Path) -> list[Path]:
+def export_views(views: dict[str, nx.Graph[Any]], fmt: str, out: str | Path) -> list[Path]:
     """Write each view to ``out/<view>.<extension>``; returns the paths."""
     exporter = get_exporter(fmt)
     return [exporter.write(graph, Path(out) / f"{name}.{exporter.extension}") for name, graph in views.items()]
@@ -298,5 +302,6 @@ def validate_gexf(path: str | Path, schema_dir: str | Path) -> list[str]:
                 problems.append(f"line {el.sourceline}: viz:{local} {attr}={value!r} is out of range")
         el.getparent().remove(el)
     if not schema.validate(doc):
+        # lxml-stubs declares _ErrorLog without its __iter__ (it iterates over _LogEntry at run time)
         problems += [f"line {e.line}: {e.message}" for e in schema.error_log]  # type: ignore[attr-defined]
     return problems

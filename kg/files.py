@@ -6,11 +6,11 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Any, Iterator
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
+def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path`` and move it into place only on success.
 
     >>> with atomic_write("out/report.txt", "w", encoding="utf-8") as f:  # doctest: +SKIP

@@ -15,18 +15,25 @@ import json
 import math
 from functools import lru_cache
 from importlib import resources
-from typing import Sequence
+from typing import Sequence, TypedDict, cast
 
 Point = Sequence[float]
 Ring = Sequence[Point]
 
 
+class Outlines(TypedDict):
+    """The shape of ``kg/web/outlines.json``."""
+    about: str
+    laender: dict[str, list[list[list[float]]]]
+    countries: dict[str, list[list[list[float]]]]
+    points: dict[str, list[float]]
+
+
 @lru_cache(maxsize=1)
-def outlines() -> dict[str, dict[str, list[list[list[float]]]]]:
+def outlines() -> Outlines:
     """``{"laender": {id: rings}, "countries": {id: rings}, "points": {id: [lon, lat]}, "about": ...}``."""
     text = (resources.files("kg") / "web" / "outlines.json").read_text(encoding="utf-8")
-    data: dict[str, dict[str, list[list[list[float]]]]] = json.loads(text)
-    return data
+    return cast(Outlines, json.loads(text))
 
 
 def rings_of(place_id: str) -> list[list[list[float]]]:

@@ -77,7 +77,7 @@ def _values(d: dict[str, Any], attribute: str) -> list[str]:
     return [v for v in str(value).split(";") if v] if value not in (None, "") else []
 
 
-def page_data(graph: nx.Graph) -> dict[str, Any]:
+def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
     """The JSON the page draws: nodes, edges, legend, sources, outlines and settings."""
     nodes = []
     for n, d in graph.nodes(data=True):
@@ -108,8 +108,8 @@ def page_data(graph: nx.Graph) -> dict[str, Any]:
             node["members"] = d["members"]
         nodes.append(node)
     edges = []
-    pairs = graph.edges(keys=True, data=True) if graph.is_multigraph() else ((u, v, None, d) for u, v, d in
-                                                                             graph.edges(data=True))
+    pairs = graph.edges(keys=True, data=True) if isinstance(graph, nx.MultiGraph) else (
+        (u, v, None, d) for u, v, d in graph.edges(data=True))
     for i, (u, v, _, d) in enumerate(pairs):
         edge = {"id": i, "from": str(u), "to": str(v),
                 "info": {k: d[k] for k in ("relation", "label", "certainty", "weight", "ties", "source")
@@ -138,7 +138,7 @@ def page_data(graph: nx.Graph) -> dict[str, Any]:
             "subsectorLabels": {e["key"]: e["label"] for e in graph.graph.get("legend", {}).get("subsector", [])}}
 
 
-def render_page(graph: nx.Graph, budget: int = NODE_BUDGET) -> str:
+def render_page(graph: nx.Graph[str], budget: int = NODE_BUDGET) -> str:
     """The page's HTML for a view (aggregated first if it has more than ``budget`` nodes)."""
     drawn = within_budget(graph, budget)
     data = page_data(drawn)
@@ -149,7 +149,7 @@ def render_page(graph: nx.Graph, budget: int = NODE_BUDGET) -> str:
     return re.sub(r"%(TITLE|CSS|DATA|APP|VIS)%", lambda m: parts[m.group(1)], web_file("page.html"))
 
 
-def write_page(graph: nx.Graph, path: str | Path, budget: int = NODE_BUDGET) -> Path:
+def write_page(graph: nx.Graph[str], path: str | Path, budget: int = NODE_BUDGET) -> Path:
     """Write the offline page of a view to ``path`` atomically; returns the path."""
     path = Path(path)
     text = render_page(graph, budget)

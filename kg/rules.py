@@ -282,7 +282,7 @@ def share_range(fixed: Option, choices: Sequence[Sequence[Option]]) -> tuple[flo
             if q is not None and abs(new - q) < 1e-12:
                 break
             q = new
-            pick = [min(opts, key=lambda o: sign * (o.part - q * o.whole)) for opts in choices]  # type: ignore[operator]
+            pick = [min(opts, key=lambda o: sign * (o.part - q * o.whole)) for opts in choices]
         return q
     low, high = extreme(1.0), extreme(-1.0)
     return low, high

@@ -70,10 +70,10 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, cast
 
 import networkx as nx
-from pyoxigraph import Store
+from pyoxigraph import QuerySolutions, Store
 
 from .namespaces import BBMB, ONTOLOGY_IRI, ORG, PREFIXES, RDF
 from . import geo
@@ -152,7 +152,7 @@ def _rows(store: Store, query: str) -> list[dict[str, Any]]:
     on the hundreds of thousands of rows of a 100,000-firm graph; the few numbers are converted
     where they are read.
     """
-    solutions = store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)
+    solutions = cast(QuerySolutions, store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES))
     names = [v.value for v in solutions.variables]
     return [{n: (t.value if t is not None else None) for n, t in zip(names, s)} for s in solutions]
 
@@ -545,7 +545,7 @@ def _org_node(cat: Catalog, iri: str, node_type: str) -> dict[str, Any]:
     attrs: dict[str, Any] = {"type": node_type, "label": org.name, "iri": iri}
     attrs.update(_subsector_attrs(cat, org.codes))
     regional = [s for s in cat.sites_of.get(iri, ()) if s in cat.regional_sites_set]
-    lands = sorted({cat.places[cat.land[s.place]].label for s in regional if cat.land.get(s.place)})
+    lands = sorted({cat.places[land].label for s in regional if (land := cat.land.get(s.place))})
     if lands:
         attrs["land"] = ";".join(lands)
     functions = sorted({f for s in regional for f in s.functions})
@@ -633,14 +633,14 @@ def control_headline(store: Store, region: str) -> dict[str, Any]:
                         for r in centres]}
 
 
-def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.DiGraph:
+def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.DiGraph[str]:
     """Regional sites -> firms -> parent groups -> headquarters' places, marked by where control sits.
 
     See the module docstring for the attributes.  ``region`` is the IRI of a ``bbmb:Region``
     (default: the one with the most sites).
     """
     cat = _catalog(store, catalog, region)
-    g = nx.DiGraph(name="hq", title="Headquarters absence: who runs the region's sites, and from where",
+    g: nx.DiGraph[str] = nx.DiGraph(name="hq", title="Headquarters absence: who runs the region's sites, and from where",
                    subtitle="Every plant, service centre and office of the brief's named firms in the region, linked to "
                             "the firm that runs it, its parent groups and the place they are run from; colour: "
                             "where control sits, line width: the regional jobs run along it.",
@@ -669,7 +669,7 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     for iri, data in g.nodes(data=True):
         if data["type"] == "firm":
             place = cat.control(iri)[3]
-            if place in g:
+            if place is not None and place in g:
                 controlled[place].append(data.get("headcount", 0))
     for place, numbers in controlled.items():
         g.nodes[place]["controlled_firms"] = len(numbers)
@@ -689,7 +689,7 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     return g
 
 
-def _colour_by_centre(g: nx.DiGraph) -> None:
+def _colour_by_centre(g: nx.DiGraph[str]) -> None:
     """Colour every node by the place its control sits in: the region's own, each Land or country of
     control its own colour (ranked by the regional jobs run from there), or not known; the place
     nodes carry the second channel (a diamond in the region's country, a hexagon abroad)."""
@@ -715,7 +715,7 @@ def _colour_by_centre(g: nx.DiGraph) -> None:
         {"key": "unknown", "label": "place of control not known", "color": CENTRE_UNKNOWN}]
 
 
-def _flows(g: nx.DiGraph, cat: Catalog) -> None:
+def _flows(g: nx.DiGraph[str], cat: Catalog) -> None:
     """The regional jobs each edge of control carries (firm -> parent -> ... -> place of control),
     for the line widths: control drawn as flows."""
     for firm, d in g.nodes(data=True):
@@ -776,13 +776,13 @@ CLIQUE_LIMIT = 40
 
 
 def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None,
-                  clique_limit: int = CLIQUE_LIMIT) -> nx.Graph:
+                  clique_limit: int = CLIQUE_LIMIT) -> nx.Graph[str]:
     """Firms of the region joined by shared ties; ``weight`` = number of ties two firms share.
 
     A tie held by more than ``clique_limit`` firms becomes a hub node of type ``tie``.
     """
     cat = _catalog(store, catalog, region)
-    g = nx.Graph(name="clusters", title="Cluster links: firms tied by subsector and place, holding, campus or park",
+    g: nx.Graph[str] = nx.Graph(name="clusters", title="Cluster links: firms tied by subsector and place, holding, campus or park",
                  color_by="subsector", edge_legend="a line: shared ties (subsector in the same town, holding, "
                                                    "campus, technology park); width: how many")
     firms = sorted({s.org for s in cat.regional_sites_set if "firm" in cat.orgs[s.org].kinds}
@@ -833,7 +833,7 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
     return g
 
 
-def _isolated_apart(g: nx.Graph) -> None:
+def _isolated_apart(g: nx.Graph[str]) -> None:
     """Firms without a tie, in a grid beside the force layout (they would drift around it)."""
     alone = sorted((n for n in g if g.degree(n) == 0), key=lambda n: str(g.nodes[n].get("label", n)))
     placed = [d for n, d in g.nodes(data=True) if g.degree(n)]
@@ -860,14 +860,15 @@ _TYPE_ORDER = ("bbmb:Firm", "bbmb:Holding", "bbmb:Foundation", "bbmb:ParentGroup
 TYPE_COLORS = {t: PALETTE[i] if i < len(PALETTE) else NEUTRAL for i, t in enumerate(_TYPE_ORDER)}
 
 
-def full_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.MultiDiGraph:
+def full_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.MultiDiGraph[str]:
     """Every entity typed in a data graph, and every relation between two of them (keyed by property)."""
     cat = _catalog(store, catalog, region)
-    g = nx.MultiDiGraph(name="full", title="The whole graph: every typed node and relation", color_by="type",
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="full", title="The whole graph: every typed node and relation", color_by="type",
                         edge_legend="→ an RDF property (click an edge for its name)")
     onto = f"<{ONTOLOGY_IRI}>"
     types: dict[str, set[str]] = defaultdict(set)
-    for sol in store.query(f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}"):
+    for sol in cast(QuerySolutions,
+                    store.query(f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}")):
         types[sol["s"].value].add(curie(sol["t"].value))
     order = {t: i for i, t in enumerate(_TYPE_ORDER)}
     for iri in sorted(types):
@@ -892,7 +893,7 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
             attrs["facts"] = [{"k": "type", "v": attrs["types"], "src": sources}]
         g.add_node(iri, **attrs)
     query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {onto} && isIRI(?o) && ?p != rdf:type) }}")
-    for sol in store.query(query, prefixes={"rdf": str(RDF)}):
+    for sol in cast(QuerySolutions, store.query(query, prefixes={"rdf": str(RDF)})):
         s, o = sol["s"].value, sol["o"].value
         if s in types and o in types:
             p = curie(sol["p"].value)
@@ -901,10 +902,10 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
     return g
 
 
-VIEWS: dict[str, Callable[..., nx.Graph]] = {"hq": hq_view, "clusters": clusters_view, "full": full_view}
+VIEWS: dict[str, Callable[..., nx.Graph[str]]] = {"hq": hq_view, "clusters": clusters_view, "full": full_view}
 
 
-def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None = None) -> dict[str, nx.Graph]:
+def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None = None) -> dict[str, nx.Graph[str]]:
     """Several views from one reading of the store."""
     cat = Catalog(store, region)
     out = {}
@@ -917,7 +918,7 @@ def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None =
 
 # ---------------------------------------------------------------------------- colours, sizes, layouts
 
-def _finish(g: nx.Graph, cat: Catalog, sizes: Callable[[dict[str, Any]], int | None]) -> None:
+def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], int | None]) -> None:
     """Default colour, shape, size, both layouts and the GEXF ``viz`` of every node."""
     color_by = g.graph["color_by"]
     for _, d in g.nodes(data=True):
@@ -951,7 +952,7 @@ def _rgb(color: str) -> dict[str, Any]:
     return {"r": int(color[1:3], 16), "g": int(color[3:5], 16), "b": int(color[5:7], 16), "a": 1.0}
 
 
-def legend(g: nx.Graph, cat: Catalog) -> dict[str, list[dict[str, str]]]:
+def legend(g: nx.Graph[str], cat: Catalog) -> dict[str, list[dict[str, str]]]:
     """Colour keys of the graph, per colouring (only the values that occur)."""
     out: dict[str, list[dict[str, str]]] = {}
     if g.graph.get("centres"):
@@ -1125,7 +1126,7 @@ def _projected_outline(area: str, project: "_Projection", in_region: bool) -> li
 SPREAD_RADIUS = 60.0
 
 
-def geographic_layout(g: nx.Graph, cat: Catalog) -> dict[str, tuple[float, float]]:
+def geographic_layout(g: nx.Graph[str], cat: Catalog) -> dict[str, tuple[float, float]]:
     """Positions from coordinates (screen coordinates, y down); nodes on one spot spread on a
     sunflower inside a bounded radius that keeps them inside their Land's drawn outline; nodes
     without a place on a grid below the map."""
@@ -1160,7 +1161,7 @@ def geographic_layout(g: nx.Graph, cat: Catalog) -> dict[str, tuple[float, float
     return pos
 
 
-def force_layout(g: nx.Graph, initial: dict[str, tuple[float, float]] | None = None,
+def force_layout(g: nx.Graph[str], initial: dict[str, tuple[float, float]] | None = None,
                  limit: int = FORCE_LAYOUT_LIMIT, iterations: int = 60) -> dict[str, tuple[float, float]]:
     """A force-directed layout (Fruchterman-Reingold with numpy, from ``initial`` or a fixed
     seed), in page pixels.
@@ -1214,7 +1215,7 @@ def region_areas(cat: Catalog) -> list[dict[str, Any]]:
     region's firms are run from, in their true direction at a compressed distance."""
     project = _Projection(cat)
     areas: list[dict[str, Any]] = []
-    lands = sorted({cat.land[p] for p in cat.places if cat.in_region(p) and cat.land.get(p)})
+    lands = sorted({land for p in cat.places if cat.in_region(p) and (land := cat.land.get(p))})
     for land in lands:
         rings = _projected_outline(land, project, True)
         if rings:
@@ -1244,7 +1245,7 @@ NODE_BUDGET = 2000
 AGGREGATE_BY = ("type", "land", "subsector", "control")
 
 
-def within_budget(g: nx.Graph, budget: int = NODE_BUDGET, keys: tuple[str, ...] = AGGREGATE_BY) -> nx.Graph:
+def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, ...] = AGGREGATE_BY) -> nx.Graph[str]:
     """The graph itself if it has at most ``budget`` nodes; else an aggregated graph that does.
 
     The largest nodes (by head-count, then degree) up to half the budget stay as they are; the
@@ -1274,7 +1275,7 @@ def within_budget(g: nx.Graph, budget: int = NODE_BUDGET, keys: tuple[str, ...] 
         groups = defaultdict(list)
         for v in rest:
             groups[tuple(str(g.nodes[v].get(k, "")) for k in keys[:depth])].append(v)
-    out = nx.DiGraph() if g.is_directed() else nx.Graph()
+    out: nx.Graph[str] = nx.DiGraph() if g.is_directed() else nx.Graph()
     out.graph.update(g.graph)
     out.graph["aggregated"] = {"nodes": n, "edges": g.number_of_edges(), "budget": budget,
                                "keys": list(keys[:depth])}
@@ -1312,7 +1313,7 @@ def within_budget(g: nx.Graph, budget: int = NODE_BUDGET, keys: tuple[str, ...] 
     return out
 
 
-def _aggregate_node(g: nx.Graph, key: tuple[str, ...], names: tuple[str, ...], members: list[str]) -> dict[str, Any]:
+def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ...], members: list[str]) -> dict[str, Any]:
     data = [g.nodes[v] for v in members]
     attrs: dict[str, Any] = {"type": "aggregate", "member_count": len(members)}
     for k in ("type", "land", "subsector", "subsector_label", "control", "control_area", "centre", "functions",
