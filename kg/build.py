@@ -18,14 +18,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, cast
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse
 
 from .namespaces import (BBMB, DCT, GEO, IRIs, NACE, ONTOLOGY_IRI, ORG, PROV, QB, RDF, RDFS, SCHEMA,
                          SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE, SKOS, WD, WGS, XSD)
 from .derive import DERIVED, apply_rules, derived_lines
-from .resources import DEFAULT_DATA, DEFAULT_ONTOLOGY  # ./data, else the brief's data packaged with kg
+# ./data, else the brief's data packaged with kg (re-exported: kg.build.DEFAULT_DATA is what the commands use)
+from .resources import DEFAULT_DATA as DEFAULT_DATA, DEFAULT_ONTOLOGY as DEFAULT_ONTOLOGY
 from .rules import DEFAULT_READING, READINGS, check_reading
 from .tables import DataError, DataErrors, Row, Tables, read_tables
 
@@ -73,9 +74,9 @@ class BuildResult:
           { ?firm a bbmb:Firm } UNION { ?site a org:Site } UNION { ?group a bbmb:ParentGroup }
           UNION { ?place a schema:Place } UNION { ?obs a qb:Observation ; sdmx-measure:obsValue ?value }
         }"""
-        row = next(iter(self.store.query(q, use_default_graph_as_union=True, prefixes={
+        row = next(iter(cast(QuerySolutions, self.store.query(q, use_default_graph_as_union=True, prefixes={
             "bbmb": str(BBMB), "org": str(ORG), "schema": str(SCHEMA), "qb": str(QB),
-            "sdmx-measure": str(SDMX_MEASURE)})))
+            "sdmx-measure": str(SDMX_MEASURE)}))))
         counts = {k: int(row[k].value) for k in ("firms", "sites", "groups", "places", "observations")}
         quads = len(self.store)  # counts the store: done once
         counts["triples"] = quads if self.quads_built == quads else count_triples(self.store)
@@ -86,7 +87,7 @@ class BuildResult:
 def count_triples(store: Store) -> int:
     """Distinct triples over all graphs (the size of the merged graph)."""
     q = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
-    return int(next(iter(store.query(q)))["n"].value)
+    return int(next(iter(cast(QuerySolutions, store.query(q))))["n"].value)
 
 
 class _Writer:
@@ -112,7 +113,7 @@ class _Writer:
         self._sink = sink
         self._chunk = chunk
 
-    def add(self, s: NamedNode, p: NamedNode, o, sources: list[str]) -> None:
+    def add(self, s: NamedNode, p: NamedNode, o: NamedNode | Literal, sources: list[str]) -> None:
         key = f"{s} {p} {o} "  # the terms' N-Triples forms
         if key in self._seen:
             return
@@ -205,7 +206,7 @@ def _notations(ontology: list[Quad]) -> dict[str, dict[str, NamedNode]]:
     store.extend(ontology)
     out: dict[str, dict[str, NamedNode]] = {}
     q = "SELECT ?scheme ?n ?c WHERE { GRAPH ?g { ?c skos:inScheme ?scheme ; skos:notation ?n } }"
-    for sol in store.query(q, prefixes={"skos": str(SKOS)}):
+    for sol in cast(QuerySolutions, store.query(q, prefixes={"skos": str(SKOS)})):
         scheme = sol["scheme"].value.rsplit("#", 1)[-1]
         out.setdefault(scheme, {})[sol["n"].value] = sol["c"]
     return out
@@ -472,9 +473,10 @@ def _statistics(w: _Writer, tables: Tables, breakdowns: dict[str, NamedNode],
 
 
 def _flags(w: _Writer, tables: Tables) -> None:
-    mint = {**{r["id"]: w.iris.observation for r in tables["statistics"]},
-            **{r["id"]: w.iris.place for r in tables["places"]},
-            **{r["id"]: lambda key: _comparison_iri(w, key) for r in tables["comparisons"]}}
+    mint: dict[str, Callable[[str], NamedNode]] = {**{r["id"]: w.iris.observation for r in tables["statistics"]},
+                                                   **{r["id"]: w.iris.place for r in tables["places"]},
+                                                   **{r["id"]: lambda key: _comparison_iri(w, key)
+                                                      for r in tables["comparisons"]}}
     for row in tables["flags"]:
         s, src = w.iris.flag(row["id"]), row.many("source")
         w.entity(s, [BBMB.QualityFlag], row, src)

@@ -297,7 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _register_plugins()
     args = make_parser().parse_args(argv)
     try:
-        return args.run(args)
+        run: Callable[[argparse.Namespace], int] = args.run
+        return run(args)
     except DataErrors as exc:
         for error in exc.errors:
             print(f"error: {error}", file=sys.stderr)

@@ -10,10 +10,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cli import add_input_options, command, progress
 from .query import QUERIES_DIR, QueryError
 from .results import CLI_FORMATS
+
+if TYPE_CHECKING:
+    from pyoxigraph import Store
 
 
 def _graph_options(p: argparse.ArgumentParser) -> None:
@@ -30,7 +34,7 @@ def _remote_options(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default: %(default)s)")
 
 
-def _store(args: argparse.Namespace):
+def _store(args: argparse.Namespace) -> Store:
     """The embedded store: a built file if given, else built from the tables."""
     from .tables import check_base
 
@@ -68,7 +72,7 @@ def _guard(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
 
 
 @command("query", "run a saved query (by name), a .rq file or query text, on the graph or a SPARQL server")
-def setup_query(p: argparse.ArgumentParser):
+def setup_query(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     p.epilog = ("Examples: kg query hq-absence --param region=brandenburg; kg query firm-profile --param firm=zf "
                 "--format csv; kg query hq-absence --endpoint http://127.0.0.1:8890/sparql")
     p.add_argument("query", help="saved query name (see kg queries), path of a .rq file, or SPARQL text")
@@ -97,7 +101,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.endpoint:
         from .remote import Endpoint
 
-        target = Endpoint(args.endpoint, args.user, args.password, args.timeout, iris.base, auth=args.auth)
+        target: Endpoint | Store = Endpoint(args.endpoint, args.user, args.password, args.timeout, iris.base,
+                                            auth=args.auth)
     else:
         from .query import check_base
 
@@ -119,7 +124,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 @command("queries", "list the saved queries with their titles and parameters")
-def setup_queries(p: argparse.ArgumentParser):
+def setup_queries(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="folder of saved queries (default: %(default)s)")
     p.add_argument("--long", "-l", action="store_true", help="also print what each query answers and its columns")
     return _guard(cmd_queries)
@@ -144,7 +149,7 @@ def cmd_queries(args: argparse.Namespace) -> int:
 
 
 @command("push", "load the built graph into a SPARQL server, replacing only this project's named graphs")
-def setup_push(p: argparse.ArgumentParser):
+def setup_push(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     p.epilog = ("Virtuoso: kg push --endpoint http://127.0.0.1:8890/sparql-auth --user dba --password dba "
                 "[--gsp http://127.0.0.1:8890/sparql-graph-crud-auth]")
     p.add_argument("--endpoint", required=True, metavar="URL",
@@ -173,7 +178,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 @command("serve", "serve the graph as a read-only SPARQL 1.1 endpoint (and a query page) on 127.0.0.1")
-def setup_serve(p: argparse.ArgumentParser):
+def setup_serve(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     p.add_argument("--port", type=int, default=7878,
                    help="port on 127.0.0.1; 0 picks a free one (default: %(default)s)")
     p.add_argument("--timeout", type=float, default=10.0,

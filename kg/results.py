@@ -21,12 +21,15 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
-from pyoxigraph import BlankNode, Literal, NamedNode
+from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolution, Variable
 
 from .namespaces import PREFIXES, XSD
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Term = NamedNode | BlankNode | Literal
 
@@ -96,7 +99,7 @@ class Result:
             return [{"result": self.boolean}]
         return [{v: to_python(t) for v, t in zip(self.variables, row, strict=True)} for row in self.rows]
 
-    def dataframe(self):
+    def dataframe(self) -> pd.DataFrame:
         """The rows as a pandas DataFrame; decimals become floats so that columns are numeric."""
         try:
             import pandas as pd
@@ -145,12 +148,16 @@ def _plain(value: str, limit: int | None) -> str:
     return value
 
 
+def _numeric(term: Term | None) -> bool:
+    """A numeric literal, or unbound: a column of them is right-aligned."""
+    return isinstance(term, Literal) and term.datatype.value in _NUMERIC or term is None
+
+
 def _table(result: Result, compact: Callable[[str], str] | None, width: int | None = 60) -> str:
     header = list(result.variables)
     cells = [[_plain(_display(t, compact), width) for t in row] for row in result.rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
-    numeric = [all(isinstance(row[i], Literal) and row[i].datatype.value in _NUMERIC or row[i] is None
-                   for row in result.rows) for i in range(len(header))]
+    numeric = [all(_numeric(row[i]) for row in result.rows) for i in range(len(header))]
 
     def line(values: Sequence[str]) -> str:
         cells = zip(values, widths, numeric, strict=True)
@@ -290,14 +297,14 @@ def render(result: Result, fmt: str = "table", compact: Callable[[str], str] | N
                       ensure_ascii=False, indent=1) + "\n"
 
 
-def from_sparql_json(document: dict) -> Result:
+def from_sparql_json(document: dict[str, Any]) -> Result:
     """A :class:`Result` from a SPARQL 1.1 JSON results document (as a server sends it)."""
     if "boolean" in document:
         return Result([], [], bool(document["boolean"]))
     variables = list(document.get("head", {}).get("vars", []))
     blanks: dict[str, BlankNode] = {}
 
-    def term(b: dict) -> Term:
+    def term(b: dict[str, str]) -> Term:
         kind, value = b.get("type"), b.get("value", "")
         if kind == "uri":
             return NamedNode(value)
@@ -314,7 +321,7 @@ def from_sparql_json(document: dict) -> Result:
     return Result(variables, rows)
 
 
-def from_solutions(solutions: Iterable, variables: Iterable) -> Result:
+def from_solutions(solutions: Iterable[QuerySolution], variables: Iterable[Variable]) -> Result:
     """A :class:`Result` from pyoxigraph ``QuerySolutions``."""
     names = [v.value for v in variables]
     return Result(names, [tuple(s[n] for n in names) for s in solutions])

@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Callable, Iterable
+from typing import IO, TYPE_CHECKING, Callable, Iterable, cast
 
-from pyoxigraph import DefaultGraph, RdfFormat, Store
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, QueryTriples, RdfFormat, Store
 
 from .files import generation
 from .namespaces import PREFIXES
+
+if TYPE_CHECKING:
+    import rdflib
 
 #: The RDF files a build writes, by format name: (file name, format, whole dataset?).
 #: TriG and N-Quads keep one named graph per source; the others hold the merged graph.
@@ -27,9 +30,9 @@ RDF_OUTPUTS: dict[str, tuple[str, RdfFormat, bool]] = {
 }
 
 
-def union_triples(store: Store) -> Iterable:
+def union_triples(store: Store) -> QueryTriples:
     """Every distinct triple of the dataset, whatever its graph (the merged graph)."""
-    return store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return cast(QueryTriples, store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"))
 
 
 class _JsonArrays:
@@ -76,7 +79,7 @@ class _JsonArrays:
         """pyoxigraph may flush; the real file is flushed by its owner."""
 
 
-def _graphs(store: Store) -> list:
+def _graphs(store: Store) -> list[DefaultGraph | NamedNode | BlankNode]:
     return [DefaultGraph(), *sorted(store.named_graphs(), key=lambda g: str(g))]
 
 
@@ -87,7 +90,8 @@ def _write_merged_by_graph(store: Store, handle: IO[bytes], fmt: RdfFormat) -> N
         handle.write(b"[")
         for graph in _graphs(store):
             joined.begin()
-            store.dump(joined, fmt, from_graph=graph, prefixes=PREFIXES)
+            # pyoxigraph writes to any object with write(); its stub asks for an IO[bytes]
+            store.dump(cast(IO[bytes], joined), fmt, from_graph=graph, prefixes=PREFIXES)
             joined.end()
         handle.write(b"]\n")
         return
@@ -155,7 +159,7 @@ def load(path: str | Path) -> Store:
     return store
 
 
-def as_rdflib(store: Store):
+def as_rdflib(store: Store) -> rdflib.Dataset:
     """The same data as an rdflib ``Dataset`` (backed by Oxigraph through oxrdflib)."""
     from oxrdflib import OxigraphStore
     from rdflib import Dataset
@@ -163,7 +167,7 @@ def as_rdflib(store: Store):
     return Dataset(store=OxigraphStore(store=store), default_union=True)
 
 
-def to_rdflib_graph(store: Store):
+def to_rdflib_graph(store: Store) -> rdflib.Graph:
     """A plain rdflib ``Graph`` (Memory store) of the merged triples; for pySHACL and small data."""
     from pyoxigraph import serialize
     from rdflib import Graph

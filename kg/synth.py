@@ -103,7 +103,9 @@ def _places_in(tables: Tables, region: str) -> tuple[list[str], list[str], list[
     ancestors = place_ancestors({pid: row.many("within") for pid, row in places.items()})
     kinds = {pid: set(row.many("type")) for pid, row in places.items()}
     country = first_of_kind(ancestors[region], kinds, "country")
-    inside, home, abroad = [], [], []
+    inside: list[str] = []
+    home: list[str] = []
+    abroad: list[str] = []
     for pid, row in places.items():
         if not {"municipality", "district"} & set(row.many("type")):
             continue

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
-from pyoxigraph import RdfFormat, Store, serialize
+from pyoxigraph import QuerySolutions, QueryTriples, RdfFormat, Store, serialize
 
 from .build import DEFAULT_ONTOLOGY, BuildResult
 from .namespaces import ONTOLOGY_IRI, PREFIXES
+
+if TYPE_CHECKING:
+    import rdflib
 
 DEFAULT_SHAPES = DEFAULT_ONTOLOGY / "shapes.ttl"
 
@@ -34,13 +38,13 @@ class Violation:
         return f"{where}: {self.severity}: <{self.focus}>{path}: {self.message}{value}"
 
 
-def _data_graph(store: Store):
+def _data_graph(store: Store) -> rdflib.Graph:
     """The merged data graphs (without the ontology graph) as an rdflib Graph."""
     from rdflib import Graph
 
     q = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{ONTOLOGY_IRI}>) }}"
     graph = Graph()
-    graph.parse(data=serialize(store.query(q), format=RdfFormat.N_TRIPLES), format="nt")
+    graph.parse(data=serialize(cast(QueryTriples, store.query(q)), format=RdfFormat.N_TRIPLES), format="nt")
     return graph
 
 
@@ -129,8 +133,8 @@ SELECT ?total ?area ?value (SUM(?partValue) AS ?sum) WHERE {
 
 def quality_report(store: Store) -> list[QualityIssue]:
     """The recorded data-quality flags, and unflagged problems that checks find in the data."""
-    def run(q: str):
-        return store.query(q, use_default_graph_as_union=True, prefixes=PREFIXES)
+    def run(q: str) -> QuerySolutions:
+        return cast(QuerySolutions, store.query(q, use_default_graph_as_union=True, prefixes=PREFIXES))
 
     issues = [QualityIssue(s["kind"].value, s["subjects"].value, s["comment"].value, s["sources"].value, True)
               for s in run(_FLAGS)]
