@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from pyoxigraph import Literal
 
@@ -401,7 +401,7 @@ def _low(facts: Facts, subject: str) -> int | None:
     return f.low if f else None
 
 
-def prod_size(choices: list[list[int | None]]) -> int:
+def prod_size(choices: Sequence[Sequence[int | None]]) -> int:
     n = 1
     for c in choices:
         n *= len(c)
@@ -446,10 +446,10 @@ def derived_lines(facts: Facts, tables: Tables, iris: IRIs) -> Iterator[str]:
             yield place[p] + in_country + place[country] + g
     for org, top in facts.controller.items():
         yield f"<{base}org/{org}> {BBMB.controlledBy} <{base}org/{top}>{g}"
-        c = facts.control.get(org)
-        if c:
-            yield f"<{base}org/{org}> {BBMB.controlPlace} {place[c.place]}{g}"
-            yield f"<{base}org/{org}> {BBMB.controlBasis} {Literal(c.basis)}{g}"
+        ctl = facts.control.get(org)
+        if ctl:
+            yield f"<{base}org/{org}> {BBMB.controlPlace} {place[ctl.place]}{g}"
+            yield f"<{base}org/{org}> {BBMB.controlBasis} {Literal(ctl.basis)}{g}"
     for site in facts.operating_sites:
         yield f"<{base}site/{site}> {RDF.type} {BBMB.OperatingSite}{g}"
     integer = f"^^<{XSD.integer.value}>"

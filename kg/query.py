@@ -28,9 +28,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from pyoxigraph import Literal, NamedNode, QueryBoolean, Store, Variable
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Triple, Variable
 
 from .namespaces import PREFIXES, XSD, IRIs
 from .resources import QUERIES_DIR  # ./queries, else the saved queries packaged with kg
@@ -218,19 +218,20 @@ def strip_defaults(text: str, params: Sequence[Param], where: str = "the query t
     return _DEFAULT_LINE.sub(drop, text)
 
 
-def load_query(path: str | Path, name: str | None = None, text: str | None = None) -> SavedQuery:
-    """Read a ``.rq`` file (or ``text``) and its header."""
-    path = Path(path) if path else None
+def load_query(path: str | Path | None, name: str | None = None, text: str | None = None) -> SavedQuery:
+    """Read a ``.rq`` file (or ``text``, with ``path`` None) and its header."""
+    file = Path(path) if path else None
     if text is None:
+        assert file is not None, "load_query needs a path or the text"
         try:
-            text = path.read_text(encoding="utf-8")
+            text = file.read_text(encoding="utf-8")
         except OSError as exc:
-            raise QueryError(f"{path}: cannot be read ({exc.strerror}); check the file name") from None
-    where = str(path) if path else "the query text"
+            raise QueryError(f"{file}: cannot be read ({exc.strerror}); check the file name") from None
+    where = str(file) if file else "the query text"
     header = parse_header(text)
     params = _params(header.pop("param", ""), where)
-    return SavedQuery(name=name or (path.stem if path else "inline"), text=strip_defaults(text, params, where),
-                      path=path, title=header.pop("title", ""), answers=header.pop("answers", ""), params=params,
+    return SavedQuery(name=name or (file.stem if file else "inline"), text=strip_defaults(text, params, where),
+                      path=file, title=header.pop("title", ""), answers=header.pop("answers", ""), params=params,
                       columns=header.pop("columns", ""), source=text)
 
 
@@ -352,10 +353,12 @@ def _shape(text: str) -> _Shape:
                 i = m.end()
                 continue
         if c in "?$":
-            i = _VAR_TOKEN.match(text, i).end()
-            continue
-        if c.isalpha() or c == "_":
-            m = _WORD_TOKEN.match(text, i)
+            var = _VAR_TOKEN.match(text, i)
+            if var:  # always: [?$]\w* matches at a ? or $
+                i = var.end()
+                continue
+        m = _WORD_TOKEN.match(text, i) if c.isalpha() or c == "_" else None
+        if m:  # a word; one that starts with a non-ASCII letter is skipped like any other character
             word = m.group(0).upper()
             if depth == 0 and paren == 0:
                 if form is None and word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
@@ -441,7 +444,8 @@ def _syntax_error(exc: SyntaxError, where: str) -> QueryError:
 
 def run_local(store: Store, query: SavedQuery, bindings: Mapping[str, NamedNode | Literal]) -> Result:
     """Run on the embedded store over the union of its graphs, parameters bound by the engine."""
-    substitutions = {Variable(k): v for k, v in bindings.items()} or None
+    substitutions: dict[Variable, NamedNode | BlankNode | Literal | Triple] | None = \
+        {Variable(k): v for k, v in bindings.items()} or None
     try:
         answer = store.query(query.text, use_default_graph_as_union=True, prefixes=PREFIXES,
                              substitutions=substitutions)
@@ -454,7 +458,7 @@ def run_local(store: Store, query: SavedQuery, bindings: Mapping[str, NamedNode 
         raise QueryError(f"{query.where}: {exc}") from None
     if isinstance(answer, QueryBoolean):
         return Result([], [], bool(answer))
-    if not hasattr(answer, "variables"):
+    if not isinstance(answer, QuerySolutions):  # a CONSTRUCT or DESCRIBE
         raise QueryError(f"{query.where}: only SELECT and ASK queries give result tables; "
                          "use kg build for the graph itself")
     return from_solutions(answer, answer.variables)
@@ -470,8 +474,8 @@ def _ask(store: Store, pattern: str, **terms: NamedNode | Literal) -> bool:
 
 
 def _first(store: Store, pattern: str, limit: int, **terms: NamedNode | Literal) -> list[str]:
-    solutions = store.query(f"SELECT DISTINCT ?s WHERE {{ {_values(terms)}{pattern} }} LIMIT {limit}",
-                            use_default_graph_as_union=True)
+    query = f"SELECT DISTINCT ?s WHERE {{ {_values(terms)}{pattern} }} LIMIT {limit}"
+    solutions = cast(QuerySolutions, store.query(query, use_default_graph_as_union=True))
     return [s["s"].value for s in solutions]
 
 
@@ -548,8 +552,8 @@ def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None) 
     ``bindings`` maps variable names to pyoxigraph terms; they are substituted by the engine.
     """
     substitutions = {Variable(k): v for k, v in (bindings or {}).items()}
-    solutions = store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES,
-                            substitutions=substitutions or None)
+    solutions = cast(QuerySolutions, store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES,
+                                                 substitutions=substitutions or None))
     names = [v.value for v in solutions.variables]
     return [{n: to_python(s[n]) for n in names} for s in solutions]
 
