@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .rules import SITE_FUNCTIONS
 
@@ -337,7 +337,7 @@ def _ascii_digits(v: str) -> bool:
 
 #: Quick acceptance of a whole single value by kind; anything it does not accept gets the full check
 #: below (which gives the error message).  Each accepts only what the full check accepts.
-_QUICK: dict[str, object] = {
+_QUICK: dict[str, Callable[[str], object]] = {
     "id": SLUG.match, "code": CODE.match, "int": _ascii_digits,
     "year": lambda v: len(v) == 4 and _ascii_digits(v),
 }
@@ -385,8 +385,8 @@ def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -
             bad(f"'{v}' is not a Wikidata id", "Write the item id such as Q297879.")
         elif col.kind == "url" and not re.match(r"https?://\S+$", v):
             bad(f"'{v}' is not a web address", "Write a full address starting with http:// or https://.")
-        elif col.kind == "url" and re.search(r'[<>"{}|\\^`\x00-\x20\x7f]', v):
-            char = re.search(r'[<>"{}|\\^`\x00-\x20\x7f]', v).group()
+        elif col.kind == "url" and (found := re.search(r'[<>"{}|\\^`\x00-\x20\x7f]', v)):
+            char = found.group()
             bad(f"'{v}' is not a valid web address: it contains {char!r}",
                 f"Write the character percent-encoded (e.g. %{ord(char):02X}), as a browser's address bar does.")
         elif col.kind == "choice" and v not in col.choices:
