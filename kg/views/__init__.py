@@ -1,0 +1,106 @@
+"""RDF -> networkx: the documented projections of the graph that the pictures are drawn from.
+
+The package follows the pipeline, each module one step, none importing a later one:
+``catalogue`` (read the store once, the derived facts included), ``nodes`` (a node's attributes and
+facts), one module a view (``hq``, ``clusters``, ``full``), then the presentation applied once by
+``present`` (``style``: colours, shapes, legends; ``layout``: the map and the force layout) and
+``budget`` (aggregation past the node budget). A new view is a module with a function
+``(store, *, region, catalog) -> nx.Graph`` ending in ``present._finish``, registered in ``VIEWS``.
+
+Three views, each built from a handful of SPARQL queries over the whole store (never one
+query a node), so that they stay fast at 100,000 firms:
+
+``hq_view`` (a ``DiGraph``) -- the absence of headquarters in the region.
+    Nodes: the region's *sites* (plants, service centres, offices; not the head-office
+    entries made from the organisations table), their *firms*, the firms' *parent groups*
+    up to the ultimate parent, and the *places* where those firms and groups have their
+    headquarters.  Edges: site -> firm (``org:siteOf``), firm -> parent
+    (``org:subOrganizationOf``, with the source's certainty), organisation -> place of its
+    headquarters (``org:hasPrimarySite``).  Every site, firm and place is marked by where
+    control sits (``control``): ``inside`` (in Berlin-Brandenburg), ``germany`` (elsewhere in
+    Germany; ``control_area`` names the Land), ``abroad`` (``control_area`` names the country)
+    or ``unknown``.  Firms run from headquarters in the region (their own, or a regional
+    parent's) have ``local_hq = True`` and are drawn as stars.  Places get ``controlled_headcount``: the regional jobs run from
+    there.
+
+``clusters_view`` (a ``Graph``) -- firms tied together.
+    Nodes: the firms with a site or their headquarters in the region.  An edge joins two firms
+    that share at least one tie; ``weight`` is the number of shared ties, ``ties`` lists them.
+    A tie is a subsector shared in the same municipality (a local industry cluster), the same
+    holding or controlling group, or the same campus or technology park (as member, operator,
+    or by a site in the park's place).  Peer groups (the "big four" lift makers) are market
+    peers, not regional ties, and are left out.  A tie shared by more than ``CLIQUE_LIMIT``
+    firms is drawn as a hub node (``type`` "tie") linked to each of them.
+
+``full_view`` (a ``MultiDiGraph``) -- every typed node and relation.
+    Every entity typed in a data graph (the ontology graph is left out) is a node; every
+    triple between two such nodes is an edge keyed by its property (``org:hasSite``, ...).
+
+Node attributes (present where the data has them; absent, never ``None``):
+
+=====================  ==========================================================================
+``label``              display name; ``label_de`` / ``label_en`` where the data has both languages
+``type``               site, firm, group, place, cluster (full view: the class, e.g. ``bbmb:Firm``)
+``subsector``          WZ 2008 code(s), ``;``-separated; ``subsector_label`` / ``..._label_de``
+``land``               the Land (German federal state) a site, place or firm's site lies in
+``place``              the place's label; ``lat`` / ``long`` its coordinates (WGS84)
+``functions``          a site's functions (production, service, rnd, ...), ``;``-separated
+``control``            inside | germany | abroad | unknown (:func:`kg.rules.control_class` of the derived
+                       ``bbmb:controlPlace``); ``control_area`` the Land or country; ``control_place`` its
+                       label; ``controlled_by`` the ultimate parent's label
+``local_hq``           True for a firm run from the region (its own headquarters, or its parent's,
+                       lies in it): the exception the brief's finding is about
+``headcount``          the head-count every output uses (``bbmb:employees``, derived by the build from
+                       the rules of :mod:`kg.rules`); ``headcount_note`` lists the sources' figures
+``source``             the ids of the sources, ``;``-separated (``data/sources.csv``)
+``iri``, ``shape``     the node's IRI (also its id); its vis-network shape (star: run from the region)
+``color``, ``size``    the default colouring and size; ``color_subsector``, ``color_control``
+``x``, ``y``           force layout, ``geo_x``, ``geo_y`` geographic layout, both with y pointing up
+                       (north up, as Gephi and sigma.js read them; the page flips them) (region in the
+                       centre, other places in their true direction at a compressed distance)
+``viz``                colour, size and position for GEXF (dropped for GraphML); the position is the
+                       geographic layout in the hq view (its story is where control sits), else the force layout
+``facts``              the node's facts with their sources, for the HTML side panel (HTML only)
+=====================  ==========================================================================
+
+Edge attributes: ``relation`` (the RDF property as a CURIE), ``label``, ``source``, and
+``certainty`` / ``weight`` / ``ties`` where they apply.
+
+    >>> from kg.build import build
+    >>> g = hq_view(build().store)                        # doctest: +SKIP
+    >>> g.nodes["https://w3id.org/bbmb/id/org/zf"]["control_area"]   # doctest: +SKIP
+    'Baden-Württemberg'
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import networkx as nx
+from pyoxigraph import Store
+
+from .budget import AGGREGATE_BY, NODE_BUDGET, within_budget
+from .catalogue import Catalog, curie, place_key, source_key
+from .clusters import CLIQUE_LIMIT, clusters_view
+from .full import full_view
+from .hq import control_headline, hq_view
+from .layout import FORCE_LAYOUT_LIMIT, force_layout, geographic_layout, region_areas
+from .style import CONTROL_COLORS, PALETTE, SHAPES, headcount_size, legend
+
+__all__ = ["AGGREGATE_BY", "CLIQUE_LIMIT", "CONTROL_COLORS", "FORCE_LAYOUT_LIMIT", "NODE_BUDGET", "PALETTE", "SHAPES",
+           "VIEWS", "Catalog", "build_views", "clusters_view", "control_headline", "curie", "force_layout", "full_view",
+           "geographic_layout", "headcount_size", "hq_view", "legend", "place_key", "region_areas", "source_key",
+           "within_budget"]
+
+
+VIEWS: dict[str, Callable[..., nx.Graph[str]]] = {"hq": hq_view, "clusters": clusters_view, "full": full_view}
+
+
+def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None = None) -> dict[str, nx.Graph[str]]:
+    """Several views from one reading of the store."""
+    cat = Catalog(store, region)
+    out = {}
+    for name in names:
+        if name not in VIEWS:
+            raise ValueError(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
+        out[name] = VIEWS[name](store, catalog=cat)
+    return out

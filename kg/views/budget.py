@@ -1,0 +1,118 @@
+"""Past the node budget, an aggregated graph: the largest nodes and every place of control as they are, the rest grouped."""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from typing import Any
+
+import networkx as nx
+
+from .layout import force_layout
+from .style import NEUTRAL, _rgb, headcount_size
+
+#: Past this many nodes the page draws an aggregated network (see :func:`within_budget`).
+NODE_BUDGET = 2000
+
+
+#: Grouping keys for aggregation, coarsest last dropped first.
+AGGREGATE_BY = ("type", "land", "subsector", "control")
+
+
+def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, ...] = AGGREGATE_BY) -> nx.Graph[str]:
+    """The graph itself if it has at most ``budget`` nodes; else an aggregated graph that does.
+
+    The largest nodes (by head-count, then degree) up to half the budget stay as they are; the
+    others are grouped by ``keys`` (type, Land, subsector, control -- dropping keys from the
+    end until the groups fit).  An aggregate node counts its members (``member_count``), sums
+    their head-counts, keeps the attributes its members share (so that filters still work) and
+    lists its members (``members``: [id, label] pairs) for the page's side panel.  Edges
+    between groups are merged; ``weight`` counts the edges merged.
+    """
+    n = g.number_of_nodes()
+    if n <= budget:
+        return g
+    # the places of control (and the groups leading there) carry the story: never grouped away
+    story = {v for v, d in g.nodes(data=True) if d.get("type") in ("place", "group")}
+    ranked = sorted(g.nodes, key=lambda v: (v not in story, -(g.nodes[v].get("headcount") or 0), -g.degree(v), str(v)))
+    keep = set(ranked[: max(budget // 2, min(len(story), budget - 50))])
+    rest = [v for v in ranked if v not in keep]
+    for depth in range(len(keys), -1, -1):
+        groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for v in rest:
+            groups[tuple(str(g.nodes[v].get(k, "")) for k in keys[:depth])].append(v)
+        if len(keep) + len(groups) <= budget:
+            break
+    if len(keep) + len(groups) > budget:  # only possible with a tiny budget: shrink the kept set
+        keep = set(ranked[: max(0, budget - len(groups))])
+        rest = [v for v in ranked if v not in keep]
+        groups = defaultdict(list)
+        for v in rest:
+            groups[tuple(str(g.nodes[v].get(k, "")) for k in keys[:depth])].append(v)
+    out: nx.Graph[str] = nx.DiGraph() if g.is_directed() else nx.Graph()
+    out.graph.update(g.graph)
+    out.graph["aggregated"] = {"nodes": n, "edges": g.number_of_edges(), "budget": budget,
+                               "keys": list(keys[:depth])}
+    where: dict[str, str] = {}
+    for v in ranked:
+        if v in keep:
+            out.add_node(v, **g.nodes[v])
+            where[v] = v
+    for key, members in sorted(groups.items()):
+        members = [v for v in members if v not in keep]
+        if not members:
+            continue
+        ident = "aggregate:" + "|".join(key)
+        where.update((v, ident) for v in members)
+        out.add_node(ident, **_aggregate_node(g, key, keys[:depth], members))
+    weights: dict[tuple[str, str], float] = defaultdict(float)
+    relations: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for u, v, d in g.edges(data=True):
+        a, b = where[u], where[v]
+        if a == b:
+            continue
+        if not out.is_directed() and str(a) > str(b):
+            a, b = b, a
+        weights[(a, b)] += 1
+        relations[(a, b)].add(str(d.get("relation", "")))
+    for (a, b), w in weights.items():
+        rel = ";".join(sorted(relations[(a, b)]))
+        out.add_edge(a, b, weight=int(w), relation=rel, label=f"{int(w):,} × {rel}" if w > 1 else rel)
+    force = force_layout(out, {v: (d["geo_x"], d["geo_y"]) for v, d in out.nodes(data=True)})  # north up in, north up out
+    on_map = out.graph.get("viz_layout") == "geo"
+    for v, d in out.nodes(data=True):
+        d["x"], d["y"] = force[v]
+        x, y = (d["geo_x"], d["geo_y"]) if on_map else (d["x"], d["y"])
+        d["viz"] = dict(d.get("viz") or {}, position={"x": x, "y": y, "z": 0.0})
+    return out
+
+
+def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ...], members: list[str]) -> dict[str, Any]:
+    data = [g.nodes[v] for v in members]
+    attrs: dict[str, Any] = {"type": "aggregate", "member_count": len(members)}
+    for k in ("type", "land", "subsector", "subsector_label", "control", "control_area", "centre", "functions",
+              "color_subsector", "color_control", "color_centre", "color_type", "color"):
+        values = Counter(d.get(k) for d in data if d.get(k) is not None)
+        if len(values) == 1 or (values and k.startswith("color")):
+            attrs[k if k != "type" else "member_type"] = values.most_common(1)[0][0]
+    total = sum(d.get("headcount") or 0 for d in data)
+    if total:
+        attrs["headcount"] = total
+    described = [f"{k} {v}" for k, v in zip(names, key) if v and k != "type"]
+    kind = attrs.get("member_type", "node")
+    attrs["label"] = f"{len(members):,} {kind}s" + (f" · {' · '.join(v for k, v in zip(names, key) if v and k != 'type')}"
+                                                     if described else "")
+    attrs["shape"] = "dot"
+    attrs["size"] = round(12 + 4 * math.log10(1 + len(members)) + headcount_size(total or None) / 4, 1)
+    for axis in ("x", "y"):
+        attrs[axis] = round(sum(d.get(axis, 0.0) for d in data) / len(data), 1)
+    # on the map, the member nearest the members' mean: a real member's position, so the group stays
+    # inside its Land's outline (a mean of Brandenburg's places can fall in Berlin)
+    mx, my = (sum(d.get(a, 0.0) for d in data) / len(data) for a in ("geo_x", "geo_y"))
+    nearest = min(data, key=lambda d: (d.get("geo_x", 0.0) - mx) ** 2 + (d.get("geo_y", 0.0) - my) ** 2)
+    attrs["geo_x"], attrs["geo_y"] = nearest.get("geo_x", 0.0), nearest.get("geo_y", 0.0)
+    attrs["members"] = [[v, g.nodes[v].get("label", v)] for v in members]
+    attrs["facts"] = [{"k": "members", "v": f"{len(members):,} {kind}s grouped by {', '.join(names) or 'nothing'}",
+                       "src": []}] + [{"k": k, "v": v, "src": []} for k, v in zip(names, key) if v]
+    attrs["viz"] = {"color": _rgb(attrs.get("color", NEUTRAL)), "size": attrs["size"],
+                    "position": {"x": attrs["x"], "y": attrs["y"], "z": 0.0}}
+    return attrs

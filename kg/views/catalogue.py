@@ -1,0 +1,372 @@
+"""Everything the views need, read once from the store: places, organisations, sites, clusters, head-counts and the facts the build derived (kg.rules), never recomputed here."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, cast
+
+from pyoxigraph import QuerySolutions, Store
+
+from .. import geo
+from ..namespaces import BBMB, PREFIXES
+from ..rules import control_class, is_operating_site
+from .style import NEUTRAL, PALETTE
+
+_PLACE_KINDS = {BBMB.Country.value: "country", BBMB.Land.value: "land", BBMB.Region.value: "region",
+                BBMB.Municipality.value: "municipality", BBMB.District.value: "district"}
+
+
+_ORG_KINDS = {BBMB.Firm.value: "firm", BBMB.ParentGroup.value: "group", BBMB.Holding.value: "holding",
+              BBMB.Foundation.value: "foundation"}
+
+
+def curie(iri: str) -> str:
+    """The prefixed name of an IRI, or the IRI itself.
+
+    >>> curie("http://www.w3.org/ns/org#siteOf")
+    'org:siteOf'
+    """
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and "/" not in iri[len(ns):]:
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def place_key(iri: str) -> str:
+    """The id of a place (``.../place/berlin`` -> ``berlin``), as the outlines are keyed."""
+    return iri.rsplit("/place/", 1)[-1]
+
+
+def source_key(iri: str) -> str:
+    """The id of a source (its row in ``data/sources.csv``) from its IRI."""
+    return iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _rows(store: Store, query: str) -> list[dict[str, Any]]:
+    """Rows of a SELECT over the union of the graphs, as dicts of lexical values (``None`` if unbound).
+
+    Like :func:`kg.query.select` without the conversion to Python numbers: three times faster
+    on the hundreds of thousands of rows of a 100,000-firm graph; the few numbers are converted
+    where they are read.
+    """
+    solutions = cast(QuerySolutions, store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES))
+    names = [v.value for v in solutions.variables]
+    return [{n: (t.value if t is not None else None) for n, t in zip(names, s)} for s in solutions]
+
+
+@dataclass
+class Place:
+    iri: str
+    kinds: set[str] = field(default_factory=set)
+    label_de: str = ""
+    label_en: str = ""
+    within: list[str] = field(default_factory=list)
+    lat: float | None = None
+    long: float | None = None
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.label_de or self.label_en or self.iri
+
+
+@dataclass
+class Org:
+    iri: str
+    name: str = ""
+    kinds: set[str] = field(default_factory=set)
+    parent: str | None = None
+    parent_certainty: str = ""
+    parent_sources: list[str] = field(default_factory=list)
+    hq_place: str | None = None
+    hq_sources: list[str] = field(default_factory=list)
+    hq_certainty: str = ""
+    status: str = ""
+    description: dict[str, str] = field(default_factory=dict)
+    codes: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    controller: str | None = None  # derived by the build, see kg.rules
+    control_place: str | None = None
+    control_basis: str = ""
+
+
+@dataclass(eq=False)
+class Site:
+    iri: str
+    org: str
+    place: str
+    label: str = ""
+    functions: list[str] = field(default_factory=list)
+    status: str = ""
+    description: str = ""
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Cluster:
+    iri: str
+    kind: str
+    label: str = ""
+    place: str | None = None
+    operator: str | None = None
+    members: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Headcount:
+    value: int | None
+    minimum: int | None
+    maximum: int | None
+    approx: str
+    year: int | None
+    sources: list[str]
+
+    @property
+    def number(self) -> int | None:
+        return self.value if self.value is not None else self.minimum if self.minimum is not None else self.maximum
+
+    def __str__(self) -> str:
+        if self.value is not None:
+            text = f"{self.approx} {self.value:,}" if self.approx != "exact" else f"{self.value:,}"
+        elif self.minimum is not None and self.maximum is not None:
+            text = f"{self.minimum:,}-{self.maximum:,}"
+        elif self.minimum is not None:
+            text = f"{self.approx} {self.minimum:,}"
+        else:
+            text = self.approx.replace("-", " ")
+        return f"{text} ({self.year})" if self.year else text
+
+
+class Catalog:
+    """Everything the views need, read from the store with a few whole-graph SELECT queries.
+
+    The region is the ``bbmb:Region`` with the most sites in it, unless ``region`` (an IRI)
+    names one.
+    """
+
+    def __init__(self, store: Store, region: str | None = None) -> None:
+        self.store = store
+        q: Callable[[str], list[dict[str, Any]]] = lambda text: _rows(store, text)
+        self.places: dict[str, Place] = {}
+        for r in q("SELECT ?p ?t WHERE { ?p a schema:Place , ?t }"):
+            place = self.places.setdefault(r["p"], Place(r["p"]))
+            if r["t"] in _PLACE_KINDS:
+                place.kinds.add(_PLACE_KINDS[r["t"]])
+        for r in q("SELECT ?p ?w WHERE { ?p a schema:Place ; schema:containedInPlace ?w }"):
+            self.places[r["p"]].within.append(r["w"])
+        for r in q("SELECT ?p ?lat ?long WHERE { ?p a schema:Place ; wgs:lat ?lat ; wgs:long ?long }"):
+            self.places[r["p"]].lat, self.places[r["p"]].long = float(r["lat"]), float(r["long"])
+        self.labels: dict[str, dict[str, str]] = defaultdict(dict)
+        for r in q("SELECT ?s ?l (LANG(?l) AS ?lang) WHERE { ?s rdfs:label|skos:prefLabel|dct:title ?l }"):
+            self.labels[r["s"]].setdefault(r["lang"], r["l"])
+        for iri, place in self.places.items():
+            names = self.labels.get(iri, {})
+            place.label_de, place.label_en = names.get("de", names.get("", "")), names.get("en", "")
+        self.sources_of: dict[str, list[str]] = defaultdict(list)
+        for r in q("SELECT ?s ?src WHERE { ?s prov:wasDerivedFrom ?src . ?src a bbmb:Source }"):
+            self.sources_of[r["s"]].append(source_key(r["src"]))
+        for values in self.sources_of.values():
+            values.sort()
+        self.sources: dict[str, dict[str, str]] = {}
+        for r in q("SELECT ?src ?title ?url WHERE { ?src a bbmb:Source ; dct:title ?title "
+                   "OPTIONAL { ?src schema:url ?url } }"):
+            entry = {"title": r["title"]}
+            if r["url"]:
+                entry["url"] = r["url"]
+            self.sources[source_key(r["src"])] = entry
+        self._read_orgs(q)
+        self._read_sites(q)
+        self._read_clusters(q)
+        self.subsectors: dict[str, dict[str, str]] = {}
+        for r in q("SELECT DISTINCT ?c ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code }"):
+            names = self.labels.get(r["c"], {})
+            self.subsectors[r["code"]] = {"de": names.get("de", ""), "en": names.get("en", "")}
+        frequency = Counter(c for o in self.orgs.values() for c in o.codes)
+        codes = sorted(frequency, key=lambda c: (-frequency[c], c))
+        self.subsector_colors = {c: PALETTE[i] if i < len(PALETTE) else NEUTRAL for i, c in enumerate(codes)}
+        self._places_derived(q, region)
+        self.regional_sites_set: set[Site] = set(self.regional_sites())
+
+    # -- reading
+    def _read_orgs(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+        self.orgs: dict[str, Org] = {}
+        for r in q("SELECT ?o ?t WHERE { ?o a org:Organization , ?t }"):
+            org = self.orgs.setdefault(r["o"], Org(r["o"]))
+            if r["t"] in _ORG_KINDS:
+                org.kinds.add(_ORG_KINDS[r["t"]])
+        for iri, org in self.orgs.items():
+            names = self.labels.get(iri, {})
+            org.name = names.get("", "") or names.get("de", "") or names.get("en", "") or iri
+            org.sources = self.sources_of.get(iri, [])
+        for r in q("SELECT ?rel ?o ?p ?c WHERE { ?rel a bbmb:ControlRelation ; bbmb:child ?o ; bbmb:parent ?p "
+                   "OPTIONAL { ?rel bbmb:certainty ?c } }"):
+            org = self.orgs[r["o"]]
+            org.parent, org.parent_certainty = r["p"], r["c"] or ""
+            org.parent_sources = self.sources_of.get(r["rel"], [])
+        for r in q("SELECT ?o ?site ?place ?c WHERE { ?o org:hasPrimarySite ?site . "
+                   "?site schema:containedInPlace ?place OPTIONAL { ?site bbmb:certainty ?c } } ORDER BY ?site"):
+            org = self.orgs[r["o"]]
+            if org.hq_place is None:
+                org.hq_place, org.hq_certainty = r["place"], r["c"] or ""
+                org.hq_sources = self.sources_of.get(r["site"], [])
+        for r in q("SELECT ?o ?p ?v (LANG(?v) AS ?lang) WHERE { ?o a org:Organization ; "
+                   "schema:description|bbmb:status ?v ; ?p ?v }"):
+            if r["p"] == BBMB.status.value:
+                self.orgs[r["o"]].status = r["v"]
+            else:
+                self.orgs[r["o"]].description[r["lang"] or "de"] = r["v"]
+        for r in q("SELECT ?o ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code } ORDER BY ?code"):
+            self.orgs[r["o"]].codes.append(r["code"])
+        for r in q("SELECT ?o ?c ?p ?b WHERE { ?o bbmb:controlledBy ?c "
+                   "OPTIONAL { ?o bbmb:controlPlace ?p } OPTIONAL { ?o bbmb:controlBasis ?b } }"):
+            if r["o"] in self.orgs:
+                org = self.orgs[r["o"]]
+                org.controller, org.control_place, org.control_basis = r["c"], r["p"], r["b"] or ""
+        self.employees: dict[str, int] = {}
+        self.employees_basis: dict[str, str] = {}
+        for r in q("SELECT ?s ?n ?b WHERE { ?s bbmb:employees ?n OPTIONAL { ?s bbmb:employeesBasis ?b } }"):
+            self.employees[r["s"]] = int(r["n"])
+            self.employees_basis[r["s"]] = r["b"] or ""
+        self.reading = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }")),
+                            None)
+        self.headcounts: dict[str, list[Headcount]] = defaultdict(list)
+        for r in q("SELECT ?s ?h ?v ?min ?max ?a ?y WHERE { ?s schema:numberOfEmployees ?h . "
+                   "OPTIONAL { ?h schema:value ?v } OPTIONAL { ?h schema:minValue ?min } "
+                   "OPTIONAL { ?h schema:maxValue ?max } OPTIONAL { ?h bbmb:approximation ?a } "
+                   "OPTIONAL { ?h bbmb:referenceYear ?y } }"):
+            year = int(str(r["y"])[:4]) if r["y"] else None
+            value, low, high = (int(r[k]) if r[k] is not None else None for k in ("v", "min", "max"))
+            self.headcounts[r["s"]].append(Headcount(value, low, high, r["a"] or "exact", year,
+                                                     self.sources_of.get(r["h"], [])))
+
+    def _read_sites(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+        self.sites: dict[str, Site] = {}
+        for r in q("SELECT ?s ?o ?p WHERE { ?s a org:Site ; org:siteOf ?o ; schema:containedInPlace ?p }"):
+            names = self.labels.get(r["s"], {})
+            self.sites[r["s"]] = Site(r["s"], r["o"], r["p"], names.get("", "") or names.get("de", r["s"]),
+                                      sources=self.sources_of.get(r["s"], []))
+        for r in q("SELECT ?s ?n WHERE { ?s a org:Site ; bbmb:siteFunction ?f . ?f skos:notation ?n } ORDER BY ?n"):
+            self.sites[r["s"]].functions.append(r["n"])
+        for r in q("SELECT ?s ?p ?v WHERE { ?s a org:Site ; schema:description|bbmb:status ?v ; ?p ?v }"):
+            if r["p"] == BBMB.status.value:
+                self.sites[r["s"]].status = r["v"]
+            else:
+                self.sites[r["s"]].description = r["v"]
+        self.sites_of: dict[str, list[Site]] = defaultdict(list)
+        for site in self.sites.values():
+            self.sites_of[site.org].append(site)
+
+    def _read_clusters(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+        self.clusters: dict[str, Cluster] = {}
+        for r in q("SELECT ?c ?kind ?place ?op WHERE { ?c a bbmb:Cluster , ?k . ?k skos:notation ?kind "
+                   "OPTIONAL { ?c schema:containedInPlace ?place } OPTIONAL { ?c bbmb:operatedBy ?op } }"):
+            names = self.labels.get(r["c"], {})
+            self.clusters[r["c"]] = Cluster(r["c"], r["kind"], names.get("", "") or names.get("de", r["c"]),
+                                            r["place"], r["op"], sources=self.sources_of.get(r["c"], []))
+        for r in q("SELECT ?c ?m WHERE { ?c a bbmb:Cluster ; bbmb:hasMember ?m } ORDER BY ?m"):
+            self.clusters[r["c"]].members.append(r["m"])
+
+    # -- places: ancestry, Land, country (as the build derived them), region, coordinates
+    def _places_derived(self, q: Callable[[str], list[dict[str, Any]]], region: str | None) -> None:
+        within: dict[str, set[str]] = defaultdict(set)
+        for r in q("SELECT ?p ?w WHERE { ?p bbmb:within ?w }"):
+            within[r["p"]].add(r["w"])
+        # nearest first: a place lies in fewer places than anything inside it
+        self.ancestors = {iri: sorted(within.get(iri, {iri}) | {iri}, key=lambda a: (-len(within.get(a, ())), a))
+                          for iri in self.places}
+        self.land: dict[str, str | None] = dict.fromkeys(self.places)
+        self.country: dict[str, str | None] = dict.fromkeys(self.places)
+        for r in q("SELECT ?p ?l WHERE { ?p bbmb:inLand ?l }"):
+            self.land[r["p"]] = r["l"]
+        for r in q("SELECT ?p ?c WHERE { ?p bbmb:inCountry ?c }"):
+            self.country[r["p"]] = r["c"]
+        self.municipality = {iri: next((a for a in self.ancestors[iri] if "municipality" in self.places[a].kinds), iri)
+                             for iri in self.places}
+        if region is not None and "region" not in self.places.get(region, Place(region)).kinds:
+            regions = sorted(p for p, place in self.places.items() if "region" in place.kinds)
+            raise ValueError(f"{region} is not a bbmb:Region of the data; choose from {', '.join(regions)}")
+        if region is None:
+            counts = Counter(a for s in self.sites.values() for a in self.ancestors.get(s.place, ())
+                             if "region" in self.places[a].kinds)
+            region = counts.most_common(1)[0][0] if counts else None
+        self.region = region
+        self.home_country = self.country.get(region) if region else None
+        # coordinates: own, else the mean of the places within, else the nearest ancestor's
+        children: dict[str, list[str]] = defaultdict(list)
+        for iri in self.places:
+            for a in self.ancestors[iri][1:]:
+                children[a].append(iri)
+        self.coords: dict[str, tuple[float, float]] = {}
+        for iri, place in self.places.items():
+            if place.lat is not None and place.long is not None:
+                self.coords[iri] = (place.lat, place.long)
+        # a Land or country without coordinates of its own: a point well inside its outline (and
+        # outside the Länder it encloses: Brandenburg's is not in Berlin)
+        for iri in self.places:
+            point = geo.label_point(place_key(iri)) if iri not in self.coords else None
+            if point:
+                self.coords[iri] = (point[1], point[0])
+        for iri in self.places:
+            if iri not in self.coords:
+                inner = [self.coords[c] for c in children[iri] if c in self.coords]
+                if inner:
+                    self.coords[iri] = (sum(p[0] for p in inner) / len(inner), sum(p[1] for p in inner) / len(inner))
+        for iri in self.places:
+            if iri not in self.coords:
+                found = next((self.coords[a] for a in self.ancestors[iri][1:] if a in self.coords), None)
+                if found:
+                    self.coords[iri] = found
+
+    def in_region(self, place: str | None) -> bool:
+        return bool(place and self.region and self.region in self.ancestors.get(place, ()))
+
+    def control_of_place(self, place: str | None) -> tuple[str, str | None]:
+        """(inside|germany|abroad|unknown, the Land or country IRI) of a place of control (kg.rules.control_class)."""
+        if not place or place not in self.places or not self.region:
+            return "unknown", None
+        kind = control_class(place, self.region, self.ancestors, self.country)
+        area = self.country.get(place) if kind == "abroad" else self.land.get(place) if kind != "unknown" else None
+        return kind, area
+
+    def chain(self, org: str) -> list[str]:
+        """The organisation, its parent, the parent's parent ... up to the ultimate parent."""
+        out = [org]
+        while (parent := self.orgs[out[-1]].parent) and parent in self.orgs and parent not in out:
+            out.append(parent)
+        return out
+
+    def control(self, org: str) -> tuple[str, str | None, str, str | None]:
+        """(control class, Land-or-country IRI, controlling org, place of control) of an org, as the
+        build derived them (bbmb:controlledBy, bbmb:controlPlace: the rules of :mod:`kg.rules`)."""
+        o = self.orgs[org]
+        kind, area = self.control_of_place(o.control_place)
+        return kind, area, o.controller or org, o.control_place
+
+    def headcount(self, iri: str) -> int | None:
+        """The head-count every output uses (bbmb:employees, derived by the build), or None."""
+        return self.employees.get(iri)
+
+    def label(self, iri: str) -> str:
+        if iri in self.places:
+            return self.places[iri].label
+        if iri in self.orgs:
+            return self.orgs[iri].name
+        names = self.labels.get(iri, {})
+        if names:
+            return names.get("", "") or names.get("de", "") or names.get("en", "")
+        # a thing without a name (an event, a head-count, a flag): its id in words, and its kind
+        head, _, key = iri.rpartition("/")
+        kind = head.rpartition("/")[2]
+        return f"{key.replace('-', ' ')} ({kind.replace('-', ' ')})"
+
+    def regional_sites(self) -> list[Site]:
+        """Sites in the region, without the head-office entries made from the organisations table."""
+        return [s for s in self.sites.values() if self.in_region(s.place) and is_operating_site(s.functions)]
+
+    def subsector_label(self, codes: Iterable[str], lang: str = "en") -> str:
+        return "; ".join(f"{c} {self.subsectors.get(c, {}).get(lang, '')}".strip() for c in codes)
+
+
+def _catalog(store: Store, catalog: Catalog | None, region: str | None) -> Catalog:
+    return catalog or Catalog(store, region)

@@ -1,0 +1,56 @@
+"""The full view: every typed node of the data graphs and every relation between them."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, cast
+
+import networkx as nx
+from pyoxigraph import QuerySolutions, Store
+
+from ..namespaces import ONTOLOGY_IRI, RDF
+from .catalogue import Catalog, _catalog, curie
+from .nodes import _org_node, _place_node, _site_node
+from .present import _finish
+from .style import _TYPE_ORDER, NEUTRAL, TYPE_COLORS
+
+
+def full_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.MultiDiGraph[str]:
+    """Every entity typed in a data graph, and every relation between two of them (keyed by property)."""
+    cat = _catalog(store, catalog, region)
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="full", title="The whole graph: every typed node and relation", color_by="type",
+                        edge_legend="→ an RDF property (click an edge for its name)")
+    onto = f"<{ONTOLOGY_IRI}>"
+    types: dict[str, set[str]] = defaultdict(set)
+    for sol in cast(QuerySolutions,
+                    store.query(f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}")):
+        types[sol["s"].value].add(curie(sol["t"].value))
+    order = {t: i for i, t in enumerate(_TYPE_ORDER)}
+    for iri in sorted(types):
+        kinds = types[iri]
+        main = min(kinds, key=lambda t: (order.get(t, len(order)), t))
+        attrs: dict[str, Any] = {"type": main, "types": ";".join(sorted(kinds)), "label": cat.label(iri), "iri": iri,
+                                 "color_type": TYPE_COLORS.get(main, NEUTRAL)}
+        names = cat.labels.get(iri, {})
+        if "de" in names:
+            attrs["label_de"] = names["de"]
+        if "en" in names:
+            attrs["label_en"] = names["en"]
+        if iri in cat.orgs:
+            attrs.update({k: v for k, v in _org_node(cat, iri, "firm").items() if k not in ("type", "label")})
+        elif iri in cat.sites:
+            attrs.update({k: v for k, v in _site_node(cat, cat.sites[iri]).items() if k not in ("type", "label")})
+        elif iri in cat.places:
+            attrs.update({k: v for k, v in _place_node(cat, iri).items() if k not in ("type", "label")})
+        else:
+            sources = cat.sources_of.get(iri, [])
+            attrs["source"] = ";".join(sources)
+            attrs["facts"] = [{"k": "type", "v": attrs["types"], "src": sources}]
+        g.add_node(iri, **attrs)
+    query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {onto} && isIRI(?o) && ?p != rdf:type) }}")
+    for sol in cast(QuerySolutions, store.query(query, prefixes={"rdf": str(RDF)})):
+        s, o = sol["s"].value, sol["o"].value
+        if s in types and o in types:
+            p = curie(sol["p"].value)
+            g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1])
+    _finish(g, cat, sizes=lambda d: d.get("headcount"))
+    return g

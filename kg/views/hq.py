@@ -1,0 +1,107 @@
+"""The hq view: the region's sites -> firms -> parent groups -> places of control (the absence of headquarters)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import networkx as nx
+from pyoxigraph import Store
+
+from ..namespaces import ORG
+from .catalogue import Catalog, _catalog, curie
+from .nodes import _org_node, _place_node, _site_node
+from .present import _finish
+from .style import _colour_by_centre
+
+
+def control_headline(store: Store, region: str) -> dict[str, Any]:
+    """The headline figures of the hq page: the rows of the saved queries ``control-summary`` and
+    ``decision-centres`` for the region (an IRI), as ``kg query`` prints them (same query, same store).
+
+    ``areas``: per area (the region first, then its Länder) the share of known jobs and of firms run
+    from outside, with its range, the population counted, the facts it hinges on and the brief's total;
+    ``centres``: the regional jobs by Land or country of control.
+    """
+    from pyoxigraph import NamedNode
+
+    from ..query import run
+
+    params = {"region": NamedNode(region)}
+    areas = run("control-summary", store, params).records()
+    centres = run("decision-centres", store, params).records()
+    return {"areas": [{k: (str(v) if v is not None else "") for k, v in row.items()} for row in areas],
+            "centres": [{"label": r["areaLabel"], "kind": r["areaKind"], "firms": r["firms"],
+                         "jobs": r["employees"], "low": r["employeesMin"], "high": r["employeesMax"]}
+                        for r in centres]}
+
+
+def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.DiGraph[str]:
+    """Regional sites -> firms -> parent groups -> headquarters' places, marked by where control sits.
+
+    See the module docstring for the attributes.  ``region`` is the IRI of a ``bbmb:Region``
+    (default: the one with the most sites).
+    """
+    cat = _catalog(store, catalog, region)
+    g: nx.DiGraph[str] = nx.DiGraph(name="hq", title="Headquarters absence: who runs the region's sites, and from where",
+                   subtitle="Every plant, service centre and office of the brief's named firms in the region, linked to "
+                            "the firm that runs it, its parent groups and the place they are run from; colour: "
+                            "where control sits, line width: the regional jobs run along it.",
+                   color_by="centre", viz_layout="geo", edge_legend="→ site of, subsidiary of, headquartered in; dashed: "
+                                                   "likely, uncertain or not given")
+    orgs: set[str] = set()
+    for site in sorted(cat.regional_sites_set, key=lambda s: s.iri):
+        g.add_node(site.iri, **_site_node(cat, site))
+        g.add_edge(site.iri, site.org, relation=curie(ORG.siteOf.value), label="site of",
+                   source=";".join(site.sources))
+        orgs.update(cat.chain(site.org))
+    for iri in sorted(orgs):
+        org = cat.orgs[iri]
+        is_firm = "firm" in org.kinds and any(s in cat.regional_sites_set for s in cat.sites_of.get(iri, ()))
+        g.add_node(iri, **_org_node(cat, iri, "firm" if is_firm else "group"))
+        if org.parent and org.parent in cat.orgs:
+            g.add_edge(iri, org.parent, relation=curie(ORG.subOrganizationOf.value), label="subsidiary of",
+                       certainty=org.parent_certainty or "not given", source=";".join(org.parent_sources))
+        if org.hq_place:
+            if org.hq_place not in g:
+                g.add_node(org.hq_place, **_place_node(cat, org.hq_place))
+            g.add_edge(iri, org.hq_place, relation=curie(ORG.hasPrimarySite.value), label="headquartered in",
+                       certainty=org.hq_certainty or "not given", source=";".join(org.hq_sources))
+    # the regional jobs each headquarters' place runs
+    controlled: dict[str, list[int]] = defaultdict(list)
+    for iri, data in g.nodes(data=True):
+        if data["type"] == "firm":
+            place = cat.control(iri)[3]
+            if place is not None and place in g:
+                controlled[place].append(data.get("headcount", 0))
+    for place, numbers in controlled.items():
+        g.nodes[place]["controlled_firms"] = len(numbers)
+        if sum(numbers):
+            g.nodes[place]["controlled_headcount"] = sum(numbers)
+        g.nodes[place]["facts"].append({"k": "regional firms run from here",
+                                        "v": f"{len(numbers)} ({sum(numbers):,} staff known)", "src": []})
+    for iri, data in g.nodes(data=True):
+        if data["type"] == "firm" and data.get("local_hq"):
+            data["shape"] = "star"
+    _colour_by_centre(g)
+    _flows(g, cat)
+    if cat.region:
+        g.graph["headline"] = control_headline(store, cat.region)
+    g.graph["reading"] = cat.reading or ""
+    _finish(g, cat, sizes=lambda d: d.get("headcount") or d.get("controlled_headcount"))
+    return g
+
+
+def _flows(g: nx.DiGraph[str], cat: Catalog) -> None:
+    """The regional jobs each edge of control carries (firm -> parent -> ... -> place of control),
+    for the line widths: control drawn as flows."""
+    for firm, d in g.nodes(data=True):
+        if d["type"] != "firm" or not d.get("headcount"):
+            continue
+        chain = cat.chain(firm)
+        for a, b in zip(chain, chain[1:]):
+            if g.has_edge(a, b):
+                g.edges[a, b]["jobs"] = g.edges[a, b].get("jobs", 0) + d["headcount"]
+        place = cat.orgs[firm].control_place
+        holder = next((o for o in reversed(chain) if cat.orgs[o].hq_place == place), None)
+        if holder and place and g.has_edge(holder, place):
+            g.edges[holder, place]["jobs"] = g.edges[holder, place].get("jobs", 0) + d["headcount"]

@@ -1,0 +1,40 @@
+"""The presentation step every view ends with: colours, shapes, sizes, both layouts, GEXF viz, sources and legend."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import networkx as nx
+
+from .catalogue import Catalog
+from .layout import _Projection, force_layout, geographic_layout, region_areas
+from .style import NEUTRAL, SHAPES, _rgb, headcount_size, legend
+
+
+def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], int | None]) -> None:
+    """Default colour, shape, size, both layouts and the GEXF ``viz`` of every node."""
+    color_by = g.graph["color_by"]
+    for _, d in g.nodes(data=True):
+        d["color"] = d.get(f"color_{color_by}", NEUTRAL)
+        d["shape"] = d.get("shape") or SHAPES.get(d["type"], "dot")
+        d["size"] = headcount_size(sizes(d))
+    geo = geographic_layout(g, cat)
+    force = force_layout(g, geo)
+    project = _Projection(cat)
+    for n, d in g.nodes(data=True):  # how far a place outside the region is: the map compresses it
+        if d["type"] == "place" and n in cat.coords and not cat.in_region(n):
+            d["distance_km"] = round(project.distance_km(cat.coords[n]))
+    on_map = g.graph.get("viz_layout") == "geo"
+    for n, d in g.nodes(data=True):
+        # stored with y pointing up (north up), as Gephi and sigma.js read positions; the layouts
+        # work in screen coordinates (y down), and the page turns them back
+        d["x"], d["y"] = force[n][0], -force[n][1]
+        d["geo_x"], d["geo_y"] = geo[n][0], -geo[n][1]
+        x, y = (d["geo_x"], d["geo_y"]) if on_map else (d["x"], d["y"])
+        d["viz"] = {"color": _rgb(d["color"]), "size": d["size"], "position": {"x": x, "y": y, "z": 0.0}}
+    g.graph["sources"] = {k: cat.sources[k] for k in sorted({s for _, d in g.nodes(data=True)
+                                                             for f in d.get("facts", []) for s in f["src"]}
+                                                            | {s for *_, d in g.edges(data=True)
+                                                               for s in d.get("source", "").split(";") if s})
+                          if k in cat.sources}
+    g.graph["legend"] = legend(g, cat)
+    g.graph["areas"] = region_areas(cat)

@@ -1,0 +1,126 @@
+"""Presentation: colours (colour-blind safe), shapes, sizes and the legends of the views."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+if TYPE_CHECKING:  # the catalogue takes its subsector colours from here
+    from .catalogue import Catalog
+
+
+#: Colours of the control classes (colour-blind safe, Okabe-Ito).
+#: Colours of the places of control (Paul Tol's "muted" scheme, told apart under the common colour-vision
+#: deficiencies): the region's own first, then one a Land or country by regional jobs; the rest dark grey.
+CENTRE_PALETTE = ("#117733", "#CC6677", "#332288", "#DDCC77", "#88CCEE", "#882255", "#AA4499", "#999933", "#44AA99")
+
+
+CENTRE_OTHER, CENTRE_UNKNOWN = "#555555", "#BBBBBB"
+
+
+CONTROL_COLORS = {"inside": "#009E73", "germany": "#E69F00", "abroad": "#D55E00", "unknown": "#9E9E9E"}
+
+
+CONTROL_LABELS = {"inside": "Control in the region", "germany": "Control elsewhere in Germany",
+                  "abroad": "Control abroad", "unknown": "Control not known"}
+
+
+#: Subsector and type colours: Okabe-Ito first, then Paul Tol's "muted" (both told apart under the common
+#: colour-vision deficiencies); assigned by frequency, so the most common get the most distinct ones.
+PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+           "#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499",
+           "#6699CC", "#997700", "#EE99AA", "#004488", "#BB5566", "#000000")
+
+
+#: How a line of the clusters view shows the kind of tie it stands for (colour, dashes, legend).
+TIE_STYLES = {"holding": {"color": "#332288", "dashes": False, "label": "same holding or controlling group"},
+              "campus": {"color": "#117733", "dashes": False, "label": "same campus"},
+              "technology-park": {"color": "#AA4499", "dashes": False, "label": "same technology park"},
+              "subsector-place": {"color": "#999999", "dashes": True, "label": "same subsector in the same town"}}
+
+
+NEUTRAL = "#B0B0B0"
+
+
+#: Shapes by node type (vis-network names).
+SHAPES = {"site": "dot", "firm": "square", "group": "triangle", "place": "diamond", "cluster": "hexagon",
+          "tie": "hexagon", "aggregate": "dot"}
+
+
+def headcount_size(headcount: int | None) -> float:
+    """Node size from a head-count: area grows with the head-count; no head-count, a small node.
+
+    >>> headcount_size(None), headcount_size(100), headcount_size(3000)
+    (8.0, 14.5, 34.8)
+    """
+    if not headcount:
+        return 8.0
+    return round(10 + 3.2 * math.sqrt(headcount / 50), 1)
+
+
+def _colour_by_centre(g: nx.DiGraph[str]) -> None:
+    """Colour every node by the place its control sits in: the region's own, each Land or country of
+    control its own colour (ranked by the regional jobs run from there), or not known; the place
+    nodes carry the second channel (a diamond in the region's country, a hexagon abroad)."""
+    jobs: Counter[str] = Counter()
+    for _, d in g.nodes(data=True):
+        if d["type"] == "firm" and d.get("control") in ("germany", "abroad") and d.get("control_area"):
+            jobs[d["control_area"]] += d.get("headcount") or 0
+    ranked = sorted(jobs, key=lambda a: (-jobs[a], a))
+    colours = {a: CENTRE_PALETTE[i + 1] if i + 1 < len(CENTRE_PALETTE) else CENTRE_OTHER for i, a in enumerate(ranked)}
+    for _, d in g.nodes(data=True):
+        control = d.get("control")
+        if control == "inside":
+            d["centre"], d["color_centre"] = "inside", CENTRE_PALETTE[0]
+        elif control in ("germany", "abroad") and d.get("control_area"):
+            d["centre"] = d["control_area"]
+            d["color_centre"] = colours.get(d["control_area"], CENTRE_OTHER)
+        elif control:
+            d["centre"], d["color_centre"] = "unknown", CENTRE_UNKNOWN
+        if d["type"] == "place" and control == "abroad":
+            d["shape"] = "hexagon"
+    g.graph["centres"] = [{"key": "inside", "label": "run from the region", "color": CENTRE_PALETTE[0]}] + [
+        {"key": a, "label": a, "color": colours[a]} for a in ranked] + [
+        {"key": "unknown", "label": "place of control not known", "color": CENTRE_UNKNOWN}]
+
+
+#: Class CURIEs in order of preference for a node's ``type`` in the full view.
+_TYPE_ORDER = ("bbmb:Firm", "bbmb:Holding", "bbmb:Foundation", "bbmb:ParentGroup", "org:Site",
+               "bbmb:Country", "bbmb:Land", "bbmb:Region", "bbmb:Municipality", "bbmb:District",
+               "bbmb:HoldingCluster", "bbmb:Campus", "bbmb:TechnologyPark", "bbmb:PeerGroup",
+               "bbmb:ControlRelation", "schema:QuantitativeValue", "bbmb:Event", "bbmb:ProductionFocus",
+               "qb:Observation", "qb:DataSet", "bbmb:QualityFlag", "bbmb:Source", "skos:Concept",
+               "skos:ConceptScheme", "geo:Geometry")
+
+
+TYPE_COLORS = {t: PALETTE[i] if i < len(PALETTE) else NEUTRAL for i, t in enumerate(_TYPE_ORDER)}
+
+
+def _rgb(color: str) -> dict[str, Any]:
+    return {"r": int(color[1:3], 16), "g": int(color[3:5], 16), "b": int(color[5:7], 16), "a": 1.0}
+
+
+def legend(g: nx.Graph[str], cat: Catalog) -> dict[str, list[dict[str, str]]]:
+    """Colour keys of the graph, per colouring (only the values that occur)."""
+    out: dict[str, list[dict[str, str]]] = {}
+    if g.graph.get("centres"):
+        out["centre"] = g.graph["centres"]
+    controls = Counter(d.get("control") for _, d in g.nodes(data=True) if d.get("control"))
+    if controls:
+        out["control"] = [{"key": k, "label": CONTROL_LABELS[k], "color": c}
+                          for k, c in CONTROL_COLORS.items() if controls.get(k)]
+    codes = Counter(d["subsector"].split(";")[0] for _, d in g.nodes(data=True) if d.get("subsector"))
+    if codes:
+        out["subsector"] = [{"key": c, "label": f"{c} {cat.subsectors.get(c, {}).get('en', '')}",
+                             "color": cat.subsector_colors.get(c, NEUTRAL)} for c in sorted(codes)]
+        unclassified = sum(1 for _, d in g.nodes(data=True) if d["type"] in ("site", "firm") and not d.get("subsector"))
+        if unclassified:
+            out["subsector"].append({"key": "", "label": "no subsector in the data",
+                                     "color": NEUTRAL})
+    types = Counter(d["type"] for _, d in g.nodes(data=True) if d.get("color_type"))
+    if types:
+        out["type"] = [{"key": t, "label": t, "color": TYPE_COLORS.get(t, NEUTRAL)}
+                       for t, n in sorted(types.items(), key=lambda kv: kv[0])]
+    return out
