@@ -26,13 +26,16 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, TypedDict, cast
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
 from .namespaces import IRIs, ONTOLOGY_IRI
 from .query import QueryError, inject_values, with_dataset
 from .results import Result, from_sparql_json
+
+if TYPE_CHECKING:
+    from SPARQLWrapper import SPARQLWrapper
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -113,7 +116,7 @@ class Endpoint:
     auth: str = "digest"
     _found: list[str] | None = field(default=None, init=False, repr=False)
 
-    def _wrapper(self, text: str, graphs: Sequence[str]):
+    def _wrapper(self, text: str, graphs: Sequence[str]) -> SPARQLWrapper:
         from SPARQLWrapper import BASIC, DIGEST, JSON, POST, SPARQLWrapper
 
         sparql = SPARQLWrapper(self.url)
@@ -129,7 +132,7 @@ class Endpoint:
         sparql.queryType = query_form(text)
         return sparql
 
-    def _request(self, text: str, graphs: Sequence[str]) -> dict:
+    def _request(self, text: str, graphs: Sequence[str]) -> dict[str, Any]:
         sparql = self._wrapper(text, graphs)
         try:
             response = sparql.query()
@@ -137,11 +140,11 @@ class Endpoint:
         except Exception as exc:  # SPARQLWrapper and urllib raise many types; each is explained
             raise _explain(exc, self.url, self.timeout) from None
         try:
-            return json.loads(raw.decode("utf-8"))
+            return cast("dict[str, Any]", json.loads(raw.decode("utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise RemoteError(f"{self.url} did not answer with SPARQL JSON results: {raw[:200]!r}") from None
 
-    def manifest(self) -> dict | None:
+    def manifest(self) -> Manifest | None:
         """The manifest a kg push left on the server: {"state", "id", "at", "graphs"}, or None."""
         return read_manifest(self, IRIs(self.base))
 
@@ -177,7 +180,7 @@ class Endpoint:
         return self._found
 
     @staticmethod
-    def _result(document: dict) -> Result:
+    def _result(document: dict[str, Any]) -> Result:
         try:
             return from_sparql_json(document)
         except (ValueError, KeyError, TypeError) as exc:  # e.g. a term pyoxigraph refuses (an IRI with '>')
@@ -223,7 +226,8 @@ def _chunks(quads: list[Quad], size: int) -> Iterator[list[Quad]]:
 
 
 def _ntriples(quads: Iterable[Quad]) -> str:
-    return serialize([q.triple for q in quads], format=RdfFormat.N_TRIPLES).decode("utf-8")
+    # without an output, serialize returns the bytes
+    return cast(bytes, serialize([q.triple for q in quads], format=RdfFormat.N_TRIPLES)).decode("utf-8")
 
 
 class _Http:
@@ -245,7 +249,8 @@ class _Http:
         try:
             with self.opener.open(request, timeout=self.timeout) as response:
                 response.read()
-                return response.status
+                status: int = response.status
+                return status
         except urllib.error.HTTPError as exc:
             if method == "DELETE" and exc.code == 404:
                 return 404
@@ -298,12 +303,20 @@ def _valid_iri(value: str) -> bool:
     return not re.search(r'[<>"{}|\\^`\x00-\x20]', value)
 
 
-def read_manifest(endpoint: "Endpoint", iris: IRIs) -> dict | None:
+class Manifest(TypedDict):
+    """The manifest of a kg push, as :func:`read_manifest` reads it from the server."""
+    state: str | None  # "pushing" or "complete"
+    id: str
+    at: str
+    graphs: list[str]
+
+
+def read_manifest(endpoint: "Endpoint", iris: IRIs) -> Manifest | None:
     """The manifest of the last kg push on the server, or None if there is none."""
     m = manifest_iri(iris)
     text = f"SELECT ?p ?o WHERE {{ GRAPH <{m}> {{ <{m}> ?p ?o }} }}"
     document = endpoint._request(text, [])
-    found: dict = {"state": None, "id": "?", "at": "?", "graphs": []}
+    found: Manifest = {"state": None, "id": "?", "at": "?", "graphs": []}
     for b in document.get("results", {}).get("bindings", []):
         p, o = b.get("p", {}).get("value", ""), b.get("o", {}).get("value", "")
         if not p.startswith(MANIFEST_NS):
@@ -312,10 +325,14 @@ def read_manifest(endpoint: "Endpoint", iris: IRIs) -> dict | None:
         if key == "graph":
             if _valid_iri(o):
                 found["graphs"].append(o)
-        elif key in ("state", "id", "at"):
+        elif key == "state":
             # "pushing" wins over "complete": a push that started and did not finish
-            if key != "state" or found["state"] != "pushing":
-                found[key] = o
+            if found["state"] != "pushing":
+                found["state"] = o
+        elif key == "id":
+            found["id"] = o
+        elif key == "at":
+            found["at"] = o
     if found["state"] is None:
         return None
     found["graphs"] = sorted(set(found["graphs"]))
@@ -333,7 +350,7 @@ def _manifest_ntriples(iris: IRIs, state: str, push_id: str, at: str, graphs: It
     return "\n".join(lines) + "\n"
 
 
-def _retrying(what: str, action: Callable[[], None], say: Callable[[str], None], retries: int = RETRIES) -> None:
+def _retrying(what: str, action: Callable[[], object], say: Callable[[str], None], retries: int = RETRIES) -> None:
     """Run ``action``; after a failure to reach the server (not a refusal), wait and try again."""
     for attempt in range(1, retries + 1):
         try:
@@ -391,33 +408,36 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
             _retrying("writing the push manifest", lambda: http.send("PUT", gsp_url(m), body.encode("utf-8"),
                                                                       "text/turtle"), say, retries)
         else:
-            _retrying("writing the push manifest", lambda: (
-                _update(update, f"DROP SILENT GRAPH <{m}>", user, password, timeout, auth),
-                _update(update, f"INSERT DATA {{ GRAPH <{m}> {{ {body} }} }}", user, password, timeout, auth)),
-                say, retries)
+            def replace() -> None:
+                _update(update, f"DROP SILENT GRAPH <{m}>", user, password, timeout, auth)
+                _update(update, f"INSERT DATA {{ GRAPH <{m}> {{ {body} }} }}", user, password, timeout, auth)
+            _retrying("writing the push manifest", replace, say, retries)
 
     # 1. mark the server: from here until the end, remote queries refuse to run
     write_manifest("pushing", set(earlier) | set(graphs))
     # 2. drop what an earlier push made and this build lacks
     for g in sorted(set(earlier) - set(graphs)):
-        if http:
-            _retrying(f"dropping {g}", lambda g=g: http.send("DELETE", gsp_url(g)), say, retries)
-        else:
-            _retrying(f"dropping {g}", lambda g=g: _update(update, f"DROP SILENT GRAPH <{g}>", user, password,
-                                                            timeout, auth), say, retries)
+        def drop(g: str = g) -> None:
+            if http:
+                http.send("DELETE", gsp_url(g))
+            else:
+                _update(update, f"DROP SILENT GRAPH <{g}>", user, password, timeout, auth)
+        _retrying(f"dropping {g}", drop, say, retries)
         report.dropped.append(g)
         say(f"dropped graph {g} (an earlier push's, not in this build)")
     # 3. load each graph, in bounded chunks; a failed graph is loaded again from its start
     for g, quads in sorted(graphs.items()):
+        load: Callable[[], None]
         if http:
             parts = list(_chunks(quads, gsp_chunk)) or [[]]
 
-            def load(g=g, parts=parts) -> None:
+            def load_by_gsp(g: str = g, parts: list[list[Quad]] = parts) -> None:
                 for i, part in enumerate(parts):
                     http.send("PUT" if i == 0 else "POST", gsp_url(g), _ntriples(part).encode("utf-8"),
                               "text/turtle")  # N-Triples is Turtle; every GSP server reads Turtle
+            load = load_by_gsp
         else:
-            def load(g=g, quads=quads) -> None:
+            def load_by_update(g: str = g, quads: list[Quad] = quads) -> None:
                 _update(update, f"DROP SILENT GRAPH <{g}>", user, password, timeout, auth)
                 for part in _chunks(quads, chunk):
                     body = f"GRAPH <{g}> {{\n{_ntriples(part)}}}"
@@ -426,6 +446,7 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
                     blank = any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in part)
                     text = f"INSERT {{ {body} }} WHERE {{}}" if blank else f"INSERT DATA {{ {body} }}"
                     _update(update, text, user, password, timeout, auth)
+            load = load_by_update
         _retrying(f"loading {g}", load, say, retries)
         report.graphs += 1
         report.triples += len(quads)
