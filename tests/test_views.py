@@ -203,3 +203,12 @@ def test_gephi_reads_the_hq_map_north_up(hq, built, tmp_path):
     # the data attributes say the same as the drawn position
     node = g.nodes[iri(built, "site", "korsch-berlin")]
     assert node["geo_y"] == node["viz"]["position"]["y"]
+
+
+def test_the_map_draws_control_where_the_reading_puts_it(hq, built):
+    """Siemens Energy is counted as run from München (the brief's reading): the picture says so too."""
+    siemens, muenchen = iri(built, "org", "siemens-energy"), iri(built, "place", "muenchen")
+    edge = hq.edges[siemens, muenchen]
+    assert edge["relation"] == "bbmb:controlPlace" and "decision centre" in edge["label"]
+    assert edge["jobs"] == 3000  # the line carries the jobs the summary counts
+    assert hq.nodes[siemens]["centre"] == "Bavaria"

@@ -7,7 +7,7 @@ from typing import Any
 import networkx as nx
 from pyoxigraph import Store
 
-from ..namespaces import ORG
+from ..namespaces import BBMB, ORG
 from .catalogue import Catalog, _catalog, curie
 from .nodes import _org_node, _place_node, _site_node
 from .present import _finish
@@ -66,6 +66,18 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
                 g.add_node(org.hq_place, **_place_node(cat, org.hq_place))
             g.add_edge(iri, org.hq_place, relation=curie(ORG.hasPrimarySite.value), label="headquartered in",
                        certainty=org.hq_certainty or "not given", source=";".join(org.hq_sources))
+    # where the reading puts control elsewhere than a headquarters (the brief: Siemens Energy's decision
+    # centre lies outside the region), the line to that place: the picture shows what the figures count
+    for iri in sorted(orgs):
+        place = cat.orgs[iri].control_place
+        chain = cat.chain(iri)
+        if not place or chain[-1] != iri or any(cat.orgs[o].hq_place == place for o in chain):
+            continue
+        if place not in g:
+            g.add_node(place, **_place_node(cat, place))
+        g.add_edge(iri, place, relation=curie(BBMB.controlPlace.value), certainty="inference",
+                   label=f"run from ({cat.orgs[iri].control_basis}; reading: {cat.reading})",
+                   source=";".join(cat.sources_of.get(iri, [])))
     # the regional jobs each headquarters' place runs
     controlled: dict[str, list[int]] = defaultdict(list)
     for iri, data in g.nodes(data=True):
@@ -102,6 +114,6 @@ def _flows(g: nx.DiGraph[str], cat: Catalog) -> None:
             if g.has_edge(a, b):
                 g.edges[a, b]["jobs"] = g.edges[a, b].get("jobs", 0) + d["headcount"]
         place = cat.orgs[firm].control_place
-        holder = next((o for o in reversed(chain) if cat.orgs[o].hq_place == place), None)
-        if holder and place and g.has_edge(holder, place):
+        holder = next((o for o in reversed(chain) if cat.orgs[o].hq_place == place), chain[-1])
+        if place and g.has_edge(holder, place):
             g.edges[holder, place]["jobs"] = g.edges[holder, place].get("jobs", 0) + d["headcount"]
