@@ -37,22 +37,35 @@ import queue
 import re
 import select
 import signal
+import socket
 import struct
 import sys
 import threading
 import time
+import typing
 import urllib.parse
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterable, Iterator, Required, TypedDict, TypeVar, cast
 
-from pyoxigraph import NamedNode, QueryBoolean, QueryTriples, RdfFormat, Store, serialize
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    Triple,
+    serialize,
+)
 
 from .namespaces import PREFIXES
-from .query import QUERIES_DIR, QueryError, _syntax_error, bind, library
-from .results import FORMATS, Result, compactor, render
+from .query import QUERIES_DIR, Param, QueryError, SavedQuery, _syntax_error, bind, library
+from .results import FORMATS, Result, Term, compactor, render
 
 MAX_BODY = 1_000_000
 MAX_WORKERS = 4
@@ -76,6 +89,22 @@ _GRAPH_TYPES = {"text/turtle": ("text/turtle; charset=utf-8", RdfFormat.TURTLE),
                 "application/n-triples": ("application/n-triples", RdfFormat.N_TRIPLES),
                 "application/rdf+xml": ("application/rdf+xml", RdfFormat.RDF_XML),
                 "text/n3": ("text/n3; charset=utf-8", RdfFormat.N3)}
+
+
+class _Request(TypedDict, total=False):
+    """What the server hands a worker: the query and how to answer it."""
+    mode: Required[str]  # "sparql" (the protocol) or "page" (an HTML table)
+    text: Required[str]
+    default: list[str]  # default-graph-uri
+    named: list[str]  # named-graph-uri
+    accept: str | None
+    formats: list[str]  # format and output parameters
+    base: str | None
+
+
+#: What a worker answers: ("ok", status, content type, body) or ("refused", status, message).
+_Answer = tuple[typing.Literal["ok"], int, str, bytes] | tuple[typing.Literal["refused"], int, str]
+_T = TypeVar("_T")
 
 
 class _Refused(Exception):
@@ -110,7 +139,7 @@ _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
 def _unescape(text: str) -> str:
-    def char(m: re.Match) -> str:
+    def char(m: re.Match[str]) -> str:
         code = int(m.group(1) or m.group(2), 16)
         return chr(code) if code < 0x110000 else ""
     return _ESCAPE.sub(char, text)
@@ -145,37 +174,47 @@ def _result_format(accept: str | None, formats: list[str]) -> str:
     return wanted[0] if wanted else "sparql-json"
 
 
-def _answer(store: Store, request: dict, max_rows: int) -> tuple[int, str, bytes]:
+def _capped(items: Iterable[_T], max_rows: int) -> list[_T]:
+    """The rows of a result, refused past ``max_rows``."""
+    rows: list[_T] = []
+    for item in items:
+        rows.append(item)
+        if len(rows) > max_rows:
+            raise _Refused(HTTPStatus.BAD_REQUEST,
+                           f"the result has more than {max_rows:,} rows, this server's cap; "
+                           "add LIMIT and OFFSET to page through it")
+    return rows
+
+
+def _answer(store: Store, request: _Request, max_rows: int) -> tuple[int, str, bytes]:
     """Evaluate one request in a worker: (status, content type, body)."""
     default, named = request.get("default", []), request.get("named", [])
-    options = {"use_default_graph_as_union": not default and not named, "prefixes": PREFIXES}
+    default_graph: list[NamedNode | BlankNode | DefaultGraph] | None = None
+    named_graphs: list[NamedNode | BlankNode] | None = None
     try:
         if default:
-            options["default_graph"] = [NamedNode(g) for g in default]
+            default_graph = [NamedNode(g) for g in default]
         if named:
-            options["named_graphs"] = [NamedNode(g) for g in named]
+            named_graphs = [NamedNode(g) for g in named]
     except ValueError as exc:
         raise _Refused(HTTPStatus.BAD_REQUEST, f"a graph name is not a valid IRI: {exc}") from None
     try:
-        solutions = store.query(request["text"], **options)
+        solutions = store.query(request["text"], use_default_graph_as_union=not default and not named,
+                                prefixes=PREFIXES, default_graph=default_graph, named_graphs=named_graphs)
     except SyntaxError as exc:
         raise _Refused(HTTPStatus.BAD_REQUEST, str(_syntax_error(exc, "query"))) from None
     page = request.get("mode") == "page"
+    triples: list[Triple] | None = None
     if isinstance(solutions, QueryBoolean):
         result = Result([], [], bool(solutions))
-        triples = None
+    elif isinstance(solutions, QueryTriples):
+        triples = _capped(solutions, max_rows)
+        # a triple term (RDF 1.2) as subject or object is not expected: a build makes none
+        rows = cast("list[tuple[Term | None, ...]]", [(t.subject, t.predicate, t.object) for t in triples])
+        result = Result(["subject", "predicate", "object"], rows)
     else:
-        graph = isinstance(solutions, QueryTriples)
-        variables = ["subject", "predicate", "object"] if graph else [v.value for v in solutions.variables]
-        rows = []
-        for item in solutions:
-            rows.append(item if graph else tuple(item[v] for v in variables))
-            if len(rows) > max_rows:
-                raise _Refused(HTTPStatus.BAD_REQUEST,
-                               f"the result has more than {max_rows:,} rows, this server's cap; "
-                               "add LIMIT and OFFSET to page through it")
-        triples = rows if graph else None
-        result = Result(variables, [(t.subject, t.predicate, t.object) for t in rows] if graph else rows)
+        variables = [v.value for v in solutions.variables]
+        result = Result(variables, _capped((tuple(s[v] for v in variables) for s in solutions), max_rows))
     if page:
         return HTTPStatus.OK, "text/html", _html_table(result, request.get("base")).encode("utf-8")
     accept = request.get("accept")
@@ -185,9 +224,10 @@ def _answer(store: Store, request: dict, max_rows: int) -> tuple[int, str, bytes
         wanted = _accepted(accept) or ["text/turtle"]
         for accepted in wanted:
             if accepted in _GRAPH_TYPES or accepted in ("*/*", "text/*", "application/*"):
-                media, fmt = _GRAPH_TYPES.get(accepted, _GRAPH_TYPES["text/turtle"])
-                extra = {"prefixes": PREFIXES} if fmt == RdfFormat.TURTLE else {}
-                return HTTPStatus.OK, media, serialize(triples, format=fmt, **extra)
+                media, rdf_format = _GRAPH_TYPES.get(accepted, _GRAPH_TYPES["text/turtle"])
+                prefixes = PREFIXES if rdf_format == RdfFormat.TURTLE else None
+                # without an output, serialize returns the bytes
+                return HTTPStatus.OK, media, cast(bytes, serialize(triples, format=rdf_format, prefixes=prefixes))
         raise _Refused(HTTPStatus.NOT_ACCEPTABLE, "a graph is available as " + ", ".join(sorted(_GRAPH_TYPES)))
     fmt = _result_format(accept, request.get("formats", []))
     return HTTPStatus.OK, FORMATS[fmt], render(result, fmt).encode("utf-8")
@@ -217,7 +257,8 @@ def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes | None:
     return b"".join(parts)
 
 
-def _receive_message(fd: int, deadline: float | None = None):
+def _receive_message(fd: int, deadline: float | None = None) -> Any:
+    """The next message on ``fd`` (a :class:`_Request` or an :data:`_Answer`), None at end of file."""
     head = _read_exactly(fd, 8, deadline)
     if head is None:
         return None
@@ -258,9 +299,10 @@ def _worker_main(store: Store, requests: int, answers: int, max_rows: int, memor
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     while True:
-        request = _receive_message(3)
+        request: _Request | None = _receive_message(3)
         if request is None:
             return
+        answer: _Answer
         try:
             answer = ("ok", *_answer(store, request, max_rows))
         except _Refused as exc:
@@ -298,11 +340,11 @@ class _Worker:
         os.close(ans_w)
         self.pid, self.requests, self.answers = pid, req_w, ans_r
 
-    def ask(self, request: dict, timeout: float) -> tuple:
+    def ask(self, request: _Request, timeout: float) -> _Answer:
         deadline = time.monotonic() + timeout
         try:
             _send_message(self.requests, request)
-            answer = _receive_message(self.answers, deadline)
+            answer: _Answer | None = _receive_message(self.answers, deadline)
         except TimeoutError:
             raise
         except OSError as exc:  # a broken pipe: the worker is gone
@@ -367,7 +409,7 @@ class QueryRunner:
             self._all.discard(worker)
         self.restarts += 1
 
-    def run(self, request: dict) -> tuple[int, str, bytes]:
+    def run(self, request: _Request) -> tuple[int, str, bytes]:
         """Evaluate a request (``text``, graphs, ``mode``, ``accept``...); raises :class:`_Refused`."""
         try:
             worker = self._idle.get(timeout=self.timeout)
@@ -442,7 +484,7 @@ def _html_table(result: Result, base: str | None) -> str:
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def _check_parameter(param, value: str) -> None:
+def _check_parameter(param: Param, value: str) -> None:
     """Refuse a parameter value whose size would cost the server (a 1e1000000 is a million digits)."""
     if len(value) > MAX_PARAM:
         raise QueryError(f"parameter '{param.name}': the value has {len(value):,} characters, more than "
@@ -460,11 +502,12 @@ def _check_parameter(param, value: str) -> None:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "kg-serve/1"
     timeout = SOCKET_TIMEOUT  # socket timeout: a client that sends nothing for this long is dropped
+    server: ThreadingHTTPServer  # the server that made this handler (an AF_INET one: its address is (host, port))
     runner: QueryRunner
     saved_folder: Path
     base: str | None
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass  # quiet: the command prints where it listens; errors go to the client
 
     # -- plumbing
@@ -636,7 +679,7 @@ class _Handler(BaseHTTPRequestHandler):
         out.append(result_html)
         self._send(HTTPStatus.OK, _page("".join(out)), "text/html; charset=utf-8")
 
-    def _run_saved(self, query, bindings) -> str:
+    def _run_saved(self, query: SavedQuery, bindings: dict[str, NamedNode | Literal]) -> str:
         from .query import inject_values
 
         # the page runs a saved query like a client would: its parameters as a VALUES block
@@ -647,7 +690,7 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = BACKLOG  # the listen backlog: 50 clients connecting at once are not reset
     daemon_threads = True
 
-    def handle_error(self, request, client_address) -> None:  # noqa: ANN001 - the base class's signature
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         exc = sys.exc_info()[1]
         if not isinstance(exc, OSError):  # a client that went away is no news
             print(f"kg serve: error with a client: {type(exc).__name__}: {exc}", file=sys.stderr)
