@@ -33,6 +33,7 @@ system-deps:
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy --strict kg
 
 test: $(TEST_STAMP) system-deps lint
 	$(BIN)/pytest
