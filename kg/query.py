@@ -546,15 +546,26 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
     return target.query(query.text, bindings, where=query.where)
 
 
-def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Rows of a SELECT query over the union of the dataset's graphs, as dicts of Python values.
+def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None, *,
+           lexical: bool = False) -> list[dict[str, Any]]:
+    """Rows of a SELECT query over the union of the dataset's graphs, as dicts: the one way kg runs a
+    SELECT on the embedded store (the views, the build's summary and validation use it too).
 
-    ``bindings`` maps variable names to pyoxigraph terms; they are substituted by the engine.
+    ``bindings`` maps variable names to pyoxigraph terms; they are substituted by the engine.  Values
+    are Python values (numbers as ``int``/``Decimal``), or with ``lexical`` the terms' lexical forms
+    (three times faster on the hundreds of thousands of rows of a 100,000-firm graph); ``None`` where
+    a variable is unbound.
+
+        >>> from pyoxigraph import Store
+        >>> select(Store(), "SELECT ?n WHERE { BIND(41 + 1 AS ?n) }")
+        [{'n': 42}]
     """
     substitutions = {Variable(k): v for k, v in (bindings or {}).items()}
     solutions = cast(QuerySolutions, store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES,
                                                  substitutions=substitutions or None))
     names = [v.value for v in solutions.variables]
+    if lexical:
+        return [{n: (t.value if t is not None else None) for n, t in zip(names, s, strict=True)} for s in solutions]
     return [{n: to_python(s[n]) for n in names} for s in solutions]
 
 

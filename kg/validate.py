@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from pyoxigraph import QuerySolutions, QueryTriples, RdfFormat, Store, serialize
+from pyoxigraph import QueryTriples, RdfFormat, Store, serialize
 
 from .build import DEFAULT_ONTOLOGY, BuildResult
 from .namespaces import ONTOLOGY_IRI, PREFIXES
+from .query import select
 
 if TYPE_CHECKING:
     import rdflib
@@ -133,16 +134,14 @@ SELECT ?total ?area ?value (SUM(?partValue) AS ?sum) WHERE {
 
 def quality_report(store: Store) -> list[QualityIssue]:
     """The recorded data-quality flags, and unflagged problems that checks find in the data."""
-    def run(q: str) -> QuerySolutions:
-        return cast(QuerySolutions, store.query(q, use_default_graph_as_union=True, prefixes=PREFIXES))
+    def run(q: str) -> list[dict[str, Any]]:
+        return select(store, q, lexical=True)
 
-    issues = [QualityIssue(s["kind"].value, s["subjects"].value, s["comment"].value, s["sources"].value, True)
-              for s in run(_FLAGS)]
+    issues = [QualityIssue(s["kind"], s["subjects"], s["comment"], s["sources"], True) for s in run(_FLAGS)]
     for s in run(_CONFLICTING_HEADCOUNTS):
-        issues.append(QualityIssue("contradiction", s["label"].value,
-                                   f"different head-counts: {s['values'].value}", "head-count rows", False))
+        issues.append(QualityIssue("contradiction", s["label"], f"different head-counts: {s['values']}",
+                                   "head-count rows", False))
     for s in run(_PARTS_VS_TOTAL):
-        issues.append(QualityIssue("rounding", s["total"].value.rsplit("/", 1)[-1],
-                                   f"parts add up to {s['sum'].value}, total is {s['value'].value}",
-                                   "statistics rows", False))
+        issues.append(QualityIssue("rounding", s["total"].rsplit("/", 1)[-1],
+                                   f"parts add up to {s['sum']}, total is {s['value']}", "statistics rows", False))
     return issues

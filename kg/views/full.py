@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, cast
+from typing import Any
 
 import networkx as nx
-from pyoxigraph import QuerySolutions, Store
+from pyoxigraph import Store
 
-from ..namespaces import ONTOLOGY_IRI, RDF
+from ..query import select
+from ..namespaces import ONTOLOGY_IRI
 from .catalogue import Catalog, _catalog, curie
 from .nodes import _org_node, _place_node, _site_node
 from .present import _finish
@@ -21,9 +22,9 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
                         edge_legend="→ an RDF property (click an edge for its name)")
     onto = f"<{ONTOLOGY_IRI}>"
     types: dict[str, set[str]] = defaultdict(set)
-    for sol in cast(QuerySolutions,
-                    store.query(f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}")):
-        types[sol["s"].value].add(curie(sol["t"].value))
+    for r in select(store, f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}",
+                    lexical=True):
+        types[r["s"]].add(curie(r["t"]))
     order = {t: i for i, t in enumerate(_TYPE_ORDER)}
     for iri in sorted(types):
         kinds = types[iri]
@@ -47,10 +48,10 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
             attrs["facts"] = [{"k": "type", "v": attrs["types"], "src": sources}]
         g.add_node(iri, **attrs)
     query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {onto} && isIRI(?o) && ?p != rdf:type) }}")
-    for sol in cast(QuerySolutions, store.query(query, prefixes={"rdf": str(RDF)})):
-        s, o = sol["s"].value, sol["o"].value
+    for r in select(store, query, lexical=True):
+        s, o = r["s"], r["o"]
         if s in types and o in types:
-            p = curie(sol["p"].value)
+            p = curie(r["p"])
             g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1])
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
     return g
