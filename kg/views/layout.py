@@ -224,6 +224,10 @@ def force_layout(g: nx.Graph[str], initial: dict[str, tuple[float, float]] | Non
 
     Past ``limit`` nodes the ``initial`` (geographic) positions are used instead: the page
     then draws with physics off, and an O(n²) layout of that size would take minutes.
+
+    Why not ``networkx.spring_layout``: measured on the full view (480 nodes), this loop takes
+    0.08 s and spring_layout 0.53 s (60 iterations each, same start), and past 500 nodes
+    spring_layout needs scipy, which kg does not otherwise depend on.
     """
     import numpy as np
 
