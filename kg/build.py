@@ -22,20 +22,19 @@ from typing import Callable, Iterable, Iterator, cast
 
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse
 
-from .namespaces import (BBMB, DCT, GEO, IRIs, NACE, ONTOLOGY_IRI, ORG, PROV, QB, RDF, RDFS, SCHEMA,
-                         SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE, SKOS, WD, WGS, XSD)
+from .model import vocabularies
+from .namespaces import (BBMB, DCT, GEO, IRIs, NACE, ONTOLOGY_IRI, ORG, PREFIXES, PROV, QB, RDF, RDFS, SCHEMA,
+                         SDMX_ATTRIBUTE, SDMX_MEASURE, SKOS, WD, XSD)
 from .derive import DERIVED, apply_rules, derived_lines
 # ./data, else the brief's data packaged with kg (re-exported: kg.build.DEFAULT_DATA is what the commands use)
 from .resources import DEFAULT_DATA as DEFAULT_DATA, DEFAULT_ONTOLOGY as DEFAULT_ONTOLOGY
 from .rules import DEFAULT_READING, READINGS, check_reading
-from .tables import DataError, DataErrors, Row, Tables, read_tables
+from .tables import SCHEMA as TABLE_SCHEMA, Column, DataError, DataErrors, Row, Tables, read_tables
 
 ORG_TYPES = {"firm": BBMB.Firm, "group": BBMB.ParentGroup, "holding": BBMB.Holding,
              "foundation": BBMB.Foundation}
 PLACE_TYPES = {"country": BBMB.Country, "land": BBMB.Land, "region": BBMB.Region,
                "municipality": BBMB.Municipality, "district": BBMB.District}
-CLUSTER_TYPES = {"holding": BBMB.HoldingCluster, "campus": BBMB.Campus,
-                 "technology-park": BBMB.TechnologyPark, "peer-group": BBMB.PeerGroup}
 
 
 def _text(value: str, lang: str | None = None) -> Literal:
@@ -112,6 +111,8 @@ class _Writer:
         self._graphs: dict[str, str] = {}  # source id -> "<graph> .\n"
         self._sink = sink
         self._chunk = chunk
+        #: table -> its columns the build writes generically (see :meth:`columns` and :func:`_cells`)
+        self.cells: dict[str, list[_Cell]] = {}
 
     def add(self, s: NamedNode, p: NamedNode, o: NamedNode | Literal, sources: list[str]) -> None:
         key = f"{s} {p} {o} "  # the terms' N-Triples forms
@@ -131,6 +132,23 @@ class _Writer:
         if self._sink is not None and self.lines:
             lines, self.lines = self.lines, []
             self._sink(lines)
+
+    def columns(self, s: NamedNode, row: Row, src: list[str]) -> None:
+        """Write ``row``'s filled cells of the columns that declare a predicate, as triples about ``s``.
+
+        Each in the graph of its cell's source (:meth:`Row.sources_of`: its companion column's
+        sources, else ``src``, the row's), its value made by the column's declaration (see :func:`_cells`).
+        """
+        values = row.values
+        for name, companion, multi, predicates, make in self.cells[row.table]:
+            value = values.get(name)
+            if not value:
+                continue
+            at = (row.many(companion) or src) if companion else src
+            for v in row.many(name) if multi else (value,):
+                o = make(v)
+                for p in predicates:
+                    self.add(s, p, o, at)
 
     def entity(self, s: NamedNode, types: Iterable[NamedNode], row: Row, sources: list[str],
                provenance: Iterable[str] | None = None) -> None:
@@ -200,15 +218,71 @@ def load_ontology(folder: str | Path = DEFAULT_ONTOLOGY) -> list[Quad]:
         raise DataErrors([DataError(str(path), None, None, f"cannot be read: {exc}")]) from None
 
 
-def _notations(ontology: list[Quad]) -> dict[str, dict[str, NamedNode]]:
-    """scheme local name -> notation -> concept, read from the ontology (no IRIs typed in code)."""
-    store = Store()
-    store.extend(ontology)
-    out: dict[str, dict[str, NamedNode]] = {}
-    q = "SELECT ?scheme ?n ?c WHERE { GRAPH ?g { ?c skos:inScheme ?scheme ; skos:notation ?n } }"
-    for sol in cast(QuerySolutions, store.query(q, prefixes={"skos": str(SKOS)})):
-        scheme = sol["scheme"].value.rsplit("#", 1)[-1]
-        out.setdefault(scheme, {})[sol["n"].value] = sol["c"]
+def _curie(curie: str) -> NamedNode:
+    """``schema:legalName`` -> its IRI (prefixes of :data:`kg.namespaces.PREFIXES`)."""
+    prefix, _, local = curie.partition(":")
+    return NamedNode(PREFIXES[prefix] + local)
+
+
+#: The datatype of a column's literals by its kind, where the column declares none.
+KIND_DATATYPES = {"int": XSD.integer, "year": XSD.gYear, "decimal": XSD.decimal, "lat": XSD.decimal,
+                  "long": XSD.decimal}
+
+
+def _period(value: str) -> Literal:
+    """A period: a year (xsd:gYear), a month (xsd:gYearMonth) or as written (an interval)."""
+    return _typed(value, XSD.gYear if len(value) == 4 else XSD.gYearMonth if len(value) == 7 else XSD.string)
+
+
+def _maker(col: Column, tables: Tables, iris: IRIs,
+           concepts: dict[str, dict[str, NamedNode]]) -> Callable[[str], NamedNode | Literal]:
+    """How a cell of ``col`` becomes an RDF term, by the column's declaration."""
+    if col.scheme:  # the concept (or class) of the ontology with that notation
+        return concepts[col.scheme].__getitem__
+    if col.kind == "ref":  # the entity the key names, of the first table that has it (else the last)
+        mints: dict[str, Callable[[str], NamedNode]] = {
+            "places": iris.place, "organizations": iris.org, "sites": iris.site, "subsectors": iris.subsector,
+            "sources": iris.source, "datasets": iris.dataset, "clusters": iris.cluster}
+        last = mints[col.refs[-1]]
+        if len(col.refs) == 1:
+            return last
+        first = [(tables.ids(table), mints[table]) for table in col.refs[:-1]]
+
+        def pick(key: str) -> NamedNode:
+            for ids, mint in first:
+                if key in ids:
+                    return mint(key)
+            return last(key)
+        return pick
+    if col.kind == "qid":
+        return WD.__getitem__
+    if col.kind == "url":
+        return lambda value: NamedNode(value.replace(" ", "%20"))
+    if col.kind == "period":
+        return _period
+    datatype = _curie(col.datatype) if col.datatype else KIND_DATATYPES.get(col.kind)
+    if datatype is not None:
+        return lambda value: Literal(value, datatype=datatype)
+    if col.lang:
+        lang = col.lang
+        return lambda value: Literal(value, language=lang)
+    return Literal
+
+
+#: One column the build writes generically: name, companion column (or None), multi-valued?,
+#: predicates, and how a value becomes a term.
+_Cell = tuple[str, str | None, bool, tuple[NamedNode, ...], Callable[[str], NamedNode | Literal]]
+
+
+def _cells(tables: Tables, iris: IRIs, concepts: dict[str, dict[str, NamedNode]]) -> dict[str, list[_Cell]]:
+    """Per table, its columns that declare a predicate (:class:`kg.tables.Column`), ready to write."""
+    out: dict[str, list[_Cell]] = {}
+    for table in TABLE_SCHEMA:
+        out[table.name] = [
+            (col.name, table.companions.get(col.name), col.multi,
+             tuple(_curie(p) for p in ((col.predicate,) if isinstance(col.predicate, str) else col.predicate)),
+             _maker(col, tables, iris, concepts))
+            for col in table.columns if col.predicate]
     return out
 
 
@@ -219,16 +293,7 @@ def _sources(w: _Writer, tables: Tables) -> None:
         w.origins.setdefault(s.value, row.where)
         w.add(s, RDF.type, BBMB.Source, meta)
         w.add(s, RDF.type, PROV.Entity, meta)
-        w.add(s, DCT.title, _text(row["title"]), meta)
-        w.add(s, BBMB.sourceKind, _text(row["kind"]), meta)
-        if row["section"]:
-            w.add(s, BBMB.section, _text(row["section"]), meta)
-        if row["url"]:
-            w.add(s, SCHEMA.url, NamedNode(row["url"].replace(" ", "%20")), meta)
-        if row["part_of"]:
-            w.add(s, DCT.isPartOf, w.iris.source(row["part_of"]), meta)
-        if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"]), meta)
+        w.columns(s, row, meta)
         g = w.iris.graph(row["id"])
         w.add(g, PROV.wasDerivedFrom, s, meta)
         w.add(g, RDFS.label, _text(f"Facts from: {row['title']}"), meta)
@@ -239,24 +304,14 @@ def _places(w: _Writer, tables: Tables) -> None:
         s, src, of = w.iris.place(row["id"]), row.many("source"), row.sources_of
         w.entity(s, [SCHEMA.Place, GEO.Feature] + [PLACE_TYPES[t] for t in row.many("type")], row, src,
                  row.all_sources())
-        w.add(s, RDFS.label, _text(row["name_de"], "de"), src)
+        w.columns(s, row, src)
         w.add(s, RDFS.label, _text(row["name_en"] or row["name_de"], "en"), src)
-        for parent in row.many("within"):
-            w.add(s, SCHEMA.containedInPlace, w.iris.place(parent), of("within"))
         if row["lat"]:
             at = of("lat")
-            w.add(s, WGS.lat, _typed(row["lat"], XSD.decimal), at)
-            w.add(s, WGS.long, _typed(row["long"], XSD.decimal), at)
             geom = w.iris.geometry(row["id"])
             w.add(s, GEO.hasGeometry, geom, at)
             w.add(geom, RDF.type, GEO.Geometry, at)
             w.add(geom, GEO.asWKT, _typed(f"POINT({row['long']} {row['lat']})", GEO.wktLiteral), at)
-        if row["nuts"]:
-            w.add(s, BBMB.nutsCode, _text(row["nuts"]), of("nuts"))
-        if row["wikidata"]:
-            w.add(s, SKOS.exactMatch, WD[row["wikidata"]], of("wikidata"))
-        if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), of("note"))
 
 
 def _subsectors(w: _Writer, tables: Tables) -> None:
@@ -272,30 +327,23 @@ def _subsectors(w: _Writer, tables: Tables) -> None:
         w.entity(s, [SKOS.Concept], row, src, row.all_sources())
         w.add(s, SKOS.inScheme, scheme, src)
         w.add(s, SKOS.notation, _text(code), src)
-        w.add(s, SKOS.prefLabel, _text(row["label_de"], "de"), src)
-        w.add(s, SKOS.prefLabel, _text(row["label_en"], "en"), src)
-        if row["brief_label_de"]:
-            w.add(s, SKOS.altLabel, _text(row["brief_label_de"], "de"), row.sources_of("brief_label_de"))
-        if row["broader"]:
-            w.add(s, SKOS.broader, w.iris.subsector(row["broader"]), src)
-        else:
+        w.columns(s, row, src)
+        if not row["broader"]:
             w.add(scheme, SKOS.hasTopConcept, s, src)
         w.add(s, SKOS.exactMatch, NACE[code.replace(".", "")], src)
-        if row["note"]:
-            w.add(s, SKOS.scopeNote, _text(row["note"], "en"), row.sources_of("note"))
 
 
 def _site(w: _Writer, site: NamedNode, org: NamedNode, place: NamedNode, label: str,
           functions: list[NamedNode], row: Row, src: list[str], place_src: list[str] | None = None,
-          function_src: list[str] | None = None, provenance: Iterable[str] | None = None) -> None:
-    """A site of ``org`` in ``place``: its place and functions from their own sources if given, else ``src``."""
+          provenance: Iterable[str] | None = None) -> None:
+    """A site of ``org`` in ``place`` (from its own sources if given, else ``src``), with ``functions``."""
     w.entity(site, [ORG.Site], row, src, provenance)
     w.add(site, RDFS.label, _text(label), src)
     w.add(org, ORG.hasSite, site, src)
     w.add(site, ORG.siteOf, org, src)
     w.add(site, SCHEMA.containedInPlace, place, place_src or src)
     for f in functions:
-        w.add(site, BBMB.siteFunction, f, function_src or src)
+        w.add(site, BBMB.siteFunction, f, src)
 
 
 def _organizations(w: _Writer, tables: Tables, functions: dict[str, NamedNode]) -> None:
@@ -303,23 +351,7 @@ def _organizations(w: _Writer, tables: Tables, functions: dict[str, NamedNode]) 
         s, src, of = w.iris.org(row["id"]), row.many("source"), row.sources_of
         w.entity(s, [ORG.Organization, ORG.FormalOrganization, SCHEMA.Organization]
                  + [ORG_TYPES[t] for t in row.many("types")], row, src, row.all_sources())
-        w.add(s, RDFS.label, _text(row["name"]), src)
-        w.add(s, SCHEMA.name, _text(row["name"]), src)
-        if row["legal_name"]:
-            w.add(s, SCHEMA.legalName, _text(row["legal_name"]), of("legal_name"))
-        if row["founded"]:
-            w.add(s, SCHEMA.foundingDate, _typed(row["founded"], XSD.gYear), of("founded"))
-        if row["founded_in"]:
-            w.add(s, SCHEMA.foundingLocation, w.iris.place(row["founded_in"]), of("founded_in"))
-        if row["status"]:
-            w.add(s, BBMB.status, _text(row["status"]), of("status"))
-        if row["wikidata"]:
-            w.add(s, SKOS.exactMatch, WD[row["wikidata"]], of("wikidata"))
-        for column, lang in (("description_de", "de"), ("description_en", "en")):
-            if row[column]:
-                w.add(s, SCHEMA.description, _text(row[column], lang), of(column))
-        if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), of("note"))
+        w.columns(s, row, src)
         if row["parent"]:
             psrc, parent = of("parent"), w.iris.org(row["parent"])
             w.add(s, ORG.subOrganizationOf, parent, psrc)
@@ -350,20 +382,13 @@ def _classifications(w: _Writer, tables: Tables) -> None:
         w.add(w.iris.org(row["org"]), ORG.classification, w.iris.subsector(row["code"]), row.many("source"))
 
 
-def _sites(w: _Writer, tables: Tables, functions: dict[str, NamedNode]) -> None:
+def _sites(w: _Writer, tables: Tables) -> None:
     for row in tables["sites"]:
         s, src, org, of = w.iris.site(row["id"]), row.many("source"), w.iris.org(row["org"]), row.sources_of
-        _site(w, s, org, w.iris.place(row["place"]), row["name"],
-              [functions[f] for f in row.many("functions")], row, src, of("place"), of("functions"),
-              row.all_sources())
+        _site(w, s, org, w.iris.place(row["place"]), row["name"], [], row, src, of("place"), row.all_sources())
+        w.columns(s, row, src)  # functions, status, description, note
         if "headquarters" in row.many("functions"):
             w.add(org, ORG.hasPrimarySite, s, of("functions"))
-        if row["status"]:
-            w.add(s, BBMB.status, _text(row["status"]), of("status"))
-        if row["description_de"]:
-            w.add(s, SCHEMA.description, _text(row["description_de"], "de"), src)
-        if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), of("note"))
 
 
 def _subject(w: _Writer, tables: Tables, key: str) -> NamedNode:
@@ -379,97 +404,45 @@ def _headcounts(w: _Writer, tables: Tables) -> None:
         subject = _subject(w, tables, row["subject"])
         w.entity(s, [SCHEMA.QuantitativeValue], row, src)
         w.add(subject, SCHEMA.numberOfEmployees, s, src)
-        for column, prop in (("value", SCHEMA.value), ("min", SCHEMA.minValue), ("max", SCHEMA.maxValue)):
-            if row[column]:
-                w.add(s, prop, _typed(row[column], XSD.integer), src)
-        w.add(s, BBMB.approximation, _text(row["approx"]), src)
-        if row["year"]:
-            w.add(s, BBMB.referenceYear, _typed(row["year"], XSD.gYear), src)
-        if row["scope"]:
-            w.add(s, SCHEMA.description, _text(row["scope"], "en"), src)
-        if row["quote"]:
-            w.add(s, BBMB.quote, _text(row["quote"]), src)
-        if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+        w.columns(s, row, src)
 
 
 def _clusters(w: _Writer, tables: Tables) -> None:
     for row in tables["clusters"]:
         s, src = w.iris.cluster(row["id"]), row.many("source")
-        w.entity(s, [BBMB.Cluster, CLUSTER_TYPES[row["kind"]]], row, src)
-        w.add(s, RDFS.label, _text(row["name"]), src)
-        if row["place"]:
-            w.add(s, SCHEMA.containedInPlace, w.iris.place(row["place"]), src)
-        if row["org"]:
-            w.add(s, BBMB.operatedBy, w.iris.org(row["org"]), src)
-        if row["description_de"]:
-            w.add(s, SCHEMA.description, _text(row["description_de"], "de"), src)
-        if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+        w.entity(s, [BBMB.Cluster], row, src)
+        w.columns(s, row, src)  # the kind: rdf:type, the subclass of bbmb:Cluster of that notation
     for row in tables["cluster_members"]:
         w.add(w.iris.cluster(row["cluster"]), BBMB.hasMember, w.iris.org(row["member"]), row.many("source"))
 
 
 def _events(w: _Writer, tables: Tables) -> None:
     for row in tables["events"]:
-        s, src, of = w.iris.event(row["id"]), row.many("source"), row.sources_of
+        s, src = w.iris.event(row["id"]), row.many("source")
         w.entity(s, [BBMB.Event, PROV.Activity], row, src, row.all_sources())
-        w.add(s, BBMB.eventKind, _text(row["kind"]), src)
-        w.add(s, BBMB.concerns, _subject(w, tables, row["subject"]), src)
-        w.add(s, SCHEMA.description, _text(row["description_de"], "de"), src)
-        if row["year"]:
-            w.add(s, BBMB.year, _typed(row["year"], XSD.gYear), of("year"))
-        if row["date_text"]:
-            w.add(s, BBMB.dateText, _text(row["date_text"]), of("date_text"))
-        if row["amount"]:
-            w.add(s, BBMB.amount, _typed(row["amount"], XSD.decimal), src)
-        if row["unit"]:
-            w.add(s, BBMB.amountUnit, _text(row["unit"]), src)
-        if row["related"]:
-            w.add(s, BBMB.relatedOrganization, w.iris.org(row["related"]), src)
-        if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), of("note"))
+        w.columns(s, row, src)
 
 
 def _production_focus(w: _Writer, tables: Tables) -> None:
     for row in tables["production_focus"]:
         s, src = w.iris.focus(row["land"], row["code"]), row.many("source")
         w.entity(s, [BBMB.ProductionFocus], row, src)
-        w.add(s, BBMB.area, w.iris.place(row["land"]), src)
-        w.add(s, BBMB.subsector, w.iris.subsector(row["code"]), src)
-        w.add(s, RDFS.label, _text(row["label_de"], "de"), src)
+        w.columns(s, row, src)
 
 
-def _statistics(w: _Writer, tables: Tables, breakdowns: dict[str, NamedNode],
-                units: dict[str, NamedNode]) -> None:
+def _statistics(w: _Writer, tables: Tables, units: dict[str, NamedNode]) -> None:
     unit_of = {}
     for row in tables["datasets"]:
         s, src = w.iris.dataset(row["id"]), row.many("source")
         unit_of[row["id"]] = units[row["unit"]]
         w.entity(s, [QB.DataSet], row, src)
         w.add(s, QB.structure, BBMB.dsd, src)
-        w.add(s, DCT.title, _text(row["title_de"], "de"), src)
-        w.add(s, DCT.title, _text(row["title_en"], "en"), src)
-        w.add(s, SDMX_ATTRIBUTE.unitMeasure, units[row["unit"]], src)
-        if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+        w.columns(s, row, src)
     for row in tables["statistics"]:
         s, src = w.iris.observation(row["id"]), row.many("source")
         w.entity(s, [QB.Observation], row, src)
-        w.add(s, QB.dataSet, w.iris.dataset(row["dataset"]), src)
-        w.add(s, SDMX_DIMENSION.refArea, w.iris.place(row["area"]), src)
-        period = row["period"]
-        if period:
-            datatype = XSD.gYear if len(period) == 4 else XSD.gYearMonth if len(period) == 7 else XSD.string
-            w.add(s, SDMX_DIMENSION.refPeriod, _typed(period, datatype), src)
-        w.add(s, BBMB.breakdown, breakdowns[row["breakdown"]], src)
-        w.add(s, SDMX_MEASURE.obsValue, _typed(row["value"], XSD.decimal), src)
+        w.columns(s, row, src)
         w.add(s, SDMX_ATTRIBUTE.unitMeasure, unit_of[row["dataset"]], src)
-        w.add(s, BBMB.approximation, _text(row["approx"]), src)
-        if row["quote"]:
-            w.add(s, BBMB.quote, _text(row["quote"]), src)
-        if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
 
 
 def _flags(w: _Writer, tables: Tables) -> None:
@@ -480,8 +453,7 @@ def _flags(w: _Writer, tables: Tables) -> None:
     for row in tables["flags"]:
         s, src = w.iris.flag(row["id"]), row.many("source")
         w.entity(s, [BBMB.QualityFlag], row, src)
-        w.add(s, BBMB.flagKind, _text(row["kind"]), src)
-        w.add(s, RDFS.comment, _text(row["description"], "en"), src)
+        w.columns(s, row, src)
         for subject in row.many("subjects"):
             target = mint[subject](subject) if subject in mint else _subject(w, tables, subject)
             w.add(s, BBMB.flags, target, src)
@@ -491,49 +463,20 @@ def _comparison_iri(w: _Writer, key: str) -> NamedNode:
     return NamedNode(f"{w.iris.base}comparison/{key}")
 
 
-def _comparisons(w: _Writer, tables: Tables, breakdowns: dict[str, NamedNode],
-                 units: dict[str, NamedNode]) -> None:
+def _comparisons(w: _Writer, tables: Tables) -> None:
     """Comparisons and rankings as the source states them (never an absolute figure it does not give)."""
     for row in tables["comparisons"]:
         s, src = _comparison_iri(w, row["id"]), row.many("source")
         w.entity(s, [BBMB.Comparison], row, src)
-        w.add(s, BBMB.comparisonSubject, w.iris.place(row["subject"]), src)
-        w.add(s, BBMB.relation, _text(row["relation"]), src)
-        for other in row.many("objects"):
-            w.add(s, BBMB.comparedWith, w.iris.place(other), src)
-        w.add(s, BBMB.measure, w.iris.dataset(row["measure"]), src)
-        if row["breakdown"]:
-            w.add(s, BBMB.comparisonBreakdown, breakdowns[row["breakdown"]], src)
-        period = row["period"]
-        if period:
-            datatype = XSD.gYear if len(period) == 4 else XSD.gYearMonth if len(period) == 7 else XSD.string
-            w.add(s, SDMX_DIMENSION.refPeriod, _typed(period, datatype), src)
-        for column, prop in (("object_period", BBMB.objectPeriod), ("rank", BBMB.rank),
-                             ("among", BBMB.rankAmong), ("approx", BBMB.approximation),
-                             ("modality", BBMB.modality), ("quote", BBMB.quote)):
-            if row[column]:
-                w.add(s, prop, _text(row[column]), src)
-        if row["difference"]:
-            w.add(s, BBMB.difference, _typed(row["difference"], XSD.decimal), src)
-        if row["unit"]:
-            w.add(s, SDMX_ATTRIBUTE.unitMeasure, units[row["unit"]], src)
-        if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), src)
+        w.columns(s, row, src)
 
 
 def _alternative_places(w: _Writer, tables: Tables) -> None:
     """Where a source puts a decision centre or a site, against the other tables (contested facts)."""
     for i, row in enumerate(tables["alternative_places"], start=1):
-        s, src, of = w.iris.alternative_place(f"{row['subject']}-{i}"), row.many("source"), row.sources_of
+        s = w.iris.alternative_place(f"{row['subject']}-{i}")
         w.entity(s, [BBMB.AlternativePlace], row, row.all_sources())
-        w.add(s, BBMB.about, _subject(w, tables, row["subject"]), src)
-        w.add(s, BBMB.aspect, _text(row["aspect"]), src)
-        w.add(s, SCHEMA.containedInPlace, w.iris.place(row["place"]), of("place"))
-        w.add(s, BBMB.basis, _text(row["basis"]), src)
-        if row["quote"]:
-            w.add(s, BBMB.quote, _text(row["quote"], "de"), src)
-        if row["note"]:
-            w.add(s, RDFS.comment, _text(row["note"], "en"), of("note"))
+        w.columns(s, row, row.many("source"))
 
 
 def _derived(w: _Writer, tables: Tables, reading: str) -> None:
@@ -575,20 +518,20 @@ def _derived(w: _Writer, tables: Tables, reading: str) -> None:
 
 
 def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = DEFAULT_READING) -> None:
-    concepts = _notations(ontology)
-    functions = concepts["SiteFunctions"]
+    concepts = vocabularies(ontology)
+    w.cells = _cells(tables, w.iris, concepts)
     _sources(w, tables)
     _places(w, tables)
     _subsectors(w, tables)
-    _organizations(w, tables, functions)
+    _organizations(w, tables, concepts["SiteFunctions"])
     _classifications(w, tables)
-    _sites(w, tables, functions)
+    _sites(w, tables)
     _headcounts(w, tables)
     _clusters(w, tables)
     _events(w, tables)
     _production_focus(w, tables)
-    _statistics(w, tables, concepts["Breakdowns"], concepts["Units"])
-    _comparisons(w, tables, concepts["Breakdowns"], concepts["Units"])
+    _statistics(w, tables, concepts["Units"])
+    _comparisons(w, tables)
     _flags(w, tables)
     _alternative_places(w, tables)
     _derived(w, tables, reading)

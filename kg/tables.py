@@ -16,13 +16,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .rules import SITE_FUNCTIONS
+from .model import notations
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$")
 CERTAINTY = ("confirmed", "likely", "uncertain", "implied")
 APPROX = ("exact", "about", "almost", "over", "several-hundred")
-BREAKDOWNS = ("total", "vocational", "academic", "age-55-65", "domestic", "foreign", "euro-area", "non-euro-foreign")
 COMPARISON_RELATIONS = ("higher", "lower", "equal", "rank", "falling", "rising")
 
 
@@ -40,6 +39,29 @@ class Column:
     source_of: tuple[str, ...] = ()
     #: For a companion column: it must be filled whenever one of its value columns is.
     source_required: bool = False
+    #: For a choice column: the ontology's vocabulary (a SKOS concept scheme such as "Units", or a class
+    #: whose subclasses have notations, "Cluster") whose notations are its choices, less ``exclude``
+    #: (see :mod:`kg.model`); given ``choices`` must then be notations of it.  The build writes the concept.
+    scheme: str = ""
+    exclude: tuple[str, ...] = ()
+    # How the build writes a filled cell (kg.build._cells), a triple of the row's entity, in the graph of
+    # the cell's own source (Row.sources_of).  No predicate: the build's code writes the column (or not).
+    #: CURIE(s) of the predicate(s), prefixes of kg.namespaces.PREFIXES, e.g. "schema:legalName".
+    predicate: str | tuple[str, ...] = ""
+    #: CURIE of the literal's datatype; by default xsd:integer for kind int, xsd:gYear for year,
+    #: xsd:decimal for decimal, lat and long (kind period: xsd:gYear, xsd:gYearMonth or a plain string).
+    datatype: str = ""
+    #: Language tag of a text literal.
+    lang: str = ""
+
+    def __post_init__(self) -> None:
+        if self.scheme:
+            allowed = tuple(n for n in notations(self.scheme) if n not in self.exclude)
+            if not self.choices:
+                object.__setattr__(self, "choices", allowed)
+            elif not set(self.choices) <= set(allowed):
+                raise ValueError(f"column {self.name}: choices {set(self.choices) - set(allowed)} are not "
+                                 f"notations of the ontology's {self.scheme}")
 
 
 @dataclass(frozen=True)
@@ -80,45 +102,59 @@ def sourced(*columns: Column, companion: str = "", required: bool = False) -> tu
 
 
 #: The tables, in the order they are read.  ``key`` is the column whose values other
-#: tables refer to.
+#: tables refer to.  A column that declares a ``predicate`` is written by the build from this
+#: declaration alone (:meth:`kg.build._Writer.columns`); the rest (an entity's IRI and types, sites,
+#: control relations, geometries, head-counts' subjects...) by the table's function in kg/build.py.
+#: The choices of a column with a ``scheme`` are the notations of that vocabulary of the ontology.
 SCHEMA: tuple[Table, ...] = (
     Table("sources", "id", (
         Column("id", "id", True), Column("kind", "choice", True, choices=(
             "document", "brief-section", "brief-figure", "web", "classification", "reference", "synthetic",
-            "derived")),
-        Column("title", required=True), Column("section"), Column("url", "url"),
-        Column("part_of", "ref", refs=("sources",)), Column("note"),
+            "derived"), predicate="bbmb:sourceKind"),
+        Column("title", required=True, predicate="dct:title"), Column("section", predicate="bbmb:section"),
+        Column("url", "url", predicate="schema:url"),
+        Column("part_of", "ref", refs=("sources",), predicate="dct:isPartOf"), Column("note", predicate="rdfs:comment"),
     ), "Where facts come from: sections and figures of the brief, and external addresses; kind 'derived' "
        "is the build's own graph of derived facts (source id 'derived')."),
     Table("places", "id", (
-        Column("id", "id", True), Column("name_de", required=True), Column("name_en"),
+        Column("id", "id", True), Column("name_de", required=True, predicate="rdfs:label", lang="de"),
+        Column("name_en"),
         Column("type", "choice", True, multi=True,
                choices=("country", "land", "region", "municipality", "district")),
-        *sourced(Column("within", "ref", refs=("places",), multi=True)),
-        *sourced(Column("lat", "lat"), Column("long", "long"), companion="coordinates_source"),
-        *sourced(Column("nuts")), *sourced(Column("wikidata", "qid")),
-        _src(), *sourced(Column("note")),
+        *sourced(Column("within", "ref", refs=("places",), multi=True, predicate="schema:containedInPlace")),
+        *sourced(Column("lat", "lat", predicate="wgs:lat"), Column("long", "long", predicate="wgs:long"),
+                 companion="coordinates_source"),
+        *sourced(Column("nuts", predicate="bbmb:nutsCode")),
+        *sourced(Column("wikidata", "qid", predicate="skos:exactMatch")),
+        _src(), *sourced(Column("note", predicate="rdfs:comment", lang="en")),
     ), "Places as a hierarchy: district -> municipality -> Land -> country; coordinates, NUTS code, "
        "Wikidata id and note each with their own source where it is not the row's."),
     Table("subsectors", "code", (
-        Column("code", "code", True), Column("label_de", required=True), Column("label_en", required=True),
-        Column("broader", "ref", refs=("subsectors",)), *sourced(Column("brief_label_de")), _src(),
-        *sourced(Column("note")),
+        Column("code", "code", True),
+        Column("label_de", required=True, predicate="skos:prefLabel", lang="de"),
+        Column("label_en", required=True, predicate="skos:prefLabel", lang="en"),
+        Column("broader", "ref", refs=("subsectors",), predicate="skos:broader"),
+        *sourced(Column("brief_label_de", predicate="skos:altLabel", lang="de")), _src(),
+        *sourced(Column("note", predicate="skos:scopeNote", lang="en")),
     ), "WZ 2008 / NACE Rev. 2 classes and groups (labels from the classification, the row's source), "
        "with the brief's own names (brief_label_de, from the brief section in brief_label_de_source)."),
     Table("organizations", "id", (
-        Column("id", "id", True), Column("name", required=True), *sourced(Column("legal_name")),
+        Column("id", "id", True), Column("name", required=True, predicate=("rdfs:label", "schema:name")),
+        *sourced(Column("legal_name", predicate="schema:legalName")),
         Column("types", "choice", True, multi=True, choices=("firm", "group", "holding", "foundation")),
         *sourced(Column("parent", "ref", refs=("organizations",)), companion="parent_source", required=True),
         Column("parent_certainty", "choice", choices=CERTAINTY),
         *sourced(Column("headquarters", "ref", refs=("places",)), Column("registered_seat", "ref", refs=("places",)),
                  companion="headquarters_source", required=True),
         Column("headquarters_certainty", "choice", choices=CERTAINTY),
-        *sourced(Column("founded", "year")), *sourced(Column("founded_in", "ref", refs=("places",))),
-        *sourced(Column("status", "choice", choices=("active", "insolvent", "closed"))),
-        *sourced(Column("wikidata", "qid")),
-        *sourced(Column("description_de"), Column("description_en"), companion="description_source"),
-        _src(), *sourced(Column("note")),
+        *sourced(Column("founded", "year", predicate="schema:foundingDate")),
+        *sourced(Column("founded_in", "ref", refs=("places",), predicate="schema:foundingLocation")),
+        *sourced(Column("status", "choice", choices=("active", "insolvent", "closed"), predicate="bbmb:status")),
+        *sourced(Column("wikidata", "qid", predicate="skos:exactMatch")),
+        *sourced(Column("description_de", predicate="schema:description", lang="de"),
+                 Column("description_en", predicate="schema:description", lang="en"),
+                 companion="description_source"),
+        _src(), *sourced(Column("note", predicate="rdfs:comment", lang="en")),
     ), "Firms and their parent groups; parent, headquarters, legal name, founding year and place, status, "
        "Wikidata id, descriptions and note each with their own source where it is not the row's."),
     Table("classifications", None, (
@@ -127,72 +163,94 @@ SCHEMA: tuple[Table, ...] = (
     ), "Which subsector a firm belongs to, and whether the brief says so or we infer it."),
     Table("sites", "id", (
         Column("id", "id", True), Column("org", "ref", True, refs=("organizations",)), Column("name", required=True),
-        *sourced(Column("functions", "choice", multi=True,
-                        choices=SITE_FUNCTIONS)),
+        *sourced(Column("functions", "choice", multi=True, scheme="SiteFunctions", predicate="bbmb:siteFunction")),
         *sourced(Column("place", "ref", True, refs=("places",))),
-        *sourced(Column("status", "choice", choices=("active", "converted", "closed", "planned"))),
-        Column("description_de"), _src(), *sourced(Column("note")),
+        *sourced(Column("status", "choice", choices=("active", "converted", "closed", "planned"),
+                        predicate="bbmb:status")),
+        Column("description_de", predicate="schema:description", lang="de"), _src(),
+        *sourced(Column("note", predicate="rdfs:comment", lang="en")),
     ), "Plants, service centres, offices and campuses, each in one place; functions, place, status and "
        "note each with their own source where it is not the row's."),
     Table("headcounts", None, (
         Column("subject", "ref", True, refs=("organizations", "sites")),
-        Column("value", "int"), Column("min", "int"), Column("max", "int"),
-        Column("approx", "choice", True, choices=APPROX), Column("year", "year"), Column("scope"),
-        Column("quote"), _src(), Column("note"),
+        Column("value", "int", predicate="schema:value"), Column("min", "int", predicate="schema:minValue"),
+        Column("max", "int", predicate="schema:maxValue"),
+        Column("approx", "choice", True, choices=APPROX, predicate="bbmb:approximation"),
+        Column("year", "year", predicate="bbmb:referenceYear"),
+        Column("scope", predicate="schema:description", lang="en"),
+        Column("quote", predicate="bbmb:quote"), _src(), Column("note", predicate="rdfs:comment", lang="en"),
     ), "Head-counts of firms or sites, as the source words them; two sources may disagree."),
     Table("clusters", "id", (
-        Column("id", "id", True), Column("name", required=True),
-        Column("kind", "choice", True, choices=("holding", "campus", "technology-park", "peer-group")),
-        Column("place", "ref", refs=("places",)), Column("org", "ref", refs=("organizations",)),
-        Column("description_de"), _src(), Column("note"),
+        Column("id", "id", True), Column("name", required=True, predicate="rdfs:label"),
+        Column("kind", "choice", True, scheme="Cluster", predicate="rdf:type"),
+        Column("place", "ref", refs=("places",), predicate="schema:containedInPlace"),
+        Column("org", "ref", refs=("organizations",), predicate="bbmb:operatedBy"),
+        Column("description_de", predicate="schema:description", lang="de"), _src(),
+        Column("note", predicate="rdfs:comment", lang="en"),
     ), "Holdings, campuses, technology parks and peer groups that tie firms together."),
     Table("cluster_members", None, (
         Column("cluster", "ref", True, refs=("clusters",)), Column("member", "ref", True, refs=("organizations",)),
         _src(), Column("note"),
     ), "Which organisations belong to which cluster."),
     Table("events", "id", (
-        Column("id", "id", True), Column("subject", "ref", True, refs=("organizations", "sites")),
-        Column("kind", required=True),
-        *sourced(Column("year", "year"), Column("date_text"), companion="date_source"),
-        Column("amount", "decimal"), Column("unit"), Column("related", "ref", refs=("organizations",)),
-        Column("description_de", required=True), _src(), *sourced(Column("note")),
+        Column("id", "id", True),
+        Column("subject", "ref", True, refs=("organizations", "sites"), predicate="bbmb:concerns"),
+        Column("kind", required=True, predicate="bbmb:eventKind"),
+        *sourced(Column("year", "year", predicate="bbmb:year"), Column("date_text", predicate="bbmb:dateText"),
+                 companion="date_source"),
+        Column("amount", "decimal", predicate="bbmb:amount"), Column("unit", predicate="bbmb:amountUnit"),
+        Column("related", "ref", refs=("organizations",), predicate="bbmb:relatedOrganization"),
+        Column("description_de", required=True, predicate="schema:description", lang="de"), _src(),
+        *sourced(Column("note", predicate="rdfs:comment", lang="en")),
     ), "History: foundings, acquisitions, conversions, openings, investments, insolvencies."),
     Table("production_focus", None, (
-        Column("land", "ref", True, refs=("places",)), Column("code", "ref", True, refs=("subsectors",)),
-        Column("label_de", required=True), _src(),
+        Column("land", "ref", True, refs=("places",), predicate="bbmb:area"),
+        Column("code", "ref", True, refs=("subsectors",), predicate="bbmb:subsector"),
+        Column("label_de", required=True, predicate="rdfs:label", lang="de"), _src(),
     ), "The brief's figure 5: production focus by Land."),
     Table("datasets", "id", (
-        Column("id", "id", True), Column("title_de", required=True), Column("title_en", required=True),
-        Column("unit", "choice", True, choices=("persons", "percent", "EUR", "establishments")),
-        _src(), Column("note"),
+        Column("id", "id", True), Column("title_de", required=True, predicate="dct:title", lang="de"),
+        Column("title_en", required=True, predicate="dct:title", lang="en"),
+        Column("unit", "choice", True, scheme="Units", exclude=("percentage-points",),
+               predicate="sdmx-attribute:unitMeasure"),
+        _src(), Column("note", predicate="rdfs:comment", lang="en"),
     ), "Statistical tables (RDF Data Cube data sets)."),
     Table("statistics", "id", (
-        Column("id", "id", True), Column("dataset", "ref", True, refs=("datasets",)),
-        Column("area", "ref", True, refs=("places",)), Column("period", "period"),
-        Column("breakdown", "choice", True, choices=BREAKDOWNS),
-        Column("value", "decimal", True), Column("approx", "choice", True, choices=APPROX),
-        Column("quote"), _src(), Column("note"),
+        Column("id", "id", True), Column("dataset", "ref", True, refs=("datasets",), predicate="qb:dataSet"),
+        Column("area", "ref", True, refs=("places",), predicate="sdmx-dimension:refArea"),
+        Column("period", "period", predicate="sdmx-dimension:refPeriod"),
+        Column("breakdown", "choice", True, scheme="Breakdowns", exclude=("younger",), predicate="bbmb:breakdown"),
+        Column("value", "decimal", True, predicate="sdmx-measure:obsValue"),
+        Column("approx", "choice", True, choices=APPROX, predicate="bbmb:approximation"),
+        Column("quote", predicate="bbmb:quote"), _src(), Column("note", predicate="rdfs:comment", lang="en"),
     ), "Observations: one figure for an area, period and breakdown."),
     Table("comparisons", "id", (
-        Column("id", "id", True), Column("subject", "ref", True, refs=("places",)),
-        Column("relation", "choice", True, choices=COMPARISON_RELATIONS),
-        Column("objects", "ref", refs=("places",), multi=True),
-        Column("measure", "ref", True, refs=("datasets",)),
-        Column("breakdown", "choice", choices=BREAKDOWNS + ("younger",)), Column("period", "period"),
-        Column("object_period"), Column("rank"), Column("among", "choice", choices=("countries", "laender")),
-        Column("difference", "decimal"), Column("unit", "choice", choices=("percentage-points", "percent")),
-        Column("approx", "choice", choices=APPROX),
-        Column("modality", "choice", True, choices=("stated", "expected")),
-        Column("quote", required=True), _src(), Column("note"),
+        Column("id", "id", True),
+        Column("subject", "ref", True, refs=("places",), predicate="bbmb:comparisonSubject"),
+        Column("relation", "choice", True, choices=COMPARISON_RELATIONS, predicate="bbmb:relation"),
+        Column("objects", "ref", refs=("places",), multi=True, predicate="bbmb:comparedWith"),
+        Column("measure", "ref", True, refs=("datasets",), predicate="bbmb:measure"),
+        Column("breakdown", "choice", scheme="Breakdowns", predicate="bbmb:comparisonBreakdown"),
+        Column("period", "period", predicate="sdmx-dimension:refPeriod"),
+        Column("object_period", predicate="bbmb:objectPeriod"), Column("rank", predicate="bbmb:rank"),
+        Column("among", "choice", choices=("countries", "laender"), predicate="bbmb:rankAmong"),
+        Column("difference", "decimal", predicate="bbmb:difference"),
+        Column("unit", "choice", scheme="Units", choices=("percentage-points", "percent"),
+               predicate="sdmx-attribute:unitMeasure"),
+        Column("approx", "choice", choices=APPROX, predicate="bbmb:approximation"),
+        Column("modality", "choice", True, choices=("stated", "expected"), predicate="bbmb:modality"),
+        Column("quote", required=True, predicate="bbmb:quote"), _src(),
+        Column("note", predicate="rdfs:comment", lang="en"),
     ), "Comparisons and rankings the source states without the absolute figures: the subject area is "
        "higher or lower than the object areas (by a difference, if given), equal to an earlier level, "
        "ranked among countries or Länder, or its measure falling or rising over the period."),
     Table("alternative_places", None, (
-        Column("subject", "ref", True, refs=("organizations", "sites")),
-        Column("aspect", "choice", True, choices=("decision-centre", "site-place")),
-        *sourced(Column("place", "ref", True, refs=("places",))),
-        Column("basis", "choice", True, choices=("stated", "inference")),
-        Column("quote"), _src(), *sourced(Column("note")),
+        Column("subject", "ref", True, refs=("organizations", "sites"), predicate="bbmb:about"),
+        Column("aspect", "choice", True, choices=("decision-centre", "site-place"), predicate="bbmb:aspect"),
+        *sourced(Column("place", "ref", True, refs=("places",), predicate="schema:containedInPlace")),
+        Column("basis", "choice", True, choices=("stated", "inference"), predicate="bbmb:basis"),
+        Column("quote", predicate="bbmb:quote", lang="de"), _src(),
+        *sourced(Column("note", predicate="rdfs:comment", lang="en")),
     ), "Where a source puts an organisation's decision centre or a site, where that differs from the other "
        "tables (a headquarters, a site's place): contested facts with their sources. The readings (kg.rules) "
        "choose between decision centres and headquarters; a site keeps the sites table's place."),
@@ -200,10 +258,10 @@ SCHEMA: tuple[Table, ...] = (
         Column("id", "id", True),
         Column("kind", "choice", True, choices=(
             "implausible", "contradiction", "differs", "rounding", "location-mismatch", "name-mismatch",
-            "outdated", "ambiguous", "classification", "citation")),
+            "outdated", "ambiguous", "classification", "citation"), predicate="bbmb:flagKind"),
         Column("subjects", "ref", True, refs=("organizations", "sites", "statistics", "places", "comparisons"),
                multi=True),
-        Column("description", required=True), _src(),
+        Column("description", required=True, predicate="rdfs:comment", lang="en"), _src(),
     ), "Data-quality flags: implausible or contradictory figures, misspelt names."),
 )
 
