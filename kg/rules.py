@@ -10,7 +10,7 @@ the controlling organisation       :func:`ultimate_parents`
 the place of control               :func:`control_candidates`, :func:`choose_control`
 the head-count of a firm or site   :func:`headcount_candidates`, :func:`choose_headcount`
 a firm's jobs in an area           :func:`area_jobs`
-operating sites, site functions    :data:`SITE_FUNCTIONS`, :func:`is_operating_site`
+operating sites                    :data:`OFFICE_FUNCTIONS`, :func:`is_operating_site` (functions: :mod:`kg.model`)
 readings of contested facts        :data:`READINGS`, :data:`DEFAULT_READING`
 range over the contested facts     :func:`share_range`
 ================================  ============================================================
@@ -115,9 +115,6 @@ def ultimate_parents(parent: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-#: Site functions: the notations of the ontology's bbmb:SiteFunctions scheme (a test holds them equal),
-#: the choices of the sites table's ``functions`` column.
-SITE_FUNCTIONS = ("production", "service", "sales", "representative", "rnd", "headquarters", "registered-seat")
 #: Functions of the head-office entries the build makes from the organisations table: a site with
 #: only these is an office of the organisation, not a plant or centre that employs the region's staff.
 OFFICE_FUNCTIONS = frozenset({"headquarters", "registered-seat"})
