@@ -142,19 +142,21 @@ def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:
 
 def rdf_formats(text: str) -> str:
     """``--formats`` of kg build, checked when the command line is read (before the build)."""
-    from .store import RDF_OUTPUTS
+    from . import writers
 
     names = [f.strip() for f in text.split(",")]
-    unknown = [f for f in names if f not in RDF_OUTPUTS]
+    choices = writers.names("dataset")
+    unknown = [f for f in names if f not in choices]
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(unknown) or repr(text)}; "
-                                         f"choose from {', '.join(RDF_OUTPUTS)}")
+                                         f"choose from {', '.join(choices)}")
     return ",".join(names)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from . import writers
     from .files import OutputError
-    from .store import RDF_OUTPUTS, write_rdf
+    from .store import write_rdf
     from .tables import check_base
 
     check_base(args.base)
@@ -167,10 +169,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         print("error: the data does not conform to the shapes; nothing was written. "
               "Fix the rows named above and build again.", file=sys.stderr)
         return 1
-    formats = args.formats.split(",") if args.formats else list(RDF_OUTPUTS)
-    unknown = [f for f in formats if f not in RDF_OUTPUTS]
+    choices = writers.names("dataset")
+    formats = args.formats.split(",") if args.formats else choices
+    unknown = [f for f in formats if f not in choices]
     if unknown:
-        print(f"error: unknown format(s) {', '.join(unknown)}; choose from {', '.join(RDF_OUTPUTS)}",
+        print(f"error: unknown format(s) {', '.join(unknown)}; choose from {', '.join(choices)}",
               file=sys.stderr)
         return 2
     try:
@@ -252,7 +255,7 @@ complete -o default -o bashdefault -F _kg_complete kg
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from . import DISTRIBUTION, __version__
+    from . import DISTRIBUTION, __version__, writers
 
     parser = argparse.ArgumentParser(
         prog="kg", description="Knowledge graph of firms and sectors for regional industry analysis.",
@@ -270,7 +273,7 @@ def make_parser() -> argparse.ArgumentParser:
     add_input_options(p)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
     p.add_argument("--formats", type=rdf_formats,
-                   help="comma-separated subset of: turtle,trig,ntriples,nquads,jsonld (checked before the build)")
+                   help=f"comma-separated subset of: {','.join(writers.names('dataset'))} (checked before the build)")
     p.add_argument("--no-validate", action="store_true", help="skip the SHACL validation (large synthetic data)")
     p.set_defaults(run=cmd_build)
 

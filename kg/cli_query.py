@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import writers
 from .cli import add_input_options, command, progress
 from .query import QUERIES_DIR, QueryError
-from .results import CLI_FORMATS
 
 if TYPE_CHECKING:
     from pyoxigraph import Store
@@ -78,7 +78,7 @@ def setup_query(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], in
     p.add_argument("query", help="saved query name (see kg queries), path of a .rq file, or SPARQL text")
     p.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
                    help="value of a declared parameter, e.g. region=brandenburg (repeatable)")
-    p.add_argument("--format", "-f", choices=list(CLI_FORMATS), default="table",
+    p.add_argument("--format", "-f", choices=list(writers.options("result")), default="table",
                    help="output format (default: %(default)s); csv and tsv print values (IRIs, numbers, text), "
                         "sparql-tsv, sparql-json and sparql-xml the W3C SPARQL result formats of RDF terms")
     p.add_argument("--out", "-o", type=Path, help="write the result to this file (atomically) instead of stdout")
@@ -112,7 +112,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     result = run(query, target, params, iris)
     seconds = time.perf_counter() - t0
-    text = render(result, CLI_FORMATS[args.format], compactor(iris.base))
+    text = render(result, writers.options("result")[args.format].name, compactor(iris.base))
     if args.out:
         with atomic_write(args.out, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -77,9 +77,9 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
 
 @command("export", "write the views as GEXF (Gephi) or GraphML (yEd, Cytoscape) files")
 def setup_export(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    from .export import EXPORTERS
+    from . import writers
 
-    p.add_argument("format", choices=sorted(EXPORTERS), help="gexf (Gephi) or graphml (yEd, Cytoscape)")
+    p.add_argument("format", choices=writers.names("graph-file"), help="gexf (Gephi) or graphml (yEd, Cytoscape)")
     p.add_argument("--view", choices=[*VIEWS, "all"], default="all",
                    help="which view to export (default: %(default)s, one file each)")
     _common(p)

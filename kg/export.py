@@ -1,4 +1,7 @@
-"""Graph files for Gephi, yEd and Cytoscape: one small :class:`Exporter` a format, registered by name.
+"""Graph files for Gephi, yEd and Cytoscape: one small :class:`Exporter` a format.
+
+Each is registered (name, media type, extension) as a ``graph-file`` writer in :mod:`kg.writers`,
+the one registry of output formats; :data:`EXPORTERS` is a view of it:
 
     >>> sorted(EXPORTERS)
     ['gexf', 'graphml']
@@ -24,11 +27,13 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any, ClassVar, Iterable, TypeVar
+from typing import IO, Any, Iterable, TypeVar, cast
 
 import networkx as nx
 
+from . import writers
 from .files import atomic_write
 #: Node and edge attributes that graph files leave out: nested data for the HTML page, and the
 #: IRI, which is the node's id already.
@@ -73,11 +78,11 @@ def portable(graph: _G, keep_viz: bool = True) -> _G:
 
 
 class Exporter(ABC):
-    """Writes a networkx graph (a view of :mod:`kg.views`) to one file format."""
+    """Writes a networkx graph (a view of :mod:`kg.views`) to one file format.
 
-    name: ClassVar[str]
-    extension: ClassVar[str]
-    description: ClassVar[str]
+    A new format is a subclass with :meth:`dump`, registered in :mod:`kg.writers` as a ``graph-file``
+    writer whose target is the class (``"kg.export:GexfExporter"``).
+    """
 
     def write(self, graph: nx.Graph[Any], path: str | Path) -> Path:
         """Write ``graph`` to ``path`` atomically; returns the path."""
@@ -91,20 +96,20 @@ class Exporter(ABC):
         """Write a :func:`portable` graph to a binary file."""
 
 
-EXPORTERS: dict[str, type[Exporter]] = {}
+#: The ``kg export`` formats: name -> :class:`Exporter` class (a view of :mod:`kg.writers`).
+EXPORTERS: Mapping[str, type[Exporter]] = writers.View("graph-file", lambda w: cast("type[Exporter]", w.load()))
 
 
-def register(cls: type[Exporter]) -> type[Exporter]:
-    """Class decorator: make an exporter available by its ``name``."""
-    EXPORTERS[cls.name] = cls
-    return cls
+def _writer(name: str) -> writers.Writer[type[Exporter]]:
+    try:
+        return writers.get(name, "graph-file")
+    except writers.UnknownWriter:
+        raise ValueError(f"unknown export format {name!r}; choose from {', '.join(sorted(EXPORTERS))}") from None
 
 
 def get_exporter(name: str) -> Exporter:
-    try:
-        return EXPORTERS[name]()
-    except KeyError:
-        raise ValueError(f"unknown export format {name!r}; choose from {', '.join(sorted(EXPORTERS))}") from None
+    """The exporter of a ``kg export`` format; an unknown name is a :class:`ValueError` listing the formats."""
+    return _writer(name).load()()
 
 
 def _gexf_type(values: list[Any]) -> str:
@@ -126,13 +131,8 @@ def _text(value: Any, kind: str) -> str:
     return str(value)
 
 
-@register
 class GexfExporter(Exporter):
     """GEXF 1.3 for Gephi: typed attributes, ``viz`` colour, size, position and shape, streamed."""
-
-    name = "gexf"
-    extension = "gexf"
-    description = "GEXF 1.3 for Gephi (attributes, viz colours, sizes and positions)"
 
     def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
         directed = graph.is_directed()
@@ -223,13 +223,8 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-@register
 class GraphmlExporter(Exporter):
     """GraphML for yEd and Cytoscape (networkx's writer; no nested ``viz``)."""
-
-    name = "graphml"
-    extension = "graphml"
-    description = "GraphML for yEd and Cytoscape"
 
     def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
         for _, d in graph.nodes(data=True):
@@ -244,8 +239,9 @@ def export_graph(graph: nx.Graph[Any], fmt: str, path: str | Path) -> Path:
 
 def export_views(views: dict[str, nx.Graph[Any]], fmt: str, out: str | Path) -> list[Path]:
     """Write each view to ``out/<view>.<extension>``; returns the paths."""
-    exporter = get_exporter(fmt)
-    return [exporter.write(graph, Path(out) / f"{name}.{exporter.extension}") for name, graph in views.items()]
+    writer = _writer(fmt)
+    exporter = writer.load()()
+    return [exporter.write(graph, Path(out) / f"{name}.{writer.extension}") for name, graph in views.items()]
 
 
 # ---------------------------------------------------------------------------- validation

@@ -43,24 +43,16 @@ _INTEGER_TYPES = {XSD[t].value for t in ("integer", "int", "long", "short", "byt
 _NUMERIC = {**{t: int for t in _INTEGER_TYPES}, XSD.decimal.value: Decimal, XSD.double.value: float,
             XSD.float.value: float}
 
-#: Output formats: name -> media type.  ``table`` is for a terminal, ``json`` is a plain list of
-#: records; ``sparql-json`` and ``sparql-xml`` are the W3C SPARQL 1.1 result formats, ``csv`` the W3C
-#: SPARQL 1.1 CSV format (values: IRIs and the lexical forms of literals).  ``tsv`` is the W3C SPARQL
-#: 1.1 TSV format, whose cells are RDF terms (``<iri>``, ``"-14"^^<...#decimal>``): what a SPARQL
-#: client asks for with ``text/tab-separated-values`` (kg serve sends it).  ``tsv-values`` prints the
-#: values ``csv`` prints, tab-separated (a tab, line break or backslash in a value written ``\t``,
-#: ``\n``, ``\r``, ``\\``), so that spreadsheets and ``cut`` read csv and tsv alike; it is what
-#: ``kg query --format tsv`` prints (see :data:`CLI_FORMATS`).
-FORMATS: dict[str, str] = {
-    "table": "text/plain; charset=utf-8",
-    "csv": "text/csv; charset=utf-8",
-    "tsv": "text/tab-separated-values; charset=utf-8",
-    "tsv-values": "text/tab-separated-values; charset=utf-8",
-    "json": "application/json",
-    "markdown": "text/markdown; charset=utf-8",
-    "sparql-json": "application/sparql-results+json",
-    "sparql-xml": "application/sparql-results+xml",
-}
+#: The output formats are writers of the ``result`` kind in :mod:`kg.writers` (name, media type, the
+#: function below that writes it).  ``table`` is for a terminal, ``json`` is a plain list of records;
+#: ``sparql-json`` and ``sparql-xml`` are the W3C SPARQL 1.1 result formats, ``csv`` the W3C SPARQL 1.1
+#: CSV format (values: IRIs and the lexical forms of literals).  ``tsv`` is the W3C SPARQL 1.1 TSV
+#: format, whose cells are RDF terms (``<iri>``, ``"-14"^^<...#decimal>``): what a SPARQL client asks
+#: for with ``text/tab-separated-values`` (kg serve sends it).  ``tsv-values`` prints the values ``csv``
+#: prints, tab-separated (a tab, line break or backslash in a value written ``\t``, ``\n``, ``\r``,
+#: ``\\``), so that spreadsheets and ``cut`` read csv and tsv alike; it is what ``kg query --format tsv``
+#: prints (``kg query --format sparql-tsv`` prints ``tsv``: see ``Writer.option``).
+Compact = Callable[[str], str]
 
 
 def to_python(term: Any) -> Any:
@@ -108,13 +100,6 @@ class Result:
 
         records = [{k: float(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in self.records()]
         return pd.DataFrame.from_records(records, columns=self.variables if self.boolean is None else ["result"])
-
-
-#: The names ``kg query --format`` offers -> the format of :data:`FORMATS` it writes: ``tsv`` prints
-#: values like ``csv``, ``sparql-tsv`` the W3C TSV results format of RDF terms.
-CLI_FORMATS: dict[str, str] = {"table": "table", "csv": "csv", "tsv": "tsv-values", "sparql-tsv": "tsv",
-                               "json": "json", "markdown": "markdown", "sparql-json": "sparql-json",
-                               "sparql-xml": "sparql-xml"}
 
 
 def compactor(base: str | None = None) -> Callable[[str], str]:
@@ -273,28 +258,76 @@ def _sparql_xml(result: Result) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(result: Result, fmt: str = "table", compact: Callable[[str], str] | None = None) -> str:
-    """The result as text in one of :data:`FORMATS`; ``compact`` shortens IRIs in table and markdown."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown output format '{fmt}'; choose one of: {', '.join(FORMATS)}")
-    if fmt == "sparql-json":
-        return _sparql_json(result)
-    if fmt == "sparql-xml":
-        return _sparql_xml(result)
+def _ask(write: Callable[[Result, Compact | None], str]) -> Callable[[Result, Compact | None], str]:
+    """A tabular writer that answers an ASK result with ``yes`` or ``no``."""
+    def writer(result: Result, compact: Compact | None = None) -> str:
+        if result.boolean is not None:
+            return "yes\n" if result.boolean else "no\n"
+        return write(result, compact)
+    writer.__name__ = writer.__qualname__ = write.__name__
+    writer.__doc__ = write.__doc__
+    return writer
+
+
+@_ask
+def write_table(result: Result, compact: Compact | None = None) -> str:
+    """Aligned columns for a terminal (``table``); ``compact`` shortens IRIs."""
+    return _table(result, compact)
+
+
+@_ask
+def write_markdown(result: Result, compact: Compact | None = None) -> str:
+    """A Markdown table (``markdown``); ``compact`` shortens IRIs."""
+    return _markdown(result, compact)
+
+
+@_ask
+def write_csv(result: Result, compact: Compact | None = None) -> str:
+    """W3C SPARQL 1.1 CSV (``csv``): IRIs and the lexical forms of literals."""
+    return _csv(result)
+
+
+@_ask
+def write_tsv_values(result: Result, compact: Compact | None = None) -> str:
+    """The values of ``csv``, tab-separated (``tsv-values``, what ``kg query --format tsv`` prints)."""
+    return _tsv(result)
+
+
+@_ask
+def write_sparql_tsv(result: Result, compact: Compact | None = None) -> str:
+    """W3C SPARQL 1.1 TSV (``tsv``): cells in RDF term syntax."""
+    return _sparql_tsv(result)
+
+
+def write_json(result: Result, compact: Compact | None = None) -> str:
+    """A JSON list of records of plain values (``json``); an ASK result is ``true`` or ``false``."""
     if result.boolean is not None:
-        return json.dumps(result.boolean) + "\n" if fmt == "json" else ("yes\n" if result.boolean else "no\n")
-    if fmt == "table":
-        return _table(result, compact)
-    if fmt == "markdown":
-        return _markdown(result, compact)
-    if fmt == "csv":
-        return _csv(result)
-    if fmt == "tsv-values":
-        return _tsv(result)
-    if fmt == "tsv":
-        return _sparql_tsv(result)
+        return json.dumps(result.boolean) + "\n"
     return json.dumps([{k: _json_value(v) for k, v in r.items()} for r in result.records()],
                       ensure_ascii=False, indent=1) + "\n"
+
+
+def write_sparql_json(result: Result, compact: Compact | None = None) -> str:
+    """W3C SPARQL 1.1 JSON results (``sparql-json``)."""
+    return _sparql_json(result)
+
+
+def write_sparql_xml(result: Result, compact: Compact | None = None) -> str:
+    """W3C SPARQL 1.1 XML results (``sparql-xml``)."""
+    return _sparql_xml(result)
+
+
+def render(result: Result, fmt: str = "table", compact: Compact | None = None) -> str:
+    """The result as text in a ``result`` format of :mod:`kg.writers`; ``compact`` shortens IRIs in table and
+    markdown.  An unknown format is a :class:`ValueError` that lists the formats."""
+    from . import writers
+
+    try:
+        writer = writers.get(fmt, "result")
+    except writers.UnknownWriter:
+        raise ValueError(f"unknown output format '{fmt}'; choose one of: {', '.join(writers.names('result'))}") \
+            from None
+    return writer.load()(result, compact)
 
 
 def from_sparql_json(document: dict[str, Any]) -> Result:

@@ -10,7 +10,8 @@ What it does, and does not:
   ``application/sparql-query``); queries see the union of the named graphs, or the graphs named by
   ``default-graph-uri`` / ``named-graph-uri``.
 * The result format follows the ``Accept`` header (or a ``format`` parameter as SPARQLWrapper
-  sends it): SPARQL JSON (default), SPARQL XML, CSV, TSV; CONSTRUCT/DESCRIBE give Turtle or N-Triples.
+  sends it): SPARQL JSON (default), SPARQL XML, CSV, TSV; CONSTRUCT/DESCRIBE give Turtle, N-Triples,
+  RDF/XML or N3, and 406 for a type none of :mod:`kg.writers` writes.
 * Updates are refused (403); ``SERVICE`` (a query that makes the server fetch from another address)
   is refused (400); the server binds 127.0.0.1 only, answers only requests whose ``Host`` is
   127.0.0.1, localhost or [::1] (a web page cannot reach it by DNS rebinding), and refuses requests
@@ -63,9 +64,10 @@ from pyoxigraph import (
     serialize,
 )
 
+from . import writers
 from .namespaces import PREFIXES
 from .query import QUERIES_DIR, Param, QueryError, SavedQuery, _syntax_error, bind, library
-from .results import FORMATS, Result, Term, compactor, render
+from .results import Result, Term, compactor
 
 MAX_BODY = 1_000_000
 MAX_WORKERS = 4
@@ -77,18 +79,10 @@ MAX_PARAM = 1000  # characters of a parameter value
 MAX_DIGITS = 100  # digits of a number parameter (1e1000000 is seven characters and a million digits)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
-#: Accept media types -> result format names (first match in the client's order wins).
-_SELECT_TYPES = {
-    "application/sparql-results+json": "sparql-json", "application/json": "sparql-json",
-    "application/sparql-results+xml": "sparql-xml", "application/xml": "sparql-xml", "text/xml": "sparql-xml",
-    "text/csv": "csv", "text/tab-separated-values": "tsv", "text/plain": "sparql-json",
-}
-_FORMAT_PARAM = {"json": "sparql-json", "xml": "sparql-xml", "csv": "csv", "tsv": "tsv",
-                 "application/sparql-results+json": "sparql-json", "application/sparql-results+xml": "sparql-xml"}
-_GRAPH_TYPES = {"text/turtle": ("text/turtle; charset=utf-8", RdfFormat.TURTLE),
-                "application/n-triples": ("application/n-triples", RdfFormat.N_TRIPLES),
-                "application/rdf+xml": ("application/rdf+xml", RdfFormat.RDF_XML),
-                "text/n3": ("text/n3; charset=utf-8", RdfFormat.N3)}
+#: The media types are those of kg.writers: ``sparql-result`` writers answer SELECT and ASK, ``graph``
+#: writers CONSTRUCT and DESCRIBE.  An Accept of any type picks these writers:
+_ANY_RESULT, _ANY_GRAPH = ("*/*", "application/*"), ("*/*", "text/*", "application/*")
+_DEFAULT_RESULT, _DEFAULT_GRAPH = "sparql-json", "turtle"
 
 
 class _Request(TypedDict, total=False):
@@ -162,16 +156,19 @@ def mentions_service(text: str) -> bool:
 
 # ---------------------------------------------------------------------------- worker processes
 
-def _result_format(accept: str | None, formats: list[str]) -> str:
-    wanted = [_FORMAT_PARAM[f] for f in formats if f in _FORMAT_PARAM]
+def _result_writer(accept: str | None, formats: list[str]) -> writers.Writer[writers.ResultFunction]:
+    """The writer of a SELECT or ASK answer: ``format`` parameters first, then the Accept header's order."""
+    wanted = [w for w in (writers.for_short_name(f, "sparql-result") for f in formats) if w is not None]
     for accepted in _accepted(accept):
-        if accepted in _SELECT_TYPES:
-            wanted.append(_SELECT_TYPES[accepted])
-        elif accepted in ("*/*", "application/*"):
-            wanted.append("sparql-json")
+        writer = writers.for_media_type(accepted, "sparql-result")
+        if writer is not None:
+            wanted.append(writer)
+        elif accepted in _ANY_RESULT:
+            wanted.append(writers.get(_DEFAULT_RESULT, "sparql-result"))
     if not wanted and accept:
-        raise _Refused(HTTPStatus.NOT_ACCEPTABLE, "results are available as " + ", ".join(sorted(_SELECT_TYPES)))
-    return wanted[0] if wanted else "sparql-json"
+        raise _Refused(HTTPStatus.NOT_ACCEPTABLE,
+                       "results are available as " + ", ".join(writers.media_types("sparql-result")))
+    return wanted[0] if wanted else writers.get(_DEFAULT_RESULT, "sparql-result")
 
 
 def _capped(items: Iterable[_T], max_rows: int) -> list[_T]:
@@ -223,14 +220,18 @@ def _answer(store: Store, request: _Request, max_rows: int) -> tuple[int, str, b
         # cannot write is 406, never Turtle under another name
         wanted = _accepted(accept) or ["text/turtle"]
         for accepted in wanted:
-            if accepted in _GRAPH_TYPES or accepted in ("*/*", "text/*", "application/*"):
-                media, rdf_format = _GRAPH_TYPES.get(accepted, _GRAPH_TYPES["text/turtle"])
+            graph_writer = writers.for_media_type(accepted, "graph")
+            if graph_writer is None and accepted in _ANY_GRAPH:
+                graph_writer = writers.get(_DEFAULT_GRAPH, "graph")
+            if graph_writer is not None:
+                rdf_format = graph_writer.load()
                 prefixes = PREFIXES if rdf_format == RdfFormat.TURTLE else None
                 # without an output, serialize returns the bytes
-                return HTTPStatus.OK, media, cast(bytes, serialize(triples, format=rdf_format, prefixes=prefixes))
-        raise _Refused(HTTPStatus.NOT_ACCEPTABLE, "a graph is available as " + ", ".join(sorted(_GRAPH_TYPES)))
-    fmt = _result_format(accept, request.get("formats", []))
-    return HTTPStatus.OK, FORMATS[fmt], render(result, fmt).encode("utf-8")
+                body = cast(bytes, serialize(triples, format=rdf_format, prefixes=prefixes))
+                return HTTPStatus.OK, graph_writer.media_type, body
+        raise _Refused(HTTPStatus.NOT_ACCEPTABLE, "a graph is available as " + ", ".join(writers.media_types("graph")))
+    writer = _result_writer(accept, request.get("formats", []))
+    return HTTPStatus.OK, writer.media_type, writer.load()(result, None).encode("utf-8")
 
 
 def _send_message(fd: int, message: object) -> None:

@@ -7,27 +7,30 @@ rdflib (through oxrdflib) for notebook users who want the rdflib API.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Callable, Iterable, cast
 
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, QueryTriples, RdfFormat, Store
 
+from . import writers
 from .files import generation
 from .namespaces import PREFIXES
 
 if TYPE_CHECKING:
     import rdflib
 
-#: The RDF files a build writes, by format name: (file name, format, whole dataset?).
-#: TriG and N-Quads keep one named graph per source; the others hold the merged graph.
-RDF_OUTPUTS: dict[str, tuple[str, RdfFormat, bool]] = {
-    "turtle": ("kg.ttl", RdfFormat.TURTLE, False),
-    "trig": ("kg.trig", RdfFormat.TRIG, True),
-    "ntriples": ("kg.nt", RdfFormat.N_TRIPLES, False),
-    "nquads": ("kg.nq", RdfFormat.N_QUADS, True),
-    "jsonld": ("kg.jsonld", RdfFormat.JSON_LD, False),
-}
+#: The RDF files a build writes, by format name: (file name, format, whole dataset?) -- a view of the
+#: ``dataset`` writers of :mod:`kg.writers`, where the formats are declared.  TriG and N-Quads keep one
+#: named graph per source; the others hold the merged graph.
+RDF_OUTPUTS: Mapping[str, tuple[str, RdfFormat, bool]] = writers.View(
+    "dataset", lambda w: (dataset_filename(w), w.load(), w.quads))
+
+
+def dataset_filename(writer: writers.Writer[RdfFormat]) -> str:
+    """The file a build writes in a ``dataset`` format: ``kg.<extension>``."""
+    return f"kg.{writer.extension}"
 
 
 def union_triples(store: Store) -> QueryTriples:
@@ -102,10 +105,11 @@ def _write_merged_by_graph(store: Store, handle: IO[bytes], fmt: RdfFormat) -> N
         store.dump(handle, fmt, from_graph=graph, prefixes=PREFIXES)
 
 
-def write_rdf(store: Store, out: str | Path, formats: Iterable[str] = RDF_OUTPUTS,
+def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = None,
               progress: Callable[[str], None] | None = None, graphs_disjoint: bool = False,
               workers: int | None = None) -> list[Path]:
-    """Write the dataset in each format; the files replace those in ``out`` as one set.
+    """Write the dataset in each format (names of ``dataset`` writers in :mod:`kg.writers`; default:
+    all of them); the files replace those in ``out`` as one set.
 
     They are written into a new generation folder inside ``out`` and switched in together when
     all are written (:func:`kg.files.generation`): a build that fails or is killed leaves the
@@ -116,19 +120,20 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] = RDF_OUTPUT
     graph instead of through a union query (3x faster at a million triples, and no copy of the
     triples in Python).  The files are written by ``workers`` threads (default: two where there
     are two cores); pyoxigraph serialises without holding the GIL, so they run in parallel.
+    An unknown format name raises :class:`kg.writers.UnknownWriter` before anything is written.
     """
     from pyoxigraph import serialize
 
     out = Path(out)
-    names = list(formats)
+    chosen = [writers.get(n, "dataset") for n in (writers.names("dataset") if formats is None else formats)]
     triples = None
-    if not graphs_disjoint and any(not RDF_OUTPUTS[n][2] for n in names):
+    if not graphs_disjoint and any(not w.quads for w in chosen):
         triples = list(union_triples(store))
 
-    def write(folder: Path, name: str) -> Path:
-        filename, fmt, whole_dataset = RDF_OUTPUTS[name]
+    def write(folder: Path, writer: writers.Writer[RdfFormat]) -> Path:
+        filename, fmt = dataset_filename(writer), writer.load()
         with open(folder / filename, "wb") as handle:
-            if whole_dataset:
+            if writer.quads:
                 store.dump(handle, fmt, prefixes=PREFIXES)
             elif triples is None:
                 _write_merged_by_graph(store, handle, fmt)
@@ -140,11 +145,11 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] = RDF_OUTPUT
 
     workers = workers or min(2, os.cpu_count() or 1)
     with generation(out) as folder:
-        if workers <= 1 or len(names) <= 1:
-            paths = [write(folder, n) for n in names]
+        if workers <= 1 or len(chosen) <= 1:
+            paths = [write(folder, w) for w in chosen]
         else:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kg-write") as pool:
-                paths = list(pool.map(lambda n: write(folder, n), names))
+                paths = list(pool.map(lambda w: write(folder, w), chosen))
     return paths
 
 
