@@ -469,14 +469,19 @@ def _values(terms: Mapping[str, NamedNode | Literal]) -> str:
     return "".join(f"VALUES ?{k} {{ {term_text(v)} }} " for k, v in terms.items())
 
 
-def _ask(store: Store, pattern: str, **terms: NamedNode | Literal) -> bool:
-    return bool(store.query(f"ASK {{ {_values(terms)}{pattern} }}", use_default_graph_as_union=True))
+def _ask(target: Store | Endpoint, pattern: str, **terms: NamedNode | Literal) -> bool:
+    if isinstance(target, Store):
+        return bool(target.query(f"ASK {{ {_values(terms)}{pattern} }}", use_default_graph_as_union=True))
+    query = f"SELECT * WHERE {{ {_values(terms)}{pattern} }} LIMIT 1"
+    return len(target.query(query, {}, where="the check of the given ids").rows) > 0
 
 
-def _first(store: Store, pattern: str, limit: int, **terms: NamedNode | Literal) -> list[str]:
+def _first(target: Store | Endpoint, pattern: str, limit: int, **terms: NamedNode | Literal) -> list[str]:
     query = f"SELECT DISTINCT ?s WHERE {{ {_values(terms)}{pattern} }} LIMIT {limit}"
-    solutions = cast(QuerySolutions, store.query(query, use_default_graph_as_union=True))
-    return [s["s"].value for s in solutions]
+    if isinstance(target, Store):
+        solutions = cast(QuerySolutions, target.query(query, use_default_graph_as_union=True))
+        return [s["s"].value for s in solutions]
+    return [str(r["s"]) for r in target.query(query, {}, where="the check of the given ids").records() if r["s"]]
 
 
 def check_base(store: Store, iris: IRIs) -> None:
@@ -493,7 +498,8 @@ def check_base(store: Store, iris: IRIs) -> None:
     raise QueryError(f"the graph has no IRI under the base {iris.base}: {hint}")
 
 
-def check_ids(store: Store, query: SavedQuery, bindings: Mapping[str, NamedNode | Literal], iris: IRIs) -> None:
+def check_ids(store: Store | Endpoint, query: SavedQuery, bindings: Mapping[str, NamedNode | Literal],
+              iris: IRIs) -> None:
     """Every id given for a place, firm, site, ... parameter names something in the graph.
 
     Otherwise a query would answer with no rows, as if there were nothing to report.  Raises
@@ -543,6 +549,7 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
     if isinstance(target, Store):
         check_ids(target, query, bindings, iris or IRIs())
         return run_local(target, query, bindings)
+    check_ids(target, query, bindings, iris or IRIs())  # on a server too: an unknown id is an error, not 0 rows
     return target.query(query.text, bindings, where=query.where)
 
 

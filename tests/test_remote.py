@@ -119,6 +119,14 @@ def test_queries_on_the_server_see_only_the_projects_graphs(server, built, pushe
     assert run(text, Endpoint(server.sparql_url, base=built.iris.base)).rows == []
 
 
+def test_an_unknown_id_on_a_server_is_an_error_with_the_nearest_ids(server, built, pushed):
+    from kg.query import QueryError
+    endpoint = Endpoint(server.sparql_url, base=built.iris.base)
+    with pytest.raises(QueryError, match=r"'berln' is unknown.*Did you mean 'berlin'"):
+        run("hq-absence", endpoint, {"region": "berln"}, built.iris)
+    assert run("hq-absence", endpoint, {"region": "berlin"}, built.iris).rows  # a known id still answers
+
+
 def test_kg_push_and_kg_query_with_an_endpoint(server, pushed, capsys):
     assert main(["push", "--endpoint", server.auth_url, "--gsp", server.gsp_url,
                  "--user", server.user, "--password", server.password]) == 0
