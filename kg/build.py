@@ -538,18 +538,6 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = 
     w.flush()
 
 
-def build_quads(tables: Tables, ontology: list[Quad], iris: IRIs,
-                reading: str = DEFAULT_READING) -> tuple[list[Quad], dict[str, str]]:
-    """The dataset's quads (ontology included) and each entity's origin row.
-
-    A triple of the ontology is not repeated in a data graph: no triple is in two graphs.
-    """
-    w = _Writer(iris, seen=_triple_keys(ontology))
-    _write_all(w, tables, ontology, check_reading(reading))
-    data = list(parse(input="".join(w.lines).encode("utf-8"), format=RdfFormat.N_QUADS))
-    return ontology + data, w.origins
-
-
 def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLOGY, base: str | None = None,
           progress: Callable[[str], None] | None = None, reading: str = DEFAULT_READING) -> BuildResult:
     """Read and check the tables, and build the dataset in an in-memory Oxigraph store.

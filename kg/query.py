@@ -19,7 +19,7 @@ clause names it) and used where a value joined at the top of the WHERE clause re
     >>> result = run("hq-absence", build().store, {"region": "brandenburg"})   # doctest: +SKIP
     >>> result.dataframe()                                                    # doctest: +SKIP
 
-The older helpers :func:`select` and :func:`ask` run query text with terms already bound.
+:func:`select` runs query text with terms already bound (the one SELECT helper of kg).
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from .results import Result, from_solutions, to_python
 from .tables import CODE, SLUG
 
 __all__ = ["SavedQuery", "Param", "QueryError", "library", "load_query", "resolve", "run", "bind",
-           "inject_values", "with_dataset", "select", "ask", "to_python", "QUERIES_DIR"]
+           "inject_values", "with_dataset", "select", "to_python", "QUERIES_DIR"]
 
 
 class QueryError(Exception):
@@ -576,7 +576,3 @@ def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None, 
     return [{n: to_python(s[n]) for n in names} for s in solutions]
 
 
-def ask(store: Store, query: str, bindings: Mapping[str, Any] | None = None) -> bool:
-    substitutions = {Variable(k): v for k, v in (bindings or {}).items()}
-    return bool(store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES,
-                            substitutions=substitutions or None))

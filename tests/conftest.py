@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pyoxigraph import Variable
 
 from kg.build import BuildResult, build
-from kg.query import ask, select
+from kg.namespaces import PREFIXES
+from kg.query import select
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -41,7 +43,10 @@ def sparql(built):
 
 @pytest.fixture(scope="session")
 def sparql_ask(built):
-    return lambda query, **bindings: ask(built.store, query, bindings)
+    """Run an ASK query on the built graph."""
+    return lambda query, **bindings: bool(built.store.query(
+        query, use_default_graph_as_union=True, prefixes=PREFIXES,
+        substitutions={Variable(k): v for k, v in bindings.items()} or None))
 
 
 @pytest.fixture

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import pytest
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
+from pyoxigraph import Literal, NamedNode, Quad
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg.build import build, build_quads, count_triples, load_ontology
-from kg.namespaces import IRIs
+from kg.build import build, count_triples
 from kg.store import write_rdf
-from kg.tables import read_tables
 from tests.conftest import DATA, ONTOLOGY
 
 MERGED = (("kg.ttl", "turtle"), ("kg.nt", "nt"), ("kg.jsonld", "json-ld"))
@@ -19,23 +17,9 @@ def _graph(path, fmt) -> Graph:
     return Graph().parse(path, format=fmt)
 
 
-def _named(quads) -> set:
-    """The quads without blank nodes (the ontology's blank nodes get new ids each time it is read)."""
-    return {q for q in quads if not isinstance(q.subject, BlankNode) and not isinstance(q.object, BlankNode)}
-
-
 def test_no_triple_is_in_two_graphs(built):
     assert built.graphs_disjoint
     assert count_triples(built.store) == len(built.store)
-
-
-def test_the_store_holds_what_build_quads_makes(built):
-    quads, origins = build_quads(read_tables(DATA), load_ontology(ONTOLOGY), IRIs())
-    store = Store()  # a store writes values canonically (52.5500 -> 52.55): compare store with store
-    store.extend(quads)
-    assert len(store) == len(built.store)
-    assert _named(store) == _named(built.store)
-    assert origins == built.origins
 
 
 def test_merged_files_written_graph_by_graph_equal_the_union_query(built, tmp_path):
