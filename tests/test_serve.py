@@ -209,3 +209,21 @@ def test_kg_push_to_an_address_without_sparql_update_says_where_else_to_push(ser
     message = str(caught.value)
     assert "does not take SPARQL Update" in message and "--gsp" in message and "--update" in message
     assert "\n" not in message
+
+
+def test_kg_serve_on_a_busy_port_is_one_line_and_exit_3(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        port = busy.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "kg", "serve", "--port", str(port)], capture_output=True,
+                              text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    finally:
+        busy.close()
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert done.returncode == 3 and len(errors) == 1 and "Traceback" not in done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in errors[0] and "--port" in errors[0]
