@@ -48,6 +48,7 @@ import urllib.parse
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Required, TypedDict, TypeVar, cast
 
@@ -453,15 +454,14 @@ class QueryRunner:
 
 # ---------------------------------------------------------------------------- HTML page
 
-_STYLE = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}textarea{width:100%;font-family:monospace}
-table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}
-th{background:#eee}.error{color:#a00;white-space:pre-wrap}nav a{margin-right:.8em}label{margin-right:1em}"""
-
-
 def _page(body: str, title: str = "SPARQL query") -> bytes:
-    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>"
-            ).encode("utf-8")
+    """The query page (``kg/web/query.html`` and ``query.css``) around ``body``, HTML made here with
+    every text from a query or the data escaped."""
+    web = resources.files("kg") / "web"
+    parts = {"TITLE": html.escape(title), "STYLE": (web / "query.css").read_text(encoding="utf-8"), "BODY": body}
+    template = (web / "query.html").read_text(encoding="utf-8")
+    # one pass, so that text in the body is never scanned for placeholders
+    return re.sub(r"%(TITLE|STYLE|BODY)%", lambda m: parts[m.group(1)], template).encode("utf-8")
 
 
 def _html_table(result: Result, base: str | None) -> str:
