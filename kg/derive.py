@@ -13,9 +13,10 @@ things again.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
 from pyoxigraph import Literal
 
@@ -401,18 +402,11 @@ def _low(facts: Facts, subject: str) -> int | None:
     return f.low if f else None
 
 
-def prod_size(choices: Sequence[Sequence[int | None]]) -> int:
-    n = 1
-    for c in choices:
-        n *= len(c)
-    return n
-
-
 def _job_options(facts: Facts, firm: str, where: dict[str, str], area: str) -> set[int | None]:
     """The firm's jobs in the area under every combination of its and its sites' candidate figures."""
     subjects = [firm, *where]
     choices = [headcount_candidates(facts.figures[s]) if s in facts.figures else [None] for s in subjects]
-    if prod_size(choices) > 256:  # many contested sites: their joint extremes are enough
+    if math.prod(len(c) for c in choices) > 256:  # many contested sites: their joint extremes are enough
         combos: Iterable[tuple[int | None, ...]] = (tuple(c[0] for c in choices), tuple(c[-1] for c in choices))
     else:
         combos = product(*choices)
