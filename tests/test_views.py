@@ -211,4 +211,5 @@ def test_the_map_draws_control_where_the_reading_puts_it(hq, built):
     edge = hq.edges[siemens, muenchen]
     assert edge["relation"] == "bbmb:controlPlace" and "decision centre" in edge["label"]
     assert edge["jobs"] == 3000  # the line carries the jobs the summary counts
+    assert set(edge["source"].split(";")) == {"brief-struktur", "ext-siemens-energy-1"}  # the statement's sources
     assert hq.nodes[siemens]["centre"] == "Bavaria"

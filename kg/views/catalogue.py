@@ -223,6 +223,11 @@ class Catalog:
         for r in q("SELECT ?s ?n ?b WHERE { ?s bbmb:employees ?n OPTIONAL { ?s bbmb:employeesBasis ?b } }"):
             self.employees[r["s"]] = int(r["n"])
             self.employees_basis[r["s"]] = r["b"] or ""
+        # where a source puts an organisation's or site's place against the other tables: its sources
+        self.statement_sources: dict[tuple[str, str], list[str]] = {}
+        for r in q("SELECT ?s ?about ?p WHERE { ?s a bbmb:AlternativePlace ; bbmb:about ?about ; "
+                   "schema:containedInPlace ?p }"):
+            self.statement_sources[(r["about"], r["p"])] = self.sources_of.get(r["s"], [])
         self.reading = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }")),
                             None)
         self.headcounts: dict[str, list[Headcount]] = defaultdict(list)

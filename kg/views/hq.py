@@ -77,7 +77,7 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
             g.add_node(place, **_place_node(cat, place))
         g.add_edge(iri, place, relation=curie(BBMB.controlPlace.value), certainty="inference",
                    label=f"run from ({cat.orgs[iri].control_basis}; reading: {cat.reading})",
-                   source=";".join(cat.sources_of.get(iri, [])))
+                   source=";".join(cat.statement_sources.get((iri, place)) or cat.sources_of.get(iri, [])))
     # the regional jobs each headquarters' place runs
     controlled: dict[str, list[int]] = defaultdict(list)
     for iri, data in g.nodes(data=True):
