@@ -375,6 +375,8 @@ def compile_checks(shape: NodeShape, subclasses: Callable[[str], set[str]]) -> l
 
     ``subclasses(C)`` is C and every class below it by the data's ``rdfs:subClassOf`` (reflexive, transitive).
     """
+    if not (shape.target_classes or shape.target_subjects_of):
+        return []  # a shape without targets has no focus nodes
     checks = (_check(shape, prop, component, param, subclasses)
               for prop in shape.properties for component, param in prop.constraints.items())
     return [c for c in checks if c is not None]

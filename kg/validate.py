@@ -111,7 +111,7 @@ def validate(result: BuildResult, shapes: str | Path = DEFAULT_SHAPES, progress:
         raise ValueError(f"unknown SHACL engine {engine!r}; choose 'sparql' or 'pyshacl'")
     out = {Violation(r.severity.rsplit("#", 1)[-1], r.focus, r.path, r.message, r.value,
                      result.origins.get(r.focus, "")) for r in results}
-    return sorted(out, key=lambda v: (v.origin, v.focus, v.path))
+    return sorted(out, key=lambda v: (v.origin, v.focus, v.path, v.message, v.value))
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,7 @@ def test_invalid_turtle_is_a_data_error(built, tmp_path):
     shapes.write_text("this is not turtle")
     for engine in ("sparql", "pyshacl"):
         with pytest.raises(DataErrors, match="is not valid Turtle"):
-            validate(built, shapes, engine=engine)  # type: ignore[arg-type]
+            validate(built, shapes, engine=engine)
 
 
 def test_a_synthetic_economy_gives_the_same_result_from_both_engines(tmp_path):
@@ -235,3 +235,23 @@ def test_a_synthetic_economy_gives_the_same_result_from_both_engines(tmp_path):
     found = both(result)
     assert {(focus, path) for _, focus, path, _ in found} == {
         (firm.value, "schema:description"), (site.value, "org:siteOf")}
+
+
+def test_severity_deactivation_and_shapes_without_targets(built, tmp_path):
+    """sh:severity is reported, a deactivated property shape and a shape without targets check nothing."""
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <urn:ex:> .\n"
+                      "@prefix org: <http://www.w3.org/ns/org#> . "
+                      "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+                      "ex:NoTargets a sh:NodeShape ; sh:property [ sh:path rdfs:label ; sh:minCount 5 ] .\n"
+                      "ex:Sites a sh:NodeShape ; sh:targetClass org:Site ;\n"
+                      "  sh:property [ sh:path rdfs:label ; sh:minCount 5 ; sh:deactivated true ] ;\n"
+                      "  sh:property [ sh:path rdfs:label ; sh:minCount 2 ; sh:severity sh:Warning ] .\n")
+    found = both(built, shapes)
+    sites = {s["site"] for s in select_sites(built)}
+    assert sites and found == {("Warning", site, "rdfs:label", "") for site in sites}
+
+
+def select_sites(result: BuildResult) -> list[dict[str, str]]:
+    from kg.query import select
+    return select(result.store, "SELECT DISTINCT ?site WHERE { ?site a org:Site }", lexical=True)
