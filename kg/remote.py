@@ -1,16 +1,25 @@
 """Any SPARQL 1.1 server: run the saved queries there (SPARQLWrapper), and load the graph into it.
 
-Queries on a server see only the project's graphs, even where the server holds other data: each
-query gets ``FROM`` and ``FROM NAMED`` clauses for the project's named graphs (``{base}graph/...``
-and the ontology graph), so that its default graph is their merge (the union the embedded store
-queries; each triple is in one graph only) and ``GRAPH ?g`` ranges over them alone.  (The
+Queries on a server see only the project's graphs, even where the server holds other data.  The
+layout a kg push leaves: one named graph per source (``{base}graph/<source>``, ``graph/derived``
+and the ontology graph), the union graph ``{base}union`` (:func:`union_iri`) holding the merge of
+them all, and the push manifest ``{base}push-manifest`` (:func:`manifest_iri`) listing both.  Each
+query gets ``FROM <{base}union>`` as its default graph (the union the embedded store queries), and
+``FROM NAMED`` clauses for the project's graphs only if it has a ``GRAPH`` pattern, which then
+ranges over them alone.  Naming the ~50 graphs in ``FROM`` clauses instead (their merge is the same
+default graph) made Oxigraph's server and Virtuoso 25-30 times slower; a server pushed by an older
+kg (no union graph in its manifest) is still queried that way, with a hint to push again.  (The
 protocol's ``default-graph-uri`` parameters would do the same, but Virtuoso answers them with one
 response header per graph, more than Python's HTTP client accepts.)  Which graphs those are is
 asked of the server once per :class:`Endpoint` (or given).
 
-:func:`push` replaces the project's named graphs on the server and nothing else, with the Graph
-Store Protocol (``PUT`` of each graph) or with SPARQL Update (``DROP SILENT GRAPH`` then
-``INSERT DATA`` in chunks).  Every other graph on the server is left as it was.
+The union graph is outside ``{base}graph/`` so that no source id can collide with it and nothing
+that lists the project's graphs by that prefix (``GRAPH ?g`` over them, an older kg) sees every
+triple twice.
+
+:func:`push` replaces the project's named graphs and the union graph on the server and nothing
+else, with the Graph Store Protocol (``PUT`` of each graph) or with SPARQL Update (``DROP SILENT
+GRAPH`` then ``INSERT DATA`` in chunks).  Every other graph on the server is left as it was.
 
     >>> ep = Endpoint("http://127.0.0.1:8890/sparql")                       # doctest: +SKIP
     >>> run("hq-absence", ep, {"region": "brandenburg"}).records()          # doctest: +SKIP
@@ -22,6 +31,7 @@ import os
 import re
 import socket
 import time
+import warnings
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -42,6 +52,10 @@ DEFAULT_TIMEOUT = 60.0
 
 class RemoteError(Exception):
     """The server could not be reached, refused the request, or did not answer in time."""
+
+
+class OldLayoutWarning(UserWarning):
+    """The server holds no union graph of a kg push: queries name every graph, and are much slower."""
 
 
 def _body(exc: Exception) -> str:
@@ -101,9 +115,11 @@ def query_form(text: str) -> str:
 class Endpoint:
     """A SPARQL 1.1 query endpoint holding the project's graphs.
 
-    ``graphs`` are the graphs a query sees: by default (None) the project's graphs found on the server
-    (on Virtuoso 7.2 naming ~90 graphs in FROM clauses makes a query several times slower, but
-    leaving them out lets other graphs in, and its optimiser then fails on some saved queries);
+    ``graphs`` are the graphs a query sees: by default (None) the union graph and the graphs the last
+    kg push lists in its manifest (see the module's text), else the project's graphs found on the
+    server, each named in FROM clauses (25-30 times slower; a hint to push again is given, as an
+    :class:`OldLayoutWarning`); graphs given are named in FROM clauses too.  Leaving the dataset out
+    would let other graphs in, and Virtuoso 7.2's optimiser then fails on some saved queries.
     ``user``/``password`` are sent with HTTP digest authentication (``auth="basic"`` for basic).
     """
 
@@ -115,8 +131,9 @@ class Endpoint:
     graphs: Sequence[str] | None = None
     auth: str = "digest"
     _found: list[str] | None = field(default=None, init=False, repr=False)
+    _union: str | None = field(default=None, init=False, repr=False)
 
-    def _wrapper(self, text: str, graphs: Sequence[str]) -> SPARQLWrapper:
+    def _wrapper(self, text: str, graphs: Sequence[str], union: str | None = None) -> SPARQLWrapper:
         from SPARQLWrapper import BASIC, DIGEST, JSON, POST, SPARQLWrapper
 
         sparql = SPARQLWrapper(self.url)
@@ -126,14 +143,14 @@ class Endpoint:
         if self.user is not None:
             sparql.setHTTPAuth(DIGEST if self.auth == "digest" else BASIC)
             sparql.setCredentials(self.user, self.password or "")
-        sparql.setQuery(with_dataset(text, graphs))
+        sparql.setQuery(with_dataset(text, graphs, union))
         # SPARQLWrapper strips only every other line of a comment block before it looks for the
         # query form, so a word such as "add" in a saved query's header made it send an update
         sparql.queryType = query_form(text)
         return sparql
 
-    def _request(self, text: str, graphs: Sequence[str]) -> dict[str, Any]:
-        sparql = self._wrapper(text, graphs)
+    def _request(self, text: str, graphs: Sequence[str], union: str | None = None) -> dict[str, Any]:
+        sparql = self._wrapper(text, graphs, union)
         try:
             response = sparql.query()
             raw = response.response.read()
@@ -148,6 +165,12 @@ class Endpoint:
         """The manifest a kg push left on the server: {"state", "id", "at", "graphs"}, or None."""
         return read_manifest(self, IRIs(self.base))
 
+    def union_graph(self) -> str | None:
+        """The union graph queries take as their default graph (``FROM``), or None where the graphs
+        are named one by one: graphs given, or a server without the union graph of a kg push."""
+        self.project_graphs()
+        return self._union
+
     def project_graphs(self) -> list[str]:
         """The graphs queries see: those given, those the last complete kg push lists, or the
         project's graphs found on the server.  A push that did not finish is an error."""
@@ -161,6 +184,12 @@ class Endpoint:
                         f"{self.url} holds a kg push that did not finish (push {manifest['id']}, started "
                         f"{manifest['at']}): its graphs may mix old and new data, so no query is run. "
                         "Run kg push again")
+                union = manifest["union"]
+                if union is not None and self._holds(union):
+                    self._union = union
+                else:
+                    self._hint("its last kg push (" + manifest["id"] + ") left no union graph" if union is None
+                               else f"the union graph <{union}> its kg push made is missing")
                 self._found = manifest["graphs"]
                 return self._found
             prefix = IRIs(self.base).graph("").value
@@ -176,8 +205,18 @@ class Endpoint:
             if not found:
                 raise RemoteError(f"{self.url} holds no graphs of this project (none under {prefix}); "
                                   "load them with kg push first, or check --base")
+            self._hint("it holds no manifest of a kg push")
             self._found = found
         return self._found
+
+    def _holds(self, graph: str) -> bool:
+        document = self._request(f"SELECT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} LIMIT 1", [])
+        return bool(document.get("results", {}).get("bindings"))
+
+    def _hint(self, why: str) -> None:
+        warnings.warn(f"{self.url}: {why}, so each query names every graph of the project, which servers answer "
+                      "many times more slowly; run kg push again (this kg loads a union graph)",
+                      OldLayoutWarning, stacklevel=4)
 
     @staticmethod
     def _result(document: dict[str, Any]) -> Result:
@@ -193,17 +232,22 @@ class Endpoint:
             text = inject_values(text, bindings or {})
         except QueryError as exc:
             raise QueryError(f"{where}: {exc}") from None
-        return self._result(self._request(text, self.project_graphs()))
+        graphs = self.project_graphs()
+        return self._result(self._request(text, graphs, self._union))
 
 
 # ---------------------------------------------------------------------------- push
 
 @dataclass
 class PushReport:
+    """What a push loaded: the project's graphs and triples, and the union graph's triples (distinct
+    triples of them all, fewer than ``triples`` where a triple is in two graphs)."""
     graphs: int = 0
     triples: int = 0
     dropped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    union: str = ""
+    union_triples: int = 0
 
 
 def _graphs(store: Store) -> dict[str, list[Quad]]:
@@ -259,6 +303,26 @@ class _Http:
             raise _explain(exc, url, self.timeout) from None
 
 
+#: What a server that closes the connection while a request's body is still being sent makes urllib say.
+_CUT_OFF = re.compile(r"Broken pipe|Connection reset|Remote end closed connection", re.I)
+
+
+def _send_part(http: _Http, method: str, url: str, part: list[Quad]) -> None:
+    """Send a chunk of a graph (N-Triples is Turtle; every GSP server reads Turtle).  A server that cuts
+    the connection off before the body is sent (Virtuoso 7.2 answers the first request of HTTP digest
+    authentication, a 401, without reading a body of ~700 KB) gets it in halves, the second by POST;
+    a chunk with blank nodes is never split (one request makes one blank node of each label)."""
+    try:
+        http.send(method, url, _ntriples(part).encode("utf-8"), "text/turtle")
+    except RemoteError as exc:
+        blank = any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in part)
+        if len(part) < 200 or blank or not _CUT_OFF.search(str(exc)):
+            raise
+        half = len(part) // 2
+        _send_part(http, method, url, part[:half])
+        _send_part(http, "POST", url, part[half:])
+
+
 def _update(endpoint: str, text: str, user: str | None, password: str | None, timeout: float, auth: str) -> None:
     from SPARQLWrapper import BASIC, DIGEST, POST, SPARQLWrapper
 
@@ -295,6 +359,15 @@ def manifest_iri(iris: IRIs) -> str:
     return iris.base + "push-manifest"
 
 
+def union_iri(iris: IRIs) -> str:
+    """The graph kg push loads with the merge of the project's graphs: queries' default graph (``FROM``).
+
+    Outside ``{base}graph/``: no source id can collide with it, and ``GRAPH ?g`` over the project's
+    graphs (and an older kg, which finds them by that prefix) does not see every triple twice.
+    """
+    return iris.base + "union"
+
+
 def _valid_iri(value: str) -> bool:
     try:
         NamedNode(value)
@@ -309,6 +382,7 @@ class Manifest(TypedDict):
     id: str
     at: str
     graphs: list[str]
+    union: str | None  # the union graph, None for a push by an older kg
 
 
 def read_manifest(endpoint: "Endpoint", iris: IRIs) -> Manifest | None:
@@ -316,7 +390,7 @@ def read_manifest(endpoint: "Endpoint", iris: IRIs) -> Manifest | None:
     m = manifest_iri(iris)
     text = f"SELECT ?p ?o WHERE {{ GRAPH <{m}> {{ <{m}> ?p ?o }} }}"
     document = endpoint._request(text, [])
-    found: Manifest = {"state": None, "id": "?", "at": "?", "graphs": []}
+    found: Manifest = {"state": None, "id": "?", "at": "?", "graphs": [], "union": None}
     for b in document.get("results", {}).get("bindings", []):
         p, o = b.get("p", {}).get("value", ""), b.get("o", {}).get("value", "")
         if not p.startswith(MANIFEST_NS):
@@ -325,6 +399,9 @@ def read_manifest(endpoint: "Endpoint", iris: IRIs) -> Manifest | None:
         if key == "graph":
             if _valid_iri(o):
                 found["graphs"].append(o)
+        elif key == "union":
+            if _valid_iri(o):
+                found["union"] = o
         elif key == "state":
             # "pushing" wins over "complete": a push that started and did not finish
             if found["state"] != "pushing":
@@ -340,11 +417,13 @@ def read_manifest(endpoint: "Endpoint", iris: IRIs) -> Manifest | None:
 
 
 def _manifest_ntriples(iris: IRIs, state: str, push_id: str, at: str, graphs: Iterable[str],
-                       counts: Mapping[str, int] | None = None) -> str:
+                       counts: Mapping[str, int] | None = None, union: str | None = None) -> str:
     m = manifest_iri(iris)
     lines = [f'<{m}> <{MANIFEST_NS}state> "{state}" .', f'<{m}> <{MANIFEST_NS}id> "{push_id}" .',
              f'<{m}> <{MANIFEST_NS}at> "{at}" .']
     lines += [f"<{m}> <{MANIFEST_NS}graph> <{g}> ." for g in sorted(graphs)]
+    if union is not None:
+        lines.append(f"<{m}> <{MANIFEST_NS}union> <{union}> .")
     lines += [f'<{g}> <{MANIFEST_NS}triples> "{n}"^^<http://www.w3.org/2001/XMLSchema#integer> .'
               for g, n in sorted((counts or {}).items())]
     return "\n".join(lines) + "\n"
@@ -376,11 +455,15 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
     loaded by HTTP PUT and POST in chunks of ``gsp_chunk`` triples instead, and no update endpoint
     is needed.  Requests that fail to reach the server are retried.
 
+    Besides the build's graphs, the union graph (:func:`union_iri`) is replaced with the merge of
+    them all (each distinct triple once), which queries then take as their default graph.
+
     All or nothing, as queries see it: a manifest graph (:func:`manifest_iri`) is marked "pushing"
-    before any graph changes and "complete", with the graphs and their triple counts checked on
-    the server, only after every graph is loaded; every remote query (:class:`Endpoint`) reads it
-    and refuses to run on a push that did not finish.  Graphs are dropped only where an earlier
-    push's manifest lists them and the build lacks them; no other graph is touched.
+    before any graph changes and "complete", with the graphs (the union graph among them) and their
+    triple counts checked on the server, only after every graph is loaded; every remote query
+    (:class:`Endpoint`) reads it and refuses to run on a push that did not finish.  Graphs are
+    dropped only where an earlier push's manifest lists them and the build lacks them; no other
+    graph is touched.
     """
     say = progress or (lambda message: None)
     update = update or endpoint
@@ -390,7 +473,14 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
     for g in graphs:
         if not _valid_iri(g):
             raise RemoteError(f"the build holds a graph named {g!r}, which is not a valid IRI; check --base")
-    report = PushReport()
+    union = union_iri(iris)
+    if union in graphs or manifest_iri(iris) in graphs:
+        raise RemoteError(f"the build holds a graph named {union if union in graphs else manifest_iri(iris)}, "
+                          "the name kg push gives its own graphs on the server; check --base")
+    # the merge of the graphs: each distinct triple once (a blank node stays one node, as in the build)
+    union_quads = [Quad(t.subject, t.predicate, t.object, NamedNode(union))
+                   for t in dict.fromkeys(q.triple for quads in graphs.values() for q in quads)]
+    report = PushReport(union=union, union_triples=len(union_quads))
     finder = Endpoint(endpoint, user, password, timeout, base, auth=auth)
     old = read_manifest(finder, iris)
     earlier = old["graphs"] if old else []
@@ -403,7 +493,7 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
         return f"{gsp}?{urllib.parse.urlencode({'graph': g})}"
 
     def write_manifest(state: str, listed: Iterable[str], counts: Mapping[str, int] | None = None) -> None:
-        body = _manifest_ntriples(iris, state, push_id, at, listed, counts)
+        body = _manifest_ntriples(iris, state, push_id, at, listed, counts, union)
         if http:
             _retrying("writing the push manifest", lambda: http.send("PUT", gsp_url(m), body.encode("utf-8"),
                                                                       "text/turtle"), say, retries)
@@ -425,16 +515,15 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
         _retrying(f"dropping {g}", drop, say, retries)
         report.dropped.append(g)
         say(f"dropped graph {g} (an earlier push's, not in this build)")
-    # 3. load each graph, in bounded chunks; a failed graph is loaded again from its start
-    for g, quads in sorted(graphs.items()):
+    # 3. load each graph, then the union graph, in bounded chunks; a failed graph is loaded again from its start
+    for g, quads in [*sorted(graphs.items()), (union, union_quads)]:
         load: Callable[[], None]
         if http:
             parts = list(_chunks(quads, gsp_chunk)) or [[]]
 
             def load_by_gsp(g: str = g, parts: list[list[Quad]] = parts) -> None:
                 for i, part in enumerate(parts):
-                    http.send("PUT" if i == 0 else "POST", gsp_url(g), _ntriples(part).encode("utf-8"),
-                              "text/turtle")  # N-Triples is Turtle; every GSP server reads Turtle
+                    _send_part(http, "PUT" if i == 0 else "POST", gsp_url(g), part)
             load = load_by_gsp
         else:
             def load_by_update(g: str = g, quads: list[Quad] = quads) -> None:
@@ -448,11 +537,13 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
                     _update(update, text, user, password, timeout, auth)
             load = load_by_update
         _retrying(f"loading {g}", load, say, retries)
-        report.graphs += 1
-        report.triples += len(quads)
+        if g != union:
+            report.graphs += 1
+            report.triples += len(quads)
     # 4. check the server holds what was sent, then mark the push complete
     expected = {g: len(q) for g, q in graphs.items()}
-    counted = _counts(finder, list(graphs))
+    expected[union] = len(union_quads)
+    counted = _counts(finder, list(expected))
     wrong = {g: (counted.get(g, 0), n) for g, n in expected.items() if counted.get(g, 0) != n}
     if wrong:
         g, (got, want) = sorted(wrong.items())[0]
@@ -460,8 +551,8 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
                           f"({len(wrong)} graph(s) differ); the push is left marked unfinished. Run kg push again")
     write_manifest("complete", graphs, expected)
     report.seconds = time.perf_counter() - t0
-    say(f"pushed {report.triples:,} triples in {report.graphs} graphs to {gsp or update} "
-        f"in {report.seconds:.1f} s")
+    say(f"pushed {report.triples:,} triples in {report.graphs} graphs, and their union ({report.union_triples:,} "
+        f"triples, {union}), to {gsp or update} in {report.seconds:.1f} s")
     return report
 
 
