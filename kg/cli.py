@@ -14,12 +14,18 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build
 from .rules import DEFAULT_READING, READINGS
 from .tables import DataErrors
+
+if TYPE_CHECKING:
+    from pyoxigraph import Store
+
+    from .namespaces import IRIs
 
 DEFAULT_OUT = Path("out")
 T = TypeVar("T")
@@ -128,6 +134,56 @@ def build_from_args(args: argparse.Namespace) -> BuildResult:
     return build(args.data, args.ontology, base=args.base, progress=progress, reading=args.reading)
 
 
+def add_dataset_options(p: argparse.ArgumentParser) -> None:
+    """The options of a command that reads the built graph: the inputs, ``--build`` and ``--graph``."""
+    add_input_options(p)
+    p.add_argument("--build", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                   help="use the store kg build left in DIR when it was built from the same data, ontology, "
+                        "base and reading; else say why and build in memory (default: %(default)s)")
+    p.add_argument("--graph", type=Path, metavar="FILE",
+                   help="use a built dataset file (out/kg.trig or .nq) instead, read into memory")
+
+
+@dataclass
+class Dataset:
+    """The graph a command works on: the build's on-disk store, a dataset file, or a build in memory."""
+
+    store: Store
+    iris: IRIs
+    #: the on-disk store's folder, when the dataset is the build's (``kg serve`` opens it per worker)
+    path: Path | None = None
+
+
+def open_dataset(args: argparse.Namespace) -> Dataset:
+    """The dataset for ``args`` (see :func:`add_dataset_options`), saying which one it is on stderr."""
+    from .builds import find_build
+    from .namespaces import IRIs
+    from .resources import describe
+    from .tables import check_base
+
+    check_base(args.base)
+    iris = IRIs(args.base)
+    if getattr(args, "graph", None):
+        from .query import QueryError
+        from .query import check_base as check_graph_base
+        from .store import load
+
+        if not args.graph.is_file():
+            raise QueryError(f"{args.graph}: no such file; run kg build first or leave out --graph")
+        t0 = time.perf_counter()
+        store = load(args.graph)
+        progress(f"read {args.graph} ({len(store):,} quads) in {time.perf_counter() - t0:.1f} s")
+        check_graph_base(store, iris)  # built with another --base: say so, not a silent empty answer
+        return Dataset(store, iris)
+    found = find_build(args.build, args.data, args.ontology, iris.base, args.reading)
+    if found.usable:
+        progress(f"using {found.reason}")
+        return Dataset(found.open(), iris, found.store_path)
+    progress(f"{found.reason}; building from {describe(args.data)} in memory "
+             f"(kg build leaves a store that later commands use)")
+    return Dataset(build_from_args(args).store, iris)
+
+
 def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:
     from .validate import validate
 
@@ -155,6 +211,7 @@ def rdf_formats(text: str) -> str:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from . import writers
+    from .builds import BuildOutputs, inputs, prune_stores
     from .files import OutputError
     from .store import write_rdf
     from .tables import check_base
@@ -176,12 +233,22 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"error: unknown format(s) {', '.join(unknown)}; choose from {', '.join(choices)}",
               file=sys.stderr)
         return 2
-    try:
-        write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint)
-    except OutputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
     summary = result.summary()
+    saved = None if args.no_store else BuildOutputs(
+        result.store, args.out, inputs(args.data, args.ontology, result.iris.base, args.reading), summary, formats,
+        say=progress)
+    try:
+        write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint,
+                  also=saved.tasks() if saved else ())
+    except BaseException as exc:
+        if saved:
+            saved.discard()  # the store of a set that was not switched in
+        if isinstance(exc, OutputError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
+        raise
+    if saved:
+        prune_stores(args.out, say=progress)
     print("  ".join(f"{k}: {v:,}" for k, v in summary.items()))
     return 0
 
@@ -274,7 +341,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
     p.add_argument("--formats", type=rdf_formats,
                    help=f"comma-separated subset of: {','.join(writers.names('dataset'))} (checked before the build)")
-    p.add_argument("--no-validate", action="store_true", help="skip the SHACL validation (large synthetic data)")
+    p.add_argument("--no-validate", action="store_true", help="skip the SHACL validation")
+    p.add_argument("--no-store", action="store_true",
+                   help="write only the RDF files, no on-disk store (later commands then build again)")
     p.set_defaults(run=cmd_build)
 
     p = sub.add_parser("validate", help="run the SHACL shapes and report data-quality flags",

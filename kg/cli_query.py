@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import writers
-from .cli import add_input_options, command, progress
+from .cli import add_dataset_options, command, open_dataset, progress
 from .query import QUERIES_DIR, QueryError
 
 if TYPE_CHECKING:
@@ -21,9 +21,7 @@ if TYPE_CHECKING:
 
 
 def _graph_options(p: argparse.ArgumentParser) -> None:
-    add_input_options(p)
-    p.add_argument("--graph", type=Path, metavar="FILE",
-                   help="use a built dataset (out/kg.trig or .nq) instead of building from --data")
+    add_dataset_options(p)
 
 
 def _remote_options(p: argparse.ArgumentParser, what: str) -> None:
@@ -35,21 +33,8 @@ def _remote_options(p: argparse.ArgumentParser, what: str) -> None:
 
 
 def _store(args: argparse.Namespace) -> Store:
-    """The embedded store: a built file if given, else built from the tables."""
-    from .tables import check_base
-
-    check_base(args.base)
-    if args.graph:
-        from .store import load
-
-        if not args.graph.is_file():
-            raise QueryError(f"{args.graph}: no such file; run kg build first or leave out --graph")
-        return load(args.graph)
-    from .build import build
-    from .cli import say_inputs
-
-    say_inputs(args)
-    return build(args.data, args.ontology, base=args.base, reading=args.reading).store
+    """The embedded store: the build's, a dataset file, or built in memory (:func:`kg.cli.open_dataset`)."""
+    return open_dataset(args).store
 
 
 def _fail(message: str, code: int) -> int:
@@ -104,11 +89,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         target: Endpoint | Store = Endpoint(args.endpoint, args.user, args.password, args.timeout, iris.base,
                                             auth=args.auth)
     else:
-        from .query import check_base
-
         target = _store(args)
-        if args.graph:
-            check_base(target, iris)  # a dataset built with another --base: say so, not a silent empty answer
     t0 = time.perf_counter()
     result = run(query, target, params, iris)
     seconds = time.perf_counter() - t0
@@ -204,11 +185,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return _fail(f"{name} must be at least {least}", 2)
     if not args.timeout > 0:
         return _fail("--timeout must be a positive number of seconds", 2)
-    store = _store(args)
+    dataset = open_dataset(args)
     try:
-        server_context = serve(store, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
-                               queries=args.queries, base=IRIs(args.base).base, workers=args.workers,
-                               memory_mb=args.memory)
+        server_context = serve(dataset.path or dataset.store, port=args.port, timeout=args.timeout,
+                               max_rows=args.max_rows, queries=args.queries, base=IRIs(args.base).base,
+                               workers=args.workers, memory_mb=args.memory)
         server = server_context.__enter__()
     except OSError as exc:
         return _fail(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}; "

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cli import DEFAULT_OUT, add_input_options, build_from_args, command, progress, steps
+from .cli import DEFAULT_OUT, add_dataset_options, command, open_dataset, progress, steps
 from .views import NODE_BUDGET, VIEWS, build_views
 
 if TYPE_CHECKING:
@@ -35,13 +35,13 @@ def _views(args: argparse.Namespace) -> dict[str, nx.Graph[str]]:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file, not a folder; name a folder (it is made if missing)")
     names = list(VIEWS) if args.view == "all" else [args.view]
-    result = build_from_args(args)
+    dataset = open_dataset(args)
     region = args.region
     if region and "://" not in region:  # a place id of data/places.csv
-        region = result.iris.place(region).value
+        region = dataset.iris.place(region).value
     t0 = time.perf_counter()
     progress(f"building the view{'s' if len(names) > 1 else ''} {', '.join(names)}")
-    views = build_views(result.store, names, region=region)
+    views = build_views(dataset.store, names, region=region)
     for name, graph in views.items():
         progress(f"view {name}: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges")
     progress(f"views built in {time.perf_counter() - t0:.1f} s")
@@ -49,7 +49,7 @@ def _views(args: argparse.Namespace) -> dict[str, nx.Graph[str]]:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    add_input_options(p)
+    add_dataset_options(p)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
     p.add_argument("--region", help="the region to picture: a place id such as berlin-brandenburg, or its IRI "
                                     "(default: the region with the most sites)")

@@ -77,6 +77,23 @@ class AreaSummary:
 
 
 @dataclass
+class SubsectorSummary:
+    """The control of a region's named firms of one subsector (WZ 2008 code; "" for unclassified firms).
+
+    Counted by the rules of :class:`AreaSummary` (the firm's jobs in the region, its control class);
+    a firm classified in two subsectors counts in both."""
+
+    region: str
+    code: str
+    firms: int = 0
+    outside: int = 0
+    inside: int = 0
+    unknown: int = 0
+    jobs: int = 0
+    jobs_outside: int = 0
+
+
+@dataclass
 class ControlArea:
     """The regional firms and jobs run from one Land (in the region's country) or country (abroad)."""
 
@@ -109,6 +126,7 @@ class Facts:
     summaries: list[AreaSummary]
     control_areas: list[ControlArea]
     operating_sites: list[str] = field(default_factory=list)  # sites that are not only a head-office entry
+    subsector_summaries: list[SubsectorSummary] = field(default_factory=list)
 
 
 def _figures(tables: Tables) -> dict[str, list[Figure]]:
@@ -241,8 +259,11 @@ def apply_rules(tables: Tables, reading: str) -> Facts:
     for firm in firm_ids:
         for region in sorted({a for _, p, _ in sites_of.get(firm, ()) for a in ancestors.get(p, ()) if a in references}):
             firms_in.setdefault(region, []).append(firm)
+    codes_of: dict[str, list[str]] = {}
+    for row in tables["classifications"]:
+        codes_of.setdefault(row["org"], []).append(row["code"])
     for region in sorted(firms_in):
-        _summarise(facts, region, firms_in[region], sites_of, candidates, seat_of)
+        _summarise(facts, region, firms_in[region], sites_of, candidates, seat_of, codes_of)
     totals = _brief_totals(tables)
     for s in facts.summaries:
         if s.area in totals:
@@ -281,10 +302,11 @@ OUTSIDE = ("germany", "abroad")
 
 
 def _summarise(facts: Facts, region: str, firm_ids: list[str], sites_of: dict[str, list[tuple[str, str, set[str]]]],
-               candidates: dict[str, list[ControlCandidate]], seat_of: dict[str, str]) -> None:
-    """Add the summaries of the region and its Länder, and its decision-centre areas, to ``facts``.
+               candidates: dict[str, list[ControlCandidate]], seat_of: dict[str, str],
+               codes_of: dict[str, list[str]]) -> None:
+    """Add the summaries of the region and its Länder, its subsectors and its decision-centre areas, to ``facts``.
 
-    ``firm_ids``: the firms with an operating site in the region."""
+    ``firm_ids``: the firms with an operating site in the region; ``codes_of``: each firm's subsector codes."""
     anc = facts.ancestors
     areas = [region] + sorted(p for p, k in facts.kinds.items() if "land" in k and region in anc[p][1:])
     summaries = {a: AreaSummary(region, a) for a in areas}
@@ -292,6 +314,7 @@ def _summarise(facts: Facts, region: str, firm_ids: list[str], sites_of: dict[st
     fixed = {a: [0.0, 0.0, 0.0, 0.0] for a in areas}  # uncontested firms: jobs outside, jobs, firms outside, known
     contested_headcounts = {c.subject for c in facts.contested if c.aspect == "head-count"}
     centres: dict[str, ControlArea] = {}
+    by_code: dict[str, SubsectorSummary] = {}
 
     def cls(place: str | None) -> str:
         return control_class(place, region, anc, facts.country)
@@ -356,6 +379,14 @@ def _summarise(facts: Facts, region: str, firm_ids: list[str], sites_of: dict[st
                     unit.contested.add(key)
                 unit.contested.update(f"headcount-{s}" for s in disputed)
             if area == region:
+                for code in codes_of.get(firm) or [""]:
+                    sub = by_code.setdefault(code, SubsectorSummary(region, code))
+                    sub.firms += 1
+                    sub.outside += c in OUTSIDE
+                    sub.inside += c == "inside"
+                    sub.unknown += c == "unknown"
+                    sub.jobs += jobs or 0
+                    sub.jobs_outside += (jobs or 0) if c in OUTSIDE else 0
                 here = centre(chosen.place if chosen else None)
                 possible = {x for a in alternatives if (x := centre(a.place))} | ({here} if here else set())
                 for x in possible:
@@ -371,6 +402,7 @@ def _summarise(facts: Facts, region: str, firm_ids: list[str], sites_of: dict[st
         _ranges(sm, list(units[area].values()), Option(f[0], f[1]), Option(f[2], f[3]))
     facts.summaries.extend(sm for sm in summaries.values() if sm.firms)
     facts.control_areas.extend(sorted(centres.values(), key=lambda a: (-a.jobs, a.area)))
+    facts.subsector_summaries.extend(by_code[c] for c in sorted(by_code))
 
 
 def _ranges(sm: AreaSummary, units: list[_Unit], fixed_jobs: Option, fixed_firms: Option) -> None:
@@ -451,6 +483,7 @@ def derived_lines(facts: Facts, tables: Tables, iris: IRIs) -> Iterator[str]:
         yield f'{node(subject)} {BBMB.employees} "{n}"{integer}{g}'
         yield f"{node(subject)} {BBMB.employeesBasis} {Literal(facts.employees_basis[subject])}{g}"
     reading = Literal(facts.reading)
+    contested_labels: dict[str, str] = {}
     for c in facts.contested:
         s = iris.contested(c.id)
         yield f"{s} {RDF.type} {BBMB.ContestedFact}{g}"
@@ -460,29 +493,33 @@ def derived_lines(facts: Facts, tables: Tables, iris: IRIs) -> Iterator[str]:
             return places.get(v, v) if c.aspect in ("control", "place") else v
         label = f"{names.get(c.subject, c.subject)} {c.aspect}: " + " or ".join(
             f"{value(v)} ({', '.join(src)})" for v, src in c.alternatives)
+        contested_labels[c.id] = label
         yield f"{s} {RDFS.label} {Literal(label, language='en')}{g}"
         yield f"{s} {BBMB.chosenValue} {Literal(value(c.chosen))}{g}"
         yield f"{s} {BBMB.reading} {reading}{g}"
-    yield from _cube_lines(facts, iris, g, place)
+    yield from _cube_lines(facts, iris, g, place, contested_labels)
 
 
 def _decimal(x: float | None) -> str:
     return f'"{round(100 * x, 1):.1f}"^^<{XSD.decimal.value}>' if x is not None else ""
 
 
-def _cube_lines(facts: Facts, iris: IRIs, g: str, place: dict[str, str]) -> Iterator[str]:
+def _cube_lines(facts: Facts, iris: IRIs, g: str, place: dict[str, str],
+                contested_labels: dict[str, str]) -> Iterator[str]:
     integer = f"^^<{XSD.integer.value}>"
     reading = Literal(facts.reading)
     for name, title, dsd in (
             ("control-by-area", "Control of the named firms' regional jobs, by area of the jobs", BBMB.controlByAreaDsd),
-            ("control-by-decision-centre", "Regional jobs of the named firms by place of control", BBMB.controlByCentreDsd)):
+            ("control-by-decision-centre", "Regional jobs of the named firms by place of control", BBMB.controlByCentreDsd),
+            ("control-by-subsector", "Control of the named regional firms and their jobs, by subsector",
+             BBMB.controlBySubsectorDsd)):
         ds = iris.dataset(name)
         yield f"{ds} {RDF.type} {QB.DataSet}{g}"
         yield f"{ds} {QB.structure} {dsd}{g}"
         yield f"{ds} {DCT.title} {Literal(title, language='en')}{g}"
         yield f"{ds} {BBMB.reading} {reading}{g}"
     source = iris.source(DERIVED)
-    for name in ("control-by-area", "control-by-decision-centre"):
+    for name in ("control-by-area", "control-by-decision-centre", "control-by-subsector"):
         yield f"{iris.dataset(name)} {PROV.wasDerivedFrom} {source}{g}"
 
     def head(o: object, ds: object, region: str) -> Iterator[str]:
@@ -512,6 +549,9 @@ def _cube_lines(facts: Facts, iris: IRIs, g: str, place: dict[str, str]) -> Iter
                 yield f"{o} {prop} {_decimal(x)}{g}"
         for c in sm.hinges_on:
             yield f"{o} {BBMB.hingesOn} {iris.contested(c)}{g}"
+        if sm.hinges_on:  # the labels in the rules' order, as one text: the same on every engine
+            text = "; ".join(contested_labels[c] for c in sm.hinges_on)
+            yield f"{o} {BBMB.hingesOnText} {Literal(text, language='en')}{g}"
         if sm.brief_total is not None and sm.brief_total_observation:
             yield f'{o} {BBMB.briefTotal} "{sm.brief_total}"{integer}{g}'
             yield f"{o} {BBMB.briefTotalObservation} {iris.observation(sm.brief_total_observation)}{g}"
@@ -524,7 +564,17 @@ def _cube_lines(facts: Facts, iris: IRIs, g: str, place: dict[str, str]) -> Iter
         for prop, value in ((BBMB.firms, ca.firms), (BBMB.jobs, ca.jobs), (BBMB.jobsMin, ca.jobs_low),
                             (BBMB.jobsMax, ca.jobs_high)):
             yield f'{o} {prop} "{value}"{integer}{g}'
+    ds = iris.dataset("control-by-subsector")
+    for sub in facts.subsector_summaries:
+        o = iris.observation(f"subsector/{sub.region}/{sub.code or 'unclassified'}")
+        yield from head(o, ds, sub.region)
+        if sub.code:
+            yield f"{o} {BBMB.subsector} {iris.subsector(sub.code)}{g}"
+        for prop, value in ((BBMB.firms, sub.firms), (BBMB.firmsOutside, sub.outside),
+                            (BBMB.firmsInside, sub.inside), (BBMB.firmsUnknown, sub.unknown),
+                            (BBMB.jobs, sub.jobs), (BBMB.jobsOutside, sub.jobs_outside)):
+            yield f'{o} {prop} "{value}"{integer}{g}'
 
 
-__all__ = ["apply_rules", "derived_lines", "Facts", "AreaSummary", "ControlArea", "Contested", "READINGS",
+__all__ = ["apply_rules", "derived_lines", "Facts", "AreaSummary", "SubsectorSummary", "ControlArea", "Contested", "READINGS",
            "DERIVED", "BRIEF_KINDS"]

@@ -92,6 +92,11 @@ def recover(out: str | Path) -> None:
                     entry.unlink()
 
 
+def generation_name(folder: str | Path) -> str:
+    """The id of a generation folder (``out/.gen-<id>``): unique, and what other outputs of the set are named by."""
+    return Path(folder).name.removeprefix(_GENERATION)
+
+
 @contextlib.contextmanager
 def generation(out: str | Path) -> Iterator[Path]:
     """A folder to write a set of output files into; on success they replace those in ``out`` as one.

@@ -274,11 +274,21 @@ def _vm_size() -> int:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _worker_main(store: Store, requests: int, answers: int, max_rows: int, memory_mb: int) -> None:
-    """The loop of a worker process (forked: it shares the parent's store, copy-on-write).
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
 
-    It keeps only its two pipes, on file descriptors 3 and 4, and may open no other: no file,
-    no socket (a SERVICE that slipped through could not connect).  Its address space is bounded.
+
+def _worker_main(source: Store | Path, requests: int, answers: int, max_rows: int, memory_mb: int) -> None:
+    """The loop of a worker process (forked: it shares the parent's in-memory store, copy-on-write,
+    or opens the build's on-disk store read-only itself: a database is not shared across a fork).
+
+    It keeps only its two pipes, on file descriptors 3 and 4, and the store's files, and may open
+    no other: no file, no socket (a SERVICE that slipped through could not connect).  Its address
+    space is bounded.
     """
     import resource
 
@@ -296,8 +306,11 @@ def _worker_main(store: Store, requests: int, answers: int, max_rows: int, memor
     os.dup2(high + 1, 4)
     os.close(high)
     os.close(high + 1)
+    # an on-disk store opens all its files now (RocksDB keeps them open), then no descriptor more
+    store = source if isinstance(source, Store) else Store.read_only(str(source))
+    files = 1 + max(fd for fd in map(int, os.listdir("/proc/self/fd")) if _is_open(fd))  # not listdir's own
     limit = _vm_size() + memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_NOFILE, (5, 5))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(5, files), max(5, files)))
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     while True:
@@ -324,7 +337,7 @@ class _WorkerDied(Exception):
 class _Worker:
     """One forked worker process and its two pipes."""
 
-    def __init__(self, store: Store, max_rows: int, memory_mb: int) -> None:
+    def __init__(self, store: Store | Path, max_rows: int, memory_mb: int) -> None:
         req_r, req_w = os.pipe()
         ans_r, ans_w = os.pipe()
         pid = os.fork()
@@ -385,7 +398,7 @@ class QueryRunner:
     one; the request that cost it gets 500 or 503 with a message, every other request is served.
     """
 
-    def __init__(self, store: Store, timeout: float, max_rows: int, workers: int = MAX_WORKERS,
+    def __init__(self, store: Store | Path, timeout: float, max_rows: int, workers: int = MAX_WORKERS,
                  memory_mb: int = MEMORY_MB) -> None:
         self.store, self.timeout, self.max_rows, self.memory_mb = store, timeout, max_rows, memory_mb
         self.workers = workers
@@ -728,10 +741,14 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(store: Store, port: int = 0, timeout: float = 10.0, max_rows: int = 10_000,
+def serve(store: Store | Path, port: int = 0, timeout: float = 10.0, max_rows: int = 10_000,
           queries: str | Path = QUERIES_DIR, base: str | None = None, workers: int = MAX_WORKERS,
           memory_mb: int = MEMORY_MB, socket_timeout: float = SOCKET_TIMEOUT) -> Iterator[Server]:
-    """Serve ``store`` read-only on 127.0.0.1:``port`` (0: a free port) until the block ends."""
+    """Serve ``store`` read-only on 127.0.0.1:``port`` (0: a free port) until the block ends.
+
+    ``store`` is an in-memory store, or the folder of an on-disk store (the build's, see
+    :mod:`kg.builds`), which each query worker opens read-only.
+    """
     runner = QueryRunner(store, timeout, max_rows, workers, memory_mb)  # forked before the server's threads
     try:
         handler = type("Handler", (_Handler,), {"runner": runner, "saved_folder": Path(queries), "base": base,

@@ -6,8 +6,9 @@ rdflib (through oxrdflib) for notebook users who want the rdflib API.
 """
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Callable, Iterable, cast
@@ -107,7 +108,7 @@ def _write_merged_by_graph(store: Store, handle: IO[bytes], fmt: RdfFormat) -> N
 
 def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = None,
               progress: Callable[[str], None] | None = None, graphs_disjoint: bool = False,
-              workers: int | None = None) -> list[Path]:
+              workers: int | None = None, also: Sequence[Callable[[Path], Path]] = ()) -> list[Path]:
     """Write the dataset in each format (names of ``dataset`` writers in :mod:`kg.writers`; default:
     all of them); the files replace those in ``out`` as one set.
 
@@ -121,6 +122,9 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
     triples in Python).  The files are written by ``workers`` threads (default: two where there
     are two cores); pyoxigraph serialises without holding the GIL, so they run in parallel.
     An unknown format name raises :class:`kg.writers.UnknownWriter` before anything is written.
+
+    ``also`` are more outputs of the same set (the on-disk store and the build's record,
+    :mod:`kg.builds`): each is called with the generation folder, in the same pool, before the files.
     """
     from pyoxigraph import serialize
 
@@ -144,12 +148,13 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
         return out / filename
 
     workers = workers or min(2, os.cpu_count() or 1)
+    jobs: list[Callable[[Path], Path]] = [*also, *(functools.partial(write, writer=w) for w in chosen)]
     with generation(out) as folder:
-        if workers <= 1 or len(chosen) <= 1:
-            paths = [write(folder, w) for w in chosen]
+        if workers <= 1 or len(jobs) <= 1:
+            paths = [job(folder) for job in jobs]
         else:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kg-write") as pool:
-                paths = list(pool.map(lambda w: write(folder, w), chosen))
+                paths = list(pool.map(lambda job: job(folder), jobs))
     return paths
 
 

@@ -284,10 +284,13 @@ from kg.cli import main  # noqa: E402
 from tests.conftest import DATA, ROOT  # noqa: E402
 
 OUTPUTS = ["kg.jsonld", "kg.nq", "kg.nt", "kg.trig", "kg.ttl"]
+#: what a build leaves beside the RDF files: its record and its on-disk store (kg.builds)
+BUILD = ["build.json", "kg.oxigraph"]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """Every file under ``folder`` (the on-disk store's too), by its path there."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @contextlib.contextmanager
@@ -312,6 +315,7 @@ def good_build(tmp_path_factory) -> dict[str, bytes]:
 
 def fill_from(target: Path, files: dict[str, bytes]) -> None:
     for name, data in files.items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         (target / name).write_bytes(data)
 
 
@@ -348,8 +352,15 @@ def test_a_read_only_folder_is_one_line(tmp_path, good_build, capsys):
 
 
 def test_kill_9_during_builds_leaves_one_generation(tmp_path):
-    """Kill kg build at random moments; out/ then holds the old set or the new one, after recover()."""
+    """Kill kg build at random moments; out/ then holds the old set or the new one, after recover(),
+    and the store its record names is of the same set."""
+    from pyoxigraph import NamedNode
+
+    from kg.builds import find_build
     from kg.files import recover
+    from kg.namespaces import IRIs
+
+    RDFS_LABEL = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
@@ -375,11 +386,16 @@ def test_kill_9_during_builds_leaves_one_generation(tmp_path):
         process.wait()
         recover(out)  # what the next build does first
         names = sorted(p.name for p in out.iterdir())
-        assert names == OUTPUTS, names  # no temp files, no generation folders
+        assert names == sorted(OUTPUTS + BUILD), names  # no temp files, no generation folders
         marks = {name: next((n for n in range(attempt + 1)
                              if f"Generation {n}<" in (out / name).read_text(encoding="utf-8")
                              or f'Generation {n}"' in (out / name).read_text(encoding="utf-8")), None)
                  for name in OUTPUTS}
+        # the store the record names is the same generation as the files
+        found = find_build(out, data, ROOT / "ontology", IRIs(None).base, "brief")
+        assert found.usable, found.reason
+        labels = {str(q.object.value) for q in found.open().quads_for_pattern(None, RDFS_LABEL, None, None)}
+        marks["store"] = next((n for n in range(attempt + 1) if f"Generation {n}" in labels), None)
         assert len(set(marks.values())) == 1 and None not in marks.values(), marks
         seen.add(marks["kg.ttl"])
     assert len(seen) >= 1
@@ -397,4 +413,4 @@ def test_stale_temp_files_and_generations_are_removed(tmp_path, good_build):
     old.write_text("left by a killed build", encoding="utf-8")
     os.utime(old, (time.time() - STALE_TEMP_SECONDS - 10,) * 2)
     assert main(["build", "--out", str(out), "--no-validate"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == OUTPUTS
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS + BUILD)

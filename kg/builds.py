@@ -1,0 +1,259 @@
+"""Build once, query many: the on-disk store a build leaves in ``out/``, and its record.
+
+``kg build`` writes, beside the RDF files, an on-disk Oxigraph store (``out/kg.oxigraph/<id>/``)
+and ``out/build.json``, the record of what it was built from: the data and ontology folders and a
+digest of every file in them, the base, the reading and the code of kg itself.  Later commands
+(``kg query``, ``viz``, ``export``, ``serve``, ``push``) open that store read-only in a fraction of
+a second instead of building again, when their own inputs are the build's; otherwise they say why
+(no build, other data, a changed file) and build in memory as before.
+
+The record is switched in with the RDF files (:func:`kg.files.generation`); it names its store
+folder, and a build never writes into a store folder another record names, so a command that has
+read a record opens the store that record describes, even while a new build is being written.
+
+>>> from kg.builds import find_build  # doctest: +SKIP
+>>> found = find_build("out", data="data", ontology="ontology", base=None, reading="brief")
+>>> found.usable, found.reason  # doctest: +SKIP
+(True, 'the build in out (2026-12-02 01:50:12, 3,268,250 quads, reading brief)')
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .files import atomic_write
+
+if TYPE_CHECKING:
+    from pyoxigraph import Store
+
+RECORD = "build.json"
+STORES = "kg.oxigraph"
+#: A record of another layout than this module writes is not used (it is rebuilt).
+LAYOUT = 1
+
+
+def _digest_files(folder: Path, patterns: tuple[str, ...]) -> dict[str, str]:
+    """SHA-256 of each file matching ``patterns`` in ``folder`` (not recursive), by name."""
+    out: dict[str, str] = {}
+    for pattern in patterns:
+        for path in sorted(folder.glob(pattern)):
+            if path.is_file():
+                out[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+#: The modules whose code decides what a build contains (the tables' checks, the mapping, the rules).
+BUILD_MODULES = ("tables.py", "build.py", "rules.py", "derive.py", "model.py", "namespaces.py", "resources.py")
+
+
+def code_digest() -> str:
+    """One digest of the modules that make a build: a build made by other code (other rules) is not reused."""
+    package = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in (package / name for name in BUILD_MODULES):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def inputs(data: str | Path, ontology: str | Path, base: str, reading: str) -> dict[str, Any]:
+    """What a build depends on, as recorded in ``build.json`` and compared by :func:`find_build`."""
+    data, ontology = Path(data).resolve(), Path(ontology).resolve()
+    return {
+        "data": str(data), "ontology": str(ontology), "base": base, "reading": reading,
+        "files": {"data": _digest_files(data, ("*.csv",)), "ontology": _digest_files(ontology, ("*.ttl",))},
+        "code": code_digest(),
+    }
+
+
+@dataclass(frozen=True)
+class Found:
+    """The answer of :func:`find_build`: a usable build (its store and record), or why there is none."""
+
+    usable: bool
+    reason: str
+    store_path: Path | None = None
+    record: dict[str, Any] | None = None
+
+    def open(self) -> Store:
+        """The build's store, read-only (several processes may have it open at once)."""
+        from pyoxigraph import Store
+
+        if not self.usable or self.store_path is None:
+            raise RuntimeError(f"no usable build: {self.reason}")
+        return Store.read_only(str(self.store_path))
+
+
+def read_record(out: str | Path) -> dict[str, Any] | None:
+    """The record ``out/build.json`` of the build in ``out``, or None when there is none (or it is unreadable)."""
+    path = Path(out) / RECORD
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("layout") == LAYOUT else None
+
+
+def _changes(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between a build's inputs and the current ones, in words."""
+    said = []
+    for key, what in (("data", "data folder"), ("ontology", "ontology folder")):
+        if recorded.get(key) != now[key]:
+            said.append(f"it was built from the {what} {recorded.get(key)}, not {now[key]}")
+    for key in ("base", "reading"):
+        if recorded.get(key) != now[key]:
+            said.append(f"it was built with {key} {recorded.get(key)!r}, not {now[key]!r}")
+    if said:
+        return said
+    for kind in ("data", "ontology"):
+        before: dict[str, str] = recorded.get("files", {}).get(kind, {})
+        after: dict[str, str] = now["files"][kind]
+        changed = sorted(n for n in set(before) | set(after) if before.get(n) != after.get(n))
+        if changed:
+            shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+            said.append(f"{shown} changed since it was built")
+    if recorded.get("code") != now["code"]:
+        said.append("kg itself changed since it was built")
+    return said
+
+
+def describe(out: str | Path, record: dict[str, Any]) -> str:
+    """``the build in out (2026-12-02 01:50:12, 3,268,250 quads, reading brief)``."""
+    quads = record.get("counts", {}).get("quads")
+    size = f", {quads:,} quads" if isinstance(quads, int) else ""
+    return f"the build in {out} ({record.get('built', '?')}{size}, reading {record.get('reading')})"
+
+
+def find_build(out: str | Path, data: str | Path, ontology: str | Path, base: str, reading: str) -> Found:
+    """The build in ``out``, if it was made from these inputs (same files, base, reading and kg code).
+
+    Never raises: a missing, unreadable or outdated build is a :class:`Found` with ``usable=False``
+    and the reason in words, for the command to say before it builds in memory.
+    """
+    record = read_record(out)
+    if record is None:
+        return Found(False, f"there is no build in {out}")
+    store = Path(out) / STORES / str(record.get("store", ""))
+    if not record.get("store") or not (store / "CURRENT").is_file():
+        return Found(False, f"the build in {out} has no store (it was built with --no-store)")
+    changes = _changes(record, inputs(data, ontology, base, reading))
+    if changes:
+        return Found(False, f"the build in {out} is out of date: " + "; ".join(changes), store, record)
+    return Found(True, describe(out, record), store, record)
+
+
+def write_store(store: Store, out: str | Path, name: str) -> Path:
+    """Copy ``store`` into a new on-disk store ``out/kg.oxigraph/<name>/``, compacted for reading.
+
+    Bulk-loaded (no transaction log), then compacted once, so that readers find few files.  A
+    folder of that name must not exist yet: a store a record names is never written into.
+    """
+    from pyoxigraph import Store
+
+    target = Path(out) / STORES / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        disk = Store(str(target))
+        disk.bulk_extend(store.quads_for_pattern(None, None, None, None))
+        disk.optimize()
+        disk.flush()
+        del disk  # closes the database, so that read-only openers see every file
+    except OSError as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise _with_errno(exc) from None
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return target
+
+
+#: RocksDB's I/O errors reach Python as OSError without an errno; the words tell which it is.
+_ROCKSDB_ERRORS = {"No space left on device": errno.ENOSPC, "Read-only file system": errno.EROFS,
+                   "Permission denied": errno.EACCES, "Too many open files": errno.EMFILE}
+
+
+def _with_errno(exc: OSError) -> OSError:
+    if exc.errno is not None:
+        return exc
+    text = str(exc)
+    code = next((c for words, c in _ROCKSDB_ERRORS.items() if words in text), None)
+    return OSError(code, os.strerror(code)) if code is not None else exc
+
+
+def write_record(folder: str | Path, name: str, recorded: dict[str, Any], counts: dict[str, int],
+                 formats: list[str]) -> Path:
+    """Write ``build.json`` into ``folder`` (a generation folder: switched in with the RDF files)."""
+    record = {"layout": LAYOUT, "built": time.strftime("%Y-%m-%d %H:%M:%S"), "store": name,
+              "formats": formats, "counts": counts, **recorded}
+    from . import __version__
+
+    record["kg"] = __version__
+    path = Path(folder) / RECORD
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        json.dump(record, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    return path
+
+
+def prune_stores(out: str | Path, keep: int = 2, say: Callable[[str], None] | None = None) -> None:
+    """Remove store folders of ``out`` but the one ``build.json`` names and the newest others up to ``keep``.
+
+    The one before the current build's stays, for a ``kg serve`` that opened it; older ones, and
+    those of builds that were stopped before their record was written, go.
+    """
+    folder = Path(out) / STORES
+    if not folder.is_dir():
+        return
+    record = read_record(out)
+    current = str(record.get("store")) if record else None
+    others = sorted((p for p in folder.iterdir() if p.is_dir() and p.name != current),
+                    key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in others[max(0, keep - 1):]:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(path)
+            if say:
+                say(f"removed the old store {path}")
+
+
+class BuildOutputs:
+    """The outputs that let later commands use a build: its on-disk store and ``build.json``.
+
+    :meth:`tasks` are handed to :func:`kg.store.write_rdf` (``also=``), which writes them into the
+    same generation as the RDF files; :meth:`discard` removes the store when that set fails.
+    """
+
+    def __init__(self, store: Store, out: str | Path, recorded: dict[str, Any], counts: dict[str, int],
+                 formats: list[str], say: Callable[[str], None] | None = None) -> None:
+        self.store, self.out, self.recorded, self.counts, self.formats = store, Path(out), recorded, counts, formats
+        self.say = say or (lambda message: None)
+        self.written: Path | None = None
+
+    def tasks(self) -> list[Callable[[Path], Path]]:
+        return [self._store, self._record]
+
+    def _store(self, folder: Path) -> Path:
+        from .files import generation_name
+
+        t0 = time.perf_counter()
+        self.written = write_store(self.store, self.out, generation_name(folder))
+        self.say(f"wrote the store {self.written} in {time.perf_counter() - t0:.1f} s")
+        return self.written
+
+    def _record(self, folder: Path) -> Path:
+        from .files import generation_name
+
+        return write_record(folder, generation_name(folder), self.recorded, self.counts, self.formats)
+
+    def discard(self) -> None:
+        if self.written is not None:
+            shutil.rmtree(self.written, ignore_errors=True)
+            self.written = None

@@ -1,0 +1,99 @@
+"""Build once, query many (kg.builds): later commands use the build's store, or say why not."""
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kg.builds import RECORD, STORES, find_build
+from kg.cli import main
+from kg.namespaces import IRIs
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = IRIs(None).base
+
+
+@pytest.fixture()
+def built(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    out = tmp_path / "out"
+    assert main(["build", "--data", str(data), "--out", str(out), "--no-validate"]) == 0
+    return data, out
+
+
+def query(capsys, *args: str) -> tuple[str, str]:
+    assert main(["query", *args, "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def test_a_query_after_a_build_uses_its_store_and_answers_as_a_fresh_build(built, capsys):
+    data, out = built
+    used, err = query(capsys, "control-summary", "--data", str(data), "--build", str(out))
+    assert f"using the build in {out}" in err and "building" not in err
+    fresh, err = query(capsys, "control-summary", "--data", str(data), "--build", str(out / "nothing-here"))
+    assert "there is no build in" in err and "building from" in err
+    assert used == fresh and used.count("\n") == 4  # a header and the three areas
+
+
+def test_a_changed_table_is_said_and_the_answer_is_of_the_new_data(built, capsys):
+    data, out = built
+    before, _ = query(capsys, "firm-profile", "--param", "firm=korsch", "--data", str(data), "--build", str(out))
+    organizations = data / "organizations.csv"
+    organizations.write_text(organizations.read_text(encoding="utf-8").replace("KORSCH AG", "KORSCH Renamed AG"),
+                             encoding="utf-8")
+    after, err = query(capsys, "firm-profile", "--param", "firm=korsch", "--data", str(data), "--build", str(out))
+    assert f"the build in {out} is out of date: organizations.csv changed since it was built" in err
+    assert "KORSCH Renamed AG" in after and "KORSCH Renamed AG" not in before
+    # building again makes the store current
+    assert main(["build", "--data", str(data), "--out", str(out), "--no-validate"]) == 0
+    capsys.readouterr()
+    again, err = query(capsys, "firm-profile", "--param", "firm=korsch", "--data", str(data), "--build", str(out))
+    assert "using the build" in err and again == after
+
+
+def test_another_reading_or_base_does_not_use_the_build(built, capsys):
+    data, out = built
+    _, err = query(capsys, "control-summary", "--data", str(data), "--build", str(out), "--reading", "external")
+    assert "it was built with reading 'brief', not 'external'" in err
+    found = find_build(out, data, ROOT / "ontology", "https://example.org/other/", "brief")
+    assert not found.usable and "built with base" in found.reason
+
+
+def test_the_record_names_its_store_and_old_stores_are_pruned(built):
+    data, out = built
+    for _ in range(3):
+        assert main(["build", "--data", str(data), "--out", str(out), "--no-validate", "--formats", "nquads"]) == 0
+    record = json.loads((out / RECORD).read_text(encoding="utf-8"))
+    stores = sorted(p.name for p in (out / STORES).iterdir())
+    assert record["store"] in stores and len(stores) == 2  # the current one and the one before
+    assert record["reading"] == "brief" and record["counts"]["firms"] == 33
+    assert set(record["files"]["data"]) >= {"organizations.csv", "sites.csv"}
+
+
+def test_no_store_leaves_only_the_files_and_commands_say_so(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["build", "--out", str(out), "--no-validate", "--no-store", "--formats", "nquads"]) == 0
+    assert not (out / STORES).exists()
+    _, err = query(capsys, "control-summary", "--build", str(out))
+    assert "has no store" in err or "there is no build" in err
+
+
+def test_serve_opens_the_build_store_in_each_worker(built):
+    from kg.serve import serve
+
+    data, out = built
+    found = find_build(out, data, ROOT / "ontology", BASE, "brief")
+    assert found.usable and found.store_path is not None
+    with serve(found.store_path, workers=2) as server:
+        text = "SELECT (COUNT(*) AS ?n) WHERE { ?firm a <https://w3id.org/bbmb/def#Firm> }"
+        request = urllib.request.Request(f"{server.sparql_url}?{urllib.parse.urlencode({'query': text})}",
+                                         headers={"Accept": "application/sparql-results+json"})
+        with urllib.request.urlopen(request, timeout=20) as response:
+            body = json.load(response)
+    assert body["results"]["bindings"][0]["n"]["value"] == "33"
