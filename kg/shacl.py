@@ -87,7 +87,7 @@ _CONSTRAINTS = {"class", "datatype", "in", "minCount", "maxCount", "minInclusive
 
 @dataclass(frozen=True)
 class PropertyShape:
-    """A property shape: its path and its constraints (parameter local name -> values)."""
+    """A property shape: its path, its constraints, and what its results say."""
 
     name: str  # for messages: "bbmb:SiteShape, property rdfs:label"
     path: str  # SPARQL: "<iri>" or "^<iri>"
@@ -412,6 +412,10 @@ def _rows(store: Store, check: Check) -> Iterator[Result]:
             yield Result(check.prop.severity, focus, check.prop.path_short, message, value)
 
 
+#: A constraint whose query takes longer (seconds) gets a progress line of its own.
+SLOW_CHECK = 5.0
+
+
 def run(store: Store, shapes: list[NodeShape], progress: Callable[[str], None] | None = None) -> list[Result]:
     """Every validation result of the shapes on the store's data graphs (each result once)."""
     say = progress or (lambda message: None)
@@ -420,7 +424,12 @@ def run(store: Store, shapes: list[NodeShape], progress: Callable[[str], None] |
     for i, shape in enumerate(shapes, start=1):
         t0 = time.perf_counter()
         checks = compile_checks(shape, subclasses)
-        found = {r for check in checks for r in _rows(store, check)}
+        found: set[Result] = set()
+        for check in checks:
+            t1 = time.perf_counter()
+            found.update(_rows(store, check))
+            if time.perf_counter() - t1 > SLOW_CHECK:  # so that a long shape is not silent for long
+                say(f"SHACL: {check.prop.name}: {check.component}, {time.perf_counter() - t1:.1f} s")
         results |= found
         say(f"SHACL: shape {i}/{len(shapes)} {shape.name}, {len(checks)} constraints, "
             f"{len(found)} violations, {time.perf_counter() - t0:.1f} s")

@@ -40,12 +40,16 @@ def test_real_data_conforms_with_both_engines(built):
     assert validate(built) == [] == validate(built, engine="pyshacl")
 
 
-def test_progress_names_every_shape(built):
+def test_progress_names_every_shape_and_slow_constraints(built, monkeypatch):
     lines: list[str] = []
     validate(built, progress=lines.append)
     assert len(lines) == len(load_shapes(DEFAULT_SHAPES)) == 20
     assert any(line.startswith("SHACL: shape ") and "bbmb:SiteShape" in line and "violations" in line
                for line in lines)
+    monkeypatch.setattr("kg.shacl.SLOW_CHECK", -1.0)  # every constraint is slow: each has its line
+    lines.clear()
+    validate(built, progress=lines.append)
+    assert "SHACL: bbmb:SiteShape, property org:siteOf: sh:maxCount, 0.0 s" in lines
 
 
 def broken(built: BuildResult, change: Callable[[Store], None]) -> BuildResult:
