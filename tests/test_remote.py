@@ -1,8 +1,10 @@
 """A real SPARQL server: Virtuoso Open Source, started for this module on 127.0.0.1 and stopped by pid.
 
 ``kg push`` loads the built graph into it (SPARQL Update, then the Graph Store Protocol), replacing
-the project's own graphs only; every saved query then gives the same rows there as on the embedded
-store.  Also the errors a user meets: unreachable server, no answer, wrong password, bad query.
+the project's own graphs (and their union graph, which queries take as default graph) only; every
+saved query then gives the same rows there as on the embedded store.  Also the errors a user meets:
+unreachable server, no answer, wrong password, bad query.  (tests/test_cross_server.py compares
+the embedded store, Oxigraph's server and Virtuoso on 1,000 synthetic firms.)
 """
 from __future__ import annotations
 
@@ -111,6 +113,28 @@ def test_every_saved_query_gives_the_same_rows_on_virtuoso(server, built, pushed
     remote = run(name, endpoint, params, built.iris).records()
     assert local, name
     assert _comparable(remote) == _comparable(local)
+
+
+def test_queries_name_the_union_graph_and_named_graphs_only_for_a_graph_pattern():
+    from kg.query import with_dataset
+
+    plain = "SELECT * WHERE { ?s ?p ?o }"
+    assert with_dataset(plain, ["urn:g1", "urn:g2"], "urn:u") == "SELECT * FROM <urn:u>\nWHERE { ?s ?p ?o }"
+    graph = "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert with_dataset(graph, ["urn:g1", "urn:g2"], "urn:u") == \
+        "SELECT * FROM <urn:u>\nFROM NAMED <urn:g1>\nFROM NAMED <urn:g2>\nWHERE { GRAPH ?g { ?s ?p ?o } }"
+    # without a union graph (a server pushed by an older kg): every graph, as before
+    assert with_dataset(plain, ["urn:g1"]) == "SELECT * FROM <urn:g1>\nFROM NAMED <urn:g1>\nWHERE { ?s ?p ?o }"
+
+
+def test_the_pushed_server_is_queried_through_its_union_graph(server, built, pushed):
+    from kg.remote import union_iri
+
+    endpoint = Endpoint(server.sparql_url, base=built.iris.base)
+    assert endpoint.union_graph() == union_iri(built.iris)
+    assert endpoint.manifest()["union"] == union_iri(built.iris)
+    assert union_iri(built.iris) not in endpoint.project_graphs()
+    assert pushed[0].union_triples == len({q.triple for q in built.store})
 
 
 def test_queries_on_the_server_see_only_the_projects_graphs(server, built, pushed):
