@@ -185,11 +185,17 @@ def open_dataset(args: argparse.Namespace) -> Dataset:
 
 
 def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:
+    from .shacl import UnsupportedShape
     from .validate import validate
 
     t0 = time.perf_counter()
     progress("SHACL validation")
-    violations = validate(result, args.ontology / "shapes.ttl")
+    try:
+        violations = validate(result, args.ontology / "shapes.ttl", progress=progress)
+    except UnsupportedShape as exc:
+        from .tables import DataError
+
+        raise DataErrors([DataError(str(args.ontology / "shapes.ttl"), None, None, str(exc))]) from None
     progress(f"SHACL validation: {len(violations)} violation(s) in {time.perf_counter() - t0:.1f} s")
     for v in violations:
         print(f"error: {v}", file=sys.stderr)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, cast
 
-from pyoxigraph import Literal
+from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, Store
 
 from .namespaces import BBMB, DCT, IRIs, PROV, QB, RDF, RDFS, SDMX_DIMENSION, XSD
 from .rules import (ControlCandidate, Figure, Option, READINGS, area_jobs, check_reading, choose_control,
@@ -500,6 +500,39 @@ def derived_lines(facts: Facts, tables: Tables, iris: IRIs) -> Iterator[str]:
     yield from _cube_lines(facts, iris, g, place, contested_labels)
 
 
+#: What a firm's profile lists (queries/firm-profile.rq): the firm, its sites, their head-counts, and the
+#: control relations, events, flags, clusters and contested facts about the firm or its sites.  Written
+#: once here as SPARQL and run by the build over all firms (``bbmb:profileOf``, :func:`profile_quads`), so
+#: that the saved query looks one firm's statements up instead of evaluating this union for every firm.
+PROFILE = """
+PREFIX bbmb: <https://w3id.org/bbmb/def#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX schema: <https://schema.org/>
+SELECT DISTINCT ?about ?firm
+WHERE {
+  { ?firm a org:Organization . BIND(?firm AS ?about) }
+  UNION { ?firm org:hasSite ?about }
+  UNION { ?firm schema:numberOfEmployees ?about }
+  UNION { ?firm org:hasSite ?site . ?site schema:numberOfEmployees ?about }
+  UNION { ?about bbmb:child ?firm }
+  UNION { ?about bbmb:concerns ?firm }
+  UNION { ?firm org:hasSite ?site . ?about bbmb:concerns ?site }
+  UNION { ?about bbmb:flags ?firm }
+  UNION { ?firm org:hasSite ?site . ?about bbmb:flags ?site }
+  UNION { ?about bbmb:hasMember ?firm }
+  UNION { ?about bbmb:about ?firm }
+  UNION { ?firm org:hasSite ?site . ?about bbmb:about ?site }
+}"""
+
+
+def profile_quads(store: Store, iris: IRIs) -> list[Quad]:
+    """``?about bbmb:profileOf ?firm`` in ``graph/derived`` for every row of :data:`PROFILE` on ``store``."""
+    graph, prop = iris.graph(DERIVED), BBMB.profileOf
+    solutions = cast(QuerySolutions, store.query(PROFILE, use_default_graph_as_union=True))
+    return [Quad(row["about"], prop, cast(NamedNode, row["firm"]), graph) for row in solutions
+            if isinstance(row["about"], NamedNode)]
+
+
 def _decimal(x: float | None) -> str:
     return f'"{round(100 * x, 1):.1f}"^^<{XSD.decimal.value}>' if x is not None else ""
 
@@ -576,5 +609,5 @@ def _cube_lines(facts: Facts, iris: IRIs, g: str, place: dict[str, str],
             yield f'{o} {prop} "{value}"{integer}{g}'
 
 
-__all__ = ["apply_rules", "derived_lines", "Facts", "AreaSummary", "SubsectorSummary", "ControlArea", "Contested", "READINGS",
+__all__ = ["apply_rules", "derived_lines", "PROFILE", "profile_quads", "Facts", "AreaSummary", "SubsectorSummary", "ControlArea", "Contested", "READINGS",
            "DERIVED", "BRIEF_KINDS"]
