@@ -67,6 +67,10 @@ def setup_query(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], in
                    help="output format (default: %(default)s); csv and tsv print values (IRIs, numbers, text), "
                         "sparql-tsv, sparql-json and sparql-xml the W3C SPARQL result formats of RDF terms")
     p.add_argument("--out", "-o", type=Path, help="write the result to this file (atomically) instead of stdout")
+    p.add_argument("--limit", type=int, metavar="N",
+                   help="print one page of N rows (in the query's order) and say how many rows there are in all")
+    p.add_argument("--offset", type=int, default=0, metavar="M",
+                   help="with --limit: skip the first M rows (default: 0)")
     p.add_argument("--endpoint", metavar="URL", help="run on this SPARQL 1.1 endpoint instead of the embedded store")
     p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="folder of saved queries (default: %(default)s)")
     _graph_options(p)
@@ -80,6 +84,10 @@ def cmd_query(args: argparse.Namespace) -> int:
     from .query import parse_assignments, resolve, run
     from .results import compactor, render
 
+    if (args.limit is not None and args.limit < 1) or args.offset < 0:
+        return _fail("--limit must be 1 or more and --offset 0 or more", 2)
+    if args.offset and args.limit is None:
+        return _fail("--offset needs --limit (the page size)", 2)
     query = resolve(args.query, args.queries)
     params = parse_assignments(args.param)
     iris = IRIs(args.base)
@@ -91,7 +99,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     else:
         target = _store(args)
     t0 = time.perf_counter()
-    result = run(query, target, params, iris)
+    result = run(query, target, params, iris, limit=args.limit, offset=args.offset)
     seconds = time.perf_counter() - t0
     text = render(result, writers.options("result")[args.format].name, compactor(iris.base))
     if args.out:
@@ -100,7 +108,11 @@ def cmd_query(args: argparse.Namespace) -> int:
         progress(f"wrote {len(result)} rows to {args.out}")
     else:
         sys.stdout.write(text)
-    print(f"{query.name}: {len(result)} rows in {seconds * 1000:.0f} ms", file=sys.stderr)
+    if result.total is None:
+        print(f"{query.name}: {len(result)} rows in {seconds * 1000:.0f} ms", file=sys.stderr)
+    else:
+        shown = f"rows {result.offset + 1:,}–{result.offset + len(result):,}" if len(result) else "no rows"
+        print(f"{query.name}: {shown} of {result.total:,} in {seconds * 1000:.0f} ms", file=sys.stderr)
     return 0
 
 

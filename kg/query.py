@@ -24,8 +24,8 @@ clause names it) and used where a value joined at the top of the WHERE clause re
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -326,14 +326,11 @@ _VAR_TOKEN = re.compile(r"[?$]\w*")
 _WORD_TOKEN = re.compile(r"[A-Za-z_][\w-]*(:[\w.-]*)?")
 
 
-def _shape(text: str) -> _Shape:
-    """Find the outermost WHERE clause, skipping strings, IRIs, comments and nested groups."""
+def _scan(text: str) -> Iterator[tuple[int, str, int, int]]:
+    """The words and brackets of a query's text, as (index, token, depth, paren) at the token's start:
+    strings, IRIs, comments and variables skipped (a word inside them is no keyword); words upper-cased."""
     depth = paren = 0
     i, n = 0, len(text)
-    form = None
-    where_at: int | None = None
-    has_from = False
-    top_groups = 0
     while i < n:
         c = text[i]
         if c == "#":
@@ -359,30 +356,113 @@ def _shape(text: str) -> _Shape:
                 continue
         m = _WORD_TOKEN.match(text, i) if c.isalpha() or c == "_" else None
         if m:  # a word; one that starts with a non-ASCII letter is skipped like any other character
-            word = m.group(0).upper()
-            if depth == 0 and paren == 0:
-                if form is None and word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-                    form = word
-                elif word == "WHERE" and where_at is None:
-                    where_at = i
-                elif word == "FROM":
-                    has_from = True
+            yield i, m.group(0).upper(), depth, paren
             i = m.end()
             continue
+        if c in "({":
+            yield i, c, depth, paren
         if c == "(":
             paren += 1
         elif c == ")":
             paren -= 1
         elif c == "{":
-            if depth == 0 and paren == 0:
-                top_groups += 1
-                if where_at is not None or form in ("SELECT", "ASK") or (form == "CONSTRUCT" and top_groups == 2):
-                    return _Shape(where_at, i, has_from)
             depth += 1
         elif c == "}":
             depth -= 1
+            yield i, c, depth, paren
         i += 1
+
+
+def _shape(text: str) -> _Shape:
+    """Find the outermost WHERE clause, skipping strings, IRIs, comments and nested groups."""
+    form = None
+    where_at: int | None = None
+    has_from = False
+    top_groups = 0
+    for i, token, depth, paren in _scan(text):
+        if depth or paren:
+            continue
+        if token == "{":
+            top_groups += 1
+            if where_at is not None or form in ("SELECT", "ASK") or (form == "CONSTRUCT" and top_groups == 2):
+                return _Shape(where_at, i, has_from)
+        elif form is None and token in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            form = token
+        elif token == "WHERE" and where_at is None:
+            where_at = i
+        elif token == "FROM":
+            has_from = True
     raise QueryError("cannot find the query's WHERE clause (a SELECT or ASK query is needed)")
+
+
+_CAP = re.compile(r"\b(LIMIT|OFFSET)\s+(\d+)", re.I)
+
+
+def _modifiers(text: str) -> tuple[int, int | None, int | None, int | None]:
+    """(end of the WHERE clause, index of a top-level ORDER BY, its LIMIT, its OFFSET) of a SELECT query."""
+    where = _shape(text).where_brace
+    end = order = None
+    for i, token, depth, paren in _scan(text):
+        if i <= where:
+            continue
+        if end is None:
+            if token == "}" and depth == 0:
+                end = i + 1
+            continue
+        if token == "ORDER" and not depth and not paren:
+            order = i
+    if end is None:
+        raise QueryError("the query's WHERE clause is not closed")
+    caps = {m[1].upper(): int(m[2]) for m in _CAP.finditer(_strip_comments(text[end:]))}
+    return end, order, caps.get("LIMIT"), caps.get("OFFSET")
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line.split("#", 1)[0] for line in text.split("\n"))
+
+
+def paged(text: str, limit: int, offset: int = 0) -> str:
+    """The query with a page of its rows: ``LIMIT limit OFFSET offset`` within its own order and cap.
+
+    A query that caps its rows itself (``LIMIT 10000``) is paged within that cap.
+
+        >>> print(paged("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s", 10, 20))
+        SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s
+        LIMIT 10 OFFSET 20
+    """
+    if limit < 0 or offset < 0:
+        raise QueryError("a page needs a limit and offset of 0 or more")
+    end, _, cap, own_offset = _modifiers(text)
+    tail = _CAP.sub("", text[end:]).rstrip()
+    if cap is not None:
+        limit = max(0, min(limit, cap - offset))
+    return f"{text[:end]}{tail}\nLIMIT {limit} OFFSET {offset + (own_offset or 0)}\n"
+
+
+def counted(text: str, keep: Sequence[str] = ()) -> str:
+    """A query of the number of rows ``text`` gives (its ORDER BY left out), as ``?total``; the variables
+    ``keep`` (the parameters, which the engine binds in the projection) are projected and grouped by.
+
+        >>> counted("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s")
+        'SELECT (COUNT(*) AS ?total) WHERE { { SELECT ?s WHERE { ?s ?p ?o } } }'
+    """
+    end, order, cap, offset = _modifiers(text)
+    prologue_end = _prologue_end(text)
+    tail = text[end:order] if order is not None else text[end:]
+    tail = _CAP.sub("", _strip_comments(tail)).strip()
+    caps = (f" LIMIT {cap}" if cap is not None else "") + (f" OFFSET {offset}" if offset else "")
+    body = (text[prologue_end:end] + (" " + tail if tail else "") + caps).strip()
+    kept = "".join(f"?{v} " for v in keep)
+    group = f" GROUP BY {kept.strip()}" if keep else ""
+    return f"{text[:prologue_end]}SELECT {kept}(COUNT(*) AS ?total) WHERE {{ {{ {body} }} }}{group}"
+
+
+def _prologue_end(text: str) -> int:
+    """Where the query form starts (after BASE and PREFIX declarations)."""
+    for i, token, depth, paren in _scan(text):
+        if token in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") and not depth and not paren:
+            return i
+    raise QueryError("cannot find the query form (SELECT, ASK, ...)")
 
 
 _GRAPH_TOKEN = re.compile(r'#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
@@ -563,19 +643,31 @@ def check_ids(store: Store | Endpoint, query: SavedQuery, bindings: Mapping[str,
 
 
 def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, Any] | None = None,
-        iris: IRIs | None = None, folder: str | Path = QUERIES_DIR) -> Result:
+        iris: IRIs | None = None, folder: str | Path = QUERIES_DIR, *, limit: int | None = None,
+        offset: int = 0) -> Result:
     """Run a saved query (or a name, file or text, see :func:`resolve`) on a store or a remote endpoint.
 
     ``params`` maps parameter names to values as text (ids for places and firms, e.g.
-    ``{"region": "brandenburg"}``); ``iris`` mints IRIs under the graph's base.
+    ``{"region": "brandenburg"}``); ``iris`` mints IRIs under the graph's base.  With ``limit``, the
+    answer is one page of the query's rows in its own order (``offset`` rows skipped) and its
+    ``total`` the number of rows of the whole answer (one more query, without the ORDER BY).
     """
     if isinstance(query, str):
         query = resolve(query, folder)
     bindings = bind(query, params, iris)
-    if isinstance(target, Store):
-        check_ids(target, query, bindings, iris or IRIs())
-        return run_local(target, query, bindings)
     check_ids(target, query, bindings, iris or IRIs())  # on a server too: an unknown id is an error, not 0 rows
+    if limit is None:
+        return _run_text(target, query, bindings)
+    page = _run_text(target, replace(query, text=paged(query.text, limit, offset)), bindings)
+    counts = _run_text(target, replace(query, text=counted(query.text, list(bindings))), bindings)
+    total = counts.rows[0][counts.variables.index("total")] if counts.rows else None
+    page.total, page.offset = int(total.value) if isinstance(total, Literal) else 0, offset
+    return page
+
+
+def _run_text(target: Store | Endpoint, query: SavedQuery, bindings: Mapping[str, NamedNode | Literal]) -> Result:
+    if isinstance(target, Store):
+        return run_local(target, query, bindings)
     return target.query(query.text, bindings, where=query.where)
 
 

@@ -81,6 +81,9 @@ class Result:
     variables: list[str]
     rows: list[tuple[Term | None, ...]] = field(default_factory=list)
     boolean: bool | None = None
+    #: a page's (:func:`kg.query.run` with ``limit``): the number of rows of the whole answer
+    total: int | None = None
+    offset: int = 0
 
     def __len__(self) -> int:
         return len(self.rows)
