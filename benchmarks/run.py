@@ -4,20 +4,28 @@
     .venv/bin/python -m benchmarks.run --firms 1000 --quick --out /tmp/RESULTS.md   # the CI smoke test
 
 For each N it writes a synthetic economy of N firms (``kg synth``), then measures, each step in
-its own process (:mod:`benchmarks.worker`) so that peak memory is the step's own and a query past
-its time-out can be killed:
+its own process (:mod:`benchmarks.worker`, or the ``kg`` command itself) so that peak memory is the
+step's own and a query past its time-out can be killed:
 
-* build: tables -> store -> Turtle, TriG, N-Triples, N-Quads, JSON-LD (time, CPU, peak memory);
-* every saved query (``queries/*.rq``): median of ``--runs`` runs after a warm-up, on the embedded
-  store (``kg.query.run``), pyoxigraph directly (the floor), rdflib's API over Oxigraph
-  (oxrdflib), rdflib's plain Memory store (killed past ``--rdflib-timeout``) and Virtuoso through
-  SPARQLWrapper (bulk-loaded with ``ld_dir``/``rdf_loader_run``);
+* build, as the user runs it: ``kg build --no-validate`` and ``kg build`` (SHACL validation, with its
+  progress lines), each writing the RDF files, the on-disk store and ``build.json`` (wall, CPU and
+  peak memory of the process, the validation's own seconds);
+* the next command: ``kg query NAME --build OUT`` from a fresh process (wall until it has answered,
+  and that it said "using the build"), and ``kg export gexf --view hq|full --build OUT``;
+* every saved query (``queries/*.rq``): median of ``--runs`` runs after a warm-up, on the build's
+  on-disk store through ``kg.query.run`` (``disk``: what ``kg query`` does), the in-memory store
+  (``embedded``), pyoxigraph directly (the floor), rdflib's API over Oxigraph (oxrdflib), rdflib's
+  plain Memory store (killed past ``--rdflib-timeout``), and two servers loaded with ``kg.remote.push``
+  (union graph and push manifest) and queried through ``kg.remote.Endpoint``: ``oxigraph serve``
+  and Virtuoso; on each server also the same query text by plain HTTP (the server's own time).
+  Each answer's row digest (``kg.results.row_digest``) is compared across back-ends;
+* the listings' first page (``limit 100``) with its total, on the build's store;
 * the views: networkx projection, GEXF and GraphML export, HTML page (time and size);
 * each page in headless Chromium: first paint and the time until the network is drawn.
 
 Results go to ``--out`` (Markdown, written atomically) and beside it as JSON (``.json``), with the
-machine, the versions and the ratios against rdflib's Memory store and against pyoxigraph.
-Virtuoso and Chromium are skipped, and said so, where they are not installed.
+machine, the versions, the load average at start and end, and the issue's table of targets filled in.
+Servers and Chromium are skipped, and said so, where they are not installed.
 """
 from __future__ import annotations
 
@@ -26,8 +34,10 @@ import json
 import os
 import platform
 import queue
+import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -39,11 +49,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "benchmarks" / "RESULTS.md"
 DEFAULT_WORK = ROOT / "benchmarks" / "work"
-QUERY_BACKENDS = ("embedded", "pyoxigraph", "oxrdflib", "rdflib", "virtuoso")
-SECTIONS = ("build", "queries", "views", "browser")
-#: The issue's targets at 100,000 firms.
-TARGETS = {"build_s": 30.0, "build_gb": 3.0, "query_ratio": 1.5, "query_s": 1.0, "first_paint_s": 3.0,
-           "gexf_s": 15.0}
+QUERY_BACKENDS = ("disk", "embedded", "pyoxigraph", "oxrdflib", "rdflib", "oxigraph-server", "virtuoso")
+SERVERS = ("oxigraph-server", "virtuoso")
+SECTIONS = ("build", "next", "queries", "pages", "views", "browser")
+KG = Path(sys.executable).parent / "kg"
+#: What "the next command" runs, each from a fresh process on the build: (name, kg arguments).
+NEXT_COMMANDS = (("control-summary", ["query", "control-summary"]), ("control-by-land", ["query", "control-by-land"]),
+                 ("firm-profile", ["query", "firm-profile", "--param", "firm=firm-000001"]))
 
 
 def say(message: str) -> None:
@@ -115,18 +127,117 @@ def step_synth(n: int, work: Path, seed: int) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - t, "rows": sum(counts.values()), "dir": str(data)}
 
 
-def step_build(data: Path, out: Path, log: Path, timeout: float) -> dict[str, Any]:
-    outcome = run_worker(["build", "--data", str(data), "--out", str(out)], lambda last: timeout, log)
-    for event in outcome.events:
-        if event["event"] == "build":
-            return event
-    raise RuntimeError(f"the build failed ({outcome.killed or f'exit code {outcome.returncode}'}):\n"
-                       f"{outcome.stderr_tail}")
+def run_cli(args: list[str], timeout: float, log: Path) -> dict[str, Any]:
+    """Run ``kg ARGS`` as the user does, in its own process group: wall time, CPU and peak RSS of the
+    process (``os.wait4``), its exit code, stdout, and its stderr lines with the second each arrived."""
+    command = [str(KG), *args]
+    t0 = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines: list[tuple[float, str]] = []
+    out: list[bytes] = []
+
+    def read_err() -> None:
+        for raw in process.stderr:
+            lines.append((time.perf_counter() - t0, raw.decode("utf-8", "replace").rstrip("\n")))
+
+    readers = [threading.Thread(target=read_err, daemon=True),
+               threading.Thread(target=lambda: out.append(process.stdout.read()), daemon=True)]
+    for reader in readers:
+        reader.start()
+    killed: list[bool] = []
+
+    def kill() -> None:
+        killed.append(True)
+        os.killpg(process.pid, signal.SIGKILL)  # the process group started above
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - t0
+    timer.cancel()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    for reader in readers:
+        reader.join(10)
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(f"\n$ {' '.join(command)}\n" + "\n".join(f"[{t:7.2f}] {line}" for t, line in lines) + "\n")
+    return {"command": "kg " + " ".join(args), "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": usage.ru_maxrss / 1024, "returncode": process.returncode, "killed": bool(killed),
+            "stdout": b"".join(out).decode("utf-8", "replace"), "stderr": lines}
+
+
+_VALIDATION = re.compile(r"SHACL validation: (\d+) violation\(s\) in ([\d.]+) s")
+_STORE = re.compile(r"wrote the store \S+ in ([\d.]+) s")
+_SUMMARY = re.compile(r"([a-z ]+): ([\d,]+)")
+
+
+def step_build(data: Path, out: Path, log: Path, timeout: float, validate: bool) -> dict[str, Any]:
+    """``kg build [--no-validate] --data DATA --out OUT``: all RDF files, the on-disk store and build.json."""
+    args = ["build", "--data", str(data), "--out", str(out)] + ([] if validate else ["--no-validate"])
+    done = run_cli(args, timeout, log)
+    if done["returncode"] != 0:
+        tail = "\n".join(line for _, line in done["stderr"][-15:])
+        raise RuntimeError(f"{done['command']} failed (exit code {done['returncode']}"
+                           f"{f', killed after {timeout:g} s' if done['killed'] else ''}):\n{tail}")
+    stderr = done.pop("stderr")
+    last_line = done.pop("stdout").strip().splitlines()[-1:] or [""]
+    done["summary"] = {k.strip(): int(v.replace(",", "")) for k, v in _SUMMARY.findall(last_line[0])}
+    done["stderr_lines"] = len(stderr)
+    for _, line in stderr:
+        if m := _STORE.search(line):
+            done["store_seconds"] = float(m.group(1))
+    if validate:
+        start = next((t for t, line in stderr if line.endswith("SHACL validation")), None)
+        end = next(((t, m) for t, line in stderr if (m := _VALIDATION.search(line))), None)
+        if end is not None:
+            done["violations"], done["validation_seconds"] = int(end[1].group(1)), float(end[1].group(2))
+        if start is not None and end is not None:
+            during = [t for t, _ in stderr if start <= t <= end[0]]
+            done["progress_lines"] = len(during) - 2  # the lines between "SHACL validation" and its result
+            done["longest_silence"] = max((b - a for a, b in zip(during, during[1:], strict=False)), default=0.0)
+    return done
+
+
+def step_next(data: Path, out: Path, log: Path, repeats: int, timeout: float) -> dict[str, Any]:
+    """Each command of :data:`NEXT_COMMANDS` from a fresh process on the build (``repeats`` times, the median
+    reported), and ``kg export gexf`` of the hq and full views (once each)."""
+    common = ["--build", str(out), "--data", str(data)]
+    result: dict[str, Any] = {"commands": {}, "exports": {}}
+    for name, args in NEXT_COMMANDS:
+        runs = [run_cli([*args, *common, "--format", "csv"], timeout, log) for _ in range(repeats)]
+        walls = sorted(r["wall"] for r in runs)
+        lines = [line for _, line in runs[-1]["stderr"]]
+        answer = next((line for line in lines if line.startswith(f"{name}: ")), None)
+        result["commands"][name] = {
+            "command": runs[-1]["command"], "wall": statistics.median(walls), "min": walls[0], "max": walls[-1],
+            "runs": len(runs), "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            "returncode": max(r["returncode"] for r in runs),
+            "using_build": any("using the build" in line for line in lines), "answer": answer,
+            "said": next((line for line in lines if "build" in line), None)}
+    for view in ("hq", "full"):
+        done = run_cli(["export", "gexf", "--view", view, *common, "--out", str(out / f"export-{view}")], timeout, log)
+        lines = [line for _, line in done.pop("stderr")]
+        done.pop("stdout")
+        files = list((out / f"export-{view}").glob("*.gexf"))
+        result["exports"][view] = {**done, "using_build": any("using the build" in line for line in lines),
+                                   "mb": sum(f.stat().st_size for f in files) / 1e6}
+    return result
+
+
+def step_pages(out: Path, data: Path, log: Path, runs: int, queries: Path, timeout: float) -> dict[str, Any]:
+    """The listings' first page with its total, on the build's store (worker ``pages``)."""
+    outcome = run_worker(["pages", "--build", str(out), "--tables", str(data), "--runs", str(runs),
+                          "--queries", str(queries)], lambda last: timeout, log)
+    result: dict[str, Any] = {"pages": {e["name"]: e for e in outcome.events if e["event"] == "page"}}
+    if outcome.killed or outcome.returncode:
+        result["error"] = outcome.killed or f"exit code {outcome.returncode}: {outcome.stderr_tail[-300:]}"
+    return result
 
 
 def step_queries(backend: str, nquads: Path, log: Path, runs: int, timeout: float, slow: float,
                  load_timeout: float, url: str | None = None, fork: bool = False,
-                 queries: Path | None = None) -> dict[str, Any]:
+                 queries: Path | None = None, build: tuple[Path, Path] | None = None,
+                 own: bool = False) -> dict[str, Any]:
     """Every saved query on one back-end; a query past ``timeout`` is killed, recorded and skipped.
 
     With ``fork`` the worker loads once and measures each query in a forked child that it kills
@@ -143,6 +254,10 @@ def step_queries(backend: str, nquads: Path, log: Path, runs: int, timeout: floa
             args += ["--skip", ",".join(skip)]
         if url:
             args += ["--url", url]
+        if own:
+            args.append("--own")
+        if build:
+            args += ["--build", str(build[0]), "--tables", str(build[1])]
         if fork:
             args.append("--fork")
         if queries:
@@ -182,36 +297,43 @@ def step_queries(backend: str, nquads: Path, log: Path, runs: int, timeout: floa
         say(f"{backend}: {current} timed out after {timeout:g} s; killed, going on with the next query")
 
 
-def step_virtuoso(nquads: Path, work: Path, log: Path, runs: int, timeout: float, slow: float,
-                  big: bool, queries: Path | None = None) -> dict[str, Any]:
-    """Start a private Virtuoso, bulk-load the N-Quads, run the queries through SPARQLWrapper, stop it."""
-    from tests.servers import virtuoso
+def step_server(kind: str, out: Path, data: Path, work: Path, log: Path, runs: int, timeout: float, slow: float,
+                big: bool, queries: Path | None = None) -> dict[str, Any]:
+    """Start a private server (``oxigraph serve`` or Virtuoso), load the build into it with ``kg.remote.push``
+    (per-source graphs, the union graph and the push manifest, by the Graph Store Protocol), run the
+    queries through kg.remote.Endpoint and then by plain HTTP (the server's own time), and stop it."""
+    from tests.servers import oxigraph, virtuoso
 
-    folder = work / "virtuoso"
+    folder = work / kind
     shutil.rmtree(folder, ignore_errors=True)
     buffers = (340_000, 250_000) if big else (100_000, 60_000)
-    with virtuoso(folder, buffers=buffers) as server:
-        data_dir = folder / "load"
-        data_dir.mkdir()
-        target = data_dir / "kg.nq"
-        try:
-            os.link(nquads, target)
-        except OSError:
-            shutil.copyfile(nquads, target)
-        t = time.perf_counter()
-        server.isql(f"ld_dir('{data_dir}', 'kg.nq', 'urn:kg:benchmark'); rdf_loader_run(); checkpoint;",
-                    timeout=3600)
-        load = time.perf_counter() - t
-        result = step_queries("virtuoso", nquads, log, runs, timeout, slow, load_timeout=120, url=server.sparql_url,
+    server_context = virtuoso(folder, buffers=buffers) if kind == "virtuoso" else oxigraph(folder)
+    with server_context as server:
+        if kind == "virtuoso":
+            push_args = ["--url", server.auth_url, "--gsp", server.gsp_url, "--user", server.user,
+                         "--password", server.password]
+        else:
+            push_args = ["--url", server.sparql_url, "--gsp", server.gsp_url]
+        outcome = run_worker(["push", "--build", str(out), "--tables", str(data), *push_args],
+                             lambda last: 7200, log)
+        pushed = next((e for e in outcome.events if e["event"] == "push"), None)
+        if pushed is None:
+            raise RuntimeError(f"kg.remote.push failed ({outcome.killed or f'exit code {outcome.returncode}'}): "
+                               f"{outcome.stderr_tail[-400:]}")
+        result = step_queries(kind, out / "kg.nq", log, runs, timeout, slow, load_timeout=300, url=server.sparql_url,
                               queries=queries)
-        result["load_seconds"] = load
-        result["version"] = _virtuoso_version()
+        result["own"] = step_queries(kind, out / "kg.nq", log, runs, timeout, slow, load_timeout=300,
+                                     url=server.sparql_url, queries=queries, own=True)
+        result["load_seconds"] = pushed["seconds"]
+        result["push"] = pushed
+        result["version"] = _virtuoso_version() if kind == "virtuoso" else _oxigraph_version()
     shutil.rmtree(folder, ignore_errors=True)
     return result
 
 
-def step_views(nquads: Path, out: Path, log: Path, timeout: float) -> dict[str, Any]:
-    outcome = run_worker(["views", "--data", str(nquads), "--out", str(out)], lambda last: timeout, log)
+def step_views(build: Path, data: Path, out: Path, log: Path, timeout: float) -> dict[str, Any]:
+    outcome = run_worker(["views", "--build", str(build), "--tables", str(data), "--out", str(out)],
+                         lambda last: timeout, log)
     views = [e for e in outcome.events if e["event"] == "view"]
     catalog = next((e["seconds"] for e in outcome.events if e["event"] == "catalog"), None)
     result: dict[str, Any] = {"catalog_seconds": catalog, "views": views}
@@ -237,6 +359,17 @@ def _virtuoso_version() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return next((line.strip() for line in text.splitlines() if line.startswith("Version")), None)
+
+
+def _oxigraph_version() -> str | None:
+    from tests.servers import oxigraph_command
+
+    command = oxigraph_command()
+    try:
+        return subprocess.run([command, "--version"], capture_output=True, text=True, timeout=10).stdout.strip() \
+            if command else None
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 def _git_state() -> dict[str, str]:
@@ -273,10 +406,15 @@ def machine() -> dict[str, Any]:
 def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: float, query_timeout: float,
         backends: list[str], sections: list[str], seed: int, rdflib_max_firms: int,
         previous: dict[str, Any] | None = None, slow: float | None = None) -> dict[str, Any]:
+    from tests.servers import oxigraph_command
+
     runs = 1 if quick else 5
     slow = slow if slow is not None else 1.0 if quick else 10.0
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    have_virtuoso = bool(shutil.which("virtuoso-t") and shutil.which("isql-vt"))
+    installed = {"virtuoso": bool(shutil.which("virtuoso-t") and shutil.which("isql-vt")),
+                 "oxigraph-server": oxigraph_command() is not None}
+    missing = {"virtuoso": "virtuoso-t / isql-vt not installed",
+               "oxigraph-server": "the oxigraph command is not installed (pip install oxigraph)"}
     command = " ".join(["python -m benchmarks.run", *sys.argv[1:]])
     now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results: dict[str, Any] = previous or {}
@@ -298,14 +436,23 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
     for n in firms:
         say(f"--- {n:,} firms")
         size = results["sizes"].setdefault(str(n), {})
+        t_size = time.perf_counter()
         size["synth"] = step_synth(n, work, seed)
         data = Path(size["synth"]["dir"])
         built = work / f"out-{n}"
         nquads = built / "kg.nq"
-        if "build" in sections or not nquads.exists():
-            say(f"build {n:,}")
-            size["build"] = step_build(data, built, log, timeout=3600)
-            say(f"build {n:,}: {size['build']['wall']:.1f} s, {size['build']['peak_rss_mb']:.0f} MB")
+        if "build" in sections or not (built / "build.json").exists():
+            for validate in (False, True):  # the validated build last: later steps use its store
+                key = "build_validated" if validate else "build"
+                say(f"kg build {n:,}{'' if validate else ' --no-validate'}")
+                size[key] = step_build(data, built, log, timeout=3600, validate=validate)
+                say(f"kg build {n:,}{'' if validate else ' --no-validate'}: {size[key]['wall']:.1f} s, "
+                    f"{size[key]['peak_rss_mb']:.0f} MB")
+            _save(results, out)
+        if "next" in sections:
+            say(f"next command {n:,}")
+            size["next"] = step_next(data, built, log, repeats=1 if quick else 3, timeout=600)
+            _save(results, out)
         if "queries" in sections:
             size.setdefault("queries", {})
             for backend in backends:
@@ -313,25 +460,28 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
                     size["queries"][backend] = {"skipped": f"not run past {rdflib_max_firms:,} firms "
                                                           "(loading alone takes many minutes and GBs)"}
                     continue
-                if backend == "virtuoso" and not have_virtuoso:
-                    size["queries"][backend] = {"skipped": "virtuoso-t / isql-vt not installed"}
+                if backend in SERVERS and not installed[backend]:
+                    size["queries"][backend] = {"skipped": missing[backend]}
                     continue
                 say(f"queries {n:,} on {backend}")
                 timeout = rdflib_timeout if backend == "rdflib" else query_timeout
                 try:
-                    if backend == "virtuoso":
-                        size["queries"][backend] = step_virtuoso(nquads, work, log, runs, timeout, slow,
-                                                                 big=n > 20_000, queries=saved)
+                    if backend in SERVERS:
+                        size["queries"][backend] = step_server(backend, built, data, work, log, runs, timeout, slow,
+                                                               big=n > 20_000, queries=saved)
                     else:
                         size["queries"][backend] = step_queries(backend, nquads, log, runs, timeout, slow,
-                                                                load_timeout=3600, fork=True,
-                                                                queries=saved)
+                                                                load_timeout=3600, fork=True, queries=saved,
+                                                                build=(built, data))
                 except Exception as exc:  # a back-end that fails is reported, the run goes on
                     size["queries"][backend] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
                 _save(results, out)
+        if "pages" in sections:
+            say(f"listing pages {n:,}")
+            size["pages"] = step_pages(built, data, log, runs, saved, timeout=600)
         if "views" in sections:
             say(f"views {n:,}")
-            size["views"] = step_views(nquads, built / "views", log, timeout=3600)
+            size["views"] = step_views(built, data, built / "views", log, timeout=3600)
         if "browser" in sections:
             pages = [v["html"] for v in size.get("views", {}).get("views", []) if v.get("html")]
             if not chromium:
@@ -339,9 +489,12 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
             elif pages:
                 say(f"browser {n:,}")
                 size["browser"] = step_browser(pages, log, timeout=120)
+        size["seconds"] = time.perf_counter() - t_size
+        say(f"--- {n:,} firms took {size['seconds']:.0f} s")
         _save(results, out)
     if previous:
         results["reruns"][-1]["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        results["reruns"][-1]["load_average_end"] = os.getloadavg()
     else:
         results["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         results["machine"]["load_average_end"] = os.getloadavg()

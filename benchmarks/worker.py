@@ -2,17 +2,22 @@
 
 Each task prints JSON lines on stdout (``{"event": ...}``), flushed as they happen, so that the
 orchestrator (:mod:`benchmarks.run`) can enforce a time-out per query, kill a process that runs
-past it and start the next one where it left off.  Progress goes to stderr.
+past it and start the next one where it left off.  Progress goes to stderr.  (The build itself is
+measured as the user runs it, ``kg build`` in a subprocess: see :func:`benchmarks.run.run_cli`.)
 
 Tasks:
 
-``build``     tables -> store -> every RDF file, as ``kg build --no-validate`` does (stage times,
-              CPU time, peak memory)
-``queries``   every saved query on one back-end: ``embedded`` (kg.query.run on the in-memory
-              Oxigraph store, results as Python values), ``pyoxigraph`` (``Store.query``, every
-              solution iterated: the floor), ``oxrdflib`` (rdflib's API over the same Oxigraph
-              store), ``rdflib`` (rdflib's plain Memory store), ``virtuoso`` (a SPARQL server,
-              through SPARQLWrapper)
+``queries``   every saved query on one back-end: ``disk`` (kg.query.run on the build's on-disk
+              store, opened read-only with ``kg.builds.find_build``: what ``kg query`` does),
+              ``embedded`` (kg.query on the in-memory Oxigraph store), ``pyoxigraph``
+              (``Store.query``, every solution iterated: the floor), ``oxrdflib`` (rdflib's API over
+              the same Oxigraph store), ``rdflib`` (rdflib's plain Memory store), and the servers
+              ``oxigraph-server`` and ``virtuoso`` through kg.remote.Endpoint (``--own``: the same
+              query text, as Endpoint sends it with ``FROM <union>``, posted by plain HTTP and the
+              answer read: the server's own time).  Each answer's row digest
+              (``kg.results.row_digest``) is reported where the back-end gives terms.
+``pages``     the listings' first page (``limit``) with its total, on the build's store
+``push``      kg.remote.push of the build's store into a server (the union-graph layout)
 ``views``     the three views, their GEXF and GraphML files and their HTML pages
 ``browser``   each HTML page opened in headless Chromium: first paint and network drawn
 """
@@ -51,26 +56,6 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-# ---------------------------------------------------------------------------- build
-
-def task_build(args: argparse.Namespace) -> None:
-    """What ``kg build --no-validate`` does, stage by stage."""
-    from kg.build import build
-    from kg.store import RDF_OUTPUTS, write_rdf
-
-    t0, c0 = time.perf_counter(), cpu_seconds()
-    result = build(args.data)
-    t1 = time.perf_counter()
-    write_rdf(result.store, args.out, list(RDF_OUTPUTS), graphs_disjoint=result.graphs_disjoint)
-    t2 = time.perf_counter()
-    summary = result.summary()
-    t3 = time.perf_counter()
-    files = {name: (Path(args.out) / filename).stat().st_size for name, (filename, _, _) in RDF_OUTPUTS.items()}
-    emit("build", wall=t3 - t0, cpu=cpu_seconds() - c0, peak_rss_mb=peak_rss_mb(),
-         stages={**{k: v for k, v in result.timings.items()}, "write files": t2 - t1, "summary": t3 - t2},
-         summary=summary, files=files)
-
-
 # ---------------------------------------------------------------------------- queries
 
 def _params(query) -> dict[str, str]:
@@ -99,7 +84,7 @@ def _rdflib_rows(dataset, query, bindings) -> int:
 
 
 class Backend:
-    """Loads the data once, then runs a saved query and returns its number of rows."""
+    """Loads the data once, then runs a saved query; :meth:`rows` and :meth:`digest` read its answer."""
 
     name = ""
 
@@ -107,12 +92,19 @@ class Backend:
         self.data = data
         self.args = args
 
-    def run(self, query, bindings) -> int:
+    def run(self, query, bindings) -> Any:
         raise NotImplementedError
+
+    def rows(self, answer: Any) -> int:
+        return int(answer)
+
+    def digest(self, answer: Any) -> str | None:
+        """The answer's row digest (kg.results.row_digest), None where the back-end gives no terms."""
+        return None
 
 
 class Embedded(Backend):
-    """The toolkit's own path: kg.query.run on the in-memory Oxigraph store (rows as Python values)."""
+    """kg.query on the in-memory Oxigraph store read from the N-Quads file (rows as Python values)."""
 
     name = "embedded"
 
@@ -122,10 +114,53 @@ class Embedded(Backend):
 
         self.store = load(data)
 
-    def run(self, query, bindings) -> int:
+    def run(self, query, bindings) -> Any:
         from kg.query import run_local
 
-        return len(run_local(self.store, query, bindings).records())
+        result = run_local(self.store, query, bindings)
+        result.records()
+        return result
+
+    def rows(self, answer: Any) -> int:
+        return len(answer)
+
+    def digest(self, answer: Any) -> str | None:
+        from kg.results import row_digest
+
+        return row_digest(answer)
+
+
+def open_build(args: argparse.Namespace):
+    """The build's on-disk store, read-only, as ``kg query --build OUT --data DATA`` finds it."""
+    from kg.build import DEFAULT_ONTOLOGY
+    from kg.builds import find_build
+    from kg.namespaces import IRIs
+    from kg.rules import DEFAULT_READING
+
+    found = find_build(args.build, args.tables, args.ontology or DEFAULT_ONTOLOGY, IRIs().base, DEFAULT_READING)
+    if not found.usable:
+        raise RuntimeError(f"no usable build: {found.reason}")
+    return found.open()
+
+
+class Disk(Embedded):
+    """What ``kg query`` does now: kg.query.run (ids checked, parameters bound) on the build's on-disk store."""
+
+    name = "disk"
+
+    def __init__(self, data: Path, args: argparse.Namespace) -> None:
+        Backend.__init__(self, data, args)
+        from kg.namespaces import IRIs
+
+        self.iris = IRIs()
+        self.store = open_build(args)
+
+    def run(self, query, bindings) -> Any:
+        from kg.query import run
+
+        result = run(query, self.store, bindings, self.iris)
+        result.records()
+        return result
 
 
 class Pyoxigraph(Embedded):
@@ -133,7 +168,7 @@ class Pyoxigraph(Embedded):
 
     name = "pyoxigraph"
 
-    def run(self, query, bindings) -> int:
+    def run(self, query, bindings) -> Any:
         from pyoxigraph import Variable
 
         from kg.namespaces import PREFIXES
@@ -148,6 +183,9 @@ class Pyoxigraph(Embedded):
             rows += 1
         return rows
 
+    rows = Backend.rows
+    digest = Backend.digest
+
 
 class OxRdflib(Embedded):
     """rdflib's API over the same Oxigraph store (oxrdflib hands SPARQL to Oxigraph)."""
@@ -160,8 +198,11 @@ class OxRdflib(Embedded):
 
         self.dataset = as_rdflib(self.store)
 
-    def run(self, query, bindings) -> int:
+    def run(self, query, bindings) -> Any:
         return _rdflib_rows(self.dataset, query, bindings)
+
+    rows = Backend.rows
+    digest = Backend.digest
 
 
 class RdflibMemory(Backend):
@@ -176,40 +217,89 @@ class RdflibMemory(Backend):
         self.dataset = Dataset(default_union=True)
         self.dataset.parse(str(data), format="nquads")
 
-    def run(self, query, bindings) -> int:
+    def run(self, query, bindings) -> Any:
         return _rdflib_rows(self.dataset, query, bindings)
 
 
-class Virtuoso(Backend):
-    """A Virtuoso server holding the same quads, queried through SPARQLWrapper (kg.remote.Endpoint).
+class Server(Backend):
+    """A SPARQL server that a kg push loaded (the union-graph layout), queried as ``kg query --endpoint``
+    does: kg.query.run on kg.remote.Endpoint (ids checked, ``FROM <union>``, SPARQLWrapper, rows as terms
+    and Python values).
 
-    As ``kg query --endpoint`` does, each query names the project's graphs in ``FROM`` clauses:
-    sent unrestricted, Virtuoso 7.2 returned too few rows for four queries at 100,000 firms.
+    With ``--own`` the server's own time instead: the text Endpoint would send (parameters in a VALUES
+    block, ``FROM <union>``, and ``FROM NAMED`` only for a query with a ``GRAPH`` pattern) is posted
+    with plain urllib and the answer read in full, nothing converted while the clock runs.
     """
 
-    name = "virtuoso"
+    name = "oxigraph-server"
 
     def __init__(self, data: Path, args: argparse.Namespace) -> None:
         super().__init__(data, args)
+        from kg.namespaces import IRIs
         from kg.remote import Endpoint
 
-        self.endpoint = Endpoint(args.url, timeout=args.timeout)
-        self.endpoint.project_graphs()  # asked once, before the clock runs
+        self.iris = IRIs()
+        self.endpoint = Endpoint(args.url, timeout=args.timeout, base=self.iris.base)
+        self.graphs = self.endpoint.project_graphs()  # the manifest, read once before the clock runs
+        self.union = self.endpoint.union_graph()
+        if self.union is None:
+            raise RuntimeError(f"{args.url} holds no union graph of a kg push")
 
-    def run(self, query, bindings) -> int:
-        return len(self.endpoint.query(query.text, bindings, where=query.where).rows)
+    def run(self, query, bindings) -> Any:
+        if self.args.own:
+            return self._own(query, bindings)
+        from kg.query import run
+
+        result = run(query, self.endpoint, bindings, self.iris)
+        result.records()
+        return result
+
+    def _own(self, query, bindings) -> bytes:
+        import urllib.parse
+        import urllib.request
+
+        from kg.query import inject_values, with_dataset
+
+        text = with_dataset(inject_values(query.text, bindings), self.graphs, self.union)
+        request = urllib.request.Request(self.args.url, data=urllib.parse.urlencode({"query": text}).encode(),
+                                         headers={"Accept": "application/sparql-results+json",
+                                                  "Content-Type": "application/x-www-form-urlencoded"})
+        with urllib.request.urlopen(request, timeout=self.args.timeout) as response:
+            return response.read()
+
+    def _result(self, answer: Any):
+        from kg.results import from_sparql_json
+
+        return from_sparql_json(json.loads(answer)) if isinstance(answer, bytes) else answer
+
+    def rows(self, answer: Any) -> int:
+        return len(self._result(answer))
+
+    def digest(self, answer: Any) -> str | None:
+        from kg.results import row_digest
+
+        return row_digest(self._result(answer))
+
+
+class Virtuoso(Server):
+    """Virtuoso Open Source 7.2, loaded with kg.remote.push (Graph Store Protocol) like the Oxigraph server:
+    the per-source graphs, the union graph and the push manifest, so that Endpoint queries ``FROM <union>``."""
+
+    name = "virtuoso"
 
 
 BACKENDS: dict[str, Callable[[Path, argparse.Namespace], Backend]] = {
-    b.name: b for b in (Embedded, Pyoxigraph, OxRdflib, RdflibMemory, Virtuoso)}
+    b.name: b for b in (Embedded, Disk, Pyoxigraph, OxRdflib, RdflibMemory, Server, Virtuoso)}
 
 
 def _measure(backend: Backend, query, bindings, runs: int, slow: float,
              report: Callable[[dict[str, Any]], None]) -> None:
     """A warm-up (reported as soon as it is done), then ``runs`` timed runs unless the warm-up was slow."""
     t = time.perf_counter()
-    rows = backend.run(query, bindings)
+    answer = backend.run(query, bindings)
     warm = time.perf_counter() - t
+    rows, digest = backend.rows(answer), backend.digest(answer)
+    del answer
     report({"event": "warm", "name": query.name, "seconds": warm})
     times = [warm]
     if warm <= slow:
@@ -219,7 +309,7 @@ def _measure(backend: Backend, query, bindings, runs: int, slow: float,
             backend.run(query, bindings)
             times.append(time.perf_counter() - t)
     report({"event": "query", "name": query.name, "median": statistics.median(times), "runs": len(times),
-            "rows": rows, "min": min(times), "max": max(times)})
+            "rows": rows, "digest": digest, "min": min(times), "max": max(times)})
 
 
 def _error(name: str, exc: BaseException) -> dict[str, Any]:
@@ -285,7 +375,7 @@ def task_queries(args: argparse.Namespace) -> None:
 
     skip = set(filter(None, (args.skip or "").split(",")))
     t0 = time.perf_counter()
-    backend = BACKENDS[args.backend](Path(args.data), args)
+    backend = BACKENDS[args.backend](Path(args.data) if args.data else None, args)
     emit("load", seconds=time.perf_counter() - t0, rss_mb=peak_rss_mb())
     for name, query in library(args.queries).items():
         if name in skip:
@@ -302,6 +392,64 @@ def task_queries(args: argparse.Namespace) -> None:
     emit("done", peak_rss_mb=peak_rss_mb())
 
 
+# ---------------------------------------------------------------------------- listings and push
+
+#: The listings that page (``kg query NAME --limit N``): their first page is timed with its total.
+LISTINGS = ("firms-by-subsector", "rnd-sites", "firm-facts", "hq-absence", "multi-site-groups", "cluster-links")
+
+
+def task_pages(args: argparse.Namespace) -> None:
+    """Each listing's first page (``limit`` rows, offset 0) on the build's store, with its total.
+
+    Through ``kg.query.run(..., limit=, offset=)`` where kg has it; without it, each listing is
+    reported ``not available`` (``page`` events with ``available: false``).
+    """
+    import inspect
+
+    from kg.namespaces import IRIs
+    from kg.query import bind, library, run
+
+    store = open_build(args)
+    iris = IRIs()
+    saved = library(args.queries)
+    paged = "limit" in inspect.signature(run).parameters
+    for name in LISTINGS:
+        query = saved.get(name)
+        if query is None:
+            continue
+        if not paged:
+            emit("page", name=name, available=False, why="kg.query.run takes no limit")
+            continue
+        try:
+            bindings = bind(query, _params(query))
+            times, result = [], None
+            for _ in range(args.runs + 1):
+                t = time.perf_counter()
+                result = run(query, store, bindings, iris, limit=args.limit, offset=0)
+                result.records()
+                times.append(time.perf_counter() - t)
+            emit("page", name=name, available=True, limit=args.limit, rows=len(result),
+                 total=getattr(result, "total", None), warm=times[0], median=statistics.median(times[1:]),
+                 runs=len(times) - 1)
+        except Exception as exc:  # reported; the other listings still run
+            emit("page", name=name, available=True, error=f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+    emit("done", peak_rss_mb=peak_rss_mb())
+
+
+def task_push(args: argparse.Namespace) -> None:
+    """kg.remote.push of the build's on-disk store into a server, as ``kg push --build OUT`` does."""
+    from kg.namespaces import IRIs
+    from kg.remote import push
+
+    store = open_build(args)
+    t = time.perf_counter()
+    report = push(store, args.url, gsp=args.gsp, update=args.update, user=args.user, password=args.password,
+                  base=IRIs().base, timeout=600, progress=say)
+    emit("push", seconds=time.perf_counter() - t, graphs=report.graphs, triples=report.triples,
+         union_triples=report.union_triples, peak_rss_mb=peak_rss_mb())
+    emit("done")
+
+
 # ---------------------------------------------------------------------------- views
 
 def task_views(args: argparse.Namespace) -> None:
@@ -312,7 +460,7 @@ def task_views(args: argparse.Namespace) -> None:
     from kg.views import VIEWS, Catalog, clusters_view, full_view, hq_view
 
     out = Path(args.out)
-    store = load(args.data)
+    store = open_build(args) if args.build else load(args.data)  # the build's store, as kg export uses it
     t = time.perf_counter()
     catalog = Catalog(store)
     emit("catalog", seconds=time.perf_counter() - t)
@@ -377,24 +525,42 @@ def task_browser(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.worker")
     sub = parser.add_subparsers(dest="task", required=True)
-    p = sub.add_parser("build")
-    p.add_argument("--data", required=True)
-    p.add_argument("--out", required=True)
-    p.set_defaults(run=task_build)
+    def build_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--build", help="the folder kg build wrote (build.json and the on-disk store)")
+        p.add_argument("--tables", help="the data folder it was built from (for find_build)")
+        p.add_argument("--ontology", default=None)
+
     p = sub.add_parser("queries")
     p.add_argument("--backend", choices=sorted(BACKENDS), required=True)
-    p.add_argument("--data", required=True, help="the dataset as N-Quads (kg.nq)")
+    p.add_argument("--data", help="the dataset as N-Quads (kg.nq), for the in-memory back-ends")
+    build_options(p)
     p.add_argument("--queries", default=None, help="folder of saved queries (default: queries/)")
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--slow", type=float, default=10.0, help="a warm-up longer than this is the only run")
     p.add_argument("--skip", default="", help="comma-separated queries to leave out (done or timed out)")
-    p.add_argument("--url", help="SPARQL endpoint (virtuoso back-end)")
+    p.add_argument("--url", help="SPARQL endpoint (server back-ends)")
+    p.add_argument("--own", action="store_true", help="server back-ends: the server's own time (plain HTTP)")
     p.add_argument("--timeout", type=float, default=60.0)
     p.add_argument("--fork", action="store_true",
                    help="measure each query in a forked child, killed past --timeout (one load for all)")
     p.set_defaults(run=task_queries)
+    p = sub.add_parser("pages")
+    build_options(p)
+    p.add_argument("--queries", default=None)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(run=task_pages)
+    p = sub.add_parser("push")
+    build_options(p)
+    p.add_argument("--url", required=True, help="SPARQL query endpoint")
+    p.add_argument("--gsp", help="Graph Store Protocol address")
+    p.add_argument("--update", help="SPARQL Update endpoint")
+    p.add_argument("--user")
+    p.add_argument("--password")
+    p.set_defaults(run=task_push)
     p = sub.add_parser("views")
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", help="N-Quads file (without --build)")
+    build_options(p)
     p.add_argument("--out", required=True)
     p.set_defaults(run=task_views)
     p = sub.add_parser("browser")
@@ -403,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("pages", nargs="+")
     p.set_defaults(run=task_browser)
     args = parser.parse_args(argv)
-    if getattr(args, "queries", None) is None and args.task == "queries":
+    if getattr(args, "queries", None) is None and args.task in ("queries", "pages"):
         from kg.query import QUERIES_DIR
         args.queries = QUERIES_DIR
     args.run(args)

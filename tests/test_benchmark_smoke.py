@@ -7,6 +7,11 @@ import sys
 
 from tests.conftest import ROOT, require_system_package
 
+BACKENDS = ("disk", "embedded", "pyoxigraph", "oxrdflib", "rdflib", "oxigraph-server", "virtuoso")
+STEPS = ("`kg build --no-validate`", "`kg build` with validation", "next command on the built graph",
+         "`control-by-land`, `control-by-subsector`", "`decision-centres`", "`firms-by-subsector`, `rnd-sites`",
+         "`hq-absence`, `multi-site-groups`", "`firm-profile` for one firm", "GEXF export, hq / full view")
+
 
 def test_benchmark_runs_at_1000_firms_and_reports_every_section(tmp_path):
     require_system_package("virtuoso-t", "virtuoso-opensource")
@@ -18,21 +23,37 @@ def test_benchmark_runs_at_1000_firms_and_reports_every_section(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
-    for heading in ("## Targets", "## Build", "## Saved queries", "### 1,000 firms", "## Views, graph files and pages"):
+    for heading in ("## Targets", "## Build", "## The next command", "## Saved queries", "### 1,000 firms",
+                    "## Listings: a page with its total", "## Views, graph files and pages"):
         assert heading in text, heading
-    for column in ("embedded (kg.query)", "pyoxigraph", "oxrdflib", "rdflib Memory", "Virtuoso", "first paint"):
+    # the table, in its shape: step | measured | target | met?
+    assert "| step | measured | target | met? |" in text
+    for step in STEPS:
+        assert f"| {step} |" in text, step
+    for column in ("on-disk store (kg query)", "in-memory store", "pyoxigraph", "oxrdflib", "rdflib Memory",
+                   "Oxigraph server", "Virtuoso", "same rows?", "kg/own", "first paint"):
         assert column in text, column
     results = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     size = results["sizes"]["1000"]
-    assert size["build"]["summary"]["firms"] == 1000
+    # both builds ran as the user runs them, and the validation's own line was read
+    assert size["build"]["summary"]["firms"] == 1000 and size["build"]["returncode"] == 0
+    assert size["build_validated"]["validation_seconds"] >= 0 and size["build_validated"]["progress_lines"] > 0
+    assert all(c["using_build"] and c["returncode"] == 0 for c in size["next"]["commands"].values())
+    assert all(e["using_build"] and e["returncode"] == 0 for e in size["next"]["exports"].values())
     saved = {p.stem for p in (ROOT / "queries").glob("*.rq")}
-    for backend in ("embedded", "pyoxigraph", "oxrdflib", "rdflib", "virtuoso"):
+    for backend in BACKENDS:
         # every saved query is reported on every back-end: timed, timed out or failed (with the error)
         outcome = size["queries"][backend]["queries"]
         assert set(outcome) == saved, backend
         assert {r["event"] for r in outcome.values()} <= {"query", "timeout", "error"}, backend
-    answered = {q for q, r in size["queries"]["embedded"]["queries"].items() if r["event"] == "query"}
-    assert answered == saved  # the embedded store answers every saved query
+    for server in ("oxigraph-server", "virtuoso"):
+        assert set(size["queries"][server]["own"]["queries"]) == saved, server
+        assert size["queries"][server]["push"]["union_triples"] > 0, server
+    for backend in ("disk", "embedded"):
+        answered = {q for q, r in size["queries"][backend]["queries"].items() if r["event"] == "query"}
+        assert answered == saved, backend  # the embedded store answers every saved query
+        assert all(r["digest"] for r in size["queries"][backend]["queries"].values()), backend
+    assert set(size["pages"]["pages"]) <= saved and "firms-by-subsector" in size["pages"]["pages"]
     assert {v["name"] for v in size["views"]["views"] if "gexf_seconds" in v} == {"hq", "clusters", "full"}
     assert all("first_paint_ms" in p for p in size["browser"]["pages"])
-    assert "machine" in results and results["machine"]["nproc"] >= 1
+    assert "machine" in results and results["machine"]["nproc"] >= 1 and results["machine"]["load_average_end"]
