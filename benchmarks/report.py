@@ -324,7 +324,7 @@ def headline(results: dict[str, Any]) -> list[str]:
             f"{seconds(v['wall'])} wall, {'+' if extra >= 0 else '−'}{seconds(abs(extra))} over `--no-validate` "
             f"(validation {seconds(v.get('validation_seconds'))}, {v.get('violations', '?')} violations, "
             f"{progress} progress lines, longest silence {seconds(v.get('longest_silence'))}), "
-            f"{v['peak_rss_mb'] / 1024:.2f} GB peak",
+            f"{v['peak_rss_mb'] / 1024:.2f} GB peak" + (f"; {v['refused']}" if v.get("refused") else ""),
             f"≤ {TARGETS['validation_extra_s']:g} s more than without, with progress",
             extra <= TARGETS["validation_extra_s"] and progress > 0)
     else:

@@ -138,9 +138,16 @@ def open_build(args: argparse.Namespace):
     from kg.rules import DEFAULT_READING
 
     found = find_build(args.build, args.tables, args.ontology or DEFAULT_ONTOLOGY, IRIs().base, DEFAULT_READING)
-    if not found.usable:
-        raise RuntimeError(f"no usable build: {found.reason}")
-    return found.open()
+    if found.usable:
+        return found.open()
+    if found.store_path is not None and (found.store_path / "CURRENT").is_file():
+        # the build is this run's, but kg's files changed under the run (other work in the tree):
+        # the store measured is still the one this run built
+        from pyoxigraph import Store
+
+        say(f"note: {found.reason}; measuring the store this run built all the same")
+        return Store.read_only(str(found.store_path))
+    raise RuntimeError(f"no usable build: {found.reason}")
 
 
 class Disk(Embedded):
