@@ -182,7 +182,8 @@ def _query_table(n: str, queries: dict[str, Any]) -> list[str]:
     shown = [b for b in BACKEND_TITLES if b in queries]
     head = ["query", "rows"] + [BACKEND_TITLES[b] for b in shown] + ["same rows?"]
     lines = [f"### {int(n):,} firms", "",
-             "Median latency a query; in brackets the ratio to pyoxigraph (the floor). \"Same rows?\" compares "
+             "Median latency a query; in brackets the ratio to pyoxigraph (the floor, on the in-memory store: the "
+             "on-disk store's ratio is what reading RocksDB costs over memory). \"Same rows?\" compares "
              "the row digests (`kg.results.row_digest`: the rows by content) of the on-disk and in-memory "
              "stores and both servers (through kg and by plain HTTP), and the row counts of the back-ends that "
              "give no terms (pyoxigraph, oxrdflib, rdflib).", "",
