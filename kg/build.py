@@ -25,7 +25,7 @@ from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Stor
 from .model import vocabularies
 from .namespaces import (BBMB, DCT, GEO, IRIs, NACE, ONTOLOGY_IRI, ORG, PREFIXES, PROV, QB, RDF, RDFS, SCHEMA,
                          SDMX_ATTRIBUTE, SDMX_MEASURE, SKOS, WD, XSD)
-from .derive import DERIVED, apply_rules, derived_lines, profile_quads
+from .derive import DERIVED, apply_rules, derived_lines, materialised_quads
 # ./data, else the brief's data packaged with kg (re-exported: kg.build.DEFAULT_DATA is what the commands use)
 from .resources import DEFAULT_DATA as DEFAULT_DATA, DEFAULT_ONTOLOGY as DEFAULT_ONTOLOGY
 from .rules import DEFAULT_READING, READINGS, check_reading
@@ -564,8 +564,8 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
         _write_all(w, tables, ontology_quads, reading)
     finally:
         loader.close()
-    # the firms' profiles, by the one SPARQL definition of what a profile lists (kg.derive)
-    store.bulk_extend(profile_quads(store, iris))
+    # the firms' profiles and the per-area look-ups of the saved queries, each by one SPARQL definition (kg.derive)
+    store.bulk_extend(materialised_quads(store, iris))
     timings["triples+load"] = time.perf_counter() - t0
     say(f"built {len(store):,} quads")
     return BuildResult(store, iris, w.origins, timings, quads_built=len(store))

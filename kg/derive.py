@@ -525,12 +525,70 @@ WHERE {
 }"""
 
 
-def profile_quads(store: Store, iris: IRIs) -> list[Quad]:
-    """``?about bbmb:profileOf ?firm`` in ``graph/derived`` for every row of :data:`PROFILE` on ``store``."""
-    graph, prop = iris.graph(DERIVED), BBMB.profileOf
-    solutions = cast(QuerySolutions, store.query(PROFILE, use_default_graph_as_union=True))
-    return [Quad(row["about"], prop, cast(NamedNode, row["firm"]), graph) for row in solutions
-            if isinstance(row["about"], NamedNode)]
+#: The firms run from outside an area (queries/hq-absence.rq): a site of the firm lies in the area
+#: (bbmb:within, any place: a city, a Land, a region) and its place of control does not.
+CONTROLLED_FROM_OUTSIDE = """
+PREFIX bbmb: <https://w3id.org/bbmb/def#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX schema: <https://schema.org/>
+SELECT DISTINCT ?firm ?area WHERE {
+  ?firm bbmb:controlPlace ?hqPlace .
+  ?site org:siteOf ?firm ; schema:containedInPlace ?sitePlace . ?sitePlace bbmb:within ?area .
+  FILTER NOT EXISTS { ?hqPlace bbmb:within ?area }
+}"""
+
+#: The groups with sites in an area (queries/multi-site-groups.rq): a company's group is its topmost
+#: parent (bbmb:controlledBy), or the company itself when it is a group, holding or foundation.
+GROUP_SITES = """
+PREFIX bbmb: <https://w3id.org/bbmb/def#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX schema: <https://schema.org/>
+SELECT ?area ?group (COUNT(DISTINCT ?site) AS ?sites) (COUNT(DISTINCT ?company) AS ?companies)
+       (COUNT(DISTINCT ?land) AS ?laender)
+WHERE {
+  ?company bbmb:controlledBy ?group . ?site org:siteOf ?company .
+  OPTIONAL { ?company a ?groupType . FILTER(?groupType IN (bbmb:ParentGroup, bbmb:Holding, bbmb:Foundation)) }
+  FILTER(?group != ?company || BOUND(?groupType))
+  ?site schema:containedInPlace ?sitePlace . ?sitePlace bbmb:within ?area .
+  OPTIONAL { ?sitePlace bbmb:inLand ?land }
+} GROUP BY ?area ?group"""
+
+
+def _solutions(store: Store, text: str) -> QuerySolutions:
+    return cast(QuerySolutions, store.query(text, use_default_graph_as_union=True))
+
+
+def _key(iri: NamedNode, iris: IRIs) -> str:
+    """The id part of a data IRI (``place/berlin`` -> ``berlin``), for minting observation IRIs."""
+    return iri.value[len(iris.base):].split("/", 1)[-1]
+
+
+def materialised_quads(store: Store, iris: IRIs) -> list[Quad]:
+    """What the saved queries look up per firm or area, computed once over the built ``store``, in
+    ``graph/derived``: the firms' profiles (:data:`PROFILE`), the firms run from outside each area
+    (:data:`CONTROLLED_FROM_OUTSIDE`) and the data set groups-by-area (:data:`GROUP_SITES`)."""
+    g = iris.graph(DERIVED)
+    out = [Quad(row["about"], BBMB.profileOf, row["firm"], g) for row in _solutions(store, PROFILE)
+           if isinstance(row["about"], NamedNode)]
+    out += [Quad(row["firm"], BBMB.controlledFromOutside, row["area"], g)
+            for row in _solutions(store, CONTROLLED_FROM_OUTSIDE)]
+    ds, source, reading = iris.dataset("groups-by-area"), iris.source(DERIVED), None
+    for row in _solutions(store, "PREFIX bbmb: <https://w3id.org/bbmb/def#> "
+                                 "SELECT ?reading WHERE { ?d bbmb:reading ?reading } LIMIT 1"):
+        reading = row["reading"]
+    out += [Quad(ds, RDF.type, QB.DataSet, g), Quad(ds, QB.structure, BBMB.groupsByAreaDsd, g),
+            Quad(ds, DCT.title, Literal("Groups with sites in an area", language="en"), g),
+            Quad(ds, PROV.wasDerivedFrom, source, g)]
+    for row in _solutions(store, GROUP_SITES):
+        area, group = cast(NamedNode, row["area"]), cast(NamedNode, row["group"])
+        o = iris.observation(f"groups/{_key(area, iris)}/{_key(group, iris)}")
+        out += [Quad(o, RDF.type, QB.Observation, g), Quad(o, QB.dataSet, ds, g),
+                Quad(o, PROV.wasDerivedFrom, source, g), Quad(o, SDMX_DIMENSION.refArea, area, g),
+                Quad(o, BBMB.group, group, g), Quad(o, BBMB.sites, row["sites"], g),
+                Quad(o, BBMB.companies, row["companies"], g), Quad(o, BBMB.laender, row["laender"], g)]
+        if reading is not None:
+            out.append(Quad(o, BBMB.reading, reading, g))
+    return out
 
 
 def _decimal(x: float | None) -> str:
@@ -609,5 +667,5 @@ def _cube_lines(facts: Facts, iris: IRIs, g: str, place: dict[str, str],
             yield f'{o} {prop} "{value}"{integer}{g}'
 
 
-__all__ = ["apply_rules", "derived_lines", "PROFILE", "profile_quads", "Facts", "AreaSummary", "SubsectorSummary", "ControlArea", "Contested", "READINGS",
+__all__ = ["apply_rules", "derived_lines", "PROFILE", "CONTROLLED_FROM_OUTSIDE", "GROUP_SITES", "materialised_quads", "Facts", "AreaSummary", "SubsectorSummary", "ControlArea", "Contested", "READINGS",
            "DERIVED", "BRIEF_KINDS"]
