@@ -565,7 +565,7 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     finally:
         loader.close()
     # the firms' profiles and the per-area look-ups of the saved queries, each by one SPARQL definition (kg.derive)
-    store.bulk_extend(materialised_quads(store, iris))
+    store.bulk_extend(materialised_quads(store, iris, reading))
     timings["triples+load"] = time.perf_counter() - t0
     say(f"built {len(store):,} quads")
     return BuildResult(store, iris, w.origins, timings, quads_built=len(store))

@@ -12,7 +12,7 @@ folder, and a build never writes into a store folder another record names, so a 
 read a record opens the store that record describes, even while a new build is being written.
 
 >>> from kg.builds import find_build  # doctest: +SKIP
->>> found = find_build("out", data="data", ontology="ontology", base=None, reading="brief")
+>>> found = find_build("out", data="data", ontology="ontology", base="https://w3id.org/bbmb/id/", reading="brief")
 >>> found.usable, found.reason  # doctest: +SKIP
 (True, 'the build in out (2026-12-02 01:50:12, 3,268,250 quads, reading brief)')
 """

@@ -226,6 +226,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from . import writers
     from .builds import BuildOutputs, inputs, prune_stores
     from .files import OutputError
+    from .namespaces import IRIs
     from .store import write_rdf
     from .tables import check_base
 
@@ -234,6 +235,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"error: --out {args.out} is a file, not a folder; choose a folder (it is made if missing)",
               file=sys.stderr)
         return 2
+    # what the build is made from, read before the tables: a file changed during the build makes the
+    # record out of date (the next command builds again), never a store that claims newer data
+    recorded = inputs(args.data, args.ontology, IRIs(args.base).base, args.reading)
     result = build_from_args(args)
     if not args.no_validate and _report_violations(result, args):
         print("error: the data does not conform to the shapes; nothing was written. "
@@ -252,7 +256,7 @@ def cmd_build(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     saved = None if args.no_store else BuildOutputs(
-        result.store, args.out, inputs(args.data, args.ontology, result.iris.base, args.reading), summary, formats,
+        result.store, args.out, recorded, summary, formats,
         say=progress)
     try:
         write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint,

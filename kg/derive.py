@@ -563,7 +563,7 @@ def _key(iri: NamedNode, iris: IRIs) -> str:
     return iri.value[len(iris.base):].split("/", 1)[-1]
 
 
-def materialised_quads(store: Store, iris: IRIs) -> list[Quad]:
+def materialised_quads(store: Store, iris: IRIs, reading: str) -> list[Quad]:
     """What the saved queries look up per firm or area, computed once over the built ``store``, in
     ``graph/derived``: the firms' profiles (:data:`PROFILE`), the firms run from outside each area
     (:data:`CONTROLLED_FROM_OUTSIDE`) and the data set groups-by-area (:data:`GROUP_SITES`)."""
@@ -572,10 +572,7 @@ def materialised_quads(store: Store, iris: IRIs) -> list[Quad]:
            if isinstance(row["about"], NamedNode)]
     out += [Quad(row["firm"], BBMB.controlledFromOutside, row["area"], g)
             for row in _solutions(store, CONTROLLED_FROM_OUTSIDE)]
-    ds, source, reading = iris.dataset("groups-by-area"), iris.source(DERIVED), None
-    for row in _solutions(store, "PREFIX bbmb: <https://w3id.org/bbmb/def#> "
-                                 "SELECT ?reading WHERE { ?d bbmb:reading ?reading } LIMIT 1"):
-        reading = row["reading"]
+    ds, source, read_as = iris.dataset("groups-by-area"), iris.source(DERIVED), Literal(reading)
     out += [Quad(ds, RDF.type, QB.DataSet, g), Quad(ds, QB.structure, BBMB.groupsByAreaDsd, g),
             Quad(ds, DCT.title, Literal("Groups with sites in an area", language="en"), g),
             Quad(ds, PROV.wasDerivedFrom, source, g)]
@@ -599,8 +596,7 @@ def materialised_quads(store: Store, iris: IRIs) -> list[Quad]:
                 Quad(o, BBMB.group, group, g), Quad(o, BBMB.sites, Literal(str(len(sites)), datatype=integer), g),
                 Quad(o, BBMB.companies, Literal(str(len(companies)), datatype=integer), g),
                 Quad(o, BBMB.laender, Literal(str(len(laender)), datatype=integer), g)]
-        if reading is not None:
-            out.append(Quad(o, BBMB.reading, reading, g))
+        out.append(Quad(o, BBMB.reading, read_as, g))
     return out
 
 
