@@ -70,7 +70,8 @@ def _machine(results: dict[str, Any]) -> list[str]:
         f"`{results.get('command', '')}`" + (" (quick: one timed run a query)" if results.get("quick") else
                                              f" (median of {results.get('runs')} runs after a warm-up)"),
         *[f"- Re-run {r.get('started')} to {r.get('finished', '(unfinished)')}: `{r['command']}` (replaces "
-          f"{', '.join(r.get('backends', []))} in {', '.join(r.get('sections', []))})" for r in results.get("reruns", [])],
+          f"{', '.join(r.get('backends', []))} in {', '.join(r.get('sections', []))})"
+          for r in results.get("reruns", [])],
         f"- Code: commit {results.get('git', {}).get('commit', '?')}"
         + (f", with local changes to {results['git']['changed']}" if results.get("git", {}).get("changed") else "")
         + "; the saved queries were copied at the start, so every back-end ran the same text",
@@ -173,8 +174,8 @@ def agreement(queries: dict[str, Any], name: str) -> tuple[bool | None, str]:
     if differ:
         return False, "no: " + ", ".join(f"{title(k)} ({counts[k]:,} rows)" for k in differ) + \
             (f" differ from {title(reference)} ({counts[reference]:,} rows)" if reference else "")
-    return True, f"yes ({len(digests)} digests" + (f", {len(counts) - len(digests)} counts" if len(counts) > len(digests)
-                                                 else "") + ")"
+    more = f", {len(counts) - len(digests)} counts" if len(counts) > len(digests) else ""
+    return True, f"yes ({len(digests)} digests{more})"
 
 
 def _query_table(n: str, queries: dict[str, Any]) -> list[str]:
@@ -250,13 +251,14 @@ def _pages_table(results: dict[str, Any]) -> list[str]:
         for name, p in size.get("pages", {}).get("pages", {}).items():
             whole = _query_cell(disk.get(name))[0]
             if not p.get("available"):
-                lines.append(f"| {int(n):,} | `{name}` | not available ({p.get('why', '?')}) | – | – | – | – | {whole} |")
+                lines.append(f"| {int(n):,} | `{name}` | not available ({p.get('why', '?')}) "
+                             f"| – | – | – | – | {whole} |")
             elif p.get("error"):
                 lines.append(f"| {int(n):,} | `{name}` | error: {p['error'][:150]} | – | – | – | – | {whole} |")
             else:
                 total = f"{p['total']:,}" if isinstance(p.get("total"), int) else "not given"
-                lines.append(f"| {int(n):,} | `{name}` | {p['limit']} | {p['rows']:,} | {total} | {seconds(p['median'])} "
-                             f"| {seconds(p['warm'])} | {whole} |")
+                lines.append(f"| {int(n):,} | `{name}` | {p['limit']} | {p['rows']:,} | {total} "
+                             f"| {seconds(p['median'])} | {seconds(p['warm'])} | {whole} |")
     return lines
 
 

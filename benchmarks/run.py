@@ -74,7 +74,7 @@ class Outcome:
     stderr_tail: str = ""
 
 
-def _reader(stream, lines: "queue.Queue[str | None]") -> None:
+def _reader(stream, lines: queue.Queue[str | None]) -> None:
     for line in stream:
         lines.put(line)
     lines.put(None)

@@ -30,8 +30,9 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -512,7 +513,8 @@ def task_browser(args: argparse.Namespace) -> None:
                 page.wait_for_function("() => window.kg && window.kg.ready", timeout=args.timeout * 1000)
                 record["ready_wall_ms"] = (time.perf_counter() - t) * 1000
                 timing = page.evaluate("""() => {
-                    const paint = Object.fromEntries(performance.getEntriesByType('paint').map(e => [e.name, e.startTime]));
+                    const paint = Object.fromEntries(
+                        performance.getEntriesByType('paint').map(e => [e.name, e.startTime]));
                     const nav = performance.getEntriesByType('navigation')[0];
                     return {first_paint_ms: paint['first-paint'] ?? null,
                             first_contentful_paint_ms: paint['first-contentful-paint'] ?? null,

@@ -27,14 +27,15 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any, Iterable, TypeVar, cast
+from typing import IO, Any, TypeVar, cast
 
 import networkx as nx
 
 from . import writers
 from .files import atomic_write
+
 #: Node and edge attributes that graph files leave out: nested data for the HTML page, and the
 #: IRI, which is the node's id already.
 HTML_ONLY = frozenset({"facts", "members", "iri"})
@@ -135,67 +136,82 @@ class GexfExporter(Exporter):
     """GEXF 1.3 for Gephi: typed attributes, ``viz`` colour, size, position and shape, streamed."""
 
     def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
-        directed = graph.is_directed()
         node_keys = self._declare(d for _, d in graph.nodes(data=True))
         edge_data = [d for *_, d in graph.edges(data=True)]
         if isinstance(graph, nx.MultiGraph):
             edge_data = [dict(d, networkx_key=k) for *_, k, d in graph.edges(keys=True, data=True)]
         edge_keys = self._declare(edge_data, skip=("weight", "label"))
-        out: list[str] = []
-        w = out.append
-        w('<?xml version="1.0" encoding="UTF-8"?>\n')
-        w(f'<gexf xmlns="{GEXF_NS}" xmlns:viz="{GEXF_VIZ_NS}" '
-          'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-          f'xsi:schemaLocation="{GEXF_NS} {GEXF_NS}/gexf.xsd" version="1.3">\n')
-        w(f'  <meta lastmodifieddate="{_dt.date.today().isoformat()}">\n    <creator>kg (regional industry '
-          f'knowledge graph)</creator>\n')
-        if graph.graph.get("name"):  # GEXF 1.3 has no graph name: the view's name goes into the keywords
-            w(f"    <keywords>{_esc(str(graph.graph['name']))}</keywords>\n")
-        if graph.graph.get("title"):
-            w(f"    <description>{_esc(str(graph.graph['title']))}</description>\n")
-        w("  </meta>\n")
-        w(f'  <graph defaultedgetype="{"directed" if directed else "undirected"}" mode="static">\n')
-        for cls, keys in (("node", node_keys), ("edge", edge_keys)):
-            w(f'    <attributes class="{cls}" mode="static">\n')
-            for title, (ident, kind) in keys.items():
-                w(f'      <attribute id="{ident}" title={_q(title)} type="{kind}"/>\n')
-            w("    </attributes>\n")
-        w(f'    <nodes count="{graph.number_of_nodes()}">\n')
-        handle.write("".join(out).encode("utf-8"))
-        out.clear()
-        for i, (n, d) in enumerate(graph.nodes(data=True)):
-            label = d.get("label", n)
-            w(f"      <node id={_q(str(n))} label={_q(str(label))}>")
-            self._attvalues(w, d, node_keys)
-            viz = d.get("viz") or {}
-            if "color" in viz:
-                c = viz["color"]
-                w(f'<viz:color r="{int(c["r"])}" g="{int(c["g"])}" b="{int(c["b"])}" a="{float(c.get("a", 1.0))}"/>')
-            if "size" in viz:
-                w(f'<viz:size value="{float(viz["size"])}"/>')
-            if "position" in viz:
-                p = viz["position"]
-                w(f'<viz:position x="{float(p["x"])}" y="{float(p["y"])}" z="{float(p.get("z", 0.0))}"/>')
-            w("</node>\n")
-            if i % 5000 == 4999:
-                handle.write("".join(out).encode("utf-8"))
-                out.clear()
-        w(f'    </nodes>\n    <edges count="{graph.number_of_edges()}">\n')
         ends = graph.edges(keys=True) if isinstance(graph, nx.MultiGraph) else graph.edges()
-        for i, (e, d) in enumerate(zip(ends, edge_data)):
-            extra = ""
-            if "weight" in d:
-                extra += f' weight="{float(d["weight"])}"'
-            if "label" in d:
-                extra += f" label={_q(str(d['label']))}"
-            w(f'      <edge id="{i}" source={_q(str(e[0]))} target={_q(str(e[1]))}{extra}>')
-            self._attvalues(w, d, edge_keys)
-            w("</edge>\n")
+        out: list[str] = [self._head(graph, node_keys, edge_keys)]
+
+        def flush() -> None:  # written in slices of 5,000 elements: memory stays flat on large views
+            handle.write("".join(out).encode("utf-8"))
+            out.clear()
+
+        for i, (n, d) in enumerate(graph.nodes(data=True)):
+            out.append(self._node(n, d, node_keys))
             if i % 5000 == 4999:
-                handle.write("".join(out).encode("utf-8"))
-                out.clear()
-        w("    </edges>\n  </graph>\n</gexf>\n")
-        handle.write("".join(out).encode("utf-8"))
+                flush()
+        out.append(f'    </nodes>\n    <edges count="{graph.number_of_edges()}">\n')
+        for i, (e, d) in enumerate(zip(ends, edge_data, strict=True)):
+            out.append(self._edge(i, e, d, edge_keys))
+            if i % 5000 == 4999:
+                flush()
+        out.append("    </edges>\n  </graph>\n</gexf>\n")
+        flush()
+
+    @staticmethod
+    def _head(graph: nx.Graph[Any], node_keys: dict[str, tuple[str, str]],
+              edge_keys: dict[str, tuple[str, str]]) -> str:
+        """The document up to the first node: meta, the attribute declarations."""
+        w = [
+            '<?xml version="1.0" encoding="UTF-8"?>\n',
+            f'<gexf xmlns="{GEXF_NS}" xmlns:viz="{GEXF_VIZ_NS}" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'xsi:schemaLocation="{GEXF_NS} {GEXF_NS}/gexf.xsd" version="1.3">\n',
+            f'  <meta lastmodifieddate="{_dt.date.today().isoformat()}">\n    <creator>kg (regional industry '
+            'knowledge graph)</creator>\n',
+        ]
+        if graph.graph.get("name"):  # GEXF 1.3 has no graph name: the view's name goes into the keywords
+            w.append(f"    <keywords>{_esc(str(graph.graph['name']))}</keywords>\n")
+        if graph.graph.get("title"):
+            w.append(f"    <description>{_esc(str(graph.graph['title']))}</description>\n")
+        w.append("  </meta>\n")
+        w.append(f'  <graph defaultedgetype="{"directed" if graph.is_directed() else "undirected"}" '
+                 'mode="static">\n')
+        for cls, keys in (("node", node_keys), ("edge", edge_keys)):
+            w.append(f'    <attributes class="{cls}" mode="static">\n')
+            w.extend(f'      <attribute id="{ident}" title={_q(title)} type="{kind}"/>\n'
+                     for title, (ident, kind) in keys.items())
+            w.append("    </attributes>\n")
+        w.append(f'    <nodes count="{graph.number_of_nodes()}">\n')
+        return "".join(w)
+
+    @classmethod
+    def _node(cls, n: Any, d: dict[str, Any], keys: dict[str, tuple[str, str]]) -> str:
+        w = [f"      <node id={_q(str(n))} label={_q(str(d.get('label', n)))}>", cls._attvalues(d, keys)]
+        viz = d.get("viz") or {}
+        if "color" in viz:
+            c = viz["color"]
+            w.append(f'<viz:color r="{int(c["r"])}" g="{int(c["g"])}" b="{int(c["b"])}" '
+                     f'a="{float(c.get("a", 1.0))}"/>')
+        if "size" in viz:
+            w.append(f'<viz:size value="{float(viz["size"])}"/>')
+        if "position" in viz:
+            p = viz["position"]
+            w.append(f'<viz:position x="{float(p["x"])}" y="{float(p["y"])}" z="{float(p.get("z", 0.0))}"/>')
+        w.append("</node>\n")
+        return "".join(w)
+
+    @classmethod
+    def _edge(cls, i: int, ends: tuple[Any, ...], d: dict[str, Any], keys: dict[str, tuple[str, str]]) -> str:
+        extra = ""
+        if "weight" in d:
+            extra += f' weight="{float(d["weight"])}"'
+        if "label" in d:
+            extra += f" label={_q(str(d['label']))}"
+        return (f'      <edge id="{i}" source={_q(str(ends[0]))} target={_q(str(ends[1]))}{extra}>'
+                f"{cls._attvalues(d, keys)}</edge>\n")
 
     @staticmethod
     def _declare(items: Iterable[dict[str, Any]], skip: tuple[str, ...] = ("label",)) -> dict[str, tuple[str, str]]:
@@ -208,15 +224,14 @@ class GexfExporter(Exporter):
         return {k: (str(i), _gexf_type(v)) for i, (k, v) in enumerate(sorted(values.items()))}
 
     @staticmethod
-    def _attvalues(w: Any, d: dict[str, Any], keys: dict[str, tuple[str, str]]) -> None:
+    def _attvalues(d: dict[str, Any], keys: dict[str, tuple[str, str]]) -> str:
         parts = []
         for k, v in d.items():
             key = keys.get(k)
             if key is not None:
                 text = v if key[1] == "string" else _text(v, key[1])
                 parts.append(f'<attvalue for="{key[0]}" value={_q(text)}/>')
-        if parts:
-            w("<attvalues>" + "".join(parts) + "</attvalues>")
+        return "<attvalues>" + "".join(parts) + "</attvalues>" if parts else ""
 
 
 def _esc(text: str) -> str:

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import Sequence, TypedDict, cast
+from itertools import pairwise
+from typing import TypedDict, cast
 
 Point = Sequence[float]
 Ring = Sequence[Point]
@@ -54,7 +56,7 @@ def inside(point: Point, rings: Sequence[Ring]) -> bool:
     x, y = point[0], point[1]
     result = False
     for ring in rings:
-        for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        for (x1, y1), (x2, y2) in pairwise(ring):
             if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
                 result = not result
     return result
@@ -65,7 +67,7 @@ def distance_to_edge(point: Point, rings: Sequence[Ring]) -> float:
     px, py = point[0], point[1]
     best = math.inf
     for ring in rings:
-        for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        for (x1, y1), (x2, y2) in pairwise(ring):
             dx, dy = x2 - x1, y2 - y1
             t = 0.0 if dx == dy == 0 else max(0.0, min(1.0, ((px - x1) * dx + (py - y1) * dy) / (dx * dx + dy * dy)))
             best = min(best, math.hypot(px - (x1 + t * dx), py - (y1 + t * dy)))
@@ -76,7 +78,7 @@ def densify(ring: Ring, step: float) -> list[list[float]]:
     """The ring with points added so that no edge is longer than ``step`` (a curved projection of
     a straight edge then stays close to the edge's image)."""
     out: list[list[float]] = []
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+    for (x1, y1), (x2, y2) in pairwise(ring):
         n = max(1, int(math.hypot(x2 - x1, y2 - y1) / step))
         out.extend([x1 + (x2 - x1) * i / n, y1 + (y2 - y1) * i / n] for i in range(n))
     out.append([float(ring[-1][0]), float(ring[-1][1])])

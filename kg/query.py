@@ -326,34 +326,33 @@ _VAR_TOKEN = re.compile(r"[?$]\w*")
 _WORD_TOKEN = re.compile(r"[A-Za-z_][\w-]*(:[\w.-]*)?")
 
 
+def _skipped(text: str, i: int) -> int | None:
+    """The end of the comment, string, IRI or variable that starts at ``i``; None where none does."""
+    c = text[i]
+    if c == "#":
+        j = text.find("\n", i)
+        return len(text) if j < 0 else j + 1
+    if c in "\"'":
+        quote = c * 3 if text.startswith(c * 3, i) else c
+        j = i + len(quote)
+        while j < len(text) and not text.startswith(quote, j):
+            j += 2 if text[j] == "\\" else 1
+        return j + len(quote)
+    m = _IRIREF.match(text, i) if c == "<" else _VAR_TOKEN.match(text, i) if c in "?$" else None
+    return m.end() if m else None
+
+
 def _scan(text: str) -> Iterator[tuple[int, str, int, int]]:
     """The words and brackets of a query's text, as (index, token, depth, paren) at the token's start:
     strings, IRIs, comments and variables skipped (a word inside them is no keyword); words upper-cased."""
     depth = paren = 0
     i, n = 0, len(text)
     while i < n:
+        skip = _skipped(text, i)
+        if skip is not None:
+            i = skip
+            continue
         c = text[i]
-        if c == "#":
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-            continue
-        if c in "\"'":
-            quote = c * 3 if text.startswith(c * 3, i) else c
-            j = i + len(quote)
-            while j < n and not text.startswith(quote, j):
-                j += 2 if text[j] == "\\" else 1
-            i = j + len(quote)
-            continue
-        if c == "<":
-            m = _IRIREF.match(text, i)
-            if m:
-                i = m.end()
-                continue
-        if c in "?$":
-            var = _VAR_TOKEN.match(text, i)
-            if var:  # always: [?$]\w* matches at a ? or $
-                i = var.end()
-                continue
         m = _WORD_TOKEN.match(text, i) if c.isalpha() or c == "_" else None
         if m:  # a word; one that starts with a non-ASCII letter is skipped like any other character
             yield i, m.group(0).upper(), depth, paren
@@ -361,14 +360,9 @@ def _scan(text: str) -> Iterator[tuple[int, str, int, int]]:
             continue
         if c in "({":
             yield i, c, depth, paren
-        if c == "(":
-            paren += 1
-        elif c == ")":
-            paren -= 1
-        elif c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
+        paren += {"(": 1, ")": -1}.get(c, 0)
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if c == "}":
             yield i, c, depth, paren
         i += 1
 

@@ -199,30 +199,33 @@ def load_shapes(shapes: str | Path) -> list[NodeShape]:
                     for o in preds.get(f"{_RDF}type", []))}
     targeted = {s for s, preds in graph.out.items() if any(p.startswith(SH + "target") for p in preds)}
     referenced = {o for preds in graph.out.values() for o in preds.get(f"{SH}property", [])}
-    out = []
     # property shapes are read with the node shape that has them
-    for node in sorted((typed | targeted) - referenced, key=lambda n: n.value):
-        name = _name(node)
-        preds = _sh_predicates(graph, node)
-        if not preds.keys() & _TARGETS and "path" in preds:
-            continue  # a property shape of no node shape, with no targets: it validates nothing
-        if any(isinstance(o, NamedNode) and o.value in (f"{_RDFS}Class", "http://www.w3.org/2002/07/owl#Class")
-               for o in graph.objects(node, f"{_RDF}type")):
-            raise UnsupportedShape(f"{name}: unsupported implicit class target (the shape is also a class)")
-        if "path" in preds:
-            raise UnsupportedShape(f"{name}: unsupported property shape with its own targets")
-        unsupported = set(preds) - _TARGETS - _NON_VALIDATING - {"property"}
-        if unsupported:
-            raise UnsupportedShape(f"{name}: unsupported SHACL component(s) "
-                                   + ", ".join(f"sh:{u}" for u in sorted(unsupported))
-                                   + " (only sh:property constraints and sh:targetClass/sh:targetSubjectsOf)")
-        if _deactivated(preds.get("deactivated", [])):
-            continue
-        properties = [p for p in (_property(graph, n, name) for n in preds.get("property", [])) if p is not None]
-        classes = tuple(_single_iri([c], name, "sh:targetClass") for c in preds.get("targetClass", []))
-        subjects_of = tuple(_single_iri([p], name, "sh:targetSubjectsOf") for p in preds.get("targetSubjectsOf", []))
-        out.append(NodeShape(name, classes, subjects_of, tuple(properties)))
-    return out
+    found = (_node_shape(graph, node) for node in sorted((typed | targeted) - referenced, key=lambda n: n.value))
+    return [shape for shape in found if shape is not None]
+
+
+def _node_shape(graph: _Graph, node: Term) -> NodeShape | None:
+    """The node shape ``node`` with its property shapes; None for one that validates nothing."""
+    name = _name(node)
+    preds = _sh_predicates(graph, node)
+    if not preds.keys() & _TARGETS and "path" in preds:
+        return None  # a property shape of no node shape, with no targets: it validates nothing
+    if any(isinstance(o, NamedNode) and o.value in (f"{_RDFS}Class", "http://www.w3.org/2002/07/owl#Class")
+           for o in graph.objects(node, f"{_RDF}type")):
+        raise UnsupportedShape(f"{name}: unsupported implicit class target (the shape is also a class)")
+    if "path" in preds:
+        raise UnsupportedShape(f"{name}: unsupported property shape with its own targets")
+    unsupported = set(preds) - _TARGETS - _NON_VALIDATING - {"property"}
+    if unsupported:
+        raise UnsupportedShape(f"{name}: unsupported SHACL component(s) "
+                               + ", ".join(f"sh:{u}" for u in sorted(unsupported))
+                               + " (only sh:property constraints and sh:targetClass/sh:targetSubjectsOf)")
+    if _deactivated(preds.get("deactivated", [])):
+        return None
+    properties = [p for p in (_property(graph, n, name) for n in preds.get("property", [])) if p is not None]
+    classes = tuple(_single_iri([c], name, "sh:targetClass") for c in preds.get("targetClass", []))
+    subjects_of = tuple(_single_iri([p], name, "sh:targetSubjectsOf") for p in preds.get("targetSubjectsOf", []))
+    return NodeShape(name, classes, subjects_of, tuple(properties))
 
 
 # ---------------------------------------------------------------------------- compiling to SPARQL

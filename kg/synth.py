@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from .build import DEFAULT_DATA
 from .files import atomic_write
@@ -140,104 +140,15 @@ def synthesize(out_dir: str | Path, firms: int, seed: int = 1, template: str | P
         raise ValueError("--firms must be at least 1")
     say = progress or (lambda message: None)
     tables = read_tables(template, names=("sources",) + COPIED)
-    inside, home, abroad = _places_in(tables, region)
-    codes, code_weights = _weighted_codes(tables)
-    labels = {r["code"]: r["label_de"] for r in tables["subsectors"]}
-    place_names = {r["id"]: r["name_de"] for r in tables["places"]}
-    rng = random.Random(seed)
-    eco = _Economy()
-    groups_out: list[_Group] = []   # groups headquartered outside the region
-    groups_in: list[_Group] = []    # groups headquartered in the region
-    # Preferential attachment: a group appears once per firm it owns (and once for itself), so
-    # a uniform pick from these lists favours big groups.
-    tickets: dict[bool, list[_Group]] = {True: [], False: []}
-
-    def new_group(inside_region: bool) -> _Group:
-        number = len(groups_out) + len(groups_in) + 1
-        gid = f"group-{number:05d}"
-        hq = rng.choice(inside) if inside_region else (
-            rng.choice(abroad) if rng.random() < 0.3 else rng.choice(home))
-        parent = ""
-        if not inside_region and groups_out and rng.random() < 0.12:
-            # a few groups belong to another, older group: ultimate parents are chains
-            parent = rng.choice(groups_out[: max(1, len(groups_out) // 3)]).id
-        eco.add("organizations", id=gid, name=f"{_name(rng)} Gruppe", types="group", parent=parent,
-                parent_source="synth-press" if parent else "", parent_certainty="confirmed" if parent else "",
-                headquarters=hq, headquarters_source="synth-register", headquarters_certainty="confirmed",
-                source="synth-register")
-        group = _Group(gid, inside_region)
-        (groups_in if inside_region else groups_out).append(group)
-        tickets[inside_region].append(group)
-        return group
-
-    def join_group(large: bool) -> _Group:
-        """The group that owns the next firm: mostly one outside the region for a large plant."""
-        inside_region = rng.random() >= (0.85 if large else 0.4)
-        pool = tickets[inside_region]
-        group = new_group(inside_region) if not pool or rng.random() < 0.25 else rng.choice(pool)
-        pool.append(group)
-        return group
-
+    drawing = _Drawing(tables, region, region_share, random.Random(seed))
     step = max(1, firms // 10)
     for i in range(1, firms + 1):
-        fid = f"firm-{i:06d}"
-        size = firm_size(rng)
-        large = size >= LARGE
-        code = rng.choices(codes, code_weights)[0]
-        in_group = rng.random() < (0.9 if large else 0.35 if size >= 50 else 0.12)
-        group = join_group(large) if in_group else None
-        eco.add("organizations", id=fid, name=f"{_name(rng)} {rng.choice(_FORMS)}", types="firm",
-                parent=group.id if group else "", parent_source="synth-press" if group else "",
-                parent_certainty=("confirmed" if rng.random() < 0.8 else "likely") if group else "",
-                description_de=f"Synthetischer Betrieb: {labels[code]}", source="synth-register")
-        eco.add("classifications", org=fid, code=code, basis="inference", source="synth-register")
-        where = rng.random()
-        place = rng.choice(inside if where < region_share else home if where < 0.97 else abroad)
-        functions = "production" if group else "production;headquarters"
-        eco.add("sites", id=f"site-{i:06d}-1", org=fid, name=f"Werk {place_names[place]}", functions=functions,
-                place=place, source="synth-register")
-        eco.add("headcounts", subject=f"site-{i:06d}-1", value=size, approx="about" if size >= 20 else "exact",
-                source="synth-survey")
-        if large:  # large firms have a few more sites: service centres and sales offices
-            for extra in range(2, 2 + rng.randint(0, 3)):
-                branch = rng.choice(inside + home)
-                eco.add("sites", id=f"site-{i:06d}-{extra}", org=fid, name=f"Niederlassung {place_names[branch]}",
-                        functions=rng.choice(("service", "sales", "rnd", "sales;service")),
-                        place=branch, source="synth-register")
-        if rng.random() < 0.02:  # a second source that disagrees
-            eco.add("headcounts", subject=f"site-{i:06d}-1", value=max(1, int(size * rng.uniform(0.5, 1.6)) + 1),
-                    approx="about", year=2024, source="synth-press")
-            if rng.random() < 0.3:
-                eco.add("flags", id=f"flag-{i:06d}", kind="contradiction", subjects=f"site-{i:06d}-1",
-                        description="The survey and the press give different head-counts", source="synth-press")
-        if group is not None and rng.random() < 0.2:
-            year = rng.randint(1990, 2025)
-            eco.add("events", id=f"event-{i:06d}", subject=fid, kind="acquisition", year=year, related=group.id,
-                    description_de=f"Übernahme durch {group.id} ({year})", source="synth-press")
+        drawing.firm(i)
         if i % step == 0 and firms >= 50_000:
             say(f"drew {i:,} of {firms:,} firms")
-
-    # A few holdings, campuses and technology parks tie (mostly small, regional) firms together.
-    n_clusters = max(1, firms // 5000)
-    for k in range(1, n_clusters + 1):
-        hid = f"holding-{k:04d}"
-        eco.add("organizations", id=hid, name=f"{_name(rng)} Industrieholding", types="holding;group",
-                headquarters=rng.choice(inside), headquarters_source="synth-register",
-                headquarters_certainty="confirmed", source="synth-register")
-        for kind, cid, org in (("holding", f"holding-{k:04d}-members", hid), ("campus", f"campus-{k:04d}", hid),
-                               ("technology-park", f"park-{k:04d}", "")):
-            eco.add("clusters", id=cid, name=f"{_CLUSTER_NAMES[kind]} {k}", kind=kind, place=rng.choice(inside), org=org,
-                    source="synth-register")
-            for member in sorted(rng.sample(range(1, firms + 1), min(firms, rng.randint(5, 30)))):
-                eco.add("cluster_members", cluster=cid, member=f"firm-{member:06d}", source="synth-register")
-
-    # Sources: the template's (statistics cite them) and the synthetic ones.
-    sources = [dict(r.values) for r in tables["sources"]]
-    for sid, title in SYNTH_SOURCES.items():
-        sources.append({"id": sid, "kind": "synthetic", "title": title,
-                        "part_of": "" if sid == "synth" else "synth",
-                        "note": f"kg synth --firms {firms} --seed {seed}" if sid == "synth" else ""})
-    eco.rows["sources"] = sources
+    drawing.clusters(firms)
+    eco = drawing.eco
+    eco.rows["sources"] = _sources(tables, firms, seed)
     for name in COPIED:
         eco.rows[name] = [dict(r.values) for r in tables[name]]
 
@@ -249,6 +160,116 @@ def synthesize(out_dir: str | Path, firms: int, seed: int = 1, template: str | P
         counts[table.name] = len(rows)
     say(f"wrote {sum(counts.values()):,} rows for {firms:,} firms to {out}")
     return counts
+
+
+class _Drawing:
+    """The economy being drawn: its places, subsectors, groups and random generator.
+
+    The order of the calls on ``rng`` is the file format's contract: the same seed gives the same files.
+    """
+
+    def __init__(self, tables: Tables, region: str, region_share: float, rng: random.Random) -> None:
+        self.inside, self.home, self.abroad = _places_in(tables, region)
+        self.codes, self.code_weights = _weighted_codes(tables)
+        self.labels = {r["code"]: r["label_de"] for r in tables["subsectors"]}
+        self.place_names = {r["id"]: r["name_de"] for r in tables["places"]}
+        self.region_share = region_share
+        self.rng = rng
+        self.eco = _Economy()
+        self.groups_out: list[_Group] = []   # groups headquartered outside the region
+        self.groups_in: list[_Group] = []    # groups headquartered in the region
+        # Preferential attachment: a group appears once per firm it owns (and once for itself), so
+        # a uniform pick from these lists favours big groups.
+        self.tickets: dict[bool, list[_Group]] = {True: [], False: []}
+
+    def new_group(self, inside_region: bool) -> _Group:
+        rng = self.rng
+        gid = f"group-{len(self.groups_out) + len(self.groups_in) + 1:05d}"
+        hq = rng.choice(self.inside) if inside_region else (
+            rng.choice(self.abroad) if rng.random() < 0.3 else rng.choice(self.home))
+        parent = ""
+        if not inside_region and self.groups_out and rng.random() < 0.12:
+            # a few groups belong to another, older group: ultimate parents are chains
+            parent = rng.choice(self.groups_out[: max(1, len(self.groups_out) // 3)]).id
+        self.eco.add("organizations", id=gid, name=f"{_name(rng)} Gruppe", types="group", parent=parent,
+                     parent_source="synth-press" if parent else "",
+                     parent_certainty="confirmed" if parent else "",
+                     headquarters=hq, headquarters_source="synth-register", headquarters_certainty="confirmed",
+                     source="synth-register")
+        group = _Group(gid, inside_region)
+        (self.groups_in if inside_region else self.groups_out).append(group)
+        self.tickets[inside_region].append(group)
+        return group
+
+    def join_group(self, large: bool) -> _Group:
+        """The group that owns the next firm: mostly one outside the region for a large plant."""
+        inside_region = self.rng.random() >= (0.85 if large else 0.4)
+        pool = self.tickets[inside_region]
+        group = self.new_group(inside_region) if not pool or self.rng.random() < 0.25 else self.rng.choice(pool)
+        pool.append(group)
+        return group
+
+    def firm(self, i: int) -> None:
+        """Firm number ``i``: its row, subsector, main site and head-count, and now and then more."""
+        rng, eco = self.rng, self.eco
+        fid, site = f"firm-{i:06d}", f"site-{i:06d}-1"
+        size = firm_size(rng)
+        large = size >= LARGE
+        code = rng.choices(self.codes, self.code_weights)[0]
+        in_group = rng.random() < (0.9 if large else 0.35 if size >= 50 else 0.12)
+        group = self.join_group(large) if in_group else None
+        eco.add("organizations", id=fid, name=f"{_name(rng)} {rng.choice(_FORMS)}", types="firm",
+                parent=group.id if group else "", parent_source="synth-press" if group else "",
+                parent_certainty=("confirmed" if rng.random() < 0.8 else "likely") if group else "",
+                description_de=f"Synthetischer Betrieb: {self.labels[code]}", source="synth-register")
+        eco.add("classifications", org=fid, code=code, basis="inference", source="synth-register")
+        where = rng.random()
+        place = rng.choice(self.inside if where < self.region_share else self.home if where < 0.97 else self.abroad)
+        eco.add("sites", id=site, org=fid, name=f"Werk {self.place_names[place]}",
+                functions="production" if group else "production;headquarters", place=place, source="synth-register")
+        eco.add("headcounts", subject=site, value=size, approx="about" if size >= 20 else "exact",
+                source="synth-survey")
+        if large:  # large firms have a few more sites: service centres and sales offices
+            for extra in range(2, 2 + rng.randint(0, 3)):
+                branch = rng.choice(self.inside + self.home)
+                eco.add("sites", id=f"site-{i:06d}-{extra}", org=fid, name=f"Niederlassung {self.place_names[branch]}",
+                        functions=rng.choice(("service", "sales", "rnd", "sales;service")),
+                        place=branch, source="synth-register")
+        if rng.random() < 0.02:  # a second source that disagrees
+            eco.add("headcounts", subject=site, value=max(1, int(size * rng.uniform(0.5, 1.6)) + 1),
+                    approx="about", year=2024, source="synth-press")
+            if rng.random() < 0.3:
+                eco.add("flags", id=f"flag-{i:06d}", kind="contradiction", subjects=site,
+                        description="The survey and the press give different head-counts", source="synth-press")
+        if group is not None and rng.random() < 0.2:
+            year = rng.randint(1990, 2025)
+            eco.add("events", id=f"event-{i:06d}", subject=fid, kind="acquisition", year=year, related=group.id,
+                    description_de=f"Übernahme durch {group.id} ({year})", source="synth-press")
+
+    def clusters(self, firms: int) -> None:
+        """A few holdings, campuses and technology parks that tie (mostly small, regional) firms together."""
+        rng = self.rng
+        for k in range(1, max(1, firms // 5000) + 1):
+            hid = f"holding-{k:04d}"
+            self.eco.add("organizations", id=hid, name=f"{_name(rng)} Industrieholding", types="holding;group",
+                         headquarters=rng.choice(self.inside), headquarters_source="synth-register",
+                         headquarters_certainty="confirmed", source="synth-register")
+            for kind, cid, org in (("holding", f"holding-{k:04d}-members", hid), ("campus", f"campus-{k:04d}", hid),
+                                   ("technology-park", f"park-{k:04d}", "")):
+                self.eco.add("clusters", id=cid, name=f"{_CLUSTER_NAMES[kind]} {k}", kind=kind,
+                             place=rng.choice(self.inside), org=org, source="synth-register")
+                for member in sorted(rng.sample(range(1, firms + 1), min(firms, rng.randint(5, 30)))):
+                    self.eco.add("cluster_members", cluster=cid, member=f"firm-{member:06d}", source="synth-register")
+
+
+def _sources(tables: Tables, firms: int, seed: int) -> list[dict[str, str]]:
+    """The template's sources (statistics cite them) and the synthetic ones."""
+    sources = [dict(r.values) for r in tables["sources"]]
+    for sid, title in SYNTH_SOURCES.items():
+        sources.append({"id": sid, "kind": "synthetic", "title": title,
+                        "part_of": "" if sid == "synth" else "synth",
+                        "note": f"kg synth --firms {firms} --seed {seed}" if sid == "synth" else ""})
+    return sources
 
 
 def _write_table(path: Path, columns: Sequence[str], rows: Iterable[dict[str, str]]) -> None:
