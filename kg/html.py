@@ -1,7 +1,7 @@
 """An interactive network page from a view: one HTML file that works offline.
 
-The page (``kg/web/page.html``, ``app.js``, ``style.css``) is filled here around the vis-network library that ships inside the pyvis package
-(``pyvis/templates/lib/vis-9.1.2/vis-network.min.js``), inlined: no CDN, no Bootstrap, no
+The page (``kg/web/page.html``, ``app.js``, ``style.css``) is filled here around the vis-network library
+that ships inside the pyvis package (``pyvis/templates/lib/vis-9.1.2/vis-network.min.js``), inlined: no CDN, no Bootstrap, no
 ``lib/`` folder, nothing fetched -- a Content-Security-Policy forbids every request, so the file
 opens the same on a machine without internet.  (pyvis's own template loads Bootstrap and
 tom-select from a CDN even with ``cdn_resources="in_line"``, and its ``from_nx`` is O(n²).)
@@ -41,8 +41,8 @@ PHYSICS_LIMIT = 1000
 #: Attributes shown in the side panel (besides the facts), in this order.
 PANEL_ATTRIBUTES = ("type", "firm", "subsector_label", "subsector_label_de", "land", "place", "functions",
                     "control", "control_area", "controlled_by", "control_place", "local_hq", "headcount",
-                    "headcount_note", "controlled_firms", "controlled_headcount", "clusters", "member_type", "member_count",
-                    "types", "iri", "source")
+                    "headcount_note", "controlled_firms", "controlled_headcount", "clusters", "member_type",
+                    "member_count", "types", "iri", "source")
 #: Filter facets: page name -> node attribute (values ``;``-separated).
 FACETS = {"subsector": "subsector", "land": "land", "function": "functions"}
 #: Node types that carry the facets; other nodes (groups, places, sources, ...) are context, shown
