@@ -1,9 +1,9 @@
 """An interactive network page from a view: one HTML file that works offline.
 
 The page (``kg/web/page.html``, ``app.js``, ``style.css``) is filled here around the vis-network library
-that ships inside the pyvis package (``pyvis/templates/lib/vis-9.1.2/vis-network.min.js``), inlined: no CDN, no Bootstrap, no
-``lib/`` folder, nothing fetched -- a Content-Security-Policy forbids every request, so the file
-opens the same on a machine without internet.  (pyvis's own template loads Bootstrap and
+that ships inside the pyvis package (``pyvis/templates/lib/vis-9.1.2/vis-network.min.js``), inlined:
+no CDN, no Bootstrap, no ``lib/`` folder, nothing fetched -- a Content-Security-Policy forbids every
+request, so the file opens the same on a machine without internet.  (pyvis's own template loads Bootstrap and
 tom-select from a CDN even with ``cdn_resources="in_line"``, and its ``from_nx`` is O(n²).)
 
 What the page offers: a legend; a side panel with each node's facts and their sources (click a
