@@ -18,10 +18,19 @@ from typing import Callable, Iterable
 
 from .model import notations
 
+# re.ASCII throughout: \d is 0-9 only, so that full-width (１９９１) or other scripts' digits are refused
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
-CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$")
+CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$", re.ASCII)
+INTEGER = re.compile(r"-?\d+", re.ASCII)
+DECIMAL = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
+YEAR = re.compile(r"\d{4}", re.ASCII)
+#: A period: a year (2024), a month (2024-11) or an interval of them (2014/2024).
+PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?(?:/(\d{4})(?:-(\d{2}))?)?", re.ASCII)
+QID = re.compile(r"Q\d+", re.ASCII)
 CERTAINTY = ("confirmed", "likely", "uncertain", "implied")
 APPROX = ("exact", "about", "almost", "over", "several-hundred")
+#: No firm employs more people (the largest employers have about two million): a larger head-count is a typo.
+MAX_HEADCOUNT = 10_000_000
 COMPARISON_RELATIONS = ("higher", "lower", "equal", "rank", "falling", "rising")
 
 
@@ -43,6 +52,8 @@ class Column:
     #: whose subclasses have notations, "Cluster") whose notations are its choices, less ``exclude``
     #: (see :mod:`kg.model`); given ``choices`` must then be notations of it.  The build writes the concept.
     scheme: str = ""
+    #: For a number column: the largest value it may hold (a bound beyond which a figure is a typo).
+    maximum: int | None = None
     exclude: tuple[str, ...] = ()
     # How the build writes a filled cell (kg.build._cells), a triple of the row's entity, in the graph of
     # the cell's own source (Row.sources_of).  No predicate: the build's code writes the column (or not).
@@ -173,8 +184,9 @@ SCHEMA: tuple[Table, ...] = (
        "note each with their own source where it is not the row's."),
     Table("headcounts", None, (
         Column("subject", "ref", True, refs=("organizations", "sites")),
-        Column("value", "int", predicate="schema:value"), Column("min", "int", predicate="schema:minValue"),
-        Column("max", "int", predicate="schema:maxValue"),
+        Column("value", "int", predicate="schema:value", maximum=MAX_HEADCOUNT),
+        Column("min", "int", predicate="schema:minValue", maximum=MAX_HEADCOUNT),
+        Column("max", "int", predicate="schema:maxValue", maximum=MAX_HEADCOUNT),
         Column("approx", "choice", True, choices=APPROX, predicate="bbmb:approximation"),
         Column("year", "year", predicate="bbmb:referenceYear"),
         Column("scope", predicate="schema:description", lang="en"),
@@ -401,11 +413,30 @@ _QUICK: dict[str, Callable[[str], object]] = {
 }
 
 
+def _foreign_digits(value: str) -> str:
+    """The digits of ``value`` that are not 0-9 (full-width, Arabic-Indic ...), each once."""
+    return "".join(dict.fromkeys(ch for ch in value if ch.isdigit() and not ch.isascii()))
+
+
+def _period_problem(value: str) -> str:
+    """What is wrong with a period, or ""."""
+    match = PERIOD.fullmatch(value)
+    if match is None:
+        return "it has the wrong form"
+    start_year, start_month, end_year, end_month = match.groups()
+    for month in (start_month, end_month):
+        if month is not None and not 1 <= int(month) <= 12:
+            return f"there is no month {month}"
+    if end_year is not None and (end_year, end_month or "") < (start_year, start_month or ""):
+        return "it ends before it starts"
+    return ""
+
+
 def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -> list[DataError]:
     if not value or col.kind in _UNCHECKED or (col.kind == "choice" and value in col.choices):
         return []
     quick = _QUICK.get(col.kind)
-    if quick is not None and (not col.multi or ";" not in value) and quick(value):
+    if quick is not None and (not col.multi or ";" not in value) and col.maximum is None and quick(value):
         return []
     errors: list[DataError] = []
 
@@ -420,26 +451,34 @@ def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -
             bad(f"'{v}' is not a valid id", "Use lower-case letters, digits and hyphens, e.g. 'acme-berlin'.")
         elif col.kind == "code" and not CODE.match(v):
             bad(f"'{v}' is not a WZ 2008 code", "Write codes like '28', '28.2' or '28.22'.")
+        elif col.kind in ("int", "year", "period", "decimal", "lat", "long") and _foreign_digits(v):
+            bad(f"'{v}' contains digits other than 0-9 ({_foreign_digits(v)})",
+                "Type the number with the digits 0-9 (a spreadsheet's full-width or other scripts' digits are "
+                "not read as numbers).")
         elif col.kind == "int":
-            if not re.fullmatch(r"-?\d+", v):
+            if not INTEGER.fullmatch(v):
                 bad(f"'{v}' is not a whole number", "Write digits only, without thousands separators, e.g. 1600.")
+            elif col.maximum is not None and int(v) > col.maximum:
+                bad(f"{v} is larger than {col.maximum:,}, the most this field allows",
+                    "Check the figure: a typo, or a number in the wrong unit?")
         elif col.kind in ("decimal", "lat", "long"):
-            try:
-                number = float(v)
-                if not re.fullmatch(r"-?\d+(\.\d+)?", v):
-                    raise ValueError
-            except ValueError:
+            if not DECIMAL.fullmatch(v):
                 bad(f"'{v}' is not a number", "Use a dot as decimal separator and no thousands separators, e.g. 52.52.")
                 continue
+            number = float(v)
             limit = 90 if col.kind == "lat" else 180
             if col.kind != "decimal" and not -limit <= number <= limit:
                 bad(f"{v} is out of range for a {'latitude' if limit == 90 else 'longitude'}",
                     f"Give WGS84 decimal degrees between -{limit} and {limit}.")
-        elif col.kind == "year" and not re.fullmatch(r"\d{4}", v):
+            elif col.maximum is not None and number > col.maximum:
+                bad(f"{v} is larger than {col.maximum:,}, the most this field allows",
+                    "Check the figure: a typo, or a number in the wrong unit?")
+        elif col.kind == "year" and not YEAR.fullmatch(v):
             bad(f"'{v}' is not a year", "Write a four-digit year such as 1991.")
-        elif col.kind == "period" and not re.fullmatch(r"\d{4}(-\d{2})?(/\d{4}(-\d{2})?)?", v):
-            bad(f"'{v}' is not a period", "Write a year (2024), a month (2024-11) or an interval (2014/2024).")
-        elif col.kind == "qid" and not re.fullmatch(r"Q\d+", v):
+        elif col.kind == "period" and (problem := _period_problem(v)):
+            bad(f"'{v}' is not a period: {problem}",
+                "Write a year (2024), a month (2024-11, months 01 to 12) or an interval (2014/2024).")
+        elif col.kind == "qid" and not QID.fullmatch(v):
             bad(f"'{v}' is not a Wikidata id", "Write the item id such as Q297879.")
         elif col.kind == "url" and not re.match(r"https?://\S+$", v):
             bad(f"'{v}' is not a web address", "Write a full address starting with http:// or https://.")
@@ -481,11 +520,19 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
         return [], [_csv_error(display, 1, exc)]
     errors: list[DataError] = []
     known = {c.name for c in table.columns}
+    first_at: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        if name in first_at:
+            errors.append(DataError(display, 1, name, f"is the header of two columns: {_column_label(first_at[name])} "
+                                    f"and {_column_label(position)}",
+                                    "Each column needs its own name: rename or remove one of them."))
+        else:
+            first_at[name] = position
     for col in table.columns:
         if col.name not in header and not col.source_of:
             errors.append(DataError(display, 1, col.name, "column is missing",
                                     f"Add a column named '{col.name}' to the header row."))
-    for name in header:
+    for name in dict.fromkeys(header):
         if name not in known:
             errors.append(DataError(display, 1, name, "is not a column of this table",
                                     "Known columns: " + ", ".join(c.name for c in table.columns) + "."))
@@ -535,6 +582,15 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
                 seen[key] = number
         rows.append(Row(table.name, number, values, display))
     return rows, errors
+
+
+def _column_label(position: int) -> str:
+    """A column's position as a spreadsheet shows it: ``3 (C)``, ``28 (AB)``."""
+    letters, n = "", position
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"{position} ({letters})"
 
 
 def _csv_error(display: str, number: int, exc: csv.Error) -> DataError:
