@@ -12,10 +12,11 @@ import difflib
 import io
 import re
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .declaration import declaration
 from .model import notations
@@ -457,7 +458,7 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
                                     f"has {len(cells)} cells, the header has {len(header)}",
                                     "Check for an unquoted comma or a missing cell."))
             continue
-        values = {h: c.strip() for h, c in zip(header, cells)}
+        values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
         for col, name, required, checked in plan:
             value = values.setdefault(name, "")  # a companion left out of the header is empty
             if not value:

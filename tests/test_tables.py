@@ -204,3 +204,19 @@ def test_the_build_notes_a_missing_optional_table_on_stderr(data_copy, tmp_path,
     assert main(["build", "--data", str(data_copy), "--out", str(tmp_path / "out"), "--no-validate"]) == 0
     notes = [line for line in capsys.readouterr().err.splitlines() if "flags.csv" in line]
     assert notes == [f"note: {data_copy} has no flags.csv: read as empty (optional; kg init DIR writes every table)"]
+
+
+def test_a_misspelt_attribute_in_the_declaration_is_named():
+    from kg.tables import _column, _table
+
+    with pytest.raises(ValueError, match=r"tables.toml, column 'founded': .*'requried'"):
+        _column({"name": "founded", "kind": "year", "requried": True}, {}, {})
+    with pytest.raises(ValueError, match=r"tables.toml, table 'firms': .*'colums'"):
+        _table({"name": "firms", "colums": []}, {}, {})
+
+
+@pytest.mark.parametrize("value", ["２８", "28.２"])
+def test_a_code_in_other_digits_than_0_to_9_is_refused(value):
+    errors = _check_cell(TABLES["subsectors"], _column("subsectors", "code"), value, 4, "subsectors.csv")
+    assert [str(e) for e in errors] == [f"subsectors.csv, row 4, field 'code': '{value}' is not a WZ 2008 code. "
+                                        "Write codes like '28', '28.2' or '28.22'."]
