@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Iterator, cast
 
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse
 
+from .errors import os_reason
 from .model import vocabularies
 from .namespaces import (BBMB, DCT, GEO, IRIs, NACE, ONTOLOGY_IRI, ORG, PREFIXES, PROV, QB, RDF, RDFS, SCHEMA,
                          SDMX_ATTRIBUTE, SDMX_MEASURE, SKOS, WD, XSD)
@@ -210,7 +211,8 @@ def load_ontology(folder: str | Path = DEFAULT_ONTOLOGY) -> list[Quad]:
         raise DataErrors([DataError(str(path), None, None, f"is not valid Turtle: {exc}",
                                     "Fix the syntax at the line and column given.")]) from None
     except OSError as exc:
-        raise DataErrors([DataError(str(path), None, None, f"cannot be read: {exc}")]) from None
+        raise DataErrors([DataError(str(path), None, None, f"cannot be read: {os_reason(exc)}",
+                                    "Give --ontology a folder with bbmb.ttl and shapes.ttl.")]) from None
 
 
 def _curie(curie: str) -> NamedNode:

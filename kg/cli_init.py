@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,21 +32,25 @@ def table_text(name: str) -> str:
 
 def init(folder: str | Path, force: bool = False) -> list[Path]:
     """Write every table of the schema into ``folder``; refuses to overwrite a file unless ``force``."""
-    from .files import atomic_write
+    from .errors import InvalidArgument, output_os_error
+    from .files import atomic_write, check_output_folder
     from .tables import SCHEMA
 
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{folder} is a file, not a folder; name a new or empty folder")
+    choose = "choose another folder"
+    check_output_folder(folder, choose)
     existing = [t.file for t in SCHEMA if (folder / t.file).exists()]
     if existing and not force:
-        raise ValueError(f"{folder} already has {', '.join(existing)}; choose a new folder, "
-                         "or give --force to overwrite them")
-    folder.mkdir(parents=True, exist_ok=True)
+        raise InvalidArgument(f"{folder} already has {', '.join(existing)}; choose a new folder, "
+                              "or give --force to overwrite them")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_os_error(exc, folder, choose) from None
     written = []
     for table in SCHEMA:
         path = folder / table.file
-        with atomic_write(path, "w", encoding="utf-8") as handle:
+        with atomic_write(path, "w", encoding="utf-8", choose=choose) as handle:
             handle.write(table_text(table.name))
         written.append(path)
     return written
@@ -61,11 +64,7 @@ def setup_init(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int
     p.add_argument("--force", action="store_true", help="overwrite tables that are already there")
 
     def run(args: argparse.Namespace) -> int:
-        try:
-            written = init(args.folder, force=args.force)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+        written = init(args.folder, force=args.force)
         print(f"wrote {len(written)} tables into {args.folder}, each with its header and one example row; "
               f"check them with: kg build --data {args.folder}")
         return 0

@@ -8,17 +8,26 @@ import time
 from pathlib import Path
 from typing import IO, Any, Iterator
 
+from .errors import OutputError, output_os_error
+
 
 @contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO[Any]]:
+def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None,
+                 choose: str = "choose another --out") -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path`` and move it into place only on success.
+
+    A file that cannot be written raises :class:`OutputError` naming ``path``, why, and what to do
+    (``choose`` says how to name another place: ``choose another --out`` unless told).
 
     >>> with atomic_write("out/report.txt", "w", encoding="utf-8") as f:  # doctest: +SKIP
     ...     f.write("done")
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise output_os_error(exc, path, choose) from None
     try:
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
@@ -28,17 +37,30 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # writing the file failed (a full disk, a folder in its place)
+            raise output_os_error(exc, path, choose) from None
         raise
 
 
+def check_output_folder(folder: str | Path, choose: str = "choose another --out", file: bool = False) -> None:
+    """Raise :class:`OutputError` now, before any work, when ``folder`` cannot be made a folder
+    because it, or a folder above it, is a file (``file=True``: the folder of the file ``folder``).
+
+        >>> check_output_folder("out/pages")  # a folder, or one that can be made
+    """
+    path = Path(folder)
+    for above in path.parents if file else (path, *path.parents):
+        if above.exists():
+            if not above.is_dir():
+                blocker = "it" if above == path else str(above)
+                raise OutputError(f"cannot write {path}: {blocker} is a file, not a folder; {choose}")
+            return
+
+
 # ---------------------------------------------------------------------------- output generations
-
-class OutputError(Exception):
-    """An output folder cannot be written (full disk, read-only, no inodes, a file in its place)."""
-
 
 _GENERATION = ".gen-"
 _COMPLETE = ".complete"
@@ -47,22 +69,7 @@ STALE_TEMP_SECONDS = 600.0
 
 def explain_os_error(exc: OSError, folder: str | Path) -> OutputError:
     """One line for an output folder that cannot be written, saying what to do."""
-    import errno
-
-    hints = {
-        errno.ENOSPC: "the disk is full (no space or no free inodes left); free some space or choose another --out",
-        errno.EDQUOT: "the disk quota is used up; free some space or choose another --out",
-        errno.EROFS: "the file system is read-only; choose another --out",
-        errno.EACCES: "permission denied; choose a folder you may write to with --out",
-        errno.EPERM: "permission denied; choose a folder you may write to with --out",
-        errno.ENOTDIR: "a file stands where a folder should be; choose another --out",
-        errno.EEXIST: "a file stands where a folder should be; choose another --out",
-        errno.EFBIG: "a file grew larger than this file system or limit allows; choose another --out",
-    }
-    name = errno.errorcode.get(exc.errno or 0, "")
-    what = hints.get(exc.errno or 0, f"{exc.strerror or exc}")
-    return OutputError(f"cannot write {folder}: {what}" + (f" ({name})" if name else "")
-                       + f"; the outputs in {folder} were left as they were")
+    return OutputError(f"{output_os_error(exc, folder)}; the outputs in {folder} were left as they were")
 
 
 def _remove_tree(path: Path) -> None:

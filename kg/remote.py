@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Se
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
+from .errors import ServerError
 from .namespaces import IRIs, ONTOLOGY_IRI
 from .query import QueryError, inject_values, with_dataset
 from .results import Result, from_sparql_json
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 60.0
 
 
-class RemoteError(Exception):
+class RemoteError(ServerError):
     """The server could not be reached, refused the request, or did not answer in time."""
 
 

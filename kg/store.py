@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Callable, Iterable, cast
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, QueryTriples, RdfFormat, Store
 
 from . import writers
+from .errors import InvalidArgument, input_os_error, parse_error
 from .files import generation
 from .namespaces import PREFIXES
 
@@ -159,13 +160,22 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
 
 
 def load(path: str | Path) -> Store:
-    """Open a built dataset (TriG, N-Quads, Turtle, N-Triples) in a new in-memory store."""
+    """Open a built dataset (TriG, N-Quads, Turtle, N-Triples) in a new in-memory store.
+
+    A file that cannot be read, or is not valid in its format, raises :class:`kg.errors.InputError`
+    naming the file (and the line and column of a syntax error).
+    """
     path = Path(path)
     store = Store()
     fmt = RdfFormat.from_extension(path.suffix.lstrip("."))
     if fmt is None:
-        raise ValueError(f"{path}: unknown RDF file extension; use .trig, .nq, .ttl or .nt")
-    store.bulk_load(path=str(path), format=fmt)
+        raise InvalidArgument(f"{path}: unknown RDF file extension; use .trig, .nq, .ttl or .nt")
+    try:
+        store.bulk_load(path=str(path), format=fmt)
+    except SyntaxError as exc:
+        raise parse_error(exc, path, fmt.name) from None
+    except OSError as exc:
+        raise input_os_error(exc, path) from None
     return store
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .declaration import declaration
+from .errors import InputError
 from .model import notations
 
 # re.ASCII throughout: \d is 0-9 only, so that full-width (１９９１) or other scripts' digits are refused
@@ -226,12 +227,18 @@ class DataError:
         return text.replace("\r", "\\r").replace("\n", "\\n").replace("\x00", "\\0")
 
 
-class DataErrors(Exception):
+class DataErrors(InputError):
     """Raised with every problem found in the input; nothing is written when it is raised."""
 
     def __init__(self, errors: list[DataError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
+
+    def lines(self) -> list[str]:
+        return [str(e) for e in self.errors]
+
+    def footer(self) -> str:
+        return f"{len(self.errors)} error(s); nothing was written."
 
 
 @dataclass
@@ -733,6 +740,10 @@ def read_tables(folder: str | Path, names: Iterable[str] | None = None,
     line on stderr) says which.  Raises :class:`DataErrors` listing every problem, each with file, row and field.
     """
     folder = Path(folder)
+    if not folder.is_dir():  # one line, not one a table
+        raise DataErrors([DataError(str(folder), None, None, "no such folder" if not folder.exists()
+                                    else "is a file, not a folder of CSV tables",
+                                    "Name a folder of data tables; kg init DIR starts one.")])
     tables = Tables(folder)
     errors: list[DataError] = []
     absent: list[str] = []

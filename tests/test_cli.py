@@ -58,7 +58,7 @@ def test_unknown_rdf_format_is_refused_before_the_build(capsys, tmp_path):
 def test_out_naming_a_file_is_one_line(capsys, tmp_path, command):
     target = tmp_path / "a-file"
     target.write_text("keep me")
-    assert main([*command, "--out", str(target)]) == 2
+    assert main([*command, "--out", str(target)]) == 3  # an output that cannot be written
     assert "is a file, not a folder" in one_error_line(capsys.readouterr().err)
     assert target.read_text() == "keep me"
 

@@ -78,6 +78,7 @@ from typing import Callable, Iterable
 import networkx as nx
 from pyoxigraph import Store
 
+from ..errors import InvalidArgument
 from .budget import AGGREGATE_BY, NODE_BUDGET, within_budget
 from .catalogue import Catalog, curie, place_key, source_key
 from .clusters import CLIQUE_LIMIT, clusters_view
@@ -101,6 +102,6 @@ def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None =
     out = {}
     for name in names:
         if name not in VIEWS:
-            raise ValueError(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
+            raise InvalidArgument(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
         out[name] = VIEWS[name](store, catalog=cat)
     return out

@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable
 from pyoxigraph import Store
 
 from .. import geo
+from ..errors import InvalidArgument
 from ..namespaces import BBMB, PREFIXES
 from ..query import select
 from ..rules import control_class, is_operating_site
@@ -285,7 +286,7 @@ class Catalog:
                              for iri in self.places}
         if region is not None and "region" not in self.places.get(region, Place(region)).kinds:
             regions = sorted(p for p, place in self.places.items() if "region" in place.kinds)
-            raise ValueError(f"{region} is not a bbmb:Region of the data; choose from {', '.join(regions)}")
+            raise InvalidArgument(f"{region} is not a bbmb:Region of the data; choose from {', '.join(regions)}")
         if region is None:
             counts = Counter(a for s in self.sites.values() for a in self.ancestors.get(s.place, ())
                              if "region" in self.places[a].kinds)
