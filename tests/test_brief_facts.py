@@ -501,14 +501,40 @@ def test_heidelberger_druck_head_office_and_registered_seat_each_in_its_role(spa
     assert in_land(sparql, ID + "place/wiesloch-walldorf") == "Baden-Württemberg"
 
 
-@pytest.mark.parametrize("firm", ["korsch", "werkzeugbau-dunkel", "rabofsky"])
-def test_tool_makers_in_machine_tools_are_an_inference(sparql, firm):
-    rows = sparql("""SELECT ?org ?code ?src WHERE { GRAPH ?g { ?org org:classification ?c } ?c skos:notation ?code .
-                     ?g prov:wasDerivedFrom/bbmb:sourceKind ?src }""", org=_iri(f"org/{firm}"))
-    assert [(r["code"], r["src"]) for r in rows] == [("28.4", "reference")]  # ref-notes: our inference
+def classified(sparql, firm: str) -> list[tuple[str, str]]:
+    """(code, kind of the source whose graph holds it) of each of the firm's classifications."""
+    rows = sparql("""SELECT ?org ?code ?kind WHERE { GRAPH ?g { ?org org:classification ?c } ?c skos:notation ?code .
+                     ?g prov:wasDerivedFrom/bbmb:sourceKind ?kind }""", org=_iri(f"org/{firm}"))
+    return sorted((r["code"], r["kind"]) for r in rows)
+
+
+def test_the_brief_s_tool_makers_are_not_machine_tool_makers(sparql):
+    """'Beispiele für ... Berliner Werkzeugbauer sind die Korsch AG ... oder Werkzeugbau Dunkel ... Global
+    erfolgreich ist auch die Firma Rabowsky, die vollelektrische Falmmaschinen aller Art produziert.'
+
+    Tool makers are not the class of machine-tool building (28.4, the brief's 'Werkzeugmaschinenbau'): the
+    presses and folding machines are machines for specific industries (28.9), our inference from what the
+    brief says they make; of Werkzeugbau Dunkel no source says what it makes, so it has no class."""
+    machine_tools = sparql("SELECT ?org ?top WHERE { ?org org:classification/skos:broader* ?top }",
+                           top=_iri("wz2008/28.4"))
+    assert {r["org"].rsplit("/", 1)[-1] for r in machine_tools} == {"kjellberg"}  # plasma cutting: 28.41
+    assert classified(sparql, "korsch") == classified(sparql, "rabofsky") == [("28.9", "reference")]
+    assert classified(sparql, "werkzeugbau-dunkel") == []
     labels = sparql("SELECT ?c ?l WHERE { ?c skos:altLabel|skos:prefLabel ?l }", c=_iri("wz2008/28.4"))
     assert "Werkzeugbau" not in {r["l"] for r in labels}
     assert {"Herstellung von Werkzeugmaschinen", "Werkzeugmaschinenbau"} <= {r["l"] for r in labels}
+
+
+@pytest.mark.parametrize("firm", ["korsch", "werkzeugbau-dunkel", "rabofsky"])
+def test_the_brief_s_word_tool_maker_is_filed_under_the_brief(sparql, firm):
+    rows = sparql("""SELECT ?org ?d ?kind WHERE { GRAPH ?g { ?org schema:description ?d }
+                     ?g prov:wasDerivedFrom/bbmb:sourceKind ?kind }""", org=_iri(f"org/{firm}"))
+    assert {r["kind"] for r in rows if "Werkzeugbauer" in r["d"]} == {"brief-section"}, rows
+
+
+def test_zf_s_drive_technology_class_is_an_inference(sparql):
+    """The brief names 'Antriebstechnik' and the ZF gearbox plant, but assigns the plant to no subsector."""
+    assert classified(sparql, "zf") == [("28.15", "reference")]
 
 
 def test_external_head_counts_carry_no_paraphrase_as_quote(sparql):

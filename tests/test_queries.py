@@ -167,6 +167,10 @@ def test_control_by_subsector(ask):
     assert (lifts["firms"], lifts["firmsOutside"], lifts["employeesOutside"]) == (5, 4, 330 + 1000 + 130)
     assert rows["28.15"]["shareEmployeesOutside"] == 100  # the ZF gearbox plant
     assert rows[""]["subsectorLabel"] == "unclassified"
+    # the brief's tool makers are not machine-tool makers: KORSCH's presses and Rabofsky's folding machines are
+    # special-purpose machinery (our inference), Werkzeugbau Dunkel is unclassified
+    assert "28.4" not in rows
+    assert (rows["28.9"]["firms"], rows["28.9"]["firmsInside"], rows["28.9"]["employees"]) == (2, 2, 200)
 
 
 def test_decision_centres_sit_in_baden_wuerttemberg_and_abroad(ask):
