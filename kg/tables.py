@@ -39,6 +39,9 @@ class Column:
     source_of: tuple[str, ...] = ()
     #: For a companion column: it must be filled whenever one of its value columns is.
     source_required: bool = False
+    #: The column may be left out of a file's header (read as empty), as companions may: for a column added
+    #: after data folders were written with the table, so that they still read.
+    may_be_absent: bool = False
     #: For a choice column: the ontology's vocabulary (a SKOS concept scheme such as "Units", or a class
     #: whose subclasses have notations, "Cluster") whose notations are its choices, less ``exclude``
     #: (see :mod:`kg.model`); given ``choices`` must then be notations of it.  The build writes the concept.
@@ -139,7 +142,8 @@ SCHEMA: tuple[Table, ...] = (
     ), "WZ 2008 / NACE Rev. 2 classes and groups (labels from the classification, the row's source), "
        "with the brief's own names (brief_label_de, from the brief section in brief_label_de_source)."),
     Table("organizations", "id", (
-        Column("id", "id", True), Column("name", required=True, predicate=("rdfs:label", "schema:name")),
+        Column("id", "id", True), *sourced(Column("name", required=True, predicate=("rdfs:label", "schema:name"))),
+        *sourced(Column("alt_name", predicate="skos:altLabel", may_be_absent=True)),
         *sourced(Column("legal_name", predicate="schema:legalName")),
         Column("types", "choice", True, multi=True, choices=("firm", "group", "holding", "foundation")),
         *sourced(Column("parent", "ref", refs=("organizations",)), companion="parent_source", required=True),
@@ -155,21 +159,23 @@ SCHEMA: tuple[Table, ...] = (
                  Column("description_en", predicate="schema:description", lang="en"),
                  companion="description_source"),
         _src(), *sourced(Column("note", predicate="rdfs:comment", lang="en")),
-    ), "Firms and their parent groups; parent, headquarters, legal name, founding year and place, status, "
+    ), "Firms and their parent groups; name, another name (alt_name: e.g. a source's own spelling where the "
+       "name is corrected by another), parent, headquarters, legal name, founding year and place, status, "
        "Wikidata id, descriptions and note each with their own source where it is not the row's."),
     Table("classifications", None, (
         Column("org", "ref", True, refs=("organizations",)), Column("code", "ref", True, refs=("subsectors",)),
         Column("basis", "choice", True, choices=("brief", "inference")), _src(), Column("note"),
     ), "Which subsector a firm belongs to, and whether the brief says so or we infer it."),
     Table("sites", "id", (
-        Column("id", "id", True), Column("org", "ref", True, refs=("organizations",)), Column("name", required=True),
+        Column("id", "id", True), Column("org", "ref", True, refs=("organizations",)),
+        *sourced(Column("name", required=True)),
         *sourced(Column("functions", "choice", multi=True, scheme="SiteFunctions", predicate="bbmb:siteFunction")),
         *sourced(Column("place", "ref", True, refs=("places",))),
         *sourced(Column("status", "choice", choices=("active", "converted", "closed", "planned"),
                         predicate="bbmb:status")),
         Column("description_de", predicate="schema:description", lang="de"), _src(),
         *sourced(Column("note", predicate="rdfs:comment", lang="en")),
-    ), "Plants, service centres, offices and campuses, each in one place; functions, place, status and "
+    ), "Plants, service centres, offices and campuses, each in one place; name, functions, place, status and "
        "note each with their own source where it is not the row's."),
     Table("headcounts", None, (
         Column("subject", "ref", True, refs=("organizations", "sites")),
@@ -482,7 +488,7 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     errors: list[DataError] = []
     known = {c.name for c in table.columns}
     for col in table.columns:
-        if col.name not in header and not col.source_of:
+        if col.name not in header and not col.source_of and not col.may_be_absent:
             errors.append(DataError(display, 1, col.name, "column is missing",
                                     f"Add a column named '{col.name}' to the header row."))
     for name in header:

@@ -537,6 +537,39 @@ def test_zf_s_drive_technology_class_is_an_inference(sparql):
     assert classified(sparql, "zf") == [("28.15", "reference")]
 
 
+NAME_PROPERTIES = {"http://www.w3.org/2000/01/rdf-schema#label": "label", "https://schema.org/name": "label",
+                   "http://www.w3.org/2004/02/skos/core#altLabel": "altLabel"}
+
+
+@pytest.mark.parametrize("subject,name,source,brief_spelling,brief_section", [
+    ("org/rabofsky", "Rabofsky", "ext-rabofsky", "Rabowsky", "brief-berlin"),
+    ("org/pi4-robotics", "pi4_robotics", "ext-pi4-1", "Pi4 Probotics", "brief-digital-regional"),
+    ("org/wolffkran", "WOLFFKRAN (Werk Brandenburg)", "ext-wolffkran-1", "Wolfkran Werk", "brief-brandenburg"),
+    ("org/berlinerluft", "BerlinerLuft. Technik", "ext-berlinerluft-1", "BerlinerLuft Technik GmbH", "brief-berlin"),
+    ("org/korsch", "KORSCH", "ext-korsch-1", "Korsch AG", "brief-berlin"),
+    ("org/kieback-peter", "Kieback & Peter", "ext-kieback", "Kieback und Peter", "brief-brandenburg"),
+    ("org/zf", "ZF Friedrichshafen", "ext-zf-2", "ZF", "brief-brandenburg"),
+    ("site/rabofsky-berlin", "Rabofsky Berlin", "ext-rabofsky", None, None),
+    ("site/pi4-robotics-berlin", "pi4_robotics Berlin", "ext-pi4-1", None, None),
+    ("site/wolffkran-werk", "Wolffkran Werk", "ext-wolffkran-1", None, None),
+    ("site/berlinerluft-berlin", "BerlinerLuft. Technik Berlin", "ext-berlinerluft-1", None, None),
+    ("site/korsch-berlin", "KORSCH Berlin", "ext-korsch-1", None, None),
+    ("site/kieback-peter-mittenwalde", "Kieback & Peter Werk Mittenwalde", "ext-kieback", None, None),
+])
+def test_a_corrected_name_is_its_source_s_and_the_brief_s_spelling_the_brief_s(sparql, subject, name, source,
+                                                                                brief_spelling, brief_section):
+    """'die Firma Rabowsky', 'Pi4 Probotics', 'Wolfkran Werk', 'BerlinerLuft Technik GmbH', 'Korsch AG', ...:
+    the display name in the spelling of the source that corrects it, the brief's spelling beside it."""
+    rows = sparql("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", s=_iri(subject))
+    names = {(NAME_PROPERTIES[r["p"]], str(r["o"]), r["g"].rsplit("/", 1)[-1]) for r in rows
+             if r["p"] in NAME_PROPERTIES}
+    assert {(kind, graph) for kind, value, graph in names if value == name} == {("label", source)}, names
+    brief_names = {(kind, value) for kind, value, graph in names if graph.startswith("brief")}
+    assert brief_names == ({("altLabel", brief_spelling)} if brief_spelling else set()), names
+    if brief_spelling:
+        assert {graph for kind, value, graph in names if value == brief_spelling} == {brief_section}
+
+
 def test_external_head_counts_carry_no_paraphrase_as_quote(sparql):
     rows = sparql("""SELECT ?h ?q WHERE { GRAPH ?g { ?h bbmb:quote ?q } ?h a schema:QuantitativeValue .
                      ?g prov:wasDerivedFrom/bbmb:sourceKind "web" }""")
