@@ -247,6 +247,10 @@ def test_firm_profile_shows_rabofskys_district_under_the_external_source(built):
     ("wz2008/28.22", "http://www.w3.org/2004/02/skos/core#prefLabel", "Herstellung von Hebezeugen und Fördermitteln",
      "wz2008"),
     ("event/wolffkran-luckau-opening", "https://w3id.org/bbmb/def#year", "2008", "ref-notes"),
+    ("place/wiesloch-walldorf", COMMENT, "Heidelberger Druckmaschinen's head office and main plant, on the boundary "
+     "of the towns Wiesloch and Walldorf", "ext-heidelberger-1"),
+    ("org/rabofsky", "http://www.w3.org/2004/02/skos/core#altLabel", "Rabowsky", "brief-berlin"),
+    ("org/rabofsky", "https://schema.org/name", "Rabofsky", "ext-rabofsky"),
 ])
 def test_a_value_is_in_its_own_sources_graph(sparql, subject, prop, value, source):
     rows = sparql("SELECT ?s ?g ?o WHERE { GRAPH ?g { ?s <%s> ?o } }" % prop, s=_iri(subject))
@@ -282,3 +286,15 @@ def test_a_folder_written_before_alt_name_still_reads(data_copy):
     path.write_text(out.getvalue(), encoding="utf-8")
     rabofsky = read_tables(data_copy).keys("organizations")["rabofsky"]
     assert (rabofsky["name"], rabofsky["alt_name"], rabofsky.sources_of("name")) == ("Rabofsky", "", ["ext-rabofsky"])
+
+
+def test_the_administrative_geography_states_nothing_about_a_firm(built):
+    """The 'admin' source is common knowledge of administrative units: a firm's facts are not in its graph."""
+    firms = {r["name"] for r in select(built.store, """SELECT DISTINCT ?name WHERE {
+        ?o a org:Organization ; rdfs:label|skos:altLabel|schema:legalName ?name }""")}
+    said = select(built.store, "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(ISLITERAL(?o)) }",
+                  {"g": NamedNode(ID + "graph/admin")})
+    assert said, "the admin graph is empty"
+    about_firms = [(r["s"], r["o"]) for r in said
+                   if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", str(r["o"])) for name in firms)]
+    assert about_firms == []
