@@ -328,6 +328,14 @@ def test_digital_innovative_berlin_firms(sparql):
     assert [r["kind"] for r in kinds] == ["web"]
 
 
+def test_digital_jonas_redmann_in_the_adlershof_park_is_an_inference(sparql):
+    """'Jonas & Redmann aus Adlershof': the brief names the district, not the technology park."""
+    rows = sparql("""SELECT ?firm ?kind WHERE { GRAPH ?g { ?park bbmb:hasMember ?firm }
+                     ?g prov:wasDerivedFrom/bbmb:sourceKind ?kind }""", firm=_iri("org/jonas-redmann"))
+    assert [r["kind"] for r in rows] == ["reference"]  # ref-notes: our inference
+    assert site(sparql, "jonas-redmann-adlershof")["placeName"] == "Adlershof"  # the district is the brief's
+
+
 def test_digital_berlin_industrial_group_holding_and_campus(sparql):
     members = sparql("""SELECT ?big ?name WHERE { ?c a bbmb:HoldingCluster ; bbmb:operatedBy ?big ;
                          bbmb:hasMember/rdfs:label ?name }""", big=_iri("org/berlin-industrial-group"))
