@@ -340,10 +340,11 @@ def _subsectors(w: _Writer, tables: Tables) -> None:
 
 def _site(w: _Writer, site: NamedNode, org: NamedNode, place: NamedNode, label: str,
           functions: list[NamedNode], row: Row, src: list[str], place_src: list[str] | None = None,
-          provenance: Iterable[str] | None = None) -> None:
-    """A site of ``org`` in ``place`` (from its own sources if given, else ``src``), with ``functions``."""
+          provenance: Iterable[str] | None = None, label_src: list[str] | None = None) -> None:
+    """A site of ``org`` in ``place`` and named ``label`` (each from its own sources if given, else ``src``),
+    with ``functions``."""
     w.entity(site, CLASSES["sites"], row, src, provenance)
-    w.add(site, RDFS.label, _text(label), src)
+    w.add(site, RDFS.label, _text(label), label_src or src)
     w.add(org, ORG.hasSite, site, src)
     w.add(site, ORG.siteOf, org, src)
     w.add(site, SCHEMA.containedInPlace, place, place_src or src)
@@ -390,7 +391,8 @@ def _classifications(w: _Writer, tables: Tables) -> None:
 def _sites(w: _Writer, tables: Tables) -> None:
     for row in tables["sites"]:
         s, src, org, of = w.iris.site(row["id"]), row.many("source"), w.iris.org(row["org"]), row.sources_of
-        _site(w, s, org, w.iris.place(row["place"]), row["name"], [], row, src, of("place"), row.all_sources())
+        _site(w, s, org, w.iris.place(row["place"]), row["name"], [], row, src, of("place"), row.all_sources(),
+              of("name"))
         w.columns(s, row, src)  # functions, status, description, note
         if "headquarters" in row.many("functions"):
             w.add(org, ORG.hasPrimarySite, s, of("functions"))

@@ -47,6 +47,9 @@ class Column:
     source_of: tuple[str, ...] = ()
     #: For a companion column: it must be filled whenever one of its value columns is.
     source_required: bool = False
+    #: The column may be left out of a file's header (read as empty), as companions may: for a column added
+    #: after data folders were written with the table, so that they still read.
+    may_be_absent: bool = False
     #: For a choice column: the ontology's vocabulary (a SKOS concept scheme such as "Units", or a class
     #: whose subclasses have notations, "Cluster") whose notations are its choices, less ``exclude``
     #: (see :mod:`kg.model`); given ``choices`` must then be notations of it.  The build writes the concept.
@@ -429,7 +432,7 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
         else:
             first_at[name] = position
     for col in table.columns:
-        if col.name not in header and not col.source_of:
+        if col.name not in header and not col.source_of and not col.may_be_absent:
             errors.append(DataError(display, 1, col.name, "column is missing",
                                     f"Add a column named '{col.name}' to the header row."))
     for name in dict.fromkeys(header):

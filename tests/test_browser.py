@@ -252,7 +252,9 @@ def test_the_hq_headline_shows_the_figures_of_the_summary_query(opened, pages, b
     rows = o.page.locator("#centres tr").all_text_contents()
     assert len(rows) == len(centres)
     for row, centre in zip(rows, centres):
-        assert row.startswith(centre["areaLabel"]) and f"{centre['employees']:,}" in row
+        # decision-centres prints no figure where none of the area's firms has one (Austria, North Rhine-Westphalia)
+        shown = "no figure" if centre["employees"] is None else f"{centre['employees']:,}"
+        assert row.startswith(centre["areaLabel"]) and shown in row, (row, centre)
     assert o.page.locator("#subtitle").text_content().startswith("Every plant")
     assert o.errors == [] and o.requests == []
     screenshot(o, "browser-hq-headline")
