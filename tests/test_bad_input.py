@@ -359,11 +359,17 @@ def test_an_unterminated_quote(data_copy, good_out, capsys):
 
 # ----------------------------------------------------------------- issue 16: cells that were accepted silently
 def test_a_column_named_twice_in_the_header_names_both_positions(data_copy):
+    positions = []
+
     def rename_legal_name(rows):
-        rows[0][rows[0].index("legal_name")] = "name"  # column 3 (C) now repeats column 2 (B)
+        positions.extend([rows[0].index("name") + 1, rows[0].index("legal_name") + 1])
+        rows[0][rows[0].index("legal_name")] = "name"  # the legal name's column now repeats the name's
     edit_csv(data_copy / "organizations.csv", rename_legal_name)
     err = _errors(data_copy)
-    assert "organizations.csv, row 1, field 'name': is the header of two columns: 2 (B) and 3 (C)" in err
+    first, second = positions
+    letters = {n: chr(ord("A") + n - 1) for n in positions}
+    assert (f"organizations.csv, row 1, field 'name': is the header of two columns: "
+            f"{first} ({letters[first]}) and {second} ({letters[second]})") in err
     assert "rename or remove one of them" in err
 
 
