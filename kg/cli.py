@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build
+from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build, summary_line
 from .rules import DEFAULT_READING, READINGS
 from .tables import DataErrors
 
@@ -270,7 +270,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise
     if saved:
         prune_stores(args.out, say=progress)
-    print("  ".join(f"{k}: {v:,}" for k, v in summary.items()))
+    print(summary_line(summary))
     return 0
 
 

@@ -90,7 +90,8 @@ def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
             "info": {k: d[k] for k in PANEL_ATTRIBUTES if d.get(k) not in (None, "")},
             "facts": d.get("facts", []),
             # each colouring's key, for the legend's counts of what is shown
-            "k": {"centre": d.get("centre"), "control": d.get("control"), "type": d.get("type"),
+            "k": {"centre": d.get("centre"), "control": d.get("control"), "outside": bool(d.get("outside")),
+                  "type": d.get("type"),
                   "subsector": str(d.get("subsector") or "").split(";")[0]},
         }
         if d.get("headcount"):

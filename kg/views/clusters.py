@@ -7,6 +7,7 @@ from itertools import combinations
 import networkx as nx
 from pyoxigraph import Store
 
+from ..rules import is_operating_site
 from .catalogue import Catalog, _catalog
 from .layout import _isolated_apart
 from .nodes import _org_node
@@ -14,35 +15,24 @@ from .present import _finish
 from .style import NEUTRAL, TIE_STYLES
 
 
+def _tie_sources(cat: Catalog, firm: str, kind: str, key: str) -> list[str]:
+    """The sources of a firm's tie: its sites in the town, its parent relation, or the cluster."""
+    org = cat.orgs[firm]
+    if kind == "subsector-place":
+        town = key.split("@", 1)[1]
+        return sorted({src for s in cat.sites_of.get(firm, ()) if cat.municipality.get(s.place, s.place) == town
+                       and is_operating_site(s.functions) for src in s.sources})
+    if key == firm:
+        return org.sources
+    if key in cat.chain(firm):
+        return org.parent_sources
+    cluster = cat.clusters.get(key) or next((c for c in cat.clusters.values() if c.operator == key), None)
+    return cluster.sources if cluster else org.sources
+
+
 def _ties(cat: Catalog, firms: list[str]) -> dict[str, dict[tuple[str, str], list[str]]]:
-    """firm -> {(tie kind, tie key): sources} for every tie the firm has."""
-    firm_set = set(firms)
-    parents = {cat.orgs[f].parent for f in firms}
-    ties: dict[str, dict[tuple[str, str], list[str]]] = {f: {} for f in firms}
-    for firm in firms:
-        org = cat.orgs[firm]
-        for site in cat.sites_of.get(firm, ()):
-            if site in cat.regional_sites_set:
-                town = cat.municipality.get(site.place, site.place)
-                for code in org.codes:
-                    ties[firm].setdefault(("subsector-place", f"{code}@{town}"), site.sources)
-        chain = cat.chain(firm)
-        for controller in chain[1:]:
-            ties[firm].setdefault(("holding", controller), org.parent_sources)
-        if len(chain) == 1 and firm in parents:
-            ties[firm].setdefault(("holding", firm), org.sources)
-    for cluster in cat.clusters.values():
-        if cluster.kind == "peer-group":
-            continue
-        kind = "holding" if cluster.kind == "holding" else cluster.kind
-        key = cluster.operator if kind == "holding" and cluster.operator else cluster.iri
-        members = set(cluster.members) | ({cluster.operator} if cluster.operator else set())
-        if kind != "holding" and cluster.place:
-            members |= {s.org for s in cat.regional_sites_set
-                        if cluster.place in cat.ancestors.get(s.place, ())}
-        for m in members & firm_set:
-            ties[m].setdefault((kind, key), cluster.sources)
-    return ties
+    """firm -> {(tie kind, tie key): sources} for every tie the build derived for it (kg.rules.firm_ties)."""
+    return {f: {(kind, key): _tie_sources(cat, f, kind, key) for kind, key in cat.ties.get(f, ())} for f in firms}
 
 
 def _tie_label(cat: Catalog, kind: str, key: str) -> str:

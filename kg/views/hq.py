@@ -39,7 +39,7 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     """Regional sites -> firms -> parent groups -> headquarters' places, marked by where control sits.
 
     See the module docstring for the attributes.  ``region`` is the IRI of a ``bbmb:Region``
-    (default: the one with the most sites).
+    (default: the build's, :func:`kg.rules.default_region`).
     """
     cat = _catalog(store, catalog, region)
     g: nx.DiGraph[str] = nx.DiGraph(name="hq", title="Headquarters absence: who runs the region's sites, and from where",
