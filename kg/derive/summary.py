@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..rules import Option, area_jobs, control_area, control_class, is_outside, share_range
+from ..rules import UNKNOWN, Option, area_jobs, control_area, control_class, is_outside, share_range
 from .facts import AreaSummary, ControlArea, Facts, SubsectorSummary
 from .headcounts import figures_used, is_external, job_options, makes_nothing
 
@@ -99,7 +99,7 @@ class _Unit:
     def firm_options(self) -> list[Option]:
         """(firms run from outside, firms of known control) for each class."""
         return list(dict.fromkeys(Option(float(self.firms) if is_outside(c) else 0.0,
-                                         0.0 if c == "unknown" else float(self.firms)) for c in self.classes))
+                                         0.0 if c == UNKNOWN else float(self.firms)) for c in self.classes))
 
     def chosen(self) -> Option:
         return Option(float(self.chosen_jobs) if is_outside(self.classes[0]) else 0.0, float(self.chosen_jobs))
@@ -117,7 +117,7 @@ class Ranges:
         if not f.contested:
             jobs, outside = float(f.jobs or 0), is_outside(f.cls)
             self.fixed_jobs = Option(self.fixed_jobs.part + (jobs if outside else 0.0), self.fixed_jobs.whole + jobs)
-            self.fixed_firms = Option(self.fixed_firms.part + outside, self.fixed_firms.whole + (f.cls != "unknown"))
+            self.fixed_firms = Option(self.fixed_firms.part + outside, self.fixed_firms.whole + (f.cls != UNKNOWN))
             return
         key = f"control-{holder}" if len(f.classes) > 1 else f"firm-{f.firm}"
         unit = self.units.setdefault(key, _Unit(f.classes))

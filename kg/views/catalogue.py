@@ -10,7 +10,7 @@ from pyoxigraph import Store
 from .. import geo
 from ..namespaces import BBMB, PREFIXES
 from ..query import select
-from ..rules import TIE_KINDS, control_area, parent_chain, control_class, is_operating_site, is_outside
+from ..rules import TIE_KINDS, UNKNOWN, control_area, parent_chain, control_class, is_operating_site, is_outside
 from .style import NEUTRAL, PALETTE
 
 _PLACE_KINDS = {BBMB.Country.value: "country", BBMB.Land.value: "land", BBMB.Region.value: "region",
@@ -335,7 +335,7 @@ class Catalog:
     def control_of_place(self, place: str | None) -> tuple[str, str | None]:
         """(inside|germany|abroad|unknown, the Land or country IRI) of a place of control (kg.rules.control_class)."""
         if not place or place not in self.places or not self.region:
-            return "unknown", None
+            return UNKNOWN, None
         kind = control_class(place, self.region, self.ancestors, self.country)
         found = control_area(place, kind, self.land, self.country)
         return kind, found[0] if found else None

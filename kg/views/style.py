@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from ..rules import ABROAD, CONTROL_CLASSES, INSIDE
+from ..rules import ABROAD, CONTROL_CLASSES, INSIDE, UNKNOWN
 
 if TYPE_CHECKING:  # the catalogue takes its subsector colours from here
     from .catalogue import Catalog
@@ -80,12 +80,12 @@ def _colour_by_centre(g: nx.DiGraph[str]) -> None:
             d["centre"] = d["control_area"]
             d["color_centre"] = colours.get(d["control_area"], CENTRE_OTHER)
         elif control:
-            d["centre"], d["color_centre"] = "unknown", CENTRE_UNKNOWN
+            d["centre"], d["color_centre"] = UNKNOWN, CENTRE_UNKNOWN
         if d["type"] == "place" and control == ABROAD:
             d["shape"] = "hexagon"
     g.graph["centres"] = [{"key": INSIDE, "label": "run from the region", "color": CENTRE_PALETTE[0]}] + [
         {"key": a, "label": a, "color": colours[a]} for a in ranked] + [
-        {"key": "unknown", "label": "place of control not known", "color": CENTRE_UNKNOWN}]
+        {"key": UNKNOWN, "label": "place of control not known", "color": CENTRE_UNKNOWN}]
 
 
 #: Class CURIEs in order of preference for a node's ``type`` in the full view.
