@@ -196,3 +196,17 @@ def test_cluster_links_and_the_clusters_page_show_the_same_ties(built):
     assert ties["query"][(lumics, scansonic)] == {"holding"}
     otis, kone = built.iris.org("otis").value, built.iris.org("kone").value
     assert ties["query"][tuple(sorted((otis, kone)))] == {"subsector and place"}
+
+
+def test_the_views_take_the_region_the_rules_chose(built):
+    from pyoxigraph import Store
+
+    from kg.namespaces import BBMB
+
+    derived = [q for q in built.store if q.predicate == BBMB.defaultRegion]
+    assert [q.object.value for q in derived] == [built.iris.place("berlin-brandenburg").value]
+    assert Catalog(built.store).region == derived[0].object.value
+    # a graph made before the build derived it: the same rule, applied to the graph's operating sites
+    older = Store()
+    older.extend(q for q in built.store if q.predicate != BBMB.defaultRegion)
+    assert Catalog(older).region == derived[0].object.value

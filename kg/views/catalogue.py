@@ -10,7 +10,7 @@ from pyoxigraph import Store
 from .. import geo
 from ..namespaces import BBMB, PREFIXES
 from ..query import select
-from ..rules import TIE_KINDS, UNKNOWN, control_area, parent_chain, control_class, is_operating_site, is_outside
+from ..rules import TIE_KINDS, UNKNOWN, control_area, default_region, parent_chain, control_class, is_operating_site, is_outside
 from .style import NEUTRAL, PALETTE
 
 _PLACE_KINDS = {BBMB.Country.value: "country", BBMB.Land.value: "land", BBMB.Region.value: "region",
@@ -299,8 +299,10 @@ class Catalog:
         if region is not None and "region" not in self.places.get(region, Place(region)).kinds:
             regions = sorted(p for p, place in self.places.items() if "region" in place.kinds)
             raise ValueError(f"{region} is not a bbmb:Region of the data; choose from {', '.join(regions)}")
-        if region is None:  # the build's choice (kg.rules.default_region)
-            region = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:defaultRegion ?r }")), None)
+        if region is None:  # the build's choice (kg.rules.default_region); a graph without it: the same rule
+            region = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:defaultRegion ?r }")), None) or default_region(
+                [s.place for s in self.sites.values() if is_operating_site(s.functions)],
+                [p for p, place in self.places.items() if "region" in place.kinds], self.ancestors)
         self.region = region
         self.home_country = self.country.get(region) if region else None
         # coordinates: own, else the mean of the places within, else the nearest ancestor's
