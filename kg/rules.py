@@ -11,7 +11,9 @@ a region; "outside the region"     :func:`is_inside`, :func:`controlled_from_out
 the controlling organisation       :func:`parent_chain`, :func:`ultimate_parents`
 whose place of control counts      :func:`control_holder`
 the place of control               :func:`control_candidates`, :func:`choose_control`
-the head-count of a firm or site   :func:`headcount_candidates`, :func:`choose_headcount`, :func:`covers_group`
+the head-count of a firm or site   :func:`headcount_candidates`, :func:`choose_headcount`, :func:`covers_group`,
+                                   :func:`is_contested`
+the brief's total beside a summary :func:`latest_total`
 a firm's jobs in an area           :func:`area_jobs`
 makes nothing in an area           :func:`makes_nothing_in`
 operating sites                    :data:`OFFICE_FUNCTIONS`, :func:`is_operating_site` (functions: :mod:`kg.model`)
@@ -259,6 +261,25 @@ def headcount_candidates(figures: Sequence[Figure]) -> list[int]:
     [360, 380, 400]
     """
     return sorted({n for f in figures for n in (f.low, f.high) if n is not None})
+
+
+def is_contested(figures: Sequence[Figure]) -> bool:
+    """True if the sources give more than one number for a subject: its figures are a contested fact.
+
+    >>> is_contested([Figure(200, from_brief=True), Figure(500, from_brief=True)]), is_contested([Figure(330)])
+    (True, False)
+    """
+    return len(headcount_candidates(figures)) > 1
+
+
+def latest_total(observations: Iterable[tuple[str, int, str]]) -> tuple[int, str] | None:
+    """The total a summary compares with: of an area's (period, value, observation id), the latest period's.
+
+    >>> latest_total([("2023", 14500, "a"), ("2024", 14700, "b")])
+    (14700, 'b')
+    """
+    found = max(observations, key=lambda o: o[0], default=None)
+    return (found[1], found[2]) if found else None
 
 
 # ---------------------------------------------------------------------------- control candidates

@@ -15,7 +15,7 @@ nothing else decides these things again.
 """
 from __future__ import annotations
 
-from ..rules import READINGS, default_region, get_reading, is_within
+from ..rules import READINGS, default_region, get_reading, is_within, latest_total
 from ..tables import Tables
 from .control import (
     candidates_of,
@@ -37,13 +37,11 @@ from .triples import derived_lines
 def _brief_totals(tables: Tables) -> dict[str, tuple[int, str]]:
     """area -> (the brief's latest total of machine-building jobs, its observation id)."""
     persons = {r["id"] for r in tables["datasets"] if r["unit"] == "persons"}
-    best: dict[str, tuple[str, int, str]] = {}
+    by_area: dict[str, list[tuple[str, int, str]]] = {}
     for row in tables["statistics"]:
         if row["dataset"] in persons and row["breakdown"] == "total":
-            period = row["period"]
-            if row["area"] not in best or period > best[row["area"]][0]:
-                best[row["area"]] = (period, int(float(row["value"])), row["id"])
-    return {area: (value, obs) for area, (_, value, obs) in best.items()}
+            by_area.setdefault(row["area"], []).append((row["period"], int(float(row["value"])), row["id"]))
+    return {area: found for area, rows in by_area.items() if (found := latest_total(rows))}
 
 
 def decide(tables: Tables, reading: str) -> Facts:

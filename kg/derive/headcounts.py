@@ -13,6 +13,7 @@ from ..rules import (
     covers_group,
     headcount_candidates,
     home_region,
+    is_contested,
     makes_nothing_in,
     parent_chain,
     uses_own_figure,
@@ -46,7 +47,7 @@ def contested_headcounts(figures: dict[str, list[Figure]], headcount: dict[str, 
     """A contested fact for every subject whose sources give more than one number."""
     out = []
     for subject, fs in figures.items():
-        if len(headcount_candidates(fs)) > 1:
+        if is_contested(fs):
             alts = tuple((f"{f.low:,}" + (f"–{f.high:,}" if f.high else ""), f.sources) for f in fs)
             out.append(Contested(f"headcount-{subject}", subject, "head-count", alts, f"{headcount[subject].low:,}"))
     return out
