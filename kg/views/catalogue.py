@@ -296,16 +296,25 @@ class Catalog:
             self.country[r["p"]] = r["c"]
         self.municipality = {iri: next((a for a in self.ancestors[iri] if "municipality" in self.places[a].kinds), iri)
                              for iri in self.places}
-        if region is not None and "region" not in self.places.get(region, Place(region)).kinds:
-            regions = sorted(p for p, place in self.places.items() if "region" in place.kinds)
+        self.region = self._region(q, region)
+        self.home_country = self.country.get(self.region) if self.region else None
+        self._coordinates()
+
+    def _region(self, q: Callable[[str], list[dict[str, Any]]], region: str | None) -> str | None:
+        """The region asked for (it must be a bbmb:Region), else the build's choice (kg.rules.default_region;
+        a graph without it: the same rule, applied to its operating sites)."""
+        regions = sorted(p for p, place in self.places.items() if "region" in place.kinds)
+        if region is not None and region not in regions:
             raise ValueError(f"{region} is not a bbmb:Region of the data; choose from {', '.join(regions)}")
-        if region is None:  # the build's choice (kg.rules.default_region); a graph without it: the same rule
-            region = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:defaultRegion ?r }")), None) or default_region(
-                [s.place for s in self.sites.values() if is_operating_site(s.functions)],
-                [p for p, place in self.places.items() if "region" in place.kinds], self.ancestors)
-        self.region = region
-        self.home_country = self.country.get(region) if region else None
-        # coordinates: own, else the mean of the places within, else the nearest ancestor's
+        if region is not None:
+            return region
+        derived = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:defaultRegion ?r }")), None)
+        return derived or default_region([s.place for s in self.sites.values() if is_operating_site(s.functions)],
+                                         regions, self.ancestors)
+
+    def _coordinates(self) -> None:
+        """Coordinates: own, else a point inside the outline, else the mean of the places within, else the
+        nearest ancestor's."""
         children: dict[str, list[str]] = defaultdict(list)
         for iri in self.places:
             for a in self.ancestors[iri][1:]:
