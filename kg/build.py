@@ -59,24 +59,50 @@ class BuildResult:
         return self.quads_built > 0 and len(self.store) == self.quads_built
 
     def summary(self) -> dict[str, int]:
-        """Counts of firms, sites, groups, places, the sources' statistical observations and triples."""
+        """Counts of firms (and of those the summaries count: with an operating site in a region or Land), sites (and
+        of those that are only a head-office entry), groups, places, the sources' statistical observations and
+        triples (:func:`summary_line` says them in words)."""
         q = """
         SELECT
-          (COUNT(DISTINCT ?firm) AS ?firms) (COUNT(DISTINCT ?site) AS ?sites)
+          (COUNT(DISTINCT ?firm) AS ?firms) (COUNT(DISTINCT ?counted) AS ?firms_in_summaries)
+          (COUNT(DISTINCT ?site) AS ?sites) (COUNT(DISTINCT ?office) AS ?head_office_entries)
           (COUNT(DISTINCT ?group) AS ?groups) (COUNT(DISTINCT ?place) AS ?places)
           (COUNT(DISTINCT ?obs) AS ?observations)
         WHERE {
           { ?firm a bbmb:Firm } UNION { ?site a org:Site } UNION { ?group a bbmb:ParentGroup }
           UNION { ?place a schema:Place } UNION { ?obs a qb:Observation ; sdmx-measure:obsValue ?value }
+          UNION { ?counted a bbmb:Firm . ?s org:siteOf ?counted ; a bbmb:OperatingSite ; schema:containedInPlace ?p .
+                  ?p bbmb:within ?r . VALUES ?summarised { bbmb:Region bbmb:Land } ?r a ?summarised }
+          UNION { ?office a org:Site FILTER NOT EXISTS { ?office a bbmb:OperatingSite } }
         }"""
         row = next(iter(cast(QuerySolutions, self.store.query(q, use_default_graph_as_union=True, prefixes={
             "bbmb": str(BBMB), "org": str(ORG), "schema": str(SCHEMA), "qb": str(QB),
             "sdmx-measure": str(SDMX_MEASURE)}))))
-        counts = {k: int(row[k].value) for k in ("firms", "sites", "groups", "places", "observations")}
+        counts = {k: int(row[k].value) for k in ("firms", "firms_in_summaries", "sites", "head_office_entries", "groups",
+                                                 "places", "observations")}
         quads = len(self.store)  # counts the store: done once
         counts["triples"] = quads if self.quads_built == quads else count_triples(self.store)
         counts["quads"] = quads
         return counts
+
+
+def summary_line(counts: dict[str, int]) -> str:
+    """The counts of :meth:`BuildResult.summary` in one line, each saying what it counts.
+
+    >>> summary_line({"firms": 33, "firms_in_summaries": 31, "sites": 64, "head_office_entries": 30, "groups": 13})
+    'firms: 33 (31 in the summaries, 2 without an operating site in a region or Land)  sites: 64, of which 30 head-office entries  groups: 13'
+    """
+    said = []
+    for key, value in counts.items():
+        if key == "firms" and "firms_in_summaries" in counts:
+            rest = value - counts["firms_in_summaries"]
+            said.append(f"firms: {value:,} ({counts['firms_in_summaries']:,} in the summaries, {rest:,} without an "
+                        f"operating site in a region or Land)")
+        elif key == "sites" and "head_office_entries" in counts:
+            said.append(f"sites: {value:,}, of which {counts['head_office_entries']:,} head-office entries")
+        elif key not in ("firms_in_summaries", "head_office_entries"):
+            said.append(f"{key}: {value:,}")
+    return "  ".join(said)
 
 
 def count_triples(store: Store) -> int:
@@ -514,7 +540,7 @@ def _derived(w: _Writer, tables: Tables, reading: str) -> None:
         f"(bbmb:controlledBy, bbmb:controlPlace), head-counts used (bbmb:employees), contested facts "
         f"(bbmb:ContestedFact) and the control summary (data sets control-by-area and "
         f"control-by-decision-centre), by the rules of kg/rules.py under the reading '{reading}': "
-        f"{READINGS[reading]}.", "en"), meta)
+        f"{READINGS[reading].description}.", "en"), meta)
     for row in tables["sources"]:
         if row["id"] != DERIVED:
             w.add(graph, PROV.wasDerivedFrom, w.iris.graph(row["id"]), meta)

@@ -18,6 +18,7 @@ read a record opens the store that record describes, even while a new build is b
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import errno
 import hashlib
@@ -51,16 +52,75 @@ def _digest_files(folder: Path, patterns: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-#: The modules whose code decides what a build contains (the tables' checks, the mapping, the rules).
-BUILD_MODULES = ("tables.py", "build.py", "rules.py", "derive.py", "model.py", "namespaces.py", "resources.py")
+#: The module whose imports make a build: every module of kg it imports, directly or not, decides
+#: what a build contains (the tables' checks, the mapping, the rules, the derived facts).
+BUILD_ROOT = "kg.build"
 
 
-def code_digest() -> str:
-    """One digest of the modules that make a build: a build made by other code (other rules) is not reused."""
-    package = Path(__file__).resolve().parent
+def _module_file(package_dir: Path, package: str, name: str) -> Path | None:
+    """The source file of module ``name`` (``package.a.b``) under ``package_dir``, or None if not ours."""
+    if name != package and not name.startswith(package + "."):
+        return None
+    parts = name.split(".")[1:]
+    base = package_dir.joinpath(*parts)
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imports(path: Path, name: str) -> set[str]:
+    """The absolute names of the modules a module's source imports (anywhere in it, lazy imports too),
+    and of the packages that hold them."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)  # ``from . import geo``
+    # importing a.b.c runs the packages a and a.b first
+    return found | {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 1)}
+
+
+def build_modules(root: str = BUILD_ROOT, package_dir: Path | None = None) -> list[Path]:
+    """The source files of every module of the package that ``root`` imports, directly or not (an
+    import-graph walk over the sources, the same whichever modules a process has loaded).
+
+    >>> names = {p.as_posix().rsplit("/kg/", 1)[1] for p in build_modules()}
+    >>> {"rules.py", "derive/summary.py"} <= names, "serve.py" in names
+    (True, False)
+    """
+    package = root.split(".")[0]
+    package_dir = package_dir or Path(__file__).resolve().parent
+    seen: dict[str, Path] = {}
+    todo = [root, package]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_file(package_dir, package, name)
+        if path is None:
+            continue
+        seen[name] = path
+        todo.extend(_imports(path, name))
+    return sorted(set(seen.values()))
+
+
+def code_digest(root: str = BUILD_ROOT, package_dir: Path | None = None) -> str:
+    """One digest of the modules that make a build (:func:`build_modules`): a build made by other
+    code (other rules) is not reused."""
+    package_dir = package_dir or Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in (package / name for name in BUILD_MODULES):
-        h.update(path.relative_to(package).as_posix().encode())
+    for path in build_modules(root, package_dir):
+        h.update(path.relative_to(package_dir).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from . import errors
-from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build
+from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build, summary_line
 from .errors import InvalidArgument, KgError
 from .rules import DEFAULT_READING, READINGS
 
@@ -263,7 +263,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise
     if saved:
         prune_stores(args.out, say=progress)
-    print("  ".join(f"{k}: {v:,}" for k, v in summary.items()))
+    print(summary_line(summary))
     return errors.EXIT_OK
 
 

@@ -88,7 +88,8 @@ def _page_node(n: str, d: dict[str, Any]) -> dict[str, Any]:
         "info": {k: d[k] for k in PANEL_ATTRIBUTES if d.get(k) not in (None, "")},
         "facts": d.get("facts", []),
         # each colouring's key, for the legend's counts of what is shown
-        "k": {"centre": d.get("centre"), "control": d.get("control"), "type": d.get("type"),
+        "k": {"centre": d.get("centre"), "control": d.get("control"), "outside": bool(d.get("outside")),
+              "type": d.get("type"),
               "subsector": str(d.get("subsector") or "").split(";")[0]},
     }
     optional = {"jobs": d.get("headcount"), "km": d.get("distance_km"), "members": d.get("members"),

@@ -186,7 +186,7 @@
       const n = byId.get(id);
       if (n.type !== "firm" && n.info.member_type !== "firm") continue;
       firms += n.info.member_count || 1; jobs += n.jobs || 0;
-      if (n.k && (n.k.control === "germany" || n.k.control === "abroad")) outside += n.jobs || 0;
+      if (n.k && n.k.outside) outside += n.jobs || 0;  // "outside the region": decided by kg/rules.py, not here
     }
     line.textContent = `Shown with the filter (${active.map(([k, v]) => k + ": " + v).join(", ")}): ${fmt(firms)} firms, ` +
       `${fmt(jobs)} known jobs, ${fmt(outside)} of them run from outside` + (jobs ? ` (${(100 * outside / jobs).toFixed(1)} %).` : ".") +
