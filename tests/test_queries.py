@@ -218,18 +218,23 @@ def test_decision_centres_print_no_figure_where_none_is_known(ask):
 
 
 def test_the_build_s_count_of_firms_with_a_figure_decides_where_it_states_one():
-    """Where an observation states bbmb:firmsWithFigure, that count (not the jobs being 0) says whether a figure
-    is known: a known 0 prints 0, and no firm with a figure prints none."""
+    """The build states bbmb:firmsWithFigure on each decision centre (Austria: 1 firm, none with a figure), and
+    that count (not the jobs being 0) says whether a figure is known: a known 0 prints 0, and no firm with a
+    figure prints none."""
     from pyoxigraph import Quad
 
     from kg.build import build
     from kg.query import select
     result = build()
     with_figure = NamedNode("https://w3id.org/bbmb/def#firmsWithFigure")
-    for area, count in (("austria", 1), ("finland", 0)):
+    derived = result.iris.graph("derived")
+    for area, stated, count in (("austria", 0, 1), ("finland", 1, 0)):
         [obs] = select(result.store, "SELECT ?obs ?area ?region WHERE { ?obs bbmb:controlArea ?area ; bbmb:region ?region }",
                        {"area": result.iris.place(area), "region": result.iris.place("berlin-brandenburg")})
-        result.store.add(Quad(NamedNode(obs["obs"]), with_figure, Literal(count), result.iris.graph("derived")))
+        node = NamedNode(obs["obs"])
+        assert [q.object for q in result.store.quads_for_pattern(node, with_figure, None, derived)] == [Literal(stated)]
+        result.store.remove(Quad(node, with_figure, Literal(stated), derived))
+        result.store.add(Quad(node, with_figure, Literal(count), derived))
     rows = by(run("decision-centres", result.store, {}, result.iris).records(), "areaLabel")
     assert (rows["Austria"]["employees"], rows["Austria"]["employeesMax"]) == (0, 0)
     assert (rows["Finland"]["employees"], rows["North Rhine-Westphalia"]["employees"]) == (None, None)

@@ -109,6 +109,7 @@ class ControlArea:
     kind: str  # "land" | "country"
     control: str  # a control class (kg.rules.CONTROL_CLASSES)
     firms: int = 0
+    with_figure: int = 0  # of the firms, those with a head-count (0: the jobs are "no figure", not 0)
     jobs: int = 0
     jobs_low: int = 0
     jobs_high: int = 0

@@ -181,6 +181,7 @@ def add_centres(centres: dict[str, ControlArea], facts: Facts, f: FirmInArea, re
         ca.jobs_high += max(f.options, default=0)
         if x == here:
             ca.firms += 1
+            ca.with_figure += f.jobs is not None
             ca.jobs += f.jobs or 0
             if len(possible) == 1:
                 ca.jobs_low += min(f.options, default=0)
@@ -207,7 +208,7 @@ def summarise(facts: Facts, region: str, firms: list[str]) -> None:
             ranges[area].add(f, facts.holder.get(firm))
             if area == region:
                 for code in facts.codes_of.get(firm) or [""]:
-                    by_code.setdefault(code, SubsectorSummary(region, code)).tally.add(f.cls, f.jobs or 0)
+                    by_code.setdefault(code, SubsectorSummary(region, code)).tally.add(f.cls, f.jobs)
                 add_centres(centres, facts, f, region)
     for area, sm in summaries.items():
         ranges[area].apply(sm)

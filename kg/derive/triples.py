@@ -167,8 +167,8 @@ def _cube_lines(cx: _Context, contested_labels: dict[str, str]) -> Iterator[str]
         yield from _head(cx, o, "control-by-decision-centre", ca.region)
         yield f"{o} {BBMB.controlArea} {cx.place(ca.area)}{g}"
         yield f"{o} {BBMB.controlClass} {Literal(ca.control)}{g}"
-        for prop, value in ((BBMB.firms, ca.firms), (BBMB.jobs, ca.jobs), (BBMB.jobsMin, ca.jobs_low),
-                            (BBMB.jobsMax, ca.jobs_high)):
+        for prop, value in ((BBMB.firms, ca.firms), (BBMB.firmsWithFigure, ca.with_figure), (BBMB.jobs, ca.jobs),
+                            (BBMB.jobsMin, ca.jobs_low), (BBMB.jobsMax, ca.jobs_high)):
             yield cx.integer(o, prop, value)
     for sub in cx.facts.subsector_summaries:
         o = cx.iris.observation(f"subsector/{sub.region}/{sub.code or 'unclassified'}")
@@ -177,7 +177,8 @@ def _cube_lines(cx: _Context, contested_labels: dict[str, str]) -> Iterator[str]
             yield f"{o} {BBMB.subsector} {cx.iris.subsector(sub.code)}{g}"
         t = sub.tally
         for prop, value in ((BBMB.firms, t.firms), (BBMB.firmsOutside, t.outside), (BBMB.firmsInside, t.inside),
-                            (BBMB.firmsUnknown, t.unknown), (BBMB.jobs, t.jobs), (BBMB.jobsOutside, t.jobs_outside)):
+                            (BBMB.firmsUnknown, t.unknown), (BBMB.firmsWithFigure, t.with_figure), (BBMB.jobs, t.jobs),
+                            (BBMB.jobsOutside, t.jobs_outside)):
             yield cx.integer(o, prop, value)
 
 
