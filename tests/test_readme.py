@@ -83,7 +83,7 @@ def test_the_readme_has_commands_to_run():
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
+def readme_workdir(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("readme")
     for name in LINKS:
         (work / name).symlink_to(ROOT / name)
@@ -115,11 +115,11 @@ def test_readme_server_commands_parse_as_written(text):
 
 
 @pytest.mark.parametrize("kind,text", RUN, ids=[f"{k}:{t.splitlines()[0][:60]}" for k, t in RUN])
-def test_readme_block_runs_as_written(kind, text, workdir, env):
+def test_readme_block_runs_as_written(kind, text, readme_workdir, env):
     if kind == "python":
         cmd = [sys.executable, "-c", text]
     else:
         cmd = ["bash", "-c", "set -euo pipefail\n" + text]
-    done = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(cmd, cwd=readme_workdir, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"{text}\nexit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     assert "Traceback" not in done.stderr, done.stderr[-3000:]

@@ -20,7 +20,6 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 from kg.query import library, run
 from kg.remote import Endpoint
 from kg.serve import serve
-from tests.conftest import ROOT
 from tests.servers import free_port
 from tests.test_queries import VARIANTS
 
@@ -178,10 +177,10 @@ def test_nothing_from_a_query_reaches_the_page_unescaped(server):
     assert "<script>" not in page and "syntax error" in page
 
 
-def test_kg_serve_command():
+def test_kg_serve_command(workdir):
     port = free_port()
     kg = Path(sys.executable).parent / "kg"  # the installed command (python -m kg.cli misses the plugins)
-    process = subprocess.Popen([str(kg), "serve", "--port", str(port)], cwd=ROOT,
+    process = subprocess.Popen([str(kg), "serve", "--port", str(port)], cwd=workdir,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{port}/sparql"
@@ -211,7 +210,7 @@ def test_kg_push_to_an_address_without_sparql_update_says_where_else_to_push(ser
     assert "\n" not in message
 
 
-def test_kg_serve_on_a_busy_port_is_one_line_and_exit_3(tmp_path):
+def test_kg_serve_on_a_busy_port_is_one_line_and_exit_3(workdir):
     import socket
     import subprocess
     import sys
@@ -221,7 +220,7 @@ def test_kg_serve_on_a_busy_port_is_one_line_and_exit_3(tmp_path):
     try:
         port = busy.getsockname()[1]
         done = subprocess.run([sys.executable, "-m", "kg", "serve", "--port", str(port)], capture_output=True,
-                              text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+                              text=True, timeout=120, cwd=workdir)
     finally:
         busy.close()
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
