@@ -131,15 +131,17 @@ def test_timed_out_queries_are_stopped_and_their_workers_replaced(server):
     for pid in before:  # the old workers are gone: their memory is freed
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-    started = time.monotonic()
-    assert firms_answer(server) and time.monotonic() - started < 2
+    # and replaced at once, not when the next query comes: the pool is full of new, live workers
+    now = {w.pid for w in runner._all}
+    assert len(now) == runner.workers and not now & before
+    for pid in now:
+        os.kill(pid, 0)
+    assert firms_answer(server)
 
 
 def test_memory_per_query_is_bounded(server):
-    started = time.monotonic()
     status, _, body = get(server, "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }", {"Accept": "text/csv"})
-    assert status in (400, 500, 503)  # refused for rows, memory or time - never the server's end
-    assert time.monotonic() - started < 10
+    assert status in (400, 500, 503) and body  # refused for rows, memory or time - never the server's end
     assert firms_answer(server)
 
 
@@ -153,13 +155,13 @@ def test_a_bad_content_length_gets_400(server, length):
 
 def test_a_silent_client_is_dropped_and_others_are_served(built):
     with serve(built.store, port=0, timeout=3, socket_timeout=1) as quick:
-        with socket.create_connection(("127.0.0.1", quick.port), timeout=10) as s:
+        # the client waits far longer than the server's 1 s: a TimeoutError here means the server never gave up
+        with socket.create_connection(("127.0.0.1", quick.port), timeout=120) as s:
             s.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
                       b"Content-Length: 100\r\n\r\nASK")  # a short body, then silence
             assert firms_answer(quick)
-            started = time.monotonic()
-            s.recv(65536)  # the server gives up on it (an answer or the connection closed)
-            assert time.monotonic() - started < 5
+            answer = b"".join(iter(lambda: s.recv(65536), b""))  # until the server closes the connection
+            assert answer == b"" or answer.startswith(b"HTTP/1."), answer[:200]
 
 
 def test_fifty_clients_at_once_are_all_answered(server):
@@ -197,10 +199,9 @@ def decimal_queries(tmp_path):
 ])
 def test_huge_parameter_values_are_refused_at_once(built, decimal_queries, param, value, message):
     with serve(built.store, port=0, queries=decimal_queries) as s:
-        started = time.monotonic()
         status, _, page = http(s.url + "?" + urllib.parse.urlencode({"saved": "scaled", "run": "1",
                                                                      f"param.{param}": value}))
-        assert status == 200 and message in page and time.monotonic() - started < 3
+        assert status == 200 and message in page  # refused by its size, before the number is read
 
 
 def test_a_huge_decimal_in_a_result_stays_text(capsys, tmp_path):
@@ -208,9 +209,8 @@ def test_a_huge_decimal_in_a_result_stays_text(capsys, tmp_path):
     from pyoxigraph import Literal, NamedNode
 
     big = Literal("1" + "0" * 200_000, datatype=NamedNode("http://www.w3.org/2001/XMLSchema#decimal"))
-    started = time.monotonic()
     text = render(Result(["x"], [(big,)]), "json")
-    assert time.monotonic() - started < 2 and '"1000' in text
+    assert '"1' + "0" * 200_000 + '"' in text  # its digits as a string, never read into a number
 
 
 # ---------------------------------------------------------------- fuzz: the table reader and parameter values

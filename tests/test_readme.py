@@ -8,7 +8,8 @@ block is run; each must exit 0.  The output shown need not match exactly.
 They run in README order in one temporary folder holding links to the repository's ``data/``,
 ``ontology/``, ``queries/``, ``scripts/`` and ``.venv/``, so that ``./data`` is the repository's
 data, ``.venv/bin/kg`` is this environment's command, ``kg`` is on ``PATH`` (as after
-``source .venv/bin/activate``) and ``out/`` is a temporary folder.
+``source .venv/bin/activate``) and ``out/`` is a temporary folder; a path under ``/tmp/`` in a
+command is taken under that folder's ``tmp/`` (so that two test runs on one machine do not share it).
 
 Commands that need a SPARQL server to talk to (``kg push``, any command with ``--endpoint``) and
 ``kg serve`` (it runs until stopped) are not run here but parsed by the real command line: their
@@ -116,6 +117,8 @@ def test_readme_server_commands_parse_as_written(text):
 
 @pytest.mark.parametrize("kind,text", RUN, ids=[f"{k}:{t.splitlines()[0][:60]}" for k, t in RUN])
 def test_readme_block_runs_as_written(kind, text, readme_workdir, env):
+    text = text.replace("/tmp/", f"{readme_workdir}/tmp/")
+    (readme_workdir / "tmp").mkdir(exist_ok=True)
     if kind == "python":
         cmd = [sys.executable, "-c", text]
     else:
