@@ -49,7 +49,8 @@ class OutputError(Exception):
 _GENERATION = ".gen-"
 #: The link in an output folder that names the generation in use.
 CURRENT = "current"
-#: The marker of a generation that kg 0.1 (before ``current``) was renaming file by file into the folder.
+#: The marker of a generation that a kg of the earlier layout (before ``current``: the files themselves in the
+#: folder) was renaming file by file into the folder.
 _COMPLETE = ".complete"
 STALE_TEMP_SECONDS = 600.0
 
@@ -81,7 +82,7 @@ def _remove_tree(path: Path) -> None:
 
 
 def current_generation(out: str | Path) -> Path | None:
-    """The generation folder ``out/current`` names, or None (no build yet, or one of kg 0.1's layout)."""
+    """The generation folder ``out/current`` names, or None (no build yet, or one of the earlier layout)."""
     link = Path(out) / CURRENT
     try:
         target = os.readlink(link)
@@ -104,7 +105,7 @@ def recover(out: str | Path) -> None:
     the set that lead nowhere (the current generation has no such file) and stale temp files.
 
     Readers never need it (they see one generation however a build was stopped); the next build
-    calls it first.  A folder of kg 0.1's layout whose switch was cut short is finished here.
+    calls it first.  A folder of the earlier layout whose switch was cut short is finished here.
     """
     out = Path(out)
     if not out.is_dir():
@@ -129,7 +130,7 @@ def recover(out: str | Path) -> None:
 
 
 def _finish_legacy_switch(out: Path) -> None:
-    """kg 0.1 renamed a complete generation's files into ``out`` one by one: finish what it began."""
+    """The earlier layout renamed a complete generation's files into ``out`` one by one: finish that."""
     for entry in out.iterdir():
         marker = entry / _COMPLETE
         if entry.name.startswith(_GENERATION) and marker.is_file():
@@ -208,7 +209,7 @@ def _switch(out: Path, gen: Path, names: list[str]) -> None:
 
 
 def _adopt_plain_files(out: Path, names: list[str]) -> None:
-    """Files of the set that stand in ``out`` themselves (kg 0.1's layout) become a generation first.
+    """Files of the set that stand in ``out`` themselves (the earlier layout) become a generation first.
 
     They are hard-linked into a generation folder that ``current`` then names, and only then
     replaced by links one by one: each reader sees the same bytes at every step.

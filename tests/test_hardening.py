@@ -408,7 +408,7 @@ def assert_tidy(out: Path) -> None:
     from kg.files import current_generation, recover
 
     recover(out)
-    current = current_generation(out)  # None: kg 0.1's layout, which a build cut short before it began left
+    current = current_generation(out)  # None: the earlier layout, left by a build cut short before it began
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
         sorted(OUTPUTS + BUILD + (LINK if current else []))
     assert [p for p in out.iterdir() if p.name.startswith(".")] == ([current] if current else [])
@@ -530,7 +530,7 @@ def two_builds(tmp_path_factory, workdir) -> tuple[Generations, Path, Path]:
 def test_a_kill_at_any_step_of_the_switch_leaves_one_generation(tmp_path, workdir, two_builds, layout):
     """kill -9 before each step of the output switch in turn: every reader of out/ (each RDF file, the
     record, the store it names) then sees one generation, the old one or the new one; the next build
-    tidies the rest.  ``plain files``: out/ as kg 0.1 left it, the files themselves in out/."""
+    tidies the rest.  ``plain files``: out/ as kg left it before out/current, the files themselves in out/."""
     from kg.builds import STORES, read_record
     from kg.files import current_generation
 
@@ -540,7 +540,7 @@ def test_a_kill_at_any_step_of_the_switch_leaves_one_generation(tmp_path, workdi
     # the new build as kg build has it when it switches: its store written beside the old one, its files complete
     new_store = read_record(after)["store"]
     shutil.copytree(after / STORES / new_store, before / STORES / new_store)
-    if layout == "plain files":  # out/ as kg 0.1 left it: the files themselves, no generation folder
+    if layout == "plain files":  # out/ as kg left it before out/current: the files themselves
         for name in OUTPUTS + ["build.json"]:
             content = (before / name).read_bytes()
             (before / name).unlink()
