@@ -377,7 +377,8 @@ class Generations:
         return folder
 
     @staticmethod
-    def _marks(text: str) -> set[int]:
+    def marks(text: str) -> set[int]:
+        """The generations whose label a text holds."""
         return {int(n) for n in re.findall(r"Generation (\d+)\b", text)}
 
     def seen(self, out: Path) -> dict[str, set[int]]:
@@ -386,13 +387,13 @@ class Generations:
 
         from kg.builds import STORES, read_record
 
-        seen = {name: self._marks((out / name).read_text(encoding="utf-8")) for name in OUTPUTS}
+        seen = {name: self.marks((out / name).read_text(encoding="utf-8")) for name in OUTPUTS}
         record = read_record(out)
         assert record is not None, sorted(p.name for p in out.iterdir())
         seen["build.json"] = {self.digests[record["files"]["data"]["organizations.csv"]]}
         store = Store.read_only(str(out / STORES / record["store"]))
         label = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
-        seen["store"] = self._marks(" ".join(str(q.object.value)
+        seen["store"] = self.marks(" ".join(str(q.object.value)
                                              for q in store.quads_for_pattern(None, label, None, None)))
         return seen
 
@@ -575,7 +576,7 @@ def test_a_build_of_fewer_formats_leaves_no_older_file_beside_its_set(tmp_path, 
                           cwd=workdir).returncode == 0
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
         ["build.json", "current", "kg.oxigraph", "kg.trig"]
-    assert generations._marks((out / "kg.trig").read_text(encoding="utf-8")) == {1}
+    assert generations.marks((out / "kg.trig").read_text(encoding="utf-8")) == {1}
 
 
 def test_stale_temp_files_and_generations_are_removed(tmp_path, good_build):
