@@ -6,7 +6,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 from .errors import OutputError, output_os_error
 
@@ -61,8 +61,18 @@ def check_output_folder(folder: str | Path, choose: str = "choose another --out"
 
 
 # ---------------------------------------------------------------------------- output generations
+#
+# A set of output files (a build's RDF files and its record) lives in a generation folder
+# ``out/.gen-<id>/``; the link ``out/current`` names the generation in use, and each file of the set is
+# a link through it (``out/kg.ttl -> current/kg.ttl``).  Switching to a new set is one rename of
+# ``out/current``, so every reader -- whichever file it opens, whenever the writer is stopped -- sees
+# one generation: the old one or the new one, never a mix.
 
 _GENERATION = ".gen-"
+#: The link in an output folder that names the generation in use.
+CURRENT = "current"
+#: The marker of a generation that a kg of the earlier layout (before ``current``: the files themselves in the
+#: folder) was renaming file by file into the folder.
 _COMPLETE = ".complete"
 STALE_TEMP_SECONDS = 600.0
 
@@ -78,25 +88,62 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def current_generation(out: str | Path) -> Path | None:
+    """The generation folder ``out/current`` names, or None (no build yet, or one of the earlier layout)."""
+    link = Path(out) / CURRENT
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    folder = link.parent / target
+    return folder if target.startswith(_GENERATION) and "/" not in target and folder.is_dir() else None
+
+
+def _is_set_link(path: Path) -> bool:
+    """Is ``path`` one of the links through ``current`` that a generation's files are read by?"""
+    try:
+        return os.readlink(path) == f"{CURRENT}/{path.name}"
+    except OSError:
+        return False
+
+
 def recover(out: str | Path) -> None:
-    """Finish or undo what an interrupted build left in ``out``: a complete generation is moved into
-    place (its switch was cut short), an incomplete one is removed, and so are stale temp files."""
+    """Tidy what an interrupted build left in ``out``: generations other than the current one, links of
+    the set that lead nowhere (the current generation has no such file) and stale temp files.
+
+    Readers never need it (they see one generation however a build was stopped); the next build
+    calls it first.  A folder of the earlier layout whose switch was cut short is finished here.
+    """
     out = Path(out)
     if not out.is_dir():
         return
+    current = current_generation(out)
+    if current is None:
+        _finish_legacy_switch(out)
     now = time.time()
     for entry in out.iterdir():
-        if entry.name.startswith(_GENERATION) and entry.is_dir():
-            marker = entry / _COMPLETE
-            if marker.is_file():
-                for name in marker.read_text(encoding="utf-8").split("\n"):
-                    if name and "/" not in name and (entry / name).is_file():
-                        os.replace(entry / name, out / name)
-            _remove_tree(entry)
+        if entry.is_symlink():
+            if _is_set_link(entry) and not entry.exists():
+                entry.unlink()
+            elif entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                entry.unlink()  # a link made for a rename that did not happen
+        elif entry.name.startswith(_GENERATION) and entry.is_dir():
+            if entry != current:
+                _remove_tree(entry)
         elif entry.name.startswith(".") and entry.name.endswith(".tmp") and entry.is_file():
             with contextlib.suppress(OSError):
                 if now - entry.stat().st_mtime > STALE_TEMP_SECONDS:  # not one another command writes now
                     entry.unlink()
+
+
+def _finish_legacy_switch(out: Path) -> None:
+    """The earlier layout renamed a complete generation's files into ``out`` one by one: finish that."""
+    for entry in out.iterdir():
+        marker = entry / _COMPLETE
+        if entry.name.startswith(_GENERATION) and marker.is_file():
+            for name in marker.read_text(encoding="utf-8").split("\n"):
+                if name and "/" not in name and (entry / name).is_file():
+                    os.replace(entry / name, out / name)
 
 
 def generation_name(folder: str | Path) -> str:
@@ -105,14 +152,16 @@ def generation_name(folder: str | Path) -> str:
 
 
 @contextlib.contextmanager
-def generation(out: str | Path) -> Iterator[Path]:
+def generation(out: str | Path, members: Iterable[str] = ()) -> Iterator[Path]:
     """A folder to write a set of output files into; on success they replace those in ``out`` as one.
 
     The files are written into ``out/.gen-<id>/``; when the block ends without error they are made
-    durable, a marker listing them is written, and each is renamed into ``out/`` (a few renames in
-    a row).  If the process dies in that moment, the next :func:`generation` or :func:`recover`
-    on ``out`` finishes the switch; if it dies earlier, the old files stand and the half-written
-    generation is removed.  Only one build writes into ``out`` at a time (a lock on the folder).
+    durable and ``out/current`` is switched to that folder in one rename; each file is read as
+    ``out/<name>``, a link through ``current``.  If the process dies before that rename, readers see
+    the old set and the next :func:`generation` (or :func:`recover`) removes the new folder; after
+    it, the new set.  ``members`` are names that belong to the set even when this generation has no
+    such file (a build of fewer formats): an old one is not left beside the new set.  Only one
+    build writes into ``out`` at a time (a lock on the folder).
 
     Raises :class:`OutputError` (one line) when ``out`` cannot be written.
     """
@@ -143,15 +192,8 @@ def generation(out: str | Path) -> Iterator[Path]:
             finally:
                 os.close(fd)
             os.chmod(gen / name, 0o666 & ~umask)
-        with open(gen / _COMPLETE, "w", encoding="utf-8") as marker:
-            marker.write("\n".join(names) + "\n")
-            marker.flush()
-            os.fsync(marker.fileno())
         _fsync_dir(gen)
-        for name in names:  # the switch: a few renames, finished by recover() if cut short
-            os.replace(gen / name, out / name)
-        _fsync_dir(out)
-        _remove_tree(gen)
+        _switch(out, gen, sorted(set(names) | set(members)))
     except OSError as exc:
         _abandon(gen, out)
         raise explain_os_error(exc, out) from None
@@ -160,6 +202,49 @@ def generation(out: str | Path) -> Iterator[Path]:
         raise
     finally:
         os.close(lock)
+
+
+def _switch(out: Path, gen: Path, names: list[str]) -> None:
+    """Make ``gen`` the generation in use.  Every step leaves each reader of ``out`` on one generation."""
+    _adopt_plain_files(out, names)
+    for name in names:  # links that show the generation in use (before the switch: the old one, or nothing)
+        if not _is_set_link(out / name):
+            _link(out / name, f"{CURRENT}/{name}")
+    _link(out / CURRENT, gen.name)  # the switch: one rename
+    _fsync_dir(out)
+    recover(out)  # the old generation, and links the new one has no file for
+
+
+def _adopt_plain_files(out: Path, names: list[str]) -> None:
+    """Files of the set that stand in ``out`` themselves (the earlier layout) become a generation first.
+
+    They are hard-linked into a generation folder that ``current`` then names, and only then
+    replaced by links one by one: each reader sees the same bytes at every step.
+    """
+    plain = [n for n in names if (out / n).is_file() and not (out / n).is_symlink()]
+    if not plain:
+        return
+    if current_generation(out) is None:
+        import shutil
+
+        adopted = out / f"{_GENERATION}{time.time_ns()}-{os.getpid()}-adopted"
+        adopted.mkdir()
+        for name in plain:
+            try:
+                os.link(out / name, adopted / name)
+            except OSError:  # no hard links on this file system: a copy holds the same bytes
+                shutil.copy2(out / name, adopted / name)
+        _fsync_dir(adopted)
+        _link(out / CURRENT, adopted.name)
+    for name in plain:
+        _link(out / name, f"{CURRENT}/{name}")
+
+
+def _link(path: Path, target: str) -> None:
+    """Make ``path`` a symbolic link to ``target`` in one rename (whatever stood there is replaced)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.link.tmp")  # one left by a kill: see recover()
+    os.symlink(target, temporary)
+    os.replace(temporary, path)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -171,11 +256,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _abandon(gen: Path | None, out: Path) -> None:
-    """After a failure: a generation not yet complete is removed; a complete one is switched in."""
-    if gen is None or not gen.exists():
+    """After a failure: a generation that was not switched in is removed."""
+    if gen is None or not gen.exists() or current_generation(out) == gen:
         return
-    if (gen / _COMPLETE).is_file():
-        with contextlib.suppress(OSError):
-            recover(out)
-    else:
-        _remove_tree(gen)
+    _remove_tree(gen)

@@ -35,6 +35,17 @@ def dataset_filename(writer: writers.Writer[RdfFormat]) -> str:
     return f"kg.{writer.extension}"
 
 
+def set_members() -> list[str]:
+    """The files of a build's set, whatever formats it writes: every dataset file and the record.
+
+    A build switches them in as one (:func:`kg.files.generation`), and one it does not write is
+    not left from an older build beside the new ones.
+    """
+    from .builds import RECORD
+
+    return [dataset_filename(w) for w in writers.writers("dataset")] + [RECORD]
+
+
 def union_triples(store: Store) -> QueryTriples:
     """Every distinct triple of the dataset, whatever its graph (the merged graph)."""
     return cast(QueryTriples, store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"))
@@ -114,8 +125,10 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
     all of them); the files replace those in ``out`` as one set.
 
     They are written into a new generation folder inside ``out`` and switched in together when
-    all are written (:func:`kg.files.generation`): a build that fails or is killed leaves the
-    previous files, never a mix; a full disk or read-only folder raises :class:`kg.files.OutputError`.
+    all are written (:func:`kg.files.generation`: ``out/current`` names the set, ``out/kg.ttl`` and
+    the others are links through it): a build that fails or is killed leaves the previous files,
+    never a mix, and a format it does not write leaves no older file behind; a full disk or
+    read-only folder raises :class:`kg.files.OutputError`.
 
     ``graphs_disjoint=True`` promises that no triple is in two graphs (what :func:`kg.build.build`
     makes; see ``BuildResult.graphs_disjoint``): the merged-graph formats are then dumped graph by
@@ -150,7 +163,7 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
 
     workers = workers or min(2, os.cpu_count() or 1)
     jobs: list[Callable[[Path], Path]] = [*also, *(functools.partial(write, writer=w) for w in chosen)]
-    with generation(out) as folder:
+    with generation(out, set_members()) as folder:
         if workers <= 1 or len(jobs) <= 1:
             paths = [job(folder) for job in jobs]
         else:

@@ -227,18 +227,19 @@ def test_a_graph_name_the_query_cannot_hold_is_a_clear_message(server, capsys):
 
 
 @pytest.fixture(scope="module")
-def synthetic_10k(tmp_path_factory):
-    """kg synth --firms 10000, then kg build --data DIR --no-validate (about 330,000 triples)."""
+def synthetic_economy(tmp_path_factory):
+    """kg synth --firms 3000, then kg build --data DIR --no-validate (about 127,000 triples; its largest
+    graph, the synthetic register, about 55,000: three chunks of 20,000)."""
     from kg.build import build
     from kg.synth import synthesize
 
-    folder = tmp_path_factory.mktemp("synth10k")
-    synthesize(folder, 10_000)
+    folder = tmp_path_factory.mktemp("synth3k")
+    synthesize(folder, 3_000)
     return build(folder)
 
 
-def test_gsp_push_of_10000_firms_to_virtuoso_in_chunks(server, synthetic_10k):
-    result = synthetic_10k
+def test_gsp_push_of_a_synthetic_economy_to_virtuoso_in_chunks(server, synthetic_economy):
+    result = synthetic_economy
     base = result.iris.base
     report = push(result.store, server.auth_url, gsp=server.gsp_url, user=server.user, password=server.password,
                   base=base, gsp_chunk=20_000)
@@ -249,21 +250,23 @@ def test_gsp_push_of_10000_firms_to_virtuoso_in_chunks(server, synthetic_10k):
     assert len(run("control-by-land", endpoint, {}, result.iris)) > 0
 
 
-def test_gsp_push_of_10000_firms_to_oxigraph_server(tmp_path, synthetic_10k, built):
+def test_gsp_push_of_a_synthetic_economy_to_oxigraph_server(tmp_path, synthetic_economy, built):
     from tests.servers import oxigraph, oxigraph_command
 
     if oxigraph_command() is None:
         pytest.fail("the oxigraph command is missing: pip install oxigraph (a test dependency)")
-    result = synthetic_10k
+    result = synthetic_economy
     with oxigraph(tmp_path / "ox") as ox:
-        report = push(result.store, ox.sparql_url, gsp=ox.gsp_url, base=result.iris.base, gsp_chunk=20_000)
+        # a generous time-out: a guard against a hang, not a speed limit (a loaded machine's server is slow)
+        report = push(result.store, ox.sparql_url, gsp=ox.gsp_url, base=result.iris.base, gsp_chunk=20_000,
+                      timeout=600)
         assert report.triples == len(result.store)
         endpoint = Endpoint(ox.sparql_url, base=result.iris.base)
         assert sorted(endpoint.project_graphs()) == sorted({q.graph_name.value for q in result.store})
         local = run("control-by-land", result.store, {}, result.iris).records()
         assert _comparable(run("control-by-land", endpoint, {}, result.iris).records()) == _comparable(local)
         # and by SPARQL Update, to the server's separate update address (the real data: the same base)
-        report = push(built.store, ox.sparql_url, update=ox.update_url, base=built.iris.base)
+        report = push(built.store, ox.sparql_url, update=ox.update_url, base=built.iris.base, timeout=600)
         assert Endpoint(ox.sparql_url, base=built.iris.base).manifest()["state"] == "complete"
         assert len(report.dropped) > 0  # the synthetic graphs the real build lacks, listed by the manifest
 
