@@ -12,14 +12,17 @@ What it does, and does not:
 * The result format follows the ``Accept`` header (or a ``format`` parameter as SPARQLWrapper
   sends it): SPARQL JSON (default), SPARQL XML, CSV, TSV; CONSTRUCT/DESCRIBE give Turtle, N-Triples,
   RDF/XML or N3, and 406 for a type none of :mod:`kg.writers` writes.
-* Updates are refused (403); ``SERVICE`` (a query that makes the server fetch from another address)
-  is refused (400); the server binds 127.0.0.1 only, answers only requests whose ``Host`` is
+* Updates are refused (403).  ``SERVICE`` (a query that makes the server fetch from another address)
+  is refused (400) by construction, not by reading the query: the workers that evaluate queries have
+  no network (:mod:`kg.sandbox`), so the engine cannot connect anywhere however the query is
+  written, and the answer is the same for every address (``SERVICE SILENT`` gives no rows from it,
+  as the standard says of a failed silent service).  The server binds 127.0.0.1 only, answers only requests whose ``Host`` is
   127.0.0.1, localhost or [::1] (a web page cannot reach it by DNS rebinding), and refuses requests
   that a browser sends on behalf of another site (``Origin`` or ``Sec-Fetch-Site`` not this server).
 * Queries run in a pool of worker processes (:class:`QueryRunner`): a query that crashes the query
   engine, runs past ``timeout`` seconds or needs more than ``memory_mb`` MB costs its worker, which
   is killed (its memory freed) and replaced, not the server; the client gets 500 or 503 with a
-  message.  A worker cannot open files or sockets.
+  message.  A worker cannot open sockets (of any kind) or files.
 * Limits: at most ``max_rows`` result rows (larger results are refused with 400 rather than cut
   silently: add LIMIT), ``workers`` queries at once (later ones wait for a worker up to ``timeout``),
   request bodies of at most 1 MB, parameter values of at most 1,000 characters (numbers of at most
@@ -31,6 +34,7 @@ What it does, and does not:
 from __future__ import annotations
 
 import contextlib
+import errno
 import html
 import os
 import pickle
@@ -66,6 +70,7 @@ from pyoxigraph import (
 )
 
 from . import writers
+from .builds import hold_store
 from .namespaces import PREFIXES
 from .query import QUERIES_DIR, Param, QueryError, SavedQuery, _syntax_error, bind, library
 from .results import Result, Term, compactor
@@ -79,6 +84,7 @@ BACKLOG = 128
 MAX_PARAM = 1000  # characters of a parameter value
 MAX_DIGITS = 100  # digits of a number parameter (1e1000000 is seven characters and a million digits)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to open the store
 
 #: The media types are those of kg.writers: ``sparql-result`` writers answer SELECT and ASK, ``graph``
 #: writers CONSTRUCT and DESCRIBE.  An Accept of any type picks these writers:
@@ -125,34 +131,20 @@ def _accepted(header: str | None) -> list[str]:
 
 # ---------------------------------------------------------------------------- SERVICE
 
-#: Tokens that hide words from the keyword scan: strings, IRIs, comments.  The rest is scanned for
-#: the bare word SERVICE (not a variable ?service, a prefixed name ex:service or a prefix service:).
-_TOKENS = re.compile(r'''"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\''(?:[^'\\]|\\.|'(?!''))*'\'\''|"(?:[^"\\\n]|\\.)*"'''
-                     r"""|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\x00-\x20]*>|\#[^\n]*"""
-                     r"|(?P<word>[?$@]?[A-Za-z_][\w.\-]*(?::[\w.\-:%]*)?|:[\w.\-:%]*)", re.S)
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+#: What a query that asks for another address (SERVICE) is told.  The refusal is not decided by reading
+#: the query's text but by the kernel: a worker can open no socket (kg.sandbox), so the engine's HTTP
+#: client fails before it sends anything, the same way for every address and port.
+SERVICE_REFUSED = ("SERVICE is refused: this server does not fetch data from other addresses "
+                   "(federated queries); query the other server yourself")
+#: How the query engine reports a failure to reach another address (pyoxigraph 0.5: the socket call's
+#: EPERM, a name that cannot be resolved, or a port it does not contact).
+_NETWORK_FAILURE = re.compile(r"os error 1\b|Operation not permitted|lookup address|name resolution|"
+                              r"is not allowed for HTTP", re.I)
 
 
-def _unescape(text: str) -> str:
-    def char(m: re.Match[str]) -> str:
-        code = int(m.group(1) or m.group(2), 16)
-        return chr(code) if code < 0x110000 else ""
-    return _ESCAPE.sub(char, text)
-
-
-def mentions_service(text: str) -> bool:
-    """Does the query use ``SERVICE`` (federation)?  Strings, IRIs and comments do not count.
-
-    >>> mentions_service('SELECT * { SERVICE <http://10.0.0.1/> { ?s ?p ?o } }')
-    True
-    >>> mentions_service('SELECT ?service { ?service a ex:SERVICE . # SERVICE\\n FILTER(?x = "SERVICE") }')
-    False
-    """
-    for candidate in {text, _unescape(text)}:
-        for m in _TOKENS.finditer(candidate):
-            if m.group("word") and m.group("word").upper() == "SERVICE":
-                return True
-    return False
+def _is_network_failure(exc: BaseException) -> bool:
+    """Did the engine fail because it was not let out (a SERVICE)?  Only for the message: the guard is the sandbox."""
+    return isinstance(exc, OSError) and (exc.errno == errno.EPERM or bool(_NETWORK_FAILURE.search(str(exc))))
 
 
 # ---------------------------------------------------------------------------- worker processes
@@ -286,11 +278,14 @@ def _worker_main(source: Store | Path, requests: int, answers: int, max_rows: in
     """The loop of a worker process (forked: it shares the parent's in-memory store, copy-on-write,
     or opens the build's on-disk store read-only itself: a database is not shared across a fork).
 
-    It keeps only its two pipes, on file descriptors 3 and 4, and the store's files, and may open
-    no other: no file, no socket (a SERVICE that slipped through could not connect).  Its address
-    space is bounded.
+    First it gives up the network for good (:func:`kg.sandbox.deny_network`: no socket of any kind,
+    so no query can make it connect anywhere), and says whether that worked: ``("ready",)`` or
+    ``("failed", why)``.  It keeps only its two pipes, on file descriptors 3 and 4, and the store's
+    files, and may open no other.  Its address space is bounded.
     """
     import resource
+
+    from .sandbox import SandboxError, deny_network
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which ends the workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -306,6 +301,11 @@ def _worker_main(source: Store | Path, requests: int, answers: int, max_rows: in
     os.dup2(high + 1, 4)
     os.close(high)
     os.close(high + 1)
+    try:
+        deny_network()
+    except SandboxError as exc:
+        _send_message(4, ("failed", str(exc)))
+        return
     # an on-disk store opens all its files now (RocksDB keeps them open), then no descriptor more
     store = source if isinstance(source, Store) else Store.read_only(str(source))
     files = 1 + max(fd for fd in map(int, os.listdir("/proc/self/fd")) if _is_open(fd))  # not listdir's own
@@ -313,6 +313,7 @@ def _worker_main(source: Store | Path, requests: int, answers: int, max_rows: in
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(5, files), max(5, files)))
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _send_message(4, ("ready",))
     while True:
         request: _Request | None = _receive_message(3)
         if request is None:
@@ -326,12 +327,20 @@ def _worker_main(source: Store | Path, requests: int, answers: int, max_rows: in
             answer = ("refused", int(HTTPStatus.INTERNAL_SERVER_ERROR),
                       f"the query needs more than {memory_mb:,} MB, this server's limit per query")
         except Exception as exc:  # noqa: BLE001 - every failure of a query is the client's answer
-            answer = ("refused", int(HTTPStatus.BAD_REQUEST), f"the query failed: {' '.join(str(exc).split())[:500]}")
+            if _is_network_failure(exc):  # one answer whatever the address: nothing about it is told
+                answer = ("refused", int(HTTPStatus.BAD_REQUEST), SERVICE_REFUSED)
+            else:
+                answer = ("refused", int(HTTPStatus.BAD_REQUEST),
+                          f"the query failed: {' '.join(str(exc).split())[:500]}")
         _send_message(4, answer)
 
 
 class _WorkerDied(Exception):
     pass
+
+
+class WorkerError(RuntimeError):
+    """The query workers cannot be started (e.g. this system cannot take their network away)."""
 
 
 class _Worker:
@@ -354,6 +363,20 @@ class _Worker:
         os.close(req_r)
         os.close(ans_w)
         self.pid, self.requests, self.answers = pid, req_w, ans_r
+
+    def started(self, timeout: float) -> str | None:
+        """Wait for the worker to be ready; None when it is, else why it is not (it is then killed)."""
+        try:
+            hello = _receive_message(self.answers, time.monotonic() + timeout)
+        except TimeoutError:
+            hello = ("failed", f"it did not start within {timeout:g} s")
+        except OSError as exc:
+            hello = ("failed", str(exc))
+        if hello == ("ready",):
+            return None
+        why = hello[1] if isinstance(hello, tuple) and len(hello) == 2 else self._end()
+        self.kill()
+        return str(why)
 
     def ask(self, request: _Request, timeout: float) -> _Answer:
         deadline = time.monotonic() + timeout
@@ -378,6 +401,17 @@ class _Worker:
         if os.WIFSIGNALED(status):
             return f"it was ended by signal {signal.Signals(os.WTERMSIG(status)).name}"
         return f"it exited with code {os.WEXITSTATUS(status)}"
+
+    def alive(self) -> bool:
+        """Is the worker still there (not killed meanwhile, e.g. by the kernel's out-of-memory killer)?"""
+        try:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid = self.pid
+        if pid == 0:
+            return True
+        self.pid = 0  # reaped
+        return False
 
     def kill(self) -> None:
         for fd in (self.requests, self.answers):
@@ -406,17 +440,28 @@ class QueryRunner:
         self._fork = threading.Lock()
         self._all: set[_Worker] = set()
         self.restarts = 0
+        self.failure: str | None = None  # why the last worker could not be started
         for _ in range(workers):
-            self._idle.put(self._spawn())
+            worker = self._spawn()
+            if worker is None:
+                self.close()
+                raise WorkerError(f"kg serve cannot start its query workers: {self.failure}")
+            self._idle.put(worker)
 
     def _spawn(self) -> _Worker | None:
         with self._fork:
             try:
                 worker = _Worker(self.store, self.max_rows, self.memory_mb)
-            except OSError:
+            except OSError as exc:
+                self.failure = str(exc)
                 return None  # no process to be had now; the next request tries again
             self._all.add(worker)
-            return worker
+        self.failure = worker.started(STARTUP_TIMEOUT)
+        if self.failure is not None:
+            with self._fork:
+                self._all.discard(worker)
+            return None
+        return worker
 
     def _retire(self, worker: _Worker) -> None:
         worker.kill()
@@ -431,11 +476,15 @@ class QueryRunner:
         except queue.Empty:
             raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
                            f"all {self.workers} query workers are busy; try again shortly") from None
+        if worker is not None and not worker.alive():  # died while idle: replaced, at no request's cost
+            self._retire(worker)
+            worker = None
         if worker is None:
             worker = self._spawn()
             if worker is None:
                 self._idle.put(None)
-                raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE, "no query worker could be started; try again shortly")
+                raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
+                               f"no query worker could be started ({self.failure}); try again shortly")
         healthy = False
         try:
             answer = worker.ask(request, self.timeout)
@@ -626,20 +675,12 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error of kg serve; the server goes on")
 
-    @staticmethod
-    def _refuse_service(text: str) -> None:
-        if mentions_service(text):
-            raise _Refused(HTTPStatus.BAD_REQUEST,
-                           "SERVICE is refused: this server does not fetch data from other addresses "
-                           "(federated queries); query the other server yourself")
-
     def _sparql(self, params: dict[str, list[str]]) -> None:
         if "update" in params:
             raise _Refused(HTTPStatus.FORBIDDEN, "this endpoint is read-only: updates are refused")
         queries = params.get("query", [])
         if len(queries) != 1 or not queries[0].strip():
             raise _Refused(HTTPStatus.BAD_REQUEST, "give exactly one query (parameter 'query')")
-        self._refuse_service(queries[0])
         status, media, body = self.runner.run({
             "mode": "sparql", "text": queries[0], "default": params.get("default-graph-uri", []),
             "named": params.get("named-graph-uri", []), "accept": self.headers.get("Accept"),
@@ -647,7 +688,6 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus(status), body, media)
 
     def _run_page(self, text: str) -> str:
-        self._refuse_service(text)
         return self.runner.run({"mode": "page", "text": text, "base": self.base})[2].decode("utf-8")
 
     def _home(self, params: dict[str, list[str]]) -> None:
@@ -749,19 +789,19 @@ def serve(store: Store | Path, port: int = 0, timeout: float = 10.0, max_rows: i
     ``store`` is an in-memory store, or the folder of an on-disk store (the build's, see
     :mod:`kg.builds`), which each query worker opens read-only.
     """
-    runner = QueryRunner(store, timeout, max_rows, workers, memory_mb)  # forked before the server's threads
-    try:
+    with contextlib.ExitStack() as held:
+        if isinstance(store, Path):  # no kg build removes it while this server runs (workers reopen it)
+            held.enter_context(hold_store(store))
+        runner = QueryRunner(store, timeout, max_rows, workers, memory_mb)  # forked before the server's threads
+        held.callback(runner.close)
         handler = type("Handler", (_Handler,), {"runner": runner, "saved_folder": Path(queries), "base": base,
                                                 "timeout": socket_timeout})
         httpd = _HTTPServer((HOST, port), handler)
-    except BaseException:
-        runner.close()
-        raise
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                              name="kg-serve", daemon=True)
-    thread.start()
-    server = Server(httpd, thread, runner)
-    try:
-        yield server
-    finally:
-        server.close()
+        held.callback(httpd.server_close)
+        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                  name="kg-serve", daemon=True)
+        thread.start()
+        held.callback(thread.join, 5)
+        held.callback(httpd.shutdown)
+        yield Server(httpd, thread, runner)
+
