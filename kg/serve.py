@@ -36,9 +36,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import html
+import io
 import os
 import pickle
-import queue
 import re
 import select
 import signal
@@ -85,6 +85,9 @@ MAX_PARAM = 1000  # characters of a parameter value
 MAX_DIGITS = 100  # digits of a number parameter (1e1000000 is seven characters and a million digits)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to open the store
+REQUEST_TIMEOUT = 10.0  # seconds to send a whole request (line, headers, body), however it trickles
+MAX_CONNECTIONS = 64  # connections served at once (one thread each)
+SHORT_LANE_SECONDS = 1.0  # how long the worker kept for short queries may be held by one
 
 #: The media types are those of kg.writers: ``sparql-result`` writers answer SELECT and ASK, ``graph``
 #: writers CONSTRUCT and DESCRIBE.  An Accept of any type picks these writers:
@@ -339,6 +342,10 @@ class _WorkerDied(Exception):
     pass
 
 
+class _LaneTimeout(Exception):
+    """A query ran past the short lane's time: it goes to another worker."""
+
+
 class WorkerError(RuntimeError):
     """The query workers cannot be started (e.g. this system cannot take their network away)."""
 
@@ -430,23 +437,31 @@ class QueryRunner:
 
     A worker that crashes, or runs past the time limit (it is then killed), is replaced by a new
     one; the request that cost it gets 500 or 503 with a message, every other request is served.
+
+    Long queries cannot starve short ones: besides ``workers`` workers there is one more, the short
+    lane, which takes a query only when all the others are busy, and stops it after
+    :data:`SHORT_LANE_SECONDS`, so it is never held long; a query stopped there waits for one of the
+    others and runs again, within the same time limit.  So while long queries hold every worker, short
+    ones are still answered one after another.
     """
 
     def __init__(self, store: Store | Path, timeout: float, max_rows: int, workers: int = MAX_WORKERS,
                  memory_mb: int = MEMORY_MB) -> None:
         self.store, self.timeout, self.max_rows, self.memory_mb = store, timeout, max_rows, memory_mb
         self.workers = workers
-        self._idle: queue.Queue[_Worker | None] = queue.Queue()
+        self._free = threading.Condition()
+        self._general: list[_Worker | None] = []  # idle workers (None: one to start)
+        self._lane: list[_Worker | None] = []  # the short lane's worker, when idle
         self._fork = threading.Lock()
         self._all: set[_Worker] = set()
         self.restarts = 0
         self.failure: str | None = None  # why the last worker could not be started
-        for _ in range(workers):
+        for pool in [self._general] * workers + [self._lane]:
             worker = self._spawn()
             if worker is None:
                 self.close()
                 raise WorkerError(f"kg serve cannot start its query workers: {self.failure}")
-            self._idle.put(worker)
+            pool.append(worker)
 
     def _spawn(self) -> _Worker | None:
         with self._fork:
@@ -469,27 +484,57 @@ class QueryRunner:
             self._all.discard(worker)
         self.restarts += 1
 
+    def _take(self, deadline: float, lane_too: bool) -> tuple[_Worker | None, bool]:
+        """An idle worker (None: one to start) and whether it is the short lane's; waits up to ``deadline``."""
+        with self._free:
+            while True:
+                if self._general:
+                    return self._general.pop(), False
+                if self._lane and lane_too:
+                    return self._lane.pop(), True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
+                                   f"all {self.workers} query workers were busy for {self.timeout:g} s, this "
+                                   "server's limit; try again shortly")
+                self._free.wait(left)
+
+    def _give_back(self, worker: _Worker | None, lane: bool) -> None:
+        with self._free:
+            (self._lane if lane else self._general).append(worker)
+            self._free.notify_all()  # a waiter that takes no short-lane worker must not swallow the wake-up
+
     def run(self, request: _Request) -> tuple[int, str, bytes]:
         """Evaluate a request (``text``, graphs, ``mode``, ``accept``...); raises :class:`_Refused`."""
-        try:
-            worker = self._idle.get(timeout=self.timeout)
-        except queue.Empty:
-            raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
-                           f"all {self.workers} query workers are busy; try again shortly") from None
+        deadline = time.monotonic() + self.timeout
+        worker, lane = self._take(deadline, lane_too=True)
+        if lane and deadline - time.monotonic() > SHORT_LANE_SECONDS:
+            try:
+                return self._run_on(worker, lane, request, SHORT_LANE_SECONDS, short=True)
+            except _LaneTimeout:  # a long query: on to a worker of its own, when one is free
+                worker, lane = self._take(deadline, lane_too=False)
+        return self._run_on(worker, lane, request, deadline - time.monotonic())
+
+    def _run_on(self, worker: _Worker | None, lane: bool, request: _Request, budget: float,
+                short: bool = False) -> tuple[int, str, bytes]:
+        """Run ``request`` on ``worker`` within ``budget`` seconds (``short``: the short lane's, raising
+        :class:`_LaneTimeout` past it), then give the worker back (or its replacement)."""
         if worker is not None and not worker.alive():  # died while idle: replaced, at no request's cost
             self._retire(worker)
             worker = None
         if worker is None:
             worker = self._spawn()
             if worker is None:
-                self._idle.put(None)
+                self._give_back(None, lane)
                 raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
                                f"no query worker could be started ({self.failure}); try again shortly")
         healthy = False
         try:
-            answer = worker.ask(request, self.timeout)
+            answer = worker.ask(request, budget)
             healthy = True
         except TimeoutError:
+            if short:
+                raise _LaneTimeout from None
             raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
                            f"the query did not finish within {self.timeout:g} s, this server's limit; "
                            "it was stopped") from None
@@ -502,7 +547,7 @@ class QueryRunner:
             if not healthy:
                 self._retire(worker)
                 worker = self._spawn()
-            self._idle.put(worker)
+            self._give_back(worker, lane)
         if answer[0] == "ok":
             return answer[1], answer[2], answer[3]
         raise _Refused(HTTPStatus(answer[1]), answer[2])
@@ -570,8 +615,44 @@ class _Handler(BaseHTTPRequestHandler):
     saved_folder: Path
     base: str | None
 
+    request_timeout: float = REQUEST_TIMEOUT
+    _reader: _DeadlineReader
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass  # quiet: the command prints where it listens; errors go to the client
+
+    # -- a whole request (line, headers, body) within request_timeout, however slowly it trickles in
+    def setup(self) -> None:
+        super().setup()
+        self._reader = _DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader, 65536)
+
+    def handle_one_request(self) -> None:
+        self._reader.restart(self.request_timeout)
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        expired = self._reader.expired
+        ok = expired or super().parse_request()
+        if self._reader.expired and ok:
+            self.command, self.request_version, self.close_connection = None, "HTTP/1.1", True  # type: ignore[assignment]
+            with contextlib.suppress(OSError):
+                self._error(HTTPStatus.REQUEST_TIMEOUT,
+                            f"the request did not arrive within {self.request_timeout:g} s; send it at once")
+            return False
+        return ok
+
+    def _not_allowed(self) -> None:
+        self.close_connection = True
+        body = (f"{self.command} is not allowed: this endpoint is read-only; use GET or POST\n").encode("utf-8")
+        self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
+        self.send_header("Allow", "GET, HEAD, POST")
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed  # noqa: N815 - http.server's naming
 
     # -- plumbing
     def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
@@ -603,7 +684,11 @@ class _Handler(BaseHTTPRequestHandler):
                            f"this server answers only requests to 127.0.0.1 or localhost, not to '{host[:100]}'")
         origin = (self.headers.get("Origin") or "").strip().lower()
         site = (self.headers.get("Sec-Fetch-Site") or "").strip().lower()
-        foreign = (origin and origin not in {f"http://{h}" for h in self._hosts()}) or \
+        port = self.server.server_address[1]
+        # an origin is scheme, host and port: http://127.0.0.1 is port 80, another server than this one
+        own = {f"http://{name}:{port}" for name in LOCAL_HOSTS} | \
+            ({f"http://{name}" for name in LOCAL_HOSTS} if port == 80 else set())
+        foreign = (origin and origin not in own) or \
             (site and site not in ("same-origin", "none"))
         if foreign and not (self.command in ("GET", "HEAD") and urllib.parse.urlsplit(self.path).path == "/"
                             and not params):
@@ -626,6 +711,10 @@ class _Handler(BaseHTTPRequestHandler):
             if length > MAX_BODY:
                 raise _Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request body over {MAX_BODY:,} bytes")
             data = self.rfile.read(length) if length else b""
+            if len(data) < length and self._reader.expired:
+                raise _Refused(HTTPStatus.REQUEST_TIMEOUT,
+                               f"the request body did not arrive within {self.request_timeout:g} s "
+                               f"({len(data):,} of {length:,} bytes came)")
             if len(data) < length:
                 raise _Refused(HTTPStatus.BAD_REQUEST,
                                f"the request body ended after {len(data):,} of {length:,} bytes")
@@ -740,9 +829,70 @@ class _Handler(BaseHTTPRequestHandler):
         return self._run_page(inject_values(query.text, bindings))
 
 
+class _DeadlineReader(io.RawIOBase):
+    """The socket of a connection, read until a deadline: past it, or after the socket timeout of
+    silence, end of file (and ``expired``), so that the request is answered 408 or 400."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection, self.deadline, self.expired = connection, float("inf"), False
+        self.idle = connection.gettimeout()
+
+    def restart(self, seconds: float) -> None:
+        self.deadline, self.expired = time.monotonic() + seconds, False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.expired = True
+            return 0
+        self.connection.settimeout(left if self.idle is None else min(left, self.idle))
+        try:
+            return self.connection.recv_into(buffer)
+        except TimeoutError:  # past the deadline, or silent for the socket timeout: the request ends here
+            self.expired = True
+            return 0
+        finally:
+            self.connection.settimeout(self.idle)  # writing the answer has the socket timeout, not what is left
+
+
 class _HTTPServer(ThreadingHTTPServer):
+    """One thread a connection, at most :data:`MAX_CONNECTIONS` at once; a connection over that is answered
+    503 at once and closed, so slow or idle clients cannot make the server hold ever more threads.  (Every
+    client is local, 127.0.0.1, so the bound is the server's, not one per address.)"""
+
     request_queue_size = BACKLOG  # the listen backlog: 50 clients connecting at once are not reset
     daemon_threads = True
+    max_connections = MAX_CONNECTIONS
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self.slots = threading.BoundedSemaphore(self.max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            body = (f"kg serve has {self.max_connections} connections open, its limit; try again shortly\n"
+                    ).encode("utf-8")
+            with contextlib.suppress(OSError):
+                request.settimeout(1.0)
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+                                % (len(body), body))
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         exc = sys.exc_info()[1]
@@ -783,7 +933,8 @@ class Server:
 @contextlib.contextmanager
 def serve(store: Store | Path, port: int = 0, timeout: float = 10.0, max_rows: int = 10_000,
           queries: str | Path = QUERIES_DIR, base: str | None = None, workers: int = MAX_WORKERS,
-          memory_mb: int = MEMORY_MB, socket_timeout: float = SOCKET_TIMEOUT) -> Iterator[Server]:
+          memory_mb: int = MEMORY_MB, socket_timeout: float = SOCKET_TIMEOUT,
+          request_timeout: float = REQUEST_TIMEOUT) -> Iterator[Server]:
     """Serve ``store`` read-only on 127.0.0.1:``port`` (0: a free port) until the block ends.
 
     ``store`` is an in-memory store, or the folder of an on-disk store (the build's, see
@@ -795,7 +946,7 @@ def serve(store: Store | Path, port: int = 0, timeout: float = 10.0, max_rows: i
         runner = QueryRunner(store, timeout, max_rows, workers, memory_mb)  # forked before the server's threads
         held.callback(runner.close)
         handler = type("Handler", (_Handler,), {"runner": runner, "saved_folder": Path(queries), "base": base,
-                                                "timeout": socket_timeout})
+                                                "timeout": socket_timeout, "request_timeout": request_timeout})
         httpd = _HTTPServer((HOST, port), handler)
         held.callback(httpd.server_close)
         thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},

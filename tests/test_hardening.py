@@ -6,6 +6,7 @@ import concurrent.futures
 import functools
 import http.client as httpclient
 import os
+import select
 import socket
 import threading
 import time
@@ -215,6 +216,8 @@ def test_a_worker_cannot_open_a_socket(built, listener):
     ({"Origin": "null"}, 403),
     ({"Sec-Fetch-Site": "cross-site"}, 403),
     ({"Sec-Fetch-Site": "same-site"}, 403),
+    ({"Origin": "http://127.0.0.1"}, 403),                           # port 80: another origin than this server
+    ({"Origin": "http://localhost"}, 403),
 ])
 def test_requests_for_another_site_are_refused(server, headers, status):
     got, _, body = get(server, FIRMS, headers)
@@ -243,10 +246,11 @@ def test_timed_out_queries_are_stopped_and_their_workers_replaced(server):
     runner = server.runner
     before = {w.pid for w in runner._all}
     restarts = runner.restarts
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda q: get(server, q), [CARTESIAN_COUNT] * 4))
+    every = runner.workers + 1  # and the short lane's worker
+    with concurrent.futures.ThreadPoolExecutor(every) as pool:
+        answers = list(pool.map(lambda q: get(server, q), [CARTESIAN_COUNT] * every))
     assert all(status in (500, 503) for status, _, _ in answers), answers
-    assert runner.restarts >= restarts + 4
+    assert runner.restarts >= restarts + every
     for pid in before:  # the old workers are gone: their memory is freed
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
@@ -279,6 +283,95 @@ def test_a_silent_client_is_dropped_and_others_are_served(built):
             started = time.monotonic()
             s.recv(65536)  # the server gives up on it (an answer or the connection closed)
             assert time.monotonic() - started < 5
+
+
+def test_a_short_body_is_answered_not_dropped(built):
+    with serve(built.store, port=0, timeout=3, request_timeout=1) as quick:
+        answer = raw(quick, b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+                            b"Content-Length: 100\r\n\r\nASK", timeout=10)
+        assert answer.startswith(b"HTTP/1.0 408") and b"3 of 100 bytes" in answer, answer[:300]
+
+
+def test_a_trickled_request_times_out_as_a_whole(built):
+    """One byte every 0.2 s never hits the socket timeout; the request's own deadline ends it with 408."""
+    with serve(built.store, port=0, timeout=3, request_timeout=1) as quick:
+        with socket.create_connection(("127.0.0.1", quick.port), timeout=10) as s:
+            s.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\n")
+            answer = b""
+            for byte in b"X-Slow: " + b"a" * 200:
+                try:
+                    s.sendall(bytes([byte]))
+                except OSError:  # the server has answered and closed
+                    break
+                time.sleep(0.2)
+                ready = select.select([s], [], [], 0)[0]
+                if ready:
+                    break
+            s.settimeout(5)
+            answer = s.recv(65536)
+        assert answer.startswith(b"HTTP/1.0 408") and b"did not arrive within 1 s" in answer, answer[:300]
+
+
+def test_many_slow_connections_hold_a_bounded_number_of_threads(built):
+    from kg.serve import MAX_CONNECTIONS
+
+    with serve(built.store, port=0, timeout=3, request_timeout=3) as quick:
+        before = threading.active_count()
+        slow = []
+        try:
+            for _ in range(300):
+                s = socket.create_connection(("127.0.0.1", quick.port), timeout=10)
+                s.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and no end
+                slow.append(s)
+            time.sleep(0.5)
+            assert threading.active_count() - before <= MAX_CONNECTIONS
+            # the connections over the bound were answered 503 at once, not left waiting
+            refused = 0
+            for s in slow[MAX_CONNECTIONS + 10:]:
+                s.settimeout(5)
+                refused += s.recv(65536).startswith(b"HTTP/1.1 503")
+            assert refused == 300 - MAX_CONNECTIONS - 10
+        finally:
+            for s in slow:
+                s.close()
+        # the slow ones are gone once their request's deadline has passed; the server answers again
+        deadline = time.monotonic() + 30
+        while not firms_answer(quick) or threading.active_count() - before > 2:
+            assert time.monotonic() < deadline, threading.active_count() - before
+            time.sleep(0.2)
+
+
+def test_put_and_other_methods_are_405_with_allow(server):
+    for method in ("PUT", "DELETE", "PATCH", "OPTIONS"):
+        conn = httpclient.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            conn.request(method, "/sparql", body=b"<a> <b> <c> .", headers={"Content-Type": "text/turtle"})
+            response = conn.getresponse()
+            assert response.status == 405 and response.getheader("Allow") == "GET, HEAD, POST", method
+            assert b"read-only" in response.read()
+        finally:
+            conn.close()
+
+
+def test_long_queries_holding_every_worker_do_not_starve_short_ones(built):
+    """Four runaway queries hold the four workers until the time limit; short queries meanwhile are all
+    answered (by the short lane), before any runaway ends."""
+    with serve(built.store, port=0, timeout=8, workers=4) as busy:
+        ended: list[float] = []
+
+        def runaway(_):
+            get(busy, CARTESIAN_COUNT)
+            ended.append(time.monotonic())
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(runaway, i) for i in range(4)]
+            time.sleep(1.0)  # the four have taken the four workers
+            answered = [firms_answer(busy) for _ in range(20)]
+            short_done = time.monotonic()
+            for f in futures:
+                f.result()
+        assert answered == [True] * 20
+        assert short_done < min(ended)
 
 
 def test_fifty_clients_at_once_are_all_answered(server):
