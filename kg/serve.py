@@ -24,9 +24,12 @@ What it does, and does not:
   is killed (its memory freed) and replaced, not the server; the client gets 500 or 503 with a
   message.  A worker cannot open sockets (of any kind) or files.
 * Limits: at most ``max_rows`` result rows (larger results are refused with 400 rather than cut
-  silently: add LIMIT), ``workers`` queries at once (later ones wait for a worker up to ``timeout``),
-  request bodies of at most 1 MB, parameter values of at most 1,000 characters (numbers of at most
-  100 digits), 30 s of socket silence; a listen backlog of 128 connections.
+  silently: add LIMIT), ``workers`` queries at once plus one short query (the short lane of
+  :class:`QueryRunner`; later ones wait for a worker up to ``timeout``), request bodies of at most
+  1 MB, parameter values of at most 1,000 characters (numbers of at most 100 digits), a whole request
+  within ``request_timeout`` seconds (408), 30 s of socket silence, :data:`MAX_CONNECTIONS` connections
+  served at once (more are answered 503 at once); a listen backlog of 128 connections.  Methods other
+  than GET, HEAD and POST: 405.
 * ``GET /`` is an HTML page: type a query, or pick a saved one and fill in its parameters, and see
   the result table.  Every value shown is HTML-escaped, and the page's Content-Security-Policy
   allows no scripts.
