@@ -16,9 +16,10 @@ What it does, and does not:
   is refused (400) by construction, not by reading the query: the workers that evaluate queries have
   no network (:mod:`kg.sandbox`), so the engine cannot connect anywhere however the query is
   written, and the answer is the same for every address (``SERVICE SILENT`` gives no rows from it,
-  as the standard says of a failed silent service).  The server binds 127.0.0.1 only, answers only requests whose ``Host`` is
-  127.0.0.1, localhost or [::1] (a web page cannot reach it by DNS rebinding), and refuses requests
-  that a browser sends on behalf of another site (``Origin`` or ``Sec-Fetch-Site`` not this server).
+  as the standard says of a failed silent service).  The server binds 127.0.0.1 only, answers only
+  requests whose ``Host`` is 127.0.0.1, localhost or [::1] (a web page cannot reach it by DNS
+  rebinding), and refuses requests that a browser sends on behalf of another site (``Origin`` --
+  scheme, host and port -- or ``Sec-Fetch-Site`` not this server).
 * Queries run in a pool of worker processes (:class:`QueryRunner`): a query that crashes the query
   engine, runs past ``timeout`` seconds or needs more than ``memory_mb`` MB costs its worker, which
   is killed (its memory freed) and replaced, not the server; the client gets 500 or 503 with a
