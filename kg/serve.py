@@ -25,8 +25,8 @@ What it does, and does not:
   is killed (its memory freed) and replaced, not the server; the client gets 500 or 503 with a
   message.  A worker cannot open sockets (of any kind) or files.
 * Limits: at most ``max_rows`` result rows (larger results are refused with 400 rather than cut
-  silently: add LIMIT), ``workers`` queries at once plus one short query (the short lane of
-  :class:`QueryRunner`; later ones wait for a worker up to ``timeout``), request bodies of at most
+  silently: add LIMIT), ``workers`` queries at once plus ``workers // 2`` short ones (the short
+  lane of :class:`QueryRunner`; later ones wait for a worker up to ``timeout``), request bodies of at most
   1 MB, parameter values of at most 1,000 characters (numbers of at most 100 digits), a whole request
   within ``request_timeout`` seconds (408), 30 s of socket silence, :data:`MAX_CONNECTIONS` connections
   served at once (more are answered 503 at once); a listen backlog of 128 connections.  Methods other
@@ -91,7 +91,8 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to open the store
 REQUEST_TIMEOUT = 10.0  # seconds to send a whole request (line, headers, body), however it trickles
 MAX_CONNECTIONS = 64  # connections served at once (one thread each)
-SHORT_LANE_SECONDS = 1.0  # how long the worker kept for short queries may be held by one
+SHORT_LANE_SECONDS = 1.0  # how long a worker kept for short queries may be held by one
+LONG_QUERY_NICE = 10  # the nice value of a worker whose query runs long (past a quarter of the timeout, 1 s at least)
 
 #: The media types are those of kg.writers: ``sparql-result`` writers answer SELECT and ASK, ``graph``
 #: writers CONSTRUCT and DESCRIBE.  An Accept of any type picks these writers:
@@ -374,6 +375,7 @@ class _Worker:
         os.close(req_r)
         os.close(ans_w)
         self.pid, self.requests, self.answers = pid, req_w, ans_r
+        self.niced = False  # its priority was lowered for a long query (an unprivileged process cannot undo that)
 
     def started(self, timeout: float) -> str | None:
         """Wait for the worker to be ready; None when it is, else why it is not (it is then killed)."""
@@ -389,10 +391,15 @@ class _Worker:
         self.kill()
         return str(why)
 
-    def ask(self, request: _Request, timeout: float) -> _Answer:
+    def ask(self, request: _Request, timeout: float, nice_after: float | None = None) -> _Answer:
+        """The worker's answer within ``timeout`` seconds; past ``nice_after`` its priority is lowered."""
         deadline = time.monotonic() + timeout
         try:
             _send_message(self.requests, request)
+            if nice_after is not None and not select.select([self.answers], [], [], min(timeout, nice_after))[0]:
+                with contextlib.suppress(OSError):  # a long query: short ones get the processor first
+                    os.setpriority(os.PRIO_PROCESS, self.pid, LONG_QUERY_NICE)
+                    self.niced = True
             answer: _Answer | None = _receive_message(self.answers, deadline)
         except TimeoutError:
             raise
@@ -442,11 +449,13 @@ class QueryRunner:
     A worker that crashes, or runs past the time limit (it is then killed), is replaced by a new
     one; the request that cost it gets 500 or 503 with a message, every other request is served.
 
-    Long queries cannot starve short ones: besides ``workers`` workers there is one more, the short
-    lane, which takes a query only when all the others are busy, and stops it after
-    :data:`SHORT_LANE_SECONDS`, so it is never held long; a query stopped there waits for one of the
-    others and runs again, within the same time limit.  So while long queries hold every worker, short
-    ones are still answered one after another.
+    Long queries cannot starve short ones: besides ``workers`` workers there are ``workers // 2`` more
+    (one at least), the short lane, which take a query only when all the others are busy, and stop it
+    after :data:`SHORT_LANE_SECONDS`, so they are never held long; a query stopped there waits for one
+    of the others and runs again, within the same time limit.  And a worker whose query runs past a
+    quarter of the time limit has its CPU priority lowered (``nice``), so short queries get the
+    processor first; it is replaced when the query ends.  So while long queries hold every worker,
+    short ones are still answered promptly.
     """
 
     def __init__(self, store: Store | Path, timeout: float, max_rows: int, workers: int = MAX_WORKERS,
@@ -460,7 +469,8 @@ class QueryRunner:
         self._all: set[_Worker] = set()
         self.restarts = 0
         self.failure: str | None = None  # why the last worker could not be started
-        for pool in [self._general] * workers + [self._lane]:
+        self.lanes = max(1, workers // 2)
+        for pool in [self._general] * workers + [self._lane] * self.lanes:
             worker = self._spawn()
             if worker is None:
                 self.close()
@@ -534,7 +544,7 @@ class QueryRunner:
                                f"no query worker could be started ({self.failure}); try again shortly")
         healthy = False
         try:
-            answer = worker.ask(request, budget)
+            answer = worker.ask(request, budget, None if short else max(1.0, self.timeout / 4))
             healthy = True
         except TimeoutError:
             if short:
@@ -548,7 +558,7 @@ class QueryRunner:
                            f"{self.memory_mb:,} MB a query may use, or hit a defect of the engine. "
                            "The server goes on; simplify the query or add LIMIT") from None
         finally:
-            if not healthy:
+            if not healthy or worker.niced:
                 self._retire(worker)
                 worker = self._spawn()
             self._give_back(worker, lane)
