@@ -26,11 +26,12 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import InputError
 from .files import atomic_write
 
 if TYPE_CHECKING:
@@ -264,24 +265,82 @@ def write_record(folder: str | Path, name: str, recorded: dict[str, Any], counts
     return path
 
 
-def prune_stores(out: str | Path, keep: int = 2, say: Callable[[str], None] | None = None) -> None:
-    """Remove store folders of ``out`` but the one ``build.json`` names and the newest others up to ``keep``.
+#: The file in a store folder that a process using the store holds a shared lock on (:func:`hold_store`).
+LEASE = "kg-lease"
 
-    The one before the current build's stays, for a ``kg serve`` that opened it; older ones, and
-    those of builds that were stopped before their record was written, go.
+
+@contextlib.contextmanager
+def hold_store(store: str | Path) -> Iterator[None]:
+    """Keep the on-disk store ``store`` from being pruned while the block runs (``kg serve`` holds it).
+
+    A shared ``flock`` on ``store/kg-lease``: :func:`prune_stores` removes no folder whose lease it
+    cannot lock exclusively.  The kernel drops the lock when the process ends, however it ends, so
+    no lease outlives its holder.  Where the file cannot be made (a read-only disk) nothing can
+    prune the store either.  Raises :class:`~kg.errors.InputError` if the store was removed before the
+    lease was taken.
+
+    >>> with hold_store("out/kg.oxigraph/1796405495710865241-25277"):   # doctest: +SKIP
+    ...     server.wait()
+    """
+    folder = Path(store)
+    fd = _lease(folder, exclusive=False)
+    try:
+        if not (folder / "CURRENT").is_file():  # pruned between the reading of the record and the lease
+            raise InputError(f"the store {folder} is gone (a newer build removed it); run the command again")
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _lease(folder: Path, exclusive: bool) -> int | None:
+    """The descriptor of ``folder``'s lease, locked shared (waiting for a pruner) or exclusive (not waiting:
+    BlockingIOError if a process holds it); None where there can be no lease (the file cannot be made)."""
+    import fcntl  # POSIX only, as kg serve is
+
+    mode = fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH
+    try:
+        fd = os.open(folder / LEASE, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def prune_stores(out: str | Path, keep: int = 2, say: Callable[[str], None] | None = None) -> None:
+    """Remove store folders of ``out`` but the one ``build.json`` names, the newest others up to ``keep``,
+    and every one a running process holds (:func:`hold_store`: a ``kg serve`` started on it).
+
+    The one before the current build's stays, for a command that read the record just before the
+    switch; older ones, and those of builds that were stopped before their record was written, go.
+    A folder is removed while its lease is locked exclusively, so no process can take it up meanwhile.
     """
     folder = Path(out) / STORES
     if not folder.is_dir():
         return
+    say = say or (lambda message: None)
     record = read_record(out)
     current = str(record.get("store")) if record else None
     others = sorted((p for p in folder.iterdir() if p.is_dir() and p.name != current),
                     key=lambda p: p.stat().st_mtime, reverse=True)
     for path in others[max(0, keep - 1):]:
-        with contextlib.suppress(OSError):
+        try:
+            lock = _lease(path, exclusive=True)
+        except BlockingIOError:
+            say(f"kept the old store {path}: a running kg serve uses it")
+            continue
+        try:
             shutil.rmtree(path)
-            if say:
-                say(f"removed the old store {path}")
+            say(f"removed the old store {path}")
+        except OSError:
+            pass  # removed by another build meanwhile, or not removable: left for the next build
+        finally:
+            if lock is not None:
+                os.close(lock)
 
 
 class BuildOutputs:

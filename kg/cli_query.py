@@ -165,7 +165,8 @@ def setup_serve(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], in
                    help="largest number of result rows sent; larger results are refused (default: %(default)s)")
     p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="saved queries offered on the page")
     p.add_argument("--workers", type=int, default=4,
-                   help="query worker processes, i.e. queries run at once (default: %(default)s)")
+                   help="query worker processes, i.e. queries run at once, without network; half as many more "
+                        "take short queries while these are busy (default: %(default)s)")
     p.add_argument("--memory", type=int, default=2048, metavar="MB",
                    help="memory one query may use; a query that needs more is stopped (default: %(default)s)")
     _graph_options(p)
