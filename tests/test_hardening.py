@@ -256,7 +256,7 @@ def test_timed_out_queries_are_stopped_and_their_workers_replaced(server):
             os.kill(pid, 0)
     # and replaced at once, not when the next query comes: the pool is full of new, live workers
     now = {w.pid for w in runner._all}
-    assert len(now) == runner.workers and not now & before
+    assert len(now) == every and not now & before
     for pid in now:
         os.kill(pid, 0)
     assert firms_answer(server)
