@@ -102,6 +102,17 @@ def is_outside(cls: str) -> bool:
     return _known_class(cls) in OUTSIDE_CLASSES
 
 
+def is_decision_centre(cls: str, firms: int) -> bool:
+    """True for an area of control that ``kg query decision-centres`` lists: one outside the region (a Land
+    elsewhere in its country, or a country abroad) that runs at least one of the region's firms under the
+    reading (an area that only an alternative source names counts in no row).
+
+    >>> is_decision_centre("germany", 2), is_decision_centre("inside", 3), is_decision_centre("abroad", 0)
+    (True, False, False)
+    """
+    return is_outside(cls) and firms > 0
+
+
 def is_inside(cls: str) -> bool:
     """True for a firm run from the region itself (drawn as a star).
 

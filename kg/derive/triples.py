@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pyoxigraph import Literal
 
 from ..namespaces import BBMB, DCT, PROV, QB, RDF, RDFS, SDMX_DIMENSION, XSD, IRIs
-from ..rules import TIE_KINDS, Tie
+from ..rules import TIE_KINDS, Tie, is_decision_centre
 from ..tables import Tables
 from .facts import DERIVED, AreaSummary, Contested, Facts, Tally
 from .ties import tie_key
@@ -163,9 +163,12 @@ def _cube_lines(cx: _Context, contested_labels: dict[str, str]) -> Iterator[str]
     for sm in cx.facts.summaries:
         yield from _area_lines(cx, sm, contested_labels)
     for ca in cx.facts.control_areas:
+        if not is_decision_centre(ca.control, ca.firms):
+            continue
         o = cx.iris.observation(f"decision-centre/{ca.region}/{ca.area}")
         yield from _head(cx, o, "control-by-decision-centre", ca.region)
         yield f"{o} {BBMB.controlArea} {cx.place(ca.area)}{g}"
+        yield f"{o} {BBMB.controlAreaKind} {Literal(ca.kind)}{g}"
         yield f"{o} {BBMB.controlClass} {Literal(ca.control)}{g}"
         for prop, value in ((BBMB.firms, ca.firms), (BBMB.firmsWithFigure, ca.with_figure), (BBMB.jobs, ca.jobs),
                             (BBMB.jobsMin, ca.jobs_low), (BBMB.jobsMax, ca.jobs_high)):
