@@ -32,7 +32,7 @@ from .rules import DEFAULT_READING, READINGS, check_reading
 from .tables import SCHEMA as TABLE_SCHEMA, Column, DataError, DataErrors, Row, Tables, read_tables
 
 ORG_TYPES = {"firm": BBMB.Firm, "group": BBMB.ParentGroup, "holding": BBMB.Holding,
-             "foundation": BBMB.Foundation}
+             "foundation": BBMB.Foundation, "legal-entity": BBMB.LegalEntity}
 PLACE_TYPES = {"country": BBMB.Country, "land": BBMB.Land, "region": BBMB.Region,
                "municipality": BBMB.Municipality, "district": BBMB.District}
 
@@ -479,6 +479,14 @@ def _alternative_places(w: _Writer, tables: Tables) -> None:
         w.columns(s, row, row.many("source"))
 
 
+def _parent_relations(w: _Writer, tables: Tables) -> None:
+    """Parent relations as registers record them (kg import): interest, share, period, each under its record."""
+    for row in tables["parent_relations"]:
+        s = w.iris.parent_relation(row["id"])
+        w.entity(s, [BBMB.ParentRelation], row, row.all_sources())
+        w.columns(s, row, row.many("source"))
+
+
 def _derived(w: _Writer, tables: Tables, reading: str) -> None:
     """What the rules of :mod:`kg.rules` decide, in its own graph ``{base}graph/derived`` (see :mod:`kg.derive`).
 
@@ -534,6 +542,7 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = 
     _comparisons(w, tables)
     _flags(w, tables)
     _alternative_places(w, tables)
+    _parent_relations(w, tables)
     _derived(w, tables, reading)
     w.flush()
 

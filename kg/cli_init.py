@@ -51,6 +51,10 @@ EXAMPLE_ROWS: dict[str, dict[str, str]] = {
                     "quote": "employment has risen since 2020", "source": "example-source"},
     "alternative_places": {"subject": "example-firm-plant", "aspect": "site-place", "place": "example-town",
                            "basis": "stated", "source": "example-source"},
+    "parent_relations": {"id": "example-firm-owners", "child": "example-firm", "party": "person",
+                         "relation": "direct", "interest": "shareholding", "share_min": "50", "share_max": "75",
+                         "status": "active", "source": "example-source",
+                         "note": "Example: a register's record of who holds an interest (kg import writes these)"},
     "flags": {"id": "example-flag", "kind": "citation", "subjects": "example-firm",
               "description": "Example flag: say here what is doubtful about a fact", "source": "example-source"},
 }

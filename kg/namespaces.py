@@ -103,5 +103,6 @@ class IRIs:
     def flag(self, key: str) -> NamedNode: return self._mint("flag", key)
     def contested(self, key: str) -> NamedNode: return self._mint("contested", key)
     def alternative_place(self, key: str) -> NamedNode: return self._mint("alternative-place", key)
+    def parent_relation(self, key: str) -> NamedNode: return self._mint("parent-relation", key)
     def source(self, key: str) -> NamedNode: return self._mint("source", key)
     def graph(self, key: str) -> NamedNode: return self._mint("graph", key)

@@ -19,6 +19,7 @@ from typing import Callable, Iterable
 from .model import notations
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+LEI = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")  # ISO 17442
 CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$")
 CERTAINTY = ("confirmed", "likely", "uncertain", "implied")
 APPROX = ("exact", "about", "almost", "over", "several-hundred")
@@ -30,7 +31,7 @@ class Column:
     """One column of a table: its kind, whether it must be filled, what it refers to."""
 
     name: str
-    kind: str = "text"  # text | id | ref | int | decimal | year | lat | long | choice | code | period
+    kind: str = "text"  # text | id | ref | int | decimal | year | lat | long | choice | code | period | date | lei
     required: bool = False
     refs: tuple[str, ...] = ()  # tables whose keys a "ref" column may name
     multi: bool = False  # several values separated by ";"
@@ -53,6 +54,8 @@ class Column:
     datatype: str = ""
     #: Language tag of a text literal.
     lang: str = ""
+    #: A column added after data folders were made: a file's header may leave it out (read as empty).
+    optional: bool = False
 
     def __post_init__(self) -> None:
         if self.scheme:
@@ -70,6 +73,8 @@ class Table:
     key: str | None
     columns: tuple[Column, ...]
     description: str = ""
+    #: A table added after data folders were made: a folder without its file reads it as empty.
+    optional: bool = False
 
     @property
     def file(self) -> str:
@@ -110,7 +115,7 @@ SCHEMA: tuple[Table, ...] = (
     Table("sources", "id", (
         Column("id", "id", True), Column("kind", "choice", True, choices=(
             "document", "brief-section", "brief-figure", "web", "classification", "reference", "synthetic",
-            "derived"), predicate="bbmb:sourceKind"),
+            "derived", "register"), predicate="bbmb:sourceKind"),
         Column("title", required=True, predicate="dct:title"), Column("section", predicate="bbmb:section"),
         Column("url", "url", predicate="schema:url"),
         Column("part_of", "ref", refs=("sources",), predicate="dct:isPartOf"), Column("note", predicate="rdfs:comment"),
@@ -141,7 +146,8 @@ SCHEMA: tuple[Table, ...] = (
     Table("organizations", "id", (
         Column("id", "id", True), Column("name", required=True, predicate=("rdfs:label", "schema:name")),
         *sourced(Column("legal_name", predicate="schema:legalName")),
-        Column("types", "choice", True, multi=True, choices=("firm", "group", "holding", "foundation")),
+        Column("types", "choice", True, multi=True,
+               choices=("firm", "group", "holding", "foundation", "legal-entity")),
         *sourced(Column("parent", "ref", refs=("organizations",)), companion="parent_source", required=True),
         Column("parent_certainty", "choice", choices=CERTAINTY),
         *sourced(Column("headquarters", "ref", refs=("places",)), Column("registered_seat", "ref", refs=("places",)),
@@ -151,12 +157,14 @@ SCHEMA: tuple[Table, ...] = (
         *sourced(Column("founded_in", "ref", refs=("places",), predicate="schema:foundingLocation")),
         *sourced(Column("status", "choice", choices=("active", "insolvent", "closed"), predicate="bbmb:status")),
         *sourced(Column("wikidata", "qid", predicate="skos:exactMatch")),
+        *sourced(Column("lei", "lei", predicate="schema:leiCode", optional=True)),
         *sourced(Column("description_de", predicate="schema:description", lang="de"),
                  Column("description_en", predicate="schema:description", lang="en"),
                  companion="description_source"),
         _src(), *sourced(Column("note", predicate="rdfs:comment", lang="en")),
     ), "Firms and their parent groups; parent, headquarters, legal name, founding year and place, status, "
-       "Wikidata id, descriptions and note each with their own source where it is not the row's."),
+       "Wikidata id, LEI (ISO 17442 Legal Entity Identifier), descriptions and note each with their own source "
+       "where it is not the row's."),
     Table("classifications", None, (
         Column("org", "ref", True, refs=("organizations",)), Column("code", "ref", True, refs=("subsectors",)),
         Column("basis", "choice", True, choices=("brief", "inference")), _src(), Column("note"),
@@ -254,11 +262,34 @@ SCHEMA: tuple[Table, ...] = (
     ), "Where a source puts an organisation's decision centre or a site, where that differs from the other "
        "tables (a headquarters, a site's place): contested facts with their sources. The readings (kg.rules) "
        "choose between decision centres and headquarters; a site keeps the sites table's place."),
+    Table("parent_relations", "id", (
+        Column("id", "id", True),
+        Column("child", "ref", True, refs=("organizations",), predicate="bbmb:about"),
+        Column("party", "choice", True, choices=("organization", "person", "unspecified"), predicate="bbmb:partyKind"),
+        Column("parent", "ref", refs=("organizations",), predicate="bbmb:interestedParty"),
+        Column("relation", "choice", True, choices=("direct", "indirect", "ultimate", "unknown"),
+               predicate="bbmb:relationKind"),
+        Column("interest", required=True, predicate="bbmb:interest"),
+        Column("share", "decimal", predicate="schema:value"),
+        Column("share_min", "decimal", predicate="schema:minValue"),
+        Column("share_max", "decimal", predicate="schema:maxValue"),
+        Column("beneficial", "choice", choices=("yes", "no"), predicate="bbmb:beneficialOwnership"),
+        Column("start", "date", predicate="schema:startDate", datatype="xsd:date"),
+        Column("end", "date", predicate="schema:endDate", datatype="xsd:date"),
+        Column("status", "choice", choices=("active", "inactive"), predicate="bbmb:status"),
+        Column("certainty", "choice", choices=CERTAINTY, predicate="bbmb:certainty"),
+        Column("reason", predicate="bbmb:unspecifiedReason"), _src(),
+        Column("note", predicate="rdfs:comment", lang="en"),
+    ), "Who is or was a parent of whom as a register records it (GLEIF Level 2, BODS): the child, the "
+       "interested party (an organisation, a person kg does not name, or unspecified with the register's reason), "
+       "direct, indirect or ultimate, the interest (the register's code: accounting-consolidation, shareholding, "
+       "votingRights, ...), its share in percent (exact or a range), its period and status. Written by kg import; "
+       "organizations.csv's parent holds the one current direct parent the outputs use.", optional=True),
     Table("flags", "id", (
         Column("id", "id", True),
         Column("kind", "choice", True, choices=(
             "implausible", "contradiction", "differs", "rounding", "location-mismatch", "name-mismatch",
-            "outdated", "ambiguous", "classification", "citation"), predicate="bbmb:flagKind"),
+            "outdated", "ambiguous", "classification", "citation", "circular"), predicate="bbmb:flagKind"),
         Column("subjects", "ref", True, refs=("organizations", "sites", "statistics", "places", "comparisons"),
                multi=True),
         Column("description", required=True, predicate="rdfs:comment", lang="en"), _src(),
@@ -439,6 +470,11 @@ def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -
             bad(f"'{v}' is not a year", "Write a four-digit year such as 1991.")
         elif col.kind == "period" and not re.fullmatch(r"\d{4}(-\d{2})?(/\d{4}(-\d{2})?)?", v):
             bad(f"'{v}' is not a period", "Write a year (2024), a month (2024-11) or an interval (2014/2024).")
+        elif col.kind == "date" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+            bad(f"'{v}' is not a date", "Write the date as YYYY-MM-DD, e.g. 2024-06-30.")
+        elif col.kind == "lei" and not LEI.fullmatch(v):
+            bad(f"'{v}' is not an LEI",
+                "An LEI has 20 characters: 18 upper-case letters or digits, then two check digits.")
         elif col.kind == "qid" and not re.fullmatch(r"Q\d+", v):
             bad(f"'{v}' is not a Wikidata id", "Write the item id such as Q297879.")
         elif col.kind == "url" and not re.match(r"https?://\S+$", v):
@@ -459,6 +495,8 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     path = folder / table.file
     display = str(path)
     if not path.exists():
+        if table.optional:
+            return [], []
         return [], [DataError(display, None, None, "is missing",
                               f"Every data folder needs {table.file}; kg init DIR writes every table with its header.")]
     if not path.is_file():
@@ -482,7 +520,7 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     errors: list[DataError] = []
     known = {c.name for c in table.columns}
     for col in table.columns:
-        if col.name not in header and not col.source_of:
+        if col.name not in header and not col.source_of and not col.optional:
             errors.append(DataError(display, 1, col.name, "column is missing",
                                     f"Add a column named '{col.name}' to the header row."))
     for name in header:
@@ -556,7 +594,7 @@ def _csv_error(display: str, number: int, exc: csv.Error) -> DataError:
 #: What a key of each table is called in messages.
 NOUNS = {"sources": "source", "places": "place", "subsectors": "subsector code", "organizations": "organisation",
          "sites": "site", "clusters": "cluster", "datasets": "dataset", "statistics": "statistic",
-         "comparisons": "comparison"}
+         "comparisons": "comparison", "parent_relations": "parent relation"}
 
 
 def _check_references(tables: Tables) -> list[DataError]:

@@ -1,0 +1,217 @@
+"""BODS 0.4 (Beneficial Ownership Data Standard): entity, person and relationship statements.
+
+What kg keeps (the model has organisations, not people):
+
+- an **entity** statement (registeredEntity, legalEntity, arrangement, state, stateBody) is an
+  organisation: its name, LEI (identifier scheme ``XI-LEI``), Wikidata id (scheme ``XI-WIKIDATA`` or a
+  wikidata.org address), the jurisdiction as registered seat (a registered address if given, its
+  business address as headquarters), founding year, and ``closed`` if dissolved;
+- an anonymous or unknown entity (entityType ``anonymousEntity``/``unknownEntity``) is not made into an
+  organisation: an interest it holds is kept as held by an *unspecified* party, with the entity type as
+  the reason;
+- a **person** statement is not kept (skipped, counted); an interest a person holds is kept with party
+  ``person`` and no name, so that the child's ownership is not lost;
+- each interest of a **relationship** statement is a row of parent_relations.csv (interest type, share
+  exact or as a range, start and end, direct or indirect, beneficial or not); an inline interested party
+  (``{"reason": ..., "description": ...}``) is kept as *unspecified* with the reason code verbatim and the
+  description as note;
+- the interested organisation becomes the child's current direct parent (organizations.csv) where an
+  interest gives it control by :func:`gives_control`;
+- the latest statement of a record counts (by statementDate, then file order); a record whose status is
+  ``closed`` ends its relations (status inactive).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..tables import DataError, DataErrors
+from .model import Address, Batch, Entity, Relation, Source, slug
+
+#: Interest types that give control of the subject whatever the share (BODS interestType codelist).
+CONTROL_INTERESTS = frozenset(("appointmentOfBoard", "controlViaCompanyRulesOrArticles", "controlByLegalFramework"))
+#: Interest types whose share above half gives control.
+SHARE_INTERESTS = frozenset(("shareholding", "votingRights"))
+NOT_AN_ORGANISATION = frozenset(("anonymousEntity", "unknownEntity"))
+
+
+def gives_control(interest: dict[str, Any]) -> bool:
+    """Whether a direct interest makes its holder the subject's parent: a control interest, or more than
+    half of the shares or votes (exactly, or a range whose minimum is above half).
+
+    >>> gives_control({"type": "shareholding", "share": {"exact": 75}})
+    True
+    >>> gives_control({"type": "shareholding", "share": {"minimum": 25, "maximum": 75}})
+    False
+    >>> gives_control({"type": "appointmentOfBoard"})
+    True
+    """
+    if interest.get("directOrIndirect") == "indirect":
+        return False
+    if interest.get("type") in CONTROL_INTERESTS:
+        return True
+    share = interest.get("share") or {}
+    low = share.get("exact", share.get("minimum", share.get("exclusiveMinimum")))
+    if interest.get("type") not in SHARE_INTERESTS or not isinstance(low, (int, float)):
+        return False
+    return low > 50 or (low == 50 and "exclusiveMinimum" in share and "exact" not in share)
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataErrors([DataError(str(path), None, None, f"cannot be read: {exc}",
+                                    "Give a BODS 0.4 JSON file (UTF-8).")]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        try:  # JSON Lines: one statement a line
+            data = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError:
+            raise DataErrors([DataError(str(path), exc.lineno, None, f"is not JSON: {exc.msg} (column {exc.colno})",
+                                        "Give a BODS 0.4 file: a JSON array of statements, or one a line.")]) from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not all(isinstance(s, dict) for s in data):
+        raise DataErrors([DataError(str(path), None, None, "is not a list of BODS statements",
+                                    "Give a JSON array of statement objects.")])
+    return data
+
+
+def _date(value: Any) -> str:
+    return value[:10] if isinstance(value, str) and len(value) >= 10 else ""
+
+
+def _share(share: dict[str, Any]) -> tuple[str, str, str]:
+    def num(key: str) -> str:
+        v = share.get(key)
+        return f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
+    return num("exact"), num("minimum") or num("exclusiveMinimum"), num("maximum") or num("exclusiveMaximum")
+
+
+def _address(details: dict[str, Any], kind: str) -> Address:
+    for a in details.get("addresses") or []:
+        if isinstance(a, dict) and a.get("type") == kind:
+            country = a.get("country") or {}
+            return Address(city="", country=str(country.get("code", "")), country_name=str(country.get("name", "")))
+    return Address()
+
+
+def read(path: str | Path) -> Batch:
+    """Read a BODS 0.4 file into a :class:`Batch` (see the module's text for what is kept)."""
+    path = Path(path)
+    statements = _load(path)
+    errors: list[DataError] = []
+    latest: dict[str, tuple[str, int, dict[str, Any]]] = {}
+    for n, s in enumerate(statements, start=1):
+        for key in ("statementId", "recordId", "recordType", "recordDetails"):
+            if not s.get(key):
+                errors.append(DataError(str(path), n, key, "is missing",
+                                        f"Statement {n} needs '{key}' (BODS 0.4 record envelope)."))
+        if s.get("recordType") not in (None, "entity", "person", "relationship"):
+            errors.append(DataError(str(path), n, "recordType", f"'{s.get('recordType')}' is not allowed",
+                                    "Allowed: entity, person, relationship."))
+        if errors:
+            continue
+        date = str(s.get("statementDate", ""))
+        if s["recordId"] not in latest or (date, n) >= latest[s["recordId"]][:2]:
+            latest[s["recordId"]] = (date, n, s)
+    if errors:
+        raise DataErrors(errors)
+
+    batch = Batch("bods")
+    file_source = f"bods-{slug(path.stem)}"
+    publishers = {str((s.get("publicationDetails") or {}).get("publisher", {}).get("name", ""))
+                  for _, _, s in latest.values()} - {""}
+    published = max((_date((s.get("publicationDetails") or {}).get("publicationDate")) for _, _, s in latest.values()),
+                    default="")
+    batch.sources.append(Source(file_source, f"BODS 0.4 statements, {path.name}"
+                                + (f" ({', '.join(sorted(publishers))})" if publishers else ""),
+                                note=f"published {published}" if published else ""))
+    kinds: dict[str, str] = {}  # recordId -> entity | person | unspecified
+    reasons: dict[str, str] = {}
+    for _, n, s in sorted(latest.values(), key=lambda t: t[1]):
+        details, record = s["recordDetails"], s["recordId"]
+        source = _source(s, file_source)
+        if s["recordType"] == "person":
+            kinds[record] = "person"
+            batch.skipped[f"person statement(s) ({details.get('personType', 'person')}): kg keeps no persons"] += 1
+            continue
+        if s["recordType"] != "entity":
+            continue
+        entity_type = (details.get("entityType") or {}).get("type", "")
+        if entity_type in NOT_AN_ORGANISATION:
+            kinds[record], reasons[record] = "unspecified", entity_type
+            batch.skipped[f"{entity_type} statement(s): kept as unspecified parties, not as organisations"] += 1
+            continue
+        kinds[record] = "entity"
+        batch.sources.append(source)
+        ids = [i for i in details.get("identifiers") or [] if isinstance(i, dict)]
+        lei = next((str(i.get("id", "")) for i in ids if i.get("scheme") == "XI-LEI"), "")
+        wikidata = next((str(i.get("id", "")).rsplit("/", 1)[-1] for i in ids
+                         if i.get("scheme") == "XI-WIKIDATA" or "wikidata.org" in str(i.get("uri", ""))), "")
+        jurisdiction = details.get("jurisdiction") or {}
+        seat = _address(details, "registered") or Address(country=str(jurisdiction.get("code", "")),
+                                                          country_name=str(jurisdiction.get("name", "")))
+        batch.entities.append(Entity(
+            record, source.id, str(details.get("name") or record), f"{path}, statement {n}",
+            legal_name=str(details.get("name") or ""), lei=lei, wikidata=wikidata,
+            headquarters=_address(details, "business"), registered_seat=seat,
+            founded=_date(details.get("foundingDate"))[:4],
+            status="closed" if details.get("dissolutionDate") or s.get("recordStatus") == "closed" else ""))
+    for _, n, s in sorted(latest.values(), key=lambda t: t[1]):
+        if s["recordType"] == "relationship":
+            _relationship(s, n, path, file_source, kinds, reasons, batch)
+    return batch
+
+
+def _source(s: dict[str, Any], part_of: str) -> Source:
+    publication = s.get("publicationDetails") or {}
+    src = s.get("source") or {}
+    dates = "; ".join(f"{k} {v}" for k, v in (("statementDate", _date(s.get("statementDate"))),
+                                               ("publicationDate", _date(publication.get("publicationDate"))),
+                                               ("retrievedAt", _date(src.get("retrievedAt")))) if v)
+    url = str(src.get("url") or (publication.get("publisher") or {}).get("url", "")
+              or (publication.get("publisher") or {}).get("uri", ""))
+    return Source(f"bods-{slug(s['statementId'])}", f"BODS {s['recordType']} statement {s['statementId']} "
+                  f"(record {s['recordId']})", section=str(s["statementId"]),
+                  url=url if url.startswith(("http://", "https://")) and " " not in url else "",
+                  part_of=part_of, note=dates)
+
+
+def _relationship(s: dict[str, Any], n: int, path: Path, part_of: str, kinds: dict[str, str],
+                  reasons: dict[str, str], batch: Batch) -> None:
+    details, record = s["recordDetails"], s["recordId"]
+    subject, party = details.get("subject"), details.get("interestedParty")
+    if not isinstance(subject, str) or kinds.get(subject) != "entity":
+        batch.skipped["relationship statement(s) whose subject is not an entity of the file"] += 1
+        return
+    source = _source(s, part_of)
+    batch.sources.append(source)
+    closed = s.get("recordStatus") == "closed"
+    if isinstance(party, dict):
+        kind, parent, reason, note = "unspecified", "", str(party.get("reason", "")), str(party.get("description", ""))
+        batch.notes.append(f"{subject}: the interested party is unspecified ({reason or 'no reason given'}), "
+                           "kept as such in parent_relations.csv")
+    elif isinstance(party, str) and kinds.get(party) in ("entity", "person", "unspecified"):
+        kind = {"entity": "organization", "person": "person", "unspecified": "unspecified"}[kinds[party]]
+        parent, reason, note = (party if kind == "organization" else ""), reasons.get(party, ""), ""
+    else:
+        batch.skipped["relationship statement(s) whose interested party is not in the file"] += 1
+        return
+    interests = [i for i in details.get("interests") or [] if isinstance(i, dict)] or [{"type": "unknownInterest"}]
+    for k, interest in enumerate(interests, start=1):
+        exact, low, high = _share(interest.get("share") or {})
+        end = _date(interest.get("endDate"))
+        beneficial = interest.get("beneficialOwnershipOrControl")
+        batch.relations.append(Relation(
+            slug(f"bods-{record}-{k}"), subject, source.id, str(interest.get("type") or "unknownInterest"),
+            party=kind, parent=parent,
+            relation={"direct": "direct", "indirect": "indirect"}.get(str(interest.get("directOrIndirect")), "unknown"),
+            share=exact, share_min=low, share_max=high,
+            beneficial="" if beneficial is None else "yes" if beneficial else "no",
+            start=_date(interest.get("startDate")), end=end, status="inactive" if end or closed else "active",
+            reason=reason, note=note,
+            makes_parent=bool(parent) and not end and not closed and gives_control(interest)))

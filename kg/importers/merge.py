@@ -1,0 +1,313 @@
+"""Match a register's :class:`~kg.importers.model.Batch` to a data folder and write its rows, as one set.
+
+Matching, in this order, never a silent merge:
+
+1. the organisation a previous import of the same record made (its ``source`` is the record's source);
+2. the same LEI (``lei``), then the same Wikidata id (``wikidata``);
+3. the analyst's decision in ``review.csv`` (``accept``: the candidate row is the entity; ``reject``: it is not);
+4. the same name (legal forms, case and punctuation aside) and a compatible place (the same, or one of
+   them unknown): *uncertain*, so the entity is not imported but written to ``review.csv`` for the
+   analyst, with the candidate; the next import honours the decision;
+5. otherwise a new row.
+
+A matched row keeps what it says.  An empty cell is filled under the record's source (its companion
+column); where the register says otherwise, both stay: another headquarters goes into
+alternative_places.csv as a stated decision centre (so the readings and ranges take it up), another
+parent into parent_relations.csv (always written), and a flag row (kind ``differs``) names the two.
+A parent that would make a chain of parents circular is not set (both relations stay in
+parent_relations.csv) and flagged ``circular``.  Running the same import again adds nothing.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..files import generation
+from ..tables import TABLES, DataError, DataErrors, read_tables
+from .model import Address, Batch, Entity, normal_name, slug
+from .places import Places
+
+#: The tables an import may change, and the review table.
+WRITES = ("sources", "places", "organizations", "parent_relations", "alternative_places", "flags")
+REVIEW = "review.csv"
+REVIEW_COLUMNS = ("register", "record", "name", "place", "candidate", "evidence", "decision", "note")
+
+
+@dataclass
+class Report:
+    """What an import did, in counts and lines for the analyst."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    lines: list[str] = field(default_factory=list)
+
+
+class _Folder:
+    """The tables of a data folder as lists of dicts (header order kept), changed in memory."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.header: dict[str, list[str]] = {}
+        self.rows: dict[str, list[dict[str, str]]] = {}
+        for name in WRITES:
+            self._read(name, [c.name for c in TABLES[name].columns])
+        self._read("review", list(REVIEW_COLUMNS), REVIEW)
+
+    def _read(self, name: str, default: list[str], file: str = "") -> None:
+        path = self.folder / (file or f"{name}.csv")
+        if not path.exists():
+            self.header[name], self.rows[name] = list(default), []
+            return
+        text = path.read_bytes().decode("utf-8-sig")
+        delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        self.header[name] = [h.strip() for h in reader.fieldnames or default]
+        self.rows[name] = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in reader]
+        for column in default:  # a column added to the table since the file was made (lei, lei_source)
+            if column not in self.header[name]:
+                self.header[name].append(column)
+
+    def text(self, name: str) -> str:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, self.header[name], lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(self.rows[name])
+        return buffer.getvalue()
+
+    def file(self, name: str) -> str:
+        return REVIEW if name == "review" else f"{name}.csv"
+
+
+def _many(value: str) -> list[str]:
+    return [v.strip() for v in value.split(";") if v.strip()]
+
+
+class _Merger:
+    def __init__(self, folder: _Folder, batch: Batch) -> None:
+        self.f, self.batch, self.report = folder, batch, Report()
+        self.places = Places(folder.rows["places"])
+        self.orgs = {r["id"]: r for r in folder.rows["organizations"]}
+        self.ids: dict[str, str] = {}  # Entity.key -> organisation id
+        self.pending: set[str] = set()  # Entity.key waiting for the analyst's review
+        self.reviewed = {(r["register"], r["record"]): r for r in folder.rows["review"]}
+
+    # ------------------------------------------------------------------ rows
+    def add(self, table: str, row: dict[str, str], key: str = "id") -> bool:
+        """Add ``row`` unless a row with the same key (or, without a key, the same cells) is there."""
+        rows = self.f.rows[table]
+        if any(r.get(key) == row[key] for r in rows) if key else any(
+                all(r.get(k, "") == v for k, v in row.items()) for r in rows):
+            return False
+        rows.append(row)
+        return True
+
+    def flag(self, kind: str, subjects: list[str], description: str, source: str) -> None:
+        key = slug(f"import-{kind}-{'-'.join(subjects)}-{source}")[:120].strip("-")
+        if self.add("flags", {"id": key, "kind": kind, "subjects": ";".join(subjects),
+                              "description": description, "source": source}):
+            self.report.counts["flags"] += 1
+
+    # ------------------------------------------------------------------ entities
+    def match(self, e: Entity) -> tuple[str | None, str]:
+        """The organisation ``e`` is, and how it was found ('' when new; None when it awaits review)."""
+        for row in self.orgs.values():
+            if e.source in _many(row.get("source", "")):
+                return row["id"], "record"
+        for column, value in (("lei", e.lei), ("wikidata", e.wikidata)):
+            if value:
+                for row in self.orgs.values():
+                    if row.get(column) == value:
+                        return row["id"], column
+        decided = self.reviewed.get((self.batch.register, e.key))
+        if decided and decided["decision"] == "accept" and decided["candidate"] in self.orgs:
+            return decided["candidate"], "review"
+        if decided and decided["decision"] == "reject":
+            return "", "review"
+        name = normal_name(e.legal_name or e.name)
+        for row in self.orgs.values():
+            if name not in {normal_name(row[c]) for c in ("name", "legal_name") if row.get(c)}:
+                continue
+            theirs = {row.get("headquarters", ""), row.get("registered_seat", "")} - {""}
+            ours = {self.places.city(a.city, self.places.country(a.country, a.country_name))
+                    for a in (e.headquarters, e.registered_seat) if a.city} - {None}
+            if theirs and ours and not theirs & ours:
+                continue  # a namesake elsewhere
+            evidence = "name and place" if theirs & ours else "name (place unknown on one side)"
+            if not decided:
+                self.f.rows["review"].append({
+                    "register": self.batch.register, "record": e.key, "name": e.legal_name or e.name,
+                    "place": ", ".join(a.city or a.country for a in (e.headquarters, e.registered_seat) if a),
+                    "candidate": row["id"], "evidence": evidence, "decision": "",
+                    "note": "accept: the record is this organisation; reject: it is another one"})
+            return None, "review"
+        return "", ""
+
+    def entity(self, e: Entity, parents: set[str]) -> None:
+        found, how = self.match(e)
+        if found is None:
+            self.pending.add(e.key)
+            self.report.counts["awaiting review"] += 1
+            return
+        if found:
+            self.ids[e.key] = found
+            self.report.counts[f"matched by {how}"] += 1
+            self.update(self.orgs[found], e)
+            return
+        key, n = slug(e.name), 1
+        while key in self.orgs:
+            n += 1
+            key = f"{slug(e.name)}-{n}"
+        row = {"id": key, "name": e.name, "types": "group" if e.key in parents else "legal-entity", "source": e.source}
+        self.f.rows["organizations"].append(row)
+        self.orgs[key] = row
+        self.ids[e.key] = key
+        self.report.counts["organisations added"] += 1
+        self.update(row, e)
+
+    def update(self, row: dict[str, str], e: Entity) -> None:
+        """Fill empty cells of ``row`` from ``e``; keep both where they differ."""
+        src = e.source
+        own = src in _many(row.get("source", ""))
+
+        def fill(column: str, value: str, companion: str) -> bool:
+            """Set an empty cell (True if ``value`` is now what the row says)."""
+            if not value:
+                return True
+            if row.get(column):
+                return row[column] == value
+            row[column] = value
+            if not own:
+                row[companion] = ";".join(_many(row.get(companion, "")) + [src])
+            return True
+
+        fill("legal_name", e.legal_name, "legal_name_source")
+        fill("lei", e.lei, "lei_source")
+        fill("wikidata", e.wikidata, "wikidata_source")
+        fill("founded", e.founded, "founded_source")
+        fill("status", e.status, "status_source")
+        hq, seat = self.places.resolve(e.headquarters, src), self.places.resolve(e.registered_seat, src)
+        if not (row.get("headquarters") or row.get("registered_seat")):
+            row["headquarters"], row["registered_seat"] = hq, seat if seat != hq else ""
+            if hq or seat:  # a required companion: named even where it is the row's source
+                row["headquarters_source"] = src
+        elif hq and hq not in (row.get("headquarters"), row.get("registered_seat")):
+            if self.add("alternative_places", {
+                    "subject": row["id"], "aspect": "decision-centre", "place": hq, "place_source": src,
+                    "basis": "stated", "quote": "", "source": src,
+                    "note": f"Headquarters as {self.batch.register} records it; organizations.csv says "
+                            f"{row.get('headquarters') or row.get('registered_seat')}"}, key=""):
+                self.flag("differs", [row["id"]], f"{self.batch.register} places the headquarters in {hq}; "
+                          f"organizations.csv in {row.get('headquarters') or row.get('registered_seat')}. "
+                          "Both are kept (alternative_places.csv)", src)
+
+    # ------------------------------------------------------------------ relations
+    def chain(self, org: str) -> list[str]:
+        out = [org]
+        while (p := self.orgs.get(out[-1], {}).get("parent", "")) and p not in out:
+            out.append(p)
+        return out
+
+    def relations(self) -> None:
+        for r in self.batch.relations:
+            if r.child in self.pending or r.parent in self.pending:
+                self.report.counts["relations waiting for review"] += 1
+                continue
+            child, parent = self.ids.get(r.child), self.ids.get(r.parent) if r.parent else ""
+            if child is None or parent is None:
+                self.report.counts["relations to records not imported"] += 1
+                continue
+            cells = {c.name: str(getattr(r, c.name)) for c in TABLES["parent_relations"].columns}
+            cells.update(child=child, parent=parent)
+            if self.add("parent_relations", cells):
+                self.report.counts["parent relations added"] += 1
+            if r.makes_parent and parent:
+                self.set_parent(child, parent, r.source, r.certainty)
+
+    def set_parent(self, child: str, parent: str, source: str, certainty: str) -> None:
+        row = self.orgs[child]
+        if row.get("parent") == parent:
+            return
+        if row.get("parent"):
+            self.flag("differs", [child, parent, row["parent"]],
+                      f"{self.batch.register} records {parent} as the parent of {child}; organizations.csv gives "
+                      f"{row['parent']}. Both are kept (parent_relations.csv)", source)
+            return
+        if child in self.chain(parent):
+            cycle = " -> ".join([child, *self.chain(parent)[: self.chain(parent).index(child) + 1]])
+            self.report.lines.append(
+                f"circular ownership: {cycle}; both relations are kept in parent_relations.csv, and the "
+                f"parent of {child} is left empty so that no organisation is its own ultimate parent")
+            self.flag("circular", [child, parent], f"Circular ownership in {self.batch.register}: {cycle}. The "
+                      f"parent of {child} is not set, so that no organisation is its own ultimate parent", source)
+            return
+        row["parent"], row["parent_source"] = parent, source
+        row["parent_certainty"] = certainty
+        types = _many(self.orgs[parent].get("types", ""))
+        if types == ["legal-entity"]:  # a register's entity that turns out to be a parent: a group
+            self.orgs[parent]["types"] = "group"
+        self.report.counts["parents set"] += 1
+
+    # ------------------------------------------------------------------ all
+    def run(self) -> Report:
+        parents = {r.parent for r in self.batch.relations if r.parent}
+        for e in self.batch.entities:
+            self.entity(e, parents)
+        self.relations()
+        # a source row for every record some row now names (and for the file or register it is part of)
+        named = {s for table in WRITES for r in self.f.rows[table] for c, v in r.items()
+                 if c == "source" or c.endswith("_source") for s in _many(v or "")}
+        wanted = named | {s.part_of for s in self.batch.sources if s.id in named}
+        for s in self.batch.sources:
+            if s.id in wanted and self.add("sources", {
+                    "id": s.id, "kind": "register", "title": s.title, "section": s.section, "url": s.url,
+                    "part_of": s.part_of, "note": s.note}):
+                self.report.counts["sources added"] += 1
+        for what, n in sorted(self.batch.skipped.items()):
+            self.report.lines.append(f"skipped {n} {what}")
+        self.report.lines.extend(self.batch.notes)
+        if self.pending:
+            self.report.lines.append(f"{len(self.pending)} record(s) match an organisation by name only: see "
+                                     f"{self.f.folder / REVIEW}, write accept or reject in 'decision', "
+                                     "and import again")
+        return self.report
+
+
+def merge(folder: str | Path, batch: Batch) -> Report:
+    """Match ``batch`` to the data folder ``folder`` and write its rows; all tables switch as one set.
+
+    The folder must read cleanly before (its errors are raised as :class:`~kg.tables.DataErrors`), and
+    must read cleanly after: the changed tables are checked in a copy, and only then switched in.
+    """
+    folder = Path(folder)
+    read_tables(folder)
+    tables = _Folder(folder)
+    report = _Merger(tables, batch).run()
+    changed = [n for n in (*WRITES, "review") if (folder / tables.file(n)).exists() or tables.rows[n]]
+    texts = {n: tables.text(n) for n in changed}
+    texts = {n: t for n, t in texts.items() if not (folder / tables.file(n)).exists()
+             or (folder / tables.file(n)).read_bytes().decode("utf-8-sig") != t}
+    with tempfile.TemporaryDirectory(prefix=".kg-import-", dir=folder) as tmp:
+        for table in TABLES.values():
+            if (folder / table.file).exists():
+                shutil.copyfile(folder / table.file, Path(tmp) / table.file)
+        for name, text in texts.items():
+            (Path(tmp) / tables.file(name)).write_text(text, encoding="utf-8")
+        try:
+            read_tables(tmp)
+        except DataErrors as exc:
+            raise DataErrors([DataError(e.file.replace(tmp, str(folder)), e.row, e.field,
+                                        f"the import would make this error: {e.message}", e.hint)
+                              for e in exc.errors]) from None
+    if texts:
+        with generation(folder) as gen:
+            for name, text in texts.items():
+                (gen / tables.file(name)).write_text(text, encoding="utf-8")
+    report.counts["tables written"] = len(texts)
+    return report
+
+
+__all__ = ["Address", "Report", "merge"]
