@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def setup(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
         from .importers import bods as bods_register
         from .importers import gleif as gleif_register
         from .importers.merge import merge
+        from .files import OutputError
         from .importers.places import Places
         from .tables import DataError, DataErrors, read_tables
 
@@ -43,7 +45,11 @@ def setup(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
                 raise DataErrors([DataError("--region", None, None, f"unknown place '{args.region}'",
                                             f"Give a place id of {args.data / 'places.csv'}.")])
             batch = gleif_register.read(args.level1, args.level2, places.region_test(args.region), progress)
-        report = merge(args.data, batch)
+        try:
+            report = merge(args.data, batch)
+        except OutputError as exc:  # the data folder cannot be written: one line, exit 3 (as kg build)
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
         for line in report.lines:
             print(line)
         print("  ".join(f"{k}: {v:,}" for k, v in sorted(report.counts.items()) if v) or "nothing new")

@@ -358,3 +358,58 @@ def test_a_golden_copy_zip_is_read_without_unpacking(region: Path, golden: tuple
         archive.write(golden[0], "20250502-gleif-goldencopy-lei2-golden-copy.csv")
     import_gleif(region, (zipped, golden[1]), capsys)
     assert {r["lei"] for r in rows(region, "organizations") if r.get("lei")} == {CHILD, PARENT, TOP, OLD}
+
+
+def test_bods_matches_by_lei_then_wikidata_and_keeps_unspecified_persons(
+        region: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An entity with the Wikidata id of a row is that row (whatever its name); an anonymous person's
+    interest is kept as held by an unspecified party with the reason BODS gives."""
+    organizations = rows(region, "organizations")
+    organizations[0].update(wikidata="Q4115189", wikidata_source="example-source")
+    write(region / "organizations.csv", list(organizations[0]), organizations)
+    statements = load("core/01-direct-ownership").statements
+    acme, jane, relation = statements
+    acme["recordDetails"]["identifiers"] = [{"scheme": "XI-LEI", "id": CHILD},
+                                            {"scheme": "XI-WIKIDATA", "id": "Q4115189"}]
+    jane["recordDetails"] = {"isComponent": False, "personType": "anonymousPerson",
+                             "unspecifiedPersonDetails": {"reason": "interestedPartyExemptFromDisclosure",
+                                                          "description": "Protected under national law"}}
+    out = import_bods(region, statements, capsys)
+    assert "matched by wikidata: 1" in out
+    (example,) = rows(region, "organizations")  # no second row for Acme: it is the example firm
+    assert (example["lei"], example["lei_source"]) == (CHILD, f"bods-{acme['statementId']}")
+    assert example["name"] == "Example Machines"  # the table's own name stays
+    held = [r for r in rows(region, "parent_relations") if r["source"] == f"bods-{relation['statementId']}"]
+    assert len(held) == 2  # shareholding and votingRights
+    assert {(r["child"], r["party"], r["parent"], r["reason"], r["note"]) for r in held} == {
+        ("example-firm", "unspecified", "", "interestedPartyExemptFromDisclosure", "Protected under national law")}
+    # the next import finds it by its LEI even after the Wikidata id is gone
+    organizations = rows(region, "organizations")
+    organizations[0].update(wikidata="", wikidata_source="")
+    write(region / "organizations.csv", list(organizations[0]), organizations)
+    acme["recordDetails"]["identifiers"] = [{"scheme": "XI-LEI", "id": CHILD}]
+    acme["statementId"] = "f01-e1-second-statement"
+    assert "matched by lei: 1" in import_bods(region, statements, capsys)
+
+
+def test_a_failed_write_leaves_the_data_folder_as_it_was(region: Path, golden: tuple[Path, Path],
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot(region)
+    written: list[str] = []
+    real = Path.write_text
+
+    def fail_on_the_third(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        if ".gen-" in str(self):
+            written.append(self.name)
+            if len(written) == 3:
+                raise OSError(28, "No space left on device")
+        return real(self, text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", fail_on_the_third)
+    args = ["import", "gleif", str(golden[0]), str(golden[1]), "--region", "example-land", "--data", str(region)]
+    assert main(args) == 3
+    assert "the disk is full" in one_error_line(capsys.readouterr().err)
+    assert len(written) == 3
+    assert snapshot(region) == before
+    assert not [p for p in region.iterdir() if p.name.startswith(".")]

@@ -7,10 +7,12 @@ What kg keeps (the model has organisations, not people):
   wikidata.org address), the jurisdiction as registered seat (a registered address if given, its
   business address as headquarters), founding year, and ``closed`` if dissolved;
 - an anonymous or unknown entity (entityType ``anonymousEntity``/``unknownEntity``) is not made into an
-  organisation: an interest it holds is kept as held by an *unspecified* party, with the entity type as
-  the reason;
+  organisation: an interest it holds is kept as held by an *unspecified* party, with the reason of its
+  ``unspecifiedEntityDetails`` (else the entity type) and its description;
 - a **person** statement is not kept (skipped, counted); an interest a person holds is kept with party
-  ``person`` and no name, so that the child's ownership is not lost;
+  ``person`` and no name, so that the child's ownership is not lost; an interest of an anonymous or
+  unknown person (personType ``anonymousPerson``/``unknownPerson``) is kept as held by an *unspecified*
+  party, with the reason of its ``unspecifiedPersonDetails`` (else the person type) and its description;
 - each interest of a **relationship** statement is a row of parent_relations.csv (interest type, share
   exact or as a range, start and end, direct or indirect, beneficial or not); an inline interested party
   (``{"reason": ..., "description": ...}``) is kept as *unspecified* with the reason code verbatim and the
@@ -34,6 +36,7 @@ CONTROL_INTERESTS = frozenset(("appointmentOfBoard", "controlViaCompanyRulesOrAr
 #: Interest types whose share above half gives control.
 SHARE_INTERESTS = frozenset(("shareholding", "votingRights"))
 NOT_AN_ORGANISATION = frozenset(("anonymousEntity", "unknownEntity"))
+UNSPECIFIED_PERSONS = frozenset(("anonymousPerson", "unknownPerson"))
 
 
 def gives_control(interest: dict[str, Any]) -> bool:
@@ -131,19 +134,24 @@ def read(path: str | Path) -> Batch:
                                 + (f" ({', '.join(sorted(publishers))})" if publishers else ""),
                                 note=f"published {published}" if published else ""))
     kinds: dict[str, str] = {}  # recordId -> entity | person | unspecified
-    reasons: dict[str, str] = {}
+    reasons: dict[str, str] = {}  # recordId of an unspecified party -> its reason code
+    notes: dict[str, str] = {}  # ... and its description
     for _, n, s in sorted(latest.values(), key=lambda t: t[1]):
         details, record = s["recordDetails"], s["recordId"]
         source = _source(s, file_source)
         if s["recordType"] == "person":
-            kinds[record] = "person"
-            batch.skipped[f"person statement(s) ({details.get('personType', 'person')}): kg keeps no persons"] += 1
+            person_type = str(details.get("personType") or "knownPerson")
+            batch.skipped[f"person statement(s) ({person_type}): kg keeps no persons"] += 1
+            if person_type in UNSPECIFIED_PERSONS:  # BODS: a person who cannot be named, with the reason why
+                kinds[record], reasons[record], notes[record] = "unspecified", *_unspecified(details, person_type)
+            else:
+                kinds[record] = "person"
             continue
         if s["recordType"] != "entity":
             continue
         entity_type = (details.get("entityType") or {}).get("type", "")
         if entity_type in NOT_AN_ORGANISATION:
-            kinds[record], reasons[record] = "unspecified", entity_type
+            kinds[record], reasons[record], notes[record] = "unspecified", *_unspecified(details, entity_type)
             batch.skipped[f"{entity_type} statement(s): kept as unspecified parties, not as organisations"] += 1
             continue
         kinds[record] = "entity"
@@ -161,9 +169,9 @@ def read(path: str | Path) -> Batch:
             headquarters=_address(details, "business"), registered_seat=seat,
             founded=_date(details.get("foundingDate"))[:4],
             status="closed" if details.get("dissolutionDate") or s.get("recordStatus") == "closed" else ""))
-    for _, n, s in sorted(latest.values(), key=lambda t: t[1]):
+    for _, _n, s in sorted(latest.values(), key=lambda t: t[1]):
         if s["recordType"] == "relationship":
-            _relationship(s, n, path, file_source, kinds, reasons, batch)
+            _relationship(s, file_source, kinds, (reasons, notes), batch)
     return batch
 
 
@@ -181,8 +189,14 @@ def _source(s: dict[str, Any], part_of: str) -> Source:
                   part_of=part_of, note=dates)
 
 
-def _relationship(s: dict[str, Any], n: int, path: Path, part_of: str, kinds: dict[str, str],
-                  reasons: dict[str, str], batch: Batch) -> None:
+def _unspecified(details: dict[str, Any], kind: str) -> tuple[str, str]:
+    """The reason code (verbatim) and description of an anonymous or unknown person or entity."""
+    spec = details.get("unspecifiedPersonDetails") or details.get("unspecifiedEntityDetails") or {}
+    return str(spec.get("reason") or kind), str(spec.get("description") or "")
+
+
+def _relationship(s: dict[str, Any], part_of: str, kinds: dict[str, str],
+                  unspecified: tuple[dict[str, str], dict[str, str]], batch: Batch) -> None:
     details, record = s["recordDetails"], s["recordId"]
     subject, party = details.get("subject"), details.get("interestedParty")
     if not isinstance(subject, str) or kinds.get(subject) != "entity":
@@ -197,7 +211,7 @@ def _relationship(s: dict[str, Any], n: int, path: Path, part_of: str, kinds: di
                            "kept as such in parent_relations.csv")
     elif isinstance(party, str) and kinds.get(party) in ("entity", "person", "unspecified"):
         kind = {"entity": "organization", "person": "person", "unspecified": "unspecified"}[kinds[party]]
-        parent, reason, note = (party if kind == "organization" else ""), reasons.get(party, ""), ""
+        parent, reason, note = (party if kind == "organization" else ""), *(u.get(party, "") for u in unspecified)
     else:
         batch.skipped["relationship statement(s) whose interested party is not in the file"] += 1
         return

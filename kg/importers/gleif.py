@@ -121,7 +121,7 @@ def read(level1: str | Path, level2: str | Path | None, in_region: RegionTest,
                 entities[row[LEI]] = _entity(level1, number, row)
     if not entities:
         batch.notes.append(f"no entity of {level1.name} has its legal or headquarters address in the region")
-    relations: dict[tuple[str, str, str], Relation] = {}
+    relations: dict[tuple[str, str, str], tuple[Relation, Source]] = {}
     todo = set(entities)
     while level2 is not None and todo:
         say(f"reading {Path(level2).name}: the parents of {len(todo):,} entities")
@@ -148,31 +148,34 @@ def read(level1: str | Path, level2: str | Path | None, in_region: RegionTest,
             batch.notes.append(f"{len(missing)} parent LEI(s) not in {level1.name}: "
                                f"{', '.join(sorted(missing)[:5])}; their relations are left out")
         todo = parents - missing
-    has_direct = {c for (c, kind, _), r in relations.items() if kind == "direct" and r.status == "active"}
-    for (child, kind, _), r in relations.items():
+    # where the file records no active direct parent, the ultimate one stands in (certainty "implied")
+    has_direct = {c for (c, kind, _), (r, _) in relations.items() if kind == "direct" and r.status == "active"}
+    for (child, kind, _), (r, _) in relations.items():
         if kind == "ultimate" and child not in has_direct and r.status == "active":
             r.makes_parent, r.certainty = True, "implied"
     batch.sources.append(REGISTER)
-    batch.sources.extend(s for _, s in entities.values())
-    batch.entities.extend(e for e, _ in entities.values())
-    batch.relations.extend(r for r in relations.values() if r.child in entities and r.parent in entities)
-    batch.sources.extend(Source(r.source, f"GLEIF relationship record: {r.child} {r.relation}ly consolidated "
-                                f"by {r.parent}", section=f"{r.child} {r.relation} {r.parent}",
-                                url=f"https://search.gleif.org/#/record/{r.child}", part_of=REGISTER.id,
-                                note=r.note) for r in batch.relations)
-    for r in batch.relations:
-        r.note = ""
+    for entity, source in entities.values():
+        batch.entities.append(entity)
+        batch.sources.append(source)
+    for r, source in relations.values():
+        if r.child in entities and r.parent in entities:
+            batch.relations.append(r)
+            batch.sources.append(source)
     return batch
 
 
-def _relation(path: Path, row: dict[str, str]) -> Relation:
+def _relation(path: Path, row: dict[str, str]) -> tuple[Relation, Source]:
+    """A Level 2 record: the relation (parent_relations.csv) and its source row."""
     kind = RELATIONS[row[TYPE]]
     start, end = _period(row)
     key = slug(f"gleif-rr-{row[START]}-{kind}-{row[END]}")
     active = row.get(REL_STATUS, "ACTIVE") == "ACTIVE" and not end
     updated = row.get(UPDATED, "")[:10]
+    source = Source(key, f"GLEIF relationship record: {row[START]} {row[TYPE]} {row[END]}",
+                    section=f"{row[START]} {row[TYPE]} {row[END]}",
+                    url=f"https://search.gleif.org/#/record/{row[START]}", part_of=REGISTER.id,
+                    note=f"last updated {updated}; read from {path.name}" if updated else f"read from {path.name}")
     return Relation(key, row[START], key, "accounting-consolidation", parent=row[END], relation=kind,
                     start=start, end=end, status="active" if active else "inactive",
                     certainty=CERTAINTY.get(row.get(VALIDATION, ""), ""),
-                    note=f"last updated {updated}; read from {path.name}" if updated else f"read from {path.name}",
-                    makes_parent=kind == "direct" and active)
+                    makes_parent=kind == "direct" and active), source

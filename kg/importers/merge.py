@@ -277,20 +277,35 @@ class _Merger:
 
 
 def merge(folder: str | Path, batch: Batch) -> Report:
-    """Match ``batch`` to the data folder ``folder`` and write its rows; all tables switch as one set.
+    """Match ``batch`` to the data folder ``folder`` and write its rows; the tables switch as one set.
 
-    The folder must read cleanly before (its errors are raised as :class:`~kg.tables.DataErrors`), and
-    must read cleanly after: the changed tables are checked in a copy, and only then switched in.
+    The folder must read cleanly before (its errors are raised as :class:`~kg.tables.DataErrors`) and
+    after: the changed tables are checked in a copy first.  The changed files are written into a
+    generation of the folder (:func:`kg.files.generation`, which also keeps a second import out until
+    this one is done) and renamed into place together; on any error the folder stays as it was.
     """
     folder = Path(folder)
-    read_tables(folder)
-    tables = _Folder(folder)
-    report = _Merger(tables, batch).run()
-    changed = [n for n in (*WRITES, "review") if (folder / tables.file(n)).exists() or tables.rows[n]]
-    texts = {n: tables.text(n) for n in changed}
-    texts = {n: t for n, t in texts.items() if not (folder / tables.file(n)).exists()
-             or (folder / tables.file(n)).read_bytes().decode("utf-8-sig") != t}
-    with tempfile.TemporaryDirectory(prefix=".kg-import-", dir=folder) as tmp:
+    with generation(folder) as gen:
+        read_tables(folder)
+        tables = _Folder(folder)
+        report = _Merger(tables, batch).run()
+        texts = {}
+        for name in (*WRITES, "review"):
+            path = folder / tables.file(name)
+            text = tables.text(name)
+            if (path.exists() or tables.rows[name]) and (
+                    not path.exists() or path.read_bytes().decode("utf-8-sig") != text):
+                texts[name] = text
+        _check(folder, tables, texts)
+        for name, text in texts.items():
+            (gen / tables.file(name)).write_text(text, encoding="utf-8")
+    report.counts["tables written"] = len(texts)
+    return report
+
+
+def _check(folder: Path, tables: _Folder, texts: dict[str, str]) -> None:
+    """Read the tables as they would be after the import; raise its errors, naming the folder's files."""
+    with tempfile.TemporaryDirectory(prefix="kg-import-") as tmp:
         for table in TABLES.values():
             if (folder / table.file).exists():
                 shutil.copyfile(folder / table.file, Path(tmp) / table.file)
@@ -302,12 +317,6 @@ def merge(folder: str | Path, batch: Batch) -> Report:
             raise DataErrors([DataError(e.file.replace(tmp, str(folder)), e.row, e.field,
                                         f"the import would make this error: {e.message}", e.hint)
                               for e in exc.errors]) from None
-    if texts:
-        with generation(folder) as gen:
-            for name, text in texts.items():
-                (gen / tables.file(name)).write_text(text, encoding="utf-8")
-    report.counts["tables written"] = len(texts)
-    return report
 
 
 __all__ = ["Address", "Report", "merge"]
