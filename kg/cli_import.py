@@ -29,10 +29,10 @@ def setup(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
                          help="the data folder to write into (default: %(default)s)")
 
     def run(args: argparse.Namespace) -> int:
+        from .files import OutputError
         from .importers import bods as bods_register
         from .importers import gleif as gleif_register
         from .importers.merge import merge
-        from .files import OutputError
         from .importers.places import Places
         from .tables import DataError, DataErrors, read_tables
 
