@@ -128,10 +128,12 @@ def test_bods_fixture_imports_as_expected(name: str, region: Path, capsys: pytes
     read_tables(region)  # the tables still read cleanly (no cycle, every source known)
     # every value under the source of its record: each imported row names a source of sources.csv
     sources = {r["id"]: r for r in rows(region, "sources")}
-    statement_ids = set(fixture.statement_ids)
     for row in imported_orgs(region) + imported_relations(region):
-        assert sources[row["source"]]["kind"] == "register"
-        assert sources[row["source"]]["section"] in statement_ids
+        record = sources[row["source"]]
+        assert record["kind"] == "register" and record["section"] in fixture.record_ids
+        statement = fixture.find_record(record["section"])
+        assert statement is not None and statement["statementId"] in record["title"]
+        assert f"publicationDate {statement['publicationDetails']['publicationDate']}" in record["note"]
     # idempotent: the same import again changes nothing
     before = snapshot(region)
     import_bods(region, fixture.statements, capsys)
@@ -377,9 +379,9 @@ def test_bods_matches_by_lei_then_wikidata_and_keeps_unspecified_persons(
     out = import_bods(region, statements, capsys)
     assert "matched by wikidata: 1" in out
     (example,) = rows(region, "organizations")  # no second row for Acme: it is the example firm
-    assert (example["lei"], example["lei_source"]) == (CHILD, f"bods-{acme['statementId']}")
+    assert (example["lei"], example["lei_source"]) == (CHILD, f"bods-{acme['recordId']}")
     assert example["name"] == "Example Machines"  # the table's own name stays
-    held = [r for r in rows(region, "parent_relations") if r["source"] == f"bods-{relation['statementId']}"]
+    held = [r for r in rows(region, "parent_relations") if r["source"] == f"bods-{relation['recordId']}"]
     assert len(held) == 2  # shareholding and votingRights
     assert {(r["child"], r["party"], r["parent"], r["reason"], r["note"]) for r in held} == {
         ("example-firm", "unspecified", "", "interestedPartyExemptFromDisclosure", "Protected under national law")}
@@ -388,8 +390,21 @@ def test_bods_matches_by_lei_then_wikidata_and_keeps_unspecified_persons(
     organizations[0].update(wikidata="", wikidata_source="")
     write(region / "organizations.csv", list(organizations[0]), organizations)
     acme["recordDetails"]["identifiers"] = [{"scheme": "XI-LEI", "id": CHILD}]
-    acme["statementId"] = "f01-e1-second-statement"
+    acme["recordId"] = relation["recordDetails"]["subject"] = "rec-acme-renumbered"
     assert "matched by lei: 1" in import_bods(region, statements, capsys)
+
+
+def test_a_later_statement_of_a_record_updates_its_source_and_adds_no_row(
+        region: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    statements = load("edge-cases/11-anonymous-person").statements
+    import_bods(region, statements, capsys)
+    later = json.loads(json.dumps(statements[0]))
+    later.update(statementId="f11-e1-later", statementDate="2026-05-01", recordStatus="updated")
+    out = import_bods(region, [*statements, later], capsys)
+    assert "matched by record: 1" in out and "sources updated: 1" in out
+    assert len(imported_orgs(region)) == 1
+    source = next(r for r in rows(region, "sources") if r["id"] == "bods-rec-opaque-holdings-sa")
+    assert "f11-e1-later" in source["title"] and "statementDate 2026-05-01" in source["note"]
 
 
 def test_a_failed_write_leaves_the_data_folder_as_it_was(region: Path, golden: tuple[Path, Path],

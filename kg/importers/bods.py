@@ -20,7 +20,9 @@ What kg keeps (the model has organisations, not people):
 - the interested organisation becomes the child's current direct parent (organizations.csv) where an
   interest gives it control by :func:`gives_control`;
 - the latest statement of a record counts (by statementDate, then file order); a record whose status is
-  ``closed`` ends its relations (status inactive).
+  ``closed`` ends its relations (status inactive);
+- each record is one source (``bods-<recordId>``: its latest statement's id, statement and publication
+  dates), part of one source for the file.
 """
 from __future__ import annotations
 
@@ -183,8 +185,9 @@ def _source(s: dict[str, Any], part_of: str) -> Source:
                                                ("retrievedAt", _date(src.get("retrievedAt")))) if v)
     url = str(src.get("url") or (publication.get("publisher") or {}).get("url", "")
               or (publication.get("publisher") or {}).get("uri", ""))
-    return Source(f"bods-{slug(s['statementId'])}", f"BODS {s['recordType']} statement {s['statementId']} "
-                  f"(record {s['recordId']})", section=str(s["statementId"]),
+    # one source a record (its latest statement), so that a later statement of it finds what the first made
+    return Source(f"bods-{slug(s['recordId'])}", f"BODS {s['recordType']} record {s['recordId']} "
+                  f"(statement {s['statementId']})", section=str(s["recordId"]),
                   url=url if url.startswith(("http://", "https://")) and " " not in url else "",
                   part_of=part_of, note=dates)
 

@@ -99,11 +99,23 @@ class _Merger:
     def add(self, table: str, row: dict[str, str], key: str = "id") -> bool:
         """Add ``row`` unless a row with the same key (or, without a key, the same cells) is there."""
         rows = self.f.rows[table]
-        if any(r.get(key) == row[key] for r in rows) if key else any(
-                all(r.get(k, "") == v for k, v in row.items()) for r in rows):
-            return False
-        rows.append(row)
-        return True
+        if key:
+            there = any(r.get(key) == row[key] for r in rows)
+        else:
+            there = any(all(r.get(k, "") == v for k, v in row.items()) for r in rows)
+        if not there:
+            rows.append(row)
+        return not there
+
+    def source(self, row: dict[str, str]) -> None:
+        """Add a register record's source row, or bring one an earlier import wrote up to date."""
+        old = next((r for r in self.f.rows["sources"] if r["id"] == row["id"]), None)
+        if old is None:
+            self.f.rows["sources"].append(row)
+            self.report.counts["sources added"] += 1
+        elif old.get("kind") == "register" and any(old.get(k, "") != v for k, v in row.items()):
+            old.update(row)
+            self.report.counts["sources updated"] += 1
 
     def flag(self, kind: str, subjects: list[str], description: str, source: str) -> None:
         key = slug(f"import-{kind}-{'-'.join(subjects)}-{source}")[:120].strip("-")
@@ -262,10 +274,9 @@ class _Merger:
                  if c == "source" or c.endswith("_source") for s in _many(v or "")}
         wanted = named | {s.part_of for s in self.batch.sources if s.id in named}
         for s in self.batch.sources:
-            if s.id in wanted and self.add("sources", {
-                    "id": s.id, "kind": "register", "title": s.title, "section": s.section, "url": s.url,
-                    "part_of": s.part_of, "note": s.note}):
-                self.report.counts["sources added"] += 1
+            if s.id in wanted:
+                self.source({"id": s.id, "kind": "register", "title": s.title, "section": s.section, "url": s.url,
+                             "part_of": s.part_of, "note": s.note})
         for what, n in sorted(self.batch.skipped.items()):
             self.report.lines.append(f"skipped {n} {what}")
         self.report.lines.extend(self.batch.notes)
