@@ -5,8 +5,10 @@ One module a register, behind one small interface: a register's ``read`` turns i
 :func:`~kg.importers.merge.merge` matches the batch to a data folder and writes the rows, every value
 under the source of the record it comes from.
 
->>> from kg.importers import bods, merge  # doctest: +SKIP
->>> report = merge.merge("data", bods.read("register.json"))  # doctest: +SKIP
+Example (what ``kg import bods register.json --data my-region`` does)::
+
+    from kg.importers import bods, merge
+    report = merge.merge("my-region", bods.read("register.json"))
 """
 from __future__ import annotations
 

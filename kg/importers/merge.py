@@ -90,12 +90,30 @@ class _Merger:
     def __init__(self, folder: _Folder, batch: Batch) -> None:
         self.f, self.batch, self.report = folder, batch, Report()
         self.places = Places(folder.rows["places"])
-        self.orgs = {r["id"]: r for r in folder.rows["organizations"]}
+        self.orgs: dict[str, dict[str, str]] = {}
+        #: Indexes of the organisations: by (kind, value) with kind source, lei, wikidata or name.
+        self.index: dict[tuple[str, str], list[str]] = {}
+        for row in folder.rows["organizations"]:
+            self.remember(row)
         self.ids: dict[str, str] = {}  # Entity.key -> organisation id
         self.pending: set[str] = set()  # Entity.key waiting for the analyst's review
         self.reviewed = {(r["register"], r["record"]): r for r in folder.rows["review"]}
 
     # ------------------------------------------------------------------ rows
+    def remember(self, row: dict[str, str]) -> None:
+        """Put an organisation (new, or with a new identifier) into the indexes that matching uses."""
+        self.orgs[row["id"]] = row
+        keys = [("source", s) for s in _many(row.get("source", ""))]
+        keys += [(c, row[c]) for c in ("lei", "wikidata") if row.get(c)]
+        keys += [("name", normal_name(row[c])) for c in ("name", "legal_name") if row.get(c)]
+        for key in keys:
+            ids = self.index.setdefault(key, [])
+            if row["id"] not in ids:
+                ids.append(row["id"])
+
+    def found(self, kind: str, value: str) -> list[dict[str, str]]:
+        return [self.orgs[i] for i in self.index.get((kind, value), [])] if value else []
+
     def add(self, table: str, row: dict[str, str], key: str = "id") -> bool:
         """Add ``row`` unless a row with the same key (or, without a key, the same cells) is there."""
         rows = self.f.rows[table]
@@ -126,23 +144,15 @@ class _Merger:
     # ------------------------------------------------------------------ entities
     def match(self, e: Entity) -> tuple[str | None, str]:
         """The organisation ``e`` is, and how it was found ('' when new; None when it awaits review)."""
-        for row in self.orgs.values():
-            if e.source in _many(row.get("source", "")):
-                return row["id"], "record"
-        for column, value in (("lei", e.lei), ("wikidata", e.wikidata)):
-            if value:
-                for row in self.orgs.values():
-                    if row.get(column) == value:
-                        return row["id"], column
+        for kind, value in (("record", e.source), ("lei", e.lei), ("wikidata", e.wikidata)):
+            for row in self.found("source" if kind == "record" else kind, value):
+                return row["id"], kind
         decided = self.reviewed.get((self.batch.register, e.key))
         if decided and decided["decision"] == "accept" and decided["candidate"] in self.orgs:
             return decided["candidate"], "review"
         if decided and decided["decision"] == "reject":
             return "", "review"
-        name = normal_name(e.legal_name or e.name)
-        for row in self.orgs.values():
-            if name not in {normal_name(row[c]) for c in ("name", "legal_name") if row.get(c)}:
-                continue
+        for row in self.found("name", normal_name(e.legal_name or e.name)):
             theirs = {row.get("headquarters", ""), row.get("registered_seat", "")} - {""}
             ours = {self.places.city(a.city, self.places.country(a.country, a.country_name))
                     for a in (e.headquarters, e.registered_seat) if a.city} - {None}
@@ -168,6 +178,7 @@ class _Merger:
             self.ids[e.key] = found
             self.report.counts[f"matched by {how}"] += 1
             self.update(self.orgs[found], e)
+            self.remember(self.orgs[found])
             return
         key, n = slug(e.name), 1
         while key in self.orgs:
@@ -175,26 +186,28 @@ class _Merger:
             key = f"{slug(e.name)}-{n}"
         row = {"id": key, "name": e.name, "types": "group" if e.key in parents else "legal-entity", "source": e.source}
         self.f.rows["organizations"].append(row)
-        self.orgs[key] = row
         self.ids[e.key] = key
         self.report.counts["organisations added"] += 1
         self.update(row, e)
+        self.remember(row)
 
     def update(self, row: dict[str, str], e: Entity) -> None:
         """Fill empty cells of ``row`` from ``e``; keep both where they differ."""
         src = e.source
         own = src in _many(row.get("source", ""))
 
-        def fill(column: str, value: str, companion: str) -> bool:
-            """Set an empty cell (True if ``value`` is now what the row says)."""
-            if not value:
-                return True
+        def fill(column: str, value: str, companion: str) -> None:
+            """Set an empty cell under the record's source; where the row says otherwise, keep it and say so."""
+            if not value or row.get(column) == value:
+                return
             if row.get(column):
-                return row[column] == value
+                self.report.counts["cells kept where the register differs"] += 1
+                self.report.lines.append(f"{row['id']}: kept {column} '{row[column]}' of the tables; "
+                                         f"{self.batch.register} ({src}) gives '{value}'")
+                return
             row[column] = value
             if not own:
                 row[companion] = ";".join(_many(row.get(companion, "")) + [src])
-            return True
 
         fill("legal_name", e.legal_name, "legal_name_source")
         fill("lei", e.lei, "lei_source")

@@ -34,6 +34,13 @@ class Places:
     def __init__(self, rows: list[dict[str, str]]) -> None:
         self.rows = rows
         self.by_id = {r["id"]: r for r in rows}
+        self.by_name: dict[str, list[str]] = {}
+        for row in rows:
+            self._remember(row)
+
+    def _remember(self, row: dict[str, str]) -> None:
+        for name in self._names(row):
+            self.by_name.setdefault(name, []).append(row["id"])
 
     def within(self, key: str) -> set[str]:
         """``key`` and every place its ``within`` chain reaches."""
@@ -70,10 +77,10 @@ class Places:
         A place whose chain of ``within`` reaches no country with an ISO code (a ``nuts`` code) counts as
         possibly in any country; one within another country does not.
         """
-        wanted = _name(name)
         unsure = None
-        for row in self.rows:
-            if "country" in self._types(row) or wanted not in self._names(row):
+        for key in self.by_name.get(_name(name), []):
+            row = self.by_id[key]
+            if "country" in self._types(row):
                 continue
             chain = self.within(row["id"])
             if country is None or country in chain:
@@ -122,6 +129,7 @@ class Places:
                "source": source, "note": note}
         self.rows.append(row)
         self.by_id[key] = row
+        self._remember(row)
         return key
 
 
