@@ -98,6 +98,7 @@ class _Merger:
         self.ids: dict[str, str] = {}  # Entity.key -> organisation id
         self.pending: set[str] = set()  # Entity.key waiting for the analyst's review
         self.reviewed = {(r["register"], r["record"]): r for r in folder.rows["review"]}
+        self.seen: dict[str, dict[object, dict[str, str]]] = {}  # table -> identity -> row (see add)
 
     # ------------------------------------------------------------------ rows
     def remember(self, row: dict[str, str]) -> None:
@@ -114,22 +115,30 @@ class _Merger:
     def found(self, kind: str, value: str) -> list[dict[str, str]]:
         return [self.orgs[i] for i in self.index.get((kind, value), [])] if value else []
 
-    def add(self, table: str, row: dict[str, str], key: str = "id") -> bool:
-        """Add ``row`` unless a row with the same key (or, without a key, the same cells) is there."""
-        rows = self.f.rows[table]
-        if key:
-            there = any(r.get(key) == row[key] for r in rows)
-        else:
-            there = any(all(r.get(k, "") == v for k, v in row.items()) for r in rows)
-        if not there:
-            rows.append(row)
-        return not there
+    def _identity(self, table: str, row: dict[str, str]) -> str | tuple[tuple[str, str], ...]:
+        """What makes a row the same row: its key, or (a table without one) all its cells."""
+        key = TABLES[table].key
+        return row.get(key, "") if key else tuple(sorted((k, v) for k, v in row.items() if v))
+
+    def _there(self, table: str) -> dict[object, dict[str, str]]:
+        if table not in self.seen:
+            self.seen[table] = {self._identity(table, r): r for r in self.f.rows[table]}
+        return self.seen[table]
+
+    def add(self, table: str, row: dict[str, str]) -> bool:
+        """Add ``row`` unless the same row (by key, or by its cells) is there."""
+        there, identity = self._there(table), self._identity(table, row)
+        if identity in there:
+            return False
+        there[identity] = row
+        self.f.rows[table].append(row)
+        return True
 
     def source(self, row: dict[str, str]) -> None:
         """Add a register record's source row, or bring one an earlier import wrote up to date."""
-        old = next((r for r in self.f.rows["sources"] if r["id"] == row["id"]), None)
+        old = self._there("sources").get(row["id"])
         if old is None:
-            self.f.rows["sources"].append(row)
+            self.add("sources", row)
             self.report.counts["sources added"] += 1
         elif old.get("kind") == "register" and any(old.get(k, "") != v for k, v in row.items()):
             old.update(row)
@@ -224,7 +233,7 @@ class _Merger:
                     "subject": row["id"], "aspect": "decision-centre", "place": hq, "place_source": src,
                     "basis": "stated", "quote": "", "source": src,
                     "note": f"Headquarters as {self.batch.register} records it; organizations.csv says "
-                            f"{row.get('headquarters') or row.get('registered_seat')}"}, key=""):
+                            f"{row.get('headquarters') or row.get('registered_seat')}"}):
                 self.flag("differs", [row["id"]], f"{self.batch.register} places the headquarters in {hq}; "
                           f"organizations.csv in {row.get('headquarters') or row.get('registered_seat')}. "
                           "Both are kept (alternative_places.csv)", src)
