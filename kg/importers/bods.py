@@ -67,7 +67,8 @@ def _load(path: Path) -> list[dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataErrors([DataError(str(path), None, None, f"cannot be read: {exc}",
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise DataErrors([DataError(str(path), None, None, f"cannot be read: {why}",
                                     "Give a BODS 0.4 JSON file (UTF-8).")]) from None
     try:
         data = json.loads(text)
@@ -220,7 +221,11 @@ def _relationship(s: dict[str, Any], part_of: str, kinds: dict[str, str],
         return
     interests = [i for i in details.get("interests") or [] if isinstance(i, dict)] or [{"type": "unknownInterest"}]
     for k, interest in enumerate(interests, start=1):
-        exact, low, high = _share(interest.get("share") or {})
+        share = interest.get("share") or {}
+        exact, low, high = _share(share)
+        exclusive = "exclusiveMinimum" in share or "exclusiveMaximum" in share
+        remark = "; ".join(filter(None, (note, "the share's bounds are exclusive (BODS exclusiveMinimum/Maximum)"
+                                         if exclusive else "")))
         end = _date(interest.get("endDate"))
         beneficial = interest.get("beneficialOwnershipOrControl")
         batch.relations.append(Relation(
@@ -230,5 +235,5 @@ def _relationship(s: dict[str, Any], part_of: str, kinds: dict[str, str],
             share=exact, share_min=low, share_max=high,
             beneficial="" if beneficial is None else "yes" if beneficial else "no",
             start=_date(interest.get("startDate")), end=end, status="inactive" if end or closed else "active",
-            reason=reason, note=note,
+            reason=reason, note=remark,
             makes_parent=bool(parent) and not end and not closed and gives_control(interest)))

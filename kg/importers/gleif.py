@@ -59,7 +59,8 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[Iterator[tuple[int,
         else:
             raw = open(path, "rb")
     except (OSError, zipfile.BadZipFile) as exc:
-        raise DataErrors([DataError(str(path), None, None, f"cannot be read: {exc}",
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise DataErrors([DataError(str(path), None, None, f"cannot be read: {why}",
                                     "Give the GLEIF golden-copy CSV file (or its .zip).")]) from None
     with raw:
         reader = csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
