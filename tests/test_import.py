@@ -428,3 +428,34 @@ def test_a_failed_write_leaves_the_data_folder_as_it_was(region: Path, golden: t
     assert len(written) == 3
     assert snapshot(region) == before
     assert not [p for p in region.iterdir() if p.name.startswith(".")]
+
+
+def test_bods_odd_optional_fields_are_left_out_with_a_note_not_a_traceback(
+        region: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    statements = load("edge-cases/10-circular-ownership").statements
+    alpha, beta, alpha_owns_beta, _ = statements
+    alpha["publicationDetails"]["publisher"] = "a string, not an object"
+    alpha["recordDetails"]["identifiers"] = [{"scheme": "XI-LEI", "id": "not-an-lei"}, "junk"]
+    alpha["recordDetails"]["jurisdiction"] = ["GB"]
+    alpha_owns_beta["recordDetails"]["interests"][0]["share"] = [100]
+    out = import_bods(region, statements, capsys)
+    assert "'not-an-lei' is not a valid LEI; left out" in out
+    assert {r["lei"] for r in imported_orgs(region)} == {""}
+    assert {r["share"] for r in imported_relations(region)} == {"", "100"}
+    beta["recordDetails"] = "a string"
+    broken = region.parent / "broken.json"
+    broken.write_text(json.dumps(statements), encoding="utf-8")
+    assert main(["import", "bods", str(broken), "--data", str(region)]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "row 2" in line and "field 'recordDetails'" in line and "is not an object" in line
+
+
+def test_a_malformed_lei_in_level1_is_named_by_file_row_and_column(
+        region: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    level1 = write(tmp_path / "lei2.csv", LEVEL1, [entity(CHILD, "Beispiel Maschinen GmbH", "Beispielstadt"),
+                                                   entity("12345", "Kurz GmbH", "Beispielstadt")])
+    before = snapshot(region)
+    assert main(["import", "gleif", str(level1), "--region", "example-land", "--data", str(region)]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert str(level1) in line and "row 3" in line and "field 'LEI'" in line and "'12345' is not an LEI" in line
+    assert snapshot(region) == before

@@ -27,10 +27,11 @@ What kg keeps (the model has organisations, not people):
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from ..tables import DataError, DataErrors
+from ..tables import LEI, DataError, DataErrors
 from .model import Address, Batch, Entity, Relation, Source, slug
 
 #: Interest types that give control of the subject whatever the share (BODS interestType codelist).
@@ -39,6 +40,7 @@ CONTROL_INTERESTS = frozenset(("appointmentOfBoard", "controlViaCompanyRulesOrAr
 SHARE_INTERESTS = frozenset(("shareholding", "votingRights"))
 NOT_AN_ORGANISATION = frozenset(("anonymousEntity", "unknownEntity"))
 UNSPECIFIED_PERSONS = frozenset(("anonymousPerson", "unknownPerson"))
+QID = re.compile(r"Q[1-9][0-9]*")
 
 
 def gives_control(interest: dict[str, Any]) -> bool:
@@ -56,7 +58,7 @@ def gives_control(interest: dict[str, Any]) -> bool:
         return False
     if interest.get("type") in CONTROL_INTERESTS:
         return True
-    share = interest.get("share") or {}
+    share = _obj(interest.get("share"))
     low = share.get("exact", share.get("minimum", share.get("exclusiveMinimum")))
     if interest.get("type") not in SHARE_INTERESTS or not isinstance(low, (int, float)):
         return False
@@ -86,6 +88,11 @@ def _load(path: Path) -> list[dict[str, Any]]:
     return data
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """A JSON object, or an empty one where the file has something else (a malformed optional field)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _date(value: Any) -> str:
     return value[:10] if isinstance(value, str) and len(value) >= 10 else ""
 
@@ -100,7 +107,7 @@ def _share(share: dict[str, Any]) -> tuple[str, str, str]:
 def _address(details: dict[str, Any], kind: str) -> Address:
     for a in details.get("addresses") or []:
         if isinstance(a, dict) and a.get("type") == kind:
-            country = a.get("country") or {}
+            country = _obj(a.get("country"))
             return Address(city="", country=str(country.get("code", "")), country_name=str(country.get("name", "")))
     return Address()
 
@@ -116,6 +123,9 @@ def read(path: str | Path) -> Batch:
             if not s.get(key):
                 errors.append(DataError(str(path), n, key, "is missing",
                                         f"Statement {n} needs '{key}' (BODS 0.4 record envelope)."))
+        if s.get("recordDetails") and not isinstance(s["recordDetails"], dict):
+            errors.append(DataError(str(path), n, "recordDetails", "is not an object",
+                                    "recordDetails holds the record's fields as a JSON object."))
         if s.get("recordType") not in (None, "entity", "person", "relationship"):
             errors.append(DataError(str(path), n, "recordType", f"'{s.get('recordType')}' is not allowed",
                                     "Allowed: entity, person, relationship."))
@@ -129,9 +139,9 @@ def read(path: str | Path) -> Batch:
 
     batch = Batch("bods")
     file_source = f"bods-{slug(path.stem)}"
-    publishers = {str((s.get("publicationDetails") or {}).get("publisher", {}).get("name", ""))
+    publishers = {str(_obj(_obj(s.get("publicationDetails")).get("publisher")).get("name", ""))
                   for _, _, s in latest.values()} - {""}
-    published = max((_date((s.get("publicationDetails") or {}).get("publicationDate")) for _, _, s in latest.values()),
+    published = max((_date(_obj(s.get("publicationDetails")).get("publicationDate")) for _, _, s in latest.values()),
                     default="")
     batch.sources.append(Source(file_source, f"BODS 0.4 statements, {path.name}"
                                 + (f" ({', '.join(sorted(publishers))})" if publishers else ""),
@@ -152,7 +162,7 @@ def read(path: str | Path) -> Batch:
             continue
         if s["recordType"] != "entity":
             continue
-        entity_type = (details.get("entityType") or {}).get("type", "")
+        entity_type = _obj(details.get("entityType")).get("type", "")
         if entity_type in NOT_AN_ORGANISATION:
             kinds[record], reasons[record], notes[record] = "unspecified", *_unspecified(details, entity_type)
             batch.skipped[f"{entity_type} statement(s): kept as unspecified parties, not as organisations"] += 1
@@ -163,7 +173,11 @@ def read(path: str | Path) -> Batch:
         lei = next((str(i.get("id", "")) for i in ids if i.get("scheme") == "XI-LEI"), "")
         wikidata = next((str(i.get("id", "")).rsplit("/", 1)[-1] for i in ids
                          if i.get("scheme") == "XI-WIKIDATA" or "wikidata.org" in str(i.get("uri", ""))), "")
-        jurisdiction = details.get("jurisdiction") or {}
+        for what, value, form in (("LEI", lei, LEI), ("Wikidata id", wikidata, QID)):
+            if value and not form.fullmatch(value):
+                batch.notes.append(f"{path}, statement {n}: '{value}' is not a valid {what}; left out")
+        lei, wikidata = (lei if LEI.fullmatch(lei) else ""), (wikidata if QID.fullmatch(wikidata) else "")
+        jurisdiction = _obj(details.get("jurisdiction"))
         seat = _address(details, "registered") or Address(country=str(jurisdiction.get("code", "")),
                                                           country_name=str(jurisdiction.get("name", "")))
         batch.entities.append(Entity(
@@ -179,13 +193,12 @@ def read(path: str | Path) -> Batch:
 
 
 def _source(s: dict[str, Any], part_of: str) -> Source:
-    publication = s.get("publicationDetails") or {}
-    src = s.get("source") or {}
+    publication, src = _obj(s.get("publicationDetails")), _obj(s.get("source"))
+    publisher = _obj(publication.get("publisher"))
     dates = "; ".join(f"{k} {v}" for k, v in (("statementDate", _date(s.get("statementDate"))),
                                                ("publicationDate", _date(publication.get("publicationDate"))),
                                                ("retrievedAt", _date(src.get("retrievedAt")))) if v)
-    url = str(src.get("url") or (publication.get("publisher") or {}).get("url", "")
-              or (publication.get("publisher") or {}).get("uri", ""))
+    url = str(src.get("url") or publisher.get("url", "") or publisher.get("uri", ""))
     # one source a record (its latest statement), so that a later statement of it finds what the first made
     return Source(f"bods-{slug(s['recordId'])}", f"BODS {s['recordType']} record {s['recordId']} "
                   f"(statement {s['statementId']})", section=str(s["recordId"]),
@@ -195,7 +208,7 @@ def _source(s: dict[str, Any], part_of: str) -> Source:
 
 def _unspecified(details: dict[str, Any], kind: str) -> tuple[str, str]:
     """The reason code (verbatim) and description of an anonymous or unknown person or entity."""
-    spec = details.get("unspecifiedPersonDetails") or details.get("unspecifiedEntityDetails") or {}
+    spec = _obj(details.get("unspecifiedPersonDetails")) or _obj(details.get("unspecifiedEntityDetails"))
     return str(spec.get("reason") or kind), str(spec.get("description") or "")
 
 
@@ -221,7 +234,7 @@ def _relationship(s: dict[str, Any], part_of: str, kinds: dict[str, str],
         return
     interests = [i for i in details.get("interests") or [] if isinstance(i, dict)] or [{"type": "unknownInterest"}]
     for k, interest in enumerate(interests, start=1):
-        share = interest.get("share") or {}
+        share = _obj(interest.get("share"))
         exact, low, high = _share(share)
         exclusive = "exclusiveMinimum" in share or "exclusiveMaximum" in share
         remark = "; ".join(filter(None, (note, "the share's bounds are exclusive (BODS exclusiveMinimum/Maximum)"

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..tables import LEI as LEI_FORM
 from ..tables import DataError, DataErrors
 from .model import Address, Batch, Entity, Relation, Source, slug
 from .places import RegionTest
@@ -87,8 +88,9 @@ def _address(row: dict[str, str], prefix: str) -> Address:
 
 def _entity(path: Path, number: int, row: dict[str, str]) -> tuple[Entity, Source]:
     lei = row[LEI]
-    if not lei:
-        raise DataErrors([DataError(str(path), number, LEI, "is empty", "Every Level 1 record has its LEI.")])
+    if not LEI_FORM.fullmatch(lei):
+        raise DataErrors([DataError(str(path), number, LEI, f"'{lei}' is not an LEI" if lei else "is empty",
+                                    "Every Level 1 record has its LEI: 20 characters, as ISO 17442 writes it.")])
     updated = row.get(UPDATED, "")[:10]
     source = Source(f"gleif-{lei.lower()}", f"GLEIF LEI record {lei} ({row[NAME]})", section=lei,
                     url=f"https://search.gleif.org/#/record/{lei}", part_of=REGISTER.id,
