@@ -34,7 +34,9 @@ def rows(folder: Path, table: str) -> list[dict[str, str]]:
     if not path.exists():
         return []
     with open(path, encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
+        first = f.readline()
+        f.seek(0)
+        return list(csv.DictReader(f, delimiter=";" if first.count(";") > first.count(",") else ","))
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -459,3 +461,21 @@ def test_a_malformed_lei_in_level1_is_named_by_file_row_and_column(
     line = one_error_line(capsys.readouterr().err)
     assert str(level1) in line and "row 3" in line and "field 'LEI'" in line and "'12345' is not an LEI" in line
     assert snapshot(region) == before
+
+
+def test_an_import_keeps_each_file_as_the_spreadsheet_saved_it(region: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """German Excel's ';', a byte-order mark and CRLF stay; rows the import leaves alone keep their text."""
+    path = region / "organizations.csv"
+    with open(path, encoding="utf-8", newline="") as f:
+        table = list(csv.reader(f))
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerows(table)
+    before = path.read_bytes().decode("utf-8")
+    assert before.startswith("\ufeff") and "\r\n" in before
+    import_bods(region, load("core/01-direct-ownership").statements, capsys)
+    after = path.read_bytes().decode("utf-8")
+    assert after.startswith(before)  # the header and the example row, byte for byte, then the new row
+    new_line = after[len(before):]
+    assert new_line.endswith("\r\n") and new_line.count("\r\n") == 1 and ";" in new_line
+    assert [r["name"] for r in rows(region, "organizations")] == ["Example Machines", "Acme Holdings Ltd"]

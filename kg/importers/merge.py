@@ -53,29 +53,64 @@ class _Folder:
         self.folder = folder
         self.header: dict[str, list[str]] = {}
         self.rows: dict[str, list[dict[str, str]]] = {}
+        #: How each file is written, kept as found: separator, line end, byte-order mark.
+        self.form: dict[str, tuple[str, str, str]] = {}
+        #: Per table, each row read as (its cells then, its text in the file): a row the import leaves
+        #: alone is written back as it was, quotes and all, so that a diff shows only what changed.
+        self.original: dict[str, dict[int, tuple[dict[str, str], str]]] = {}
+        self.header_text: dict[str, str] = {}
         for name in WRITES:
             self._read(name, [c.name for c in TABLES[name].columns])
         self._read("review", list(REVIEW_COLUMNS), REVIEW)
 
     def _read(self, name: str, default: list[str], file: str = "") -> None:
         path = self.folder / (file or f"{name}.csv")
+        self.form[name] = (",", "\n", "")
         if not path.exists():
             self.header[name], self.rows[name] = list(default), []
             return
-        text = path.read_bytes().decode("utf-8-sig")
-        delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-        self.header[name] = [h.strip() for h in reader.fieldnames or default]
-        self.rows[name] = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in reader]
+        raw = path.read_bytes().decode("utf-8")
+        text = raw.removeprefix("\ufeff")
+        first = text.split("\n", 1)[0]
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        self.form[name] = (delimiter, "\r\n" if first.endswith("\r") else "\n", "\ufeff" if raw != text else "")
+        lines = text.splitlines(keepends=True)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = [h.strip() for h in next(reader, [])]
+        self.header_text[name] = "".join(lines[:reader.line_num])
+        self.header[name], self.rows[name], self.original[name] = header, [], {}
+        done = reader.line_num
+        for cells in reader:
+            if not "".join(cells).strip():
+                done = reader.line_num
+                continue
+            row = {h: c.strip() for h, c in zip(header, cells, strict=False)}
+            self.original[name][id(row)] = (dict(row), "".join(lines[done:reader.line_num]))
+            self.rows[name].append(row)
+            done = reader.line_num
         for column in default:  # a column added to the table since the file was made (lei, lei_source)
             if column not in self.header[name]:
                 self.header[name].append(column)
 
     def text(self, name: str) -> str:
+        delimiter, line_end, bom = self.form[name]
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, self.header[name], lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(self.rows[name])
+        writer = csv.DictWriter(buffer, self.header[name], delimiter=delimiter, lineterminator=line_end,
+                                extrasaction="ignore")
+        original = self.original.get(name, {})
+        same_header = name in self.header_text and len(self.header[name]) == len(
+            next(csv.reader([self.header_text[name]], delimiter=delimiter), []))
+        buffer.write(bom)
+        if same_header:
+            buffer.write(self.header_text[name])
+        else:
+            writer.writeheader()
+        for row in self.rows[name]:
+            before = original.get(id(row))
+            if same_header and before is not None and before[0] == row and before[1].endswith("\n"):
+                buffer.write(before[1])
+            else:
+                writer.writerow(row)
         return buffer.getvalue()
 
     def file(self, name: str) -> str:
@@ -327,7 +362,7 @@ def merge(folder: str | Path, batch: Batch) -> Report:
             path = folder / tables.file(name)
             text = tables.text(name)
             if (path.exists() or tables.rows[name]) and (
-                    not path.exists() or path.read_bytes().decode("utf-8-sig") != text):
+                    not path.exists() or path.read_bytes().decode("utf-8") != text):
                 texts[name] = text
         _check(folder, tables, texts)
         for name, text in texts.items():
