@@ -479,3 +479,13 @@ def test_an_import_keeps_each_file_as_the_spreadsheet_saved_it(region: Path,
     new_line = after[len(before):]
     assert new_line.endswith("\r\n") and new_line.count("\r\n") == 1 and ";" in new_line
     assert [r["name"] for r in rows(region, "organizations")] == ["Example Machines", "Acme Holdings Ltd"]
+
+
+def test_an_ultimate_parent_stands_in_only_where_no_direct_parent_is_recorded(
+        region: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    level1 = write(tmp_path / "lei2.csv", LEVEL1, [entity(CHILD, "Beispiel Maschinen GmbH", "Beispielstadt"),
+                                                   entity(TOP, "Top Group SE", "Paris", "FR")])
+    level2 = write(tmp_path / "rr.csv", LEVEL2, [relation(CHILD, TOP, "IS_ULTIMATELY_CONSOLIDATED_BY", "2015-01-01")])
+    import_gleif(region, (level1, level2), capsys)
+    orgs = {r["lei"]: r for r in rows(region, "organizations") if r.get("lei")}
+    assert (orgs[CHILD]["parent"], orgs[CHILD]["parent_certainty"]) == (orgs[TOP]["id"], "implied")
