@@ -112,10 +112,8 @@ def _address(details: dict[str, Any], kind: str) -> Address:
     return Address()
 
 
-def read(path: str | Path) -> Batch:
-    """Read a BODS 0.4 file into a :class:`Batch` (see the module's text for what is kept)."""
-    path = Path(path)
-    statements = _load(path)
+def _latest(statements: list[dict[str, Any]], path: Path) -> dict[str, tuple[str, int, dict[str, Any]]]:
+    """recordId -> (statementDate, position, statement) of its latest statement; every envelope checked."""
     errors: list[DataError] = []
     latest: dict[str, tuple[str, int, dict[str, Any]]] = {}
     for n, s in enumerate(statements, start=1):
@@ -136,7 +134,13 @@ def read(path: str | Path) -> Batch:
             latest[s["recordId"]] = (date, n, s)
     if errors:
         raise DataErrors(errors)
+    return latest
 
+
+def read(path: str | Path) -> Batch:
+    """Read a BODS 0.4 file into a :class:`Batch` (see the module's text for what is kept)."""
+    path = Path(path)
+    latest = _latest(_load(path), path)
     batch = Batch("bods")
     file_source = f"bods-{slug(path.stem)}"
     publishers = {str(_obj(_obj(s.get("publicationDetails")).get("publisher")).get("name", ""))
@@ -169,27 +173,32 @@ def read(path: str | Path) -> Batch:
             continue
         kinds[record] = "entity"
         batch.sources.append(source)
-        ids = [i for i in details.get("identifiers") or [] if isinstance(i, dict)]
-        lei = next((str(i.get("id", "")) for i in ids if i.get("scheme") == "XI-LEI"), "")
-        wikidata = next((str(i.get("id", "")).rsplit("/", 1)[-1] for i in ids
-                         if i.get("scheme") == "XI-WIKIDATA" or "wikidata.org" in str(i.get("uri", ""))), "")
-        for what, value, form in (("LEI", lei, LEI), ("Wikidata id", wikidata, QID)):
-            if value and not form.fullmatch(value):
-                batch.notes.append(f"{path}, statement {n}: '{value}' is not a valid {what}; left out")
-        lei, wikidata = (lei if LEI.fullmatch(lei) else ""), (wikidata if QID.fullmatch(wikidata) else "")
-        jurisdiction = _obj(details.get("jurisdiction"))
-        seat = _address(details, "registered") or Address(country=str(jurisdiction.get("code", "")),
-                                                          country_name=str(jurisdiction.get("name", "")))
-        batch.entities.append(Entity(
-            record, source.id, str(details.get("name") or record), f"{path}, statement {n}",
-            legal_name=str(details.get("name") or ""), lei=lei, wikidata=wikidata,
-            headquarters=_address(details, "business"), registered_seat=seat,
-            founded=_date(details.get("foundingDate"))[:4],
-            status="closed" if details.get("dissolutionDate") or s.get("recordStatus") == "closed" else ""))
+        batch.entities.append(_entity(s, f"{path}, statement {n}", source.id, batch))
     for _, _n, s in sorted(latest.values(), key=lambda t: t[1]):
         if s["recordType"] == "relationship":
             _relationship(s, file_source, kinds, (reasons, notes), batch)
     return batch
+
+
+def _entity(s: dict[str, Any], where: str, source: str, batch: Batch) -> Entity:
+    """An entity statement as an organisation; identifiers that are not well-formed are left out, with a note."""
+    details, record = s["recordDetails"], s["recordId"]
+    ids = [i for i in details.get("identifiers") or [] if isinstance(i, dict)]
+    lei = next((str(i.get("id", "")) for i in ids if i.get("scheme") == "XI-LEI"), "")
+    wikidata = next((str(i.get("id", "")).rsplit("/", 1)[-1] for i in ids
+                     if i.get("scheme") == "XI-WIKIDATA" or "wikidata.org" in str(i.get("uri", ""))), "")
+    for what, value, form in (("LEI", lei, LEI), ("Wikidata id", wikidata, QID)):
+        if value and not form.fullmatch(value):
+            batch.notes.append(f"{where}: '{value}' is not a valid {what}; left out")
+    jurisdiction = _obj(details.get("jurisdiction"))
+    seat = _address(details, "registered") or Address(country=str(jurisdiction.get("code", "")),
+                                                      country_name=str(jurisdiction.get("name", "")))
+    return Entity(record, source, str(details.get("name") or record), where,
+                  legal_name=str(details.get("name") or ""), lei=lei if LEI.fullmatch(lei) else "",
+                  wikidata=wikidata if QID.fullmatch(wikidata) else "",
+                  headquarters=_address(details, "business"), registered_seat=seat,
+                  founded=_date(details.get("foundingDate"))[:4],
+                  status="closed" if details.get("dissolutionDate") or s.get("recordStatus") == "closed" else "")
 
 
 def _source(s: dict[str, Any], part_of: str) -> Source:
