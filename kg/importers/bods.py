@@ -121,6 +121,8 @@ def _latest(statements: list[dict[str, Any]], path: Path) -> dict[str, tuple[str
             if not s.get(key):
                 errors.append(DataError(str(path), n, key, "is missing",
                                         f"Statement {n} needs '{key}' (BODS 0.4 record envelope)."))
+            elif key != "recordDetails" and not isinstance(s[key], str):
+                errors.append(DataError(str(path), n, key, "is not text", f"'{key}' is a JSON string."))
         if s.get("recordDetails") and not isinstance(s["recordDetails"], dict):
             errors.append(DataError(str(path), n, "recordDetails", "is not an object",
                                     "recordDetails holds the record's fields as a JSON object."))
