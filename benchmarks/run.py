@@ -1,7 +1,7 @@
 """The scale benchmark: one command, every back-end side by side, one Markdown table.
 
     .venv/bin/python -m benchmarks.run --firms 1000,10000,100000
-    .venv/bin/python -m benchmarks.run --firms 1000 --quick --out /tmp/RESULTS.md   # the CI smoke test
+    .venv/bin/python -m benchmarks.run --firms 300 --quick --out /tmp/RESULTS.md    # the CI smoke test
 
 For each N it writes a synthetic economy of N firms (``kg synth``), then measures, each step in
 its own process (:mod:`benchmarks.worker`, or the ``kg`` command itself) so that peak memory is the

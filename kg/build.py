@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Iterator, cast
 
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse
 
+from .errors import os_reason
 from .model import vocabularies
 from .namespaces import (BBMB, DCT, GEO, IRIs, NACE, ONTOLOGY_IRI, ORG, PREFIXES, PROV, QB, RDF, RDFS, SCHEMA,
                          SDMX_ATTRIBUTE, SDMX_MEASURE, SKOS, WD, XSD)
@@ -29,12 +30,7 @@ from .derive import DERIVED, apply_rules, derived_lines, materialised_quads
 # ./data, else the brief's data packaged with kg (re-exported: kg.build.DEFAULT_DATA is what the commands use)
 from .resources import DEFAULT_DATA as DEFAULT_DATA, DEFAULT_ONTOLOGY as DEFAULT_ONTOLOGY
 from .rules import DEFAULT_READING, READINGS, check_reading
-from .tables import SCHEMA as TABLE_SCHEMA, Column, DataError, DataErrors, Row, Tables, read_tables
-
-ORG_TYPES = {"firm": BBMB.Firm, "group": BBMB.ParentGroup, "holding": BBMB.Holding,
-             "foundation": BBMB.Foundation, "legal-entity": BBMB.LegalEntity}
-PLACE_TYPES = {"country": BBMB.Country, "land": BBMB.Land, "region": BBMB.Region,
-               "municipality": BBMB.Municipality, "district": BBMB.District}
+from .tables import SCHEMA as TABLE_SCHEMA, TABLES, Column, DataError, DataErrors, Row, Tables, read_tables
 
 
 def _text(value: str, lang: str | None = None) -> Literal:
@@ -63,24 +59,50 @@ class BuildResult:
         return self.quads_built > 0 and len(self.store) == self.quads_built
 
     def summary(self) -> dict[str, int]:
-        """Counts of firms, sites, groups, places, the sources' statistical observations and triples."""
+        """Counts of firms (and of those the summaries count: with an operating site in a region or Land), sites (and
+        of those that are only a head-office entry), groups, places, the sources' statistical observations and
+        triples (:func:`summary_line` says them in words)."""
         q = """
         SELECT
-          (COUNT(DISTINCT ?firm) AS ?firms) (COUNT(DISTINCT ?site) AS ?sites)
+          (COUNT(DISTINCT ?firm) AS ?firms) (COUNT(DISTINCT ?counted) AS ?firms_in_summaries)
+          (COUNT(DISTINCT ?site) AS ?sites) (COUNT(DISTINCT ?office) AS ?head_office_entries)
           (COUNT(DISTINCT ?group) AS ?groups) (COUNT(DISTINCT ?place) AS ?places)
           (COUNT(DISTINCT ?obs) AS ?observations)
         WHERE {
           { ?firm a bbmb:Firm } UNION { ?site a org:Site } UNION { ?group a bbmb:ParentGroup }
           UNION { ?place a schema:Place } UNION { ?obs a qb:Observation ; sdmx-measure:obsValue ?value }
+          UNION { ?counted a bbmb:Firm . ?s org:siteOf ?counted ; a bbmb:OperatingSite ; schema:containedInPlace ?p .
+                  ?p bbmb:within ?r . VALUES ?summarised { bbmb:Region bbmb:Land } ?r a ?summarised }
+          UNION { ?office a org:Site FILTER NOT EXISTS { ?office a bbmb:OperatingSite } }
         }"""
         row = next(iter(cast(QuerySolutions, self.store.query(q, use_default_graph_as_union=True, prefixes={
             "bbmb": str(BBMB), "org": str(ORG), "schema": str(SCHEMA), "qb": str(QB),
             "sdmx-measure": str(SDMX_MEASURE)}))))
-        counts = {k: int(row[k].value) for k in ("firms", "sites", "groups", "places", "observations")}
+        counts = {k: int(row[k].value) for k in ("firms", "firms_in_summaries", "sites", "head_office_entries", "groups",
+                                                 "places", "observations")}
         quads = len(self.store)  # counts the store: done once
         counts["triples"] = quads if self.quads_built == quads else count_triples(self.store)
         counts["quads"] = quads
         return counts
+
+
+def summary_line(counts: dict[str, int]) -> str:
+    """The counts of :meth:`BuildResult.summary` in one line, each saying what it counts.
+
+    >>> summary_line({"firms": 33, "firms_in_summaries": 31, "sites": 64, "head_office_entries": 30, "groups": 13})
+    'firms: 33 (31 in the summaries, 2 without an operating site in a region or Land)  sites: 64, of which 30 head-office entries  groups: 13'
+    """
+    said = []
+    for key, value in counts.items():
+        if key == "firms" and "firms_in_summaries" in counts:
+            rest = value - counts["firms_in_summaries"]
+            said.append(f"firms: {value:,} ({counts['firms_in_summaries']:,} in the summaries, {rest:,} without an "
+                        f"operating site in a region or Land)")
+        elif key == "sites" and "head_office_entries" in counts:
+            said.append(f"sites: {value:,}, of which {counts['head_office_entries']:,} head-office entries")
+        elif key not in ("firms_in_summaries", "head_office_entries"):
+            said.append(f"{key}: {value:,}")
+    return "  ".join(said)
 
 
 def count_triples(store: Store) -> int:
@@ -215,13 +237,28 @@ def load_ontology(folder: str | Path = DEFAULT_ONTOLOGY) -> list[Quad]:
         raise DataErrors([DataError(str(path), None, None, f"is not valid Turtle: {exc}",
                                     "Fix the syntax at the line and column given.")]) from None
     except OSError as exc:
-        raise DataErrors([DataError(str(path), None, None, f"cannot be read: {exc}")]) from None
+        raise DataErrors([DataError(str(path), None, None, f"cannot be read: {os_reason(exc)}",
+                                    "Give --ontology a folder with bbmb.ttl and shapes.ttl.")]) from None
 
 
 def _curie(curie: str) -> NamedNode:
     """``schema:legalName`` -> its IRI (prefixes of :data:`kg.namespaces.PREFIXES`)."""
     prefix, _, local = curie.partition(":")
     return NamedNode(PREFIXES[prefix] + local)
+
+
+#: Per table, the classes of the entity a row makes (its declaration's ``classes``).
+CLASSES: dict[str, list[NamedNode]] = {t.name: [_curie(c) for c in t.classes] for t in TABLE_SCHEMA}
+
+
+def _choice_classes(table: str, column: str) -> dict[str, NamedNode]:
+    """The class each choice of a column gives the row's entity (its declaration's ``choice_classes``)."""
+    col = next(c for c in TABLES[table].columns if c.name == column)
+    return {choice: _curie(curie) for choice, curie in col.choice_classes}
+
+
+ORG_TYPES = _choice_classes("organizations", "types")
+PLACE_TYPES = _choice_classes("places", "type")
 
 
 #: The datatype of a column's literals by its kind, where the column declares none.
@@ -240,19 +277,13 @@ def _maker(col: Column, tables: Tables, iris: IRIs,
     if col.scheme:  # the concept (or class) of the ontology with that notation
         return concepts[col.scheme].__getitem__
     if col.kind == "ref":  # the entity the key names, of the first table that has it (else the last)
-        mints: dict[str, Callable[[str], NamedNode]] = {
-            "places": iris.place, "organizations": iris.org, "sites": iris.site, "subsectors": iris.subsector,
-            "sources": iris.source, "datasets": iris.dataset, "clusters": iris.cluster}
-        last = mints[col.refs[-1]]
+        last = col.refs[-1]
         if len(col.refs) == 1:
-            return last
-        first = [(tables.ids(table), mints[table]) for table in col.refs[:-1]]
+            return lambda key: iris.of(last, key)
+        first = [(tables.ids(table), table) for table in col.refs[:-1]]
 
         def pick(key: str) -> NamedNode:
-            for ids, mint in first:
-                if key in ids:
-                    return mint(key)
-            return last(key)
+            return iris.of(next((table for ids, table in first if key in ids), last), key)
         return pick
     if col.kind == "qid":
         return WD.__getitem__
@@ -291,8 +322,8 @@ def _sources(w: _Writer, tables: Tables) -> None:
     for row in tables["sources"]:
         s = w.iris.source(row["id"])
         w.origins.setdefault(s.value, row.where)
-        w.add(s, RDF.type, BBMB.Source, meta)
-        w.add(s, RDF.type, PROV.Entity, meta)
+        for cls in CLASSES["sources"]:
+            w.add(s, RDF.type, cls, meta)
         w.columns(s, row, meta)
         g = w.iris.graph(row["id"])
         w.add(g, PROV.wasDerivedFrom, s, meta)
@@ -302,7 +333,7 @@ def _sources(w: _Writer, tables: Tables) -> None:
 def _places(w: _Writer, tables: Tables) -> None:
     for row in tables["places"]:
         s, src, of = w.iris.place(row["id"]), row.many("source"), row.sources_of
-        w.entity(s, [SCHEMA.Place, GEO.Feature] + [PLACE_TYPES[t] for t in row.many("type")], row, src,
+        w.entity(s, CLASSES["places"] + [PLACE_TYPES[t] for t in row.many("type")], row, src,
                  row.all_sources())
         w.columns(s, row, src)
         w.add(s, RDFS.label, _text(row["name_en"] or row["name_de"], "en"), src)
@@ -324,7 +355,7 @@ def _subsectors(w: _Writer, tables: Tables) -> None:
               first.many("source"))
     for row in tables["subsectors"]:
         s, src, code = w.iris.subsector(row["code"]), row.many("source"), row["code"]
-        w.entity(s, [SKOS.Concept], row, src, row.all_sources())
+        w.entity(s, CLASSES["subsectors"], row, src, row.all_sources())
         w.add(s, SKOS.inScheme, scheme, src)
         w.add(s, SKOS.notation, _text(code), src)
         w.columns(s, row, src)
@@ -335,10 +366,11 @@ def _subsectors(w: _Writer, tables: Tables) -> None:
 
 def _site(w: _Writer, site: NamedNode, org: NamedNode, place: NamedNode, label: str,
           functions: list[NamedNode], row: Row, src: list[str], place_src: list[str] | None = None,
-          provenance: Iterable[str] | None = None) -> None:
-    """A site of ``org`` in ``place`` (from its own sources if given, else ``src``), with ``functions``."""
-    w.entity(site, [ORG.Site], row, src, provenance)
-    w.add(site, RDFS.label, _text(label), src)
+          provenance: Iterable[str] | None = None, label_src: list[str] | None = None) -> None:
+    """A site of ``org`` in ``place`` and named ``label`` (each from its own sources if given, else ``src``),
+    with ``functions``."""
+    w.entity(site, CLASSES["sites"], row, src, provenance)
+    w.add(site, RDFS.label, _text(label), label_src or src)
     w.add(org, ORG.hasSite, site, src)
     w.add(site, ORG.siteOf, org, src)
     w.add(site, SCHEMA.containedInPlace, place, place_src or src)
@@ -349,8 +381,8 @@ def _site(w: _Writer, site: NamedNode, org: NamedNode, place: NamedNode, label: 
 def _organizations(w: _Writer, tables: Tables, functions: dict[str, NamedNode]) -> None:
     for row in tables["organizations"]:
         s, src, of = w.iris.org(row["id"]), row.many("source"), row.sources_of
-        w.entity(s, [ORG.Organization, ORG.FormalOrganization, SCHEMA.Organization]
-                 + [ORG_TYPES[t] for t in row.many("types")], row, src, row.all_sources())
+        w.entity(s, CLASSES["organizations"] + [ORG_TYPES[t] for t in row.many("types")], row, src,
+                 row.all_sources())
         w.columns(s, row, src)
         if row["parent"]:
             psrc, parent = of("parent"), w.iris.org(row["parent"])
@@ -385,7 +417,8 @@ def _classifications(w: _Writer, tables: Tables) -> None:
 def _sites(w: _Writer, tables: Tables) -> None:
     for row in tables["sites"]:
         s, src, org, of = w.iris.site(row["id"]), row.many("source"), w.iris.org(row["org"]), row.sources_of
-        _site(w, s, org, w.iris.place(row["place"]), row["name"], [], row, src, of("place"), row.all_sources())
+        _site(w, s, org, w.iris.place(row["place"]), row["name"], [], row, src, of("place"), row.all_sources(),
+              of("name"))
         w.columns(s, row, src)  # functions, status, description, note
         if "headquarters" in row.many("functions"):
             w.add(org, ORG.hasPrimarySite, s, of("functions"))
@@ -400,9 +433,9 @@ def _headcounts(w: _Writer, tables: Tables) -> None:
     for row in tables["headcounts"]:
         src = row.many("source")
         number = row["value"] or row["min"] or row["max"] or "n"
-        s = w.iris.headcount(f"{row['subject']}-{number}-{src[0]}")
+        s = w.iris.of("headcounts", f"{row['subject']}-{number}-{src[0]}")
         subject = _subject(w, tables, row["subject"])
-        w.entity(s, [SCHEMA.QuantitativeValue], row, src)
+        w.entity(s, CLASSES["headcounts"], row, src)
         w.add(subject, SCHEMA.numberOfEmployees, s, src)
         w.columns(s, row, src)
 
@@ -410,7 +443,7 @@ def _headcounts(w: _Writer, tables: Tables) -> None:
 def _clusters(w: _Writer, tables: Tables) -> None:
     for row in tables["clusters"]:
         s, src = w.iris.cluster(row["id"]), row.many("source")
-        w.entity(s, [BBMB.Cluster], row, src)
+        w.entity(s, CLASSES["clusters"], row, src)
         w.columns(s, row, src)  # the kind: rdf:type, the subclass of bbmb:Cluster of that notation
     for row in tables["cluster_members"]:
         w.add(w.iris.cluster(row["cluster"]), BBMB.hasMember, w.iris.org(row["member"]), row.many("source"))
@@ -418,15 +451,15 @@ def _clusters(w: _Writer, tables: Tables) -> None:
 
 def _events(w: _Writer, tables: Tables) -> None:
     for row in tables["events"]:
-        s, src = w.iris.event(row["id"]), row.many("source")
-        w.entity(s, [BBMB.Event, PROV.Activity], row, src, row.all_sources())
+        s, src = w.iris.of("events", row["id"]), row.many("source")
+        w.entity(s, CLASSES["events"], row, src, row.all_sources())
         w.columns(s, row, src)
 
 
 def _production_focus(w: _Writer, tables: Tables) -> None:
     for row in tables["production_focus"]:
-        s, src = w.iris.focus(row["land"], row["code"]), row.many("source")
-        w.entity(s, [BBMB.ProductionFocus], row, src)
+        s, src = w.iris.of("production_focus", f"{row['land']}/{row['code']}"), row.many("source")
+        w.entity(s, CLASSES["production_focus"], row, src)
         w.columns(s, row, src)
 
 
@@ -435,12 +468,12 @@ def _statistics(w: _Writer, tables: Tables, units: dict[str, NamedNode]) -> None
     for row in tables["datasets"]:
         s, src = w.iris.dataset(row["id"]), row.many("source")
         unit_of[row["id"]] = units[row["unit"]]
-        w.entity(s, [QB.DataSet], row, src)
+        w.entity(s, CLASSES["datasets"], row, src)
         w.add(s, QB.structure, BBMB.dsd, src)
         w.columns(s, row, src)
     for row in tables["statistics"]:
         s, src = w.iris.observation(row["id"]), row.many("source")
-        w.entity(s, [QB.Observation], row, src)
+        w.entity(s, CLASSES["statistics"], row, src)
         w.columns(s, row, src)
         w.add(s, SDMX_ATTRIBUTE.unitMeasure, unit_of[row["dataset"]], src)
 
@@ -448,42 +481,38 @@ def _statistics(w: _Writer, tables: Tables, units: dict[str, NamedNode]) -> None
 def _flags(w: _Writer, tables: Tables) -> None:
     mint: dict[str, Callable[[str], NamedNode]] = {**{r["id"]: w.iris.observation for r in tables["statistics"]},
                                                    **{r["id"]: w.iris.place for r in tables["places"]},
-                                                   **{r["id"]: lambda key: _comparison_iri(w, key)
+                                                   **{r["id"]: lambda key: w.iris.of("comparisons", key)
                                                       for r in tables["comparisons"]}}
     for row in tables["flags"]:
-        s, src = w.iris.flag(row["id"]), row.many("source")
-        w.entity(s, [BBMB.QualityFlag], row, src)
+        s, src = w.iris.of("flags", row["id"]), row.many("source")
+        w.entity(s, CLASSES["flags"], row, src)
         w.columns(s, row, src)
         for subject in row.many("subjects"):
             target = mint[subject](subject) if subject in mint else _subject(w, tables, subject)
             w.add(s, BBMB.flags, target, src)
 
 
-def _comparison_iri(w: _Writer, key: str) -> NamedNode:
-    return NamedNode(f"{w.iris.base}comparison/{key}")
-
-
 def _comparisons(w: _Writer, tables: Tables) -> None:
     """Comparisons and rankings as the source states them (never an absolute figure it does not give)."""
     for row in tables["comparisons"]:
-        s, src = _comparison_iri(w, row["id"]), row.many("source")
-        w.entity(s, [BBMB.Comparison], row, src)
+        s, src = w.iris.of("comparisons", row["id"]), row.many("source")
+        w.entity(s, CLASSES["comparisons"], row, src)
         w.columns(s, row, src)
 
 
 def _alternative_places(w: _Writer, tables: Tables) -> None:
     """Where a source puts a decision centre or a site, against the other tables (contested facts)."""
     for i, row in enumerate(tables["alternative_places"], start=1):
-        s = w.iris.alternative_place(f"{row['subject']}-{i}")
-        w.entity(s, [BBMB.AlternativePlace], row, row.all_sources())
+        s = w.iris.of("alternative_places", f"{row['subject']}-{i}")
+        w.entity(s, CLASSES["alternative_places"], row, row.all_sources())
         w.columns(s, row, row.many("source"))
 
 
 def _parent_relations(w: _Writer, tables: Tables) -> None:
     """Parent relations as registers record them (kg import): interest, share, period, each under its record."""
     for row in tables["parent_relations"]:
-        s = w.iris.parent_relation(row["id"])
-        w.entity(s, [BBMB.ParentRelation], row, row.all_sources())
+        s = w.iris.of("parent_relations", row["id"])
+        w.entity(s, CLASSES["parent_relations"], row, row.all_sources())
         w.columns(s, row, row.many("source"))
 
 
@@ -503,8 +532,8 @@ def _derived(w: _Writer, tables: Tables, reading: str) -> None:
     meta = ["meta"]
     source, graph = w.iris.source(DERIVED), w.iris.graph(DERIVED)
     if DERIVED not in tables.ids("sources"):
-        w.add(source, RDF.type, BBMB.Source, meta)
-        w.add(source, RDF.type, PROV.Entity, meta)
+        for cls in CLASSES["sources"]:
+            w.add(source, RDF.type, cls, meta)
         w.add(source, DCT.title, _text("Derived by kg build from the other graphs"), meta)
         w.add(source, BBMB.sourceKind, _text(DERIVED), meta)
         w.add(graph, PROV.wasDerivedFrom, source, meta)
@@ -519,7 +548,7 @@ def _derived(w: _Writer, tables: Tables, reading: str) -> None:
         f"(bbmb:controlledBy, bbmb:controlPlace), head-counts used (bbmb:employees), contested facts "
         f"(bbmb:ContestedFact) and the control summary (data sets control-by-area and "
         f"control-by-decision-centre), by the rules of kg/rules.py under the reading '{reading}': "
-        f"{READINGS[reading]}.", "en"), meta)
+        f"{READINGS[reading].description}.", "en"), meta)
     for row in tables["sources"]:
         if row["id"] != DERIVED:
             w.add(graph, PROV.wasDerivedFrom, w.iris.graph(row["id"]), meta)

@@ -18,6 +18,7 @@ read a record opens the store that record describes, even while a new build is b
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import errno
 import hashlib
@@ -25,11 +26,12 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import InputError
 from .files import atomic_write
 
 if TYPE_CHECKING:
@@ -51,16 +53,75 @@ def _digest_files(folder: Path, patterns: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-#: The modules whose code decides what a build contains (the tables' checks, the mapping, the rules).
-BUILD_MODULES = ("tables.py", "build.py", "rules.py", "derive.py", "model.py", "namespaces.py", "resources.py")
+#: The module whose imports make a build: every module of kg it imports, directly or not, decides
+#: what a build contains (the tables' checks, the mapping, the rules, the derived facts).
+BUILD_ROOT = "kg.build"
 
 
-def code_digest() -> str:
-    """One digest of the modules that make a build: a build made by other code (other rules) is not reused."""
-    package = Path(__file__).resolve().parent
+def _module_file(package_dir: Path, package: str, name: str) -> Path | None:
+    """The source file of module ``name`` (``package.a.b``) under ``package_dir``, or None if not ours."""
+    if name != package and not name.startswith(package + "."):
+        return None
+    parts = name.split(".")[1:]
+    base = package_dir.joinpath(*parts)
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imports(path: Path, name: str) -> set[str]:
+    """The absolute names of the modules a module's source imports (anywhere in it, lazy imports too),
+    and of the packages that hold them."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)  # ``from . import geo``
+    # importing a.b.c runs the packages a and a.b first
+    return found | {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 1)}
+
+
+def build_modules(root: str = BUILD_ROOT, package_dir: Path | None = None) -> list[Path]:
+    """The source files of every module of the package that ``root`` imports, directly or not (an
+    import-graph walk over the sources, the same whichever modules a process has loaded).
+
+    >>> names = {p.as_posix().rsplit("/kg/", 1)[1] for p in build_modules()}
+    >>> {"rules.py", "derive/summary.py"} <= names, "serve.py" in names
+    (True, False)
+    """
+    package = root.split(".")[0]
+    package_dir = package_dir or Path(__file__).resolve().parent
+    seen: dict[str, Path] = {}
+    todo = [root, package]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_file(package_dir, package, name)
+        if path is None:
+            continue
+        seen[name] = path
+        todo.extend(_imports(path, name))
+    return sorted(set(seen.values()))
+
+
+def code_digest(root: str = BUILD_ROOT, package_dir: Path | None = None) -> str:
+    """One digest of the modules that make a build (:func:`build_modules`): a build made by other
+    code (other rules) is not reused."""
+    package_dir = package_dir or Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in (package / name for name in BUILD_MODULES):
-        h.update(path.relative_to(package).as_posix().encode())
+    for path in build_modules(root, package_dir):
+        h.update(path.relative_to(package_dir).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -204,24 +265,82 @@ def write_record(folder: str | Path, name: str, recorded: dict[str, Any], counts
     return path
 
 
-def prune_stores(out: str | Path, keep: int = 2, say: Callable[[str], None] | None = None) -> None:
-    """Remove store folders of ``out`` but the one ``build.json`` names and the newest others up to ``keep``.
+#: The file in a store folder that a process using the store holds a shared lock on (:func:`hold_store`).
+LEASE = "kg-lease"
 
-    The one before the current build's stays, for a ``kg serve`` that opened it; older ones, and
-    those of builds that were stopped before their record was written, go.
+
+@contextlib.contextmanager
+def hold_store(store: str | Path) -> Iterator[None]:
+    """Keep the on-disk store ``store`` from being pruned while the block runs (``kg serve`` holds it).
+
+    A shared ``flock`` on ``store/kg-lease``: :func:`prune_stores` removes no folder whose lease it
+    cannot lock exclusively.  The kernel drops the lock when the process ends, however it ends, so
+    no lease outlives its holder.  Where the file cannot be made (a read-only disk) nothing can
+    prune the store either.  Raises :class:`~kg.errors.InputError` if the store was removed before the
+    lease was taken.
+
+    >>> with hold_store("out/kg.oxigraph/1796405495710865241-25277"):   # doctest: +SKIP
+    ...     server.wait()
+    """
+    folder = Path(store)
+    fd = _lease(folder, exclusive=False)
+    try:
+        if not (folder / "CURRENT").is_file():  # pruned between the reading of the record and the lease
+            raise InputError(f"the store {folder} is gone (a newer build removed it); run the command again")
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _lease(folder: Path, exclusive: bool) -> int | None:
+    """The descriptor of ``folder``'s lease, locked shared (waiting for a pruner) or exclusive (not waiting:
+    BlockingIOError if a process holds it); None where there can be no lease (the file cannot be made)."""
+    import fcntl  # POSIX only, as kg serve is
+
+    mode = fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH
+    try:
+        fd = os.open(folder / LEASE, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def prune_stores(out: str | Path, keep: int = 2, say: Callable[[str], None] | None = None) -> None:
+    """Remove store folders of ``out`` but the one ``build.json`` names, the newest others up to ``keep``,
+    and every one a running process holds (:func:`hold_store`: a ``kg serve`` started on it).
+
+    The one before the current build's stays, for a command that read the record just before the
+    switch; older ones, and those of builds that were stopped before their record was written, go.
+    A folder is removed while its lease is locked exclusively, so no process can take it up meanwhile.
     """
     folder = Path(out) / STORES
     if not folder.is_dir():
         return
+    say = say or (lambda message: None)
     record = read_record(out)
     current = str(record.get("store")) if record else None
     others = sorted((p for p in folder.iterdir() if p.is_dir() and p.name != current),
                     key=lambda p: p.stat().st_mtime, reverse=True)
     for path in others[max(0, keep - 1):]:
-        with contextlib.suppress(OSError):
+        try:
+            lock = _lease(path, exclusive=True)
+        except BlockingIOError:
+            say(f"kept the old store {path}: a running kg serve uses it")
+            continue
+        try:
             shutil.rmtree(path)
-            if say:
-                say(f"removed the old store {path}")
+            say(f"removed the old store {path}")
+        except OSError:
+            pass  # removed by another build meanwhile, or not removable: left for the next build
+        finally:
+            if lock is not None:
+                os.close(lock)
 
 
 class BuildOutputs:

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build
+from . import errors
+from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build, summary_line
+from .errors import InvalidArgument, KgError
 from .rules import DEFAULT_READING, READINGS
-from .tables import DataErrors
 
 if TYPE_CHECKING:
     from pyoxigraph import Store
@@ -192,8 +193,8 @@ def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:
     progress("SHACL validation")
     try:
         violations = validate(result, args.ontology / "shapes.ttl", progress=progress)
-    except UnsupportedShape as exc:
-        from .tables import DataError
+    except UnsupportedShape as exc:  # name the file the shape is in
+        from .tables import DataError, DataErrors
 
         raise DataErrors([DataError(str(args.ontology / "shapes.ttl"), None, None, str(exc))]) from None
     progress(f"SHACL validation: {len(violations)} violation(s) in {time.perf_counter() - t0:.1f} s")
@@ -225,16 +226,13 @@ LARGE_BUILD_FORMATS = ("trig", "nquads")
 def cmd_build(args: argparse.Namespace) -> int:
     from . import writers
     from .builds import BuildOutputs, inputs, prune_stores
-    from .files import OutputError
+    from .files import check_output_folder
     from .namespaces import IRIs
     from .store import write_rdf
     from .tables import check_base
 
     check_base(args.base)
-    if args.out.exists() and not args.out.is_dir():
-        print(f"error: --out {args.out} is a file, not a folder; choose a folder (it is made if missing)",
-              file=sys.stderr)
-        return 2
+    check_output_folder(args.out)  # before the build, not after it
     # what the build is made from, read before the tables: a file changed during the build makes the
     # record out of date (the next command builds again), never a store that claims newer data
     recorded = inputs(args.data, args.ontology, IRIs(args.base).base, args.reading)
@@ -242,7 +240,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not args.no_validate and _report_violations(result, args):
         print("error: the data does not conform to the shapes; nothing was written. "
               "Fix the rows named above and build again.", file=sys.stderr)
-        return 1
+        return errors.EXIT_NOT_CONFORMING
     choices = writers.names("dataset")
     summary = result.summary()
     formats = args.formats.split(",") if args.formats else choices
@@ -252,26 +250,21 @@ def cmd_build(args: argparse.Namespace) -> int:
                  f"--formats {','.join(choices)} writes every format")
     unknown = [f for f in formats if f not in choices]
     if unknown:
-        print(f"error: unknown format(s) {', '.join(unknown)}; choose from {', '.join(choices)}",
-              file=sys.stderr)
-        return 2
+        raise InvalidArgument(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(choices)}")
     saved = None if args.no_store else BuildOutputs(
         result.store, args.out, recorded, summary, formats,
         say=progress)
     try:
         write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint,
                   also=saved.tasks() if saved else ())
-    except BaseException as exc:
+    except BaseException:
         if saved:
             saved.discard()  # the store of a set that was not switched in
-        if isinstance(exc, OutputError):
-            print(f"error: {exc}", file=sys.stderr)
-            return 3
         raise
     if saved:
         prune_stores(args.out, say=progress)
-    print("  ".join(f"{k}: {v:,}" for k, v in summary.items()))
-    return 0
+    print(summary_line(summary))
+    return errors.EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -284,20 +277,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for issue in issues:
         print(f"  {issue}")
     if failed:
-        return 1
+        return errors.EXIT_NOT_CONFORMING
     print("The graph conforms to the shapes.")
-    return 0
+    return errors.EXIT_OK
 
 
-#: The exit codes, as the commands use them (printed by ``kg --help``).
-EXIT_CODES = """exit codes:
+#: The exit codes, as the commands use them (printed by ``kg --help``; the numbers are kg.errors').
+EXIT_CODES = f"""exit codes:
   0    done (a query that matches nothing prints no rows and exits 0, unless an id it was given is unknown)
   1    the graph does not conform to the SHACL shapes (kg build, kg validate); nothing was written
   2    wrong input: errors in the data tables (each with file, row and field), a wrong option or argument,
-       an unknown query, parameter, id, view or format, a SPARQL syntax error
+       an unknown query, parameter, id, view or format, a SPARQL syntax error, a missing input file or
+       folder, a graph file (--graph) that is not valid RDF (with its line and column)
   3    a SPARQL server failed or refused (kg query --endpoint, kg push), kg serve cannot listen on its port,
-       or an output file cannot be written
-  130  interrupted (Ctrl-C); 141: the reader of the output went away (kg query ... | head)"""
+       or an output cannot be written (a full disk, a read-only folder, a file where a folder should be)
+  {errors.EXIT_DEFECT}   a defect in kg (please report it; {errors.DEBUG_VARIABLE}=1 shows its traceback)
+  {errors.EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+  {errors.EXIT_BROKEN_PIPE}  the reader of the output went away (kg query ... | head)
+Each error is one line on stderr, "error: ...", never a traceback."""
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
@@ -387,23 +384,37 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _register_plugins()
-    args = make_parser().parse_args(argv)
+    """Run one command; the one place where errors become a line on stderr and an exit code."""
     try:
+        _register_plugins()
+        args = make_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = args.run
         return run(args)
-    except DataErrors as exc:
-        for error in exc.errors:
-            print(f"error: {error}", file=sys.stderr)
-        print(f"{len(exc.errors)} error(s); nothing was written.", file=sys.stderr)
-        return 2
+    except KgError as exc:
+        _show_traceback()
+        for line in exc.lines():
+            print(f"error: {errors.one_line(line)}", file=sys.stderr)
+        if footer := exc.footer():
+            print(footer, file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
-        return 130
+        return errors.EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader of our output went away (kg query ... | head): stop quietly, as Unix tools do
-        import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+        return errors.EXIT_BROKEN_PIPE
+    except Exception as exc:  # a defect: still one line, not a traceback  # noqa: BLE001
+        _show_traceback()
+        print(f"error: {errors.defect_line(exc, errors.report_to())}", file=sys.stderr)
+        return errors.EXIT_DEFECT
+
+
+def _show_traceback() -> None:
+    """With KG_DEBUG=1, the traceback of the error being handled (for a defect report)."""
+    if os.environ.get(errors.DEBUG_VARIABLE, "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
 
 
 def _register_plugins() -> None:

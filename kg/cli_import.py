@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,27 +28,26 @@ def setup(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
                          help="the data folder to write into (default: %(default)s)")
 
     def run(args: argparse.Namespace) -> int:
-        from .files import OutputError
+        """Read the register's files, then merge them into the data folder.  Errors are raised (kg.errors:
+        a bad file or folder is an input error, exit 2; a folder that cannot be written an output error,
+        exit 3) and kg.cli.main prints them."""
+        from .errors import InvalidArgument
         from .importers import bods as bods_register
         from .importers import gleif as gleif_register
         from .importers.merge import merge
         from .importers.places import Places
-        from .tables import DataError, DataErrors, read_tables
+        from .tables import read_tables
 
-        tables = read_tables(args.data)
         if args.register == "bods":
             batch = bods_register.read(args.file)
         else:
+            tables = read_tables(args.data, note=lambda _: None)  # checked before gigabytes are read; merge notes
             places = Places([dict(r.values) for r in tables["places"]])
             if args.region not in places.by_id:
-                raise DataErrors([DataError("--region", None, None, f"unknown place '{args.region}'",
-                                            f"Give a place id of {args.data / 'places.csv'}.")])
+                raise InvalidArgument(f"--region: unknown place '{args.region}'; give a place id of "
+                                      f"{args.data / 'places.csv'}")
             batch = gleif_register.read(args.level1, args.level2, places.region_test(args.region), progress)
-        try:
-            report = merge(args.data, batch)
-        except OutputError as exc:  # the data folder cannot be written: one line, exit 3 (as kg build)
-            print(f"error: {exc}", file=sys.stderr)
-            return 3
+        report = merge(args.data, batch)
         for line in report.lines:
             print(line)
         print("  ".join(f"{k}: {v:,}" for k, v in sorted(report.counts.items()) if v) or "nothing new")

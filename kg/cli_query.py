@@ -1,7 +1,8 @@
 """Commands to ask the graph: ``kg query``, ``kg queries``, ``kg push`` and ``kg serve``.
 
 Each command is one library call (:func:`kg.query.run`, :func:`kg.query.library`,
-:func:`kg.remote.push`, :func:`kg.serve.serve`), so a notebook can do the same.
+:func:`kg.remote.push`, :func:`kg.serve.serve`), so a notebook can do the same.  Their errors
+(:mod:`kg.errors`) become a line on stderr and an exit code in :func:`kg.cli.main`.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from . import writers
 from .cli import add_dataset_options, command, open_dataset, progress
-from .query import QUERIES_DIR, QueryError
+from .errors import InvalidArgument, ServerError
+from .query import QUERIES_DIR
 
 if TYPE_CHECKING:
     from pyoxigraph import Store
@@ -37,25 +39,6 @@ def _store(args: argparse.Namespace) -> Store:
     return open_dataset(args).store
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return code
-
-
-def _guard(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn the library's errors into one clear line on stderr and an exit code."""
-    def wrapped(args: argparse.Namespace) -> int:
-        from .remote import RemoteError
-
-        try:
-            return run(args)
-        except QueryError as exc:
-            return _fail(str(exc), 2)
-        except RemoteError as exc:
-            return _fail(str(exc), 3)
-    return wrapped
-
-
 @command("query", "run a saved query (by name), a .rq file or query text, on the graph or a SPARQL server")
 def setup_query(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     p.epilog = ("Examples: kg query hq-absence --param region=brandenburg; kg query firm-profile --param firm=zf "
@@ -75,19 +58,21 @@ def setup_query(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], in
     p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="folder of saved queries (default: %(default)s)")
     _graph_options(p)
     _remote_options(p, "endpoint")
-    return _guard(cmd_query)
+    return cmd_query
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from .files import atomic_write
+    from .files import atomic_write, check_output_folder
     from .namespaces import IRIs
     from .query import parse_assignments, resolve, run
     from .results import compactor, render
 
     if (args.limit is not None and args.limit < 1) or args.offset < 0:
-        return _fail("--limit must be 1 or more and --offset 0 or more", 2)
+        raise InvalidArgument("--limit must be 1 or more and --offset 0 or more")
     if args.offset and args.limit is None:
-        return _fail("--offset needs --limit (the page size)", 2)
+        raise InvalidArgument("--offset needs --limit (the page size)")
+    if args.out:
+        check_output_folder(args.out, file=True)  # before the query, not after it
     query = resolve(args.query, args.queries)
     params = parse_assignments(args.param)
     iris = IRIs(args.base)
@@ -120,7 +105,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 def setup_queries(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="folder of saved queries (default: %(default)s)")
     p.add_argument("--long", "-l", action="store_true", help="also print what each query answers and its columns")
-    return _guard(cmd_queries)
+    return cmd_queries
 
 
 def cmd_queries(args: argparse.Namespace) -> int:
@@ -128,7 +113,7 @@ def cmd_queries(args: argparse.Namespace) -> int:
 
     saved = library(args.queries)
     if not saved:
-        return _fail(f"no .rq files in {args.queries}", 2)
+        raise InvalidArgument(f"no .rq files in {args.queries}")
     width = max(len(n) for n in saved)
     for name, q in saved.items():
         params = ", ".join(f"{p.name}={p.default}" if p.default else f"{p.name} (required)" for p in q.params)
@@ -154,7 +139,7 @@ def setup_push(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int
     p.add_argument("--chunk", type=int, default=1000, help="triples per INSERT DATA request (default: %(default)s)")
     _graph_options(p)
     _remote_options(p, "server")
-    return _guard(cmd_push)
+    return cmd_push
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -180,23 +165,26 @@ def setup_serve(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], in
                    help="largest number of result rows sent; larger results are refused (default: %(default)s)")
     p.add_argument("--queries", type=Path, default=QUERIES_DIR, help="saved queries offered on the page")
     p.add_argument("--workers", type=int, default=4,
-                   help="query worker processes, i.e. queries run at once (default: %(default)s)")
+                   help="query worker processes, i.e. queries run at once, without network; half as many more "
+                        "take short queries while these are busy (default: %(default)s)")
     p.add_argument("--memory", type=int, default=2048, metavar="MB",
                    help="memory one query may use; a query that needs more is stopped (default: %(default)s)")
     _graph_options(p)
-    return _guard(cmd_serve)
+    return cmd_serve
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .namespaces import IRIs
+    from .query import queries_folder
     from .serve import serve
 
     for name, value, least in (("--workers", args.workers, 1), ("--memory", args.memory, 64),
                                ("--max-rows", args.max_rows, 1)):
         if value < least:
-            return _fail(f"{name} must be at least {least}", 2)
+            raise InvalidArgument(f"{name} must be at least {least}")
     if not args.timeout > 0:
-        return _fail("--timeout must be a positive number of seconds", 2)
+        raise InvalidArgument("--timeout must be a positive number of seconds")
+    queries_folder(args.queries)  # the page offers them: a wrong folder is said now, not on the page
     dataset = open_dataset(args)
     try:
         server_context = serve(dataset.path or dataset.store, port=args.port, timeout=args.timeout,
@@ -204,8 +192,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                workers=args.workers, memory_mb=args.memory)
         server = server_context.__enter__()
     except OSError as exc:
-        return _fail(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}; "
-                     "choose another --port (0 picks a free one)", 3)
+        raise ServerError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}; "
+                          "choose another --port (0 picks a free one)") from None
     try:
         print(f"SPARQL endpoint: {server.url}sparql   query page: {server.url}   (Ctrl-C stops)", file=sys.stderr)
         try:

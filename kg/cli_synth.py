@@ -23,13 +23,8 @@ def setup(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from .synth import synthesize
 
-        if args.firms < 1:
-            p.error("--firms must be at least 1")
-        try:
-            counts = synthesize(args.out, args.firms, seed=args.seed, template=args.template, region=args.region,
-                                progress=progress)
-        except ValueError as exc:
-            p.error(str(exc))
+        counts = synthesize(args.out, args.firms, seed=args.seed, template=args.template, region=args.region,
+                            progress=progress)
         print("  ".join(f"{k}: {v:,}" for k, v in counts.items() if v))
         return 0
 

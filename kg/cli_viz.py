@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,21 +18,10 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
-def _clear_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """A wrong argument (an unknown region, view or format) is one line on stderr and exit code 2."""
-    def wrapped(args: argparse.Namespace) -> int:
-        try:
-            return run(args)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    return wrapped
-
-
 def _views(args: argparse.Namespace) -> dict[str, nx.Graph[str]]:
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder; name a folder (it is made if missing)")
+    from .files import check_output_folder
+
+    check_output_folder(args.out)  # before the views are built, not after
     names = list(VIEWS) if args.view == "all" else [args.view]
     dataset = open_dataset(args)
     region = args.region
@@ -72,7 +60,7 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
             path = write_page(graph, Path(args.out) / f"{name}.html", budget=args.budget)
             progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
         return 0
-    return _clear_errors(run)
+    return run
 
 
 @command("export", "write the views as GEXF (Gephi) or GraphML (yEd, Cytoscape) files")
@@ -94,4 +82,4 @@ def setup_export(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], i
                 progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
         progress(f"{args.format} written in {time.perf_counter() - t0:.1f} s")
         return 0
-    return _clear_errors(run)
+    return run

@@ -34,6 +34,7 @@ from typing import IO, Any, TypeVar, cast
 import networkx as nx
 
 from . import writers
+from .errors import InvalidArgument
 from .files import atomic_write
 
 #: Node and edge attributes that graph files leave out: nested data for the HTML page, and the
@@ -105,7 +106,7 @@ def _writer(name: str) -> writers.Writer[type[Exporter]]:
     try:
         return writers.get(name, "graph-file")
     except writers.UnknownWriter:
-        raise ValueError(f"unknown export format {name!r}; choose from {', '.join(sorted(EXPORTERS))}") from None
+        raise InvalidArgument(f"unknown export format {name!r}; choose from {', '.join(sorted(EXPORTERS))}") from None
 
 
 def get_exporter(name: str) -> Exporter:

@@ -1,9 +1,9 @@
 """An interactive network page from a view: one HTML file that works offline.
 
-The page (``kg/web/page.html``, ``app.js``, ``style.css``) is filled here around the vis-network library that ships inside the pyvis package
-(``pyvis/templates/lib/vis-9.1.2/vis-network.min.js``), inlined: no CDN, no Bootstrap, no
-``lib/`` folder, nothing fetched -- a Content-Security-Policy forbids every request, so the file
-opens the same on a machine without internet.  (pyvis's own template loads Bootstrap and
+The page (``kg/web/page.html``, ``app.js``, ``style.css``) is filled here around the vis-network library
+that ships inside the pyvis package (``pyvis/templates/lib/vis-9.1.2/vis-network.min.js``), inlined:
+no CDN, no Bootstrap, no ``lib/`` folder, nothing fetched -- a Content-Security-Policy forbids every
+request, so the file opens the same on a machine without internet.  (pyvis's own template loads Bootstrap and
 tom-select from a CDN even with ``cdn_resources="in_line"``, and its ``from_nx`` is O(n²).)
 
 What the page offers: a legend; a side panel with each node's facts and their sources (click a
@@ -41,8 +41,8 @@ PHYSICS_LIMIT = 1000
 #: Attributes shown in the side panel (besides the facts), in this order.
 PANEL_ATTRIBUTES = ("type", "firm", "subsector_label", "subsector_label_de", "land", "place", "functions",
                     "control", "control_area", "controlled_by", "control_place", "local_hq", "headcount",
-                    "headcount_note", "controlled_firms", "controlled_headcount", "clusters", "member_type", "member_count",
-                    "types", "iri", "source")
+                    "headcount_note", "controlled_firms", "controlled_headcount", "clusters", "member_type",
+                    "member_count", "types", "iri", "source")
 #: Filter facets: page name -> node attribute (values ``;``-separated).
 FACETS = {"subsector": "subsector", "land": "land", "function": "functions"}
 #: Node types that carry the facets; other nodes (groups, places, sources, ...) are context, shown
@@ -77,52 +77,49 @@ def _values(d: dict[str, Any], attribute: str) -> list[str]:
     return [v for v in str(value).split(";") if v] if value not in (None, "") else []
 
 
+def _page_node(n: str, d: dict[str, Any]) -> dict[str, Any]:
+    """A node as the page draws it (short keys: the page of a large view carries thousands)."""
+    node: dict[str, Any] = {
+        "id": str(n), "label": str(d.get("label", n)), "type": d.get("type", ""), "shape": d.get("shape", "dot"),
+        # the views keep north up (y up); the canvas draws y down
+        "size": d.get("size", 10), "x": d.get("x", 0.0), "y": -d.get("y", 0.0),
+        "gx": d.get("geo_x", d.get("x", 0.0)), "gy": -d.get("geo_y", d.get("y", 0.0)),
+        "c": {k[6:]: v for k, v in d.items() if k.startswith("color_")},
+        "info": {k: d[k] for k in PANEL_ATTRIBUTES if d.get(k) not in (None, "")},
+        "facts": d.get("facts", []),
+        # each colouring's key, for the legend's counts of what is shown
+        "k": {"centre": d.get("centre"), "control": d.get("control"), "outside": bool(d.get("outside")),
+              "type": d.get("type"),
+              "subsector": str(d.get("subsector") or "").split(";")[0]},
+    }
+    optional = {"jobs": d.get("headcount"), "km": d.get("distance_km"), "members": d.get("members"),
+                # set apart beside the layout: the physics does not move it
+                "fixed": True if d.get("isolated") else None,
+                "label_de": d.get("label_de"), "label_en": d.get("label_en")}
+    node.update({k: v for k, v in optional.items() if v})
+    if d.get("type") in FACET_TYPES or d.get("member_type") in FACET_TYPES:
+        node["f"] = {name: _values(d, attribute) for name, attribute in FACETS.items()}
+    return node
+
+
+def _page_edge(i: int, u: str, v: str, d: dict[str, Any]) -> dict[str, Any]:
+    edge = {"id": i, "from": str(u), "to": str(v),
+            "info": {k: d[k] for k in ("relation", "label", "certainty", "weight", "ties", "source")
+                     if d.get(k) not in (None, "")}}
+    if d.get("weight", 1) != 1:
+        edge["w"] = d["weight"]
+    edge.update({k: d[k] for k in ("jobs", "kind") if d.get(k)})
+    if d.get("certainty") in ("uncertain", "likely", "not given"):
+        edge["dashes"] = True
+    return edge
+
+
 def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
     """The JSON the page draws: nodes, edges, legend, sources, outlines and settings."""
-    nodes = []
-    for n, d in graph.nodes(data=True):
-        node: dict[str, Any] = {
-            "id": str(n), "label": str(d.get("label", n)), "type": d.get("type", ""), "shape": d.get("shape", "dot"),
-            # the views keep north up (y up); the canvas draws y down
-            "size": d.get("size", 10), "x": d.get("x", 0.0), "y": -d.get("y", 0.0),
-            "gx": d.get("geo_x", d.get("x", 0.0)), "gy": -d.get("geo_y", d.get("y", 0.0)),
-            "c": {k[6:]: v for k, v in d.items() if k.startswith("color_")},
-            "info": {k: d[k] for k in PANEL_ATTRIBUTES if d.get(k) not in (None, "")},
-            "facts": d.get("facts", []),
-            # each colouring's key, for the legend's counts of what is shown
-            "k": {"centre": d.get("centre"), "control": d.get("control"), "type": d.get("type"),
-                  "subsector": str(d.get("subsector") or "").split(";")[0]},
-        }
-        if d.get("headcount"):
-            node["jobs"] = d["headcount"]
-        if d.get("distance_km"):
-            node["km"] = d["distance_km"]
-        if d.get("isolated"):
-            node["fixed"] = True  # set apart beside the layout: the physics does not move it
-        for lang in ("de", "en"):
-            if d.get(f"label_{lang}"):
-                node[f"label_{lang}"] = d[f"label_{lang}"]
-        if d.get("type") in FACET_TYPES or d.get("member_type") in FACET_TYPES:
-            node["f"] = {name: _values(d, attribute) for name, attribute in FACETS.items()}
-        if d.get("members"):
-            node["members"] = d["members"]
-        nodes.append(node)
-    edges = []
+    nodes = [_page_node(n, d) for n, d in graph.nodes(data=True)]
     pairs = graph.edges(keys=True, data=True) if isinstance(graph, nx.MultiGraph) else (
         (u, v, None, d) for u, v, d in graph.edges(data=True))
-    for i, (u, v, _, d) in enumerate(pairs):
-        edge = {"id": i, "from": str(u), "to": str(v),
-                "info": {k: d[k] for k in ("relation", "label", "certainty", "weight", "ties", "source")
-                         if d.get(k) not in (None, "")}}
-        if d.get("weight", 1) != 1:
-            edge["w"] = d["weight"]
-        if d.get("jobs"):
-            edge["jobs"] = d["jobs"]
-        if d.get("kind"):
-            edge["kind"] = d["kind"]
-        if d.get("certainty") in ("uncertain", "likely", "not given"):
-            edge["dashes"] = True
-        edges.append(edge)
+    edges = [_page_edge(i, u, v, d) for i, (u, v, _, d) in enumerate(pairs)]
     facets = {name: sorted({v for node in nodes for v in node.get("f", {}).get(name, [])}) for name in FACETS}
     aggregated = graph.graph.get("aggregated")
     return {"title": graph.graph.get("title", graph.graph.get("name", "")), "name": graph.graph.get("name", ""),

@@ -2,13 +2,16 @@
 
 Every IRI the Python code needs is built here, from the standard namespaces and from our
 own ontology namespace (``bbmb:``).  Data IRIs (firms, sites, places, ...) are minted by
-:class:`IRIs` under one configurable base, so that a re-build gives the same IRIs.
+:class:`IRIs` under one configurable base, so that a re-build gives the same IRIs; the kind of a
+table's rows' IRIs is declared with the table (``kg/tables.toml``).
 """
 from __future__ import annotations
 
 import os
 
 from pyoxigraph import NamedNode
+
+from .declaration import iri_kinds
 
 
 class Namespace:
@@ -78,7 +81,16 @@ PREFIXES: dict[str, str] = {
 }
 
 class IRIs:
-    """Mints the data IRIs of one build under ``base`` (one folder a kind of thing)."""
+    """Mints the data IRIs of one build under ``base``.
+
+    A table's row is ``{base}{kind}/{key}``, its kind declared with the table in ``kg/tables.toml``
+    (:meth:`of`); the short methods name the tables the code refers to most.  The rest are IRIs of no
+    table's row: named graphs, control relations, geometries, contested facts, the subsector scheme.
+
+        >>> iris = IRIs("https://example.org/kg/")
+        >>> iris.of("organizations", "acme"), iris.org("acme") == iris.of("organizations", "acme")
+        (<NamedNode value=https://example.org/kg/org/acme>, True)
+    """
 
     def __init__(self, base: str | None = None) -> None:
         base = base or default_base()
@@ -87,22 +99,21 @@ class IRIs:
     def _mint(self, kind: str, key: str) -> NamedNode:
         return NamedNode(f"{self.base}{kind}/{key}")
 
-    def org(self, key: str) -> NamedNode: return self._mint("org", key)
-    def site(self, key: str) -> NamedNode: return self._mint("site", key)
-    def place(self, key: str) -> NamedNode: return self._mint("place", key)
-    def geometry(self, key: str) -> NamedNode: return self._mint("place", key + "/geometry")
-    def subsector(self, code: str) -> NamedNode: return self._mint("wz2008", code)
-    def subsector_scheme(self) -> NamedNode: return NamedNode(f"{self.base}wz2008")
-    def cluster(self, key: str) -> NamedNode: return self._mint("cluster", key)
+    def of(self, table: str, key: str) -> NamedNode:
+        """The IRI of the row of ``table`` whose key is ``key``."""
+        return self._mint(iri_kinds()[table], key)
+
+    def org(self, key: str) -> NamedNode: return self.of("organizations", key)
+    def site(self, key: str) -> NamedNode: return self.of("sites", key)
+    def place(self, key: str) -> NamedNode: return self.of("places", key)
+    def subsector(self, code: str) -> NamedNode: return self.of("subsectors", code)
+    def cluster(self, key: str) -> NamedNode: return self.of("clusters", key)
+    def dataset(self, key: str) -> NamedNode: return self.of("datasets", key)
+    def observation(self, key: str) -> NamedNode: return self.of("statistics", key)
+    def source(self, key: str) -> NamedNode: return self.of("sources", key)
+
+    def geometry(self, place: str) -> NamedNode: return self.of("places", place + "/geometry")
+    def subsector_scheme(self) -> NamedNode: return NamedNode(self.base + iri_kinds()["subsectors"])
     def control(self, child: str) -> NamedNode: return self._mint("control", child)
-    def headcount(self, key: str) -> NamedNode: return self._mint("headcount", key)
-    def event(self, key: str) -> NamedNode: return self._mint("event", key)
-    def focus(self, land: str, code: str) -> NamedNode: return self._mint("production-focus", f"{land}/{code}")
-    def dataset(self, key: str) -> NamedNode: return self._mint("dataset", key)
-    def observation(self, key: str) -> NamedNode: return self._mint("observation", key)
-    def flag(self, key: str) -> NamedNode: return self._mint("flag", key)
     def contested(self, key: str) -> NamedNode: return self._mint("contested", key)
-    def alternative_place(self, key: str) -> NamedNode: return self._mint("alternative-place", key)
-    def parent_relation(self, key: str) -> NamedNode: return self._mint("parent-relation", key)
-    def source(self, key: str) -> NamedNode: return self._mint("source", key)
     def graph(self, key: str) -> NamedNode: return self._mint("graph", key)

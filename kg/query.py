@@ -32,6 +32,7 @@ from typing import Any, Protocol, cast
 
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Triple, Variable
 
+from .errors import InputError
 from .namespaces import PREFIXES, XSD, IRIs
 from .resources import QUERIES_DIR  # ./queries, else the saved queries packaged with kg
 from .results import Result, from_solutions, to_python
@@ -41,7 +42,7 @@ __all__ = ["SavedQuery", "Param", "QueryError", "library", "load_query", "resolv
            "inject_values", "with_dataset", "select", "to_python", "QUERIES_DIR"]
 
 
-class QueryError(Exception):
+class QueryError(InputError):
     """A query that cannot be run as asked: names what, where, and what to do."""
 
 
@@ -80,7 +81,7 @@ class Param:
             pattern = CODE if self.kind == "subsector" else SLUG
             example = "28.22" if self.kind == "subsector" else "berlin-brandenburg" if self.kind == "place" \
                 else "asml-berlin"
-            if not pattern.match(value):
+            if not pattern.fullmatch(value):  # not match: '$' would let a final line break through
                 raise QueryError(f"{what}: '{value}' is not a valid {self.kind} id; write an id from the data tables, "
                                  f"e.g. {example}")
             return ENTITY_KINDS[self.kind](iris, value)
@@ -237,7 +238,16 @@ def load_query(path: str | Path | None, name: str | None = None, text: str | Non
 
 def library(folder: str | Path = QUERIES_DIR) -> dict[str, SavedQuery]:
     """The saved queries of a folder, by name (the file name without ``.rq``), sorted by name."""
-    return {p.stem: load_query(p) for p in sorted(Path(folder).glob("*.rq"))}
+    return {p.stem: load_query(p) for p in sorted(queries_folder(folder).glob("*.rq"))}
+
+
+def queries_folder(folder: str | Path) -> Path:
+    """``folder`` if it is a folder; else a :class:`QueryError` saying so."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise QueryError(f"{folder}: {'no such folder' if not folder.exists() else 'is not a folder'}; "
+                         "--queries names a folder of saved queries (.rq files)")
+    return folder
 
 
 def resolve(spec: str, folder: str | Path = QUERIES_DIR) -> SavedQuery:

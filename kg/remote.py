@@ -18,18 +18,22 @@ that lists the project's graphs by that prefix (``GRAPH ?g`` over them, an older
 triple twice.
 
 :func:`push` replaces the project's named graphs and the union graph on the server and nothing
-else, with the Graph Store Protocol (``PUT`` of each graph) or with SPARQL Update (``DROP SILENT
-GRAPH`` then ``INSERT DATA`` in chunks).  Every other graph on the server is left as it was.
+else, with the Graph Store Protocol (``PUT`` of each graph) or with SPARQL Update (``INSERT DATA``
+in chunks), into staging graphs first, switched in by one request; one push at a time (a lock on
+the server).  Every other graph on the server is left as it was.
 
     >>> ep = Endpoint("http://127.0.0.1:8890/sparql")                       # doctest: +SKIP
     >>> run("hq-absence", ep, {"region": "brandenburg"}).records()          # doctest: +SKIP
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import random
 import re
 import socket
+import threading
 import time
 import warnings
 import urllib.error
@@ -40,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Se
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
+from .errors import ServerError
 from .namespaces import IRIs, ONTOLOGY_IRI
 from .query import QueryError, inject_values, with_dataset
 from .results import Result, from_sparql_json
@@ -50,7 +55,7 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 60.0
 
 
-class RemoteError(Exception):
+class RemoteError(ServerError):
     """The server could not be reached, refused the request, or did not answer in time."""
 
 
@@ -444,29 +449,231 @@ def _retrying(what: str, action: Callable[[], object], say: Callable[[str], None
             time.sleep(min(8.0, 0.5 * 2 ** attempt))
 
 
+def staging_prefix(iris: IRIs) -> str:
+    """Where a push loads its graphs before it switches them in: ``{base}push-staging/<push id>/<n>``."""
+    return iris.base + "push-staging/"
+
+
+def lock_prefix(iris: IRIs) -> str:
+    """The lock of kg push on a server: one graph ``{base}push-lock/<push id>`` per push that wants it."""
+    return iris.base + "push-lock/"
+
+
+LOCK_LEASE = 300.0  # seconds a lock entry stays valid unless renewed; a killed push's lock expires after it
+LOCK_WAIT = 600.0  # seconds a push waits for another to finish
+SWITCH_TIMEOUT = 600.0  # seconds the server may take to move the staged graphs in (at least --timeout)
+_RUNNING: set[str] = set()  # the pushes under way in this process
+
+
+class _Target:
+    """The server a push writes to: SPARQL Update at ``update`` and, with ``gsp``, the Graph Store Protocol."""
+
+    def __init__(self, endpoint: str, update: str, gsp: str | None, user: str | None, password: str | None,
+                 timeout: float, auth: str, retries: int, say: Callable[[str], None]) -> None:
+        self.endpoint, self.update_url, self.gsp = endpoint, update, gsp
+        self.user, self.password, self.timeout, self.auth, self.retries, self.say = \
+            user, password, timeout, auth, retries, say
+        self.http = _Http(gsp, user, password, timeout) if gsp else None
+        self.reader = Endpoint(endpoint, user, password, timeout, auth=auth)
+
+    def update(self, text: str, timeout: float | None = None) -> None:
+        _update(self.update_url, text, self.user, self.password, timeout or self.timeout, self.auth)
+
+    def takes_updates(self) -> bool:
+        """Whether ``update`` accepts SPARQL Update (a harmless no-op is sent); always asked without --gsp,
+        where an address that does not is an error that says where else to push."""
+        try:
+            self.update("DROP SILENT GRAPH <urn:kg:push:probe>")
+        except RemoteError:
+            if self.http is None:
+                raise
+            return False
+        return True
+
+    def gsp_url(self, graph: str) -> str:
+        return f"{self.gsp}?{urllib.parse.urlencode({'graph': graph})}"
+
+    def replace(self, graph: str, quads: list[Quad], chunk: int, gsp_chunk: int) -> None:
+        """Make ``graph`` hold ``quads`` and nothing else, in bounded requests, retried from its start."""
+        load: Callable[[], None]
+        http = self.http
+        if http is not None:
+            parts = list(_chunks(quads, gsp_chunk)) or [[]]
+
+            def load_by_gsp() -> None:
+                for i, part in enumerate(parts):
+                    _send_part(http, "PUT" if i == 0 else "POST", self.gsp_url(graph), part)
+            load = load_by_gsp
+        else:
+            def load_by_update() -> None:
+                self.update(f"DROP SILENT GRAPH <{graph}>")
+                for part in _chunks(quads, chunk):
+                    body = f"GRAPH <{graph}> {{\n{_ntriples(part)}}}"
+                    # blank nodes: INSERT ... WHERE {} (one solution, so one fresh node per label); some
+                    # servers (Virtuoso 7.2) refuse blank nodes in INSERT DATA, which SPARQL 1.1 allows
+                    blank = any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in part)
+                    self.update(f"INSERT {{ {body} }} WHERE {{}}" if blank else f"INSERT DATA {{ {body} }}")
+            load = load_by_update
+        _retrying(f"loading {graph}", load, self.say, self.retries)
+
+    def put_small(self, graph: str, ntriples: str, what: str, by_update: bool) -> None:
+        """Replace a small graph (the manifest, a lock entry) in one request."""
+        if by_update or self.http is None:
+            self.retried(what, f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{ {ntriples} }} }}")
+        else:
+            http = self.http
+            _retrying(what, lambda: http.send("PUT", self.gsp_url(graph), ntriples.encode("utf-8"), "text/turtle"),
+                      self.say, self.retries)
+
+    def drop(self, graph: str, by_update: bool) -> None:
+        if by_update or self.http is None:
+            self.retried(f"dropping {graph}", f"DROP SILENT GRAPH <{graph}>")
+        else:
+            http = self.http
+            _retrying(f"dropping {graph}", lambda: http.send("DELETE", self.gsp_url(graph)), self.say, self.retries)
+
+    def retried(self, what: str, text: str) -> None:
+        _retrying(what, lambda: self.update(text), self.say, self.retries)
+
+    def graphs_under(self, prefix: str) -> list[str]:
+        document = self.reader._request("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+                                        f'FILTER(STRSTARTS(STR(?g), "{prefix}")) }}', [])
+        return sorted(b["g"]["value"] for b in document.get("results", {}).get("bindings", []) if "g" in b)
+
+
+class _PushLock:
+    """At most one kg push at a time on a server, whichever machine it runs on: the lock lives on the server.
+
+    Each push that wants the server writes its own entry (a graph ``{base}push-lock/<id>`` holding an
+    expiry time), then reads every entry: it holds the lock if no other live entry is there, else it
+    removes its own and tries again a little later.  A single server answers each read after the
+    writes before it, so of two pushes at most one sees no other entry (the later reader sees both).
+    This needs no conditional update (Virtuoso 7.2 applies ``INSERT ... WHERE { FILTER NOT EXISTS }``
+    unconditionally) and works with the Graph Store Protocol alone.  The holder renews its entry while it
+    runs; the entry of a push that was killed expires after :data:`LOCK_LEASE` seconds, or at once
+    where its process is known to be gone (the entry names its host and process id).
+    """
+
+    def __init__(self, target: _Target, iris: IRIs, push_id: str, by_update: bool, wait: float) -> None:
+        self.target, self.push_id, self.by_update, self.wait = target, push_id, by_update, wait
+        self.prefix = lock_prefix(iris)
+        self.graph = self.prefix + urllib.parse.quote(push_id, safe="")
+        self.stop = threading.Event()
+        self.renewer: threading.Thread | None = None
+
+    def _write(self) -> None:
+        expires = time.time() + LOCK_LEASE
+        g = f"<{self.graph}>"
+        self.target.put_small(self.graph, f'{g} <{MANIFEST_NS}expires> "{expires:.3f}" .\n'
+                                          f'{g} <{MANIFEST_NS}host> {json.dumps(socket.gethostname())} .\n'
+                                          f'{g} <{MANIFEST_NS}pid> "{os.getpid()}" .\n',
+                              "taking the push lock", self.by_update)
+
+    @staticmethod
+    def _alive(entry: dict[str, str]) -> bool:
+        """Is the push of a lock entry still running?  Known for certain on this machine, else by its expiry."""
+        try:
+            if float(entry.get("expires", "0")) < time.time():
+                return False
+            if entry.get("host") != socket.gethostname() or not entry.get("pid", "").isdigit():
+                return True
+            pid = int(entry["pid"])
+            if pid == os.getpid():  # this process: running only if it is one of the pushes under way here
+                return entry.get("id", "") in _RUNNING
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except (ValueError, OSError):
+            return True
+        return True
+
+    def _others(self) -> list[str]:
+        """The push ids of the other entries whose push still runs; the others' entries are removed."""
+        text = (f"SELECT ?g ?p ?o WHERE {{ GRAPH ?g {{ ?g ?p ?o }} "
+                f'FILTER(STRSTARTS(STR(?g), "{self.prefix}")) }}')
+        document = self.target.reader._request(text, [])
+        entries: dict[str, dict[str, str]] = {}
+        for b in document.get("results", {}).get("bindings", []):
+            with contextlib.suppress(KeyError):
+                graph, key = b["g"]["value"], b["p"]["value"][len(MANIFEST_NS):]
+                entries.setdefault(graph, {"id": urllib.parse.unquote(graph[len(self.prefix):])})[key] = \
+                    b["o"]["value"]
+        entries.pop(self.graph, None)
+        running = []
+        for graph, entry in sorted(entries.items()):
+            if self._alive(entry):
+                running.append(entry["id"])
+            else:
+                self.target.drop(graph, self.by_update)  # of a push that was stopped
+        return running
+
+    def __enter__(self) -> _PushLock:
+        started = time.monotonic()
+        said = False
+        while True:
+            self._write()
+            others = self._others()
+            if not others:
+                break
+            self.target.drop(self.graph, self.by_update)
+            waited = time.monotonic() - started
+            if waited > self.wait:
+                raise RemoteError(f"another kg push ({', '.join(others)}) holds "
+                                  f"{self.target.endpoint}; waited {waited:.0f} s for it to finish. Try again later "
+                                  f"(the lock of a push that was stopped expires within {LOCK_LEASE:.0f} s)")
+            if not said:
+                self.target.say(f"waiting for another kg push to finish ({', '.join(others)})")
+                said = True
+            time.sleep(random.uniform(0.2, 1.0))  # a random pause: two pushes that met do not meet again
+        _RUNNING.add(self.push_id)
+        self.renewer = threading.Thread(target=self._renew, name="kg-push-lock", daemon=True)
+        self.renewer.start()
+        return self
+
+    def _renew(self) -> None:
+        while not self.stop.wait(LOCK_LEASE / 4):
+            with contextlib.suppress(RemoteError):
+                self._write()
+
+    def __exit__(self, *exc: object) -> None:
+        _RUNNING.discard(self.push_id)
+        self.stop.set()
+        if self.renewer is not None:
+            self.renewer.join()
+        with contextlib.suppress(RemoteError):
+            self.target.drop(self.graph, self.by_update)
+
+
 def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | None = None,
          password: str | None = None, base: str | None = None, timeout: float = DEFAULT_TIMEOUT,
          chunk: int = 1000, auth: str = "digest", progress: Callable[[str], None] | None = None,
-         update: str | None = None, gsp_chunk: int = GSP_CHUNK, retries: int = RETRIES) -> PushReport:
+         update: str | None = None, gsp_chunk: int = GSP_CHUNK, retries: int = RETRIES,
+         wait: float = LOCK_WAIT) -> PushReport:
     """Load the built dataset into a SPARQL server, replacing only the project's own named graphs.
 
     ``endpoint`` is a SPARQL endpoint that answers queries; ``update`` one that accepts SPARQL
     Update (default: ``endpoint``); with ``gsp`` (a Graph Store Protocol address) the graphs are
-    loaded by HTTP PUT and POST in chunks of ``gsp_chunk`` triples instead, and no update endpoint
-    is needed.  Requests that fail to reach the server are retried.
+    loaded by HTTP PUT and POST in chunks of ``gsp_chunk`` triples instead.  Requests that fail to
+    reach the server are retried.
 
     Besides the build's graphs, the union graph (:func:`union_iri`) is replaced with the merge of
     them all (each distinct triple once), which queries then take as their default graph.
 
-    All or nothing, as queries see it: a manifest graph (:func:`manifest_iri`) is marked "pushing"
-    before any graph changes and "complete", with the graphs (the union graph among them) and their
-    triple counts checked on the server, only after every graph is loaded; every remote query
-    (:class:`Endpoint`) reads it and refuses to run on a push that did not finish.  Graphs are
-    dropped only where an earlier push's manifest lists them and the build lacks them; no other
-    graph is touched.
+    One push at a time: a second push waits (up to ``wait`` seconds) for the first to finish
+    (:class:`_PushLock`, a lock on the server).  All or nothing, as queries see it: every graph is
+    first loaded under a staging name (:func:`staging_prefix`) and its triple count checked there,
+    while the previous push stays complete and readable; then one SPARQL Update request moves the
+    staged graphs onto the project's names and rewrites the manifest (:func:`manifest_iri`) from
+    "pushing" to "complete"; graphs an earlier push's manifest lists and the build lacks are dropped
+    after it (the new manifest no longer lists them, so no query sees them meanwhile).  An
+    Oxigraph server runs that request as one transaction; Virtuoso runs its steps in order, so a
+    failure inside it (server-side moves only, no data sent) leaves the manifest "pushing" and
+    remote queries (:class:`Endpoint`) refuse to run rather than answer from a mix.  With ``gsp``
+    and no address that takes SPARQL Update, the graphs are replaced in place, marked "pushing"
+    meanwhile.  No graph but the project's, its union, the manifest, its staging and lock graphs
+    is touched.
     """
     say = progress or (lambda message: None)
-    update = update or endpoint
     t0 = time.perf_counter()
     iris = IRIs(base)
     graphs = _graphs(store)
@@ -474,86 +681,91 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
         if not _valid_iri(g):
             raise RemoteError(f"the build holds a graph named {g!r}, which is not a valid IRI; check --base")
     union = union_iri(iris)
-    if union in graphs or manifest_iri(iris) in graphs:
-        raise RemoteError(f"the build holds a graph named {union if union in graphs else manifest_iri(iris)}, "
-                          "the name kg push gives its own graphs on the server; check --base")
+    own = [name for name in (union, manifest_iri(iris)) if name in graphs] + \
+        [g for g in graphs if g.startswith((staging_prefix(iris), lock_prefix(iris)))]
+    if own:
+        raise RemoteError(f"the build holds a graph named {own[0]}, the name kg push gives its own graphs on "
+                          "the server; check --base")
     # the merge of the graphs: each distinct triple once (a blank node stays one node, as in the build)
     union_quads = [Quad(t.subject, t.predicate, t.object, NamedNode(union))
                    for t in dict.fromkeys(q.triple for quads in graphs.values() for q in quads)]
     report = PushReport(union=union, union_triples=len(union_quads))
-    finder = Endpoint(endpoint, user, password, timeout, base, auth=auth)
-    old = read_manifest(finder, iris)
-    earlier = old["graphs"] if old else []
-    push_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    target = _Target(endpoint, update or endpoint, gsp, user, password, timeout, auth, retries, say)
+    push_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{random.randrange(16**6):06x}"
     at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    http = _Http(gsp, user, password, timeout) if gsp else None
-    m = manifest_iri(iris)
+    by_update = target.takes_updates()
+    load = {**graphs, union: union_quads}
+    expected = {g: len(q) for g, q in load.items()}
+    with _PushLock(target, iris, push_id, by_update, wait):
+        old = read_manifest(target.reader, iris)
+        stale = sorted(set(old["graphs"] if old else []) - set(graphs))
 
-    def gsp_url(g: str) -> str:
-        return f"{gsp}?{urllib.parse.urlencode({'graph': g})}"
+        def manifest(state: str, listed: Iterable[str], counts: Mapping[str, int] | None = None) -> str:
+            return _manifest_ntriples(iris, state, push_id, at, listed, counts, union)
 
-    def write_manifest(state: str, listed: Iterable[str], counts: Mapping[str, int] | None = None) -> None:
-        body = _manifest_ntriples(iris, state, push_id, at, listed, counts, union)
-        if http:
-            _retrying("writing the push manifest", lambda: http.send("PUT", gsp_url(m), body.encode("utf-8"),
-                                                                      "text/turtle"), say, retries)
+        m = manifest_iri(iris)
+        if by_update:
+            for left in target.graphs_under(staging_prefix(iris)):  # of a push that was stopped
+                target.drop(left, by_update)
+            staged = {g: f"{staging_prefix(iris)}{urllib.parse.quote(push_id, safe='')}/{i}"
+                      for i, g in enumerate(sorted(load))}
+            try:
+                for g in sorted(load):
+                    target.replace(staged[g], load[g], chunk, gsp_chunk)
+                _check_counts(target.reader, {staged[g]: n for g, n in expected.items()}, endpoint,
+                              "staging; the previous push is left as it was")
+            except BaseException:
+                for name in staged.values():
+                    with contextlib.suppress(RemoteError):
+                        target.drop(name, by_update)
+                raise
+            # the switch: one request, server-side moves only
+            # (the manifest is emptied with DELETE WHERE: Virtuoso 7.2's DROP inside a request does not
+            # remove what an earlier step of the same request inserted)
+            clear = f"DELETE WHERE {{ GRAPH <{m}> {{ ?s ?p ?o }} }}"
+            steps = [clear, f"INSERT DATA {{ GRAPH <{m}> {{ {manifest('pushing', set(stale) | set(graphs))} }} }}"]
+            steps += [f"MOVE <{staged[g]}> TO <{g}>" for g in sorted(load)]
+            steps += [clear, f"INSERT DATA {{ GRAPH <{m}> {{ {manifest('complete', graphs, expected)} }} }}"]
+            # not retried: a step that ran before a dropped connection must not run again (Virtuoso's MOVE
+            # from a graph already moved empties the target); the server copies every triple once, so it
+            # may take longer than one request of the load
+            try:
+                target.update(" ;\n".join(steps), max(timeout, SWITCH_TIMEOUT))
+            except RemoteError as exc:
+                raise RemoteError(f"{exc} (while switching the pushed graphs in: remote queries refuse to run "
+                                  "until a push completes). Run kg push again") from None
+            for g in stale:  # no longer listed by the manifest, so no query sees them
+                target.drop(g, by_update)
         else:
-            def replace() -> None:
-                _update(update, f"DROP SILENT GRAPH <{m}>", user, password, timeout, auth)
-                _update(update, f"INSERT DATA {{ GRAPH <{m}> {{ {body} }} }}", user, password, timeout, auth)
-            _retrying("writing the push manifest", replace, say, retries)
+            say(f"{target.update_url} takes no SPARQL Update: the graphs are replaced in place (remote queries "
+                "refuse to run until the push is complete); give --update for a push that leaves the previous "
+                "one readable until it has succeeded")
+            target.put_small(m, manifest("pushing", set(stale) | set(graphs)), "writing the push manifest", False)
+            for g in stale:
+                target.drop(g, False)
+            for g in sorted(load):
+                target.replace(g, load[g], chunk, gsp_chunk)
+            _check_counts(target.reader, expected, endpoint, "the push is left marked unfinished")
+            target.put_small(m, manifest("complete", graphs, expected), "writing the push manifest", False)
+        for g in stale:
+            say(f"dropped graph {g} (an earlier push's, not in this build)")
+    report.dropped = stale
+    report.graphs = len(graphs)
+    report.triples = sum(len(q) for q in graphs.values())
+    report.seconds = time.perf_counter() - t0
+    say(f"pushed {report.triples:,} triples in {report.graphs} graphs, and their union ({report.union_triples:,} "
+        f"triples, {union}), to {gsp or target.update_url} in {report.seconds:.1f} s")
+    return report
 
-    # 1. mark the server: from here until the end, remote queries refuse to run
-    write_manifest("pushing", set(earlier) | set(graphs))
-    # 2. drop what an earlier push made and this build lacks
-    for g in sorted(set(earlier) - set(graphs)):
-        def drop(g: str = g) -> None:
-            if http:
-                http.send("DELETE", gsp_url(g))
-            else:
-                _update(update, f"DROP SILENT GRAPH <{g}>", user, password, timeout, auth)
-        _retrying(f"dropping {g}", drop, say, retries)
-        report.dropped.append(g)
-        say(f"dropped graph {g} (an earlier push's, not in this build)")
-    # 3. load each graph, then the union graph, in bounded chunks; a failed graph is loaded again from its start
-    for g, quads in [*sorted(graphs.items()), (union, union_quads)]:
-        load: Callable[[], None]
-        if http:
-            parts = list(_chunks(quads, gsp_chunk)) or [[]]
 
-            def load_by_gsp(g: str = g, parts: list[list[Quad]] = parts) -> None:
-                for i, part in enumerate(parts):
-                    _send_part(http, "PUT" if i == 0 else "POST", gsp_url(g), part)
-            load = load_by_gsp
-        else:
-            def load_by_update(g: str = g, quads: list[Quad] = quads) -> None:
-                _update(update, f"DROP SILENT GRAPH <{g}>", user, password, timeout, auth)
-                for part in _chunks(quads, chunk):
-                    body = f"GRAPH <{g}> {{\n{_ntriples(part)}}}"
-                    # blank nodes: INSERT ... WHERE {} (one solution, so one fresh node per label); some
-                    # servers (Virtuoso 7.2) refuse blank nodes in INSERT DATA, which SPARQL 1.1 allows
-                    blank = any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in part)
-                    text = f"INSERT {{ {body} }} WHERE {{}}" if blank else f"INSERT DATA {{ {body} }}"
-                    _update(update, text, user, password, timeout, auth)
-            load = load_by_update
-        _retrying(f"loading {g}", load, say, retries)
-        if g != union:
-            report.graphs += 1
-            report.triples += len(quads)
-    # 4. check the server holds what was sent, then mark the push complete
-    expected = {g: len(q) for g, q in graphs.items()}
-    expected[union] = len(union_quads)
-    counted = _counts(finder, list(expected))
+def _check_counts(reader: Endpoint, expected: Mapping[str, int], endpoint: str, then: str) -> None:
+    """Raise unless each graph on the server holds the expected number of triples."""
+    counted = _counts(reader, list(expected))
     wrong = {g: (counted.get(g, 0), n) for g, n in expected.items() if counted.get(g, 0) != n}
     if wrong:
         g, (got, want) = sorted(wrong.items())[0]
         raise RemoteError(f"after loading, {endpoint} holds {got:,} triples in {g}, not {want:,} "
-                          f"({len(wrong)} graph(s) differ); the push is left marked unfinished. Run kg push again")
-    write_manifest("complete", graphs, expected)
-    report.seconds = time.perf_counter() - t0
-    say(f"pushed {report.triples:,} triples in {report.graphs} graphs, and their union ({report.union_triples:,} "
-        f"triples, {union}), to {gsp or update} in {report.seconds:.1f} s")
-    return report
+                          f"({len(wrong)} graph(s) differ); {then}. Run kg push again")
 
 
 def _counts(endpoint: "Endpoint", graphs: list[str]) -> dict[str, int]:

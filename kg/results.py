@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -51,7 +52,9 @@ _NUMERIC = {**{t: int for t in _INTEGER_TYPES}, XSD.decimal.value: Decimal, XSD.
 #: for with ``text/tab-separated-values`` (kg serve sends it).  ``tsv-values`` prints the values ``csv``
 #: prints, tab-separated (a tab, line break or backslash in a value written ``\t``, ``\n``, ``\r``,
 #: ``\\``), so that spreadsheets and ``cut`` read csv and tsv alike; it is what ``kg query --format tsv``
-#: prints (``kg query --format sparql-tsv`` prints ``tsv``: see ``Writer.option``).
+#: prints (``kg query --format sparql-tsv`` prints ``tsv``: see ``Writer.option``).  ``csv`` and ``tsv-values``
+#: are what a spreadsheet opens: a value that would start a formula there gets a leading ``'``
+#: (:func:`spreadsheet_safe`); ``markdown`` writes HTML's special characters as entities.
 Compact = Callable[[str], str]
 
 
@@ -156,9 +159,33 @@ def _table(result: Result, compact: Callable[[str], str] | None, width: int | No
     return "\n".join(out) + "\n"
 
 
+#: Markdown table cells: a backslash and a pipe escaped for the table, HTML's specials as entities (Markdown
+#: renderers pass raw HTML through: ``<img onerror=...>`` or ``</script>`` would run or break the page).
+_MARKDOWN_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"), and the full-width forms that
+#: some locales' spreadsheets read the same way.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A cell of ``csv`` and ``tsv`` that a spreadsheet cannot run: a value that starts like a formula gets a
+    leading ``'`` (OWASP's advice), unless the whole value is a plain number (``-14`` stays a number).
+
+    Decided by the text, not the datatype: ``"=1+1"^^xsd:integer`` is a formula all the same.
+
+        >>> spreadsheet_safe("=SUM(A1:A9)"), spreadsheet_safe("-14"), spreadsheet_safe("-1+1")
+        ("'=SUM(A1:A9)", '-14', "'-1+1")
+    """
+    if value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def _markdown(result: Result, compact: Callable[[str], str] | None) -> str:
     def cell(text: str) -> str:
-        return _plain(text, None).replace("\\", "\\\\").replace("|", "\\|")
+        return _plain(text, None).translate(_MARKDOWN_ESCAPES)
 
     out = ["| " + " | ".join(result.variables) + " |", "|" + "|".join(" --- " for _ in result.variables) + "|"]
     for row in result.rows:
@@ -171,7 +198,7 @@ def _csv(result: Result) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(result.variables)
     for row in result.rows:
-        writer.writerow([_value(t) for t in row])
+        writer.writerow([spreadsheet_safe(_value(t)) for t in row])
     return buffer.getvalue()
 
 
@@ -189,7 +216,7 @@ def _tsv(result: Result) -> str:
     """Values as in ``csv``, tab-separated; tabs, line breaks and backslashes in a value escaped."""
     out = ["\t".join(result.variables)]
     for row in result.rows:
-        out.append("\t".join(_value(t).translate(_TSV_ESCAPES) for t in row))
+        out.append("\t".join(spreadsheet_safe(_value(t)).translate(_TSV_ESCAPES) for t in row))
     return "\n".join(out) + "\n"
 
 
@@ -286,7 +313,8 @@ def write_markdown(result: Result, compact: Compact | None = None) -> str:
 
 @_ask
 def write_csv(result: Result, compact: Compact | None = None) -> str:
-    """W3C SPARQL 1.1 CSV (``csv``): IRIs and the lexical forms of literals."""
+    """W3C SPARQL 1.1 CSV (``csv``): IRIs and the lexical forms of literals, safe to open in a spreadsheet
+    (:func:`spreadsheet_safe`)."""
     return _csv(result)
 
 

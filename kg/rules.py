@@ -4,16 +4,27 @@ The build (:mod:`kg.derive`) applies these functions to the tables and writes wh
 the graph ``{base}graph/derived``; the saved queries and the views read those derived triples and
 never decide anything again.  The rules, and where each is written:
 
-================================  ============================================================
-place ancestry, region membership  :func:`place_ancestors`, :func:`first_of_kind`, :func:`control_class`
-the controlling organisation       :func:`ultimate_parents`
+=================================  ============================================================
+place ancestry, region membership  :func:`place_ancestors`, :func:`first_of_kind`, :func:`is_within`
+where control sits, seen from      :data:`CONTROL_CLASSES`, :func:`control_class`, :func:`is_outside`,
+a region; "outside the region"     :func:`is_inside`, :func:`controlled_from_outside`, :func:`control_area`
+the controlling organisation       :func:`parent_chain`, :func:`ultimate_parents`
+a register's parent (kg import)    :data:`CONTROL_INTERESTS`, :data:`SHARE_INTERESTS`, :func:`gives_control`,
+                                   :func:`consolidation_parent`, :func:`ownership_cycle`
+whose place of control counts      :func:`control_holder`
 the place of control               :func:`control_candidates`, :func:`choose_control`
-the head-count of a firm or site   :func:`headcount_candidates`, :func:`choose_headcount`
+the head-count of a firm or site   :func:`headcount_candidates`, :func:`choose_headcount`, :func:`covers_group`,
+                                   :func:`is_contested`
+the brief's total beside a summary :func:`latest_total`
 a firm's jobs in an area           :func:`area_jobs`
+makes nothing in an area           :func:`makes_nothing_in`
 operating sites                    :data:`OFFICE_FUNCTIONS`, :func:`is_operating_site` (functions: :mod:`kg.model`)
-readings of contested facts        :data:`READINGS`, :data:`DEFAULT_READING`
+a firm's home region               :func:`home_region`
+the region the outputs default to  :func:`default_region`
+cluster ties between firms         :class:`Tie`, :data:`TIE_KINDS`, :func:`firm_ties`
+readings of contested facts        :class:`Reading`, :data:`READINGS`, :func:`register_reading`, :func:`get_reading`
 range over the contested facts     :func:`share_range`
-================================  ============================================================
+=================================  ============================================================
 
 Everything here works on plain ids and numbers, not on RDF, so that each rule can be read and
 tested on its own::
@@ -23,32 +34,11 @@ tested on its own::
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import AbstractSet, Iterable, Mapping, Sequence
 
-# ---------------------------------------------------------------------------- readings
-
-#: The readings of contested facts a build can be made under (``kg build --reading NAME``).
-#: Where sources disagree on a fact that a figure depends on, a reading says which source wins.
-READINGS: dict[str, str] = {
-    "brief": "the brief's figures and statements before external sources (of two brief figures the lower)",
-    "external": "external sources before the brief, the newest first (the brief where no external source speaks)",
-}
-#: The reading every output uses unless told otherwise; outputs name it.
-DEFAULT_READING = "brief"
-
-
-def check_reading(reading: str) -> str:
-    """The reading's name, or a ``ValueError`` that lists the readings.
-
-    >>> check_reading("brief")
-    'brief'
-    """
-    if reading not in READINGS:
-        raise ValueError(f"unknown reading '{reading}'; choose one of: "
-                         + "; ".join(f"{k} ({v})" for k, v in READINGS.items()))
-    return reading
-
+from .errors import InvalidArgument
 
 # ---------------------------------------------------------------------------- places
 
@@ -70,7 +60,7 @@ def place_ancestors(parents: Mapping[str, Sequence[str]]) -> dict[str, list[str]
     return out
 
 
-def first_of_kind(ancestors: Sequence[str], kinds: Mapping[str, set[str]], kind: str) -> str | None:
+def first_of_kind(ancestors: Sequence[str], kinds: Mapping[str, AbstractSet[str]], kind: str) -> str | None:
     """The nearest of ``ancestors`` (see :func:`place_ancestors`) of the given kind (``land``, ``country``).
 
     >>> first_of_kind(["moabit", "berlin", "de"], {"berlin": {"land"}, "de": {"country"}}, "land")
@@ -79,8 +69,47 @@ def first_of_kind(ancestors: Sequence[str], kinds: Mapping[str, set[str]], kind:
     return next((a for a in ancestors if kind in kinds.get(a, ())), None)
 
 
-#: Where control sits, seen from a region: the classes every output uses.
+def is_within(place: str | None, area: str, ancestors: Mapping[str, Sequence[str]]) -> bool:
+    """True if ``place`` is ``area`` or lies in it (``bbmb:within``).
+
+    >>> is_within("moabit", "bb", {"moabit": ["moabit", "berlin", "bb"]}), is_within(None, "bb", {})
+    (True, False)
+    """
+    return bool(place) and area in ancestors.get(place or "", ())
+
+
+# ---------------------------------------------------------------------------- where control sits
+
+#: Where control sits, seen from a region: in it, elsewhere in the region's country, abroad, not known.
+#: Every output uses these classes; :func:`is_outside` says which of them are "outside the region".
 CONTROL_CLASSES = ("inside", "germany", "abroad", "unknown")
+INSIDE, GERMANY, ABROAD, UNKNOWN = CONTROL_CLASSES
+#: The control classes that count as "run from outside the region".
+OUTSIDE_CLASSES = frozenset({GERMANY, ABROAD})
+
+
+def _known_class(cls: str) -> str:
+    if cls not in CONTROL_CLASSES:
+        raise ValueError(f"unknown control class {cls!r}; the classes are {', '.join(CONTROL_CLASSES)}")
+    return cls
+
+
+def is_outside(cls: str) -> bool:
+    """True for the control classes that count as run from outside the region (the brief's finding).
+
+    >>> [is_outside(c) for c in CONTROL_CLASSES]
+    [False, True, True, False]
+    """
+    return _known_class(cls) in OUTSIDE_CLASSES
+
+
+def is_inside(cls: str) -> bool:
+    """True for a firm run from the region itself (drawn as a star).
+
+    >>> is_inside("inside"), is_inside("unknown")
+    (True, False)
+    """
+    return _known_class(cls) == INSIDE
 
 
 def control_class(place: str | None, region: str, ancestors: Mapping[str, Sequence[str]],
@@ -92,27 +121,138 @@ def control_class(place: str | None, region: str, ancestors: Mapping[str, Sequen
     'germany'
     """
     if not place or place not in ancestors:
-        return "unknown"
+        return UNKNOWN
     if region in ancestors[place]:
-        return "inside"
+        return INSIDE
     home, there = country.get(region), country.get(place)
     if there is None:
-        return "unknown"
-    return "germany" if there == home else "abroad"
+        return UNKNOWN
+    return GERMANY if there == home else ABROAD
+
+
+def controlled_from_outside(place: str | None, area: str, ancestors: Mapping[str, Sequence[str]],
+                            country: Mapping[str, str | None]) -> bool:
+    """True if control placed at ``place`` is outside ``area`` (any place: a region, a Land, a city).
+
+    >>> anc = {"muenchen": ["muenchen", "bayern", "de"], "bb": ["bb", "de"], "moabit": ["moabit", "bb", "de"]}
+    >>> country = {"muenchen": "de", "bb": "de", "moabit": "de"}
+    >>> controlled_from_outside("muenchen", "bb", anc, country), controlled_from_outside("moabit", "bb", anc, country)
+    (True, False)
+    """
+    return is_outside(control_class(place, area, ancestors, country))
+
+
+def control_area(place: str | None, cls: str, land: Mapping[str, str | None],
+                 country: Mapping[str, str | None]) -> tuple[str, str] | None:
+    """(area, kind) where control sits: the Land of a place in the region's country (``land``), the
+    country of a place abroad (``country``); None where control is not known.
+
+    >>> control_area("espoo", "abroad", {"espoo": None}, {"espoo": "fi"})
+    ('fi', 'country')
+    >>> control_area("muenchen", "germany", {"muenchen": "bayern"}, {"muenchen": "de"})
+    ('bayern', 'land')
+    """
+    if _known_class(cls) == UNKNOWN or not place:
+        return None
+    area, kind = (country.get(place), "country") if cls == ABROAD else (land.get(place), "land")
+    return (area, kind) if area else None
 
 
 # ---------------------------------------------------------------------------- organisations
 
-def ultimate_parents(parent: Mapping[str, str]) -> dict[str, str]:
-    """organisation -> its topmost parent along the parent relation, or itself (cycles stop)."""
-    out: dict[str, str] = {}
-    for org in parent:
-        top, seen = org, {org}
-        while parent.get(top) and parent[top] not in seen:
-            top = parent[top]
-            seen.add(top)
-        out[org] = top
+def parent_chain(org: str, parent: Mapping[str, str | None]) -> list[str]:
+    """The organisation, its parent, the parent's parent ... up to the topmost (a cycle stops).
+
+    >>> parent_chain("otis", {"otis": "otis-worldwide", "otis-worldwide": ""})
+    ['otis', 'otis-worldwide']
+    """
+    out = [org]
+    while (up := parent.get(out[-1])) and up not in out:
+        out.append(up)
     return out
+
+
+def ultimate_parents(parent: Mapping[str, str | None]) -> dict[str, str]:
+    """organisation -> its topmost parent along the parent relation, or itself (cycles stop).
+
+    >>> ultimate_parents({"otis": "otis-worldwide", "otis-worldwide": ""})["otis"]
+    'otis-worldwide'
+    """
+    return {org: parent_chain(org, parent)[-1] for org in parent}
+
+
+def control_holder(chain: Sequence[str], known: AbstractSet[str] | Mapping[str, object]) -> str | None:
+    """Whose place of control an organisation is run from: the topmost organisation of its
+    :func:`parent_chain` of which a place of control is ``known``; None if none is.
+
+    >>> control_holder(["kone-berlin", "kone-gmbh", "kone-oyj"], {"kone-gmbh", "kone-oyj"})
+    'kone-oyj'
+    """
+    return next((o for o in reversed(chain) if o in known), None)
+
+
+# ---------------------------------------------------------------------------- a register's parent (kg import)
+
+#: Interests that give control of the subject whatever the share (BODS 0.4 ``interestType`` codes).
+CONTROL_INTERESTS = frozenset({"appointmentOfBoard", "controlViaCompanyRulesOrArticles", "controlByLegalFramework"})
+#: Interests of which more than half gives control (BODS 0.4 ``interestType`` codes).
+SHARE_INTERESTS = frozenset({"shareholding", "votingRights"})
+
+
+def gives_control(interest: str, direct: bool, least_share: float | None, exclusive: bool = False) -> bool:
+    """Whether an interest a register records (BODS) makes its holder the subject's parent: a direct
+    control interest, or a direct holding of more than half of the shares or votes.
+
+    ``least_share`` is the least share in percent the register allows (the exact share, or a range's
+    minimum); ``exclusive``: that minimum itself is excluded (BODS ``exclusiveMinimum``).  A range that
+    may be half or less does not give control; an indirect interest makes a parent further up.
+
+    >>> gives_control("shareholding", True, 75)
+    True
+    >>> gives_control("shareholding", True, 25)  # a range of 25 to 75 per cent: not surely more than half
+    False
+    >>> gives_control("votingRights", True, 50), gives_control("votingRights", True, 50, exclusive=True)
+    (False, True)
+    >>> gives_control("appointmentOfBoard", True, None), gives_control("shareholding", False, 100)
+    (True, False)
+    """
+    if not direct:
+        return False
+    if interest in CONTROL_INTERESTS:
+        return True
+    if interest not in SHARE_INTERESTS or least_share is None:
+        return False
+    return least_share > 50 or (least_share == 50 and exclusive)
+
+
+def consolidation_parent(relation: str, active: bool, active_direct_recorded: bool) -> bool:
+    """Whether an accounting-consolidation relation (GLEIF Level 2) makes its parent the child's parent:
+    the active direct parent; where the register records no active direct parent of the child, its
+    active ultimate parent stands in (a parent chain with the levels between unknown: certainty implied).
+
+    >>> consolidation_parent("direct", True, True), consolidation_parent("direct", False, False)
+    (True, False)
+    >>> consolidation_parent("ultimate", True, False), consolidation_parent("ultimate", True, True)
+    (True, False)
+    """
+    if not active:
+        return False
+    return relation == "direct" or (relation == "ultimate" and not active_direct_recorded)
+
+
+def ownership_cycle(child: str, parent: str, parents: Mapping[str, str | None]) -> list[str]:
+    """The cycle that making ``parent`` the parent of ``child`` would close (``child`` ... ``child``), or [].
+
+    Circular ownership (A owns B owns A) is kept as the register's relations, but such a parent is not
+    set: no organisation is its own ultimate parent (see :func:`ultimate_parents`).
+
+    >>> ownership_cycle("a", "b", {"b": "c", "c": "a"})
+    ['a', 'b', 'c', 'a']
+    >>> ownership_cycle("a", "b", {"b": "c"})
+    []
+    """
+    chain = parent_chain(parent, parents)
+    return [child, *chain[: chain.index(child) + 1]] if child in chain else []
 
 
 #: Functions of the head-office entries the build makes from the organisations table: a site with
@@ -123,6 +263,9 @@ OFFICE_FUNCTIONS = frozenset({"headquarters", "registered-seat"})
 def is_operating_site(functions: Iterable[str]) -> bool:
     """True unless every function is an office function (a site of unknown function operates).
 
+    Only operating sites count: where a firm has jobs, which sites ``hq-absence`` lists, where a
+    firm counts in an area, which sites tie firms together.
+
     >>> is_operating_site(["headquarters", "production"]), is_operating_site(["headquarters"])
     (True, False)
     """
@@ -130,17 +273,53 @@ def is_operating_site(functions: Iterable[str]) -> bool:
     return not fs or not fs <= OFFICE_FUNCTIONS
 
 
+def home_region(site_places: Iterable[str], regions: Iterable[str],
+                ancestors: Mapping[str, Sequence[str]]) -> str | None:
+    """The region a firm's jobs are counted in: the one with most of its operating sites (``site_places``),
+    of equals the first by id; None if none of its sites lies in a region.
+
+    >>> anc = {"moabit": ["moabit", "berlin", "bb"], "kassel": ["kassel", "hessen"]}
+    >>> home_region(["moabit", "kassel"], ["bb", "hessen-region"], anc)
+    'bb'
+    """
+    counts = Counter(r for p in site_places for r in sorted(set(regions)) if r in ancestors.get(p, ()))
+    return min(counts, key=lambda r: (-counts[r], r)) if counts else None
+
+
+def default_region(site_places: Iterable[str], regions: Iterable[str],
+                   ancestors: Mapping[str, Sequence[str]]) -> str | None:
+    """The region the outputs show unless told otherwise: the one with most operating sites
+    (``site_places``: the place of every operating site), of equals the first by id.
+
+    >>> anc = {"moabit": ["moabit", "bb"], "kassel": ["kassel", "hessen"]}
+    >>> default_region(["moabit", "moabit", "kassel"], ["bb", "hessen"], anc)
+    'bb'
+    """
+    return home_region(site_places, regions, ancestors)
+
+
 # ---------------------------------------------------------------------------- head-counts
 
 @dataclass(frozen=True)
 class Figure:
-    """One head-count as one source gives it: ``low`` is "about N", "over N" or a range's lower end."""
+    """One head-count as one source gives it: ``low`` is "about N", "over N" or a range's lower end;
+    ``scope`` what the figure covers in the source's words (``group``: the firm and its subsidiaries)."""
 
     low: int
     high: int | None = None
     year: str = ""
     sources: tuple[str, ...] = ()
     from_brief: bool = False
+    scope: str = ""
+
+
+def covers_group(figure: Figure) -> bool:
+    """True if the figure counts the whole group (the firm and the organisations it controls), not the firm alone.
+
+    >>> covers_group(Figure(260, scope="group")), covers_group(Figure(1000, scope="Berlin: fitters and employees"))
+    (True, False)
+    """
+    return figure.scope.strip().lower() == "group"
 
 
 def headcount_candidates(figures: Sequence[Figure]) -> list[int]:
@@ -152,29 +331,26 @@ def headcount_candidates(figures: Sequence[Figure]) -> list[int]:
     return sorted({n for f in figures for n in (f.low, f.high) if n is not None})
 
 
-def choose_headcount(figures: Sequence[Figure], reading: str = DEFAULT_READING) -> Figure | None:
-    """The figure a reading uses, of those the sources give for one firm or site.
+def is_contested(figures: Sequence[Figure]) -> bool:
+    """True if the sources give more than one number for a subject: its figures are a contested fact.
 
-    ``brief``: the brief's figures if it gives any, of those the lowest ("over 3,000" is 3,000, a
-    range counts as its lower end).  ``external``: external figures if any, the latest reference
-    year first, then the lowest; else the brief's.
-
-    >>> asml = [Figure(1800, from_brief=True), Figure(1900, year="2025")]
-    >>> choose_headcount(asml, "brief").low, choose_headcount(asml, "external").low
-    (1800, 1900)
+    >>> is_contested([Figure(200, from_brief=True), Figure(500, from_brief=True)]), is_contested([Figure(330)])
+    (True, False)
     """
-    if not figures:
-        return None
-    brief = [f for f in figures if f.from_brief]
-    other = [f for f in figures if not f.from_brief]
-    if reading == "brief":
-        pool = brief or other
-        return min(pool, key=lambda f: f.low)
-    pool = other or brief
-    return min(pool, key=lambda f: (-int(f.year or 0), f.low))
+    return len(headcount_candidates(figures)) > 1
 
 
-# ---------------------------------------------------------------------------- control
+def latest_total(observations: Iterable[tuple[str, int, str]]) -> tuple[int, str] | None:
+    """The total a summary compares with: of an area's (period, value, observation id), the latest period's.
+
+    >>> latest_total([("2023", 14500, "a"), ("2024", 14700, "b")])
+    (14700, 'b')
+    """
+    found = max(observations, key=lambda o: o[0], default=None)
+    return (found[1], found[2]) if found else None
+
+
+# ---------------------------------------------------------------------------- control candidates
 
 @dataclass(frozen=True)
 class ControlCandidate:
@@ -189,12 +365,140 @@ class ControlCandidate:
 def control_candidates(headquarters: Sequence[ControlCandidate], decision_centres: Sequence[ControlCandidate],
                        registered_seats: Sequence[ControlCandidate] = ()) -> list[ControlCandidate]:
     """The places a reading may choose from: decision centres and headquarters; a registered seat
-    only where neither is known (a seat is where a firm is registered, not where it is run)."""
+    only where neither is known (a seat is where a firm is registered, not where it is run).
+
+    >>> seat = ControlCandidate("muenchen", "registered seat")
+    >>> [c.place for c in control_candidates([], [], [seat])]
+    ['muenchen']
+    """
     found = list(decision_centres) + list(headquarters)
     return found or list(registered_seats)
 
 
-def choose_control(candidates: Sequence[ControlCandidate], reading: str = DEFAULT_READING) -> ControlCandidate | None:
+# ---------------------------------------------------------------------------- readings
+
+class Reading:
+    """A reading of contested facts: which source wins where sources disagree (``kg build --reading NAME``).
+
+    A reading is an object registered in :data:`READINGS` (:func:`register_reading`); a new one
+    subclasses this and says how it chooses a head-count and a place of control, so that no rule
+    ever falls into an ``else`` for a reading it does not know.
+    """
+
+    name: str = ""
+    description: str = ""
+
+    def choose_headcount(self, figures: Sequence[Figure]) -> Figure:
+        """The figure this reading uses of a non-empty list."""
+        raise NotImplementedError
+
+    def choose_control(self, candidates: Sequence[ControlCandidate]) -> ControlCandidate:
+        """The place of control this reading uses of a non-empty list."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.description
+
+    def __repr__(self) -> str:
+        return f"<Reading {self.name}>"
+
+
+class BriefReading(Reading):
+    """The brief first: its figures (of two, the lower) and the decision centres it states."""
+
+    name = "brief"
+    description = "the brief's figures and statements before external sources (of two brief figures the lower)"
+
+    def choose_headcount(self, figures: Sequence[Figure]) -> Figure:
+        brief = [f for f in figures if f.from_brief]
+        return min(brief or figures, key=lambda f: f.low)
+
+    def choose_control(self, candidates: Sequence[ControlCandidate]) -> ControlCandidate:
+        stated = [c for c in candidates if c.basis == "decision centre" and c.from_brief]
+        offices = [c for c in candidates if c.basis != "decision centre"]
+        return (stated + offices + list(candidates))[0]
+
+
+class ExternalReading(Reading):
+    """External sources first, the newest first; the brief where no external source speaks."""
+
+    name = "external"
+    description = "external sources before the brief, the newest first (the brief where no external source speaks)"
+
+    def choose_headcount(self, figures: Sequence[Figure]) -> Figure:
+        other = [f for f in figures if not f.from_brief]
+        return min(other or figures, key=lambda f: (-int(f.year or 0), f.low))
+
+    def choose_control(self, candidates: Sequence[ControlCandidate]) -> ControlCandidate:
+        offices = [c for c in candidates if c.basis != "decision centre"]
+        return ([c for c in offices if not c.from_brief] + offices + list(candidates))[0]
+
+
+#: The readings of contested facts a build can be made under, by name (:func:`register_reading`).
+READINGS: dict[str, Reading] = {}
+
+
+def register_reading(reading: Reading) -> Reading:
+    """Add a reading to :data:`READINGS` (its name must be new); returns it.
+
+    >>> register_reading(BriefReading())
+    Traceback (most recent call last):
+    ...
+    ValueError: a reading named 'brief' is already registered
+    """
+    if not reading.name or reading.name in READINGS:
+        raise ValueError(f"a reading named {reading.name!r} is already registered" if reading.name
+                         else "a reading needs a name")
+    READINGS[reading.name] = reading
+    return reading
+
+
+register_reading(BriefReading())
+register_reading(ExternalReading())
+#: The reading every output uses unless told otherwise; outputs name it.
+DEFAULT_READING = "brief"
+
+
+def get_reading(reading: str | Reading) -> Reading:
+    """The registered reading of that name, or an :class:`~kg.errors.InvalidArgument` that lists the readings.
+
+    >>> get_reading("external").name
+    'external'
+    """
+    if isinstance(reading, Reading):
+        return reading
+    if reading not in READINGS:
+        raise InvalidArgument(f"unknown reading '{reading}'; choose one of: "
+                              + "; ".join(f"{k} ({v})" for k, v in READINGS.items()))
+    return READINGS[reading]
+
+
+def check_reading(reading: str) -> str:
+    """The reading's name, or an :class:`~kg.errors.InvalidArgument` that lists the readings.
+
+    >>> check_reading("brief")
+    'brief'
+    """
+    return get_reading(reading).name
+
+
+def choose_headcount(figures: Sequence[Figure], reading: str | Reading = DEFAULT_READING) -> Figure | None:
+    """The figure a reading uses, of those the sources give for one firm or site.
+
+    ``brief``: the brief's figures if it gives any, of those the lowest ("over 3,000" is 3,000, a
+    range counts as its lower end).  ``external``: external figures if any, the latest reference
+    year first, then the lowest; else the brief's.
+
+    >>> asml = [Figure(1800, from_brief=True), Figure(1900, year="2025")]
+    >>> choose_headcount(asml, "brief").low, choose_headcount(asml, "external").low
+    (1800, 1900)
+    """
+    chooser = get_reading(reading)
+    return chooser.choose_headcount(figures) if figures else None
+
+
+def choose_control(candidates: Sequence[ControlCandidate],
+                   reading: str | Reading = DEFAULT_READING) -> ControlCandidate | None:
     """The place of control a reading uses.
 
     ``brief``: where the brief states a decision centre, that; else the first headquarters.
@@ -206,15 +510,8 @@ def choose_control(candidates: Sequence[ControlCandidate], reading: str = DEFAUL
     >>> choose_control([dc, hq], "brief").place, choose_control([dc, hq], "external").place
     ('muenchen', 'berlin')
     """
-    if not candidates:
-        return None
-    stated = [c for c in candidates if c.basis == "decision centre"]
-    offices = [c for c in candidates if c.basis != "decision centre"]
-    if reading == "brief":
-        preferred = [c for c in stated if c.from_brief] + offices
-    else:
-        preferred = [c for c in offices if not c.from_brief] + offices
-    return (preferred or list(candidates))[0]
+    chooser = get_reading(reading)
+    return chooser.choose_control(candidates) if candidates else None
 
 
 # ---------------------------------------------------------------------------- a firm's jobs in an area
@@ -235,10 +532,96 @@ def area_jobs(own: int | None, site_jobs: Mapping[str, int | None], site_area: M
     here = [s for s in site_jobs if site_area.get(s) == area]
     if not here:
         return None
-    if own is not None and all(site_area.get(s) == area for s in site_jobs):
+    if own is not None and uses_own_figure(site_area, area):
         return own
-    known = [site_jobs[s] for s in here if site_jobs[s] is not None]
-    return sum(n for n in known if n is not None) if known else None
+    known = [n for s in here if (n := site_jobs[s]) is not None]
+    return sum(known) if known else None
+
+
+def uses_own_figure(site_area: Mapping[str, str], area: str) -> bool:
+    """True if a firm's own head-count is its jobs in ``area`` (all its operating sites lie there;
+    see :func:`area_jobs`).
+
+    >>> uses_own_figure({"britz": "berlin", "osw": "berlin"}, "berlin")
+    True
+    >>> uses_own_figure({"a": "berlin", "b": ""}, "berlin")
+    False
+    """
+    return bool(site_area) and all(a == area for a in site_area.values())
+
+
+def makes_nothing_in(functions: Iterable[Iterable[str]]) -> bool:
+    """True if none of the sites (each given by its functions) produces: the jobs are service, sales or R&D.
+
+    ``functions``: the operating sites in the area whose staff the firm's figure counts (for a
+    figure of the whole group, the group's sites there too, see :func:`covers_group`).
+
+    >>> makes_nothing_in([["rnd"]]), makes_nothing_in([["rnd"], ["production", "rnd"]])
+    (True, False)
+    """
+    return not any("production" in set(fs) for fs in functions)
+
+
+# ---------------------------------------------------------------------------- cluster ties
+
+#: The kinds of tie that join two firms of a region, with the words the outputs use.
+TIE_KINDS = {"subsector-place": "subsector and place", "holding": "holding", "campus": "campus",
+             "technology-park": "technology park"}
+#: Cluster kinds (``data/clusters.csv``) that tie their members, and the tie they make; a peer group
+#: (the "big four" lift makers) is a market peer group, not a regional tie.
+CLUSTER_TIES = {"holding": "holding", "campus": "campus", "technology-park": "technology-park"}
+
+
+@dataclass(frozen=True, order=True)
+class Tie:
+    """Something two firms share: ``kind`` (:data:`TIE_KINDS`), ``via`` the organisation, cluster or
+    municipality it runs through, ``code`` the WZ code of a subsector-and-place tie."""
+
+    kind: str
+    via: str
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class ClusterTie:
+    """A named cluster as the tie rule sees it: its kind, members, operator and place."""
+
+    id: str
+    kind: str
+    members: frozenset[str] = frozenset()
+    operator: str | None = None
+    place: str | None = None
+
+
+def firm_ties(chain: Sequence[str], is_parent: bool, codes: Iterable[str], site_places: Sequence[str],
+              municipality: Mapping[str, str], ancestors: Mapping[str, Sequence[str]],
+              clusters: Iterable[ClusterTie]) -> set[Tie]:
+    """Every tie of one firm (``chain[0]``; ``chain`` its :func:`parent_chain`, ``site_places`` the places
+    of its operating sites).  Two firms are tied where they share a tie:
+
+    - a subsector (``codes``) in the same municipality (a local industry cluster);
+    - the same holding or controlling group: every organisation above the firm, and the firm itself
+      where it is the parent of another (``is_parent``); a holding cluster runs through its operator;
+    - the same campus or technology park: as member, operator, or by an operating site in its place.
+
+    >>> big = ClusterTie("big-holding", "holding", frozenset({"lumics"}), operator="big")
+    >>> sorted(firm_ties(["lumics", "big"], False, ["26.70"], ["marzahn"], {"marzahn": "berlin"}, {}, [big]))
+    [Tie(kind='holding', via='big', code=''), Tie(kind='subsector-place', via='berlin', code='26.70')]
+    """
+    firm = chain[0]
+    ties = {Tie("subsector-place", municipality.get(p, p), code) for p in site_places for code in codes}
+    ties |= {Tie("holding", up) for up in chain[1:]}
+    if is_parent:
+        ties.add(Tie("holding", firm))
+    for cluster in clusters:
+        kind = CLUSTER_TIES.get(cluster.kind)
+        if kind is None:
+            continue
+        by_place = kind != "holding" and cluster.place is not None and any(
+            cluster.place in ancestors.get(p, (p,)) for p in site_places)
+        if firm in cluster.members or firm == cluster.operator or by_place:
+            ties.add(Tie(kind, cluster.operator if kind == "holding" and cluster.operator else cluster.id))
+    return ties
 
 
 # ---------------------------------------------------------------------------- ranges

@@ -12,18 +12,25 @@ What it does, and does not:
 * The result format follows the ``Accept`` header (or a ``format`` parameter as SPARQLWrapper
   sends it): SPARQL JSON (default), SPARQL XML, CSV, TSV; CONSTRUCT/DESCRIBE give Turtle, N-Triples,
   RDF/XML or N3, and 406 for a type none of :mod:`kg.writers` writes.
-* Updates are refused (403); ``SERVICE`` (a query that makes the server fetch from another address)
-  is refused (400); the server binds 127.0.0.1 only, answers only requests whose ``Host`` is
-  127.0.0.1, localhost or [::1] (a web page cannot reach it by DNS rebinding), and refuses requests
-  that a browser sends on behalf of another site (``Origin`` or ``Sec-Fetch-Site`` not this server).
+* Updates are refused (403).  ``SERVICE`` (a query that makes the server fetch from another address)
+  is refused (400) by construction, not by reading the query: the workers that evaluate queries have
+  no network (:mod:`kg.sandbox`), so the engine cannot connect anywhere however the query is
+  written, and the answer is the same for every address (``SERVICE SILENT`` gives no rows from it,
+  as the standard says of a failed silent service).  The server binds 127.0.0.1 only, answers only
+  requests whose ``Host`` is 127.0.0.1, localhost or [::1] (a web page cannot reach it by DNS
+  rebinding), and refuses requests that a browser sends on behalf of another site (``Origin`` --
+  scheme, host and port -- or ``Sec-Fetch-Site`` not this server).
 * Queries run in a pool of worker processes (:class:`QueryRunner`): a query that crashes the query
   engine, runs past ``timeout`` seconds or needs more than ``memory_mb`` MB costs its worker, which
   is killed (its memory freed) and replaced, not the server; the client gets 500 or 503 with a
-  message.  A worker cannot open files or sockets.
+  message.  A worker cannot open sockets (of any kind) or files.
 * Limits: at most ``max_rows`` result rows (larger results are refused with 400 rather than cut
-  silently: add LIMIT), ``workers`` queries at once (later ones wait for a worker up to ``timeout``),
-  request bodies of at most 1 MB, parameter values of at most 1,000 characters (numbers of at most
-  100 digits), 30 s of socket silence; a listen backlog of 128 connections.
+  silently: add LIMIT), ``workers`` queries at once plus ``workers // 2`` short ones (the short
+  lane of :class:`QueryRunner`; later ones wait for a worker up to ``timeout``), request bodies of at most
+  1 MB, parameter values of at most 1,000 characters (numbers of at most 100 digits), a whole request
+  within ``request_timeout`` seconds (408), 30 s of socket silence, :data:`MAX_CONNECTIONS` connections
+  served at once (more are answered 503 at once); a listen backlog of 128 connections.  Methods other
+  than GET, HEAD and POST: 405.
 * ``GET /`` is an HTML page: type a query, or pick a saved one and fill in its parameters, and see
   the result table.  Every value shown is HTML-escaped, and the page's Content-Security-Policy
   allows no scripts.
@@ -31,10 +38,11 @@ What it does, and does not:
 from __future__ import annotations
 
 import contextlib
+import errno
 import html
+import io
 import os
 import pickle
-import queue
 import re
 import select
 import signal
@@ -66,6 +74,8 @@ from pyoxigraph import (
 )
 
 from . import writers
+from .builds import hold_store
+from .errors import ServerError
 from .namespaces import PREFIXES
 from .query import QUERIES_DIR, Param, QueryError, SavedQuery, _syntax_error, bind, library
 from .results import Result, Term, compactor
@@ -79,6 +89,11 @@ BACKLOG = 128
 MAX_PARAM = 1000  # characters of a parameter value
 MAX_DIGITS = 100  # digits of a number parameter (1e1000000 is seven characters and a million digits)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to open the store
+REQUEST_TIMEOUT = 10.0  # seconds to send a whole request (line, headers, body), however it trickles
+MAX_CONNECTIONS = 64  # connections served at once (one thread each)
+SHORT_LANE_SECONDS = 1.0  # how long a worker kept for short queries may be held by one
+LONG_QUERY_NICE = 10  # the nice value of a worker whose query runs long (past a quarter of the timeout, 1 s at least)
 
 #: The media types are those of kg.writers: ``sparql-result`` writers answer SELECT and ASK, ``graph``
 #: writers CONSTRUCT and DESCRIBE.  An Accept of any type picks these writers:
@@ -125,34 +140,20 @@ def _accepted(header: str | None) -> list[str]:
 
 # ---------------------------------------------------------------------------- SERVICE
 
-#: Tokens that hide words from the keyword scan: strings, IRIs, comments.  The rest is scanned for
-#: the bare word SERVICE (not a variable ?service, a prefixed name ex:service or a prefix service:).
-_TOKENS = re.compile(r'''"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\''(?:[^'\\]|\\.|'(?!''))*'\'\''|"(?:[^"\\\n]|\\.)*"'''
-                     r"""|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\x00-\x20]*>|\#[^\n]*"""
-                     r"|(?P<word>[?$@]?[A-Za-z_][\w.\-]*(?::[\w.\-:%]*)?|:[\w.\-:%]*)", re.S)
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+#: What a query that asks for another address (SERVICE) is told.  The refusal is not decided by reading
+#: the query's text but by the kernel: a worker can open no socket (kg.sandbox), so the engine's HTTP
+#: client fails before it sends anything, the same way for every address and port.
+SERVICE_REFUSED = ("SERVICE is refused: this server does not fetch data from other addresses "
+                   "(federated queries); query the other server yourself")
+#: How the query engine reports a failure to reach another address (pyoxigraph 0.5: the socket call's
+#: EPERM, a name that cannot be resolved, or a port it does not contact).
+_NETWORK_FAILURE = re.compile(r"os error 1\b|Operation not permitted|lookup address|name resolution|"
+                              r"is not allowed for HTTP", re.I)
 
 
-def _unescape(text: str) -> str:
-    def char(m: re.Match[str]) -> str:
-        code = int(m.group(1) or m.group(2), 16)
-        return chr(code) if code < 0x110000 else ""
-    return _ESCAPE.sub(char, text)
-
-
-def mentions_service(text: str) -> bool:
-    """Does the query use ``SERVICE`` (federation)?  Strings, IRIs and comments do not count.
-
-    >>> mentions_service('SELECT * { SERVICE <http://10.0.0.1/> { ?s ?p ?o } }')
-    True
-    >>> mentions_service('SELECT ?service { ?service a ex:SERVICE . # SERVICE\\n FILTER(?x = "SERVICE") }')
-    False
-    """
-    for candidate in {text, _unescape(text)}:
-        for m in _TOKENS.finditer(candidate):
-            if m.group("word") and m.group("word").upper() == "SERVICE":
-                return True
-    return False
+def _is_network_failure(exc: BaseException) -> bool:
+    """Did the engine fail because it was not let out (a SERVICE)?  Only for the message: the guard is the sandbox."""
+    return isinstance(exc, OSError) and (exc.errno == errno.EPERM or bool(_NETWORK_FAILURE.search(str(exc))))
 
 
 # ---------------------------------------------------------------------------- worker processes
@@ -286,11 +287,14 @@ def _worker_main(source: Store | Path, requests: int, answers: int, max_rows: in
     """The loop of a worker process (forked: it shares the parent's in-memory store, copy-on-write,
     or opens the build's on-disk store read-only itself: a database is not shared across a fork).
 
-    It keeps only its two pipes, on file descriptors 3 and 4, and the store's files, and may open
-    no other: no file, no socket (a SERVICE that slipped through could not connect).  Its address
-    space is bounded.
+    First it gives up the network for good (:func:`kg.sandbox.deny_network`: no socket of any kind,
+    so no query can make it connect anywhere), and says whether that worked: ``("ready",)`` or
+    ``("failed", why)``.  It keeps only its two pipes, on file descriptors 3 and 4, and the store's
+    files, and may open no other.  Its address space is bounded.
     """
     import resource
+
+    from .sandbox import SandboxError, deny_network
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which ends the workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -306,6 +310,11 @@ def _worker_main(source: Store | Path, requests: int, answers: int, max_rows: in
     os.dup2(high + 1, 4)
     os.close(high)
     os.close(high + 1)
+    try:
+        deny_network()
+    except SandboxError as exc:
+        _send_message(4, ("failed", str(exc)))
+        return
     # an on-disk store opens all its files now (RocksDB keeps them open), then no descriptor more
     store = source if isinstance(source, Store) else Store.read_only(str(source))
     files = 1 + max(fd for fd in map(int, os.listdir("/proc/self/fd")) if _is_open(fd))  # not listdir's own
@@ -313,6 +322,7 @@ def _worker_main(source: Store | Path, requests: int, answers: int, max_rows: in
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(5, files), max(5, files)))
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _send_message(4, ("ready",))
     while True:
         request: _Request | None = _receive_message(3)
         if request is None:
@@ -326,12 +336,24 @@ def _worker_main(source: Store | Path, requests: int, answers: int, max_rows: in
             answer = ("refused", int(HTTPStatus.INTERNAL_SERVER_ERROR),
                       f"the query needs more than {memory_mb:,} MB, this server's limit per query")
         except Exception as exc:  # noqa: BLE001 - every failure of a query is the client's answer
-            answer = ("refused", int(HTTPStatus.BAD_REQUEST), f"the query failed: {' '.join(str(exc).split())[:500]}")
+            if _is_network_failure(exc):  # one answer whatever the address: nothing about it is told
+                answer = ("refused", int(HTTPStatus.BAD_REQUEST), SERVICE_REFUSED)
+            else:
+                answer = ("refused", int(HTTPStatus.BAD_REQUEST),
+                          f"the query failed: {' '.join(str(exc).split())[:500]}")
         _send_message(4, answer)
 
 
 class _WorkerDied(Exception):
     pass
+
+
+class _LaneTimeout(Exception):
+    """A query ran past the short lane's time: it goes to another worker."""
+
+
+class WorkerError(ServerError):
+    """The query workers cannot be started (e.g. this system cannot take their network away)."""
 
 
 class _Worker:
@@ -354,11 +376,31 @@ class _Worker:
         os.close(req_r)
         os.close(ans_w)
         self.pid, self.requests, self.answers = pid, req_w, ans_r
+        self.niced = False  # its priority was lowered for a long query (an unprivileged process cannot undo that)
 
-    def ask(self, request: _Request, timeout: float) -> _Answer:
+    def started(self, timeout: float) -> str | None:
+        """Wait for the worker to be ready; None when it is, else why it is not (it is then killed)."""
+        try:
+            hello = _receive_message(self.answers, time.monotonic() + timeout)
+        except TimeoutError:
+            hello = ("failed", f"it did not start within {timeout:g} s")
+        except OSError as exc:
+            hello = ("failed", str(exc))
+        if hello == ("ready",):
+            return None
+        why = hello[1] if isinstance(hello, tuple) and len(hello) == 2 else self._end()
+        self.kill()
+        return str(why)
+
+    def ask(self, request: _Request, timeout: float, nice_after: float | None = None) -> _Answer:
+        """The worker's answer within ``timeout`` seconds; past ``nice_after`` its priority is lowered."""
         deadline = time.monotonic() + timeout
         try:
             _send_message(self.requests, request)
+            if nice_after is not None and not select.select([self.answers], [], [], min(timeout, nice_after))[0]:
+                with contextlib.suppress(OSError):  # a long query: short ones get the processor first
+                    os.setpriority(os.PRIO_PROCESS, self.pid, LONG_QUERY_NICE)
+                    self.niced = True
             answer: _Answer | None = _receive_message(self.answers, deadline)
         except TimeoutError:
             raise
@@ -379,6 +421,17 @@ class _Worker:
             return f"it was ended by signal {signal.Signals(os.WTERMSIG(status)).name}"
         return f"it exited with code {os.WEXITSTATUS(status)}"
 
+    def alive(self) -> bool:
+        """Is the worker still there (not killed meanwhile, e.g. by the kernel's out-of-memory killer)?"""
+        try:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid = self.pid
+        if pid == 0:
+            return True
+        self.pid = 0  # reaped
+        return False
+
     def kill(self) -> None:
         for fd in (self.requests, self.answers):
             with contextlib.suppress(OSError):
@@ -396,27 +449,49 @@ class QueryRunner:
 
     A worker that crashes, or runs past the time limit (it is then killed), is replaced by a new
     one; the request that cost it gets 500 or 503 with a message, every other request is served.
+
+    Long queries cannot starve short ones: besides ``workers`` workers there are ``workers // 2`` more
+    (one at least), the short lane, which take a query only when all the others are busy, and stop it
+    after :data:`SHORT_LANE_SECONDS`, so they are never held long; a query stopped there waits for one
+    of the others and runs again, within the same time limit.  And a worker whose query runs past a
+    quarter of the time limit has its CPU priority lowered (``nice``), so short queries get the
+    processor first; it is replaced when the query ends.  So while long queries hold every worker,
+    short ones are still answered promptly.
     """
 
     def __init__(self, store: Store | Path, timeout: float, max_rows: int, workers: int = MAX_WORKERS,
                  memory_mb: int = MEMORY_MB) -> None:
         self.store, self.timeout, self.max_rows, self.memory_mb = store, timeout, max_rows, memory_mb
         self.workers = workers
-        self._idle: queue.Queue[_Worker | None] = queue.Queue()
+        self._free = threading.Condition()
+        self._general: list[_Worker | None] = []  # idle workers (None: one to start)
+        self._lane: list[_Worker | None] = []  # the short lane's worker, when idle
         self._fork = threading.Lock()
         self._all: set[_Worker] = set()
         self.restarts = 0
-        for _ in range(workers):
-            self._idle.put(self._spawn())
+        self.failure: str | None = None  # why the last worker could not be started
+        self.lanes = max(1, workers // 2)
+        for pool in [self._general] * workers + [self._lane] * self.lanes:
+            worker = self._spawn()
+            if worker is None:
+                self.close()
+                raise WorkerError(f"kg serve cannot start its query workers: {self.failure}")
+            pool.append(worker)
 
     def _spawn(self) -> _Worker | None:
         with self._fork:
             try:
                 worker = _Worker(self.store, self.max_rows, self.memory_mb)
-            except OSError:
+            except OSError as exc:
+                self.failure = str(exc)
                 return None  # no process to be had now; the next request tries again
             self._all.add(worker)
-            return worker
+        self.failure = worker.started(STARTUP_TIMEOUT)
+        if self.failure is not None:
+            with self._fork:
+                self._all.discard(worker)
+            return None
+        return worker
 
     def _retire(self, worker: _Worker) -> None:
         worker.kill()
@@ -424,23 +499,57 @@ class QueryRunner:
             self._all.discard(worker)
         self.restarts += 1
 
+    def _take(self, deadline: float, lane_too: bool) -> tuple[_Worker | None, bool]:
+        """An idle worker (None: one to start) and whether it is the short lane's; waits up to ``deadline``."""
+        with self._free:
+            while True:
+                if self._general:
+                    return self._general.pop(), False
+                if self._lane and lane_too:
+                    return self._lane.pop(), True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
+                                   f"all {self.workers} query workers were busy for {self.timeout:g} s, this "
+                                   "server's limit; try again shortly")
+                self._free.wait(left)
+
+    def _give_back(self, worker: _Worker | None, lane: bool) -> None:
+        with self._free:
+            (self._lane if lane else self._general).append(worker)
+            self._free.notify_all()  # a waiter that takes no short-lane worker must not swallow the wake-up
+
     def run(self, request: _Request) -> tuple[int, str, bytes]:
         """Evaluate a request (``text``, graphs, ``mode``, ``accept``...); raises :class:`_Refused`."""
-        try:
-            worker = self._idle.get(timeout=self.timeout)
-        except queue.Empty:
-            raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
-                           f"all {self.workers} query workers are busy; try again shortly") from None
+        deadline = time.monotonic() + self.timeout
+        worker, lane = self._take(deadline, lane_too=True)
+        if lane and deadline - time.monotonic() > SHORT_LANE_SECONDS:
+            try:
+                return self._run_on(worker, lane, request, SHORT_LANE_SECONDS, short=True)
+            except _LaneTimeout:  # a long query: on to a worker of its own, when one is free
+                worker, lane = self._take(deadline, lane_too=False)
+        return self._run_on(worker, lane, request, deadline - time.monotonic())
+
+    def _run_on(self, worker: _Worker | None, lane: bool, request: _Request, budget: float,
+                short: bool = False) -> tuple[int, str, bytes]:
+        """Run ``request`` on ``worker`` within ``budget`` seconds (``short``: the short lane's, raising
+        :class:`_LaneTimeout` past it), then give the worker back (or its replacement)."""
+        if worker is not None and not worker.alive():  # died while idle: replaced, at no request's cost
+            self._retire(worker)
+            worker = None
         if worker is None:
             worker = self._spawn()
             if worker is None:
-                self._idle.put(None)
-                raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE, "no query worker could be started; try again shortly")
+                self._give_back(None, lane)
+                raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
+                               f"no query worker could be started ({self.failure}); try again shortly")
         healthy = False
         try:
-            answer = worker.ask(request, self.timeout)
+            answer = worker.ask(request, budget, None if short else max(1.0, self.timeout / 4))
             healthy = True
         except TimeoutError:
+            if short:
+                raise _LaneTimeout from None
             raise _Refused(HTTPStatus.SERVICE_UNAVAILABLE,
                            f"the query did not finish within {self.timeout:g} s, this server's limit; "
                            "it was stopped") from None
@@ -450,10 +559,10 @@ class QueryRunner:
                            f"{self.memory_mb:,} MB a query may use, or hit a defect of the engine. "
                            "The server goes on; simplify the query or add LIMIT") from None
         finally:
-            if not healthy:
+            if not healthy or worker.niced:
                 self._retire(worker)
                 worker = self._spawn()
-            self._idle.put(worker)
+            self._give_back(worker, lane)
         if answer[0] == "ok":
             return answer[1], answer[2], answer[3]
         raise _Refused(HTTPStatus(answer[1]), answer[2])
@@ -521,8 +630,44 @@ class _Handler(BaseHTTPRequestHandler):
     saved_folder: Path
     base: str | None
 
+    request_timeout: float = REQUEST_TIMEOUT
+    _reader: _DeadlineReader
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass  # quiet: the command prints where it listens; errors go to the client
+
+    # -- a whole request (line, headers, body) within request_timeout, however slowly it trickles in
+    def setup(self) -> None:
+        super().setup()
+        self._reader = _DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader, 65536)
+
+    def handle_one_request(self) -> None:
+        self._reader.restart(self.request_timeout)
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        expired = self._reader.expired
+        ok = expired or super().parse_request()
+        if self._reader.expired and ok:
+            self.command, self.request_version, self.close_connection = None, "HTTP/1.1", True  # type: ignore[assignment]
+            with contextlib.suppress(OSError):
+                self._error(HTTPStatus.REQUEST_TIMEOUT,
+                            f"the request did not arrive within {self.request_timeout:g} s; send it at once")
+            return False
+        return ok
+
+    def _not_allowed(self) -> None:
+        self.close_connection = True
+        body = (f"{self.command} is not allowed: this endpoint is read-only; use GET or POST\n").encode("utf-8")
+        self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
+        self.send_header("Allow", "GET, HEAD, POST")
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed  # noqa: N815 - http.server's naming
 
     # -- plumbing
     def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
@@ -554,7 +699,11 @@ class _Handler(BaseHTTPRequestHandler):
                            f"this server answers only requests to 127.0.0.1 or localhost, not to '{host[:100]}'")
         origin = (self.headers.get("Origin") or "").strip().lower()
         site = (self.headers.get("Sec-Fetch-Site") or "").strip().lower()
-        foreign = (origin and origin not in {f"http://{h}" for h in self._hosts()}) or \
+        port = self.server.server_address[1]
+        # an origin is scheme, host and port: http://127.0.0.1 is port 80, another server than this one
+        own = {f"http://{name}:{port}" for name in LOCAL_HOSTS} | \
+            ({f"http://{name}" for name in LOCAL_HOSTS} if port == 80 else set())
+        foreign = (origin and origin not in own) or \
             (site and site not in ("same-origin", "none"))
         if foreign and not (self.command in ("GET", "HEAD") and urllib.parse.urlsplit(self.path).path == "/"
                             and not params):
@@ -577,6 +726,10 @@ class _Handler(BaseHTTPRequestHandler):
             if length > MAX_BODY:
                 raise _Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request body over {MAX_BODY:,} bytes")
             data = self.rfile.read(length) if length else b""
+            if len(data) < length and self._reader.expired:
+                raise _Refused(HTTPStatus.REQUEST_TIMEOUT,
+                               f"the request body did not arrive within {self.request_timeout:g} s "
+                               f"({len(data):,} of {length:,} bytes came)")
             if len(data) < length:
                 raise _Refused(HTTPStatus.BAD_REQUEST,
                                f"the request body ended after {len(data):,} of {length:,} bytes")
@@ -626,20 +779,12 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error of kg serve; the server goes on")
 
-    @staticmethod
-    def _refuse_service(text: str) -> None:
-        if mentions_service(text):
-            raise _Refused(HTTPStatus.BAD_REQUEST,
-                           "SERVICE is refused: this server does not fetch data from other addresses "
-                           "(federated queries); query the other server yourself")
-
     def _sparql(self, params: dict[str, list[str]]) -> None:
         if "update" in params:
             raise _Refused(HTTPStatus.FORBIDDEN, "this endpoint is read-only: updates are refused")
         queries = params.get("query", [])
         if len(queries) != 1 or not queries[0].strip():
             raise _Refused(HTTPStatus.BAD_REQUEST, "give exactly one query (parameter 'query')")
-        self._refuse_service(queries[0])
         status, media, body = self.runner.run({
             "mode": "sparql", "text": queries[0], "default": params.get("default-graph-uri", []),
             "named": params.get("named-graph-uri", []), "accept": self.headers.get("Accept"),
@@ -647,7 +792,6 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus(status), body, media)
 
     def _run_page(self, text: str) -> str:
-        self._refuse_service(text)
         return self.runner.run({"mode": "page", "text": text, "base": self.base})[2].decode("utf-8")
 
     def _home(self, params: dict[str, list[str]]) -> None:
@@ -700,9 +844,70 @@ class _Handler(BaseHTTPRequestHandler):
         return self._run_page(inject_values(query.text, bindings))
 
 
+class _DeadlineReader(io.RawIOBase):
+    """The socket of a connection, read until a deadline: past it, or after the socket timeout of
+    silence, end of file (and ``expired``), so that the request is answered 408 or 400."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection, self.deadline, self.expired = connection, float("inf"), False
+        self.idle = connection.gettimeout()
+
+    def restart(self, seconds: float) -> None:
+        self.deadline, self.expired = time.monotonic() + seconds, False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.expired = True
+            return 0
+        self.connection.settimeout(left if self.idle is None else min(left, self.idle))
+        try:
+            return self.connection.recv_into(buffer)
+        except TimeoutError:  # past the deadline, or silent for the socket timeout: the request ends here
+            self.expired = True
+            return 0
+        finally:
+            self.connection.settimeout(self.idle)  # writing the answer has the socket timeout, not what is left
+
+
 class _HTTPServer(ThreadingHTTPServer):
+    """One thread a connection, at most :data:`MAX_CONNECTIONS` at once; a connection over that is answered
+    503 at once and closed, so slow or idle clients cannot make the server hold ever more threads.  (Every
+    client is local, 127.0.0.1, so the bound is the server's, not one per address.)"""
+
     request_queue_size = BACKLOG  # the listen backlog: 50 clients connecting at once are not reset
     daemon_threads = True
+    max_connections = MAX_CONNECTIONS
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self.slots = threading.BoundedSemaphore(self.max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            body = (f"kg serve has {self.max_connections} connections open, its limit; try again shortly\n"
+                    ).encode("utf-8")
+            with contextlib.suppress(OSError):
+                request.settimeout(1.0)
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+                                % (len(body), body))
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         exc = sys.exc_info()[1]
@@ -743,25 +948,26 @@ class Server:
 @contextlib.contextmanager
 def serve(store: Store | Path, port: int = 0, timeout: float = 10.0, max_rows: int = 10_000,
           queries: str | Path = QUERIES_DIR, base: str | None = None, workers: int = MAX_WORKERS,
-          memory_mb: int = MEMORY_MB, socket_timeout: float = SOCKET_TIMEOUT) -> Iterator[Server]:
+          memory_mb: int = MEMORY_MB, socket_timeout: float = SOCKET_TIMEOUT,
+          request_timeout: float = REQUEST_TIMEOUT) -> Iterator[Server]:
     """Serve ``store`` read-only on 127.0.0.1:``port`` (0: a free port) until the block ends.
 
     ``store`` is an in-memory store, or the folder of an on-disk store (the build's, see
     :mod:`kg.builds`), which each query worker opens read-only.
     """
-    runner = QueryRunner(store, timeout, max_rows, workers, memory_mb)  # forked before the server's threads
-    try:
+    with contextlib.ExitStack() as held:
+        if isinstance(store, Path):  # no kg build removes it while this server runs (workers reopen it)
+            held.enter_context(hold_store(store))
+        runner = QueryRunner(store, timeout, max_rows, workers, memory_mb)  # forked before the server's threads
+        held.callback(runner.close)
         handler = type("Handler", (_Handler,), {"runner": runner, "saved_folder": Path(queries), "base": base,
-                                                "timeout": socket_timeout})
+                                                "timeout": socket_timeout, "request_timeout": request_timeout})
         httpd = _HTTPServer((HOST, port), handler)
-    except BaseException:
-        runner.close()
-        raise
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                              name="kg-serve", daemon=True)
-    thread.start()
-    server = Server(httpd, thread, runner)
-    try:
-        yield server
-    finally:
-        server.close()
+        held.callback(httpd.server_close)
+        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                  name="kg-serve", daemon=True)
+        thread.start()
+        held.callback(thread.join, 5)
+        held.callback(httpd.shutdown)
+        yield Server(httpd, thread, runner)
+

@@ -37,6 +37,7 @@ from typing import NamedTuple, cast
 
 from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolutions, RdfFormat, Store, parse
 
+from .errors import InputError
 from .namespaces import ONTOLOGY_IRI, PREFIXES
 
 SH = "http://www.w3.org/ns/shacl#"
@@ -49,7 +50,7 @@ _NOT_ONTOLOGY = f"<{ONTOLOGY_IRI}>"
 Term = NamedNode | BlankNode | Literal
 
 
-class UnsupportedShape(ValueError):
+class UnsupportedShape(InputError, ValueError):
     """A shapes file uses a SHACL feature this engine does not implement (the message names shape and feature)."""
 
 
@@ -191,7 +192,7 @@ def _property(graph: _Graph, node: Term, owner: str) -> PropertyShape | None:
 def load_shapes(shapes: str | Path) -> list[NodeShape]:
     """The node shapes of a Turtle file, checked for unsupported features (:class:`UnsupportedShape`).
 
-    Raises ``SyntaxError`` (from pyoxigraph) if the file is not valid Turtle.
+    Raises ``SyntaxError`` (from pyoxigraph) if the file is not valid Turtle, ``OSError`` if it cannot be read.
     """
     graph = _Graph((t.subject, t.predicate, t.object) for t in parse(path=str(shapes), format=RdfFormat.TURTLE))
     typed = {s for s, preds in graph.out.items()

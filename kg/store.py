@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Callable, Iterable, cast
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, QueryTriples, RdfFormat, Store
 
 from . import writers
+from .errors import InvalidArgument, input_os_error, parse_error
 from .files import generation
 from .namespaces import PREFIXES
 
@@ -32,6 +33,17 @@ RDF_OUTPUTS: Mapping[str, tuple[str, RdfFormat, bool]] = writers.View(
 def dataset_filename(writer: writers.Writer[RdfFormat]) -> str:
     """The file a build writes in a ``dataset`` format: ``kg.<extension>``."""
     return f"kg.{writer.extension}"
+
+
+def set_members() -> list[str]:
+    """The files of a build's set, whatever formats it writes: every dataset file and the record.
+
+    A build switches them in as one (:func:`kg.files.generation`), and one it does not write is
+    not left from an older build beside the new ones.
+    """
+    from .builds import RECORD
+
+    return [dataset_filename(w) for w in writers.writers("dataset")] + [RECORD]
 
 
 def union_triples(store: Store) -> QueryTriples:
@@ -113,8 +125,10 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
     all of them); the files replace those in ``out`` as one set.
 
     They are written into a new generation folder inside ``out`` and switched in together when
-    all are written (:func:`kg.files.generation`): a build that fails or is killed leaves the
-    previous files, never a mix; a full disk or read-only folder raises :class:`kg.files.OutputError`.
+    all are written (:func:`kg.files.generation`: ``out/current`` names the set, ``out/kg.ttl`` and
+    the others are links through it): a build that fails or is killed leaves the previous files,
+    never a mix, and a format it does not write leaves no older file behind; a full disk or
+    read-only folder raises :class:`kg.files.OutputError`.
 
     ``graphs_disjoint=True`` promises that no triple is in two graphs (what :func:`kg.build.build`
     makes; see ``BuildResult.graphs_disjoint``): the merged-graph formats are then dumped graph by
@@ -149,7 +163,7 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
 
     workers = workers or min(2, os.cpu_count() or 1)
     jobs: list[Callable[[Path], Path]] = [*also, *(functools.partial(write, writer=w) for w in chosen)]
-    with generation(out) as folder:
+    with generation(out, set_members()) as folder:
         if workers <= 1 or len(jobs) <= 1:
             paths = [job(folder) for job in jobs]
         else:
@@ -159,13 +173,22 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
 
 
 def load(path: str | Path) -> Store:
-    """Open a built dataset (TriG, N-Quads, Turtle, N-Triples) in a new in-memory store."""
+    """Open a built dataset (TriG, N-Quads, Turtle, N-Triples) in a new in-memory store.
+
+    A file that cannot be read, or is not valid in its format, raises :class:`kg.errors.InputError`
+    naming the file (and the line and column of a syntax error).
+    """
     path = Path(path)
     store = Store()
     fmt = RdfFormat.from_extension(path.suffix.lstrip("."))
     if fmt is None:
-        raise ValueError(f"{path}: unknown RDF file extension; use .trig, .nq, .ttl or .nt")
-    store.bulk_load(path=str(path), format=fmt)
+        raise InvalidArgument(f"{path}: unknown RDF file extension; use .trig, .nq, .ttl or .nt")
+    try:
+        store.bulk_load(path=str(path), format=fmt)
+    except SyntaxError as exc:
+        raise parse_error(exc, path, fmt.name) from None
+    except OSError as exc:
+        raise input_os_error(exc, path) from None
     return store
 
 

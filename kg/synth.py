@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .build import DEFAULT_DATA
+from .errors import InvalidArgument
 from .files import atomic_write
 from .rules import first_of_kind, place_ancestors
 from .tables import SCHEMA, TABLES, Tables, read_tables
@@ -98,7 +99,7 @@ def _places_in(tables: Tables, region: str) -> tuple[list[str], list[str], list[
     """Municipalities and districts inside ``region``, elsewhere in its country, and abroad."""
     places = tables.keys("places")
     if region not in places:
-        raise ValueError(f"region '{region}' is not a place of {tables.folder / 'places.csv'}")
+        raise InvalidArgument(f"region '{region}' is not a place of {tables.folder / 'places.csv'}")
 
     ancestors = place_ancestors({pid: row.many("within") for pid, row in places.items()})
     kinds = {pid: set(row.many("type")) for pid, row in places.items()}
@@ -112,7 +113,7 @@ def _places_in(tables: Tables, region: str) -> tuple[list[str], list[str], list[
         up = ancestors[pid][1:]
         (inside if region in up else home if country in up else abroad).append(pid)
     if not inside or not (home or abroad):
-        raise ValueError(f"region '{region}' needs municipalities inside and outside it in places.csv")
+        raise InvalidArgument(f"region '{region}' needs municipalities inside and outside it in places.csv")
     return inside, home or abroad, abroad or home
 
 
@@ -137,7 +138,7 @@ def synthesize(out_dir: str | Path, firms: int, seed: int = 1, template: str | P
     replaced atomically.
     """
     if firms < 1:
-        raise ValueError("--firms must be at least 1")
+        raise InvalidArgument("--firms must be at least 1")
     say = progress or (lambda message: None)
     tables = read_tables(template, names=("sources",) + COPIED)
     drawing = _Drawing(tables, region, region_share, random.Random(seed))

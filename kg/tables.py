@@ -8,22 +8,34 @@ field, and says what to do.  All errors of a run are collected and reported toge
 from __future__ import annotations
 
 import csv
+import datetime
 import difflib
 import io
 import re
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any
 
+from .declaration import declaration
+from .errors import InputError
 from .model import notations
 
+# re.ASCII throughout: \d is 0-9 only, so that full-width (１９９１) or other scripts' digits are refused
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
-LEI = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")  # ISO 17442
-CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$")
-CERTAINTY = ("confirmed", "likely", "uncertain", "implied")
-APPROX = ("exact", "about", "almost", "over", "several-hundred")
-COMPARISON_RELATIONS = ("higher", "lower", "equal", "rank", "falling", "rising")
+CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$", re.ASCII)
+INTEGER = re.compile(r"-?\d+", re.ASCII)
+DECIMAL = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
+YEAR = re.compile(r"\d{4}", re.ASCII)
+#: A period: a year (2024), a month (2024-11) or an interval of them (2014/2024).
+PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?(?:/(\d{4})(?:-(\d{2}))?)?", re.ASCII)
+QID = re.compile(r"Q\d+", re.ASCII)
+#: A calendar date as ISO 8601 writes it (2024-06-30).
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+#: An ISO 17442 Legal Entity Identifier: 18 upper-case letters or digits, then two check digits.
+LEI = re.compile(r"[0-9A-Z]{18}[0-9]{2}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -40,10 +52,17 @@ class Column:
     source_of: tuple[str, ...] = ()
     #: For a companion column: it must be filled whenever one of its value columns is.
     source_required: bool = False
+    #: The column may be left out of a file's header (read as empty), as companions may: for a column added
+    #: after data folders were written with the table, so that they still read.
+    may_be_absent: bool = False
     #: For a choice column: the ontology's vocabulary (a SKOS concept scheme such as "Units", or a class
     #: whose subclasses have notations, "Cluster") whose notations are its choices, less ``exclude``
     #: (see :mod:`kg.model`); given ``choices`` must then be notations of it.  The build writes the concept.
     scheme: str = ""
+    #: For a choice column whose values type the row's entity: (choice, class CURIE) for each choice.
+    choice_classes: tuple[tuple[str, str], ...] = ()
+    #: For a number column: the largest value it may hold (a bound beyond which a figure is a typo).
+    maximum: int | None = None
     exclude: tuple[str, ...] = ()
     # How the build writes a filled cell (kg.build._cells), a triple of the row's entity, in the graph of
     # the cell's own source (Row.sources_of).  No predicate: the build's code writes the column (or not).
@@ -54,8 +73,6 @@ class Column:
     datatype: str = ""
     #: Language tag of a text literal.
     lang: str = ""
-    #: A column added after data folders were made: a file's header may leave it out (read as empty).
-    optional: bool = False
 
     def __post_init__(self) -> None:
         if self.scheme:
@@ -69,12 +86,22 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
+    """One table of a data folder, as ``kg/tables.toml`` declares it."""
+
     name: str
-    key: str | None
     columns: tuple[Column, ...]
-    description: str = ""
-    #: A table added after data folders were made: a folder without its file reads it as empty.
+    key: str | None = None
+    #: What a key is called in messages ("organisation").
+    noun: str = ""
+    #: The kind of its rows' IRIs (``{base}{iri}/{key}``, see :meth:`kg.namespaces.IRIs.of`); "" for none.
+    iri: str = ""
+    #: CURIEs of the classes of the entity a row makes.
+    classes: tuple[str, ...] = ()
+    #: A data folder may lack it (read as empty, with a note).
     optional: bool = False
+    description: str = ""
+    #: The rows ``kg init`` writes, by column name (the columns not named are empty).
+    examples: tuple[dict[str, str], ...] = ()
 
     @property
     def file(self) -> str:
@@ -86,217 +113,73 @@ class Table:
         return {value: c.name for c in self.columns for value in c.source_of}
 
 
-def _src(required: bool = True) -> Column:
-    return Column("source", "ref", required, refs=("sources",), multi=True)
+def _column(spec: dict[str, Any], choices: dict[str, list[str]], classes: dict[str, dict[str, str]]) -> Column:
+    """A :class:`Column` from its declaration (a column of a table of ``tables.toml``)."""
+    spec = dict(spec)
+    if "source_of" in spec:  # a companion column: a list of source ids
+        spec.setdefault("kind", "sources")
+    if spec.get("kind") == "sources":
+        spec.update(kind="ref", refs=("sources",), multi=True)
+    if isinstance(spec.get("choices"), str):
+        spec["choices"] = choices[spec["choices"]]
+    if "choice_classes" in spec:
+        mapping = classes[spec["choice_classes"]]
+        spec.update(choices=tuple(mapping), choice_classes=tuple(mapping.items()))
+    for name in ("refs", "choices", "source_of", "exclude"):
+        if name in spec:
+            spec[name] = tuple(spec[name])
+    if isinstance(spec.get("predicate"), list):
+        spec["predicate"] = tuple(spec["predicate"])
+    try:
+        return Column(**spec)
+    except TypeError as exc:  # a misspelt attribute in the declaration
+        raise ValueError(f"tables.toml, column {spec.get('name')!r}: {exc}") from None
 
 
-def sourced(*columns: Column, companion: str = "", required: bool = False) -> tuple[Column, ...]:
-    """Value columns whose cells may name their own source, and their companion column.
-
-    The companion (``X_source`` for one column ``X``, or ``companion`` for a set of columns that
-    share one source, e.g. lat and long) holds source ids like ``source``.  Where it is filled,
-    the triples made from those columns go into the named graph of its first source (and the
-    entity is ``prov:wasDerivedFrom`` it too); where it is empty, the row's ``source`` applies.
-    A companion may be left out of a file's header (read as empty).  ``required``: the
-    companion must be filled whenever one of its columns is (e.g. a parent relation).
-    """
-    name = companion or f"{columns[0].name}_source"
-    assert companion or len(columns) == 1, "name the companion of a set of columns"
-    return columns + (Column(name, "ref", refs=("sources",), multi=True,
-                             source_of=tuple(c.name for c in columns), source_required=required),)
+def _table(spec: dict[str, Any], choices: dict[str, list[str]], classes: dict[str, dict[str, str]]) -> Table:
+    """A :class:`Table` from its declaration (a ``[[table]]`` of ``tables.toml``)."""
+    spec = dict(spec)
+    spec["columns"] = tuple(_column(c, choices, classes) for c in spec.get("columns", ()))
+    spec["classes"] = tuple(spec.get("classes", ()))
+    spec["examples"] = tuple({k: str(v) for k, v in row.items()} for row in spec.pop("example", ()))
+    try:
+        return Table(**spec)
+    except TypeError as exc:
+        raise ValueError(f"tables.toml, table {spec.get('name')!r}: {exc}") from None
 
 
-#: The tables, in the order they are read.  ``key`` is the column whose values other
-#: tables refer to.  A column that declares a ``predicate`` is written by the build from this
-#: declaration alone (:meth:`kg.build._Writer.columns`); the rest (an entity's IRI and types, sites,
-#: control relations, geometries, head-counts' subjects...) by the table's function in kg/build.py.
-#: The choices of a column with a ``scheme`` are the notations of that vocabulary of the ontology.
-SCHEMA: tuple[Table, ...] = (
-    Table("sources", "id", (
-        Column("id", "id", True), Column("kind", "choice", True, choices=(
-            "document", "brief-section", "brief-figure", "web", "classification", "reference", "synthetic",
-            "derived", "register"), predicate="bbmb:sourceKind"),
-        Column("title", required=True, predicate="dct:title"), Column("section", predicate="bbmb:section"),
-        Column("url", "url", predicate="schema:url"),
-        Column("part_of", "ref", refs=("sources",), predicate="dct:isPartOf"), Column("note", predicate="rdfs:comment"),
-    ), "Where facts come from: sections and figures of the brief, and external addresses; kind 'derived' "
-       "is the build's own graph of derived facts (source id 'derived')."),
-    Table("places", "id", (
-        Column("id", "id", True), Column("name_de", required=True, predicate="rdfs:label", lang="de"),
-        Column("name_en"),
-        Column("type", "choice", True, multi=True,
-               choices=("country", "land", "region", "municipality", "district")),
-        *sourced(Column("within", "ref", refs=("places",), multi=True, predicate="schema:containedInPlace")),
-        *sourced(Column("lat", "lat", predicate="wgs:lat"), Column("long", "long", predicate="wgs:long"),
-                 companion="coordinates_source"),
-        *sourced(Column("nuts", predicate="bbmb:nutsCode")),
-        *sourced(Column("wikidata", "qid", predicate="skos:exactMatch")),
-        _src(), *sourced(Column("note", predicate="rdfs:comment", lang="en")),
-    ), "Places as a hierarchy: district -> municipality -> Land -> country; coordinates, NUTS code, "
-       "Wikidata id and note each with their own source where it is not the row's."),
-    Table("subsectors", "code", (
-        Column("code", "code", True),
-        Column("label_de", required=True, predicate="skos:prefLabel", lang="de"),
-        Column("label_en", required=True, predicate="skos:prefLabel", lang="en"),
-        Column("broader", "ref", refs=("subsectors",), predicate="skos:broader"),
-        *sourced(Column("brief_label_de", predicate="skos:altLabel", lang="de")), _src(),
-        *sourced(Column("note", predicate="skos:scopeNote", lang="en")),
-    ), "WZ 2008 / NACE Rev. 2 classes and groups (labels from the classification, the row's source), "
-       "with the brief's own names (brief_label_de, from the brief section in brief_label_de_source)."),
-    Table("organizations", "id", (
-        Column("id", "id", True), Column("name", required=True, predicate=("rdfs:label", "schema:name")),
-        *sourced(Column("legal_name", predicate="schema:legalName")),
-        Column("types", "choice", True, multi=True,
-               choices=("firm", "group", "holding", "foundation", "legal-entity")),
-        *sourced(Column("parent", "ref", refs=("organizations",)), companion="parent_source", required=True),
-        Column("parent_certainty", "choice", choices=CERTAINTY),
-        *sourced(Column("headquarters", "ref", refs=("places",)), Column("registered_seat", "ref", refs=("places",)),
-                 companion="headquarters_source", required=True),
-        Column("headquarters_certainty", "choice", choices=CERTAINTY),
-        *sourced(Column("founded", "year", predicate="schema:foundingDate")),
-        *sourced(Column("founded_in", "ref", refs=("places",), predicate="schema:foundingLocation")),
-        *sourced(Column("status", "choice", choices=("active", "insolvent", "closed"), predicate="bbmb:status")),
-        *sourced(Column("wikidata", "qid", predicate="skos:exactMatch")),
-        *sourced(Column("lei", "lei", predicate="schema:leiCode", optional=True)),
-        *sourced(Column("description_de", predicate="schema:description", lang="de"),
-                 Column("description_en", predicate="schema:description", lang="en"),
-                 companion="description_source"),
-        _src(), *sourced(Column("note", predicate="rdfs:comment", lang="en")),
-    ), "Firms and their parent groups; parent, headquarters, legal name, founding year and place, status, "
-       "Wikidata id, LEI (ISO 17442 Legal Entity Identifier), descriptions and note each with their own source "
-       "where it is not the row's."),
-    Table("classifications", None, (
-        Column("org", "ref", True, refs=("organizations",)), Column("code", "ref", True, refs=("subsectors",)),
-        Column("basis", "choice", True, choices=("brief", "inference")), _src(), Column("note"),
-    ), "Which subsector a firm belongs to, and whether the brief says so or we infer it."),
-    Table("sites", "id", (
-        Column("id", "id", True), Column("org", "ref", True, refs=("organizations",)), Column("name", required=True),
-        *sourced(Column("functions", "choice", multi=True, scheme="SiteFunctions", predicate="bbmb:siteFunction")),
-        *sourced(Column("place", "ref", True, refs=("places",))),
-        *sourced(Column("status", "choice", choices=("active", "converted", "closed", "planned"),
-                        predicate="bbmb:status")),
-        Column("description_de", predicate="schema:description", lang="de"), _src(),
-        *sourced(Column("note", predicate="rdfs:comment", lang="en")),
-    ), "Plants, service centres, offices and campuses, each in one place; functions, place, status and "
-       "note each with their own source where it is not the row's."),
-    Table("headcounts", None, (
-        Column("subject", "ref", True, refs=("organizations", "sites")),
-        Column("value", "int", predicate="schema:value"), Column("min", "int", predicate="schema:minValue"),
-        Column("max", "int", predicate="schema:maxValue"),
-        Column("approx", "choice", True, choices=APPROX, predicate="bbmb:approximation"),
-        Column("year", "year", predicate="bbmb:referenceYear"),
-        Column("scope", predicate="schema:description", lang="en"),
-        Column("quote", predicate="bbmb:quote"), _src(), Column("note", predicate="rdfs:comment", lang="en"),
-    ), "Head-counts of firms or sites, as the source words them; two sources may disagree."),
-    Table("clusters", "id", (
-        Column("id", "id", True), Column("name", required=True, predicate="rdfs:label"),
-        Column("kind", "choice", True, scheme="Cluster", predicate="rdf:type"),
-        Column("place", "ref", refs=("places",), predicate="schema:containedInPlace"),
-        Column("org", "ref", refs=("organizations",), predicate="bbmb:operatedBy"),
-        Column("description_de", predicate="schema:description", lang="de"), _src(),
-        Column("note", predicate="rdfs:comment", lang="en"),
-    ), "Holdings, campuses, technology parks and peer groups that tie firms together."),
-    Table("cluster_members", None, (
-        Column("cluster", "ref", True, refs=("clusters",)), Column("member", "ref", True, refs=("organizations",)),
-        _src(), Column("note"),
-    ), "Which organisations belong to which cluster."),
-    Table("events", "id", (
-        Column("id", "id", True),
-        Column("subject", "ref", True, refs=("organizations", "sites"), predicate="bbmb:concerns"),
-        Column("kind", required=True, predicate="bbmb:eventKind"),
-        *sourced(Column("year", "year", predicate="bbmb:year"), Column("date_text", predicate="bbmb:dateText"),
-                 companion="date_source"),
-        Column("amount", "decimal", predicate="bbmb:amount"), Column("unit", predicate="bbmb:amountUnit"),
-        Column("related", "ref", refs=("organizations",), predicate="bbmb:relatedOrganization"),
-        Column("description_de", required=True, predicate="schema:description", lang="de"), _src(),
-        *sourced(Column("note", predicate="rdfs:comment", lang="en")),
-    ), "History: foundings, acquisitions, conversions, openings, investments, insolvencies."),
-    Table("production_focus", None, (
-        Column("land", "ref", True, refs=("places",), predicate="bbmb:area"),
-        Column("code", "ref", True, refs=("subsectors",), predicate="bbmb:subsector"),
-        Column("label_de", required=True, predicate="rdfs:label", lang="de"), _src(),
-    ), "The brief's figure 5: production focus by Land."),
-    Table("datasets", "id", (
-        Column("id", "id", True), Column("title_de", required=True, predicate="dct:title", lang="de"),
-        Column("title_en", required=True, predicate="dct:title", lang="en"),
-        Column("unit", "choice", True, scheme="Units", exclude=("percentage-points",),
-               predicate="sdmx-attribute:unitMeasure"),
-        _src(), Column("note", predicate="rdfs:comment", lang="en"),
-    ), "Statistical tables (RDF Data Cube data sets)."),
-    Table("statistics", "id", (
-        Column("id", "id", True), Column("dataset", "ref", True, refs=("datasets",), predicate="qb:dataSet"),
-        Column("area", "ref", True, refs=("places",), predicate="sdmx-dimension:refArea"),
-        Column("period", "period", predicate="sdmx-dimension:refPeriod"),
-        Column("breakdown", "choice", True, scheme="Breakdowns", exclude=("younger",), predicate="bbmb:breakdown"),
-        Column("value", "decimal", True, predicate="sdmx-measure:obsValue"),
-        Column("approx", "choice", True, choices=APPROX, predicate="bbmb:approximation"),
-        Column("quote", predicate="bbmb:quote"), _src(), Column("note", predicate="rdfs:comment", lang="en"),
-    ), "Observations: one figure for an area, period and breakdown."),
-    Table("comparisons", "id", (
-        Column("id", "id", True),
-        Column("subject", "ref", True, refs=("places",), predicate="bbmb:comparisonSubject"),
-        Column("relation", "choice", True, choices=COMPARISON_RELATIONS, predicate="bbmb:relation"),
-        Column("objects", "ref", refs=("places",), multi=True, predicate="bbmb:comparedWith"),
-        Column("measure", "ref", True, refs=("datasets",), predicate="bbmb:measure"),
-        Column("breakdown", "choice", scheme="Breakdowns", predicate="bbmb:comparisonBreakdown"),
-        Column("period", "period", predicate="sdmx-dimension:refPeriod"),
-        Column("object_period", predicate="bbmb:objectPeriod"), Column("rank", predicate="bbmb:rank"),
-        Column("among", "choice", choices=("countries", "laender"), predicate="bbmb:rankAmong"),
-        Column("difference", "decimal", predicate="bbmb:difference"),
-        Column("unit", "choice", scheme="Units", choices=("percentage-points", "percent"),
-               predicate="sdmx-attribute:unitMeasure"),
-        Column("approx", "choice", choices=APPROX, predicate="bbmb:approximation"),
-        Column("modality", "choice", True, choices=("stated", "expected"), predicate="bbmb:modality"),
-        Column("quote", required=True, predicate="bbmb:quote"), _src(),
-        Column("note", predicate="rdfs:comment", lang="en"),
-    ), "Comparisons and rankings the source states without the absolute figures: the subject area is "
-       "higher or lower than the object areas (by a difference, if given), equal to an earlier level, "
-       "ranked among countries or Länder, or its measure falling or rising over the period."),
-    Table("alternative_places", None, (
-        Column("subject", "ref", True, refs=("organizations", "sites"), predicate="bbmb:about"),
-        Column("aspect", "choice", True, choices=("decision-centre", "site-place"), predicate="bbmb:aspect"),
-        *sourced(Column("place", "ref", True, refs=("places",), predicate="schema:containedInPlace")),
-        Column("basis", "choice", True, choices=("stated", "inference"), predicate="bbmb:basis"),
-        Column("quote", predicate="bbmb:quote", lang="de"), _src(),
-        *sourced(Column("note", predicate="rdfs:comment", lang="en")),
-    ), "Where a source puts an organisation's decision centre or a site, where that differs from the other "
-       "tables (a headquarters, a site's place): contested facts with their sources. The readings (kg.rules) "
-       "choose between decision centres and headquarters; a site keeps the sites table's place."),
-    Table("parent_relations", "id", (
-        Column("id", "id", True),
-        Column("child", "ref", True, refs=("organizations",), predicate="bbmb:about"),
-        Column("party", "choice", True, choices=("organization", "person", "unspecified"), predicate="bbmb:partyKind"),
-        Column("parent", "ref", refs=("organizations",), predicate="bbmb:interestedParty"),
-        Column("relation", "choice", True, choices=("direct", "indirect", "ultimate", "unknown"),
-               predicate="bbmb:relationKind"),
-        Column("interest", required=True, predicate="bbmb:interest"),
-        Column("share", "decimal", predicate="schema:value"),
-        Column("share_min", "decimal", predicate="schema:minValue"),
-        Column("share_max", "decimal", predicate="schema:maxValue"),
-        Column("beneficial", "choice", choices=("yes", "no"), predicate="bbmb:beneficialOwnership"),
-        Column("start", "date", predicate="schema:startDate", datatype="xsd:date"),
-        Column("end", "date", predicate="schema:endDate", datatype="xsd:date"),
-        Column("status", "choice", choices=("active", "inactive"), predicate="bbmb:status"),
-        Column("certainty", "choice", choices=CERTAINTY, predicate="bbmb:certainty"),
-        Column("reason", predicate="bbmb:unspecifiedReason"), _src(),
-        Column("note", predicate="rdfs:comment", lang="en"),
-    ), "Who is or was a parent of whom as a register records it (GLEIF Level 2, BODS): the child, the "
-       "interested party (an organisation, a person kg does not name, or unspecified with the register's reason), "
-       "direct, indirect or ultimate, the interest (the register's code: accounting-consolidation, shareholding, "
-       "votingRights, ...), its share in percent (exact or a range), its period and status. Written by kg import; "
-       "organizations.csv's parent holds the one current direct parent the outputs use.", optional=True),
-    Table("flags", "id", (
-        Column("id", "id", True),
-        Column("kind", "choice", True, choices=(
-            "implausible", "contradiction", "differs", "rounding", "location-mismatch", "name-mismatch",
-            "outdated", "ambiguous", "classification", "citation", "circular"), predicate="bbmb:flagKind"),
-        Column("subjects", "ref", True, refs=("organizations", "sites", "statistics", "places", "comparisons"),
-               multi=True),
-        Column("description", required=True, predicate="rdfs:comment", lang="en"), _src(),
-    ), "Data-quality flags: implausible or contradictory figures, misspelt names."),
-)
+def _schema() -> tuple[Table, ...]:
+    spec = declaration()
+    return tuple(_table(t, spec.get("choices", {}), spec.get("choice-classes", {})) for t in spec["table"])
+
+
+#: The tables, in the order they are read, as ``kg/tables.toml`` declares them (see there).  A column that
+#: declares a ``predicate`` is written by the build from this declaration alone
+#: (:meth:`kg.build._Writer.columns`); the rest (sites, control relations, geometries, head-counts'
+#: subjects...) by the table's function in kg/build.py.
+SCHEMA: tuple[Table, ...] = _schema()
 
 TABLES: dict[str, Table] = {t.name: t for t in SCHEMA}
+
+
+def markdown(width: int = 115) -> str:
+    """The tables as the README lists them (under *Adding a firm*): file, whether a folder needs it, key and
+    IRI, what it holds, its columns (required ones in bold).  tests/test_tables.py checks the README against it.
+
+        >>> print(markdown().splitlines()[0][:56])
+        - `sources.csv` (required; key `id`, IRI `source/<id>`):
+    """
+    import textwrap
+
+    lines = []
+    for t in SCHEMA:
+        where = f"; key `{t.key}`" + (f", IRI `{t.iri}/<{t.key}>`" if t.iri else "") if t.key else ""
+        columns = ", ".join(f"**`{c.name}`**" if c.required else f"`{c.name}`" for c in t.columns)
+        text = f"`{t.file}` ({'optional' if t.optional else 'required'}{where}): {t.description} Columns: {columns}."
+        lines.extend(textwrap.wrap(text, width, initial_indent="- ", subsequent_indent="  ", break_long_words=False,
+                                   break_on_hyphens=False))
+    return "\n".join(lines) + "\n"
+
 
 
 @dataclass
@@ -352,12 +235,18 @@ class DataError:
         return text.replace("\r", "\\r").replace("\n", "\\n").replace("\x00", "\\0")
 
 
-class DataErrors(Exception):
+class DataErrors(InputError):
     """Raised with every problem found in the input; nothing is written when it is raised."""
 
     def __init__(self, errors: list[DataError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
+
+    def lines(self) -> list[str]:
+        return [str(e) for e in self.errors]
+
+    def footer(self) -> str:
+        return f"{len(self.errors)} error(s); nothing was written."
 
 
 @dataclass
@@ -432,11 +321,41 @@ _QUICK: dict[str, Callable[[str], object]] = {
 }
 
 
+def _foreign_digits(value: str) -> str:
+    """The digits of ``value`` that are not 0-9 (full-width, Arabic-Indic ...), each once."""
+    return "".join(dict.fromkeys(ch for ch in value if ch.isdigit() and not ch.isascii()))
+
+
+def _is_date(value: str) -> bool:
+    """Whether ``value`` is a date of the calendar written YYYY-MM-DD (2024-02-30 is not)."""
+    if not DATE.fullmatch(value):
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _period_problem(value: str) -> str:
+    """What is wrong with a period, or ""."""
+    match = PERIOD.fullmatch(value)
+    if match is None:
+        return "it has the wrong form"
+    start_year, start_month, end_year, end_month = match.groups()
+    for month in (start_month, end_month):
+        if month is not None and not 1 <= int(month) <= 12:
+            return f"there is no month {month}"
+    if end_year is not None and (end_year, end_month or "") < (start_year, start_month or ""):
+        return "it ends before it starts"
+    return ""
+
+
 def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -> list[DataError]:
     if not value or col.kind in _UNCHECKED or (col.kind == "choice" and value in col.choices):
         return []
     quick = _QUICK.get(col.kind)
-    if quick is not None and (not col.multi or ";" not in value) and quick(value):
+    if quick is not None and (not col.multi or ";" not in value) and col.maximum is None and quick(value):
         return []
     errors: list[DataError] = []
 
@@ -451,31 +370,39 @@ def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -
             bad(f"'{v}' is not a valid id", "Use lower-case letters, digits and hyphens, e.g. 'acme-berlin'.")
         elif col.kind == "code" and not CODE.match(v):
             bad(f"'{v}' is not a WZ 2008 code", "Write codes like '28', '28.2' or '28.22'.")
+        elif col.kind in ("int", "year", "period", "date", "decimal", "lat", "long") and _foreign_digits(v):
+            bad(f"'{v}' contains digits other than 0-9 ({_foreign_digits(v)})",
+                "Type the number with the digits 0-9 (a spreadsheet's full-width or other scripts' digits are "
+                "not read as numbers).")
         elif col.kind == "int":
-            if not re.fullmatch(r"-?\d+", v):
+            if not INTEGER.fullmatch(v):
                 bad(f"'{v}' is not a whole number", "Write digits only, without thousands separators, e.g. 1600.")
+            elif col.maximum is not None and int(v) > col.maximum:
+                bad(f"{v} is larger than {col.maximum:,}, the most this field allows",
+                    "Check the figure: a typo, or a number in the wrong unit?")
         elif col.kind in ("decimal", "lat", "long"):
-            try:
-                number = float(v)
-                if not re.fullmatch(r"-?\d+(\.\d+)?", v):
-                    raise ValueError
-            except ValueError:
+            if not DECIMAL.fullmatch(v):
                 bad(f"'{v}' is not a number", "Use a dot as decimal separator and no thousands separators, e.g. 52.52.")
                 continue
+            number = float(v)
             limit = 90 if col.kind == "lat" else 180
             if col.kind != "decimal" and not -limit <= number <= limit:
                 bad(f"{v} is out of range for a {'latitude' if limit == 90 else 'longitude'}",
                     f"Give WGS84 decimal degrees between -{limit} and {limit}.")
-        elif col.kind == "year" and not re.fullmatch(r"\d{4}", v):
+            elif col.maximum is not None and number > col.maximum:
+                bad(f"{v} is larger than {col.maximum:,}, the most this field allows",
+                    "Check the figure: a typo, or a number in the wrong unit?")
+        elif col.kind == "year" and not YEAR.fullmatch(v):
             bad(f"'{v}' is not a year", "Write a four-digit year such as 1991.")
-        elif col.kind == "period" and not re.fullmatch(r"\d{4}(-\d{2})?(/\d{4}(-\d{2})?)?", v):
-            bad(f"'{v}' is not a period", "Write a year (2024), a month (2024-11) or an interval (2014/2024).")
-        elif col.kind == "date" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        elif col.kind == "period" and (problem := _period_problem(v)):
+            bad(f"'{v}' is not a period: {problem}",
+                "Write a year (2024), a month (2024-11, months 01 to 12) or an interval (2014/2024).")
+        elif col.kind == "date" and not _is_date(v):
             bad(f"'{v}' is not a date", "Write the date as YYYY-MM-DD, e.g. 2024-06-30.")
         elif col.kind == "lei" and not LEI.fullmatch(v):
             bad(f"'{v}' is not an LEI",
                 "An LEI has 20 characters: 18 upper-case letters or digits, then two check digits.")
-        elif col.kind == "qid" and not re.fullmatch(r"Q\d+", v):
+        elif col.kind == "qid" and not QID.fullmatch(v):
             bad(f"'{v}' is not a Wikidata id", "Write the item id such as Q297879.")
         elif col.kind == "url" and not re.match(r"https?://\S+$", v):
             bad(f"'{v}' is not a web address", "Write a full address starting with http:// or https://.")
@@ -495,8 +422,6 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     path = folder / table.file
     display = str(path)
     if not path.exists():
-        if table.optional:
-            return [], []
         return [], [DataError(display, None, None, "is missing",
                               f"Every data folder needs {table.file}; kg init DIR writes every table with its header.")]
     if not path.is_file():
@@ -519,11 +444,19 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
         return [], [_csv_error(display, 1, exc)]
     errors: list[DataError] = []
     known = {c.name for c in table.columns}
+    first_at: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        if name in first_at:
+            errors.append(DataError(display, 1, name, f"is the header of two columns: {_column_label(first_at[name])} "
+                                    f"and {_column_label(position)}",
+                                    "Each column needs its own name: rename or remove one of them."))
+        else:
+            first_at[name] = position
     for col in table.columns:
-        if col.name not in header and not col.source_of and not col.optional:
+        if col.name not in header and not col.source_of and not col.may_be_absent:
             errors.append(DataError(display, 1, col.name, "column is missing",
                                     f"Add a column named '{col.name}' to the header row."))
-    for name in header:
+    for name in dict.fromkeys(header):
         if name not in known:
             errors.append(DataError(display, 1, name, "is not a column of this table",
                                     "Known columns: " + ", ".join(c.name for c in table.columns) + "."))
@@ -556,7 +489,7 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
                                     f"has {len(cells)} cells, the header has {len(header)}",
                                     "Check for an unquoted comma or a missing cell."))
             continue
-        values = {h: c.strip() for h, c in zip(header, cells)}
+        values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
         for col, name, required, checked in plan:
             value = values.setdefault(name, "")  # a companion left out of the header is empty
             if not value:
@@ -575,6 +508,15 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     return rows, errors
 
 
+def _column_label(position: int) -> str:
+    """A column's position as a spreadsheet shows it: ``3 (C)``, ``28 (AB)``."""
+    letters, n = "", position
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"{position} ({letters})"
+
+
 def _csv_error(display: str, number: int, exc: csv.Error) -> DataError:
     """One clear message for what the csv module cannot read (a broken quote, a huge cell)."""
     text = str(exc)
@@ -591,12 +533,6 @@ def _csv_error(display: str, number: int, exc: csv.Error) -> DataError:
                      "Save the file from your spreadsheet program as 'CSV UTF-8'.")
 
 
-#: What a key of each table is called in messages.
-NOUNS = {"sources": "source", "places": "place", "subsectors": "subsector code", "organizations": "organisation",
-         "sites": "site", "clusters": "cluster", "datasets": "dataset", "statistics": "statistic",
-         "comparisons": "comparison", "parent_relations": "parent relation"}
-
-
 def _check_references(tables: Tables) -> list[DataError]:
     errors = []
     keys = {t.name: set(tables.keys(t.name)) for t in SCHEMA if t.key}
@@ -605,7 +541,7 @@ def _check_references(tables: Tables) -> list[DataError]:
             if col.kind != "ref":
                 continue
             pool = set().union(*(keys[r] for r in col.refs))
-            what = " or ".join(NOUNS[r] for r in col.refs)
+            what = " or ".join(TABLES[r].noun for r in col.refs)
             for row in tables[table.name]:
                 for value in (row.many(col.name) if col.multi else [row[col.name]] if row[col.name] else []):
                     if value not in pool:
@@ -816,20 +752,38 @@ def check_base(base: str | None) -> None:
                                     "spaces and other special characters).")])
 
 
-def read_tables(folder: str | Path, names: Iterable[str] | None = None) -> Tables:
+def _note_on_stderr(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
+
+
+def read_tables(folder: str | Path, names: Iterable[str] | None = None,
+                note: Callable[[str], None] = _note_on_stderr) -> Tables:
     """Read and check every table of a data folder.
 
-    Raises :class:`DataErrors` listing every problem, each with file, row and field.
+    An optional table (see ``kg/tables.toml``) the folder lacks is read as empty, and ``note`` (by default one
+    line on stderr) says which.  Raises :class:`DataErrors` listing every problem, each with file, row and field.
     """
     folder = Path(folder)
+    if not folder.is_dir():  # one line, not one a table
+        raise DataErrors([DataError(str(folder), None, None, "no such folder" if not folder.exists()
+                                    else "is a file, not a folder of CSV tables",
+                                    "Name a folder of data tables; kg init DIR starts one.")])
     tables = Tables(folder)
     errors: list[DataError] = []
+    absent: list[str] = []
     for table in SCHEMA:
         if names is not None and table.name not in names:
+            continue
+        path = folder / table.file
+        if table.optional and not path.exists() and not path.is_symlink():
+            tables.rows[table.name] = []
+            absent.append(table.file)
             continue
         rows, table_errors = read_table(folder, table)
         tables.rows[table.name] = rows
         errors.extend(table_errors)
+    if absent:
+        note(f"{folder} has no {', '.join(absent)}: read as empty (optional; kg init DIR writes every table)")
     if not errors:
         errors.extend(_check_references(tables))
         errors.extend(_check_rules(tables))

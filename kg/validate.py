@@ -16,6 +16,7 @@ from pyoxigraph import QueryTriples, RdfFormat, Store, serialize
 
 from . import shacl
 from .build import DEFAULT_ONTOLOGY, BuildResult
+from .errors import os_reason
 from .namespaces import ONTOLOGY_IRI
 from .query import select
 from .shacl import Result, short
@@ -54,6 +55,9 @@ def _data_graph(store: Store) -> rdflib.Graph:
 
 
 def _shapes_error(shapes: str | Path, exc: Exception) -> DataErrors:
+    if isinstance(exc, OSError):
+        return DataErrors([DataError(str(shapes), None, None, f"cannot be read: {os_reason(exc)}",
+                                     "Give --ontology a folder with bbmb.ttl and shapes.ttl.")])
     return DataErrors([DataError(str(shapes), None, None, f"is not valid Turtle: {exc}")])
 
 
@@ -90,7 +94,7 @@ def _pyshacl(store: Store, shapes: str | Path) -> list[Result]:
 def _sparql(store: Store, shapes: str | Path, progress: Callable[[str], None] | None) -> list[Result]:
     try:
         compiled = shacl.load_shapes(shapes)
-    except SyntaxError as exc:
+    except (SyntaxError, OSError) as exc:
         raise _shapes_error(shapes, exc) from None
     return shacl.run(store, compiled, progress)
 

@@ -39,6 +39,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
+from .errors import InvalidArgument
+
 if TYPE_CHECKING:
     from pyoxigraph import RdfFormat
 
@@ -55,7 +57,7 @@ F = TypeVar("F")
 V = TypeVar("V")
 
 
-class UnknownWriter(ValueError):
+class UnknownWriter(InvalidArgument):
     """No writer of that name (or media type) and kind; the message lists the names there are."""
 
 

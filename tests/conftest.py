@@ -1,4 +1,11 @@
-"""Shared fixtures: the graph built from the real data, once per test session."""
+"""Shared fixtures: the graph built from the real data, once per test session, and the working folder.
+
+Every test runs in a working folder of its own session (:func:`workdir`: links to the repository's
+``data/``, ``ontology/`` and ``queries/``, no ``out/``), never in the repository: what ``make run``
+left in the repository's ``out/`` (a build, an old one, one cut short) cannot change a test's
+answer, and no test writes into it.  A command a test starts in another process gets
+``cwd=workdir`` for the same reason.
+"""
 from __future__ import annotations
 
 import os
@@ -28,6 +35,21 @@ def require_system_package(command: str, package: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(message + " - in CI it must be installed, not skipped")
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory) -> Path:
+    """A folder like a fresh checkout: ``./data``, ``./ontology`` and ``./queries`` are the repository's."""
+    work = tmp_path_factory.mktemp("workdir")
+    for name in ("data", "ontology", "queries"):
+        (work / name).symlink_to(ROOT / name)
+    return work
+
+
+@pytest.fixture(autouse=True)
+def _run_in_workdir(workdir, monkeypatch) -> None:
+    """Commands run in a test read and write ``./out`` of :func:`workdir`, not the repository's."""
+    monkeypatch.chdir(workdir)
 
 
 @pytest.fixture(scope="session")

@@ -102,8 +102,9 @@ def test_reference_to_unknown_place_suggests_the_right_one(data_copy, good_out, 
 def test_unknown_subsector_code(data_copy, good_out, capsys):
     edit_csv(data_copy / "classifications.csv",
              lambda rows: rows.append(["otis", "28.77", "brief", "brief-berlin", ""]))
+    last = len((data_copy / "classifications.csv").read_text(encoding="utf-8").splitlines())  # the added row
     assert_fails_cleanly(data_copy, good_out, capsys,
-                         "classifications.csv, row 26, field 'code': unknown subsector code '28.77'")
+                         f"classifications.csv, row {last}, field 'code': unknown subsector code '28.77'")
 
 
 def test_malformed_number(data_copy, good_out, capsys):
@@ -310,7 +311,7 @@ def test_a_base_with_a_space(good_out, capsys):
 def test_out_naming_a_file(tmp_path, capsys):
     target = tmp_path / "kg.ttl"
     target.write_text("mine", encoding="utf-8")
-    assert main(["build", "--out", str(target)]) == 2
+    assert main(["build", "--out", str(target)]) == 3  # an output that cannot be written
     assert "is a file, not a folder" in capsys.readouterr().err and target.read_text(encoding="utf-8") == "mine"
 
 
@@ -354,3 +355,71 @@ def test_an_unterminated_quote(data_copy, good_out, capsys):
     path.write_text("".join(lines), encoding="utf-8")
     err = fails_cleanly_both_ways(data_copy, good_out, capsys, "events.csv, row 4:")
     assert "quote" in err
+
+
+# ----------------------------------------------------------------- issue 16: cells that were accepted silently
+def test_a_column_named_twice_in_the_header_names_both_positions(data_copy):
+    positions = []
+
+    def rename_legal_name(rows):
+        positions.extend([rows[0].index("name") + 1, rows[0].index("legal_name") + 1])
+        rows[0][rows[0].index("legal_name")] = "name"  # the legal name's column now repeats the name's
+    edit_csv(data_copy / "organizations.csv", rename_legal_name)
+    err = _errors(data_copy)
+    first, second = positions
+    letters = {n: chr(ord("A") + n - 1) for n in positions}
+    assert (f"organizations.csv, row 1, field 'name': is the header of two columns: "
+            f"{first} ({letters[first]}) and {second} ({letters[second]})") in err
+    assert "rename or remove one of them" in err
+
+
+@pytest.mark.parametrize("value", ["１９９１", "١٩٩١", "19９1"])
+def test_a_year_in_other_digits_than_0_to_9_is_refused(data_copy, value):
+    row = set_cell(data_copy / "organizations.csv", "werkzeugbau-dunkel", "founded", value)
+    err = _errors(data_copy)
+    assert f"organizations.csv, row {row}, field 'founded': '{value}' contains digits other than 0-9" in err
+
+
+def test_a_head_count_in_full_width_digits_is_refused(data_copy):
+    row = set_cell(data_copy / "headcounts.csv", "otis-berlin", "value", "３３０")
+    assert f"headcounts.csv, row {row}, field 'value': '３３０' contains digits other than 0-9 (３０)" \
+        in _errors(data_copy)
+
+
+def test_a_coordinate_in_full_width_digits_is_refused(data_copy):
+    row = set_cell(data_copy / "places.csv", "cottbus", "lat", "５１.７６")
+    assert f"places.csv, row {row}, field 'lat': '５１.７６' contains digits other than 0-9" in _errors(data_copy)
+
+
+@pytest.mark.parametrize("value,problem", [
+    ("2024-13", "there is no month 13"), ("2024-00", "there is no month 00"), ("2024-1", "it has the wrong form"),
+    ("2024/2014", "it ends before it starts"), ("2020-01/2024-99", "there is no month 99"),
+    ("２０２４", "contains digits other than 0-9"),
+])
+def test_an_impossible_period_is_refused_on_its_row(data_copy, value, problem):
+    row = set_cell(data_copy / "statistics.csv", "employees-berlin-2024", "period", value)
+    assert f"statistics.csv, row {row}, field 'period': '{value}' " in (err := _errors(data_copy))
+    assert problem in err
+
+
+def test_the_periods_a_table_may_hold_are_read(data_copy):
+    from kg.tables import read_tables
+    for value in ("2024", "2024-01", "2024-12", "2014/2024", "2020-03/2024-11"):
+        set_cell(data_copy / "statistics.csv", "employees-berlin-2024", "period", value)
+        assert read_tables(data_copy).rows["statistics"]
+
+
+def test_an_absurd_head_count_is_an_error_on_its_row(data_copy, good_out, capsys):
+    row = set_cell(data_copy / "headcounts.csv", "otis-berlin", "value", "1" + "0" * 30)
+    fails_cleanly_both_ways(data_copy, good_out, capsys,
+                            f"headcounts.csv, row {row}, field 'value': {'1' + '0' * 30} is larger than 10,000,000")
+
+
+def test_a_table_s_bad_cells_are_reported_in_one_round(data_copy):
+    year = set_cell(data_copy / "organizations.csv", "werkzeugbau-dunkel", "founded", "１９９１")
+    huge = set_cell(data_copy / "headcounts.csv", "otis-berlin", "max", "9" * 20)
+    month = set_cell(data_copy / "statistics.csv", "employees-berlin-2024", "period", "2024-13")
+    err = _errors(data_copy)
+    assert f"organizations.csv, row {year}, field 'founded'" in err
+    assert f"headcounts.csv, row {huge}, field 'max'" in err
+    assert f"statistics.csv, row {month}, field 'period'" in err

@@ -328,6 +328,14 @@ def test_digital_innovative_berlin_firms(sparql):
     assert [r["kind"] for r in kinds] == ["web"]
 
 
+def test_digital_jonas_redmann_in_the_adlershof_park_is_an_inference(sparql):
+    """'Jonas & Redmann aus Adlershof': the brief names the district, not the technology park."""
+    rows = sparql("""SELECT ?firm ?kind WHERE { GRAPH ?g { ?park bbmb:hasMember ?firm }
+                     ?g prov:wasDerivedFrom/bbmb:sourceKind ?kind }""", firm=_iri("org/jonas-redmann"))
+    assert [r["kind"] for r in rows] == ["reference"]  # ref-notes: our inference
+    assert site(sparql, "jonas-redmann-adlershof")["placeName"] == "Adlershof"  # the district is the brief's
+
+
 def test_digital_berlin_industrial_group_holding_and_campus(sparql):
     members = sparql("""SELECT ?big ?name WHERE { ?c a bbmb:HoldingCluster ; bbmb:operatedBy ?big ;
                          bbmb:hasMember/rdfs:label ?name }""", big=_iri("org/berlin-industrial-group"))
@@ -501,14 +509,73 @@ def test_heidelberger_druck_head_office_and_registered_seat_each_in_its_role(spa
     assert in_land(sparql, ID + "place/wiesloch-walldorf") == "Baden-Württemberg"
 
 
-@pytest.mark.parametrize("firm", ["korsch", "werkzeugbau-dunkel", "rabofsky"])
-def test_tool_makers_in_machine_tools_are_an_inference(sparql, firm):
-    rows = sparql("""SELECT ?org ?code ?src WHERE { GRAPH ?g { ?org org:classification ?c } ?c skos:notation ?code .
-                     ?g prov:wasDerivedFrom/bbmb:sourceKind ?src }""", org=_iri(f"org/{firm}"))
-    assert [(r["code"], r["src"]) for r in rows] == [("28.4", "reference")]  # ref-notes: our inference
+def classified(sparql, firm: str) -> list[tuple[str, str]]:
+    """(code, kind of the source whose graph holds it) of each of the firm's classifications."""
+    rows = sparql("""SELECT ?org ?code ?kind WHERE { GRAPH ?g { ?org org:classification ?c } ?c skos:notation ?code .
+                     ?g prov:wasDerivedFrom/bbmb:sourceKind ?kind }""", org=_iri(f"org/{firm}"))
+    return sorted((r["code"], r["kind"]) for r in rows)
+
+
+def test_the_brief_s_tool_makers_are_not_machine_tool_makers(sparql):
+    """'Beispiele für ... Berliner Werkzeugbauer sind die Korsch AG ... oder Werkzeugbau Dunkel ... Global
+    erfolgreich ist auch die Firma Rabowsky, die vollelektrische Falmmaschinen aller Art produziert.'
+
+    Tool makers are not the class of machine-tool building (28.4, the brief's 'Werkzeugmaschinenbau'): the
+    presses and folding machines are machines for specific industries (28.9), our inference from what the
+    brief says they make; of Werkzeugbau Dunkel no source says what it makes, so it has no class."""
+    machine_tools = sparql("SELECT ?org ?top WHERE { ?org org:classification/skos:broader* ?top }",
+                           top=_iri("wz2008/28.4"))
+    assert {r["org"].rsplit("/", 1)[-1] for r in machine_tools} == {"kjellberg"}  # plasma cutting: 28.41
+    assert classified(sparql, "korsch") == classified(sparql, "rabofsky") == [("28.9", "reference")]
+    assert classified(sparql, "werkzeugbau-dunkel") == []
     labels = sparql("SELECT ?c ?l WHERE { ?c skos:altLabel|skos:prefLabel ?l }", c=_iri("wz2008/28.4"))
     assert "Werkzeugbau" not in {r["l"] for r in labels}
     assert {"Herstellung von Werkzeugmaschinen", "Werkzeugmaschinenbau"} <= {r["l"] for r in labels}
+
+
+@pytest.mark.parametrize("firm", ["korsch", "werkzeugbau-dunkel", "rabofsky"])
+def test_the_brief_s_word_tool_maker_is_filed_under_the_brief(sparql, firm):
+    rows = sparql("""SELECT ?org ?d ?kind WHERE { GRAPH ?g { ?org schema:description ?d }
+                     ?g prov:wasDerivedFrom/bbmb:sourceKind ?kind }""", org=_iri(f"org/{firm}"))
+    assert {r["kind"] for r in rows if "Werkzeugbauer" in r["d"]} == {"brief-section"}, rows
+
+
+def test_zf_s_drive_technology_class_is_an_inference(sparql):
+    """The brief names 'Antriebstechnik' and the ZF gearbox plant, but assigns the plant to no subsector."""
+    assert classified(sparql, "zf") == [("28.15", "reference")]
+
+
+NAME_PROPERTIES = {"http://www.w3.org/2000/01/rdf-schema#label": "label", "https://schema.org/name": "label",
+                   "http://www.w3.org/2004/02/skos/core#altLabel": "altLabel"}
+
+
+@pytest.mark.parametrize("subject,name,source,brief_spelling,brief_section", [
+    ("org/rabofsky", "Rabofsky", "ext-rabofsky", "Rabowsky", "brief-berlin"),
+    ("org/pi4-robotics", "pi4_robotics", "ext-pi4-1", "Pi4 Probotics", "brief-digital-regional"),
+    ("org/wolffkran", "WOLFFKRAN (Werk Brandenburg)", "ext-wolffkran-1", "Wolfkran Werk", "brief-brandenburg"),
+    ("org/berlinerluft", "BerlinerLuft. Technik", "ext-berlinerluft-1", "BerlinerLuft Technik GmbH", "brief-berlin"),
+    ("org/korsch", "KORSCH", "ext-korsch-1", "Korsch AG", "brief-berlin"),
+    ("org/kieback-peter", "Kieback & Peter", "ext-kieback", "Kieback und Peter", "brief-brandenburg"),
+    ("org/zf", "ZF Friedrichshafen", "ext-zf-2", "ZF", "brief-brandenburg"),
+    ("site/rabofsky-berlin", "Rabofsky Berlin", "ext-rabofsky", None, None),
+    ("site/pi4-robotics-berlin", "pi4_robotics Berlin", "ext-pi4-1", None, None),
+    ("site/wolffkran-werk", "Wolffkran Werk", "ext-wolffkran-1", None, None),
+    ("site/berlinerluft-berlin", "BerlinerLuft. Technik Berlin", "ext-berlinerluft-1", None, None),
+    ("site/korsch-berlin", "KORSCH Berlin", "ext-korsch-1", None, None),
+    ("site/kieback-peter-mittenwalde", "Kieback & Peter Werk Mittenwalde", "ext-kieback", None, None),
+])
+def test_a_corrected_name_is_its_source_s_and_the_brief_s_spelling_the_brief_s(sparql, subject, name, source,
+                                                                                brief_spelling, brief_section):
+    """'die Firma Rabowsky', 'Pi4 Probotics', 'Wolfkran Werk', 'BerlinerLuft Technik GmbH', 'Korsch AG', ...:
+    the display name in the spelling of the source that corrects it, the brief's spelling beside it."""
+    rows = sparql("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", s=_iri(subject))
+    names = {(NAME_PROPERTIES[r["p"]], str(r["o"]), r["g"].rsplit("/", 1)[-1]) for r in rows
+             if r["p"] in NAME_PROPERTIES}
+    assert {(kind, graph) for kind, value, graph in names if value == name} == {("label", source)}, names
+    brief_names = {(kind, value) for kind, value, graph in names if graph.startswith("brief")}
+    assert brief_names == ({("altLabel", brief_spelling)} if brief_spelling else set()), names
+    if brief_spelling:
+        assert {graph for kind, value, graph in names if value == brief_spelling} == {brief_section}
 
 
 def test_external_head_counts_carry_no_paraphrase_as_quote(sparql):

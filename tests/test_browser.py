@@ -46,6 +46,7 @@ class Opened:
 
     def __init__(self, browser, path: Path) -> None:
         self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page.set_default_timeout(120_000)  # a guard against a hang, not a speed limit (a loaded machine)
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.dialogs: list[str] = []
@@ -54,7 +55,7 @@ class Opened:
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.route("**/*", self._route)
         self.page.goto(path.as_uri())
-        self.page.wait_for_function("() => window.kg && window.kg.ready", timeout=30_000)
+        self.page.wait_for_function("() => window.kg && window.kg.ready")
 
     def _route(self, route) -> None:
         if route.request.url.startswith("file://"):
@@ -62,6 +63,11 @@ class Opened:
         else:
             self.requests.append(route.request.url)
             route.abort()
+
+    def next_frames(self, count: int = 2) -> None:
+        """Wait until the page has drawn ``count`` more frames (an event, not a time)."""
+        self.page.evaluate("(n) => new Promise(done => { const next = k => k ? requestAnimationFrame("
+                           "() => next(k - 1)) : done(); next(n); })", count)
 
     def js(self, expression: str, arg=None):
         return self.page.evaluate(expression, arg)
@@ -92,7 +98,7 @@ def screenshot(o: Opened, name: str) -> Path:
 @pytest.mark.parametrize("name", ["hq", "clusters", "full"])
 def test_page_loads_offline_and_draws_the_graph(opened, pages, views, name):
     o = opened(pages[name])
-    o.page.wait_for_timeout(300)
+    o.next_frames()  # what the page does after it is ready (drawing, fitting) has run
     assert o.errors == []
     assert o.requests == []  # nothing left the file: no CDN, no fonts, no telemetry
     graph = views[name]
@@ -177,8 +183,7 @@ def test_text_from_the_data_is_shown_as_text_not_run(opened, data_copy, tmp_path
     o = opened(page)
     o.page.fill("#search", "<img")
     o.page.press("#search", "Enter")
-    o.page.wait_for_timeout(300)
-    assert o.page.locator("#details h2").first.text_content() == XSS
+    playwright_api.expect(o.page.locator("#details h2").first).to_have_text(XSS)
     assert o.js("document.querySelectorAll('img').length") == 0
     korsch = result.iris.org("korsch").value
     assert o.js("(id) => window.kg.nodes.get(id).label", korsch) == XSS  # drawn on the canvas as text
@@ -232,10 +237,11 @@ NO_OVERLAP = """() => {
 
 @pytest.fixture(scope="module")
 def synthetic_hq(tmp_path_factory):
-    """The hq page of a 20,000-firm synthetic economy (drawn aggregated)."""
+    """The hq page of a 5,000-firm synthetic economy: about 3,600 sites, so drawn aggregated (past the
+    2,000-node budget), with over 3,000 firms inside groups."""
     from kg.synth import synthesize
-    folder = tmp_path_factory.mktemp("synth20k")
-    synthesize(folder / "data", 20_000, seed=11)
+    folder = tmp_path_factory.mktemp("synth5k")
+    synthesize(folder / "data", 5_000, seed=11)
     result = build(folder / "data")
     return write_page(build_views(result.store, ["hq"])["hq"], folder / "hq.html")
 
@@ -252,7 +258,9 @@ def test_the_hq_headline_shows_the_figures_of_the_summary_query(opened, pages, b
     rows = o.page.locator("#centres tr").all_text_contents()
     assert len(rows) == len(centres)
     for row, centre in zip(rows, centres):
-        assert row.startswith(centre["areaLabel"]) and f"{centre['employees']:,}" in row
+        # decision-centres prints no figure where none of the area's firms has one (Austria, North Rhine-Westphalia)
+        shown = "no figure" if centre["employees"] is None else f"{centre['employees']:,}"
+        assert row.startswith(centre["areaLabel"]) and shown in row, (row, centre)
     assert o.page.locator("#subtitle").text_content().startswith("Every plant")
     assert o.errors == [] and o.requests == []
     screenshot(o, "browser-hq-headline")

@@ -45,6 +45,9 @@ def test_build_prints_a_summary(out, capsys):
     line = capsys.readouterr().out
     for word in ("firms: 33", "sites:", "groups:", "places: 51", "observations: 32", "triples:"):
         assert word in line
+    # each count says what it counts: the summaries' 31 firms, the 30 head-office entries among the sites
+    assert "firms: 33 (31 in the summaries, 2 without an operating site in a region or Land)" in line
+    assert "sites: 64, of which 30 head-office entries" in line
 
 
 def test_iris_are_stable_readable_and_follow_the_base():

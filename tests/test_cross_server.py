@@ -29,6 +29,8 @@ from tests.servers import OxigraphServer, VirtuosoServer, oxigraph, oxigraph_com
 
 FIRMS = 1000
 QUERIES = library()
+#: kg push's time-out here: a guard against a hang, not a speed limit (a loaded machine's server is slow)
+HANG_GUARD = 600
 
 
 def params(query: SavedQuery) -> dict[str, str]:
@@ -51,7 +53,7 @@ def ox(tmp_path_factory, economy) -> OxigraphServer:
             pytest.fail(message + " - in CI it must be installed, not skipped")
         pytest.skip(message)
     with oxigraph(tmp_path_factory.mktemp("oxigraph")) as server:
-        push(economy.store, server.sparql_url, update=server.update_url, base=economy.iris.base)
+        push(economy.store, server.sparql_url, update=server.update_url, base=economy.iris.base, timeout=HANG_GUARD)
         yield server
 
 
@@ -60,7 +62,7 @@ def vt(tmp_path_factory, economy) -> VirtuosoServer:
     require_system_package("virtuoso-t", "virtuoso-opensource")
     with virtuoso(tmp_path_factory.mktemp("virtuoso")) as server:
         push(economy.store, server.auth_url, gsp=server.gsp_url, user=server.user, password=server.password,
-             base=economy.iris.base)
+             base=economy.iris.base, timeout=HANG_GUARD)
         yield server
 
 
@@ -141,7 +143,7 @@ def test_a_re_push_keeps_the_union_graph_in_step(server, economy, ox, vt):
     url = target.sparql_url if server == "oxigraph" else vt.auth_url
     store, gone, renamed = changed(economy.store, iris)
     try:
-        report = push(store, url, base=iris.base, **kwargs)
+        report = push(store, url, base=iris.base, timeout=HANG_GUARD, **kwargs)
         assert report.dropped == [gone]
         endpoint = Endpoint(target.sparql_url, base=iris.base)
         graphs = endpoint.project_graphs()
@@ -156,7 +158,7 @@ def test_a_re_push_keeps_the_union_graph_in_step(server, economy, ox, vt):
         assert row_digest(run("control-by-land", endpoint, {}, iris)) == \
             row_digest(run("control-by-land", store, {}, iris))
     finally:
-        push(economy.store, url, base=iris.base, **kwargs)  # as it was, for the other tests
+        push(economy.store, url, base=iris.base, timeout=HANG_GUARD, **kwargs)  # as it was, for the other tests
 
 
 def test_a_server_pushed_by_an_older_kg_answers_the_same_rows_with_a_hint(economy, ox):
@@ -179,7 +181,7 @@ def test_a_server_pushed_by_an_older_kg_answers_the_same_rows_with_a_hint(econom
             assert row_digest(run(query, endpoint, params(query), iris)) == \
                 row_digest(run(query, economy.store, params(query), iris)), name
     finally:
-        push(economy.store, ox.sparql_url, update=ox.update_url, base=iris.base)
+        push(economy.store, ox.sparql_url, update=ox.update_url, base=iris.base, timeout=HANG_GUARD)
     assert Endpoint(ox.sparql_url, base=iris.base).union_graph() == union_iri(iris)
 
 

@@ -142,6 +142,26 @@ def test_bods_fixture_imports_as_expected(name: str, region: Path, capsys: pytes
     assert snapshot(region) == before
 
 
+def test_the_tables_stay_plain_files_and_a_switch_cut_short_is_finished(
+        region: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A data folder is what an analyst edits: after an import every table is an ordinary file (no links, no
+    generation folder beside them); an import killed while renaming its tables into place is finished by the next."""
+    statements = load(sorted(list_cases())[0]).statements
+    import_bods(region, statements, capsys)
+    entries = sorted(region.iterdir())
+    assert entries and all(p.is_file() and not p.is_symlink() for p in entries), entries
+    # cut short: a complete generation (its marker lists its files) of which organizations.csv was not renamed yet
+    edited = (region / "organizations.csv").read_text(encoding="utf-8").replace(
+        "Example firm: replace with a firm of the region", "Example firm as the interrupted import wrote it")
+    gen = region / ".gen-1-1"
+    gen.mkdir()
+    (gen / "organizations.csv").write_text(edited, encoding="utf-8")
+    (gen / ".complete").write_text("organizations.csv\n", encoding="utf-8")
+    import_bods(region, statements, capsys)
+    assert (region / "organizations.csv").read_text(encoding="utf-8") == edited
+    assert sorted(region.iterdir()) == entries
+
+
 def test_bods_imports_build_with_parent_relations(region: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for name in list_cases():
         import_bods(region, load(name).statements, capsys)

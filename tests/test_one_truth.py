@@ -2,7 +2,10 @@
 
 For every firm and site of the real data and of a 1,000-firm synthetic economy, the figure in
 ``kg query firm-facts`` (and ``hq-absence``), in the page data of the three views, in the GEXF and in
-the GraphML files is the same; the hq page's headline is the rows of ``control-summary``.
+the GraphML files is the same; the hq page's headline is the rows of ``control-summary``; the sites run
+from outside the region are the same in ``hq-absence``, the hq view and its page (and add up to the
+summary's firms and jobs run from outside); the ties between firms are the same in ``cluster-links``,
+the clusters view and its page.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from kg.build import build
 from kg.export import export_graph
 from kg.html import page_data
 from kg.query import run
+from kg.rules import TIE_KINDS
 from kg.synth import synthesize
 from kg.views import Catalog, build_views, control_headline
 
@@ -122,3 +126,87 @@ def test_the_readme_quotes_the_summary_query(built):
         assert cells[5:8] == [f"{r['jobsOutside']:,}", f"{r['shareJobsOutside']} %",
                               f"{r['shareJobsOutsideMin']}–{r['shareJobsOutsideMax']} %"], area
         assert cells[8] == f"{r['briefTotal']:,}", area
+
+
+# ---------------------------------------------------------------------------- the sites and ties every output lists
+
+def _outside_sites(result, region: str = "berlin-brandenburg") -> dict[str, set[str]]:
+    """The sites run from outside the region as hq-absence, the hq view and its page data list them."""
+    rows = run("hq-absence", result.store, {"region": region}, result.iris).records()
+    view = build_views(result.store, ["hq"], region=result.iris.place(region).value)["hq"]
+    page = page_data(view)["nodes"]
+    return {"query": {r["site"] for r in rows},
+            "view": {n for n, d in view.nodes(data=True) if d["type"] == "site" and d["outside"]},
+            "page": {n["id"] for n in page if n["type"] == "site" and n["k"]["outside"]}}
+
+
+@pytest.mark.parametrize("reading", ["brief", "external"])
+def test_hq_absence_the_hq_page_and_the_summary_count_the_same_sites(reading):
+    result = build(reading=reading)
+    sites = _outside_sites(result)
+    assert sites["query"] == sites["view"] == sites["page"]
+    # only operating sites: Siemens Energy's head-office entry (made from the organisations table) is
+    # not a regional site run from elsewhere, under any reading
+    offices = {result.iris.site(f"siemens-energy-{kind}").value for kind in ("headquarters", "registered-seat")}
+    assert not offices & sites["query"]
+    # its plant is run from München under the brief's reading, from Berlin under the external one
+    assert (result.iris.site("siemens-energy-moabit").value in sites["query"]) == (reading == "brief")
+    assert not any(s.endswith(("-headquarters", "-registered-seat")) for s in sites["query"])
+    # and the firms and jobs of those sites are the summary's "run from outside"
+    rows = run("hq-absence", result.store, {}, result.iris).records()
+    firms = {r["firm"]: r["firmEmployees"] for r in rows}
+    summary = run("control-summary", result.store, {}, result.iris).records()[0]
+    assert len(firms) == summary["firmsOutside"]
+    assert sum(n for n in firms.values() if n) == summary["jobsOutside"]
+
+
+def test_the_same_sites_in_a_synthetic_economy(tmp_path):
+    folder = tmp_path / "synth"
+    synthesize(folder, 300, seed=5)
+    result = build(folder)
+    sites = _outside_sites(result)
+    assert sites["query"] and sites["query"] == sites["view"] == sites["page"]
+
+
+def _ties(result) -> dict[str, dict]:
+    """pair of firms -> the kinds of tie they share (and how many ties), as cluster-links, the clusters
+    view and its page list them."""
+    view = build_views(result.store, ["clusters"])["clusters"]
+    firms = {n for n, d in view.nodes(data=True) if d["type"] == "firm"}
+    assert not any(d["type"] == "tie" for _, d in view.nodes(data=True))  # no hub nodes at this size
+    kinds: dict[tuple[str, str], set[str]] = {}
+    counted: dict[tuple[str, str], int] = {}
+    for r in run("cluster-links", result.store, {}, result.iris).records():
+        pair = (r["firmA"], r["firmB"])
+        if pair[0] in firms and pair[1] in firms:
+            kinds.setdefault(pair, set()).add(r["link"])
+            counted[pair] = counted.get(pair, 0) + 1
+    shown = {tuple(sorted((a, b))): {TIE_KINDS[k] for k in d["tie_kinds"].split(";")}
+             for a, b, d in view.edges(data=True)}
+    weights = {tuple(sorted((a, b))): d["weight"] for a, b, d in view.edges(data=True)}
+    page = {tuple(sorted((e["from"], e["to"]))): e["info"]["weight"] for e in page_data(view)["edges"]}
+    return {"query": kinds, "view": shown, "weights": weights, "page": page, "counted": counted}
+
+
+def test_cluster_links_and_the_clusters_page_show_the_same_ties(built):
+    ties = _ties(built)
+    assert ties["query"] == ties["view"]
+    assert ties["weights"] == ties["page"] == ties["counted"]  # a line's width: the ties the query lists
+    lumics, scansonic = built.iris.org("lumics").value, built.iris.org("scansonic").value
+    assert ties["query"][(lumics, scansonic)] == {"holding"}
+    otis, kone = built.iris.org("otis").value, built.iris.org("kone").value
+    assert ties["query"][tuple(sorted((otis, kone)))] == {"subsector and place"}
+
+
+def test_the_views_take_the_region_the_rules_chose(built):
+    from pyoxigraph import Store
+
+    from kg.namespaces import BBMB
+
+    derived = [q for q in built.store if q.predicate == BBMB.defaultRegion]
+    assert [q.object.value for q in derived] == [built.iris.place("berlin-brandenburg").value]
+    assert Catalog(built.store).region == derived[0].object.value
+    # a graph made before the build derived it: the same rule, applied to the graph's operating sites
+    older = Store()
+    older.extend(q for q in built.store if q.predicate != BBMB.defaultRegion)
+    assert Catalog(older).region == derived[0].object.value

@@ -57,6 +57,7 @@ def test_the_wheel_ships_the_model_the_queries_and_the_data(wheel):
         expected = {f"kg/_model/{folder}/{p.name}" for p in (ROOT / folder).iterdir() if p.name.endswith(pattern)}
         assert expected and expected <= names, expected - names
     assert "kg/resources.py" in names and "kg/cli_init.py" in names
+    assert "kg/tables.toml" in names  # the tables' declaration: kg cannot read a table without it
 
 
 @pytest.fixture(scope="module")

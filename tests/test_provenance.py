@@ -105,6 +105,31 @@ EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
 IN_PLACE = "https://schema.org/containedInPlace"
 FOUNDED_IN = "https://schema.org/foundingLocation"
 COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+NAMES = ("http://www.w3.org/2000/01/rdf-schema#label", "https://schema.org/name",
+         "http://www.w3.org/2004/02/skos/core#altLabel")
+PLACE = "https://schema.org/Place"
+#: The build's own words in the name of a head-office entry ("<firm> headquarters").
+HEAD_OFFICE = re.compile(r" (headquarters|registered seat)$")
+
+
+def brief_words(text: str) -> set[str]:
+    """The brief's words as it spells them; a word also without its closing full stop, and its parts
+    between dots ('Industrial.Group')."""
+    out: set[str] = set()
+    for word in _norm(text).split():
+        word = word.strip(',;:()"!?')
+        out |= {word, word.rstrip(".")} | set(word.split("."))
+    return out
+
+
+def spelt_as_in_brief(name: str, words: set[str]) -> bool:
+    """Every word of ``name`` is spelt as the brief spells it (case and dots count: 'KORSCH', 'BerlinerLuft.'
+    are not the brief's); a hyphenated word may join two of the brief's ('Berlin-Marienfelde')."""
+    for word in _norm(HEAD_OFFICE.sub("", name)).split():
+        word = word.strip(',;:()"')
+        if word and word not in words and not all(part in words for part in word.split("-")):
+            return False
+    return True
 
 
 def _iri(path: str) -> NamedNode:
@@ -128,6 +153,7 @@ def brief_violations(store: Store, text: str) -> list[str]:
     names = _names(store)
     orgs = {r["site"]: r["org"] for r in select(store, "SELECT ?site ?org WHERE { ?site org:siteOf ?org }")}
     paragraphs = [_norm(p) for p in re.split(r"\n\s*\n", text)]
+    words = brief_words(text)
     problems = []
     for r in select(store, BRIEF_TRIPLES):
         s, p, o, g = r["s"], r["p"], r["o"], r["g"].rsplit("/", 1)[-1]
@@ -156,6 +182,8 @@ def brief_violations(store: Store, text: str) -> list[str]:
                                     f"in {place['label']}")
         elif p == COMMENT and s in names and re.search(r"external source|reference notes|not verified", str(o), re.I):
             problems.append(f"{where}: a note with an external fact")
+        elif p in NAMES and PLACE not in names.get(s, {}).get("types", ()) and not spelt_as_in_brief(str(o), words):
+            problems.append(f"{where}: a name not spelt as in the brief")
     return problems
 
 
@@ -219,6 +247,10 @@ def test_firm_profile_shows_rabofskys_district_under_the_external_source(built):
     ("wz2008/28.22", "http://www.w3.org/2004/02/skos/core#prefLabel", "Herstellung von Hebezeugen und Fördermitteln",
      "wz2008"),
     ("event/wolffkran-luckau-opening", "https://w3id.org/bbmb/def#year", "2008", "ref-notes"),
+    ("place/wiesloch-walldorf", COMMENT, "Heidelberger Druckmaschinen's head office and main plant, on the boundary "
+     "of the towns Wiesloch and Walldorf", "ext-heidelberger-1"),
+    ("org/rabofsky", "http://www.w3.org/2004/02/skos/core#altLabel", "Rabowsky", "brief-berlin"),
+    ("org/rabofsky", "https://schema.org/name", "Rabofsky", "ext-rabofsky"),
 ])
 def test_a_value_is_in_its_own_sources_graph(sparql, subject, prop, value, source):
     rows = sparql("SELECT ?s ?g ?o WHERE { GRAPH ?g { ?s <%s> ?o } }" % prop, s=_iri(subject))
@@ -242,3 +274,27 @@ def test_a_companion_source_left_out_of_the_header_reads_as_empty(data_copy):
     assert berlin["nuts_source"] == "" and berlin.sources_of("nuts") == ["admin"]
     assert berlin.sources_of("lat") == ["geo-berlin"]
 
+
+
+def test_a_folder_written_before_alt_name_still_reads(data_copy):
+    """alt_name was added to organizations.csv after data folders were written: a header without it reads."""
+    path = data_copy / "organizations.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    drop = {rows[0].index("alt_name"), rows[0].index("alt_name_source")}
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([c for j, c in enumerate(r) if j not in drop] for r in rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    rabofsky = read_tables(data_copy).keys("organizations")["rabofsky"]
+    assert (rabofsky["name"], rabofsky["alt_name"], rabofsky.sources_of("name")) == ("Rabofsky", "", ["ext-rabofsky"])
+
+
+def test_the_administrative_geography_states_nothing_about_a_firm(built):
+    """The 'admin' source is common knowledge of administrative units: a firm's facts are not in its graph."""
+    firms = {r["name"] for r in select(built.store, """SELECT DISTINCT ?name WHERE {
+        ?o a org:Organization ; rdfs:label|skos:altLabel|schema:legalName ?name }""")}
+    said = select(built.store, "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(ISLITERAL(?o)) }",
+                  {"g": NamedNode(ID + "graph/admin")})
+    assert said, "the admin graph is empty"
+    about_firms = [(r["s"], r["o"]) for r in said
+                   if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", str(r["o"])) for name in firms)]
+    assert about_firms == []

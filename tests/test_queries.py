@@ -167,6 +167,26 @@ def test_control_by_subsector(ask):
     assert (lifts["firms"], lifts["firmsOutside"], lifts["employeesOutside"]) == (5, 4, 330 + 1000 + 130)
     assert rows["28.15"]["shareEmployeesOutside"] == 100  # the ZF gearbox plant
     assert rows[""]["subsectorLabel"] == "unclassified"
+    # the brief's tool makers are not machine-tool makers: KORSCH's presses and Rabofsky's folding machines are
+    # special-purpose machinery (our inference), Werkzeugbau Dunkel is unclassified
+    assert "28.4" not in rows
+    assert (rows["28.9"]["firms"], rows["28.9"]["firmsInside"], rows["28.9"]["employees"]) == (2, 2, 200)
+
+
+def test_control_by_subsector_prints_no_figure_where_none_is_known(ask):
+    """Hawle, GEA AWP and Artes Valve have no head-count: the valves print no jobs, not 0 jobs."""
+    rows = by(ask("control-by-subsector"), "code")
+    valves = rows["28.14"]
+    assert (valves["firms"], valves["firmsOutside"], valves["shareFirmsOutside"]) == (3, 2, Decimal("66.7"))
+    assert (valves["employees"], valves["employeesOutside"], valves["shareEmployeesOutside"]) == (None, None, None)
+    assert "3 firms, none with a head-count" in valves["population"]
+    for code in ("26.51", "32.50"):  # Schmidt + Haensch, Lumics: no figure either
+        assert (rows[code]["employees"], rows[code]["shareEmployeesOutside"]) == (None, None)
+    # a known 0 stays 0: Kjellberg's 450 jobs, none run from outside
+    assert (rows["28.41"]["employees"], rows["28.41"]["employeesOutside"], rows["28.41"]["shareEmployeesOutside"]) \
+        == (450, 0, 0)
+    assert (rows["28.11"]["employees"], rows["28.11"]["shareEmployeesOutside"]) == (3500, 100)
+    assert all("known jobs" in r["population"] for r in rows.values())
 
 
 def test_decision_centres_sit_in_baden_wuerttemberg_and_abroad(ask):
@@ -182,6 +202,60 @@ def test_decision_centres_sit_in_baden_wuerttemberg_and_abroad(ask):
     assert (rows["Netherlands"]["employeesMin"], rows["Netherlands"]["employeesMax"]) == (1800, 1900)
     assert {r["reading"] for r in rows.values()} == {"brief"}
     assert "Berlin" not in rows and "Brandenburg" not in rows
+
+
+def test_decision_centres_print_no_figure_where_none_is_known(ask):
+    """Hawle (Austria) and GEA AWP (North Rhine-Westphalia) have no head-count: no jobs, not 0 jobs."""
+    rows = by(ask("decision-centres"), "areaLabel")
+    for area in ("Austria", "North Rhine-Westphalia"):
+        assert rows[area]["firms"] == 1
+        assert (rows[area]["employees"], rows[area]["employeesMin"], rows[area]["employeesMax"]) == (None, None, None)
+        assert rows[area]["population"].endswith("1 firm, none with a head-count")
+    # a 0 that is known stays 0: under the external source Siemens Energy is run from Berlin
+    assert (rows["Bavaria"]["employees"], rows["Bavaria"]["employeesMin"]) == (3000, 0)
+    assert rows["Finland"]["population"] == ("known jobs of the regional sites of the brief's named firms with an "
+                                             "operating site in Berlin-Brandenburg run from Finland: 1 firm")
+
+
+def test_the_build_s_count_of_firms_with_a_figure_decides_where_it_states_one():
+    """The build states bbmb:firmsWithFigure on each decision centre (Austria: 1 firm, none with a figure), and
+    that count (not the jobs being 0) says whether a figure is known: a known 0 prints 0, and no firm with a
+    figure prints none."""
+    from pyoxigraph import Quad
+
+    from kg.build import build
+    from kg.query import select
+    result = build()
+    with_figure = NamedNode("https://w3id.org/bbmb/def#firmsWithFigure")
+    derived = result.iris.graph("derived")
+    for area, stated, count in (("austria", 0, 1), ("finland", 1, 0)):
+        [obs] = select(result.store, "SELECT ?obs ?area ?region WHERE { ?obs bbmb:controlArea ?area ; bbmb:region ?region }",
+                       {"area": result.iris.place(area), "region": result.iris.place("berlin-brandenburg")})
+        node = NamedNode(obs["obs"])
+        assert [q.object for q in result.store.quads_for_pattern(node, with_figure, None, derived)] == [Literal(stated)]
+        result.store.remove(Quad(node, with_figure, Literal(stated), derived))
+        result.store.add(Quad(node, with_figure, Literal(count), derived))
+    rows = by(run("decision-centres", result.store, {}, result.iris).records(), "areaLabel")
+    assert (rows["Austria"]["employees"], rows["Austria"]["employeesMax"]) == (0, 0)
+    assert (rows["Finland"]["employees"], rows["North Rhine-Westphalia"]["employees"]) == (None, None)
+    assert rows["Switzerland"]["employees"] == 1000
+
+
+@pytest.mark.parametrize("name", ["control-by-land", "decision-centres", "control-by-subsector"])
+def test_a_count_of_jobs_says_what_population_it_counts(name):
+    """As control-summary does: the header says the jobs are the known jobs of the named firms' sites, and a
+    population column says it on every row."""
+    q = QUERIES[name]
+    employees = q.columns[q.columns.index("employees"):]
+    assert "known jobs" in employees.split(";")[0] and "named firms" in q.columns, q.columns
+    assert "population" in q.columns
+
+
+def test_control_by_land_states_its_population(ask):
+    rows = by(ask("control-by-land"), "landLabel")
+    assert rows["Berlin"]["population"] == (
+        "known jobs of the sites in Berlin of the brief's named firms with an operating site there: 19 firms, "
+        "11 of them with a head-count; outside means outside Berlin-Brandenburg")
 
 
 def test_production_focus_reproduces_figure_5(ask):
@@ -208,8 +282,10 @@ def test_cluster_links_include_the_big_holding(ask):
     rows = ask("cluster-links")
     holding = {frozenset((r["firmALabel"], r["firmBLabel"])) for r in rows
                if r["link"] == "holding" and r["viaLabel"] == "Berlin Industrial Group"}
-    assert holding == {frozenset(p) for p in (("Lumics", "Scansonic"), ("Lumics", "Gefertec"),
-                                              ("Scansonic", "Gefertec"))}
+    # the holding's three firms with each other and with the holding itself (a firm of the brief too),
+    # the same ties the clusters view draws (kg.rules.firm_ties)
+    members = ("Berlin Industrial Group", "Lumics", "Scansonic", "Gefertec")
+    assert holding == {frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1:]}
     same_place = {frozenset((r["firmALabel"], r["firmBLabel"])) for r in rows if r["link"] == "subsector and place"}
     assert frozenset(("Otis", "Kone (Berlin)")) in same_place  # lifts, both in Berlin
     assert all(r["link"] != "peer-group" for r in rows)  # the big four are not a regional tie
@@ -403,9 +479,11 @@ def test_one_library_call_gives_rows_or_a_dataframe(built):
     result = resolve("decision-centres")
     frame = run(result, built.store, {"region": "berlin-brandenburg"}).dataframe()
     assert list(frame.columns) == ["region", "area", "areaLabel", "areaKind", "reading", "firms", "employees",
-                                   "employeesMin", "employeesMax"]
+                                   "employeesMin", "employeesMax", "population"]
     assert frame.set_index("areaLabel").loc["Netherlands", "employees"] == 1800
     assert frame["employees"].dtype.kind in "if"
+    assert frame.set_index("areaLabel")["employees"].isna().to_dict() == {
+        area: area in ("Austria", "North Rhine-Westphalia") for area in frame["areaLabel"]}  # no figure: NaN, not 0
 
 
 def test_render_rejects_an_unknown_format(built):

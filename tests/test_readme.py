@@ -8,7 +8,8 @@ block is run; each must exit 0.  The output shown need not match exactly.
 They run in README order in one temporary folder holding links to the repository's ``data/``,
 ``ontology/``, ``queries/``, ``scripts/`` and ``.venv/``, so that ``./data`` is the repository's
 data, ``.venv/bin/kg`` is this environment's command, ``kg`` is on ``PATH`` (as after
-``source .venv/bin/activate``) and ``out/`` is a temporary folder.
+``source .venv/bin/activate``) and ``out/`` is a temporary folder; a path under ``/tmp/`` in a
+command is taken under that folder's ``tmp/`` (so that two test runs on one machine do not share it).
 
 Commands that need a SPARQL server to talk to (``kg push``, any command with ``--endpoint``) and
 ``kg serve`` (it runs until stopped) are not run here but parsed by the real command line: their
@@ -83,7 +84,7 @@ def test_the_readme_has_commands_to_run():
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
+def readme_workdir(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("readme")
     for name in LINKS:
         (work / name).symlink_to(ROOT / name)
@@ -115,11 +116,13 @@ def test_readme_server_commands_parse_as_written(text):
 
 
 @pytest.mark.parametrize("kind,text", RUN, ids=[f"{k}:{t.splitlines()[0][:60]}" for k, t in RUN])
-def test_readme_block_runs_as_written(kind, text, workdir, env):
+def test_readme_block_runs_as_written(kind, text, readme_workdir, env):
+    text = text.replace("/tmp/", f"{readme_workdir}/tmp/")
+    (readme_workdir / "tmp").mkdir(exist_ok=True)
     if kind == "python":
         cmd = [sys.executable, "-c", text]
     else:
         cmd = ["bash", "-c", "set -euo pipefail\n" + text]
-    done = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(cmd, cwd=readme_workdir, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"{text}\nexit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     assert "Traceback" not in done.stderr, done.stderr[-3000:]

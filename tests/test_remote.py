@@ -8,9 +8,11 @@ the embedded store, Oxigraph's server and Virtuoso on 1,000 synthetic firms.)
 """
 from __future__ import annotations
 
+import contextlib
 import socket
-import urllib.parse
 import threading
+import time
+import urllib.parse
 from decimal import Decimal
 
 import pytest
@@ -227,18 +229,19 @@ def test_a_graph_name_the_query_cannot_hold_is_a_clear_message(server, capsys):
 
 
 @pytest.fixture(scope="module")
-def synthetic_10k(tmp_path_factory):
-    """kg synth --firms 10000, then kg build --data DIR --no-validate (about 330,000 triples)."""
+def synthetic_economy(tmp_path_factory):
+    """kg synth --firms 3000, then kg build --data DIR --no-validate (about 127,000 triples; its largest
+    graph, the synthetic register, about 55,000: three chunks of 20,000)."""
     from kg.build import build
     from kg.synth import synthesize
 
-    folder = tmp_path_factory.mktemp("synth10k")
-    synthesize(folder, 10_000)
+    folder = tmp_path_factory.mktemp("synth3k")
+    synthesize(folder, 3_000)
     return build(folder)
 
 
-def test_gsp_push_of_10000_firms_to_virtuoso_in_chunks(server, synthetic_10k):
-    result = synthetic_10k
+def test_gsp_push_of_a_synthetic_economy_to_virtuoso_in_chunks(server, synthetic_economy):
+    result = synthetic_economy
     base = result.iris.base
     report = push(result.store, server.auth_url, gsp=server.gsp_url, user=server.user, password=server.password,
                   base=base, gsp_chunk=20_000)
@@ -249,30 +252,62 @@ def test_gsp_push_of_10000_firms_to_virtuoso_in_chunks(server, synthetic_10k):
     assert len(run("control-by-land", endpoint, {}, result.iris)) > 0
 
 
-def test_gsp_push_of_10000_firms_to_oxigraph_server(tmp_path, synthetic_10k, built):
+def test_gsp_push_of_a_synthetic_economy_to_oxigraph_server(tmp_path, synthetic_economy, built):
     from tests.servers import oxigraph, oxigraph_command
 
     if oxigraph_command() is None:
         pytest.fail("the oxigraph command is missing: pip install oxigraph (a test dependency)")
-    result = synthetic_10k
+    result = synthetic_economy
     with oxigraph(tmp_path / "ox") as ox:
-        report = push(result.store, ox.sparql_url, gsp=ox.gsp_url, base=result.iris.base, gsp_chunk=20_000)
+        # a generous time-out: a guard against a hang, not a speed limit (a loaded machine's server is slow)
+        report = push(result.store, ox.sparql_url, gsp=ox.gsp_url, base=result.iris.base, gsp_chunk=20_000,
+                      timeout=600)
         assert report.triples == len(result.store)
         endpoint = Endpoint(ox.sparql_url, base=result.iris.base)
         assert sorted(endpoint.project_graphs()) == sorted({q.graph_name.value for q in result.store})
         local = run("control-by-land", result.store, {}, result.iris).records()
         assert _comparable(run("control-by-land", endpoint, {}, result.iris).records()) == _comparable(local)
         # and by SPARQL Update, to the server's separate update address (the real data: the same base)
-        report = push(built.store, ox.sparql_url, update=ox.update_url, base=built.iris.base)
+        report = push(built.store, ox.sparql_url, update=ox.update_url, base=built.iris.base, timeout=600)
         assert Endpoint(ox.sparql_url, base=built.iris.base).manifest()["state"] == "complete"
         assert len(report.dropped) > 0  # the synthetic graphs the real build lacks, listed by the manifest
 
 
+def with_marker(store: Store, iris, text: str) -> Store:
+    """The build plus one triple that tells which push a server holds."""
+    out = Store()
+    out.extend(store)
+    out.add(Quad(NamedNode("http://example.org/push-marker"), NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                 Literal(text), iris.graph("derived")))
+    return out
+
+
+def marker(server, iris) -> list[str]:
+    rows = run('SELECT ?l WHERE { <http://example.org/push-marker> ?p ?l }',
+               Endpoint(server.sparql_url, base=iris.base))
+    return [str(r["l"]) for r in rows.records()]
+
+
+def leftovers(server, iris) -> list[str]:
+    """Staging and lock graphs of kg push still on the server."""
+    from kg.remote import lock_prefix, staging_prefix
+
+    rows = select(server, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+                          f'FILTER(STRSTARTS(STR(?g), "{staging_prefix(iris)}") || '
+                          f'STRSTARTS(STR(?g), "{lock_prefix(iris)}")) }}')
+    return [r["g"]["value"] for r in rows]
+
+
 @pytest.mark.parametrize("gsp", [False, True], ids=["update", "gsp"])
-def test_a_push_cut_off_half_way_makes_remote_queries_fail_clearly(server, built, monkeypatch, capsys, gsp):
-    """The server goes away at 40 % of the push: kg push says so, and a query then refuses to run."""
+def test_a_push_cut_off_half_way_leaves_the_previous_push_readable(server, built, pushed, monkeypatch, capsys, gsp):
+    """The server goes away at 40 % of a push: kg push says so, and queries still answer, from the previous
+    complete push (nothing of the new one); the next push completes and cleans up what the cut one left."""
     import kg.remote as remote
 
+    iris = built.iris
+    options = dict(gsp=server.gsp_url if gsp else None, user=server.user, password=server.password, base=iris.base)
+    push(with_marker(built.store, iris, "previous"), server.auth_url, **options)
+    before = run("control-by-land", Endpoint(server.sparql_url, base=iris.base), {}, iris).records()
     calls = {"n": 0}
     real_update, real_send = remote._update, remote._Http.send
     total = 20
@@ -289,12 +324,55 @@ def test_a_push_cut_off_half_way_makes_remote_queries_fail_clearly(server, built
         monkeypatch.setattr(remote, "_update", failing)
     monkeypatch.setattr(remote.time, "sleep", lambda s: None)
     with pytest.raises(RemoteError, match="Remote end closed connection.*attempt 3 of 3"):
-        push(built.store, server.auth_url, gsp=server.gsp_url if gsp else None, user=server.user,
-             password=server.password, base=built.iris.base)
+        push(with_marker(built.store, iris, "cut off"), server.auth_url, **options)
     monkeypatch.undo()
-    assert main(["query", "control-by-land", "--endpoint", server.sparql_url]) == 3
-    err = capsys.readouterr().err
-    assert "holds a kg push that did not finish" in err and "Run kg push again" in err and "Traceback" not in err
-    # the next push finishes the job
-    push(built.store, server.auth_url, user=server.user, password=server.password, base=built.iris.base)
+    assert marker(server, iris) == ["previous"]
+    assert run("control-by-land", Endpoint(server.sparql_url, base=iris.base), {}, iris).records() == before
     assert main(["query", "control-by-land", "--endpoint", server.sparql_url]) == 0
+    # the next push is not held up by the cut one's lock (its process is known to have stopped), and cleans up
+    push(with_marker(built.store, iris, "next"), server.auth_url, **options)
+    assert marker(server, iris) == ["next"] and leftovers(server, iris) == []
+    push(built.store, server.auth_url, **options)
+    assert marker(server, iris) == []
+
+
+@pytest.mark.parametrize("kind", ["virtuoso", "oxigraph"])
+def test_two_concurrent_pushes_are_serialised(server, built, pushed, tmp_path, kind):
+    """Two kg push at once on one server: the second waits for the first; both succeed, and the server then
+    holds one push whole (the one that ran last), with no staging or lock graph left."""
+    from tests.servers import oxigraph
+
+    iris = built.iris
+    stores = {name: with_marker(built.store, iris, name) for name in ("first", "second")}
+    with contextlib.ExitStack() as stack:
+        if kind == "virtuoso":
+            target, url, options = server, server.auth_url, dict(user=server.user, password=server.password)
+        else:
+            target = stack.enter_context(oxigraph(tmp_path / "ox"))
+            url, options = target.sparql_url, dict(update=target.update_url)
+        said: dict[str, list[tuple[float, str]]] = {name: [] for name in stores}
+        errors: list[BaseException] = []
+
+        def one(name: str) -> None:
+            try:
+                push(stores[name], url, base=iris.base, progress=lambda m: said[name].append((time.monotonic(), m)),
+                     **options)
+                said[name].append((time.monotonic(), "done"))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=one, args=(name,)) for name in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        assert errors == []
+        waited = [name for name in stores if any("waiting for another kg push" in m for _, m in said[name])]
+        assert len(waited) == 1, said
+        other = next(name for name in stores if name not in waited)
+        # the one that waited started loading only after the other had finished
+        finished = next(t for t, m in said[other] if m == "done")
+        assert all(t >= finished - 0.5 for t, m in said[waited[0]] if m.startswith("pushed"))
+        assert marker(target, iris) == [waited[0]] and leftovers(target, iris) == []
+        if kind == "virtuoso":
+            push(built.store, url, base=iris.base, **options)  # as it was, for the other tests

@@ -7,8 +7,11 @@ import random
 import pytest
 from pyoxigraph import RdfFormat, parse
 
-from kg.rules import (OFFICE_FUNCTIONS, ControlCandidate, Figure, Option, choose_control, choose_headcount,
-                      control_class, share_range, ultimate_parents)
+from kg.rules import (CONTROL_CLASSES, DEFAULT_READING, OFFICE_FUNCTIONS, READINGS, TIE_KINDS, BriefReading,
+                      ClusterTie, ControlCandidate, Figure, Option, Reading, Tie, choose_control, choose_headcount,
+                      control_area, control_class, control_holder, controlled_from_outside, covers_group,
+                      default_region, firm_ties, home_region, is_inside, is_outside, makes_nothing_in, parent_chain,
+                      register_reading, share_range, ultimate_parents)
 from tests.conftest import ONTOLOGY
 
 
@@ -69,3 +72,102 @@ def test_share_range_equals_the_extremes_over_every_combination(seed):
               for combo in itertools.product(*choices)]
     low, high = share_range(fixed, choices)
     assert low == pytest.approx(min(shares)) and high == pytest.approx(max(shares))
+
+
+# ---------------------------------------------------------------------------- readings as registered objects
+
+def test_a_reading_is_a_registered_object_and_an_unknown_one_is_an_error():
+    assert {"brief", "external"} <= set(READINGS) and READINGS[DEFAULT_READING].name == DEFAULT_READING
+    assert str(READINGS["brief"]) == READINGS["brief"].description  # what --help and the graph say of it
+    with pytest.raises(ValueError, match="unknown reading 'latest'; choose one of: brief"):
+        choose_headcount([Figure(1)], "latest")
+    with pytest.raises(ValueError, match="unknown reading"):
+        choose_control([ControlCandidate("x", "headquarters")], "latest")
+    with pytest.raises(ValueError, match="already registered"):
+        register_reading(BriefReading())
+
+
+def test_a_new_reading_decides_through_its_own_methods_never_a_fallback(monkeypatch):
+    class Highest(Reading):
+        name, description = "highest", "the highest figure of any source"
+
+        def choose_headcount(self, figures):
+            return max(figures, key=lambda f: f.low)
+
+        def choose_control(self, candidates):
+            return candidates[-1]
+
+    monkeypatch.setitem(READINGS, "highest", Highest())
+    borsig = [Figure(500, from_brief=True), Figure(200, from_brief=True)]
+    assert choose_headcount(borsig, "highest").low == 500
+    assert choose_control([ControlCandidate("a", "headquarters"), ControlCandidate("b", "headquarters")],
+                          "highest").place == "b"
+
+    class Unfinished(Reading):
+        name, description = "unfinished", "says nothing about control"
+
+    monkeypatch.setitem(READINGS, "unfinished", Unfinished())
+    with pytest.raises(NotImplementedError):  # a reading that does not decide is an error, not a silent default
+        choose_control([ControlCandidate("a", "headquarters")], "unfinished")
+
+
+# ---------------------------------------------------------------------------- outside, holder, regions, ties
+
+def test_outside_the_region_is_elsewhere_in_the_country_or_abroad_and_nothing_else():
+    assert CONTROL_CLASSES == ("inside", "germany", "abroad", "unknown")
+    assert [c for c in CONTROL_CLASSES if is_outside(c)] == ["germany", "abroad"]
+    assert [c for c in CONTROL_CLASSES if is_inside(c)] == ["inside"]
+    with pytest.raises(ValueError, match="unknown control class 'elsewhere'"):
+        is_outside("elsewhere")
+    anc = {"muenchen": ["muenchen", "bayern", "de"], "moabit": ["moabit", "berlin", "bb", "de"],
+           "potsdam": ["potsdam", "brandenburg", "bb", "de"], "bb": ["bb", "de"], "berlin": ["berlin", "bb", "de"],
+           "atlantis": ["atlantis"]}
+    country = {p: ("de" if "de" in a else None) for p, a in anc.items()}
+    assert controlled_from_outside("potsdam", "berlin", anc, country)  # another Land is outside a Land
+    assert not controlled_from_outside("potsdam", "bb", anc, country)
+    assert not controlled_from_outside("atlantis", "bb", anc, country)  # not known is not outside
+    assert control_area("muenchen", "germany", {"muenchen": "bayern"}, country) == ("bayern", "land")
+    assert control_area("atlantis", "unknown", {}, country) is None
+
+
+def test_the_control_holder_is_the_topmost_organisation_with_a_known_place():
+    parent = {"kone-berlin": "kone-gmbh", "kone-gmbh": "kone-oyj", "kone-oyj": ""}
+    chain = parent_chain("kone-berlin", parent)
+    assert chain == ["kone-berlin", "kone-gmbh", "kone-oyj"]
+    assert control_holder(chain, {"kone-gmbh", "kone-oyj"}) == "kone-oyj"  # the group's Espoo, not Hannover
+    assert control_holder(chain, {"kone-gmbh"}) == "kone-gmbh"
+    assert control_holder(chain, set()) is None
+
+
+def test_home_and_default_region_count_operating_sites_and_break_ties_by_id():
+    anc = {"a": ["a", "r1"], "b": ["b", "r2"], "c": ["c", "r2"]}
+    assert home_region(["a", "b", "c"], ["r1", "r2"], anc) == "r2"
+    assert home_region(["a", "b"], ["r2", "r1"], anc) == "r1"  # equal: the first by id, whatever the order given
+    assert home_region(["z"], ["r1"], anc) is None
+    assert default_region(["a", "a", "b"], ["r1", "r2"], anc) == "r1"
+
+
+def test_firm_ties():
+    anc = {"adlershof": ["adlershof", "berlin"], "marzahn": ["marzahn", "berlin"], "berlin": ["berlin"]}
+    town = {"adlershof": "berlin", "marzahn": "berlin"}
+    park = ClusterTie("adlershof-park", "technology-park", place="adlershof")
+    peers = ClusterTie("big-four", "peer-group", frozenset({"otis"}))
+    holding = ClusterTie("big-holding", "holding", frozenset({"lumics"}), operator="big", place="marzahn")
+    # an operating site in the park's place ties the firm to the park; a peer group ties nobody
+    in_park = firm_ties(["otis"], False, [], ["adlershof"], town, anc, [park, peers])
+    assert in_park == {Tie("technology-park", "adlershof-park")}
+    # a holding runs through its operator, and is not joined by a site in its place
+    assert firm_ties(["x"], False, [], ["marzahn"], town, anc, [holding]) == set()
+    assert firm_ties(["lumics", "big"], False, [], [], town, anc, [holding]) == {Tie("holding", "big")}
+    assert firm_ties(["big"], True, [], [], town, anc, []) == {Tie("holding", "big")}  # the parent itself
+    # a subsector in the same municipality, whichever district
+    assert firm_ties(["k"], False, ["28.4", "28.9"], ["adlershof", "marzahn"], town, anc, []) == {
+        Tie("subsector-place", "berlin", "28.4"), Tie("subsector-place", "berlin", "28.9")}
+    assert set(TIE_KINDS) == {"subsector-place", "holding", "campus", "technology-park"}
+
+
+def test_a_group_figure_counts_the_group_s_production():
+    assert covers_group(Figure(260, scope="group")) and not covers_group(Figure(1000, scope="Berlin total"))
+    assert makes_nothing_in([["rnd"], ["service", "sales"]])
+    assert not makes_nothing_in([["rnd"], ["production", "rnd"]])
+    assert makes_nothing_in([])

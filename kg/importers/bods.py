@@ -18,7 +18,7 @@ What kg keeps (the model has organisations, not people):
   (``{"reason": ..., "description": ...}``) is kept as *unspecified* with the reason code verbatim and the
   description as note;
 - the interested organisation becomes the child's current direct parent (organizations.csv) where an
-  interest gives it control by :func:`gives_control`;
+  interest gives it control by the rule :func:`kg.rules.gives_control` (see :func:`controls`);
 - the latest statement of a record counts (by statementDate, then file order); a record whose status is
   ``closed`` ends its relations (status inactive);
 - each record is one source (``bods-<recordId>``: its latest statement's id, statement and publication
@@ -31,38 +31,36 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..rules import gives_control
 from ..tables import LEI, DataError, DataErrors
 from .model import Address, Batch, Entity, Relation, Source, slug
 
-#: Interest types that give control of the subject whatever the share (BODS interestType codelist).
-CONTROL_INTERESTS = frozenset(("appointmentOfBoard", "controlViaCompanyRulesOrArticles", "controlByLegalFramework"))
-#: Interest types whose share above half gives control.
-SHARE_INTERESTS = frozenset(("shareholding", "votingRights"))
 NOT_AN_ORGANISATION = frozenset(("anonymousEntity", "unknownEntity"))
 UNSPECIFIED_PERSONS = frozenset(("anonymousPerson", "unknownPerson"))
 QID = re.compile(r"Q[1-9][0-9]*")
 
 
-def gives_control(interest: dict[str, Any]) -> bool:
-    """Whether a direct interest makes its holder the subject's parent: a control interest, or more than
-    half of the shares or votes (exactly, or a range whose minimum is above half).
+def controls(interest: dict[str, Any]) -> bool:
+    """Whether a BODS interest makes its holder the subject's parent, by :func:`kg.rules.gives_control`:
+    the least share is the exact one, else the range's minimum (exclusive for ``exclusiveMinimum``).
 
-    >>> gives_control({"type": "shareholding", "share": {"exact": 75}})
+    >>> controls({"type": "shareholding", "share": {"exact": 75}})
     True
-    >>> gives_control({"type": "shareholding", "share": {"minimum": 25, "maximum": 75}})
+    >>> controls({"type": "shareholding", "share": {"minimum": 25, "maximum": 75}})
     False
-    >>> gives_control({"type": "appointmentOfBoard"})
+    >>> controls({"type": "votingRights", "share": {"exclusiveMinimum": 50, "maximum": 75}})
     True
+    >>> controls({"type": "appointmentOfBoard", "directOrIndirect": "indirect"})
+    False
     """
-    if interest.get("directOrIndirect") == "indirect":
-        return False
-    if interest.get("type") in CONTROL_INTERESTS:
-        return True
     share = _obj(interest.get("share"))
-    low = share.get("exact", share.get("minimum", share.get("exclusiveMinimum")))
-    if interest.get("type") not in SHARE_INTERESTS or not isinstance(low, (int, float)):
-        return False
-    return low > 50 or (low == 50 and "exclusiveMinimum" in share and "exact" not in share)
+    bound = next((k for k in ("exact", "minimum", "exclusiveMinimum") if _is_number(share.get(k))), None)
+    return gives_control(str(interest.get("type", "")), interest.get("directOrIndirect") != "indirect",
+                         float(share[bound]) if bound else None, exclusive=bound == "exclusiveMinimum")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
@@ -100,7 +98,7 @@ def _date(value: Any) -> str:
 def _share(share: dict[str, Any]) -> tuple[str, str, str]:
     def num(key: str) -> str:
         v = share.get(key)
-        return f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
+        return f"{v:g}" if _is_number(v) else ""
     return num("exact"), num("minimum") or num("exclusiveMinimum"), num("maximum") or num("exclusiveMaximum")
 
 
@@ -260,4 +258,4 @@ def _relationship(s: dict[str, Any], part_of: str, kinds: dict[str, str],
             beneficial="" if beneficial is None else "yes" if beneficial else "no",
             start=_date(interest.get("startDate")), end=end, status="inactive" if end or closed else "active",
             reason=reason, note=remark,
-            makes_parent=bool(parent) and not end and not closed and gives_control(interest)))
+            makes_parent=bool(parent) and not end and not closed and controls(interest)))

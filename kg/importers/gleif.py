@@ -8,7 +8,8 @@ times).  Each entity is one organisation (LEI, legal name, legal address as regi
 address, creation year, status); each relationship record is a row of parent_relations.csv
 (``accounting-consolidation``, direct or ultimate, its relationship period and status, certainty from
 the record's validation sources), and the active direct parent is the child's parent in
-organizations.csv (the ultimate parent where the file records no direct one, certainty ``implied``).
+organizations.csv (the ultimate parent where the file records no direct one, certainty ``implied``: the
+rule :func:`kg.rules.consolidation_parent`).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..rules import consolidation_parent
 from ..tables import LEI as LEI_FORM
 from ..tables import DataError, DataErrors
 from .model import Address, Batch, Entity, Relation, Source, slug
@@ -151,11 +153,12 @@ def read(level1: str | Path, level2: str | Path | None, in_region: RegionTest,
             batch.notes.append(f"{len(missing)} parent LEI(s) not in {level1.name}: "
                                f"{', '.join(sorted(missing)[:5])}; their relations are left out")
         todo = parents - missing
-    # where the file records no active direct parent, the ultimate one stands in (certainty "implied")
+    # which relation makes the child's parent: kg.rules.consolidation_parent (an ultimate one standing in: implied)
     has_direct = {c for (c, kind, _), (r, _) in relations.items() if kind == "direct" and r.status == "active"}
     for (child, kind, _), (r, _) in relations.items():
-        if kind == "ultimate" and child not in has_direct and r.status == "active":
-            r.makes_parent, r.certainty = True, "implied"
+        r.makes_parent = consolidation_parent(kind, r.status == "active", child in has_direct)
+        if r.makes_parent and kind == "ultimate":
+            r.certainty = "implied"
     batch.sources.append(REGISTER)
     for entity, source in entities.values():
         batch.entities.append(entity)
@@ -180,5 +183,4 @@ def _relation(path: Path, row: dict[str, str]) -> tuple[Relation, Source]:
                     note=f"last updated {updated}; read from {path.name}" if updated else f"read from {path.name}")
     return Relation(key, row[START], key, "accounting-consolidation", parent=row[END], relation=kind,
                     start=start, end=end, status="active" if active else "inactive",
-                    certainty=CERTAINTY.get(row.get(VALIDATION, ""), ""),
-                    makes_parent=kind == "direct" and active), source
+                    certainty=CERTAINTY.get(row.get(VALIDATION, ""), "")), source

@@ -22,12 +22,13 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import tempfile
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import generation
+from ..files import replaced_together
+from ..rules import ownership_cycle
 from ..tables import TABLES, DataError, DataErrors, read_tables
 from .model import Address, Batch, Entity, normal_name, slug
 from .places import Places
@@ -115,6 +116,22 @@ class _Folder:
 
     def file(self, name: str) -> str:
         return REVIEW if name == "review" else f"{name}.csv"
+
+
+class _Parents(Mapping[str, str]):
+    """organisation id -> its parent, read from the organisations' rows as they change (for kg.rules)."""
+
+    def __init__(self, orgs: dict[str, dict[str, str]]) -> None:
+        self.orgs = orgs
+
+    def __getitem__(self, org: str) -> str:
+        return self.orgs[org].get("parent", "")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.orgs)
+
+    def __len__(self) -> int:
+        return len(self.orgs)
 
 
 def _many(value: str) -> list[str]:
@@ -274,12 +291,6 @@ class _Merger:
                           "Both are kept (alternative_places.csv)", src)
 
     # ------------------------------------------------------------------ relations
-    def chain(self, org: str) -> list[str]:
-        out = [org]
-        while (p := self.orgs.get(out[-1], {}).get("parent", "")) and p not in out:
-            out.append(p)
-        return out
-
     def relations(self) -> None:
         for r in self.batch.relations:
             if r.child in self.pending or r.parent in self.pending:
@@ -305,8 +316,8 @@ class _Merger:
                       f"{self.batch.register} records {parent} as the parent of {child}; organizations.csv gives "
                       f"{row['parent']}. Both are kept (parent_relations.csv)", source)
             return
-        if child in self.chain(parent):
-            cycle = " -> ".join([child, *self.chain(parent)[: self.chain(parent).index(child) + 1]])
+        if cycle_ids := ownership_cycle(child, parent, _Parents(self.orgs)):
+            cycle = " -> ".join(cycle_ids)
             self.report.lines.append(
                 f"circular ownership: {cycle}; both relations are kept in parent_relations.csv, and the "
                 f"parent of {child} is left empty so that no organisation is its own ultimate parent")
@@ -349,11 +360,14 @@ def merge(folder: str | Path, batch: Batch) -> Report:
 
     The folder must read cleanly before (its errors are raised as :class:`~kg.tables.DataErrors`) and
     after: the changed tables are checked in a copy first.  The changed files are written into a
-    generation of the folder (:func:`kg.files.generation`, which also keeps a second import out until
-    this one is done) and renamed into place together; on any error the folder stays as it was.
+    generation of the folder (:func:`kg.files.replaced_together`, which also keeps a second import out
+    until this one is done) and renamed into place together, as plain files; on any error the folder
+    stays as it was.
     """
     folder = Path(folder)
-    with generation(folder) as gen:
+    if not folder.is_dir():
+        read_tables(folder)  # raises: no such folder, or a file in its place (an input error, not an output one)
+    with replaced_together(folder, choose="import into a writable copy of the folder") as gen:
         read_tables(folder)
         tables = _Folder(folder)
         report = _Merger(tables, batch).run()
@@ -364,27 +378,30 @@ def merge(folder: str | Path, batch: Batch) -> Report:
             if (path.exists() or tables.rows[name]) and (
                     not path.exists() or path.read_bytes().decode("utf-8") != text):
                 texts[name] = text
-        _check(folder, tables, texts)
+        _check(folder, tables, texts, gen / ".check")  # in the folder itself: the import needs no other place
         for name, text in texts.items():
             (gen / tables.file(name)).write_text(text, encoding="utf-8")
     report.counts["tables written"] = len(texts)
     return report
 
 
-def _check(folder: Path, tables: _Folder, texts: dict[str, str]) -> None:
-    """Read the tables as they would be after the import; raise its errors, naming the folder's files."""
-    with tempfile.TemporaryDirectory(prefix="kg-import-") as tmp:
-        for table in TABLES.values():
-            if (folder / table.file).exists():
-                shutil.copyfile(folder / table.file, Path(tmp) / table.file)
-        for name, text in texts.items():
-            (Path(tmp) / tables.file(name)).write_text(text, encoding="utf-8")
-        try:
-            read_tables(tmp)
-        except DataErrors as exc:
-            raise DataErrors([DataError(e.file.replace(tmp, str(folder)), e.row, e.field,
-                                        f"the import would make this error: {e.message}", e.hint)
-                              for e in exc.errors]) from None
+def _check(folder: Path, tables: _Folder, texts: dict[str, str], scratch: Path) -> None:
+    """Read the tables as they would be after the import (in ``scratch``, a new folder); raise its errors,
+    naming the folder's files."""
+    scratch.mkdir()
+    for table in TABLES.values():
+        if (folder / table.file).exists():
+            shutil.copyfile(folder / table.file, scratch / table.file)
+    for name, text in texts.items():
+        (scratch / tables.file(name)).write_text(text, encoding="utf-8")
+    try:
+        read_tables(scratch, note=lambda _: None)  # the folder's own read said what it lacks
+    except DataErrors as exc:
+        raise DataErrors([DataError(e.file.replace(str(scratch), str(folder)), e.row, e.field,
+                                    f"the import would make this error: {e.message}", e.hint)
+                          for e in exc.errors]) from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 __all__ = ["Address", "Report", "merge"]

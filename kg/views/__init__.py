@@ -11,6 +11,7 @@ Three views, each built from a handful of SPARQL queries over the whole store (n
 query a node), so that they stay fast at 100,000 firms:
 
 ``hq_view`` (a ``DiGraph``) -- the absence of headquarters in the region.
+    The region is the one the build chose (:func:`kg.rules.default_region`) unless ``region`` names one.
     Nodes: the region's *sites* (plants, service centres, offices; not the head-office
     entries made from the organisations table), their *firms*, the firms' *parent groups*
     up to the ultimate parent, and the *places* where those firms and groups have their
@@ -26,10 +27,11 @@ query a node), so that they stay fast at 100,000 firms:
 ``clusters_view`` (a ``Graph``) -- firms tied together.
     Nodes: the firms with a site or their headquarters in the region.  An edge joins two firms
     that share at least one tie; ``weight`` is the number of shared ties, ``ties`` lists them.
-    A tie is a subsector shared in the same municipality (a local industry cluster), the same
-    holding or controlling group, or the same campus or technology park (as member, operator,
-    or by a site in the park's place).  Peer groups (the "big four" lift makers) are market
-    peers, not regional ties, and are left out.  A tie shared by more than ``CLIQUE_LIMIT``
+    The ties are those the build derived (:func:`kg.rules.firm_ties`, ``bbmb:sharesTie``; the
+    saved query ``cluster-links`` lists the same): a subsector shared in the same municipality
+    (a local industry cluster), the same holding or controlling group, or the same campus or
+    technology park (as member, operator, or by an operating site in its place).  Peer groups
+    (the "big four" lift makers) are market peers, not regional ties, and are left out.  A tie shared by more than ``CLIQUE_LIMIT``
     firms is drawn as a hub node (``type`` "tie") linked to each of them.
 
 ``full_view`` (a ``MultiDiGraph``) -- every typed node and relation.
@@ -46,8 +48,9 @@ Node attributes (present where the data has them; absent, never ``None``):
 ``place``              the place's label; ``lat`` / ``long`` its coordinates (WGS84)
 ``functions``          a site's functions (production, service, rnd, ...), ``;``-separated
 ``control``            inside | germany | abroad | unknown (:func:`kg.rules.control_class` of the derived
-                       ``bbmb:controlPlace``); ``control_area`` the Land or country; ``control_place`` its
-                       label; ``controlled_by`` the ultimate parent's label
+                       ``bbmb:controlPlace``); ``outside`` True where that class is run from outside the
+                       region (:func:`kg.rules.is_outside`); ``control_area`` the Land or country;
+                       ``control_place`` its label; ``controlled_by`` the ultimate parent's label
 ``local_hq``           True for a firm run from the region (its own headquarters, or its parent's,
                        lies in it): the exception the brief's finding is about
 ``headcount``          the head-count every output uses (``bbmb:employees``, derived by the build from
@@ -78,6 +81,7 @@ from typing import Callable, Iterable
 import networkx as nx
 from pyoxigraph import Store
 
+from ..errors import InvalidArgument
 from .budget import AGGREGATE_BY, NODE_BUDGET, within_budget
 from .catalogue import Catalog, curie, place_key, source_key
 from .clusters import CLIQUE_LIMIT, clusters_view
@@ -101,6 +105,6 @@ def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None =
     out = {}
     for name in names:
         if name not in VIEWS:
-            raise ValueError(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
+            raise InvalidArgument(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
         out[name] = VIEWS[name](store, catalog=cat)
     return out

@@ -89,7 +89,7 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
 def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ...], members: list[str]) -> dict[str, Any]:
     data = [g.nodes[v] for v in members]
     attrs: dict[str, Any] = {"type": "aggregate", "member_count": len(members)}
-    for k in ("type", "land", "subsector", "subsector_label", "control", "control_area", "centre", "functions",
+    for k in ("type", "land", "subsector", "subsector_label", "control", "outside", "control_area", "centre", "functions",
               "color_subsector", "color_control", "color_centre", "color_type", "color"):
         values = Counter(d.get(k) for d in data if d.get(k) is not None)
         if len(values) == 1 or (values and k.startswith("color")):

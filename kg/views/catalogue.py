@@ -8,9 +8,10 @@ from typing import Any, Callable, Iterable
 from pyoxigraph import Store
 
 from .. import geo
+from ..errors import InvalidArgument
 from ..namespaces import BBMB, PREFIXES
 from ..query import select
-from ..rules import control_class, is_operating_site
+from ..rules import TIE_KINDS, UNKNOWN, control_area, default_region, parent_chain, control_class, is_operating_site, is_outside
 from .style import NEUTRAL, PALETTE
 
 _PLACE_KINDS = {BBMB.Country.value: "country", BBMB.Land.value: "land", BBMB.Region.value: "region",
@@ -136,7 +137,7 @@ class Headcount:
 class Catalog:
     """Everything the views need, read from the store with a few whole-graph SELECT queries.
 
-    The region is the ``bbmb:Region`` with the most sites in it, unless ``region`` (an IRI)
+    The region is the one the build chose (``bbmb:defaultRegion``, :func:`kg.rules.default_region`), unless ``region`` (an IRI)
     names one.
     """
 
@@ -171,8 +172,10 @@ class Catalog:
                 entry["url"] = r["url"]
             self.sources[source_key(r["src"])] = entry
         self._read_orgs(q)
+        self.parent_of = {iri: o.parent if o.parent in self.orgs else None for iri, o in self.orgs.items()}
         self._read_sites(q)
         self._read_clusters(q)
+        self._read_ties(q)
         self.subsectors: dict[str, dict[str, str]] = {}
         for r in q("SELECT DISTINCT ?c ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code }"):
             names = self.labels.get(r["c"], {})
@@ -267,6 +270,17 @@ class Catalog:
         for r in q("SELECT ?c ?m WHERE { ?c a bbmb:Cluster ; bbmb:hasMember ?m } ORDER BY ?m"):
             self.clusters[r["c"]].members.append(r["m"])
 
+    def _read_ties(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+        """firm -> its ties as the build derived them (kg.rules.firm_ties): (kind, key), the key the
+        place's ``code@municipality`` for a subsector-and-place tie, else the organisation or cluster."""
+        kinds = {words: kind for kind, words in TIE_KINDS.items()}
+        self.ties: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for r in q("SELECT ?firm ?kind ?via ?code WHERE { ?firm bbmb:sharesTie ?tie . ?tie bbmb:tieKind ?kind ; "
+                   "bbmb:via ?via OPTIONAL { ?tie bbmb:tieSubsector ?s . ?s skos:notation ?code } } "
+                   "ORDER BY ?firm ?kind ?via ?code"):
+            kind = kinds[r["kind"]]
+            self.ties[r["firm"]].append((kind, f"{r['code']}@{r['via']}" if r["code"] else r["via"]))
+
     # -- places: ancestry, Land, country (as the build derived them), region, coordinates
     def _places_derived(self, q: Callable[[str], list[dict[str, Any]]], region: str | None) -> None:
         within: dict[str, set[str]] = defaultdict(set)
@@ -283,16 +297,25 @@ class Catalog:
             self.country[r["p"]] = r["c"]
         self.municipality = {iri: next((a for a in self.ancestors[iri] if "municipality" in self.places[a].kinds), iri)
                              for iri in self.places}
-        if region is not None and "region" not in self.places.get(region, Place(region)).kinds:
-            regions = sorted(p for p, place in self.places.items() if "region" in place.kinds)
-            raise ValueError(f"{region} is not a bbmb:Region of the data; choose from {', '.join(regions)}")
-        if region is None:
-            counts = Counter(a for s in self.sites.values() for a in self.ancestors.get(s.place, ())
-                             if "region" in self.places[a].kinds)
-            region = counts.most_common(1)[0][0] if counts else None
-        self.region = region
-        self.home_country = self.country.get(region) if region else None
-        # coordinates: own, else the mean of the places within, else the nearest ancestor's
+        self.region = self._region(q, region)
+        self.home_country = self.country.get(self.region) if self.region else None
+        self._coordinates()
+
+    def _region(self, q: Callable[[str], list[dict[str, Any]]], region: str | None) -> str | None:
+        """The region asked for (it must be a bbmb:Region), else the build's choice (kg.rules.default_region;
+        a graph without it: the same rule, applied to its operating sites)."""
+        regions = sorted(p for p, place in self.places.items() if "region" in place.kinds)
+        if region is not None and region not in regions:
+            raise InvalidArgument(f"{region} is not a bbmb:Region of the data; choose from {', '.join(regions)}")
+        if region is not None:
+            return region
+        derived = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:defaultRegion ?r }")), None)
+        return derived or default_region([s.place for s in self.sites.values() if is_operating_site(s.functions)],
+                                         regions, self.ancestors)
+
+    def _coordinates(self) -> None:
+        """Coordinates: own, else a point inside the outline, else the mean of the places within, else the
+        nearest ancestor's."""
         children: dict[str, list[str]] = defaultdict(list)
         for iri in self.places:
             for a in self.ancestors[iri][1:]:
@@ -324,17 +347,19 @@ class Catalog:
     def control_of_place(self, place: str | None) -> tuple[str, str | None]:
         """(inside|germany|abroad|unknown, the Land or country IRI) of a place of control (kg.rules.control_class)."""
         if not place or place not in self.places or not self.region:
-            return "unknown", None
+            return UNKNOWN, None
         kind = control_class(place, self.region, self.ancestors, self.country)
-        area = self.country.get(place) if kind == "abroad" else self.land.get(place) if kind != "unknown" else None
-        return kind, area
+        found = control_area(place, kind, self.land, self.country)
+        return kind, found[0] if found else None
+
+    def outside_area(self, place: str | None) -> str | None:
+        """The Land or country of a place of control outside the region (kg.rules.is_outside), else None."""
+        kind, area = self.control_of_place(place)
+        return area if is_outside(kind) else None
 
     def chain(self, org: str) -> list[str]:
-        """The organisation, its parent, the parent's parent ... up to the ultimate parent."""
-        out = [org]
-        while (parent := self.orgs[out[-1]].parent) and parent in self.orgs and parent not in out:
-            out.append(parent)
-        return out
+        """The organisation, its parent, the parent's parent ... up to the ultimate parent (kg.rules.parent_chain)."""
+        return parent_chain(org, self.parent_of)
 
     def control(self, org: str) -> tuple[str, str | None, str, str | None]:
         """(control class, Land-or-country IRI, controlling org, place of control) of an org, as the

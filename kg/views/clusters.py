@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import combinations
+from typing import Any
 
 import networkx as nx
 from pyoxigraph import Store
 
+from ..rules import CLUSTER_TIES, is_operating_site
 from .catalogue import Catalog, _catalog
 from .layout import _isolated_apart
 from .nodes import _org_node
@@ -14,35 +16,28 @@ from .present import _finish
 from .style import NEUTRAL, TIE_STYLES
 
 
-def _ties(cat: Catalog, firms: list[str]) -> dict[str, dict[tuple[str, str], list[str]]]:
-    """firm -> {(tie kind, tie key): sources} for every tie the firm has."""
-    firm_set = set(firms)
-    parents = {cat.orgs[f].parent for f in firms}
-    ties: dict[str, dict[tuple[str, str], list[str]]] = {f: {} for f in firms}
-    for firm in firms:
-        org = cat.orgs[firm]
-        for site in cat.sites_of.get(firm, ()):
-            if site in cat.regional_sites_set:
-                town = cat.municipality.get(site.place, site.place)
-                for code in org.codes:
-                    ties[firm].setdefault(("subsector-place", f"{code}@{town}"), site.sources)
-        chain = cat.chain(firm)
-        for controller in chain[1:]:
-            ties[firm].setdefault(("holding", controller), org.parent_sources)
-        if len(chain) == 1 and firm in parents:
-            ties[firm].setdefault(("holding", firm), org.sources)
-    for cluster in cat.clusters.values():
-        if cluster.kind == "peer-group":
-            continue
-        kind = "holding" if cluster.kind == "holding" else cluster.kind
-        key = cluster.operator if kind == "holding" and cluster.operator else cluster.iri
-        members = set(cluster.members) | ({cluster.operator} if cluster.operator else set())
-        if kind != "holding" and cluster.place:
-            members |= {s.org for s in cat.regional_sites_set
-                        if cluster.place in cat.ancestors.get(s.place, ())}
-        for m in members & firm_set:
-            ties[m].setdefault((kind, key), cluster.sources)
-    return ties
+#: A tie as the view keys it: (kind, the organisation or cluster IRI, or ``code@municipality IRI``).
+Key = tuple[str, str]
+
+
+def _tie_sources(cat: Catalog, firm: str, kind: str, key: str) -> list[str]:
+    """The sources of a firm's tie: its sites in the town, its parent relation, or the cluster."""
+    org = cat.orgs[firm]
+    if kind == "subsector-place":
+        town = key.split("@", 1)[1]
+        return sorted({src for s in cat.sites_of.get(firm, ()) if cat.municipality.get(s.place, s.place) == town
+                       and is_operating_site(s.functions) for src in s.sources})
+    if key == firm:
+        return org.sources
+    if key in cat.chain(firm):
+        return org.parent_sources
+    cluster = cat.clusters.get(key) or next((c for c in cat.clusters.values() if c.operator == key), None)
+    return cluster.sources if cluster else org.sources
+
+
+def _ties(cat: Catalog, firms: list[str]) -> dict[str, dict[Key, list[str]]]:
+    """firm -> {(tie kind, tie key): sources} for every tie the build derived for it (kg.rules.firm_ties)."""
+    return {f: {(kind, key): _tie_sources(cat, f, kind, key) for kind, key in cat.ties.get(f, ())} for f in firms}
 
 
 def _tie_label(cat: Catalog, kind: str, key: str) -> str:
@@ -68,49 +63,75 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
     g: nx.Graph[str] = nx.Graph(name="clusters", title="Cluster links: firms tied by subsector and place, holding, campus or park",
                  color_by="subsector", edge_legend="a line: shared ties (subsector in the same town, holding, "
                                                    "campus, technology park); width: how many")
-    firms = sorted({s.org for s in cat.regional_sites_set if "firm" in cat.orgs[s.org].kinds}
-                   | {o.iri for o in cat.orgs.values() if "firm" in o.kinds and cat.in_region(o.hq_place)})
+    firms = _regional_firms(cat)
     for firm in firms:
         g.add_node(firm, **_org_node(cat, firm, "firm"))
         if g.nodes[firm].get("local_hq"):
             g.nodes[firm]["shape"] = "star"
     ties = _ties(cat, firms)
-    holders: dict[tuple[str, str], list[str]] = defaultdict(list)
+    holders: dict[Key, list[str]] = defaultdict(list)
     for firm, own in ties.items():
         for tie in own:
             holders[tie].append(firm)
-    shared: dict[tuple[str, str], dict[tuple[str, str], set[str]]] = defaultdict(dict)
+    shared: dict[tuple[str, str], dict[Key, set[str]]] = defaultdict(dict)
     for tie, members in sorted(holders.items()):
         if len(members) > clique_limit:  # a hub node, not n(n-1)/2 edges
-            hub = f"tie:{tie[0]}:{tie[1]}"
-            g.add_node(hub, type="tie", label=_tie_label(cat, *tie), tie_kind=tie[0], member_count=len(members),
-                       color_subsector=cat.subsector_colors.get(tie[1].split("@")[0], NEUTRAL)
-                       if tie[0] == "subsector-place" else NEUTRAL, color_control=NEUTRAL,
-                       facts=[{"k": "tie", "v": f"{_tie_label(cat, *tie)}: {len(members):,} firms", "src": []}])
-            for m in members:
-                g.add_edge(m, hub, relation="bbmb:sharedTie", label=tie[0], weight=1, ties=_tie_label(cat, *tie),
-                           tie_kinds=tie[0], source=";".join(ties[m][tie]))
+            _add_hub(g, cat, tie, {m: ties[m][tie] for m in members})
             continue
         for a, b in combinations(sorted(members), 2):
             shared[(a, b)][tie] = set(ties[a][tie]) | set(ties[b][tie])
     for (a, b), common in sorted(shared.items()):
-        labels = sorted(_tie_label(cat, *t) for t in common)
-        kinds = sorted({t[0] for t in common}, key=list(TIE_STYLES).index)
-        g.add_edge(a, b, relation="bbmb:sharedTie", label=f"{len(common)} shared tie(s)", weight=len(common),
-                   ties="; ".join(labels), tie_kinds=";".join(sorted(kinds)), kind=kinds[0],
-                   source=";".join(sorted(set().union(*common.values()))))
-    g.graph["edge_kinds"] = {k: v for k, v in TIE_STYLES.items()
-                             if any(d.get("kind", d.get("tie_kinds")) == k for *_, d in g.edges(data=True))}
-    # the named clusters (a holding, a campus, a technology park) drawn as hulls around their members
-    g.graph["hulls"] = [{"label": cluster.label, "kind": cluster.kind, "color": TIE_STYLES.get(cluster.kind, {}).get("color", NEUTRAL),
-                         "members": sorted(m for m in cluster.members if m in g)}
-                        for cluster in sorted(cat.clusters.values(), key=lambda c: c.iri)
-                        if cluster.kind != "peer-group" and sum(1 for m in cluster.members if m in g) >= 2]
+        _add_shared(g, cat, a, b, common)
+    drawn = {d.get("kind", d.get("tie_kinds")) for *_, d in g.edges(data=True)}
+    g.graph["edge_kinds"] = {k: v for k, v in TIE_STYLES.items() if k in drawn}
+    g.graph["hulls"] = _hulls(g, cat)
     for firm, own in ties.items():
-        names = sorted(_tie_label(cat, *t) for t in own if len(holders[t]) > 1)
-        if names:
-            g.nodes[firm]["clusters"] = "; ".join(names)
-            g.nodes[firm]["facts"].append({"k": "ties", "v": "; ".join(names), "src": []})
+        _tie_facts(g.nodes[firm], sorted(_tie_label(cat, *t) for t in own if len(holders[t]) > 1))
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
     _isolated_apart(g)
     return g
+
+
+def _regional_firms(cat: Catalog) -> list[str]:
+    """The firms with an operating site or their headquarters in the region."""
+    return sorted({s.org for s in cat.regional_sites_set if "firm" in cat.orgs[s.org].kinds}
+                  | {o.iri for o in cat.orgs.values() if "firm" in o.kinds and cat.in_region(o.hq_place)})
+
+
+def _tie_facts(node: dict[str, Any], names: list[str]) -> None:
+    """The ties a firm shares with another, in its panel."""
+    if names:
+        node["clusters"] = "; ".join(names)
+        node["facts"].append({"k": "ties", "v": "; ".join(names), "src": []})
+
+
+def _add_hub(g: nx.Graph[str], cat: Catalog, tie: Key, members: dict[str, list[str]]) -> None:
+    """A tie of many firms as one node linked to each (``members``: firm -> the sources of its tie)."""
+    kind, key = tie
+    label = _tie_label(cat, kind, key)
+    hub = f"tie:{kind}:{key}"
+    colour = cat.subsector_colors.get(key.split("@")[0], NEUTRAL) if kind == "subsector-place" else NEUTRAL
+    g.add_node(hub, type="tie", label=label, tie_kind=kind, member_count=len(members), color_subsector=colour,
+               color_control=NEUTRAL, facts=[{"k": "tie", "v": f"{label}: {len(members):,} firms", "src": []}])
+    for m, sources in members.items():
+        g.add_edge(m, hub, relation="bbmb:sharedTie", label=kind, weight=1, ties=label, tie_kinds=kind,
+                   source=";".join(sources))
+
+
+def _add_shared(g: nx.Graph[str], cat: Catalog, a: str, b: str, common: dict[Key, set[str]]) -> None:
+    """One line between two firms for every tie they share (``common``: tie -> its sources)."""
+    labels = sorted(_tie_label(cat, *t) for t in common)
+    kinds = sorted({t[0] for t in common}, key=list(TIE_STYLES).index)
+    g.add_edge(a, b, relation="bbmb:sharedTie", label=f"{len(common)} shared tie(s)", weight=len(common),
+               ties="; ".join(labels), tie_kinds=";".join(sorted(kinds)), kind=kinds[0],
+               source=";".join(sorted(set().union(*common.values()))))
+
+
+def _hulls(g: nx.Graph[str], cat: Catalog) -> list[dict[str, Any]]:
+    """The named clusters that tie firms (a holding, a campus, a technology park: kg.rules.CLUSTER_TIES),
+    drawn as hulls around their members."""
+    return [{"label": cluster.label, "kind": cluster.kind,
+             "color": TIE_STYLES.get(cluster.kind, {}).get("color", NEUTRAL),
+             "members": sorted(m for m in cluster.members if m in g)}
+            for cluster in sorted(cat.clusters.values(), key=lambda c: c.iri)
+            if cluster.kind in CLUSTER_TIES and sum(1 for m in cluster.members if m in g) >= 2]

@@ -39,7 +39,7 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     """Regional sites -> firms -> parent groups -> headquarters' places, marked by where control sits.
 
     See the module docstring for the attributes.  ``region`` is the IRI of a ``bbmb:Region``
-    (default: the one with the most sites).
+    (default: the build's, :func:`kg.rules.default_region`).
     """
     cat = _catalog(store, catalog, region)
     g: nx.DiGraph[str] = nx.DiGraph(name="hq", title="Headquarters absence: who runs the region's sites, and from where",
@@ -48,37 +48,66 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
                             "where control sits, line width: the regional jobs run along it.",
                    color_by="centre", viz_layout="geo", edge_legend="→ site of, subsidiary of, headquartered in; dashed: "
                                                    "likely, uncertain or not given")
+    orgs = _add_sites(g, cat)
+    for iri in sorted(orgs):
+        _add_org(g, cat, iri)
+    for iri in sorted(orgs):
+        _add_control_line(g, cat, iri)
+    _controlled_jobs(g, cat)
+    for _, data in g.nodes(data=True):
+        if data["type"] == "firm" and data.get("local_hq"):
+            data["shape"] = "star"
+    _colour_by_centre(g)
+    _flows(g, cat)
+    if cat.region:
+        g.graph["headline"] = control_headline(store, cat.region)
+    g.graph["reading"] = cat.reading or ""
+    _finish(g, cat, sizes=lambda d: d.get("headcount") or d.get("controlled_headcount"))
+    return g
+
+
+def _add_sites(g: nx.DiGraph[str], cat: Catalog) -> set[str]:
+    """The region's operating sites, each linked to its firm; returns the firms and their parents."""
     orgs: set[str] = set()
     for site in sorted(cat.regional_sites_set, key=lambda s: s.iri):
         g.add_node(site.iri, **_site_node(cat, site))
         g.add_edge(site.iri, site.org, relation=curie(ORG.siteOf.value), label="site of",
                    source=";".join(site.sources))
         orgs.update(cat.chain(site.org))
-    for iri in sorted(orgs):
-        org = cat.orgs[iri]
-        is_firm = "firm" in org.kinds and any(s in cat.regional_sites_set for s in cat.sites_of.get(iri, ()))
-        g.add_node(iri, **_org_node(cat, iri, "firm" if is_firm else "group"))
-        if org.parent and org.parent in cat.orgs:
-            g.add_edge(iri, org.parent, relation=curie(ORG.subOrganizationOf.value), label="subsidiary of",
-                       certainty=org.parent_certainty or "not given", source=";".join(org.parent_sources))
-        if org.hq_place:
-            if org.hq_place not in g:
-                g.add_node(org.hq_place, **_place_node(cat, org.hq_place))
-            g.add_edge(iri, org.hq_place, relation=curie(ORG.hasPrimarySite.value), label="headquartered in",
-                       certainty=org.hq_certainty or "not given", source=";".join(org.hq_sources))
-    # where the reading puts control elsewhere than a headquarters (the brief: Siemens Energy's decision
-    # centre lies outside the region), the line to that place: the picture shows what the figures count
-    for iri in sorted(orgs):
-        place = cat.orgs[iri].control_place
-        chain = cat.chain(iri)
-        if not place or chain[-1] != iri or any(cat.orgs[o].hq_place == place for o in chain):
-            continue
-        if place not in g:
-            g.add_node(place, **_place_node(cat, place))
-        g.add_edge(iri, place, relation=curie(BBMB.controlPlace.value), certainty="inference",
-                   label=f"run from ({cat.orgs[iri].control_basis}; reading: {cat.reading})",
-                   source=";".join(cat.statement_sources.get((iri, place)) or cat.sources_of.get(iri, [])))
-    # the regional jobs each headquarters' place runs
+    return orgs
+
+
+def _add_org(g: nx.DiGraph[str], cat: Catalog, iri: str) -> None:
+    """A firm or group, linked to its parent and to the place of its headquarters."""
+    org = cat.orgs[iri]
+    is_firm = "firm" in org.kinds and any(s in cat.regional_sites_set for s in cat.sites_of.get(iri, ()))
+    g.add_node(iri, **_org_node(cat, iri, "firm" if is_firm else "group"))
+    if org.parent and org.parent in cat.orgs:
+        g.add_edge(iri, org.parent, relation=curie(ORG.subOrganizationOf.value), label="subsidiary of",
+                   certainty=org.parent_certainty or "not given", source=";".join(org.parent_sources))
+    if org.hq_place:
+        if org.hq_place not in g:
+            g.add_node(org.hq_place, **_place_node(cat, org.hq_place))
+        g.add_edge(iri, org.hq_place, relation=curie(ORG.hasPrimarySite.value), label="headquartered in",
+                   certainty=org.hq_certainty or "not given", source=";".join(org.hq_sources))
+
+
+def _add_control_line(g: nx.DiGraph[str], cat: Catalog, iri: str) -> None:
+    """Where the reading puts control elsewhere than a headquarters (the brief: Siemens Energy's decision
+    centre lies outside the region), the line to that place: the picture shows what the figures count."""
+    place = cat.orgs[iri].control_place
+    chain = cat.chain(iri)
+    if not place or chain[-1] != iri or any(cat.orgs[o].hq_place == place for o in chain):
+        return
+    if place not in g:
+        g.add_node(place, **_place_node(cat, place))
+    g.add_edge(iri, place, relation=curie(BBMB.controlPlace.value), certainty="inference",
+               label=f"run from ({cat.orgs[iri].control_basis}; reading: {cat.reading})",
+               source=";".join(cat.statement_sources.get((iri, place)) or cat.sources_of.get(iri, [])))
+
+
+def _controlled_jobs(g: nx.DiGraph[str], cat: Catalog) -> None:
+    """The regional firms and jobs each place of control runs."""
     controlled: dict[str, list[int]] = defaultdict(list)
     for iri, data in g.nodes(data=True):
         if data["type"] == "firm":
@@ -91,16 +120,6 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
             g.nodes[place]["controlled_headcount"] = sum(numbers)
         g.nodes[place]["facts"].append({"k": "regional firms run from here",
                                         "v": f"{len(numbers)} ({sum(numbers):,} staff known)", "src": []})
-    for iri, data in g.nodes(data=True):
-        if data["type"] == "firm" and data.get("local_hq"):
-            data["shape"] = "star"
-    _colour_by_centre(g)
-    _flows(g, cat)
-    if cat.region:
-        g.graph["headline"] = control_headline(store, cat.region)
-    g.graph["reading"] = cat.reading or ""
-    _finish(g, cat, sizes=lambda d: d.get("headcount") or d.get("controlled_headcount"))
-    return g
 
 
 def _flows(g: nx.DiGraph[str], cat: Catalog) -> None:

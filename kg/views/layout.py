@@ -105,9 +105,7 @@ class _Projection:
     def _place_frames(self) -> None:
         """Every Land and country where control sits, pushed apart where their drawings would overlap
         (Switzerland beside Baden-Württemberg), keeping each outside the region's ring."""
-        areas = sorted({area for org in self.cat.orgs.values()
-                        for kind, area in [self.cat.control_of_place(org.control_place)]
-                        if kind in ("germany", "abroad") and area})
+        areas = sorted({area for org in self.cat.orgs.values() if (area := self.cat.outside_area(org.control_place))})
         frames = {a: f for a in areas if (f := self._frame(a))}
         pos = {a: list(f[1]) for a, f in frames.items()}
         gap = self.AWAY_SIZE * 1.7  # room for the outlines and their names
@@ -141,10 +139,7 @@ class _Projection:
 
     def area_of(self, place: str | None) -> str | None:
         """The outside Land (in the region's country) or country a place is drawn in."""
-        if not place:
-            return None
-        kind, area = self.cat.control_of_place(place)
-        return area if kind in ("germany", "abroad") else None
+        return self.cat.outside_area(place)
 
 
 def _anchor(n: str, cat: Catalog) -> tuple[tuple[float, float], bool, str | None] | None:
@@ -281,11 +276,7 @@ def region_areas(cat: Catalog) -> list[dict[str, Any]]:
         if rings:
             areas.append({"label": cat.places[land].label, "label_en": cat.places[land].label_en or cat.places[land].label,
                           "rings": rings, "kind": "region"})
-    away = set()
-    for org in cat.orgs.values():
-        kind, area = cat.control_of_place(org.control_place)
-        if kind in ("germany", "abroad") and area:
-            away.add(area)
+    away = {area for org in cat.orgs.values() if (area := cat.outside_area(org.control_place))}
     for area in sorted(away):
         rings = _projected_outline(area, project, False)
         if rings:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..rules import is_inside, is_outside
 from .catalogue import Catalog, Site
 from .style import CONTROL_COLORS, NEUTRAL
 
@@ -34,7 +35,7 @@ def _subsector_attrs(cat: Catalog, codes: list[str]) -> dict[str, Any]:
 
 def _control_attrs(cat: Catalog, org: str) -> dict[str, Any]:
     kind, area, controller, place = cat.control(org)
-    attrs: dict[str, Any] = {"control": kind, "color_control": CONTROL_COLORS[kind]}
+    attrs: dict[str, Any] = {"control": kind, "outside": is_outside(kind), "color_control": CONTROL_COLORS[kind]}
     if area:
         attrs["control_area"] = cat.places[area].label_en or cat.places[area].label
     if controller != org or place:
@@ -92,7 +93,7 @@ def _org_node(cat: Catalog, iri: str, node_type: str) -> dict[str, Any]:
     attrs.update(_control_attrs(cat, iri))
     _fact(facts, "control", f"{attrs['control']}" + (f": {attrs['control_area']}" if "control_area" in attrs else "")
           + (f" (run by {attrs['controlled_by']})" if "controlled_by" in attrs else ""), org.parent_sources or org.hq_sources)
-    attrs["local_hq"] = attrs["control"] == "inside"
+    attrs["local_hq"] = is_inside(attrs["control"])
     attrs.update(_headcount_attrs(cat, iri, facts))
     attrs["source"] = ";".join(org.sources)
     attrs["facts"] = facts
@@ -124,7 +125,8 @@ def _place_node(cat: Catalog, iri: str) -> dict[str, Any]:
     kind, area = cat.control_of_place(iri)
     attrs: dict[str, Any] = {"type": "place", "label": place.label, "iri": iri, "label_de": place.label_de,
                              "label_en": place.label_en or place.label_de, "place": place.label,
-                             "control": kind, "color_control": CONTROL_COLORS[kind], "color_subsector": NEUTRAL}
+                             "control": kind, "outside": is_outside(kind), "color_control": CONTROL_COLORS[kind],
+                             "color_subsector": NEUTRAL}
     if area:
         attrs["control_area"] = cat.places[area].label_en or cat.places[area].label
     attrs.update({k: v for k, v in _place_attrs(cat, iri).items() if k != "place"})

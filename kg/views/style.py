@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from ..rules import ABROAD, CONTROL_CLASSES, INSIDE, UNKNOWN
+
 if TYPE_CHECKING:  # the catalogue takes its subsector colours from here
     from .catalogue import Catalog
 
@@ -20,11 +22,11 @@ CENTRE_PALETTE = ("#117733", "#CC6677", "#332288", "#DDCC77", "#88CCEE", "#88225
 CENTRE_OTHER, CENTRE_UNKNOWN = "#555555", "#BBBBBB"
 
 
-CONTROL_COLORS = {"inside": "#009E73", "germany": "#E69F00", "abroad": "#D55E00", "unknown": "#9E9E9E"}
+CONTROL_COLORS = dict(zip(CONTROL_CLASSES, ("#009E73", "#E69F00", "#D55E00", "#9E9E9E")))
 
 
-CONTROL_LABELS = {"inside": "Control in the region", "germany": "Control elsewhere in Germany",
-                  "abroad": "Control abroad", "unknown": "Control not known"}
+CONTROL_LABELS = dict(zip(CONTROL_CLASSES, ("Control in the region", "Control elsewhere in Germany",
+                                            "Control abroad", "Control not known")))
 
 
 #: Subsector and type colours: Okabe-Ito first, then Paul Tol's "muted" (both told apart under the common
@@ -66,24 +68,24 @@ def _colour_by_centre(g: nx.DiGraph[str]) -> None:
     nodes carry the second channel (a diamond in the region's country, a hexagon abroad)."""
     jobs: Counter[str] = Counter()
     for _, d in g.nodes(data=True):
-        if d["type"] == "firm" and d.get("control") in ("germany", "abroad") and d.get("control_area"):
+        if d["type"] == "firm" and d.get("outside") and d.get("control_area"):
             jobs[d["control_area"]] += d.get("headcount") or 0
     ranked = sorted(jobs, key=lambda a: (-jobs[a], a))
     colours = {a: CENTRE_PALETTE[i + 1] if i + 1 < len(CENTRE_PALETTE) else CENTRE_OTHER for i, a in enumerate(ranked)}
     for _, d in g.nodes(data=True):
         control = d.get("control")
-        if control == "inside":
-            d["centre"], d["color_centre"] = "inside", CENTRE_PALETTE[0]
-        elif control in ("germany", "abroad") and d.get("control_area"):
+        if control == INSIDE:
+            d["centre"], d["color_centre"] = INSIDE, CENTRE_PALETTE[0]
+        elif d.get("outside") and d.get("control_area"):
             d["centre"] = d["control_area"]
             d["color_centre"] = colours.get(d["control_area"], CENTRE_OTHER)
         elif control:
-            d["centre"], d["color_centre"] = "unknown", CENTRE_UNKNOWN
-        if d["type"] == "place" and control == "abroad":
+            d["centre"], d["color_centre"] = UNKNOWN, CENTRE_UNKNOWN
+        if d["type"] == "place" and control == ABROAD:
             d["shape"] = "hexagon"
-    g.graph["centres"] = [{"key": "inside", "label": "run from the region", "color": CENTRE_PALETTE[0]}] + [
+    g.graph["centres"] = [{"key": INSIDE, "label": "run from the region", "color": CENTRE_PALETTE[0]}] + [
         {"key": a, "label": a, "color": colours[a]} for a in ranked] + [
-        {"key": "unknown", "label": "place of control not known", "color": CENTRE_UNKNOWN}]
+        {"key": UNKNOWN, "label": "place of control not known", "color": CENTRE_UNKNOWN}]
 
 
 #: Class CURIEs in order of preference for a node's ``type`` in the full view.

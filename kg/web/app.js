@@ -71,15 +71,16 @@
     box.append(more, el("p", undefined, "note shown"));
     box.hidden = false;
     if (h.centres && h.centres.length) {
-      const section = document.getElementById("centres"), table = el("table"), top = Math.max(...h.centres.map(c => c.jobs), 1);
+      const section = document.getElementById("centres"), table = el("table"), top = Math.max(...h.centres.map(c => c.jobs || 0), 1);
       section.append(el("h2", "Where the region's jobs are run from"));
       const colours = new Map((DATA.legend.centre || []).map(i => [i.key, i.color]));
       for (const c of h.centres) {
         const tr = el("tr"), name = el("td", c.label), bar = el("span", undefined, "bar");
-        bar.style.width = `${Math.max(2, Math.round(70 * c.jobs / top))}px`; bar.style.background = colours.get(c.label) || "#D55E00";
+        bar.style.width = `${Math.max(2, Math.round(70 * (c.jobs || 0) / top))}px`; bar.style.background = colours.get(c.label) || "#D55E00";
         const cell = el("td"); cell.append(bar);
-        const n = el("td", fmt(c.jobs), "n");
-        if (c.low !== c.high) n.append(el("div", `${fmt(c.low)}–${fmt(c.high)}`, "note"));
+        // no head-count for any of the area's firms: "no figure", never 0
+        const n = el("td", c.jobs == null ? "no figure" : fmt(c.jobs), "n");
+        if (c.jobs != null && c.low !== c.high) n.append(el("div", `${fmt(c.low)}–${fmt(c.high)}`, "note"));
         tr.append(name, cell, n);
         table.append(tr);
       }
@@ -186,7 +187,7 @@
       const n = byId.get(id);
       if (n.type !== "firm" && n.info.member_type !== "firm") continue;
       firms += n.info.member_count || 1; jobs += n.jobs || 0;
-      if (n.k && (n.k.control === "germany" || n.k.control === "abroad")) outside += n.jobs || 0;
+      if (n.k && n.k.outside) outside += n.jobs || 0;  // "outside the region": decided by kg/rules.py, not here
     }
     line.textContent = `Shown with the filter (${active.map(([k, v]) => k + ": " + v).join(", ")}): ${fmt(firms)} firms, ` +
       `${fmt(jobs)} known jobs, ${fmt(outside)} of them run from outside` + (jobs ? ` (${(100 * outside / jobs).toFixed(1)} %).` : ".") +

@@ -1,0 +1,106 @@
+"""The derive package (kg/derive/) function by function, and the audit findings that live in it."""
+from __future__ import annotations
+
+import pytest
+
+from kg.build import build
+from kg.derive import apply_rules, decide
+from kg.derive.facts import Tally
+from kg.derive.headcounts import figures_used, is_external, makes_nothing
+from kg.derive.summary import classes_of, firm_in_area, site_areas
+from kg.query import run
+from kg.tables import read_tables
+from tests.conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return read_tables(DATA)
+
+
+@pytest.fixture(scope="module", params=["brief", "external"])
+def facts(request, tables):
+    return decide(tables, request.param)
+
+
+def _summary(reading: str) -> dict[str, dict]:
+    result = build(reading=reading)
+    return {r["areaLabel"]: r for r in run("control-summary", result.store, {}, result.iris).records()}
+
+
+def test_one_tally_counts_firms_and_jobs_by_control_class():
+    t = Tally()
+    t.add("abroad", 1800, external=False)
+    t.add("germany", 1900, external=True, no_production=True)
+    t.add("inside", 200)
+    t.add("unknown", None)
+    assert (t.firms, t.outside, t.inside, t.unknown, t.with_figure) == (4, 2, 1, 1, 3)
+    jobs = (t.jobs, t.jobs_outside, t.jobs_inside, t.jobs_external, t.jobs_no_production)
+    assert jobs == (3900, 3700, 200, 1900, 1900)
+    assert t.firm_share == pytest.approx(2 / 3) and t.job_share == pytest.approx(3700 / 3900)
+    with pytest.raises(ValueError, match="unknown control class"):
+        t.add("elsewhere", 1)
+
+
+def test_a_firm_s_jobs_in_an_area_use_its_own_figure_where_all_its_sites_lie_there(facts):
+    where = site_areas(facts, "asml-berlin", "berlin-brandenburg", "berlin")
+    assert set(where.values()) == {"berlin"}
+    used = figures_used(facts, "asml-berlin", where, "berlin")
+    assert used == [facts.headcount["asml-berlin"]]  # not Oberschöneweide's 200 beside it
+    f = firm_in_area(facts, "asml-berlin", "berlin-brandenburg", "berlin",
+                     classes_of(facts, "asml-berlin", "berlin-brandenburg"))
+    assert f is not None and f.jobs == {"brief": 1800, "external": 1900}[facts.reading]
+    assert f.external == (facts.reading == "external")
+    assert firm_in_area(facts, "asml-berlin", "berlin-brandenburg", "brandenburg", f.classes) is None
+
+
+def test_jobs_external_counts_the_figures_used_not_the_sites_beside_them():
+    """Audit: under --reading external ASML's external 1,900 was masked by Oberschöneweide's 200 from
+    the brief, and Berlin's jobsExternal showed 746 instead of 2,646."""
+    external = _summary("external")
+    assert external["Berlin"]["jobsExternal"] == 746 + 1900
+    assert external["Berlin-Brandenburg"]["jobsExternal"] == 746 + 1900 + 1560
+    # the brief's reading: B.I.G.'s 260 and Jonas & Redmann's 486 are the only external figures
+    assert _summary("brief")["Berlin"]["jobsExternal"] == 746
+    assert not is_external([])  # no figure is not an external figure
+
+
+def test_a_group_figure_is_not_staff_of_a_firm_that_makes_nothing(facts):
+    """Audit: B.I.G.'s 260 is the whole group's, and its Lumics and Gefertec produce in Berlin (the
+    brief), so it is not counted among the staff of firms that make nothing in Berlin."""
+    big = "berlin-industrial-group"
+    where = site_areas(facts, big, "berlin-brandenburg", "berlin")
+    used = figures_used(facts, big, where, "berlin")
+    assert [f.scope for f in used] == ["group"]
+    assert not makes_nothing(facts, big, where, "berlin", used)
+    # Schindler's 1,000 fitters and Kone's 130 service staff still are
+    for firm in ("schindler", "kone"):
+        where = site_areas(facts, firm, "berlin-brandenburg", "berlin")
+        assert makes_nothing(facts, firm, where, "berlin", figures_used(facts, firm, where, "berlin")), firm
+
+
+@pytest.mark.parametrize("reading", ["brief", "external"])
+def test_jobs_no_production_is_schindler_s_and_kone_s(reading):
+    rows = _summary(reading)
+    assert rows["Berlin"]["jobsNoProduction"] == 1000 + 130
+    assert rows["Brandenburg"]["jobsNoProduction"] == 0
+
+
+def test_the_headline_stays_under_the_brief_s_reading(tables):
+    facts = apply_rules(tables, "brief")
+    region = next(s for s in facts.summaries if s.region == s.area == "berlin-brandenburg")
+    t = region.tally
+    assert (t.firms, t.outside, t.jobs, t.jobs_outside) == (31, 12, 10456, 8960)
+    assert round(100 * t.job_share, 1) == 85.7
+    assert facts.default_region == "berlin-brandenburg"
+
+
+def test_outside_areas_are_judged_from_operating_sites_only(facts):
+    # Siemens Energy: a head-office entry in Berlin and a registered seat in München; only the
+    # Moabit plant operates, so only its places are areas it can be run from outside of
+    areas = facts.outside_areas.get("siemens-energy", [])
+    if facts.reading == "brief":
+        assert {"berlin", "berlin-brandenburg"} <= set(areas)
+    else:
+        assert "berlin" not in areas and "berlin-brandenburg" not in areas
+    assert "muenchen" not in areas  # the registered seat is not an operating site
