@@ -508,6 +508,14 @@ def _alternative_places(w: _Writer, tables: Tables) -> None:
         w.columns(s, row, row.many("source"))
 
 
+def _parent_relations(w: _Writer, tables: Tables) -> None:
+    """Parent relations as registers record them (kg import): interest, share, period, each under its record."""
+    for row in tables["parent_relations"]:
+        s = w.iris.of("parent_relations", row["id"])
+        w.entity(s, CLASSES["parent_relations"], row, row.all_sources())
+        w.columns(s, row, row.many("source"))
+
+
 def _derived(w: _Writer, tables: Tables, reading: str) -> None:
     """What the rules of :mod:`kg.rules` decide, in its own graph ``{base}graph/derived`` (see :mod:`kg.derive`).
 
@@ -563,6 +571,7 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = 
     _comparisons(w, tables)
     _flags(w, tables)
     _alternative_places(w, tables)
+    _parent_relations(w, tables)
     _derived(w, tables, reading)
     w.flush()
 

@@ -71,8 +71,9 @@ def check_output_folder(folder: str | Path, choose: str = "choose another --out"
 _GENERATION = ".gen-"
 #: The link in an output folder that names the generation in use.
 CURRENT = "current"
-#: The marker of a generation that a kg of the earlier layout (before ``current``: the files themselves in the
-#: folder) was renaming file by file into the folder.
+#: The marker of a generation whose files are being renamed file by file into the folder: by
+#: :func:`replaced_together` (plain files a person edits), or by a kg of the earlier layout of outputs (before
+#: ``current``: the files themselves in the folder).
 _COMPLETE = ".complete"
 STALE_TEMP_SECONDS = 600.0
 
@@ -137,7 +138,8 @@ def recover(out: str | Path) -> None:
 
 
 def _finish_legacy_switch(out: Path) -> None:
-    """The earlier layout renamed a complete generation's files into ``out`` one by one: finish that."""
+    """Finish renaming a complete generation's files into ``out`` one by one (:func:`replaced_together`, or
+    the earlier layout of outputs), where that was cut short."""
     for entry in out.iterdir():
         marker = entry / _COMPLETE
         if entry.name.startswith(_GENERATION) and marker.is_file():
@@ -260,3 +262,66 @@ def _abandon(gen: Path | None, out: Path) -> None:
     if gen is None or not gen.exists() or current_generation(out) == gen:
         return
     _remove_tree(gen)
+
+
+@contextlib.contextmanager
+def replaced_together(folder: str | Path, choose: str = "choose another --out") -> Iterator[Path]:
+    """A folder to write files into that then replace those of ``folder``, as plain files (no links).
+
+    For a folder a person edits, such as a data folder's tables, which a spreadsheet program, git and
+    diff should see as ordinary files (:func:`generation` makes links through ``current``).  The files
+    are written into ``folder/.gen-<id>/``, made durable and listed in a marker; then each is renamed
+    into ``folder`` (a few renames in a row).  If the process dies in that moment, the next
+    :func:`replaced_together` (or :func:`recover`) on ``folder`` finishes the renames; if it dies
+    earlier, the old files stand and the half-written generation is removed.  One writer at a time (a
+    lock on the folder).  Raises :class:`OutputError` (one line; ``choose`` says how to name another
+    place) when ``folder`` cannot be written.
+    """
+    import fcntl
+
+    folder = Path(folder)
+
+    def failed(exc: OSError) -> OutputError:
+        return OutputError(f"{output_os_error(exc, folder, choose)}; the files in {folder} were left as they were")
+
+    try:
+        lock = os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        raise failed(exc) from None
+    gen = None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        recover(folder)
+        gen = folder / f"{_GENERATION}{time.time_ns()}-{os.getpid()}"
+        gen.mkdir()
+        yield gen
+        names = sorted(p.name for p in gen.iterdir() if not p.name.startswith("."))
+        umask = os.umask(0)
+        os.umask(umask)
+        for name in names:
+            fd = os.open(gen / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.chmod(gen / name, 0o666 & ~umask)
+        with open(gen / _COMPLETE, "w", encoding="utf-8") as marker:
+            marker.write("\n".join(names) + "\n")
+            marker.flush()
+            os.fsync(marker.fileno())
+        _fsync_dir(gen)
+        for name in names:  # the switch: a few renames, finished by recover() if cut short
+            os.replace(gen / name, folder / name)
+        _fsync_dir(folder)
+        _remove_tree(gen)
+    except BaseException as exc:
+        if gen is not None and gen.exists():
+            if (gen / _COMPLETE).is_file():  # complete: finish the renames rather than leave a mix
+                with contextlib.suppress(OSError):
+                    recover(folder)
+            _remove_tree(gen)
+        if isinstance(exc, OSError):
+            raise failed(exc) from None
+        raise
+    finally:
+        os.close(lock)

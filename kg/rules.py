@@ -9,6 +9,8 @@ place ancestry, region membership  :func:`place_ancestors`, :func:`first_of_kind
 where control sits, seen from      :data:`CONTROL_CLASSES`, :func:`control_class`, :func:`is_outside`,
 a region; "outside the region"     :func:`is_inside`, :func:`controlled_from_outside`, :func:`control_area`
 the controlling organisation       :func:`parent_chain`, :func:`ultimate_parents`
+a register's parent (kg import)    :data:`CONTROL_INTERESTS`, :data:`SHARE_INTERESTS`, :func:`gives_control`,
+                                   :func:`consolidation_parent`, :func:`ownership_cycle`
 whose place of control counts      :func:`control_holder`
 the place of control               :func:`control_candidates`, :func:`choose_control`
 the head-count of a firm or site   :func:`headcount_candidates`, :func:`choose_headcount`, :func:`covers_group`,
@@ -33,9 +35,8 @@ tested on its own::
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import AbstractSet, Iterable, Mapping, Sequence
 
 from .errors import InvalidArgument
 
@@ -199,6 +200,70 @@ def control_holder(chain: Sequence[str], known: AbstractSet[str] | Mapping[str, 
     'kone-oyj'
     """
     return next((o for o in reversed(chain) if o in known), None)
+
+
+# ---------------------------------------------------------------------------- a register's parent (kg import)
+
+#: Interests that give control of the subject whatever the share (BODS 0.4 ``interestType`` codes).
+CONTROL_INTERESTS = frozenset({"appointmentOfBoard", "controlViaCompanyRulesOrArticles", "controlByLegalFramework"})
+#: Interests of which more than half gives control (BODS 0.4 ``interestType`` codes).
+SHARE_INTERESTS = frozenset({"shareholding", "votingRights"})
+
+
+def gives_control(interest: str, direct: bool, least_share: float | None, exclusive: bool = False) -> bool:
+    """Whether an interest a register records (BODS) makes its holder the subject's parent: a direct
+    control interest, or a direct holding of more than half of the shares or votes.
+
+    ``least_share`` is the least share in percent the register allows (the exact share, or a range's
+    minimum); ``exclusive``: that minimum itself is excluded (BODS ``exclusiveMinimum``).  A range that
+    may be half or less does not give control; an indirect interest makes a parent further up.
+
+    >>> gives_control("shareholding", True, 75)
+    True
+    >>> gives_control("shareholding", True, 25)  # a range of 25 to 75 per cent: not surely more than half
+    False
+    >>> gives_control("votingRights", True, 50), gives_control("votingRights", True, 50, exclusive=True)
+    (False, True)
+    >>> gives_control("appointmentOfBoard", True, None), gives_control("shareholding", False, 100)
+    (True, False)
+    """
+    if not direct:
+        return False
+    if interest in CONTROL_INTERESTS:
+        return True
+    if interest not in SHARE_INTERESTS or least_share is None:
+        return False
+    return least_share > 50 or (least_share == 50 and exclusive)
+
+
+def consolidation_parent(relation: str, active: bool, active_direct_recorded: bool) -> bool:
+    """Whether an accounting-consolidation relation (GLEIF Level 2) makes its parent the child's parent:
+    the active direct parent; where the register records no active direct parent of the child, its
+    active ultimate parent stands in (a parent chain with the levels between unknown: certainty implied).
+
+    >>> consolidation_parent("direct", True, True), consolidation_parent("direct", False, False)
+    (True, False)
+    >>> consolidation_parent("ultimate", True, False), consolidation_parent("ultimate", True, True)
+    (True, False)
+    """
+    if not active:
+        return False
+    return relation == "direct" or (relation == "ultimate" and not active_direct_recorded)
+
+
+def ownership_cycle(child: str, parent: str, parents: Mapping[str, str | None]) -> list[str]:
+    """The cycle that making ``parent`` the parent of ``child`` would close (``child`` ... ``child``), or [].
+
+    Circular ownership (A owns B owns A) is kept as the register's relations, but such a parent is not
+    set: no organisation is its own ultimate parent (see :func:`ultimate_parents`).
+
+    >>> ownership_cycle("a", "b", {"b": "c", "c": "a"})
+    ['a', 'b', 'c', 'a']
+    >>> ownership_cycle("a", "b", {"b": "c"})
+    []
+    """
+    chain = parent_chain(parent, parents)
+    return [child, *chain[: chain.index(child) + 1]] if child in chain else []
 
 
 #: Functions of the head-office entries the build makes from the organisations table: a site with

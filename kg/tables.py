@@ -8,6 +8,7 @@ field, and says what to do.  All errors of a run are collected and reported toge
 from __future__ import annotations
 
 import csv
+import datetime
 import difflib
 import io
 import re
@@ -31,6 +32,10 @@ YEAR = re.compile(r"\d{4}", re.ASCII)
 #: A period: a year (2024), a month (2024-11) or an interval of them (2014/2024).
 PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?(?:/(\d{4})(?:-(\d{2}))?)?", re.ASCII)
 QID = re.compile(r"Q\d+", re.ASCII)
+#: A calendar date as ISO 8601 writes it (2024-06-30).
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+#: An ISO 17442 Legal Entity Identifier: 18 upper-case letters or digits, then two check digits.
+LEI = re.compile(r"[0-9A-Z]{18}[0-9]{2}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class Column:
     """One column of a table: its kind, whether it must be filled, what it refers to."""
 
     name: str
-    kind: str = "text"  # text | id | ref | int | decimal | year | lat | long | choice | code | period
+    kind: str = "text"  # text | id | ref | int | decimal | year | lat | long | choice | code | period | date | lei
     required: bool = False
     refs: tuple[str, ...] = ()  # tables whose keys a "ref" column may name
     multi: bool = False  # several values separated by ";"
@@ -321,6 +326,17 @@ def _foreign_digits(value: str) -> str:
     return "".join(dict.fromkeys(ch for ch in value if ch.isdigit() and not ch.isascii()))
 
 
+def _is_date(value: str) -> bool:
+    """Whether ``value`` is a date of the calendar written YYYY-MM-DD (2024-02-30 is not)."""
+    if not DATE.fullmatch(value):
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _period_problem(value: str) -> str:
     """What is wrong with a period, or ""."""
     match = PERIOD.fullmatch(value)
@@ -354,7 +370,7 @@ def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -
             bad(f"'{v}' is not a valid id", "Use lower-case letters, digits and hyphens, e.g. 'acme-berlin'.")
         elif col.kind == "code" and not CODE.match(v):
             bad(f"'{v}' is not a WZ 2008 code", "Write codes like '28', '28.2' or '28.22'.")
-        elif col.kind in ("int", "year", "period", "decimal", "lat", "long") and _foreign_digits(v):
+        elif col.kind in ("int", "year", "period", "date", "decimal", "lat", "long") and _foreign_digits(v):
             bad(f"'{v}' contains digits other than 0-9 ({_foreign_digits(v)})",
                 "Type the number with the digits 0-9 (a spreadsheet's full-width or other scripts' digits are "
                 "not read as numbers).")
@@ -381,6 +397,11 @@ def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -
         elif col.kind == "period" and (problem := _period_problem(v)):
             bad(f"'{v}' is not a period: {problem}",
                 "Write a year (2024), a month (2024-11, months 01 to 12) or an interval (2014/2024).")
+        elif col.kind == "date" and not _is_date(v):
+            bad(f"'{v}' is not a date", "Write the date as YYYY-MM-DD, e.g. 2024-06-30.")
+        elif col.kind == "lei" and not LEI.fullmatch(v):
+            bad(f"'{v}' is not an LEI",
+                "An LEI has 20 characters: 18 upper-case letters or digits, then two check digits.")
         elif col.kind == "qid" and not QID.fullmatch(v):
             bad(f"'{v}' is not a Wikidata id", "Write the item id such as Q297879.")
         elif col.kind == "url" and not re.match(r"https?://\S+$", v):

@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,7 +22,7 @@ import pytest
 
 from kg import errors
 from kg.cli import EXIT_CODES, _register_plugins, make_parser
-from tests.conftest import ROOT
+from tests.conftest import DATA, ROOT
 
 KG = [sys.executable, "-m", "kg"]
 
@@ -42,6 +45,7 @@ REQUIRED: dict[str, list[str]] = {
     "serve": ["--port", "0"],
     "synth": ["--firms", "1", "--out", "{tmp}/synth"],
     "init": ["{tmp}/region"],
+    "import": ["bods", "{tmp}/statements.json"],
 }
 #: Commands whose output is a positional argument (the folder they write), not --out.
 OUTPUT_ARGUMENT = {"init"}
@@ -49,6 +53,13 @@ OUTPUT_ARGUMENT = {"init"}
 INPUT_OPTIONS = ("--data", "--ontology", "--queries", "--template")
 #: Commands that read and write no files: a wrong argument is their error of input.
 NO_FILES: dict[str, list[str]] = {"completion": ["completion", "fish"]}
+
+#: Commands whose data folder (--data) is their output too (kg import writes rows into its tables).
+DATA_OUTPUT = {"import"}
+#: One BODS 0.4 entity statement: an organisation that kg import would add to a data folder.
+BODS_ENTITY = ('[{"statementId": "stmt-1", "recordId": "acme-unwritable", "recordType": "entity", '
+               '"statementDate": "2024-01-01", "recordDetails": {"isComponent": false, '
+               '"entityType": {"type": "registeredEntity"}, "name": "Acme Unwritable GmbH"}}]')
 
 BROKEN_GRAPH = """@prefix ex: <http://example.org/> .
 GRAPH ex:g { ex:a ex:b ex:c . }
@@ -63,7 +74,14 @@ class Case(NamedTuple):
 
 
 def _options(command: str) -> set[str]:
-    return {o for a in COMMANDS[command]._actions for o in a.option_strings}
+    """The options of a command and of its sub-commands (kg import bods ... --data DIR)."""
+    parsers, options = [COMMANDS[command]], set()
+    while parsers:
+        for action in parsers.pop()._actions:
+            options.update(action.option_strings)
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+    return options
 
 
 def _cases(command: str, tmp: Path) -> dict[str, Case]:
@@ -86,21 +104,40 @@ def _cases(command: str, tmp: Path) -> dict[str, Case]:
     for option in INPUT_OPTIONS:
         if option in options:
             cases[f"missing {option}"] = Case([command, *required, option, str(missing)], 2, [str(missing)])
+    if command in DATA_OUTPUT:  # a data folder that reads but cannot be written: see _file_size_limit
+        cases["unwritable data"] = Case([command, *required, "--data", str(tmp / "region")], 3,
+                                        ["cannot write", str(tmp / "region"), "left as they were"])
+        cases["missing file"] = Case([command, *required[:-1], str(missing / "file"), "--data", str(tmp / "region")],
+                                     2, [str(missing / "file")])
     if command in NO_FILES:
         cases["wrong argument"] = Case(NO_FILES[command], 2, ["invalid choice"])
     return cases
 
 
-def _prepare(tmp: Path) -> None:
-    """The files the cases name: a malformed graph, and a regular file to write under."""
+def _prepare(tmp: Path, command: str = "") -> None:
+    """The files the cases name: a malformed graph, and a regular file to write under; for a command that
+    writes into its data folder, a copy of the brief's data and a register file to import."""
     (tmp / "broken.trig").write_text(BROKEN_GRAPH, encoding="utf-8")
     (tmp / "a-file").write_text("keep me", encoding="utf-8")  # a path under a file is unwritable, even for root
+    if command in DATA_OUTPUT:
+        shutil.copytree(DATA, tmp / "region")
+        (tmp / "statements.json").write_text(BODS_ENTITY, encoding="utf-8")
 
 
-def run_kg(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _file_size_limit() -> None:
+    """In the child: no file may grow (a write fails with EFBIG; Python ignores SIGXFSZ), even for root."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def run_kg(argv: list[str], cwd: Path, preexec_fn: Callable[[], None] | None = None,
+           **env: str) -> subprocess.CompletedProcess[str]:
     """``kg ARGV`` in ``cwd`` (where no build and no ./data are: each command reads the packaged data)."""
     return subprocess.run([*KG, *argv], capture_output=True, text=True, cwd=cwd, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **env}, preexec_fn=preexec_fn)
 
 
 def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
@@ -125,15 +162,19 @@ def test_every_command_has_cases_and_its_required_arguments():
 
 @pytest.mark.parametrize("command,case", CASE_IDS, ids=[f"{c}-{k}" for c, k in CASE_IDS])
 def test_every_command_fails_in_one_line_with_its_exit_code(tmp_path, command, case):
-    _prepare(tmp_path)
+    _prepare(tmp_path, command)
     argv, code, names = _cases(command, tmp_path)[case]
-    done = run_kg(argv, tmp_path)
+    before = _files(tmp_path / "region") if command in DATA_OUTPUT else {}
+    done = run_kg(argv, tmp_path, _file_size_limit if case == "unwritable data" else None)
     line = one_error_line(done)
     assert done.returncode == code, done.stderr
     for name in names:
         assert name in line, line
     if case == "unwritable out":
         assert (tmp_path / "a-file").read_text(encoding="utf-8") == "keep me"
+    if command in DATA_OUTPUT:  # the data folder is as it was: every table, and nothing half-written beside them
+        assert _files(tmp_path / "region") == before
+        assert sorted(p.name for p in (tmp_path / "region").iterdir()) == sorted(before)
 
 
 def test_a_parameter_with_a_line_break_is_one_line(tmp_path):

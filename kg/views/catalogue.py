@@ -19,7 +19,7 @@ _PLACE_KINDS = {BBMB.Country.value: "country", BBMB.Land.value: "land", BBMB.Reg
 
 
 _ORG_KINDS = {BBMB.Firm.value: "firm", BBMB.ParentGroup.value: "group", BBMB.Holding.value: "holding",
-              BBMB.Foundation.value: "foundation"}
+              BBMB.Foundation.value: "foundation", BBMB.LegalEntity.value: "legal-entity"}
 
 
 def curie(iri: str) -> str:
