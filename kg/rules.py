@@ -35,8 +35,9 @@ tested on its own::
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import AbstractSet, Iterable, Mapping, Sequence
 
 from .errors import InvalidArgument
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from kg.build import build
 from kg.cli import main
 from kg.validate import quality_report
-from kg.build import build
 from tests.conftest import DATA, ONTOLOGY
 
 
@@ -113,7 +113,8 @@ def test_malformed_number(data_copy, good_out, capsys):
             if row[0] == "zf-brandenburg" and row[1] == "1600":
                 row[1] = "1.600"
     edit_csv(data_copy / "headcounts.csv", german_thousands)
-    assert_fails_cleanly(data_copy, good_out, capsys, "headcounts.csv, row 15, field 'value': '1.600' is not a whole number",
+    assert_fails_cleanly(data_copy, good_out, capsys,
+                         "headcounts.csv, row 15, field 'value': '1.600' is not a whole number",
                          "without thousands separators")
 
 

@@ -285,7 +285,8 @@ def test_brandenburg_firms_and_towns(sparql, site_id, town, code):
     row = site(sparql, site_id)
     assert row["placeName"] == town
     assert in_land(sparql, row["place"]) == "Brandenburg"
-    codes = sparql("SELECT ?org ?c WHERE { ?org org:classification/skos:notation ?c }", org=_iri(row["org"].removeprefix(ID)))
+    codes = sparql("SELECT ?org ?c WHERE { ?org org:classification/skos:notation ?c }",
+                   org=_iri(row["org"].removeprefix(ID)))
     assert [r["c"] for r in codes] == ([code] if code else [])
 
 
@@ -382,7 +383,8 @@ def test_region_is_a_query_over_the_place_hierarchy(sparql):
     berlin = sparql("SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a org:Site ; "
                     "schema:containedInPlace/schema:containedInPlace* ?p } GROUP BY ?p", p=_iri("place/berlin"))[0]["n"]
     brandenburg = sparql("SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a org:Site ; "
-                         "schema:containedInPlace/schema:containedInPlace* ?p } GROUP BY ?p", p=_iri("place/brandenburg"))[0]["n"]
+                         "schema:containedInPlace/schema:containedInPlace* ?p } GROUP BY ?p",
+                         p=_iri("place/brandenburg"))[0]["n"]
     assert regional == berlin + brandenburg and berlin > 15 and brandenburg > 10
 
 
@@ -396,7 +398,8 @@ def comparison(sparql, comparison_id: str) -> dict:
           BIND(REPLACE(STR(?s), "^.*/", "") AS ?subject) BIND(REPLACE(STR(?m), "^.*/", "") AS ?measure)
           BIND(REPLACE(STR(?src), "^.*/", "") AS ?source)
           OPTIONAL { ?c bbmb:comparedWith ?o BIND(REPLACE(STR(?o), "^.*/", "") AS ?objectId) }
-          OPTIONAL { ?c bbmb:comparisonBreakdown/skos:notation ?breakdown } OPTIONAL { ?c sdmx-dimension:refPeriod ?period }
+          OPTIONAL { ?c bbmb:comparisonBreakdown/skos:notation ?breakdown }
+          OPTIONAL { ?c sdmx-dimension:refPeriod ?period }
           OPTIONAL { ?c bbmb:objectPeriod ?objectPeriod } OPTIONAL { ?c bbmb:rank ?rank }
           OPTIONAL { ?c bbmb:rankAmong ?among } OPTIONAL { ?c bbmb:difference ?difference }
           OPTIONAL { ?c sdmx-attribute:unitMeasure/skos:notation ?unit } OPTIONAL { ?c bbmb:approximation ?approx }
@@ -488,8 +491,8 @@ def test_brandenburg_focus_in_the_text_differs_from_figure_5(sparql):
 # ----------------------------------------------------------------- data that must not overstate its source
 def test_kieback_peter_founded_in_berlin_without_an_invented_headquarters(sparql):
     org = _iri("org/kieback-peter")
-    place = sparql("SELECT ?org ?name WHERE { ?org schema:foundingLocation/rdfs:label ?name FILTER(LANG(?name) = 'de') }",
-                   org=org)
+    place = sparql("SELECT ?org ?name WHERE { ?org schema:foundingLocation/rdfs:label ?name "
+                   "FILTER(LANG(?name) = 'de') }", org=org)
     assert [r["name"] for r in place] == ["Berlin"]  # "ein in Berlin gegründeter ... Produzent"
     assert sparql("SELECT ?org ?hq WHERE { ?org org:hasPrimarySite ?hq }", org=org) == []
 

@@ -153,7 +153,8 @@ def test_search_finds_a_firm_and_shows_its_facts_and_sources(opened, pages, buil
 def test_clicking_a_node_shows_where_control_sits(opened, pages, built):
     o = opened(pages["hq"])
     zf = built.iris.org("zf").value
-    point = o.js("""(id) => { const net = window.kg.network; net.moveTo({position: net.getPositions([id])[id], scale: 1.5});
+    point = o.js("""(id) => { const net = window.kg.network;
+                             net.moveTo({position: net.getPositions([id])[id], scale: 1.5});
                              return net.canvasToDOM(net.getPositions([id])[id]); }""", zf)
     box = o.page.locator("#network").bounding_box()
     o.page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
@@ -257,7 +258,7 @@ def test_the_hq_headline_shows_the_figures_of_the_summary_query(opened, pages, b
     centres = run("decision-centres", built.store, {}, built.iris).records()
     rows = o.page.locator("#centres tr").all_text_contents()
     assert len(rows) == len(centres)
-    for row, centre in zip(rows, centres):
+    for row, centre in zip(rows, centres, strict=True):
         # decision-centres prints no figure where none of the area's firms has one (Austria, North Rhine-Westphalia)
         shown = "no figure" if centre["employees"] is None else f"{centre['employees']:,}"
         assert row.startswith(centre["areaLabel"]) and shown in row, (row, centre)
@@ -302,9 +303,10 @@ def test_search_finds_a_synthetic_firm_inside_a_group(opened, synthetic_hq):
 
 def test_a_filter_refits_the_view_and_updates_the_legend(opened, pages):
     o = opened(pages["hq"])
-    before = o.js("() => ({scale: kg.network.getScale(), legend: document.getElementById('legend-colors').textContent})")
+    state = "() => ({scale: kg.network.getScale(), legend: document.getElementById('legend-colors').textContent})"
+    before = o.js(state)
     o.js("() => kg.filter('land', 'Brandenburg')")
-    after = o.js("() => ({scale: kg.network.getScale(), legend: document.getElementById('legend-colors').textContent})")
+    after = o.js(state)
     assert after["scale"] != before["scale"]
     assert after["legend"] != before["legend"]
     # the headline says what the filter leaves, beside the figures for all the named firms

@@ -11,7 +11,7 @@ from lxml import etree
 
 from kg.build import build
 from kg.cli import main
-from kg.export import GEXF_NS, GEXF_VIZ_NS, EXPORTERS, export_graph, get_exporter, portable, validate_gexf
+from kg.export import EXPORTERS, GEXF_NS, GEXF_VIZ_NS, export_graph, get_exporter, portable, validate_gexf
 from kg.views import build_views
 from tests.conftest import DATA, ONTOLOGY, ROOT
 from tests.xss import XSS, rename_firm

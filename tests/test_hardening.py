@@ -106,7 +106,8 @@ def service_queries(port: int) -> list[str]:
         f"SELECT * WHERE {{ SERVICE {url} {{ ?s ?p ?o }} }}",
         f"select * where {{ service {url} {{ ?s ?p ?o }} }}",
         # the bypass of issue 16: an escaped '#' in a prefixed name hid the rest of the line from the scan
-        f"PREFIX ex: <http://example.org/>\nSELECT * WHERE {{ OPTIONAL {{ ?s ex:a\\#b ?o }} SERVICE {url} {{ ?x ?y ?z }} }}",
+        "PREFIX ex: <http://example.org/>\n"
+        f"SELECT * WHERE {{ OPTIONAL {{ ?s ex:a\\#b ?o }} SERVICE {url} {{ ?x ?y ?z }} }}",
         f"SELECT * WHERE {{ BIND(1 AS ?one) SERVICE {url} {{ ?x ?y ?z }} }} # SERVICE",
         f"SELECT * WHERE {{ {{ SELECT * {{ SERVICE {url} {{ ?x ?y ?z }} }} }} }}",
         f"ASK {{ SERVICE {url} {{ ?x ?y ?z }} }}",
@@ -140,7 +141,8 @@ def test_service_however_written_never_reaches_a_local_service(any_server, liste
                                {"Content-Type": "application/x-www-form-urlencoded"})
         assert status == 200 and "SERVICE is refused" in page and Listener.SECRET not in page
     # SILENT: the standard's answer to a SERVICE that fails is no rows from it; still nothing is contacted
-    status, _, body = get(server, f"SELECT * WHERE {{ SERVICE SILENT <http://127.0.0.1:{listener.port}/> {{ ?s ?p ?o }} }}")
+    silent = f"SELECT * WHERE {{ SERVICE SILENT <http://127.0.0.1:{listener.port}/> {{ ?s ?p ?o }} }}"
+    status, _, body = get(server, silent)
     assert status == 200 and Listener.SECRET not in body
     time.sleep(0.3)  # a connection, had one been made, is accepted and recorded by now
     assert listener.connections == []
@@ -256,7 +258,7 @@ def test_timed_out_queries_are_stopped_and_their_workers_replaced(server):
             os.kill(pid, 0)
     # and replaced at once, not when the next query comes: the pool is full of new, live workers
     now = {w.pid for w in runner._all}
-    assert len(now) == runner.workers and not now & before
+    assert len(now) == every and not now & before
     for pid in now:
         os.kill(pid, 0)
     assert firms_answer(server)
@@ -419,8 +421,9 @@ def test_huge_parameter_values_are_refused_at_once(built, decimal_queries, param
 
 
 def test_a_huge_decimal_in_a_result_stays_text(capsys, tmp_path):
-    from kg.results import Result, render
     from pyoxigraph import Literal, NamedNode
+
+    from kg.results import Result, render
 
     big = Literal("1" + "0" * 200_000, datatype=NamedNode("http://www.w3.org/2001/XMLSchema#decimal"))
     text = render(Result(["x"], [(big,)]), "json")

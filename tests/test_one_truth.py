@@ -54,7 +54,7 @@ def _compare(result, tmp_path: Path) -> int:
                 label = catalog.places[place].label if place else None
                 assert data.get("control_place") == label, (name, node, place, data.get("control_place"))
                 for fmt, graph in read.items():
-                    assert graph.nodes[node].get("control_place") in (label, None if label is None else label)
+                    assert graph.nodes[node].get("control_place") == label, (fmt, node)
             checked += 1
     return checked
 

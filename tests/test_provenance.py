@@ -11,7 +11,6 @@ import csv
 import io
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from pyoxigraph import NamedNode, Store
@@ -91,9 +90,9 @@ def number_in(value: Decimal, text: str) -> bool:
 #: The triples each brief graph holds, with the kind of check each needs.
 BRIEF_TRIPLES = """
 SELECT ?g ?s ?p ?o WHERE {
-  ?g prov:wasDerivedFrom ?src . ?src bbmb:sourceKind ?kind FILTER(?kind IN (%s))
+  ?g prov:wasDerivedFrom ?src . ?src bbmb:sourceKind ?kind FILTER(?kind IN (KINDS))
   GRAPH ?g { ?s ?p ?o }
-}""" % ", ".join(f'"{k}"' for k in BRIEF_KINDS)
+}""".replace("KINDS", ", ".join(f'"{k}"' for k in BRIEF_KINDS))
 
 WORDS = ("https://schema.org/legalName", "https://w3id.org/bbmb/def#quote")
 NUMBERS = ("https://schema.org/value", "https://schema.org/minValue", "https://schema.org/maxValue",
@@ -253,7 +252,7 @@ def test_firm_profile_shows_rabofskys_district_under_the_external_source(built):
     ("org/rabofsky", "https://schema.org/name", "Rabofsky", "ext-rabofsky"),
 ])
 def test_a_value_is_in_its_own_sources_graph(sparql, subject, prop, value, source):
-    rows = sparql("SELECT ?s ?g ?o WHERE { GRAPH ?g { ?s <%s> ?o } }" % prop, s=_iri(subject))
+    rows = sparql(f"SELECT ?s ?g ?o WHERE {{ GRAPH ?g {{ ?s <{prop}> ?o }} }}", s=_iri(subject))
     graphs = {r["g"].rsplit("/", 1)[-1] for r in rows
               if (Decimal(value) == r["o"] if isinstance(r["o"], Decimal) else str(r["o"]) == value)}
     assert graphs == {source}, rows

@@ -7,11 +7,37 @@ import random
 import pytest
 from pyoxigraph import RdfFormat, parse
 
-from kg.rules import (CONTROL_CLASSES, DEFAULT_READING, OFFICE_FUNCTIONS, READINGS, TIE_KINDS, BriefReading,
-                      ClusterTie, ControlCandidate, Figure, Option, Reading, Tie, choose_control, choose_headcount,
-                      control_area, control_class, control_holder, controlled_from_outside, covers_group,
-                      default_region, firm_ties, home_region, is_inside, is_outside, makes_nothing_in, parent_chain,
-                      register_reading, share_range, ultimate_parents)
+from kg.rules import (
+    CONTROL_CLASSES,
+    DEFAULT_READING,
+    OFFICE_FUNCTIONS,
+    READINGS,
+    TIE_KINDS,
+    BriefReading,
+    ClusterTie,
+    ControlCandidate,
+    Figure,
+    Option,
+    Reading,
+    Tie,
+    choose_control,
+    choose_headcount,
+    control_area,
+    control_class,
+    control_holder,
+    controlled_from_outside,
+    covers_group,
+    default_region,
+    firm_ties,
+    home_region,
+    is_inside,
+    is_outside,
+    makes_nothing_in,
+    parent_chain,
+    register_reading,
+    share_range,
+    ultimate_parents,
+)
 from tests.conftest import ONTOLOGY
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from kg.views import (CONTROL_COLORS, Catalog, build_views, clusters_view, full_view, hq_view, within_budget)
+from kg.views import CONTROL_COLORS, Catalog, build_views, clusters_view, full_view, hq_view, within_budget
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +140,8 @@ def test_full_view_has_every_typed_node_and_relation(full, sparql):
     edges = sparql("""SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE {
                         GRAPH ?g { ?s ?p ?o } GRAPH ?g1 { ?s a ?t1 } GRAPH ?g2 { ?o a ?t2 }
                         FILTER(?p != rdf:type && ?g != <https://w3id.org/bbmb/def>
-                               && ?g1 != <https://w3id.org/bbmb/def> && ?g2 != <https://w3id.org/bbmb/def>) } }""")[0]["n"]
+                               && ?g1 != <https://w3id.org/bbmb/def>
+                               && ?g2 != <https://w3id.org/bbmb/def>) } }""")[0]["n"]
     assert full.number_of_edges() == edges
 
 
