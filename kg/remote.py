@@ -35,17 +35,18 @@ import re
 import socket
 import threading
 import time
-import warnings
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
 from .errors import ServerError
-from .namespaces import IRIs, ONTOLOGY_IRI
+from .namespaces import ONTOLOGY_IRI, IRIs
 from .query import QueryError, inject_values, with_dataset
 from .results import Result, from_sparql_json
 
@@ -72,8 +73,13 @@ def _body(exc: Exception) -> str:
 
 def _explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
     """One clear message for every way an HTTP request to a SPARQL server fails."""
-    from SPARQLWrapper.SPARQLExceptions import (EndPointInternalError, EndPointNotFound, QueryBadFormed,
-                                                Unauthorized, URITooLong)
+    from SPARQLWrapper.SPARQLExceptions import (
+        EndPointInternalError,
+        EndPointNotFound,
+        QueryBadFormed,
+        Unauthorized,
+        URITooLong,
+    )
 
     if isinstance(exc, QueryBadFormed):
         return RemoteError(f"{url} rejected the query (HTTP 400): {_body(exc)}")
@@ -390,7 +396,7 @@ class Manifest(TypedDict):
     union: str | None  # the union graph, None for a push by an older kg
 
 
-def read_manifest(endpoint: "Endpoint", iris: IRIs) -> Manifest | None:
+def read_manifest(endpoint: Endpoint, iris: IRIs) -> Manifest | None:
     """The manifest of the last kg push on the server, or None if there is none."""
     m = manifest_iri(iris)
     text = f"SELECT ?p ?o WHERE {{ GRAPH <{m}> {{ <{m}> ?p ?o }} }}"
@@ -768,7 +774,7 @@ def _check_counts(reader: Endpoint, expected: Mapping[str, int], endpoint: str, 
                           f"({len(wrong)} graph(s) differ); {then}. Run kg push again")
 
 
-def _counts(endpoint: "Endpoint", graphs: list[str]) -> dict[str, int]:
+def _counts(endpoint: Endpoint, graphs: list[str]) -> dict[str, int]:
     """Triples per graph on the server, a few graphs a query."""
     out: dict[str, int] = {}
     for i in range(0, len(graphs), 50):

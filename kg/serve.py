@@ -53,12 +53,13 @@ import threading
 import time
 import typing
 import urllib.parse
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Required, TypedDict, TypeVar, cast
+from typing import Any, Required, TypedDict, TypeVar, cast
 
 from pyoxigraph import (
     BlankNode,
@@ -659,7 +660,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _not_allowed(self) -> None:
         self.close_connection = True
-        body = (f"{self.command} is not allowed: this endpoint is read-only; use GET or POST\n").encode("utf-8")
+        body = (f"{self.command} is not allowed: this endpoint is read-only; use GET or POST\n").encode()
         self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
         self.send_header("Allow", "GET, HEAD, POST")
         self.send_header("Content-Type", "text/plain; charset=utf-8")
@@ -808,11 +809,13 @@ class _Handler(BaseHTTPRequestHandler):
         if chosen is not None:
             values = {p.name: (params.get("param." + p.name) or [p.default or ""])[0] for p in chosen.params}
             fields = "".join(
-                f"<label>{html.escape(p.name)} ({html.escape(p.kind)}) <input name=\"param.{html.escape(p.name, quote=True)}\" "
+                f"<label>{html.escape(p.name)} ({html.escape(p.kind)}) "
+                f"<input name=\"param.{html.escape(p.name, quote=True)}\" "
                 f"value=\"{html.escape(values[p.name][:MAX_PARAM], quote=True)}\"></label>" for p in chosen.params)
             out.append(f"<h2>{html.escape(chosen.title)}</h2><p>{html.escape(chosen.answers)}</p>"
                        f"<form method=\"get\" action=\"/\"><input type=\"hidden\" name=\"saved\" "
-                       f"value=\"{html.escape(name, quote=True)}\">{fields}<button name=\"run\" value=\"1\">Run</button></form>"
+                       f"value=\"{html.escape(name, quote=True)}\">{fields}"
+                       "<button name=\"run\" value=\"1\">Run</button></form>"
                        f"<details><summary>SPARQL</summary><pre>{html.escape(chosen.text)}</pre></details>")
             if "run" in params or not chosen.params:
                 try:
@@ -889,7 +892,7 @@ class _HTTPServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
             body = (f"kg serve has {self.max_connections} connections open, its limit; try again shortly\n"
-                    ).encode("utf-8")
+                    ).encode()
             with contextlib.suppress(OSError):
                 request.settimeout(1.0)
                 request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
