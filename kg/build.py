@@ -3,8 +3,8 @@
 Each row of ``data/`` becomes a handful of triples.  A triple goes into the named graph of
 the first source its row cites (``{base}graph/{source-id}``), and the entity it describes
 gets ``prov:wasDerivedFrom`` each of its sources (in that source's graph), so that a fact
-stays traceable in the merged Turtle too.  The build remembers which file and row each entity came from (``origins``), so that
-validation can point back at the spreadsheet row.
+stays traceable in the merged Turtle too.  The build remembers which file and row each entity came
+from (``origins``), so that validation can point back at the spreadsheet row.
 
     >>> from kg.build import build
     >>> result = build("data")            # doctest: +SKIP
@@ -16,21 +16,43 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, cast
+from typing import cast
 
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse
 
+from .derive import DERIVED, apply_rules, derived_lines, materialised_quads
 from .errors import os_reason
 from .model import vocabularies
-from .namespaces import (BBMB, DCT, GEO, IRIs, NACE, ONTOLOGY_IRI, ORG, PREFIXES, PROV, QB, RDF, RDFS, SCHEMA,
-                         SDMX_ATTRIBUTE, SDMX_MEASURE, SKOS, WD, XSD)
-from .derive import DERIVED, apply_rules, derived_lines, materialised_quads
+from .namespaces import (
+    BBMB,
+    DCT,
+    GEO,
+    NACE,
+    ONTOLOGY_IRI,
+    ORG,
+    PREFIXES,
+    PROV,
+    QB,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SDMX_ATTRIBUTE,
+    SDMX_MEASURE,
+    SKOS,
+    WD,
+    XSD,
+    IRIs,
+)
+
 # ./data, else the brief's data packaged with kg (re-exported: kg.build.DEFAULT_DATA is what the commands use)
-from .resources import DEFAULT_DATA as DEFAULT_DATA, DEFAULT_ONTOLOGY as DEFAULT_ONTOLOGY
+from .resources import DEFAULT_DATA as DEFAULT_DATA
+from .resources import DEFAULT_ONTOLOGY as DEFAULT_ONTOLOGY
 from .rules import DEFAULT_READING, READINGS, check_reading
-from .tables import SCHEMA as TABLE_SCHEMA, TABLES, Column, DataError, DataErrors, Row, Tables, read_tables
+from .tables import SCHEMA as TABLE_SCHEMA
+from .tables import TABLES, Column, DataError, DataErrors, Row, Tables, read_tables
 
 
 def _text(value: str, lang: str | None = None) -> Literal:
@@ -78,8 +100,8 @@ class BuildResult:
         row = next(iter(cast(QuerySolutions, self.store.query(q, use_default_graph_as_union=True, prefixes={
             "bbmb": str(BBMB), "org": str(ORG), "schema": str(SCHEMA), "qb": str(QB),
             "sdmx-measure": str(SDMX_MEASURE)}))))
-        counts = {k: int(row[k].value) for k in ("firms", "firms_in_summaries", "sites", "head_office_entries", "groups",
-                                                 "places", "observations")}
+        counts = {k: int(row[k].value) for k in ("firms", "firms_in_summaries", "sites", "head_office_entries",
+                                                 "groups", "places", "observations")}
         quads = len(self.store)  # counts the store: done once
         counts["triples"] = quads if self.quads_built == quads else count_triples(self.store)
         counts["quads"] = quads
@@ -89,8 +111,11 @@ class BuildResult:
 def summary_line(counts: dict[str, int]) -> str:
     """The counts of :meth:`BuildResult.summary` in one line, each saying what it counts.
 
-    >>> summary_line({"firms": 33, "firms_in_summaries": 31, "sites": 64, "head_office_entries": 30, "groups": 13})
-    'firms: 33 (31 in the summaries, 2 without an operating site in a region or Land)  sites: 64, of which 30 head-office entries  groups: 13'
+    >>> line = summary_line({"firms": 33, "firms_in_summaries": 31, "sites": 64, "head_office_entries": 30,
+    ...                      "groups": 13})
+    >>> line.split("  ")
+    ['firms: 33 (31 in the summaries, 2 without an operating site in a region or Land)',
+     'sites: 64, of which 30 head-office entries', 'groups: 13']
     """
     said = []
     for key, value in counts.items():
@@ -581,8 +606,9 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     """Read and check the tables, and build the dataset in an in-memory Oxigraph store.
 
     ``reading`` (see :data:`kg.rules.READINGS`) says which source wins where sources disagree on a
-    fact a derived figure depends on; the derived graph records it.  Raises :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad input;
-    nothing is written to disk here.  No triple is in two graphs (see :class:`BuildResult`).
+    fact a derived figure depends on; the derived graph records it.  Raises :class:`kg.tables.DataErrors`
+    (every problem with file, row and field) on bad input; nothing is written to disk here.  No triple
+    is in two graphs (see :class:`BuildResult`).
     """
     say = progress or (lambda message: None)
     check_reading(reading)

@@ -35,17 +35,18 @@ import re
 import socket
 import threading
 import time
-import warnings
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
 from .errors import ServerError
-from .namespaces import IRIs, ONTOLOGY_IRI
+from .namespaces import ONTOLOGY_IRI, IRIs
 from .query import QueryError, inject_values, with_dataset
 from .results import Result, from_sparql_json
 
@@ -72,8 +73,13 @@ def _body(exc: Exception) -> str:
 
 def _explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
     """One clear message for every way an HTTP request to a SPARQL server fails."""
-    from SPARQLWrapper.SPARQLExceptions import (EndPointInternalError, EndPointNotFound, QueryBadFormed,
-                                                Unauthorized, URITooLong)
+    from SPARQLWrapper.SPARQLExceptions import (
+        EndPointInternalError,
+        EndPointNotFound,
+        QueryBadFormed,
+        Unauthorized,
+        URITooLong,
+    )
 
     if isinstance(exc, QueryBadFormed):
         return RemoteError(f"{url} rejected the query (HTTP 400): {_body(exc)}")
@@ -390,7 +396,7 @@ class Manifest(TypedDict):
     union: str | None  # the union graph, None for a push by an older kg
 
 
-def read_manifest(endpoint: "Endpoint", iris: IRIs) -> Manifest | None:
+def read_manifest(endpoint: Endpoint, iris: IRIs) -> Manifest | None:
     """The manifest of the last kg push on the server, or None if there is none."""
     m = manifest_iri(iris)
     text = f"SELECT ?p ?o WHERE {{ GRAPH <{m}> {{ <{m}> ?p ?o }} }}"
@@ -674,88 +680,162 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
     is touched.
     """
     say = progress or (lambda message: None)
-    t0 = time.perf_counter()
+    started = time.perf_counter()
     iris = IRIs(base)
     graphs = _graphs(store)
-    for g in graphs:
-        if not _valid_iri(g):
-            raise RemoteError(f"the build holds a graph named {g!r}, which is not a valid IRI; check --base")
+    _check_graph_names(graphs, iris)
     union = union_iri(iris)
-    own = [name for name in (union, manifest_iri(iris)) if name in graphs] + \
-        [g for g in graphs if g.startswith((staging_prefix(iris), lock_prefix(iris)))]
-    if own:
-        raise RemoteError(f"the build holds a graph named {own[0]}, the name kg push gives its own graphs on "
-                          "the server; check --base")
-    # the merge of the graphs: each distinct triple once (a blank node stays one node, as in the build)
-    union_quads = [Quad(t.subject, t.predicate, t.object, NamedNode(union))
-                   for t in dict.fromkeys(q.triple for quads in graphs.values() for q in quads)]
-    report = PushReport(union=union, union_triples=len(union_quads))
+    union_quads = _merged(graphs, union)
     target = _Target(endpoint, update or endpoint, gsp, user, password, timeout, auth, retries, say)
     push_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{random.randrange(16**6):06x}"
     at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     by_update = target.takes_updates()
-    load = {**graphs, union: union_quads}
-    expected = {g: len(q) for g, q in load.items()}
     with _PushLock(target, iris, push_id, by_update, wait):
-        old = read_manifest(target.reader, iris)
-        stale = sorted(set(old["graphs"] if old else []) - set(graphs))
-
-        def manifest(state: str, listed: Iterable[str], counts: Mapping[str, int] | None = None) -> str:
-            return _manifest_ntriples(iris, state, push_id, at, listed, counts, union)
-
-        m = manifest_iri(iris)
+        plan = _PushPlan(target=target, iris=iris, push_id=push_id, at=at, graphs=graphs, union=union,
+                     union_quads=union_quads, stale=_stale_graphs(target.reader, iris, graphs), chunk=chunk,
+                     gsp_chunk=gsp_chunk)
         if by_update:
-            for left in target.graphs_under(staging_prefix(iris)):  # of a push that was stopped
-                target.drop(left, by_update)
-            staged = {g: f"{staging_prefix(iris)}{urllib.parse.quote(push_id, safe='')}/{i}"
-                      for i, g in enumerate(sorted(load))}
-            try:
-                for g in sorted(load):
-                    target.replace(staged[g], load[g], chunk, gsp_chunk)
-                _check_counts(target.reader, {staged[g]: n for g, n in expected.items()}, endpoint,
-                              "staging; the previous push is left as it was")
-            except BaseException:
-                for name in staged.values():
-                    with contextlib.suppress(RemoteError):
-                        target.drop(name, by_update)
-                raise
-            # the switch: one request, server-side moves only
-            # (the manifest is emptied with DELETE WHERE: Virtuoso 7.2's DROP inside a request does not
-            # remove what an earlier step of the same request inserted)
-            clear = f"DELETE WHERE {{ GRAPH <{m}> {{ ?s ?p ?o }} }}"
-            steps = [clear, f"INSERT DATA {{ GRAPH <{m}> {{ {manifest('pushing', set(stale) | set(graphs))} }} }}"]
-            steps += [f"MOVE <{staged[g]}> TO <{g}>" for g in sorted(load)]
-            steps += [clear, f"INSERT DATA {{ GRAPH <{m}> {{ {manifest('complete', graphs, expected)} }} }}"]
-            # not retried: a step that ran before a dropped connection must not run again (Virtuoso's MOVE
-            # from a graph already moved empties the target); the server copies every triple once, so it
-            # may take longer than one request of the load
-            try:
-                target.update(" ;\n".join(steps), max(timeout, SWITCH_TIMEOUT))
-            except RemoteError as exc:
-                raise RemoteError(f"{exc} (while switching the pushed graphs in: remote queries refuse to run "
-                                  "until a push completes). Run kg push again") from None
-            for g in stale:  # no longer listed by the manifest, so no query sees them
-                target.drop(g, by_update)
+            _push_staged(plan)
         else:
-            say(f"{target.update_url} takes no SPARQL Update: the graphs are replaced in place (remote queries "
-                "refuse to run until the push is complete); give --update for a push that leaves the previous "
-                "one readable until it has succeeded")
-            target.put_small(m, manifest("pushing", set(stale) | set(graphs)), "writing the push manifest", False)
-            for g in stale:
-                target.drop(g, False)
-            for g in sorted(load):
-                target.replace(g, load[g], chunk, gsp_chunk)
-            _check_counts(target.reader, expected, endpoint, "the push is left marked unfinished")
-            target.put_small(m, manifest("complete", graphs, expected), "writing the push manifest", False)
-        for g in stale:
+            _push_in_place(plan)
+        for g in plan.stale:
             say(f"dropped graph {g} (an earlier push's, not in this build)")
-    report.dropped = stale
-    report.graphs = len(graphs)
-    report.triples = sum(len(q) for q in graphs.values())
-    report.seconds = time.perf_counter() - t0
+    report = PushReport(graphs=len(graphs), triples=sum(len(q) for q in graphs.values()), dropped=plan.stale,
+                        seconds=time.perf_counter() - started, union=union, union_triples=len(union_quads))
     say(f"pushed {report.triples:,} triples in {report.graphs} graphs, and their union ({report.union_triples:,} "
         f"triples, {union}), to {gsp or target.update_url} in {report.seconds:.1f} s")
     return report
+
+
+def _check_graph_names(graphs: Iterable[str], iris: IRIs) -> None:
+    """Refuse a build with a graph name that is not an IRI or is one of the names push gives its own graphs."""
+    for g in graphs:
+        if not _valid_iri(g):
+            raise RemoteError(f"the build holds a graph named {g!r}, which is not a valid IRI; check --base")
+    reserved = (union_iri(iris), manifest_iri(iris))
+    own = [g for g in reserved if g in graphs] + \
+        [g for g in graphs if g.startswith((staging_prefix(iris), lock_prefix(iris)))]
+    if own:
+        raise RemoteError(f"the build holds a graph named {own[0]}, the name kg push gives its own graphs on "
+                          "the server; check --base")
+
+
+def _merged(graphs: Mapping[str, list[Quad]], union: str) -> list[Quad]:
+    """The merge of the graphs, in the graph ``union``: each distinct triple once (a blank node stays one
+    node, as in the build)."""
+    triples = dict.fromkeys(q.triple for quads in graphs.values() for q in quads)
+    return [Quad(t.subject, t.predicate, t.object, NamedNode(union)) for t in triples]
+
+
+def _stale_graphs(reader: Endpoint, iris: IRIs, graphs: Iterable[str]) -> list[str]:
+    """The graphs the manifest of the last push lists and this build lacks: the push drops them."""
+    old = read_manifest(reader, iris)
+    return sorted(set(old["graphs"] if old else []) - set(graphs))
+
+
+@dataclass
+class _PushPlan:
+    """One push under way (it holds the lock): what it loads onto the server, and what it drops."""
+    target: _Target
+    iris: IRIs
+    push_id: str
+    at: str  # when it started
+    graphs: dict[str, list[Quad]]  # the build's graphs
+    union: str
+    union_quads: list[Quad]
+    stale: list[str]  # see _stale_graphs
+    chunk: int  # triples per INSERT DATA
+    gsp_chunk: int  # triples per Graph Store Protocol request
+    load: dict[str, list[Quad]] = field(init=False)  # the build's graphs and their union
+    expected: dict[str, int] = field(init=False)  # triples per graph of ``load``
+
+    def __post_init__(self) -> None:
+        self.load = {**self.graphs, self.union: self.union_quads}
+        self.expected = {g: len(q) for g, q in self.load.items()}
+
+    def pushing_manifest(self) -> str:
+        """The manifest while the push runs: it lists both the build's graphs and the stale ones."""
+        return _manifest_ntriples(self.iris, "pushing", self.push_id, self.at, set(self.stale) | set(self.graphs),
+                                  None, self.union)
+
+    def complete_manifest(self) -> str:
+        """The manifest of the finished push: the build's graphs and the triples of each."""
+        return _manifest_ntriples(self.iris, "complete", self.push_id, self.at, self.graphs, self.expected,
+                                  self.union)
+
+
+def _push_staged(plan: _PushPlan) -> None:
+    """Push with SPARQL Update: load into staging graphs, switch them in with one request, then drop the
+    stale graphs (no longer listed by the manifest, so no query sees them)."""
+    staged = _stage(plan)
+    _switch(plan, staged)
+    for g in plan.stale:
+        plan.target.drop(g, True)
+
+
+def _stage(plan: _PushPlan) -> dict[str, str]:
+    """Load each graph under a staging name and check its triples there: the staging name of each graph.
+
+    The staging graphs a stopped push left are dropped first; on any failure the ones loaded now are too,
+    and the previous push is left as it was.
+    """
+    target, prefix = plan.target, staging_prefix(plan.iris)
+    for left in target.graphs_under(prefix):  # of a push that was stopped
+        target.drop(left, True)
+    staged = {g: f"{prefix}{urllib.parse.quote(plan.push_id, safe='')}/{i}" for i, g in enumerate(sorted(plan.load))}
+    try:
+        for g in sorted(plan.load):
+            target.replace(staged[g], plan.load[g], plan.chunk, plan.gsp_chunk)
+        _check_counts(target.reader, {staged[g]: n for g, n in plan.expected.items()}, target.endpoint,
+                      "staging; the previous push is left as it was")
+    except BaseException:
+        for name in staged.values():
+            with contextlib.suppress(RemoteError):
+                target.drop(name, True)
+        raise
+    return staged
+
+
+def _switch_request(plan: _PushPlan, staged: Mapping[str, str]) -> str:
+    """The one SPARQL Update request that switches the staged graphs in, server-side moves only: the
+    manifest says "pushing", each staged graph moves onto its name, the manifest says "complete"."""
+    m = manifest_iri(plan.iris)
+    # the manifest is emptied with DELETE WHERE: Virtuoso 7.2's DROP inside a request does not remove what
+    # an earlier step of the same request inserted
+    clear = f"DELETE WHERE {{ GRAPH <{m}> {{ ?s ?p ?o }} }}"
+    steps = [clear, f"INSERT DATA {{ GRAPH <{m}> {{ {plan.pushing_manifest()} }} }}"]
+    steps += [f"MOVE <{staged[g]}> TO <{g}>" for g in sorted(plan.load)]
+    steps += [clear, f"INSERT DATA {{ GRAPH <{m}> {{ {plan.complete_manifest()} }} }}"]
+    return " ;\n".join(steps)
+
+
+def _switch(plan: _PushPlan, staged: Mapping[str, str]) -> None:
+    """Send the switch request (:func:`_switch_request`), once.
+
+    Not retried: a step that ran before a dropped connection must not run again (Virtuoso's MOVE from a
+    graph already moved empties the target).  The server copies every triple once, so it may take longer
+    than one request of the load.
+    """
+    try:
+        plan.target.update(_switch_request(plan, staged), max(plan.target.timeout, SWITCH_TIMEOUT))
+    except RemoteError as exc:
+        raise RemoteError(f"{exc} (while switching the pushed graphs in: remote queries refuse to run "
+                          "until a push completes). Run kg push again") from None
+
+
+def _push_in_place(plan: _PushPlan) -> None:
+    """Push with the Graph Store Protocol alone: replace each graph in place, the manifest "pushing" meanwhile."""
+    target, m = plan.target, manifest_iri(plan.iris)
+    target.say(f"{target.update_url} takes no SPARQL Update: the graphs are replaced in place (remote queries "
+               "refuse to run until the push is complete); give --update for a push that leaves the previous "
+               "one readable until it has succeeded")
+    target.put_small(m, plan.pushing_manifest(), "writing the push manifest", False)
+    for g in plan.stale:
+        target.drop(g, False)
+    for g in sorted(plan.load):
+        target.replace(g, plan.load[g], plan.chunk, plan.gsp_chunk)
+    _check_counts(target.reader, plan.expected, target.endpoint, "the push is left marked unfinished")
+    target.put_small(m, plan.complete_manifest(), "writing the push manifest", False)
 
 
 def _check_counts(reader: Endpoint, expected: Mapping[str, int], endpoint: str, then: str) -> None:
@@ -768,7 +848,7 @@ def _check_counts(reader: Endpoint, expected: Mapping[str, int], endpoint: str, 
                           f"({len(wrong)} graph(s) differ); {then}. Run kg push again")
 
 
-def _counts(endpoint: "Endpoint", graphs: list[str]) -> dict[str, int]:
+def _counts(endpoint: Endpoint, graphs: list[str]) -> dict[str, int]:
     """Triples per graph on the server, a few graphs a query."""
     out: dict[str, int] = {}
     for i in range(0, len(graphs), 50):

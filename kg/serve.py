@@ -53,12 +53,13 @@ import threading
 import time
 import typing
 import urllib.parse
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Required, TypedDict, TypeVar, cast
+from typing import Any, Required, TypedDict, TypeVar, cast
 
 from pyoxigraph import (
     BlankNode,
@@ -187,53 +188,64 @@ def _capped(items: Iterable[_T], max_rows: int) -> list[_T]:
 
 def _answer(store: Store, request: _Request, max_rows: int) -> tuple[int, str, bytes]:
     """Evaluate one request in a worker: (status, content type, body)."""
+    result, triples = _evaluate(store, request, max_rows)
+    if request.get("mode") == "page":
+        return HTTPStatus.OK, "text/html", _html_table(result, request.get("base")).encode("utf-8")
+    if triples is not None:
+        return _graph_answer(triples, request.get("accept"))
+    writer = _result_writer(request.get("accept"), request.get("formats", []))
+    return HTTPStatus.OK, writer.media_type, writer.load()(result, None).encode("utf-8")
+
+
+def _dataset(request: _Request) -> tuple[list[NamedNode | BlankNode | DefaultGraph] | None,
+                                         list[NamedNode | BlankNode] | None]:
+    """The default graph and the named graphs a request names (``default-graph-uri``, ``named-graph-uri``),
+    None for each it leaves out."""
     default, named = request.get("default", []), request.get("named", [])
-    default_graph: list[NamedNode | BlankNode | DefaultGraph] | None = None
-    named_graphs: list[NamedNode | BlankNode] | None = None
     try:
-        if default:
-            default_graph = [NamedNode(g) for g in default]
-        if named:
-            named_graphs = [NamedNode(g) for g in named]
+        default_graph: list[NamedNode | BlankNode | DefaultGraph] | None = \
+            [NamedNode(g) for g in default] if default else None
+        named_graphs: list[NamedNode | BlankNode] | None = [NamedNode(g) for g in named] if named else None
     except ValueError as exc:
         raise _Refused(HTTPStatus.BAD_REQUEST, f"a graph name is not a valid IRI: {exc}") from None
+    return default_graph, named_graphs
+
+
+def _evaluate(store: Store, request: _Request, max_rows: int) -> tuple[Result, list[Triple] | None]:
+    """Run the request's query: its answer as a table, and the triples of a CONSTRUCT or DESCRIBE (None
+    for SELECT and ASK).  Without a dataset named, the query sees the union of the named graphs."""
+    default_graph, named_graphs = _dataset(request)
+    union = default_graph is None and named_graphs is None
     try:
-        solutions = store.query(request["text"], use_default_graph_as_union=not default and not named,
-                                prefixes=PREFIXES, default_graph=default_graph, named_graphs=named_graphs)
+        solutions = store.query(request["text"], use_default_graph_as_union=union, prefixes=PREFIXES,
+                                default_graph=default_graph, named_graphs=named_graphs)
     except SyntaxError as exc:
         raise _Refused(HTTPStatus.BAD_REQUEST, str(_syntax_error(exc, "query"))) from None
-    page = request.get("mode") == "page"
-    triples: list[Triple] | None = None
     if isinstance(solutions, QueryBoolean):
-        result = Result([], [], bool(solutions))
-    elif isinstance(solutions, QueryTriples):
+        return Result([], [], bool(solutions)), None
+    if isinstance(solutions, QueryTriples):
         triples = _capped(solutions, max_rows)
         # a triple term (RDF 1.2) as subject or object is not expected: a build makes none
         rows = cast("list[tuple[Term | None, ...]]", [(t.subject, t.predicate, t.object) for t in triples])
-        result = Result(["subject", "predicate", "object"], rows)
-    else:
-        variables = [v.value for v in solutions.variables]
-        result = Result(variables, _capped((tuple(s[v] for v in variables) for s in solutions), max_rows))
-    if page:
-        return HTTPStatus.OK, "text/html", _html_table(result, request.get("base")).encode("utf-8")
-    accept = request.get("accept")
-    if triples is not None:
-        # the graph in the type the client asks for (Turtle when it names none); a type this server
-        # cannot write is 406, never Turtle under another name
-        wanted = _accepted(accept) or ["text/turtle"]
-        for accepted in wanted:
-            graph_writer = writers.for_media_type(accepted, "graph")
-            if graph_writer is None and accepted in _ANY_GRAPH:
-                graph_writer = writers.get(_DEFAULT_GRAPH, "graph")
-            if graph_writer is not None:
-                rdf_format = graph_writer.load()
-                prefixes = PREFIXES if rdf_format == RdfFormat.TURTLE else None
-                # without an output, serialize returns the bytes
-                body = cast(bytes, serialize(triples, format=rdf_format, prefixes=prefixes))
-                return HTTPStatus.OK, graph_writer.media_type, body
-        raise _Refused(HTTPStatus.NOT_ACCEPTABLE, "a graph is available as " + ", ".join(writers.media_types("graph")))
-    writer = _result_writer(accept, request.get("formats", []))
-    return HTTPStatus.OK, writer.media_type, writer.load()(result, None).encode("utf-8")
+        return Result(["subject", "predicate", "object"], rows), triples
+    variables = [v.value for v in solutions.variables]
+    return Result(variables, _capped((tuple(s[v] for v in variables) for s in solutions), max_rows)), None
+
+
+def _graph_answer(triples: list[Triple], accept: str | None) -> tuple[int, str, bytes]:
+    """A CONSTRUCT or DESCRIBE answer: the graph in the first type of the Accept header this server writes
+    (Turtle when it names none); a type this server cannot write is 406, never Turtle under another name."""
+    for accepted in _accepted(accept) or ["text/turtle"]:
+        graph_writer = writers.for_media_type(accepted, "graph")
+        if graph_writer is None and accepted in _ANY_GRAPH:
+            graph_writer = writers.get(_DEFAULT_GRAPH, "graph")
+        if graph_writer is not None:
+            rdf_format = graph_writer.load()
+            prefixes = PREFIXES if rdf_format == RdfFormat.TURTLE else None
+            # without an output, serialize returns the bytes
+            body = cast(bytes, serialize(triples, format=rdf_format, prefixes=prefixes))
+            return HTTPStatus.OK, graph_writer.media_type, body
+    raise _Refused(HTTPStatus.NOT_ACCEPTABLE, "a graph is available as " + ", ".join(writers.media_types("graph")))
 
 
 def _send_message(fd: int, message: object) -> None:
@@ -659,7 +671,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _not_allowed(self) -> None:
         self.close_connection = True
-        body = (f"{self.command} is not allowed: this endpoint is read-only; use GET or POST\n").encode("utf-8")
+        body = (f"{self.command} is not allowed: this endpoint is read-only; use GET or POST\n").encode()
         self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
         self.send_header("Allow", "GET, HEAD, POST")
         self.send_header("Content-Type", "text/plain; charset=utf-8")
@@ -808,11 +820,13 @@ class _Handler(BaseHTTPRequestHandler):
         if chosen is not None:
             values = {p.name: (params.get("param." + p.name) or [p.default or ""])[0] for p in chosen.params}
             fields = "".join(
-                f"<label>{html.escape(p.name)} ({html.escape(p.kind)}) <input name=\"param.{html.escape(p.name, quote=True)}\" "
+                f"<label>{html.escape(p.name)} ({html.escape(p.kind)}) "
+                f"<input name=\"param.{html.escape(p.name, quote=True)}\" "
                 f"value=\"{html.escape(values[p.name][:MAX_PARAM], quote=True)}\"></label>" for p in chosen.params)
             out.append(f"<h2>{html.escape(chosen.title)}</h2><p>{html.escape(chosen.answers)}</p>"
                        f"<form method=\"get\" action=\"/\"><input type=\"hidden\" name=\"saved\" "
-                       f"value=\"{html.escape(name, quote=True)}\">{fields}<button name=\"run\" value=\"1\">Run</button></form>"
+                       f"value=\"{html.escape(name, quote=True)}\">{fields}"
+                       "<button name=\"run\" value=\"1\">Run</button></form>"
                        f"<details><summary>SPARQL</summary><pre>{html.escape(chosen.text)}</pre></details>")
             if "run" in params or not chosen.params:
                 try:
@@ -889,7 +903,7 @@ class _HTTPServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
             body = (f"kg serve has {self.max_connections} connections open, its limit; try again shortly\n"
-                    ).encode("utf-8")
+                    ).encode()
             with contextlib.suppress(OSError):
                 request.settimeout(1.0)
                 request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"

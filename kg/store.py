@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Callable, Iterable, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, QueryTriples, RdfFormat, Store
 
@@ -114,7 +114,7 @@ def _write_merged_by_graph(store: Store, handle: IO[bytes], fmt: RdfFormat) -> N
     for graph in _graphs(store):
         if fmt == RdfFormat.TURTLE:
             name = "the default graph" if isinstance(graph, DefaultGraph) else str(graph)
-            handle.write(f"\n# from {name}\n".encode("utf-8"))
+            handle.write(f"\n# from {name}\n".encode())
         store.dump(handle, fmt, from_graph=graph, prefixes=PREFIXES)
 
 

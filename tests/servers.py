@@ -20,9 +20,9 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 SYSTEM_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 START_TIMEOUT = 60.0  # seconds; a fresh database usually answers within a few seconds
