@@ -406,6 +406,7 @@ class _Worker:
 
     def ask(self, request: _Request, timeout: float, nice_after: float | None = None) -> _Answer:
         """The worker's answer within ``timeout`` seconds; past ``nice_after`` its priority is lowered."""
+        timeout = max(0.0, timeout)  # a request whose time ran out while it waited for a worker: none left
         deadline = time.monotonic() + timeout
         try:
             _send_message(self.requests, request)
