@@ -8,6 +8,7 @@ never decide anything again.  The rules, and where each is written:
 place ancestry, region membership  :func:`place_ancestors`, :func:`first_of_kind`, :func:`is_within`
 where control sits, seen from      :data:`CONTROL_CLASSES`, :func:`control_class`, :func:`is_outside`,
 a region; "outside the region"     :func:`is_inside`, :func:`controlled_from_outside`, :func:`control_area`
+which areas are decision centres   :func:`is_decision_centre`
 the controlling organisation       :func:`parent_chain`, :func:`ultimate_parents`
 a register's parent (kg import)    :data:`CONTROL_INTERESTS`, :data:`SHARE_INTERESTS`, :func:`gives_control`,
                                    :func:`consolidation_parent`, :func:`ownership_cycle`
