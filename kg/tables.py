@@ -13,7 +13,7 @@ import difflib
 import io
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -351,99 +351,174 @@ def _period_problem(value: str) -> str:
     return ""
 
 
+#: A problem of one value: (message, hint).
+_Problem = tuple[str, str]
+#: What checks one value of a cell of a kind: the problem, or None.
+_Checker = Callable[[Column, str], _Problem | None]
+
+
+def _too_large(value: str, col: Column) -> _Problem:
+    return (f"{value} is larger than {col.maximum:,}, the most this field allows",
+            "Check the figure: a typo, or a number in the wrong unit?")
+
+
+def _check_id(col: Column, v: str) -> _Problem | None:
+    if SLUG.match(v):
+        return None
+    return f"'{v}' is not a valid id", "Use lower-case letters, digits and hyphens, e.g. 'acme-berlin'."
+
+
+def _check_code(col: Column, v: str) -> _Problem | None:
+    return None if CODE.match(v) else (f"'{v}' is not a WZ 2008 code", "Write codes like '28', '28.2' or '28.22'.")
+
+
+def _check_int(col: Column, v: str) -> _Problem | None:
+    if not INTEGER.fullmatch(v):
+        return f"'{v}' is not a whole number", "Write digits only, without thousands separators, e.g. 1600."
+    if col.maximum is not None and int(v) > col.maximum:
+        return _too_large(v, col)
+    return None
+
+
+def _check_decimal(col: Column, v: str) -> _Problem | None:
+    """A decimal, a latitude (-90 to 90) or a longitude (-180 to 180)."""
+    if not DECIMAL.fullmatch(v):
+        return f"'{v}' is not a number", "Use a dot as decimal separator and no thousands separators, e.g. 52.52."
+    number = float(v)
+    limit = 90 if col.kind == "lat" else 180
+    if col.kind != "decimal" and not -limit <= number <= limit:
+        return (f"{v} is out of range for a {'latitude' if limit == 90 else 'longitude'}",
+                f"Give WGS84 decimal degrees between -{limit} and {limit}.")
+    if col.maximum is not None and number > col.maximum:
+        return _too_large(v, col)
+    return None
+
+
+def _check_year(col: Column, v: str) -> _Problem | None:
+    return None if YEAR.fullmatch(v) else (f"'{v}' is not a year", "Write a four-digit year such as 1991.")
+
+
+def _check_period(col: Column, v: str) -> _Problem | None:
+    problem = _period_problem(v)
+    if not problem:
+        return None
+    return (f"'{v}' is not a period: {problem}",
+            "Write a year (2024), a month (2024-11, months 01 to 12) or an interval (2014/2024).")
+
+
+def _check_date(col: Column, v: str) -> _Problem | None:
+    return None if _is_date(v) else (f"'{v}' is not a date", "Write the date as YYYY-MM-DD, e.g. 2024-06-30.")
+
+
+def _check_lei(col: Column, v: str) -> _Problem | None:
+    if LEI.fullmatch(v):
+        return None
+    return f"'{v}' is not an LEI", "An LEI has 20 characters: 18 upper-case letters or digits, then two check digits."
+
+
+def _check_qid(col: Column, v: str) -> _Problem | None:
+    return None if QID.fullmatch(v) else (f"'{v}' is not a Wikidata id", "Write the item id such as Q297879.")
+
+
+def _check_url(col: Column, v: str) -> _Problem | None:
+    if not re.match(r"https?://\S+$", v):
+        return f"'{v}' is not a web address", "Write a full address starting with http:// or https://."
+    found = re.search(r'[<>"{}|\\^`\x00-\x20\x7f]', v)
+    if found is None:
+        return None
+    char = found.group()
+    return (f"'{v}' is not a valid web address: it contains {char!r}",
+            f"Write the character percent-encoded (e.g. %{ord(char):02X}), as a browser's address bar does.")
+
+
+def _check_choice(col: Column, v: str) -> _Problem | None:
+    if v in col.choices:
+        return None
+    close = difflib.get_close_matches(v, col.choices, n=1)
+    return (f"'{v}' is not allowed",
+            (f"Did you mean '{close[0]}'? " if close else "") + "Allowed: " + ", ".join(col.choices) + ".")
+
+
+def _digits_0_to_9(check: _Checker) -> _Checker:
+    """``check`` for a numeric kind, after refusing digits other than 0-9 (which no numeric form accepts)."""
+
+    def checked(col: Column, v: str) -> _Problem | None:
+        foreign = _foreign_digits(v)
+        if foreign:
+            return (f"'{v}' contains digits other than 0-9 ({foreign})",
+                    "Type the number with the digits 0-9 (a spreadsheet's full-width or other scripts' digits are "
+                    "not read as numbers).")
+        return check(col, v)
+
+    return checked
+
+
+#: The check of one value, by column kind (kinds not named here have no form to check).
+_CHECKS: dict[str, _Checker] = {
+    "id": _check_id, "code": _check_code,
+    "int": _digits_0_to_9(_check_int), "year": _digits_0_to_9(_check_year),
+    "period": _digits_0_to_9(_check_period), "date": _digits_0_to_9(_check_date),
+    "decimal": _digits_0_to_9(_check_decimal), "lat": _digits_0_to_9(_check_decimal),
+    "long": _digits_0_to_9(_check_decimal),
+    "lei": _check_lei, "qid": _check_qid, "url": _check_url, "choice": _check_choice,
+}
+
+
 def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -> list[DataError]:
     if not value or col.kind in _UNCHECKED or (col.kind == "choice" and value in col.choices):
         return []
     quick = _QUICK.get(col.kind)
     if quick is not None and (not col.multi or ";" not in value) and col.maximum is None and quick(value):
         return []
-    errors: list[DataError] = []
-
-    def bad(message: str, hint: str = "") -> None:
-        errors.append(DataError(display, row, col.name, message, hint))
-
+    check = _CHECKS.get(col.kind)
+    if check is None:
+        return []
     values = [v.strip() for v in value.split(";")] if col.multi else [value]
-    for v in values:
-        if not v:
-            continue
-        if col.kind == "id" and not SLUG.match(v):
-            bad(f"'{v}' is not a valid id", "Use lower-case letters, digits and hyphens, e.g. 'acme-berlin'.")
-        elif col.kind == "code" and not CODE.match(v):
-            bad(f"'{v}' is not a WZ 2008 code", "Write codes like '28', '28.2' or '28.22'.")
-        elif col.kind in ("int", "year", "period", "date", "decimal", "lat", "long") and _foreign_digits(v):
-            bad(f"'{v}' contains digits other than 0-9 ({_foreign_digits(v)})",
-                "Type the number with the digits 0-9 (a spreadsheet's full-width or other scripts' digits are "
-                "not read as numbers).")
-        elif col.kind == "int":
-            if not INTEGER.fullmatch(v):
-                bad(f"'{v}' is not a whole number", "Write digits only, without thousands separators, e.g. 1600.")
-            elif col.maximum is not None and int(v) > col.maximum:
-                bad(f"{v} is larger than {col.maximum:,}, the most this field allows",
-                    "Check the figure: a typo, or a number in the wrong unit?")
-        elif col.kind in ("decimal", "lat", "long"):
-            if not DECIMAL.fullmatch(v):
-                bad(f"'{v}' is not a number", "Use a dot as decimal separator and no thousands separators, e.g. 52.52.")
-                continue
-            number = float(v)
-            limit = 90 if col.kind == "lat" else 180
-            if col.kind != "decimal" and not -limit <= number <= limit:
-                bad(f"{v} is out of range for a {'latitude' if limit == 90 else 'longitude'}",
-                    f"Give WGS84 decimal degrees between -{limit} and {limit}.")
-            elif col.maximum is not None and number > col.maximum:
-                bad(f"{v} is larger than {col.maximum:,}, the most this field allows",
-                    "Check the figure: a typo, or a number in the wrong unit?")
-        elif col.kind == "year" and not YEAR.fullmatch(v):
-            bad(f"'{v}' is not a year", "Write a four-digit year such as 1991.")
-        elif col.kind == "period" and (problem := _period_problem(v)):
-            bad(f"'{v}' is not a period: {problem}",
-                "Write a year (2024), a month (2024-11, months 01 to 12) or an interval (2014/2024).")
-        elif col.kind == "date" and not _is_date(v):
-            bad(f"'{v}' is not a date", "Write the date as YYYY-MM-DD, e.g. 2024-06-30.")
-        elif col.kind == "lei" and not LEI.fullmatch(v):
-            bad(f"'{v}' is not an LEI",
-                "An LEI has 20 characters: 18 upper-case letters or digits, then two check digits.")
-        elif col.kind == "qid" and not QID.fullmatch(v):
-            bad(f"'{v}' is not a Wikidata id", "Write the item id such as Q297879.")
-        elif col.kind == "url" and not re.match(r"https?://\S+$", v):
-            bad(f"'{v}' is not a web address", "Write a full address starting with http:// or https://.")
-        elif col.kind == "url" and (found := re.search(r'[<>"{}|\\^`\x00-\x20\x7f]', v)):
-            char = found.group()
-            bad(f"'{v}' is not a valid web address: it contains {char!r}",
-                f"Write the character percent-encoded (e.g. %{ord(char):02X}), as a browser's address bar does.")
-        elif col.kind == "choice" and v not in col.choices:
-            close = difflib.get_close_matches(v, col.choices, n=1)
-            bad(f"'{v}' is not allowed",
-                (f"Did you mean '{close[0]}'? " if close else "") + "Allowed: " + ", ".join(col.choices) + ".")
-    return errors
+    problems = (check(col, v) for v in values if v)
+    return [DataError(display, row, col.name, *problem) for problem in problems if problem is not None]
 
 
 def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     """Read one table, checking its header and the form of every cell."""
     path = folder / table.file
     display = str(path)
-    if not path.exists():
-        return [], [DataError(display, None, None, "is missing",
-                              f"Every data folder needs {table.file}; kg init DIR writes every table with its header.")]
-    if not path.is_file():
-        return [], [DataError(display, None, None, "is a folder, not a CSV file",
-                              f"Rename or remove the folder and put the table {table.file} there.")]
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return [], [DataError(display, None, None, f"cannot be read: {exc.strerror or exc}",
-                              "Check the file's permissions.")]
-    text = _decode(path, raw, display)
-    if not text.strip():
-        return [], [DataError(display, None, None, "is empty",
-                              "A table needs at least its header row: " + ",".join(
-                                  c.name for c in table.columns if not c.source_of) + ".")]
+    text = _read_text(path, table, display)
+    if isinstance(text, DataError):
+        return [], [text]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_dialect(text), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
     except csv.Error as exc:
         return [], [_csv_error(display, 1, exc)]
+    errors = _check_header(table, header, display)
+    if errors:
+        return [], errors
+    return _read_rows(table, reader, header, display)
+
+
+def _read_text(path: Path, table: Table, display: str) -> str | DataError:
+    """The text of a table's file, or why there is none to read."""
+    if not path.exists():
+        return DataError(display, None, None, "is missing",
+                         f"Every data folder needs {table.file}; kg init DIR writes every table with its header.")
+    if not path.is_file():
+        return DataError(display, None, None, "is a folder, not a CSV file",
+                         f"Rename or remove the folder and put the table {table.file} there.")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return DataError(display, None, None, f"cannot be read: {exc.strerror or exc}", "Check the file's permissions.")
+    text = _decode(path, raw, display)
+    if not text.strip():
+        return DataError(display, None, None, "is empty",
+                         "A table needs at least its header row: " + ",".join(
+                             c.name for c in table.columns if not c.source_of) + ".")
+    return text
+
+
+def _check_header(table: Table, header: list[str], display: str) -> list[DataError]:
+    """The problems of a header row: a name twice, a column missing, a column the table does not know."""
     errors: list[DataError] = []
-    known = {c.name for c in table.columns}
     first_at: dict[str, int] = {}
     for position, name in enumerate(header, start=1):
         if name in first_at:
@@ -456,13 +531,32 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
         if col.name not in header and not col.source_of and not col.may_be_absent:
             errors.append(DataError(display, 1, col.name, "column is missing",
                                     f"Add a column named '{col.name}' to the header row."))
+    known = {c.name for c in table.columns}
     for name in dict.fromkeys(header):
         if name not in known:
             errors.append(DataError(display, 1, name, "is not a column of this table",
                                     "Known columns: " + ", ".join(c.name for c in table.columns) + "."))
-    if errors:
-        return [], errors
+    return errors
+
+
+def _row_problem(cells: list[str], header: list[str], number: int, display: str) -> DataError | None:
+    """What keeps a row from being read cell by cell: a NUL byte, or a count of cells not the header's."""
+    nul = next((i for i, c in enumerate(cells) if "\x00" in c), None)
+    if nul is not None:
+        return DataError(display, number, header[nul] if nul < len(header) else None,
+                         "contains a NUL byte (character 0)",
+                         "Remove it; the file may have been saved as UTF-16 or be damaged.")
+    if len(cells) != len(header):
+        return DataError(display, number, None, f"has {len(cells)} cells, the header has {len(header)}",
+                         "Check for an unquoted comma or a missing cell.")
+    return None
+
+
+def _read_rows(table: Table, reader: Iterator[list[str]], header: list[str],
+               display: str) -> tuple[list[Row], list[DataError]]:
+    """The data rows after a checked header, and the problems of their cells (blank rows are skipped)."""
     rows: list[Row] = []
+    errors: list[DataError] = []
     seen: dict[str, int] = {}
     # per column: (column, name, required?, has a form to check?) - worked out once, not per cell
     plan = [(c, c.name, c.required, c.kind not in _UNCHECKED) for c in table.columns]
@@ -478,16 +572,9 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
             break
         if not "".join(cells).strip():
             continue
-        nul = next((i for i, c in enumerate(cells) if "\x00" in c), None)
-        if nul is not None:
-            errors.append(DataError(display, number, header[nul] if nul < len(header) else None,
-                                    "contains a NUL byte (character 0)",
-                                    "Remove it; the file may have been saved as UTF-16 or be damaged."))
-            continue
-        if len(cells) != len(header):
-            errors.append(DataError(display, number, None,
-                                    f"has {len(cells)} cells, the header has {len(header)}",
-                                    "Check for an unquoted comma or a missing cell."))
+        problem = _row_problem(cells, header, number, display)
+        if problem is not None:
+            errors.append(problem)
             continue
         values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
         for col, name, required, checked in plan:
@@ -584,6 +671,22 @@ def _check_rules(tables: Tables) -> list[DataError]:
         if not (row["value"] or row["min"] or row["max"]) and row["approx"] != "several-hundred":
             errors.append(DataError(row.file, row.number, "value", "is empty",
                                     "Give a value, or a min and/or max."))
+    errors.extend(_check_comparisons(tables))
+    for row in tables["places"]:
+        if bool(row["lat"]) != bool(row["long"]):
+            errors.append(DataError(row.file, row.number, "lat" if not row["lat"] else "long", "is empty",
+                                    "Give both latitude and longitude, or neither."))
+    errors.extend(_check_headcount_figures(tables))
+    errors.extend(_check_cycles(tables, "organizations", "parent", "parent"))
+    errors.extend(_check_cycles(tables, "places", "within", "containing place"))
+    errors.extend(_check_cycles(tables, "subsectors", "broader", "broader code"))
+    errors.extend(_check_coordinates(tables))
+    return errors
+
+
+def _check_comparisons(tables: Tables) -> list[DataError]:
+    """A comparison's difference needs its unit and approx; a rank relation, its rank."""
+    errors = []
     for row in tables["comparisons"]:
         if row["difference"] and not (row["unit"] and row["approx"]):
             errors.append(DataError(row.file, row.number, "unit" if not row["unit"] else "approx", "is empty",
@@ -591,10 +694,12 @@ def _check_rules(tables: Tables) -> list[DataError]:
         if row["relation"] == "rank" and not row["rank"]:
             errors.append(DataError(row.file, row.number, "rank", "is empty",
                                     "Say the rank as the source does, e.g. 3 or lower-third."))
-    for row in tables["places"]:
-        if bool(row["lat"]) != bool(row["long"]):
-            errors.append(DataError(row.file, row.number, "lat" if not row["lat"] else "long", "is empty",
-                                    "Give both latitude and longitude, or neither."))
+    return errors
+
+
+def _check_headcount_figures(tables: Tables) -> list[DataError]:
+    """A head-count's value, min and max are 0 or more, and min is not larger than max."""
+    errors = []
     for row in tables["headcounts"]:
         for column in ("value", "min", "max"):
             if row[column].startswith("-"):
@@ -603,10 +708,6 @@ def _check_rules(tables: Tables) -> list[DataError]:
         if row["min"] and row["max"] and not row["min"].startswith("-") and int(row["min"]) > int(row["max"]):
             errors.append(DataError(row.file, row.number, "min", f"{row['min']} is larger than max {row['max']}",
                                     "Swap them, or correct one."))
-    errors.extend(_check_cycles(tables, "organizations", "parent", "parent"))
-    errors.extend(_check_cycles(tables, "places", "within", "containing place"))
-    errors.extend(_check_cycles(tables, "subsectors", "broader", "broader code"))
-    errors.extend(_check_coordinates(tables))
     return errors
 
 
