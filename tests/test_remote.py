@@ -337,13 +337,25 @@ def test_a_push_cut_off_half_way_leaves_the_previous_push_readable(server, built
 
 
 @pytest.mark.parametrize("kind", ["virtuoso", "oxigraph"])
-def test_two_concurrent_pushes_are_serialised(server, built, pushed, tmp_path, kind):
+def test_two_concurrent_pushes_are_serialised(server, built, pushed, tmp_path, kind, monkeypatch):
     """Two kg push at once on one server: the second waits for the first; both succeed, and the server then
-    holds one push whole (the one that ran last), with no staging or lock graph left."""
+    holds one push whole (the one that ran last), with no staging or lock graph left.  The first is held
+    inside its lock until the second has found it there, so the two meet on any machine, however fast."""
+    from kg import remote
     from tests.servers import oxigraph
 
     iris = built.iris
     stores = {name: with_marker(built.store, iris, name) for name in ("first", "second")}
+    first_holds_the_lock, second_waits = threading.Event(), threading.Event()
+    load = remote._push_staged
+
+    def held_load(plan):
+        if threading.current_thread().name == "first":
+            first_holds_the_lock.set()
+            assert second_waits.wait(300), "the second push never waited for the first"
+        return load(plan)
+
+    monkeypatch.setattr(remote, "_push_staged", held_load)
     with contextlib.ExitStack() as stack:
         if kind == "virtuoso":
             target, url, options = server, server.auth_url, dict(user=server.user, password=server.password)
@@ -353,26 +365,30 @@ def test_two_concurrent_pushes_are_serialised(server, built, pushed, tmp_path, k
         said: dict[str, list[tuple[float, str]]] = {name: [] for name in stores}
         errors: list[BaseException] = []
 
+        def note(name: str, message: str) -> None:
+            said[name].append((time.monotonic(), message))
+            if message.startswith("waiting for another kg push"):
+                second_waits.set()
+
         def one(name: str) -> None:
             try:
-                push(stores[name], url, base=iris.base, progress=lambda m: said[name].append((time.monotonic(), m)),
-                     **options)
+                push(stores[name], url, base=iris.base, progress=lambda m: note(name, m), **options)
                 said[name].append((time.monotonic(), "done"))
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=one, args=(name,)) for name in stores]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(300)
+        threads = {name: threading.Thread(target=one, args=(name,), name=name) for name in stores}
+        threads["first"].start()
+        assert first_holds_the_lock.wait(300)
+        threads["second"].start()
+        for t in threads.values():
+            t.join(600)
         assert errors == []
         waited = [name for name in stores if any("waiting for another kg push" in m for _, m in said[name])]
-        assert len(waited) == 1, said
-        other = next(name for name in stores if name not in waited)
+        assert waited == ["second"], said
         # the one that waited started loading only after the other had finished
-        finished = next(t for t, m in said[other] if m == "done")
-        assert all(t >= finished - 0.5 for t, m in said[waited[0]] if m.startswith("pushed"))
-        assert marker(target, iris) == [waited[0]] and leftovers(target, iris) == []
+        finished = next(t for t, m in said["first"] if m == "done")
+        assert all(t >= finished - 0.5 for t, m in said["second"] if m.startswith("pushed"))
+        assert marker(target, iris) == ["second"] and leftovers(target, iris) == []
         if kind == "virtuoso":
             push(built.store, url, base=iris.base, **options)  # as it was, for the other tests
