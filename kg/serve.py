@@ -93,6 +93,9 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to open the store
 REQUEST_TIMEOUT = 10.0  # seconds to send a whole request (line, headers, body), however it trickles
 MAX_CONNECTIONS = 64  # connections served at once (one thread each)
+#: After its answer, a connection is read (and what comes discarded) this long before it is closed: a client
+#: still sending (a trickled request answered 408) then reads the answer instead of a reset that loses it.
+LINGER_SECONDS = 2.0
 SHORT_LANE_SECONDS = 1.0  # how long a worker kept for short queries may be held by one
 LONG_QUERY_NICE = 10  # the nice value of a worker whose query runs long (past a quarter of the timeout, 1 s at least)
 
@@ -910,7 +913,7 @@ class _HTTPServer(ThreadingHTTPServer):
                 request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
                                 b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
                                 % (len(body), body))
-            self.shutdown_request(request)
+            super().shutdown_request(request)  # at once: this is the accepting thread
             return
         try:
             super().process_request(request, client_address)
@@ -923,6 +926,19 @@ class _HTTPServer(ThreadingHTTPServer):
             super().process_request_thread(request, client_address)
         finally:
             self.slots.release()
+
+    def shutdown_request(self, request: Any) -> None:
+        """A lingering close: no more writing, then what the client still sends is read and dropped for up
+        to :data:`LINGER_SECONDS` (closing with unread data would reset the connection, and the client's
+        system would drop the answer it has not read yet)."""
+        with contextlib.suppress(OSError):
+            request.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_SECONDS
+            while (left := deadline - time.monotonic()) > 0:
+                request.settimeout(left)
+                if not request.recv(65536):
+                    break
+        self.close_request(request)
 
     def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         exc = sys.exc_info()[1]
