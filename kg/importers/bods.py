@@ -224,38 +224,54 @@ def _unspecified(details: dict[str, Any], kind: str) -> tuple[str, str]:
 def _relationship(s: dict[str, Any], part_of: str, kinds: dict[str, str],
                   unspecified: tuple[dict[str, str], dict[str, str]], batch: Batch) -> None:
     details, record = s["recordDetails"], s["recordId"]
-    subject, party = details.get("subject"), details.get("interestedParty")
+    subject = details.get("subject")
     if not isinstance(subject, str) or kinds.get(subject) != "entity":
         batch.skipped["relationship statement(s) whose subject is not an entity of the file"] += 1
         return
     source = _source(s, part_of)
     batch.sources.append(source)
-    closed = s.get("recordStatus") == "closed"
-    if isinstance(party, dict):
-        kind, parent, reason, note = "unspecified", "", str(party.get("reason", "")), str(party.get("description", ""))
-        batch.notes.append(f"{subject}: the interested party is unspecified ({reason or 'no reason given'}), "
-                           "kept as such in parent_relations.csv")
-    elif isinstance(party, str) and kinds.get(party) in ("entity", "person", "unspecified"):
-        kind = {"entity": "organization", "person": "person", "unspecified": "unspecified"}[kinds[party]]
-        parent, reason, note = (party if kind == "organization" else ""), *(u.get(party, "") for u in unspecified)
-    else:
+    found = _party(details.get("interestedParty"), subject, kinds, unspecified, batch)
+    if found is None:
         batch.skipped["relationship statement(s) whose interested party is not in the file"] += 1
         return
+    closed = s.get("recordStatus") == "closed"
     interests = [i for i in details.get("interests") or [] if isinstance(i, dict)] or [{"type": "unknownInterest"}]
     for k, interest in enumerate(interests, start=1):
-        share = _obj(interest.get("share"))
-        exact, low, high = _share(share)
-        exclusive = "exclusiveMinimum" in share or "exclusiveMaximum" in share
-        remark = "; ".join(filter(None, (note, "the share's bounds are exclusive (BODS exclusiveMinimum/Maximum)"
-                                         if exclusive else "")))
-        end = _date(interest.get("endDate"))
-        beneficial = interest.get("beneficialOwnershipOrControl")
-        batch.relations.append(Relation(
-            slug(f"bods-{record}-{k}"), subject, source.id, str(interest.get("type") or "unknownInterest"),
-            party=kind, parent=parent,
-            relation={"direct": "direct", "indirect": "indirect"}.get(str(interest.get("directOrIndirect")), "unknown"),
-            share=exact, share_min=low, share_max=high,
-            beneficial="" if beneficial is None else "yes" if beneficial else "no",
-            start=_date(interest.get("startDate")), end=end, status="inactive" if end or closed else "active",
-            reason=reason, note=remark,
-            makes_parent=bool(parent) and not end and not closed and controls(interest)))
+        batch.relations.append(_interest(interest, slug(f"bods-{record}-{k}"), subject, source.id, found, closed))
+
+
+def _party(party: object, subject: str, kinds: dict[str, str], unspecified: tuple[dict[str, str], dict[str, str]],
+           batch: Batch) -> tuple[str, str, str, str] | None:
+    """(party kind, parent, reason, note) of a relationship's interested party; None: not in the file."""
+    if isinstance(party, dict):
+        reason = str(party.get("reason", ""))
+        batch.notes.append(f"{subject}: the interested party is unspecified ({reason or 'no reason given'}), "
+                           "kept as such in parent_relations.csv")
+        return "unspecified", "", reason, str(party.get("description", ""))
+    if isinstance(party, str) and kinds.get(party) in ("entity", "person", "unspecified"):
+        kind = {"entity": "organization", "person": "person", "unspecified": "unspecified"}[kinds[party]]
+        reason, note = (u.get(party, "") for u in unspecified)
+        return kind, (party if kind == "organization" else ""), reason, note
+    return None
+
+
+def _interest(interest: dict[str, Any], key: str, subject: str, source: str, party: tuple[str, str, str, str],
+              closed: bool) -> Relation:
+    """One interest of a relationship statement, as a row of parent_relations.csv."""
+    kind, parent, reason, note = party
+    share = _obj(interest.get("share"))
+    exact, low, high = _share(share)
+    exclusive = "exclusiveMinimum" in share or "exclusiveMaximum" in share
+    remark = "; ".join(filter(None, (note, "the share's bounds are exclusive (BODS exclusiveMinimum/Maximum)"
+                                     if exclusive else "")))
+    end = _date(interest.get("endDate"))
+    beneficial = interest.get("beneficialOwnershipOrControl")
+    return Relation(
+        key, subject, source, str(interest.get("type") or "unknownInterest"),
+        party=kind, parent=parent,
+        relation={"direct": "direct", "indirect": "indirect"}.get(str(interest.get("directOrIndirect")), "unknown"),
+        share=exact, share_min=low, share_max=high,
+        beneficial="" if beneficial is None else "yes" if beneficial else "no",
+        start=_date(interest.get("startDate")), end=end, status="inactive" if end or closed else "active",
+        reason=reason, note=remark,
+        makes_parent=bool(parent) and not end and not closed and controls(interest))

@@ -118,47 +118,24 @@ def read(level1: str | Path, level2: str | Path | None, in_region: RegionTest,
     """Read the golden-copy files: the entities in the region and all their parents (see the module)."""
     level1, batch = Path(level1), Batch("gleif")
     say = progress or (lambda _: None)
-    entities: dict[str, tuple[Entity, Source]] = {}
     say(f"reading {level1.name}: entities in the region")
-    with _rows(level1, LEVEL1_REQUIRED) as rows:
-        for number, row in rows:
-            if in_region(row.get(LEGAL + "City", ""), row.get(HEADQUARTERS + "City", "")):
-                entities[row[LEI]] = _entity(level1, number, row)
+    entities = _entities(level1, lambda row: in_region(row.get(LEGAL + "City", ""), row.get(HEADQUARTERS + "City", "")))
     if not entities:
         batch.notes.append(f"no entity of {level1.name} has its legal or headquarters address in the region")
     relations: dict[tuple[str, str, str], tuple[Relation, Source]] = {}
     todo = set(entities)
-    while level2 is not None and todo:
+    while level2 is not None and todo:  # one generation of parents a round, until none is new
         say(f"reading {Path(level2).name}: the parents of {len(todo):,} entities")
-        found: set[str] = set()
-        with _rows(Path(level2), LEVEL2_REQUIRED) as rows:
-            for number, row in rows:
-                kind = RELATIONS.get(row[TYPE])
-                if kind is None or row[START] not in todo or row.get(REGISTRATION) == "ANNULLED":
-                    continue
-                if not row[END]:
-                    raise DataErrors([DataError(str(level2), number, END, "is empty",
-                                                "A relationship record names its parent's LEI.")])
-                relations[(row[START], kind, row[END])] = _relation(Path(level2), row)
-                found.add(row[END])
-        parents = found - set(entities)
+        parents = _parent_relations(Path(level2), todo, relations) - set(entities)
         if parents:
             say(f"reading {level1.name}: {len(parents):,} parents")
-            with _rows(level1, LEVEL1_REQUIRED) as rows:
-                for number, row in rows:
-                    if row[LEI] in parents:
-                        entities[row[LEI]] = _entity(level1, number, row)
+            entities.update(_entities(level1, _lei_in(parents)))
         missing = parents - set(entities)
         if missing:
             batch.notes.append(f"{len(missing)} parent LEI(s) not in {level1.name}: "
                                f"{', '.join(sorted(missing)[:5])}; their relations are left out")
         todo = parents - missing
-    # which relation makes the child's parent: kg.rules.consolidation_parent (an ultimate one standing in: implied)
-    has_direct = {c for (c, kind, _), (r, _) in relations.items() if kind == "direct" and r.status == "active"}
-    for (child, kind, _), (r, _) in relations.items():
-        r.makes_parent = consolidation_parent(kind, r.status == "active", child in has_direct)
-        if r.makes_parent and kind == "ultimate":
-            r.certainty = "implied"
+    _choose_parents(relations)
     batch.sources.append(REGISTER)
     for entity, source in entities.values():
         batch.entities.append(entity)
@@ -168,6 +145,44 @@ def read(level1: str | Path, level2: str | Path | None, in_region: RegionTest,
             batch.relations.append(r)
             batch.sources.append(source)
     return batch
+
+
+def _entities(level1: Path, wanted: Callable[[dict[str, str]], bool]) -> dict[str, tuple[Entity, Source]]:
+    """The Level 1 records ``wanted`` picks, by LEI (one pass over the file)."""
+    with _rows(level1, LEVEL1_REQUIRED) as rows:
+        return {row[LEI]: _entity(level1, number, row) for number, row in rows if wanted(row)}
+
+
+def _lei_in(leis: set[str]) -> Callable[[dict[str, str]], bool]:
+    """A test of a Level 1 record: is its LEI one of ``leis``?"""
+    return lambda row: row[LEI] in leis
+
+
+def _parent_relations(level2: Path, children: set[str],
+                      relations: dict[tuple[str, str, str], tuple[Relation, Source]]) -> set[str]:
+    """Add the Level 2 records whose child is one of ``children`` to ``relations``; returns their parents."""
+    found: set[str] = set()
+    with _rows(level2, LEVEL2_REQUIRED) as rows:
+        for number, row in rows:
+            kind = RELATIONS.get(row[TYPE])
+            if kind is None or row[START] not in children or row.get(REGISTRATION) == "ANNULLED":
+                continue
+            if not row[END]:
+                raise DataErrors([DataError(str(level2), number, END, "is empty",
+                                            "A relationship record names its parent's LEI.")])
+            relations[(row[START], kind, row[END])] = _relation(level2, row)
+            found.add(row[END])
+    return found
+
+
+def _choose_parents(relations: dict[tuple[str, str, str], tuple[Relation, Source]]) -> None:
+    """Which relation makes the child's parent: kg.rules.consolidation_parent (an ultimate one standing in
+    for a missing direct one is 'implied')."""
+    has_direct = {c for (c, kind, _), (r, _) in relations.items() if kind == "direct" and r.status == "active"}
+    for (child, kind, _), (r, _) in relations.items():
+        r.makes_parent = consolidation_parent(kind, r.status == "active", child in has_direct)
+        if r.makes_parent and kind == "ultimate":
+            r.certainty = "implied"
 
 
 def _relation(path: Path, row: dict[str, str]) -> tuple[Relation, Source]:

@@ -204,7 +204,10 @@ class _Merger:
 
     # ------------------------------------------------------------------ entities
     def match(self, e: Entity) -> tuple[str | None, str]:
-        """The organisation ``e`` is, and how it was found ('' when new; None when it awaits review)."""
+        """The organisation ``e`` is, and how it was found ('' when new; None when it awaits review).
+
+        In this order: the row an earlier import of the same record made, the LEI, the Wikidata id, the
+        analyst's decision in review.csv; a name alone is never a match, only a candidate for review."""
         for kind, value in (("record", e.source), ("lei", e.lei), ("wikidata", e.wikidata)):
             for row in self.found("source" if kind == "record" else kind, value):
                 return row["id"], kind
@@ -213,21 +216,28 @@ class _Merger:
             return decided["candidate"], "review"
         if decided and decided["decision"] == "reject":
             return "", "review"
+        candidate = self._namesake(e)
+        if candidate is None:
+            return "", ""
+        if not decided:
+            row, evidence = candidate
+            self.f.rows["review"].append({
+                "register": self.batch.register, "record": e.key, "name": e.legal_name or e.name,
+                "place": ", ".join(a.city or a.country for a in (e.headquarters, e.registered_seat) if a),
+                "candidate": row["id"], "evidence": evidence, "decision": "",
+                "note": "accept: the record is this organisation; reject: it is another one"})
+        return None, "review"
+
+    def _namesake(self, e: Entity) -> tuple[dict[str, str], str] | None:
+        """An organisation of the same normalised name not known to be elsewhere, and the evidence."""
+        ours = {self.places.city(a.city, self.places.country(a.country, a.country_name))
+                for a in (e.headquarters, e.registered_seat) if a.city} - {None}
         for row in self.found("name", normal_name(e.legal_name or e.name)):
             theirs = {row.get("headquarters", ""), row.get("registered_seat", "")} - {""}
-            ours = {self.places.city(a.city, self.places.country(a.country, a.country_name))
-                    for a in (e.headquarters, e.registered_seat) if a.city} - {None}
             if theirs and ours and not theirs & ours:
                 continue  # a namesake elsewhere
-            evidence = "name and place" if theirs & ours else "name (place unknown on one side)"
-            if not decided:
-                self.f.rows["review"].append({
-                    "register": self.batch.register, "record": e.key, "name": e.legal_name or e.name,
-                    "place": ", ".join(a.city or a.country for a in (e.headquarters, e.registered_seat) if a),
-                    "candidate": row["id"], "evidence": evidence, "decision": "",
-                    "note": "accept: the record is this organisation; reject: it is another one"})
-            return None, "review"
-        return "", ""
+            return row, "name and place" if theirs & ours else "name (place unknown on one side)"
+        return None
 
     def entity(self, e: Entity, parents: set[str]) -> None:
         found, how = self.match(e)
