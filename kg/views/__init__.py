@@ -21,8 +21,8 @@ query a node), so that they stay fast at 100,000 firms:
     control sits (``control``): ``inside`` (in Berlin-Brandenburg), ``germany`` (elsewhere in
     Germany; ``control_area`` names the Land), ``abroad`` (``control_area`` names the country)
     or ``unknown``.  Firms run from headquarters in the region (their own, or a regional
-    parent's) have ``local_hq = True`` and are drawn as stars.  Places get ``controlled_headcount``: the regional jobs run from
-    there.
+    parent's) have ``local_hq = True`` and are drawn as stars.  Places get ``controlled_headcount``: the
+    regional jobs run from there.
 
 ``clusters_view`` (a ``Graph``) -- firms tied together.
     Nodes: the firms with a site or their headquarters in the region.  An edge joins two firms
@@ -31,8 +31,8 @@ query a node), so that they stay fast at 100,000 firms:
     saved query ``cluster-links`` lists the same): a subsector shared in the same municipality
     (a local industry cluster), the same holding or controlling group, or the same campus or
     technology park (as member, operator, or by an operating site in its place).  Peer groups
-    (the "big four" lift makers) are market peers, not regional ties, and are left out.  A tie shared by more than ``CLIQUE_LIMIT``
-    firms is drawn as a hub node (``type`` "tie") linked to each of them.
+    (the "big four" lift makers) are market peers, not regional ties, and are left out.  A tie shared by
+    more than ``CLIQUE_LIMIT`` firms is drawn as a hub node (``type`` "tie") linked to each of them.
 
 ``full_view`` (a ``MultiDiGraph``) -- every typed node and relation.
     Every entity typed in a data graph (the ontology graph is left out) is a node; every
@@ -76,7 +76,7 @@ Edge attributes: ``relation`` (the RDF property as a CURIE), ``label``, ``source
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import networkx as nx
 from pyoxigraph import Store

@@ -1,4 +1,5 @@
-"""Past the node budget, an aggregated graph: the largest nodes and every place of control as they are, the rest grouped."""
+"""Past the node budget, an aggregated graph: the largest nodes and every place of control as they are, the rest
+grouped."""
 from __future__ import annotations
 
 import math
@@ -77,7 +78,8 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
     for (a, b), w in weights.items():
         rel = ";".join(sorted(relations[(a, b)]))
         out.add_edge(a, b, weight=int(w), relation=rel, label=f"{int(w):,} × {rel}" if w > 1 else rel)
-    force = force_layout(out, {v: (d["geo_x"], d["geo_y"]) for v, d in out.nodes(data=True)})  # north up in, north up out
+    # north up in, north up out
+    force = force_layout(out, {v: (d["geo_x"], d["geo_y"]) for v, d in out.nodes(data=True)})
     on_map = out.graph.get("viz_layout") == "geo"
     for v, d in out.nodes(data=True):
         d["x"], d["y"] = force[v]
@@ -86,21 +88,21 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
     return out
 
 
-def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ...], members: list[str]) -> dict[str, Any]:
+def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ...],
+                    members: list[str]) -> dict[str, Any]:
     data = [g.nodes[v] for v in members]
     attrs: dict[str, Any] = {"type": "aggregate", "member_count": len(members)}
-    for k in ("type", "land", "subsector", "subsector_label", "control", "outside", "control_area", "centre", "functions",
-              "color_subsector", "color_control", "color_centre", "color_type", "color"):
+    for k in ("type", "land", "subsector", "subsector_label", "control", "outside", "control_area", "centre",
+              "functions", "color_subsector", "color_control", "color_centre", "color_type", "color"):
         values = Counter(d.get(k) for d in data if d.get(k) is not None)
         if len(values) == 1 or (values and k.startswith("color")):
             attrs[k if k != "type" else "member_type"] = values.most_common(1)[0][0]
     total = sum(d.get("headcount") or 0 for d in data)
     if total:
         attrs["headcount"] = total
-    described = [f"{k} {v}" for k, v in zip(names, key) if v and k != "type"]
+    described = [v for k, v in zip(names, key, strict=True) if v and k != "type"]
     kind = attrs.get("member_type", "node")
-    attrs["label"] = f"{len(members):,} {kind}s" + (f" · {' · '.join(v for k, v in zip(names, key) if v and k != 'type')}"
-                                                     if described else "")
+    attrs["label"] = f"{len(members):,} {kind}s" + (f" · {' · '.join(described)}" if described else "")
     attrs["shape"] = "dot"
     attrs["size"] = round(12 + 4 * math.log10(1 + len(members)) + headcount_size(total or None) / 4, 1)
     for axis in ("x", "y"):
@@ -112,7 +114,7 @@ def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ..
     attrs["geo_x"], attrs["geo_y"] = nearest.get("geo_x", 0.0), nearest.get("geo_y", 0.0)
     attrs["members"] = [[v, g.nodes[v].get("label", v)] for v in members]
     attrs["facts"] = [{"k": "members", "v": f"{len(members):,} {kind}s grouped by {', '.join(names) or 'nothing'}",
-                       "src": []}] + [{"k": k, "v": v, "src": []} for k, v in zip(names, key) if v]
+                       "src": []}] + [{"k": k, "v": v, "src": []} for k, v in zip(names, key, strict=True) if v]
     attrs["viz"] = {"color": _rgb(attrs.get("color", NEUTRAL)), "size": attrs["size"],
                     "position": {"x": attrs["x"], "y": attrs["y"], "z": 0.0}}
     return attrs

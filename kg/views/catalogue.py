@@ -1,9 +1,11 @@
-"""Everything the views need, read once from the store: places, organisations, sites, clusters, head-counts and the facts the build derived (kg.rules), never recomputed here."""
+"""Everything the views need, read once from the store: places, organisations, sites, clusters, head-counts
+and the facts the build derived (kg.rules), never recomputed here."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from pyoxigraph import Store
 
@@ -11,7 +13,16 @@ from .. import geo
 from ..errors import InvalidArgument
 from ..namespaces import BBMB, PREFIXES
 from ..query import select
-from ..rules import TIE_KINDS, UNKNOWN, control_area, default_region, parent_chain, control_class, is_operating_site, is_outside
+from ..rules import (
+    TIE_KINDS,
+    UNKNOWN,
+    control_area,
+    control_class,
+    default_region,
+    is_operating_site,
+    is_outside,
+    parent_chain,
+)
 from .style import NEUTRAL, PALETTE
 
 _PLACE_KINDS = {BBMB.Country.value: "country", BBMB.Land.value: "land", BBMB.Region.value: "region",
@@ -137,13 +148,15 @@ class Headcount:
 class Catalog:
     """Everything the views need, read from the store with a few whole-graph SELECT queries.
 
-    The region is the one the build chose (``bbmb:defaultRegion``, :func:`kg.rules.default_region`), unless ``region`` (an IRI)
-    names one.
+    The region is the one the build chose (``bbmb:defaultRegion``, :func:`kg.rules.default_region`), unless
+    ``region`` (an IRI) names one.
     """
 
     def __init__(self, store: Store, region: str | None = None) -> None:
         self.store = store
-        q: Callable[[str], list[dict[str, Any]]] = lambda text: _rows(store, text)
+        def q(text: str) -> list[dict[str, Any]]:
+            return _rows(store, text)
+
         self.places: dict[str, Place] = {}
         for r in q("SELECT ?p ?t WHERE { ?p a schema:Place , ?t }"):
             place = self.places.setdefault(r["p"], Place(r["p"]))

@@ -15,7 +15,6 @@ from .nodes import _org_node
 from .present import _finish
 from .style import NEUTRAL, TIE_STYLES
 
-
 #: A tie as the view keys it: (kind, the organisation or cluster IRI, or ``code@municipality IRI``).
 Key = tuple[str, str]
 
@@ -60,7 +59,8 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
     A tie held by more than ``clique_limit`` firms becomes a hub node of type ``tie``.
     """
     cat = _catalog(store, catalog, region)
-    g: nx.Graph[str] = nx.Graph(name="clusters", title="Cluster links: firms tied by subsector and place, holding, campus or park",
+    g: nx.Graph[str] = nx.Graph(name="clusters",
+                                title="Cluster links: firms tied by subsector and place, holding, campus or park",
                  color_by="subsector", edge_legend="a line: shared ties (subsector in the same town, holding, "
                                                    "campus, technology park); width: how many")
     firms = _regional_firms(cat)

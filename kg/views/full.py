@@ -7,8 +7,8 @@ from typing import Any
 import networkx as nx
 from pyoxigraph import Store
 
-from ..query import select
 from ..namespaces import ONTOLOGY_IRI
+from ..query import select
 from .catalogue import Catalog, _catalog, curie
 from .nodes import _org_node, _place_node, _site_node
 from .present import _finish
@@ -18,7 +18,8 @@ from .style import _TYPE_ORDER, NEUTRAL, TYPE_COLORS
 def full_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.MultiDiGraph[str]:
     """Every entity typed in a data graph, and every relation between two of them (keyed by property)."""
     cat = _catalog(store, catalog, region)
-    g: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="full", title="The whole graph: every typed node and relation", color_by="type",
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="full", title="The whole graph: every typed node and relation",
+                                              color_by="type",
                         edge_legend="→ an RDF property (click an edge for its name)")
     onto = f"<{ONTOLOGY_IRI}>"
     types: dict[str, set[str]] = defaultdict(set)

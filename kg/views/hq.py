@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -42,12 +43,13 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     (default: the build's, :func:`kg.rules.default_region`).
     """
     cat = _catalog(store, catalog, region)
-    g: nx.DiGraph[str] = nx.DiGraph(name="hq", title="Headquarters absence: who runs the region's sites, and from where",
-                   subtitle="Every plant, service centre and office of the brief's named firms in the region, linked to "
-                            "the firm that runs it, its parent groups and the place they are run from; colour: "
-                            "where control sits, line width: the regional jobs run along it.",
-                   color_by="centre", viz_layout="geo", edge_legend="→ site of, subsidiary of, headquartered in; dashed: "
-                                                   "likely, uncertain or not given")
+    g: nx.DiGraph[str] = nx.DiGraph(
+        name="hq", title="Headquarters absence: who runs the region's sites, and from where",
+        subtitle="Every plant, service centre and office of the brief's named firms in the region, linked to "
+                 "the firm that runs it, its parent groups and the place they are run from; colour: "
+                 "where control sits, line width: the regional jobs run along it.",
+        color_by="centre", viz_layout="geo",
+        edge_legend="→ site of, subsidiary of, headquartered in; dashed: likely, uncertain or not given")
     orgs = _add_sites(g, cat)
     for iri in sorted(orgs):
         _add_org(g, cat, iri)
@@ -129,7 +131,7 @@ def _flows(g: nx.DiGraph[str], cat: Catalog) -> None:
         if d["type"] != "firm" or not d.get("headcount"):
             continue
         chain = cat.chain(firm)
-        for a, b in zip(chain, chain[1:]):
+        for a, b in pairwise(chain):
             if g.has_edge(a, b):
                 g.edges[a, b]["jobs"] = g.edges[a, b].get("jobs", 0) + d["headcount"]
         place = cat.orgs[firm].control_place

@@ -1,4 +1,5 @@
-"""Positions: the map (the region by its coordinates with a fisheye on its centre, places of control in their true direction at a compressed distance, true outlines) and the force layout."""
+"""Positions: the map (the region by its coordinates with a fisheye on its centre, places of control in their
+true direction at a compressed distance, true outlines) and the force layout."""
 from __future__ import annotations
 
 import math
@@ -161,7 +162,7 @@ def _anchor(n: str, cat: Catalog) -> tuple[tuple[float, float], bool, str | None
     return None
 
 
-def _projected_outline(area: str, project: "_Projection", in_region: bool) -> list[list[list[float]]]:
+def _projected_outline(area: str, project: _Projection, in_region: bool) -> list[list[list[float]]]:
     """A Land's or country's outline (``area`` an IRI) through the map's projection (densified first
     in the region, so that the fisheye's curved image of each edge is followed: a site inside the
     Land stays inside its drawn outline)."""
@@ -261,7 +262,7 @@ def force_layout(g: nx.Graph[str], initial: dict[str, tuple[float, float]] | Non
         t *= 0.95
     pos -= pos.mean(0)
     pos *= (60 * math.sqrt(n) + 100) / (np.abs(pos).max() or 1.0)
-    return {v: (round(float(x), 1), round(float(y), 1)) for v, (x, y) in zip(nodes, pos)}
+    return {v: (round(float(x), 1), round(float(y), 1)) for v, (x, y) in zip(nodes, pos, strict=True)}
 
 
 def region_areas(cat: Catalog) -> list[dict[str, Any]]:
@@ -274,13 +275,15 @@ def region_areas(cat: Catalog) -> list[dict[str, Any]]:
     for land in lands:
         rings = _projected_outline(land, project, True)
         if rings:
-            areas.append({"label": cat.places[land].label, "label_en": cat.places[land].label_en or cat.places[land].label,
+            place = cat.places[land]
+            areas.append({"label": place.label, "label_en": place.label_en or place.label,
                           "rings": rings, "kind": "region"})
     away = {area for org in cat.orgs.values() if (area := cat.outside_area(org.control_place))}
     for area in sorted(away):
         rings = _projected_outline(area, project, False)
         if rings:
-            areas.append({"label": cat.places[area].label, "label_en": cat.places[area].label_en or cat.places[area].label,
+            place = cat.places[area]
+            areas.append({"label": place.label, "label_en": place.label_en or place.label,
                           "rings": rings, "kind": "control"})
     if cat.region:
         areas.append({"label": f"outside {cat.places[cat.region].label}: true direction, distance compressed",

@@ -1,7 +1,8 @@
 """The attributes of a view's nodes (firms, groups, sites, places), each fact with its sources."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..rules import is_inside, is_outside
 from .catalogue import Catalog, Site
@@ -92,7 +93,8 @@ def _org_node(cat: Catalog, iri: str, node_type: str) -> dict[str, Any]:
         attrs["hq_place"] = cat.places[org.hq_place].label
     attrs.update(_control_attrs(cat, iri))
     _fact(facts, "control", f"{attrs['control']}" + (f": {attrs['control_area']}" if "control_area" in attrs else "")
-          + (f" (run by {attrs['controlled_by']})" if "controlled_by" in attrs else ""), org.parent_sources or org.hq_sources)
+          + (f" (run by {attrs['controlled_by']})" if "controlled_by" in attrs else ""),
+          org.parent_sources or org.hq_sources)
     attrs["local_hq"] = is_inside(attrs["control"])
     attrs.update(_headcount_attrs(cat, iri, facts))
     attrs["source"] = ";".join(org.sources)
@@ -136,7 +138,8 @@ def _place_node(cat: Catalog, iri: str) -> dict[str, Any]:
     _fact(facts, "name (en)", place.label_en, sources)
     _fact(facts, "kind", ", ".join(sorted(place.kinds)), sources)
     if iri in cat.coords:
-        _fact(facts, "coordinates", "%.4f, %.4f" % cat.coords[iri], sources)
+        lat, long = cat.coords[iri]
+        _fact(facts, "coordinates", f"{lat:.4f}, {long:.4f}", sources)
     attrs["source"] = ";".join(sources)
     attrs["facts"] = facts
     return attrs

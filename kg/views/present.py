@@ -1,7 +1,8 @@
 """The presentation step every view ends with: colours, shapes, sizes, both layouts, GEXF viz, sources and legend."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import networkx as nx
 

@@ -22,11 +22,11 @@ CENTRE_PALETTE = ("#117733", "#CC6677", "#332288", "#DDCC77", "#88CCEE", "#88225
 CENTRE_OTHER, CENTRE_UNKNOWN = "#555555", "#BBBBBB"
 
 
-CONTROL_COLORS = dict(zip(CONTROL_CLASSES, ("#009E73", "#E69F00", "#D55E00", "#9E9E9E")))
+CONTROL_COLORS = dict(zip(CONTROL_CLASSES, ("#009E73", "#E69F00", "#D55E00", "#9E9E9E"), strict=True))
 
 
 CONTROL_LABELS = dict(zip(CONTROL_CLASSES, ("Control in the region", "Control elsewhere in Germany",
-                                            "Control abroad", "Control not known")))
+                                            "Control abroad", "Control not known"), strict=True))
 
 
 #: Subsector and type colours: Okabe-Ito first, then Paul Tol's "muted" (both told apart under the common
