@@ -32,23 +32,8 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
     n = g.number_of_nodes()
     if n <= budget:
         return g
-    # the places of control (and the groups leading there) carry the story: never grouped away
-    story = {v for v, d in g.nodes(data=True) if d.get("type") in ("place", "group")}
-    ranked = sorted(g.nodes, key=lambda v: (v not in story, -(g.nodes[v].get("headcount") or 0), -g.degree(v), str(v)))
-    keep = set(ranked[: max(budget // 2, min(len(story), budget - 50))])
-    rest = [v for v in ranked if v not in keep]
-    for depth in range(len(keys), -1, -1):
-        groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
-        for v in rest:
-            groups[tuple(str(g.nodes[v].get(k, "")) for k in keys[:depth])].append(v)
-        if len(keep) + len(groups) <= budget:
-            break
-    if len(keep) + len(groups) > budget:  # only possible with a tiny budget: shrink the kept set
-        keep = set(ranked[: max(0, budget - len(groups))])
-        rest = [v for v in ranked if v not in keep]
-        groups = defaultdict(list)
-        for v in rest:
-            groups[tuple(str(g.nodes[v].get(k, "")) for k in keys[:depth])].append(v)
+    ranked, keep = _kept(g, budget)
+    groups, depth = _grouped(g, ranked, keep, keys, budget)
     out: nx.Graph[str] = nx.DiGraph() if g.is_directed() else nx.Graph()
     out.graph.update(g.graph)
     out.graph["aggregated"] = {"nodes": n, "edges": g.number_of_edges(), "budget": budget,
@@ -65,6 +50,43 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
         ident = "aggregate:" + "|".join(key)
         where.update((v, ident) for v in members)
         out.add_node(ident, **_aggregate_node(g, key, keys[:depth], members))
+    _merge_edges(g, out, where)
+    _place(out)
+    return out
+
+
+def _kept(g: nx.Graph[str], budget: int) -> tuple[list[str], set[str]]:
+    """The nodes by rank (places of control and groups first, then head-count, degree), and those kept as
+    they are: up to half the budget, and every place of control and group where the budget allows."""
+    # the places of control (and the groups leading there) carry the story: never grouped away
+    story = {v for v, d in g.nodes(data=True) if d.get("type") in ("place", "group")}
+    ranked = sorted(g.nodes, key=lambda v: (v not in story, -(g.nodes[v].get("headcount") or 0), -g.degree(v), str(v)))
+    return ranked, set(ranked[: max(budget // 2, min(len(story), budget - 50))])
+
+
+def _grouped(g: nx.Graph[str], ranked: list[str], keep: set[str], keys: tuple[str, ...],
+             budget: int) -> tuple[dict[tuple[str, ...], list[str]], int]:
+    """The other nodes grouped by ``keys``, dropping keys from the end until the groups fit (``keep`` shrinks
+    in place if even no key leaves too many); the groups and how many keys they use."""
+    def group(rest: list[str], depth: int) -> dict[tuple[str, ...], list[str]]:
+        groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for v in rest:
+            groups[tuple(str(g.nodes[v].get(k, "")) for k in keys[:depth])].append(v)
+        return groups
+
+    rest = [v for v in ranked if v not in keep]
+    for depth in range(len(keys), -1, -1):
+        groups = group(rest, depth)
+        if len(keep) + len(groups) <= budget:
+            return groups, depth
+    # only possible with a tiny budget: shrink the kept set
+    kept = set(ranked[: max(0, budget - len(groups))])
+    keep.intersection_update(kept)
+    return group([v for v in ranked if v not in keep], 0), 0
+
+
+def _merge_edges(g: nx.Graph[str], out: nx.Graph[str], where: dict[str, str]) -> None:
+    """The edges between groups merged: ``weight`` counts them, ``relation`` lists their kinds."""
     weights: dict[tuple[str, str], float] = defaultdict(float)
     relations: dict[tuple[str, str], set[str]] = defaultdict(set)
     for u, v, d in g.edges(data=True):
@@ -78,25 +100,22 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
     for (a, b), w in weights.items():
         rel = ";".join(sorted(relations[(a, b)]))
         out.add_edge(a, b, weight=int(w), relation=rel, label=f"{int(w):,} × {rel}" if w > 1 else rel)
-    # north up in, north up out
+
+
+def _place(out: nx.Graph[str]) -> None:
+    """The aggregated graph's force layout (from the map positions, north up in and out) and its viz positions."""
     force = force_layout(out, {v: (d["geo_x"], d["geo_y"]) for v, d in out.nodes(data=True)})
     on_map = out.graph.get("viz_layout") == "geo"
     for v, d in out.nodes(data=True):
         d["x"], d["y"] = force[v]
         x, y = (d["geo_x"], d["geo_y"]) if on_map else (d["x"], d["y"])
         d["viz"] = dict(d.get("viz") or {}, position={"x": x, "y": y, "z": 0.0})
-    return out
 
 
 def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ...],
                     members: list[str]) -> dict[str, Any]:
     data = [g.nodes[v] for v in members]
-    attrs: dict[str, Any] = {"type": "aggregate", "member_count": len(members)}
-    for k in ("type", "land", "subsector", "subsector_label", "control", "outside", "control_area", "centre",
-              "functions", "color_subsector", "color_control", "color_centre", "color_type", "color"):
-        values = Counter(d.get(k) for d in data if d.get(k) is not None)
-        if len(values) == 1 or (values and k.startswith("color")):
-            attrs[k if k != "type" else "member_type"] = values.most_common(1)[0][0]
+    attrs: dict[str, Any] = {"type": "aggregate", "member_count": len(members), **_shared(data)}
     total = sum(d.get("headcount") or 0 for d in data)
     if total:
         attrs["headcount"] = total
@@ -105,16 +124,32 @@ def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ..
     attrs["label"] = f"{len(members):,} {kind}s" + (f" · {' · '.join(described)}" if described else "")
     attrs["shape"] = "dot"
     attrs["size"] = round(12 + 4 * math.log10(1 + len(members)) + headcount_size(total or None) / 4, 1)
-    for axis in ("x", "y"):
-        attrs[axis] = round(sum(d.get(axis, 0.0) for d in data) / len(data), 1)
-    # on the map, the member nearest the members' mean: a real member's position, so the group stays
-    # inside its Land's outline (a mean of Brandenburg's places can fall in Berlin)
-    mx, my = (sum(d.get(a, 0.0) for d in data) / len(data) for a in ("geo_x", "geo_y"))
-    nearest = min(data, key=lambda d: (d.get("geo_x", 0.0) - mx) ** 2 + (d.get("geo_y", 0.0) - my) ** 2)
-    attrs["geo_x"], attrs["geo_y"] = nearest.get("geo_x", 0.0), nearest.get("geo_y", 0.0)
+    attrs.update(_positions(data))
     attrs["members"] = [[v, g.nodes[v].get("label", v)] for v in members]
     attrs["facts"] = [{"k": "members", "v": f"{len(members):,} {kind}s grouped by {', '.join(names) or 'nothing'}",
                        "src": []}] + [{"k": k, "v": v, "src": []} for k, v in zip(names, key, strict=True) if v]
     attrs["viz"] = {"color": _rgb(attrs.get("color", NEUTRAL)), "size": attrs["size"],
                     "position": {"x": attrs["x"], "y": attrs["y"], "z": 0.0}}
     return attrs
+
+
+def _shared(data: list[dict[str, Any]]) -> dict[str, Any]:
+    """The attributes all members share (so that filters still work), and the most common colours."""
+    shared: dict[str, Any] = {}
+    for k in ("type", "land", "subsector", "subsector_label", "control", "outside", "control_area", "centre",
+              "functions", "color_subsector", "color_control", "color_centre", "color_type", "color"):
+        values = Counter(d.get(k) for d in data if d.get(k) is not None)
+        if len(values) == 1 or (values and k.startswith("color")):
+            shared[k if k != "type" else "member_type"] = values.most_common(1)[0][0]
+    return shared
+
+
+def _positions(data: list[dict[str, Any]]) -> dict[str, float]:
+    """The group's force position (the members' mean) and map position (the member nearest their mean on
+    the map: a real member's position, so the group stays inside its Land's outline; a mean of
+    Brandenburg's places can fall in Berlin)."""
+    out = {axis: round(sum(d.get(axis, 0.0) for d in data) / len(data), 1) for axis in ("x", "y")}
+    mx, my = (sum(d.get(a, 0.0) for d in data) / len(data) for a in ("geo_x", "geo_y"))
+    nearest = min(data, key=lambda d: (d.get("geo_x", 0.0) - mx) ** 2 + (d.get("geo_y", 0.0) - my) ** 2)
+    out["geo_x"], out["geo_y"] = nearest.get("geo_x", 0.0), nearest.get("geo_y", 0.0)
+    return out
