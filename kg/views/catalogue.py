@@ -210,6 +210,11 @@ class Catalog:
             names = self.labels.get(iri, {})
             org.name = names.get("", "") or names.get("de", "") or names.get("en", "") or iri
             org.sources = self.sources_of.get(iri, [])
+        self._read_parents_and_headquarters(q)
+        self._read_org_details(q)
+        self._read_figures(q)
+
+    def _read_parents_and_headquarters(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
         for r in q("SELECT ?rel ?o ?p ?c WHERE { ?rel a bbmb:ControlRelation ; bbmb:child ?o ; bbmb:parent ?p "
                    "OPTIONAL { ?rel bbmb:certainty ?c } }"):
             org = self.orgs[r["o"]]
@@ -221,6 +226,13 @@ class Catalog:
             if org.hq_place is None:
                 org.hq_place, org.hq_certainty = r["place"], r["c"] or ""
                 org.hq_sources = self.sources_of.get(r["site"], [])
+        for r in q("SELECT ?o ?c ?p ?b WHERE { ?o bbmb:controlledBy ?c "
+                   "OPTIONAL { ?o bbmb:controlPlace ?p } OPTIONAL { ?o bbmb:controlBasis ?b } }"):
+            if r["o"] in self.orgs:
+                org = self.orgs[r["o"]]
+                org.controller, org.control_place, org.control_basis = r["c"], r["p"], r["b"] or ""
+
+    def _read_org_details(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
         for r in q("SELECT ?o ?p ?v (LANG(?v) AS ?lang) WHERE { ?o a org:Organization ; "
                    "schema:description|bbmb:status ?v ; ?p ?v }"):
             if r["p"] == BBMB.status.value:
@@ -229,11 +241,9 @@ class Catalog:
                 self.orgs[r["o"]].description[r["lang"] or "de"] = r["v"]
         for r in q("SELECT ?o ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code } ORDER BY ?code"):
             self.orgs[r["o"]].codes.append(r["code"])
-        for r in q("SELECT ?o ?c ?p ?b WHERE { ?o bbmb:controlledBy ?c "
-                   "OPTIONAL { ?o bbmb:controlPlace ?p } OPTIONAL { ?o bbmb:controlBasis ?b } }"):
-            if r["o"] in self.orgs:
-                org = self.orgs[r["o"]]
-                org.controller, org.control_place, org.control_basis = r["c"], r["p"], r["b"] or ""
+
+    def _read_figures(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+        """Head-counts (and the figure the build chose), places sources put elsewhere, the reading."""
         self.employees: dict[str, int] = {}
         self.employees_basis: dict[str, str] = {}
         for r in q("SELECT ?s ?n ?b WHERE { ?s bbmb:employees ?n OPTIONAL { ?s bbmb:employeesBasis ?b } }"):
@@ -328,31 +338,34 @@ class Catalog:
 
     def _coordinates(self) -> None:
         """Coordinates: own, else a point inside the outline, else the mean of the places within, else the
-        nearest ancestor's."""
-        children: dict[str, list[str]] = defaultdict(list)
+        nearest ancestor's -- each fallback a pass over every place, in this order."""
+        self._within: dict[str, list[str]] = defaultdict(list)
         for iri in self.places:
             for a in self.ancestors[iri][1:]:
-                children[a].append(iri)
+                self._within[a].append(iri)
         self.coords: dict[str, tuple[float, float]] = {}
-        for iri, place in self.places.items():
-            if place.lat is not None and place.long is not None:
-                self.coords[iri] = (place.lat, place.long)
-        # a Land or country without coordinates of its own: a point well inside its outline (and
-        # outside the Länder it encloses: Brandenburg's is not in Berlin)
-        for iri in self.places:
-            point = geo.label_point(place_key(iri)) if iri not in self.coords else None
-            if point:
-                self.coords[iri] = (point[1], point[0])
-        for iri in self.places:
-            if iri not in self.coords:
-                inner = [self.coords[c] for c in children[iri] if c in self.coords]
-                if inner:
-                    self.coords[iri] = (sum(p[0] for p in inner) / len(inner), sum(p[1] for p in inner) / len(inner))
-        for iri in self.places:
-            if iri not in self.coords:
-                found = next((self.coords[a] for a in self.ancestors[iri][1:] if a in self.coords), None)
-                if found:
-                    self.coords[iri] = found
+        for fallback in (self._own_point, self._outline_point, self._mean_of_within, self._ancestors_point):
+            for iri in self.places:
+                if iri not in self.coords and (point := fallback(iri)) is not None:
+                    self.coords[iri] = point
+
+    def _own_point(self, iri: str) -> tuple[float, float] | None:
+        place = self.places[iri]
+        return (place.lat, place.long) if place.lat is not None and place.long is not None else None
+
+    @staticmethod
+    def _outline_point(iri: str) -> tuple[float, float] | None:
+        """A Land or country without coordinates of its own: a point well inside its outline (and outside
+        the Länder it encloses: Brandenburg's is not in Berlin)."""
+        point = geo.label_point(place_key(iri))
+        return (point[1], point[0]) if point else None
+
+    def _mean_of_within(self, iri: str) -> tuple[float, float] | None:
+        inner = [self.coords[c] for c in self._within[iri] if c in self.coords]
+        return (sum(p[0] for p in inner) / len(inner), sum(p[1] for p in inner) / len(inner)) if inner else None
+
+    def _ancestors_point(self, iri: str) -> tuple[float, float] | None:
+        return next((self.coords[a] for a in self.ancestors[iri][1:] if a in self.coords), None)
 
     def in_region(self, place: str | None) -> bool:
         return bool(place and self.region and self.region in self.ancestors.get(place, ()))

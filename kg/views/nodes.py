@@ -65,6 +65,26 @@ def _headcount_attrs(cat: Catalog, iri: str, facts: list[dict[str, Any]]) -> dic
 
 def _org_node(cat: Catalog, iri: str, node_type: str) -> dict[str, Any]:
     org = cat.orgs[iri]
+    facts = _org_facts(cat, iri)
+    attrs: dict[str, Any] = {"type": node_type, "label": org.name, "iri": iri}
+    attrs.update(_subsector_attrs(cat, org.codes))
+    attrs.update(_regional_attrs(cat, iri))
+    if org.hq_place:
+        attrs["hq_place"] = cat.places[org.hq_place].label
+    attrs.update(_control_attrs(cat, iri))
+    _fact(facts, "control", f"{attrs['control']}" + (f": {attrs['control_area']}" if "control_area" in attrs else "")
+          + (f" (run by {attrs['controlled_by']})" if "controlled_by" in attrs else ""),
+          org.parent_sources or org.hq_sources)
+    attrs["local_hq"] = is_inside(attrs["control"])
+    attrs.update(_headcount_attrs(cat, iri, facts))
+    attrs["source"] = ";".join(org.sources)
+    attrs["facts"] = facts
+    return attrs
+
+
+def _org_facts(cat: Catalog, iri: str) -> list[dict[str, Any]]:
+    """An organisation's facts for the side panel, each with its sources: name to headquarters."""
+    org = cat.orgs[iri]
     facts: list[dict[str, Any]] = []
     _fact(facts, "name", org.name, org.sources)
     _fact(facts, "kind", ", ".join(sorted(org.kinds)), org.sources)
@@ -78,9 +98,15 @@ def _org_node(cat: Catalog, iri: str, node_type: str) -> dict[str, Any]:
     if org.hq_place:
         _fact(facts, "headquarters", f"{cat.places[org.hq_place].label}"
               + (f" ({org.hq_certainty})" if org.hq_certainty else ""), org.hq_sources)
-    attrs: dict[str, Any] = {"type": node_type, "label": org.name, "iri": iri}
-    attrs.update(_subsector_attrs(cat, org.codes))
+    return facts
+
+
+def _regional_attrs(cat: Catalog, iri: str) -> dict[str, Any]:
+    """The Länder and site functions of an organisation's regional sites (the filters' facets); without
+    regional sites, the Land of its headquarters."""
+    org = cat.orgs[iri]
     regional = [s for s in cat.sites_of.get(iri, ()) if s in cat.regional_sites_set]
+    attrs: dict[str, Any] = {}
     lands = sorted({cat.places[land].label for s in regional if (land := cat.land.get(s.place))})
     if lands:
         attrs["land"] = ";".join(lands)
@@ -89,16 +115,6 @@ def _org_node(cat: Catalog, iri: str, node_type: str) -> dict[str, Any]:
         attrs["functions"] = ";".join(functions)
     elif org.hq_place:
         attrs.update({k: v for k, v in _place_attrs(cat, org.hq_place).items() if k == "land"})
-    if org.hq_place:
-        attrs["hq_place"] = cat.places[org.hq_place].label
-    attrs.update(_control_attrs(cat, iri))
-    _fact(facts, "control", f"{attrs['control']}" + (f": {attrs['control_area']}" if "control_area" in attrs else "")
-          + (f" (run by {attrs['controlled_by']})" if "controlled_by" in attrs else ""),
-          org.parent_sources or org.hq_sources)
-    attrs["local_hq"] = is_inside(attrs["control"])
-    attrs.update(_headcount_attrs(cat, iri, facts))
-    attrs["source"] = ";".join(org.sources)
-    attrs["facts"] = facts
     return attrs
 
 
