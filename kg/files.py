@@ -185,16 +185,7 @@ def generation(out: str | Path, members: Iterable[str] = ()) -> Iterator[Path]:
         gen = out / f"{_GENERATION}{time.time_ns()}-{os.getpid()}"
         gen.mkdir()
         yield gen
-        names = sorted(p.name for p in gen.iterdir() if not p.name.startswith("."))
-        umask = os.umask(0)
-        os.umask(umask)
-        for name in names:
-            fd = os.open(gen / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.chmod(gen / name, 0o666 & ~umask)
+        names = _durable(gen)
         _fsync_dir(gen)
         _switch(out, gen, sorted(set(names) | set(members)))
     except OSError as exc:
@@ -250,6 +241,21 @@ def _link(path: Path, target: str) -> None:
     os.replace(temporary, path)
 
 
+def _durable(gen: Path) -> list[str]:
+    """The files of a generation folder, each on disk (fsync) with the permissions of a new file; their names."""
+    names = sorted(p.name for p in gen.iterdir() if not p.name.startswith("."))
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in names:
+        fd = os.open(gen / name, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(gen / name, 0o666 & ~umask)
+    return names
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -296,16 +302,7 @@ def replaced_together(folder: str | Path, choose: str = "choose another --out") 
         gen = folder / f"{_GENERATION}{time.time_ns()}-{os.getpid()}"
         gen.mkdir()
         yield gen
-        names = sorted(p.name for p in gen.iterdir() if not p.name.startswith("."))
-        umask = os.umask(0)
-        os.umask(umask)
-        for name in names:
-            fd = os.open(gen / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.chmod(gen / name, 0o666 & ~umask)
+        names = _durable(gen)
         with open(gen / _COMPLETE, "w", encoding="utf-8") as marker:
             marker.write("\n".join(names) + "\n")
             marker.flush()
