@@ -214,3 +214,20 @@ def test_the_map_draws_control_where_the_reading_puts_it(hq, built):
     assert edge["jobs"] == 3000  # the line carries the jobs the summary counts
     assert set(edge["source"].split(";")) == {"brief-struktur", "ext-siemens-energy-1"}  # the statement's sources
     assert hq.nodes[siemens]["centre"] == "Bavaria"
+
+
+def test_the_credit_line_names_the_work_the_data_cites(hq, tmp_path):
+    """The page's credit comes from the data: the brief's title for the brief's region (its sections are part
+    of it); for a new region from kg init, that region's own source, and never the brief."""
+    import csv
+
+    from kg.build import build
+    from kg.cli import main
+    from tests.conftest import DATA
+
+    with (DATA / "sources.csv").open(encoding="utf-8") as f:
+        brief = next(r["title"] for r in csv.DictReader(f) if r["id"] == "brief")
+    assert hq.graph["credit"].startswith(brief + " and ") and "other sources cited on each fact" in hq.graph["credit"]
+    assert main(["init", str(tmp_path / "region")]) == 0
+    credit = full_view(build(tmp_path / "region").store).graph["credit"]
+    assert credit and "prägnant" not in credit and "IMU" not in credit

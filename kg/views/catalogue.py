@@ -178,12 +178,15 @@ class Catalog:
         for values in self.sources_of.values():
             values.sort()
         self.sources: dict[str, dict[str, str]] = {}
-        for r in q("SELECT ?src ?title ?url WHERE { ?src a bbmb:Source ; dct:title ?title "
-                   "OPTIONAL { ?src schema:url ?url } }"):
+        self.source_part_of: dict[str, str] = {}
+        for r in q("SELECT ?src ?title ?url ?whole WHERE { ?src a bbmb:Source ; dct:title ?title "
+                   "OPTIONAL { ?src schema:url ?url } OPTIONAL { ?src dct:isPartOf ?whole } }"):
             entry = {"title": r["title"]}
             if r["url"]:
                 entry["url"] = r["url"]
             self.sources[source_key(r["src"])] = entry
+            if r["whole"]:
+                self.source_part_of[source_key(r["src"])] = source_key(r["whole"])
         self._read_orgs(q)
         self.parent_of = {iri: o.parent if o.parent in self.orgs else None for iri, o in self.orgs.items()}
         self._read_sites(q)

@@ -1,6 +1,7 @@
 """The presentation step every view ends with: colours, shapes, sizes, both layouts, GEXF viz, sources and legend."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -37,5 +38,25 @@ def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], in
                                                             | {s for *_, d in g.edges(data=True)
                                                                for s in d.get("source", "").split(";") if s})
                           if k in cat.sources}
+    g.graph["credit"] = _credit(cat, g.graph["sources"])
     g.graph["legend"] = legend(g, cat)
     g.graph["areas"] = region_areas(cat)
+
+
+def _credit(cat: Catalog, cited: dict[str, dict[str, str]]) -> str:
+    """The credit line's data: the work most of the cited sources are part of (a study and its sections, say),
+    and how many other sources the page cites; from the data, never a name written here."""
+    def whole(key: str) -> str:
+        seen = {key}
+        while (up := cat.source_part_of.get(key)) and up not in seen:
+            key = up
+            seen.add(key)
+        return key
+
+    if not cited:
+        return ""
+    works = Counter(whole(k) for k in cited)
+    main, parts = max(works.items(), key=lambda item: (item[1], item[0]))
+    others = len(cited) - parts
+    title = cat.sources.get(main, {}).get("title", main)
+    return title + (f" and {others} other source{'s' if others != 1 else ''} cited on each fact" if others else "")

@@ -43,9 +43,8 @@
   if (!DATA.physics) network.fit();
 
   document.getElementById("subtitle").textContent = DATA.subtitle || "";
-  const sourceCount = Object.keys(DATA.sources || {}).length;
-  document.getElementById("credits").textContent = "Data: prägnant 31, Branchensteckbrief Maschinenbau Brandenburg/Berlin " +
-    "(IMU-Institut, July 2025) and " + Math.max(0, sourceCount - 1) + " other sources cited on each fact" +
+  // the credit comes from the data (kg.views.present): the work most cited sources are part of
+  document.getElementById("credits").textContent = "Data: " + (DATA.credit || "the sources cited on each fact") +
     (DATA.reading ? "; contested facts read as: " + DATA.reading : "") + ". Outlines: @svg-maps/germany (CC BY 4.0), Natural Earth.";
 
   // --- the headline: the figures of kg query control-summary and decision-centres, as they print them
@@ -56,14 +55,14 @@
     const region = h.areas[0];
     const big = el("p", undefined, "big");
     big.append(el("strong", region.shareJobsOutside === "" ? "no known jobs" : `${region.shareJobsOutside} %`),
-               el("span", ` of the known jobs in the brief's named firms in ${region.areaLabel} are run from outside the region` +
+               el("span", ` of the known jobs in the named firms in ${region.areaLabel} are run from outside the region` +
                           range(region) + `; ${fmt(region.firmsOutside)} of ${fmt(region.firms)} firms (${region.shareFirmsOutside} % of those of known control). Reading: ${region.reading}.`));
     box.append(big);
     const more = el("details"); more.append(el("summary", "By Land, what is counted, and what the figures hinge on"));
     for (const a of h.areas.slice(1)) {
       more.append(el("p", `${a.areaLabel}: ${a.shareJobsOutside === "" ? "no known jobs" : a.shareJobsOutside + " % of the known jobs" + range(a)}; ` +
                           `${fmt(a.firmsOutside)} of ${fmt(a.firms)} firms run from outside; ${fmt(a.jobs)} known jobs in ${fmt(a.firmsWithFigure)} firms with a figure` +
-                          (a.briefTotal ? ` (the brief counts ${fmt(a.briefTotal)} employees in the Land's machine building)` : "") + "."));
+                          (a.briefTotal ? ` (the statistics count ${fmt(a.briefTotal)} employees in the Land's industry)` : "") + "."));
     }
     if (region.hingesOn) more.append(el("p", `The figures hinge on: ${region.hingesOn}.`, "note"));
     more.append(el("p", `Counted: ${region.population}; jobs include ${fmt(region.jobsExternal)} from external ` +
