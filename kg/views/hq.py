@@ -45,7 +45,7 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     cat = _catalog(store, catalog, region)
     g: nx.DiGraph[str] = nx.DiGraph(
         name="hq", title="Headquarters absence: who runs the region's sites, and from where",
-        subtitle="Every plant, service centre and office of the brief's named firms in the region, linked to "
+        subtitle="Every plant, service centre and office of the named firms in the region, linked to "
                  "the firm that runs it, its parent groups and the place they are run from; colour: "
                  "where control sits, line width: the regional jobs run along it.",
         color_by="centre", viz_layout="geo",
