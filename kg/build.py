@@ -46,8 +46,10 @@ from .namespaces import (
     XSD,
     IRIs,
 )
+from .project import Project
+from .project import find as find_project
 
-# ./data, else the brief's data packaged with kg (re-exported: kg.build.DEFAULT_DATA is what the commands use)
+# ./data, else the data packaged with kg (re-exported: kg.build.DEFAULT_DATA is what the commands use)
 from .resources import DEFAULT_DATA as DEFAULT_DATA
 from .resources import DEFAULT_ONTOLOGY as DEFAULT_ONTOLOGY
 from .rules import DEFAULT_READING, READINGS, check_reading
@@ -541,14 +543,38 @@ def _parent_relations(w: _Writer, tables: Tables) -> None:
         w.columns(s, row, row.many("source"))
 
 
-def _derived(w: _Writer, tables: Tables, reading: str) -> None:
+def project_errors(project: Project, tables: Tables) -> list[DataError]:
+    """The project file's ids that the tables do not have: its region (a place of type region) and its study's
+    sources, each an error naming the file and the key."""
+    where = str(project.path or "kg.toml")
+    regions = sorted(r["id"] for r in tables["places"] if "region" in r.many("type"))
+    errors = []
+    if project.region and project.region not in regions:
+        errors.append(DataError(where, None, "region", f"'{project.region}' is not a place of type region in "
+                                f"places.csv; give one of: {', '.join(regions) or 'none yet (add one)'}"))
+    sources = tables.ids("sources")
+    errors += [DataError(where, None, "study.source", f"'{key}' is not a source id of sources.csv; give the id of "
+                         f"the study's row there") for key in project.study.sources if key not in sources]
+    return errors
+
+
+def _study(w: _Writer, graph: NamedNode, project: Project, meta: list[str]) -> None:
+    """The study the data comes from, on the derived graph: its credit line (``dct:bibliographicCitation``, which
+    every page, picture and graph file shows) and its sources (``prov:hadPrimarySource``)."""
+    if credit := project.study.credit():
+        w.add(graph, DCT.bibliographicCitation, _text(credit), meta)
+    for key in project.study.sources:
+        w.add(graph, PROV.hadPrimarySource, w.iris.source(key), meta)
+
+
+def _derived(w: _Writer, tables: Tables, reading: str, project: Project) -> None:
     """What the rules of :mod:`kg.rules` decide, in its own graph ``{base}graph/derived`` (see :mod:`kg.derive`).
 
     Computed here from the tables (not by SPARQL inference), so the build stays fast and its output
     deterministic; the lines are written directly (the properties are in no other graph, ids are
     slugs checked when the tables were read).
     """
-    facts = apply_rules(tables, reading)
+    facts = apply_rules(tables, reading, project)
     lines = list(derived_lines(facts, tables, w.iris))
     w.lines.extend(lines)
     w.count += len(lines)
@@ -568,6 +594,7 @@ def _derived(w: _Writer, tables: Tables, reading: str) -> None:
     w.add(activity, RDFS.label, _text("kg build: apply the rules of kg/rules.py"), meta)
     w.add(graph, PROV.wasGeneratedBy, activity, meta)
     w.add(graph, BBMB.reading, _text(reading), meta)
+    _study(w, graph, project, meta)
     w.add(graph, RDFS.comment, _text(
         f"Place ancestry (bbmb:within, bbmb:inLand, bbmb:inCountry), controllers and places of control "
         f"(bbmb:controlledBy, bbmb:controlPlace), head-counts used (bbmb:employees), contested facts "
@@ -579,7 +606,8 @@ def _derived(w: _Writer, tables: Tables, reading: str) -> None:
             w.add(graph, PROV.wasDerivedFrom, w.iris.graph(row["id"]), meta)
 
 
-def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = DEFAULT_READING) -> None:
+def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = DEFAULT_READING,
+               project: Project | None = None) -> None:
     concepts = vocabularies(ontology)
     w.cells = _cells(tables, w.iris, concepts)
     _sources(w, tables)
@@ -597,35 +625,40 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = 
     _flags(w, tables)
     _alternative_places(w, tables)
     _parent_relations(w, tables)
-    _derived(w, tables, reading)
+    _derived(w, tables, reading, project or Project())
     w.flush()
 
 
 def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLOGY, base: str | None = None,
-          progress: Callable[[str], None] | None = None, reading: str = DEFAULT_READING) -> BuildResult:
+          progress: Callable[[str], None] | None = None, reading: str | None = None,
+          project: Project | None = None) -> BuildResult:
     """Read and check the tables, and build the dataset in an in-memory Oxigraph store.
 
     ``reading`` (see :data:`kg.rules.READINGS`) says which source wins where sources disagree on a
-    fact a derived figure depends on; the derived graph records it.  Raises :class:`kg.tables.DataErrors`
-    (every problem with file, row and field) on bad input; nothing is written to disk here.  No triple
-    is in two graphs (see :class:`BuildResult`).
+    fact a derived figure depends on; the derived graph records it.  ``project`` is the data folder's
+    ``kg.toml`` (:mod:`kg.project`; read from ``data`` when not given): its region, study, base and reading
+    are the defaults.  Raises :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad
+    input; nothing is written to disk here.  No triple is in two graphs (see :class:`BuildResult`).
     """
     say = progress or (lambda message: None)
-    check_reading(reading)
+    project = project or find_project(data)
+    reading = check_reading(reading or project.reading or DEFAULT_READING)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     tables = read_tables(data)
+    if errors := project_errors(project, tables):
+        raise DataErrors(errors)
     timings["read"] = time.perf_counter() - t0
     say(f"read {sum(len(v) for v in tables.rows.values()):,} rows from {data}")
     ontology_quads = load_ontology(ontology)
-    iris = IRIs(base)
+    iris = IRIs(base or project.base)
     t0 = time.perf_counter()
     store = Store()
     store.extend(ontology_quads)
     loader = _Loader(store)
     w = _Writer(iris, sink=loader, seen=_triple_keys(ontology_quads))
     try:
-        _write_all(w, tables, ontology_quads, reading)
+        _write_all(w, tables, ontology_quads, reading, project)
     finally:
         loader.close()
     # the firms' profiles and the per-area look-ups of the saved queries, each by one SPARQL definition (kg.derive)

@@ -12,9 +12,9 @@ folder, and a build never writes into a store folder another record names, so a 
 read a record opens the store that record describes, even while a new build is being written.
 
 >>> from kg.builds import find_build  # doctest: +SKIP
->>> found = find_build("out", data="data", ontology="ontology", base="https://w3id.org/bbmb/id/", reading="brief")
+>>> found = find_build("out", data="data", ontology="ontology", base="https://w3id.org/bbmb/id/", reading="primary")
 >>> found.usable, found.reason  # doctest: +SKIP
-(True, 'the build in out (2026-12-02 01:50:12, 3,268,250 quads, reading brief)')
+(True, 'the build in out (2026-12-02 01:50:12, 3,268,250 quads, reading primary)')
 """
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ RECORD = "build.json"
 STORES = "kg.oxigraph"
 #: A record of another layout than this module writes is not used (it is rebuilt).
 LAYOUT = 1
+
+
+#: The files of a data folder a build reads: the tables (CSV or Excel workbooks) and the project file.
+DATA_FILES = ("*.csv", "*.xlsx", "kg.toml")
 
 
 def _digest_files(folder: Path, patterns: tuple[str, ...]) -> dict[str, str]:
@@ -128,10 +132,12 @@ def code_digest(root: str = BUILD_ROOT, package_dir: Path | None = None) -> str:
 
 def inputs(data: str | Path, ontology: str | Path, base: str, reading: str) -> dict[str, Any]:
     """What a build depends on, as recorded in ``build.json`` and compared by :func:`find_build`."""
+    from .rules import check_reading
+
     data, ontology = Path(data).resolve(), Path(ontology).resolve()
     return {
-        "data": str(data), "ontology": str(ontology), "base": base, "reading": reading,
-        "files": {"data": _digest_files(data, ("*.csv",)), "ontology": _digest_files(ontology, ("*.ttl",))},
+        "data": str(data), "ontology": str(ontology), "base": base, "reading": check_reading(reading),
+        "files": {"data": _digest_files(data, DATA_FILES), "ontology": _digest_files(ontology, ("*.ttl",))},
         "code": code_digest(),
     }
 
@@ -188,7 +194,7 @@ def _changes(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
 
 
 def describe(out: str | Path, record: dict[str, Any]) -> str:
-    """``the build in out (2026-12-02 01:50:12, 3,268,250 quads, reading brief)``."""
+    """``the build in out (2026-12-02 01:50:12, 3,268,250 quads, reading primary)``."""
     quads = record.get("counts", {}).get("quads")
     size = f", {quads:,} quads" if isinstance(quads, int) else ""
     return f"the build in {out} ({record.get('built', '?')}{size}, reading {record.get('reading')})"

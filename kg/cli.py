@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 from . import errors
 from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build, summary_line
 from .errors import InvalidArgument, KgError
-from .rules import DEFAULT_READING, READINGS
+from .rules import DEFAULT_READING, READING_ALIASES, READINGS
 
 if TYPE_CHECKING:
     from pyoxigraph import Store
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .namespaces import IRIs
 
 DEFAULT_OUT = Path("out")
+OUT_HELP = "kg.toml's output folder, else ./out"
 T = TypeVar("T")
 
 Setup = Callable[[argparse.ArgumentParser], Callable[[argparse.Namespace], int]]
@@ -110,37 +111,68 @@ def steps(items: Iterable[T], what: str, total: int | None = None) -> Iterator[T
 
 def add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                   help="folder of CSV tables (default: ./data when there is one, else the brief's data packaged "
-                        "with kg: %(default)s)")
+                   help="folder of the tables and its kg.toml (default: ./data when there is one, else the data "
+                        "packaged with kg: %(default)s)")
     p.add_argument("--ontology", type=Path, default=DEFAULT_ONTOLOGY,
                    help="folder with bbmb.ttl and shapes.ttl (default: ./ontology when there is one, else the "
                         "model packaged with kg: %(default)s)")
-    p.add_argument("--base", help="base of the data IRIs (default: $KG_BASE or https://w3id.org/bbmb/id/)")
-    p.add_argument("--reading", choices=sorted(READINGS), default=DEFAULT_READING,
+    p.add_argument("--base", help="base of the data IRIs (default: kg.toml's base, else $KG_BASE or "
+                                  "https://w3id.org/bbmb/id/)")
+    p.add_argument("--reading", choices=[*sorted(READINGS), *sorted(READING_ALIASES)], default=None,
                    help="which source wins where sources disagree on a fact that a figure depends on: "
                         + "; ".join(f"{k}: {v}" for k, v in READINGS.items())
-                        + " (default: %(default)s; every output names its reading, and every share gives its "
-                          "range over all the sources' alternatives)")
+                        + f" (default: kg.toml's reading, else {DEFAULT_READING}; 'brief' and 'external' are the "
+                          "earlier names of primary and latest; every output names its reading, and every share "
+                          "gives its range over all the sources' alternatives)")
+
+
+def add_output_folder(p: argparse.ArgumentParser) -> None:
+    """``--out DIR``, the folder a command writes into; left out, the project's (:func:`apply_project`)."""
+    p.add_argument("--out", type=Path, metavar="DIR", help=f"output folder (default: {OUT_HELP})")
+    p.set_defaults(out_is_folder=True)
+
+
+def apply_project(args: argparse.Namespace) -> None:
+    """Fill in what the command line left open from the data folder's ``kg.toml`` (:mod:`kg.project`): the
+    base, the reading, the output and build folders and the region, so that ``--data DIR`` is enough."""
+    from .project import Project
+    from .project import find as find_project
+    from .rules import check_reading
+
+    args.project = find_project(args.data) if hasattr(args, "data") else Project()
+    project = args.project
+    if hasattr(args, "base") and args.base is None:
+        args.base = project.base
+    if hasattr(args, "reading"):
+        args.reading = check_reading(args.reading or project.reading or DEFAULT_READING)
+    folder = project.output or DEFAULT_OUT
+    if hasattr(args, "build") and args.build is None:
+        args.build = folder
+    if getattr(args, "out_is_folder", False) and args.out is None:
+        args.out = folder
+    if hasattr(args, "region") and args.region is None:
+        args.region = project.region
 
 
 def say_inputs(args: argparse.Namespace) -> None:
-    """Say which data and model a command reads (./data, or the brief's data packaged with kg)."""
+    """Say which data, project file and model a command reads (./data, or the data packaged with kg)."""
     from .resources import describe
 
-    progress(f"data: {describe(args.data)}; ontology: {describe(args.ontology)}")
+    progress(f"data: {describe(args.data)} ({args.project.describe()}); ontology: {describe(args.ontology)}")
 
 
 def build_from_args(args: argparse.Namespace) -> BuildResult:
     say_inputs(args)
-    return build(args.data, args.ontology, base=args.base, progress=progress, reading=args.reading)
+    return build(args.data, args.ontology, base=args.base, progress=progress, reading=args.reading,
+                 project=args.project)
 
 
 def add_dataset_options(p: argparse.ArgumentParser) -> None:
     """The options of a command that reads the built graph: the inputs, ``--build`` and ``--graph``."""
     add_input_options(p)
-    p.add_argument("--build", type=Path, default=DEFAULT_OUT, metavar="DIR",
+    p.add_argument("--build", type=Path, metavar="DIR",
                    help="use the store kg build left in DIR when it was built from the same data, ontology, "
-                        "base and reading; else say why and build in memory (default: %(default)s)")
+                        f"base and reading; else say why and build in memory (default: {OUT_HELP})")
     p.add_argument("--graph", type=Path, metavar="FILE",
                    help="use a built dataset file (out/kg.trig or .nq) instead, read into memory")
 
@@ -347,7 +379,8 @@ def make_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Data errors name the file, row and field. Outputs are written atomically. The commands read "
                "./data, ./ontology and ./queries when the working directory has them, else the copies packaged "
-               "with kg (the brief's data), and say which.\n\n" + EXIT_CODES)
+               "with kg, and say which; a data folder's kg.toml gives the region, the study, the output "
+               "folder.\n\n" + EXIT_CODES)
     parser.add_argument("--version", action="version", version=f"kg {__version__} ({DISTRIBUTION})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -356,7 +389,7 @@ def make_parser() -> argparse.ArgumentParser:
                                    "write it as Turtle, TriG (one named graph per source), N-Triples, N-Quads "
                                    "and JSON-LD. Nothing is written if the input has errors.")
     add_input_options(p)
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
+    add_output_folder(p)
     p.add_argument("--formats", type=rdf_formats,
                    help=f"comma-separated subset of: {','.join(writers.names('dataset'))} (checked before the build)")
     p.add_argument("--no-validate", action="store_true", help="skip the SHACL validation")
@@ -388,6 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _register_plugins()
         args = make_parser().parse_args(argv)
+        apply_project(args)
         run: Callable[[argparse.Namespace], int] = args.run
         return run(args)
     except KgError as exc:

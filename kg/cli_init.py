@@ -1,6 +1,8 @@
 """``kg init DIR``: start a new region's tables, each with its header and one example row.
 
-The headers and the example rows come from the tables' declaration (``kg/tables.toml``, read as
+Beside the tables, the project file ``kg.toml`` (:mod:`kg.project`): the region, the study the data comes
+from, the output folder.  The headers and the example rows come from the tables' declaration
+(``kg/tables.toml``, read as
 :data:`kg.tables.SCHEMA`), so they are always the ones ``kg build`` reads; the example rows describe one
 made-up firm with one plant in one town, and build as they are (``kg build --data DIR``).  Replace them
 with the region's facts.
@@ -39,7 +41,9 @@ def init(folder: str | Path, force: bool = False) -> list[Path]:
     folder = Path(folder)
     choose = "choose another folder"
     check_output_folder(folder, choose)
-    existing = [t.file for t in SCHEMA if (folder / t.file).exists()]
+    from .project import FILE
+
+    existing = [name for name in [FILE, *(t.file for t in SCHEMA)] if (folder / name).exists()]
     if existing and not force:
         raise InvalidArgument(f"{folder} already has {', '.join(existing)}; choose a new folder, "
                               "or give --force to overwrite them")
@@ -47,13 +51,27 @@ def init(folder: str | Path, force: bool = False) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise output_os_error(exc, folder, choose) from None
-    written = []
+    written = [_write_project(folder, choose)]
     for table in SCHEMA:
         path = folder / table.file
         with atomic_write(path, "w", encoding="utf-8", choose=choose) as handle:
             handle.write(table_text(table.name))
         written.append(path)
     return written
+
+
+#: The region of the example rows: the project file's region until the user names theirs.
+EXAMPLE_REGION = "example-region"
+
+
+def _write_project(folder: Path, choose: str) -> Path:
+    from .files import atomic_write
+    from .project import FILE, template
+
+    path = folder / FILE
+    with atomic_write(path, "w", encoding="utf-8", choose=choose) as handle:
+        handle.write(template(EXAMPLE_REGION))
+    return path
 
 
 @command("init", "start a new region's data folder: every table with its header and one example row")
@@ -65,7 +83,8 @@ def setup_init(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int
 
     def run(args: argparse.Namespace) -> int:
         written = init(args.folder, force=args.force)
-        print(f"wrote {len(written)} tables into {args.folder}, each with its header and one example row; "
+        print(f"wrote {args.folder / written[0].name} (the region, the study, the output folder) and "
+              f"{len(written) - 1} tables into {args.folder}, each with its header and one example row; "
               f"check them with: kg build --data {args.folder}")
         return 0
     return run

@@ -17,8 +17,8 @@ def setup(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
                                                         "(default: %(default)s)")
     p.add_argument("--template", type=Path, default=DEFAULT_DATA,
                    help="data folder whose sources, places and subsectors are reused (default: %(default)s)")
-    p.add_argument("--region", default="berlin-brandenburg",
-                   help="place id of the region most plants lie in (default: %(default)s)")
+    p.add_argument("--region", help="place id of the region most plants lie in (default: the template's kg.toml "
+                                    "region)")
 
     def run(args: argparse.Namespace) -> int:
         from .synth import synthesize

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cli import DEFAULT_OUT, add_dataset_options, command, open_dataset, progress, steps
+from .cli import add_dataset_options, add_output_folder, command, open_dataset, progress, steps
 from .views import NODE_BUDGET, VIEWS, build_views
 
 if TYPE_CHECKING:
@@ -38,9 +38,9 @@ def _views(args: argparse.Namespace) -> dict[str, nx.Graph[str]]:
 
 def _common(p: argparse.ArgumentParser) -> None:
     add_dataset_options(p)
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
-    p.add_argument("--region", help="the region to picture: a place id such as berlin-brandenburg, or its IRI "
-                                    "(default: the region with the most sites)")
+    add_output_folder(p)
+    p.add_argument("--region", help="the region to picture: a place id of places.csv, or its IRI "
+                                    "(default: kg.toml's region, else the region with the most sites)")
 
 
 @command("viz", "write interactive, offline HTML views of the graph (hq, clusters, full, or all)")

@@ -33,7 +33,7 @@ from typing import Any, Protocol, cast
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Triple, Variable
 
 from .errors import InputError
-from .namespaces import PREFIXES, XSD, IRIs
+from .namespaces import BBMB, PREFIXES, XSD, IRIs
 from .resources import QUERIES_DIR  # ./queries, else the saved queries packaged with kg
 from .results import Result, from_solutions, to_python
 from .tables import CODE, SLUG
@@ -646,6 +646,22 @@ def check_ids(store: Store | Endpoint, query: SavedQuery, bindings: Mapping[str,
         raise QueryError(f"{what} is unknown: no {p.kind} of the graph has that id.{hint}")
 
 
+#: The parameter that, left out, is the build's region (``bbmb:defaultRegion``: the project's, see :mod:`kg.project`).
+REGION_PARAM = "region"
+
+
+def with_region(query: SavedQuery, target: Store | Endpoint,
+                params: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """``params``, with the build's region (``bbmb:defaultRegion``) as the ``region`` parameter where the query
+    has one and it is not given: the region of the project file, else the one the rules chose; the query
+    text's own default only for a graph that names none."""
+    declared = query.param(REGION_PARAM)
+    if declared is None or declared.kind != "place" or (params and REGION_PARAM in params):
+        return params
+    found = _first(target, f"?g {BBMB.defaultRegion} ?s", 1)
+    return {**(params or {}), REGION_PARAM: NamedNode(found[0])} if found else params
+
+
 def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, Any] | None = None,
         iris: IRIs | None = None, folder: str | Path = QUERIES_DIR, *, limit: int | None = None,
         offset: int = 0) -> Result:
@@ -658,7 +674,7 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
     """
     if isinstance(query, str):
         query = resolve(query, folder)
-    bindings = bind(query, params, iris)
+    bindings = bind(query, with_region(query, target, params), iris)
     check_ids(target, query, bindings, iris or IRIs())  # on a server too: an unknown id is an error, not 0 rows
     if limit is None:
         return _run_text(target, query, bindings)

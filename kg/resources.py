@@ -1,12 +1,12 @@
 """Where the model, the saved queries and the data are read from: one place for the defaults.
 
 The package ships the model (``ontology/*.ttl``), the saved queries (``queries/*.rq``) and the
-brief's data (``data/*.csv``): ``pyproject.toml`` maps the repository's top-level folders into
-the package ``kg._model`` when a wheel or an editable install is built, and they are read here
-with :mod:`importlib.resources`.
+example region's data (``data/*.csv``, ``data/kg.toml``): ``pyproject.toml`` maps the repository's
+top-level folders into the package ``kg._model`` when a wheel or an editable install is built, and they
+are read here with :mod:`importlib.resources`.
 
 A folder of that name in the working directory wins (``./data`` when there is one, else the
-packaged brief data; the same for ``./ontology`` and ``./queries``), so that in a checkout, or in a
+packaged data; the same for ``./ontology`` and ``./queries``), so that in a checkout, or in a
 folder made by ``kg init``, the commands read the files beside them.
 
     >>> packaged("queries").joinpath("hq-absence.rq").is_file()
@@ -20,7 +20,8 @@ import importlib.util
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["FOLDERS", "packaged", "default", "describe", "DEFAULT_DATA", "DEFAULT_ONTOLOGY", "QUERIES_DIR"]
+__all__ = ["FOLDERS", "packaged", "default", "is_packaged", "describe", "DEFAULT_DATA", "DEFAULT_ONTOLOGY",
+           "QUERIES_DIR"]
 
 #: The folders the package ships, and a file each must hold.
 FOLDERS: dict[str, str] = {"data": "sources.csv", "ontology": "bbmb.ttl", "queries": "hq-absence.rq"}
@@ -51,14 +52,19 @@ def default(name: str) -> Path:
     return here if here.is_dir() else packaged(name)
 
 
+def is_packaged(folder: str | Path) -> bool:
+    """True for a folder that is the package's own copy (not one of the working directory's)."""
+    resolved = Path(folder).resolve()
+    return any(resolved == packaged(name).resolve() != (Path.cwd() / name).resolve() for name in FOLDERS)
+
+
 def describe(folder: str | Path) -> str:
     """Which folder was read, for the line a command prints about it: the packaged copy named as such."""
     folder = Path(folder)
     resolved = folder.resolve()
     for name in FOLDERS:
         if resolved == packaged(name).resolve() and resolved != (Path.cwd() / name).resolve():
-            what = "the brief's data" if name == "data" else f"the {name}"
-            return f"{what} packaged with kg ({folder})"
+            return f"the {name} packaged with kg ({folder})"
     try:
         return "./" + str(resolved.relative_to(Path.cwd()))
     except ValueError:

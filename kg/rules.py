@@ -16,14 +16,17 @@ whose place of control counts      :func:`control_holder`
 the place of control               :func:`control_candidates`, :func:`choose_control`
 the head-count of a firm or site   :func:`headcount_candidates`, :func:`choose_headcount`, :func:`covers_group`,
                                    :func:`is_contested`
-the brief's total beside a summary :func:`latest_total`
+the statistics' total beside a     :func:`latest_total`
+summary
 a firm's jobs in an area           :func:`area_jobs`
 makes nothing in an area           :func:`makes_nothing_in`
 operating sites                    :data:`OFFICE_FUNCTIONS`, :func:`is_operating_site` (functions: :mod:`kg.model`)
 a firm's home region               :func:`home_region`
 the region the outputs default to  :func:`default_region`
 cluster ties between firms         :class:`Tie`, :data:`TIE_KINDS`, :func:`firm_ties`
-readings of contested facts        :class:`Reading`, :data:`READINGS`, :func:`register_reading`, :func:`get_reading`
+primary sources (the study's own)  :data:`STUDY_KINDS`, :func:`primary_sources`
+readings of contested facts        :class:`Reading`, :data:`READINGS`, :func:`register_reading`, :func:`get_reading`,
+                                   :data:`READING_ALIASES`
 range over the contested facts     :func:`share_range`
 =================================  ============================================================
 
@@ -97,7 +100,7 @@ def _known_class(cls: str) -> str:
 
 
 def is_outside(cls: str) -> bool:
-    """True for the control classes that count as run from outside the region (the brief's finding).
+    """True for the control classes that count as run from outside the region (the absence of headquarters).
 
     >>> [is_outside(c) for c in CONTROL_CLASSES]
     [False, True, True, False]
@@ -322,7 +325,7 @@ class Figure:
     high: int | None = None
     year: str = ""
     sources: tuple[str, ...] = ()
-    from_brief: bool = False
+    primary: bool = False
     scope: str = ""
 
 
@@ -338,7 +341,7 @@ def covers_group(figure: Figure) -> bool:
 def headcount_candidates(figures: Sequence[Figure]) -> list[int]:
     """Every number the sources give (a range contributes both ends), smallest first.
 
-    >>> headcount_candidates([Figure(360, 380), Figure(400, from_brief=True)])
+    >>> headcount_candidates([Figure(360, 380), Figure(400, primary=True)])
     [360, 380, 400]
     """
     return sorted({n for f in figures for n in (f.low, f.high) if n is not None})
@@ -347,7 +350,7 @@ def headcount_candidates(figures: Sequence[Figure]) -> list[int]:
 def is_contested(figures: Sequence[Figure]) -> bool:
     """True if the sources give more than one number for a subject: its figures are a contested fact.
 
-    >>> is_contested([Figure(200, from_brief=True), Figure(500, from_brief=True)]), is_contested([Figure(330)])
+    >>> is_contested([Figure(200, primary=True), Figure(500, primary=True)]), is_contested([Figure(330)])
     (True, False)
     """
     return len(headcount_candidates(figures)) > 1
@@ -363,6 +366,42 @@ def latest_total(observations: Iterable[tuple[str, int, str]]) -> tuple[int, str
     return (found[1], found[2]) if found else None
 
 
+# ---------------------------------------------------------------------------- primary sources
+
+#: Source kinds that are a study's own text (a document, its sections and its figures): the primary
+#: sources where the project file names no study.
+STUDY_KINDS = ("document", "section", "figure")
+
+
+def primary_sources(sources: Iterable[tuple[str, str, str]], study: Sequence[str] = ()) -> set[str]:
+    """The ids of the primary sources, of (id, kind, part of) rows: the study's sources (``kg.toml``'s
+    ``study.source``) and every source that is part of one of them; where no study is named, the
+    sources of the kinds :data:`STUDY_KINDS`.
+
+    >>> rows = [("report", "document", ""), ("report-ch1", "section", "report"), ("fig-2", "figure", "report-ch1"),
+    ...         ("annual-report", "document", ""), ("news", "web", "")]
+    >>> sorted(primary_sources(rows, ["report"]))
+    ['fig-2', 'report', 'report-ch1']
+    >>> sorted(primary_sources(rows))
+    ['annual-report', 'fig-2', 'report', 'report-ch1']
+    """
+    rows = list(sources)
+    if not study:
+        return {key for key, kind, _ in rows if kind in STUDY_KINDS}
+    part_of = {key: whole for key, _, whole in rows}
+
+    def within(key: str) -> bool:
+        seen: set[str] = set()
+        while key and key not in seen:
+            if key in study:
+                return True
+            seen.add(key)
+            key = part_of.get(key, "")
+        return False
+
+    return {key for key, _, _ in rows if within(key)}
+
+
 # ---------------------------------------------------------------------------- control candidates
 
 @dataclass(frozen=True)
@@ -372,7 +411,7 @@ class ControlCandidate:
     place: str
     basis: str  # "headquarters" | "decision centre" | "registered seat"
     sources: tuple[str, ...] = ()
-    from_brief: bool = False
+    primary: bool = False
 
 
 def control_candidates(headquarters: Sequence[ControlCandidate], decision_centres: Sequence[ControlCandidate],
@@ -416,35 +455,38 @@ class Reading:
         return f"<Reading {self.name}>"
 
 
-class BriefReading(Reading):
-    """The brief first: its figures (of two, the lower) and the decision centres it states."""
+class PrimaryReading(Reading):
+    """The primary sources first (the study's own: ``kg.toml``'s ``study.source`` and its parts): their figures
+    (of two, the lower) and the decision centres they state."""
 
-    name = "brief"
-    description = "the brief's figures and statements before external sources (of two brief figures the lower)"
+    name = "primary"
+    description = ("the primary sources' figures and statements (the study's own) before other sources "
+                   "(of two primary figures the lower)")
 
     def choose_headcount(self, figures: Sequence[Figure]) -> Figure:
-        brief = [f for f in figures if f.from_brief]
-        return min(brief or figures, key=lambda f: f.low)
+        primary = [f for f in figures if f.primary]
+        return min(primary or figures, key=lambda f: f.low)
 
     def choose_control(self, candidates: Sequence[ControlCandidate]) -> ControlCandidate:
-        stated = [c for c in candidates if c.basis == "decision centre" and c.from_brief]
+        stated = [c for c in candidates if c.basis == "decision centre" and c.primary]
         offices = [c for c in candidates if c.basis != "decision centre"]
         return (stated + offices + list(candidates))[0]
 
 
-class ExternalReading(Reading):
-    """External sources first, the newest first; the brief where no external source speaks."""
+class LatestReading(Reading):
+    """The other sources first, the newest first; the primary sources where no other source speaks."""
 
-    name = "external"
-    description = "external sources before the brief, the newest first (the brief where no external source speaks)"
+    name = "latest"
+    description = ("the other sources before the primary ones, the newest first (the primary sources where "
+                   "no other source speaks)")
 
     def choose_headcount(self, figures: Sequence[Figure]) -> Figure:
-        other = [f for f in figures if not f.from_brief]
+        other = [f for f in figures if not f.primary]
         return min(other or figures, key=lambda f: (-int(f.year or 0), f.low))
 
     def choose_control(self, candidates: Sequence[ControlCandidate]) -> ControlCandidate:
         offices = [c for c in candidates if c.basis != "decision centre"]
-        return ([c for c in offices if not c.from_brief] + offices + list(candidates))[0]
+        return ([c for c in offices if not c.primary] + offices + list(candidates))[0]
 
 
 #: The readings of contested facts a build can be made under, by name (:func:`register_reading`).
@@ -454,10 +496,10 @@ READINGS: dict[str, Reading] = {}
 def register_reading(reading: Reading) -> Reading:
     """Add a reading to :data:`READINGS` (its name must be new); returns it.
 
-    >>> register_reading(BriefReading())
+    >>> register_reading(PrimaryReading())
     Traceback (most recent call last):
     ...
-    ValueError: a reading named 'brief' is already registered
+    ValueError: a reading named 'primary' is already registered
     """
     if not reading.name or reading.name in READINGS:
         raise ValueError(f"a reading named {reading.name!r} is already registered" if reading.name
@@ -466,20 +508,23 @@ def register_reading(reading: Reading) -> Reading:
     return reading
 
 
-register_reading(BriefReading())
-register_reading(ExternalReading())
+register_reading(PrimaryReading())
+register_reading(LatestReading())
+#: Earlier names of the readings, still understood (``--reading brief`` is ``primary``).
+READING_ALIASES: dict[str, str] = {"brief": "primary", "external": "latest"}
 #: The reading every output uses unless told otherwise; outputs name it.
-DEFAULT_READING = "brief"
+DEFAULT_READING = "primary"
 
 
 def get_reading(reading: str | Reading) -> Reading:
     """The registered reading of that name, or an :class:`~kg.errors.InvalidArgument` that lists the readings.
 
-    >>> get_reading("external").name
-    'external'
+    >>> get_reading("latest").name, get_reading("external").name
+    ('latest', 'latest')
     """
     if isinstance(reading, Reading):
         return reading
+    reading = READING_ALIASES.get(reading, reading)
     if reading not in READINGS:
         raise InvalidArgument(f"unknown reading '{reading}'; choose one of: "
                               + "; ".join(f"{k} ({v})" for k, v in READINGS.items()))
@@ -490,7 +535,7 @@ def check_reading(reading: str) -> str:
     """The reading's name, or an :class:`~kg.errors.InvalidArgument` that lists the readings.
 
     >>> check_reading("brief")
-    'brief'
+    'primary'
     """
     return get_reading(reading).name
 
@@ -498,12 +543,12 @@ def check_reading(reading: str) -> str:
 def choose_headcount(figures: Sequence[Figure], reading: str | Reading = DEFAULT_READING) -> Figure | None:
     """The figure a reading uses, of those the sources give for one firm or site.
 
-    ``brief``: the brief's figures if it gives any, of those the lowest ("over 3,000" is 3,000, a
-    range counts as its lower end).  ``external``: external figures if any, the latest reference
-    year first, then the lowest; else the brief's.
+    ``primary``: the primary sources' figures if they give any, of those the lowest ("over 3,000" is 3,000,
+    a range counts as its lower end).  ``latest``: the other sources' figures if any, the latest reference
+    year first, then the lowest; else the primary sources'.
 
-    >>> asml = [Figure(1800, from_brief=True), Figure(1900, year="2025")]
-    >>> choose_headcount(asml, "brief").low, choose_headcount(asml, "external").low
+    >>> asml = [Figure(1800, primary=True), Figure(1900, year="2025")]
+    >>> choose_headcount(asml, "primary").low, choose_headcount(asml, "latest").low
     (1800, 1900)
     """
     chooser = get_reading(reading)
@@ -514,13 +559,13 @@ def choose_control(candidates: Sequence[ControlCandidate],
                    reading: str | Reading = DEFAULT_READING) -> ControlCandidate | None:
     """The place of control a reading uses.
 
-    ``brief``: where the brief states a decision centre, that; else the first headquarters.
-    ``external``: the first headquarters an external source gives; else the brief's statement.
+    ``primary``: where a primary source states a decision centre, that; else the first headquarters.
+    ``latest``: the first headquarters another source gives; else the primary sources' statement.
     A registered seat counts only where nothing else is known (see :func:`control_candidates`).
 
     >>> hq = ControlCandidate("berlin", "headquarters", ("ext-siemens-energy-1",))
-    >>> dc = ControlCandidate("muenchen", "decision centre", ("brief-struktur",), from_brief=True)
-    >>> choose_control([dc, hq], "brief").place, choose_control([dc, hq], "external").place
+    >>> dc = ControlCandidate("muenchen", "decision centre", ("study-structure",), primary=True)
+    >>> choose_control([dc, hq], "primary").place, choose_control([dc, hq], "latest").place
     ('muenchen', 'berlin')
     """
     chooser = get_reading(reading)

@@ -35,11 +35,13 @@ from pathlib import Path
 from .build import DEFAULT_DATA
 from .errors import InvalidArgument
 from .files import atomic_write
+from .project import FILE as PROJECT_FILE
+from .project import find as find_project
+from .project import template as template_project
 from .rules import first_of_kind, place_ancestors
 from .tables import SCHEMA, TABLES, Tables, read_tables
 
 #: The region whose firms the synthetic economy is about (an id of ``places.csv``).
-DEFAULT_REGION = "berlin-brandenburg"
 #: Tables copied unchanged from the template folder.
 COPIED = ("places", "subsectors", "datasets", "statistics", "comparisons", "production_focus")
 #: Synthetic sources: one per kind of evidence, so the dataset has several named graphs.
@@ -129,17 +131,20 @@ def _name(rng: random.Random) -> str:
 
 
 def synthesize(out_dir: str | Path, firms: int, seed: int = 1, template: str | Path = DEFAULT_DATA,
-               region: str = DEFAULT_REGION, region_share: float = 0.7,
+               region: str | None = None, region_share: float = 0.7,
                progress: Callable[[str], None] | None = None) -> dict[str, int]:
     """Write the tables of a synthetic economy of ``firms`` firms into ``out_dir``; returns row counts.
 
-    ``region_share`` of the plants lie in ``region``; the rest elsewhere in its country and a few
-    abroad.  The same ``firms``, ``seed`` and template give byte-identical files.  Each file is
-    replaced atomically.
+    ``region_share`` of the plants lie in ``region`` (default: the template's ``kg.toml`` region); the rest
+    elsewhere in its country and a few abroad.  ``out_dir`` gets a ``kg.toml`` naming that region.  The same
+    ``firms``, ``seed`` and template give byte-identical files.  Each file is replaced atomically.
     """
     if firms < 1:
         raise InvalidArgument("--firms must be at least 1")
     say = progress or (lambda message: None)
+    region = region or find_project(template).region
+    if not region:
+        raise InvalidArgument(f"{template} has no kg.toml naming its region: give --region PLACE")
     tables = read_tables(template, names=("sources",) + COPIED)
     drawing = _Drawing(tables, region, region_share, random.Random(seed))
     step = max(1, firms // 10)
@@ -159,6 +164,8 @@ def synthesize(out_dir: str | Path, firms: int, seed: int = 1, template: str | P
         rows = eco.rows[table.name]
         _write_table(out / table.file, [c.name for c in table.columns], rows)
         counts[table.name] = len(rows)
+    with atomic_write(out / PROJECT_FILE, "w", encoding="utf-8") as handle:
+        handle.write(template_project(region))
     say(f"wrote {sum(counts.values()):,} rows for {firms:,} firms to {out}")
     return counts
 

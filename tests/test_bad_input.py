@@ -101,7 +101,7 @@ def test_reference_to_unknown_place_suggests_the_right_one(data_copy, good_out, 
 
 def test_unknown_subsector_code(data_copy, good_out, capsys):
     edit_csv(data_copy / "classifications.csv",
-             lambda rows: rows.append(["otis", "28.77", "brief", "brief-berlin", ""]))
+             lambda rows: rows.append(["otis", "28.77", "stated", "brief-berlin", ""]))
     last = len((data_copy / "classifications.csv").read_text(encoding="utf-8").splitlines())  # the added row
     assert_fails_cleanly(data_copy, good_out, capsys,
                          f"classifications.csv, row {last}, field 'code': unknown subsector code '28.77'")

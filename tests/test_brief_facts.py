@@ -540,7 +540,7 @@ def test_the_brief_s_tool_makers_are_not_machine_tool_makers(sparql):
 def test_the_brief_s_word_tool_maker_is_filed_under_the_brief(sparql, firm):
     rows = sparql("""SELECT ?org ?d ?kind WHERE { GRAPH ?g { ?org schema:description ?d }
                      ?g prov:wasDerivedFrom/bbmb:sourceKind ?kind }""", org=_iri(f"org/{firm}"))
-    assert {r["kind"] for r in rows if "Werkzeugbauer" in r["d"]} == {"brief-section"}, rows
+    assert {r["kind"] for r in rows if "Werkzeugbauer" in r["d"]} == {"section"}, rows
 
 
 def test_zf_s_drive_technology_class_is_an_inference(sparql):

@@ -60,7 +60,7 @@ def test_a_changed_table_is_said_and_the_answer_is_of_the_new_data(built, capsys
 def test_another_reading_or_base_does_not_use_the_build(built, capsys):
     data, out = built
     _, err = query(capsys, "control-summary", "--data", str(data), "--build", str(out), "--reading", "external")
-    assert "it was built with reading 'brief', not 'external'" in err
+    assert "it was built with reading 'primary', not 'latest'" in err
     found = find_build(out, data, ROOT / "ontology", "https://example.org/other/", "brief")
     assert not found.usable and "built with base" in found.reason
 
@@ -72,7 +72,7 @@ def test_the_record_names_its_store_and_old_stores_are_pruned(built):
     record = json.loads((out / RECORD).read_text(encoding="utf-8"))
     stores = sorted(p.name for p in (out / STORES).iterdir())
     assert record["store"] in stores and len(stores) == 2  # the current one and the one before
-    assert record["reading"] == "brief" and record["counts"]["firms"] == 33
+    assert record["reading"] == "primary" and record["counts"]["firms"] == 33
     assert set(record["files"]["data"]) >= {"organizations.csv", "sites.csv"}
 
 

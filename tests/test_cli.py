@@ -85,11 +85,13 @@ def test_the_command_says_which_data_it_read(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)
     # whatever build `make run` left in the repository's out/, this command has none and reads the tables
     assert main(["query", "production-focus", "--format", "csv", "--build", str(tmp_path / "no-build")]) == 0
-    assert "data: ./data; ontology: ./ontology" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "data: ./data (kg.toml: region berlin-brandenburg; study prägnant 31" in said
+    assert "; ontology: ./ontology" in said
     monkeypatch.chdir(tmp_path)  # no ./data here: kg reads the copy packaged with it
     from kg.resources import default, describe
 
-    assert describe(default("data")).startswith("the brief's data packaged with kg")
+    assert describe(default("data")).startswith("the data packaged with kg")
 
 
 def test_kg_init_writes_every_table_and_they_build(tmp_path, capsys):
@@ -97,7 +99,7 @@ def test_kg_init_writes_every_table_and_they_build(tmp_path, capsys):
 
     folder = tmp_path / "region"
     assert main(["init", str(folder)]) == 0
-    assert sorted(p.name for p in folder.iterdir()) == sorted(t.file for t in SCHEMA)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["kg.toml", *(t.file for t in SCHEMA)])
     for table in SCHEMA:
         header, *rows = (folder / table.file).read_text(encoding="utf-8").splitlines()
         assert header.split(",") == [c.name for c in table.columns]

@@ -18,7 +18,7 @@ def tables():
     return read_tables(DATA)
 
 
-@pytest.fixture(scope="module", params=["brief", "external"])
+@pytest.fixture(scope="module", params=["primary", "latest"])
 def facts(request, tables):
     return decide(tables, request.param)
 
@@ -49,19 +49,19 @@ def test_a_firm_s_jobs_in_an_area_use_its_own_figure_where_all_its_sites_lie_the
     assert used == [facts.headcount["asml-berlin"]]  # not Oberschöneweide's 200 beside it
     f = firm_in_area(facts, "asml-berlin", "berlin-brandenburg", "berlin",
                      classes_of(facts, "asml-berlin", "berlin-brandenburg"))
-    assert f is not None and f.jobs == {"brief": 1800, "external": 1900}[facts.reading]
-    assert f.external == (facts.reading == "external")
+    assert f is not None and f.jobs == {"primary": 1800, "latest": 1900}[facts.reading]
+    assert f.external == (facts.reading == "latest")
     assert firm_in_area(facts, "asml-berlin", "berlin-brandenburg", "brandenburg", f.classes) is None
 
 
 def test_jobs_external_counts_the_figures_used_not_the_sites_beside_them():
     """Audit: under --reading external ASML's external 1,900 was masked by Oberschöneweide's 200 from
     the brief, and Berlin's jobsExternal showed 746 instead of 2,646."""
-    external = _summary("external")
+    external = _summary("latest")
     assert external["Berlin"]["jobsExternal"] == 746 + 1900
     assert external["Berlin-Brandenburg"]["jobsExternal"] == 746 + 1900 + 1560
     # the brief's reading: B.I.G.'s 260 and Jonas & Redmann's 486 are the only external figures
-    assert _summary("brief")["Berlin"]["jobsExternal"] == 746
+    assert _summary("primary")["Berlin"]["jobsExternal"] == 746
     assert not is_external([])  # no figure is not an external figure
 
 
@@ -79,7 +79,7 @@ def test_a_group_figure_is_not_staff_of_a_firm_that_makes_nothing(facts):
         assert makes_nothing(facts, firm, where, "berlin", figures_used(facts, firm, where, "berlin")), firm
 
 
-@pytest.mark.parametrize("reading", ["brief", "external"])
+@pytest.mark.parametrize("reading", ["primary", "latest"])
 def test_jobs_no_production_is_schindler_s_and_kone_s(reading):
     rows = _summary(reading)
     assert rows["Berlin"]["jobsNoProduction"] == 1000 + 130
@@ -99,7 +99,7 @@ def test_outside_areas_are_judged_from_operating_sites_only(facts):
     # Siemens Energy: a head-office entry in Berlin and a registered seat in München; only the
     # Moabit plant operates, so only its places are areas it can be run from outside of
     areas = facts.outside_areas.get("siemens-energy", [])
-    if facts.reading == "brief":
+    if facts.reading == "primary":
         assert {"berlin", "berlin-brandenburg"} <= set(areas)
     else:
         assert "berlin" not in areas and "berlin-brandenburg" not in areas

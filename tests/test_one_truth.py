@@ -90,7 +90,7 @@ def test_the_hq_headline_is_what_kg_query_prints(built):
     assert headline == control_headline(built.store, region.value)
 
 
-@pytest.mark.parametrize("reading, berlin_share", [("brief", "86.9"), ("external", "50.1")])
+@pytest.mark.parametrize("reading, berlin_share", [("primary", "86.9"), ("latest", "50.1")])
 def test_a_reading_changes_every_output_alike(reading, berlin_share, tmp_path):
     result = build(reading=reading)
     rows = {r["areaLabel"]: r for r in run("control-summary", result.store, {}, result.iris).records()}
@@ -100,13 +100,13 @@ def test_a_reading_changes_every_output_alike(reading, berlin_share, tmp_path):
     assert (str(rows["Berlin"]["shareJobsOutsideMin"]), str(rows["Berlin"]["shareJobsOutsideMax"])) == ("49.5", "87.6")
     view = build_views(result.store, ["hq"])["hq"]
     siemens = view.nodes[result.iris.org("siemens-energy").value]
-    assert siemens["control"] == ("germany" if reading == "brief" else "inside")
+    assert siemens["control"] == ("germany" if reading == "primary" else "inside")
     assert _compare(result, tmp_path) > 60
 
 
 def test_an_unknown_reading_is_refused_with_the_choices():
-    with pytest.raises(ValueError, match="unknown reading 'latest'; choose one of: brief"):
-        build(reading="latest")
+    with pytest.raises(ValueError, match="unknown reading 'newest'; choose one of: primary"):
+        build(reading="newest")
 
 
 def test_the_readme_quotes_the_summary_query(built):
@@ -125,7 +125,7 @@ def test_the_readme_quotes_the_summary_query(built):
         assert cells[4] == f"{r['jobs']:,} ({r['firmsWithFigure']} firms)", area
         assert cells[5:8] == [f"{r['jobsOutside']:,}", f"{r['shareJobsOutside']} %",
                               f"{r['shareJobsOutsideMin']}–{r['shareJobsOutsideMax']} %"], area
-        assert cells[8] == f"{r['briefTotal']:,}", area
+        assert cells[8] == f"{r['statisticsTotal']:,}", area
 
 
 # ---------------------------------------------------------------------------- the sites and ties every output lists
@@ -140,7 +140,7 @@ def _outside_sites(result, region: str = "berlin-brandenburg") -> dict[str, set[
             "page": {n["id"] for n in page if n["type"] == "site" and n["k"]["outside"]}}
 
 
-@pytest.mark.parametrize("reading", ["brief", "external"])
+@pytest.mark.parametrize("reading", ["primary", "latest"])
 def test_hq_absence_the_hq_page_and_the_summary_count_the_same_sites(reading):
     result = build(reading=reading)
     sites = _outside_sites(result)
@@ -150,7 +150,7 @@ def test_hq_absence_the_hq_page_and_the_summary_count_the_same_sites(reading):
     offices = {result.iris.site(f"siemens-energy-{kind}").value for kind in ("headquarters", "registered-seat")}
     assert not offices & sites["query"]
     # its plant is run from München under the brief's reading, from Berlin under the external one
-    assert (result.iris.site("siemens-energy-moabit").value in sites["query"]) == (reading == "brief")
+    assert (result.iris.site("siemens-energy-moabit").value in sites["query"]) == (reading == "primary")
     assert not any(s.endswith(("-headquarters", "-registered-seat")) for s in sites["query"])
     # and the firms and jobs of those sites are the summary's "run from outside"
     rows = run("hq-absence", result.store, {}, result.iris).records()

@@ -26,7 +26,7 @@ BRIEF_FILE = ROOT / "tests" / "brief" / "praegnant-31.txt"
 SHARED_BRIEF = ROOT.parent / "shared" / "seed" / "000_6c148218ca881051.txt"
 ID = "https://w3id.org/bbmb/id/"
 #: Source kinds that are the brief itself (sources.csv).
-BRIEF_KINDS = ("document", "brief-section", "brief-figure")
+BRIEF_KINDS = ("document", "section", "figure")
 NUMBER_WORDS = {1: "ein", 2: "zwei", 3: "drei", 4: "vier", 5: "fünf", 6: "sechs", 7: "sieben", 8: "acht",
                 9: "neun", 10: "zehn", 12: "zwölf", 20: "zwanzig"}
 

@@ -144,7 +144,7 @@ def test_control_by_land_gives_shares_of_firms_and_employment(ask):
     # Otis 330 + Schindler 1,000 + Kone 130 + GE 500 + ASML 1,800 + BORSIG 200 (the lower of the brief's two)
     # + Siemens Energy 3,000 (the brief: its decision centre lies outside the region)
     assert berlin["employeesOutside"] == 330 + 1000 + 130 + 500 + 1800 + 200 + 3000
-    assert (berlin["firmsOutside"], berlin["firmsUnknown"], berlin["reading"]) == (7, 0, "brief")
+    assert (berlin["firmsOutside"], berlin["firmsUnknown"], berlin["reading"]) == (7, 0, "primary")
     assert berlin["shareEmployeesOutside"] == Decimal("86.9")
     # Siemens Energy's group management in Berlin (external source) gives the low end
     assert berlin["shareEmployeesOutsideRange"].startswith("49.5–")
@@ -167,7 +167,7 @@ def test_control_summary_states_its_population_range_and_coverage(ask):
     assert berlin["jobsNoProduction"] >= 1000 + 130  # Schindler's fitters, Kone's service staff
     assert berlin["jobsExternal"] > 0
     # set against the brief's own total for Berlin (7,000 employees subject to social insurance)
-    assert berlin["briefTotal"] == 7000
+    assert berlin["statisticsTotal"] == 7000
     assert berlin["coverage"] == Decimal(round(1000 * berlin["jobs"] / 7000)) / 10
     assert "named firms" in berlin["population"] and "Berlin-Brandenburg" in berlin["population"]
 
@@ -211,7 +211,7 @@ def test_decision_centres_sit_in_baden_wuerttemberg_and_abroad(ask):
     assert (rows["Bavaria"]["firms"], rows["Bavaria"]["employees"], rows["Bavaria"]["employeesMin"],
             rows["Bavaria"]["employeesMax"]) == (1, 3000, 0, 3000)
     assert (rows["Netherlands"]["employeesMin"], rows["Netherlands"]["employeesMax"]) == (1800, 1900)
-    assert {r["reading"] for r in rows.values()} == {"brief"}
+    assert {r["reading"] for r in rows.values()} == {"primary"}
     assert "Berlin" not in rows and "Brandenburg" not in rows
 
 
@@ -224,7 +224,7 @@ def test_decision_centres_print_no_figure_where_none_is_known(ask):
         assert rows[area]["population"].endswith("1 firm, none with a head-count")
     # a 0 that is known stays 0: under the external source Siemens Energy is run from Berlin
     assert (rows["Bavaria"]["employees"], rows["Bavaria"]["employeesMin"]) == (3000, 0)
-    assert rows["Finland"]["population"] == ("known jobs of the regional sites of the brief's named firms with an "
+    assert rows["Finland"]["population"] == ("known jobs of the regional sites of the named firms with an "
                                              "operating site in Berlin-Brandenburg run from Finland: 1 firm")
 
 
@@ -266,7 +266,7 @@ def test_a_count_of_jobs_says_what_population_it_counts(name):
 def test_control_by_land_states_its_population(ask):
     rows = by(ask("control-by-land"), "landLabel")
     assert rows["Berlin"]["population"] == (
-        "known jobs of the sites in Berlin of the brief's named firms with an operating site there: 19 firms, "
+        "known jobs of the sites in Berlin of the named firms with an operating site there: 19 firms, "
         "11 of them with a head-count; outside means outside Berlin-Brandenburg")
 
 
@@ -277,7 +277,7 @@ def test_production_focus_reproduces_figure_5(ask):
         by_land.setdefault(r["landLabel"], set()).add(r["code"])
     assert by_land == {"Berlin": {"28.22", "28.11", "32.50", "28.25"}, "Brandenburg": {"28.14", "28.22", "28.25"}}
     assert all("Abbildung 5" in r["sourceTitle"] for r in rows)
-    assert "Hebezeuge und Fördermittel (Kranbau)" in {r["briefLabel"] for r in rows}
+    assert "Hebezeuge und Fördermittel (Kranbau)" in {r["focusLabel"] for r in rows}
 
 
 def test_firms_by_subsector_and_land_with_head_counts(ask):

@@ -13,11 +13,11 @@ from kg.rules import (
     OFFICE_FUNCTIONS,
     READINGS,
     TIE_KINDS,
-    BriefReading,
     ClusterTie,
     ControlCandidate,
     Figure,
     Option,
+    PrimaryReading,
     Reading,
     Tie,
     choose_control,
@@ -29,11 +29,13 @@ from kg.rules import (
     covers_group,
     default_region,
     firm_ties,
+    get_reading,
     home_region,
     is_inside,
     is_outside,
     makes_nothing_in,
     parent_chain,
+    primary_sources,
     register_reading,
     share_range,
     ultimate_parents,
@@ -50,21 +52,21 @@ def test_the_office_functions_are_site_functions_of_the_ontology():
 
 
 def test_brief_figures_come_first_and_of_two_the_lower():
-    borsig = [Figure(500, from_brief=True), Figure(200, from_brief=True)]
+    borsig = [Figure(500, primary=True), Figure(200, primary=True)]
     assert choose_headcount(borsig, "brief").low == 200
-    zf = [Figure(1600, from_brief=True), Figure(1200, sources=("ext-zf-1",))]
+    zf = [Figure(1600, primary=True), Figure(1200, sources=("ext-zf-1",))]
     assert (choose_headcount(zf, "brief").low, choose_headcount(zf, "external").low) == (1600, 1200)
     assert choose_headcount([], "brief") is None
 
 
 def test_the_external_reading_takes_the_latest_year():
-    figures = [Figure(300, year="2020"), Figure(350, year="2024"), Figure(320, from_brief=True)]
+    figures = [Figure(300, year="2020"), Figure(350, year="2024"), Figure(320, primary=True)]
     assert choose_headcount(figures, "external").low == 350
 
 
 def test_a_decision_centre_the_brief_states_wins_under_the_brief_s_reading_only():
     hq = ControlCandidate("berlin", "headquarters", ("ext",))
-    stated = ControlCandidate("muenchen", "decision centre", ("brief-struktur",), from_brief=True)
+    stated = ControlCandidate("muenchen", "decision centre", ("brief-struktur",), primary=True)
     assert choose_control([stated, hq], "brief") is stated
     assert choose_control([stated, hq], "external") is hq
     assert choose_control([], "brief") is None
@@ -103,14 +105,29 @@ def test_share_range_equals_the_extremes_over_every_combination(seed):
 # ---------------------------------------------------------------------------- readings as registered objects
 
 def test_a_reading_is_a_registered_object_and_an_unknown_one_is_an_error():
-    assert {"brief", "external"} <= set(READINGS) and READINGS[DEFAULT_READING].name == DEFAULT_READING
-    assert str(READINGS["brief"]) == READINGS["brief"].description  # what --help and the graph say of it
-    with pytest.raises(ValueError, match="unknown reading 'latest'; choose one of: brief"):
-        choose_headcount([Figure(1)], "latest")
+    assert {"primary", "latest"} <= set(READINGS) and READINGS[DEFAULT_READING].name == DEFAULT_READING
+    assert str(READINGS["primary"]) == READINGS["primary"].description  # what --help and the graph say of it
+    with pytest.raises(ValueError, match="unknown reading 'newest'; choose one of: primary"):
+        choose_headcount([Figure(1)], "newest")
     with pytest.raises(ValueError, match="unknown reading"):
-        choose_control([ControlCandidate("x", "headquarters")], "latest")
+        choose_control([ControlCandidate("x", "headquarters")], "newest")
+
+
+def test_the_earlier_reading_names_are_understood_as_the_new_ones():
+    figures = [Figure(1800, primary=True), Figure(1900, year="2025")]
+    for old, new in (("brief", "primary"), ("external", "latest")):
+        assert get_reading(old) is READINGS[new]
+        assert choose_headcount(figures, old) == choose_headcount(figures, new)
+
+
+def test_the_primary_sources_are_the_projects_study_and_its_parts_else_the_study_kinds():
+    rows = [("report", "document", ""), ("ch-2", "section", "report"), ("fig-1", "figure", "ch-2"),
+            ("other-report", "document", ""), ("register", "register", ""), ("page", "web", "report")]
+    assert primary_sources(rows, ["report"]) == {"report", "ch-2", "fig-1", "page"}
+    assert primary_sources(rows) == {"report", "ch-2", "fig-1", "other-report"}
+    assert primary_sources(rows, ["register"]) == {"register"}
     with pytest.raises(ValueError, match="already registered"):
-        register_reading(BriefReading())
+        register_reading(PrimaryReading())
 
 
 def test_a_new_reading_decides_through_its_own_methods_never_a_fallback(monkeypatch):
@@ -124,7 +141,7 @@ def test_a_new_reading_decides_through_its_own_methods_never_a_fallback(monkeypa
             return candidates[-1]
 
     monkeypatch.setitem(READINGS, "highest", Highest())
-    borsig = [Figure(500, from_brief=True), Figure(200, from_brief=True)]
+    borsig = [Figure(500, primary=True), Figure(200, primary=True)]
     assert choose_headcount(borsig, "highest").low == 500
     assert choose_control([ControlCandidate("a", "headquarters"), ControlCandidate("b", "headquarters")],
                           "highest").place == "b"

@@ -216,18 +216,23 @@ def test_the_map_draws_control_where_the_reading_puts_it(hq, built):
     assert hq.nodes[siemens]["centre"] == "Bavaria"
 
 
-def test_the_credit_line_names_the_work_the_data_cites(hq, tmp_path):
-    """The page's credit comes from the data: the brief's title for the brief's region (its sections are part
-    of it); for a new region from kg init, that region's own source, and never the brief."""
-    import csv
-
+def test_the_credit_line_names_the_study_of_the_project_file_else_the_work_the_data_cites(hq, tmp_path):
+    """The page's credit comes from the data: the study kg.toml names, for the brief's region; for a new region
+    from kg init (no study named), the work its cited sources are part of; never the brief's, and a study the
+    new region names is credited as written."""
     from kg.build import build
     from kg.cli import main
+    from kg.project import find
     from tests.conftest import DATA
 
-    with (DATA / "sources.csv").open(encoding="utf-8") as f:
-        brief = next(r["title"] for r in csv.DictReader(f) if r["id"] == "brief")
-    assert hq.graph["credit"].startswith(brief + " and ") and "other sources cited on each fact" in hq.graph["credit"]
-    assert main(["init", str(tmp_path / "region")]) == 0
-    credit = full_view(build(tmp_path / "region").store).graph["credit"]
+    study = find(DATA).study.credit()
+    assert study.startswith("prägnant 31")
+    assert hq.graph["credit"].startswith(study + " and ") and "other sources cited on each fact" in hq.graph["credit"]
+    region = tmp_path / "region"
+    assert main(["init", str(region)]) == 0
+    credit = full_view(build(region).store).graph["credit"]
     assert credit and "prägnant" not in credit and "IMU" not in credit
+    toml = (region / "kg.toml").read_text(encoding="utf-8")
+    (region / "kg.toml").write_text(toml.replace('title = ""', 'title = "Industry in the Example Region"')
+                                    .replace('date = ""', 'date = "2026"'), encoding="utf-8")
+    assert full_view(build(region).store).graph["credit"].startswith("Industry in the Example Region (2026)")

@@ -9,12 +9,13 @@ those decisions as N-Quads into the graph ``{base}graph/derived``, and :func:`ma
 nothing else decides these things again.
 
     >>> from kg.tables import read_tables
-    >>> facts = apply_rules(read_tables("data"), "brief")          # doctest: +SKIP
+    >>> facts = apply_rules(read_tables("data"), "primary")          # doctest: +SKIP
     >>> facts.control["siemens-energy"].place                        # doctest: +SKIP
     'muenchen'
 """
 from __future__ import annotations
 
+from ..project import Project
 from ..rules import READINGS, default_region, get_reading, is_within, latest_total
 from ..tables import Tables
 from .control import (
@@ -25,8 +26,9 @@ from .control import (
     derive_places,
     operating_sites,
     outside_areas,
+    primary_ids,
 )
-from .facts import BRIEF_KINDS, DERIVED, AreaSummary, Contested, ControlArea, Facts, SubsectorSummary, Tally
+from .facts import DERIVED, AreaSummary, Contested, ControlArea, Facts, SubsectorSummary, Tally
 from .headcounts import chosen_headcounts, contested_headcounts, figures_of, regional_employees
 from .materialised import GROUP_SITES, PROFILE, materialised_quads
 from .summary import summarise
@@ -34,8 +36,8 @@ from .ties import derive_ties
 from .triples import derived_lines
 
 
-def _brief_totals(tables: Tables) -> dict[str, tuple[int, str]]:
-    """area -> (the brief's latest total of machine-building jobs, its observation id)."""
+def _statistics_totals(tables: Tables) -> dict[str, tuple[int, str]]:
+    """area -> (the statistics' latest total of the industry's jobs, its observation id)."""
     persons = {r["id"] for r in tables["datasets"] if r["unit"] == "persons"}
     by_area: dict[str, list[tuple[str, int, str]]] = {}
     for row in tables["statistics"]:
@@ -44,14 +46,18 @@ def _brief_totals(tables: Tables) -> dict[str, tuple[int, str]]:
     return {area: found for area, rows in by_area.items() if (found := latest_total(rows))}
 
 
-def decide(tables: Tables, reading: str) -> Facts:
-    """The decisions about organisations, sites and head-counts, before any summary."""
+def decide(tables: Tables, reading: str, project: Project | None = None) -> Facts:
+    """The decisions about organisations, sites and head-counts, before any summary.  ``project`` (``kg.toml``)
+    names the study, whose sources and their parts are the primary sources the readings weigh, and the region
+    the outputs default to."""
+    project = project or Project()
+    primary = primary_ids(tables, project.study.sources)
     chooser = get_reading(reading)
     places = derive_places(tables)
     parent = {r["id"]: r["parent"] for r in tables["organizations"]}
-    candidates = candidates_of(tables)
+    candidates = candidates_of(tables, primary)
     controller, holder, control = derive_control(parent, candidates, chooser)
-    figures = figures_of(tables)
+    figures = figures_of(tables, primary)
     headcount = chosen_headcounts(figures, chooser)
     codes_of: dict[str, list[str]] = {}
     for row in tables["classifications"]:
@@ -63,8 +69,8 @@ def decide(tables: Tables, reading: str) -> Facts:
                        + contested_control(candidates, chooser))
     facts.disputed = {c.subject for c in facts.contested if c.aspect == "head-count"}
     regional_employees(facts)
-    facts.default_region = default_region([p for sites in facts.sites_of.values() for _, p, _ in sites],
-                                          places.of_kind("region"), places.ancestors)
+    facts.default_region = project.region or default_region(
+        [p for sites in facts.sites_of.values() for _, p, _ in sites], places.of_kind("region"), places.ancestors)
     facts.outside_areas = outside_areas(facts.sites_of, control, places)
     facts.ties = derive_ties(facts, tables)
     return facts
@@ -80,19 +86,18 @@ def summarise_all(facts: Facts, tables: Tables) -> None:
             firms_in.setdefault(area, []).append(firm)
     for area in sorted(firms_in):
         summarise(facts, area, firms_in[area])
-    totals = _brief_totals(tables)
+    totals = _statistics_totals(tables)
     for s in facts.summaries:
         if s.area in totals:
-            s.brief_total, s.brief_total_observation = totals[s.area]
+            s.statistics_total, s.statistics_total_observation = totals[s.area]
 
 
-def apply_rules(tables: Tables, reading: str) -> Facts:
+def apply_rules(tables: Tables, reading: str, project: Project | None = None) -> Facts:
     """Apply every rule of :mod:`kg.rules` to the tables under one reading of the contested facts."""
-    facts = decide(tables, reading)
+    facts = decide(tables, reading, project)
     summarise_all(facts, tables)
     return facts
 
 
 __all__ = ["apply_rules", "decide", "summarise_all", "derived_lines", "materialised_quads", "PROFILE", "GROUP_SITES",
-           "Facts", "Tally", "AreaSummary", "SubsectorSummary", "ControlArea", "Contested", "READINGS", "DERIVED",
-           "BRIEF_KINDS"]
+           "Facts", "Tally", "AreaSummary", "SubsectorSummary", "ControlArea", "Contested", "READINGS", "DERIVED"]

@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..rules import (
     ControlCandidate,
     Reading,
@@ -18,15 +20,16 @@ from ..rules import (
     is_operating_site,
     parent_chain,
     place_ancestors,
+    primary_sources,
     ultimate_parents,
 )
 from ..tables import Tables
-from .facts import BRIEF_KINDS, Contested, Places, SiteRow
+from .facts import Contested, Places, SiteRow
 
 
-def brief_sources(tables: Tables) -> set[str]:
-    """The ids of the sources that are the brief itself (:data:`BRIEF_KINDS`)."""
-    return {r["id"] for r in tables["sources"] if r["kind"] in BRIEF_KINDS}
+def primary_ids(tables: Tables, study: Sequence[str] = ()) -> set[str]:
+    """The ids of the primary sources (:func:`kg.rules.primary_sources`; ``study``: the project's study sources)."""
+    return primary_sources(((r["id"], r["kind"], r["part_of"]) for r in tables["sources"]), study)
 
 
 def derive_places(tables: Tables) -> Places:
@@ -49,39 +52,39 @@ def operating_sites(tables: Tables) -> dict[str, list[SiteRow]]:
     return out
 
 
-def _candidate(place: str, basis: str, sources: list[str], brief: set[str]) -> ControlCandidate:
-    return ControlCandidate(place, basis, tuple(sources), any(s in brief for s in sources))
+def _candidate(place: str, basis: str, sources: list[str], primary: set[str]) -> ControlCandidate:
+    return ControlCandidate(place, basis, tuple(sources), any(s in primary for s in sources))
 
 
 _ByOrg = dict[str, list[ControlCandidate]]
 
 
-def _offices(tables: Tables, brief: set[str]) -> tuple[_ByOrg, _ByOrg]:
+def _offices(tables: Tables, primary: set[str]) -> tuple[_ByOrg, _ByOrg]:
     """org -> its headquarters (the organisations table's, then the sites table's), and its registered seats."""
     hq: dict[str, list[ControlCandidate]] = {}
     seat: dict[str, list[ControlCandidate]] = {}
     for row in tables["organizations"]:
         src = row.many("headquarters_source") or row.many("source")
         if row["headquarters"]:
-            hq.setdefault(row["id"], []).append(_candidate(row["headquarters"], "headquarters", src, brief))
+            hq.setdefault(row["id"], []).append(_candidate(row["headquarters"], "headquarters", src, primary))
         if row["registered_seat"]:
-            seat.setdefault(row["id"], []).append(_candidate(row["registered_seat"], "registered seat", src, brief))
+            seat.setdefault(row["id"], []).append(_candidate(row["registered_seat"], "registered seat", src, primary))
     for row in tables["sites"]:
         known = hq.get(row["org"], ())
         if "headquarters" in row.many("functions") and all(c.place != row["place"] for c in known):
-            hq.setdefault(row["org"], []).append(_candidate(row["place"], "headquarters", row.many("source"), brief))
+            hq.setdefault(row["org"], []).append(_candidate(row["place"], "headquarters", row.many("source"), primary))
     return hq, seat
 
 
-def candidates_of(tables: Tables) -> dict[str, list[ControlCandidate]]:
-    """org -> the places of control its sources give (:func:`kg.rules.control_candidates`)."""
-    brief = brief_sources(tables)
-    hq, seat = _offices(tables, brief)
+def candidates_of(tables: Tables, primary: set[str]) -> dict[str, list[ControlCandidate]]:
+    """org -> the places of control its sources give (:func:`kg.rules.control_candidates`); ``primary``: the
+    ids of the primary sources (:func:`primary_ids`)."""
+    hq, seat = _offices(tables, primary)
     stated: dict[str, list[ControlCandidate]] = {}
     for row in tables["alternative_places"]:
         if row["aspect"] == "decision-centre":
             stated.setdefault(row["subject"], []).append(
-                _candidate(row["place"], "decision centre", row.all_sources(), brief))
+                _candidate(row["place"], "decision centre", row.all_sources(), primary))
     orgs = [r["id"] for r in tables["organizations"]]
     return {o: c for o in orgs if (c := control_candidates(hq.get(o, []), stated.get(o, []), seat.get(o, [])))}
 

@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 
 from ..rules import ControlCandidate, Figure, Tie, is_inside, is_outside
 
-#: Source kinds that are the brief itself.
-BRIEF_KINDS = ("document", "brief-section", "brief-figure")
 #: The source id (and graph ``{base}graph/derived``) of the facts the build derives from the others.
 DERIVED = "derived"
 
@@ -41,7 +39,7 @@ class Tally:
     jobs_outside: int = 0
     jobs_inside: int = 0
     jobs_unknown: int = 0
-    jobs_external: int = 0  # jobs whose figure comes from an external source, not the brief
+    jobs_external: int = 0  # jobs whose figure comes from a source other than the primary ones
     jobs_no_production: int = 0  # jobs of firms without a production site in the area
 
     def add(self, cls: str, jobs: int | None, external: bool = False, no_production: bool = False) -> None:
@@ -84,8 +82,8 @@ class AreaSummary:
     firm_share_range: tuple[float | None, float | None] = (None, None)
     job_share_range: tuple[float | None, float | None] = (None, None)
     hinges_on: list[str] = field(default_factory=list)  # Contested ids that move the job share
-    brief_total: int | None = None  # the brief's statistic of the area's machine-building jobs
-    brief_total_observation: str | None = None
+    statistics_total: int | None = None  # the statistics' count of the area's jobs in the industry
+    statistics_total_observation: str | None = None
 
 
 @dataclass

@@ -19,13 +19,11 @@ from ..rules import (
     uses_own_figure,
 )
 from ..tables import Tables
-from .control import brief_sources
 from .facts import Contested, Facts
 
 
-def figures_of(tables: Tables) -> dict[str, list[Figure]]:
-    """subject -> the head-counts its sources give, in the table's order."""
-    brief = brief_sources(tables)
+def figures_of(tables: Tables, primary: set[str]) -> dict[str, list[Figure]]:
+    """subject -> the head-counts its sources give, in the table's order; ``primary``: the primary sources' ids."""
     out: dict[str, list[Figure]] = {}
     for row in tables["headcounts"]:
         numbers = [int(row[c]) for c in ("value", "min", "max") if row[c]]
@@ -34,7 +32,7 @@ def figures_of(tables: Tables) -> dict[str, list[Figure]]:
         sources = tuple(row.many("source"))
         high = int(row["max"]) if row["max"] and row["min"] else None
         out.setdefault(row["subject"], []).append(Figure(
-            min(numbers), high, row["year"], sources, any(s in brief for s in sources), row["scope"]))
+            min(numbers), high, row["year"], sources, any(s in primary for s in sources), row["scope"]))
     return out
 
 
@@ -96,8 +94,8 @@ def figures_used(facts: Facts, firm: str, where: dict[str, str], area: str) -> l
 
 
 def is_external(used: list[Figure]) -> bool:
-    """True if the jobs rest on external figures only (none from the brief)."""
-    return bool(used) and not any(f.from_brief for f in used)
+    """True if the jobs rest on other sources' figures only (none from a primary source)."""
+    return bool(used) and not any(f.primary for f in used)
 
 
 def makes_nothing(facts: Facts, firm: str, where: dict[str, str], area: str, used: list[Figure]) -> bool:

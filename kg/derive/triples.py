@@ -219,6 +219,6 @@ def _area_lines(cx: _Context, sm: AreaSummary, contested_labels: dict[str, str])
     if sm.hinges_on:  # the labels in the rules' order, as one text: the same on every engine
         text = "; ".join(contested_labels[c] for c in sm.hinges_on)
         yield f"{o} {BBMB.hingesOnText} {Literal(text, language='en')}{g}"
-    if sm.brief_total is not None and sm.brief_total_observation:
-        yield cx.integer(o, BBMB.briefTotal, sm.brief_total)
-        yield f"{o} {BBMB.briefTotalObservation} {cx.iris.observation(sm.brief_total_observation)}{g}"
+    if sm.statistics_total is not None and sm.statistics_total_observation:
+        yield cx.integer(o, BBMB.statisticsTotal, sm.statistics_total)
+        yield f"{o} {BBMB.statisticsTotalObservation} {cx.iris.observation(sm.statistics_total_observation)}{g}"

@@ -259,6 +259,9 @@ class Catalog:
             self.statement_sources[(r["about"], r["p"])] = self.sources_of.get(r["s"], [])
         self.reading = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }")),
                             None)
+        #: the study's credit line, from the project file (kg.toml) by way of the build; None without one
+        self.study_credit: str | None = next((r["c"] for r in q(
+            "SELECT ?c WHERE { ?g bbmb:reading ?r ; dct:bibliographicCitation ?c }")), None)
         self.headcounts: dict[str, list[Headcount]] = defaultdict(list)
         for r in q("SELECT ?s ?h ?v ?min ?max ?a ?y WHERE { ?s schema:numberOfEmployees ?h . "
                    "OPTIONAL { ?h schema:value ?v } OPTIONAL { ?h schema:minValue ?min } "

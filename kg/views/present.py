@@ -44,8 +44,9 @@ def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], in
 
 
 def _credit(cat: Catalog, cited: dict[str, dict[str, str]]) -> str:
-    """The credit line's data: the work most of the cited sources are part of (a study and its sections, say),
-    and how many other sources the page cites; from the data, never a name written here."""
+    """The credit line's data: the study of the project file (``kg.toml``, recorded by the build), else the work
+    most of the cited sources are part of (a study and its sections, say), and how many other sources the page
+    cites; from the data, never a name written here."""
     def whole(key: str) -> str:
         seen = {key}
         while (up := cat.source_part_of.get(key)) and up not in seen:
@@ -54,9 +55,9 @@ def _credit(cat: Catalog, cited: dict[str, dict[str, str]]) -> str:
         return key
 
     if not cited:
-        return ""
+        return cat.study_credit or ""
     works = Counter(whole(k) for k in cited)
     main, parts = max(works.items(), key=lambda item: (item[1], item[0]))
     others = len(cited) - parts
-    title = cat.sources.get(main, {}).get("title", main)
+    title = cat.study_credit or cat.sources.get(main, {}).get("title", main)
     return title + (f" and {others} other source{'s' if others != 1 else ''} cited on each fact" if others else "")

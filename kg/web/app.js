@@ -62,7 +62,7 @@
     for (const a of h.areas.slice(1)) {
       more.append(el("p", `${a.areaLabel}: ${a.shareJobsOutside === "" ? "no known jobs" : a.shareJobsOutside + " % of the known jobs" + range(a)}; ` +
                           `${fmt(a.firmsOutside)} of ${fmt(a.firms)} firms run from outside; ${fmt(a.jobs)} known jobs in ${fmt(a.firmsWithFigure)} firms with a figure` +
-                          (a.briefTotal ? ` (the statistics count ${fmt(a.briefTotal)} employees in the Land's industry)` : "") + "."));
+                          (a.statisticsTotal ? ` (the statistics count ${fmt(a.statisticsTotal)} employees in the Land's industry)` : "") + "."));
     }
     if (region.hingesOn) more.append(el("p", `The figures hinge on: ${region.hingesOn}.`, "note"));
     more.append(el("p", `Counted: ${region.population}; jobs include ${fmt(region.jobsExternal)} from external ` +
