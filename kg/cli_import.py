@@ -20,9 +20,9 @@ def setup(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     gleif = registers.add_parser("gleif", help="GLEIF golden copy: Level 1 CSV and, for parents, Level 2 CSV")
     gleif.add_argument("level1", type=Path, help="Level 1 (LEI-CDF) CSV file, or its .zip")
     gleif.add_argument("level2", type=Path, nargs="?", help="Level 2 (RR-CDF) CSV file, or its .zip")
-    gleif.add_argument("--region", required=True,
+    gleif.add_argument("--region",
                        help="a place id of places.csv: entities with a legal or headquarters address in a "
-                            "place within it are imported, with all their parents")
+                            "place within it are imported, with all their parents (default: kg.toml's region)")
     for sub in (bods, gleif):
         sub.add_argument("--data", type=Path, default=DEFAULT_DATA,
                          help="the data folder to write into (default: %(default)s)")
@@ -43,6 +43,9 @@ def setup(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
         else:
             tables = read_tables(args.data, note=lambda _: None)  # checked before gigabytes are read; merge notes
             places = Places([dict(r.values) for r in tables["places"]])
+            if not args.region:
+                raise InvalidArgument(f"--region: give the place id of the region, or name it in "
+                                      f"{args.data / 'kg.toml'} (region = \"...\")")
             if args.region not in places.by_id:
                 raise InvalidArgument(f"--region: unknown place '{args.region}'; give a place id of "
                                       f"{args.data / 'places.csv'}")

@@ -175,8 +175,10 @@ class GexfExporter(Exporter):
         ]
         if graph.graph.get("name"):  # GEXF 1.3 has no graph name: the view's name goes into the keywords
             w.append(f"    <keywords>{_esc(str(graph.graph['name']))}</keywords>\n")
-        if graph.graph.get("title"):
-            w.append(f"    <description>{_esc(str(graph.graph['title']))}</description>\n")
+        # the view's title and the data's credit line (the study of kg.toml, see kg.views.present)
+        said = [str(graph.graph[k]) for k in ("title", "credit") if graph.graph.get(k)]
+        if said:
+            w.append(f"    <description>{_esc('. Data: '.join(said))}</description>\n")
         w.append("  </meta>\n")
         w.append(f'  <graph defaultedgetype="{"directed" if graph.is_directed() else "undirected"}" '
                  'mode="static">\n')

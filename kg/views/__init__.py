@@ -52,7 +52,7 @@ Node attributes (present where the data has them; absent, never ``None``):
                        region (:func:`kg.rules.is_outside`); ``control_area`` the Land or country;
                        ``control_place`` its label; ``controlled_by`` the ultimate parent's label
 ``local_hq``           True for a firm run from the region (its own headquarters, or its parent's,
-                       lies in it): the exception the brief's finding is about
+                       lies in it): the exception to the absence of headquarters
 ``headcount``          the head-count every output uses (``bbmb:employees``, derived by the build from
                        the rules of :mod:`kg.rules`); ``headcount_note`` lists the sources' figures
 ``source``             the ids of the sources, ``;``-separated (``data/sources.csv``)

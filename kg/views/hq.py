@@ -20,7 +20,7 @@ def control_headline(store: Store, region: str) -> dict[str, Any]:
     ``decision-centres`` for the region (an IRI), as ``kg query`` prints them (same query, same store).
 
     ``areas``: per area (the region first, then its Länder) the share of known jobs and of firms run
-    from outside, with its range, the population counted, the facts it hinges on and the brief's total;
+    from outside, with its range, the population counted, the facts it hinges on and the statistics' total;
     ``centres``: the regional jobs by Land or country of control.
     """
     from pyoxigraph import NamedNode
@@ -95,8 +95,8 @@ def _add_org(g: nx.DiGraph[str], cat: Catalog, iri: str) -> None:
 
 
 def _add_control_line(g: nx.DiGraph[str], cat: Catalog, iri: str) -> None:
-    """Where the reading puts control elsewhere than a headquarters (the brief: Siemens Energy's decision
-    centre lies outside the region), the line to that place: the picture shows what the figures count."""
+    """Where the reading puts control elsewhere than a headquarters (a decision centre a source states
+    outside the region), the line to that place: the picture shows what the figures count."""
     place = cat.orgs[iri].control_place
     chain = cat.chain(iri)
     if not place or chain[-1] != iri or any(cat.orgs[o].hq_place == place for o in chain):
