@@ -128,7 +128,8 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
 
 def add_output_folder(p: argparse.ArgumentParser) -> None:
     """``--out DIR``, the folder a command writes into; left out, the project's (:func:`apply_project`)."""
-    p.add_argument("--out", type=Path, metavar="DIR", help=f"output folder (default: {OUT_HELP})")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help=f"output folder (default: the --build folder where one is given, else {OUT_HELP})")
     p.set_defaults(out_is_folder=True)
 
 
@@ -146,10 +147,11 @@ def apply_project(args: argparse.Namespace) -> None:
     if hasattr(args, "reading"):
         args.reading = check_reading(args.reading or project.reading or DEFAULT_READING)
     folder = project.output or DEFAULT_OUT
+    # a command told to use the build in DIR writes its pages and files beside it
+    if getattr(args, "out_is_folder", False) and args.out is None:
+        args.out = getattr(args, "build", None) or folder
     if hasattr(args, "build") and args.build is None:
         args.build = folder
-    if getattr(args, "out_is_folder", False) and args.out is None:
-        args.out = folder
     if hasattr(args, "region") and args.region is None:
         args.region = project.region
 

@@ -113,3 +113,13 @@ def test_pages_and_gephi_files_need_only_the_data_folder_and_credit_the_regions_
     for name, text in outputs.items():
         found = FOREIGN_CREDIT.search(text)
         assert found is None, f"{name} says {text[max(0, found.start() - 80):found.end() + 40]!r}"
+
+
+def test_a_page_drawn_from_another_build_folder_is_written_beside_that_build(region, tmp_path, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    assert main(["build", "--data", str(region), "--no-validate", "--out", str(elsewhere)]) == 0
+    before = sorted((region / "out").iterdir()) if (region / "out").exists() else []
+    assert main(["viz", "hq", "--data", str(region), "--build", str(elsewhere)]) == 0
+    assert "using the build in" in capsys.readouterr().err
+    assert (elsewhere / "hq.html").is_file()
+    assert (sorted((region / "out").iterdir()) if (region / "out").exists() else []) == before
