@@ -236,3 +236,17 @@ def test_the_credit_line_names_the_study_of_the_project_file_else_the_work_the_d
     (region / "kg.toml").write_text(toml.replace('title = ""', 'title = "Industry in the Example Region"')
                                     .replace('date = ""', 'date = "2026"'), encoding="utf-8")
     assert full_view(build(region).store).graph["credit"].startswith("Industry in the Example Region (2026)")
+
+
+def test_a_contested_place_of_control_shows_every_reading_with_its_own_sources(hq):
+    """Siemens Energy: the primary reading's Munich rests on the brief's passage (and the registered seat); the
+    other reading's Berlin on the news item alone; the panel says 'contested' and the node carries the mark."""
+    siemens = next(d for _, d in hq.nodes(data=True) if d.get("label") == "Siemens Energy")
+    assert siemens["contested"] is True
+    facts = {f["k"]: f for f in siemens["facts"] if f["k"] == "control (contested)"}
+    assert "brief-struktur" in facts["control (contested)"]["src"]
+    readings = {f["v"]: set(f["src"]) for f in siemens["facts"] if f["k"] == "place of control, as a source gives it"}
+    assert readings == {"Munich (the reading primary uses this)": {"brief-struktur", "ext-siemens-energy-1"},
+                        "Berlin": {"ext-siemens-energy-1"}}
+    uncontested = next(d for _, d in hq.nodes(data=True) if d.get("label") == "ZF Friedrichshafen")
+    assert "contested" not in uncontested and any(f["k"] == "control" for f in uncontested["facts"])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal
 
-from ..namespaces import BBMB, DCT, PROV, QB, RDF, RDFS, SDMX_DIMENSION, XSD, IRIs
+from ..namespaces import BBMB, DCT, PROV, QB, RDF, RDFS, SCHEMA, SDMX_DIMENSION, XSD, IRIs
 from ..rules import TIE_KINDS, Tie, is_decision_centre
 from ..tables import Tables
 from .facts import DERIVED, AreaSummary, Contested, Facts, Tally
@@ -108,6 +108,22 @@ def _contested_lines(cx: _Context, c: Contested, label: str) -> Iterator[str]:
     yield f"{s} {RDFS.label} {Literal(label, language='en')}{g}"
     yield f"{s} {BBMB.chosenValue} {Literal(_contested_value(cx, c, c.chosen))}{g}"
     yield f"{s} {BBMB.reading} {Literal(cx.facts.reading)}{g}"
+    yield from _alternative_lines(cx, c)
+
+
+def _alternative_lines(cx: _Context, c: Contested) -> Iterator[str]:
+    """Each alternative of a contested fact on its own, with its own sources (what the pages cite for each
+    reading), the place it names (a place of control, a site's place), and whether the reading chose it."""
+    s, g = cx.iris.contested(c.id), cx.g
+    for number, (value, sources) in enumerate(c.alternatives, start=1):
+        alt = cx.iris.contested(f"{c.id}/{number}")
+        yield f"{s} {BBMB.alternative} {alt}{g}"
+        yield f"{alt} {RDF.type} {BBMB.Alternative}{g}"
+        yield f"{alt} {RDFS.label} {Literal(_contested_value(cx, c, value), language='en')}{g}"
+        if c.aspect in ("control", "place"):
+            yield f"{alt} {SCHEMA.containedInPlace} {cx.place(value)}{g}"
+        yield f"{alt} {BBMB.chosen} {Literal('true' if value == c.chosen else 'false', datatype=XSD.boolean)}{g}"
+        yield from (f"{alt} {PROV.wasDerivedFrom} {cx.iris.source(src)}{g}" for src in sources)
 
 
 def _tie_lines(cx: _Context, tables: Tables) -> Iterator[str]:

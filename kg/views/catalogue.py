@@ -121,6 +121,15 @@ class Cluster:
 
 
 @dataclass
+class Alternative:
+    """One value a source gives for a contested fact (a place of control, a head-count), with its own sources."""
+
+    label: str
+    sources: list[str]
+    chosen: bool = False
+
+
+@dataclass
 class Headcount:
     value: int | None
     minimum: int | None
@@ -245,6 +254,20 @@ class Catalog:
         for r in q("SELECT ?o ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code } ORDER BY ?code"):
             self.orgs[r["o"]].codes.append(r["code"])
 
+    def _read_contested(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+        """(subject, aspect) -> the contested fact's alternatives, each with its own sources, the chosen first."""
+        self.contested: dict[tuple[str, str], list[Alternative]] = defaultdict(list)
+        rows = q("SELECT ?about ?aspect ?alt ?label ?chosen (GROUP_CONCAT(STR(?src); separator=' ') AS ?srcs) "
+                 "WHERE { ?c a bbmb:ContestedFact ; bbmb:about ?about ; bbmb:aspect ?aspect ; bbmb:alternative ?alt . "
+                 "?alt rdfs:label ?label ; bbmb:chosen ?chosen OPTIONAL { ?alt prov:wasDerivedFrom ?src } } "
+                 "GROUP BY ?about ?aspect ?alt ?label ?chosen ORDER BY ?alt")
+        for r in rows:
+            chosen = str(r["chosen"]).lower() == "true"
+            self.contested[(r["about"], r["aspect"])].append(Alternative(
+                r["label"], [source_key(s) for s in (r["srcs"] or "").split()], chosen))
+        for alternatives in self.contested.values():
+            alternatives.sort(key=lambda a: not a.chosen)
+
     def _read_figures(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
         """Head-counts (and the figure the build chose), places sources put elsewhere, the reading."""
         self.employees: dict[str, int] = {}
@@ -259,6 +282,7 @@ class Catalog:
             self.statement_sources[(r["about"], r["p"])] = self.sources_of.get(r["s"], [])
         self.reading = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }")),
                             None)
+        self._read_contested(q)
         #: the study's credit line, from the project file (kg.toml) by way of the build; None without one
         self.study_credit: str | None = next((r["c"] for r in q(
             "SELECT ?c WHERE { ?g bbmb:reading ?r ; dct:bibliographicCitation ?c }")), None)

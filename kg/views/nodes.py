@@ -72,14 +72,32 @@ def _org_node(cat: Catalog, iri: str, node_type: str) -> dict[str, Any]:
     if org.hq_place:
         attrs["hq_place"] = cat.places[org.hq_place].label
     attrs.update(_control_attrs(cat, iri))
-    _fact(facts, "control", f"{attrs['control']}" + (f": {attrs['control_area']}" if "control_area" in attrs else "")
-          + (f" (run by {attrs['controlled_by']})" if "controlled_by" in attrs else ""),
-          org.parent_sources or org.hq_sources)
+    _control_facts(cat, iri, attrs, facts)
     attrs["local_hq"] = is_inside(attrs["control"])
     attrs.update(_headcount_attrs(cat, iri, facts))
     attrs["source"] = ";".join(org.sources)
     attrs["facts"] = facts
     return attrs
+
+
+def _control_facts(cat: Catalog, iri: str, attrs: dict[str, Any], facts: list[dict[str, Any]]) -> None:
+    """Where the organisation is run from, citing the sources of the place the reading chose; where the sources
+    disagree (a contested fact of its own or of the organisation its control is judged by), every alternative on
+    its own line with its own sources, and a mark (``contested``) on the node."""
+    org = cat.orgs[iri]
+    said = (f"{attrs['control']}" + (f": {attrs['control_area']}" if "control_area" in attrs else "")
+            + (f" (run by {attrs['controlled_by']})" if "controlled_by" in attrs else ""))
+    alternatives = cat.contested.get((iri, "control")) or cat.contested.get((org.controller or "", "control"), [])
+    if not alternatives:
+        _fact(facts, "control", said, org.parent_sources or org.hq_sources)
+        return
+    attrs["contested"] = True
+    chosen = next((a for a in alternatives if a.chosen), alternatives[0])
+    _fact(facts, "control (contested)", said, chosen.sources)
+    for alternative in alternatives:
+        _fact(facts, "place of control, as a source gives it",
+              alternative.label + (f" (the reading {cat.reading} uses this)" if alternative.chosen else ""),
+              alternative.sources)
 
 
 def _org_facts(cat: Catalog, iri: str) -> list[dict[str, Any]]:
