@@ -254,8 +254,15 @@ def test_the_hq_headline_shows_the_figures_of_the_summary_query(opened, pages, b
     big = o.page.locator("#headline .big").text_content()
     assert f"{region['shareJobsOutside']} %" in big
     assert f"{region['shareJobsOutsideMin']}–{region['shareJobsOutsideMax']} %" in big
-    assert "Reading: brief" in big
+    assert "Reading: primary" in big
     centres = run("decision-centres", built.store, {}, built.iris).records()
+    # the sentence names the top three places of control with their jobs, in the order decision-centres gives
+    top = [c for c in centres if c["employees"]][:3]
+    said = [big.index(f"{c['areaLabel']} ({c['employees']:,}") for c in top]
+    assert len(top) == 3 and said == sorted(said), big
+    assert "contested: 0–3,000" in big  # Bavaria: Siemens Energy's place of control is contested
+    known = region["firmsOutside"] + region["firmsInside"]
+    assert f"{region['firmsOutside']} of the {known} firms of known control" in big
     rows = o.page.locator("#centres tr").all_text_contents()
     assert len(rows) == len(centres)
     for row, centre in zip(rows, centres, strict=True):

@@ -30,10 +30,64 @@ def control_headline(store: Store, region: str) -> dict[str, Any]:
     params = {"region": NamedNode(region)}
     areas = run("control-summary", store, params).records()
     centres = run("decision-centres", store, params).records()
-    return {"areas": [{k: (str(v) if v is not None else "") for k, v in row.items()} for row in areas],
-            "centres": [{"label": r["areaLabel"], "kind": r["areaKind"], "firms": r["firms"],
-                         "jobs": r["employees"], "low": r["employeesMin"], "high": r["employeesMax"]}
-                        for r in centres]}
+    headline = {"areas": [{k: (str(v) if v is not None else "") for k, v in row.items()} for row in areas],
+                "centres": [{"label": r["areaLabel"], "kind": r["areaKind"], "firms": r["firms"],
+                             "jobs": r["employees"], "low": r["employeesMin"], "high": r["employeesMax"]}
+                            for r in centres]}
+    if areas:
+        headline["sentence"] = headline_sentence(areas[0], headline["centres"])
+    return headline
+
+
+def _jobs(centre: dict[str, Any]) -> str:
+    """``3,000``, or ``3,000, contested: 0–3,000`` where the sources' alternatives move it."""
+    low, high, jobs = centre["low"], centre["high"], centre["jobs"]
+    if jobs is None:
+        return "no figure"
+    return f"{jobs:,}" + (f", contested: {low:,}–{high:,}" if low is not None and high is not None and low != high
+                          else "")
+
+
+def headline_sentence(area: dict[str, Any], centres: list[dict[str, Any]], top: int = 3) -> str:
+    """The hq page's headline as a sentence one can quote: the share of the known jobs run from outside with its
+    range, the places most of them are run from (with their jobs, contested ones as ranges), the firms of known
+    control, what is counted and under which reading; each figure with one denominator, from the rows of
+    ``control-summary`` (``area``) and ``decision-centres`` (``centres``).
+
+    >>> area = {"areaLabel": "X", "jobs": 1000, "shareJobsOutside": 60.0, "shareJobsOutsideMin": 50.0,
+    ...         "shareJobsOutsideMax": 60.0, "firms": 5, "firmsOutside": 2, "firmsInside": 2, "firmsUnknown": 1,
+    ...         "shareFirmsOutside": 50.0, "firmsWithFigure": 4, "reading": "primary"}
+    >>> centres = [{"label": "Bavaria", "jobs": 500, "low": 400, "high": 500}, {"label": "Austria", "jobs": 100,
+    ...            "low": 100, "high": 100}]
+    >>> print(headline_sentence(area, centres))  # doctest: +NORMALIZE_WHITESPACE
+    60 % of the 1,000 known jobs of the named firms in X are run from outside the region (50–60 % over the
+    sources' alternatives), most from Bavaria (500, contested: 400–500) and Austria (100). 2 of the 4 firms of
+    known control are run from outside (50 %; 1 more of unknown control). Counted: 5 named firms with an
+    operating site in X, 4 of them with a head-count. Reading: primary.
+    """
+    def pct(value: Any) -> str:
+        return f"{float(value):,.1f}".removesuffix(".0")
+
+    said = []
+    if area.get("jobs") and area.get("shareJobsOutside") not in (None, ""):
+        low, high = area["shareJobsOutsideMin"], area["shareJobsOutsideMax"]
+        text = (f"{pct(area['shareJobsOutside'])} % of the {area['jobs']:,} known jobs of the named firms in "
+                f"{area['areaLabel']} are run from outside the region"
+                + (f" ({pct(low)}–{pct(high)} % over the sources' alternatives)" if low != high else ""))
+        places = [f"{c['label']} ({_jobs(c)})" for c in centres if c["jobs"]][:top]
+        if places:
+            text += ", most from " + (" and ".join([", ".join(places[:-1]), places[-1]]) if len(places) > 1
+                                      else places[0])
+        said.append(text + ".")
+    known = area["firmsOutside"] + area["firmsInside"]
+    notes = [f"{pct(area['shareFirmsOutside'])} %"] if known else []
+    if area["firmsUnknown"]:
+        notes.append(f"{area['firmsUnknown']:,} more of unknown control")
+    said.append(f"{area['firmsOutside']:,} of the {known:,} firms of known control are run from outside"
+                + (f" ({'; '.join(notes)})" if notes else "") + ".")
+    said.append(f"Counted: {area['firms']:,} named firms with an operating site in {area['areaLabel']}, "
+                f"{area['firmsWithFigure']:,} of them with a head-count. Reading: {area['reading']}.")
+    return " ".join(said)
 
 
 def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.DiGraph[str]:

@@ -54,9 +54,10 @@
     const range = a => a.shareJobsOutsideMin !== a.shareJobsOutsideMax ? ` (${a.shareJobsOutsideMin}–${a.shareJobsOutsideMax} % over the sources' alternatives)` : "";
     const region = h.areas[0];
     const big = el("p", undefined, "big");
-    big.append(el("strong", region.shareJobsOutside === "" ? "no known jobs" : `${region.shareJobsOutside} %`),
-               el("span", ` of the known jobs in the named firms in ${region.areaLabel} are run from outside the region` +
-                          range(region) + `; ${fmt(region.firmsOutside)} of ${fmt(region.firms)} firms (${region.shareFirmsOutside} % of those of known control). Reading: ${region.reading}.`));
+    // the sentence is written once, by kg.views.hq.headline_sentence; the share at its start in bold
+    const lead = h.sentence.match(/^[\d.,]+ %/);
+    if (lead) big.append(el("strong", lead[0]), el("span", h.sentence.slice(lead[0].length)));
+    else big.append(el("span", h.sentence));
     box.append(big);
     const more = el("details"); more.append(el("summary", "By Land, what is counted, and what the figures hinge on"));
     for (const a of h.areas.slice(1)) {
