@@ -50,15 +50,26 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
     _common(p)
     p.add_argument("--budget", type=int, default=NODE_BUDGET,
                    help="most nodes drawn; past it the page shows an aggregated network (default: %(default)s)")
+    p.add_argument("--picture", choices=("svg", "png"),
+                   help="also write the hq view as a picture to publish, hq.svg or hq.png (2,400 px wide): title, "
+                        "headline, map, jobs by place of control, legend and source line; png needs rsvg-convert")
 
     def run(args: argparse.Namespace) -> int:
+        from .errors import InvalidArgument
         from .html import write_page
 
+        if args.picture and args.view not in ("hq", "all"):
+            raise InvalidArgument(f"--picture draws the hq view; give kg viz hq --picture {args.picture}")
         views = _views(args)
         for name, graph in steps(views.items(), "pages", len(views)):
             t0 = time.perf_counter()
             path = write_page(graph, Path(args.out) / f"{name}.html", budget=args.budget)
             progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+        if args.picture:
+            from .views.picture import write_picture
+
+            path = write_picture(views["hq"], Path(args.out) / f"hq.{args.picture}", args.picture)
+            progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
         return 0
     return run
 

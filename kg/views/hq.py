@@ -30,10 +30,10 @@ def control_headline(store: Store, region: str) -> dict[str, Any]:
     params = {"region": NamedNode(region)}
     areas = run("control-summary", store, params).records()
     centres = run("decision-centres", store, params).records()
-    headline: dict[str, Any] = {"areas": [{k: (str(v) if v is not None else "") for k, v in row.items()} for row in areas],
-                "centres": [{"label": r["areaLabel"], "kind": r["areaKind"], "firms": r["firms"],
-                             "jobs": r["employees"], "low": r["employeesMin"], "high": r["employeesMax"]}
-                            for r in centres]}
+    headline: dict[str, Any] = {
+        "areas": [{k: (str(v) if v is not None else "") for k, v in row.items()} for row in areas],
+        "centres": [{"label": r["areaLabel"], "kind": r["areaKind"], "firms": r["firms"], "jobs": r["employees"],
+                     "low": r["employeesMin"], "high": r["employeesMax"]} for r in centres]}
     if areas:
         headline["sentence"] = headline_sentence(areas[0], headline["centres"])
     return headline

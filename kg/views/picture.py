@@ -1,0 +1,236 @@
+"""The hq view as a picture to publish: one SVG with the whole story in frame, drawn without a browser.
+
+``kg viz hq --picture svg`` (or ``png``) writes it beside the page: the title, the headline sentence
+(:func:`kg.views.hq.headline_sentence`), the map (the page's outlines and positions, the places of control
+on the compressed ring in their true direction), the jobs by place of control as bars (contested ones with
+their range), the legend with its counts, and the source line with the study's credit and the reading;
+every text wrapped to the frame, never clipped.  Text is escaped for XML; the picture holds no script and
+refers to no file.  A PNG is the SVG rendered by ``rsvg-convert`` (Debian's ``librsvg2-bin``) at 2,400 px.
+
+    >>> wrap("a b c d", 3)
+    ['a b', 'c d']
+"""
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import textwrap
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import networkx as nx
+
+from ..errors import OutputError
+from .style import NEUTRAL
+
+#: The picture's width in px: at 2× a 1,200 px column, as publications print them.
+WIDTH = 2400
+MARGIN = 60
+FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"
+#: The share of the width the map takes; the bars and the legend take the rest.
+MAP_SHARE = 0.62
+OUTLINES_CREDIT = "Outlines: @svg-maps/germany (CC BY 4.0), Natural Earth."
+
+
+def wrap(text: str, chars: int) -> list[str]:
+    """``text`` in lines of at most ``chars`` characters (a word longer than that on a line of its own)."""
+    return textwrap.wrap(text, chars, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def _chars(width: float, size: float) -> int:
+    """How many characters of a ``size`` px sans-serif font fit in ``width`` px (an average glyph: 0.56 em)."""
+    return max(8, int(width / (0.56 * size)))
+
+
+class _Canvas:
+    """SVG elements, and the height used so far."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.y = float(MARGIN)
+
+    def text(self, x: float, y: float, text: str, size: float, **attrs: str) -> None:
+        extra = "".join(f" {k.replace('_', '-')}={quoteattr(v)}" for k, v in attrs.items())
+        self.parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}"{extra}>{escape(text)}</text>')
+
+    def paragraph(self, text: str, size: float, width: float, x: float = MARGIN, **attrs: str) -> None:
+        """Wrapped lines from the current height down."""
+        for line in wrap(text, _chars(width, size)):
+            self.y += size * 1.3
+            self.text(x, self.y, line, size, **attrs)
+        self.y += size * 0.5
+
+
+def _bounds(g: nx.Graph[str], areas: list[dict[str, Any]]) -> tuple[float, float, float, float]:
+    xs = [d["geo_x"] for _, d in g.nodes(data=True) if "geo_x" in d]
+    ys = [-d["geo_y"] for _, d in g.nodes(data=True) if "geo_y" in d]
+    for area in areas:
+        for ring in area.get("rings", []):
+            xs += [p[0] for p in ring]
+            ys += [p[1] for p in ring]
+        if "circle" in area:
+            cx, cy, r = area["circle"]
+            xs += [cx - r, cx + r]
+            ys += [cy - r, cy + r]
+    return (min(xs, default=0.0), min(ys, default=0.0), max(xs, default=1.0), max(ys, default=1.0))
+
+
+class _Labels:
+    """Where labels go: beside their point, on the first side (right, left, below, above) where they overlap no
+    label placed before and stay inside the frame; a label with no such side is left out (the bars name it)."""
+
+    def __init__(self, left: float, top: float, right: float, bottom: float) -> None:
+        self.frame = (left, top, right, bottom)
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    def place(self, x: float, y: float, r: float, text: str, size: float) -> tuple[float, float] | None:
+        w, h = 0.6 * size * len(text), size
+        sides = ((x + r + 4, y + h / 3), (x - r - 4 - w, y + h / 3), (x - w / 2, y + r + h), (x - w / 2, y - r - 4))
+        for bx, by in sides:
+            box = (bx, by - h, bx + w, by + 4)
+            inside = (box[0] >= self.frame[0] and box[1] >= self.frame[1] and box[2] <= self.frame[2]
+                      and box[3] <= self.frame[3])
+            if inside and not any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3]
+                                  for o in self.boxes):
+                self.boxes.append(box)
+                return bx, by
+        return None
+
+
+def _map(c: _Canvas, g: nx.Graph[str], top: float, width: float, height: float) -> None:
+    """Outlines, lines and nodes in the page's map coordinates, fitted into the panel; places labelled."""
+    areas = g.graph.get("areas", [])
+    x0, y0, x1, y1 = _bounds(g, areas)
+    k = min(width / max(x1 - x0, 1e-6), height / max(y1 - y0, 1e-6))
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return MARGIN + (x - x0) * k + (width - (x1 - x0) * k) / 2, top + (y - y0) * k
+
+    for area in areas:
+        if "circle" in area:
+            cx, cy = at(area["circle"][0], area["circle"][1])
+            c.parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{area["circle"][2] * k:.1f}" fill="none" '
+                           f'stroke="#767676" stroke-dasharray="8 6"/>')
+            continue
+        fill = "#F2F2F2" if area.get("kind") == "region" else "#FAFAFA"
+        for ring in area.get("rings", []):
+            points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (at(*p) for p in ring))
+            c.parts.append(f'<polygon points="{points}" fill="{fill}" stroke="#9A9A9A" stroke-width="1"/>')
+    jobs = [d.get("jobs") or 0 for *_, d in g.edges(data=True)]
+    top_jobs = max(jobs, default=0) or 1
+    colour = {n: d.get("color", NEUTRAL) for n, d in g.nodes(data=True)}
+    for u, v, d in g.edges(data=True):
+        if "geo_x" not in g.nodes[u] or "geo_x" not in g.nodes[v]:
+            continue
+        (ax, ay), (bx, by) = (at(g.nodes[n]["geo_x"], -g.nodes[n]["geo_y"]) for n in (u, v))
+        stroke = 1.2 + 10 * math.sqrt((d.get("jobs") or 0) / top_jobs)
+        c.parts.append(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="{colour[v]}" '
+                       f'stroke-opacity="0.55" stroke-width="{stroke:.1f}"/>')
+    nodes: list[dict[str, Any]] = [d for _, d in g.nodes(data=True) if "geo_x" in d]
+    labels = _Labels(MARGIN, top, MARGIN + width, top + height)
+    for d in sorted(nodes, key=lambda d: (d.get("type") == "place", -float(d.get("size", 8)))):
+        x, y = at(d["geo_x"], -d["geo_y"])
+        r = max(3.0, float(d.get("size", 8)) * 0.6)
+        mark = ' stroke="#000000" stroke-width="2" stroke-dasharray="3 2"' if d.get("contested") else \
+            ' stroke="#FFFFFF" stroke-width="1"'
+        c.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{d.get("color", NEUTRAL)}"{mark}/>')
+        if d.get("type") == "place" and (spot := labels.place(x, y, r, d.get("label_en") or d.get("label", ""), 22)):
+            c.text(spot[0], spot[1], d.get("label_en") or d.get("label", ""), 22, font_weight="bold",
+                   paint_order="stroke", stroke="#FFFFFF", stroke_width="5")
+
+
+def _bars(c: _Canvas, g: nx.Graph[str], x: float, width: float) -> None:
+    """The region's jobs by place of control, as ``decision-centres`` gives them; no figure is not 0."""
+    centres = (g.graph.get("headline") or {}).get("centres", [])
+    if not centres:
+        return
+    colours = {i["key"]: i["color"] for i in g.graph.get("legend", {}).get("centre", [])}
+    c.text(x, c.y + 30, "Where the region's jobs are run from", 30, font_weight="bold")
+    c.y += 60
+    top = max((ctr["jobs"] or 0 for ctr in centres), default=0) or 1
+    bar_width = width * 0.36
+    for ctr in centres:
+        c.text(x, c.y + 26, ctr["label"], 24)
+        if ctr["jobs"]:
+            length = max(3.0, bar_width * ctr["jobs"] / top)
+            c.parts.append(f'<rect x="{x + width * 0.40:.1f}" y="{c.y + 6:.1f}" width="{length:.1f}" height="24" '
+                           f'fill="{colours.get(ctr["label"], "#D55E00")}"/>')
+        said = "no figure" if ctr["jobs"] is None else f"{ctr['jobs']:,}"
+        if ctr["jobs"] is not None and ctr["low"] != ctr["high"]:
+            said += f" ({ctr['low']:,}–{ctr['high']:,})"
+        c.text(x + width * 0.40 + (bar_width * (ctr["jobs"] or 0) / top) + 10, c.y + 26, said, 22)
+        c.y += 38
+    c.y += 20
+
+
+def _legend(c: _Canvas, g: nx.Graph[str], x: float, width: float) -> None:
+    """The colours of the places of control, each with how many regional sites it runs."""
+    sites = Counter(d.get("centre") for _, d in g.nodes(data=True) if d.get("type") == "site")
+    c.text(x, c.y + 30, "Colour: where a site is run from (sites)", 26, font_weight="bold")
+    c.y += 50
+    for item in g.graph.get("legend", {}).get("centre", []):
+        c.parts.append(f'<rect x="{x:.1f}" y="{c.y + 4:.1f}" width="22" height="22" fill="{item["color"]}"/>')
+        c.text(x + 32, c.y + 22, f"{item['label']} ({sites.get(item['key'], 0):,})", 22)
+        c.y += 32
+    c.text(x, c.y + 28, "Dashed ring: a contested place of control", 20, fill="#444444")
+    c.y += 40
+
+
+def picture_svg(g: nx.Graph[str]) -> str:
+    """The hq view (:func:`kg.views.hq.hq_view`) as one SVG document, ``WIDTH`` px wide."""
+    c = _Canvas()
+    inner = WIDTH - 2 * MARGIN
+    c.paragraph(g.graph.get("title", ""), 44, inner, font_weight="bold")
+    headline = (g.graph.get("headline") or {}).get("sentence", "")
+    if headline:
+        c.paragraph(headline, 30, inner)
+    top = c.y + 10
+    map_width = inner * MAP_SHARE
+    side_x = MARGIN + map_width + 60
+    c.y = top
+    _bars(c, g, side_x, WIDTH - MARGIN - side_x)
+    _legend(c, g, side_x, WIDTH - MARGIN - side_x)
+    x0, y0, x1, y1 = _bounds(g, g.graph.get("areas", []))
+    map_height = max(c.y - top, map_width * (y1 - y0) / max(x1 - x0, 1e-6))
+    _map(c, g, top, map_width, map_height)
+    c.y = top + map_height + 20
+    credit = g.graph.get("credit") or "the sources cited on each fact"
+    reading = f"; contested facts read as: {g.graph['reading']}" if g.graph.get("reading") else ""
+    c.paragraph(f"Data: {credit}{reading}. {OUTLINES_CREDIT}", 22, inner, fill="#333333")
+    height = math.ceil(c.y + MARGIN / 2)
+    return "\n".join(_document(c.parts, height, g.graph.get("title", "")))
+
+
+def _document(parts: list[str], height: int, title: str) -> Iterator[str]:
+    yield (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+           f'viewBox="0 0 {WIDTH} {height}" font-family={quoteattr(FONT)} role="img">')
+    yield f"<title>{escape(title)}</title>"
+    yield f'<rect width="{WIDTH}" height="{height}" fill="#FFFFFF"/>'
+    yield from parts
+    yield "</svg>\n"
+
+
+def write_picture(g: nx.Graph[str], path: Path, kind: str) -> Path:
+    """Write the picture as ``svg`` or ``png`` (the SVG rendered by ``rsvg-convert``), atomically."""
+    from ..files import atomic_write
+
+    svg = picture_svg(g)
+    if kind == "svg":
+        with atomic_write(path, "w", encoding="utf-8") as handle:
+            handle.write(svg)
+        return path
+    converter = shutil.which("rsvg-convert")
+    if converter is None:
+        raise OutputError("--picture png needs rsvg-convert (Debian: apt install librsvg2-bin); "
+                          "or write --picture svg, which any browser and vector editor opens")
+    done = subprocess.run([converter, "--format", "png", "--width", str(WIDTH)], input=svg.encode("utf-8"),
+                          capture_output=True, check=False, timeout=120)
+    if done.returncode != 0:
+        raise OutputError(f"rsvg-convert could not draw the picture: {done.stderr.decode(errors='replace')[:200]}")
+    with atomic_write(path, "wb") as handle:
+        handle.write(done.stdout)
+    return path

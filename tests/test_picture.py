@@ -1,0 +1,66 @@
+"""The hq view as a picture to publish (kg.views.picture): the whole story in frame, text whole, no browser."""
+from __future__ import annotations
+
+import struct
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from kg.cli import main
+from kg.views import build_views
+from kg.views.picture import WIDTH, picture_svg
+from tests.conftest import require_system_package
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def hq(built):
+    return build_views(built.store, ["hq"])["hq"]
+
+
+def _texts(svg: str) -> list[ET.Element]:
+    return list(ET.fromstring(svg).iter(f"{SVG}text"))
+
+
+def test_the_picture_holds_title_headline_bars_legend_and_source_line_whole(hq):
+    svg = picture_svg(hq)
+    texts = _texts(svg)
+    words = " ".join(t.text or "" for t in texts)
+    # the headline sentence and the source line, wrapped onto lines but whole, in reading order
+    for whole in (hq.graph["title"], hq.graph["headline"]["sentence"], hq.graph["credit"]):
+        assert " ".join(whole.split()) in " ".join(words.split()), whole
+    for centre in hq.graph["headline"]["centres"]:
+        assert centre["label"] in words
+        assert ("no figure" if centre["jobs"] is None else f"{centre['jobs']:,}") in words
+    # never clipped: every line starts inside the frame and its text, at a generous glyph width, ends inside it
+    height = float(ET.fromstring(svg).get("height", "0"))
+    for t in texts:
+        x, y, size = float(t.get("x", 0)), float(t.get("y", 0)), float(t.get("font-size", 0))
+        assert 0 <= x and x + 0.56 * size * len(t.text or "") <= WIDTH + 1, t.text
+        assert size <= y <= height, t.text
+
+
+def test_a_label_from_the_data_is_text_never_markup(hq):
+    g = hq.copy()
+    place = next(n for n, d in g.nodes(data=True) if d["type"] == "place")
+    g.nodes[place]["label_en"] = g.nodes[place]["label"] = '<script>alert("x")</script> & Co'
+    g.graph["title"] = "Title </text><script>alert(1)</script>"
+    svg = picture_svg(g)
+    root = ET.fromstring(svg)  # well-formed: the text was escaped
+    assert not list(root.iter(f"{SVG}script")) and "<script>" not in svg
+    assert any((t.text or "").startswith("Title </text><script>") for t in root.iter(f"{SVG}text"))
+
+
+def test_kg_viz_hq_writes_an_svg_that_rsvg_draws_and_a_png_of_2400_px(tmp_path, capsys):
+    converter = require_system_package("rsvg-convert", "librsvg2-bin")
+    out = tmp_path / "out"
+    assert main(["viz", "hq", "--build", str(tmp_path / "no-build"), "--out", str(out), "--picture", "svg"]) == 0
+    drawn = subprocess.run([converter, "--format", "png", str(out / "hq.svg")], capture_output=True, check=True)
+    assert drawn.stdout.startswith(b"\x89PNG")
+    assert main(["viz", "hq", "--build", str(tmp_path / "no-build"), "--out", str(out), "--picture", "png"]) == 0
+    width, height = struct.unpack(">II", (out / "hq.png").read_bytes()[16:24])
+    assert width >= 2400 and height > 1000
+    assert main(["viz", "clusters", "--out", str(out), "--picture", "png"]) == 2
+    assert "--picture draws the hq view" in capsys.readouterr().err
