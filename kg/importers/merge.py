@@ -34,7 +34,7 @@ from .model import Address, Batch, Entity, normal_name, slug
 from .places import Places
 
 #: The tables an import may change, and the review table.
-WRITES = ("sources", "places", "organizations", "parent_relations", "alternative_places", "flags")
+WRITES = ("sources", "places", "organizations", "parent_relations", "headcounts", "alternative_places", "flags")
 REVIEW = "review.csv"
 REVIEW_COLUMNS = ("register", "record", "name", "place", "candidate", "evidence", "decision", "note")
 
@@ -341,12 +341,24 @@ class _Merger:
             self.orgs[parent]["types"] = "group"
         self.report.counts["parents set"] += 1
 
+    def headcounts(self) -> None:
+        """A register's head-counts, each a row under its record's source (beside those of other sources)."""
+        for h in self.batch.headcounts:
+            org = self.ids.get(h.entity)
+            if org is None:
+                self.report.counts["head-counts of records not imported"] += 1
+                continue
+            if self.add("headcounts", {"subject": org, "value": h.value, "approx": "exact", "year": h.year,
+                                       "source": h.source, "note": h.note}):
+                self.report.counts["head-counts added"] += 1
+
     # ------------------------------------------------------------------ all
     def run(self) -> Report:
         parents = {r.parent for r in self.batch.relations if r.parent}
         for e in self.batch.entities:
             self.entity(e, parents)
         self.relations()
+        self.headcounts()
         # a source row for every record some row now names (and for the file or register it is part of)
         named = {s for table in WRITES for r in self.f.rows[table] for c, v in r.items()
                  if c == "source" or c.endswith("_source") for s in _many(v or "")}
