@@ -286,6 +286,29 @@ def _share(value: str) -> str:
     return f"{number * 100:g}" if 0 <= number <= 1 else ""
 
 
+def _headquarters(item: _Item) -> Address:
+    """The item's headquarters (P159; the first by id where it has several), as the place Wikidata gives,
+    within the region's item through which the item was found."""
+    found = sorted({(_qid(r.get("hq")), _qid(r.get("region"))) for r in item.rows} - {("", "")})
+    hq, region = next(((h, r) for h, r in found if h), ("", ""))
+    if not hq:
+        return Address()
+    rows = [r for r in item.rows if _qid(r.get("hq")) == hq]
+    lat, long = _point(next((_text(r, "hq_coordinates") for r in rows if "hq_coordinates" in r), ""))
+    name = next((_text(r, n) for n in ("hq_label_de", "hq_label_en") for r in rows if n in r), "")
+    return Address(city=name, wikidata=hq, lat=lat, long=long, within=region)
+
+
+def _unkept(item: _Item) -> list[str]:
+    """What no column holds, for the item's source note: its industries, coordinates and websites."""
+    notes = [f"industry {qid} (NACE {code})"
+             for qid, code in sorted({(_qid(r.get("industry")), _text(r, "nace")) for r in item.rows})]
+    lat, long = _point(item.first("coordinates"))
+    if lat:
+        notes.append(f"coordinates {lat}, {long}")
+    return notes + [f"website {w}" for (w,) in item.values("website")]
+
+
 @dataclass
 class _Item:
     """What the answer's rows say of one item (an item has as many rows as its values' combinations)."""
@@ -338,33 +361,15 @@ class _Reader:
 
     def firm(self, item: _Item) -> None:
         label = item.first("label_de") or item.first("label_en")
-        hq, region = "", ""
-        for hq_term, region_term in sorted({(_qid(r.get("hq")), _qid(r.get("region"))) for r in item.rows}):
-            if hq_term:
-                hq, region = hq_term, region_term
-                break
-        address = Address()
-        if hq:
-            rows = [r for r in item.rows if _qid(r.get("hq")) == hq]
-            lat, long = _point(next((_text(r, "hq_coordinates") for r in rows if "hq_coordinates" in r), ""))
-            name = next((_text(r, n) for n in ("hq_label_de", "hq_label_en") for r in rows if n in r), "")
-            address = Address(city=name, wikidata=hq, lat=lat, long=long, within=region)
-        e = self.entity(item.qid, label, item.first("lei"), address)
+        e = self.entity(item.qid, label, item.first("lei"), _headquarters(item))
         e.name = label or e.name
         self.parents(item, e)
         for value, date in item.values("employees", "employees_date"):
             count, year = _count(value), _year(date)
             if count:
-                self.batch.headcounts.append(Headcount(item.qid, count, year, e.source,
-                                                       "Wikidata P1128 employees" + ("" if year else
-                                                                                     ", no point in time (P585)")))
-        notes = self.notes[e.source]
-        notes.extend(f"industry {qid} (NACE {code})" for qid, code in
-                     sorted({(_qid(r.get("industry")), _text(r, "nace")) for r in item.rows}))
-        lat, long = _point(item.first("coordinates"))
-        if lat:
-            notes.append(f"coordinates {lat}, {long}")
-        notes.extend(f"website {w}" for (w,) in item.values("website"))
+                note = "Wikidata P1128 employees" + ("" if year else ", no point in time (P585)")
+                self.batch.headcounts.append(Headcount(item.qid, count, year, e.source, note))
+        self.notes[e.source].extend(_unkept(item))
 
     def parents(self, item: _Item, e: Entity) -> None:
         """Its parent organisations (P749: control) and owners (P127: ownership, a share where given)."""
