@@ -23,7 +23,7 @@ from kg.cli import main
 from kg.cli_init import init
 from kg.importers.wikidata import cache_file, query_text
 from kg.tables import read_tables
-from tests.conftest import DATA
+from tests.conftest import DATA, ONTOLOGY
 
 WD = "http://www.wikidata.org/entity/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -319,3 +319,26 @@ def test_the_query_binds_its_values() -> None:
     text = query_text(["Q64"], ["28.1"])
     assert "VALUES ?code { \"28.1\" }" in text and f"VALUES ?region {{ <{WD}Q64> }}" in text
     assert query_text(["Q64"], ["28.1"]) == text  # the cache's key: the same text for the same values
+
+
+def test_a_name_match_waits_for_review_and_the_build_takes_the_accepted_rows(
+        tmp_path: Path, replay: Replay, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without the LEI, Wikidata's BORSIG GmbH is only a namesake of the tables' BORSIG: it waits in review.csv;
+    accepted, the next import (from the cache) fills its Wikidata id, and the tables build and conform."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    code, out, _ = run(import_args(data, "--endpoint", replay.url), capsys)
+    assert code == 0 and "review.csv" in out
+    (review,) = rows(data, "review.csv")
+    assert (review["register"], review["record"], review["candidate"], review["decision"]) == (
+        "wikidata", "Q1002", "borsig", "")
+    assert not any(r["wikidata"] == "Q1002" for r in rows(data, "organizations"))
+    path = data / "review.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",borsig,name (place unknown on one side),,",
+                                                             ",borsig,name (place unknown on one side),accept,"),
+                    encoding="utf-8")
+    code, out, _ = run(import_args(data, "--endpoint", replay.url), capsys)
+    assert code == 0 and "matched by review: 1" in out and len(replay.requests) == 1
+    borsig = next(r for r in rows(data, "organizations") if r["id"] == "borsig")
+    assert (borsig["wikidata"], borsig["wikidata_source"]) == ("Q1002", "wikidata-q1002")
+    assert main(["build", "--data", str(data), "--ontology", str(ONTOLOGY), "--out", str(tmp_path / "out")]) == 0
