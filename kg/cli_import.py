@@ -110,7 +110,8 @@ def _wikidata(args: argparse.Namespace) -> Batch:
     if not codes:
         raise InvalidArgument(f"--industry: give NACE Rev. 2 codes (e.g. 28); {args.data / 'subsectors.csv'} "
                               "has none")
-    text = wikidata.query_text(regions, codes)
+    area = wikidata.Area.of(places, args.region)
+    text = wikidata.query_text(regions, codes, area.box())
     if args.answer is not None:
         answer = wikidata.load(args.answer)
     else:
@@ -118,4 +119,4 @@ def _wikidata(args: argparse.Namespace) -> Batch:
                               args.refresh, args.timeout, progress)
     progress(f"{answer.origin}: {len(answer.document['results']['bindings']):,} rows for "
              f"{args.region} ({', '.join(regions)}), industries {', '.join(codes)}")
-    return wikidata.read(answer, str(args.answer or "Wikidata"))
+    return wikidata.read(answer, area, str(args.answer or "Wikidata"))

@@ -52,7 +52,8 @@ def firm(qid: str, label: str, hq: str, hq_label: str, region: str, **more: dict
 
 #: Three firms (and, by the way, their parents): Testwerk (a parent outside the region; two employees
 #: figures, one with its P585 date), BORSIG (its LEI is that of the tables' borsig; Wikidata gives another
-#: parent than the tables) and Havelpumpen (owned 30 % by a firm and in part by a person).
+#: parent than the tables) and Havelpumpen (owned 30 % by a firm and in part by a person); and two items found
+#: by their coordinates only, Spreewerk in Berlin and Grenzwerk east of Brandenburg's border.
 ROWS: list[dict[str, object]] = [
     firm("Q1001", "Testwerk Maschinen GmbH", "Q2001", "Marienfelde", "Q64",
          parent=item("Q9001"), parent_label_de=text("Fernholding AG", "de"), parent_lei=text(FERN_LEI),
@@ -69,6 +70,11 @@ ROWS: list[dict[str, object]] = [
          owner_human=typed("false", XSD + "boolean"), share=typed("0.3", XSD + "decimal")),
     firm("Q1003", "Havelpumpen GmbH", "Q2003", "Velten", "Q1208",
          owner=item("Q9004"), owner_label_de=text("Erika Muster", "de"), owner_human=typed("true", XSD + "boolean")),
+    # found by their coordinates in the box around Berlin's and Brandenburg's outlines: one inside Berlin, one not
+    *({"item": item(qid), "label_de": text(label, "de"), "located": typed(point, WKT), "hq": item(hq),
+       "hq_label_de": text(hq_label, "de"), "industry": item("Q5001"), "nace": text("28.22")}
+      for qid, label, point, hq, hq_label in (("Q1004", "Spreewerk GmbH", "Point(13.40 52.52)", "Q2004", "Neuland"),
+                                              ("Q1005", "Grenzwerk GmbH", "Point(14.90 52.00)", "Q2005", "Elsewhere"))),
 ]
 
 
@@ -173,6 +179,7 @@ def test_the_import_writes_firms_places_parents_and_headcounts_each_under_its_it
     (query,) = replay.queries()
     assert f"<{WD}Q64>" in query and f"<{WD}Q1208>" in query  # the region's Länder: it has no Wikidata id itself
     assert '"28"' in query and '"26"' in query and '"28.1"' not in query  # subsectors.csv's divisions, by prefix
+    assert "geof:latitude(?located) >=" in query  # the box around the outlines of Berlin and Brandenburg
     assert replay.requests[0][1]["User-Agent"].startswith("kg/") and "kg import wikidata" in \
         replay.requests[0][1]["User-Agent"]
 
@@ -209,6 +216,11 @@ def test_the_import_writes_firms_places_parents_and_headcounts_each_under_its_it
     assert (tegel["name_de"], tegel["within"], tegel["lat"], tegel["long"], tegel["source"]) == (
         "Tegel", "berlin", "52.5880", "13.2870", "wikidata-q1002")
     assert borsig["headquarters"] == tegel["id"]
+
+    spree = orgs["Q1004"]  # found by its coordinates, inside Berlin's outline: its new headquarters lies in Berlin
+    assert (places[spree["headquarters"]]["name_de"], places[spree["headquarters"]]["within"]) == ("Neuland", "berlin")
+    assert "Q1005" not in orgs and "skipped 1 item(s) whose coordinates lie in the box" in out
+    assert not any(r["name_de"] == "Elsewhere" for r in places.values())
 
     counts = {(r["subject"], r["value"], r["year"], r["approx"], r["source"]) for r in rows(data, "headcounts")}
     assert {("testwerk-maschinen-gmbh", "1200", "2023", "exact", "wikidata-q1001"),

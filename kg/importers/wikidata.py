@@ -5,7 +5,10 @@ One SPARQL query (:func:`query_text`) selects the items
 - **of the region**: whose headquarters location (P159) is, or lies within (P131, transitively), the
   region's Wikidata item, or whose own "located in" (P131) chain reaches it.  A region without a Wikidata
   id of its own stands for the outermost places within it that have one (:meth:`Places.items
-  <kg.importers.places.Places.items>`: a region of two Länder is the two Länder);
+  <kg.importers.places.Places.items>`: a region of two Länder is the two Länder).  Where the region or
+  places within it have an outline (:mod:`kg.geo`: the Länder and countries), an item whose coordinates
+  (P625) lie inside one is of the region too (the query asks for the outlines' bounding box, the
+  outlines themselves are tested here: :class:`Area`);
 - **of the industries**: whose industry (P452) has a NACE Rev. 2 code (P4496) that begins with one of the
   codes (``28`` takes ``28.1`` and ``28.11``; a section letter before the code, ``C28``, is left aside),
 
@@ -27,8 +30,8 @@ which no column holds, are written in that source's note.
 The answer is kept (:class:`Answer`, :func:`ask`): a second import of the same query reads it from
 the cache and asks nothing; ``refresh`` asks again.
 
-    >>> print(query_text(["Q64"], ["28"]).split("VALUES")[1].strip())   # the values are bound, not pasted
-    ?region { <http://www.wikidata.org/entity/Q64> }
+    >>> "VALUES ?region { <http://www.wikidata.org/entity/Q64> }" in query_text(["Q64"], ["28"])  # bound, not pasted
+    True
 """
 from __future__ import annotations
 
@@ -46,9 +49,12 @@ from pyoxigraph import Literal, NamedNode
 from .. import __version__
 from ..errors import InputError, InvalidArgument
 from ..files import atomic_write
+from ..geo import inside, rings_of
+from ..namespaces import XSD
 from ..query import term_text
 from ..tables import CODE, LEI, QID
 from .model import Address, Batch, Entity, Headcount, Relation, Source, slug
+from .places import Places
 
 ENDPOINT = "https://query.wikidata.org/sparql"
 #: Wikidata's User-Agent policy: name the tool, its version and where to learn about it.
@@ -58,7 +64,7 @@ TIMEOUT = 90.0  # seconds; the query service itself stops a query after 60
 ENTITY = "http://www.wikidata.org/entity/"
 REGISTER = Source("wikidata", "Wikidata", url="https://www.wikidata.org/")
 #: The variables the query selects; an answer that lacks ``item`` is not the query's answer.
-VARIABLES = ("item", "region", "label_de", "label_en", "hq", "hq_label_de", "hq_label_en", "hq_coordinates",
+VARIABLES = ("item", "region", "located", "label_de", "label_en", "hq", "hq_label_de", "hq_label_en", "hq_coordinates",
              "parent", "parent_label_de", "parent_label_en", "parent_lei", "owner", "owner_label_de",
              "owner_label_en", "owner_lei", "owner_human", "share", "employees", "employees_date", "industry",
              "nace", "coordinates", "lei", "website")
@@ -72,13 +78,14 @@ PREFIX ps: <http://www.wikidata.org/prop/statement/>
 PREFIX pq: <http://www.wikidata.org/prop/qualifier/>
 PREFIX wikibase: <http://wikiba.se/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX geof: <http://www.opengis.net/def/geosparql/function/>
 SELECT DISTINCT VARIABLES WHERE {
-  VALUES ?region { REGIONS }
   VALUES ?code { CODES }
-  { ?item wdt:P159/wdt:P131* ?region } UNION { ?item wdt:P131+ ?region }
-  ?item wdt:P452 ?industry .
   ?industry wdt:P4496 ?nace .
   FILTER(STRSTARTS(REPLACE(STR(?nace), "^[A-U] ?", ""), ?code))
+  ?item wdt:P452 ?industry .
+  { VALUES ?region { REGIONS }
+    { ?item wdt:P159/wdt:P131* ?region } UNION { ?item wdt:P131+ ?region } }BOX
   OPTIONAL { ?item rdfs:label ?label_de FILTER(LANG(?label_de) = "de") }
   OPTIONAL { ?item rdfs:label ?label_en FILTER(LANG(?label_en) = "en") }
   OPTIONAL { ?item wdt:P159 ?hq .
@@ -106,8 +113,16 @@ SELECT DISTINCT VARIABLES WHERE {
 """
 
 
-def query_text(regions: list[str], codes: list[str]) -> str:
-    """The query for the items of ``regions`` (Wikidata ids) and ``codes`` (NACE Rev. 2 / WZ 2008 codes).
+#: The branch of the query for items with coordinates in a box (south, west, north, east).
+BOX = """
+  UNION { ?item wdt:P625 ?located .
+          FILTER(geof:latitude(?located) >= SOUTH && geof:latitude(?located) <= NORTH
+                 && geof:longitude(?located) >= WEST && geof:longitude(?located) <= EAST) }"""
+
+
+def query_text(regions: list[str], codes: list[str], box: tuple[float, float, float, float] | None = None) -> str:
+    """The query for the items of ``regions`` (Wikidata ids) and ``codes`` (NACE Rev. 2 / WZ 2008 codes), and
+    of the items with coordinates in ``box`` (south, west, north, east; see :meth:`Area.box`).
 
     Every value is checked (a Wikidata id by its form, a code by the tables' rule) and written as an RDF
     term, so that no value can change the query's structure; the text is the same for the same values
@@ -125,8 +140,43 @@ def query_text(regions: list[str], codes: list[str]) -> str:
             raise InvalidArgument(f"--industry: '{code}' is not a NACE Rev. 2 / WZ 2008 code (e.g. 28 or 28.1)")
     values = {"VARIABLES": " ".join(f"?{v}" for v in VARIABLES),
               "REGIONS": " ".join(term_text(NamedNode(ENTITY + q)) for q in sorted(set(regions))),
-              "CODES": " ".join(term_text(Literal(c)) for c in sorted(set(codes)))}
+              "CODES": " ".join(term_text(Literal(c)) for c in sorted(set(codes))), "BOX": ""}
+    if box is not None:
+        corners = dict(zip(("SOUTH", "WEST", "NORTH", "EAST"), box, strict=True))
+        values["BOX"] = re.sub("|".join(corners), lambda m: term_text(Literal(f"{corners[m.group(0)]:.4f}",
+                                                                              datatype=XSD.decimal)), BOX)
     return re.sub("|".join(values), lambda m: values[m.group(0)], QUERY)
+
+
+@dataclass(frozen=True)
+class Area:
+    """The outlines (:mod:`kg.geo`) of a region and of the places within it: where an item that is known by
+    its coordinates only lies.  ``parts``: (the place's Wikidata id or '', its rings), inner places first.
+
+    >>> area = Area((("Q64", [[[13.0, 52.3], [13.8, 52.3], [13.8, 52.7], [13.0, 52.7], [13.0, 52.3]]]),))
+    >>> area.box(), area.place(52.5, 13.4), area.place(48.1, 11.6)
+    ((52.3, 13.0, 52.7, 13.8), 'Q64', None)
+    """
+
+    parts: tuple[tuple[str, list[list[list[float]]]], ...]
+
+    @classmethod
+    def of(cls, places: Places, region: str) -> Area:
+        inner = sorted(k for k in places.by_id if k != region and region in places.within(k))
+        return cls(tuple((places.by_id[k].get("wikidata", ""), rings_of(k)) for k in [*inner, region]
+                         if rings_of(k)))
+
+    def box(self) -> tuple[float, float, float, float] | None:
+        """(south, west, north, east) around every outline; None without one."""
+        points = [p for _, rings in self.parts for ring in rings for p in ring]
+        if not points:
+            return None
+        return (min(p[1] for p in points), min(p[0] for p in points), max(p[1] for p in points),
+                max(p[0] for p in points))
+
+    def place(self, lat: float, long: float) -> str | None:
+        """The Wikidata id of the place whose outline holds the point ('' if it has none); None: outside."""
+        return next((qid for qid, rings in self.parts if inside((long, lat), rings)), None)
 
 
 # ------------------------------------------------------------------------------------------- the answer
@@ -286,10 +336,10 @@ def _share(value: str) -> str:
     return f"{number * 100:g}" if 0 <= number <= 1 else ""
 
 
-def _headquarters(item: _Item) -> Address:
+def _headquarters(item: _Item, found_in: str) -> Address:
     """The item's headquarters (P159; the first by id where it has several), as the place Wikidata gives,
-    within the region's item through which the item was found."""
-    found = sorted({(_qid(r.get("hq")), _qid(r.get("region"))) for r in item.rows} - {("", "")})
+    within the region's item through which the item was found (``found_in`` for one found by coordinates)."""
+    found = sorted({(_qid(r.get("hq")), _qid(r.get("region")) or found_in) for r in item.rows} - {("", "")})
     hq, region = next(((h, r) for h, r in found if h), ("", ""))
     if not hq:
         return Address()
@@ -326,8 +376,8 @@ class _Item:
 
 
 class _Reader:
-    def __init__(self, answer: Answer, where: str) -> None:
-        self.answer, self.where = answer, where
+    def __init__(self, answer: Answer, area: Area | None, where: str) -> None:
+        self.answer, self.area, self.where = answer, area, where
         self.batch = Batch("wikidata")
         self.entities: dict[str, Entity] = {}
         self.notes: dict[str, list[str]] = {}
@@ -359,9 +409,9 @@ class _Reader:
             e.headquarters = headquarters
         return e
 
-    def firm(self, item: _Item) -> None:
+    def firm(self, item: _Item, found_in: str) -> None:
         label = item.first("label_de") or item.first("label_en")
-        e = self.entity(item.qid, label, item.first("lei"), _headquarters(item))
+        e = self.entity(item.qid, label, item.first("lei"), _headquarters(item, found_in))
         e.name = label or e.name
         self.parents(item, e)
         for value, date in item.values("employees", "employees_date"):
@@ -401,6 +451,14 @@ class _Reader:
             share=share, status="active", note=note,
             makes_parent=bool(parent) and gives_control(interest, True, float(share) if share else None)))
 
+    def found_in(self, item: _Item) -> str | None:
+        """The region's item through which ``item`` was found ('' for any); None: it was found by coordinates
+        in the box around the region's outlines, and lies outside them."""
+        if any("region" in r for r in item.rows):
+            return ""
+        lat, long = _point(item.first("located"))
+        return self.area.place(float(lat), float(long)) if lat and self.area else None
+
     def read(self, rows: list[dict[str, dict[str, str]]]) -> Batch:
         items: dict[str, _Item] = {}
         for n, row in enumerate(rows, start=1):
@@ -409,8 +467,15 @@ class _Reader:
                 self.batch.notes.append(f"{self.where}: binding {n}: the item is not a Wikidata item; left out")
                 continue
             items.setdefault(qid, _Item(qid, [])).rows.append(row)
+        outside = 0
         for qid in sorted(items, key=lambda q: int(q[1:])):
-            self.firm(items[qid])
+            found_in = self.found_in(items[qid])
+            if found_in is None:
+                outside += 1
+            else:
+                self.firm(items[qid], found_in)
+        if outside:
+            self.batch.skipped["item(s) whose coordinates lie in the box around the region but outside it"] += outside
         if not items:
             self.batch.notes.append(f"{self.where}: Wikidata lists no firm of the region and industries")
         self.batch.sources.insert(0, REGISTER)
@@ -421,9 +486,10 @@ class _Reader:
         return self.batch
 
 
-def read(answer: Answer, where: str = "Wikidata") -> Batch:
-    """The organisations, parent relations and head-counts of an answer to :func:`query_text`."""
-    return _Reader(answer, where).read(answer.document["results"]["bindings"])
+def read(answer: Answer, area: Area | None = None, where: str = "Wikidata") -> Batch:
+    """The organisations, parent relations and head-counts of an answer to :func:`query_text`; an item
+    found by its coordinates only is kept where they lie inside ``area``."""
+    return _Reader(answer, area, where).read(answer.document["results"]["bindings"])
 
 
-__all__ = ["ENDPOINT", "USER_AGENT", "Answer", "ask", "cache_file", "check", "load", "query_text", "read"]
+__all__ = ["ENDPOINT", "USER_AGENT", "Answer", "Area", "ask", "cache_file", "check", "load", "query_text", "read"]
