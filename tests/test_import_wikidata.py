@@ -206,6 +206,7 @@ def test_the_import_writes_firms_places_parents_and_headcounts_each_under_its_it
     owned = sorted((r["party"], r["parent"], r["interest"], r["share"]) for (child, _), r in relations.items()
                    if child == havel["id"])
     assert owned == [("organization", orgs["Q9003"]["id"], "shareholding", "30"), ("person", "", "ownership", "")]
+    assert {r["id"] for r in relations.values() if r["party"] == "person"} == {"wikidata-q1003-p127-person-1"}
     assert havel["parent"] == "" and not any("Muster" in r["name"] for r in orgs.values())
 
     places = {r["id"]: r for r in rows(data, "places")}

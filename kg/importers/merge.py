@@ -346,7 +346,8 @@ class _Merger:
         for h in self.batch.headcounts:
             org = self.ids.get(h.entity)
             if org is None:
-                self.report.counts["head-counts of records not imported"] += 1
+                why = "waiting for review" if h.entity in self.pending else "of records not imported"
+                self.report.counts[f"head-counts {why}"] += 1
                 continue
             if self.add("headcounts", {"subject": org, "value": h.value, "approx": "exact", "year": h.year,
                                        "source": h.source, "note": h.note}):

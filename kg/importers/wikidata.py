@@ -429,21 +429,25 @@ class _Reader:
             if qid and qid != item.qid:
                 self.entity(qid, label_de or label_en, lei)
                 self.relation(e, "p749", "control", qid, "Wikidata P749 parent organization")
-        for owner, label_de, label_en, lei, human, share in item.values(
-                "owner", "owner_label_de", "owner_label_en", "owner_lei", "owner_human", "share"):
+        owners = item.values("owner", "owner_label_de", "owner_label_en", "owner_lei", "owner_human", "share")
+        persons = sorted({_qid({"value": o[0]}) for o in owners if o[4] in ("true", "1")})  # numbered, not named
+        for owner, label_de, label_en, lei, _, share in owners:
             qid = _qid({"value": owner})
             if not qid or qid == item.qid:
                 continue
-            person = human in ("true", "1")
-            if not person:
+            if qid not in persons:
                 self.entity(qid, label_de or label_en, lei)
-            self.relation(e, "p127", "shareholding" if _share(share) else "ownership", "" if person else qid,
-                          "Wikidata P127 owned by", _share(share))
+            self.relation(e, "p127", "shareholding" if _share(share) else "ownership",
+                          "" if qid in persons else qid, "Wikidata P127 owned by", _share(share),
+                          f"person-{persons.index(qid) + 1}" if qid in persons else qid)
 
-    def relation(self, child: Entity, prop: str, interest: str, parent: str, note: str, share: str = "") -> None:
+    def relation(self, child: Entity, prop: str, interest: str, parent: str, note: str, share: str = "",
+                 party: str = "") -> None:
+        """A relation of ``child`` to ``parent`` (an organisation's key; '' for a person, ``party`` then
+        telling the child's persons apart), once."""
         from ..rules import gives_control
 
-        key = slug(f"wikidata-{child.key}-{prop}-{parent or 'person'}")
+        key = slug(f"wikidata-{child.key}-{prop}-{party or parent}")
         if any(r.id == key for r in self.batch.relations):
             return
         self.batch.relations.append(Relation(
