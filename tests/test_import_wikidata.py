@@ -277,6 +277,13 @@ def test_a_saved_answer_imports_as_the_asked_one(data: Path, replay: Replay, tmp
     assert f"answer from {saved}, saved" in err
     for table in ("organizations", "places", "parent_relations", "headcounts", "sources", "flags"):
         assert rows(other, table) == rows(data, table), table
+    # a file of the cache is a saved answer too, with the day it was retrieved
+    (kept,) = (data / ".cache" / "wikidata").iterdir()
+    third = tmp_path / "third"
+    shutil.copytree(DATA, third)
+    code, _, err = run(import_args(third, "--from", str(kept)), capsys)
+    assert code == 0 and f"answer from {kept}, retrieved {datetime.now(UTC).date().isoformat()}" in err
+    assert rows(third, "headcounts") == rows(data, "headcounts")
 
 
 def test_a_malformed_answer_is_an_input_error_and_is_not_kept(data: Path, replay: Replay, tmp_path: Path,

@@ -210,24 +210,29 @@ def check(document: Any, where: str, hint: str) -> dict[str, Any]:
     return document
 
 
-def _parse(raw: bytes, where: str, hint: str) -> dict[str, Any]:
+def _json(raw: bytes, where: str, hint: str) -> Any:
     try:
-        return check(json.loads(raw.decode("utf-8-sig")), where, hint)
+        return json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{where}: the answer is not JSON ({exc}), not SPARQL JSON results "
                          f"(application/sparql-results+json); {hint}") from None
 
 
 def load(path: Path) -> Answer:
-    """A saved answer (SPARQL JSON results, as the query service's 'Download JSON' gives it); the day it was
-    saved (the file's modification time) stands for the day it was retrieved."""
+    """A saved answer (SPARQL JSON results, as the query service's 'Download JSON' gives it; or an answer
+    the cache kept, with its day); the day it was saved (the file's modification time) stands for the day it
+    was retrieved."""
     try:
         raw, saved = path.read_bytes(), path.stat().st_mtime
     except OSError as exc:
         raise InputError(f"{path}: cannot be read: {exc.strerror or exc}; give a saved SPARQL JSON answer") from None
     day = datetime.fromtimestamp(saved, UTC).date().isoformat()
-    document = _parse(raw, str(path), "give the query service's JSON answer to the query of kg import wikidata")
-    return Answer(document, day, f"answer from {path}, saved {day}")
+    hint = "give the query service's JSON answer to the query of kg import wikidata"
+    document = _json(raw, str(path), hint)
+    if isinstance(document, dict) and {"retrieved", "answer"} <= set(document):  # a file of the cache
+        day, document = str(document["retrieved"])[:10], document["answer"]
+        return Answer(check(document, str(path), hint), day, f"answer from {path}, retrieved {day}")
+    return Answer(check(document, str(path), hint), day, f"answer from {path}, saved {day}")
 
 
 def cache_file(cache: Path, text: str) -> Path:
@@ -255,8 +260,9 @@ def ask(text: str, endpoint: str, cache: Path, refresh: bool = False, timeout: f
             return Answer(document, retrieved[:10], f"answer from cache, retrieved {retrieved[:10]} ({path})")
     say(f"asking {endpoint} (this may take up to a minute)")
     raw = _request(text, endpoint, timeout)
-    document = _parse(raw, f"the answer of {endpoint}",
-                      "try again later, or save the query service's JSON answer and give it with --from")
+    where, hint = f"the answer of {endpoint}", "try again later, or save the query service's JSON answer and " \
+        "give it with --from"
+    document = check(_json(raw, where, hint), where, hint)
     retrieved = datetime.now(UTC).replace(microsecond=0).isoformat()
     with atomic_write(path, "w", encoding="utf-8", choose="give another --cache") as f:
         json.dump({"retrieved": retrieved, "endpoint": endpoint, "query": text, "answer": document}, f,
