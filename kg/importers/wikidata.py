@@ -191,9 +191,9 @@ class Answer:
 
 
 def check(document: Any, where: str, hint: str) -> dict[str, Any]:
-    """``document`` if it is SPARQL 1.1 JSON results of a SELECT query, else an :class:`InputError`."""
-    def fail(what: str) -> InputError:
-        return InputError(f"{where}: {what}, not SPARQL JSON results (application/sparql-results+json); {hint}")
+    """``document`` if it is SPARQL 1.1 JSON results of the import's query, else an :class:`InputError`."""
+    def fail(what: str, of: str = "SPARQL JSON results (application/sparql-results+json)") -> InputError:
+        return InputError(f"{where}: {what}, not {of}; {hint}")
 
     if not isinstance(document, dict) or not isinstance(document.get("head"), dict):
         raise fail("the answer has no 'head'")
@@ -206,7 +206,7 @@ def check(document: Any, where: str, hint: str) -> dict[str, Any]:
                                                 for v in row.values()):
             raise fail(f"binding {n} is not an object of terms, each with a 'value'")
         if not isinstance(row.get("item"), dict):
-            raise fail(f"binding {n} has no 'item'")
+            raise fail(f"binding {n} has no 'item'", "the answer to the query of kg import wikidata")
     return document
 
 
@@ -260,8 +260,8 @@ def ask(text: str, endpoint: str, cache: Path, refresh: bool = False, timeout: f
             return Answer(document, retrieved[:10], f"answer from cache, retrieved {retrieved[:10]} ({path})")
     say(f"asking {endpoint} (this may take up to a minute)")
     raw = _request(text, endpoint, timeout)
-    where, hint = f"the answer of {endpoint}", "try again later, or save the query service's JSON answer and " \
-        "give it with --from"
+    where = f"the answer of {endpoint}"
+    hint = "try again later, or save the query service's JSON answer and give it with --from"
     document = check(_json(raw, where, hint), where, hint)
     retrieved = datetime.now(UTC).replace(microsecond=0).isoformat()
     with atomic_write(path, "w", encoding="utf-8", choose="give another --cache") as f:
