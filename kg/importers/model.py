@@ -1,7 +1,8 @@
 """What a register gives kg: sources, entities and parent relations, before they are matched to the tables.
 
-Each register module (:mod:`kg.importers.bods`, :mod:`kg.importers.gleif`) reads its files into one
-:class:`Batch`; :func:`kg.importers.merge.merge` matches it to a data folder and writes the rows.
+Each register module (:mod:`kg.importers.bods`, :mod:`kg.importers.gleif`, :mod:`kg.importers.wikidata`) reads
+its files (or its answer) into one :class:`Batch`; :func:`kg.importers.merge.merge` matches it to a data folder
+and writes the rows.
 """
 from __future__ import annotations
 
