@@ -14,6 +14,7 @@ A matched row keeps what it says.  An empty cell is filled under the record's so
 column); where the register says otherwise, both stay: another headquarters goes into
 alternative_places.csv as a stated decision centre (so the readings and ranges take it up), another
 parent into parent_relations.csv (always written), and a flag row (kind ``differs``) names the two.
+A register's head-counts go into headcounts.csv beside those of other sources (each under its own).
 A parent that would make a chain of parents circular is not set (both relations stay in
 parent_relations.csv) and flagged ``circular``.  Running the same import again adds nothing.
 """

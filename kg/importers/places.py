@@ -63,10 +63,13 @@ class Places:
         ...         {"id": "b", "name_de": "B", "type": "municipality", "within": "a", "wikidata": "Q2"}]).items("r")
         ['Q1']
         """
-        found, todo = [], [region]
+        found, todo, seen = [], [region], set()
         while todo:
             key = todo.pop(0)
             row = self.by_id[key]
+            if key in seen:
+                continue
+            seen.add(key)
             if row.get("wikidata"):
                 found.append(row["wikidata"])
                 continue
