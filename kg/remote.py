@@ -71,7 +71,7 @@ def _body(exc: Exception) -> str:
     return " ".join(str(text).split())[:600]
 
 
-def _explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
+def explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
     """One clear message for every way an HTTP request to a SPARQL server fails."""
     from SPARQLWrapper.SPARQLExceptions import (
         EndPointInternalError,
@@ -166,7 +166,7 @@ class Endpoint:
             response = sparql.query()
             raw = response.response.read()
         except Exception as exc:  # SPARQLWrapper and urllib raise many types; each is explained
-            raise _explain(exc, self.url, self.timeout) from None
+            raise explain(exc, self.url, self.timeout) from None
         try:
             return cast("dict[str, Any]", json.loads(raw.decode("utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -309,9 +309,9 @@ class _Http:
         except urllib.error.HTTPError as exc:
             if method == "DELETE" and exc.code == 404:
                 return 404
-            raise _explain(exc, url, self.timeout) from None
+            raise explain(exc, url, self.timeout) from None
         except (urllib.error.URLError, OSError) as exc:
-            raise _explain(exc, url, self.timeout) from None
+            raise explain(exc, url, self.timeout) from None
 
 
 #: What a server that closes the connection while a request's body is still being sent makes urllib say.
@@ -347,7 +347,7 @@ def _update(endpoint: str, text: str, user: str | None, password: str | None, ti
     try:
         sparql.query().response.read()
     except Exception as exc:  # explained below
-        error = _explain(exc, endpoint, timeout)
+        error = explain(exc, endpoint, timeout)
         status = getattr(exc, "code", None) or next(
             (c for c in (400, 403, 405, 500) if f"HTTP {c}" in str(error) or f"({c})" in str(error)), None)
         if status in (400, 403, 405, 500) and not isinstance(exc, TimeoutError):

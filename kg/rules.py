@@ -209,8 +209,10 @@ def control_holder(chain: Sequence[str], known: AbstractSet[str] | Mapping[str, 
 
 # ---------------------------------------------------------------------------- a register's parent (kg import)
 
-#: Interests that give control of the subject whatever the share (BODS 0.4 ``interestType`` codes).
-CONTROL_INTERESTS = frozenset({"appointmentOfBoard", "controlViaCompanyRulesOrArticles", "controlByLegalFramework"})
+#: Interests that give control of the subject whatever the share (BODS 0.4 ``interestType`` codes, and
+#: ``control``: Wikidata's "parent organization", P749, which names the organisation that controls the subject).
+CONTROL_INTERESTS = frozenset({"appointmentOfBoard", "controlViaCompanyRulesOrArticles", "controlByLegalFramework",
+                               "control"})
 #: Interests of which more than half gives control (BODS 0.4 ``interestType`` codes).
 SHARE_INTERESTS = frozenset({"shareholding", "votingRights"})
 
@@ -230,6 +232,8 @@ def gives_control(interest: str, direct: bool, least_share: float | None, exclus
     >>> gives_control("votingRights", True, 50), gives_control("votingRights", True, 50, exclusive=True)
     (False, True)
     >>> gives_control("appointmentOfBoard", True, None), gives_control("shareholding", False, 100)
+    (True, False)
+    >>> gives_control("control", True, None), gives_control("ownership", True, None)  # Wikidata P749, P127
     (True, False)
     """
     if not direct:

@@ -177,6 +177,54 @@ def test_every_command_fails_in_one_line_with_its_exit_code(tmp_path, command, c
         assert sorted(p.name for p in (tmp_path / "region").iterdir()) == sorted(before)
 
 
+#: kg import's registers beyond the one REQUIRED gives (bods): each register's own ways to fail, in one line with
+#: its exit code.  {tmp}: the test's folder (a copy of the brief's data in region/, see _prepare).  The endpoint on
+#: 127.0.0.1:9 refuses every connection: no traffic leaves the machine.
+SPARQL_ANSWER = ('{"head": {"vars": ["item", "label_de"]}, "results": {"bindings": [{"item": {"type": "uri", '
+                 '"value": "http://www.wikidata.org/entity/Q1001"}, "label_de": {"type": "literal", '
+                 '"value": "Unwritable Maschinen GmbH", "xml:lang": "de"}}]}}')
+WIKIDATA = ["import", "wikidata", "--region", "berlin-brandenburg", "--data", "{tmp}/region"]
+REGISTER_CASES: dict[str, Case] = {
+    "wikidata unknown region": Case([*WIKIDATA[:3], "atlantis", *WIKIDATA[4:]], 2, ["--region", "'atlantis'"]),
+    "wikidata missing answer": Case([*WIKIDATA, "--from", "{tmp}/missing/results.json"], 2,
+                                    ["{tmp}/missing/results.json", "cannot be read"]),
+    "wikidata malformed answer": Case([*WIKIDATA, "--from", "{tmp}/broken.trig"], 2,
+                                      ["{tmp}/broken.trig", "not SPARQL JSON results"]),
+    "wikidata endpoint refused": Case([*WIKIDATA, "--endpoint", "http://127.0.0.1:9/sparql", "--cache", "{tmp}/cache"],
+                                      3, ["http://127.0.0.1:9/sparql", "connection refused"]),
+    "wikidata unwritable data": Case([*WIKIDATA, "--from", "{tmp}/answer.json"], 3,
+                                     ["cannot write", "{tmp}/region", "left as they were"]),
+    "wikidata missing data": Case([*WIKIDATA[:5], "{tmp}/missing"], 2, ["{tmp}/missing"]),
+    "gleif unknown region": Case(["import", "gleif", "{tmp}/answer.json", "--region", "atlantis", "--data",
+                                  "{tmp}/region"], 2, ["--region", "'atlantis'"]),
+    "gleif missing file": Case(["import", "gleif", "{tmp}/missing/lei2.csv", "--region", "berlin", "--data",
+                                "{tmp}/region"], 2, ["{tmp}/missing/lei2.csv"]),
+}
+
+
+@pytest.mark.parametrize("case", list(REGISTER_CASES))
+def test_every_register_of_kg_import_fails_in_one_line_with_its_exit_code(tmp_path, case):
+    registers = {c.argv[1] for c in REGISTER_CASES.values()} | {REQUIRED["import"][0]}
+    assert _subcommands("import") == registers, "a new register of kg import needs its cases here"
+    _prepare(tmp_path, "import")
+    (tmp_path / "answer.json").write_text(SPARQL_ANSWER, encoding="utf-8")
+    argv, code, names = REGISTER_CASES[case]
+    before = _files(tmp_path / "region")
+    done = run_kg([a.replace("{tmp}", str(tmp_path)) for a in argv], tmp_path,
+                  _file_size_limit if "unwritable" in case else None)
+    line = one_error_line(done)
+    assert done.returncode == code, done.stderr
+    for name in names:
+        assert name.replace("{tmp}", str(tmp_path)) in line, line
+    assert _files(tmp_path / "region") == before
+    assert sorted(p.name for p in (tmp_path / "region").iterdir()) == sorted(before)
+
+
+def _subcommands(command: str) -> set[str]:
+    action = next(a for a in COMMANDS[command]._actions if isinstance(a, argparse._SubParsersAction))
+    return set(action.choices)
+
+
 def test_a_parameter_with_a_line_break_is_one_line(tmp_path):
     done = run_kg(["query", "firm-profile", "--param", "firm=otis\n"], tmp_path)
     line = one_error_line(done)

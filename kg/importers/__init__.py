@@ -1,4 +1,5 @@
-"""Open registers into the data tables: ``kg import bods FILE.json``, ``kg import gleif LEVEL1.csv [LEVEL2.csv]``.
+"""Open registers into the data tables: ``kg import bods FILE.json``, ``kg import gleif LEVEL1.csv [LEVEL2.csv]``,
+``kg import wikidata --region PLACE``.
 
 One module a register, behind one small interface: a register's ``read`` turns its files into a
 :class:`~kg.importers.model.Batch` (sources, entities, parent relations, what was skipped), and
@@ -13,6 +14,6 @@ Example (what ``kg import bods register.json --data my-region`` does)::
 from __future__ import annotations
 
 from .merge import REVIEW, Report, merge
-from .model import Address, Batch, Entity, Relation, Source
+from .model import Address, Batch, Entity, Headcount, Relation, Source
 
-__all__ = ["REVIEW", "Address", "Batch", "Entity", "Relation", "Report", "Source", "merge"]
+__all__ = ["REVIEW", "Address", "Batch", "Entity", "Headcount", "Relation", "Report", "Source", "merge"]

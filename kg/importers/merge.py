@@ -14,6 +14,7 @@ A matched row keeps what it says.  An empty cell is filled under the record's so
 column); where the register says otherwise, both stay: another headquarters goes into
 alternative_places.csv as a stated decision centre (so the readings and ranges take it up), another
 parent into parent_relations.csv (always written), and a flag row (kind ``differs``) names the two.
+A register's head-counts go into headcounts.csv beside those of other sources (each under its own).
 A parent that would make a chain of parents circular is not set (both relations stay in
 parent_relations.csv) and flagged ``circular``.  Running the same import again adds nothing.
 """
@@ -34,7 +35,7 @@ from .model import Address, Batch, Entity, normal_name, slug
 from .places import Places
 
 #: The tables an import may change, and the review table.
-WRITES = ("sources", "places", "organizations", "parent_relations", "alternative_places", "flags")
+WRITES = ("sources", "places", "organizations", "parent_relations", "headcounts", "alternative_places", "flags")
 REVIEW = "review.csv"
 REVIEW_COLUMNS = ("register", "record", "name", "place", "candidate", "evidence", "decision", "note")
 
@@ -341,12 +342,25 @@ class _Merger:
             self.orgs[parent]["types"] = "group"
         self.report.counts["parents set"] += 1
 
+    def headcounts(self) -> None:
+        """A register's head-counts, each a row under its record's source (beside those of other sources)."""
+        for h in self.batch.headcounts:
+            org = self.ids.get(h.entity)
+            if org is None:
+                why = "waiting for review" if h.entity in self.pending else "of records not imported"
+                self.report.counts[f"head-counts {why}"] += 1
+                continue
+            if self.add("headcounts", {"subject": org, "value": h.value, "approx": "exact", "year": h.year,
+                                       "source": h.source, "note": h.note}):
+                self.report.counts["head-counts added"] += 1
+
     # ------------------------------------------------------------------ all
     def run(self) -> Report:
         parents = {r.parent for r in self.batch.relations if r.parent}
         for e in self.batch.entities:
             self.entity(e, parents)
         self.relations()
+        self.headcounts()
         # a source row for every record some row now names (and for the file or register it is part of)
         named = {s for table in WRITES for r in self.f.rows[table] for c, v in r.items()
                  if c == "source" or c.endswith("_source") for s in _many(v or "")}

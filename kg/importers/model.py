@@ -1,7 +1,8 @@
 """What a register gives kg: sources, entities and parent relations, before they are matched to the tables.
 
-Each register module (:mod:`kg.importers.bods`, :mod:`kg.importers.gleif`) reads its files into one
-:class:`Batch`; :func:`kg.importers.merge.merge` matches it to a data folder and writes the rows.
+Each register module (:mod:`kg.importers.bods`, :mod:`kg.importers.gleif`, :mod:`kg.importers.wikidata`) reads
+its files (or its answer) into one :class:`Batch`; :func:`kg.importers.merge.merge` matches it to a data folder
+and writes the rows.
 """
 from __future__ import annotations
 
@@ -13,15 +14,21 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Address:
-    """A place as a register writes it: a city, an ISO 3166-2 region code, an ISO 3166-1 country code."""
+    """A place as a register writes it: a city, an ISO 3166-2 region code, an ISO 3166-1 country code; or, as
+    Wikidata gives it, an item (``wikidata``, with ``city`` its label), its coordinates and the item of a
+    place it lies within (``within``)."""
 
     city: str = ""
     region: str = ""
     country: str = ""
     country_name: str = ""
+    wikidata: str = ""
+    lat: str = ""
+    long: str = ""
+    within: str = ""
 
     def __bool__(self) -> bool:
-        return bool(self.city or self.country)
+        return bool(self.city or self.country or self.wikidata)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,17 @@ class Relation:
     makes_parent: bool = False
 
 
+@dataclass(frozen=True)
+class Headcount:
+    """A head-count a register gives of an entity: a row of headcounts.csv."""
+
+    entity: str  # Entity.key
+    value: str
+    year: str
+    source: str
+    note: str = ""
+
+
 @dataclass
 class Batch:
     """Everything one import read from a register's files."""
@@ -86,6 +104,7 @@ class Batch:
     sources: list[Source] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
+    headcounts: list[Headcount] = field(default_factory=list)
     #: What was read but has no place in the model, by what it was ("person statements", ...).
     skipped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)

@@ -13,6 +13,11 @@ The rule, one place for both registers:
 
 A city or country that is not in places.csv is added (type ``municipality`` within its country, or
 ``country``), named as the register writes it, under the record's source; coordinates are left empty.
+
+A place Wikidata gives (an item, :attr:`Address.wikidata`) is the place of places.csv with that Wikidata
+id; else the place of the same name within the place its ``within`` item is (whose empty Wikidata id is
+then filled); else it is added (type ``municipality``, within that place), with its Wikidata id and
+coordinates, under the record's source.
 """
 from __future__ import annotations
 
@@ -28,6 +33,10 @@ def _name(text: str) -> str:
     return " ".join(slug(text).split("-"))
 
 
+def _many(value: str) -> list[str]:
+    return [v.strip() for v in value.split(";") if v.strip()]
+
+
 class Places:
     """The places of a data folder (rows of places.csv as dicts), looked up and extended by address."""
 
@@ -35,12 +44,37 @@ class Places:
         self.rows = rows
         self.by_id = {r["id"]: r for r in rows}
         self.by_name: dict[str, list[str]] = {}
+        self.by_wikidata: dict[str, str] = {}
         for row in rows:
             self._remember(row)
 
     def _remember(self, row: dict[str, str]) -> None:
         for name in self._names(row):
             self.by_name.setdefault(name, []).append(row["id"])
+        if row.get("wikidata"):
+            self.by_wikidata.setdefault(row["wikidata"], row["id"])
+
+    def items(self, region: str) -> list[str]:
+        """The Wikidata ids that stand for ``region``: its own, else those of the outermost places within
+        it that have one (a region of two Länder is the two Länder).
+
+        >>> Places([{"id": "r", "name_de": "R", "type": "region"},
+        ...         {"id": "a", "name_de": "A", "type": "land", "within": "r", "wikidata": "Q1"},
+        ...         {"id": "b", "name_de": "B", "type": "municipality", "within": "a", "wikidata": "Q2"}]).items("r")
+        ['Q1']
+        """
+        found, todo, seen = [], [region], set()
+        while todo:
+            key = todo.pop(0)
+            row = self.by_id[key]
+            if key in seen:
+                continue
+            seen.add(key)
+            if row.get("wikidata"):
+                found.append(row["wikidata"])
+                continue
+            todo.extend(r["id"] for r in self.rows if key in _many(r.get("within", "")))
+        return sorted(set(found), key=lambda q: int(q[1:]))
 
     def within(self, key: str) -> set[str]:
         """``key`` and every place its ``within`` chain reaches."""
@@ -105,6 +139,8 @@ class Places:
         """
         if not address:
             return ""
+        if address.wikidata:
+            return self._item(address, source)
         has_country = bool(address.country or address.country_name)
         country = self.country(address.country, address.country_name) if has_country else None
         if address.city:  # a country places.csv lacks does not hide a city it has
@@ -120,13 +156,32 @@ class Places:
         return self._add(address.city, "municipality", country or "", source,
                          note="Added by kg import; named as the register writes the city")
 
-    def _add(self, label: str, kind: str, within: str, source: str, nuts: str = "", note: str = "") -> str:
+    def _item(self, address: Address, source: str) -> str:
+        """The place of a Wikidata item (see the module's rule)."""
+        if address.wikidata in self.by_wikidata:
+            return self.by_wikidata[address.wikidata]
+        within = self.by_wikidata.get(address.within, "")
+        for key in self.by_name.get(_name(address.city), []) if address.city and within else []:
+            row = self.by_id[key]
+            if key != within and within in self.within(key) and not row.get("wikidata"):
+                row["wikidata"], row["wikidata_source"] = address.wikidata, source
+                self.by_wikidata[address.wikidata] = key
+                return key
+        label = address.city or address.wikidata
+        key = self._add(label, "municipality", within, source,
+                        note=f"Added by kg import from Wikidata {address.wikidata}; named as Wikidata labels it"
+                             + ("" if within else "; the place it lies within is not known to places.csv"),
+                        wikidata=address.wikidata, lat=address.lat, long=address.long)
+        return key
+
+    def _add(self, label: str, kind: str, within: str, source: str, nuts: str = "", note: str = "",
+             **more: str) -> str:
         key, n = slug(label), 1
         while key in self.by_id:  # a namesake elsewhere: the country's id tells them apart
             n += 1
             key = f"{slug(label)}-{slug(within) if n == 2 and within else n}"
         row = {"id": key, "name_de": label, "name_en": label, "type": kind, "within": within, "nuts": nuts,
-               "source": source, "note": note}
+               "source": source, "note": note, **{k: v for k, v in more.items() if v}}
         self.rows.append(row)
         self.by_id[key] = row
         self._remember(row)
