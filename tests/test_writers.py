@@ -18,7 +18,8 @@ from kg.store import RDF_OUTPUTS
 from kg.writers import UnknownWriter, Writer
 
 BUILD_FORMATS = ["turtle", "trig", "ntriples", "nquads", "jsonld"]
-QUERY_FORMATS = ["table", "csv", "excel-csv", "xlsx", "tsv", "sparql-tsv", "json", "markdown", "sparql-json", "sparql-xml"]
+QUERY_FORMATS = ["table", "csv", "excel-csv", "xlsx", "tsv", "sparql-tsv", "json", "markdown", "sparql-json",
+                 "sparql-xml"]
 EXPORT_FORMATS = ["gexf", "graphml"]
 #: What kg serve answers: Accept media type -> writer (SELECT/ASK, then CONSTRUCT/DESCRIBE).
 SERVE_RESULTS = {"application/sparql-results+json": "sparql-json", "application/json": "sparql-json",
