@@ -8,6 +8,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import subprocess
+import sys
 import zipfile
 from decimal import Decimal
 
@@ -21,6 +24,7 @@ from kg.namespaces import XSD
 from kg.query import run
 from kg.results import Result, render, render_bytes
 from kg.xlsx import MAX_CELL_CHARS, MAX_ROWS, write_xlsx
+from tests.conftest import ROOT
 from tests.test_results import ATTACKS
 
 
@@ -136,3 +140,14 @@ def test_excel_csv_writes_umlauts_integers_and_safe_text():
                                                Literal("-1.5E3", datatype=XSD.double), Literal("=1+1"))])
     data = render_bytes(result, "excel-csv")
     assert data.decode("utf-8-sig").splitlines() == ["name;n;x;d", '"Müller; ""Söhne""";1600;-1,5E3;\'=1+1']
+
+
+def test_xlsx_and_excel_csv_to_a_pipe_are_the_file_s_bytes(tmp_path):
+    """``kg query ... --format xlsx > file.xlsx`` (stdout not a terminal) writes the workbook itself."""
+    command = [sys.executable, "-m", "kg", "query", "employment-trend", "--format"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workbook = subprocess.run([*command, "xlsx"], capture_output=True, cwd=tmp_path, env=env, timeout=300, check=True)
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.stdout)).worksheets[0]
+    assert sheet["A1"].value == "area" and sheet.max_row > 1
+    text = subprocess.run([*command, "excel-csv"], capture_output=True, cwd=tmp_path, env=env, timeout=300, check=True)
+    assert text.stdout.startswith(b"\xef\xbb\xbfarea;areaLabel;") and b"pr\xc3\xa4gnant" in text.stdout
