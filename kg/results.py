@@ -54,7 +54,10 @@ _NUMERIC = {**{t: int for t in _INTEGER_TYPES}, XSD.decimal.value: Decimal, XSD.
 #: ``\\``), so that spreadsheets and ``cut`` read csv and tsv alike; it is what ``kg query --format tsv``
 #: prints (``kg query --format sparql-tsv`` prints ``tsv``: see ``Writer.option``).  ``csv`` and ``tsv-values``
 #: are what a spreadsheet opens: a value that would start a formula there gets a leading ``'``
-#: (:func:`spreadsheet_safe`); ``markdown`` writes HTML's special characters as entities.
+#: (:func:`spreadsheet_safe`); ``markdown`` writes HTML's special characters as entities.  For Excel itself:
+#: ``excel-csv`` is ``csv`` as Excel opens it where the decimal separator is a comma (``;``, a byte order mark,
+#: ``0,5``), and ``xlsx`` a workbook of typed cells with a sheet about the query (:mod:`kg.xlsx`, bytes:
+#: :func:`render_bytes`).
 Compact = Callable[[str], str]
 
 

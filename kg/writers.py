@@ -284,10 +284,10 @@ _result("table", {"result"}, "text/plain; charset=utf-8", "txt", "write_table", 
 _result("csv", {"result", "sparql-result"}, "text/csv; charset=utf-8", "csv", "write_csv",
         "W3C SPARQL 1.1 CSV: values (IRIs, lexical forms)", short_name="csv")
 _result("excel-csv", {"result"}, "text/csv; charset=utf-8", "csv", "write_excel_csv",
-        "CSV for Excel with a decimal comma (German locale): ';', UTF-8 with BOM, 0,5")
+        "CSV for Excel where the decimal separator is a comma (German): ';', UTF-8 BOM, 0,5")
 register(Writer[Any]("xlsx", frozenset({"result"}), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      "xlsx", "kg.xlsx:write_xlsx", "an Excel workbook: typed cells, and a sheet 'about' the query "
-                     "(needs --out)", binary=True))
+                     "(to --out FILE or a pipe)", binary=True))
 _result("tsv-values", {"result"}, "text/tab-separated-values; charset=utf-8", "tsv", "write_tsv_values",
         "the values csv prints, tab-separated (tab, line break, backslash escaped)", option="tsv")
 _result("tsv", {"result", "sparql-result"}, "text/tab-separated-values; charset=utf-8", "tsv", "write_sparql_tsv",
