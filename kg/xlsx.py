@@ -80,7 +80,6 @@ def cell_value(term: Term | None) -> Any:
 
 def _typed(literal: Literal) -> Any:
     """A literal's number, date, year or boolean, or None where it is text (or would not survive as a cell)."""
-    datatype = literal.datatype.value
     value = to_python(literal)
     if isinstance(value, bool):
         return value
@@ -89,7 +88,11 @@ def _typed(literal: Literal) -> Any:
     if not isinstance(value, str):  # a Decimal or float
         number = float(value)
         return number if math.isfinite(number) else None
-    text = literal.value.strip()
+    return _calendar(literal.datatype.value, literal.value.strip())
+
+
+def _calendar(datatype: str, text: str) -> dt.date | int | None:
+    """A date, a moment without a time zone, a month (its first day) or a year; None for anything else."""
     try:
         if datatype == XSD.date.value:
             return dt.date.fromisoformat(text)
