@@ -86,27 +86,44 @@ def _check_output(args: argparse.Namespace, writer: writers.Writer[writers.Resul
                               f"give --out FILE.{writer.extension} (or send stdout to a file)")
 
 
-def _target(args: argparse.Namespace, about: About) -> Endpoint | Store:
-    """The embedded store or the remote endpoint the query runs on; ``about`` says which graph it is."""
+def _target(args: argparse.Namespace) -> tuple[Endpoint | Store, About]:
+    """The embedded store or the remote endpoint the query runs on, and which graph it is (the dataset, built
+    and credit of an :class:`kg.results.About`)."""
     from .namespaces import IRIs
+    from .results import About
 
     if args.endpoint:
         from .remote import Endpoint
 
-        about.dataset = f"the SPARQL endpoint {args.endpoint}"
-        return Endpoint(args.endpoint, args.user, args.password, args.timeout, IRIs(args.base).base, auth=args.auth)
+        return (Endpoint(args.endpoint, args.user, args.password, args.timeout, IRIs(args.base).base, auth=args.auth),
+                About(dataset=f"the SPARQL endpoint {args.endpoint}"))
     from .query import data_credit
 
     dataset = open_dataset(args)
-    about.dataset, about.built, about.credit = dataset.description, dataset.built, data_credit(dataset.store)
-    return dataset.store
+    return dataset.store, About(dataset=dataset.description, built=dataset.built, credit=data_credit(dataset.store))
+
+
+def _write(data: bytes, args: argparse.Namespace, writer: writers.Writer[writers.ResultFileFunction]) -> None:
+    """The written result to ``--out`` (atomically), else to stdout (a binary format as its bytes)."""
+    from .files import atomic_write
+
+    if args.out:
+        with atomic_write(args.out, "wb") as handle:
+            handle.write(data)
+    elif writer.binary:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(data.decode("utf-8"))
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from .files import atomic_write
+    from dataclasses import replace
+
     from .namespaces import IRIs
     from .query import parse_assignments, resolve, run
-    from .results import About, compactor, render_bytes
+    from .results import compactor, render_bytes
 
     if (args.limit is not None and args.limit < 1) or args.offset < 0:
         raise InvalidArgument("--limit must be 1 or more and --offset 0 or more")
@@ -117,23 +134,14 @@ def cmd_query(args: argparse.Namespace) -> int:
     query = resolve(args.query, args.queries)
     params = parse_assignments(args.param)
     iris = IRIs(args.base)
-    graph = About()
-    target = _target(args, graph)
+    target, graph = _target(args)
     t0 = time.perf_counter()
     result = run(query, target, params, iris, limit=args.limit, offset=args.offset)
     seconds = time.perf_counter() - t0
-    result.about.dataset, result.about.built, result.about.credit = graph.dataset, graph.built, graph.credit
-    data = render_bytes(result, writer.name, compactor(iris.base))
+    result.about = replace(result.about, dataset=graph.dataset, built=graph.built, credit=graph.credit)
+    _write(render_bytes(result, writer.name, compactor(iris.base)), args, writer)
     if args.out:
-        with atomic_write(args.out, "wb") as handle:
-            handle.write(data)
         progress(f"wrote {len(result)} rows to {args.out}")
-    elif writer.binary:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        sys.stdout.write(data.decode("utf-8"))
     if result.total is None:
         print(f"{query.name}: {len(result)} rows in {seconds * 1000:.0f} ms", file=sys.stderr)
     else:
