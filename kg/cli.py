@@ -187,6 +187,10 @@ class Dataset:
     iris: IRIs
     #: the on-disk store's folder, when the dataset is the build's (``kg serve`` opens it per worker)
     path: Path | None = None
+    #: which graph it is, in words (``the build in out (...)``, the file, or a build in memory from a folder)
+    description: str = ""
+    #: when it was built (``YYYY-MM-DD HH:MM:SS``), where that is known
+    built: str = ""
 
 
 def open_dataset(args: argparse.Namespace) -> Dataset:
@@ -209,14 +213,15 @@ def open_dataset(args: argparse.Namespace) -> Dataset:
         store = load(args.graph)
         progress(f"read {args.graph} ({len(store):,} quads) in {time.perf_counter() - t0:.1f} s")
         check_graph_base(store, iris)  # built with another --base: say so, not a silent empty answer
-        return Dataset(store, iris)
+        return Dataset(store, iris, description=str(args.graph))
     found = find_build(args.build, args.data, args.ontology, iris.base, args.reading)
     if found.usable:
         progress(f"using {found.reason}")
-        return Dataset(found.open(), iris, found.store_path)
+        return Dataset(found.open(), iris, found.store_path, found.reason, str((found.record or {}).get("built", "")))
     progress(f"{found.reason}; building from {describe(args.data)} in memory "
              f"(kg build leaves a store that later commands use)")
-    return Dataset(build_from_args(args).store, iris)
+    return Dataset(build_from_args(args).store, iris, description=f"built in memory from {describe(args.data)}",
+                   built=time.strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:

@@ -21,6 +21,9 @@ from .query import QUERIES_DIR
 if TYPE_CHECKING:
     from pyoxigraph import Store
 
+    from .remote import Endpoint
+    from .results import About
+
 
 def _graph_options(p: argparse.ArgumentParser) -> None:
     add_dataset_options(p)
@@ -41,15 +44,19 @@ def _store(args: argparse.Namespace) -> Store:
 
 @command("query", "run a saved query (by name), a .rq file or query text, on the graph or a SPARQL server")
 def setup_query(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    p.epilog = ("Examples: kg query hq-absence --param region=brandenburg; kg query firm-profile --param firm=zf "
-                "--format csv; kg query hq-absence --endpoint http://127.0.0.1:8890/sparql")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter  # the epilog's lines as they are
+    p.epilog = (_formats_help() + "\n\nExamples:\n  kg query hq-absence --param region=brandenburg\n"
+                "  kg query firm-profile --param firm=zf --format csv\n"
+                "  kg query control-summary --format xlsx --out control.xlsx   (Excel: typed cells)\n"
+                "  kg query control-summary --format excel-csv --out control.csv   (German Excel)\n"
+                "  kg query hq-absence --endpoint http://127.0.0.1:8890/sparql")
     p.add_argument("query", help="saved query name (see kg queries), path of a .rq file, or SPARQL text")
     p.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
                    help="value of a declared parameter, e.g. region=brandenburg (repeatable)")
     p.add_argument("--format", "-f", choices=list(writers.options("result")), default="table",
-                   help="output format (default: %(default)s); csv and tsv print values (IRIs, numbers, text), "
-                        "sparql-tsv, sparql-json and sparql-xml the W3C SPARQL result formats of RDF terms")
-    p.add_argument("--out", "-o", type=Path, help="write the result to this file (atomically) instead of stdout")
+                   help="output format (default: %(default)s; the formats are listed below)")
+    p.add_argument("--out", "-o", type=Path, help="write the result to this file (atomically) instead of stdout; "
+                                                  "xlsx needs it (or stdout sent to a file or pipe)")
     p.add_argument("--limit", type=int, metavar="N",
                    help="print one page of N rows (in the query's order) and say how many rows there are in all")
     p.add_argument("--offset", type=int, default=0, metavar="M",
@@ -61,38 +68,80 @@ def setup_query(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], in
     return cmd_query
 
 
+def _formats_help() -> str:
+    """``kg query --help``'s list of the formats, one line each."""
+    formats = writers.options("result")
+    width = max(map(len, formats))
+    return "formats:\n" + "\n".join(f"  {name.ljust(width)}  {w.description}" for name, w in formats.items())
+
+
+def _check_output(args: argparse.Namespace, writer: writers.Writer[writers.ResultFileFunction]) -> None:
+    """Before the query: the output file's folder can be written, and a binary format goes to no terminal."""
+    from .files import check_output_folder
+
+    if args.out:
+        check_output_folder(args.out, file=True)
+    elif writer.binary and sys.stdout.isatty():
+        raise InvalidArgument(f"--format {args.format} writes a file, not text for the terminal: "
+                              f"give --out FILE.{writer.extension} (or send stdout to a file)")
+
+
+def _target(args: argparse.Namespace) -> tuple[Endpoint | Store, About]:
+    """The embedded store or the remote endpoint the query runs on, and which graph it is (the dataset, built
+    and credit of an :class:`kg.results.About`)."""
+    from .namespaces import IRIs
+    from .results import About
+
+    if args.endpoint:
+        from .remote import Endpoint
+
+        return (Endpoint(args.endpoint, args.user, args.password, args.timeout, IRIs(args.base).base, auth=args.auth),
+                About(dataset=f"the SPARQL endpoint {args.endpoint}"))
+    from .query import data_credit
+
+    dataset = open_dataset(args)
+    return dataset.store, About(dataset=dataset.description, built=dataset.built, credit=data_credit(dataset.store))
+
+
+def _write(data: bytes, args: argparse.Namespace, writer: writers.Writer[writers.ResultFileFunction]) -> None:
+    """The written result to ``--out`` (atomically), else to stdout (a binary format as its bytes)."""
+    from .files import atomic_write
+
+    if args.out:
+        with atomic_write(args.out, "wb") as handle:
+            handle.write(data)
+    elif writer.binary:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+
+
 def cmd_query(args: argparse.Namespace) -> int:
-    from .files import atomic_write, check_output_folder
+    from dataclasses import replace
+
     from .namespaces import IRIs
     from .query import parse_assignments, resolve, run
-    from .results import compactor, render
+    from .results import compactor, render_bytes
 
     if (args.limit is not None and args.limit < 1) or args.offset < 0:
         raise InvalidArgument("--limit must be 1 or more and --offset 0 or more")
     if args.offset and args.limit is None:
         raise InvalidArgument("--offset needs --limit (the page size)")
-    if args.out:
-        check_output_folder(args.out, file=True)  # before the query, not after it
+    writer = writers.options("result")[args.format]
+    _check_output(args, writer)  # before the query, not after it
     query = resolve(args.query, args.queries)
     params = parse_assignments(args.param)
     iris = IRIs(args.base)
-    if args.endpoint:
-        from .remote import Endpoint
-
-        target: Endpoint | Store = Endpoint(args.endpoint, args.user, args.password, args.timeout, iris.base,
-                                            auth=args.auth)
-    else:
-        target = _store(args)
+    target, graph = _target(args)
     t0 = time.perf_counter()
     result = run(query, target, params, iris, limit=args.limit, offset=args.offset)
     seconds = time.perf_counter() - t0
-    text = render(result, writers.options("result")[args.format].name, compactor(iris.base))
+    result.about = replace(result.about, dataset=graph.dataset, built=graph.built, credit=graph.credit)
+    _write(render_bytes(result, writer.name, compactor(iris.base)), args, writer)
     if args.out:
-        with atomic_write(args.out, "w", encoding="utf-8") as handle:
-            handle.write(text)
         progress(f"wrote {len(result)} rows to {args.out}")
-    else:
-        sys.stdout.write(text)
     if result.total is None:
         print(f"{query.name}: {len(result)} rows in {seconds * 1000:.0f} ms", file=sys.stderr)
     else:

@@ -35,7 +35,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutio
 from .errors import InputError
 from .namespaces import BBMB, PREFIXES, XSD, IRIs
 from .resources import QUERIES_DIR  # ./queries, else the saved queries packaged with kg
-from .results import Result, from_solutions, to_python
+from .results import About, Result, from_solutions, to_python
 from .tables import CODE, SLUG
 
 __all__ = ["SavedQuery", "Param", "QueryError", "library", "load_query", "resolve", "run", "bind",
@@ -676,8 +676,12 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
         query = resolve(query, folder)
     bindings = bind(query, with_region(query, target, params), iris)
     check_ids(target, query, bindings, iris or IRIs())  # on a server too: an unknown id is an error, not 0 rows
+    about = About(query=query.name, title=query.title, answers=query.answers, columns=query.columns,
+                  parameters={p.name: _given(params, p) for p in query.params})
     if limit is None:
-        return _run_text(target, query, bindings)
+        result = _run_text(target, query, bindings)
+        result.about = about
+        return result
     from concurrent.futures import ThreadPoolExecutor
 
     texts = (paged(query.text, limit, offset), counted(query.text, list(bindings)))
@@ -686,7 +690,14 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
         page, counts = pool.map(lambda text: _run_text(target, replace(query, text=text), bindings), texts)
     total = counts.rows[0][counts.variables.index("total")] if counts.rows else None
     page.total, page.offset = int(total.value) if isinstance(total, Literal) else 0, offset
+    page.about = about
     return page
+
+
+def _given(params: Mapping[str, Any] | None, param: Param) -> str:
+    """The value a parameter ran with, as the user wrote it (an id), or its default."""
+    value = (params or {}).get(param.name, param.default)
+    return value.value if isinstance(value, (NamedNode, Literal)) else str(value)
 
 
 def _run_text(target: Store | Endpoint, query: SavedQuery, bindings: Mapping[str, NamedNode | Literal]) -> Result:
@@ -718,3 +729,25 @@ def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None, 
     return [{n: to_python(s[n]) for n in names} for s in solutions]
 
 
+
+
+def data_credit(store: Store) -> str:
+    """Whose data the graph holds (:func:`kg.rules.credit_line` over every source a fact cites), for an
+    output that names its sources: ``A Study (2025) and 12 other sources cited on each fact``; the study the
+    project file names (recorded by the build) where there is one."""
+    from .rules import credit_line
+
+    titles: dict[str, str] = {}
+    part_of: dict[str, str] = {}
+    cited: set[str] = set()
+    for r in select(store, "SELECT ?src ?title ?whole (EXISTS { ?fact prov:wasDerivedFrom ?src } AS ?cited) "
+                           "WHERE { ?src a bbmb:Source ; dct:title ?title OPTIONAL { ?src dct:isPartOf ?whole } }",
+                    lexical=True):
+        titles[r["src"]] = r["title"]
+        if r["whole"]:
+            part_of[r["src"]] = r["whole"]
+        if r["cited"] in ("true", "1"):
+            cited.add(r["src"])
+    study = next((r["c"] for r in select(store, "SELECT ?c WHERE { ?g bbmb:reading ?r ; "
+                                                "dct:bibliographicCitation ?c }", lexical=True)), None)
+    return credit_line(titles, part_of, sorted(cited), study)

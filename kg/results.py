@@ -54,7 +54,10 @@ _NUMERIC = {**{t: int for t in _INTEGER_TYPES}, XSD.decimal.value: Decimal, XSD.
 #: ``\\``), so that spreadsheets and ``cut`` read csv and tsv alike; it is what ``kg query --format tsv``
 #: prints (``kg query --format sparql-tsv`` prints ``tsv``: see ``Writer.option``).  ``csv`` and ``tsv-values``
 #: are what a spreadsheet opens: a value that would start a formula there gets a leading ``'``
-#: (:func:`spreadsheet_safe`); ``markdown`` writes HTML's special characters as entities.
+#: (:func:`spreadsheet_safe`); ``markdown`` writes HTML's special characters as entities.  For Excel itself:
+#: ``excel-csv`` is ``csv`` as Excel opens it where the decimal separator is a comma (``;``, a byte order mark,
+#: ``0,5``), and ``xlsx`` a workbook of typed cells with a sheet about the query (:mod:`kg.xlsx`, bytes:
+#: :func:`render_bytes`).
 Compact = Callable[[str], str]
 
 
@@ -78,6 +81,27 @@ def to_python(term: Any) -> Any:
 
 
 @dataclass
+class About:
+    """What a result answers, for a reader of the file it is written to (the ``about`` sheet of ``xlsx``).
+
+    :func:`kg.query.run` fills in the query's part; the command that ran it adds the dataset's.
+    """
+
+    query: str = ""
+    title: str = ""
+    answers: str = ""
+    columns: str = ""
+    #: parameter name -> the value the query ran with (given, or the default)
+    parameters: dict[str, str] = field(default_factory=dict)
+    #: the graph that answered: ``the build in out (2026-12-02 01:50:12, 6,837 quads, reading brief)``
+    dataset: str = ""
+    #: when that graph was built (``YYYY-MM-DD HH:MM:SS``), where known
+    built: str = ""
+    #: whose data it is: the work most of the graph's sources are part of, and how many others
+    credit: str = ""
+
+
+@dataclass
 class Result:
     """The answer of a query: ``variables`` and ``rows`` (SELECT), or ``boolean`` (ASK)."""
 
@@ -87,6 +111,7 @@ class Result:
     #: a page's (:func:`kg.query.run` with ``limit``): the number of rows of the whole answer
     total: int | None = None
     offset: int = 0
+    about: About = field(default_factory=About)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -200,6 +225,37 @@ def _csv(result: Result) -> str:
     for row in result.rows:
         writer.writerow([spreadsheet_safe(_value(t)) for t in row])
     return buffer.getvalue()
+
+
+#: The numeric datatypes whose lexical form may hold a decimal point (an integer's never does).
+_FRACTIONAL = {XSD.decimal.value, XSD.double.value, XSD.float.value}
+
+
+def _excel_csv(result: Result) -> str:
+    """The values of ``csv`` as Excel opens them where the decimal separator is a comma (German and most
+    European locales): ``;`` between cells, a byte order mark so that it reads UTF-8, CRLF line ends."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(result.variables)
+    for row in result.rows:
+        writer.writerow([excel_cell(t) for t in row])
+    return buffer.getvalue()
+
+
+def excel_cell(term: Term | None) -> str:
+    """A cell of ``excel-csv``: the value of ``csv`` (:func:`spreadsheet_safe`), and a decimal, double or float
+    with a decimal comma; an integer as it is (no thousands separator), text as it is.
+
+        >>> excel_cell(Literal("-0.5", datatype=XSD.decimal)), excel_cell(Literal("1.5E3", datatype=XSD.double))
+        ('-0,5', '1,5E3')
+        >>> excel_cell(Literal("1600", datatype=XSD.integer)), excel_cell(Literal("28.41")), excel_cell(Literal("=1"))
+        ('1600', '28.41', "'=1")
+    """
+    text = spreadsheet_safe(_value(term))
+    if isinstance(term, Literal) and term.datatype.value in _FRACTIONAL and _PLAIN_NUMBER.fullmatch(text):
+        return text.replace(".", ",")
+    return text
 
 
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -319,6 +375,13 @@ def write_csv(result: Result, compact: Compact | None = None) -> str:
 
 
 @_ask
+def write_excel_csv(result: Result, compact: Compact | None = None) -> str:
+    """CSV for Excel with a decimal comma (``excel-csv``): ``;``-separated, UTF-8 with a byte order mark, CRLF,
+    decimals written ``0,5``, safe to open (:func:`spreadsheet_safe`)."""
+    return _excel_csv(result)
+
+
+@_ask
 def write_tsv_values(result: Result, compact: Compact | None = None) -> str:
     """The values of ``csv``, tab-separated (``tsv-values``, what ``kg query --format tsv`` prints)."""
     return _tsv(result)
@@ -350,7 +413,25 @@ def write_sparql_xml(result: Result, compact: Compact | None = None) -> str:
 
 def render(result: Result, fmt: str = "table", compact: Compact | None = None) -> str:
     """The result as text in a ``result`` format of :mod:`kg.writers`; ``compact`` shortens IRIs in table and
-    markdown.  An unknown format is a :class:`ValueError` that lists the formats."""
+    markdown.  An unknown format is a :class:`ValueError` that lists the formats; a binary one (``xlsx``) is
+    written by :func:`render_bytes`."""
+    written = _written(result, fmt, compact)
+    if isinstance(written, bytes):
+        raise ValueError(f"'{fmt}' is a binary format: render_bytes() writes it")
+    return written
+
+
+def render_bytes(result: Result, fmt: str = "table", compact: Compact | None = None) -> bytes:
+    """The result as the bytes of a file in a ``result`` format of :mod:`kg.writers` (text in UTF-8).
+
+        >>> render_bytes(Result(["name"], [(Literal("Müller"),)]), "excel-csv")
+        b'\\xef\\xbb\\xbfname\\r\\nM\\xc3\\xbcller\\r\\n'
+    """
+    written = _written(result, fmt, compact)
+    return written if isinstance(written, bytes) else written.encode("utf-8")
+
+
+def _written(result: Result, fmt: str, compact: Compact | None) -> str | bytes:
     from . import writers
 
     try:

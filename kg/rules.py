@@ -28,6 +28,7 @@ primary sources (the study's own)  :data:`STUDY_KINDS`, :func:`primary_sources`
 readings of contested facts        :class:`Reading`, :data:`READINGS`, :func:`register_reading`, :func:`get_reading`,
                                    :data:`READING_ALIASES`
 range over the contested facts     :func:`share_range`
+the credit line of an output       :func:`credit_line`
 =================================  ============================================================
 
 Everything here works on plain ids and numbers, not on RDF, so that each rule can be read and
@@ -728,3 +729,38 @@ def share_range(fixed: Option, choices: Sequence[Sequence[Option]]) -> tuple[flo
         return q
     low, high = extreme(1.0), extreme(-1.0)
     return low, high
+
+
+# ---------------------------------------------------------------------------- credit
+
+def credit_line(titles: Mapping[str, str], part_of: Mapping[str, str], cited: Iterable[str],
+                study: str | None = None) -> str:
+    """Whose data an output shows: the work most of the ``cited`` sources are part of (a study and its
+    sections, say), and how many other sources it cites; from the data, never a name written in code.
+
+    ``titles`` maps a source id to its title, ``part_of`` a source to the work it is part of; ``study`` is the
+    project file's credit for its study (``kg.toml``, recorded by the build), which names the work where given.
+
+        >>> titles = {"study": "A Study (2025)", "study-ch1": "A Study, chapter 1", "web": "A web page"}
+        >>> credit_line(titles, {"study-ch1": "study"}, ["study-ch1", "study", "web"])
+        'A Study (2025) and 1 other source cited on each fact'
+        >>> credit_line(titles, {}, [])
+        ''
+        >>> credit_line(titles, {"study-ch1": "study"}, ["study-ch1", "web"], "A Study (Institute, 2025)")
+        'A Study (Institute, 2025) and 1 other source cited on each fact'
+    """
+    def whole(key: str) -> str:
+        seen = {key}
+        while (up := part_of.get(key)) and up not in seen:
+            key = up
+            seen.add(key)
+        return key
+
+    cited = list(cited)
+    if not cited:
+        return study or ""
+    works = Counter(whole(k) for k in cited)
+    main, parts = max(works.items(), key=lambda item: (item[1], item[0]))
+    others = len(cited) - parts
+    rest = f" and {others} other source{'s' if others != 1 else ''} cited on each fact" if others else ""
+    return (study or titles.get(main, main)) + rest

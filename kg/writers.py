@@ -24,8 +24,8 @@ What a writer's :meth:`Writer.load` gives depends on its kind:
 * ``dataset`` -- the RDF files ``kg build`` writes (``kg.<extension>``): a pyoxigraph ``RdfFormat``;
   ``quads`` writers (TriG, N-Quads) keep the named graphs, the others hold the merged graph.
 * ``graph`` -- what ``kg serve`` answers a CONSTRUCT or DESCRIBE with: a pyoxigraph ``RdfFormat``.
-* ``result`` -- the ``kg query --format`` choices (and :func:`kg.results.render`): a function
-  ``(result, compact) -> str``.
+* ``result`` -- the ``kg query --format`` choices (and :func:`kg.results.render_bytes`): a function
+  ``(result, compact) -> str``, or ``-> bytes`` for a binary format (:attr:`Writer.binary`: ``xlsx``).
 * ``sparql-result`` -- what ``kg serve`` answers a SELECT or ASK with (the W3C result formats); the same
   functions as ``result``.
 * ``graph-file`` -- the ``kg export`` formats: a :class:`kg.export.Exporter` class.
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 
     #: A result writer: the result, and a function that shortens IRIs (or None) -> the text.
     ResultFunction = Callable[[Result, Callable[[str], str] | None], str]
+    #: A ``kg query --format`` writer: the text, or the bytes of a binary format (:attr:`Writer.binary`).
+    ResultFileFunction = Callable[[Result, Callable[[str], str] | None], str | bytes]
 
 Kind = Literal["dataset", "graph", "result", "sparql-result", "graph-file"]
 KINDS: tuple[Kind, ...] = ("dataset", "graph", "result", "sparql-result", "graph-file")
@@ -86,6 +88,8 @@ class Writer(Generic[F]):
     option: str | None = None
     #: A dataset format with named graphs (TriG, N-Quads), rather than the merged graph.
     quads: bool = False
+    #: Its writer gives bytes, not text: a file to save, not to print on a terminal (``xlsx``).
+    binary: bool = False
 
     @property
     def bare_media_type(self) -> str:
@@ -147,7 +151,9 @@ def names(kind: Kind | None = None) -> list[str]:
 @overload
 def get(name: str, kind: Literal["dataset", "graph"]) -> Writer[RdfFormat]: ...
 @overload
-def get(name: str, kind: Literal["result", "sparql-result"]) -> Writer[ResultFunction]: ...
+def get(name: str, kind: Literal["result"]) -> Writer[ResultFileFunction]: ...
+@overload
+def get(name: str, kind: Literal["sparql-result"]) -> Writer[ResultFunction]: ...
 @overload
 def get(name: str, kind: Literal["graph-file"]) -> Writer[type[Exporter]]: ...
 @overload
@@ -166,7 +172,9 @@ def get(name: str, kind: Kind | None = None) -> Writer[Any]:
 @overload
 def for_media_type(media_type: str, kind: Literal["dataset", "graph"]) -> Writer[RdfFormat] | None: ...
 @overload
-def for_media_type(media_type: str, kind: Literal["result", "sparql-result"]) -> Writer[ResultFunction] | None: ...
+def for_media_type(media_type: str, kind: Literal["result"]) -> Writer[ResultFileFunction] | None: ...
+@overload
+def for_media_type(media_type: str, kind: Literal["sparql-result"]) -> Writer[ResultFunction] | None: ...
 @overload
 def for_media_type(media_type: str, kind: Literal["graph-file"]) -> Writer[type[Exporter]] | None: ...
 
@@ -214,7 +222,7 @@ def options(kind: Kind) -> dict[str, Writer[Any]]:
     """The names a command offers (:attr:`Writer.option`, else :attr:`Writer.name`) -> writer.
 
         >>> list(options("result"))
-        ['table', 'csv', 'tsv', 'sparql-tsv', 'json', 'markdown', 'sparql-json', 'sparql-xml']
+        ['table', 'csv', 'excel-csv', 'xlsx', 'tsv', 'sparql-tsv', 'json', 'markdown', 'sparql-json', 'sparql-xml']
     """
     return {w.option or w.name: w for w in writers(kind)}
 
@@ -275,6 +283,11 @@ def _result(name: str, kinds: set[Kind], media_type: str, extension: str, functi
 _result("table", {"result"}, "text/plain; charset=utf-8", "txt", "write_table", "aligned columns for a terminal")
 _result("csv", {"result", "sparql-result"}, "text/csv; charset=utf-8", "csv", "write_csv",
         "W3C SPARQL 1.1 CSV: values (IRIs, lexical forms)", short_name="csv")
+_result("excel-csv", {"result"}, "text/csv; charset=utf-8", "csv", "write_excel_csv",
+        "CSV for Excel where the decimal separator is a comma (German): ';', UTF-8 BOM, 0,5")
+register(Writer[Any]("xlsx", frozenset({"result"}), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     "xlsx", "kg.xlsx:write_xlsx", "an Excel workbook: typed cells, and a sheet 'about' the query "
+                     "(to --out FILE or a pipe)", binary=True))
 _result("tsv-values", {"result"}, "text/tab-separated-values; charset=utf-8", "tsv", "write_tsv_values",
         "the values csv prints, tab-separated (tab, line break, backslash escaped)", option="tsv")
 _result("tsv", {"result", "sparql-result"}, "text/tab-separated-values; charset=utf-8", "tsv", "write_sparql_tsv",

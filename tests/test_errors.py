@@ -240,6 +240,31 @@ def test_an_output_file_names_its_path(tmp_path):
                                     "choose another --out")
 
 
+def test_an_xlsx_to_a_terminal_is_refused_before_the_query(tmp_path):
+    """A workbook is bytes for a file: on a terminal it would be noise; the error names the option to give."""
+    import pty
+
+    leader, follower = pty.openpty()  # stdout a terminal, as when a user types the command
+    try:
+        done = subprocess.run([*KG, "query", "hq-absence", "--format", "xlsx"], stdout=follower,
+                              stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=300,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        os.close(follower)
+        os.close(leader)
+    line = one_error_line(done)
+    assert done.returncode == 2 and "--format xlsx writes a file" in line and "--out FILE.xlsx" in line
+    assert "rows in" not in done.stderr and "building" not in done.stderr  # refused before the graph is read
+
+
+def test_an_xlsx_that_cannot_be_written_leaves_the_file_there(tmp_path):
+    (tmp_path / "a-file").write_text("keep me", encoding="utf-8")
+    target = tmp_path / "a-file" / "hq.xlsx"
+    done = run_kg(["query", "hq-absence", "--format", "xlsx", "--out", str(target)], tmp_path)
+    assert done.returncode == 3 and f"cannot write {target}" in one_error_line(done)
+    assert (tmp_path / "a-file").read_text(encoding="utf-8") == "keep me"
+
+
 DEFECT = """
 import sys
 from kg.cli import command, main

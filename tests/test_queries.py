@@ -500,7 +500,7 @@ def test_one_library_call_gives_rows_or_a_dataframe(built):
 
 def test_render_rejects_an_unknown_format(built):
     with pytest.raises(ValueError, match="choose one of: table, csv"):
-        render(run("order-intake", built.store), "xlsx")
+        render(run("order-intake", built.store), "ods")
 
 
 # ---------------------------------------------------------------------------- defaults in the query text

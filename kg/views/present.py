@@ -1,12 +1,12 @@
 """The presentation step every view ends with: colours, shapes, sizes, both layouts, GEXF viz, sources and legend."""
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
 
+from ..rules import credit_line
 from .catalogue import Catalog
 from .layout import _Projection, force_layout, geographic_layout, region_areas
 from .style import NEUTRAL, SHAPES, _rgb, headcount_size, legend
@@ -44,20 +44,6 @@ def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], in
 
 
 def _credit(cat: Catalog, cited: dict[str, dict[str, str]]) -> str:
-    """The credit line's data: the study of the project file (``kg.toml``, recorded by the build), else the work
-    most of the cited sources are part of (a study and its sections, say), and how many other sources the page
-    cites; from the data, never a name written here."""
-    def whole(key: str) -> str:
-        seen = {key}
-        while (up := cat.source_part_of.get(key)) and up not in seen:
-            key = up
-            seen.add(key)
-        return key
-
-    if not cited:
-        return cat.study_credit or ""
-    works = Counter(whole(k) for k in cited)
-    main, parts = max(works.items(), key=lambda item: (item[1], item[0]))
-    others = len(cited) - parts
-    title = cat.study_credit or cat.sources.get(main, {}).get("title", main)
-    return title + (f" and {others} other source{'s' if others != 1 else ''} cited on each fact" if others else "")
+    """The credit line's data (:func:`kg.rules.credit_line`) for the sources a page cites."""
+    return credit_line({k: v.get("title", k) for k, v in cat.sources.items()}, cat.source_part_of, cited,
+                       cat.study_credit)
