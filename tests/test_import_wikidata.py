@@ -227,6 +227,11 @@ def test_the_import_writes_firms_places_parents_and_headcounts_each_under_its_it
     assert {("testwerk-maschinen-gmbh", "1200", "2023", "exact", "wikidata-q1001"),
             ("testwerk-maschinen-gmbh", "950", "", "exact", "wikidata-q1001")} <= counts
 
+    # the industry's NACE code as the most detailed subsector of subsectors.csv, stated by the item
+    classified = {(r["org"], r["code"], r["basis"], r["source"]) for r in rows(data, "classifications")}
+    assert {("testwerk-maschinen-gmbh", "28.1", "stated", "wikidata-q1001"),
+            (spree["id"], "28.22", "stated", "wikidata-q1004")} <= classified
+
     sources = {r["id"]: r for r in rows(data, "sources")}
     today = datetime.now(UTC).date().isoformat()
     record = sources["wikidata-q1001"]

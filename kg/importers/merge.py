@@ -35,7 +35,8 @@ from .model import Address, Batch, Entity, normal_name, slug
 from .places import Places
 
 #: The tables an import may change, and the review table.
-WRITES = ("sources", "places", "organizations", "parent_relations", "headcounts", "alternative_places", "flags")
+WRITES = ("sources", "places", "organizations", "parent_relations", "headcounts", "classifications",
+          "alternative_places", "flags")
 REVIEW = "review.csv"
 REVIEW_COLUMNS = ("register", "record", "name", "place", "candidate", "evidence", "decision", "note")
 
@@ -64,6 +65,7 @@ class _Folder:
         for name in WRITES:
             self._read(name, [c.name for c in TABLES[name].columns])
         self._read("review", list(REVIEW_COLUMNS), REVIEW)
+        self._read("subsectors", [c.name for c in TABLES["subsectors"].columns])  # read only: the codes known
 
     def _read(self, name: str, default: list[str], file: str = "") -> None:
         path = self.folder / (file or f"{name}.csv")
@@ -354,6 +356,21 @@ class _Merger:
                                        "source": h.source, "note": h.note}):
                 self.report.counts["head-counts added"] += 1
 
+    def classifications(self) -> None:
+        """A register's industry codes, each as the most detailed subsector of subsectors.csv it falls in (28.22
+        into 28.22, else 28.2, else 28; basis 'stated', under the record's source); a code of no subsector there
+        is counted, not added (add the subsector to subsectors.csv, and import again)."""
+        known = {r["code"] for r in self.f.rows["subsectors"]}
+        for c in self.batch.classifications:
+            org = self.ids.get(c.entity)
+            code = next((c.code[:n] for n in range(len(c.code), 0, -1) if c.code[:n] in known), "")
+            if org is None or not code:
+                self.report.counts["industry codes of no subsector in subsectors.csv" if org else
+                                   "industry codes of records not imported"] += 1
+                continue
+            if self.add("classifications", {"org": org, "code": code, "basis": "stated", "source": c.source}):
+                self.report.counts["classifications added"] += 1
+
     # ------------------------------------------------------------------ all
     def run(self) -> Report:
         parents = {r.parent for r in self.batch.relations if r.parent}
@@ -361,6 +378,7 @@ class _Merger:
             self.entity(e, parents)
         self.relations()
         self.headcounts()
+        self.classifications()
         # a source row for every record some row now names (and for the file or register it is part of)
         named = {s for table in WRITES for r in self.f.rows[table] for c, v in r.items()
                  if c == "source" or c.endswith("_source") for s in _many(v or "")}

@@ -96,6 +96,15 @@ class Headcount:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Classification:
+    """The industry a register gives of an entity, as a WZ 2008 / NACE Rev. 2 code: a row of classifications.csv."""
+
+    entity: str  # Entity.key
+    code: str
+    source: str
+
+
 @dataclass
 class Batch:
     """Everything one import read from a register's files."""
@@ -105,6 +114,7 @@ class Batch:
     entities: list[Entity] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     headcounts: list[Headcount] = field(default_factory=list)
+    classifications: list[Classification] = field(default_factory=list)
     #: What was read but has no place in the model, by what it was ("person statements", ...).
     skipped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)

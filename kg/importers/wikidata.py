@@ -53,7 +53,7 @@ from ..geo import inside, rings_of
 from ..namespaces import XSD
 from ..query import term_text
 from ..tables import CODE, LEI, QID
-from .model import Address, Batch, Entity, Headcount, Relation, Source, slug
+from .model import Address, Batch, Classification, Entity, Headcount, Relation, Source, slug
 from .places import Places
 
 ENDPOINT = "https://query.wikidata.org/sparql"
@@ -425,6 +425,10 @@ class _Reader:
             if count:
                 note = "Wikidata P1128 employees" + ("" if year else ", no point in time (P585)")
                 self.batch.headcounts.append(Headcount(item.qid, count, year, e.source, note))
+        for (nace,) in item.values("nace"):
+            code = re.sub(r"^[A-U] ?", "", nace.strip())
+            if CODE.fullmatch(code):
+                self.batch.classifications.append(Classification(item.qid, code, e.source))
         self.notes[e.source].extend(_unkept(item))
 
     def parents(self, item: _Item, e: Entity) -> None:
