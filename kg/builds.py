@@ -131,7 +131,7 @@ def inputs(data: str | Path, ontology: str | Path, base: str, reading: str) -> d
     data, ontology = Path(data).resolve(), Path(ontology).resolve()
     return {
         "data": str(data), "ontology": str(ontology), "base": base, "reading": reading,
-        "files": {"data": _digest_files(data, ("*.csv",)), "ontology": _digest_files(ontology, ("*.ttl",))},
+        "files": {"data": _digest_files(data, ("*.csv", "*.xlsx")), "ontology": _digest_files(ontology, ("*.ttl",))},
         "code": code_digest(),
     }
 

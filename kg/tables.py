@@ -267,6 +267,9 @@ class Tables:
 
     folder: Path
     rows: dict[str, list[Row]] = field(default_factory=dict)
+    #: How a table was read when not from a UTF-8 CSV file with decimal dots (a sheet of a workbook,
+    #: Windows-1252, decimal commas), as the note said it: for what writes tables back (kg import).
+    readings: dict[str, str] = field(default_factory=dict)
     _ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def keys(self, table: str) -> dict[str, Row]:
@@ -343,32 +346,45 @@ def german_number(text: str, whole: bool = False) -> str | None:
 
 #: Column kinds whose numbers may have a fraction.
 _FRACTIONAL = frozenset(("decimal", "lat", "long"))
+#: A number whose dots may all be thousands dots (1.234, 12.345.678).
+_THOUSANDS = re.compile(r"-?\d{1,3}(?:\.\d{3})+", re.ASCII)
 
 
 @dataclass
 class _GermanNumbers:
-    """How the numbers of a ';'-separated file are read: whole numbers with thousands dots (1.200) always;
-    fractions with a decimal comma (51,3397; 1.234,5) when the file writes any fraction so
-    (``decimal_comma``), else as written (52.52).  ``used`` once a cell was read so."""
+    """How the numbers of a ';'-separated file are read: as German Excel writes them (:func:`german_number`).
 
-    decimal_comma: bool
+    A number with a dot that cannot be a thousands dot (52.5200) is read with a decimal dot; in a file with
+    such a number (``dot_decimals``), a number whose dot can be either (1.234) is ambiguous and refused.
+    ``used`` once a cell was read with a decimal comma or a thousands dot.
+    """
+
+    dot_decimals: bool
     used: bool = False
 
-    def __call__(self, col: Column, value: str) -> str:
-        if col.multi or not (col.kind == "int" or (col.kind in _FRACTIONAL and self.decimal_comma)):
-            return value
-        number = german_number(value, whole=col.kind == "int")
+    def __call__(self, col: Column, value: str) -> tuple[str, _Problem | None]:
+        fractional = col.kind in _FRACTIONAL
+        if col.multi or not (fractional or col.kind == "int"):
+            return value, None
+        if fractional and self.dot_decimals and _THOUSANDS.fullmatch(value):
+            return value, (f"'{value}' could be {value.replace('.', '')} (a thousands dot) or a fraction (a decimal "
+                           "dot, as other numbers of this file are written)",
+                           f"Write it without the dot ({value.replace('.', '')}), or as a fraction with a decimal "
+                           f"comma ({value.replace('.', ',')}).")
+        number = german_number(value, whole=not fractional)
         if number is None or number == value:
-            return value
+            return value, None
         self.used = True
-        return number
+        return number, None
 
     @staticmethod
     def of(table: Table, header: list[str], records: list[tuple[int, list[str]]]) -> _GermanNumbers:
-        """The reading of a ';'-separated file's ``records``: with decimal commas if a fraction column has one."""
+        """The reading of a ';'-separated file's ``records``: does a fraction column hold a dot-decimal number?"""
         kinds = {c.name: c.kind for c in table.columns}
         at = [i for i, name in enumerate(header) if kinds.get(name) in _FRACTIONAL]
-        return _GermanNumbers(any("," in cells[i] for _, cells in records for i in at if i < len(cells)))
+        return _GermanNumbers(any(
+            "." in cells[i] and DECIMAL.fullmatch(cells[i].strip()) and not _THOUSANDS.fullmatch(cells[i].strip())
+            for _, cells in records for i in at if i < len(cells)))
 
 
 #: A cell over this many characters is refused (csv's own limit), with a message rather than a traceback.
@@ -711,7 +727,7 @@ def _row_problem(cells: list[str], header: list[str], number: int, display: str)
 
 def _read_rows(table: Table, records: Iterable[tuple[int, list[str]]], header: list[str], display: str,
                letters: dict[str, str] | None = None,
-               numbers: Callable[[Column, str], str] | None = None) -> tuple[list[Row], list[DataError]]:
+               numbers: _GermanNumbers | None = None) -> tuple[list[Row], list[DataError]]:
     """The data rows after a checked header, and the problems of their cells (blank rows are skipped).
 
     ``records`` are the rows' cells with their spreadsheet numbers, from a CSV file or a sheet; ``letters``
@@ -753,9 +769,11 @@ def _read_rows(table: Table, records: Iterable[tuple[int, list[str]]], header: l
 
 
 def _read_value(table: Table, col: Column, written: str, number: int, display: str, letters: dict[str, str],
-                numbers: Callable[[Column, str], str] | None) -> tuple[str, list[DataError]]:
+                numbers: _GermanNumbers | None) -> tuple[str, list[DataError]]:
     """A cell's value as read (a German number in the form kg reads) and the problems of its form."""
-    value = numbers(col, written) if numbers is not None else written
+    value, ambiguous = numbers(col, written) if numbers is not None else (written, None)
+    if ambiguous is not None:
+        return value, [DataError(display, number, col.name, *ambiguous, letters.get(col.name, ""))]
     errors = _check_cell(table, col, value, number, display, letters.get(col.name, ""))
     if value != written:
         for error in errors:
@@ -1046,7 +1064,13 @@ def read_tables(folder: str | Path, names: Iterable[str] | None = None,
         for table in SCHEMA:
             if names is not None and table.name not in names:
                 continue
-            read = _read_located(folder, table, books, note)
+            said: list[str] = []
+            read = _read_located(folder, table, books, said.append)
+            for line in said:
+                note(line)
+            sheets = books.sheets.get(table.name, [])
+            if said or sheets:
+                tables.readings[table.name] = "; ".join(said) or f"read from {sheets[0].display}"
             if read is None and table.optional:
                 absent.append(table.file)
             rows, table_errors = read if read is not None else ([], [] if table.optional
