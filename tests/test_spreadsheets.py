@@ -371,3 +371,40 @@ def test_a_workbook_named_like_a_table_with_several_other_sheets_is_an_error(dat
     book.save(data_copy / "sites.xlsx")
     assert (f"{data_copy / 'sites.xlsx'}: is named like the table sites, but none of its sheets (Tabelle1, "
             "Tabelle2) is") in errors_of(data_copy)
+
+
+# ------------------------------------------------------------------------------ what writes tables back, and builds
+@pytest.mark.parametrize("form", ["workbook", "cp1252"])
+def test_kg_import_refuses_tables_it_would_not_write_back_alike(tmp_path, capsys, form):
+    """kg import writes UTF-8 CSV: beside a workbook's sheet it would make a second organizations table, and a
+    Windows-1252 file would be half rewritten."""
+    from kg.cli_init import init
+    folder = tmp_path / "region"
+    init(folder)
+    if form == "workbook":
+        to_workbooks(folder, one_workbook=True)
+    else:
+        path = folder / "organizations.csv"
+        path.write_bytes((path.read_text(encoding="utf-8") + "\n").replace("Example Machines", "Beispiel Maschinenbau "
+                                                                          "Göhren").encode("cp1252"))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    register = tmp_path / "register.json"
+    register.write_text("[]", encoding="utf-8")
+    assert main(["import", "bods", str(register), "--data", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "kg import writes its tables as UTF-8 CSV with decimal dots, but " in err
+    assert (f"organizations: read from {folder / 'data.xlsx'}, sheet organizations" if form == "workbook"
+            else f"organizations: {folder / 'organizations.csv'}: read as Windows-1252") in err
+    assert "Save those tables as 'CSV UTF-8'" in err and "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_changed_workbook_is_a_changed_input_of_the_build(data_copy):
+    from kg.builds import inputs
+    to_workbooks(data_copy, one_workbook=True)
+    before = inputs(data_copy, "ontology", "https://example.org/", "default")["files"]["data"]
+    book = openpyxl.load_workbook(data_copy / "data.xlsx")
+    book["organizations"]["B2"] = "Renamed"
+    book.save(data_copy / "data.xlsx")
+    after = inputs(data_copy, "ontology", "https://example.org/", "default")["files"]["data"]
+    assert set(before) == {"data.xlsx"} and before != after
