@@ -248,7 +248,8 @@ class Workbooks:
         value = getattr(cell, "value", None)
         if position > len(columns):
             return "", (None if value is None else (
-                "is filled, but its column has no header", "Give the column a header, or clear the cell."))
+                f"has a value in column {_letter(position)}, which has no header",
+                "Give the column a header in row 1, or clear the cell."))
         if getattr(cell, "data_type", "") == "e":
             return "", (f"shows the error {value}", "Correct the formula in Excel, or type the value.")
         if value is None and getattr(cell, "row", None) is not None:
@@ -258,14 +259,15 @@ class Workbooks:
     @staticmethod
     def _problem(sheet: Sheet, found: SheetRows, number: int, position: int, message: str, hint: str) -> DataError:
         name = found.header[position - 1] if position <= len(found.header) else ""
-        return DataError(sheet.display, number, name or f"{_letter(position)}", message, hint, _letter(position))
+        return DataError(sheet.display, number, name or None, message, hint, _letter(position) if name else "")
 
     def _formulas_without_results(self, sheet: Sheet, found: SheetRows, cells: set[tuple[int, int]]) -> None:
         """Refuse the rows with a formula that has no saved result (a workbook a program wrote, never opened in
         Excel): read with its formulas, the sheet shows them where the results are missing."""
         if sheet.path not in self._formulas:
             book = self._open(sheet.path, data_only=False)
-            if book is None:
+            if book is None:  # opened once, not twice: say so on the sheet
+                found.errors.append(self.errors.pop())
                 return
             self._formulas[sheet.path] = book
         bad: set[int] = set()

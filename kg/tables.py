@@ -601,12 +601,19 @@ def _read_located(folder: Path, table: Table, books: Workbooks,
     return _read_csv(path, table, note) if places else None
 
 
+#: Spreadsheet files kg does not read (a message names them when a table is missing).
+_OTHER_SPREADSHEETS = frozenset((".xls", ".xlsm", ".xlsb", ".ods", ".numbers"))
+
+
 def _missing(folder: Path, table: Table, books: Workbooks) -> DataError:
     """The error of a required table found nowhere, saying what the folder has instead."""
     stems = {p.name: p.stem.lower() for p in folder.iterdir() if p.suffix.lower() != ".xlsx"}
     near = [name for name, stem in stems.items()
             if name != table.file and difflib.get_close_matches(table.name, [stem], cutoff=0.8)]
-    found = books.described() + [f"{name} (not read: a table's file is named {table.file})" for name in near]
+    found = books.described() + [
+        f"{name} (not read: " + ("save it as a workbook (.xlsx) or as 'CSV UTF-8')"
+                                 if Path(name).suffix.lower() in _OTHER_SPREADSHEETS
+                                 else f"a table's file is named {table.file})") for name in near]
     return DataError(str(folder / table.file), None, None,
                      "is missing" + (f"; the folder has {'; '.join(found)}" if found else ""),
                      f"Every data folder needs {table.file}, or a sheet named {table.name} in an Excel workbook "
@@ -753,9 +760,11 @@ def _read_rows(table: Table, records: Iterable[tuple[int, list[str]]], header: l
                 if required:
                     errors.append(DataError(display, number, name, "is empty", "This field is required.",
                                             letters.get(name, "")))
-            elif checked:
+            elif checked and numbers is not None:
                 values[name], problems = _read_value(table, col, value, number, display, letters, numbers)
                 errors.extend(problems)
+            elif checked:
+                errors.extend(_check_cell(table, col, value, number, display, letters.get(name, "")))
         if table.key:
             key = values[table.key]
             if key in seen:
@@ -769,9 +778,9 @@ def _read_rows(table: Table, records: Iterable[tuple[int, list[str]]], header: l
 
 
 def _read_value(table: Table, col: Column, written: str, number: int, display: str, letters: dict[str, str],
-                numbers: _GermanNumbers | None) -> tuple[str, list[DataError]]:
+                numbers: _GermanNumbers) -> tuple[str, list[DataError]]:
     """A cell's value as read (a German number in the form kg reads) and the problems of its form."""
-    value, ambiguous = numbers(col, written) if numbers is not None else (written, None)
+    value, ambiguous = numbers(col, written)
     if ambiguous is not None:
         return value, [DataError(display, number, col.name, *ambiguous, letters.get(col.name, ""))]
     errors = _check_cell(table, col, value, number, display, letters.get(col.name, ""))

@@ -408,3 +408,19 @@ def test_a_changed_workbook_is_a_changed_input_of_the_build(data_copy):
     book.save(data_copy / "data.xlsx")
     after = inputs(data_copy, "ontology", "https://example.org/", "default")["files"]["data"]
     assert set(before) == {"data.xlsx"} and before != after
+
+
+def test_a_value_beyond_the_header_is_an_error_naming_its_column(data_copy):
+    at = {}
+
+    def stray(sheet, header):
+        at["letter"] = openpyxl.utils.get_column_letter(len(header) + 2)
+        sheet[f"{at['letter']}4"] = "a stray note"
+    book = workbook_with(data_copy, "headcounts", stray)
+    assert (f"{book}, sheet headcounts, row 4: has a value in column {at['letter']}, which has no header. "
+            "Give the column a header in row 1, or clear the cell.") in errors_of(data_copy)
+
+
+def test_a_missing_table_s_error_names_an_old_excel_file(data_copy):
+    (data_copy / "sites.csv").rename(data_copy / "sites.xls")
+    assert "sites.xls (not read: save it as a workbook (.xlsx) or as 'CSV UTF-8')" in errors_of(data_copy)
