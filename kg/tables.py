@@ -1,4 +1,5 @@
-"""Read and check the CSV tables in ``data/``.
+"""Read and check the tables in ``data/``: CSV files (UTF-8, or Windows-1252 with a note; ',' or ';'-separated,
+the latter with German numbers, see :func:`german_number`), or sheets of Excel workbooks (see :mod:`kg.sheets`).
 
 The tables are what an analyst edits in a spreadsheet: one row a thing, a ``source`` column
 naming where each fact comes from.  This module knows their columns and checks every cell;
