@@ -424,3 +424,26 @@ def test_a_value_beyond_the_header_is_an_error_naming_its_column(data_copy):
 def test_a_missing_table_s_error_names_an_old_excel_file(data_copy):
     (data_copy / "sites.csv").rename(data_copy / "sites.xls")
     assert "sites.xls (not read: save it as a workbook (.xlsx) or as 'CSV UTF-8')" in errors_of(data_copy)
+
+
+def test_a_month_cell_in_a_period_column_is_read_as_the_month(data_copy):
+    def month(sheet, header):
+        cell = sheet[f"{letter(header, 'period')}2"]
+        cell.value, cell.number_format = datetime.date(2024, 11, 1), "mmm yy"  # German Excel shows "Nov 24"
+    workbook_with(data_copy, "statistics", month)
+    assert read_tables(data_copy, note=lambda _: None)["statistics"][0]["period"] == "2024-11"
+
+
+def test_a_fraction_excel_saves_with_17_digits_is_read_as_typed(data_copy):
+    """Excel saves 52.52 as 52.520000000000003 (the double's 17 digits); it reads back as 52.52."""
+    book = workbook_with(data_copy, "places", lambda sheet, header: None)
+    with zipfile.ZipFile(book) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert b"<v>52.52</v>" in parts[sheet]
+    parts[sheet] = parts[sheet].replace(b"<v>52.52</v>", b"<v>52.520000000000003</v>")
+    with zipfile.ZipFile(book, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    berlin = read_tables(data_copy, note=lambda _: None).keys("places")["berlin"]
+    assert berlin["lat"] == "52.52"
