@@ -37,9 +37,15 @@ class _Rows(Protocol):
     def iter_rows(self, min_row: int | None = None, max_row: int | None = None,
                   values_only: bool = False) -> Iterator[tuple[Any, ...]]: ...
 
+    def reset_dimensions(self) -> None: ...
+
 
 def _worksheet(book: Workbook, title: str) -> _Rows:
-    return cast(_Rows, book[title])
+    """A sheet to read row by row, each row as long as its last cell: the size a workbook states may be far
+    too large (every row 16,384 cells wide, once a row was formatted to its end) or missing."""
+    sheet = cast(_Rows, book[title])
+    sheet.reset_dimensions()
+    return sheet
 
 
 @dataclass(frozen=True)
