@@ -1,4 +1,5 @@
-"""Read and check the CSV tables in ``data/``.
+"""Read and check the tables in ``data/``: CSV files (UTF-8, or Windows-1252 with a note; ',' or ';'-separated,
+the latter with German numbers, see :func:`german_number`), or sheets of Excel workbooks (see :mod:`kg.sheets`).
 
 The tables are what an analyst edits in a spreadsheet: one row a thing, a ``source`` column
 naming where each fact comes from.  This module knows their columns and checks every cell;
@@ -17,11 +18,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .declaration import declaration
 from .errors import InputError
 from .model import notations
+
+if TYPE_CHECKING:  # kg.sheets reads tables' rows from workbooks: it imports this module
+    from .sheets import Sheet, Workbooks
 
 # re.ASCII throughout: \d is 0-9 only, so that full-width (１９９１) or other scripts' digits are refused
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
@@ -190,6 +194,8 @@ class Row:
     number: int  # spreadsheet row number; the header is row 1
     values: dict[str, str]
     file: str = ""
+    #: For a row of a sheet: each column's letter as the spreadsheet shows it (name -> "C"); empty for CSV.
+    letters: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, column: str) -> str:
         return self.values.get(column, "")
@@ -214,6 +220,10 @@ class Row:
     def where(self) -> str:
         return f"{self.file}, row {self.number}"
 
+    def error(self, column: str, message: str, hint: str = "") -> DataError:
+        """A problem of this row's cell of ``column`` (named with its letter in a sheet)."""
+        return DataError(self.file, self.number, column, message, hint, self.letters.get(column, ""))
+
 
 @dataclass
 class DataError:
@@ -222,13 +232,16 @@ class DataError:
     field: str | None
     message: str
     hint: str = ""
+    #: The field's column letter in a sheet of a workbook ("C"): then named as the sheet shows it,
+    #: ``column headquarters (C)``.
+    letter: str = ""
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
             where += f", row {self.row}"
         if self.field:
-            where += f", field '{self.field}'"
+            where += f", column {self.field} ({self.letter})" if self.letter else f", field '{self.field}'"
         text = f"{where}: {self.message}"
         text = f"{text}. {self.hint}" if self.hint else text
         # one line, whatever a cell holds (a quoted cell may hold line breaks, a damaged file NULs)
@@ -255,6 +268,9 @@ class Tables:
 
     folder: Path
     rows: dict[str, list[Row]] = field(default_factory=dict)
+    #: How a table was read when not from a UTF-8 CSV file with decimal dots (a sheet of a workbook,
+    #: Windows-1252, decimal commas), as the note said it: for what writes tables back (kg import).
+    readings: dict[str, str] = field(default_factory=dict)
     _ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def keys(self, table: str) -> dict[str, Row]:
@@ -272,7 +288,9 @@ class Tables:
         return self.rows.get(table, [])
 
 
-def _decode(path: Path, raw: bytes, display: str) -> str:
+def _decode(raw: bytes, display: str, note: Callable[[str], None]) -> str | DataError:
+    """A table file's text: UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252 (what German Excel
+    saves as "CSV"), read with a note; what none of them reads is refused."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # "Unicode text" from a spreadsheet: UTF-16 with a BOM
         try:
             return raw.decode("utf-16")
@@ -281,24 +299,93 @@ def _decode(path: Path, raw: bytes, display: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        looks = ""
-        try:
-            sample = raw.decode("cp1252")
-            if any(ch in sample for ch in "äöüÄÖÜßéèà€"):
-                looks = "; it looks like Windows-1252 (what German Excel saves as 'CSV')"
-        except UnicodeDecodeError:
-            pass
-        raise DataErrors([DataError(
-            display, line, None,
-            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}){looks}",
-            "Save the file as 'CSV UTF-8' in your spreadsheet program.")]) from None
+        bad = exc.start
+    line = raw[:bad].count(b"\n") + 1
+    # A BOM, or UTF-8's "ä" (c3 a4) next to the bad byte, says UTF-8 was meant: read as Windows-1252, its
+    # UTF-8 characters would become "Ã¤" without a word.
+    mixed = raw.startswith(b"\xef\xbb\xbf") or re.search(rb"\xc3[\x80-\xbf]", raw) is not None
+    try:
+        text = raw.decode("cp1252")
+    except UnicodeDecodeError:
+        mixed = True
+    if mixed:
+        return DataError(display, line, None,
+                         f"is not UTF-8 text (byte 0x{raw[bad]:02x} at line {line}), nor Windows-1252 text",
+                         "Save the file as 'CSV UTF-8' in your spreadsheet program.")
+    note(f"{display}: read as Windows-1252; save as UTF-8 to silence this")
+    return text
 
 
 def _dialect(text: str) -> str:
     """The separator of a table: ',' or ';' (what German Excel writes as "CSV"), judged by the header."""
     header = text.split("\n", 1)[0]
     return ";" if header.count(";") > header.count(",") else ","
+
+
+#: A number as German Excel writes it: a decimal comma, and dots between groups of three digits (optional).
+GERMAN_NUMBER = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d+)(,\d+)?", re.ASCII)
+
+
+def german_number(text: str, whole: bool = False) -> str | None:
+    """``text``, a number as German Excel writes it (decimal comma, thousands dots), as kg reads numbers
+    (decimal dot, no thousands separator); None if it is not written so, or (``whole``) has a fraction.
+
+        >>> german_number("51,3397")
+        '51.3397'
+        >>> german_number("1.234,5")
+        '1234.5'
+        >>> german_number("1.200", whole=True), german_number("-1.234.567", whole=True), german_number("1200")
+        ('1200', '-1234567', '1200')
+        >>> print(german_number("52.5200"), german_number("1.20"), german_number("1,5", whole=True))
+        None None None
+    """
+    match = GERMAN_NUMBER.fullmatch(text)
+    if match is None or (whole and match.group(1) is not None):
+        return None
+    return text.replace(".", "").replace(",", ".")
+
+
+#: Column kinds whose numbers may have a fraction.
+_FRACTIONAL = frozenset(("decimal", "lat", "long"))
+#: A number whose dots may all be thousands dots (1.234, 12.345.678).
+_THOUSANDS = re.compile(r"-?\d{1,3}(?:\.\d{3})+", re.ASCII)
+
+
+@dataclass
+class _GermanNumbers:
+    """How the numbers of a ';'-separated file are read: as German Excel writes them (:func:`german_number`).
+
+    A number with a dot that cannot be a thousands dot (52.5200) is read with a decimal dot; in a file with
+    such a number (``dot_decimals``), a number whose dot can be either (1.234) is ambiguous and refused.
+    ``used`` once a cell was read with a decimal comma or a thousands dot.
+    """
+
+    dot_decimals: bool
+    used: bool = False
+
+    def __call__(self, col: Column, value: str) -> tuple[str, _Problem | None]:
+        fractional = col.kind in _FRACTIONAL
+        if col.multi or not (fractional or col.kind == "int"):
+            return value, None
+        if fractional and self.dot_decimals and _THOUSANDS.fullmatch(value):
+            return value, (f"'{value}' could be {value.replace('.', '')} (a thousands dot) or a fraction (a decimal "
+                           "dot, as other numbers of this file are written)",
+                           f"Write it without the dot ({value.replace('.', '')}), or as a fraction with a decimal "
+                           f"comma ({value.replace('.', ',')}).")
+        number = german_number(value, whole=not fractional)
+        if number is None or number == value:
+            return value, None
+        self.used = True
+        return number, None
+
+    @staticmethod
+    def of(table: Table, header: list[str], records: list[tuple[int, list[str]]]) -> _GermanNumbers:
+        """The reading of a ';'-separated file's ``records``: does a fraction column hold a dot-decimal number?"""
+        kinds = {c.name: c.kind for c in table.columns}
+        at = [i for i, name in enumerate(header) if kinds.get(name) in _FRACTIONAL]
+        return _GermanNumbers(any(
+            "." in cells[i] and DECIMAL.fullmatch(cells[i].strip()) and not _THOUSANDS.fullmatch(cells[i].strip())
+            for _, cells in records for i in at if i < len(cells)))
 
 
 #: A cell over this many characters is refused (csv's own limit), with a message rather than a traceback.
@@ -374,6 +461,10 @@ def _check_code(col: Column, v: str) -> _Problem | None:
 
 def _check_int(col: Column, v: str) -> _Problem | None:
     if not INTEGER.fullmatch(v):
+        if re.fullmatch(r"-?\d{1,3}(?:[.,]\d{3})+", v, re.ASCII):
+            return (f"'{v}' is not a whole number: a dot or comma may be a thousands separator or a decimal one",
+                    f"Write it without thousands separators ({re.sub('[.,]', '', v)} if that is what it means); "
+                    "only a ';'-separated file (German Excel's CSV) is read with thousands dots.")
         return f"'{v}' is not a whole number", "Write digits only, without thousands separators, e.g. 1600."
     if col.maximum is not None and int(v) > col.maximum:
         return _too_large(v, col)
@@ -383,7 +474,9 @@ def _check_int(col: Column, v: str) -> _Problem | None:
 def _check_decimal(col: Column, v: str) -> _Problem | None:
     """A decimal, a latitude (-90 to 90) or a longitude (-180 to 180)."""
     if not DECIMAL.fullmatch(v):
-        return f"'{v}' is not a number", "Use a dot as decimal separator and no thousands separators, e.g. 52.52."
+        return f"'{v}' is not a number", ("Use a dot as decimal separator and no thousands separators, e.g. 52.52"
+                                          + (" (only a ';'-separated file, German Excel's CSV, is read with decimal "
+                                             "commas)." if "," in v else "."))
     number = float(v)
     limit = 90 if col.kind == "lat" else 180
     if col.kind != "decimal" and not -limit <= number <= limit:
@@ -464,7 +557,7 @@ _CHECKS: dict[str, _Checker] = {
 }
 
 
-def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -> list[DataError]:
+def _check_cell(table: Table, col: Column, value: str, row: int, display: str, letter: str = "") -> list[DataError]:
     if not value or col.kind in _UNCHECKED or (col.kind == "choice" and value in col.choices):
         return []
     quick = _QUICK.get(col.kind)
@@ -475,17 +568,67 @@ def _check_cell(table: Table, col: Column, value: str, row: int, display: str) -
         return []
     values = [v.strip() for v in value.split(";")] if col.multi else [value]
     problems = (check(col, v) for v in values if v)
-    return [DataError(display, row, col.name, *problem) for problem in problems if problem is not None]
+    return [DataError(display, row, col.name, *problem, letter) for problem in problems if problem is not None]
 
 
-def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
-    """Read one table, checking its header and the form of every cell."""
+def _note_on_stderr(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
+
+
+def read_table(folder: Path, table: Table, note: Callable[[str], None] = _note_on_stderr) -> tuple[list[Row],
+                                                                                                  list[DataError]]:
+    """Read one table of ``folder`` (its CSV file, or its sheet of a workbook), checking its header and the form
+    of every cell; ``note`` is told how a file was read when not as plain UTF-8 CSV (see :func:`read_tables`)."""
+    from .sheets import Workbooks
+
+    with Workbooks(folder) as books:
+        read = _read_located(folder, table, books, note)
+    return read if read is not None else ([], [_missing(folder, table, books)])
+
+
+def _read_located(folder: Path, table: Table, books: Workbooks,
+                  note: Callable[[str], None]) -> tuple[list[Row], list[DataError]] | None:
+    """Read a table from where it is (its CSV file, or a workbook's sheet); None if it is nowhere."""
     path = folder / table.file
+    places = ([str(path)] if path.exists() or path.is_symlink() else []) + [
+        s.display for s in books.sheets.get(table.name, [])]
+    if len(places) > 1:
+        return [], [DataError(places[0], None, None,
+                              f"holds the table {table.name}, and so does {' and '.join(places[1:])}",
+                              "Keep each table in one place: remove the others, or rename their sheets "
+                              "(kg does not pick one).")]
+    if books.sheets.get(table.name):
+        return _read_sheet(books, books.sheets[table.name][0], table)
+    return _read_csv(path, table, note) if places else None
+
+
+#: Spreadsheet files kg does not read (a message names them when a table is missing).
+_OTHER_SPREADSHEETS = frozenset((".xls", ".xlsm", ".xlsb", ".ods", ".numbers"))
+
+
+def _missing(folder: Path, table: Table, books: Workbooks) -> DataError:
+    """The error of a required table found nowhere, saying what the folder has instead."""
+    stems = {p.name: p.stem.lower() for p in folder.iterdir() if p.suffix.lower() != ".xlsx"}
+    near = [name for name, stem in stems.items()
+            if name != table.file and difflib.get_close_matches(table.name, [stem], cutoff=0.8)]
+    found = books.described() + [
+        f"{name} (not read: " + ("save it as a workbook (.xlsx) or as 'CSV UTF-8')"
+                                 if Path(name).suffix.lower() in _OTHER_SPREADSHEETS
+                                 else f"a table's file is named {table.file})") for name in near]
+    return DataError(str(folder / table.file), None, None,
+                     "is missing" + (f"; the folder has {'; '.join(found)}" if found else ""),
+                     f"Every data folder needs {table.file}, or a sheet named {table.name} in an Excel workbook "
+                     f"(.xlsx) of the folder; kg init DIR writes every table with its header.")
+
+
+def _read_csv(path: Path, table: Table, note: Callable[[str], None]) -> tuple[list[Row], list[DataError]]:
+    """Read a table's CSV file (',' or ';'-separated, the latter with German numbers: see :func:`german_number`)."""
     display = str(path)
-    text = _read_text(path, table, display)
+    text = _read_text(path, table, display, note)
     if isinstance(text, DataError):
         return [], [text]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_dialect(text), strict=True)
+    separator = _dialect(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
     except csv.Error as exc:
@@ -493,10 +636,48 @@ def read_table(folder: Path, table: Table) -> tuple[list[Row], list[DataError]]:
     errors = _check_header(table, header, display)
     if errors:
         return [], errors
-    return _read_rows(table, reader, header, display)
+    broken: list[DataError] = []  # a quote the reader cannot get past ends the table
+    records: Iterable[tuple[int, list[str]]] = _csv_records(reader, display, broken)
+    numbers = None
+    if separator == ";":  # a comma cannot separate cells: it may be a decimal comma
+        records = list(records)
+        numbers = _GermanNumbers.of(table, header, records)
+    rows, errors = _read_rows(table, records, header, display, numbers=numbers)
+    if numbers is not None and numbers.used:
+        note(f"{display}: ';'-separated, read with decimal commas and thousands dots")
+    return rows, errors + broken
 
 
-def _read_text(path: Path, table: Table, display: str) -> str | DataError:
+def _read_sheet(books: Workbooks, sheet: Sheet, table: Table) -> tuple[list[Row], list[DataError]]:
+    """Read a table from a workbook's sheet: its cells as CSV's (:meth:`kg.sheets.Workbooks.read`), checked alike."""
+    read = books.read(sheet, table)
+    if isinstance(read, DataError):
+        return [], [read]
+    errors = _check_header(table, read.header, sheet.display)
+    if errors:
+        return [], errors
+    rows, errors = _read_rows(table, read.records, read.header, sheet.display, letters=read.letters)
+    return rows, sorted(read.errors + errors, key=lambda e: e.row or 0)
+
+
+def _csv_records(reader: Iterator[list[str]], display: str, broken: list[DataError]) -> Iterator[tuple[int,
+                                                                                                    list[str]]]:
+    """The CSV rows after the header with their spreadsheet numbers; a row the reader cannot read ends them, its
+    error appended to ``broken``."""
+    number = 1
+    while True:
+        number += 1
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            broken.append(_csv_error(display, number, exc))
+            return  # the reader cannot go on after a broken quote
+        if cells is None:
+            return
+        yield number, cells
+
+
+def _read_text(path: Path, table: Table, display: str, note: Callable[[str], None]) -> str | DataError:
     """The text of a table's file, or why there is none to read."""
     if not path.exists():
         return DataError(display, None, None, "is missing",
@@ -508,8 +689,8 @@ def _read_text(path: Path, table: Table, display: str) -> str | DataError:
         raw = path.read_bytes()
     except OSError as exc:
         return DataError(display, None, None, f"cannot be read: {exc.strerror or exc}", "Check the file's permissions.")
-    text = _decode(path, raw, display)
-    if not text.strip():
+    text = _decode(raw, display, note)
+    if isinstance(text, str) and not text.strip():
         return DataError(display, None, None, "is empty",
                          "A table needs at least its header row: " + ",".join(
                              c.name for c in table.columns if not c.source_of) + ".")
@@ -552,24 +733,21 @@ def _row_problem(cells: list[str], header: list[str], number: int, display: str)
     return None
 
 
-def _read_rows(table: Table, reader: Iterator[list[str]], header: list[str],
-               display: str) -> tuple[list[Row], list[DataError]]:
-    """The data rows after a checked header, and the problems of their cells (blank rows are skipped)."""
+def _read_rows(table: Table, records: Iterable[tuple[int, list[str]]], header: list[str], display: str,
+               letters: dict[str, str] | None = None,
+               numbers: _GermanNumbers | None = None) -> tuple[list[Row], list[DataError]]:
+    """The data rows after a checked header, and the problems of their cells (blank rows are skipped).
+
+    ``records`` are the rows' cells with their spreadsheet numbers, from a CSV file or a sheet; ``letters``
+    the columns' letters in a sheet; ``numbers`` how a number is read (see :class:`_GermanNumbers`).
+    """
     rows: list[Row] = []
     errors: list[DataError] = []
     seen: dict[str, int] = {}
+    letters = letters or {}
     # per column: (column, name, required?, has a form to check?) - worked out once, not per cell
     plan = [(c, c.name, c.required, c.kind not in _UNCHECKED) for c in table.columns]
-    number = 1
-    while True:
-        number += 1
-        try:
-            cells = next(reader, None)
-        except csv.Error as exc:
-            errors.append(_csv_error(display, number, exc))
-            break  # the reader cannot go on after a broken quote
-        if cells is None:
-            break
+    for number, cells in records:
         if not "".join(cells).strip():
             continue
         problem = _row_problem(cells, header, number, display)
@@ -581,18 +759,36 @@ def _read_rows(table: Table, reader: Iterator[list[str]], header: list[str],
             value = values.setdefault(name, "")  # a companion left out of the header is empty
             if not value:
                 if required:
-                    errors.append(DataError(display, number, name, "is empty", "This field is required."))
+                    errors.append(DataError(display, number, name, "is empty", "This field is required.",
+                                            letters.get(name, "")))
+            elif checked and numbers is not None:
+                values[name], problems = _read_value(table, col, value, number, display, letters, numbers)
+                errors.extend(problems)
             elif checked:
-                errors.extend(_check_cell(table, col, value, number, display))
+                errors.extend(_check_cell(table, col, value, number, display, letters.get(name, "")))
         if table.key:
             key = values[table.key]
             if key in seen:
                 errors.append(DataError(display, number, table.key, f"duplicate id '{key}'",
-                                        f"It is already used in row {seen[key]}; ids must be unique."))
+                                        f"It is already used in row {seen[key]}; ids must be unique.",
+                                        letters.get(table.key, "")))
             else:
                 seen[key] = number
-        rows.append(Row(table.name, number, values, display))
+        rows.append(Row(table.name, number, values, display, letters))
     return rows, errors
+
+
+def _read_value(table: Table, col: Column, written: str, number: int, display: str, letters: dict[str, str],
+                numbers: _GermanNumbers) -> tuple[str, list[DataError]]:
+    """A cell's value as read (a German number in the form kg reads) and the problems of its form."""
+    value, ambiguous = numbers(col, written)
+    if ambiguous is not None:
+        return value, [DataError(display, number, col.name, *ambiguous, letters.get(col.name, ""))]
+    errors = _check_cell(table, col, value, number, display, letters.get(col.name, ""))
+    if value != written:
+        for error in errors:
+            error.message += f" (the cell holds '{written}', read with a decimal comma and thousands dots)"
+    return value, errors
 
 
 def _column_label(position: int) -> str:
@@ -633,8 +829,8 @@ def _check_references(tables: Tables) -> list[DataError]:
                 for value in (row.many(col.name) if col.multi else [row[col.name]] if row[col.name] else []):
                     if value not in pool:
                         close = difflib.get_close_matches(value, pool, n=1)
-                        errors.append(DataError(
-                            row.file, row.number, col.name, f"unknown {what} '{value}'",
+                        errors.append(row.error(
+                            col.name, f"unknown {what} '{value}'",
                             (f"Did you mean '{close[0]}'? " if close else "")
                             + f"Add it to {', '.join(r + '.csv' for r in col.refs)} first."))
     return errors
@@ -651,12 +847,12 @@ def _check_companions(tables: Tables) -> list[DataError]:
             for row in tables[table.name]:
                 filled = any(row[c] for c in col.source_of)
                 if row[col.name] and not filled:
-                    errors.append(DataError(
-                        row.file, row.number, col.name, f"names a source, but {what} is empty",
+                    errors.append(row.error(
+                        col.name, f"names a source, but {what} is empty",
                         f"Fill {what}, or empty '{col.name}'."))
                 elif col.source_required and filled and not row[col.name]:
-                    errors.append(DataError(
-                        row.file, row.number, col.name, "is empty",
+                    errors.append(row.error(
+                        col.name, "is empty",
                         f"Name the source of {what} (a source id of sources.csv)."))
     return errors
 
@@ -666,15 +862,15 @@ def _check_rules(tables: Tables) -> list[DataError]:
     errors = _check_companions(tables)
     for row in tables["organizations"]:
         if row["parent"] == row["id"]:
-            errors.append(DataError(row.file, row.number, "parent", "an organisation cannot be its own parent"))
+            errors.append(row.error("parent", "an organisation cannot be its own parent"))
     for row in tables["headcounts"]:
         if not (row["value"] or row["min"] or row["max"]) and row["approx"] != "several-hundred":
-            errors.append(DataError(row.file, row.number, "value", "is empty",
+            errors.append(row.error("value", "is empty",
                                     "Give a value, or a min and/or max."))
     errors.extend(_check_comparisons(tables))
     for row in tables["places"]:
         if bool(row["lat"]) != bool(row["long"]):
-            errors.append(DataError(row.file, row.number, "lat" if not row["lat"] else "long", "is empty",
+            errors.append(row.error("lat" if not row["lat"] else "long", "is empty",
                                     "Give both latitude and longitude, or neither."))
     errors.extend(_check_headcount_figures(tables))
     errors.extend(_check_cycles(tables, "organizations", "parent", "parent"))
@@ -689,10 +885,10 @@ def _check_comparisons(tables: Tables) -> list[DataError]:
     errors = []
     for row in tables["comparisons"]:
         if row["difference"] and not (row["unit"] and row["approx"]):
-            errors.append(DataError(row.file, row.number, "unit" if not row["unit"] else "approx", "is empty",
+            errors.append(row.error("unit" if not row["unit"] else "approx", "is empty",
                                     "A difference needs its unit (percentage-points or percent) and approx."))
         if row["relation"] == "rank" and not row["rank"]:
-            errors.append(DataError(row.file, row.number, "rank", "is empty",
+            errors.append(row.error("rank", "is empty",
                                     "Say the rank as the source does, e.g. 3 or lower-third."))
     return errors
 
@@ -703,10 +899,10 @@ def _check_headcount_figures(tables: Tables) -> list[DataError]:
     for row in tables["headcounts"]:
         for column in ("value", "min", "max"):
             if row[column].startswith("-"):
-                errors.append(DataError(row.file, row.number, column, f"{row[column]} is negative",
+                errors.append(row.error(column, f"{row[column]} is negative",
                                         "A head-count is a number of people: 0 or more."))
         if row["min"] and row["max"] and not row["min"].startswith("-") and int(row["min"]) > int(row["max"]):
-            errors.append(DataError(row.file, row.number, "min", f"{row['min']} is larger than max {row['max']}",
+            errors.append(row.error("min", f"{row['min']} is larger than max {row['max']}",
                                     "Swap them, or correct one."))
     return errors
 
@@ -744,8 +940,8 @@ def _check_cycles(tables: Tables, table: str, column: str, what: str) -> list[Da
                     at = cycle.index(first)
                     ordered = cycle[at:] + cycle[:at] + [first]
                     row = rows[first]
-                    errors.append(DataError(
-                        row.file, row.number, column,
+                    errors.append(row.error(
+                        column,
                         f"the {what}s form a cycle: {' -> '.join(ordered)}" if len(cycle) > 1
                         else f"'{first}' is its own {what}",
                         f"Correct '{column}' in the rows of {', '.join(cycle)}; "
@@ -823,13 +1019,13 @@ def _check_coordinates(tables: Tables) -> list[DataError]:
             continue
         swapped = (here[1], here[0])
         if not far(swapped, reference):
-            errors.append(DataError(row.file, row.number, "lat",
+            errors.append(row.error("lat",
                                     f"latitude {row['lat']} and longitude {row['long']} look swapped: "
                                     f"swapped, they lie near {name}",
                                     "Put the latitude (north-south, about 52 for Berlin) in 'lat' and the "
                                     "longitude (about 13 for Berlin) in 'long'."))
         elif strict:
-            errors.append(DataError(row.file, row.number, "lat",
+            errors.append(row.error("lat",
                                     f"{row['lat']}, {row['long']} lies more than {NEAR_DEGREES:g} degrees from "
                                     f"{name} (near {reference[0]:.2f}, {reference[1]:.2f})",
                                     "Check the coordinates (WGS84 decimal degrees) and the place's 'within'."))
@@ -853,36 +1049,46 @@ def check_base(base: str | None) -> None:
                                     "spaces and other special characters).")])
 
 
-def _note_on_stderr(message: str) -> None:
-    print(f"note: {message}", file=sys.stderr)
-
-
 def read_tables(folder: str | Path, names: Iterable[str] | None = None,
                 note: Callable[[str], None] = _note_on_stderr) -> Tables:
     """Read and check every table of a data folder.
 
-    An optional table (see ``kg/tables.toml``) the folder lacks is read as empty, and ``note`` (by default one
-    line on stderr) says which.  Raises :class:`DataErrors` listing every problem, each with file, row and field.
+    A table is read from its CSV file (``organizations.csv``) or from a sheet named like it in an Excel workbook
+    of the folder (``organizations.xlsx``, or any ``*.xlsx`` with a sheet ``organizations``; see :mod:`kg.sheets`);
+    a table in two places is an error.  An optional table (see ``kg/tables.toml``) the folder lacks is read as
+    empty.  ``note`` (by default one line on stderr) says so, and how a file was read when not as UTF-8 CSV
+    (Windows-1252; ';'-separated with decimal commas) and which sheets of a workbook hold no table, each once.
+    Raises :class:`DataErrors` listing every problem, each with file (and sheet), row and field.
     """
+    from .sheets import Workbooks
+
     folder = Path(folder)
     if not folder.is_dir():  # one line, not one a table
         raise DataErrors([DataError(str(folder), None, None, "no such folder" if not folder.exists()
                                     else "is a file, not a folder of CSV tables",
                                     "Name a folder of data tables; kg init DIR starts one.")])
     tables = Tables(folder)
-    errors: list[DataError] = []
     absent: list[str] = []
-    for table in SCHEMA:
-        if names is not None and table.name not in names:
-            continue
-        path = folder / table.file
-        if table.optional and not path.exists() and not path.is_symlink():
-            tables.rows[table.name] = []
-            absent.append(table.file)
-            continue
-        rows, table_errors = read_table(folder, table)
-        tables.rows[table.name] = rows
-        errors.extend(table_errors)
+    with Workbooks(folder) as books:
+        errors = list(books.errors)
+        for table in SCHEMA:
+            if names is not None and table.name not in names:
+                continue
+            said: list[str] = []
+            read = _read_located(folder, table, books, said.append)
+            for line in said:
+                note(line)
+            sheets = books.sheets.get(table.name, [])
+            if said or sheets:
+                tables.readings[table.name] = "; ".join(said) or f"read from {sheets[0].display}"
+            if read is None and table.optional:
+                absent.append(table.file)
+            rows, table_errors = read if read is not None else ([], [] if table.optional
+                                                                 else [_missing(folder, table, books)])
+            tables.rows[table.name] = rows
+            errors.extend(table_errors)
+        for line in books.notes():
+            note(line)
     if absent:
         note(f"{folder} has no {', '.join(absent)}: read as empty (optional; kg init DIR writes every table)")
     if not errors:

@@ -137,10 +137,22 @@ def test_malformed_turtle(tmp_path, data_copy, good_out, capsys):
     assert "41" in err  # the line of the error
 
 
-def test_non_utf8_file(data_copy, good_out, capsys):
+def test_a_file_neither_utf8_nor_windows_1252_is_refused(data_copy, good_out, capsys):
     path = data_copy / "places.csv"
-    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
-    assert_fails_cleanly(data_copy, good_out, capsys, "places.csv", "is not UTF-8", "CSV UTF-8")
+    lines = path.read_text(encoding="utf-8").encode("latin-1").split(b"\n")
+    lines[2] = lines[2].replace(b",", b"\x81,", 1)  # 0x81: no character of Windows-1252, no UTF-8 either
+    path.write_bytes(b"\n".join(lines))
+    assert_fails_cleanly(data_copy, good_out, capsys, "places.csv, row 3: is not UTF-8 text (byte 0x",
+                         "nor Windows-1252", "CSV UTF-8")
+
+
+def test_a_utf8_file_with_a_stray_byte_is_refused_not_read_as_windows_1252(data_copy, good_out, capsys):
+    """Read as Windows-1252, its UTF-8 umlauts would become 'Ã¤' without a word."""
+    path = data_copy / "places.csv"
+    raw = path.read_bytes()
+    assert "ä".encode() in raw or "ü".encode() in raw or "ö".encode() in raw
+    path.write_bytes(raw.replace(b",", b"\xe4,", 1))
+    assert_fails_cleanly(data_copy, good_out, capsys, "places.csv, row 1: is not UTF-8 text", "CSV UTF-8")
 
 
 def test_all_errors_are_reported_at_once(data_copy, good_out, capsys):
@@ -330,11 +342,18 @@ def test_semicolon_separated_files_are_read(data_copy, good_out, capsys):
     assert read_tables(data_copy).rows["places"][3].values == read_tables(DATA).rows["places"][3].values
 
 
-def test_a_windows_1252_file_is_named_as_such(data_copy, good_out, capsys):
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
+def test_a_windows_1252_file_is_read_with_one_note(data_copy, good_out, capsys, encoding):
+    """What German Excel saves as 'CSV': Windows-1252 (of which Latin-1's letters are a part)."""
     path = data_copy / "places.csv"
-    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
-    assert_fails_cleanly(data_copy, good_out, capsys, "places.csv", "is not UTF-8", "looks like Windows-1252",
-                         "CSV UTF-8")
+    path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+    code, err = run_build_args(data_copy, good_out, capsys)
+    assert code == 0, err
+    assert err.count("read as Windows-1252; save as UTF-8 to silence this") == 1
+    assert f"{path}: read as Windows-1252" in err
+    from kg.tables import read_tables
+    assert [r.values for r in read_tables(data_copy, note=lambda _: None).rows["places"]] == [
+        r.values for r in read_tables(DATA).rows["places"]]
 
 
 def test_a_utf16_file_is_read(data_copy, good_out, capsys):

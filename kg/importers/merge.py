@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..files import replaced_together
 from ..rules import ownership_cycle
-from ..tables import TABLES, DataError, DataErrors, read_tables
+from ..tables import TABLES, DataError, DataErrors, Tables, read_tables
 from .model import Address, Batch, Entity, normal_name, slug
 from .places import Places
 
@@ -410,7 +410,7 @@ def merge(folder: str | Path, batch: Batch) -> Report:
     if not folder.is_dir():
         read_tables(folder)  # raises: no such folder, or a file in its place (an input error, not an output one)
     with replaced_together(folder, choose="import into a writable copy of the folder") as gen:
-        read_tables(folder)
+        _check_plain(folder, read_tables(folder))
         tables = _Folder(folder)
         report = _Merger(tables, batch).run()
         texts = {}
@@ -427,6 +427,17 @@ def merge(folder: str | Path, batch: Batch) -> Report:
     return report
 
 
+def _check_plain(folder: Path, read: Tables) -> None:
+    """Refuse to write into tables kept otherwise than as UTF-8 CSV with decimal dots, the form the import writes
+    (a workbook's sheet would be left behind by a CSV file; a German number, read again after a dot-decimal one
+    was added, could change its meaning)."""
+    kept = [f"{name}: {read.readings[name]}" for name in (*WRITES, "review") if name in read.readings]
+    if kept:
+        raise DataErrors([DataError(str(folder), None, None, "kg import writes its tables as UTF-8 CSV with "
+                                    "decimal dots, but " + "; ".join(kept),
+                                    "Save those tables as 'CSV UTF-8' (comma-separated) first, then import.")])
+
+
 def _check(folder: Path, tables: _Folder, texts: dict[str, str], scratch: Path) -> None:
     """Read the tables as they would be after the import (in ``scratch``, a new folder); raise its errors,
     naming the folder's files."""
@@ -440,7 +451,7 @@ def _check(folder: Path, tables: _Folder, texts: dict[str, str], scratch: Path) 
         read_tables(scratch, note=lambda _: None)  # the folder's own read said what it lacks
     except DataErrors as exc:
         raise DataErrors([DataError(e.file.replace(str(scratch), str(folder)), e.row, e.field,
-                                    f"the import would make this error: {e.message}", e.hint)
+                                    f"the import would make this error: {e.message}", e.hint, e.letter)
                           for e in exc.errors]) from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
