@@ -106,3 +106,34 @@ def representative_point(rings: Sequence[Ring], holes: Sequence[Sequence[Ring]] 
             if d > best:
                 best, where = d, p
     return where
+
+
+def _signed_area(ring: Ring) -> float:
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairwise(ring)) / 2
+
+
+def polygons(rings: Sequence[Ring]) -> list[list[list[list[float]]]]:
+    """Rings read by the even-odd rule (a ring inside another is a hole) as GeoJSON polygons: each an outer
+    ring, counter-clockwise (y up), then its holes, clockwise (RFC 7946's right-hand rule); every ring closed,
+    rings of fewer than three distinct points left out.
+
+    >>> outer = [[0, 0], [0, 4], [4, 4], [4, 0], [0, 0]]
+    >>> hole = [[1, 1], [2, 1], [2, 2], [1, 2], [1, 1]]
+    >>> polygons([outer, hole, [[5, 5], [6, 5], [6, 6], [5, 5]]])
+    [[[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [1, 2], [2, 2], [2, 1], [1, 1]]], [[[5, 5], [6, 5], [6, 6], [5, 5]]]]
+    """
+    closed = [[list(p) for p in r] + ([list(r[0])] if list(r[0]) != list(r[-1]) else []) for r in rings if r]
+    closed = [r for r in closed if len(r) >= 4]
+    # how many other rings contain each: even, an outer ring; odd, a hole of the innermost outer ring around it
+    within = [[j for j, other in enumerate(closed) if j != i and inside(ring[0], [other])]
+              for i, ring in enumerate(closed)]
+    out: dict[int, list[list[list[float]]]] = {}
+    for i, ring in enumerate(closed):
+        if len(within[i]) % 2 == 0:
+            out[i] = [ring if _signed_area(ring) > 0 else ring[::-1]]
+    for i, ring in enumerate(closed):
+        if len(within[i]) % 2 == 1:
+            holder = max((j for j in within[i] if j in out), key=lambda j: len(within[j]), default=None)
+            if holder is not None:
+                out[holder].append(ring if _signed_area(ring) < 0 else ring[::-1])
+    return [out[i] for i in sorted(out)]
