@@ -351,5 +351,4 @@ def validate_gexf(path: str | Path, schema_dir: str | Path) -> list[str]:
     grammar = etree.RelaxNG(etree.parse(str(Path(schema_dir) / "gexf.rng")))
     if grammar.validate(etree.parse(str(path))):
         return []
-    # lxml-stubs declares _ErrorLog without its __iter__ (it iterates over _LogEntry at run time)
-    return [f"line {e.line}: {e.message}" for e in grammar.error_log]  # type: ignore[attr-defined]
+    return [f"line {e.line}: {e.message}" for e in grammar.error_log]

@@ -119,8 +119,11 @@ def polygons(rings: Sequence[Ring]) -> list[list[list[list[float]]]]:
 
     >>> outer = [[0, 0], [0, 4], [4, 4], [4, 0], [0, 0]]
     >>> hole = [[1, 1], [2, 1], [2, 2], [1, 2], [1, 1]]
-    >>> polygons([outer, hole, [[5, 5], [6, 5], [6, 6], [5, 5]]])
-    [[[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [1, 2], [2, 2], [2, 1], [1, 1]]], [[[5, 5], [6, 5], [6, 6], [5, 5]]]]
+    >>> first, second = polygons([outer, hole, [[5, 5], [6, 5], [6, 6], [5, 5]]])
+    >>> first
+    [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [1, 2], [2, 2], [2, 1], [1, 1]]]
+    >>> second
+    [[[5, 5], [6, 5], [6, 6], [5, 5]]]
     """
     closed = [[list(p) for p in r] + ([list(r[0])] if list(r[0]) != list(r[-1]) else []) for r in rings if r]
     closed = [r for r in closed if len(r) >= 4]
