@@ -283,29 +283,29 @@ def outlines_geojson(graph: nx.Graph[Any]) -> dict[str, Any] | None:
         return None
     features = []
     for area in graph.graph["areas"]:
-        if "rings" in area:
-            rings = [[[x, -y] for x, y in ring] for ring in area["rings"]]  # the page's y runs down
-            label, label_en, kind = area["label"], area.get("label_en", area["label"]), area.get("kind", "")
-        elif "circle" in area:
-            cx, cy, r = area["circle"]
-            rings = [[[round(cx + r * math.cos(t * math.pi / 48), 1), round(-cy + r * math.sin(t * math.pi / 48), 1)]
-                      for t in range(97)]]
-            label, label_en, kind = area["label"], area["label"], "ring"
-        else:
-            continue
-        shapes = geo.polygons(rings)
+        shapes = geo.polygons(_area_rings(area))
         if not shapes:
             continue
         geometry = {"type": "Polygon", "coordinates": shapes[0]} if len(shapes) == 1 else \
             {"type": "MultiPolygon", "coordinates": shapes}
-        features.append({"type": "Feature", "properties": {"label": label, "label_en": label_en, "kind": kind},
-                         "geometry": geometry})
+        properties = {"label": area["label"], "label_en": area.get("label_en", area["label"]),
+                      "kind": area.get("kind", "ring" if "circle" in area else "")}
+        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
     return {"type": "FeatureCollection", "name": f"{graph.graph.get('name', 'view')} outlines",
             "description": f"Outlines under the map of {graph.graph.get('name', 'the view')}.gexf, in the frame of "
                            "its viz:position (map units, y north up; not longitude/latitude: the region is enlarged "
                            "at its centre, places outside it are in their true direction at a compressed distance). "
                            "Outlines: @svg-maps/germany (CC BY 4.0), Natural Earth (public domain).",
             "features": features}
+
+
+def _area_rings(area: dict[str, Any]) -> list[list[list[float]]]:
+    """An area of the map (its outline, or the compressed-distance circle) as rings, y up (the page's runs down)."""
+    if "circle" in area:
+        cx, cy, r = area["circle"]
+        return [[[round(cx + r * math.cos(t * math.pi / 48), 1), round(-cy + r * math.sin(t * math.pi / 48), 1)]
+                 for t in range(97)]]
+    return [[[x, -y] for x, y in ring] for ring in area.get("rings", [])]
 
 
 def _esc(text: str) -> str:

@@ -125,18 +125,24 @@ def polygons(rings: Sequence[Ring]) -> list[list[list[list[float]]]]:
     >>> second
     [[[5, 5], [6, 5], [6, 6], [5, 5]]]
     """
-    closed = [[list(p) for p in r] + ([list(r[0])] if list(r[0]) != list(r[-1]) else []) for r in rings if r]
-    closed = [r for r in closed if len(r) >= 4]
-    # how many other rings contain each: even, an outer ring; odd, a hole of the innermost outer ring around it
+    closed = [c for r in rings if len(c := _closed(r)) >= 4]
+    # the rings around each: none or an even number, an outer ring; odd, a hole of the innermost outer ring
     within = [[j for j, other in enumerate(closed) if j != i and inside(ring[0], [other])]
               for i, ring in enumerate(closed)]
-    out: dict[int, list[list[list[float]]]] = {}
+    out = {i: [_turned(ring, 1)] for i, ring in enumerate(closed) if len(within[i]) % 2 == 0}
     for i, ring in enumerate(closed):
-        if len(within[i]) % 2 == 0:
-            out[i] = [ring if _signed_area(ring) > 0 else ring[::-1]]
-    for i, ring in enumerate(closed):
-        if len(within[i]) % 2 == 1:
-            holder = max((j for j in within[i] if j in out), key=lambda j: len(within[j]), default=None)
-            if holder is not None:
-                out[holder].append(ring if _signed_area(ring) < 0 else ring[::-1])
+        holder = max((j for j in within[i] if j in out), key=lambda j: len(within[j]), default=None)
+        if i not in out and holder is not None:
+            out[holder].append(_turned(ring, -1))
     return [out[i] for i in sorted(out)]
+
+
+def _closed(ring: Ring) -> list[list[float]]:
+    """The ring as lists, its first point repeated at its end."""
+    points = [list(p) for p in ring]
+    return points + [points[0]] if points and points[0] != points[-1] else points
+
+
+def _turned(ring: list[list[float]], sense: int) -> list[list[float]]:
+    """The ring counter-clockwise (``sense`` 1) or clockwise (-1), y up."""
+    return ring if _signed_area(ring) * sense > 0 else ring[::-1]
