@@ -1,4 +1,4 @@
-"""Presentation: colours (colour-blind safe), shapes, sizes and the legends of the views."""
+"""Presentation: colours (colour-blind safe), shapes, sizes, line widths and colours, and the legends of the views."""
 from __future__ import annotations
 
 import math
