@@ -7,17 +7,22 @@ the one registry of output formats; :data:`EXPORTERS` is a view of it:
     ['gexf', 'graphml']
 
 GEXF 1.3 is written by a streaming writer here (not networkx's, which builds the whole XML tree
-in memory and pretty-prints it), so that 100,000-firm graphs export in seconds.  Colours,
-sizes and positions go into the ``viz`` namespace (``http://gexf.net/1.3/viz``), as the GEXF
-primer, Gephi and networkx have them; :func:`validate_gexf` checks the rest of the document
-against the official XSD and the ``viz`` elements against the types of ``viz.xsd``.
+in memory and pretty-prints it), so that 100,000-firm graphs export in seconds.  What the page draws
+goes into the ``viz`` namespace (``http://gexf.net/1.3/viz``), as the GEXF primer, Gephi and networkx
+have it: a node's colour, size, shape (:data:`kg.views.style.GEXF_SHAPES`) and position (north up: y grows
+northward); a line's colour (the kind of tie; in the hq view where control sits), thickness (the regional
+jobs run along it, :func:`kg.views.style.edge_width`) and ``dashed`` shape.  No attribute is titled ``x`` or
+``y``: the layout not in ``viz:position`` is kept as ``force_x``/``force_y`` or ``geo_x``/``geo_y``.
+:func:`validate_gexf` checks a file against the official GEXF 1.3 RelaxNG grammar (which, unlike the XSD,
+has the viz elements in the viz namespace).
 
-The node's shape stays a plain ``shape`` attribute: Gephi does not draw ``viz:shape``, and
-networkx reads it from an attribute the schema does not have (``shape`` for ``value``).
+GEXF has no polygons: beside a file drawn on the map (the hq view) :class:`GexfExporter` writes the
+outlines of the Länder and countries the map draws, in the same frame as ``viz:position``, as GeoJSON
+(``hq.outlines.geojson``, :func:`outlines_geojson`).
 
-GraphML is written by networkx (for yEd and Cytoscape); the ``viz`` dict is left out, since
-GraphML has no nested values, but colour, size and positions remain as plain attributes
-(``color``, ``size``, ``x``, ``y``, ``geo_x``, ``geo_y``).
+GraphML is written by networkx (for yEd and Cytoscape); the ``viz`` dicts are left out, since
+GraphML has no nested values, but colour, size, width and positions remain as plain attributes
+(``color``, ``size``, ``width``, ``force_x``, ``force_y``, ``geo_x``, ``geo_y``).
 
 Both files read back with ``networkx.read_gexf`` / ``networkx.read_graphml`` to the same
 nodes, edges and attributes (:func:`portable`); GEXF adds an ``id`` to each edge.
@@ -25,6 +30,7 @@ nodes, edges and attributes (:func:`portable`); GEXF adds an ``id`` to each edge
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
@@ -33,7 +39,7 @@ from typing import IO, Any, TypeVar, cast
 
 import networkx as nx
 
-from . import writers
+from . import geo, writers
 from .errors import InvalidArgument
 from .files import atomic_write
 
@@ -75,7 +81,10 @@ def portable(graph: _G, keep_viz: bool = True) -> _G:
     edges: Iterable[tuple[Any, ...]] = graph.edges(keys=True, data=True) if isinstance(graph, nx.MultiGraph) \
         else graph.edges(data=True)
     for *ends, d in edges:
-        out.add_edge(*ends, **{k: v for k, v in d.items() if k not in HTML_ONLY and _scalar(v)})
+        attrs = {k: v for k, v in d.items() if k not in HTML_ONLY and _scalar(v)}
+        if keep_viz and isinstance(d.get("viz"), dict):
+            attrs["viz"] = d["viz"]
+        out.add_edge(*ends, **attrs)
     return out
 
 
@@ -87,11 +96,19 @@ class Exporter(ABC):
     """
 
     def write(self, graph: nx.Graph[Any], path: str | Path) -> Path:
-        """Write ``graph`` to ``path`` atomically; returns the path."""
+        """Write ``graph`` to ``path`` atomically, and its :meth:`companions`; returns the path."""
+        return self.write_all(graph, path)[0]
+
+    def write_all(self, graph: nx.Graph[Any], path: str | Path) -> list[Path]:
+        """Write ``graph`` to ``path`` and its companion files, each atomically; returns their paths."""
         path = Path(path)
         with atomic_write(path, "wb") as handle:
             self.dump(portable(graph), handle)
-        return path
+        return [path, *self.companions(graph, path)]
+
+    def companions(self, graph: nx.Graph[Any], path: Path) -> list[Path]:
+        """Files written beside the graph file (what the format cannot hold); none by default."""
+        return []
 
     @abstractmethod
     def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
@@ -134,7 +151,17 @@ def _text(value: Any, kind: str) -> str:
 
 
 class GexfExporter(Exporter):
-    """GEXF 1.3 for Gephi: typed attributes, ``viz`` colour, size, position and shape, streamed."""
+    """GEXF 1.3 for Gephi: typed attributes; ``viz`` colour, size, shape and position of nodes, colour,
+    thickness and shape of edges; streamed.  Beside a view drawn on the map, its outlines as GeoJSON."""
+
+    def companions(self, graph: nx.Graph[Any], path: Path) -> list[Path]:
+        collection = outlines_geojson(graph)
+        if collection is None:
+            return []
+        target = path.with_suffix(".outlines.geojson")
+        with atomic_write(target, "w", encoding="utf-8") as handle:
+            json.dump(collection, handle, ensure_ascii=False)
+        return [target]
 
     def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
         node_keys = self._declare(d for _, d in graph.nodes(data=True))
@@ -167,9 +194,8 @@ class GexfExporter(Exporter):
         """The document up to the first node: meta, the attribute declarations."""
         w = [
             '<?xml version="1.0" encoding="UTF-8"?>\n',
-            f'<gexf xmlns="{GEXF_NS}" xmlns:viz="{GEXF_VIZ_NS}" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            f'xsi:schemaLocation="{GEXF_NS} {GEXF_NS}/gexf.xsd" version="1.3">\n',
+            # no xsi:schemaLocation: it would point at the XSD, which rejects the viz namespace (see validate_gexf)
+            f'<gexf xmlns="{GEXF_NS}" xmlns:viz="{GEXF_VIZ_NS}" version="1.3">\n',
             f'  <meta lastmodifieddate="{_dt.date.today().isoformat()}">\n    <creator>kg (regional industry '
             'knowledge graph)</creator>\n',
         ]
@@ -192,19 +218,8 @@ class GexfExporter(Exporter):
 
     @classmethod
     def _node(cls, n: Any, d: dict[str, Any], keys: dict[str, tuple[str, str]]) -> str:
-        w = [f"      <node id={_q(str(n))} label={_q(str(d.get('label', n)))}>", cls._attvalues(d, keys)]
-        viz = d.get("viz") or {}
-        if "color" in viz:
-            c = viz["color"]
-            w.append(f'<viz:color r="{int(c["r"])}" g="{int(c["g"])}" b="{int(c["b"])}" '
-                     f'a="{float(c.get("a", 1.0))}"/>')
-        if "size" in viz:
-            w.append(f'<viz:size value="{float(viz["size"])}"/>')
-        if "position" in viz:
-            p = viz["position"]
-            w.append(f'<viz:position x="{float(p["x"])}" y="{float(p["y"])}" z="{float(p.get("z", 0.0))}"/>')
-        w.append("</node>\n")
-        return "".join(w)
+        return (f"      <node id={_q(str(n))} label={_q(str(d.get('label', n)))}>{cls._attvalues(d, keys)}"
+                f"{_viz(d.get('viz') or {})}</node>\n")
 
     @classmethod
     def _edge(cls, i: int, ends: tuple[Any, ...], d: dict[str, Any], keys: dict[str, tuple[str, str]]) -> str:
@@ -214,7 +229,7 @@ class GexfExporter(Exporter):
         if "label" in d:
             extra += f" label={_q(str(d['label']))}"
         return (f'      <edge id="{i}" source={_q(str(ends[0]))} target={_q(str(ends[1]))}{extra}>'
-                f"{cls._attvalues(d, keys)}</edge>\n")
+                f"{cls._attvalues(d, keys)}{_viz(d.get('viz') or {})}</edge>\n")
 
     @staticmethod
     def _declare(items: Iterable[dict[str, Any]], skip: tuple[str, ...] = ("label",)) -> dict[str, tuple[str, str]]:
@@ -237,6 +252,62 @@ class GexfExporter(Exporter):
         return "<attvalues>" + "".join(parts) + "</attvalues>" if parts else ""
 
 
+def _viz(viz: dict[str, Any]) -> str:
+    """The ``viz`` elements of a node or an edge (colour, size or thickness, shape, position)."""
+    w = []
+    if "color" in viz:
+        c = viz["color"]
+        w.append(f'<viz:color r="{int(c["r"])}" g="{int(c["g"])}" b="{int(c["b"])}" a="{float(c.get("a", 1.0))}"/>')
+    for part in ("size", "thickness"):
+        if part in viz:
+            w.append(f'<viz:{part} value="{float(viz[part])}"/>')
+    if "shape" in viz:
+        w.append(f"<viz:shape value={_q(str(viz['shape']))}/>")
+    if "position" in viz:
+        p = viz["position"]
+        w.append(f'<viz:position x="{float(p["x"])}" y="{float(p["y"])}" z="{float(p.get("z", 0.0))}"/>')
+    return "".join(w)
+
+
+def outlines_geojson(graph: nx.Graph[Any]) -> dict[str, Any] | None:
+    """The outlines a view drawn on the map lies on (``graph.graph["areas"]``: the region's Länder, the Länder
+    and countries where control sits, the ring beyond which distances are compressed), as a GeoJSON
+    FeatureCollection in the frame of the view's ``viz:position`` (the map's units, y north up; not
+    longitude/latitude: the map enlarges the region's centre and compresses what lies outside); None for a view
+    not drawn on the map.
+
+    Each feature's properties: ``label``, ``label_en``, ``kind`` (``region``: a Land of the region; ``control``: a
+    Land or country where control sits, drawn small in its true direction; ``ring``: the compressed-distance ring).
+    """
+    if graph.graph.get("viz_layout") != "geo" or not graph.graph.get("areas"):
+        return None
+    features = []
+    for area in graph.graph["areas"]:
+        shapes = geo.polygons(_area_rings(area))
+        if not shapes:
+            continue
+        geometry = {"type": "Polygon", "coordinates": shapes[0]} if len(shapes) == 1 else \
+            {"type": "MultiPolygon", "coordinates": shapes}
+        properties = {"label": area["label"], "label_en": area.get("label_en", area["label"]),
+                      "kind": area.get("kind", "ring" if "circle" in area else "")}
+        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
+    return {"type": "FeatureCollection", "name": f"{graph.graph.get('name', 'view')} outlines",
+            "description": f"Outlines under the map of {graph.graph.get('name', 'the view')}.gexf, in the frame of "
+                           "its viz:position (map units, y north up; not longitude/latitude: the region is enlarged "
+                           "at its centre, places outside it are in their true direction at a compressed distance). "
+                           "Outlines: @svg-maps/germany (CC BY 4.0), Natural Earth (public domain).",
+            "features": features}
+
+
+def _area_rings(area: dict[str, Any]) -> list[list[list[float]]]:
+    """An area of the map (its outline, or the compressed-distance circle) as rings, y up (the page's runs down)."""
+    if "circle" in area:
+        cx, cy, r = area["circle"]
+        return [[[round(cx + r * math.cos(t * math.pi / 48), 1), round(-cy + r * math.sin(t * math.pi / 48), 1)]
+                 for t in range(97)]]
+    return [[[x, -y] for x, y in ring] for ring in area.get("rings", [])]
+
+
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -247,6 +318,8 @@ class GraphmlExporter(Exporter):
     def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
         for _, d in graph.nodes(data=True):
             d.pop("viz", None)
+        for *_, d in graph.edges(data=True):
+            d.pop("viz", None)
         nx.write_graphml(graph, handle, encoding="utf-8", prettyprint=False)
 
 
@@ -256,66 +329,26 @@ def export_graph(graph: nx.Graph[Any], fmt: str, path: str | Path) -> Path:
 
 
 def export_views(views: dict[str, nx.Graph[Any]], fmt: str, out: str | Path) -> list[Path]:
-    """Write each view to ``out/<view>.<extension>``; returns the paths."""
+    """Write each view to ``out/<view>.<extension>`` (and its companions, e.g. ``hq.outlines.geojson``);
+    returns the paths."""
     writer = _writer(fmt)
     exporter = writer.load()()
-    return [exporter.write(graph, Path(out) / f"{name}.{writer.extension}") for name, graph in views.items()]
+    return [p for name, graph in views.items()
+            for p in exporter.write_all(graph, Path(out) / f"{name}.{writer.extension}")]
 
 
 # ---------------------------------------------------------------------------- validation
 
-_VIZ_RULES: dict[str, dict[str, tuple[bool, Any]]] = {
-    # attribute -> (required, check) after viz.xsd's types
-    "color": {"r": (False, lambda v: 0 <= int(v) <= 255), "g": (False, lambda v: 0 <= int(v) <= 255),
-              "b": (False, lambda v: 0 <= int(v) <= 255), "a": (False, lambda v: 0.0 <= float(v) <= 1.0),
-              "hex": (False, str)},
-    "position": {"x": (True, float), "y": (True, float), "z": (False, float)},
-    "size": {"value": (True, lambda v: float(v) >= 0)},
-    "thickness": {"value": (True, lambda v: float(v) >= 0)},
-    "shape": {"value": (True, lambda v: v in {"disc", "square", "triangle", "diamond", "image",
-                                              "solid", "dotted", "dashed", "double"}), "uri": (False, str)},
-}
-
-
 def validate_gexf(path: str | Path, schema_dir: str | Path) -> list[str]:
-    """Problems of a GEXF 1.3 file: an empty list when it is valid.
+    """Problems of a GEXF 1.3 file against the official RelaxNG grammar (``gexf.rng`` in ``schema_dir``, with the
+    ``viz.rng`` and ``dynamics.rng`` it includes): an empty list when it is valid.
 
-    The official XSD puts ``viz`` elements in the main namespace, while the primer, Gephi and
-    networkx use the viz namespace; so the ``viz`` elements are checked here against the
-    types of ``viz.xsd`` (ranges, required attributes, shapes), then removed, and the rest of
-    the document is validated against ``gexf.xsd`` with lxml.
+    The grammar, not the XSD: the XSD puts the viz elements in the main namespace, so it rejects the files Gephi
+    and networkx write; the grammar has them in the viz namespace, as the primer does.
     """
     from lxml import etree
 
-    schema = etree.XMLSchema(etree.parse(str(Path(schema_dir) / "gexf.xsd")))
-    doc = etree.parse(str(path))
-    problems: list[str] = []
-    for el in list(doc.iter(f"{{{GEXF_VIZ_NS}}}*")):
-        local = etree.QName(el).localname
-        rules = _VIZ_RULES.get(local)
-        if rules is None:
-            problems.append(f"line {el.sourceline}: unknown viz element {local!r}")
-            continue
-        parent = etree.QName(el.getparent()).localname
-        if parent not in ("node", "edge"):
-            problems.append(f"line {el.sourceline}: viz:{local} inside {parent!r}")
-        for attr in el.attrib:
-            if attr not in rules:
-                problems.append(f"line {el.sourceline}: viz:{local} has an unknown attribute {attr!r}")
-        for attr, (required, check) in rules.items():
-            value = el.get(attr)
-            if value is None:
-                if required:
-                    problems.append(f"line {el.sourceline}: viz:{local} lacks {attr!r}")
-                continue
-            try:
-                ok = check(value)
-            except ValueError:
-                ok = False
-            if ok is False:
-                problems.append(f"line {el.sourceline}: viz:{local} {attr}={value!r} is out of range")
-        el.getparent().remove(el)
-    if not schema.validate(doc):
-        # lxml-stubs declares _ErrorLog without its __iter__ (it iterates over _LogEntry at run time)
-        problems += [f"line {e.line}: {e.message}" for e in schema.error_log]  # type: ignore[attr-defined]
-    return problems
+    grammar = etree.RelaxNG(etree.parse(str(Path(schema_dir) / "gexf.rng")))
+    if grammar.validate(etree.parse(str(path))):
+        return []
+    return [f"line {e.line}: {e.message}" for e in grammar.error_log]

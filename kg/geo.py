@@ -106,3 +106,43 @@ def representative_point(rings: Sequence[Ring], holes: Sequence[Sequence[Ring]] 
             if d > best:
                 best, where = d, p
     return where
+
+
+def _signed_area(ring: Ring) -> float:
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairwise(ring)) / 2
+
+
+def polygons(rings: Sequence[Ring]) -> list[list[list[list[float]]]]:
+    """Rings read by the even-odd rule (a ring inside another is a hole) as GeoJSON polygons: each an outer
+    ring, counter-clockwise (y up), then its holes, clockwise (RFC 7946's right-hand rule); every ring closed,
+    rings of fewer than three distinct points left out.
+
+    >>> outer = [[0, 0], [0, 4], [4, 4], [4, 0], [0, 0]]
+    >>> hole = [[1, 1], [2, 1], [2, 2], [1, 2], [1, 1]]
+    >>> first, second = polygons([outer, hole, [[5, 5], [6, 5], [6, 6], [5, 5]]])
+    >>> first
+    [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [1, 2], [2, 2], [2, 1], [1, 1]]]
+    >>> second
+    [[[5, 5], [6, 5], [6, 6], [5, 5]]]
+    """
+    closed = [c for r in rings if len(c := _closed(r)) >= 4]
+    # the rings around each: none or an even number, an outer ring; odd, a hole of the innermost outer ring
+    within = [[j for j, other in enumerate(closed) if j != i and inside(ring[0], [other])]
+              for i, ring in enumerate(closed)]
+    out = {i: [_turned(ring, 1)] for i, ring in enumerate(closed) if len(within[i]) % 2 == 0}
+    for i, ring in enumerate(closed):
+        holder = max((j for j in within[i] if j in out), key=lambda j: len(within[j]), default=None)
+        if i not in out and holder is not None:
+            out[holder].append(_turned(ring, -1))
+    return [out[i] for i in sorted(out)]
+
+
+def _closed(ring: Ring) -> list[list[float]]:
+    """The ring as lists, its first point repeated at its end."""
+    points = [list(p) for p in ring]
+    return points + [points[0]] if points and points[0] != points[-1] else points
+
+
+def _turned(ring: list[list[float]], sense: int) -> list[list[float]]:
+    """The ring counter-clockwise (``sense`` 1) or clockwise (-1), y up."""
+    return ring if _signed_area(ring) * sense > 0 else ring[::-1]

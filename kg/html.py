@@ -82,8 +82,8 @@ def _page_node(n: str, d: dict[str, Any]) -> dict[str, Any]:
     node: dict[str, Any] = {
         "id": str(n), "label": str(d.get("label", n)), "type": d.get("type", ""), "shape": d.get("shape", "dot"),
         # the views keep north up (y up); the canvas draws y down
-        "size": d.get("size", 10), "x": d.get("x", 0.0), "y": -d.get("y", 0.0),
-        "gx": d.get("geo_x", d.get("x", 0.0)), "gy": -d.get("geo_y", d.get("y", 0.0)),
+        "size": d.get("size", 10), "x": d.get("force_x", 0.0), "y": -d.get("force_y", 0.0),
+        "gx": d.get("geo_x", d.get("force_x", 0.0)), "gy": -d.get("geo_y", d.get("force_y", 0.0)),
         "c": {k[6:]: v for k, v in d.items() if k.startswith("color_")},
         "info": {k: d[k] for k in PANEL_ATTRIBUTES if d.get(k) not in (None, "")},
         "facts": d.get("facts", []),
@@ -106,11 +106,9 @@ def _page_edge(i: int, u: str, v: str, d: dict[str, Any]) -> dict[str, Any]:
     edge = {"id": i, "from": str(u), "to": str(v),
             "info": {k: d[k] for k in ("relation", "label", "certainty", "weight", "ties", "source")
                      if d.get(k) not in (None, "")}}
-    if d.get("weight", 1) != 1:
-        edge["w"] = d["weight"]
-    edge.update({k: d[k] for k in ("jobs", "kind") if d.get(k)})
-    if d.get("certainty") in ("uncertain", "likely", "not given"):
-        edge["dashes"] = True
+    # width, colour and dashes as the view set them (kg.views.style.edge_look), the same as in GEXF
+    edge.update({k: d[k] for k in ("jobs", "kind", "width", "color", "dashed") if d.get(k)})
+    edge["opacity"] = d.get("viz", {}).get("color", {}).get("a", 1.0)
     return edge
 
 

@@ -12,11 +12,15 @@ import pytest
 from playwright import sync_api as playwright_api  # in requirements.lock: a missing package fails, never skips
 
 from kg.build import build
-from kg.html import FACET_TYPES, write_page
+from kg.export import export_graph
+from kg.html import FACET_TYPES, page_data, write_page
 from kg.views import build_views, within_budget
-from tests.conftest import ONTOLOGY, TEST_OUTPUT, require_system_package
+from tests.conftest import ONTOLOGY, ROOT, TEST_OUTPUT, require_system_package
 from tests.xss import XSS, rename_firm
 
+#: graphology and graphology-gexf, the GEXF parser Gephi Lite opens files with (its graph is what sigma.js draws),
+#: bundled for the browser (tests/js/README.md)
+GRAPHOLOGY = ROOT / "tests" / "js" / "graphology-gexf.min.js"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -337,3 +341,54 @@ def test_the_picture_download_is_a_png_with_the_view(opened, pages, tmp_path):
     download.value.save_as(path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert o.errors == [] and o.requests == []
+
+
+def rgba(text: str) -> tuple[str, float]:
+    """``rgba(r,g,b,a)`` as graphology-gexf gives a viz:color: (hex, opacity)."""
+    r, g, b, a = text[text.index("(") + 1:-1].split(",")
+    return f"#{int(r):02X}{int(g):02X}{int(b):02X}", float(a)
+
+
+@pytest.mark.parametrize(("name", "drawn"), [("hq", "geo"), ("clusters", "force")])
+def test_gephi_lite_reads_the_gexf_as_the_page_draws_it(browser, views, built, tmp_path, name, drawn):
+    """graphology-gexf reads the positions (north up), colours and sizes of the nodes and the colours and
+    thickness of the lines that the page draws."""
+    text = export_graph(views[name], "gexf", tmp_path / f"{name}.gexf").read_text(encoding="utf-8")
+    page = browser.new_page()
+    requests: list[str] = []
+    page.route("**/*", lambda route: (requests.append(route.request.url), route.abort()))
+    page.set_content("<!doctype html><title>graphology</title>")
+    page.add_script_tag(content=GRAPHOLOGY.read_text(encoding="utf-8"))
+    got = page.evaluate("""(text) => {
+        const {Graph, parse} = window.graphologyGexf, g = parse(Graph, text);
+        return {nodes: Object.fromEntries(g.mapNodes((n, a) => [n, a])),
+                edges: g.mapEdges((e, a, source, target) => Object.assign({}, a, {from: source, to: target}))};
+    }""", text)
+    page.close()
+    assert requests == []
+    view, data = views[name], page_data(views[name])
+    assert len(got["nodes"]) == view.number_of_nodes() and len(got["edges"]) == view.number_of_edges()
+    for n, d in view.nodes(data=True):
+        a = got["nodes"][n]
+        assert (a["x"], a["y"]) == (d[f"{drawn}_x"], d[f"{drawn}_y"])  # viz:position, never an attribute x / y
+        assert rgba(a["color"]) == (d["color"], 1.0) and a["size"] == d["size"]
+    lines = {(e["from"], e["to"]): e for e in data["edges"]}
+    for a in got["edges"]:
+        line = lines.get((a["from"], a["to"])) or lines[(a["to"], a["from"])]
+        assert rgba(a["color"]) == (line["color"], line["opacity"]) and a["thickness"] == line["width"]
+    if name == "hq":  # the map north up: München below Berlin, as sigma.js draws y
+        muenchen, berlin = (got["nodes"][built.iris.place(p).value]["y"] for p in ("muenchen", "berlin"))
+        assert muenchen < berlin
+        assert max(a["thickness"] for a in got["edges"]) == 10.0
+
+
+def test_the_hq_page_draws_the_lines_as_the_gexf_has_them(opened, pages, views):
+    """The page's line widths and colours are the view's (kg.views.style.edge_look), the numbers GEXF carries."""
+    o = opened(pages["hq"])
+    drawn = o.js("() => window.kg.edges.get().map(e => [e.from, e.to, e.width, e.color.color])")
+    view = views["hq"]
+    assert len(drawn) == view.number_of_edges()
+    for u, v, width, color in drawn:
+        assert (width, color) == (view.edges[u, v]["width"], view.edges[u, v]["color"])
+    assert max(width for *_, width, _ in drawn) == 10.0 and len({c for *_, c in drawn}) >= 4
+    assert o.errors == []

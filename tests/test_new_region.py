@@ -65,7 +65,7 @@ def _add_csv(folder: Path, table: str, rows: list[dict[str, str]]) -> None:
 def _outputs(out: Path) -> dict[str, str]:
     """The text of every page, graph file and RDF file a user opens or publishes."""
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(out.iterdir())
-            if p.suffix in (".html", ".gexf", ".graphml", ".ttl", ".trig")}
+            if p.suffix in (".html", ".gexf", ".geojson", ".graphml", ".ttl", ".trig")}
 
 
 @pytest.fixture(scope="module")

@@ -58,16 +58,21 @@ Node attributes (present where the data has them; absent, never ``None``):
 ``source``             the ids of the sources, ``;``-separated (``data/sources.csv``)
 ``iri``, ``shape``     the node's IRI (also its id); its vis-network shape (star: run from the region)
 ``color``, ``size``    the default colouring and size; ``color_subsector``, ``color_control``
-``x``, ``y``           force layout, ``geo_x``, ``geo_y`` geographic layout, both with y pointing up
-                       (north up, as Gephi and sigma.js read them; the page flips them) (region in the
-                       centre, other places in their true direction at a compressed distance)
-``viz``                colour, size and position for GEXF (dropped for GraphML); the position is the
-                       geographic layout in the hq view (its story is where control sits), else the force layout
+``force_x``,           force layout, ``geo_x``, ``geo_y`` geographic layout, both with y pointing up
+``force_y``            (north up, as Gephi and sigma.js read them; the page flips them) (region in the
+                       centre, other places in their true direction at a compressed distance); never
+                       ``x`` / ``y``, which Gephi would take for its own position columns
+``viz``                colour, size, shape (:data:`~kg.views.style.GEXF_SHAPES`) and position for GEXF
+                       (dropped for GraphML); the position is the geographic layout in the hq view (its
+                       story is where control sits), else the force layout
 ``facts``              the node's facts with their sources, for the HTML side panel (HTML only)
 =====================  ==========================================================================
 
 Edge attributes: ``relation`` (the RDF property as a CURIE), ``label``, ``source``, and
-``certainty`` / ``weight`` / ``ties`` where they apply.
+``certainty`` / ``weight`` / ``ties`` / ``jobs`` (hq: the regional jobs run along it) where they apply;
+as drawn (:func:`~kg.views.style.edge_look`, for the page and GEXF alike): ``width`` (1 to 10, by the jobs,
+else by the ties), ``color`` (the kind of tie; hq: where control of its source node sits), ``dashed``, and
+``viz`` (colour with opacity, thickness, ``dashed`` shape; dropped for GraphML).
 
     >>> from kg.build import build
     >>> g = hq_view(build().store)                        # doctest: +SKIP

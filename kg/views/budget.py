@@ -9,7 +9,7 @@ from typing import Any
 import networkx as nx
 
 from .layout import force_layout
-from .style import NEUTRAL, _rgb, headcount_size
+from .style import GEXF_SHAPES, NEUTRAL, _rgb, edge_look, headcount_size
 
 #: Past this many nodes the page draws an aggregated network (see :func:`within_budget`).
 NODE_BUDGET = 2000
@@ -100,6 +100,7 @@ def _merge_edges(g: nx.Graph[str], out: nx.Graph[str], where: dict[str, str]) ->
     for (a, b), w in weights.items():
         rel = ";".join(sorted(relations[(a, b)]))
         out.add_edge(a, b, weight=int(w), relation=rel, label=f"{int(w):,} × {rel}" if w > 1 else rel)
+        edge_look(out, a, out.edges[a, b], 0)
 
 
 def _place(out: nx.Graph[str]) -> None:
@@ -107,8 +108,8 @@ def _place(out: nx.Graph[str]) -> None:
     force = force_layout(out, {v: (d["geo_x"], d["geo_y"]) for v, d in out.nodes(data=True)})
     on_map = out.graph.get("viz_layout") == "geo"
     for v, d in out.nodes(data=True):
-        d["x"], d["y"] = force[v]
-        x, y = (d["geo_x"], d["geo_y"]) if on_map else (d["x"], d["y"])
+        d["force_x"], d["force_y"] = force[v]
+        x, y = (d["geo_x"], d["geo_y"]) if on_map else (d["force_x"], d["force_y"])
         d["viz"] = dict(d.get("viz") or {}, position={"x": x, "y": y, "z": 0.0})
 
 
@@ -129,7 +130,8 @@ def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ..
     attrs["facts"] = [{"k": "members", "v": f"{len(members):,} {kind}s grouped by {', '.join(names) or 'nothing'}",
                        "src": []}] + [{"k": k, "v": v, "src": []} for k, v in zip(names, key, strict=True) if v]
     attrs["viz"] = {"color": _rgb(attrs.get("color", NEUTRAL)), "size": attrs["size"],
-                    "position": {"x": attrs["x"], "y": attrs["y"], "z": 0.0}}
+                    "position": {"x": attrs["force_x"], "y": attrs["force_y"], "z": 0.0},
+                    "shape": GEXF_SHAPES[attrs["shape"]]}
     return attrs
 
 
@@ -148,7 +150,7 @@ def _positions(data: list[dict[str, Any]]) -> dict[str, float]:
     """The group's force position (the members' mean) and map position (the member nearest their mean on
     the map: a real member's position, so the group stays inside its Land's outline; a mean of
     Brandenburg's places can fall in Berlin)."""
-    out = {axis: round(sum(d.get(axis, 0.0) for d in data) / len(data), 1) for axis in ("x", "y")}
+    out = {axis: round(sum(d.get(axis, 0.0) for d in data) / len(data), 1) for axis in ("force_x", "force_y")}
     mx, my = (sum(d.get(a, 0.0) for d in data) / len(data) for a in ("geo_x", "geo_y"))
     nearest = min(data, key=lambda d: (d.get("geo_x", 0.0) - mx) ** 2 + (d.get("geo_y", 0.0) - my) ** 2)
     out["geo_x"], out["geo_y"] = nearest.get("geo_x", 0.0), nearest.get("geo_y", 0.0)

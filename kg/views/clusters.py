@@ -114,7 +114,7 @@ def _add_hub(g: nx.Graph[str], cat: Catalog, tie: Key, members: dict[str, list[s
     g.add_node(hub, type="tie", label=label, tie_kind=kind, member_count=len(members), color_subsector=colour,
                color_control=NEUTRAL, facts=[{"k": "tie", "v": f"{label}: {len(members):,} firms", "src": []}])
     for m, sources in members.items():
-        g.add_edge(m, hub, relation="bbmb:sharedTie", label=kind, weight=1, ties=label, tie_kinds=kind,
+        g.add_edge(m, hub, relation="bbmb:sharedTie", label=kind, weight=1, ties=label, tie_kinds=kind, kind=kind,
                    source=";".join(sources))
 
 

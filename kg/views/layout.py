@@ -22,14 +22,14 @@ def _isolated_apart(g: nx.Graph[str]) -> None:
     placed = [d for n, d in g.nodes(data=True) if g.degree(n)]
     if not alone or not placed:
         return
-    right = max(d["x"] for d in placed) + 150
-    top = max(d["y"] for d in placed)
+    right = max(d["force_x"] for d in placed) + 150
+    top = max(d["force_y"] for d in placed)
     columns = max(1, int(math.sqrt(len(alone))))
     for i, n in enumerate(alone):
         d = g.nodes[n]
-        d["x"], d["y"] = right + (i % columns) * 170.0, top - (i // columns) * 60.0
+        d["force_x"], d["force_y"] = right + (i % columns) * 170.0, top - (i // columns) * 60.0
         d["isolated"] = True
-        d["viz"]["position"] = {"x": d["x"], "y": d["y"], "z": 0.0}
+        d["viz"]["position"] = {"x": d["force_x"], "y": d["force_y"], "z": 0.0}
     g.graph["isolated_label"] = f"{len(alone)} firms without a tie"
 
 

@@ -9,11 +9,12 @@ import networkx as nx
 from ..rules import credit_line
 from .catalogue import Catalog
 from .layout import _Projection, force_layout, geographic_layout, region_areas
-from .style import NEUTRAL, SHAPES, _rgb, headcount_size, legend
+from .style import GEXF_SHAPES, NEUTRAL, SHAPES, _rgb, headcount_size, legend, style_edges
 
 
 def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], int | None]) -> None:
-    """Default colour, shape, size, both layouts and the GEXF ``viz`` of every node."""
+    """Default colour, shape, size, both layouts and the GEXF ``viz`` of every node; width and colour of
+    every line (:func:`kg.views.style.style_edges`)."""
     color_by = g.graph["color_by"]
     for _, d in g.nodes(data=True):
         d["color"] = d.get(f"color_{color_by}", NEUTRAL)
@@ -28,11 +29,14 @@ def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], in
     on_map = g.graph.get("viz_layout") == "geo"
     for n, d in g.nodes(data=True):
         # stored with y pointing up (north up), as Gephi and sigma.js read positions; the layouts
-        # work in screen coordinates (y down), and the page turns them back
-        d["x"], d["y"] = force[n][0], -force[n][1]
+        # work in screen coordinates (y down), and the page turns them back. Never attributes named x / y:
+        # Gephi would take them for its own position columns, and the drawn position is viz's alone
+        d["force_x"], d["force_y"] = force[n][0], -force[n][1]
         d["geo_x"], d["geo_y"] = geo[n][0], -geo[n][1]
-        x, y = (d["geo_x"], d["geo_y"]) if on_map else (d["x"], d["y"])
-        d["viz"] = {"color": _rgb(d["color"]), "size": d["size"], "position": {"x": x, "y": y, "z": 0.0}}
+        x, y = (d["geo_x"], d["geo_y"]) if on_map else (d["force_x"], d["force_y"])
+        d["viz"] = {"color": _rgb(d["color"]), "size": d["size"], "position": {"x": x, "y": y, "z": 0.0},
+                    "shape": GEXF_SHAPES.get(d["shape"], "disc")}
+    style_edges(g)
     g.graph["sources"] = {k: cat.sources[k] for k in sorted({s for _, d in g.nodes(data=True)
                                                              for f in d.get("facts", []) for s in f["src"]}
                                                             | {s for *_, d in g.edges(data=True)

@@ -1,4 +1,4 @@
-"""Presentation: colours (colour-blind safe), shapes, sizes and the legends of the views."""
+"""Presentation: colours (colour-blind safe), shapes, sizes, line widths and colours, and the legends of the views."""
 from __future__ import annotations
 
 import math
@@ -51,6 +51,64 @@ SHAPES = {"site": "dot", "firm": "square", "group": "triangle", "place": "diamon
           "tie": "hexagon", "aggregate": "dot"}
 
 
+#: The page's shapes as GEXF 1.3 draws them (``viz:shape``: disc, square, triangle, diamond). GEXF has no star
+#: or hexagon, so: firms keep the square and groups the triangle; the star (a firm run from the region, the
+#: exception the hq view is about) takes the diamond; the places of control (diamond, hexagon abroad: their
+#: colour tells the Land or country) and tie hubs are discs, as sites are -- places, not organisations.
+GEXF_SHAPES = {"dot": "disc", "square": "square", "triangle": "triangle", "star": "diamond", "diamond": "disc",
+               "hexagon": "disc"}
+
+
+#: A line that stands for no kind of tie and no place of control (the page's grey), and the opacities.
+EDGE_GREY = "#999999"
+KIND_OPACITY, PLAIN_OPACITY = 0.8, 0.6
+
+
+def edge_width(jobs: int | None, max_jobs: int, weight: float | None = None) -> float:
+    """A line's width on the page and its ``viz:thickness`` in GEXF: control drawn as flows, the width
+    growing with the square root of the regional jobs run along it (1 to 10); a line without jobs as wide as
+    the ties it stands for (``weight``, 1 + log2); else 1.
+
+    >>> edge_width(3000, 3000), edge_width(750, 3000), edge_width(None, 3000, weight=4), edge_width(None, 0)
+    (10.0, 5.5, 3.0, 1.0)
+    """
+    if jobs:
+        return round(1 + 9 * math.sqrt(jobs / max(max_jobs, jobs)), 2)
+    if weight and weight > 1:
+        return round(1 + math.log2(weight), 2)
+    return 1.0
+
+
+def edge_look(g: nx.Graph[str], source: str, d: dict[str, Any], max_jobs: int) -> None:
+    """Width, colour and dashes of one line, for the page and for GEXF (``viz``), set on its data ``d``.
+
+    Colour: the kind of tie it stands for (:data:`TIE_STYLES`, clusters); in a view with ``edge_color_by``
+    (hq: ``centre``) its source node's colour in that colouring -- the place its control sits in; else grey.
+    Dashed: a tie drawn dashed, or a relation whose certainty is low or not given.
+    """
+    kind = TIE_STYLES.get(d.get("kind") or "")
+    by = g.graph.get("edge_color_by")
+    if kind:
+        color, opacity = str(kind["color"]), KIND_OPACITY
+    elif by and g.nodes[source].get(f"color_{by}"):
+        color, opacity = g.nodes[source][f"color_{by}"], KIND_OPACITY
+    else:
+        color, opacity = EDGE_GREY, PLAIN_OPACITY
+    d["width"] = edge_width(d.get("jobs"), max_jobs, d.get("weight"))
+    d["color"] = color
+    dashed = bool(kind["dashes"]) if kind else d.get("certainty") in ("uncertain", "likely", "not given")
+    if dashed:
+        d["dashed"] = True
+    d["viz"] = {"color": _rgb(color, opacity), "thickness": d["width"], **({"shape": "dashed"} if dashed else {})}
+
+
+def style_edges(g: nx.Graph[str]) -> None:
+    """:func:`edge_look` for every line of a view (the widths scaled to its line with the most jobs)."""
+    max_jobs = max((d.get("jobs") or 0 for *_, d in g.edges(data=True)), default=0)
+    for u, _, d in g.edges(data=True):
+        edge_look(g, u, d, max_jobs)
+
+
 def headcount_size(headcount: int | None) -> float:
     """Node size from a head-count: area grows with the head-count; no head-count, a small node.
 
@@ -100,8 +158,8 @@ _TYPE_ORDER = ("bbmb:Firm", "bbmb:Holding", "bbmb:Foundation", "bbmb:ParentGroup
 TYPE_COLORS = {t: PALETTE[i] if i < len(PALETTE) else NEUTRAL for i, t in enumerate(_TYPE_ORDER)}
 
 
-def _rgb(color: str) -> dict[str, Any]:
-    return {"r": int(color[1:3], 16), "g": int(color[3:5], 16), "b": int(color[5:7], 16), "a": 1.0}
+def _rgb(color: str, alpha: float = 1.0) -> dict[str, Any]:
+    return {"r": int(color[1:3], 16), "g": int(color[3:5], 16), "b": int(color[5:7], 16), "a": alpha}
 
 
 def legend(g: nx.Graph[str], cat: Catalog) -> dict[str, list[dict[str, str]]]:

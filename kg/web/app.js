@@ -14,19 +14,17 @@
     return n.km ? name + "\n" + fmt(n.km) + " km" : name;  // the map compresses distances: say them
   }
   function colorOf(n) { return (n.c && n.c[colorBy]) || NEUTRAL; }
-  const maxJobs = Math.max(1, ...DATA.edges.map(e => e.jobs || 0));
   function visNode(n) {
     return {id: n.id, label: labelOf(n), shape: n.shape, size: n.size, x: n.x, y: n.y, color: colorOf(n),
             font: {size: 12, color: "#222", strokeWidth: 3, strokeColor: "#fff"}, borderWidth: n.info && n.info.local_hq ? 3 : 1,
             fixed: !!n.fixed, physics: !n.fixed};
   }
   function visEdge(e) {
-    // control as flows: the width follows the regional jobs run along the line
-    const width = e.jobs ? 1 + 9 * Math.sqrt(e.jobs / maxJobs) : e.w ? 1 + Math.log2(e.w) : 1;
-    const kind = e.kind && DATA.edgeKinds[e.kind];  // the kind of tie a line stands for (clusters)
-    return {id: e.id, from: e.from, to: e.to, dashes: kind ? kind.dashes : !!e.dashes, width,
+    // width (control as flows: the regional jobs run along the line), colour (the kind of tie, or where
+    // control sits) and dashes come from the view (kg/views/style.py: edge_look), the same numbers as in GEXF
+    return {id: e.id, from: e.from, to: e.to, dashes: !!e.dashed, width: e.width || 1,
             arrows: DATA.directed ? {to: {enabled: true, scaleFactor: 0.5}} : undefined,
-            color: {color: kind ? kind.color : "#999", opacity: kind ? 0.8 : 0.6}};
+            color: {color: e.color || "#999999", opacity: e.opacity || 0.6}};
   }
   const nodes = new vis.DataSet(DATA.nodes.map(visNode));
   const edges = new vis.DataSet(DATA.edges.map(visEdge));
