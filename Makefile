@@ -24,9 +24,7 @@ $(TEST_STAMP): $(RUN_STAMP) requirements-test.lock
 
 run: $(RUN_STAMP)
 	$(BIN)/kg build
-	$(BIN)/kg viz all
-	$(BIN)/kg export gexf
-	$(BIN)/kg export graphml
+	$(BIN)/kg viz all --files gexf,graphml
 
 system-deps:
 	bash scripts/install-system-deps

@@ -53,6 +53,9 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
     p.add_argument("--picture", choices=("svg", "png"),
                    help="also write the hq view as a picture to publish, hq.svg or hq.png (2,400 px wide): title, "
                         "headline, map, jobs by place of control, legend and source line; png needs rsvg-convert")
+    p.add_argument("--files", type=_graph_formats, default=[], metavar="FORMATS",
+                   help="also write the same views as graph files, e.g. gexf,graphml (as kg export writes them), "
+                        "so that one command draws every output once")
 
     def run(args: argparse.Namespace) -> int:
         from .errors import InvalidArgument
@@ -70,8 +73,31 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
 
             path = write_picture(views["hq"], Path(args.out) / f"hq.{args.picture}", args.picture)
             progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        for fmt in args.files:
+            _write_files(views, fmt, args.out)
         return 0
     return run
+
+
+def _graph_formats(text: str) -> list[str]:
+    """``gexf,graphml`` as a list, each a graph-file format of :mod:`kg.writers` (else argparse's error)."""
+    from . import writers
+
+    formats = [f.strip() for f in text.split(",") if f.strip()]
+    known = writers.names("graph-file")
+    if not formats or any(f not in known for f in formats):
+        raise argparse.ArgumentTypeError(f"'{text}': give one or more of {', '.join(known)}, comma-separated")
+    return formats
+
+
+def _write_files(views: dict[str, nx.Graph[str]], fmt: str, out: Path) -> None:
+    from .export import export_views
+
+    t0 = time.perf_counter()
+    for name, graph in steps(views.items(), f"{fmt} files", len(views)):
+        for path in export_views({name: graph}, fmt, out):
+            progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    progress(f"{fmt} written in {time.perf_counter() - t0:.1f} s")
 
 
 @command("export", "write the views as GEXF (Gephi) or GraphML (yEd, Cytoscape) files")
@@ -84,13 +110,6 @@ def setup_export(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], i
     _common(p)
 
     def run(args: argparse.Namespace) -> int:
-        from .export import export_views
-
-        views = _views(args)
-        t0 = time.perf_counter()
-        for name, graph in steps(views.items(), f"{args.format} files", len(views)):
-            for path in export_views({name: graph}, args.format, args.out):
-                progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
-        progress(f"{args.format} written in {time.perf_counter() - t0:.1f} s")
+        _write_files(_views(args), args.format, args.out)
         return 0
     return run

@@ -118,3 +118,15 @@ def test_python_m_kg_gives_no_traceback_for_a_bad_param(workdir):
                           capture_output=True, text=True, cwd=workdir)
     assert done.returncode == 2
     assert "is unknown" in one_error_line(done.stderr)
+
+
+def test_kg_viz_writes_the_pages_and_the_graph_files_from_one_drawing_of_the_views(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["viz", "all", "--build", str(tmp_path / "no-build"), "--out", str(out), "--files", "gexf,graphml"]) == 0
+    said = capsys.readouterr().err
+    assert said.count("building the views") == 1  # the views are built once for pages and files
+    for view in ("hq", "clusters", "full"):
+        assert all((out / f"{view}.{ext}").is_file() for ext in ("html", "gexf", "graphml"))
+    with pytest.raises(SystemExit) as stopped:  # argparse refuses it, with the command's usage
+        main(["viz", "hq", "--files", "gexf,pdf"])
+    assert stopped.value.code == 2 and "give one or more of gexf, graphml" in capsys.readouterr().err

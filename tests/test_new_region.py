@@ -62,15 +62,60 @@ def _add_csv(folder: Path, table: str, rows: list[dict[str, str]]) -> None:
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
+#: The number columns as German Excel writes them: decimal commas, thousands dots.
+GERMAN_NUMBERS = {"lat", "long", "value", "min", "max"}
+
+
+def _german(cell: str, column: str) -> str:
+    """A number cell as German Excel's "CSV UTF-8" writes it: ``52,41``, ``1.200``."""
+    if column not in GERMAN_NUMBERS or not cell:
+        return cell
+    whole, _, fraction = cell.partition(".")
+    grouped = f"{int(whole):,}".replace(",", ".")
+    return grouped + ("," + fraction if fraction else "")
+
+
+def _as_german_csv(folder: Path) -> None:
+    """Every table rewritten as German Excel saves it: ';'-separated, with German numbers."""
+    for path in folder.glob("*.csv"):
+        header, *rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+        writer.writerows([header, *([_german(c, h) for c, h in zip(row, header, strict=True)] for row in rows)])
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def _as_workbook(folder: Path) -> None:
+    """Every table moved into one workbook, a sheet each, numbers typed as numbers (as an analyst's Excel has
+    them); the CSV files removed."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for path in sorted(folder.glob("*.csv")):
+        header, *rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        sheet = book.create_sheet(path.stem)
+        sheet.append(header)
+        for row in rows:
+            sheet.append([(float(c) if "." in c else int(c)) if h in GERMAN_NUMBERS and c else c
+                          for c, h in zip(row, header, strict=True)])
+        path.unlink()
+    book.save(folder / "my-region.xlsx")
+
+
 def _outputs(out: Path) -> dict[str, str]:
     """The text of every page, graph file and RDF file a user opens or publishes."""
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(out.iterdir())
             if p.suffix in (".html", ".gexf", ".geojson", ".graphml", ".ttl", ".trig")}
 
 
-@pytest.fixture(scope="module")
-def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("new") / "my-region"
+#: How the analyst keeps the tables: CSV as kg init wrote them, German Excel's CSV, one Excel workbook.
+FORMS = {"csv": lambda folder: None, "german-csv": _as_german_csv, "xlsx": _as_workbook}
+
+
+@pytest.fixture(scope="module", params=sorted(FORMS))
+def region(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp(request.param) / "my-region"
     assert main(["init", str(folder)]) == 0
     project = folder / "kg.toml"
     text = project.read_text(encoding="utf-8")
@@ -78,6 +123,7 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
                        + STUDY, encoding="utf-8")
     for table, rows in _rows().items():
         _add_csv(folder, table, rows)
+    FORMS[request.param](folder)
     return folder
 
 
