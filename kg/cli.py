@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import difflib
 import os
+import re
 import sys
 import threading
 import time
@@ -383,11 +385,65 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-commands of ``parser`` by name (none for a command without them)."""
+    return next((dict(a.choices) for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+
+
+def _is_known(token: str, options: Sequence[str]) -> bool:
+    """Whether argparse reads ``token`` as one of ``options`` (exactly, as ``--name=value``, as a unique or
+    ambiguous prefix of a long option, which argparse itself reports, or as ``-pVALUE``)."""
+    name = token.split("=", 1)[0]
+    if name.startswith("--"):
+        return any(o.startswith(name) for o in options)
+    return token[:2] in options
+
+
+def check_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """Say a mistyped command or option as the (sub-)command it belongs to, with the nearest name.
+
+    argparse reports an unknown option of ``kg query`` as the top-level parser's (``kg: error:
+    unrecognized arguments``), after any missing argument; this finds it first, in the parser of the
+    command it was given to, and exits 2 with that command's usage:
+
+    >>> p = argparse.ArgumentParser(prog="kg query"); _ = p.add_argument("--limit")
+    >>> check_options(p, ["hq-absence", "--limt", "3"])  # doctest: +SKIP
+    usage: kg query [-h] [--limit LIMIT]
+    kg query: error: unknown option --limt; did you mean --limit?
+    """
+    tokens = list(argv)
+    while tokens:
+        token = tokens.pop(0)
+        if token == "--":
+            return
+        commands = _subcommands(parser)
+        if not token.startswith("-") or _NEGATIVE_NUMBER.match(token) or token == "-":
+            if token in commands:
+                parser = commands[token]
+            elif commands:
+                close = difflib.get_close_matches(token, list(commands), n=1)
+                parser.error(f"unknown command '{token}'" + (f"; did you mean '{close[0]}'?" if close else
+                                                             f"; choose from {', '.join(commands)}"))
+            continue
+        options = [o for a in parser._actions for o in a.option_strings]
+        if not _is_known(token, options):
+            name = token.split("=", 1)[0]
+            close = difflib.get_close_matches(name, options, n=1)
+            parser.error(f"unknown option {name}" + (f"; did you mean {close[0]}?" if close else
+                                                      f"; see {parser.prog} --help"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the one place where errors become a line on stderr and an exit code."""
     try:
         _register_plugins()
-        args = make_parser().parse_args(argv)
+        parser = make_parser()
+        argv = sys.argv[1:] if argv is None else list(argv)
+        check_options(parser, argv)
+        args = parser.parse_args(argv)
         run: Callable[[argparse.Namespace], int] = args.run
         return run(args)
     except KgError as exc:

@@ -2,6 +2,7 @@
 completion, kg init, and which data a command read."""
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -116,3 +117,61 @@ def test_python_m_kg_gives_no_traceback_for_a_bad_param(workdir):
                           capture_output=True, text=True, cwd=workdir)
     assert done.returncode == 2
     assert "is unknown" in one_error_line(done.stderr)
+
+
+def _every_command() -> dict[tuple[str, ...], argparse.ArgumentParser]:
+    """Every command and nested sub-command (kg import gleif ...), read from the parser, by its words."""
+    from kg.cli import _register_plugins, _subcommands, make_parser
+
+    _register_plugins()
+    found: dict[tuple[str, ...], argparse.ArgumentParser] = {}
+    todo: list[tuple[tuple[str, ...], argparse.ArgumentParser]] = [((), make_parser())]
+    while todo:
+        words, parser = todo.pop()
+        found[words] = parser
+        todo += [((*words, name), sub) for name, sub in _subcommands(parser).items()]
+    return found
+
+
+EVERY_COMMAND = _every_command()
+
+
+def _mistyped(option: str) -> str:
+    """``option`` with two letters after ``--`` swapped: --limit -> --ilmit."""
+    return option[:2] + option[3] + option[2] + option[4:]
+
+
+@pytest.mark.parametrize("words", list(EVERY_COMMAND), ids=lambda w: " ".join(("kg", *w)))
+def test_a_mistyped_option_is_named_by_its_command_with_the_nearest(words, capsys):
+    parser = EVERY_COMMAND[words]
+    options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+    option = next((o for o in options if o != "--help" and len(o) > 4), "--help")
+    typo = _mistyped(option)
+    assert not any(o.startswith(typo) for o in options)  # not an abbreviation argparse would take
+    with pytest.raises(SystemExit) as done:
+        main([*words, typo, "1"])  # before any argument a command needs: the typo is said first
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    prog = " ".join(("kg", *words))
+    assert err.startswith(f"usage: {prog} ")
+    assert f"{prog}: error: unknown option {typo}; did you mean {option}?" in err
+
+
+def test_a_mistyped_command_is_named_with_the_nearest(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["import", "gleef", "a.csv"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: kg import ") and "unknown command 'gleef'; did you mean 'gleif'?" in err
+
+
+def test_values_that_look_like_options_are_left_to_argparse(capsys):
+    """A negative number and text after ``--`` are values, and a unique prefix an abbreviation."""
+    assert main(["query", "hq-absence", "--lim", "2", "--format", "csv"]) == 0
+    assert main(["query", "hq-absence", "--limit", "2", "--offset", "-1"]) == 2
+    assert "--offset 0 or more" in one_error_line(capsys.readouterr().err)
+    with pytest.raises(SystemExit) as done:
+        main(["query", "hq-absence", "--", "--not-an-option"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: -- --not-an-option" in err and "unknown option" not in err
