@@ -22,7 +22,7 @@ from SPARQLWrapper import DIGEST, JSON, POST, SPARQLWrapper
 from kg.cli import main
 from kg.namespaces import ONTOLOGY_IRI
 from kg.query import library, run
-from kg.remote import Endpoint, RemoteError, push
+from kg.remote import Endpoint, RemoteError, Unauthorized, push
 from tests.conftest import require_system_package
 from tests.servers import free_port, virtuoso
 from tests.test_queries import VARIANTS
@@ -163,10 +163,48 @@ def test_kg_push_and_kg_query_with_an_endpoint(server, pushed, capsys):
     assert "ZF Getriebewerk Brandenburg an der Havel" in out and "Otis" not in out
 
 
-def test_a_wrong_password_is_named(server, built):
-    with pytest.raises(RemoteError, match=r"refused access \(HTTP 401\): give the right --user and --password"):
+@pytest.fixture
+def no_credentials(monkeypatch, tmp_path):
+    """No $KG_USER, $KG_PASSWORD or netrc file of the machine's user: $NETRC names one in tmp_path, not there yet."""
+    monkeypatch.delenv("KG_USER", raising=False)
+    monkeypatch.delenv("KG_PASSWORD", raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "netrc"))
+    return tmp_path / "netrc"
+
+
+def test_a_wrong_password_is_named(server, built, no_credentials, capsys):
+    with pytest.raises(Unauthorized, match=r"refused access \(HTTP 401\): give the right --user and --password"):
         push(built.store, server.auth_url, user=server.user, password="not-the-password")
     assert main(["push", "--endpoint", server.auth_url, "--user", "dba", "--password", "wrong"]) == 3
+    err = capsys.readouterr().err
+    assert f"refused access (HTTP 401) to user 'dba' with the password from --password" in err
+    assert "wrong" not in err
+
+
+def test_the_password_from_the_environment_or_netrc(server, pushed, no_credentials, monkeypatch, capsys):
+    """kg push and kg query --endpoint take the password from $KG_USER/$KG_PASSWORD, else from the netrc
+    entry for the endpoint's host; a refusal says where the password came from and where kg looked."""
+    query = ["query", "hq-absence", "--endpoint", server.auth_url, "--param", "region=brandenburg", "--format", "csv"]
+    assert main(query) == 3  # Virtuoso's /sparql-auth asks every request for a password
+    err = capsys.readouterr().err
+    assert "refused access (HTTP 401) without a user (looked at: --password, not given; $KG_PASSWORD, not set; " \
+           f"{no_credentials}, no such file)" in err
+    monkeypatch.setenv("KG_USER", server.user)
+    monkeypatch.setenv("KG_PASSWORD", server.password)
+    assert main(["push", "--endpoint", server.auth_url, "--gsp", server.gsp_url]) == 0
+    assert "stale graphs dropped: 0" in capsys.readouterr().out
+    assert main(query) == 0
+    assert "ZF Getriebewerk Brandenburg an der Havel" in capsys.readouterr().out
+    monkeypatch.delenv("KG_USER")
+    monkeypatch.delenv("KG_PASSWORD")
+    no_credentials.write_text(f"machine 127.0.0.1\n  login {server.user}\n  password {server.password}\n")
+    assert main(query) == 0
+    assert "ZF Getriebewerk Brandenburg an der Havel" in capsys.readouterr().out
+    no_credentials.write_text(f"machine 127.0.0.1 login {server.user} password not-{server.password}\n")
+    assert main(query) == 3
+    err = capsys.readouterr().err
+    assert f"refused access (HTTP 401) to user 'dba' with the password from {no_credentials} (machine 127.0.0.1)" \
+           in err and f"not-{server.password}" not in err
 
 
 def test_the_servers_complaint_about_a_query_is_passed_on(server, built, pushed):
