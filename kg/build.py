@@ -191,7 +191,7 @@ class _Writer:
             value = values.get(name)
             if not value:
                 continue
-            at = (row.many(companion) or src) if companion else src
+            at = row.sources_of(name, src) if companion else src
             for v in row.many(name) if multi else (value,):
                 o = make(v)
                 for p in predicates:

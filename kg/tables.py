@@ -198,10 +198,23 @@ class Row:
         """The ';'-separated values of a multi-valued cell."""
         return [v.strip() for v in self.values.get(column, "").split(";") if v.strip()]
 
-    def sources_of(self, column: str) -> list[str]:
-        """The sources of ``column``'s value: those its companion column names, else the row's ``source``."""
+    def sources_of(self, column: str, default: list[str] | None = None) -> list[str]:
+        """The sources of ``column``'s value: those its companion column names; where it has none, or its
+        companion cell is empty, the row's ``source`` (``default`` where a row's own source is not in that
+        column: the sources table's rows are the build's "meta").
+
+        The one reading of a companion column: the build files each cell in these sources' graphs, the
+        derived facts take them as the value's sources, and the views read them from the graphs.
+
+        >>> row = Row("organizations", 2, {"legal_name": "Acme GmbH", "legal_name_source": "", "source": "brief"})
+        >>> row.sources_of("legal_name"), row.sources_of("founded", ["meta"])
+        (['brief'], ['meta'])
+        >>> row.values["legal_name_source"] = "register; web"
+        >>> row.sources_of("legal_name")
+        ['register', 'web']
+        """
         companion = TABLES[self.table].companions.get(column)
-        return (self.many(companion) if companion else []) or self.many("source")
+        return (self.many(companion) if companion else []) or (self.many("source") if default is None else default)
 
     def all_sources(self) -> list[str]:
         """The row's sources, then every other source a companion column names, each once."""
