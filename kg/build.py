@@ -579,7 +579,8 @@ def _derived(w: _Writer, tables: Tables, reading: str) -> None:
             w.add(graph, PROV.wasDerivedFrom, w.iris.graph(row["id"]), meta)
 
 
-def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = DEFAULT_READING) -> None:
+def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = DEFAULT_READING,
+               say: Callable[[str], None] = lambda message: None) -> None:
     concepts = vocabularies(ontology)
     w.cells = _cells(tables, w.iris, concepts)
     _sources(w, tables)
@@ -597,6 +598,7 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = 
     _flags(w, tables)
     _alternative_places(w, tables)
     _parent_relations(w, tables)
+    say(f"deriving facts ({len(tables['organizations']):,} organisations, {len(tables['sites']):,} sites)…")
     _derived(w, tables, reading)
     w.flush()
 
@@ -614,9 +616,12 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     check_reading(reading)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    say(f"reading the tables in {data}…")
     tables = read_tables(data)
     timings["read"] = time.perf_counter() - t0
-    say(f"read {sum(len(v) for v in tables.rows.values()):,} rows from {data}")
+    rows = sum(len(v) for v in tables.rows.values())
+    say(f"read {rows:,} rows from {data}")
+    say(f"building the graph from {rows:,} rows…")
     ontology_quads = load_ontology(ontology)
     iris = IRIs(base)
     t0 = time.perf_counter()
@@ -625,7 +630,7 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     loader = _Loader(store)
     w = _Writer(iris, sink=loader, seen=_triple_keys(ontology_quads))
     try:
-        _write_all(w, tables, ontology_quads, reading)
+        _write_all(w, tables, ontology_quads, reading, say)
     finally:
         loader.close()
     # the firms' profiles and the per-area look-ups of the saved queries, each by one SPARQL definition (kg.derive)

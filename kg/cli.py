@@ -74,10 +74,13 @@ class _Status:
             self.bar.refresh()
 
     def show(self, line: str, message: str) -> None:
+        """A stage that starts (see :func:`progress`) becomes the status line; a finished step is a line above it."""
         from tqdm import tqdm
 
-        tqdm.write(line, file=sys.stderr)
-        self.bar.set_description_str(f"kg: {message} ...", refresh=True)
+        if is_stage(message):
+            self.bar.set_description_str(f"kg: {message}", refresh=True)
+        else:
+            tqdm.write(line, file=sys.stderr)
 
     def close(self) -> None:
         self.stop.set()
@@ -87,8 +90,27 @@ class _Status:
 _status: _Status | None = None
 
 
+def is_stage(message: str) -> bool:
+    """Whether a progress message names a stage that starts (it ends with "…"), not a step that finished."""
+    return message.endswith("…")
+
+
+def amount(n: int) -> str:
+    """A count as a status line says it.
+
+    >>> amount(6837), amount(4_012_345)
+    ('6,837', '4.0 M')
+    """
+    return f"{n / 1e6:.1f} M" if n >= 1_000_000 else f"{n:,}"
+
+
 def progress(message: str) -> None:
-    """Progress lines go to stderr, so stdout stays clean for data; on a terminal a live status line too."""
+    """Progress lines go to stderr, so stdout stays clean for data; on a terminal a live status line too.
+
+    A message that ends with "…" names the stage that starts ("validating 20 shapes…"): on a terminal
+    the status line shows it (with the time it has run) until the next stage; every other message says
+    a step that finished ("wrote out/kg.ttl") and is a line above it.  Elsewhere every message is a line.
+    """
     global _status
     line = f"[{time.strftime('%H:%M:%S')}] {message}"
     if not on_terminal():
@@ -174,6 +196,7 @@ def open_dataset(args: argparse.Namespace) -> Dataset:
         if not args.graph.is_file():
             raise QueryError(f"{args.graph}: no such file; run kg build first or leave out --graph")
         t0 = time.perf_counter()
+        progress(f"reading {args.graph}…")
         store = load(args.graph)
         progress(f"read {args.graph} ({len(store):,} quads) in {time.perf_counter() - t0:.1f} s")
         check_graph_base(store, iris)  # built with another --base: say so, not a silent empty answer
@@ -192,7 +215,6 @@ def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:
     from .validate import validate
 
     t0 = time.perf_counter()
-    progress("SHACL validation")
     try:
         violations = validate(result, args.ontology / "shapes.ttl", progress=progress)
     except UnsupportedShape as exc:  # name the file the shape is in
@@ -256,6 +278,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     saved = None if args.no_store else BuildOutputs(
         result.store, args.out, recorded, summary, formats,
         say=progress)
+    progress(f"writing {amount(summary['quads'])} quads ({', '.join(formats)}{'' if args.no_store else ', the store'})"
+             f" to {args.out}…")
     try:
         write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint,
                   also=saved.tasks() if saved else ())

@@ -3,6 +3,7 @@ completion, kg init, and which data a command read."""
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 
@@ -175,3 +176,63 @@ def test_values_that_look_like_options_are_left_to_argparse(capsys):
     assert done.value.code == 2
     err = capsys.readouterr().err
     assert "unrecognized arguments: --not-an-option" in err and "unknown option" not in err
+
+
+def test_the_builds_stderr_names_each_stage_before_it_finishes(tmp_path, workdir):
+    """Without a terminal every progress message is a line: each stage that starts ("…", with its counts)
+    comes before the line that says it finished (on a terminal it is the status line meanwhile)."""
+    done = subprocess.run([sys.executable, "-m", "kg", "build", "--out", str(tmp_path / "out")], capture_output=True,
+                          text=True, check=True, cwd=workdir)
+    lines = [line.split("] ", 1)[1] for line in done.stderr.splitlines() if line.startswith("[")]
+
+    def at(pattern: str) -> tuple[int, re.Match[str]]:
+        found = next(((i, m) for i, line in enumerate(lines) if (m := re.fullmatch(pattern, line))), None)
+        assert found, (pattern, lines)
+        return found
+
+    reading, _ = at(r"reading the tables in .*/data…")
+    read, rows = at(r"read ([\d,]+) rows from .*")
+    building, _ = at(rf"building the graph from {rows[1]} rows…")
+    deriving, _ = at(r"deriving facts \([\d,]+ organisations, [\d,]+ sites\)…")
+    built, quads = at(r"built ([\d,]+) quads")
+    validating, shapes = at(r"validating (\d+) shapes…")
+    first_shape, _ = at(rf"SHACL: shape 1/{shapes[1]} .*")
+    writing, _ = at(rf"writing {quads[1]} quads \(turtle, trig, ntriples, nquads, jsonld, the store\) to .*…")
+    wrote, _ = at(r"wrote .*kg\.ttl")
+    assert reading < read < building < deriving < built < validating < first_shape < writing < wrote
+    assert f"quads: {quads[1]}" in done.stdout
+    assert all(line.endswith("…") == (i in (reading, building, deriving, validating, writing))
+               for i, line in enumerate(lines) if not line.startswith("data: "))
+
+
+def test_on_a_terminal_the_status_line_names_the_running_stage(tmp_path, workdir):
+    """On a terminal (a pseudo-terminal here, 160 columns) the status line says the stage that runs, never a
+    step that finished; the finished steps are lines above it."""
+    import fcntl
+    import os
+    import struct
+    import termios
+
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    with subprocess.Popen([sys.executable, "-m", "kg", "build", "--out", str(tmp_path / "out")], cwd=workdir,
+                          stdout=subprocess.DEVNULL, stderr=follower, env={**os.environ, "TERM": "xterm"}) as done:
+        os.close(follower)
+        screen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the build ended and closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    parts = [p.strip() for p in screen.decode("utf-8").replace("\r", "\n").split("\n") if p.strip()]
+    status = {re.sub(r"\s+\[\d\d:\d\d\]$", "", p) for p in parts if p.startswith("kg: ")}
+    for stage in (r"reading the tables in .*", r"building the graph from [\d,]+ rows", r"deriving facts \(.*\)",
+                  r"validating \d+ shapes", r"writing [\d,]+ quads \(.*\) to .*"):
+        assert any(re.fullmatch(f"kg: {stage}…", s) for s in status), (stage, status)
+    assert all(s.endswith("…") for s in status), status  # never a finished step
+    assert any(re.search(r"^\[[\d:]+\] wrote .*kg\.ttl$", p) for p in parts)  # that is a line above
