@@ -112,10 +112,11 @@ def summary_line(counts: dict[str, int]) -> str:
     """The counts of :meth:`BuildResult.summary` in one line, each saying what it counts.
 
     >>> line = summary_line({"firms": 33, "firms_in_summaries": 31, "sites": 64, "head_office_entries": 30,
-    ...                      "groups": 13})
+    ...                      "groups": 13, "places": 51, "observations": 32, "triples": 6837, "quads": 6837})
     >>> line.split("  ")
     ['firms: 33 (31 in the summaries, 2 without an operating site in a region or Land)',
-     'sites: 64, of which 30 head-office entries', 'groups: 13']
+     'sites: 64, of which 30 head-office entries', 'parent groups: 13', 'places: 51',
+     'statistical observations: 32', 'triples: 6,837 distinct, in 6,837 quads (each in the graph of its source)']
     """
     said = []
     for key, value in counts.items():
@@ -125,9 +126,15 @@ def summary_line(counts: dict[str, int]) -> str:
                         f"operating site in a region or Land)")
         elif key == "sites" and "head_office_entries" in counts:
             said.append(f"sites: {value:,}, of which {counts['head_office_entries']:,} head-office entries")
-        elif key not in ("firms_in_summaries", "head_office_entries"):
-            said.append(f"{key}: {value:,}")
+        elif key == "triples" and "quads" in counts:
+            said.append(f"triples: {value:,} distinct, in {counts['quads']:,} quads (each in the graph of its source)")
+        elif key not in ("firms_in_summaries", "head_office_entries", "quads"):
+            said.append(f"{_SUMMARY_WORDS.get(key, key)}: {value:,}")
     return "  ".join(said)
+
+
+#: What the summary calls a count whose key does not say it.
+_SUMMARY_WORDS = {"groups": "parent groups", "observations": "statistical observations"}
 
 
 def count_triples(store: Store) -> int:

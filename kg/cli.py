@@ -278,8 +278,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     saved = None if args.no_store else BuildOutputs(
         result.store, args.out, recorded, summary, formats,
         say=progress)
-    progress(f"writing {amount(summary['quads'])} quads ({', '.join(formats)}{'' if args.no_store else ', the store'})"
-             f" to {args.out}…")
+    written = ", ".join([*formats, *([] if args.no_store else ["the store"])])
+    progress(f"writing {amount(summary['quads'])} quads ({written})…")
     try:
         write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint,
                   also=saved.tasks() if saved else ())
