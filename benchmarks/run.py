@@ -167,6 +167,7 @@ def run_cli(args: list[str], timeout: float, log: Path) -> dict[str, Any]:
 
 
 _VALIDATION = re.compile(r"SHACL validation: (\d+) violation\(s\) in ([\d.]+) s")
+_VALIDATING = re.compile(r"\] validating \d+ shapes…$")
 _STORE = re.compile(r"wrote the store \S+ in ([\d.]+) s")
 _SUMMARY = re.compile(r"([a-z ]+): ([\d,]+)")
 
@@ -191,13 +192,13 @@ def step_build(data: Path, out: Path, log: Path, timeout: float, validate: bool)
         done["refused"] = "the data does not conform to the shapes; nothing was written (later steps use the " \
                           "--no-validate build)"
     if validate:
-        start = next((t for t, line in stderr if line.endswith("SHACL validation")), None)
+        start = next((t for t, line in stderr if _VALIDATING.search(line)), None)
         end = next(((t, m) for t, line in stderr if (m := _VALIDATION.search(line))), None)
         if end is not None:
             done["violations"], done["validation_seconds"] = int(end[1].group(1)), float(end[1].group(2))
         if start is not None and end is not None:
             during = [t for t, _ in stderr if start <= t <= end[0]]
-            done["progress_lines"] = len(during) - 2  # the lines between "SHACL validation" and its result
+            done["progress_lines"] = len(during) - 2  # the lines between "validating N shapes…" and its result
             done["longest_silence"] = max((b - a for a, b in zip(during, during[1:], strict=False)), default=0.0)
     return done
 

@@ -114,10 +114,11 @@ def summary_line(counts: dict[str, int]) -> str:
     """The counts of :meth:`BuildResult.summary` in one line, each saying what it counts.
 
     >>> line = summary_line({"firms": 33, "firms_in_summaries": 31, "sites": 64, "head_office_entries": 30,
-    ...                      "groups": 13})
+    ...                      "groups": 13, "places": 51, "observations": 32, "triples": 6837, "quads": 6837})
     >>> line.split("  ")
     ['firms: 33 (31 in the summaries, 2 without an operating site in a region or Land)',
-     'sites: 64, of which 30 head-office entries', 'groups: 13']
+     'sites: 64, of which 30 head-office entries', 'parent groups: 13', 'places: 51',
+     'statistical observations: 32', 'triples: 6,837 distinct, in 6,837 quads (each in the graph of its source)']
     """
     said = []
     for key, value in counts.items():
@@ -127,9 +128,15 @@ def summary_line(counts: dict[str, int]) -> str:
                         f"operating site in a region or Land)")
         elif key == "sites" and "head_office_entries" in counts:
             said.append(f"sites: {value:,}, of which {counts['head_office_entries']:,} head-office entries")
-        elif key not in ("firms_in_summaries", "head_office_entries"):
-            said.append(f"{key}: {value:,}")
+        elif key == "triples" and "quads" in counts:
+            said.append(f"triples: {value:,} distinct, in {counts['quads']:,} quads (each in the graph of its source)")
+        elif key not in ("firms_in_summaries", "head_office_entries", "quads"):
+            said.append(f"{_SUMMARY_WORDS.get(key, key)}: {value:,}")
     return "  ".join(said)
+
+
+#: What the summary calls a count whose key does not say it.
+_SUMMARY_WORDS = {"groups": "parent groups", "observations": "statistical observations"}
 
 
 def count_triples(store: Store) -> int:
@@ -193,7 +200,7 @@ class _Writer:
             value = values.get(name)
             if not value:
                 continue
-            at = (row.many(companion) or src) if companion else src
+            at = row.sources_of(name, src) if companion else src
             for v in row.many(name) if multi else (value,):
                 o = make(v)
                 for p in predicates:
@@ -607,7 +614,7 @@ def _derived(w: _Writer, tables: Tables, reading: str, project: Project) -> None
 
 
 def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = DEFAULT_READING,
-               project: Project | None = None) -> None:
+               project: Project | None = None, say: Callable[[str], None] = lambda message: None) -> None:
     concepts = vocabularies(ontology)
     w.cells = _cells(tables, w.iris, concepts)
     _sources(w, tables)
@@ -625,6 +632,7 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = 
     _flags(w, tables)
     _alternative_places(w, tables)
     _parent_relations(w, tables)
+    say(f"deriving facts ({len(tables['organizations']):,} organisations, {len(tables['sites']):,} sites)…")
     _derived(w, tables, reading, project or Project())
     w.flush()
 
@@ -645,11 +653,14 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     reading = check_reading(reading or project.reading or DEFAULT_READING)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    say(f"reading the tables in {data}…")
     tables = read_tables(data)
     if errors := project_errors(project, tables):
         raise DataErrors(errors)
     timings["read"] = time.perf_counter() - t0
-    say(f"read {sum(len(v) for v in tables.rows.values()):,} rows from {data}")
+    rows = sum(len(v) for v in tables.rows.values())
+    say(f"read {rows:,} rows from {data}")
+    say(f"building the graph from {rows:,} rows…")
     ontology_quads = load_ontology(ontology)
     iris = IRIs(base or project.base)
     t0 = time.perf_counter()
@@ -658,7 +669,7 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     loader = _Loader(store)
     w = _Writer(iris, sink=loader, seen=_triple_keys(ontology_quads))
     try:
-        _write_all(w, tables, ontology_quads, reading, project)
+        _write_all(w, tables, ontology_quads, reading, project, say)
     finally:
         loader.close()
     # the firms' profiles and the per-area look-ups of the saved queries, each by one SPARQL definition (kg.derive)

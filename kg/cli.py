@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import difflib
 import os
+import re
 import sys
 import threading
 import time
@@ -73,10 +75,13 @@ class _Status:
             self.bar.refresh()
 
     def show(self, line: str, message: str) -> None:
+        """A stage that starts (see :func:`progress`) becomes the status line; a finished step is a line above it."""
         from tqdm import tqdm
 
-        tqdm.write(line, file=sys.stderr)
-        self.bar.set_description_str(f"kg: {message} ...", refresh=True)
+        if is_stage(message):
+            self.bar.set_description_str(f"kg: {message}", refresh=True)
+        else:
+            tqdm.write(line, file=sys.stderr)
 
     def close(self) -> None:
         self.stop.set()
@@ -86,8 +91,27 @@ class _Status:
 _status: _Status | None = None
 
 
+def is_stage(message: str) -> bool:
+    """Whether a progress message names a stage that starts (it ends with "…"), not a step that finished."""
+    return message.endswith("…")
+
+
+def amount(n: int) -> str:
+    """A count as a status line says it.
+
+    >>> amount(6837), amount(4_012_345)
+    ('6,837', '4.0 M')
+    """
+    return f"{n / 1e6:.1f} M" if n >= 1_000_000 else f"{n:,}"
+
+
 def progress(message: str) -> None:
-    """Progress lines go to stderr, so stdout stays clean for data; on a terminal a live status line too."""
+    """Progress lines go to stderr, so stdout stays clean for data; on a terminal a live status line too.
+
+    A message that ends with "…" names the stage that starts ("validating 20 shapes…"): on a terminal
+    the status line shows it (with the time it has run) until the next stage; every other message says
+    a step that finished ("wrote out/kg.ttl") and is a line above it.  Elsewhere every message is a line.
+    """
     global _status
     line = f"[{time.strftime('%H:%M:%S')}] {message}"
     if not on_terminal():
@@ -210,6 +234,7 @@ def open_dataset(args: argparse.Namespace) -> Dataset:
         if not args.graph.is_file():
             raise QueryError(f"{args.graph}: no such file; run kg build first or leave out --graph")
         t0 = time.perf_counter()
+        progress(f"reading {args.graph}…")
         store = load(args.graph)
         progress(f"read {args.graph} ({len(store):,} quads) in {time.perf_counter() - t0:.1f} s")
         check_graph_base(store, iris)  # built with another --base: say so, not a silent empty answer
@@ -229,7 +254,6 @@ def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:
     from .validate import validate
 
     t0 = time.perf_counter()
-    progress("SHACL validation")
     try:
         violations = validate(result, args.ontology / "shapes.ttl", progress=progress)
     except UnsupportedShape as exc:  # name the file the shape is in
@@ -293,6 +317,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     saved = None if args.no_store else BuildOutputs(
         result.store, args.out, recorded, summary, formats,
         say=progress)
+    written = ", ".join([*formats, *([] if args.no_store else ["the store"])])
+    progress(f"writing {amount(summary['quads'])} quads ({written})…")
     try:
         write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint,
                   also=saved.tasks() if saved else ())
@@ -423,11 +449,65 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-commands of ``parser`` by name (none for a command without them)."""
+    return next((dict(a.choices) for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+
+
+def _is_known(token: str, options: Sequence[str]) -> bool:
+    """Whether argparse reads ``token`` as one of ``options`` (exactly, as ``--name=value``, as a unique or
+    ambiguous prefix of a long option, which argparse itself reports, or as ``-pVALUE``)."""
+    name = token.split("=", 1)[0]
+    if name.startswith("--"):
+        return any(o.startswith(name) for o in options)
+    return token[:2] in options
+
+
+def check_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """Say a mistyped command or option as the (sub-)command it belongs to, with the nearest name.
+
+    argparse reports an unknown option of ``kg query`` as the top-level parser's (``kg: error:
+    unrecognized arguments``), after any missing argument; this finds it first, in the parser of the
+    command it was given to, and exits 2 with that command's usage:
+
+    >>> p = argparse.ArgumentParser(prog="kg query"); _ = p.add_argument("--limit")
+    >>> check_options(p, ["hq-absence", "--limt", "3"])  # doctest: +SKIP
+    usage: kg query [-h] [--limit LIMIT]
+    kg query: error: unknown option --limt; did you mean --limit?
+    """
+    tokens = list(argv)
+    while tokens:
+        token = tokens.pop(0)
+        if token == "--":
+            return
+        commands = _subcommands(parser)
+        if not token.startswith("-") or _NEGATIVE_NUMBER.match(token) or token == "-":
+            if token in commands:
+                parser = commands[token]
+            elif commands:
+                close = difflib.get_close_matches(token, list(commands), n=1)
+                parser.error(f"unknown command '{token}'" + (f"; did you mean '{close[0]}'?" if close else
+                                                             f"; choose from {', '.join(commands)}"))
+            continue
+        options = [o for a in parser._actions for o in a.option_strings]
+        if not _is_known(token, options):
+            name = token.split("=", 1)[0]
+            close = difflib.get_close_matches(name, options, n=1)
+            parser.error(f"unknown option {name}" + (f"; did you mean {close[0]}?" if close else
+                                                      f"; see {parser.prog} --help"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the one place where errors become a line on stderr and an exit code."""
     try:
         _register_plugins()
-        args = make_parser().parse_args(argv)
+        parser = make_parser()
+        argv = sys.argv[1:] if argv is None else list(argv)
+        check_options(parser, argv)
+        args = parser.parse_args(argv)
         apply_project(args)
         run: Callable[[argparse.Namespace], int] = args.run
         return run(args)

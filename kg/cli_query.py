@@ -7,9 +7,10 @@ Each command is one library call (:func:`kg.query.run`, :func:`kg.query.library`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from .query import QUERIES_DIR
 if TYPE_CHECKING:
     from pyoxigraph import Store
 
+    from .credentials import Credentials
     from .remote import Endpoint
     from .results import About
 
@@ -30,11 +32,32 @@ def _graph_options(p: argparse.ArgumentParser) -> None:
 
 
 def _remote_options(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("--user", help=f"user name for the {what} (HTTP digest authentication)")
-    p.add_argument("--password", help="password for --user")
+    p.add_argument("--user", help=f"user name for the {what} (HTTP digest authentication; default: $KG_USER, "
+                                  "or the login of the ~/.netrc entry for its host)")
+    p.add_argument("--password",
+                   help="password for --user; lands in the shell's history, so kg also reads $KG_PASSWORD, then "
+                        "the ~/.netrc (or $NETRC) entry for the host, in this order")
     p.add_argument("--auth", choices=("digest", "basic"), default="digest",
                    help="HTTP authentication scheme (default: %(default)s)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default: %(default)s)")
+
+
+def _credentials(args: argparse.Namespace) -> Credentials:
+    """The user and password for ``--endpoint``: given, from the environment, or ~/.netrc (:mod:`kg.credentials`)."""
+    from .credentials import find
+
+    return find(args.endpoint, args.user, args.password)
+
+
+@contextlib.contextmanager
+def _refusal_explained(found: Credentials) -> Iterator[None]:
+    """A server's refusal (HTTP 401) says where the password came from and where else kg looked."""
+    from .remote import Unauthorized
+
+    try:
+        yield
+    except Unauthorized as exc:
+        raise Unauthorized(exc.url, found.refused(exc.url)) from None
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -86,21 +109,23 @@ def _check_output(args: argparse.Namespace, writer: writers.Writer[writers.Resul
                               f"give --out FILE.{writer.extension} (or send stdout to a file)")
 
 
-def _target(args: argparse.Namespace) -> tuple[Endpoint | Store, About]:
-    """The embedded store or the remote endpoint the query runs on, and which graph it is (the dataset, built
-    and credit of an :class:`kg.results.About`)."""
+def _target(args: argparse.Namespace) -> tuple[Endpoint | Store, About, Credentials | None]:
+    """The embedded store or the remote endpoint the query runs on, which graph it is (the dataset, built
+    and credit of an :class:`kg.results.About`), and for an endpoint the credentials found for it."""
     from .namespaces import IRIs
     from .results import About
 
     if args.endpoint:
         from .remote import Endpoint
 
-        return (Endpoint(args.endpoint, args.user, args.password, args.timeout, IRIs(args.base).base, auth=args.auth),
-                About(dataset=f"the SPARQL endpoint {args.endpoint}"))
+        found = _credentials(args)
+        return (Endpoint(args.endpoint, found.user, found.password, args.timeout, IRIs(args.base).base,
+                         auth=args.auth), About(dataset=f"the SPARQL endpoint {args.endpoint}"), found)
     from .query import data_credit
 
     dataset = open_dataset(args)
-    return dataset.store, About(dataset=dataset.description, built=dataset.built, credit=data_credit(dataset.store))
+    return (dataset.store, About(dataset=dataset.description, built=dataset.built,
+                                 credit=data_credit(dataset.store)), None)
 
 
 def _write(data: bytes, args: argparse.Namespace, writer: writers.Writer[writers.ResultFileFunction]) -> None:
@@ -134,9 +159,10 @@ def cmd_query(args: argparse.Namespace) -> int:
     query = resolve(args.query, args.queries)
     params = parse_assignments(args.param)
     iris = IRIs(args.base)
-    target, graph = _target(args)
+    target, graph, found = _target(args)
     t0 = time.perf_counter()
-    result = run(query, target, params, iris, limit=args.limit, offset=args.offset)
+    with _refusal_explained(found) if found else contextlib.nullcontext():
+        result = run(query, target, params, iris, limit=args.limit, offset=args.offset)
     seconds = time.perf_counter() - t0
     result.about = replace(result.about, dataset=graph.dataset, built=graph.built, credit=graph.credit)
     _write(render_bytes(result, writer.name, compactor(iris.base)), args, writer)
@@ -177,8 +203,9 @@ def cmd_queries(args: argparse.Namespace) -> int:
 
 @command("push", "load the built graph into a SPARQL server, replacing only this project's named graphs")
 def setup_push(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    p.epilog = ("Virtuoso: kg push --endpoint http://127.0.0.1:8890/sparql-auth --user dba --password dba "
-                "[--gsp http://127.0.0.1:8890/sparql-graph-crud-auth]")
+    p.epilog = ("Virtuoso: kg push --endpoint http://127.0.0.1:8890/sparql-auth --user dba "
+                "[--gsp http://127.0.0.1:8890/sparql-graph-crud-auth], the password in $KG_PASSWORD or ~/.netrc "
+                "(machine 127.0.0.1 login dba password ...), or --password")
     p.add_argument("--endpoint", required=True, metavar="URL",
                    help="SPARQL endpoint that answers queries and (without --gsp) accepts SPARQL Update")
     p.add_argument("--gsp", metavar="URL", help="Graph Store Protocol address: load each graph by HTTP PUT and "
@@ -195,10 +222,12 @@ def cmd_push(args: argparse.Namespace) -> int:
     from .namespaces import IRIs
     from .remote import push
 
+    found = _credentials(args)  # before the build: a password without a user is said at once
     store = _store(args)
-    report = push(store, args.endpoint, gsp=args.gsp, user=args.user, password=args.password,
-                  base=IRIs(args.base).base, timeout=args.timeout, chunk=args.chunk, auth=args.auth,
-                  progress=progress, update=args.update)
+    with _refusal_explained(found):
+        report = push(store, args.endpoint, gsp=args.gsp, user=found.user, password=found.password,
+                      base=IRIs(args.base).base, timeout=args.timeout, chunk=args.chunk, auth=args.auth,
+                      progress=progress, update=args.update)
     print(f"graphs: {report.graphs}  triples: {report.triples:,}  stale graphs dropped: {len(report.dropped)}  "
           f"seconds: {report.seconds:.1f}")
     return 0

@@ -60,6 +60,14 @@ class RemoteError(ServerError):
     """The server could not be reached, refused the request, or did not answer in time."""
 
 
+class Unauthorized(RemoteError):
+    """The server refused the user and password (HTTP 401); ``url`` is the address that refused them."""
+
+    def __init__(self, url: str, message: str = "") -> None:
+        super().__init__(message or f"{url} refused access (HTTP 401): give the right --user and --password")
+        self.url = url
+
+
 class OldLayoutWarning(UserWarning):
     """The server holds no union graph of a kg push: queries name every graph, and are much slower."""
 
@@ -77,14 +85,14 @@ def explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
         EndPointInternalError,
         EndPointNotFound,
         QueryBadFormed,
-        Unauthorized,
         URITooLong,
     )
+    from SPARQLWrapper.SPARQLExceptions import Unauthorized as WrapperUnauthorized  # not ours, of the same name
 
     if isinstance(exc, QueryBadFormed):
         return RemoteError(f"{url} rejected the query (HTTP 400): {_body(exc)}")
-    if isinstance(exc, Unauthorized):
-        return RemoteError(f"{url} refused access (HTTP 401): give the right --user and --password")
+    if isinstance(exc, WrapperUnauthorized):
+        return Unauthorized(url)
     if isinstance(exc, EndPointNotFound):
         return RemoteError(f"{url}: no such endpoint (HTTP 404); check the address")
     if isinstance(exc, URITooLong):
@@ -94,7 +102,7 @@ def explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
     if isinstance(exc, urllib.error.HTTPError):
         detail = " ".join(exc.read().decode("utf-8", "replace").split())[:600] if exc.fp else ""
         if exc.code == 401:
-            return RemoteError(f"{url} refused access (HTTP 401): give the right --user and --password")
+            return Unauthorized(url)
         return RemoteError(f"{url} answered HTTP {exc.code} {exc.reason}: {detail}")
     reason = getattr(exc, "reason", exc)
     if isinstance(reason, (TimeoutError, socket.timeout)) or isinstance(exc, (TimeoutError, socket.timeout)):
@@ -446,6 +454,8 @@ def _retrying(what: str, action: Callable[[], object], say: Callable[[str], None
         try:
             action()
             return
+        except Unauthorized:
+            raise  # it says all: which address refused which credentials
         except RemoteError as exc:
             text = str(exc)
             refused = re.search(r"HTTP (4\d\d)", text) is not None

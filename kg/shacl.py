@@ -423,6 +423,7 @@ SLOW_CHECK = 5.0
 def run(store: Store, shapes: list[NodeShape], progress: Callable[[str], None] | None = None) -> list[Result]:
     """Every validation result of the shapes on the store's data graphs (each result once)."""
     say = progress or (lambda message: None)
+    say(f"validating {len(shapes)} shapes…")
     subclasses = subclass_closure(store)
     results: set[Result] = set()
     for i, shape in enumerate(shapes, start=1):

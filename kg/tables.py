@@ -54,8 +54,6 @@ class Column:
     choices: tuple[str, ...] = ()
     #: For a companion column (see :func:`sourced`): the value columns whose own source it names.
     source_of: tuple[str, ...] = ()
-    #: For a companion column: it must be filled whenever one of its value columns is.
-    source_required: bool = False
     #: The column may be left out of a file's header (read as empty), as companions may: for a column added
     #: after data folders were written with the table, so that they still read.
     may_be_absent: bool = False
@@ -204,10 +202,23 @@ class Row:
         """The ';'-separated values of a multi-valued cell."""
         return [v.strip() for v in self.values.get(column, "").split(";") if v.strip()]
 
-    def sources_of(self, column: str) -> list[str]:
-        """The sources of ``column``'s value: those its companion column names, else the row's ``source``."""
+    def sources_of(self, column: str, default: list[str] | None = None) -> list[str]:
+        """The sources of ``column``'s value: those its companion column names; where it has none, or its
+        companion cell is empty, the row's ``source`` (``default`` where a row's own source is not in that
+        column: the sources table's rows are the build's "meta").
+
+        The one reading of a companion column: the build files each cell in these sources' graphs, the
+        derived facts take them as the value's sources, and the views read them from the graphs.
+
+        >>> row = Row("organizations", 2, {"legal_name": "Acme GmbH", "legal_name_source": "", "source": "brief"})
+        >>> row.sources_of("legal_name"), row.sources_of("founded", ["meta"])
+        (['brief'], ['meta'])
+        >>> row.values["legal_name_source"] = "register; web"
+        >>> row.sources_of("legal_name")
+        ['register', 'web']
+        """
         companion = TABLES[self.table].companions.get(column)
-        return (self.many(companion) if companion else []) or self.many("source")
+        return (self.many(companion) if companion else []) or (self.many("source") if default is None else default)
 
     def all_sources(self) -> list[str]:
         """The row's sources, then every other source a companion column names, each once."""
@@ -837,7 +848,7 @@ def _check_references(tables: Tables) -> list[DataError]:
 
 
 def _check_companions(tables: Tables) -> list[DataError]:
-    """A companion source column names the source of a value that is there (and must where required)."""
+    """A companion source column names the source of a value that is there (left empty: the row's source)."""
     errors = []
     for table in SCHEMA:
         for col in table.columns:
@@ -850,10 +861,6 @@ def _check_companions(tables: Tables) -> list[DataError]:
                     errors.append(row.error(
                         col.name, f"names a source, but {what} is empty",
                         f"Fill {what}, or empty '{col.name}'."))
-                elif col.source_required and filled and not row[col.name]:
-                    errors.append(row.error(
-                        col.name, "is empty",
-                        f"Name the source of {what} (a source id of sources.csv)."))
     return errors
 
 

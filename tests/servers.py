@@ -233,3 +233,47 @@ def oxigraph(folder: str | Path) -> Iterator[OxigraphServer]:
             process.kill()
             process.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def basic_auth_proxy(target: str, user: str, password: str) -> Iterator[str]:
+    """A SPARQL endpoint on 127.0.0.1 that asks every request for HTTP basic authentication (``user``,
+    ``password``) and passes the authenticated ones on to ``target``: a server that guards its reads too.
+    It runs on a thread of the test's process and is shut down on leaving; yields its address."""
+    import base64
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="kg test"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            request = urllib.request.Request(target, data=body, method="POST", headers={
+                k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")})
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                data = answer.read()
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", "application/sparql-results+json"))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -208,11 +208,19 @@ def test_a_companion_source_must_be_a_known_source(data_copy):
     assert "Did you mean 'ext-rabofsky'?" in err
 
 
-def test_a_required_companion_source_must_be_filled(data_copy):
-    row = set_cell(data_copy / "organizations.csv", "otis", "parent_source", "")
-    err = _errors(data_copy)
-    assert f"organizations.csv, row {row}, field 'parent_source': is empty" in err
-    assert "Name the source of 'parent'" in err
+def test_an_empty_companion_source_means_the_rows_source(data_copy):
+    """Otis's parent with its parent_source left empty: the build takes the row's source for it, as the tables'
+    README says, instead of refusing the row."""
+    from kg.build import build
+    from kg.namespaces import ORG
+    from kg.tables import read_tables
+
+    set_cell(data_copy / "organizations.csv", "otis", "parent_source", "")
+    otis = read_tables(data_copy).keys("organizations")["otis"]
+    result = build(data_copy)
+    graphs = {q.graph_name.value.rsplit("/", 1)[-1] for q in result.store.quads_for_pattern(
+        result.iris.org("otis"), ORG.subOrganizationOf, result.iris.org(otis["parent"]))}
+    assert graphs and graphs <= set(otis.many("source"))
 
 
 def test_a_comparison_with_a_difference_needs_its_unit(data_copy):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from rdflib import Dataset, Graph
@@ -43,11 +44,12 @@ def test_trig_has_one_named_graph_per_source(out, built):
 def test_build_prints_a_summary(out, capsys):
     assert main(["build", "--out", str(out)]) == 0
     line = capsys.readouterr().out
-    for word in ("firms: 33", "sites:", "groups:", "places: 51", "observations: 32", "triples:"):
+    for word in ("firms: 33", "sites:", "parent groups:", "places: 51", "statistical observations: 32", "triples:"):
         assert word in line
     # each count says what it counts: the summaries' 31 firms, the 30 head-office entries among the sites
     assert "firms: 33 (31 in the summaries, 2 without an operating site in a region or Land)" in line
     assert "sites: 64, of which 30 head-office entries" in line
+    assert re.search(r"triples: [\d,]+ distinct, in [\d,]+ quads \(each in the graph of its source\)", line)
 
 
 def test_iris_are_stable_readable_and_follow_the_base():

@@ -2,6 +2,8 @@
 completion, kg init, and which data a command read."""
 from __future__ import annotations
 
+import argparse
+import re
 import subprocess
 import sys
 
@@ -122,7 +124,8 @@ def test_python_m_kg_gives_no_traceback_for_a_bad_param(workdir):
 
 def test_kg_viz_writes_the_pages_and_the_graph_files_from_one_drawing_of_the_views(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["viz", "all", "--build", str(tmp_path / "no-build"), "--out", str(out), "--files", "gexf,graphml"]) == 0
+    no_build = str(tmp_path / "no-build")
+    assert main(["viz", "all", "--build", no_build, "--out", str(out), "--files", "gexf,graphml"]) == 0
     said = capsys.readouterr().err
     assert said.count("building the views") == 1  # the views are built once for pages and files
     for view in ("hq", "clusters", "full"):
@@ -130,3 +133,121 @@ def test_kg_viz_writes_the_pages_and_the_graph_files_from_one_drawing_of_the_vie
     with pytest.raises(SystemExit) as stopped:  # argparse refuses it, with the command's usage
         main(["viz", "hq", "--files", "gexf,pdf"])
     assert stopped.value.code == 2 and "give one or more of gexf, graphml" in capsys.readouterr().err
+
+
+def _every_command() -> dict[tuple[str, ...], argparse.ArgumentParser]:
+    """Every command and nested sub-command (kg import gleif ...), read from the parser, by its words."""
+    from kg.cli import _register_plugins, _subcommands, make_parser
+
+    _register_plugins()
+    found: dict[tuple[str, ...], argparse.ArgumentParser] = {}
+    todo: list[tuple[tuple[str, ...], argparse.ArgumentParser]] = [((), make_parser())]
+    while todo:
+        words, parser = todo.pop()
+        found[words] = parser
+        todo += [((*words, name), sub) for name, sub in _subcommands(parser).items()]
+    return found
+
+
+EVERY_COMMAND = _every_command()
+
+
+def _mistyped(option: str) -> str:
+    """``option`` with two letters after ``--`` swapped: --limit -> --ilmit."""
+    return option[:2] + option[3] + option[2] + option[4:]
+
+
+@pytest.mark.parametrize("words", list(EVERY_COMMAND), ids=lambda w: " ".join(("kg", *w)))
+def test_a_mistyped_option_is_named_by_its_command_with_the_nearest(words, capsys):
+    parser = EVERY_COMMAND[words]
+    options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+    option = next((o for o in options if o != "--help" and len(o) > 4), "--help")
+    typo = _mistyped(option)
+    assert not any(o.startswith(typo) for o in options)  # not an abbreviation argparse would take
+    with pytest.raises(SystemExit) as done:
+        main([*words, typo, "1"])  # before any argument a command needs: the typo is said first
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    prog = " ".join(("kg", *words))
+    assert err.startswith(f"usage: {prog} ")
+    assert f"{prog}: error: unknown option {typo}; did you mean {option}?" in err
+
+
+def test_a_mistyped_command_is_named_with_the_nearest(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["import", "gleef", "a.csv"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: kg import ") and "unknown command 'gleef'; did you mean 'gleif'?" in err
+
+
+def test_values_that_look_like_options_are_left_to_argparse(capsys):
+    """A negative number and text after ``--`` are values, and a unique prefix an abbreviation."""
+    assert main(["query", "hq-absence", "--lim", "2", "--format", "csv"]) == 0
+    assert main(["query", "hq-absence", "--limit", "2", "--offset", "-1"]) == 2
+    assert "--offset 0 or more" in one_error_line(capsys.readouterr().err)
+    with pytest.raises(SystemExit) as done:
+        main(["query", "hq-absence", "--", "--not-an-option"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --not-an-option" in err and "unknown option" not in err
+
+
+def test_the_builds_stderr_names_each_stage_before_it_finishes(tmp_path, workdir):
+    """Without a terminal every progress message is a line: each stage that starts ("…", with its counts)
+    comes before the line that says it finished (on a terminal it is the status line meanwhile)."""
+    done = subprocess.run([sys.executable, "-m", "kg", "build", "--out", str(tmp_path / "out")], capture_output=True,
+                          text=True, check=True, cwd=workdir)
+    lines = [line.split("] ", 1)[1] for line in done.stderr.splitlines() if line.startswith("[")]
+
+    def at(pattern: str) -> tuple[int, re.Match[str]]:
+        found = next(((i, m) for i, line in enumerate(lines) if (m := re.fullmatch(pattern, line))), None)
+        assert found, (pattern, lines)
+        return found
+
+    reading, _ = at(r"reading the tables in .*/data…")
+    read, rows = at(r"read ([\d,]+) rows from .*")
+    building, _ = at(rf"building the graph from {rows[1]} rows…")
+    deriving, _ = at(r"deriving facts \([\d,]+ organisations, [\d,]+ sites\)…")
+    built, quads = at(r"built ([\d,]+) quads")
+    validating, shapes = at(r"validating (\d+) shapes…")
+    first_shape, _ = at(rf"SHACL: shape 1/{shapes[1]} .*")
+    writing, _ = at(rf"writing {quads[1]} quads \(turtle, trig, ntriples, nquads, jsonld, the store\)…")
+    wrote, _ = at(r"wrote .*kg\.ttl")
+    assert reading < read < building < deriving < built < validating < first_shape < writing < wrote
+    assert f"in {quads[1]} quads" in done.stdout
+    assert all(line.endswith("…") == (i in (reading, building, deriving, validating, writing))
+               for i, line in enumerate(lines) if not line.startswith("data: "))
+
+
+def test_on_a_terminal_the_status_line_names_the_running_stage(tmp_path, workdir):
+    """On a terminal (a pseudo-terminal here, 400 columns: no line is cut short) the status line says the
+    stage that runs, never a step that finished; the finished steps are lines above it."""
+    import fcntl
+    import os
+    import struct
+    import termios
+
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 400, 0, 0))
+    with subprocess.Popen([sys.executable, "-m", "kg", "build", "--out", str(tmp_path / "out")], cwd=workdir,
+                          stdout=subprocess.DEVNULL, stderr=follower, env={**os.environ, "TERM": "xterm"}) as done:
+        os.close(follower)
+        screen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the build ended and closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    parts = [p.strip() for p in screen.decode("utf-8").replace("\r", "\n").split("\n") if p.strip()]
+    status = {re.sub(r"\s+\[\d\d:\d\d\]$", "", p) for p in parts if p.startswith("kg: ")}
+    for stage in (r"reading the tables in .*", r"building the graph from [\d,]+ rows", r"deriving facts \(.*\)",
+                  r"validating \d+ shapes", r"writing [\d,]+ quads \(.*\)"):
+        assert any(re.fullmatch(f"kg: {stage}…", s) for s in status), (stage, status)
+    assert all(s.endswith("…") for s in status), status  # never a finished step
+    assert any(re.search(r"^\[[\d:]+\] wrote .*kg\.ttl$", p) for p in parts)  # that is a line above

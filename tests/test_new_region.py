@@ -44,7 +44,8 @@ def _rows() -> dict[str, list[dict[str, str]]]:
     sites, headcounts, classifications = [], [], []
     for key, name, town, jobs, parent in FIRMS:
         organizations.append({"id": key, "name": name, "types": "firm", "parent": parent,
-                              "headquarters": "" if parent else town, "source": src})
+                              "headquarters": "" if parent else town, "description_en": f"{name} builds machines",
+                              "source": src})
         sites.append({"id": f"{key}-plant", "org": key, "name": f"{name} plant", "functions": "production",
                       "place": town, "status": "active", "source": src})
         headcounts.append({"subject": f"{key}-plant", "value": jobs, "approx": "exact", "year": "2025", "source": src})

@@ -1,4 +1,4 @@
-"""The wheel works outside the checkout: it ships the model, the saved queries and the brief's data.
+"""The wheel works outside the checkout: it ships the model, the saved queries and the example region's data.
 
 A wheel is built from the repository's files (copied to a temporary folder, so that the checkout
 gets no build/ folder), installed into a fresh virtual environment outside the checkout, and the
@@ -95,8 +95,10 @@ def test_the_installed_kg_runs_from_an_empty_folder_on_the_packaged_data(install
     assert str(ROOT) not in where, f"kg imported from the checkout: {where}"
 
     built = run([kg, "build"], cwd=work, env=env)
-    assert "the brief's data packaged with kg" in built.stderr
+    assert "the data packaged with kg" in built.stderr
+    assert "kg.toml: region berlin-brandenburg" in built.stderr  # the packaged data's project file, shipped
     assert "firms: " in built.stdout
+    # written into the working directory's out/, never beside the installed package (kg.toml's output)
     assert (work / "out" / "kg.ttl").stat().st_size > 10_000
 
     answer = run([kg, "query", "hq-absence", "--format", "csv"], cwd=work, env=env)

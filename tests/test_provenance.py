@@ -297,3 +297,40 @@ def test_the_administrative_geography_states_nothing_about_a_firm(built):
     about_firms = [(r["s"], r["o"]) for r in said
                    if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", str(r["o"])) for name in firms)]
     assert about_firms == []
+
+
+def _set_cell(path, row_id: str, column: str, value: str) -> None:
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    for row in rows:
+        if row["id"] == row_id:
+            row[column] = value
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+@pytest.mark.parametrize("place_source,expected", [("", "brief-berlin"), ("ref-notes", "ref-notes")])
+def test_an_empty_companion_means_the_rows_source_for_every_consumer(data_copy, place_source, expected):
+    """ASML's Britz site (a head office, source brief-berlin): its place's source is place_source, or where
+    that is empty the row's source, alike in the build's graphs, the derived place of control (which took
+    the row's source even where place_source was filled) and the hq view."""
+    from kg.derive.control import candidates_of
+    from kg.views.hq import hq_view
+
+    _set_cell(data_copy / "sites.csv", "asml-britz", "place_source", place_source)
+    row = read_tables(data_copy).keys("sites")["asml-britz"]
+    assert (row["place"], row["source"], row.sources_of("place")) == ("berlin-britz", "brief-berlin", [expected])
+    store = build(data_copy, ONTOLOGY).store
+    graphs = {r["g"] for r in select(store, "SELECT ?s ?g WHERE { GRAPH ?g { ?s schema:containedInPlace ?p } }",
+                                     {"s": NamedNode(ID + "site/asml-britz")})}
+    assert graphs == {ID + f"graph/{expected}"}
+    candidates = [c for cs in candidates_of(read_tables(data_copy)).values() for c in cs
+                  if c.place == "berlin-britz" and c.basis == "headquarters"]
+    assert [c.sources for c in candidates] == [(expected,)]
+    # the view cites the site's sources: its row's and those its filled companion cells name
+    edge = hq_view(store).edges[ID + "org/asml-berlin", ID + "place/berlin-britz"]
+    cited = edge["source"].split(";")
+    assert edge["label"] == "headquartered in" and expected in cited and cited == sorted(row.all_sources())
+    assert ("ref-notes" in cited) == bool(place_source)

@@ -22,9 +22,9 @@ from SPARQLWrapper import DIGEST, JSON, POST, SPARQLWrapper
 from kg.cli import main
 from kg.namespaces import ONTOLOGY_IRI
 from kg.query import library, run
-from kg.remote import Endpoint, RemoteError, push
+from kg.remote import Endpoint, RemoteError, Unauthorized, push
 from tests.conftest import require_system_package
-from tests.servers import free_port, virtuoso
+from tests.servers import basic_auth_proxy, free_port, virtuoso
 from tests.test_queries import VARIANTS
 
 FOREIGN_GRAPH = "http://example.org/someone-elses-graph"
@@ -163,10 +163,70 @@ def test_kg_push_and_kg_query_with_an_endpoint(server, pushed, capsys):
     assert "ZF Getriebewerk Brandenburg an der Havel" in out and "Otis" not in out
 
 
-def test_a_wrong_password_is_named(server, built):
-    with pytest.raises(RemoteError, match=r"refused access \(HTTP 401\): give the right --user and --password"):
+@pytest.fixture
+def no_credentials(monkeypatch, tmp_path):
+    """No $KG_USER, $KG_PASSWORD or netrc file of the machine's user: $NETRC names one in tmp_path, not there yet."""
+    monkeypatch.delenv("KG_USER", raising=False)
+    monkeypatch.delenv("KG_PASSWORD", raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "netrc"))
+    return tmp_path / "netrc"
+
+
+def test_a_wrong_password_is_named(server, built, no_credentials, capsys):
+    with pytest.raises(Unauthorized, match=r"refused access \(HTTP 401\): give the right --user and --password"):
         push(built.store, server.auth_url, user=server.user, password="not-the-password")
     assert main(["push", "--endpoint", server.auth_url, "--user", "dba", "--password", "wrong"]) == 3
+    err = capsys.readouterr().err
+    assert "refused access (HTTP 401) to user 'dba' with the password from --password" in err
+    assert "wrong" not in err
+
+
+def test_kg_push_takes_the_password_from_the_environment_or_netrc(server, pushed, no_credentials, monkeypatch,
+                                                                    capsys):
+    """kg push takes the password from $KG_USER/$KG_PASSWORD, else from the netrc entry for the endpoint's
+    host; a refusal says where the password came from and where kg looked, never the password."""
+    command = ["push", "--endpoint", server.auth_url, "--gsp", server.gsp_url]
+    assert main(command) == 3
+    assert "refused access (HTTP 401) without a user (looked at: --password, not given; $KG_PASSWORD, not set; " \
+           f"{no_credentials}, no such file)" in capsys.readouterr().err
+    monkeypatch.setenv("KG_USER", server.user)
+    monkeypatch.setenv("KG_PASSWORD", server.password)
+    assert main(command) == 0
+    assert "stale graphs dropped: 0" in capsys.readouterr().out
+    monkeypatch.delenv("KG_USER")
+    monkeypatch.delenv("KG_PASSWORD")
+    no_credentials.write_text(f"machine 127.0.0.1\n  login {server.user}\n  password {server.password}\n")
+    assert main(command) == 0
+    no_credentials.write_text(f"machine 127.0.0.1 login {server.user} password not-{server.password}\n")
+    assert main(command) == 3
+    err = capsys.readouterr().err
+    assert f"refused access (HTTP 401) to user 'dba' with the password from {no_credentials} (machine 127.0.0.1)" \
+           in err and f"not-{server.password}" not in err
+
+
+def test_kg_query_takes_the_password_from_the_environment_or_netrc(server, pushed, no_credentials, monkeypatch,
+                                                                    capsys):
+    """The same for kg query --endpoint, on a server that guards its reads with HTTP basic authentication."""
+    with basic_auth_proxy(server.sparql_url, "analyst", "s3cret") as url:
+        query = ["query", "hq-absence", "--endpoint", url, "--auth", "basic", "--param", "region=brandenburg"]
+        assert main(query) == 3
+        assert f"{url} refused access (HTTP 401) without a user" in capsys.readouterr().err
+        monkeypatch.setenv("KG_USER", "analyst")
+        monkeypatch.setenv("KG_PASSWORD", "s3cret")
+        assert main(query) == 0
+        assert "ZF Getriebewerk Brandenburg an der Havel" in capsys.readouterr().out
+        monkeypatch.setenv("KG_PASSWORD", "wrong")
+        assert main(query) == 3
+        err = capsys.readouterr().err
+        assert "to user 'analyst' with the password from $KG_PASSWORD (looked at: --password, not given; " \
+               "$KG_PASSWORD, set)" in err and "wrong" not in err
+        monkeypatch.delenv("KG_PASSWORD")  # $KG_USER stays: the netrc entry for that login is taken
+        no_credentials.write_text("default login nobody password none\n"
+                                  "machine 127.0.0.1 login analyst password s3cret\n")
+        assert main(query) == 0
+        assert "ZF Getriebewerk Brandenburg an der Havel" in capsys.readouterr().out
+        assert main([*query, "--password", "wrong"]) == 3  # the option comes first
+        assert "with the password from --password" in capsys.readouterr().err
 
 
 def test_the_servers_complaint_about_a_query_is_passed_on(server, built, pushed):

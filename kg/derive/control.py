@@ -64,7 +64,7 @@ def _offices(tables: Tables, primary: set[str]) -> tuple[_ByOrg, _ByOrg]:
     hq: dict[str, list[ControlCandidate]] = {}
     seat: dict[str, list[ControlCandidate]] = {}
     for row in tables["organizations"]:
-        src = row.many("headquarters_source") or row.many("source")
+        src = row.sources_of("headquarters")  # and of the registered seat: one companion for both
         if row["headquarters"]:
             hq.setdefault(row["id"], []).append(_candidate(row["headquarters"], "headquarters", src, primary))
         if row["registered_seat"]:
@@ -72,7 +72,8 @@ def _offices(tables: Tables, primary: set[str]) -> tuple[_ByOrg, _ByOrg]:
     for row in tables["sites"]:
         known = hq.get(row["org"], ())
         if "headquarters" in row.many("functions") and all(c.place != row["place"] for c in known):
-            hq.setdefault(row["org"], []).append(_candidate(row["place"], "headquarters", row.many("source"), primary))
+            hq.setdefault(row["org"], []).append(_candidate(row["place"], "headquarters", row.sources_of("place"),
+                                                            primary))
     return hq, seat
 
 
