@@ -86,6 +86,15 @@ def number(value: Any) -> str:
     return str(value)
 
 
+def counted(count: Any, noun: str) -> str:
+    """A count and its noun, singular for 1.
+
+    >>> counted(1, "firm"), counted(12, "firm"), counted(10456, "job")
+    ('1 firm', '12 firms', '10,456 jobs')
+    """
+    return f"{number(count)} {noun}{'' if count == 1 else 's'}"
+
+
 def _approximately(word: str | None) -> str:
     return "" if word in (None, "", "exact") else f"{word} "
 
@@ -116,13 +125,14 @@ def _share_chart(rows: Sequence[Row], ctx: Context) -> Figure:
 
 def _centres_chart(rows: Sequence[Row], ctx: Context) -> Figure:
     def bar(r: Row) -> Bar:
-        firms = f"{r['firms']} firm{'s' if r['firms'] != 1 else ''}"
-        text = (f"{number(r['employees'])} jobs" + _range(r["employeesMin"], r["employeesMax"])
+        firms = counted(r["firms"], "firm")
+        text = (counted(r["employees"], "job") + _range(r["employeesMin"], r["employeesMax"])
                 if r["employees"] is not None else "no head-count")
         return Bar(f"{r['areaLabel']} ({r['areaKind']}), {firms}", _float(r["employees"]), text,
                    _float(r["employeesMin"]), _float(r["employeesMax"]), 1, r["population"])
-    return Figure(f"Where {ctx.region_label}'s jobs are run from: known jobs by place of control",
-                  (Group("Known regional jobs of the named firms run from each Land or country", tuple(map(bar, rows))),),
+    heading = "Known regional jobs of the named firms run from each Land or country; range over the contested facts"
+    return Figure(f"Jobs in {ctx.region_label} by place of control: where the named firms are run from",
+                  (Group(heading, tuple(map(bar, rows))),),
                   (DERIVED.format(reading=ctx.reading, query="decision-centres"),))
 
 
@@ -152,7 +162,7 @@ def _employment_chart(rows: Sequence[Row], ctx: Context) -> Figure:
     ordered = sorted(rows, key=lambda r: (list(_TREND_HEADINGS).index(r["measure"])
                                           if r["measure"] in _TREND_HEADINGS else len(_TREND_HEADINGS)))
     return _observations("Employment over time and its change by Land", ordered,
-                         lambda r: _TREND_HEADINGS.get(r["measure"], r["measure"]),
+                         lambda r: _TREND_HEADINGS.get(r["measure"], str(r["measure"])),
                          lambda r: f"{r['areaLabel'] or r['area']}{_period(r)}", lambda h: "percent" in h)
 
 
@@ -233,7 +243,8 @@ def headline(rows: Sequence[Row], region: str | None) -> dict[str, str] | None:
             "population", "hingesOn")
     out = {k: number(row[k]) for k in keys}
     out.update(share=number(row["shareJobsOutside"]), low=number(row["shareJobsOutsideMin"]),
-               high=number(row["shareJobsOutsideMax"]), shareFirms=number(row["shareFirmsOutside"]))
+               high=number(row["shareJobsOutsideMax"]), shareFirms=number(row["shareFirmsOutside"]),
+               firmsCounted=counted(row["firms"], "firm"))
     return out
 
 
@@ -293,7 +304,7 @@ def _headline_html(h: dict[str, str] | None) -> str:
             if h["low"] != h["high"] else ""
         figure = (f'<strong class="share">{_escape(h["share"])} %</strong> of the named firms\' known jobs in '
                   f"{_escape(h['areaLabel'])} are run from outside it{span}: {_escape(h['jobsOutside'])} of "
-                  f"{_escape(h['jobs'])} jobs; {_escape(h['firmsOutside'])} of {_escape(h['firms'])} firms.")
+                  f"{_escape(h['jobs'])} jobs; {_escape(h['firmsOutside'])} of {_escape(h['firmsCounted'])}.")
     parts = [f'<p class="figure">{figure}</p>', f'<p class="population">Counted: {_escape(h["population"])}.</p>']
     if h["coverage"]:
         parts.append(f"<p>These jobs are {_escape(h['coverage'])} % of the statistics' count of "

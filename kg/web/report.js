@@ -49,7 +49,8 @@
       tools.appendChild(save);
     }
     const details = element("details");
-    details.appendChild(element("summary", chart.rows.length + " rows of kg query " + chart.query));
+    const rows = chart.rows.length === 1 ? "1 row" : chart.rows.length + " rows";
+    details.appendChild(element("summary", "The figures: " + rows + " of kg query " + chart.query));
     const wrap = element("div", undefined, "rows");
     wrap.appendChild(table(chart.rows));
     details.appendChild(wrap);
