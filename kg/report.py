@@ -111,13 +111,12 @@ def _range(low: Any, high: Any, unit: str = "") -> str:
 # ---------------------------------------------------------------------------- the charts, one a saved query
 
 def _share_chart(rows: Sequence[Row], ctx: Context) -> Figure:
-    bars = tuple(Bar(f"{r['areaLabel']}: {number(r['jobsOutside'])} of {number(r['jobs'])} known jobs",
-                     _float(r["shareJobsOutside"]),
-                     (f"{number(r['shareJobsOutside'])} %" + _range(r["shareJobsOutsideMin"],
-                                                                   r["shareJobsOutsideMax"], " %"))
-                     if r["shareJobsOutside"] is not None else "no head-count",
-                     _float(r["shareJobsOutsideMin"]), _float(r["shareJobsOutsideMax"]), 1, r["population"])
-                 for r in rows)
+    def bar(r: Row) -> Bar:
+        share, low, high = r["shareJobsOutside"], r["shareJobsOutsideMin"], r["shareJobsOutsideMax"]
+        text = f"{number(share)} %" + _range(low, high, " %") if share is not None else "no head-count"
+        return Bar(f"{r['areaLabel']}: {number(r['jobsOutside'])} of {counted(r['jobs'], 'known job')}",
+                   _float(share), text, _float(low), _float(high), 1, r["population"])
+    bars = tuple(map(bar, rows))
     return Figure(f"Share of the named firms' known jobs run from outside {ctx.region_label}",
                   (Group("Percent of the known jobs; range over the contested facts", bars),),
                   (DERIVED.format(reading=ctx.reading, query="control-summary"),))
