@@ -227,6 +227,23 @@ def test_each_chart_draws_in_chromium_with_no_error(browser, report, width, heig
         page.close()
 
 
+def test_a_chart_saved_as_a_picture_is_the_drawing_in_the_page(browser, report, tmp_path):
+    page, seen = _open(browser, report, 1440, 900)
+    try:
+        with page.expect_download() as download:
+            page.click("#chart-centres .tools button")
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        picture = saved.read_text(encoding="utf-8")
+        assert saved.name == "centres.svg" and picture.startswith("<svg")
+        in_page = page.evaluate("new XMLSerializer().serializeToString(document.querySelector('#chart-centres svg'))")
+        assert picture == in_page
+        assert "Jobs in Berlin-Brandenburg by place of control" in picture and "[1] derived by kg build" in picture
+        assert seen == {"errors": [], "requests": []}
+    finally:
+        page.close()
+
+
 def test_a_new_regions_empty_charts_say_so_in_chromium(browser, region):
     page, seen = _open(browser, region / "out" / "report.html", 1440, 900)
     try:
