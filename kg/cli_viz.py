@@ -1,6 +1,6 @@
 """``kg viz`` and ``kg export``: the pictures and the graph files, each one library call.
 
-    kg viz hq|clusters|full|all [--out out/]            offline HTML pages (kg.html)
+    kg viz hq|clusters|full|report|all [--out out/]     offline HTML pages (kg.html; the report: kg.report)
     kg export gexf|graphml [--view hq|clusters|full|all] [--out out/]   Gephi / yEd / Cytoscape files
 """
 from __future__ import annotations
@@ -12,21 +12,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cli import add_dataset_options, add_output_folder, command, open_dataset, progress, steps
-from .views import NODE_BUDGET, VIEWS, build_views
+from .views import NODE_BUDGET, PAGES, VIEWS, build_views
 
 if TYPE_CHECKING:
     import networkx as nx
 
+    from .cli import Dataset
 
-def _views(args: argparse.Namespace) -> dict[str, nx.Graph[str]]:
+
+def _region(args: argparse.Namespace, dataset: Dataset) -> str | None:
+    """--region as an IRI: a place id of data/places.csv is minted under the build's base."""
+    region: str | None = args.region
+    if region and "://" not in region:
+        region = dataset.iris.place(region).value
+    return region
+
+
+def _views(args: argparse.Namespace, names: list[str] | None = None,
+           dataset: Dataset | None = None) -> dict[str, nx.Graph[str]]:
     from .files import check_output_folder
 
     check_output_folder(args.out)  # before the views are built, not after
-    names = list(VIEWS) if args.view == "all" else [args.view]
-    dataset = open_dataset(args)
-    region = args.region
-    if region and "://" not in region:  # a place id of data/places.csv
-        region = dataset.iris.place(region).value
+    names = names if names is not None else list(VIEWS) if args.view == "all" else [args.view]
+    dataset = dataset or open_dataset(args)
+    region = _region(args, dataset)
+    if not names:
+        return {}
     t0 = time.perf_counter()
     progress(f"building the view{'s' if len(names) > 1 else ''} {', '.join(names)}")
     views = build_views(dataset.store, names, region=region)
@@ -43,10 +54,11 @@ def _common(p: argparse.ArgumentParser) -> None:
                                     "(default: kg.toml's region, else the region with the most sites)")
 
 
-@command("viz", "write interactive, offline HTML views of the graph (hq, clusters, full, or all)")
+@command("viz", "write interactive, offline HTML views of the graph (hq, clusters, full), the report, or all")
 def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    p.add_argument("view", choices=[*VIEWS, "all"], help="which view: hq (headquarters absence), clusters, "
-                                                         "full (every typed node and relation), or all")
+    p.add_argument("view", choices=[*VIEWS, *PAGES, "all"],
+                   help="which view: hq (headquarters absence), clusters, full (every typed node and relation), "
+                        "report (the study's figures as charts, printable to PDF), or all")
     _common(p)
     p.add_argument("--budget", type=int, default=NODE_BUDGET,
                    help="most nodes drawn; past it the page shows an aggregated network (default: %(default)s)")
@@ -59,22 +71,28 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
 
     def run(args: argparse.Namespace) -> int:
         from .errors import InvalidArgument
+        from .files import check_output_folder
         from .html import write_page
 
         if args.picture and args.view not in ("hq", "all"):
             raise InvalidArgument(f"--picture draws the hq view; give kg viz hq --picture {args.picture}")
-        views = _views(args)
+        check_output_folder(args.out)  # before the store is opened or built, not after
+        everything = args.view == "all"
+        dataset = open_dataset(args)
+        views = _views(args, list(VIEWS) if everything else [n for n in [args.view] if n in VIEWS], dataset)
         for name, graph in steps(views.items(), "pages", len(views)):
             t0 = time.perf_counter()
             path = write_page(graph, Path(args.out) / f"{name}.html", budget=args.budget)
-            progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+            _wrote(path, t0)
         if args.picture:
             from .views.picture import write_picture
 
-            path = write_picture(views["hq"], Path(args.out) / f"hq.{args.picture}", args.picture)
-            progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+            t0 = time.perf_counter()
+            _wrote(write_picture(views["hq"], Path(args.out) / f"hq.{args.picture}", args.picture), t0)
         for fmt in args.files:
             _write_files(views, fmt, args.out)
+        if everything or args.view in PAGES:
+            _write_report(args, dataset)
         return 0
     return run
 
@@ -98,6 +116,19 @@ def _write_files(views: dict[str, nx.Graph[str]], fmt: str, out: Path) -> None:
         for path in export_views({name: graph}, fmt, out):
             progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     progress(f"{fmt} written in {time.perf_counter() - t0:.1f} s")
+
+
+def _wrote(path: Path, t0: float) -> None:
+    progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+
+
+def _write_report(args: argparse.Namespace, dataset: Dataset) -> None:
+    """The report page (kg.report): the study's figures, from the saved queries run on the build's store."""
+    from .report import write_report
+
+    t0 = time.perf_counter()
+    progress("drawing the report from the saved queries")
+    _wrote(write_report(dataset.store, Path(args.out) / "report.html", region=_region(args, dataset)), t0)
 
 
 @command("export", "write the views as GEXF (Gephi) or GraphML (yEd, Cytoscape) files")

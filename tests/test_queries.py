@@ -55,7 +55,7 @@ def by(rows, key):
 def test_the_library_has_the_brief_s_questions():
     for name in ("hq-absence", "control-by-land", "control-by-subsector", "decision-centres", "production-focus",
                  "firms-by-subsector", "cluster-links", "multi-site-groups", "rnd-sites", "employment-trend",
-                 "order-intake", "qualification-age", "firm-profile", "quality-flags"):
+                 "order-intake", "qualification-age", "firm-profile", "quality-flags", "establishments"):
         assert name in QUERIES, name
 
 
@@ -342,6 +342,20 @@ def test_order_intake_reproduces_figure_4(ask):
     assert tuple(rows["Germany"][c] for c in columns) == (-13, -6, -9, -5, -8)
 
 
+def test_establishments_by_area_and_year_keep_their_thresholds_apart(ask):
+    rows = {(r["areaLabel"], r["period"]): r for r in ask("establishments")}
+    assert [rows["Berlin-Brandenburg", year]["value"] for year in ("2019", "2023")] == [158, 142]
+    assert "more than 20 employees" in rows["Berlin-Brandenburg", "2023"]["measure"]
+    bw = rows["Baden-Württemberg", None]  # the brief states no year, and no size threshold
+    assert (bw["value"], bw["approximation"], bw["measure"]) == (
+        2000, "almost", "Machine-building establishments (no size threshold stated)")
+    assert "Regionaler Grundriss" in bw["sourceTitle"]
+
+
+def test_order_intake_names_its_source(ask):
+    assert {r["sourceTitle"].split(":")[0] for r in ask("order-intake")} == {"prägnant 31, Abbildung 4"}
+
+
 def test_qualification_and_age_structure(ask):
     rows = {(r["areaLabel"], r["breakdown"]): r["value"] for r in ask("qualification-age")}
     assert rows["Berlin-Brandenburg", "Recognised vocational qualification"] == Decimal("67.7")
@@ -458,7 +472,7 @@ def test_kg_query_writes_every_format(capsys, tmp_path):
     assert {r["areaLabel"]: r["total"] for r in table} == {"East Germany": "-19", "Germany": "-8"}
     # tsv prints the values csv prints, tab-separated; sparql-tsv the W3C format's RDF terms
     tsv = [line.split("\t") for line in outputs["tsv"].splitlines()]
-    assert [line.split(",") for line in outputs["csv"].splitlines()] == tsv
+    assert list(csv.reader(io.StringIO(outputs["csv"]))) == tsv  # the source titles have commas: csv quotes them
     assert outputs["sparql-tsv"].splitlines()[0].startswith("?area\t?areaLabel")
     assert '"-19"^^<http://www.w3.org/2001/XMLSchema#decimal>' in outputs["sparql-tsv"]
     assert {r["areaLabel"]: r["nonEuroForeign"] for r in json.loads(outputs["json"])} == \

@@ -186,7 +186,7 @@ def test_cli_viz_writes_self_contained_pages(tmp_path, capsys):
     from kg.cli import main
 
     assert main(["viz", "all", "--out", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clusters.html", "full.html", "hq.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clusters.html", "full.html", "hq.html", "report.html"]
     text = (tmp_path / "hq.html").read_text(encoding="utf-8")
     # nothing to fetch: the library is inlined, and the page forbids every request
     assert "<script src" not in text and "<link" not in text and "cdn" not in text.lower().split("vis-network")[0]

@@ -95,13 +95,16 @@ from .hq import control_headline, hq_view
 from .layout import FORCE_LAYOUT_LIMIT, force_layout, geographic_layout, region_areas
 from .style import CONTROL_COLORS, PALETTE, SHAPES, headcount_size, legend
 
-__all__ = ["AGGREGATE_BY", "CLIQUE_LIMIT", "CONTROL_COLORS", "FORCE_LAYOUT_LIMIT", "NODE_BUDGET", "PALETTE", "SHAPES",
-           "VIEWS", "Catalog", "build_views", "clusters_view", "control_headline", "curie", "force_layout", "full_view",
-           "geographic_layout", "headcount_size", "hq_view", "legend", "place_key", "region_areas", "source_key",
-           "within_budget"]
+__all__ = ["AGGREGATE_BY", "CLIQUE_LIMIT", "CONTROL_COLORS", "FORCE_LAYOUT_LIMIT", "NODE_BUDGET", "PAGES", "PALETTE",
+           "SHAPES", "VIEWS", "Catalog", "build_views", "clusters_view", "control_headline", "curie", "force_layout",
+           "full_view", "geographic_layout", "headcount_size", "hq_view", "legend", "place_key", "region_areas",
+           "source_key", "within_budget"]
 
 
 VIEWS: dict[str, Callable[..., nx.Graph[str]]] = {"hq": hq_view, "clusters": clusters_view, "full": full_view}
+#: The pages that are not networks: drawn from the saved queries' rows (``report``: :mod:`kg.report`).
+#: ``kg viz`` writes them (``kg viz all`` too); ``kg export`` does not, having no graph to export.
+PAGES: tuple[str, ...] = ("report",)
 
 
 def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None = None) -> dict[str, nx.Graph[str]]:

@@ -25,6 +25,10 @@ from ..rules import (
 )
 from .style import NEUTRAL, PALETTE
 
+#: What the build records on its derived graph: the reading of the contested facts (``?r``) and the study's
+#: credit line from the project file (``?c``, ``dct:bibliographicCitation``); the pages and the report read them.
+READING_QUERY = "SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }"
+STUDY_CREDIT_QUERY = "SELECT ?c WHERE { ?g bbmb:reading ?r ; dct:bibliographicCitation ?c }"
 _PLACE_KINDS = {BBMB.Country.value: "country", BBMB.Land.value: "land", BBMB.Region.value: "region",
                 BBMB.Municipality.value: "municipality", BBMB.District.value: "district"}
 
@@ -280,12 +284,10 @@ class Catalog:
         for r in q("SELECT ?s ?about ?p WHERE { ?s a bbmb:AlternativePlace ; bbmb:about ?about ; "
                    "schema:containedInPlace ?p }"):
             self.statement_sources[(r["about"], r["p"])] = self.sources_of.get(r["s"], [])
-        self.reading = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }")),
-                            None)
+        self.reading = next((r["r"] for r in q(READING_QUERY)), None)
         self._read_contested(q)
         #: the study's credit line, from the project file (kg.toml) by way of the build; None without one
-        self.study_credit: str | None = next((r["c"] for r in q(
-            "SELECT ?c WHERE { ?g bbmb:reading ?r ; dct:bibliographicCitation ?c }")), None)
+        self.study_credit: str | None = next((r["c"] for r in q(STUDY_CREDIT_QUERY)), None)
         self.headcounts: dict[str, list[Headcount]] = defaultdict(list)
         for r in q("SELECT ?s ?h ?v ?min ?max ?a ?y WHERE { ?s schema:numberOfEmployees ?h . "
                    "OPTIONAL { ?h schema:value ?v } OPTIONAL { ?h schema:minValue ?min } "
