@@ -114,6 +114,25 @@ def _page_edge(i: int, u: str, v: str, d: dict[str, Any]) -> dict[str, Any]:
     return edge
 
 
+def page_hulls(graph: nx.Graph[str]) -> list[dict[str, Any]]:
+    """The view's hulls as the page draws them: each member that is on the page, or the group node that stands
+    for it where the node budget folded it into a group (``members``: drawn node ids, each once;
+    ``member_count``: the cluster's members, drawn or folded).
+
+    >>> g = nx.Graph(hulls=[{"label": "Park", "members": ["a", "b", "c"]}])
+    >>> g.add_node("a"); g.add_node("aggregate:firm", members=[["b", "B"], ["c", "C"]])
+    >>> page_hulls(g)
+    [{'label': 'Park', 'members': ['a', 'aggregate:firm'], 'member_count': 3}]
+    """
+    folded = {member[0]: n for n, d in graph.nodes(data=True) for member in d.get("members") or ()}
+    out = []
+    for hull in graph.graph.get("hulls", []):
+        drawn = [m if m in graph else folded.get(m) for m in hull["members"]]
+        out.append(dict(hull, members=list(dict.fromkeys(str(m) for m in drawn if m is not None)),
+                        member_count=len(hull["members"])))
+    return out
+
+
 def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
     """The JSON the page draws: nodes, edges, legend, sources, outlines and settings."""
     nodes = [_page_node(n, d) for n, d in graph.nodes(data=True)]
@@ -129,7 +148,7 @@ def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
             "headline": graph.graph.get("headline"), "credit": graph.graph.get("credit", ""),
             "reading": graph.graph.get("reading", ""),
             "subtitle": graph.graph.get("subtitle", ""), "layout": graph.graph.get("viz_layout", "force"),
-            "edgeKinds": graph.graph.get("edge_kinds", {}), "hulls": graph.graph.get("hulls", []),
+            "edgeKinds": graph.graph.get("edge_kinds", {}), "hulls": page_hulls(graph),
             "totals": {"nodes": graph.graph.get("aggregated", {}).get("nodes", len(nodes)),
                        "edges": graph.graph.get("aggregated", {}).get("edges", len(edges))},
             "physics": len(nodes) <= PHYSICS_LIMIT, "edgeLegend": graph.graph.get("edge_legend", ""),

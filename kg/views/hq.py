@@ -115,13 +115,16 @@ def _controlled_jobs(g: nx.DiGraph[str], cat: Catalog) -> None:
         if data["type"] == "firm":
             place = cat.control(iri)[3]
             if place is not None and place in g:
-                controlled[place].append(data.get("headcount", 0))
+                controlled[place].append(data.get("headcount"))
     for place, numbers in controlled.items():
+        known = [n for n in numbers if n is not None]
         g.nodes[place]["controlled_firms"] = len(numbers)
-        if sum(numbers):
-            g.nodes[place]["controlled_headcount"] = sum(numbers)
-        g.nodes[place]["facts"].append({"k": "regional firms run from here",
-                                        "v": f"{len(numbers)} ({sum(numbers):,} staff known)", "src": []})
+        if sum(known):
+            g.nodes[place]["controlled_headcount"] = sum(known)
+        # no head-count for any of them: "no staff figure", never 0 staff
+        staff = f"{sum(known):,} staff known" if known else "no staff figure"
+        g.nodes[place]["facts"].append({"k": "regional firms run from here", "v": f"{len(numbers)} ({staff})",
+                                        "src": []})
 
 
 def _flows(g: nx.DiGraph[str], cat: Catalog) -> None:
