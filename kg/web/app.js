@@ -26,8 +26,9 @@
   }
   // a line's colour: the kind of tie it stands for (clusters), else grey; focus dims it but keeps the hue
   function edgeColor(e, dimmed) {
-    const kind = e.kind && DATA.edgeKinds[e.kind];
-    return {color: kind ? kind.color : "#999", opacity: dimmed ? 0.08 : kind ? 0.8 : 0.6};
+    const kind = e.kind && DATA.edgeKinds[e.kind], color = kind ? kind.color : "#999";
+    // the same hue selected and hovered (vis-network's default turns a selected node's lines grey)
+    return {color, highlight: color, hover: color, inherit: false, opacity: dimmed ? 0.08 : kind ? 0.8 : 0.6};
   }
   function visEdge(e) {
     // control as flows: the width follows the regional jobs run along the line
