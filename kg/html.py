@@ -12,6 +12,11 @@ colour by control, subsector or type; German or English labels; a force layout a
 geographic one (positions from coordinates, the Länder outlined, places outside the region
 in their true direction at a compressed distance).
 
+Access: the network is ``role="img"``, named by the title and described by a visually hidden text (the
+headline and a table: the regional jobs by place of control, else the colour legend); the side panel takes the
+keyboard focus; on a narrow screen the network has a fixed height (one that followed its content would grow
+with vis-network's ``autoResize``, frame after frame).
+
 Safety: the data goes into the page as JSON inside ``<script type="application/json">`` with
 ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, and the script renders every data text with
 ``textContent`` (or on the canvas), never ``innerHTML``; vis-network's HTML ``title``

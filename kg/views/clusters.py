@@ -82,7 +82,7 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
     drawn = {d.get("kind", d.get("tie_kinds")) for *_, d in g.edges(data=True)}
     g.graph["edge_kinds"] = {k: v for k, v in TIE_STYLES.items() if k in drawn}
     g.graph["hulls"] = _hulls(g, cat)
-    g.graph.update(_titles(drawn | {h["kind"] for h in g.graph["hulls"]}))
+    g.graph.update(_titles({str(k) for k in drawn} | {h["kind"] for h in g.graph["hulls"]}))
     for firm, own in ties.items():
         _tie_facts(g.nodes[firm], sorted(_tie_label(cat, *t) for t in own if len(holders[t]) > 1))
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
@@ -98,7 +98,7 @@ def _titles(kinds: set[str]) -> dict[str, str]:
     >>> _titles(set())["title"]
     'Cluster links: no two firms share a tie'
     """
-    words = [style["short"] for kind, style in TIE_STYLES.items() if kind in kinds]
+    words = [str(style["short"]) for kind, style in TIE_STYLES.items() if kind in kinds]
     if not words:
         return {"title": "Cluster links: no two firms share a tie", "edge_legend": ""}
     listed = " or ".join(filter(None, [", ".join(words[:-1]), words[-1]]))

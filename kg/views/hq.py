@@ -110,7 +110,7 @@ def _add_control_line(g: nx.DiGraph[str], cat: Catalog, iri: str) -> None:
 
 def _controlled_jobs(g: nx.DiGraph[str], cat: Catalog) -> None:
     """The regional firms and jobs each place of control runs."""
-    controlled: dict[str, list[int]] = defaultdict(list)
+    controlled: dict[str, list[int | None]] = defaultdict(list)
     for iri, data in g.nodes(data=True):
         if data["type"] == "firm":
             place = cat.control(iri)[3]
