@@ -118,7 +118,7 @@
       ? centres.map(c => [c.label, fmt(c.firms), c.jobs == null ? "no figure" : fmt(c.jobs)])
       : legendRows.map(([label, counts]) => [label, counts]);
     table.append(el("caption", centres && centres.length ? "Jobs of the named firms by the Land or country of the place of control"
-                                                         : "What the colours stand for: " + colorSelect.selectedOptions[0].textContent));
+                                                         : "What the colours stand for: " + ((colorSelect.selectedOptions[0] || {}).textContent || colorBy)));
     const head = el("tr");
     for (const h of centres && centres.length ? ["Place of control", "Firms", "Jobs"] : ["Colour", "Shown"]) head.append(el("th", h));
     table.append(head);
