@@ -12,6 +12,11 @@ colour by control, subsector or type; German or English labels; a force layout a
 geographic one (positions from coordinates, the Länder outlined, places outside the region
 in their true direction at a compressed distance).
 
+Access: the network is ``role="img"``, named by the title and described by a visually hidden text (the
+headline and a table: the regional jobs by place of control, else the colour legend); the side panel takes the
+keyboard focus; on a narrow screen the network has a fixed height (one that followed its content would grow
+with vis-network's ``autoResize``, frame after frame).
+
 Safety: the data goes into the page as JSON inside ``<script type="application/json">`` with
 ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, and the script renders every data text with
 ``textContent`` (or on the canvas), never ``innerHTML``; vis-network's HTML ``title``
@@ -112,6 +117,25 @@ def _page_edge(i: int, u: str, v: str, d: dict[str, Any]) -> dict[str, Any]:
     return edge
 
 
+def page_hulls(graph: nx.Graph[str]) -> list[dict[str, Any]]:
+    """The view's hulls as the page draws them: each member that is on the page, or the group node that stands
+    for it where the node budget folded it into a group (``members``: drawn node ids, each once;
+    ``member_count``: the cluster's members, drawn or folded).
+
+    >>> g = nx.Graph(hulls=[{"label": "Park", "members": ["a", "b", "c"]}])
+    >>> g.add_node("a"); g.add_node("aggregate:firm", members=[["b", "B"], ["c", "C"]])
+    >>> page_hulls(g)
+    [{'label': 'Park', 'members': ['a', 'aggregate:firm'], 'member_count': 3}]
+    """
+    folded = {member[0]: n for n, d in graph.nodes(data=True) for member in d.get("members") or ()}
+    out = []
+    for hull in graph.graph.get("hulls", []):
+        drawn = [m if m in graph else folded.get(m) for m in hull["members"]]
+        out.append(dict(hull, members=list(dict.fromkeys(str(m) for m in drawn if m is not None)),
+                        member_count=len(hull["members"])))
+    return out
+
+
 def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
     """The JSON the page draws: nodes, edges, legend, sources, outlines and settings."""
     nodes = [_page_node(n, d) for n, d in graph.nodes(data=True)]
@@ -127,7 +151,7 @@ def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
             "headline": graph.graph.get("headline"), "credit": graph.graph.get("credit", ""),
             "reading": graph.graph.get("reading", ""),
             "subtitle": graph.graph.get("subtitle", ""), "layout": graph.graph.get("viz_layout", "force"),
-            "edgeKinds": graph.graph.get("edge_kinds", {}), "hulls": graph.graph.get("hulls", []),
+            "edgeKinds": graph.graph.get("edge_kinds", {}), "hulls": page_hulls(graph),
             "totals": {"nodes": graph.graph.get("aggregated", {}).get("nodes", len(nodes)),
                        "edges": graph.graph.get("aggregated", {}).get("edges", len(edges))},
             "physics": len(nodes) <= PHYSICS_LIMIT, "edgeLegend": graph.graph.get("edge_legend", ""),

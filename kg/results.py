@@ -93,7 +93,7 @@ class About:
     columns: str = ""
     #: parameter name -> the value the query ran with (given, or the default)
     parameters: dict[str, str] = field(default_factory=dict)
-    #: the graph that answered: ``the build in out (2026-12-02 01:50:12, 6,837 quads, reading brief)``
+    #: the graph that answered: ``the build in out (2026-12-02 01:50:12, 6,837 quads, reading primary)``
     dataset: str = ""
     #: when that graph was built (``YYYY-MM-DD HH:MM:SS``), where known
     built: str = ""

@@ -141,7 +141,7 @@ class Workbooks:
     ``sheets`` maps a table to the sheets that hold it (more than one is an error the reader reports);
     ``errors`` lists the workbooks that cannot be read or whose sheet cannot be told.
 
-        >>> with Workbooks(Path("data")) as books:  # the brief's tables are CSV files
+        >>> with Workbooks(Path("data")) as books:  # the example region's tables are CSV files
         ...     books.sheets, books.errors, books.notes()
         ({}, [], [])
     """

@@ -210,9 +210,9 @@ class Row:
         The one reading of a companion column: the build files each cell in these sources' graphs, the
         derived facts take them as the value's sources, and the views read them from the graphs.
 
-        >>> row = Row("organizations", 2, {"legal_name": "Acme GmbH", "legal_name_source": "", "source": "brief"})
+        >>> row = Row("organizations", 2, {"legal_name": "Acme GmbH", "legal_name_source": "", "source": "study"})
         >>> row.sources_of("legal_name"), row.sources_of("founded", ["meta"])
-        (['brief'], ['meta'])
+        (['study'], ['meta'])
         >>> row.values["legal_name_source"] = "register; web"
         >>> row.sources_of("legal_name")
         ['register', 'web']

@@ -48,8 +48,8 @@ def pages(views, tmp_path_factory):
 class Opened:
     """A page opened from a file, with what it logged and what it tried to fetch."""
 
-    def __init__(self, browser, path: Path) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+    def __init__(self, browser, path: Path, viewport: tuple[int, int] = (1400, 900)) -> None:
+        self.page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
         self.page.set_default_timeout(120_000)  # a guard against a hang, not a speed limit (a loaded machine)
         self.errors: list[str] = []
         self.requests: list[str] = []
@@ -84,8 +84,8 @@ class Opened:
 def opened(browser):
     pages = []
 
-    def open_(path: Path) -> Opened:
-        pages.append(Opened(browser, path))
+    def open_(path: Path, viewport: tuple[int, int] = (1400, 900)) -> Opened:
+        pages.append(Opened(browser, path, viewport))
         return pages[-1]
     yield open_
     for p in pages:
@@ -258,7 +258,7 @@ def test_the_hq_headline_shows_the_figures_of_the_summary_query(opened, pages, b
     big = o.page.locator("#headline .big").text_content()
     assert f"{region['shareJobsOutside']} %" in big
     assert f"{region['shareJobsOutsideMin']}–{region['shareJobsOutsideMax']} %" in big
-    assert "Reading: primary" in big
+    assert f"Reading: {region['reading']}." in big  # the project's reading, as the query names it
     centres = run("decision-centres", built.store, {}, built.iris).records()
     # the sentence names the top three places of control with their jobs, in the order decision-centres gives
     top = [c for c in centres if c["employees"]][:3]
@@ -392,3 +392,191 @@ def test_the_hq_page_draws_the_lines_as_the_gexf_has_them(opened, pages, views):
         assert (width, color) == (view.edges[u, v]["width"], view.edges[u, v]["color"])
     assert max(width for *_, width, _ in drawn) == 10.0 and len({c for *_, c in drawn}) >= 4
     assert o.errors == []
+
+
+# ---------------------------------------------------------------------------- drawn on any screen, for everyone
+
+DESKTOP, PHONE = (1440, 900), (390, 844)
+
+
+@pytest.fixture(scope="module")
+def synthetic_clusters(tmp_path_factory):
+    """The clusters page of a 20,000-firm synthetic economy: past the node budget, so most members of its
+    named clusters (holdings, campuses, parks) are folded into group nodes."""
+    from kg.synth import synthesize
+    folder = tmp_path_factory.mktemp("synth20k")
+    synthesize(folder / "data", 20_000, seed=11)
+    result = build(folder / "data")
+    return write_page(build_views(result.store, ["clusters"])["clusters"], folder / "clusters.html")
+
+
+def page_of(name: str, pages, synthetic_clusters) -> Path:
+    return synthetic_clusters if name == "clusters-20k" else pages[name]
+
+
+#: How many pixels of a PNG (base64) are not white, counted by the browser's own PNG decoder.
+NON_WHITE = """async (png) => {
+  const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
+  const image = await createImageBitmap(new Blob([bytes], {type: "image/png"}));
+  const canvas = document.createElement("canvas"); canvas.width = image.width; canvas.height = image.height;
+  const c = canvas.getContext("2d"); c.drawImage(image, 0, 0);
+  const d = c.getImageData(0, 0, canvas.width, canvas.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250) n++;
+  return n; }"""
+
+
+def network_size(o: Opened) -> dict[str, float]:
+    return o.js("() => { const r = document.querySelector('#network canvas').getBoundingClientRect();"
+                " return {width: r.width, height: r.height}; }")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("name", ["hq", "clusters", "full", "clusters-20k"])
+def test_the_network_is_drawn_at_a_size_that_stays(opened, pages, synthetic_clusters, name, viewport):
+    import base64
+    o = opened(page_of(name, pages, synthetic_clusters), viewport)
+    o.next_frames()
+    before = network_size(o)
+    o.page.wait_for_timeout(2_000)  # vis-network's autoResize looks every second: a resize loop shows in 2 s
+    after = network_size(o)
+    assert after == before, f"the network grew from {before} to {after}"
+    assert 0 < after["height"] <= viewport[1] and 0 < after["width"] <= viewport[0]
+    box = o.page.locator("#network").bounding_box()
+    png = o.page.screenshot(clip=box, full_page=True)
+    drawn = o.js(NON_WHITE, base64.b64encode(png).decode())
+    assert drawn > 0.01 * box["width"] * box["height"], f"{drawn} non-white pixels"  # not a blank canvas
+    assert o.errors == [] and o.requests == []
+    screenshot(o, f"browser-{name}-{'phone' if viewport == PHONE else 'desktop'}")
+
+
+def test_the_hulls_of_a_large_economy_are_drawn_around_the_members_on_the_page(opened, synthetic_clusters):
+    o = opened(synthetic_clusters)
+    o.next_frames(3)
+    state = o.js("""() => ({aggregated: !!kg.data.aggregated, hulls: kg.data.hulls.map(h => ({
+        drawn: h.members.length, on: h.members.filter(id => kg.nodes.get(id)).length, count: h.member_count}))})""")
+    assert state["aggregated"] and len(state["hulls"]) >= 5
+    assert all(h["on"] == h["drawn"] >= 2 for h in state["hulls"])  # only nodes that are on the page
+    assert any(h["count"] > h["drawn"] for h in state["hulls"])  # some members are inside a group node
+    assert o.errors == []
+
+
+AXE_BLOCKING = ("serious", "critical")
+
+
+def axe_violations(o: Opened) -> list[tuple[str, str, list[str]]]:
+    from axe_playwright_python.sync_playwright import Axe
+    found = Axe().run(o.page).response["violations"]
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in found
+            if v["impact"] in AXE_BLOCKING]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("name", ["hq", "clusters", "full"])
+def test_axe_finds_no_serious_accessibility_problem(opened, pages, name, viewport):
+    o = opened(pages[name], viewport)
+    o.next_frames()
+    assert axe_violations(o) == []
+    # with a node's details open, its members listed (a group of the node budget) and the legend filtered
+    o.js("() => { const n = kg.data.nodes.find(n => n.members) || kg.data.nodes[0]; kg.search(n.label); }")
+    o.js("() => kg.filter('subsector', kg.data.facets.subsector[0] || '')")
+    assert axe_violations(o) == []
+
+
+def test_axe_finds_no_serious_problem_on_an_aggregated_page_with_a_group_open(opened, synthetic_clusters):
+    o = opened(synthetic_clusters)
+    o.js("() => kg.search(kg.data.nodes.find(n => n.members).label)")
+    assert o.page.locator("#details ul.members li").count() > 1
+    assert axe_violations(o) == []
+
+
+def contrast(a: str, b: str = "rgb(255, 255, 255)") -> float:
+    """WCAG contrast ratio of two CSS colours (rgb(...) or #rrggbb)."""
+    import re
+
+    def luminance(colour: str) -> float:
+        channels = ([int(colour[i:i + 2], 16) for i in (1, 3, 5)] if colour.startswith("#")
+                    else [int(x) for x in re.findall(r"\d+", colour)[:3]])
+        lin = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("name", ["hq", "clusters", "full"])
+def test_bars_swatches_nodes_and_lines_stand_out_from_the_white(opened, pages, name):
+    o = opened(pages[name])
+    marks = o.js("""() => [...document.querySelectorAll('#centres .bar, #legend-colors .swatch')].map(e => {
+        const s = getComputedStyle(e); return {fill: s.backgroundColor, border: s.borderTopColor,
+                                               width: parseFloat(s.borderTopWidth)}; })""")
+    assert marks
+    for mark in marks:  # a graphic: 3:1 against the white, by its fill or by its outline
+        assert max(contrast(mark["fill"]), contrast(mark["border"]) if mark["width"] >= 1 else 0) >= 3, mark
+    outlines = o.js("() => kg.nodes.get().map(n => n.color.border)")
+    assert outlines and min(contrast(c) for c in outlines) >= 3
+    lines = o.js("() => Object.values(kg.data.edgeKinds).map(k => k.color)")
+    assert all(contrast(c) >= 3 for c in lines)
+
+
+def test_the_canvas_has_a_text_alternative_with_the_headline_and_the_places_of_control(opened, pages, built):
+    from kg.query import run
+    o = opened(pages["hq"])
+    network = o.page.locator("#network")
+    assert network.get_attribute("role") == "img"
+    assert o.js("() => document.getElementById(document.getElementById('network').getAttribute('aria-labelledby'))"
+                ".textContent") == o.page.locator("h1").text_content()
+    words = o.page.locator("#" + network.get_attribute("aria-describedby"))
+    box = words.bounding_box()
+    assert box is None or box["width"] <= 1 and box["height"] <= 1  # visually hidden, in the DOM
+    text = words.text_content()
+    assert o.page.locator("#headline .big").text_content() in text
+    centres = run("decision-centres", built.store, {}, built.iris).records()
+    rows = words.locator("tr").all_text_contents()[1:]
+    assert len(rows) == len(centres)
+    for row, centre in zip(rows, centres, strict=True):
+        shown = "no figure" if centre["employees"] is None else f"{centre['employees']:,}"
+        assert row.startswith(centre["areaLabel"]) and row.endswith(shown), (row, centre)
+
+
+def test_a_centre_with_no_figure_has_no_bar_and_the_legend_says_no_figure(opened, pages):
+    o = opened(pages["hq"])
+    rows = o.js("""() => [...document.querySelectorAll('#centres tr')].map(tr => ({
+        text: tr.textContent, bars: tr.querySelectorAll('.bar').length}))""")
+    unknown = [r for r in rows if "no figure" in r["text"]]
+    assert unknown and all(r["bars"] == 0 for r in unknown)  # Austria, North Rhine-Westphalia
+    assert all(r["bars"] == 1 for r in rows if r not in unknown)
+    legend = o.page.locator("#legend-colors").inner_text()
+    assert "Austria — 1 firm · no job figure" in legend and " 0 jobs" not in legend
+
+
+def test_the_side_panel_is_reached_by_keyboard(opened, pages):
+    o = opened(pages["hq"])
+    reached = []
+    for _ in range(60):
+        o.page.keyboard.press("Tab")
+        reached.append(o.js("() => document.activeElement.id"))
+        if reached[-1] == "panel":
+            break
+    assert reached[-1] == "panel", reached
+    assert o.js("() => { const p = document.getElementById('panel'); return p.scrollHeight > p.clientHeight; }")
+    o.page.keyboard.press("PageDown")
+    o.page.wait_for_function("() => document.getElementById('panel').scrollTop > 0")  # scrolled by keyboard
+
+
+def test_clicking_a_node_dims_the_other_ties_but_keeps_their_colours(opened, pages, built):
+    o = opened(pages["clusters"])
+    colours = ("() => Object.fromEntries(kg.edges.get().map(e => [e.id, [e.color.color, e.color.highlight,"
+               " e.color.opacity]]))")
+    before = o.js(colours)
+    holding = built.iris.org("berlin-industrial-group").value
+    point = o.js("(id) => kg.network.canvasToDOM(kg.network.getPositions([id])[id])", holding)
+    box = o.page.locator("#network").bounding_box()
+    o.page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    assert o.js("() => kg.network.getSelectedNodes()") == [holding]
+    after = o.js(colours)
+    kinds = o.js("() => Object.fromEntries(Object.entries(kg.data.edgeKinds).map(([k, s]) => [k, s.color]))")
+    tie_colours = {e["id"]: kinds[e["kind"]] for e in o.js("() => kg.data.edges") if e.get("kind")}
+    assert len(set(tie_colours.values())) >= 2  # holding and subsector-and-town lines
+    for edge, colour in tie_colours.items():
+        assert before[str(edge)][:2] == after[str(edge)][:2] == [colour, colour]  # the hue, selected or not
+    assert any(after[k][2] < before[k][2] for k in before)  # the others dimmed
+    assert any(after[k][2] == before[k][2] for k in before)  # the holding's own lines not

@@ -125,6 +125,26 @@ def test_clusters_view_ties_firms_by_subsector_and_place_and_holding(clusters, b
     assert all(d["type"] == "firm" for _, d in clusters.nodes(data=True))
 
 
+def test_the_clusters_title_and_legend_name_only_the_kinds_of_tie_drawn(clusters):
+    from kg.views.style import TIE_STYLES
+    drawn = {d.get("kind", d.get("tie_kinds")) for *_, d in clusters.edges(data=True)} | {
+        h["kind"] for h in clusters.graph["hulls"]}
+    assert drawn == {"holding", "subsector-place"}  # the data has no campus or park that ties two firms
+    for kind, style in TIE_STYLES.items():
+        for text in (clusters.graph["title"], clusters.graph["edge_legend"]):
+            assert (style["short"] in text) == (kind in drawn), (kind, text)
+    assert set(clusters.graph["edge_kinds"]) == drawn
+
+
+def test_a_place_of_control_with_no_staff_figure_says_so_not_0(hq):
+    austria = [d for _, d in hq.nodes(data=True) if d["type"] == "place" and d.get("control_area") == "Austria"]
+    assert austria, "the data has a firm run from Austria, with no head-count"
+    for d in austria:
+        facts = {f["k"]: f["v"] for f in d["facts"]}
+        assert facts["regional firms run from here"].endswith("(no staff figure)")
+        assert "controlled_headcount" not in d
+
+
 def test_large_ties_become_hub_nodes(built, catalog):
     g = clusters_view(built.store, catalog=catalog, clique_limit=2)
     hubs = [n for n, d in g.nodes(data=True) if d["type"] == "tie"]

@@ -59,10 +59,7 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
     A tie held by more than ``clique_limit`` firms becomes a hub node of type ``tie``.
     """
     cat = _catalog(store, catalog, region)
-    g: nx.Graph[str] = nx.Graph(name="clusters",
-                                title="Cluster links: firms tied by subsector and place, holding, campus or park",
-                 color_by="subsector", edge_legend="a line: shared ties (subsector in the same town, holding, "
-                                                   "campus, technology park); width: how many")
+    g: nx.Graph[str] = nx.Graph(name="clusters", color_by="subsector")
     firms = _regional_firms(cat)
     for firm in firms:
         g.add_node(firm, **_org_node(cat, firm, "firm"))
@@ -85,11 +82,28 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
     drawn = {d.get("kind", d.get("tie_kinds")) for *_, d in g.edges(data=True)}
     g.graph["edge_kinds"] = {k: v for k, v in TIE_STYLES.items() if k in drawn}
     g.graph["hulls"] = _hulls(g, cat)
+    g.graph.update(_titles({str(k) for k in drawn} | {h["kind"] for h in g.graph["hulls"]}))
     for firm, own in ties.items():
         _tie_facts(g.nodes[firm], sorted(_tie_label(cat, *t) for t in own if len(holders[t]) > 1))
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
     _isolated_apart(g)
     return g
+
+
+def _titles(kinds: set[str]) -> dict[str, str]:
+    """The title and line legend, naming only the kinds of tie the view draws (as lines or hulls).
+
+    >>> _titles({"holding", "subsector-place"})["title"]
+    'Cluster links: firms tied by holding or subsector and town'
+    >>> _titles(set())["title"]
+    'Cluster links: no two firms share a tie'
+    """
+    words = [str(style["short"]) for kind, style in TIE_STYLES.items() if kind in kinds]
+    if not words:
+        return {"title": "Cluster links: no two firms share a tie", "edge_legend": ""}
+    listed = " or ".join(filter(None, [", ".join(words[:-1]), words[-1]]))
+    return {"title": f"Cluster links: firms tied by {listed}",
+            "edge_legend": f"a line: shared ties ({', '.join(words)}); width: how many"}
 
 
 def _regional_firms(cat: Catalog) -> list[str]:

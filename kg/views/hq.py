@@ -165,18 +165,21 @@ def _add_control_line(g: nx.DiGraph[str], cat: Catalog, iri: str) -> None:
 
 def _controlled_jobs(g: nx.DiGraph[str], cat: Catalog) -> None:
     """The regional firms and jobs each place of control runs."""
-    controlled: dict[str, list[int]] = defaultdict(list)
+    controlled: dict[str, list[int | None]] = defaultdict(list)
     for iri, data in g.nodes(data=True):
         if data["type"] == "firm":
             place = cat.control(iri)[3]
             if place is not None and place in g:
-                controlled[place].append(data.get("headcount", 0))
+                controlled[place].append(data.get("headcount"))
     for place, numbers in controlled.items():
+        known = [n for n in numbers if n is not None]
         g.nodes[place]["controlled_firms"] = len(numbers)
-        if sum(numbers):
-            g.nodes[place]["controlled_headcount"] = sum(numbers)
-        g.nodes[place]["facts"].append({"k": "regional firms run from here",
-                                        "v": f"{len(numbers)} ({sum(numbers):,} staff known)", "src": []})
+        if sum(known):
+            g.nodes[place]["controlled_headcount"] = sum(known)
+        # no head-count for any of them: "no staff figure", never 0 staff
+        staff = f"{sum(known):,} staff known" if known else "no staff figure"
+        g.nodes[place]["facts"].append({"k": "regional firms run from here", "v": f"{len(numbers)} ({staff})",
+                                        "src": []})
 
 
 def _flows(g: nx.DiGraph[str], cat: Catalog) -> None:

@@ -37,10 +37,16 @@ PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#C
 
 
 #: How a line of the clusters view shows the kind of tie it stands for (colour, dashes, legend).
-TIE_STYLES = {"holding": {"color": "#332288", "dashes": False, "label": "same holding or controlling group"},
-              "campus": {"color": "#117733", "dashes": False, "label": "same campus"},
-              "technology-park": {"color": "#AA4499", "dashes": False, "label": "same technology park"},
-              "subsector-place": {"color": "#999999", "dashes": True, "label": "same subsector in the same town"}}
+#: ``short``: the kind in the view's title and line legend, which name only the kinds the view draws.
+#: In the order a line of several kinds takes its colour from (the first it stands for).
+TIE_STYLES = {"holding": {"color": "#332288", "dashes": False, "label": "same holding or controlling group",
+                          "short": "holding"},
+              "campus": {"color": "#117733", "dashes": False, "label": "same campus", "short": "campus"},
+              "technology-park": {"color": "#AA4499", "dashes": False, "label": "same technology park",
+                                  "short": "technology park"},
+              # a mid grey of 4.5:1 on white (a line is a graphic: at least 3:1)
+              "subsector-place": {"color": "#767676", "dashes": True, "label": "same subsector in the same town",
+                                  "short": "subsector and town"}}
 
 
 NEUTRAL = "#B0B0B0"

@@ -14,17 +14,26 @@
     return n.km ? name + "\n" + fmt(n.km) + " km" : name;  // the map compresses distances: say them
   }
   function colorOf(n) { return (n.c && n.c[colorBy]) || NEUTRAL; }
+  // a node's outline: its colour darkened, so that light fills (sand, sky blue) stand 3:1 off the white
+  function darker(hex) { const v = parseInt(hex.slice(1), 16); return "#" + [16, 8, 0].map(s => Math.round(((v >> s) & 255) * 0.55).toString(16).padStart(2, "0")).join(""); }
+  function visColor(n) { const c = colorOf(n), edge = /^#[0-9a-f]{6}$/i.test(c) ? darker(c) : "#444";
+    return {background: c, border: edge, highlight: {background: c, border: "#000"}, hover: {background: c, border: "#000"}}; }
   function visNode(n) {
-    return {id: n.id, label: labelOf(n), shape: n.shape, size: n.size, x: n.x, y: n.y, color: colorOf(n),
+    return {id: n.id, label: labelOf(n), shape: n.shape, size: n.size, x: n.x, y: n.y, color: visColor(n),
             font: {size: 12, color: "#222", strokeWidth: 3, strokeColor: "#fff"}, borderWidth: n.info && n.info.local_hq ? 3 : 1,
             fixed: !!n.fixed, physics: !n.fixed};
+  }
+  // a line's colour comes from the view (the kind of tie, or where control sits); focus dims it but keeps the hue
+  function edgeColor(e, dimmed) {
+    const color = e.color || "#999999";
+    // the same hue selected and hovered (vis-network's default turns a selected node's lines grey)
+    return {color, highlight: color, hover: color, inherit: false, opacity: dimmed ? 0.08 : e.opacity || 0.6};
   }
   function visEdge(e) {
     // width (control as flows: the regional jobs run along the line), colour (the kind of tie, or where
     // control sits) and dashes come from the view (kg/views/style.py: edge_look), the same numbers as in GEXF
     return {id: e.id, from: e.from, to: e.to, dashes: !!e.dashed, width: e.width || 1,
-            arrows: DATA.directed ? {to: {enabled: true, scaleFactor: 0.5}} : undefined,
-            color: {color: e.color || "#999999", opacity: e.opacity || 0.6}};
+            arrows: DATA.directed ? {to: {enabled: true, scaleFactor: 0.5}} : undefined, color: edgeColor(e, false)};
   }
   const nodes = new vis.DataSet(DATA.nodes.map(visNode));
   const edges = new vis.DataSet(DATA.edges.map(visEdge));
@@ -73,9 +82,11 @@
       section.append(el("h2", "Where the region's jobs are run from"));
       const colours = new Map((DATA.legend.centre || []).map(i => [i.key, i.color]));
       for (const c of h.centres) {
-        const tr = el("tr"), name = el("td", c.label), bar = el("span", undefined, "bar");
-        bar.style.width = `${Math.max(2, Math.round(70 * (c.jobs || 0) / top))}px`; bar.style.background = colours.get(c.label) || "#D55E00";
-        const cell = el("td"); cell.append(bar);
+        const tr = el("tr"), name = el("td", c.label), cell = el("td");
+        if (c.jobs != null) {  // no figure: no bar (a sliver would read as a few jobs)
+          const bar = el("span", undefined, "bar"); cell.append(bar);
+          bar.style.width = `${Math.max(2, Math.round(70 * c.jobs / top))}px`; bar.style.background = colours.get(c.label) || "#D55E00";
+        }
         // no head-count for any of the area's firms: "no figure", never 0
         const n = el("td", c.jobs == null ? "no figure" : fmt(c.jobs), "n");
         if (c.jobs != null && c.low !== c.high) n.append(el("div", `${fmt(c.low)}–${fmt(c.high)}`, "note"));
@@ -95,25 +106,47 @@
     const c = drawnCounts(), shown = shownIds().length;
     const of = DATA.aggregated ? ` (of ${fmt(DATA.totals.nodes)} nodes · ${fmt(DATA.totals.edges)} edges, the rest in groups)` : ` of ${fmt(DATA.nodes.length)} · ${fmt(DATA.edges.length)}`;
     document.getElementById("counts").textContent = `${fmt(shown)} nodes · ${fmt(c.edges)} edges shown` + of;
+    describe();
   }
+  // --- the picture in words (the canvas's text alternative, visually hidden): the headline, what is
+  // shown, and a table: the regional jobs by place of control where the view has them, else the legend
+  function describe() {
+    const box = document.getElementById("network-text"), big = document.querySelector("#headline .big");
+    const table = el("table"), centres = DATA.headline && DATA.headline.centres;
+    const rows = centres && centres.length
+      ? centres.map(c => [c.label, fmt(c.firms), c.jobs == null ? "no figure" : fmt(c.jobs)])
+      : legendRows.map(([label, counts]) => [label, counts]);
+    table.append(el("caption", centres && centres.length ? "Jobs of the named firms by the Land or country of the place of control"
+                                                         : "What the colours stand for: " + ((colorSelect.selectedOptions[0] || {}).textContent || colorBy)));
+    const head = el("tr");
+    for (const h of centres && centres.length ? ["Place of control", "Firms", "Jobs"] : ["Colour", "Shown"]) head.append(el("th", h));
+    table.append(head);
+    for (const row of rows) { const tr = el("tr"); for (const v of row) tr.append(el("td", v)); table.append(tr); }
+    box.replaceChildren(el("h2", "The picture in words"),
+                        el("p", [DATA.title, big ? big.textContent : DATA.subtitle, document.getElementById("counts").textContent].filter(Boolean).join(". ") + "."),
+                        table);
+  }
+  let legendRows = [];  // [label, counts] of the colour legend, for the picture's text alternative
   const SHAPES = [["dot", "site"], ["square", "firm"], ["star", "firm run from the region"], ["triangle", "parent group"],
                   ["diamond", "place of a headquarters"], ["hexagon", "place abroad / shared tie"]];
   function legend() {
-    const box = document.getElementById("legend-colors"); box.replaceChildren();
+    const box = document.getElementById("legend-colors"); box.replaceChildren(); legendRows = [];
     const counted = new Map();
     for (const id of shownIds()) {
       const n = byId.get(id), key = n.k ? n.k[colorBy] : undefined;
       if (key === undefined || key === null) continue;
-      const c = counted.get(key) || {firms: 0, jobs: 0, nodes: 0};
+      const c = counted.get(key) || {firms: 0, jobs: 0, nodes: 0, figures: 0};
       c.nodes += 1;
-      if (n.type === "firm" || n.info.member_type === "firm") { c.firms += n.info.member_count || 1; c.jobs += n.jobs || 0; }
+      if (n.type === "firm" || n.info.member_type === "firm") { c.firms += n.info.member_count || 1; c.jobs += n.jobs || 0; c.figures += n.jobs != null ? 1 : 0; }
       counted.set(key, c);
     }
     for (const item of (DATA.legend[colorBy] || [])) {
       const c = counted.get(item.key) || {firms: 0, jobs: 0, nodes: 0};
       const row = el("div"); const sw = el("span", undefined, "swatch"); sw.style.background = item.color;
-      const counts = c.firms ? ` — ${fmt(c.firms)} firm${c.firms === 1 ? "" : "s"}${c.jobs ? " · " + fmt(c.jobs) + " jobs" : ""}` : ` — ${fmt(c.nodes)} shown`;
-      row.append(sw, el("span", item.label + counts)); box.append(row);
+      // firms none of which has a head-count: "no job figure", never 0 jobs
+      const jobs = c.figures ? " · " + fmt(c.jobs) + " jobs" : " · no job figure";
+      const counts = c.firms ? ` — ${fmt(c.firms)} firm${c.firms === 1 ? "" : "s"}${jobs}` : ` — ${fmt(c.nodes)} shown`;
+      row.append(sw, el("span", item.label + counts)); box.append(row); legendRows.push([item.label, counts.slice(3)]);
     }
     const shapes = document.getElementById("legend-shapes"); shapes.replaceChildren();
     const used = new Set(DATA.nodes.map(n => n.shape));
@@ -124,7 +157,7 @@
       line.style.background = style.dashes ? `repeating-linear-gradient(90deg, ${style.color} 0 4px, transparent 4px 7px)` : style.color;
       line.style.height = "3px"; row.append(line, el("span", style.label)); shapes.append(row);
     }
-    for (const hull of DATA.hulls || []) shapes.append(el("div", `◯ ${hull.label} (${hull.members.length} members)`));
+    for (const hull of DATA.hulls || []) shapes.append(el("div", `◯ ${hull.label} (${fmt(hull.member_count || hull.members.length)} members)`));
     const agg = document.getElementById("aggregated");
     if (DATA.aggregated) { agg.hidden = false; agg.textContent = "Aggregated: " + fmt(DATA.aggregated.nodes) + " nodes and " + fmt(DATA.aggregated.edges) + " edges are drawn as " + fmt(DATA.nodes.length) + " (the largest, and every place of control, as they are; the rest grouped by " + DATA.aggregated.keys.join(", ") + "). Click a group for its members; search finds members too."; }
   }
@@ -132,7 +165,7 @@
   for (const key of Object.keys(DATA.legend)) { const o = el("option", key === "centre" ? "place of control" : key); o.value = key; colorSelect.append(o); }
   if (!DATA.legend[colorBy] && colorSelect.options.length) colorBy = colorSelect.options[0].value;
   colorSelect.value = colorBy;
-  colorSelect.addEventListener("change", () => { colorBy = colorSelect.value; nodes.update(DATA.nodes.map(n => ({id: n.id, color: colorOf(n)}))); legend(); });
+  colorSelect.addEventListener("change", () => { colorBy = colorSelect.value; nodes.update(DATA.nodes.map(n => ({id: n.id, color: visColor(n)}))); legend(); describe(); });
 
   // --- filters: they refit the view and update the counts and the legend
   for (const facet of Object.keys(filters)) {
@@ -226,7 +259,8 @@
     const scale = network.getScale(), pad = 24 / scale;
     ctx.save(); ctx.font = `bold ${Math.round(13 / scale)}px system-ui, sans-serif`; ctx.textAlign = "center";
     for (const hull of DATA.hulls) {
-      const ids = hull.members.filter(id => !nodes.get(id).hidden), pos = network.getPositions(ids);
+      // the members on the page (a group node stands for the members the node budget folded into it)
+      const ids = hull.members.filter(id => { const n = nodes.get(id); return n && !n.hidden; }), pos = network.getPositions(ids);
       const pts = [];
       for (const id of ids) { const p = pos[id]; if (!p) continue; for (let a = 0; a < 8; a++) pts.push([p.x + pad * Math.cos(a * Math.PI / 4), p.y + pad * Math.sin(a * Math.PI / 4)]); }
       if (pts.length < 3) continue;
@@ -316,7 +350,8 @@
   }
   const PAGE = 50;
   function showMembers(box, members, page) {
-    const list = box.querySelector("ul.members") || box.appendChild(el("ul", undefined, "members"));
+    let list = box.querySelector("ul.members");
+    if (!list) { list = box.appendChild(el("ul", undefined, "members")); list.tabIndex = 0; list.setAttribute("aria-label", "Members"); }  // it scrolls: reachable by keyboard
     list.replaceChildren(...members.slice(page * PAGE, (page + 1) * PAGE).map(([, label]) => el("li", label)));
     const nav = box.querySelector("p.pages") || box.appendChild(el("p", undefined, "pages"));
     nav.replaceChildren(el("span", `${fmt(page * PAGE + 1)}–${fmt(Math.min(members.length, (page + 1) * PAGE))} of ${fmt(members.length)} `));
@@ -351,7 +386,7 @@
   function focus(id) {  // the node and its neighbours stand out, the rest is dimmed
     const keep = new Set([id, ...(neighbours.get(id) || [])]);
     nodes.update(DATA.nodes.map(n => ({id: n.id, opacity: id === null || keep.has(n.id) ? 1 : 0.15})));
-    edges.update(DATA.edges.map(e => ({id: e.id, color: {color: "#999", opacity: id === null || (keep.has(e.from) && keep.has(e.to) && (e.from === id || e.to === id)) ? 0.6 : 0.08}})));
+    edges.update(DATA.edges.map(e => ({id: e.id, color: edgeColor(e, !(id === null || (keep.has(e.from) && keep.has(e.to) && (e.from === id || e.to === id))))})));
   }
   function showNode(id, highlight) {
     const n = byId.get(id); if (!n) return;
