@@ -781,10 +781,10 @@ def _clients_line(reader: Endpoint, union: str, union_quads: Sequence[Quad]) -> 
                                           f"{term_text(cast('NamedNode | Literal', probe.object))} }}")
     if seen == 1:
         return True, "other clients see the data: the union is the server's default graph"
-    why = ("its default graph does not hold the data" if seen == 0 else
-           f"its default graph is the merge of all its graphs, so each triple counts {seen} times")
+    why = ("does not hold the data" if seen == 0 else
+           f"is the merge of all its graphs, where each triple counts {seen} times")
     return False, (f"other clients must add {default_graph_uri(union)} to each query (the SPARQL protocol's "
-                   f"parameter; the server is not kg's to change: {why})")
+                   f"parameter): the server's default graph {why}")
 
 
 def _check_graph_names(graphs: Iterable[str], iris: IRIs) -> None:
