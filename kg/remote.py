@@ -770,21 +770,28 @@ def _may_fill_default(target: _Target, lock_graph: str, old: Manifest | None) ->
 
 def _clients_line(reader: Endpoint, union: str, union_quads: Sequence[Quad]) -> tuple[bool, str]:
     """Whether a query sent as it is (no FROM) sees the union graph, each triple once, and the line that
-    tells users of other clients so, or what to add: asked of the server with one triple of the union."""
+    tells users of other clients so, or what to add: asked of the server with one triple of the union.
+
+    Where the default graph counts the triple more than once, the same is asked with ``FROM <union>``:
+    ``oxigraph serve --union-default-graph`` ignores FROM, so ``kg query --endpoint`` is wrong there too.
+    """
     plain = [q.triple for q in union_quads if not isinstance(q.subject, BlankNode)
              and not isinstance(q.object, BlankNode)]
     # an IRI object where there is one: servers match it exactly (a literal's datatype may be normalised)
     probe = next((t for t in plain if isinstance(t.object, NamedNode)), plain[0] if plain else None)
-    seen = 0 if probe is None else _count(reader, "SELECT (COUNT(*) AS ?n) WHERE { "
-                                          f"{term_text(cast(NamedNode, probe.subject))} "
-                                          f"{term_text(probe.predicate)} "
-                                          f"{term_text(cast('NamedNode | Literal', probe.object))} }}")
+    pattern = "" if probe is None else (f"{term_text(cast(NamedNode, probe.subject))} {term_text(probe.predicate)} "
+                                        f"{term_text(cast('NamedNode | Literal', probe.object))}")
+    seen = _count(reader, f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}") if pattern else 0
     if seen == 1:
         return True, "other clients see the data: the union is the server's default graph"
     why = ("does not hold the data" if seen == 0 else
            f"is the merge of all its graphs, where each triple counts {seen} times")
-    return False, (f"other clients must add {default_graph_uri(union)} to each query (the SPARQL protocol's "
-                   f"parameter): the server's default graph {why}")
+    line = (f"other clients must add {default_graph_uri(union)} to each query (the SPARQL protocol's "
+            f"parameter): the server's default graph {why}")
+    if seen > 1 and _count(reader, f"SELECT (COUNT(*) AS ?n) FROM <{union}> WHERE {{ {pattern} }}") > 1:
+        line += ("; it ignores FROM (oxigraph serve --union-default-graph), so kg query --endpoint counts them "
+                 "as often: restart it without that option and push again")
+    return False, line
 
 
 def _check_graph_names(graphs: Iterable[str], iris: IRIs) -> None:
