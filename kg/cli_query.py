@@ -230,6 +230,7 @@ def cmd_push(args: argparse.Namespace) -> int:
                       progress=progress, update=args.update)
     print(f"graphs: {report.graphs}  triples: {report.triples:,}  stale graphs dropped: {len(report.dropped)}  "
           f"seconds: {report.seconds:.1f}")
+    print(report.clients)  # how curl, roqet or YASGUI run the saved queries there (README: other clients)
     return 0
 
 

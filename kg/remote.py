@@ -17,6 +17,14 @@ The union graph is outside ``{base}graph/`` so that no source id can collide wit
 that lists the project's graphs by that prefix (``GRAPH ?g`` over them, an older kg) sees every
 triple twice.
 
+Other clients (curl, roqet, YASGUI) send a saved query as it is, without ``FROM``: they see the
+server's default graph.  Where that is a graph of its own and empty (or holds a copy an earlier kg
+push made), :func:`push` makes it a copy of the union graph (Oxigraph's server); where it is the
+merge of every graph on the server (Virtuoso; ``oxigraph serve --union-default-graph``) each triple
+would count twice, once from its source graph and once from the union, so push leaves it alone and
+says which parameter other clients must send (:func:`default_graph_uri`).  A query without ``FROM``
+after the push tells which of the two the server does (:func:`_clients_line`).
+
 :func:`push` replaces the project's named graphs and the union graph on the server and nothing
 else, with the Graph Store Protocol (``PUT`` of each graph) or with SPARQL Update (``INSERT DATA``
 in chunks), into staging graphs first, switched in by one request; one push at a time (a lock on
@@ -47,7 +55,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, se
 
 from .errors import ServerError
 from .namespaces import ONTOLOGY_IRI, IRIs
-from .query import QueryError, inject_values, with_dataset
+from .query import QueryError, inject_values, term_text, with_dataset
 from .results import Result, from_sparql_json
 
 if TYPE_CHECKING:
@@ -267,6 +275,8 @@ class PushReport:
     seconds: float = 0.0
     union: str = ""
     union_triples: int = 0
+    default_graph: bool = False  # a query without FROM sees the union graph, each triple once
+    clients: str = ""  # what other clients (curl, YASGUI) must do to run the saved queries: see _clients_line
 
 
 def _graphs(store: Store) -> dict[str, list[Quad]]:
@@ -402,6 +412,7 @@ class Manifest(TypedDict):
     at: str
     graphs: list[str]
     union: str | None  # the union graph, None for a push by an older kg
+    default: bool  # the push copied the union graph into the server's default graph
 
 
 def read_manifest(endpoint: Endpoint, iris: IRIs) -> Manifest | None:
@@ -409,7 +420,7 @@ def read_manifest(endpoint: Endpoint, iris: IRIs) -> Manifest | None:
     m = manifest_iri(iris)
     text = f"SELECT ?p ?o WHERE {{ GRAPH <{m}> {{ <{m}> ?p ?o }} }}"
     document = endpoint._request(text, [])
-    found: Manifest = {"state": None, "id": "?", "at": "?", "graphs": [], "union": None}
+    found: Manifest = {"state": None, "id": "?", "at": "?", "graphs": [], "union": None, "default": False}
     for b in document.get("results", {}).get("bindings", []):
         p, o = b.get("p", {}).get("value", ""), b.get("o", {}).get("value", "")
         if not p.startswith(MANIFEST_NS):
@@ -421,6 +432,8 @@ def read_manifest(endpoint: Endpoint, iris: IRIs) -> Manifest | None:
         elif key == "union":
             if _valid_iri(o):
                 found["union"] = o
+        elif key == "defaultGraph":
+            found["default"] = o == "union"
         elif key == "state":
             # "pushing" wins over "complete": a push that started and did not finish
             if found["state"] != "pushing":
@@ -436,13 +449,16 @@ def read_manifest(endpoint: Endpoint, iris: IRIs) -> Manifest | None:
 
 
 def _manifest_ntriples(iris: IRIs, state: str, push_id: str, at: str, graphs: Iterable[str],
-                       counts: Mapping[str, int] | None = None, union: str | None = None) -> str:
+                       counts: Mapping[str, int] | None = None, union: str | None = None,
+                       default: bool = False) -> str:
     m = manifest_iri(iris)
     lines = [f'<{m}> <{MANIFEST_NS}state> "{state}" .', f'<{m}> <{MANIFEST_NS}id> "{push_id}" .',
              f'<{m}> <{MANIFEST_NS}at> "{at}" .']
     lines += [f"<{m}> <{MANIFEST_NS}graph> <{g}> ." for g in sorted(graphs)]
     if union is not None:
         lines.append(f"<{m}> <{MANIFEST_NS}union> <{union}> .")
+    if default:  # the server's default graph holds a copy of the union graph, which the next push may replace
+        lines.append(f'<{m}> <{MANIFEST_NS}defaultGraph> "union" .')
     lines += [f'<{g}> <{MANIFEST_NS}triples> "{n}"^^<http://www.w3.org/2001/XMLSchema#integer> .'
               for g, n in sorted((counts or {}).items())]
     return "\n".join(lines) + "\n"
@@ -506,11 +522,13 @@ class _Target:
             return False
         return True
 
-    def gsp_url(self, graph: str) -> str:
-        return f"{self.gsp}?{urllib.parse.urlencode({'graph': graph})}"
+    def gsp_url(self, graph: str | None) -> str:
+        """The Graph Store Protocol address of a graph (None: the server's default graph)."""
+        return f"{self.gsp}?default" if graph is None else f"{self.gsp}?{urllib.parse.urlencode({'graph': graph})}"
 
-    def replace(self, graph: str, quads: list[Quad], chunk: int, gsp_chunk: int) -> None:
-        """Make ``graph`` hold ``quads`` and nothing else, in bounded requests, retried from its start."""
+    def replace(self, graph: str | None, quads: list[Quad], chunk: int, gsp_chunk: int) -> None:
+        """Make ``graph`` (None: the default graph) hold ``quads`` and nothing else, in bounded requests,
+        retried from its start."""
         load: Callable[[], None]
         http = self.http
         if http is not None:
@@ -522,15 +540,15 @@ class _Target:
             load = load_by_gsp
         else:
             def load_by_update() -> None:
-                self.update(f"DROP SILENT GRAPH <{graph}>")
+                self.update("DROP SILENT DEFAULT" if graph is None else f"DROP SILENT GRAPH <{graph}>")
                 for part in _chunks(quads, chunk):
-                    body = f"GRAPH <{graph}> {{\n{_ntriples(part)}}}"
+                    body = _ntriples(part) if graph is None else f"GRAPH <{graph}> {{\n{_ntriples(part)}}}"
                     # blank nodes: INSERT ... WHERE {} (one solution, so one fresh node per label); some
                     # servers (Virtuoso 7.2) refuse blank nodes in INSERT DATA, which SPARQL 1.1 allows
                     blank = any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in part)
                     self.update(f"INSERT {{ {body} }} WHERE {{}}" if blank else f"INSERT DATA {{ {body} }}")
             load = load_by_update
-        _retrying(f"loading {graph}", load, self.say, self.retries)
+        _retrying(f"loading {graph or 'the default graph'}", load, self.say, self.retries)
 
     def put_small(self, graph: str, ntriples: str, what: str, by_update: bool) -> None:
         """Replace a small graph (the manifest, a lock entry) in one request."""
@@ -700,21 +718,90 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
     push_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{random.randrange(16**6):06x}"
     at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     by_update = target.takes_updates()
-    with _PushLock(target, iris, push_id, by_update, wait):
+    with _PushLock(target, iris, push_id, by_update, wait) as lock:
+        old = read_manifest(target.reader, iris)
         plan = _PushPlan(target=target, iris=iris, push_id=push_id, at=at, graphs=graphs, union=union,
-                     union_quads=union_quads, stale=_stale_graphs(target.reader, iris, graphs), chunk=chunk,
-                     gsp_chunk=gsp_chunk)
+                         union_quads=union_quads, stale=sorted(set(old["graphs"] if old else []) - set(graphs)),
+                         chunk=chunk, gsp_chunk=gsp_chunk, to_default=_may_fill_default(target, lock.graph, old))
         if by_update:
             _push_staged(plan)
         else:
             _push_in_place(plan)
         for g in plan.stale:
             say(f"dropped graph {g} (an earlier push's, not in this build)")
+    default_graph, clients = _clients_line(target.reader, union, union_quads)
     report = PushReport(graphs=len(graphs), triples=sum(len(q) for q in graphs.values()), dropped=plan.stale,
-                        seconds=time.perf_counter() - started, union=union, union_triples=len(union_quads))
+                        seconds=time.perf_counter() - started, union=union, union_triples=len(union_quads),
+                        default_graph=default_graph, clients=clients)
+    copied = " (also the server's default graph)" if plan.to_default else ""
     say(f"pushed {report.triples:,} triples in {report.graphs} graphs, and their union ({report.union_triples:,} "
-        f"triples, {union}), to {gsp or target.update_url} in {report.seconds:.1f} s")
+        f"triples, {union}{copied}), to {gsp or target.update_url} in {report.seconds:.1f} s")
     return report
+
+
+def default_graph_uri(union: str) -> str:
+    """The SPARQL protocol parameter another client sends with a saved query so that its default graph is
+    the union graph (curl: ``--data-urlencode`` it).
+
+    >>> default_graph_uri("https://w3id.org/bbmb/union")
+    'default-graph-uri=https://w3id.org/bbmb/union'
+    """
+    return f"default-graph-uri={union}"
+
+
+def _count(reader: Endpoint, text: str) -> int:
+    """The ``?n`` of a query that counts, sent as it is (no FROM added)."""
+    bindings = reader._request(text, []).get("results", {}).get("bindings", [])
+    try:
+        return int(bindings[0]["n"]["value"]) if bindings else 0
+    except (KeyError, ValueError):
+        raise RemoteError(f"{reader.url} answered a COUNT query without a number: {bindings[:1]}") from None
+
+
+def _may_fill_default(target: _Target, lock_graph: str, old: Manifest | None) -> bool:
+    """Whether push makes the server's default graph a copy of the union graph, for clients that send a
+    saved query as it is: only where the default graph is a graph of its own (this push's lock graph is
+    not in it; on Virtuoso and ``oxigraph serve --union-default-graph`` it is the merge of all graphs,
+    where a copy would count every triple once more), and empty or the copy an earlier push made (as
+    many triples as that push's union graph).  Anything else in it is left alone."""
+    reader = target.reader
+    if reader._request(f"ASK {{ <{lock_graph}> <{MANIFEST_NS}expires> ?e }}", []).get("boolean"):
+        return False
+    held = _count(reader, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    if held == 0:
+        return True
+    if old is not None and old["default"] and old["union"] is not None and held == _count(
+            reader, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{old['union']}> {{ ?s ?p ?o }} }}"):
+        return True
+    target.say(f"the server's default graph holds {held:,} triples that are not a copy a kg push made: "
+               "left as it is")
+    return False
+
+
+def _clients_line(reader: Endpoint, union: str, union_quads: Sequence[Quad]) -> tuple[bool, str]:
+    """Whether a query sent as it is (no FROM) sees the union graph, each triple once, and the line that
+    tells users of other clients so, or what to add: asked of the server with one triple of the union.
+
+    Where the default graph counts the triple more than once, the same is asked with ``FROM <union>``:
+    ``oxigraph serve --union-default-graph`` ignores FROM, so ``kg query --endpoint`` is wrong there too.
+    """
+    plain = [q.triple for q in union_quads if not isinstance(q.subject, BlankNode)
+             and not isinstance(q.object, BlankNode)]
+    # an IRI object where there is one: servers match it exactly (a literal's datatype may be normalised)
+    probe = next((t for t in plain if isinstance(t.object, NamedNode)), plain[0] if plain else None)
+    pattern = "" if probe is None else (f"{term_text(cast(NamedNode, probe.subject))} {term_text(probe.predicate)} "
+                                        f"{term_text(cast('NamedNode | Literal', probe.object))}")
+    seen = _count(reader, f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}") if pattern else 0
+    if seen == 1:
+        return True, "other clients see the data: the union is the server's default graph"
+    why = ("does not hold the data" if seen == 0 else
+           f"is the merge of all its graphs, where each triple counts {seen} times")
+    line = (f"other clients must add {default_graph_uri(union)} to each query (the SPARQL protocol's "
+            f"parameter): the server's default graph {why}")
+    if seen > 1 and _count(reader, f"SELECT (COUNT(*) AS ?n) FROM <{union}> WHERE {{ {pattern} }}") > 1:
+        line += ("; it ignores FROM (oxigraph serve --union-default-graph), so kg query --endpoint counts them "
+                 "as often: restart it without that option and push again")
+    return False, line
 
 
 def _check_graph_names(graphs: Iterable[str], iris: IRIs) -> None:
@@ -737,12 +824,6 @@ def _merged(graphs: Mapping[str, list[Quad]], union: str) -> list[Quad]:
     return [Quad(t.subject, t.predicate, t.object, NamedNode(union)) for t in triples]
 
 
-def _stale_graphs(reader: Endpoint, iris: IRIs, graphs: Iterable[str]) -> list[str]:
-    """The graphs the manifest of the last push lists and this build lacks: the push drops them."""
-    old = read_manifest(reader, iris)
-    return sorted(set(old["graphs"] if old else []) - set(graphs))
-
-
 @dataclass
 class _PushPlan:
     """One push under way (it holds the lock): what it loads onto the server, and what it drops."""
@@ -753,9 +834,10 @@ class _PushPlan:
     graphs: dict[str, list[Quad]]  # the build's graphs
     union: str
     union_quads: list[Quad]
-    stale: list[str]  # see _stale_graphs
+    stale: list[str]  # graphs the last push's manifest lists and the build lacks: the push drops them
     chunk: int  # triples per INSERT DATA
     gsp_chunk: int  # triples per Graph Store Protocol request
+    to_default: bool  # the union is copied into the server's default graph too (see _may_fill_default)
     load: dict[str, list[Quad]] = field(init=False)  # the build's graphs and their union
     expected: dict[str, int] = field(init=False)  # triples per graph of ``load``
 
@@ -766,12 +848,12 @@ class _PushPlan:
     def pushing_manifest(self) -> str:
         """The manifest while the push runs: it lists both the build's graphs and the stale ones."""
         return _manifest_ntriples(self.iris, "pushing", self.push_id, self.at, set(self.stale) | set(self.graphs),
-                                  None, self.union)
+                                  None, self.union, self.to_default)
 
     def complete_manifest(self) -> str:
         """The manifest of the finished push: the build's graphs and the triples of each."""
         return _manifest_ntriples(self.iris, "complete", self.push_id, self.at, self.graphs, self.expected,
-                                  self.union)
+                                  self.union, self.to_default)
 
 
 def _push_staged(plan: _PushPlan) -> None:
@@ -815,6 +897,8 @@ def _switch_request(plan: _PushPlan, staged: Mapping[str, str]) -> str:
     clear = f"DELETE WHERE {{ GRAPH <{m}> {{ ?s ?p ?o }} }}"
     steps = [clear, f"INSERT DATA {{ GRAPH <{m}> {{ {plan.pushing_manifest()} }} }}"]
     steps += [f"MOVE <{staged[g]}> TO <{g}>" for g in sorted(plan.load)]
+    if plan.to_default:  # a copy made by the server: no data sent again
+        steps.append(f"COPY <{plan.union}> TO DEFAULT")
     steps += [clear, f"INSERT DATA {{ GRAPH <{m}> {{ {plan.complete_manifest()} }} }}"]
     return " ;\n".join(steps)
 
@@ -844,7 +928,14 @@ def _push_in_place(plan: _PushPlan) -> None:
         target.drop(g, False)
     for g in sorted(plan.load):
         target.replace(g, plan.load[g], plan.chunk, plan.gsp_chunk)
+    if plan.to_default:
+        target.replace(None, plan.union_quads, plan.chunk, plan.gsp_chunk)
     _check_counts(target.reader, plan.expected, target.endpoint, "the push is left marked unfinished")
+    if plan.to_default:
+        held = _count(target.reader, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        if held != len(plan.union_quads):
+            raise RemoteError(f"after loading, {target.endpoint} holds {held:,} triples in its default graph, not "
+                              f"{len(plan.union_quads):,}; the push is left marked unfinished. Run kg push again")
     target.put_small(m, plan.complete_manifest(), "writing the push manifest", False)
 
 

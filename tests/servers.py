@@ -205,8 +205,9 @@ def oxigraph_command() -> str | None:
 
 
 @contextlib.contextmanager
-def oxigraph(folder: str | Path) -> Iterator[OxigraphServer]:
-    """Start ``oxigraph serve`` on a free 127.0.0.1 port with its database in ``folder``; stop it by pid."""
+def oxigraph(folder: str | Path, *options: str) -> Iterator[OxigraphServer]:
+    """Start ``oxigraph serve`` on a free 127.0.0.1 port with its database in ``folder`` (and ``options``,
+    e.g. ``--union-default-graph``); stop it by pid."""
     command = oxigraph_command()
     if command is None:
         raise RuntimeError("the oxigraph command is not installed: pip install oxigraph")
@@ -214,7 +215,8 @@ def oxigraph(folder: str | Path) -> Iterator[OxigraphServer]:
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = open(folder / "oxigraph.out", "wb")
-    process = subprocess.Popen([command, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
+    process = subprocess.Popen([command, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}",
+                                *options],
                                cwd=folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     server = OxigraphServer(folder, port, process.pid)
     try:
