@@ -107,7 +107,7 @@ def _as_workbook(folder: Path) -> None:
 def _outputs(out: Path) -> dict[str, str]:
     """The text of every page, graph file and RDF file a user opens or publishes."""
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(out.iterdir())
-            if p.suffix in (".html", ".gexf", ".geojson", ".graphml", ".ttl", ".trig")}
+            if p.suffix in (".html", ".svg", ".gexf", ".geojson", ".graphml", ".ttl", ".trig")}
 
 
 #: How the analyst keeps the tables: CSV as kg init wrote them, German Excel's CSV, one Excel workbook.
@@ -151,12 +151,13 @@ def test_the_headline_needs_only_the_data_folder(region, capsys):
 
 def test_pages_and_gephi_files_need_only_the_data_folder_and_credit_the_regions_own_study(region, capsys):
     assert main(["build", "--data", str(region), "--no-validate"]) == 0
-    assert main(["viz", "all", "--data", str(region)]) == 0
+    assert main(["viz", "all", "--data", str(region), "--picture", "svg"]) == 0
     assert main(["export", "gexf", "--data", str(region)]) == 0
     capsys.readouterr()
     outputs = _outputs(region / "out")
-    assert {"hq.html", "clusters.html", "full.html", "hq.gexf", "kg.ttl"} <= set(outputs)
-    assert "Machine building in the Example Region (Example Institute, 2026-03)" in outputs["hq.html"]
+    assert {"hq.html", "clusters.html", "full.html", "report.html", "hq.svg", "hq.gexf", "kg.ttl"} <= set(outputs)
+    for name in ("hq.html", "hq.svg", "hq.gexf", "report.html"):  # the page, the picture, Gephi's file, the report
+        assert "Machine building in the Example Region (Example Institute, 2026-03)" in outputs[name], name
     for name, text in outputs.items():
         found = FOREIGN_CREDIT.search(text)
         assert found is None, f"{name} says {text[max(0, found.start() - 80):found.end() + 40]!r}"
