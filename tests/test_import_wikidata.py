@@ -379,3 +379,27 @@ def test_without_an_industry_in_kg_toml_the_query_asks_for_the_subsectors_divisi
     assert code == 0, err
     (query,) = replay.queries()
     assert '"28"' in query and '"26"' in query and '"28.1"' not in query  # subsectors.csv's divisions, by prefix
+
+
+def test_a_figure_that_contradicts_the_tables_becomes_a_contested_fact_and_widens_the_range(
+        data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """BORSIG (matched by its LEI): the tables give 200 or 500 employees; Wikidata gives 900. Both stay, each under
+    its source, and every figure that rests on BORSIG shows the wider range (decision-centres: Malaysia)."""
+    from kg.build import build
+    from kg.query import run as run_query
+
+    def malaysia() -> tuple[int, int]:
+        result = build(data)
+        row = next(r for r in run_query("decision-centres", result.store, {}, result.iris).records()
+                   if r["areaLabel"] == "Malaysia")
+        return row["employeesMin"], row["employeesMax"]
+
+    assert malaysia() == (200, 500)
+    saved = tmp_path / "borsig.json"
+    saved.write_bytes(answer([firm("Q1002", "BORSIG GmbH", "Q2002", "Tegel", "Q64", lei=text(BORSIG_LEI),
+                                   employees=typed("900", XSD + "decimal"))]))
+    code, _, err = run(import_args(data, "--from", str(saved)), capsys)
+    assert code == 0, err
+    figures = {(r["value"], r["source"]) for r in rows(data, "headcounts") if r["subject"] == "borsig"}
+    assert figures == {("200", "brief-berlin"), ("500", "brief-berlin"), ("900", "wikidata-q1002")}
+    assert malaysia() == (200, 900)
