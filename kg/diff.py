@@ -21,7 +21,7 @@ the build's base), so two builds made with different bases still match; a warnin
     >>> store = build("data").store   # doctest: +SKIP
     >>> found = diff(store, store)   # doctest: +SKIP
     >>> found.changes, found.headline[0].aspect   # doctest: +SKIP
-    ([], 'firms')
+    ([], 'reading')
 """
 from __future__ import annotations
 
@@ -56,7 +56,9 @@ FACTS = {
 #: Where a fact's sources are: aspect -> a pattern binding ?s and ?src.
 FACT_SOURCES = {
     "parent": "?r bbmb:child ?s ; prov:wasDerivedFrom ?src",
-    "head-count": "?s schema:numberOfEmployees ?h . ?h prov:wasDerivedFrom ?src",
+    # a firm without a figure of its own counts its sites': their figures' sources
+    "head-count": "{ ?s schema:numberOfEmployees ?h } UNION { ?site org:siteOf ?s ; schema:numberOfEmployees ?h "
+                  "FILTER NOT EXISTS { ?s schema:numberOfEmployees ?own } } ?h prov:wasDerivedFrom ?src",
 }
 #: The saved query whose figures are the headline, and its figures in order: figure -> (low, high) of its range.
 HEADLINE_QUERY = "control-summary"
@@ -87,6 +89,11 @@ class Change:
     new: str = ""
     old_sources: tuple[str, ...] = ()
     new_sources: tuple[str, ...] = ()
+
+    def values(self) -> tuple[str, ...]:
+        """The row's cells, in the order of :data:`COLUMNS` (the sources ``;``-separated)."""
+        return (self.kind, self.subject, self.label, self.aspect, self.old, self.new, "; ".join(self.old_sources),
+                "; ".join(self.new_sources))
 
 
 @dataclass
@@ -121,17 +128,18 @@ class Diff:
     headline: list[Change] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def rows(self) -> list[Change]:
+        return [*self.changes, *self.headline]
+
     def result(self) -> Result:
         """The changes and the headline as one :class:`kg.results.Result` of :data:`COLUMNS`, for the writers
-        of :mod:`kg.writers` (csv, xlsx, json ...)."""
-        def term(value: str) -> Literal:
-            return Literal(value)
-
-        rows: list[tuple[Term | None, ...]] = [(term(c.kind), NamedNode(c.subject) if "://" in c.subject else term(c.subject), term(c.label),
-                 term(c.aspect), term(c.old), term(c.new), term("; ".join(c.old_sources)),
-                 term("; ".join(c.new_sources))) for c in [*self.changes, *self.headline]]
+        of :mod:`kg.writers` (csv, xlsx, json ...): the subject an IRI, every other cell text."""
+        rows: list[tuple[Term | None, ...]] = [
+            tuple(NamedNode(v) if name == "subject" and "://" in v else Literal(v)
+                  for name, v in zip(COLUMNS, c.values(), strict=True)) for c in self.rows()]
         result = Result(list(COLUMNS), rows)
-        result.about.query, result.about.title = "diff", f"What changed: {self.old.description} -> {self.new.description}"
+        result.about.query = "diff"
+        result.about.title = f"What changed: {self.old.description} -> {self.new.description}"
         result.about.dataset = f"{self.old.description}; {self.new.description}"
         return result
 
@@ -140,9 +148,7 @@ class Diff:
         sides = {name: {"description": s.description, "reading": s.reading, "base": s.base, "region": s.region}
                  for name, s in (("old", self.old), ("new", self.new))}
         return {**sides, "warnings": self.warnings, "columns": COLUMNS,
-                "rows": [dict(zip(COLUMNS, (c.kind, c.subject, c.label, c.aspect, c.old, c.new,
-                                            "; ".join(c.old_sources), "; ".join(c.new_sources)), strict=True))
-                         for c in [*self.changes, *self.headline]]}
+                "rows": [dict(zip(COLUMNS, c.values(), strict=True)) for c in self.rows()]}
 
 
 # ---------------------------------------------------------------------------- reading a store
@@ -218,7 +224,7 @@ def diff(old_store: Store, new_store: Store, old_description: str = "old", new_d
         >>> same.changes, same.warnings
         ([], [])
         >>> [(h.aspect, h.old == h.new) for h in same.headline][:2]
-        [('firms', True), ('firmsOutside', True)]
+        [('reading', True), ('firms', True)]
     """
     old, new = read_side(old_store, old_description), read_side(new_store, new_description)
     old.headline, new.headline = _headline(old_store, old), _headline(new_store, new)
@@ -361,7 +367,7 @@ def text(found: Diff, compact: Compact | None = None) -> str:
         out += ["", "no changes (firms, sites, parents, control, head-counts beyond the sources' rounding, "
                     "subsectors, sources)"]
     for kind, heading in SECTIONS.items():
-        rows = [c for c in [*found.changes, *found.headline] if c.kind == kind]
+        rows = [c for c in found.rows() if c.kind == kind]
         if not rows:
             continue
         if kind == "headline":
