@@ -56,9 +56,9 @@ FACTS = {
 #: Where a fact's sources are: aspect -> a pattern binding ?s and ?src.
 FACT_SOURCES = {
     "parent": "?r bbmb:child ?s ; prov:wasDerivedFrom ?src",
-    # a firm without a figure of its own counts its sites': their figures' sources
-    "head-count": "{ ?s schema:numberOfEmployees ?h } UNION { ?site org:siteOf ?s ; schema:numberOfEmployees ?h "
-                  "FILTER NOT EXISTS { ?s schema:numberOfEmployees ?own } } ?h prov:wasDerivedFrom ?src",
+    "head-count": "?s schema:numberOfEmployees ?h . ?h prov:wasDerivedFrom ?src",
+    # a firm without a figure of its own counts its sites': their figures' sources (merged in read_side)
+    "sites' head-count": "?site org:siteOf ?s ; schema:numberOfEmployees ?h . ?h prov:wasDerivedFrom ?src",
 }
 #: The saved query whose figures are the headline, and its figures in order: figure -> (low, high) of its range.
 HEADLINE_QUERY = "control-summary"
@@ -180,6 +180,8 @@ def read_side(store: Store, description: str = "") -> Side:
         for r in select(store, f"SELECT DISTINCT ?s ?src WHERE {{ {pattern} }}", lexical=True):
             found[side.key(r["s"])].add(_source_id(side.key(r["src"])))
         side.sources[aspect] = found
+    own, of_sites = side.sources["head-count"], side.sources.pop("sites' head-count")
+    own.update({key: sources for key, sources in of_sites.items() if key not in own})
     return side
 
 
@@ -355,13 +357,14 @@ def text(found: Diff, compact: Compact | None = None) -> str:
 
         >>> old = Side("old", "", "primary", None, {}, {}, {})
         >>> print(text(Diff(old, old)), end="")
-        old: old (reading primary)
-        new: old (reading primary)
+        old: old
+        new: old
+        readings: primary (old), primary (new)
         <BLANKLINE>
         no changes (firms, sites, parents, control, head-counts beyond the sources' rounding, subsectors, sources)
     """
-    out = [f"{name}: {side.description} (reading {side.reading or 'not recorded'})"
-           for name, side in (("old", found.old), ("new", found.new))]
+    out = [f"old: {found.old.description}", f"new: {found.new.description}",
+           f"readings: {found.old.reading or 'not recorded'} (old), {found.new.reading or 'not recorded'} (new)"]
     out += [f"warning: {w}" for w in found.warnings]
     if not found.changes:
         out += ["", "no changes (firms, sites, parents, control, head-counts beyond the sources' rounding, "
