@@ -542,7 +542,7 @@ def _register_plugins() -> None:
     """Import the modules that add sub-commands (query, serve, viz, export, synth, ...)."""
     import importlib
 
-    for module in ("kg.cli_init", "kg.cli_query", "kg.cli_viz", "kg.cli_synth", "kg.cli_import"):
+    for module in ("kg.cli_init", "kg.cli_query", "kg.cli_viz", "kg.cli_synth", "kg.cli_import", "kg.cli_diff"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

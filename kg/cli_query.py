@@ -98,7 +98,7 @@ def _formats_help() -> str:
     return "formats:\n" + "\n".join(f"  {name.ljust(width)}  {w.description}" for name, w in formats.items())
 
 
-def _check_output(args: argparse.Namespace, writer: writers.Writer[writers.ResultFileFunction]) -> None:
+def check_output(args: argparse.Namespace, writer: writers.Writer[writers.ResultFileFunction]) -> None:
     """Before the query: the output file's folder can be written, and a binary format goes to no terminal."""
     from .files import check_output_folder
 
@@ -128,7 +128,7 @@ def _target(args: argparse.Namespace) -> tuple[Endpoint | Store, About, Credenti
                                  credit=data_credit(dataset.store)), None)
 
 
-def _write(data: bytes, args: argparse.Namespace, writer: writers.Writer[writers.ResultFileFunction]) -> None:
+def write_output(data: bytes, args: argparse.Namespace, writer: writers.Writer[writers.ResultFileFunction]) -> None:
     """The written result to ``--out`` (atomically), else to stdout (a binary format as its bytes)."""
     from .files import atomic_write
 
@@ -155,7 +155,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.offset and args.limit is None:
         raise InvalidArgument("--offset needs --limit (the page size)")
     writer = writers.options("result")[args.format]
-    _check_output(args, writer)  # before the query, not after it
+    check_output(args, writer)  # before the query, not after it
     query = resolve(args.query, args.queries)
     params = parse_assignments(args.param)
     iris = IRIs(args.base)
@@ -165,7 +165,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         result = run(query, target, params, iris, limit=args.limit, offset=args.offset)
     seconds = time.perf_counter() - t0
     result.about = replace(result.about, dataset=graph.dataset, built=graph.built, credit=graph.credit)
-    _write(render_bytes(result, writer.name, compactor(iris.base)), args, writer)
+    write_output(render_bytes(result, writer.name, compactor(iris.base)), args, writer)
     if args.out:
         progress(f"wrote {len(result)} rows to {args.out}")
     if result.total is None:

@@ -361,6 +361,25 @@ def is_contested(figures: Sequence[Figure]) -> bool:
     return len(headcount_candidates(figures)) > 1
 
 
+#: A head-count that moves by no more than this share of the earlier figure, or by no more than this many people,
+#: has not changed in the sense of ``kg diff``: sources round ("about 330", "some 1,000"), and a figure rounded to
+#: the nearest 10 or to two significant digits moves by up to 5 % from one edition to the next without any change.
+HEADCOUNT_CHANGE_SHARE = 0.05
+HEADCOUNT_CHANGE_PEOPLE = 10
+
+
+def headcount_changed(old: int, new: int) -> bool:
+    """True if a head-count moved beyond the sources' rounding: by more than 5 % of the old figure and more than
+    10 people (:data:`HEADCOUNT_CHANGE_SHARE`, :data:`HEADCOUNT_CHANGE_PEOPLE`).
+
+    >>> headcount_changed(400, 650), headcount_changed(330, 340), headcount_changed(1000, 1040)
+    (True, False, False)
+    >>> headcount_changed(1000, 1060), headcount_changed(100, 115), headcount_changed(20, 31)
+    (True, True, True)
+    """
+    return abs(new - old) > max(HEADCOUNT_CHANGE_SHARE * abs(old), HEADCOUNT_CHANGE_PEOPLE)
+
+
 def latest_total(observations: Iterable[tuple[str, int, str]]) -> tuple[int, str] | None:
     """The total a summary compares with: of an area's (period, value, observation id), the latest period's.
 

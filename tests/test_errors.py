@@ -46,6 +46,7 @@ REQUIRED: dict[str, list[str]] = {
     "synth": ["--firms", "1", "--out", "{tmp}/synth"],
     "init": ["{tmp}/region"],
     "import": ["bods", "{tmp}/statements.json"],
+    "diff": ["{tmp}/missing", "{tmp}/missing"],
 }
 #: Commands whose output is a positional argument (the folder they write), not --out.
 OUTPUT_ARGUMENT = {"init"}
@@ -223,6 +224,29 @@ def test_every_register_of_kg_import_fails_in_one_line_with_its_exit_code(tmp_pa
 def _subcommands(command: str) -> set[str]:
     action = next(a for a in COMMANDS[command]._actions if isinstance(a, argparse._SubParsersAction))
     return set(action.choices)
+
+
+#: kg diff's own ways to fail: its folders (OLD, NEW) and its page.  {tmp}: the test's folder (see _prepare).
+DIFF_CASES: dict[str, Case] = {
+    "missing old": Case(["diff", "{tmp}/missing", str(DATA)], 2, ["{tmp}/missing", "no such folder"]),
+    "missing new": Case(["diff", str(DATA), "{tmp}/missing"], 2, ["{tmp}/missing", "no such folder"]),
+    "neither build nor data": Case(["diff", str(DATA), "{tmp}"], 2,
+                                   ["{tmp} is neither a build", "nor a data folder"]),
+    "unwritable page": Case(["diff", str(DATA), str(DATA), "--page", "{tmp}/a-file/diff.html"], 3,
+                            ["cannot write {tmp}/a-file/diff.html", "{tmp}/a-file is a file", "--page"]),
+}
+
+
+@pytest.mark.parametrize("case", list(DIFF_CASES))
+def test_kg_diff_names_the_folder_it_cannot_compare(tmp_path, case):
+    _prepare(tmp_path)
+    argv, code, names = DIFF_CASES[case]
+    done = run_kg([a.replace("{tmp}", str(tmp_path)) for a in argv], tmp_path)
+    line = one_error_line(done)
+    assert done.returncode == code, done.stderr
+    for name in names:
+        assert name.replace("{tmp}", str(tmp_path)) in line, line
+    assert done.stdout == ""
 
 
 def test_a_parameter_with_a_line_break_is_one_line(tmp_path):
