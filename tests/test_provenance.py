@@ -326,7 +326,7 @@ def test_an_empty_companion_means_the_rows_source_for_every_consumer(data_copy, 
     graphs = {r["g"] for r in select(store, "SELECT ?s ?g WHERE { GRAPH ?g { ?s schema:containedInPlace ?p } }",
                                      {"s": NamedNode(ID + "site/asml-britz")})}
     assert graphs == {ID + f"graph/{expected}"}
-    candidates = [c for cs in candidates_of(read_tables(data_copy)).values() for c in cs
+    candidates = [c for cs in candidates_of(read_tables(data_copy), set()).values() for c in cs
                   if c.place == "berlin-britz" and c.basis == "headquarters"]
     assert [c.sources for c in candidates] == [(expected,)]
     # the view cites the site's sources: its row's and those its filled companion cells name
