@@ -15,23 +15,12 @@ from kg.build import build
 from kg.export import export_graph
 from kg.html import FACET_TYPES, page_data, write_page
 from kg.views import build_views, within_budget
-from tests.conftest import ONTOLOGY, ROOT, TEST_OUTPUT, require_system_package
+from tests.conftest import ONTOLOGY, ROOT, TEST_OUTPUT
 from tests.xss import XSS, rename_firm
 
 #: graphology and graphology-gexf, the GEXF parser Gephi Lite opens files with (its graph is what sigma.js draws),
 #: bundled for the browser (tests/js/README.md)
 GRAPHOLOGY = ROOT / "tests" / "js" / "graphology-gexf.min.js"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = require_system_package("chromium", "chromium")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

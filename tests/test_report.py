@@ -14,15 +14,13 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from playwright import sync_api as playwright_api
 
 from kg.build import build
 from kg.cli import main
 from kg.query import resolve, run
 from kg.report import CHARTS, report_data, write_report
-from tests.conftest import ONTOLOGY, TEST_OUTPUT, require_system_package
-from tests.test_browser import CHROMIUM_ARGS
-from tests.test_new_region import FOREIGN_CREDIT, STUDY, _add_csv, _rows
+from tests.conftest import ONTOLOGY, TEST_OUTPUT
+from tests.regions import FOREIGN_CREDIT, new_region
 from tests.xss import XSS, rename_firm
 
 REGION = "https://w3id.org/bbmb/id/place/berlin-brandenburg"
@@ -110,16 +108,7 @@ def test_text_from_the_data_stays_text(data_copy, tmp_path):
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("new") / "my-region"
-    assert main(["init", str(folder)]) == 0
-    project = folder / "kg.toml"
-    text = project.read_text(encoding="utf-8")
-    project.write_text(text.replace('title = ""\n', "").replace('publisher = ""\n', "").replace('date = ""\n', "")
-                       + STUDY, encoding="utf-8")
-    for table, rows in _rows().items():
-        for row in rows:  # each fact named with its source, as kg build asks
-            row.update({f"{key}_source": row["source"] for key in ("parent", "headquarters") if row.get(key)})
-        _add_csv(folder, table, rows)
+    folder = new_region(tmp_path_factory.mktemp("new") / "my-region")
     assert main(["build", "--data", str(folder), "--no-validate"]) == 0
     assert main(["viz", "report", "--data", str(folder)]) == 0
     return folder
@@ -167,15 +156,6 @@ def test_bad_output_folder_or_region_is_one_line_and_nothing_written(tmp_path, c
 
 
 # ---------------------------------------------------------------------------- in a browser
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = require_system_package("chromium", "chromium")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
 
 def _open(browser, path: Path, width: int, height: int):
     page = browser.new_page(viewport={"width": width, "height": height})

@@ -253,26 +253,18 @@ def errors_of(folder: Path) -> str:
     return str(caught.value)
 
 
-def test_an_error_of_a_sheet_names_file_sheet_row_and_column_with_its_letter(data_copy):
+@pytest.mark.parametrize("column, row, value, said", [
+    ("headquarters", 5, "nowhere", "unknown place 'nowhere'"),  # a cross-table check
+    ("founded", 4, "around 1990", "'around 1990' is not a year"),  # a cell's own check
+])
+def test_an_error_of_a_sheet_names_file_sheet_row_and_column_with_its_letter(data_copy, column, row, value, said):
     at = {}
 
-    def break_headquarters(sheet, header):
-        at["letter"] = letter(header, "headquarters")
-        sheet[f"{at['letter']}5"] = "nowhere"
-    book = workbook_with(data_copy, "organizations", break_headquarters)
-    assert (f"{book}, sheet organizations, row 5, column headquarters ({at['letter']}): unknown place 'nowhere'"
-            in errors_of(data_copy))
-
-
-def test_a_bad_cell_of_a_sheet_is_named_as_the_sheet_shows_it(data_copy):
-    at = {}
-
-    def break_founded(sheet, header):
-        at["letter"] = letter(header, "founded")
-        sheet[f"{at['letter']}4"] = "around 1990"
-    book = workbook_with(data_copy, "organizations", break_founded)
-    assert (f"{book}, sheet organizations, row 4, column founded ({at['letter']}): 'around 1990' is not a year"
-            in errors_of(data_copy))
+    def put(sheet, header):
+        at["letter"] = letter(header, column)
+        sheet[f"{at['letter']}{row}"] = value
+    book = workbook_with(data_copy, "organizations", put)
+    assert f"{book}, sheet organizations, row {row}, column {column} ({at['letter']}): {said}" in errors_of(data_copy)
 
 
 def test_a_formula_without_a_saved_result_is_an_error_saying_to_save_in_excel(data_copy):
