@@ -29,7 +29,7 @@ the date a build is as of (``bbmb:asOf``).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import InvalidArgument
 from .rules import as_of_date as _as_of_date
@@ -80,7 +80,7 @@ def _holds(row: Row, start: str, end: str, date: datetime.date) -> bool:
 
 
 def _cleared(row: Row, cells: tuple[str, ...]) -> Row:
-    return Row(row.table, row.number, {**row.values, **dict.fromkeys(cells, "")}, row.file, row.letters)
+    return replace(row, values={**row.values, **dict.fromkeys(cells, "")})
 
 
 def _dated(tables: Tables, date: datetime.date, result: AtDate) -> dict[str, list[Row]]:
@@ -127,7 +127,7 @@ def _without_gone(row: Row, gone: dict[str, frozenset[str]]) -> Row | None:
         if col.required and not left:
             return None
         changed[col.name] = ";".join(left)
-    return Row(row.table, row.number, {**row.values, **changed}, row.file, row.letters) if changed else row
+    return replace(row, values={**row.values, **changed}) if changed else row
 
 
 def at_date(tables: Tables, date: datetime.date) -> AtDate:

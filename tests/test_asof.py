@@ -228,3 +228,15 @@ def test_a_data_folder_without_the_period_columns_still_builds(data_copy, capsys
                  "--no-validate"]) == 0
     # undated, the plant of 2024 is there in 2019: a fact without dates always holds
     assert "sites rows" not in capsys.readouterr().err
+
+
+def test_the_shapes_refuse_a_second_start_date_and_name_the_row(data_copy):
+    from kg.validate import validate
+
+    set_cell(data_copy / "sites.csv", "otis-berlin", "opened", "1957")
+    result = build(data_copy, ONTOLOGY)
+    assert validate(result) == []
+    site = IRI.site("otis-berlin")
+    result.store.add(Quad(site, SCHEMA.startDate, Literal("1960", datatype=XSD.gYear), IRI.graph("brief-berlin")))
+    violations = [str(v) for v in validate(result)]
+    assert len(violations) == 1 and "a fact starts once" in violations[0] and "sites.csv, row" in violations[0]
