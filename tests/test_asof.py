@@ -108,6 +108,19 @@ def test_the_headline_is_the_region_as_the_facts_say_it_was(in_2019, today):
     assert then[berlin]["jobs"] < now[berlin]["jobs"]
 
 
+def test_a_status_holds_from_its_start_even_where_the_source_is_vague(tables, today):
+    """The brief's "converted at the end of the 1990s" is recorded as 1990/1999: the status holds from 1990."""
+    vague = [r for r in tables["sites"] if "/" in r["status_since"]]
+    assert vague
+    before = build(DATA, ONTOLOGY, as_of=period_bounds(vague[0]["status_since"])[0] - datetime.timedelta(days=1))
+    first_day = build(DATA, ONTOLOGY, as_of=period_bounds(vague[0]["status_since"])[0])
+    for row in vague:
+        site = IRI.site(row["id"])
+        assert has(today, site, BBMB.statusSince, Literal(row["status_since"]))
+        assert has(first_day, site, BBMB.status) and not has(before, site, BBMB.status)
+        assert has(before, site, ORG.siteOf)  # the site itself has no dates: it is there
+
+
 def test_the_derived_graph_records_the_day(in_2019, today):
     graph = IRI.graph("derived")
     assert has(in_2019, graph, BBMB.asOf, Literal("2019-12-31", datatype=XSD.date))
