@@ -1,26 +1,30 @@
 """The region at a date: the tables as their dated facts say they were then (``kg build --as-of DATE``).
 
-A table declares in ``kg/tables.toml`` the columns that give the period in which its facts hold (``periods``:
-a site's ``opened`` and ``closed`` and its status's ``status_since``, a parent's ``parent_since`` and ``parent_until``, a head-count's or an
-event's ``year``, an observation's ``period``, a register's parent relation's ``start`` and ``end``).
-:func:`at_date` drops, before any rule runs, what does not hold on the date by :func:`kg.rules.holds_on`:
-the row (a site not yet opened or already closed, a head-count or an observation of a later year, a later
-event), or the cells of the fact (an organisation's parent, with its source and certainty, not yet or no
-longer in force; a site's status before it began).  The rows that name what was dropped go with it (the head-counts, events and places of a
-site not yet opened), and a flag loses the subjects dropped.  What remains is read by the rules as always, so
-every derived figure is the region as the facts say it was on that day: of a firm's head-counts, those of
-a year after the date are gone, and the reading chooses among the rest as it does without a date.
-
+A table declares in ``kg/tables.toml`` the columns that give the period in which its facts hold (``periods``):
+a site's ``opened`` and ``closed`` and its status's ``status_since``, an organisation's ``parent_since`` and
+``parent_until``, a head-count's or an event's ``year``, an observation's ``period``, a register's parent
+relation's ``start`` and ``end``.  :func:`at_date` drops, before any rule runs, what does not hold on the day by
+:func:`kg.rules.holds_on`: the row (a site not yet opened or already closed, a head-count, event or observation
+of a later year), or the cells of the fact (an organisation's parent, with its source and certainty, not yet or
+no longer in force; a site's status before it began).  The rows that name what was dropped go with it (the
+head-counts and events of a site not yet opened), and a flag loses the subjects dropped.  The rules then read
+what remains as always, so every derived figure is the region as the facts say it was on that day: of a firm's
+head-counts those of later years are gone, and the reading chooses among the rest as it does without a date.
 Facts without dates are kept: the data does not say they did not hold.
 
-In RDF the dates are schema.org's ``schema:startDate`` and ``schema:endDate`` (on the site, and on the
-``bbmb:ControlRelation`` of an organisation and its parent; a status's start, which schema.org has no word
-for, is ``bbmb:statusSince``), as the register imports already write them on a
-``bbmb:ParentRelation``: one vocabulary for every dated fact, literals typed ``xsd:gYear``,
-``xsd:gYearMonth`` or ``xsd:date`` (an interval of them, "1990/1999", as written) that SPARQL compares as they
-are.  OWL-Time would say the same with an interval node and an instant node per fact, and PROV's
-``prov:startedAtTime`` needs an ``xsd:dateTime``, a precision no source gives.  The derived graph records
-the date a build is as of (``bbmb:asOf``).
+The period of an organisation's parent is given beside the parent (``parent_since``, ``parent_until``), not
+taken from ``parent_relations.csv``: the rules read ``organizations.csv``'s parent, the one direct parent the
+outputs use, while a register's relations (written by ``kg import``, with a register's exact ``start`` and
+``end`` dates) are records beside it, which may name other parties; a study's "since 2020" is a year, with the
+parent's own source.  The register's relations are filtered by their own dates all the same.
+
+In RDF the dates are schema.org's ``schema:startDate`` and ``schema:endDate``: on the site, and on the
+``bbmb:ControlRelation`` of an organisation and its parent, as the register imports already write them on a
+``bbmb:ParentRelation``; one vocabulary for every dated fact, literals typed ``xsd:gYear``, ``xsd:gYearMonth``
+or ``xsd:date`` (an interval of them, "1990/1999", as written), which SPARQL compares as they are.  A status's
+start, which schema.org has no property for, is ``bbmb:statusSince``.  OWL-Time would say the same with an
+interval node and an instant node for every fact, and PROV's ``prov:startedAtTime`` needs an ``xsd:dateTime``,
+a precision no source gives.  The derived graph records the day a build is as of (``bbmb:asOf``).
 
     >>> from kg.tables import read_tables
     >>> then = at_date(read_tables("data"), as_of_date("2019"))           # doctest: +SKIP
