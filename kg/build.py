@@ -13,6 +13,7 @@ from (``origins``), so that validation can point back at the spreadsheet row.
 """
 from __future__ import annotations
 
+import datetime
 import queue
 import threading
 import time
@@ -23,6 +24,7 @@ from typing import cast
 
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse
 
+from .asof import at_date
 from .derive import DERIVED, apply_rules, derived_lines, materialised_quads
 from .errors import os_reason
 from .model import vocabularies
@@ -300,9 +302,13 @@ KIND_DATATYPES = {"int": XSD.integer, "year": XSD.gYear, "decimal": XSD.decimal,
                   "long": XSD.decimal}
 
 
+#: The datatype of a period by its length: a year, a month, a day (else an interval, as written).
+_PERIOD_DATATYPES = {4: XSD.gYear, 7: XSD.gYearMonth, 10: XSD.date}
+
+
 def _period(value: str) -> Literal:
-    """A period: a year (xsd:gYear), a month (xsd:gYearMonth) or as written (an interval)."""
-    return _typed(value, XSD.gYear if len(value) == 4 else XSD.gYearMonth if len(value) == 7 else XSD.string)
+    """A period: a year (xsd:gYear), a month (xsd:gYearMonth), a day (xsd:date) or as written (an interval)."""
+    return _typed(value, _PERIOD_DATATYPES.get(len(value), XSD.string))
 
 
 def _maker(col: Column, tables: Tables, iris: IRIs,
@@ -429,6 +435,9 @@ def _organizations(w: _Writer, tables: Tables, functions: dict[str, NamedNode]) 
             w.add(rel, BBMB.parent, parent, psrc)
             if row["parent_certainty"]:
                 w.add(rel, BBMB.certainty, _text(row["parent_certainty"]), psrc)
+            for column, predicate in (("parent_since", SCHEMA.startDate), ("parent_until", SCHEMA.endDate)):
+                if row[column]:
+                    w.add(rel, predicate, _period(row[column]), psrc)
         hsrc = of("headquarters")
         for column, prop, function, suffix, label in (
                 ("headquarters", ORG.hasPrimarySite, "headquarters", "headquarters", "headquarters"),
@@ -574,7 +583,7 @@ def _study(w: _Writer, graph: NamedNode, project: Project, meta: list[str]) -> N
         w.add(graph, PROV.hadPrimarySource, w.iris.source(key), meta)
 
 
-def _derived(w: _Writer, tables: Tables, reading: str, project: Project) -> None:
+def _derived(w: _Writer, tables: Tables, reading: str, project: Project, as_of: datetime.date | None = None) -> None:
     """What the rules of :mod:`kg.rules` decide, in its own graph ``{base}graph/derived`` (see :mod:`kg.derive`).
 
     Computed here from the tables (not by SPARQL inference), so the build stays fast and its output
@@ -601,20 +610,25 @@ def _derived(w: _Writer, tables: Tables, reading: str, project: Project) -> None
     w.add(activity, RDFS.label, _text("kg build: apply the rules of kg/rules.py"), meta)
     w.add(graph, PROV.wasGeneratedBy, activity, meta)
     w.add(graph, BBMB.reading, _text(reading), meta)
+    if as_of is not None:
+        w.add(graph, BBMB.asOf, _typed(as_of.isoformat(), XSD.date), meta)
     _study(w, graph, project, meta)
     w.add(graph, RDFS.comment, _text(
         f"Place ancestry (bbmb:within, bbmb:inLand, bbmb:inCountry), controllers and places of control "
         f"(bbmb:controlledBy, bbmb:controlPlace), head-counts used (bbmb:employees), contested facts "
         f"(bbmb:ContestedFact) and the control summary (data sets control-by-area and "
         f"control-by-decision-centre), by the rules of kg/rules.py under the reading '{reading}': "
-        f"{READINGS[reading].description}.", "en"), meta)
+        f"{READINGS[reading].description}"
+        + (f"; from the facts that hold on {as_of.isoformat()} (kg build --as-of, kg/asof.py)" if as_of else "")
+        + ".", "en"), meta)
     for row in tables["sources"]:
         if row["id"] != DERIVED:
             w.add(graph, PROV.wasDerivedFrom, w.iris.graph(row["id"]), meta)
 
 
 def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = DEFAULT_READING,
-               project: Project | None = None, say: Callable[[str], None] = lambda message: None) -> None:
+               project: Project | None = None, say: Callable[[str], None] = lambda message: None,
+               as_of: datetime.date | None = None) -> None:
     concepts = vocabularies(ontology)
     w.cells = _cells(tables, w.iris, concepts)
     _sources(w, tables)
@@ -633,20 +647,22 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = 
     _alternative_places(w, tables)
     _parent_relations(w, tables)
     say(f"deriving facts ({len(tables['organizations']):,} organisations, {len(tables['sites']):,} sites)…")
-    _derived(w, tables, reading, project or Project())
+    _derived(w, tables, reading, project or Project(), as_of)
     w.flush()
 
 
 def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLOGY, base: str | None = None,
           progress: Callable[[str], None] | None = None, reading: str | None = None,
-          project: Project | None = None) -> BuildResult:
+          project: Project | None = None, as_of: datetime.date | None = None) -> BuildResult:
     """Read and check the tables, and build the dataset in an in-memory Oxigraph store.
 
     ``reading`` (see :data:`kg.rules.READINGS`) says which source wins where sources disagree on a
     fact a derived figure depends on; the derived graph records it.  ``project`` is the data folder's
     ``kg.toml`` (:mod:`kg.project`; read from ``data`` when not given): its region, study, base and reading
-    are the defaults.  Raises :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad
-    input; nothing is written to disk here.  No triple is in two graphs (see :class:`BuildResult`).
+    are the defaults.  ``as_of``: build the region as its dated facts say it was on that day (:mod:`kg.asof`
+    drops the others before the rules run); the derived graph records the day.  Raises
+    :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad input; nothing is written
+    to disk here.  No triple is in two graphs (see :class:`BuildResult`).
     """
     say = progress or (lambda message: None)
     project = project or find_project(data)
@@ -657,6 +673,10 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     tables = read_tables(data)
     if errors := project_errors(project, tables):
         raise DataErrors(errors)
+    if as_of is not None:
+        then = at_date(tables, as_of)
+        tables = then.tables
+        say(then.describe())
     timings["read"] = time.perf_counter() - t0
     rows = sum(len(v) for v in tables.rows.values())
     say(f"read {rows:,} rows from {data}")
@@ -669,7 +689,7 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     loader = _Loader(store)
     w = _Writer(iris, sink=loader, seen=_triple_keys(ontology_quads))
     try:
-        _write_all(w, tables, ontology_quads, reading, project, say)
+        _write_all(w, tables, ontology_quads, reading, project, say, as_of)
     finally:
         loader.close()
     # the firms' profiles and the per-area look-ups of the saved queries, each by one SPARQL definition (kg.derive)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import datetime
 import errno
 import hashlib
 import json
@@ -130,13 +131,16 @@ def code_digest(root: str = BUILD_ROOT, package_dir: Path | None = None) -> str:
     return h.hexdigest()
 
 
-def inputs(data: str | Path, ontology: str | Path, base: str, reading: str) -> dict[str, Any]:
-    """What a build depends on, as recorded in ``build.json`` and compared by :func:`find_build`."""
+def inputs(data: str | Path, ontology: str | Path, base: str, reading: str,
+           as_of: datetime.date | None = None) -> dict[str, Any]:
+    """What a build depends on, as recorded in ``build.json`` and compared by :func:`find_build` (``as_of``:
+    the day of ``kg build --as-of``; a build as of another day, or of none, is another build)."""
     from .rules import check_reading
 
     data, ontology = Path(data).resolve(), Path(ontology).resolve()
     return {
         "data": str(data), "ontology": str(ontology), "base": base, "reading": check_reading(reading),
+        "as_of": as_of.isoformat() if as_of else None,
         "files": {"data": _digest_files(data, DATA_FILES), "ontology": _digest_files(ontology, ("*.ttl",))},
         "code": code_digest(),
     }
@@ -179,6 +183,8 @@ def _changes(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
     for key in ("base", "reading"):
         if recorded.get(key) != now[key]:
             said.append(f"it was built with {key} {recorded.get(key)!r}, not {now[key]!r}")
+    if recorded.get("as_of") != now["as_of"]:
+        said.append(f"it was built {_as_of_words(recorded.get('as_of'))}, not {_as_of_words(now['as_of'])}")
     if said:
         return said
     for kind in ("data", "ontology"):
@@ -193,15 +199,22 @@ def _changes(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
     return said
 
 
+def _as_of_words(as_of: object) -> str:
+    """How a record's ``as_of`` is said: ``as of 2019-12-31``, or ``from every fact`` (no --as-of)."""
+    return f"as of {as_of}" if as_of else "from every fact (no --as-of)"
+
+
 def describe(out: str | Path, record: dict[str, Any]) -> str:
     """``the build in out (2026-12-02 01:50:12, 3,268,250 quads, reading primary)``."""
     quads = record.get("counts", {}).get("quads")
     size = f", {quads:,} quads" if isinstance(quads, int) else ""
-    return f"the build in {out} ({record.get('built', '?')}{size}, reading {record.get('reading')})"
+    as_of = f", {_as_of_words(record['as_of'])}" if record.get("as_of") else ""
+    return f"the build in {out} ({record.get('built', '?')}{size}, reading {record.get('reading')}{as_of})"
 
 
-def find_build(out: str | Path, data: str | Path, ontology: str | Path, base: str, reading: str) -> Found:
-    """The build in ``out``, if it was made from these inputs (same files, base, reading and kg code).
+def find_build(out: str | Path, data: str | Path, ontology: str | Path, base: str, reading: str,
+               as_of: datetime.date | None = None) -> Found:
+    """The build in ``out``, if it was made from these inputs (same files, base, reading, as-of day and kg code).
 
     Never raises: a missing, unreadable or outdated build is a :class:`Found` with ``usable=False``
     and the reason in words, for the command to say before it builds in memory.
@@ -212,7 +225,7 @@ def find_build(out: str | Path, data: str | Path, ontology: str | Path, base: st
     store = Path(out) / STORES / str(record.get("store", ""))
     if not record.get("store") or not (store / "CURRENT").is_file():
         return Found(False, f"the build in {out} has no store (it was built with --no-store)")
-    changes = _changes(record, inputs(data, ontology, base, reading))
+    changes = _changes(record, inputs(data, ontology, base, reading, as_of))
     if changes:
         return Found(False, f"the build in {out} is out of date: " + "; ".join(changes), store, record)
     return Found(True, describe(out, record), store, record)

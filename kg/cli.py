@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import datetime
 import difflib
 import os
 import re
@@ -148,6 +149,21 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
                         + f" (default: kg.toml's reading, else {DEFAULT_READING}; 'brief' and 'external' are the "
                           "earlier names of primary and latest; every output names its reading, and every share "
                           "gives its range over all the sources' alternatives)")
+    p.add_argument("--as-of", type=as_of_option, metavar="DATE",
+                   help="the region as its dated facts say it was on DATE: a year (2019: its last day), a month "
+                        "(2019-06) or a day (2019-06-30); sites not yet opened or already closed, parents not yet "
+                        "or no longer in force, head-counts and statistics of later years are left out before the "
+                        "rules run (default: every fact)")
+
+
+def as_of_option(text: str) -> datetime.date:
+    """``--as-of``, checked when the command line is read (:func:`kg.asof.as_of_date`)."""
+    from .asof import as_of_date
+
+    try:
+        return as_of_date(text)
+    except InvalidArgument as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_output_folder(p: argparse.ArgumentParser) -> None:
@@ -190,7 +206,7 @@ def say_inputs(args: argparse.Namespace) -> None:
 def build_from_args(args: argparse.Namespace) -> BuildResult:
     say_inputs(args)
     return build(args.data, args.ontology, base=args.base, progress=progress, reading=args.reading,
-                 project=args.project)
+                 project=args.project, as_of=getattr(args, "as_of", None))
 
 
 def add_dataset_options(p: argparse.ArgumentParser) -> None:
@@ -239,7 +255,7 @@ def open_dataset(args: argparse.Namespace) -> Dataset:
         progress(f"read {args.graph} ({len(store):,} quads) in {time.perf_counter() - t0:.1f} s")
         check_graph_base(store, iris)  # built with another --base: say so, not a silent empty answer
         return Dataset(store, iris, description=str(args.graph))
-    found = find_build(args.build, args.data, args.ontology, iris.base, args.reading)
+    found = find_build(args.build, args.data, args.ontology, iris.base, args.reading, getattr(args, "as_of", None))
     if found.usable:
         progress(f"using {found.reason}")
         return Dataset(found.open(), iris, found.store_path, found.reason, str((found.record or {}).get("built", "")))
@@ -298,7 +314,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     check_output_folder(args.out)  # before the build, not after it
     # what the build is made from, read before the tables: a file changed during the build makes the
     # record out of date (the next command builds again), never a store that claims newer data
-    recorded = inputs(args.data, args.ontology, IRIs(args.base).base, args.reading)
+    recorded = inputs(args.data, args.ontology, IRIs(args.base).base, args.reading, args.as_of)
     result = build_from_args(args)
     if not args.no_validate and _report_violations(result, args):
         print("error: the data does not conform to the shapes; nothing was written. "

@@ -29,6 +29,8 @@ readings of contested facts        :class:`Reading`, :data:`READINGS`, :func:`re
                                    :data:`READING_ALIASES`
 range over the contested facts     :func:`share_range`
 the credit line of an output       :func:`credit_line`
+dated facts: whether a fact holds  :func:`period_bounds`, :func:`holds_on`, :func:`as_of_date`
+on a date (``kg build --as-of``)
 =================================  ============================================================
 
 Everything here works on plain ids and numbers, not on RDF, so that each rule can be read and
@@ -39,6 +41,9 @@ tested on its own::
 """
 from __future__ import annotations
 
+import calendar
+import datetime
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -388,6 +393,75 @@ def latest_total(observations: Iterable[tuple[str, int, str]]) -> tuple[int, str
     """
     found = max(observations, key=lambda o: o[0], default=None)
     return (found[1], found[2]) if found else None
+
+
+# ---------------------------------------------------------------------------- dated facts
+
+def _day_bounds(part: str) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of a year (2020), a month (2020-11) or a day (2020-11-30)."""
+    numbers = [int(n) for n in part.split("-")]
+    if len(numbers) == 3:
+        day = datetime.date(*numbers)
+        return day, day
+    year, months = numbers[0], numbers[1:] or [1, 12]  # a month, or a whole year: January to December
+    first_month, last_month = months[0], months[-1]
+    return (datetime.date(year, first_month, 1),
+            datetime.date(year, last_month, calendar.monthrange(year, last_month)[1]))
+
+
+def period_bounds(period: str) -> tuple[datetime.date, datetime.date]:
+    """The first and the last day of a period as the tables write it: a year, a month, a day, or an interval of
+    them (``1990/1999``: some time within the 1990s, as a source's "in the late 1990s" is recorded).
+
+    >>> [d.isoformat() for d in period_bounds("2020")]
+    ['2020-01-01', '2020-12-31']
+    >>> [d.isoformat() for d in period_bounds("2024-02")], [d.isoformat() for d in period_bounds("2024-06-30")]
+    (['2024-02-01', '2024-02-29'], ['2024-06-30', '2024-06-30'])
+    >>> [d.isoformat() for d in period_bounds("1990/1999-06")]
+    ['1990-01-01', '1999-06-30']
+    """
+    first, _, last = period.partition("/")
+    return _day_bounds(first)[0], _day_bounds(last or first)[1]
+
+
+def holds_on(start: str, end: str, date: datetime.date) -> bool:
+    """Whether a fact whose period the tables give as ``start`` and ``end`` (each a period, see
+    :func:`period_bounds`; empty: open) holds on ``date``.
+
+    A fact is taken not to hold only where its dates say so: it holds from the first day its start may mean
+    until the last day its end may mean.  A site opened "2024" (the source says "at the end of 2024") is there
+    on every day of 2024, and one closed "2020" still on 31 December 2020; a start recorded as "1990/1999"
+    (the late 1990s) holds from 1990.  An empty start or end is open: the data gives no limit.
+
+    >>> holds_on("2024", "", datetime.date(2023, 12, 31)), holds_on("2024", "", datetime.date(2024, 1, 1))
+    (False, True)
+    >>> holds_on("", "2020", datetime.date(2020, 12, 31)), holds_on("", "2020", datetime.date(2021, 1, 1))
+    (True, False)
+    >>> holds_on("2015-03-01", "2018-06", datetime.date(2018, 6, 30)), holds_on("", "", datetime.date(1900, 1, 1))
+    (True, True)
+    """
+    if start and date < period_bounds(start)[0]:
+        return False
+    return not (end and date > period_bounds(end)[1])
+
+
+def as_of_date(when: str) -> datetime.date:
+    """The day ``kg build --as-of`` means: a year's or a month's last day (the region as that year or month left
+    it: a head-count of 2019 counts as of 2019), or the day given.  Raises ``ValueError`` for any other text (an
+    interval, a day the calendar does not have).
+
+    >>> as_of_date("2019"), as_of_date("2024-02"), as_of_date("2025-06-30")
+    (datetime.date(2019, 12, 31), datetime.date(2024, 2, 29), datetime.date(2025, 6, 30))
+    """
+    if not re.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", when, re.ASCII):
+        raise ValueError(f"{when!r} is not a year, a month or a day")
+    month = int(when[5:7]) if len(when) > 4 else 1
+    if not 1 <= month <= 12:
+        raise ValueError(f"there is no month {when[5:7]}")
+    try:
+        return _day_bounds(when)[1]
+    except ValueError:  # a day the calendar does not have (2024-02-30)
+        raise ValueError(f"there is no day {when}") from None
 
 
 # ---------------------------------------------------------------------------- primary sources

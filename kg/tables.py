@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .declaration import declaration
 from .errors import InputError
 from .model import notations
+from .rules import period_bounds
 
 if TYPE_CHECKING:  # kg.sheets reads tables' rows from workbooks: it imports this module
     from .sheets import Sheet, Workbooks
@@ -33,8 +34,8 @@ CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$", re.ASCII)
 INTEGER = re.compile(r"-?\d+", re.ASCII)
 DECIMAL = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
 YEAR = re.compile(r"\d{4}", re.ASCII)
-#: A period: a year (2024), a month (2024-11) or an interval of them (2014/2024).
-PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?(?:/(\d{4})(?:-(\d{2}))?)?", re.ASCII)
+#: A period: a year (2024), a month (2024-11), a day (2024-11-30) or an interval of them (2014/2024).
+PERIOD = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?(?:/\d{4}(?:-\d{2}(?:-\d{2})?)?)?", re.ASCII)
 QID = re.compile(r"Q\d+", re.ASCII)
 #: A calendar date as ISO 8601 writes it (2024-06-30).
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
@@ -87,6 +88,17 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Period:
+    """The columns of a table that give the period in which a fact holds (``periods`` in ``tables.toml``):
+    ``start`` and ``end`` (either may be ""), and the cells the fact is (``of``; none: the whole row).
+    :mod:`kg.asof` drops what does not hold on a date (by :func:`kg.rules.holds_on`)."""
+
+    start: str = ""
+    end: str = ""
+    of: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Table:
     """One table of a data folder, as ``kg/tables.toml`` declares it."""
 
@@ -104,6 +116,8 @@ class Table:
     description: str = ""
     #: The rows ``kg init`` writes, by column name (the columns not named are empty).
     examples: tuple[dict[str, str], ...] = ()
+    #: The periods in which its facts hold (see :class:`Period`).
+    periods: tuple[Period, ...] = ()
 
     @property
     def file(self) -> str:
@@ -144,6 +158,8 @@ def _table(spec: dict[str, Any], choices: dict[str, list[str]], classes: dict[st
     spec["columns"] = tuple(_column(c, choices, classes) for c in spec.get("columns", ()))
     spec["classes"] = tuple(spec.get("classes", ()))
     spec["examples"] = tuple({k: str(v) for k, v in row.items()} for row in spec.pop("example", ()))
+    spec["periods"] = tuple(Period(p.get("start", ""), p.get("end", ""), tuple(p.get("of", ())))
+                            for p in spec.get("periods", ()))
     try:
         return Table(**spec)
     except TypeError as exc:
@@ -437,14 +453,15 @@ def _is_date(value: str) -> bool:
 
 def _period_problem(value: str) -> str:
     """What is wrong with a period, or ""."""
-    match = PERIOD.fullmatch(value)
-    if match is None:
+    if PERIOD.fullmatch(value) is None:
         return "it has the wrong form"
-    start_year, start_month, end_year, end_month = match.groups()
-    for month in (start_month, end_month):
-        if month is not None and not 1 <= int(month) <= 12:
+    for part in value.split("/"):
+        month = part[5:7]
+        if month and not 1 <= int(month) <= 12:
             return f"there is no month {month}"
-    if end_year is not None and (end_year, end_month or "") < (start_year, start_month or ""):
+        if len(part) == 10 and not _is_date(part):
+            return f"there is no day {part}"
+    if "/" in value and period_bounds(value.partition("/")[2])[1] < period_bounds(value)[0]:
         return "it ends before it starts"
     return ""
 
@@ -507,7 +524,8 @@ def _check_period(col: Column, v: str) -> _Problem | None:
     if not problem:
         return None
     return (f"'{v}' is not a period: {problem}",
-            "Write a year (2024), a month (2024-11, months 01 to 12) or an interval (2014/2024).")
+            "Write a year (2024), a month (2024-11, months 01 to 12), a day (2024-11-30) or an interval "
+            "(2014/2024).")
 
 
 def _check_date(col: Column, v: str) -> _Problem | None:
@@ -880,6 +898,7 @@ def _check_rules(tables: Tables) -> list[DataError]:
             errors.append(row.error("lat" if not row["lat"] else "long", "is empty",
                                     "Give both latitude and longitude, or neither."))
     errors.extend(_check_headcount_figures(tables))
+    errors.extend(_check_periods(tables))
     errors.extend(_check_cycles(tables, "organizations", "parent", "parent"))
     errors.extend(_check_cycles(tables, "places", "within", "containing place"))
     errors.extend(_check_cycles(tables, "subsectors", "broader", "broader code"))
@@ -911,6 +930,25 @@ def _check_headcount_figures(tables: Tables) -> list[DataError]:
         if row["min"] and row["max"] and not row["min"].startswith("-") and int(row["min"]) > int(row["max"]):
             errors.append(row.error("min", f"{row['min']} is larger than max {row['max']}",
                                     "Swap them, or correct one."))
+    return errors
+
+
+def _check_periods(tables: Tables) -> list[DataError]:
+    """A fact's period (``periods`` of a table) does not end before it starts; it is the period of cells that
+    are filled."""
+    errors = []
+    for table in SCHEMA:
+        for period in table.periods:
+            for row in tables[table.name]:
+                start, end = row[period.start], row[period.end]
+                if start and end and not (_period_problem(start) or _period_problem(end)) \
+                        and period_bounds(end)[1] < period_bounds(start)[0]:
+                    errors.append(row.error(period.end, f"{end} is before {period.start} {start}",
+                                            "Swap them, or correct one."))
+                if period.of and (start or end) and not row[period.of[0]]:
+                    errors.append(row.error(period.start if start else period.end,
+                                            f"gives a period of {period.of[0]}, which is empty",
+                                            f"Fill {period.of[0]}, or empty this cell."))
     return errors
 
 
