@@ -6,6 +6,7 @@ and show text from the data as text.  Screenshots go to test-output/ for people 
 """
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import pytest
@@ -328,18 +329,50 @@ def test_a_filter_refits_the_view_and_updates_the_legend(opened, pages):
     assert o.errors == []
 
 
-def test_the_picture_download_is_a_png_with_the_view(opened, pages, tmp_path):
-    import base64
-    o = opened(pages["hq"])
-    data = o.js("() => kg.picture()")
-    assert data.startswith("data:image/png;base64,")
-    png = base64.b64decode(data.split(",", 1)[1])
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+def _download(o: Opened, button: str, path: Path) -> Path:
     with o.page.expect_download() as download:
-        o.page.click("#download")
-    path = tmp_path / "hq.png"
+        o.page.click(button)
     download.value.save_as(path)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return path
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    return width, height
+
+
+def test_the_hq_page_downloads_the_picture_to_publish_as_svg_and_as_png(opened, pages, views, tmp_path):
+    """The hq page carries the picture kg.views.picture draws: the SVG as it is, and drawn to a PNG at 2,400 px."""
+    import xml.etree.ElementTree as ET
+    o = opened(pages["hq"])
+    assert o.page.locator("#download").text_content() == "Download PNG"
+    svg = _download(o, "#download-svg", tmp_path / "hq.svg").read_text(encoding="utf-8")
+    words = " ".join(" ".join(t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")).split())
+    graph = views["hq"]
+    for whole in (graph.graph["headline"]["sentence"], graph.graph["credit"]):
+        assert " ".join(whole.split()) in words, whole
+    width, height = _png_size(_download(o, "#download", tmp_path / "hq.png").read_bytes())
+    assert width >= 2400 and height > 1000
+    assert o.errors == [] and o.requests == []
+
+
+def test_the_canvas_picture_is_drawn_at_twice_the_size_with_its_text_wrapped(opened, pages, tmp_path):
+    """clusters and full have no picture drawn in Python: the canvas at 2× whatever the pixel ratio, the text
+    wrapped to the width, never clipped (a headline longer than three widths of the picture)."""
+    import base64
+    o = opened(pages["clusters"], viewport=(900, 700))
+    long_title = "A title that names " + "a good many clusters, " * 12 + "and ends here."
+    o.js("(t) => { document.getElementById('title').textContent = t; }", long_title)
+    assert o.page.locator("#download-svg").is_hidden()
+    png = base64.b64decode(o.js("() => kg.picture()").split(",", 1)[1])
+    canvas_width = o.js("() => document.querySelector('#network canvas').getBoundingClientRect().width")
+    assert _png_size(png)[0] == round(2 * canvas_width)
+    lines = o.js("() => kg.pictureText()")
+    assert all(line["x"] >= 0 and line["width"] <= line["limit"] + 0.5 for line in lines), lines
+    words = " ".join(line["text"] for line in lines)
+    assert long_title in words and "Data: " in words  # whole, wrapped onto lines
+    assert _png_size(_download(o, "#download", tmp_path / "clusters.png").read_bytes()) == _png_size(png)
     assert o.errors == [] and o.requests == []
 
 

@@ -169,7 +169,10 @@ def _bars(c: _Canvas, g: nx.Graph[str], x: float, width: float) -> None:
 
 def _legend(c: _Canvas, g: nx.Graph[str], x: float, width: float) -> None:
     """The colours of the places of control, each with how many regional sites it runs."""
-    sites = Counter(d.get("centre") for _, d in g.nodes(data=True) if d.get("type") == "site")
+    sites: Counter[str] = Counter()
+    for _, d in g.nodes(data=True):  # a site as it is, or a group of sites past the page's node budget
+        if (d.get("member_type") or d.get("type")) == "site":
+            sites[d.get("centre") or ""] += d.get("member_count", 1)
     c.text(x, c.y + 30, "Colour: where a site is run from (sites)", 26, font_weight="bold")
     c.y += 50
     for item in g.graph.get("legend", {}).get("centre", []):
