@@ -6,6 +6,7 @@ and show text from the data as text.  Screenshots go to test-output/ for people 
 """
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -250,6 +251,44 @@ def synthetic_hq(tmp_path_factory):
     synthesize(folder / "data", 5_000, seed=11)
     result = build(folder / "data")
     return write_page(build_views(result.store, ["hq"])["hq"], folder / "hq.html")
+
+
+@pytest.fixture(scope="module")
+def synthetic_hq_20k(tmp_path_factory):
+    """The hq view of a 20,000-firm synthetic economy (about 29,000 nodes, drawn as about 1,050) and its page."""
+    from kg.synth import synthesize
+    folder = tmp_path_factory.mktemp("synth20k")
+    synthesize(folder / "data", 20_000, seed=11)
+    hq = build_views(build(folder / "data").store, ["hq"])["hq"]
+    return hq, write_page(hq, folder / "hq.html")
+
+
+LEGEND_AND_BARS = """() => {
+  const legend = {}, bars = {};
+  for (const row of document.querySelectorAll('#legend-colors > div')) {
+    const m = row.textContent.match(/^(.*) — ([\\d,]+) firms? · ([\\d,]+) jobs$/);
+    if (m) legend[m[1]] = m[3];
+  }
+  for (const row of document.querySelectorAll('#centres tr'))
+    bars[row.cells[0].textContent] = row.cells[2].firstChild.textContent;
+  return {legend, bars, groups: kg.data.nodes.filter(n => n.type === 'aggregate').map(n => n.label)};
+}"""
+
+
+def test_at_20000_firms_the_groups_say_what_they_hold_and_the_legend_reads_the_bars_numbers(opened, synthetic_hq_20k):
+    """Past the node budget the hq page groups by where control sits, as it colours: each group's jobs count for
+    one place of control, so the legend's jobs by place are the bars' (decision-centres), and a group says in words
+    what it holds."""
+    hq, page = synthetic_hq_20k
+    o = opened(page)
+    found = o.js(LEGEND_AND_BARS)
+    assert len(found["bars"]) >= 5 and all(v[0].isdigit() for v in found["bars"].values())
+    assert {label: found["legend"].get(label) for label in found["bars"]} == found["bars"]
+    assert found["groups"] and not any(" · " in label for label in found["groups"])
+    words = re.compile(r"^[\d,]+ (site|firm|group|place)s? in \S.* run from \S.*$")
+    assert all(words.match(label) for label in found["groups"]), found["groups"][:5]
+    assert any(label.endswith("run from the region") for label in found["groups"])
+    assert o.errors == [] and o.requests == []
 
 
 def test_the_hq_headline_shows_the_figures_of_the_summary_query(opened, pages, built):
