@@ -10,7 +10,9 @@ What the page offers: a legend; a side panel with each node's facts and their so
 node or an edge), a hover tip; search by name; filters by subsector, Land and site function;
 colour by control, subsector or type; German or English labels; a force layout and a
 geographic one (positions from coordinates, the Länder outlined, places outside the region
-in their true direction at a compressed distance).
+in their true direction at a compressed distance).  Pictures: the hq page carries its picture to publish
+(:data:`PICTURES`, SVG in the page's JSON) to save as SVG or as PNG drawn from it on a canvas; the other pages
+save the canvas at 2× with title, headline, legend and source line wrapped by measuring.
 
 Access: the network is ``role="img"``, named by the title and described by a visually hidden text (the
 headline and a table: the regional jobs by place of control, else the colour legend); the side panel takes the

@@ -18,6 +18,7 @@ from kg.export import export_graph
 from kg.html import FACET_TYPES, page_data, write_page
 from kg.views import build_views, within_budget
 from tests.conftest import ONTOLOGY, ROOT, TEST_OUTPUT, require_system_package
+from tests.test_picture import clipped
 from tests.xss import XSS, rename_firm
 
 #: graphology and graphology-gexf, the GEXF parser Gephi Lite opens files with (its graph is what sigma.js draws),
@@ -288,6 +289,12 @@ def test_at_20000_firms_the_groups_say_what_they_hold_and_the_legend_reads_the_b
     words = re.compile(r"^[\d,]+ (site|firm|group|place)s? in \S.* run from \S.*$")
     assert all(words.match(label) for label in found["groups"]), found["groups"][:5]
     assert any(label.endswith("run from the region") for label in found["groups"])
+    # the picture to publish: its legend counts the sites inside groups too, and its text stays in frame
+    svg = o.js("() => kg.data.picture")
+    assert clipped(svg) == []
+    sites = sum(1 for _, d in hq.nodes(data=True) if d["type"] == "site")
+    counted = re.findall(r"<text[^>]*>[^<]* \(([\d,]+)\)</text>", svg.split("Colour: where a site is run from")[1])
+    assert sum(int(n.replace(",", "")) for n in counted) == sites
     assert o.errors == [] and o.requests == []
 
 
