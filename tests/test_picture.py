@@ -1,6 +1,7 @@
 """The hq view as a picture to publish (kg.views.picture): the whole story in frame, text whole, no browser."""
 from __future__ import annotations
 
+import json
 import struct
 import subprocess
 import xml.etree.ElementTree as ET
@@ -69,5 +70,9 @@ def test_kg_viz_hq_writes_an_svg_that_rsvg_draws_and_a_png_of_2400_px(tmp_path, 
     assert main(["viz", "hq", "--build", str(tmp_path / "no-build"), "--out", str(out), "--picture", "png"]) == 0
     width, height = struct.unpack(">II", (out / "hq.png").read_bytes()[16:24])
     assert width >= 2400 and height > 1000
+    # the page carries the same picture for its "Download SVG" (the JSON of the page's data, escaped for HTML)
+    page = (out / "hq.html").read_text(encoding="utf-8")
+    data = json.loads(page.split('<script type="application/json" id="kg-data">', 1)[1].split("</script>", 1)[0])
+    assert data["picture"] == (out / "hq.svg").read_text(encoding="utf-8")
     assert main(["viz", "clusters", "--out", str(out), "--picture", "png"]) == 2
     assert "--picture draws the hq view" in capsys.readouterr().err
