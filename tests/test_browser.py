@@ -412,8 +412,20 @@ def test_the_canvas_picture_is_drawn_at_twice_the_size_with_its_text_wrapped(ope
     o.js("(t) => { document.getElementById('title').textContent = t; }", long_title)
     assert o.page.locator("#download-svg").is_hidden()
     png = base64.b64decode(o.js("() => kg.picture()").split(",", 1)[1])
-    canvas_width = o.js("() => document.querySelector('#network canvas').getBoundingClientRect().width")
-    assert _png_size(png)[0] == round(2 * canvas_width)
+    canvas = "() => { const c = document.querySelector('#network canvas'); return [c.clientWidth, c.width]; }"
+    css_width, device_width = o.js(canvas)
+    assert _png_size(png)[0] == 2 * css_width
+    # the map was drawn afresh at 2× for the picture (not the screen's pixels stretched), and the screen's
+    # drawing is back as it was
+    copied = o.js("""() => {
+        const network = document.querySelector('#network canvas'), draw = CanvasRenderingContext2D.prototype.drawImage;
+        let width = null;
+        CanvasRenderingContext2D.prototype.drawImage = function (image, ...rest) {
+          if (image === network) width = image.width; return draw.call(this, image, ...rest); };
+        try { kg.picture(); } finally { CanvasRenderingContext2D.prototype.drawImage = draw; }
+        return width; }""")
+    assert copied == 2 * css_width
+    assert o.js(canvas) == [css_width, device_width] and o.js("() => window.devicePixelRatio") == 1
     lines = o.js("() => kg.pictureText()")
     assert all(line["x"] >= 0 and line["width"] <= line["limit"] + 0.5 for line in lines), lines
     words = " ".join(line["text"] for line in lines)

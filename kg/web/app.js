@@ -457,9 +457,19 @@
     if (line) lines.push(line);
     return lines;
   }
+  // the network drawn afresh at ``ratio`` device pixels a CSS pixel (vis-network sizes its canvas by the window's
+  // devicePixelRatio on a redraw), then ``draw``, then the screen's ratio again: a sharp map on any screen
+  function atPixelRatio(ratio, draw) {
+    const own = Object.getOwnPropertyDescriptor(window, "devicePixelRatio");
+    Object.defineProperty(window, "devicePixelRatio", {configurable: true, get: () => ratio});
+    try { network.redraw(); draw(); } finally {
+      if (own) Object.defineProperty(window, "devicePixelRatio", own); else delete window.devicePixelRatio;
+      network.redraw();
+    }
+  }
   function canvasPicture() {
-    const source = container.querySelector("canvas"), ratio = window.devicePixelRatio || 1;
-    const width = source.width / ratio, height = source.height / ratio, pad = 16, inner = width - 2 * pad;
+    const source = container.querySelector("canvas");
+    const width = source.clientWidth, height = source.clientHeight, pad = 16, inner = width - 2 * pad;
     const items = DATA.legend[colorBy] || [], columns = Math.max(1, Math.min(3, Math.floor(inner / 220))), column = inner / columns;
     const out = document.createElement("canvas"), c = out.getContext("2d");
     const block = (font, colour, size, text, wrapWidth) => { c.font = font; return {font, colour, size, lines: wrapText(c, text, wrapWidth)}; };
@@ -479,7 +489,7 @@
       b.lines.forEach((line, i) => { c.fillText(line, x, y + (i + 1) * b.size - 5); pictureText.push({text: line, x, width: c.measureText(line).width, limit: x === pad ? inner : column - 24}); });
       return y + tall(b); };
     let y = write(head[1], pad, write(head[0], pad, pad)) + 8;
-    c.drawImage(source, 0, 0, source.width, source.height, 0, y, width, height);
+    atPixelRatio(PICTURE_SCALE, () => c.drawImage(source, 0, 0, source.width, source.height, 0, y, width, height));
     y += height + 12;
     keys.forEach((k, i) => {
       const x = pad + (i % columns) * column;
