@@ -64,7 +64,8 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
                    help="most nodes drawn; past it the page shows an aggregated network (default: %(default)s)")
     p.add_argument("--picture", choices=("svg", "png"),
                    help="also write the hq view as a picture to publish, hq.svg or hq.png (2,400 px wide): title, "
-                        "headline, map, jobs by place of control, legend and source line; png needs rsvg-convert")
+                        "headline, map, jobs by place of control, legend and source line (the page's "
+                        "Download SVG); png needs rsvg-convert")
     p.add_argument("--files", type=_graph_formats, default=[], metavar="FORMATS",
                    help="also write the same views as graph files, e.g. gexf,graphml (as kg export writes them), "
                         "so that one command draws every output once")
@@ -85,10 +86,13 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
             path = write_page(graph, Path(args.out) / f"{name}.html", budget=args.budget)
             _wrote(path, t0)
         if args.picture:
+            from .views import within_budget
             from .views.picture import write_picture
 
             t0 = time.perf_counter()
-            _wrote(write_picture(views["hq"], Path(args.out) / f"hq.{args.picture}", args.picture), t0)
+            # drawn as the page draws it (within the node budget): the same picture as the page's "Download SVG"
+            drawn = within_budget(views["hq"], args.budget)
+            _wrote(write_picture(drawn, Path(args.out) / f"hq.{args.picture}", args.picture), t0)
         for fmt in args.files:
             _write_files(views, fmt, args.out)
         if everything or args.view in PAGES:

@@ -10,7 +10,9 @@ What the page offers: a legend; a side panel with each node's facts and their so
 node or an edge), a hover tip; search by name; filters by subsector, Land and site function;
 colour by control, subsector or type; German or English labels; a force layout and a
 geographic one (positions from coordinates, the Länder outlined, places outside the region
-in their true direction at a compressed distance).
+in their true direction at a compressed distance).  Pictures: the hq page carries its picture to publish
+(:data:`PICTURES`, SVG in the page's JSON) to save as SVG or as PNG drawn from it on a canvas; the other pages
+save the canvas at 2× with title, headline, legend and source line wrapped by measuring.
 
 Access: the network is ``role="img"``, named by the title and described by a visually hidden text (the
 headline and a table: the regional jobs by place of control, else the colour legend); the side panel takes the
@@ -32,6 +34,7 @@ from __future__ import annotations
 import html as _html
 import json
 import re
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ import networkx as nx
 
 from .files import atomic_write
 from .views import NODE_BUDGET, within_budget
+from .views.picture import picture_svg
 
 #: Past this many drawn nodes the page draws the Python layout with physics off.
 PHYSICS_LIMIT = 1000
@@ -50,6 +54,8 @@ PANEL_ATTRIBUTES = ("type", "firm", "subsector_label", "subsector_label_de", "la
                     "member_count", "types", "iri", "source")
 #: Filter facets: page name -> node attribute (values ``;``-separated).
 FACETS = {"subsector": "subsector", "land": "land", "function": "functions"}
+#: Views with a picture to publish, drawn in Python: view name -> the function that draws its SVG.
+PICTURES: dict[str, Callable[[nx.Graph[str]], str]] = {"hq": picture_svg}
 #: Node types that carry the facets; other nodes (groups, places, sources, ...) are context, shown
 #: while a shown node leads to them.
 FACET_TYPES = frozenset({"site", "firm", "tie", "bbmb:Firm", "org:Site"})
@@ -159,9 +165,17 @@ def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
 
 
 def render_page(graph: nx.Graph[str], budget: int = NODE_BUDGET) -> str:
-    """The page's HTML for a view (aggregated first if it has more than ``budget`` nodes)."""
+    """The page's HTML for a view (aggregated first if it has more than ``budget`` nodes).
+
+    A view with a picture to publish (:data:`PICTURES`) carries it as SVG text in the page's data
+    (``picture``), the one ``kg viz hq --picture svg`` writes: the page's "Download SVG" saves it and
+    "Download PNG" draws it on a canvas; the other views save the canvas with their title and legend.
+    """
     drawn = within_budget(graph, budget)
     data = page_data(drawn)
+    draw = PICTURES.get(str(graph.graph.get("name", "")))
+    if draw is not None:
+        data["picture"] = draw(drawn)
     parts = {"TITLE": _html.escape(str(data["title"]) or "Graph"), "CSS": web_file("style.css"),
              "DATA": script_json(data), "APP": web_file("app.js"),
              "VIS": vis_network_js().replace("</script", "<\\/script")}

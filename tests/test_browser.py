@@ -6,6 +6,8 @@ and show text from the data as text.  Screenshots go to test-output/ for people 
 """
 from __future__ import annotations
 
+import re
+import struct
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from kg.export import export_graph
 from kg.html import FACET_TYPES, page_data, write_page
 from kg.views import build_views, within_budget
 from tests.conftest import ONTOLOGY, ROOT, TEST_OUTPUT
+from tests.test_picture import clipped
 from tests.xss import XSS, rename_firm
 
 #: graphology and graphology-gexf, the GEXF parser Gephi Lite opens files with (its graph is what sigma.js draws),
@@ -240,6 +243,50 @@ def synthetic_hq(tmp_path_factory):
     return write_page(build_views(result.store, ["hq"])["hq"], folder / "hq.html")
 
 
+@pytest.fixture(scope="module")
+def synthetic_hq_20k(tmp_path_factory):
+    """The hq view of a 20,000-firm synthetic economy (about 29,000 nodes, drawn as about 1,050) and its page."""
+    from kg.synth import synthesize
+    folder = tmp_path_factory.mktemp("synth20k")
+    synthesize(folder / "data", 20_000, seed=11)
+    hq = build_views(build(folder / "data").store, ["hq"])["hq"]
+    return hq, write_page(hq, folder / "hq.html")
+
+
+LEGEND_AND_BARS = """() => {
+  const legend = {}, bars = {};
+  for (const row of document.querySelectorAll('#legend-colors > div')) {
+    const m = row.textContent.match(/^(.*) — ([\\d,]+) firms? · ([\\d,]+) jobs$/);
+    if (m) legend[m[1]] = m[3];
+  }
+  for (const row of document.querySelectorAll('#centres tr'))
+    bars[row.cells[0].textContent] = row.cells[2].firstChild.textContent;
+  return {legend, bars, groups: kg.data.nodes.filter(n => n.type === 'aggregate').map(n => n.label)};
+}"""
+
+
+def test_at_20000_firms_the_groups_say_what_they_hold_and_the_legend_reads_the_bars_numbers(opened, synthetic_hq_20k):
+    """Past the node budget the hq page groups by where control sits, as it colours: each group's jobs count for
+    one place of control, so the legend's jobs by place are the bars' (decision-centres), and a group says in words
+    what it holds."""
+    hq, page = synthetic_hq_20k
+    o = opened(page)
+    found = o.js(LEGEND_AND_BARS)
+    assert len(found["bars"]) >= 5 and all(v[0].isdigit() for v in found["bars"].values())
+    assert {label: found["legend"].get(label) for label in found["bars"]} == found["bars"]
+    assert found["groups"] and not any(" · " in label for label in found["groups"])
+    words = re.compile(r"^[\d,]+ (site|firm|group|place)s? in \S.* run from \S.*$")
+    assert all(words.match(label) for label in found["groups"]), found["groups"][:5]
+    assert any(label.endswith("run from the region") for label in found["groups"])
+    # the picture to publish: its legend counts the sites inside groups too, and its text stays in frame
+    svg = o.js("() => kg.data.picture")
+    assert clipped(svg) == []
+    sites = sum(1 for _, d in hq.nodes(data=True) if d["type"] == "site")
+    counted = re.findall(r"<text[^>]*>[^<]* \(([\d,]+)\)</text>", svg.split("Colour: where a site is run from")[1])
+    assert sum(int(n.replace(",", "")) for n in counted) == sites
+    assert o.errors == [] and o.requests == []
+
+
 def test_the_hq_headline_shows_the_figures_of_the_summary_query(opened, pages, built):
     from kg.query import run
     o = opened(pages["hq"])
@@ -317,18 +364,62 @@ def test_a_filter_refits_the_view_and_updates_the_legend(opened, pages):
     assert o.errors == []
 
 
-def test_the_picture_download_is_a_png_with_the_view(opened, pages, tmp_path):
-    import base64
-    o = opened(pages["hq"])
-    data = o.js("() => kg.picture()")
-    assert data.startswith("data:image/png;base64,")
-    png = base64.b64decode(data.split(",", 1)[1])
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+def _download(o: Opened, button: str, path: Path) -> Path:
     with o.page.expect_download() as download:
-        o.page.click("#download")
-    path = tmp_path / "hq.png"
+        o.page.click(button)
     download.value.save_as(path)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return path
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    return width, height
+
+
+def test_the_hq_page_downloads_the_picture_to_publish_as_svg_and_as_png(opened, pages, views, tmp_path):
+    """The hq page carries the picture kg.views.picture draws: the SVG as it is, and drawn to a PNG at 2,400 px."""
+    import xml.etree.ElementTree as ET
+    o = opened(pages["hq"])
+    assert o.page.locator("#download").text_content() == "Download PNG"
+    svg = _download(o, "#download-svg", tmp_path / "hq.svg").read_text(encoding="utf-8")
+    words = " ".join(" ".join(t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")).split())
+    graph = views["hq"]
+    for whole in (graph.graph["headline"]["sentence"], graph.graph["credit"]):
+        assert " ".join(whole.split()) in words, whole
+    width, height = _png_size(_download(o, "#download", tmp_path / "hq.png").read_bytes())
+    assert width >= 2400 and height > 1000
+    assert o.errors == [] and o.requests == []
+
+
+def test_the_canvas_picture_is_drawn_at_twice_the_size_with_its_text_wrapped(opened, pages, tmp_path):
+    """clusters and full have no picture drawn in Python: the canvas at 2× whatever the pixel ratio, the text
+    wrapped to the width, never clipped (a headline longer than three widths of the picture)."""
+    import base64
+    o = opened(pages["clusters"], viewport=(900, 700))
+    long_title = "A title that names " + "a good many clusters, " * 12 + "and ends here."
+    o.js("(t) => { document.getElementById('title').textContent = t; }", long_title)
+    assert o.page.locator("#download-svg").is_hidden()
+    png = base64.b64decode(o.js("() => kg.picture()").split(",", 1)[1])
+    canvas = "() => { const c = document.querySelector('#network canvas'); return [c.clientWidth, c.width]; }"
+    css_width, device_width = o.js(canvas)
+    assert _png_size(png)[0] == 2 * css_width
+    # the map was drawn afresh at 2× for the picture (not the screen's pixels stretched), and the screen's
+    # drawing is back as it was
+    copied = o.js("""() => {
+        const network = document.querySelector('#network canvas'), draw = CanvasRenderingContext2D.prototype.drawImage;
+        let width = null;
+        CanvasRenderingContext2D.prototype.drawImage = function (image, ...rest) {
+          if (image === network) width = image.width; return draw.call(this, image, ...rest); };
+        try { kg.picture(); } finally { CanvasRenderingContext2D.prototype.drawImage = draw; }
+        return width; }""")
+    assert copied == 2 * css_width
+    assert o.js(canvas) == [css_width, device_width] and o.js("() => window.devicePixelRatio") == 1
+    lines = o.js("() => kg.pictureText()")
+    assert all(line["x"] >= 0 and line["width"] <= line["limit"] + 0.5 for line in lines), lines
+    words = " ".join(line["text"] for line in lines)
+    assert long_title in words and "Data: " in words  # whole, wrapped onto lines
+    assert _png_size(_download(o, "#download", tmp_path / "clusters.png").read_bytes()) == _png_size(png)
     assert o.errors == [] and o.requests == []
 
 

@@ -270,3 +270,43 @@ def test_a_contested_place_of_control_shows_every_reading_with_its_own_sources(h
                         "Berlin": {"ext-siemens-energy-1"}}
     uncontested = next(d for _, d in hq.nodes(data=True) if d.get("label") == "ZF Friedrichshafen")
     assert "contested" not in uncontested and any(f["k"] == "control" for f in uncontested["facts"])
+
+
+def _centre_colours(g):
+    return {d["control_area_id"]: d["color_centre"] for _, d in g.nodes(data=True)
+            if d.get("outside") and d.get("control_area_id")}
+
+
+def _ranked_ids(g):
+    ids = {d["control_area"]: d["control_area_id"] for _, d in g.nodes(data=True) if d.get("control_area_id")}
+    return [ids[item["key"]] for item in g.graph["legend"]["centre"] if item["key"] in ids]
+
+
+def test_a_place_of_control_keeps_its_colour_from_one_data_set_to_the_next(hq, tmp_path):
+    """The colour of a Land or country of control follows its id, not the order or number of places in the data:
+    the same in the project's data and in a synthetic economy with other firms, figures and places of control --
+    unless on one of the pages a place with more regional jobs has the same colour of its own (8 colours)."""
+    from kg.build import build
+    from kg.synth import synthesize
+    from kg.views.style import centre_colours
+    synthesize(tmp_path / "data", 300, seed=3)
+    other = hq_view(build(tmp_path / "data").store)
+    mine, theirs = _centre_colours(hq), _centre_colours(other)
+    assert set(mine) != set(theirs)  # two different sets of places, ranked differently
+    assert _ranked_ids(hq)[:2] != _ranked_ids(other)[:2]
+
+    def own(area):  # the colour a place has on a page of its own
+        return centre_colours([area])[area]
+
+    def undisputed(area, g):
+        ranked = _ranked_ids(g)
+        return not any(own(a) == own(area) for a in ranked[:ranked.index(area)])
+    kept = [a for a in set(mine) & set(theirs) if undisputed(a, hq) and undisputed(a, other)]
+    assert "bayern" in kept and len(kept) >= 3, kept
+    assert {a: mine[a] for a in kept} == {a: theirs[a] for a in kept}
+    # distinct on a page while the palette lasts, and the legend shows each place's colour
+    for g, colours in ((hq, mine), (other, theirs)):
+        legend = {item["key"]: item["color"] for item in g.graph["legend"]["centre"]}
+        assert len(set(colours.values()) - {"#555555"}) == min(len(colours), 8)
+        assert all(legend[d["control_area"]] == d["color_centre"] for _, d in g.nodes(data=True)
+                   if d.get("outside") and d.get("control_area"))

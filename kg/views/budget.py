@@ -8,30 +8,39 @@ from typing import Any
 
 import networkx as nx
 
+from ..rules import INSIDE, UNKNOWN
 from .layout import force_layout
-from .style import GEXF_SHAPES, NEUTRAL, _rgb, edge_look, headcount_size
+from .style import CONTROL_LABELS, GEXF_SHAPES, NEUTRAL, _rgb, edge_look, headcount_size
 
 #: Past this many nodes the page draws an aggregated network (see :func:`within_budget`).
 NODE_BUDGET = 2000
 
 
-#: Grouping keys for aggregation, coarsest last dropped first.
+#: Grouping keys for aggregation, the last dropped first; a view may name its own (``aggregate_by``: the hq view
+#: groups by where control sits, its colouring, so that a group's jobs count for one place of control).
 AGGREGATE_BY = ("type", "land", "subsector", "control")
+#: How a group's label says what its members share: key -> phrase (``{}``: the shared value).
+AGGREGATE_PHRASES = {"land": "in {}", "centre": "run from {}", "subsector": ", subsector {}", "control": ", {}"}
+#: Values said in words in a group's label.
+AGGREGATE_WORDS = {"centre": {INSIDE: "the region", UNKNOWN: "a place not known"},
+                   "control": {k: v[0].lower() + v[1:] for k, v in CONTROL_LABELS.items()}}
 
 
-def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, ...] = AGGREGATE_BY) -> nx.Graph[str]:
+def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, ...] | None = None) -> nx.Graph[str]:
     """The graph itself if it has at most ``budget`` nodes; else an aggregated graph that does.
 
-    The largest nodes (by head-count, then degree) up to half the budget stay as they are; the
-    others are grouped by ``keys`` (type, Land, subsector, control -- dropping keys from the
-    end until the groups fit).  An aggregate node counts its members (``member_count``), sums
-    their head-counts, keeps the attributes its members share (so that filters still work) and
-    lists its members (``members``: [id, label] pairs) for the page's side panel.  Edges
-    between groups are merged; ``weight`` counts the edges merged.
+    The largest nodes (by head-count, then degree) up to half the budget stay as they are; the others are grouped
+    by ``keys`` (default: the view's ``aggregate_by``, else :data:`AGGREGATE_BY`: type, Land, subsector, control --
+    dropping keys from the end until the groups fit).  An aggregate node counts its members (``member_count``),
+    sums their head-counts, keeps the attributes its members share (so that filters still work), says in its label
+    what they share (:func:`aggregate_label`) and lists its members (``members``: [id, label] pairs) for the
+    page's side panel.  Edges between groups are merged; ``weight`` counts the edges merged.
     """
+
     n = g.number_of_nodes()
     if n <= budget:
         return g
+    keys = tuple(keys or g.graph.get("aggregate_by") or AGGREGATE_BY)
     ranked, keep = _kept(g, budget)
     groups, depth = _grouped(g, ranked, keep, keys, budget)
     out: nx.Graph[str] = nx.DiGraph() if g.is_directed() else nx.Graph()
@@ -120,19 +129,34 @@ def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ..
     total = sum(d.get("headcount") or 0 for d in data)
     if total:
         attrs["headcount"] = total
-    described = [v for k, v in zip(names, key, strict=True) if v and k != "type"]
-    kind = attrs.get("member_type", "node")
-    attrs["label"] = f"{len(members):,} {kind}s" + (f" · {' · '.join(described)}" if described else "")
+    attrs["label"] = aggregate_label(len(members), attrs.get("member_type", "node"), dict(zip(names, key, strict=True)))
     attrs["shape"] = "dot"
     attrs["size"] = round(12 + 4 * math.log10(1 + len(members)) + headcount_size(total or None) / 4, 1)
     attrs.update(_positions(data))
     attrs["members"] = [[v, g.nodes[v].get("label", v)] for v in members]
+    kind = attrs.get("member_type", "node")
     attrs["facts"] = [{"k": "members", "v": f"{len(members):,} {kind}s grouped by {', '.join(names) or 'nothing'}",
                        "src": []}] + [{"k": k, "v": v, "src": []} for k, v in zip(names, key, strict=True) if v]
     attrs["viz"] = {"color": _rgb(attrs.get("color", NEUTRAL)), "size": attrs["size"],
                     "position": {"x": attrs["force_x"], "y": attrs["force_y"], "z": 0.0},
                     "shape": GEXF_SHAPES[attrs["shape"]]}
     return attrs
+
+
+def aggregate_label(count: int, kind: str, shared: dict[str, str]) -> str:
+    """A group's label in words: how many of what, and what they share (type aside).
+
+    >>> aggregate_label(48, "site", {"type": "site", "land": "Brandenburg", "centre": "Bavaria"})
+    '48 sites in Brandenburg run from Bavaria'
+    >>> aggregate_label(1, "firm", {"land": "Berlin", "subsector": "26", "control": "inside"})
+    '1 firm in Berlin, subsector 26, control in the region'
+    """
+    said = f"{count:,} {kind}{'' if count == 1 else 's'}"
+    for k, v in shared.items():
+        if v and k in AGGREGATE_PHRASES:
+            phrase = AGGREGATE_PHRASES[k].format(AGGREGATE_WORDS.get(k, {}).get(v, v))
+            said += phrase if phrase.startswith(",") else " " + phrase
+    return said
 
 
 def _shared(data: list[dict[str, Any]]) -> dict[str, Any]:

@@ -103,7 +103,7 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
                  "the firm that runs it, its parent groups and the place they are run from; colour: "
                  "where control sits (a line's: where control of the node it leaves sits), line width: the "
                  "regional jobs run along it.",
-        color_by="centre", edge_color_by="centre", viz_layout="geo",
+        color_by="centre", edge_color_by="centre", viz_layout="geo", aggregate_by=("type", "land", "centre"),
         edge_legend="→ site of, subsidiary of, headquartered in; dashed: likely, uncertain or not given")
     orgs = _add_sites(g, cat)
     for iri in sorted(orgs):

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..rules import is_inside, is_outside
-from .catalogue import Catalog, Site
+from .catalogue import Catalog, Site, place_key
 from .style import CONTROL_COLORS, NEUTRAL
 
 
@@ -39,6 +39,7 @@ def _control_attrs(cat: Catalog, org: str) -> dict[str, Any]:
     attrs: dict[str, Any] = {"control": kind, "outside": is_outside(kind), "color_control": CONTROL_COLORS[kind]}
     if area:
         attrs["control_area"] = cat.places[area].label_en or cat.places[area].label
+        attrs["control_area_id"] = place_key(area)  # its colour's key (kg.views.style.centre_colours)
     if controller != org or place:
         attrs["controlled_by"] = cat.orgs[controller].name
     if place:
@@ -165,6 +166,7 @@ def _place_node(cat: Catalog, iri: str) -> dict[str, Any]:
                              "color_subsector": NEUTRAL}
     if area:
         attrs["control_area"] = cat.places[area].label_en or cat.places[area].label
+        attrs["control_area_id"] = place_key(area)  # its colour's key (kg.views.style.centre_colours)
     attrs.update({k: v for k, v in _place_attrs(cat, iri).items() if k != "place"})
     sources = cat.sources_of.get(iri, [])
     facts: list[dict[str, Any]] = []

@@ -152,24 +152,38 @@ def _bars(c: _Canvas, g: nx.Graph[str], x: float, width: float) -> None:
     c.text(x, c.y + 30, "Where the region's jobs are run from", 30, font_weight="bold")
     c.y += 60
     top = max((ctr["jobs"] or 0 for ctr in centres), default=0) or 1
-    bar_width = width * 0.36
+    said = {ctr["label"]: _figure(ctr) for ctr in centres}
+    # the longest figure still fits right of the longest bar
+    bar_width = min(width * 0.36, width * 0.60 - 10 - 0.56 * 22 * max(len(s) for s in said.values()))
     for ctr in centres:
         c.text(x, c.y + 26, ctr["label"], 24)
         if ctr["jobs"]:
             length = max(3.0, bar_width * ctr["jobs"] / top)
             c.parts.append(f'<rect x="{x + width * 0.40:.1f}" y="{c.y + 6:.1f}" width="{length:.1f}" height="24" '
                            f'fill="{colours.get(ctr["label"], "#D55E00")}"/>')
-        said = "no figure" if ctr["jobs"] is None else f"{ctr['jobs']:,}"
-        if ctr["jobs"] is not None and ctr["low"] != ctr["high"]:
-            said += f" ({ctr['low']:,}–{ctr['high']:,})"
-        c.text(x + width * 0.40 + (bar_width * (ctr["jobs"] or 0) / top) + 10, c.y + 26, said, 22)
+        c.text(x + width * 0.40 + (bar_width * (ctr["jobs"] or 0) / top) + 10, c.y + 26, said[ctr["label"]], 22)
         c.y += 38
     c.y += 20
 
 
+def _figure(centre: dict[str, Any]) -> str:
+    """A bar's figure: the jobs with their range where the sources' alternatives move them, else "no figure".
+
+    >>> _figure({"jobs": 3000, "low": 0, "high": 3000}), _figure({"jobs": None, "low": None, "high": None})
+    ('3,000 (0–3,000)', 'no figure')
+    """
+    if centre["jobs"] is None:
+        return "no figure"
+    moved = centre["low"] is not None and centre["high"] is not None and centre["low"] != centre["high"]
+    return f"{centre['jobs']:,}" + (f" ({centre['low']:,}–{centre['high']:,})" if moved else "")
+
+
 def _legend(c: _Canvas, g: nx.Graph[str], x: float, width: float) -> None:
     """The colours of the places of control, each with how many regional sites it runs."""
-    sites = Counter(d.get("centre") for _, d in g.nodes(data=True) if d.get("type") == "site")
+    sites: Counter[str] = Counter()
+    for _, d in g.nodes(data=True):  # a site as it is, or a group of sites past the page's node budget
+        if (d.get("member_type") or d.get("type")) == "site":
+            sites[d.get("centre") or ""] += d.get("member_count", 1)
     c.text(x, c.y + 30, "Colour: where a site is run from (sites)", 26, font_weight="bold")
     c.y += 50
     for item in g.graph.get("legend", {}).get("centre", []):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import math
+import zlib
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -126,23 +128,51 @@ def headcount_size(headcount: int | None) -> float:
     return round(10 + 3.2 * math.sqrt(headcount / 50), 1)
 
 
+def centre_colours(areas: Sequence[str]) -> dict[str, str]:
+    """The colour of each place of control (a Land or country, by its place id), a function of the id: the colour
+    of :data:`CENTRE_PALETTE` (after the region's own) at a stable hash of the id, so that a place keeps its colour
+    from one data set to the next.  Where places on one page meet on a colour, the one earlier in ``areas``
+    (ranked by regional jobs) keeps it and the later takes the next colour no place has taken; past the palette,
+    :data:`CENTRE_OTHER`.
+
+    >>> colours = centre_colours(["bayern", "hessen", "fi"])
+    >>> colours["bayern"] == centre_colours(["fi", "at", "bayern"])["bayern"]  # the same id, the same colour
+    True
+    >>> len(set(colours.values())) == 3  # distinct on one page
+    True
+    """
+    choices = CENTRE_PALETTE[1:]
+    taken: dict[str, str] = {}
+    for area in areas:
+        home = zlib.crc32(area.encode("utf-8")) % len(choices)
+        free = [choices[(home + i) % len(choices)] for i in range(len(choices))
+                if choices[(home + i) % len(choices)] not in taken.values()]
+        taken[area] = free[0] if free else CENTRE_OTHER
+    return taken
+
+
 def _colour_by_centre(g: nx.DiGraph[str]) -> None:
     """Colour every node by the place its control sits in: the region's own, each Land or country of
-    control its own colour (ranked by the regional jobs run from there), or not known; the place
-    nodes carry the second channel (a diamond in the region's country, a hexagon abroad)."""
+    control its own colour (:func:`centre_colours`: by its id; the legend ranked by the regional jobs run from
+    there), or not known; the place nodes carry the second channel (a diamond in the region's country, a
+    hexagon abroad)."""
     jobs: Counter[str] = Counter()
+    ids: dict[str, str] = {}
     for _, d in g.nodes(data=True):
-        if d["type"] == "firm" and d.get("outside") and d.get("control_area"):
-            jobs[d["control_area"]] += d.get("headcount") or 0
-    ranked = sorted(jobs, key=lambda a: (-jobs[a], a))
-    colours = {a: CENTRE_PALETTE[i + 1] if i + 1 < len(CENTRE_PALETTE) else CENTRE_OTHER for i, a in enumerate(ranked)}
+        if d.get("outside") and d.get("control_area"):
+            ids.setdefault(d["control_area"], d.get("control_area_id") or d["control_area"])
+            if d["type"] == "firm":
+                jobs[d["control_area"]] += d.get("headcount") or 0
+    ranked = sorted(ids, key=lambda a: (-jobs[a], a))
+    by_id = centre_colours([ids[a] for a in ranked])
+    colours = {a: by_id[ids[a]] for a in ranked}
     for _, d in g.nodes(data=True):
         control = d.get("control")
         if control == INSIDE:
             d["centre"], d["color_centre"] = INSIDE, CENTRE_PALETTE[0]
         elif d.get("outside") and d.get("control_area"):
             d["centre"] = d["control_area"]
-            d["color_centre"] = colours.get(d["control_area"], CENTRE_OTHER)
+            d["color_centre"] = colours[d["control_area"]]
         elif control:
             d["centre"], d["color_centre"] = UNKNOWN, CENTRE_UNKNOWN
         if d["type"] == "place" and control == ABROAD:

@@ -436,32 +436,96 @@
   document.getElementById("search-form").addEventListener("submit", ev => { ev.preventDefault(); search(document.getElementById("search").value); });
   document.getElementById("reset").addEventListener("click", () => { for (const f of Object.keys(filters)) filters[f] = ""; for (const s of document.querySelectorAll("#controls select[data-facet]")) s.value = ""; focus(null); applyFilter(null); network.unselectAll(); });
 
-  // --- the picture: the current view with its title, legend and source line, as a PNG
-  function picture() {
-    const source = container.querySelector("canvas"), ratio = window.devicePixelRatio || 1;
-    const items = (DATA.legend[colorBy] || []).slice(0, 14), pad = 16, width = source.width / ratio;
-    const out = document.createElement("canvas");
-    const head = 64, foot = 22 + 18 * Math.ceil(items.length / 3);
-    out.width = width * ratio; out.height = (source.height / ratio + head + foot) * ratio;
-    const c = out.getContext("2d"); c.scale(ratio, ratio);
-    c.fillStyle = "#fff"; c.fillRect(0, 0, width, out.height / ratio);
-    c.fillStyle = "#222"; c.font = "bold 18px system-ui, sans-serif"; c.fillText(document.getElementById("title").textContent, pad, 26);
-    c.font = "13px system-ui, sans-serif"; c.fillStyle = "#444";
-    const line = (document.querySelector("#headline .big") || {}).textContent || DATA.subtitle || "";
-    c.fillText(line.length > 170 ? line.slice(0, 167) + "…" : line, pad, 48);
-    c.drawImage(source, 0, head, source.width / ratio, source.height / ratio);
-    let y = head + source.height / ratio + 18;
-    items.forEach((item, i) => {
-      const x = pad + (i % 3) * (width / 3); if (i && i % 3 === 0) y += 18;
-      c.fillStyle = item.color; c.fillRect(x, y - 10, 11, 11); c.fillStyle = "#222"; c.fillText(item.label, x + 16, y);
+  // --- the picture.  A view with a picture to publish (hq) carries it as SVG, drawn in Python
+  // (kg.views.picture, the same as kg viz hq --picture svg): "Download SVG" saves it, "Download PNG" draws it on
+  // a canvas at its own width (2,400 px: 2× a 1,200 px column).  Other views: the network's canvas at
+  // PICTURE_SCALE × its size on screen, whatever the screen's pixel ratio, under the title and the headline and
+  // over the legend and the source line, each wrapped to the width by measuring, never clipped.
+  const PICTURE_SCALE = 2, FONT = "system-ui, sans-serif";
+  let pictureText = [];  // the canvas picture's lines of text and their measured widths (the browser tests read them)
+  function wrapText(c, text, width) {  // lines of at most width px; a word wider than that broken where it must
+    const lines = []; let line = "";
+    for (let word of String(text).split(/\s+/).filter(Boolean)) {
+      while (c.measureText(word).width > width && word.length > 1) {
+        let cut = word.length - 1; while (cut > 1 && c.measureText(word.slice(0, cut)).width > width) cut--;
+        if (line) { lines.push(line); line = ""; }
+        lines.push(word.slice(0, cut)); word = word.slice(cut);
+      }
+      const next = line ? line + " " + word : word;
+      if (line && c.measureText(next).width > width) { lines.push(line); line = word; } else line = next;
+    }
+    if (line) lines.push(line);
+    return lines;
+  }
+  // the network drawn afresh at ``ratio`` device pixels a CSS pixel (vis-network sizes its canvas by the window's
+  // devicePixelRatio on a redraw), then ``draw``, then the screen's ratio again: a sharp map on any screen
+  function atPixelRatio(ratio, draw) {
+    const own = Object.getOwnPropertyDescriptor(window, "devicePixelRatio");
+    Object.defineProperty(window, "devicePixelRatio", {configurable: true, get: () => ratio});
+    try { network.redraw(); draw(); } finally {
+      if (own) Object.defineProperty(window, "devicePixelRatio", own); else delete window.devicePixelRatio;
+      network.redraw();
+    }
+  }
+  function canvasPicture() {
+    const source = container.querySelector("canvas");
+    const width = source.clientWidth, height = source.clientHeight, pad = 16, inner = width - 2 * pad;
+    const items = DATA.legend[colorBy] || [], columns = Math.max(1, Math.min(3, Math.floor(inner / 220))), column = inner / columns;
+    const out = document.createElement("canvas"), c = out.getContext("2d");
+    const block = (font, colour, size, text, wrapWidth) => { c.font = font; return {font, colour, size, lines: wrapText(c, text, wrapWidth)}; };
+    const head = [block(`bold 18px ${FONT}`, "#222", 24, document.getElementById("title").textContent, inner),
+                  block(`13px ${FONT}`, "#444", 18, (document.querySelector("#headline .big") || {}).textContent || DATA.subtitle || "", inner)];
+    const keys = items.map(item => block(`12px ${FONT}`, "#222", 16, item.label, column - 24));
+    const credit = block(`11px ${FONT}`, "#555", 15, document.getElementById("credits").textContent, inner);
+    const rows = [];
+    for (let i = 0; i < keys.length; i += columns) rows.push(Math.max(...keys.slice(i, i + columns).map(k => k.lines.length * k.size)));
+    const tall = b => b.lines.length * b.size;
+    const total = pad + tall(head[0]) + tall(head[1]) + 8 + height + 12 + rows.reduce((a, b) => a + b, 0) + 8 + tall(credit) + pad;
+    out.width = Math.round(width * PICTURE_SCALE); out.height = Math.round(total * PICTURE_SCALE);
+    c.scale(PICTURE_SCALE, PICTURE_SCALE);
+    c.fillStyle = "#fff"; c.fillRect(0, 0, width, total);
+    pictureText = [];
+    const write = (b, x, y) => { c.font = b.font; c.fillStyle = b.colour;
+      b.lines.forEach((line, i) => { c.fillText(line, x, y + (i + 1) * b.size - 5); pictureText.push({text: line, x, width: c.measureText(line).width, limit: x === pad ? inner : column - 24}); });
+      return y + tall(b); };
+    let y = write(head[1], pad, write(head[0], pad, pad)) + 8;
+    atPixelRatio(PICTURE_SCALE, () => c.drawImage(source, 0, 0, source.width, source.height, 0, y, width, height));
+    y += height + 12;
+    keys.forEach((k, i) => {
+      const x = pad + (i % columns) * column;
+      c.fillStyle = items[i].color; c.fillRect(x, y + 3, 11, 11); c.strokeStyle = "#333"; c.strokeRect(x, y + 3, 11, 11);
+      write(k, x + 16, y);
+      if (i % columns === columns - 1 || i === keys.length - 1) y += rows[Math.floor(i / columns)];
     });
-    c.fillStyle = "#666"; c.font = "11px system-ui, sans-serif";
-    c.fillText(document.getElementById("credits").textContent.slice(0, 220), pad, y + 20);
+    write(credit, pad, y + 8);
     return out.toDataURL("image/png");
   }
-  document.getElementById("download").addEventListener("click", () => {
-    const a = document.createElement("a"); a.href = picture(); a.download = (DATA.name || "view") + ".png";
+  function svgPicture() {  // the SVG drawn on a canvas at its own size (an SVG image from data: does not taint it)
+    return new Promise((done, fail) => {
+      const image = new Image();
+      image.onload = () => {
+        const out = document.createElement("canvas"); out.width = image.naturalWidth; out.height = image.naturalHeight;
+        out.getContext("2d").drawImage(image, 0, 0); done(out.toDataURL("image/png"));
+      };
+      image.onerror = () => fail(new Error("the browser could not draw the picture"));
+      image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(DATA.picture);
+    });
+  }
+  function picture() { return DATA.picture ? svgPicture() : Promise.resolve(canvasPicture()); }
+  function save(href, extension) {
+    const a = document.createElement("a"); a.href = href; a.download = (DATA.name || "view") + "." + extension;
     document.body.append(a); a.click(); a.remove();
+  }
+  const downloadButton = document.getElementById("download"), svgButton = document.getElementById("download-svg");
+  if (DATA.picture) {
+    downloadButton.textContent = "Download PNG";
+    downloadButton.title = "Download the picture to publish as a PNG, 2,400 px wide: title, headline, map, jobs by place of control, legend and sources";
+    svgButton.hidden = false;
+  }
+  downloadButton.addEventListener("click", () => picture().then(url => save(url, "png")));
+  svgButton.addEventListener("click", () => {
+    const url = URL.createObjectURL(new Blob([DATA.picture], {type: "image/svg+xml"}));
+    save(url, "svg"); setTimeout(() => URL.revokeObjectURL(url), 60_000);  // once the download has read it
   });
 
   legend(); showCounts();
@@ -473,5 +537,5 @@
     }
   });
   window.kg = {network, nodes, edges, data: DATA, counts: drawnCounts, filter: applyFilter, search, setLayout,
-               labelBoxes: () => labelBoxes, picture, relabel, layout: () => layout, ready: false};
+               labelBoxes: () => labelBoxes, picture, pictureText: () => pictureText, relabel, layout: () => layout, ready: false};
 })();
