@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pyoxigraph import Literal
 
 from ..namespaces import BBMB, DCT, PROV, QB, RDF, RDFS, SCHEMA, SDMX_DIMENSION, XSD, IRIs
-from ..rules import TIE_KINDS, Tie, is_decision_centre
+from ..rules import TIE_KINDS, Tie, is_decision_centre, tie_form
 from ..tables import Tables
 from .facts import DERIVED, AreaSummary, Contested, Facts, Tally
 from .ties import tie_key
@@ -127,7 +127,8 @@ def _alternative_lines(cx: _Context, c: Contested) -> Iterator[str]:
 
 
 def _tie_lines(cx: _Context, tables: Tables) -> Iterator[str]:
-    """Each tie shared by two firms or more (kg.rules.firm_ties): its kind, what it runs through, its label."""
+    """Each tie shared by two firms or more (kg.rules.firm_ties): its kind, what it runs through, its label,
+    how many firms share it and how cluster-links lists it (kg.rules.tie_form: its pairs, or a hub)."""
     holders: dict[Tie, list[str]] = {}
     for firm, ties in cx.facts.ties.items():
         for tie in ties:
@@ -150,6 +151,8 @@ def _tie_lines(cx: _Context, tables: Tables) -> Iterator[str]:
         yield f"{s} {BBMB.tieKind} {Literal(TIE_KINDS[kind])}{g}"
         yield f"{s} {BBMB.via} {via_node}{g}"
         yield f"{s} {RDFS.label} {Literal(label)}{g}"
+        yield f"{s} {BBMB.tieMembers} {Literal(len(firms))}{g}"
+        yield f"{s} {BBMB.tieForm} {Literal(tie_form(len(firms)))}{g}"
         yield from (f"{cx.org(f)} {BBMB.sharesTie} {s}{g}" for f in sorted(firms))
 
 
