@@ -59,6 +59,8 @@ def main() -> None:
     print(f"pairs if every tie were listed pair by pair: {sum(n * (n - 1) // 2 * c for n, c in sizes.items()):,}")
     print(f"hubs (ties of more than {TIE_PAIR_LIMIT} firms): {hubs:,}  "
           f"rows by kg.rules.tie_rows: {sum(tie_rows(n) * c for n, c in sizes.items()):,}")
+    for limit in (4, 10, 20, 40, 100):
+        print(f"  rows with a pair limit of {limit}: {sum(tie_rows(n, limit) * c for n, c in sizes.items()):,}")
     saved = load_query(QUERIES_DIR / "cluster-links.rq")
     whole = SavedQuery("cluster-links-whole", saved.text.replace("LIMIT 10000", ""))
     for label, query in (("capped (LIMIT 10000)", saved), ("whole", whole)):
