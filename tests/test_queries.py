@@ -367,7 +367,7 @@ def _crowded(tmp_path, n: int):
 
 def test_many_firms_in_one_town_and_subsector_give_a_row_each_not_a_row_a_pair(tmp_path, built):
     berlin = built.iris.place("berlin").value
-    lifts_in_berlin = "SELECT ?tie WHERE { ?tie bbmb:tieSubsector ?code ; bbmb:via ?town }"
+    lifts_in_berlin = "SELECT ?tie ?code ?town WHERE { ?tie bbmb:tieSubsector ?code ; bbmb:via ?town }"
     where = {"code": built.iris.subsector("28.22"), "town": built.iris.place("berlin")}
     [before] = [firms for tie, (link, via, firms) in _tie_holders(built).items()
                 if via == berlin and tie == select(built.store, lifts_in_berlin, where)[0]["tie"]]
