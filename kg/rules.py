@@ -712,7 +712,7 @@ def firm_ties(chain: Sequence[str], is_parent: bool, codes: Iterable[str], site_
 #: campus, a subsector in a town; beyond, the pairs say no more than the list of members and grow with
 #: the square.  Measured on a synthetic economy of 10,000 firms (benchmarks/cluster_links.py): 12,909
 #: memberships in 745 ties; every tie as pairs 581,121 rows, with this limit 14,648 (at 20: 24,828; at
-#: 40: 92,100), while the largest tie of the regional brief has 4 firms, so its rows stay pairs.
+#: 40: 92,100), while the largest tie of the sample data (``data/``) has 4 firms, so its rows stay pairs.
 TIE_PAIR_LIMIT = 10
 
 
@@ -728,8 +728,8 @@ def tie_form(members: int, limit: int = TIE_PAIR_LIMIT) -> str:
 
 def tie_rows(members: int, limit: int = TIE_PAIR_LIMIT) -> int:
     """The rows a tie of ``members`` firms makes in ``cluster-links`` (and lines in the clusters view):
-    n(n-1)/2 pairs, or n for a hub, so never more than ``(limit - 1) / 2`` rows a member: the rows grow
-    with the firms, not with their square.
+    n(n-1)/2 pairs, or n for a hub, so never more than ``max(1, (limit - 1) / 2)`` rows a member: the
+    rows grow with the firms, not with their square.
 
     >>> tie_rows(4), tie_rows(TIE_PAIR_LIMIT), tie_rows(TIE_PAIR_LIMIT + 1), tie_rows(5000)
     (6, 45, 11, 5000)
