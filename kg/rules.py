@@ -23,7 +23,7 @@ makes nothing in an area           :func:`makes_nothing_in`
 operating sites                    :data:`OFFICE_FUNCTIONS`, :func:`is_operating_site` (functions: :mod:`kg.model`)
 a firm's home region               :func:`home_region`
 the region the outputs default to  :func:`default_region`
-cluster ties between firms         :class:`Tie`, :data:`TIE_KINDS`, :func:`firm_ties`
+cluster ties between firms         :class:`Tie`, :data:`TIE_KINDS`, :func:`firm_ties`, :func:`tie_form`
 primary sources (the study's own)  :data:`STUDY_KINDS`, :func:`primary_sources`
 readings of contested facts        :class:`Reading`, :data:`READINGS`, :func:`register_reading`, :func:`get_reading`,
                                    :data:`READING_ALIASES`
@@ -778,6 +778,39 @@ def firm_ties(chain: Sequence[str], is_parent: bool, codes: Iterable[str], site_
         if firm in cluster.members or firm == cluster.operator or by_place:
             ties.add(Tie(kind, cluster.operator if kind == "holding" and cluster.operator else cluster.id))
     return ties
+
+
+#: A tie shared by at most this many firms is listed pair by pair (a row of ``cluster-links``, a line of
+#: the clusters view, for every two of its firms); a tie of more firms is a hub: one row (one line) from
+#: each firm to the tie.  Up to 10 firms (45 pairs) a pair is a tie one reads: the firms of a holding, a
+#: campus, a subsector in a town; beyond, the pairs say no more than the list of members and grow with
+#: the square.  Measured on a synthetic economy of 10,000 firms (benchmarks/cluster_links.py): 12,909
+#: memberships in 745 ties; every tie as pairs 581,121 rows, with this limit 14,648 (at 20: 24,828; at
+#: 40: 92,100), while the largest tie of the sample data (``data/``) has 4 firms, so its rows stay pairs.
+TIE_PAIR_LIMIT = 10
+
+
+def tie_form(members: int, limit: int = TIE_PAIR_LIMIT) -> str:
+    """How a tie shared by ``members`` firms is listed: ``"pairs"`` (every two of its firms) up to
+    ``limit`` firms, ``"hub"`` (each firm with the tie) beyond.
+
+    >>> tie_form(2), tie_form(TIE_PAIR_LIMIT), tie_form(TIE_PAIR_LIMIT + 1)
+    ('pairs', 'pairs', 'hub')
+    """
+    return "pairs" if members <= limit else "hub"
+
+
+def tie_rows(members: int, limit: int = TIE_PAIR_LIMIT) -> int:
+    """The rows a tie of ``members`` firms makes in ``cluster-links`` (and lines in the clusters view):
+    n(n-1)/2 pairs, or n for a hub, so never more than ``max(1, (limit - 1) / 2)`` rows a member: the
+    rows grow with the firms, not with their square.
+
+    >>> tie_rows(4), tie_rows(TIE_PAIR_LIMIT), tie_rows(TIE_PAIR_LIMIT + 1), tie_rows(5000)
+    (6, 45, 11, 5000)
+    >>> all(tie_rows(n) <= n * max(1, (TIE_PAIR_LIMIT - 1) / 2) for n in range(2, 10_000))
+    True
+    """
+    return members * (members - 1) // 2 if tie_form(members, limit) == "pairs" else members
 
 
 # ---------------------------------------------------------------------------- ranges

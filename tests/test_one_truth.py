@@ -5,7 +5,7 @@ For every firm and site of the real data and of a 1,000-firm synthetic economy, 
 the GraphML files is the same; the hq page's headline is the rows of ``control-summary``; the sites run
 from outside the region are the same in ``hq-absence``, the hq view and its page (and add up to the
 summary's firms and jobs run from outside); the ties between firms are the same in ``cluster-links``,
-the clusters view and its page.
+the clusters view and its page, pair by pair or, for a tie of many firms, as a hub.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from kg.build import build
 from kg.export import export_graph
 from kg.html import page_data
-from kg.query import run
+from kg.query import run, select
 from kg.rules import TIE_KINDS
 from kg.synth import synthesize
 from kg.views import Catalog, build_views, control_headline
@@ -196,6 +196,31 @@ def test_cluster_links_and_the_clusters_page_show_the_same_ties(built):
     assert ties["query"][(lumics, scansonic)] == {"holding"}
     otis, kone = built.iris.org("otis").value, built.iris.org("kone").value
     assert ties["query"][tuple(sorted((otis, kone)))] == {"subsector and place"}
+
+
+def test_a_crowded_synthetic_economy_has_the_same_hubs_and_pairs_in_query_and_view(tmp_path):
+    """Past kg.rules.TIE_PAIR_LIMIT firms a tie is a hub: cluster-links lists each firm with it, the
+    clusters view draws a hub node linked to each; the smaller ties are pairs in both."""
+    folder = tmp_path / "synth"
+    synthesize(folder, 300, seed=5)
+    result = build(folder)
+    view = build_views(result.store, ["clusters"])["clusters"]
+    firms = {n for n, d in view.nodes(data=True) if d["type"] == "firm"}
+    listed_hubs: dict[str, set[str]] = {}
+    listed_pairs: dict[tuple[str, str], set[str]] = {}
+    for r in run("cluster-links", result.store, {}, result.iris).records():
+        if r["form"] == "hub" and r["firmA"] in firms:
+            listed_hubs.setdefault(r["firmB"], set()).add(r["firmA"])
+        elif r["form"] == "pairs" and r["firmA"] in firms and r["firmB"] in firms:
+            listed_pairs.setdefault((r["firmA"], r["firmB"]), set()).add(r["link"])
+    drawn_hubs = sorted((TIE_KINDS[d["tie_kind"]], sorted(view[h])) for h, d in view.nodes(data=True)
+                        if d["type"] == "tie")
+    assert drawn_hubs, "a 300-firm economy has ties of more firms than the pair limit"
+    kinds = {r["tie"]: r["kind"] for r in select(result.store, "SELECT ?tie ?kind WHERE { ?tie bbmb:tieKind ?kind }")}
+    assert drawn_hubs == sorted((kinds[tie], sorted(members)) for tie, members in listed_hubs.items())
+    drawn_pairs = {tuple(sorted((a, b))): {TIE_KINDS[k] for k in d["tie_kinds"].split(";")}
+                   for a, b, d in view.edges(data=True) if a in firms and b in firms}
+    assert drawn_pairs == listed_pairs
 
 
 def test_the_views_take_the_region_the_rules_chose(built):

@@ -8,12 +8,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import xml.etree.ElementTree as ET
+from collections import Counter
 from decimal import Decimal
+from itertools import combinations
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Variable
 
+from kg.build import build
 from kg.cli import main
 from kg.query import (
     QueryError,
@@ -24,11 +28,13 @@ from kg.query import (
     parse_assignments,
     resolve,
     run,
+    select,
     term_text,
     with_dataset,
 )
 from kg.results import from_solutions, render
-from tests.conftest import ROOT
+from kg.rules import TIE_PAIR_LIMIT, tie_form
+from tests.conftest import DATA, ONTOLOGY, ROOT
 
 QUERIES = library()
 
@@ -302,6 +308,84 @@ def test_cluster_links_include_the_big_holding(ask):
     assert frozenset(("Otis", "Kone (Berlin)")) in same_place  # lifts, both in Berlin
     assert all(r["link"] != "peer-group" for r in rows)  # the big four are not a regional tie
     assert all(str(r["firmA"]) < str(r["firmB"]) for r in rows)  # each pair once
+    # no tie of the brief is larger than the holding (4 firms): every tie is listed pair by pair
+    assert {r["form"] for r in rows} == {"pairs"} and max(r["members"] for r in rows) == len(members)
+
+
+def _tie_holders(built) -> dict[str, tuple[str, str, list[str]]]:
+    """tie -> its link, via and the firms the build says share it (bbmb:sharesTie)."""
+    holders: dict[str, tuple[str, str, list[str]]] = {}
+    for r in select(built.store, "SELECT ?tie ?firm ?kind ?via WHERE { ?firm bbmb:sharesTie ?tie . "
+                                 "?tie bbmb:tieKind ?kind ; bbmb:via ?via }"):
+        holders.setdefault(r["tie"], (r["kind"], r["via"], []))[2].append(r["firm"])
+    return holders
+
+
+def _rows_by_the_rule(built) -> Counter:
+    """The (firmA, firmB, link, via) rows kg.rules.tie_form says cluster-links lists: every two firms of a
+    small tie, each firm with the tie of a large one."""
+    expected: Counter = Counter()
+    for tie, (link, via, firms) in _tie_holders(built).items():
+        if tie_form(len(firms)) == "pairs":
+            expected.update((a, b, link, via) for a, b in combinations(sorted(firms), 2))
+        else:
+            expected.update((f, tie, link, via) for f in firms)
+    return expected
+
+
+def _listed(result) -> Counter:
+    return Counter((r["firmA"], r["firmB"], r["link"], r["via"]) for r in
+                   run("cluster-links", result.store, {}, result.iris).records())
+
+
+def test_cluster_links_are_the_rows_the_rule_says(built):
+    assert _listed(built) == _rows_by_the_rule(built)
+    rows = run("cluster-links", built.store, {}, built.iris).records()
+    members = {(r["link"], r["viaLabel"]): r["members"] for r in rows}
+    labels = {r["tie"]: r["label"] for r in select(built.store, "SELECT ?tie ?label WHERE { ?tie rdfs:label ?label }")}
+    assert members == {(link, labels[tie]): len(firms) for tie, (link, _, firms) in _tie_holders(built).items()}
+
+
+def _crowded(tmp_path, n: int):
+    """The repo's data with ``n`` more lift makers in Berlin (WZ 28.22, beside Otis, Kone and Schindler)."""
+    folder = tmp_path / f"crowded-{n}"
+    shutil.copytree(DATA, folder)
+    extra = {"organizations.csv": lambda i: {"id": f"lifts-{i}", "name": f"Lifts {i}", "types": "firm",
+                                             "source": "brief-berlin"},
+             "sites.csv": lambda i: {"id": f"lifts-{i}-berlin", "org": f"lifts-{i}", "name": f"Lifts {i} Berlin",
+                                     "functions": "production", "place": "berlin", "status": "active",
+                                     "source": "brief-berlin"},
+             "classifications.csv": lambda i: {"org": f"lifts-{i}", "code": "28.22", "basis": "stated",
+                                               "source": "brief-berlin"}}
+    for name, row in extra.items():
+        with (folder / name).open(encoding="utf-8", newline="") as f:
+            fields = next(csv.reader(f))
+        with (folder / name).open("a", encoding="utf-8", newline="") as f:
+            csv.DictWriter(f, fields).writerows(row(i) for i in range(n))
+    return build(folder, ONTOLOGY)
+
+
+def test_many_firms_in_one_town_and_subsector_give_a_row_each_not_a_row_a_pair(tmp_path, built):
+    berlin = built.iris.place("berlin").value
+    lifts_in_berlin = "SELECT ?tie ?code ?town WHERE { ?tie bbmb:tieSubsector ?code ; bbmb:via ?town }"
+    where = {"code": built.iris.subsector("28.22"), "town": built.iris.place("berlin")}
+    [before] = [firms for tie, (link, via, firms) in _tie_holders(built).items()
+                if via == berlin and tie == select(built.store, lifts_in_berlin, where)[0]["tie"]]
+    assert len(before) <= TIE_PAIR_LIMIT  # the brief's lift makers in Berlin: listed pair by pair
+    listed = {}
+    for n in (2 * TIE_PAIR_LIMIT, 4 * TIE_PAIR_LIMIT):
+        crowded = _crowded(tmp_path, n)
+        rows = _listed(crowded)
+        assert rows == _rows_by_the_rule(crowded)
+        [hub] = [r["tie"] for r in select(crowded.store, lifts_in_berlin, where)]
+        # a row for each firm of the tie, not (n + 3)(n + 2) / 2
+        assert sum(1 for r in rows if r[1] == hub) == len(before) + n
+        listed[n] = sum(rows.values())
+        # in the order of the IRIs as strings (the build's bbmb:tieOrder), the same on every engine
+        order = [(r["firmA"], r["firmB"]) for r in run("cluster-links", crowded.store, {}, crowded.iris).records()]
+        assert order == sorted(order) and all(a < b for a, b in order)
+    # the rows grow with the firms added, not with their square
+    assert listed[4 * TIE_PAIR_LIMIT] - listed[2 * TIE_PAIR_LIMIT] == 2 * TIE_PAIR_LIMIT
 
 
 def test_multi_site_groups(ask):

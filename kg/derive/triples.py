@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pyoxigraph import Literal
 
 from ..namespaces import BBMB, DCT, PROV, QB, RDF, RDFS, SCHEMA, SDMX_DIMENSION, XSD, IRIs
-from ..rules import TIE_KINDS, Tie, is_decision_centre
+from ..rules import TIE_KINDS, Tie, is_decision_centre, tie_form
 from ..tables import Tables
 from .facts import DERIVED, AreaSummary, Contested, Facts, Tally
 from .ties import tie_key
@@ -127,30 +127,46 @@ def _alternative_lines(cx: _Context, c: Contested) -> Iterator[str]:
 
 
 def _tie_lines(cx: _Context, tables: Tables) -> Iterator[str]:
-    """Each tie shared by two firms or more (kg.rules.firm_ties): its kind, what it runs through, its label."""
+    """Each tie shared by two firms or more (kg.rules.firm_ties): its kind, what it runs through, its label,
+    how many firms share it and how cluster-links lists it (kg.rules.tie_form: its pairs, or a hub); and the
+    order cluster-links lists its firms and ties in."""
     holders: dict[Tie, list[str]] = {}
     for firm, ties in cx.facts.ties.items():
         for tie in ties:
             holders.setdefault(tie, []).append(firm)
+    shared = {f"<{cx.iris.base}tie/{tie_key(tie)}>": (tie, firms) for tie, firms in holders.items() if len(firms) > 1}
     clusters = {r["id"]: r["name"] for r in tables["clusters"]}
+    for s, (tie, firms) in sorted(shared.items()):
+        yield from _tie_node_lines(cx, s, tie, firms, clusters)
+    yield from _tie_order_lines(cx, {cx.org(f) for _, firms in shared.values() for f in firms} | set(shared))
+
+
+def _tie_node_lines(cx: _Context, s: str, tie: Tie, firms: list[str], clusters: dict[str, str]) -> Iterator[str]:
     g = cx.g
-    for tie, firms in sorted(holders.items(), key=lambda kv: tie_key(kv[0])):
-        if len(firms) < 2:
-            continue
-        s = f"<{cx.iris.base}tie/{tie_key(tie)}>"
-        kind, via, code = tie.kind, tie.via, tie.code
-        if kind == "subsector-place":
-            via_node, label = cx.place(via), f"{cx.place_names.get(via, via)}, WZ {code}"
-            yield f"{s} {BBMB.tieSubsector} {cx.iris.subsector(code)}{g}"
-        elif via in cx.org_ids:
-            via_node, label = cx.org(via), cx.names.get(via, via)
-        else:
-            via_node, label = f"{cx.iris.cluster(via)}", clusters.get(via, via)
-        yield f"{s} {RDF.type} {BBMB.Tie}{g}"
-        yield f"{s} {BBMB.tieKind} {Literal(TIE_KINDS[kind])}{g}"
-        yield f"{s} {BBMB.via} {via_node}{g}"
-        yield f"{s} {RDFS.label} {Literal(label)}{g}"
-        yield from (f"{cx.org(f)} {BBMB.sharesTie} {s}{g}" for f in sorted(firms))
+    kind, via, code = tie.kind, tie.via, tie.code
+    if kind == "subsector-place":
+        via_node, label = cx.place(via), f"{cx.place_names.get(via, via)}, WZ {code}"
+        yield f"{s} {BBMB.tieSubsector} {cx.iris.subsector(code)}{g}"
+    elif via in cx.org_ids:
+        via_node, label = cx.org(via), cx.names.get(via, via)
+    else:
+        via_node, label = f"{cx.iris.cluster(via)}", clusters.get(via, via)
+    yield f"{s} {RDF.type} {BBMB.Tie}{g}"
+    yield f"{s} {BBMB.tieKind} {Literal(TIE_KINDS[kind])}{g}"
+    yield f"{s} {BBMB.via} {via_node}{g}"
+    yield f"{s} {RDFS.label} {Literal(label)}{g}"
+    yield f"{s} {BBMB.tieMembers} {Literal(len(firms))}{g}"
+    yield f"{s} {BBMB.tieForm} {Literal(tie_form(len(firms)))}{g}"
+    yield from (f"{cx.org(f)} {BBMB.sharesTie} {s}{g}" for f in sorted(firms))
+
+
+def _tie_order_lines(cx: _Context, nodes: set[str]) -> Iterator[str]:
+    """Each firm that shares a tie, and each tie, numbered in the order of their IRIs as strings (code
+    points, as SPARQL's STR compares them): cluster-links orders its rows by these numbers, since ordering
+    hundreds of thousands of rows by the IRIs' text is slow on an on-disk store (each comparison reads
+    both strings), and numbers give every engine the same order."""
+    for number, node in enumerate(sorted(nodes, key=lambda n: n[1:-1])):  # the IRI without its <>
+        yield f"{node} {BBMB.tieOrder} {Literal(number)}{cx.g}"
 
 
 # ---------------------------------------------------------------------------- the summary's data sets

@@ -31,8 +31,10 @@ query a node), so that they stay fast at 100,000 firms:
     saved query ``cluster-links`` lists the same): a subsector shared in the same municipality
     (a local industry cluster), the same holding or controlling group, or the same campus or
     technology park (as member, operator, or by an operating site in its place).  Peer groups
-    (the "big four" lift makers) are market peers, not regional ties, and are left out.  A tie shared by
-    more than ``CLIQUE_LIMIT`` firms is drawn as a hub node (``type`` "tie") linked to each of them.
+    (the "big four" lift makers) are market peers, not regional ties, and are left out.  A tie the build
+    made a hub (shared by more than ``CLIQUE_LIMIT`` = :data:`kg.rules.TIE_PAIR_LIMIT` firms,
+    :func:`kg.rules.tie_form`) is drawn as a hub node (``type`` "tie") linked to each of them, as
+    ``cluster-links`` lists it.
 
 ``full_view`` (a ``MultiDiGraph``) -- every typed node and relation.
     Every entity typed in a data graph (the ontology graph is left out) is a node; every

@@ -327,14 +327,18 @@ class Catalog:
 
     def _read_ties(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
         """firm -> its ties as the build derived them (kg.rules.firm_ties): (kind, key), the key the
-        place's ``code@municipality`` for a subsector-and-place tie, else the organisation or cluster."""
+        place's ``code@municipality`` for a subsector-and-place tie, else the organisation or cluster;
+        and (kind, key) -> the tie's form as the build decided it (kg.rules.tie_form: "pairs" or "hub")."""
         kinds = {words: kind for kind, words in TIE_KINDS.items()}
         self.ties: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for r in q("SELECT ?firm ?kind ?via ?code WHERE { ?firm bbmb:sharesTie ?tie . ?tie bbmb:tieKind ?kind ; "
-                   "bbmb:via ?via OPTIONAL { ?tie bbmb:tieSubsector ?s . ?s skos:notation ?code } } "
-                   "ORDER BY ?firm ?kind ?via ?code"):
-            kind = kinds[r["kind"]]
-            self.ties[r["firm"]].append((kind, f"{r['code']}@{r['via']}" if r["code"] else r["via"]))
+        self.tie_forms: dict[tuple[str, str], str] = {}
+        for r in q("SELECT ?firm ?kind ?via ?code ?form WHERE { ?firm bbmb:sharesTie ?tie . ?tie bbmb:tieKind ?kind ; "
+                   "bbmb:via ?via OPTIONAL { ?tie bbmb:tieSubsector ?s . ?s skos:notation ?code } "
+                   "OPTIONAL { ?tie bbmb:tieForm ?form } } ORDER BY ?firm ?kind ?via ?code"):
+            tie = (kinds[r["kind"]], f"{r['code']}@{r['via']}" if r["code"] else r["via"])
+            self.ties[r["firm"]].append(tie)
+            if r["form"]:
+                self.tie_forms[tie] = r["form"]
 
     # -- places: ancestry, Land, country (as the build derived them), region, coordinates
     def _places_derived(self, q: Callable[[str], list[dict[str, Any]]], region: str | None) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import networkx as nx
 from pyoxigraph import Store
 
-from ..rules import CLUSTER_TIES, is_operating_site
+from ..rules import CLUSTER_TIES, TIE_PAIR_LIMIT, is_operating_site, tie_form
 from .catalogue import Catalog, _catalog
 from .layout import _isolated_apart
 from .nodes import _org_node
@@ -48,15 +48,17 @@ def _tie_label(cat: Catalog, kind: str, key: str) -> str:
 
 #: A tie shared by more firms than this is drawn as one hub node (``type`` "tie") linked to its
 #: firms, instead of a clique of n(n-1)/2 edges (at 100,000 firms a subsector in Berlin alone
-#: would make millions of edges).
-CLIQUE_LIMIT = 40
+#: would make millions of edges): the rule of cluster-links, kg.rules.tie_form.
+CLIQUE_LIMIT = TIE_PAIR_LIMIT
 
 
 def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None,
-                  clique_limit: int = CLIQUE_LIMIT) -> nx.Graph[str]:
+                  clique_limit: int | None = None) -> nx.Graph[str]:
     """Firms of the region joined by shared ties; ``weight`` = number of ties two firms share.
 
-    A tie held by more than ``clique_limit`` firms becomes a hub node of type ``tie``.
+    A tie the build made a hub (``bbmb:tieForm``, :func:`kg.rules.tie_form`: more than
+    :data:`CLIQUE_LIMIT` firms, in the region or not) becomes a hub node of type ``tie``, as
+    cluster-links lists it; with ``clique_limit``, a tie of more firms than that in the view.
     """
     cat = _catalog(store, catalog, region)
     g: nx.Graph[str] = nx.Graph(name="clusters", color_by="subsector")
@@ -72,7 +74,7 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
             holders[tie].append(firm)
     shared: dict[tuple[str, str], dict[Key, set[str]]] = defaultdict(dict)
     for tie, members in sorted(holders.items()):
-        if len(members) > clique_limit:  # a hub node, not n(n-1)/2 edges
+        if _form(cat, tie, len(members), clique_limit) == "hub":  # a hub node, not n(n-1)/2 edges
             _add_hub(g, cat, tie, {m: ties[m][tie] for m in members})
             continue
         for a, b in combinations(sorted(members), 2):
@@ -88,6 +90,14 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
     _isolated_apart(g)
     return g
+
+
+def _form(cat: Catalog, tie: Key, members: int, clique_limit: int | None) -> str:
+    """The tie's form: as the build decided it (a graph built before it did: the rule on the firms
+    of the view), or by ``clique_limit`` on the firms of the view."""
+    if clique_limit is None:
+        return cat.tie_forms.get(tie) or tie_form(members)
+    return tie_form(members, clique_limit)
 
 
 def _titles(kinds: set[str]) -> dict[str, str]:
