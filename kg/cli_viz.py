@@ -42,6 +42,7 @@ def _views(args: argparse.Namespace, names: list[str] | None = None,
     progress(f"building the view{'s' if len(names) > 1 else ''} {', '.join(names)}")
     views = build_views(dataset.store, names, region=region)
     for name, graph in views.items():
+        graph.graph["language"] = args.project.languages[0]  # the labels' first language: kg.toml's
         progress(f"view {name}: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges")
     progress(f"views built in {time.perf_counter() - t0:.1f} s")
     return views

@@ -156,6 +156,8 @@ def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
             "areas": graph.graph.get("areas", []), "facets": facets, "aggregated": aggregated,
             "headline": graph.graph.get("headline"), "credit": graph.graph.get("credit", ""),
             "reading": graph.graph.get("reading", ""),
+            # the labels' first language (kg.toml's languages; the interface is English)
+            "language": graph.graph.get("language", "en"),
             "subtitle": graph.graph.get("subtitle", ""), "layout": graph.graph.get("viz_layout", "force"),
             "edgeKinds": graph.graph.get("edge_kinds", {}), "hulls": page_hulls(graph),
             "totals": {"nodes": graph.graph.get("aggregated", {}).get("nodes", len(nodes)),

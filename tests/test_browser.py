@@ -660,3 +660,34 @@ def test_clicking_a_node_dims_the_other_ties_but_keeps_their_colours(opened, pag
         assert before[str(edge)][:2] == after[str(edge)][:2] == [colour, colour]  # the hue, selected or not
     assert any(after[k][2] < before[k][2] for k in before)  # the others dimmed
     assert any(after[k][2] == before[k][2] for k in before)  # the holding's own lines not
+
+
+SHOWN_LABELS = """() => {
+  const data = new Map(window.kg.data.nodes.map(n => [n.id, n]));
+  return window.kg.nodes.get().filter(n => n.label && data.get(n.id).label_en && data.get(n.id).label_de
+                                           && data.get(n.id).label_en !== data.get(n.id).label_de)
+    .map(n => [n.label.split("\\n")[0], data.get(n.id).label_en, data.get(n.id).label_de]);
+}"""
+
+
+def _language_of(o) -> set[str]:
+    """Which language the shown labels of places named differently in German and English are in."""
+    shown = o.js(SHOWN_LABELS)
+    assert shown, "no place with an English and a German name is labelled"
+    return {"en" if label == en else "de" if label == de else "?" for label, en, de in shown}
+
+
+def test_labels_are_in_the_projects_first_language_one_language_at_a_time(opened, views, tmp_path):
+    """The labels follow kg.toml's first language (en for the repository's data, the interface's); the switch
+    turns them all to the other; a project whose first language is German opens in German."""
+    english = opened(write_page(views["hq"], tmp_path / "hq-en.html"))
+    assert english.js("() => document.querySelector('input[name=lang]:checked').value") == "en"
+    assert _language_of(english) == {"en"}
+    english.page.check("input[name=lang][value=de]")
+    assert _language_of(english) == {"de"}
+    graph = views["hq"].copy()
+    graph.graph["language"] = "de"
+    german = opened(write_page(graph, tmp_path / "hq-de.html"))
+    assert german.js("() => document.querySelector('input[name=lang]:checked').value") == "de"
+    assert _language_of(german) == {"de"}
+    assert english.errors == [] and german.errors == []

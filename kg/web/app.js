@@ -4,7 +4,7 @@
   const byId = new Map(DATA.nodes.map(n => [n.id, n]));
   const edgeById = new Map(DATA.edges.map(e => [e.id, e]));
   const NEUTRAL = "#B0B0B0";
-  let colorBy = DATA.colorBy, lang = "de", layout = "force";
+  let colorBy = DATA.colorBy, lang = DATA.language === "de" ? "de" : "en", layout = "force";
   const filters = {subsector: "", land: "", function: ""};
   const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined) e.textContent = String(text); if (cls) e.className = cls; return e; };
   const fmt = x => Number(x).toLocaleString("en");
@@ -335,7 +335,7 @@
   }
   network.on("zoom", () => { tip.hidden = true; clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 120); });
   network.on("dragEnd", () => { clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 120); });
-  document.querySelectorAll("input[name=lang]").forEach(r => r.addEventListener("change", () => { lang = r.value; relabel(); network.redraw(); }));
+  document.querySelectorAll("input[name=lang]").forEach(r => { r.checked = r.value === lang; r.addEventListener("change", () => { lang = r.value; relabel(); network.redraw(); }); });
 
   // --- details panel, neighbour focus and tip
   function sourceList(keys, box) {
