@@ -731,6 +731,12 @@ def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None, 
 
 
 
+#: What the build records on its derived graph: the reading of the contested facts (``?r``) and the study's
+#: credit line from the project file (``?c``, ``dct:bibliographicCitation``); the pages and the report read them.
+READING_QUERY = "SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }"
+STUDY_CREDIT_QUERY = "SELECT ?c WHERE { ?g bbmb:reading ?r ; dct:bibliographicCitation ?c }"
+
+
 def data_credit(store: Store) -> str:
     """Whose data the graph holds (:func:`kg.rules.credit_line` over every source a fact cites), for an
     output that names its sources: ``A Study (2025) and 12 other sources cited on each fact``; the study the
@@ -748,6 +754,5 @@ def data_credit(store: Store) -> str:
             part_of[r["src"]] = r["whole"]
         if r["cited"] in ("true", "1"):
             cited.add(r["src"])
-    study = next((r["c"] for r in select(store, "SELECT ?c WHERE { ?g bbmb:reading ?r ; "
-                                                "dct:bibliographicCitation ?c }", lexical=True)), None)
+    study = next((r["c"] for r in select(store, STUDY_CREDIT_QUERY, lexical=True)), None)
     return credit_line(titles, part_of, sorted(cited), study)

@@ -40,8 +40,7 @@ from pyoxigraph import NamedNode, Store
 from .charts import Bar, Figure, Group, svg
 from .files import atomic_write
 from .html import script_json, web_file
-from .query import resolve, run, select, with_region
-from .views.catalogue import READING_QUERY, STUDY_CREDIT_QUERY
+from .query import READING_QUERY, data_credit, resolve, run, select, with_region
 
 Row = dict[str, Any]
 
@@ -280,7 +279,7 @@ def report_data(store: Store, region: str | None = None) -> dict[str, Any]:
         if rows:
             chart["svg"] = svg(spec.draw(rows, ctx), f"chart-{spec.key}")
         charts.append(chart)
-    credit = _first(store, STUDY_CREDIT_QUERY, "c")
+    credit = data_credit(store)  # the one credit rule (kg.rules.credit_line), as the pages and the xlsx say it
     return {"title": f"{ctx.region_label}: the study's figures", "credit": credit, "region": ctx.region or "",
             "regionLabel": ctx.region_label, "reading": ctx.reading, "headline": headline(summary, ctx.region),
             "charts": charts}

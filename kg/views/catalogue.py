@@ -12,7 +12,7 @@ from pyoxigraph import Store
 from .. import geo
 from ..errors import InvalidArgument
 from ..namespaces import BBMB, PREFIXES
-from ..query import select
+from ..query import READING_QUERY, STUDY_CREDIT_QUERY, select
 from ..rules import (
     TIE_KINDS,
     UNKNOWN,
@@ -25,10 +25,6 @@ from ..rules import (
 )
 from .style import NEUTRAL, PALETTE
 
-#: What the build records on its derived graph: the reading of the contested facts (``?r``) and the study's
-#: credit line from the project file (``?c``, ``dct:bibliographicCitation``); the pages and the report read them.
-READING_QUERY = "SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }"
-STUDY_CREDIT_QUERY = "SELECT ?c WHERE { ?g bbmb:reading ?r ; dct:bibliographicCitation ?c }"
 _PLACE_KINDS = {BBMB.Country.value: "country", BBMB.Land.value: "land", BBMB.Region.value: "region",
                 BBMB.Municipality.value: "municipality", BBMB.District.value: "district"}
 
