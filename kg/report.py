@@ -232,8 +232,11 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def headline(rows: Sequence[Row], region: str | None) -> dict[str, str] | None:
-    """The headline figures of ``control-summary``'s row for the region itself, as the page writes them."""
+def headline(rows: Sequence[Row], centres: Sequence[Row], region: str | None) -> dict[str, str] | None:
+    """The headline figures of ``control-summary``'s row for the region itself, and the headline sentence the hq
+    page says (:func:`kg.views.hq.headline_sentence`, with the places of control of ``decision-centres``)."""
+    from .views.hq import centre_rows, headline_sentence
+
     row = next((r for r in rows if r["area"] == region), rows[0] if rows else None)
     if row is None:
         return None
@@ -242,7 +245,8 @@ def headline(rows: Sequence[Row], region: str | None) -> dict[str, str] | None:
     out = {k: number(row[k]) for k in keys}
     out.update(share=number(row["shareJobsOutside"]), low=number(row["shareJobsOutsideMin"]),
                high=number(row["shareJobsOutsideMax"]), shareFirms=number(row["shareFirmsOutside"]),
-               firmsCounted=counted(row["firms"], "firm"))
+               firmsCounted=counted(row["firms"], "firm"),
+               sentence=headline_sentence(dict(row), centre_rows([dict(c) for c in centres])))
     return out
 
 
@@ -269,11 +273,14 @@ def report_data(store: Store, region: str | None = None) -> dict[str, Any]:
     params = {"region": NamedNode(ctx.region)} if ctx.region else None
     charts = []
     summary: list[Row] = []
+    centres: list[Row] = []
     for spec in CHARTS:
         query = resolve(spec.query)
         rows = run(query, store, params if query.param("region") else None).records()
         if spec.query == "control-summary":
             summary = rows
+        elif spec.query == "decision-centres":
+            centres = rows
         chart: dict[str, Any] = {"key": spec.key, "query": spec.query, "title": spec.title,
                                  "rows": [{k: json_value(v) for k, v in r.items()} for r in rows]}
         if rows:
@@ -281,7 +288,7 @@ def report_data(store: Store, region: str | None = None) -> dict[str, Any]:
         charts.append(chart)
     credit = data_credit(store)  # the one credit rule (kg.rules.credit_line), as the pages and the xlsx say it
     return {"title": f"{ctx.region_label}: the study's figures", "credit": credit, "region": ctx.region or "",
-            "regionLabel": ctx.region_label, "reading": ctx.reading, "headline": headline(summary, ctx.region),
+            "regionLabel": ctx.region_label, "reading": ctx.reading, "headline": headline(summary, centres, ctx.region),
             "charts": charts}
 
 
@@ -297,13 +304,12 @@ def _headline_html(h: dict[str, str] | None) -> str:
                '<code>control-summary</code> returns no rows for this build.</p></section>'
     if not h["share"]:
         figure = f"None of the {_escape(h['firms'])} named firms in {_escape(h['areaLabel'])} has a known head-count."
-    else:
-        span = f" (between {_escape(h['low'])} % and {_escape(h['high'])} % over the contested facts)" \
-            if h["low"] != h["high"] else ""
-        figure = (f'<strong class="share">{_escape(h["share"])} %</strong> of the named firms\' known jobs in '
-                  f"{_escape(h['areaLabel'])} are run from outside it{span}: {_escape(h['jobsOutside'])} of "
-                  f"{_escape(h['jobs'])} jobs; {_escape(h['firmsOutside'])} of {_escape(h['firmsCounted'])}.")
-    parts = [f'<p class="figure">{figure}</p>', f'<p class="population">Counted: {_escape(h["population"])}.</p>']
+    else:  # the one sentence the hq page and picture say, its share in bold
+        lead = f"{h['share']} %"
+        sentence = h["sentence"]
+        figure = (f'<strong class="share">{_escape(lead)}</strong>{_escape(sentence[len(lead):])}'
+                  if sentence.startswith(lead) else _escape(sentence))
+    parts = [f'<p class="figure">{figure}</p>', f'<p class="population">Population: {_escape(h["population"])}.</p>']
     if h["coverage"]:
         parts.append(f"<p>These jobs are {_escape(h['coverage'])} % of the statistics' count of "
                      f"{_escape(h['statisticsTotal'])} employees in the area (a different population).</p>")

@@ -66,15 +66,20 @@ def test_each_chart_carries_its_saved_querys_rows(built, report):
 
 
 def test_the_headline_says_control_summarys_figures_digit_for_digit(built, report):
+    from kg.views.hq import centre_rows, headline_sentence
+
     row = next(r for r in run("control-summary", built.store, None, built.iris).records() if r["area"] == REGION)
+    centres = run("decision-centres", built.store, None, built.iris).records()
     text = " ".join(visible_text(report.read_text(encoding="utf-8")).split())
     headline = text[text.index(f"{row['shareJobsOutside']} %"):]
-    assert headline.startswith(f"{row['shareJobsOutside']} % of the named firms' known jobs in Berlin-Brandenburg "
-                               f"are run from outside it (between {row['shareJobsOutsideMin']} % and "
-                               f"{row['shareJobsOutsideMax']} % over the contested facts): "
-                               f"{row['jobsOutside']:,} of {row['jobs']:,} jobs; "
-                               f"{row['firmsOutside']} of {row['firms']} firms.")
-    assert f"Counted: {row['population']}." in headline
+    # the one sentence the hq page says, from the same two queries: one denominator per figure
+    assert headline.startswith(headline_sentence(row, centre_rows(centres)))
+    assert headline.startswith(f"{row['shareJobsOutside']} % of the {row['jobs']:,} known jobs of the named firms in "
+                               f"Berlin-Brandenburg are run from outside the region ({row['shareJobsOutsideMin']}–"
+                               f"{row['shareJobsOutsideMax']} % over the sources' alternatives)")
+    known = row["firmsOutside"] + row["firmsInside"]
+    assert f"{row['firmsOutside']} of the {known} firms of known control are run from outside" in headline
+    assert f"Population: {row['population']}." in headline
     assert f"{row['coverage']} % of the statistics' count of {row['statisticsTotal']:,} employees" in headline
     assert " ".join(row["hingesOn"].split()) in headline
 
@@ -120,7 +125,10 @@ def test_a_new_regions_report_has_its_own_figures_and_says_where_there_are_none(
     charts = {c["query"]: c for c in page_data(path)["charts"]}
     whole = next(r for r in charts["control-summary"]["rows"] if r["areaLabel"] == "Example Region")
     assert whole["jobsOutside"] == 430 + 2450
-    assert "2,880 of 4,652 jobs" in visible_text(page)  # the six firms and kg init's example firm
+    said = " ".join(visible_text(page).split())
+    # the six firms and kg init's example firm: 2,880 of their 4,652 known jobs run from Far Land
+    assert "of the 4,652 known jobs of the named firms in Example Region" in said
+    assert "most from Far Land (2,880)" in said
     assert "Machine building in the Example Region (Example Institute, 2026-03)" in page
     empty = [name for name, c in charts.items() if not c["rows"]]
     assert {"employment-trend", "establishments", "order-intake", "qualification-age"} <= set(empty)

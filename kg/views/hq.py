@@ -32,11 +32,16 @@ def control_headline(store: Store, region: str) -> dict[str, Any]:
     centres = run("decision-centres", store, params).records()
     headline: dict[str, Any] = {
         "areas": [{k: (str(v) if v is not None else "") for k, v in row.items()} for row in areas],
-        "centres": [{"label": r["areaLabel"], "kind": r["areaKind"], "firms": r["firms"], "jobs": r["employees"],
-                     "low": r["employeesMin"], "high": r["employeesMax"]} for r in centres]}
+        "centres": centre_rows(centres)}
     if areas:
         headline["sentence"] = headline_sentence(areas[0], headline["centres"])
     return headline
+
+
+def centre_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of ``decision-centres`` as the headline reads them: label, kind, firms, jobs, low, high."""
+    return [{"label": r["areaLabel"], "kind": r["areaKind"], "firms": r["firms"], "jobs": r["employees"],
+             "low": r["employeesMin"], "high": r["employeesMax"]} for r in records]
 
 
 def _jobs(centre: dict[str, Any]) -> str:
