@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 
 from .errors import InvalidArgument
 from .rules import as_of_date as _as_of_date
-from .rules import holds_on
+from .rules import change_years, holds_on
 from .tables import SCHEMA, TABLES, Row, Tables
 
 
@@ -156,3 +156,19 @@ def at_date(tables: Tables, date: datetime.date) -> AtDate:
             break
     result.tables = Tables(tables.folder, rows, dict(tables.readings))
     return result
+
+
+def fact_years(tables: Tables) -> list[int]:
+    """The years the data has: those at which a dated fact of ``tables`` starts or ends (every table's
+    ``periods``: a site's opening, closing and status, an organisation's parent, a head-count's, an event's or
+    an observation's year, ...), by :func:`kg.rules.change_years`; ``[]`` where no fact is dated.  The region as
+    of the end of each of them (``--as-of YEAR``) is what the pages' time slider shows.
+
+    >>> from kg.tables import Row
+    >>> sites = [Row("sites", 2, {"opened": "2024", "closed": "", "status_since": ""}),
+    ...          Row("sites", 3, {"opened": "", "closed": "2020-06", "status_since": "1990/1999"})]
+    >>> fact_years(Tables(None, {"sites": sites}))
+    [1990, 2020, 2024]
+    """
+    return change_years((row[period.start], row[period.end]) for name, rows in tables.rows.items() if name in TABLES
+                        for period in TABLES[name].periods for row in rows)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from .cli import Dataset
+    from .timeline import Stops
 
 
 def _region(args: argparse.Namespace, dataset: Dataset) -> str | None:
@@ -67,6 +68,9 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
                    help="also write the hq view as a picture to publish, hq.svg or hq.png (2,400 px wide): title, "
                         "headline, map, jobs by place of control, legend and source line (the page's "
                         "Download SVG); png needs rsvg-convert")
+    p.add_argument("--no-slider", action="store_true",
+                   help="leave out the hq and clusters pages' time slider (the network and the headline at each "
+                        "year a dated fact starts or ends, each built as --as-of YEAR builds it: one build a year)")
     p.add_argument("--files", type=_graph_formats, default=[], metavar="FORMATS",
                    help="also write the same views as graph files, e.g. gexf,graphml (as kg export writes them), "
                         "so that one command draws every output once")
@@ -82,9 +86,10 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
         everything = args.view == "all"
         dataset = open_dataset(args)
         views = _views(args, list(VIEWS) if everything else [n for n in [args.view] if n in VIEWS], dataset)
+        years = _years(args, views, dataset)
         for name, graph in steps(views.items(), "pages", len(views)):
             t0 = time.perf_counter()
-            path = write_page(graph, Path(args.out) / f"{name}.html", budget=args.budget)
+            path = write_page(graph, Path(args.out) / f"{name}.html", budget=args.budget, years=years.get(name))
             _wrote(path, t0)
         if args.picture:
             from .views import within_budget
@@ -100,6 +105,21 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
             _write_report(args, dataset)
         return 0
     return run
+
+
+def _years(args: argparse.Namespace, views: dict[str, nx.Graph[str]], dataset: Dataset) -> dict[str, Stops]:
+    """The views as of each year the data has, for the pages' time slider (:mod:`kg.timeline`); none for a page
+    of one day (--as-of), of a dataset file (--graph: no tables to date) or with --no-slider."""
+    from .timeline import year_views
+
+    if args.no_slider or args.as_of or args.graph:
+        return {}
+    t0 = time.perf_counter()
+    years = year_views(args.data, args.ontology, views, base=args.base, reading=args.reading, project=args.project,
+                       region=_region(args, dataset), progress=progress)
+    if years:
+        progress(f"time slider: {len(next(iter(years.values()))):,} years in {time.perf_counter() - t0:.1f} s")
+    return years
 
 
 def _graph_formats(text: str) -> list[str]:

@@ -42,6 +42,7 @@ from typing import Any
 import networkx as nx
 
 from .files import atomic_write
+from .timeline import Stops, slider_data
 from .views import NODE_BUDGET, within_budget
 from .views.picture import picture_svg
 
@@ -166,8 +167,11 @@ def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
             "subsectorLabels": {e["key"]: e["label"] for e in graph.graph.get("legend", {}).get("subsector", [])}}
 
 
-def render_page(graph: nx.Graph[str], budget: int = NODE_BUDGET) -> str:
+def render_page(graph: nx.Graph[str], budget: int = NODE_BUDGET, years: Stops | None = None) -> str:
     """The page's HTML for a view (aggregated first if it has more than ``budget`` nodes).
+
+    ``years``: the view as of each year the data has (:func:`kg.timeline.year_views`), for the page's time
+    slider (``timeline.js``, the data's ``timeline``: :func:`kg.timeline.slider_data`); none, no slider.
 
     A view with a picture to publish (:data:`PICTURES`) carries it as SVG text in the page's data
     (``picture``), the one ``kg viz hq --picture svg`` writes: the page's "Download SVG" saves it and
@@ -178,17 +182,20 @@ def render_page(graph: nx.Graph[str], budget: int = NODE_BUDGET) -> str:
     draw = PICTURES.get(str(graph.graph.get("name", "")))
     if draw is not None:
         data["picture"] = draw(drawn)
+    data["timeline"] = slider_data(data, drawn, years or [])
     parts = {"TITLE": _html.escape(str(data["title"]) or "Graph"), "CSS": web_file("style.css"),
-             "DATA": script_json(data), "APP": web_file("app.js"),
+             "DATA": script_json(data), "APP": web_file("app.js"), "TIMELINE": web_file("timeline.js"),
              "VIS": vis_network_js().replace("</script", "<\\/script")}
     # one pass, so that text from the data is never scanned for placeholders
-    return re.sub(r"%(TITLE|CSS|DATA|APP|VIS)%", lambda m: parts[m.group(1)], web_file("page.html"))
+    return re.sub(r"%(TITLE|CSS|DATA|APP|TIMELINE|VIS)%", lambda m: parts[m.group(1)], web_file("page.html"))
 
 
-def write_page(graph: nx.Graph[str], path: str | Path, budget: int = NODE_BUDGET) -> Path:
-    """Write the offline page of a view to ``path`` atomically; returns the path."""
+def write_page(graph: nx.Graph[str], path: str | Path, budget: int = NODE_BUDGET,
+               years: Stops | None = None) -> Path:
+    """Write the offline page of a view to ``path`` atomically (``years``: see :func:`render_page`); returns
+    the path."""
     path = Path(path)
-    text = render_page(graph, budget)
+    text = render_page(graph, budget, years)
     with atomic_write(path, "w", encoding="utf-8") as handle:
         handle.write(text)
     return path

@@ -31,6 +31,8 @@ range over the contested facts     :func:`share_range`
 the credit line of an output       :func:`credit_line`
 dated facts: whether a fact holds  :func:`period_bounds`, :func:`holds_on`, :func:`as_of_date`
 on a date (``kg build --as-of``)
+the years at which the region      :func:`change_years` (the pages' time slider)
+changes
 =================================  ============================================================
 
 Everything here works on plain ids and numbers, not on RDF, so that each rule can be read and
@@ -462,6 +464,30 @@ def as_of_date(when: str) -> datetime.date:
         return _day_bounds(when)[1]
     except ValueError:  # a day the calendar does not have (2024-02-30)
         raise ValueError(f"there is no day {when}") from None
+
+
+def change_years(periods: Iterable[tuple[str, str]]) -> list[int]:
+    """The years at which what holds changes, of the (start, end) periods of the dated facts (each a period of
+    :func:`period_bounds`, or "" where open): the years ``Y`` such that the facts that hold on 31 December of
+    ``Y`` (:func:`as_of_date` of ``"Y"``, as ``--as-of Y`` reads a year) differ from those on 31 December of
+    ``Y - 1``; sorted.
+
+    A fact holds on a year's last day from the year its start may first mean (a start "1990/1999" from 1990,
+    by :func:`holds_on`), and no longer from the first year whose last day comes after the last day its end
+    may mean: a site closed "2020" is there at the end of 2020 and gone at the end of 2021, one closed
+    "2020-06" gone at the end of 2020.  Between two of these years every day's year-end picture is the one of
+    the earlier year, so the pages' time slider shows the region at each of them and nowhere else.
+
+    >>> change_years([("2024", ""), ("", "2020"), ("1990/1999", ""), ("", "2020-06"), ("", ""), ("2024-03", "")])
+    [1990, 2020, 2021, 2024]
+    """
+    years = set()
+    for start, end in periods:
+        if start:
+            years.add(period_bounds(start)[0].year)
+        if end:
+            years.add((period_bounds(end)[1] + datetime.timedelta(days=1)).year)
+    return sorted(years)
 
 
 # ---------------------------------------------------------------------------- primary sources

@@ -55,9 +55,12 @@
     (DATA.reading ? "; contested facts read as: " + DATA.reading : "") + ". Outlines: @svg-maps/germany (CC BY 4.0), Natural Earth.";
 
   // --- the headline: the figures of kg query control-summary and decision-centres, as they print them
+  let headline = DATA.headline;  // the one shown: the page's, or a year's of the time slider (timeline.js)
   function showHeadline(h) {
+    headline = h;
+    const box = document.getElementById("headline"), section = document.getElementById("centres");
+    box.replaceChildren(); section.replaceChildren(); box.hidden = section.hidden = true;
     if (!h || !h.areas || !h.areas.length) return;
-    const box = document.getElementById("headline");
     const range = a => a.shareJobsOutsideMin !== a.shareJobsOutsideMax ? ` (${a.shareJobsOutsideMin}–${a.shareJobsOutsideMax} % over the sources' alternatives)` : "";
     const region = h.areas[0];
     const big = el("p", undefined, "big");
@@ -78,7 +81,7 @@
     box.append(more, el("p", undefined, "note shown"));
     box.hidden = false;
     if (h.centres && h.centres.length) {
-      const section = document.getElementById("centres"), table = el("table"), top = Math.max(...h.centres.map(c => c.jobs || 0), 1);
+      const table = el("table"), top = Math.max(...h.centres.map(c => c.jobs || 0), 1);
       section.append(el("h2", "Where the region's jobs are run from"));
       const colours = new Map((DATA.legend.centre || []).map(i => [i.key, i.color]));
       for (const c of h.centres) {
@@ -112,7 +115,7 @@
   // shown, and a table: the regional jobs by place of control where the view has them, else the legend
   function describe() {
     const box = document.getElementById("network-text"), big = document.querySelector("#headline .big");
-    const table = el("table"), centres = DATA.headline && DATA.headline.centres;
+    const table = el("table"), centres = headline && headline.centres;
     const rows = centres && centres.length
       ? centres.map(c => [c.label, fmt(c.firms), c.jobs == null ? "no figure" : fmt(c.jobs)])
       : legendRows.map(([label, counts]) => [label, counts]);
@@ -224,11 +227,11 @@
       `${fmt(jobs)} known jobs, ${fmt(outside)} of them run from outside` + (jobs ? ` (${(100 * outside / jobs).toFixed(1)} %).` : ".") +
       " The figures above are for all the named firms.";
   }
-  function applyFilter(facet, value) {
+  function applyFilter(facet, value, keepView) {
     if (facet) { filters[facet] = value; document.getElementById("filter-" + facet).value = value; }
-    const shown = visibleIds();
-    nodes.update(DATA.nodes.map(n => ({id: n.id, hidden: !shown.has(n.id)})));
-    showCounts(); legend(); showFiltered(); fit();
+    const shown = visibleIds(), absent = window.kg && window.kg.absent;  // absent: not there in the slider's year
+    nodes.update(DATA.nodes.map(n => ({id: n.id, hidden: !shown.has(n.id) || !!(absent && absent.has(n.id))})));
+    showCounts(); legend(); showFiltered(); if (!keepView) fit();
     return drawnCounts();
   }
 
@@ -537,5 +540,6 @@
     }
   });
   window.kg = {network, nodes, edges, data: DATA, counts: drawnCounts, filter: applyFilter, search, setLayout,
-               labelBoxes: () => labelBoxes, picture, pictureText: () => pictureText, relabel, layout: () => layout, ready: false};
+               labelBoxes: () => labelBoxes, picture, pictureText: () => pictureText, relabel, layout: () => layout, ready: false,
+               visNode, visEdge, showHeadline, absent: null};
 })();

@@ -1,0 +1,144 @@
+"""The pages' time slider: the network and the headline at each year the data has.
+
+The years are those at which a dated fact starts or ends (:func:`kg.asof.fact_years`, by the one rule
+:func:`kg.rules.change_years`).  For each of them ``kg viz`` builds the region as of that year's last day with
+the machinery of ``--as-of`` (:func:`kg.build.build` with ``as_of``: the rules applied to the facts that hold
+then) and draws the same views from it, so that the slider's year ``Y`` says what ``kg viz hq --as-of Y`` and
+``kg query control-summary --as-of Y`` say, digit for digit.  Between two of these years the year-end picture
+does not change, so the slider has a stop at each of them and nowhere else; the last stop is the page as it
+was built (from every fact), merged with the last year's where the two are the same.
+
+The page carries, per stop, only what differs from the page as drawn (:func:`slider_data`): the ids of the
+drawn nodes and lines that are not there that year, the ids of the nodes and lines that are there that year
+but not on the page (a site closed since, a parent no longer in force: drawn from that year's view, once, in
+``extra``) and the headline (the hq view's sentence, the areas and the places of control).  A node's size,
+colour and side panel stay as the page's data gives them.  Where the page is drawn aggregated (past the node
+budget) a group stands for its members: it is there in a year where one of them is.
+
+    >>> import networkx as nx
+    >>> page = nx.DiGraph(); page.add_edge("site", "firm")
+    >>> drawn = {"nodes": [{"id": "site"}, {"id": "firm"}], "edges": [{"id": 0, "from": "site", "to": "firm"}],
+    ...          "directed": True, "headline": None}
+    >>> then = nx.DiGraph(); then.add_node("firm")
+    >>> data = slider_data(drawn, page, [("2019", then), ("2024", page)])
+    >>> [(s["label"], s["absent"], s["absentEdges"]) for s in data["stops"]], data["start"]
+    ([('2019', ['site'], [0]), ('2024', [], [])], 1)
+"""
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+#: The views whose pages have a time slider.
+TIMELINE_VIEWS = ("hq", "clusters")
+#: The label of the slider's last stop where the page (built from every fact) differs from the last year's.
+EVERY_FACT = "every fact"
+
+Stops = list[tuple[str, "nx.Graph[str]"]]
+
+
+def year_views(data: str | Path, ontology: str | Path, names: Iterable[str], *, base: str | None = None,
+               reading: str | None = None, project: Any = None, region: str | None = None,
+               progress: Callable[[str], None] | None = None) -> dict[str, Stops]:
+    """view name -> (year, the view as of that year's last day) for each year the data has, of the views in
+    ``names`` that have a slider (:data:`TIMELINE_VIEWS`); built as ``kg viz VIEW --as-of YEAR`` builds them
+    (the same data, ontology, base, reading, project and region).  Empty where no fact is dated.
+    """
+    from .asof import as_of_date, fact_years
+    from .build import build
+    from .tables import read_tables
+    from .views import build_views
+
+    wanted = [n for n in names if n in TIMELINE_VIEWS]
+    years = fact_years(read_tables(data)) if wanted else []
+    out: dict[str, Stops] = {name: [] for name in wanted if years}
+    for year in years:
+        day: datetime.date = as_of_date(str(year))
+        if progress:
+            progress(f"time slider: the region as of {day.isoformat()}")
+        store = build(data, ontology, base=base, reading=reading, project=project, as_of=day).store
+        for name, graph in build_views(store, wanted, region=region).items():
+            out[name].append((str(year), graph))
+    return out
+
+
+def _edge_key(u: str, v: str, directed: bool) -> tuple[str, str]:
+    return (u, v) if directed or u <= v else (v, u)
+
+
+class _Page:
+    """The drawn page's nodes and lines, and the nodes and lines of other years that it does not have."""
+
+    def __init__(self, drawn: dict[str, Any], graph: nx.Graph[str]) -> None:
+        self.directed = bool(drawn["directed"])
+        self.node_ids = [n["id"] for n in drawn["nodes"]]
+        self.edges: dict[tuple[str, str], int] = {_edge_key(e["from"], e["to"], self.directed): e["id"]
+                                                  for e in drawn["edges"]}
+        # a node the node budget folded into a group is drawn as that group
+        self.folded = {str(m[0]): str(n) for n, d in graph.nodes(data=True) for m in d.get("members") or ()}
+        self.drawn = set(self.node_ids)
+        self.extra_nodes: dict[str, dict[str, Any]] = {}
+        self.extra_edges: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def node(self, n: str, d: dict[str, Any]) -> str:
+        """The page's id of a year's node, drawing it as an extra where the page does not have it."""
+        from .html import _page_node
+
+        n = str(n)
+        if n in self.drawn:
+            return n
+        if n in self.folded:
+            return self.folded[n]
+        if n not in self.extra_nodes:
+            self.extra_nodes[n] = _page_node(n, d)
+        return n
+
+    def edge(self, u: str, v: str, d: dict[str, Any]) -> int | str:
+        """The page's id of a year's line between page ids ``u`` and ``v`` (an extra where the page has none)."""
+        from .html import _page_edge
+
+        key = _edge_key(u, v, self.directed)
+        if key in self.edges:
+            found: int = self.edges[key]
+            return found
+        if key not in self.extra_edges:
+            self.extra_edges[key] = dict(_page_edge(0, u, v, d), id=f"then-{len(self.extra_edges)}")
+        return str(self.extra_edges[key]["id"])
+
+    def stop(self, label: str, graph: nx.Graph[str]) -> dict[str, Any]:
+        """What the page shows of ``graph`` (a year's view): which of its nodes and lines are not there, which
+        extra ones are, and the year's headline."""
+        ids = {n: self.node(n, d) for n, d in graph.nodes(data=True)}
+        lines = {self.edge(ids[u], ids[v], d) for u, v, d in graph.edges(data=True) if ids[u] != ids[v]}
+        present = set(ids.values())
+        return {"label": label, "absent": [n for n in self.node_ids if n not in present],
+                "absentEdges": [i for i in self.edges.values() if i not in lines],
+                "extra": sorted(n for n in present if n in self.extra_nodes),
+                "extraEdges": sorted(str(i) for i in lines if isinstance(i, str)),
+                "headline": graph.graph.get("headline")}
+
+
+def slider_data(drawn: dict[str, Any], graph: nx.Graph[str], stops: Stops) -> dict[str, Any] | None:
+    """The slider's part of a page's data (see the module's description): ``drawn`` is the page's data
+    (:func:`kg.html.page_data`), ``graph`` the view as drawn (after the node budget), ``stops`` (year, the view
+    as of that year) from :func:`year_views`.  None where there is no year to show.
+    """
+    if not stops:
+        return None
+    page = _Page(drawn, graph)
+    out = [page.stop(label, view) for label, view in stops]
+    now: dict[str, Any] = {"label": EVERY_FACT, "absent": [], "absentEdges": [], "extra": [], "extraEdges": [],
+           "headline": drawn.get("headline")}
+    if {**out[-1], "label": EVERY_FACT} != now:
+        out.append(now)
+    headlines: list[Any] = []  # each once: the stops name theirs by its place in the list
+    for stop in out:
+        if stop["headline"] not in headlines:
+            headlines.append(stop["headline"])
+        stop["headline"] = headlines.index(stop["headline"])
+    return {"stops": out, "start": len(out) - 1, "headlines": headlines,
+            "extra": {"nodes": list(page.extra_nodes.values()), "edges": list(page.extra_edges.values())}}
