@@ -6,7 +6,8 @@ the machinery of ``--as-of`` (:func:`kg.build.build` with ``as_of``: the rules a
 then) and draws the same views from it, so that the slider's year ``Y`` says what ``kg viz hq --as-of Y`` and
 ``kg query control-summary --as-of Y`` say, digit for digit.  Between two of these years the year-end picture
 does not change, so the slider has a stop at each of them and nowhere else; the last stop is the page as it
-was built (from every fact), merged with the last year's where the two are the same.
+was built (from every fact), merged with the last year's where the two are the same.  A page that is the
+same in every year (no dated fact changes its network or its headline) has no slider.
 
 The page carries, per stop, only what differs from the page as drawn (:func:`slider_data`): the ids of the
 drawn nodes and lines that are not there that year, the ids of the nodes and lines that are there that year
@@ -125,7 +126,8 @@ class _Page:
 def slider_data(drawn: dict[str, Any], graph: nx.Graph[str], stops: Stops) -> dict[str, Any] | None:
     """The slider's part of a page's data (see the module's description): ``drawn`` is the page's data
     (:func:`kg.html.page_data`), ``graph`` the view as drawn (after the node budget), ``stops`` (year, the view
-    as of that year) from :func:`year_views`.  None where there is no year to show.
+    as of that year) from :func:`year_views`.  None where there is no year to show, or where every year shows
+    the page as it is.
     """
     if not stops:
         return None
@@ -135,6 +137,8 @@ def slider_data(drawn: dict[str, Any], graph: nx.Graph[str], stops: Stops) -> di
            "headline": drawn.get("headline")}
     if {**out[-1], "label": EVERY_FACT} != now:
         out.append(now)
+    if all({**stop, "label": ""} == {**now, "label": ""} for stop in out):
+        return None  # the same picture in every year: a slider that moves nothing would say the page is broken
     headlines: list[Any] = []  # each once: the stops name theirs by its place in the list
     for stop in out:
         if stop["headline"] not in headlines:

@@ -1,0 +1,269 @@
+"""The pages' time slider (kg/timeline.py, kg/web/timeline.js): at each year a dated fact starts or ends, the
+network and the headline as ``kg viz --as-of YEAR`` draws them, in a real browser (Debian's Chromium)."""
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import re
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from kg.asof import at_date, fact_years
+from kg.build import build
+from kg.cli import main
+from kg.html import page_data, write_page
+from kg.query import run
+from kg.rules import as_of_date, change_years
+from kg.tables import Tables, read_tables
+from kg.timeline import slider_data
+from kg.views import build_views
+from tests.conftest import DATA, ONTOLOGY
+from tests.test_browser import DESKTOP, PHONE, Opened, axe_violations, screenshot
+
+SECOND_ASML_SITE = "asml-oberschoeneweide"  # opened 2024 (data/sites.csv)
+
+
+@pytest.fixture
+def opened(browser):
+    """Open a page in Chromium (tests/test_browser.py's Opened); closed after the test."""
+    pages: list[Opened] = []
+
+    def open_(path: Path, viewport: tuple[int, int] = DESKTOP) -> Opened:
+        pages.append(Opened(browser, path, viewport))
+        return pages[-1]
+    yield open_
+    for page in pages:
+        page.close()
+
+
+# ----------------------------------------------------------------- the years rule
+def test_change_years_are_where_a_year_end_picture_changes():
+    periods = [("2024", ""), ("", "2020"), ("2010-03", "2012-06"), ("1990/1999", "")]
+    assert change_years(periods) == [1990, 2010, 2012, 2021, 2024]
+    assert change_years([("", ""), ("", "")]) == []
+
+
+def _rows(tables: Tables) -> dict[str, list[dict[str, str]]]:
+    return {name: [row.values for row in rows] for name, rows in tables.rows.items()}
+
+
+def test_the_tables_change_at_the_data_s_years_and_nowhere_else():
+    """At the end of each year the data has, what holds differs from the year before; at the end of any other
+    year it is the same: a slider with a stop at each of these years misses no picture."""
+    tables = read_tables(DATA)
+    years = fact_years(tables)
+    assert {2020, 2024} <= set(years)  # ASML's parent since 2020, its second site opened 2024
+    assert len(years) == len(set(years)) and years == sorted(years)
+    previous = _rows(at_date(tables, datetime.date(years[0] - 2, 12, 31)).tables)
+    for year in range(years[0] - 1, years[-1] + 3):
+        now = _rows(at_date(tables, as_of_date(str(year))).tables)
+        assert (now != previous) == (year in years), year
+        previous = now
+
+
+def test_no_dated_fact_no_years():
+    assert fact_years(Tables(None, {})) == []
+
+
+# ----------------------------------------------------------------- the pages in a browser
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> dict[str, Path]:
+    """``kg viz all``'s pages, and ``kg viz hq|clusters --as-of 2019``'s."""
+    out = tmp_path_factory.mktemp("slider")
+    assert main(["viz", "all", "--build", str(out / "no-build"), "--out", str(out / "now")]) == 0
+    assert main(["viz", "all", "--as-of", "2019", "--build", str(out / "no-build"), "--out", str(out / "2019")]) == 0
+    return {f"{when}/{name}": out / when / f"{name}.html" for when in ("now", "2019") for name in ("hq", "clusters")}
+
+
+def page_json(path: Path) -> dict:
+    return json.loads(re.search(r'<script type="application/json" id="kg-data">(.*?)</script>',
+                                path.read_text(encoding="utf-8"), re.S).group(1))
+
+
+def shown(o) -> dict:
+    """What the page shows: node ids, lines as (from, to), the headline's text."""
+    return o.js("""() => {
+        const nodes = kg.nodes.get({filter: n => !n.hidden}).map(n => n.id).sort();
+        const byId = new Map(kg.nodes.get().map(n => [n.id, n]));
+        const lines = kg.edges.get({filter: e => !e.hidden && !byId.get(e.from).hidden && !byId.get(e.to).hidden})
+                        .map(e => [e.from, e.to]);
+        const big = document.querySelector('#headline .big');
+        const counts = document.getElementById('counts').textContent;
+        return {nodes, lines, headline: big ? big.textContent : null, counts};
+    }""")
+
+
+def move_to(o, label: str) -> None:
+    """Move the slider with the keyboard (Home, then the right arrow) until it shows ``label``."""
+    o.page.focus("#year")
+    o.page.keyboard.press("Home")
+    for _ in range(len(o.js("kg.timeline.stops"))):
+        if o.page.locator("#year-shown").text_content() == label:
+            return
+        o.page.keyboard.press("ArrowRight")
+    assert o.page.locator("#year-shown").text_content() == label
+
+
+def as_drawn(data: dict, directed: bool) -> tuple[list[str], list[tuple[str, str]]]:
+    nodes = sorted(n["id"] for n in data["nodes"])
+    pair = (lambda a, b: (a, b)) if directed else (lambda a, b: tuple(sorted((a, b))))
+    return nodes, sorted(pair(e["from"], e["to"]) for e in data["edges"])
+
+
+def test_the_hq_slider_shows_the_network_and_headline_of_kg_viz_as_of_the_year(opened, written, built):
+    name = "hq"
+    o = opened(written[f"now/{name}"])
+    slider = o.page.get_by_role("slider", name="Year")  # a labelled range input
+    assert slider.is_visible()
+    stops = o.js("kg.timeline.stops")
+    years = [str(y) for y in fact_years(read_tables(DATA))]
+    assert stops == years  # the last year's picture is the page's own: no extra stop
+    latest = shown(o)
+    assert o.page.locator("#year-shown").text_content() == years[-1]
+    o.js("() => { window.stillTheSamePage = true; }")
+
+    move_to(o, "2019")
+    then = shown(o)
+    assert o.js("window.stillTheSamePage") is True  # the data sets changed, the page was not loaded again
+    assert slider.get_attribute("aria-valuetext") == "2019"
+    # the network of kg viz NAME --as-of 2019, node for node and line for line
+    directed = name == "hq"
+    nodes, lines = as_drawn(page_json(written[f"2019/{name}"]), directed)
+    pair = (lambda a, b: (a, b)) if directed else (lambda a, b: tuple(sorted((a, b))))
+    assert then["nodes"] == nodes
+    assert sorted(pair(*line) for line in then["lines"]) == lines
+    assert then["counts"] != latest["counts"]
+    site = built.iris.site(SECOND_ASML_SITE).value
+    assert site not in then["nodes"] and site in latest["nodes"]
+    # the headline of kg viz hq --as-of 2019, and the share kg query control-summary gives as of then
+    sentence = page_json(written["2019/hq"])["headline"]["sentence"]
+    assert then["headline"] == sentence != latest["headline"]
+    region = run("control-summary", build(DATA, ONTOLOGY, as_of=as_of_date("2019")).store, {},
+                 built.iris).records()[0]
+    assert then["headline"].startswith(f"{region['shareJobsOutside']} % of the {region['jobs']:,} known jobs")
+    assert o.page.locator("#centres tr").count() == len(page_json(written["2019/hq"])["headline"]["centres"])
+    screenshot(o, f"browser-{name}-slider-2019")
+
+    o.page.keyboard.press("End")  # back to the latest year: the page as it was drawn
+    assert shown(o) == latest
+    assert o.errors == [] and o.requests == []
+
+
+def test_a_year_hides_firms_from_the_filters_too(opened, written, built):
+    o = opened(written["now/hq"])
+    move_to(o, "2019")
+    before = shown(o)["nodes"]
+    o.page.click("#reset")  # the filters show everything there is in the year, not the nodes of other years
+    assert shown(o)["nodes"] == before
+    assert built.iris.site(SECOND_ASML_SITE).value not in before
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_axe_finds_no_serious_problem_with_the_slider(opened, written, viewport):
+    o = opened(written["now/hq"], viewport)
+    assert o.page.locator("#year").is_visible()
+    box = o.page.locator("#year").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport[0]  # on the phone's screen, not past it
+    move_to(o, "2019")
+    assert axe_violations(o) == []
+    screenshot(o, f"browser-hq-slider-{viewport[0]}")
+
+
+@pytest.fixture(scope="module")
+def views_now(built):
+    return build_views(built.store, ["hq"])
+
+
+def test_without_years_there_is_no_slider(opened, views_now, tmp_path):
+    path = write_page(views_now["hq"], tmp_path / "hq.html")
+    assert page_json(path)["timeline"] is None
+    o = opened(path)
+    assert o.page.locator("#timeline").is_hidden()
+    assert o.errors == []
+
+
+def test_a_page_the_same_in_every_year_has_no_slider(opened, written):
+    """The repository's clusters: no dated fact adds or takes away a firm or a tie (ASML's second site adds no
+    tie), so kg viz clusters --as-of 2019 draws the page as it is, and the page has no slider that moves nothing."""
+    assert as_drawn(page_json(written["2019/clusters"]), False) == as_drawn(page_json(written["now/clusters"]), False)
+    assert page_json(written["now/clusters"])["timeline"] is None
+    o = opened(written["now/clusters"])
+    assert o.page.locator("#timeline").is_hidden()
+
+
+def _date_sites(folder: Path, dates: dict[str, dict[str, str]]) -> None:
+    path = folder / "sites.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row.update(dates.get(row["id"], {}))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_the_clusters_slider_shows_the_ties_of_the_firms_there_in_the_year(opened, data_copy, tmp_path, built):
+    """A firm whose one regional site opened in 2021 is not there, with its ties, before 2021; a firm whose one
+    regional site closed in 2022 is gone after 2022; the page (every fact) has both, as a last stop of its own."""
+    _date_sites(data_copy, {"ge-marienfelde": {"opened": "2021"}, "otis-berlin": {"closed": "2022"}})
+    for when in ("", "2019", "2023"):
+        assert main(["viz", "clusters", "--data", str(data_copy), "--build", str(tmp_path / "no-build"),
+                     "--out", str(tmp_path / (when or "now"))] + (["--as-of", when] if when else [])) == 0
+    o = opened(tmp_path / "now" / "clusters.html")
+    stops = o.js("kg.timeline.stops")
+    assert {"2019", "2021", "2023", "every fact"} <= set(stops) and stops[-1] == "every fact"
+    latest = shown(o)
+    ge, otis = built.iris.org("ge-power").value, built.iris.org("otis").value
+    for when in ("2019", "2023"):
+        move_to(o, when)
+        then = shown(o)
+        nodes, lines = as_drawn(page_json(tmp_path / when / "clusters.html"), False)
+        assert then["nodes"] == nodes and sorted(tuple(sorted(line)) for line in then["lines"]) == lines
+        assert (ge in then["nodes"], otis in then["nodes"]) == ((False, True) if when == "2019" else (True, False))
+        assert len(then["lines"]) < len(latest["lines"])  # their ties went with them
+    o.page.keyboard.press("End")
+    assert shown(o) == latest and {ge, otis} <= set(latest["nodes"])
+    assert o.errors == []
+
+
+def test_a_node_and_a_line_of_a_year_only_are_drawn_in_that_year(opened, views_now, tmp_path):
+    """What a year has and the page has not (a site closed since, drawn from that year's view) is there in that
+    year only, where that year's view puts it on the map."""
+    page = views_now["hq"]
+    firm = next(n for n, d in page.nodes(data=True) if d["type"] == "firm")
+    then = page.copy()
+    then.add_node("gone-site", label="A site closed since", type="site", size=10, force_x=1.0, force_y=2.0,
+                  geo_x=30.0, geo_y=40.0)
+    then.add_edge("gone-site", firm, relation="org:siteOf", label="site of")
+    data = slider_data(page_data(page), page, [("2000", then), ("2024", page)])
+    assert [n["id"] for n in data["extra"]["nodes"]] == ["gone-site"] and len(data["extra"]["edges"]) == 1
+    assert [s["extra"] for s in data["stops"]] == [["gone-site"], []]
+    o = opened(write_page(page, tmp_path / "hq.html", years=[("2000", then), ("2024", page)]))
+    assert "gone-site" not in shown(o)["nodes"]
+    move_to(o, "2000")
+    assert "gone-site" in shown(o)["nodes"] and ["gone-site", firm] in shown(o)["lines"]
+    assert o.js("() => kg.layout() === 'geo' ? [kg.nodes.get('gone-site').x, kg.nodes.get('gone-site').y] : null") \
+        == [30.0, -40.0]  # the map's position (north up in the view, y down on the canvas)
+    move_to(o, "2024")
+    assert "gone-site" not in shown(o)["nodes"]
+    assert o.errors == []
+
+
+def test_a_folded_node_is_there_in_a_year_through_its_group():
+    """Past the node budget a group stands for its members: it is there in a year where one of them is."""
+    page = nx.Graph()
+    page.add_node("aggregate:firm", members=[["a", "A"], ["b", "B"]])
+    page.add_node("c")
+    page.add_edge("aggregate:firm", "c")
+    drawn = {"nodes": [{"id": "aggregate:firm"}, {"id": "c"}], "directed": False, "headline": None,
+             "edges": [{"id": 0, "from": "c", "to": "aggregate:firm"}]}
+    only_b, nobody = nx.Graph(), nx.Graph()
+    only_b.add_edge("b", "c")
+    nobody.add_node("c")
+    stops = slider_data(drawn, page, [("2010", nobody), ("2020", only_b)])["stops"]
+    assert [(s["label"], s["absent"], s["absentEdges"], s["extra"]) for s in stops] == [
+        ("2010", ["aggregate:firm"], [0], []), ("2020", [], [], [])]
