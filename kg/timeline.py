@@ -12,14 +12,17 @@ same in every year (no dated fact changes its network or its headline) has no sl
 The page carries, per stop, only what differs from the page as drawn (:func:`slider_data`): the ids of the
 drawn nodes and lines that are not there that year, the ids of the nodes and lines that are there that year
 but not on the page (a site closed since, a parent no longer in force: drawn from that year's view, once, in
-``extra``) and the headline (the hq view's sentence, the areas and the places of control).  A node's size,
-colour and side panel stay as the page's data gives them.  Where the page is drawn aggregated (past the node
-budget) a group stands for its members: it is there in a year where one of them is.
+``extra``), what differs of the others (a node's colours, jobs, size, shape and panel table, a line's jobs and
+look: a firm whose parent came later is coloured by where it was run from then) and the headline (the hq
+view's sentence, the areas and the places of control) and legend (its order: by the jobs run from each place
+then); each headline, legend and set of changes once.  Where
+the page is drawn aggregated (past the node budget) a group stands for its members: it is there in a year
+where one of them is.
 
     >>> import networkx as nx
+    >>> from kg.html import page_data
     >>> page = nx.DiGraph(); page.add_edge("site", "firm")
-    >>> drawn = {"nodes": [{"id": "site"}, {"id": "firm"}], "edges": [{"id": 0, "from": "site", "to": "firm"}],
-    ...          "directed": True, "headline": None}
+    >>> drawn = page_data(page)
     >>> then = nx.DiGraph(); then.add_node("firm")
     >>> data = slider_data(drawn, page, [("2019", then), ("2024", page)])
     >>> [(s["label"], s["absent"], s["absentEdges"]) for s in data["stops"]], data["start"]
@@ -40,6 +43,11 @@ TIMELINE_VIEWS = ("hq", "clusters")
 EVERY_FACT = "every fact"
 
 Stops = list[tuple[str, "nx.Graph[str]"]]
+#: What a year may change of a node the page draws (:func:`kg.html._page_node`'s keys): its colours and what the
+#: legend counts, its jobs, size and shape, and the facts of its side panel's table.
+NODE_FIELDS = ("c", "k", "jobs", "size", "shape", "info")
+#: ... and of a line (:func:`kg.html._page_edge`'s keys): the jobs run along it and how it is drawn.
+EDGE_FIELDS = ("jobs", "width", "color", "dashed", "opacity", "info")
 
 
 def year_views(data: str | Path, ontology: str | Path, names: Iterable[str], *, base: str | None = None,
@@ -82,6 +90,8 @@ class _Page:
         # a node the node budget folded into a group is drawn as that group
         self.folded = {str(m[0]): str(n) for n, d in graph.nodes(data=True) for m in d.get("members") or ()}
         self.drawn = set(self.node_ids)
+        self.page_nodes = {n["id"]: n for n in drawn["nodes"]}
+        self.page_edges = {e["id"]: e for e in drawn["edges"]}
         self.extra_nodes: dict[str, dict[str, Any]] = {}
         self.extra_edges: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -110,17 +120,43 @@ class _Page:
             self.extra_edges[key] = dict(_page_edge(0, u, v, d), id=f"then-{len(self.extra_edges)}")
         return str(self.extra_edges[key]["id"])
 
+    def changes(self, graph: nx.Graph[str], lines: dict[int | str, tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:
+        """What differs in ``graph`` (a year's view) of the nodes and lines the page draws as they are (not a
+        group of the node budget): node id -> the :data:`NODE_FIELDS` that differ, line id -> the
+        :data:`EDGE_FIELDS` (None where the year has no value)."""
+        from .html import _page_edge, _page_node
+
+        def diff(now: dict[str, Any], then: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+            return {f: then.get(f) for f in fields if then.get(f) != now.get(f)}
+
+        nodes = {n: diff(self.page_nodes[n], _page_node(n, d), NODE_FIELDS)
+                 for n, d in graph.nodes(data=True) if n in self.drawn}
+        edges = {i: diff(self.page_edges[i], _page_edge(i, u, v, d), EDGE_FIELDS)
+                 for i, (u, v, d) in lines.items() if isinstance(i, int) and u in self.drawn and v in self.drawn}
+        return {"nodes": {n: d for n, d in nodes.items() if d}, "edges": {str(i): d for i, d in edges.items() if d}}
+
     def stop(self, label: str, graph: nx.Graph[str]) -> dict[str, Any]:
         """What the page shows of ``graph`` (a year's view): which of its nodes and lines are not there, which
-        extra ones are, and the year's headline."""
+        extra ones are, what differs of the others, and the year's headline."""
         ids = {n: self.node(n, d) for n, d in graph.nodes(data=True)}
-        lines = {self.edge(ids[u], ids[v], d) for u, v, d in graph.edges(data=True) if ids[u] != ids[v]}
+        lines = {self.edge(ids[u], ids[v], d): (u, v, d) for u, v, d in graph.edges(data=True) if ids[u] != ids[v]}
         present = set(ids.values())
         return {"label": label, "absent": [n for n in self.node_ids if n not in present],
                 "absentEdges": [i for i in self.edges.values() if i not in lines],
                 "extra": sorted(n for n in present if n in self.extra_nodes),
                 "extraEdges": sorted(str(i) for i in lines if isinstance(i, str)),
-                "headline": graph.graph.get("headline")}
+                "changed": self.changes(graph, lines), "headline": graph.graph.get("headline"),
+                "legend": graph.graph.get("legend", {})}
+
+
+def _shared(stops: list[dict[str, Any]], key: str) -> list[Any]:
+    """Each different value of the stops' ``key`` once; each stop names its value by its place in the list."""
+    values: list[Any] = []
+    for stop in stops:
+        if stop[key] not in values:
+            values.append(stop[key])
+        stop[key] = values.index(stop[key])
+    return values
 
 
 def slider_data(drawn: dict[str, Any], graph: nx.Graph[str], stops: Stops) -> dict[str, Any] | None:
@@ -134,15 +170,12 @@ def slider_data(drawn: dict[str, Any], graph: nx.Graph[str], stops: Stops) -> di
     page = _Page(drawn, graph)
     out = [page.stop(label, view) for label, view in stops]
     now: dict[str, Any] = {"label": EVERY_FACT, "absent": [], "absentEdges": [], "extra": [], "extraEdges": [],
-           "headline": drawn.get("headline")}
+                           "changed": {"nodes": {}, "edges": {}}, "headline": drawn.get("headline"),
+                           "legend": drawn.get("legend", {})}
     if {**out[-1], "label": EVERY_FACT} != now:
         out.append(now)
     if all({**stop, "label": ""} == {**now, "label": ""} for stop in out):
         return None  # the same picture in every year: a slider that moves nothing would say the page is broken
-    headlines: list[Any] = []  # each once: the stops name theirs by its place in the list
-    for stop in out:
-        if stop["headline"] not in headlines:
-            headlines.append(stop["headline"])
-        stop["headline"] = headlines.index(stop["headline"])
-    return {"stops": out, "start": len(out) - 1, "headlines": headlines,
+    return {"stops": out, "start": len(out) - 1, "headlines": _shared(out, "headline"),
+            "changes": _shared(out, "changed"), "legends": _shared(out, "legend"),
             "extra": {"nodes": list(page.extra_nodes.values()), "edges": list(page.extra_edges.values())}}

@@ -84,16 +84,33 @@ def page_json(path: Path) -> dict:
 
 
 def shown(o) -> dict:
-    """What the page shows: node ids, lines as (from, to), the headline's text."""
+    """What the page shows: node ids, their colours and shapes, lines as (from, to, width, colour), the headline's
+    text, the legend's rows (those of a colour shown), the counts."""
     return o.js("""() => {
-        const nodes = kg.nodes.get({filter: n => !n.hidden}).map(n => n.id).sort();
+        const nodes = kg.nodes.get({filter: n => !n.hidden});
         const byId = new Map(kg.nodes.get().map(n => [n.id, n]));
         const lines = kg.edges.get({filter: e => !e.hidden && !byId.get(e.from).hidden && !byId.get(e.to).hidden})
-                        .map(e => [e.from, e.to]);
+                        .map(e => [e.from, e.to, e.width, e.color.color]);
         const big = document.querySelector('#headline .big');
-        const counts = document.getElementById('counts').textContent;
-        return {nodes, lines, headline: big ? big.textContent : null, counts};
+        const legend = [...document.querySelectorAll('#legend-colors > div')].map(d => d.textContent)
+                         .filter(t => !t.endsWith(' 0 shown'));
+        const of = look => Object.fromEntries(nodes.map(n => [n.id, look(n)]));
+        return {nodes: nodes.map(n => n.id).sort(), colours: of(n => n.color.background), shapes: of(n => n.shape),
+                lines, headline: big ? big.textContent : null, legend,
+                counts: document.getElementById('counts').textContent};
     }""")
+
+
+def same_picture(now: dict, then: dict, directed: bool) -> None:
+    """The page moved to a year (``now``) shows what the page of kg viz --as-of that year (``then``) shows."""
+    def lines(state: dict) -> list:
+        return sorted(((a, b) if directed else tuple(sorted((a, b))), width, colour)
+                      for a, b, width, colour in state["lines"])
+    assert now["nodes"] == then["nodes"]
+    assert now["colours"] == then["colours"] and now["shapes"] == then["shapes"]
+    assert lines(now) == lines(then)
+    assert now["headline"] == then["headline"]
+    assert now["legend"] == then["legend"]
 
 
 def move_to(o, label: str) -> None:
@@ -107,20 +124,15 @@ def move_to(o, label: str) -> None:
     assert o.page.locator("#year-shown").text_content() == label
 
 
-def as_drawn(data: dict, directed: bool) -> tuple[list[str], list[tuple[str, str]]]:
-    nodes = sorted(n["id"] for n in data["nodes"])
-    pair = (lambda a, b: (a, b)) if directed else (lambda a, b: tuple(sorted((a, b))))
-    return nodes, sorted(pair(e["from"], e["to"]) for e in data["edges"])
-
-
-def test_the_hq_slider_shows_the_network_and_headline_of_kg_viz_as_of_the_year(opened, written, built):
-    name = "hq"
+@pytest.mark.parametrize("name", ["hq", "clusters"])
+def test_the_slider_shows_the_page_of_kg_viz_as_of_the_year(opened, written, built, name):
+    """At 2019 the page shows what kg viz NAME --as-of 2019 draws: its nodes, their colours, the lines, their widths
+    and colours, the legend's rows and the headline; at the latest year the page as drawn."""
     o = opened(written[f"now/{name}"])
     slider = o.page.get_by_role("slider", name="Year")  # a labelled range input
     assert slider.is_visible()
-    stops = o.js("kg.timeline.stops")
     years = [str(y) for y in fact_years(read_tables(DATA))]
-    assert stops == years  # the last year's picture is the page's own: no extra stop
+    assert o.js("kg.timeline.stops") == years  # the last year's picture is the page's own: no extra stop
     latest = shown(o)
     assert o.page.locator("#year-shown").text_content() == years[-1]
     o.js("() => { window.stillTheSamePage = true; }")
@@ -129,22 +141,19 @@ def test_the_hq_slider_shows_the_network_and_headline_of_kg_viz_as_of_the_year(o
     then = shown(o)
     assert o.js("window.stillTheSamePage") is True  # the data sets changed, the page was not loaded again
     assert slider.get_attribute("aria-valuetext") == "2019"
-    # the network of kg viz NAME --as-of 2019, node for node and line for line
-    directed = name == "hq"
-    nodes, lines = as_drawn(page_json(written[f"2019/{name}"]), directed)
-    pair = (lambda a, b: (a, b)) if directed else (lambda a, b: tuple(sorted((a, b))))
-    assert then["nodes"] == nodes
-    assert sorted(pair(*line) for line in then["lines"]) == lines
-    assert then["counts"] != latest["counts"]
-    site = built.iris.site(SECOND_ASML_SITE).value
-    assert site not in then["nodes"] and site in latest["nodes"]
-    # the headline of kg viz hq --as-of 2019, and the share kg query control-summary gives as of then
-    sentence = page_json(written["2019/hq"])["headline"]["sentence"]
-    assert then["headline"] == sentence != latest["headline"]
-    region = run("control-summary", build(DATA, ONTOLOGY, as_of=as_of_date("2019")).store, {},
-                 built.iris).records()[0]
-    assert then["headline"].startswith(f"{region['shareJobsOutside']} % of the {region['jobs']:,} known jobs")
-    assert o.page.locator("#centres tr").count() == len(page_json(written["2019/hq"])["headline"]["centres"])
+    same_picture(then, shown(opened(written[f"2019/{name}"])), directed=name == "hq")
+    assert then != latest
+    asml = built.iris.org("asml-berlin").value  # its parent since 2020: run from the region in 2019, a star
+    assert then["shapes"][asml] == "star" != latest["shapes"][asml]
+    if name == "hq":
+        site = built.iris.site(SECOND_ASML_SITE).value
+        assert site not in then["nodes"] and site in latest["nodes"]
+        # the share and the jobs kg query control-summary gives as of 2019
+        region = run("control-summary", build(DATA, ONTOLOGY, as_of=as_of_date("2019")).store, {},
+                     built.iris).records()[0]
+        assert then["headline"].startswith(f"{region['shareJobsOutside']} % of the {region['jobs']:,} known jobs")
+        assert then["headline"] != latest["headline"]
+        assert o.page.locator("#centres tr").count() == len(page_json(written["2019/hq"])["headline"]["centres"])
     screenshot(o, f"browser-{name}-slider-2019")
 
     o.page.keyboard.press("End")  # back to the latest year: the page as it was drawn
@@ -185,13 +194,10 @@ def test_without_years_there_is_no_slider(opened, views_now, tmp_path):
     assert o.errors == []
 
 
-def test_a_page_the_same_in_every_year_has_no_slider(opened, written):
-    """The repository's clusters: no dated fact adds or takes away a firm or a tie (ASML's second site adds no
-    tie), so kg viz clusters --as-of 2019 draws the page as it is, and the page has no slider that moves nothing."""
-    assert as_drawn(page_json(written["2019/clusters"]), False) == as_drawn(page_json(written["now/clusters"]), False)
-    assert page_json(written["now/clusters"])["timeline"] is None
-    o = opened(written["now/clusters"])
-    assert o.page.locator("#timeline").is_hidden()
+def test_a_page_the_same_in_every_year_has_no_slider(views_now):
+    """A slider that moves nothing would say the page is broken."""
+    page = views_now["hq"]
+    assert slider_data(page_data(page), page, [("2019", page), ("2024", page)]) is None
 
 
 def _date_sites(folder: Path, dates: dict[str, dict[str, str]]) -> None:
@@ -221,8 +227,7 @@ def test_the_clusters_slider_shows_the_ties_of_the_firms_there_in_the_year(opene
     for when in ("2019", "2023"):
         move_to(o, when)
         then = shown(o)
-        nodes, lines = as_drawn(page_json(tmp_path / when / "clusters.html"), False)
-        assert then["nodes"] == nodes and sorted(tuple(sorted(line)) for line in then["lines"]) == lines
+        same_picture(then, shown(opened(tmp_path / when / "clusters.html")), directed=False)
         assert (ge in then["nodes"], otis in then["nodes"]) == ((False, True) if when == "2019" else (True, False))
         assert len(then["lines"]) < len(latest["lines"])  # their ties went with them
     o.page.keyboard.press("End")
@@ -245,7 +250,7 @@ def test_a_node_and_a_line_of_a_year_only_are_drawn_in_that_year(opened, views_n
     o = opened(write_page(page, tmp_path / "hq.html", years=[("2000", then), ("2024", page)]))
     assert "gone-site" not in shown(o)["nodes"]
     move_to(o, "2000")
-    assert "gone-site" in shown(o)["nodes"] and ["gone-site", firm] in shown(o)["lines"]
+    assert "gone-site" in shown(o)["nodes"] and ["gone-site", firm] in [line[:2] for line in shown(o)["lines"]]
     assert o.js("() => kg.layout() === 'geo' ? [kg.nodes.get('gone-site').x, kg.nodes.get('gone-site').y] : null") \
         == [30.0, -40.0]  # the map's position (north up in the view, y down on the canvas)
     move_to(o, "2024")
@@ -259,11 +264,9 @@ def test_a_folded_node_is_there_in_a_year_through_its_group():
     page.add_node("aggregate:firm", members=[["a", "A"], ["b", "B"]])
     page.add_node("c")
     page.add_edge("aggregate:firm", "c")
-    drawn = {"nodes": [{"id": "aggregate:firm"}, {"id": "c"}], "directed": False, "headline": None,
-             "edges": [{"id": 0, "from": "c", "to": "aggregate:firm"}]}
     only_b, nobody = nx.Graph(), nx.Graph()
     only_b.add_edge("b", "c")
     nobody.add_node("c")
-    stops = slider_data(drawn, page, [("2010", nobody), ("2020", only_b)])["stops"]
+    stops = slider_data(page_data(page), page, [("2010", nobody), ("2020", only_b)])["stops"]
     assert [(s["label"], s["absent"], s["absentEdges"], s["extra"]) for s in stops] == [
         ("2010", ["aggregate:firm"], [0], []), ("2020", [], [], [])]
