@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cli import add_dataset_options, add_output_folder, command, open_dataset, progress, steps
+from .timeline import SLIDER_BUDGET
 from .views import NODE_BUDGET, PAGES, VIEWS, build_views
 
 if TYPE_CHECKING:
@@ -68,9 +69,10 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
                    help="also write the hq view as a picture to publish, hq.svg or hq.png (2,400 px wide): title, "
                         "headline, map, jobs by place of control, legend and source line (the page's "
                         "Download SVG); png needs rsvg-convert")
-    p.add_argument("--no-slider", action="store_true",
-                   help="leave out the hq and clusters pages' time slider (the network and the headline at each "
-                        "year a dated fact starts or ends, each built as --as-of YEAR builds it: one build a year)")
+    p.add_argument("--slider", choices=("auto", "yes", "no"), default="auto",
+                   help="the hq and clusters pages' time slider: the network and the headline at each year a dated "
+                        "fact starts or ends, each built as --as-of YEAR builds it, one build a year (auto: unless "
+                        f"the tables' rows times the years pass {SLIDER_BUDGET:,}; default: %(default)s)")
     p.add_argument("--files", type=_graph_formats, default=[], metavar="FORMATS",
                    help="also write the same views as graph files, e.g. gexf,graphml (as kg export writes them), "
                         "so that one command draws every output once")
@@ -109,14 +111,16 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
 
 def _years(args: argparse.Namespace, views: dict[str, nx.Graph[str]], dataset: Dataset) -> dict[str, Stops]:
     """The views as of each year the data has, for the pages' time slider (:mod:`kg.timeline`); none for a page
-    of one day (--as-of), of a dataset file (--graph: no tables to date) or with --no-slider."""
+    of one day (--as-of), of a dataset file (--graph: no tables to date) or with --slider no (auto: within
+    :data:`kg.timeline.SLIDER_BUDGET`)."""
     from .timeline import year_views
 
-    if args.no_slider or args.as_of or args.graph:
+    if args.slider == "no" or args.as_of or args.graph:
         return {}
     t0 = time.perf_counter()
     years = year_views(args.data, args.ontology, views, base=args.base, reading=args.reading, project=args.project,
-                       region=_region(args, dataset), progress=progress)
+                       region=_region(args, dataset), progress=progress,
+                       budget=None if args.slider == "yes" else SLIDER_BUDGET)
     if years:
         progress(f"time slider: {len(next(iter(years.values()))):,} years in {time.perf_counter() - t0:.1f} s")
     return years

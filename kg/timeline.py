@@ -33,9 +33,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:  # the command line imports this module to name SLIDER_BUDGET: networkx only when drawing
+    import networkx as nx
 
 #: The views whose pages have a time slider.
 TIMELINE_VIEWS = ("hq", "clusters")
@@ -43,6 +44,10 @@ TIMELINE_VIEWS = ("hq", "clusters")
 EVERY_FACT = "every fact"
 
 Stops = list[tuple[str, "nx.Graph[str]"]]
+#: Past this many table rows times years, ``kg viz`` draws no slider unless told to (``--slider yes``): each year
+#: is a build of its own (the repository's data: 400 rows, 11 years; 100,000 synthetic firms: about two minutes
+#: a build, and a year for every event).
+SLIDER_BUDGET = 500_000
 #: What a year may change of a node the page draws (:func:`kg.html._page_node`'s keys): its colours and what the
 #: legend counts, its jobs, size and shape, and the facts of its side panel's table.
 NODE_FIELDS = ("c", "k", "jobs", "size", "shape", "info")
@@ -52,23 +57,30 @@ EDGE_FIELDS = ("jobs", "width", "color", "dashed", "opacity", "info")
 
 def year_views(data: str | Path, ontology: str | Path, names: Iterable[str], *, base: str | None = None,
                reading: str | None = None, project: Any = None, region: str | None = None,
-               progress: Callable[[str], None] | None = None) -> dict[str, Stops]:
+               progress: Callable[[str], None] | None = None, budget: int | None = SLIDER_BUDGET) -> dict[str, Stops]:
     """view name -> (year, the view as of that year's last day) for each year the data has, of the views in
     ``names`` that have a slider (:data:`TIMELINE_VIEWS`); built as ``kg viz VIEW --as-of YEAR`` builds them
-    (the same data, ontology, base, reading, project and region).  Empty where no fact is dated.
+    (the same data, ontology, base, reading, project and region).  Empty where no fact is dated, or where the
+    tables' rows times the years are more than ``budget`` (None: no limit), which ``progress`` is told.
     """
     from .asof import as_of_date, fact_years
     from .build import build
     from .tables import read_tables
     from .views import build_views
 
+    say = progress or (lambda message: None)
     wanted = [n for n in names if n in TIMELINE_VIEWS]
-    years = fact_years(read_tables(data)) if wanted else []
+    tables = read_tables(data) if wanted else None
+    years = fact_years(tables) if tables else []
+    rows = sum(len(r) for r in tables.rows.values()) if tables else 0
+    if budget is not None and rows * len(years) > budget:
+        say(f"time slider left out: {len(years):,} years of {rows:,} rows would be {len(years):,} builds "
+            f"(more than {budget:,} rows in all); --slider yes draws it")
+        return {}
     out: dict[str, Stops] = {name: [] for name in wanted if years}
     for year in years:
         day: datetime.date = as_of_date(str(year))
-        if progress:
-            progress(f"time slider: the region as of {day.isoformat()}")
+        say(f"time slider: the region as of {day.isoformat()}")
         store = build(data, ontology, base=base, reading=reading, project=project, as_of=day).store
         for name, graph in build_views(store, wanted, region=region).items():
             out[name].append((str(year), graph))

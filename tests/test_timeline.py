@@ -18,7 +18,7 @@ from kg.html import page_data, write_page
 from kg.query import run
 from kg.rules import as_of_date, change_years
 from kg.tables import Tables, read_tables
-from kg.timeline import slider_data
+from kg.timeline import slider_data, year_views
 from kg.views import build_views
 from tests.conftest import DATA, ONTOLOGY
 from tests.test_browser import DESKTOP, PHONE, Opened, axe_violations, screenshot
@@ -270,3 +270,14 @@ def test_a_folded_node_is_there_in_a_year_through_its_group():
     stops = slider_data(page_data(page), page, [("2010", nobody), ("2020", only_b)])["stops"]
     assert [(s["label"], s["absent"], s["absentEdges"], s["extra"]) for s in stops] == [
         ("2010", ["aggregate:firm"], [0], []), ("2020", [], [], [])]
+
+
+def test_past_the_budget_the_slider_is_left_out_and_the_user_told(tmp_path):
+    """Each year is a build: past the budget of rows times years kg viz says so and draws the page without one;
+    --slider no leaves it out always."""
+    said: list[str] = []
+    assert year_views(DATA, ONTOLOGY, ["hq", "full"], budget=1, progress=said.append) == {}
+    assert any("time slider left out" in s and "--slider yes" in s for s in said)
+    assert list(year_views(DATA, ONTOLOGY, ["hq", "full"], budget=None)) == ["hq"]  # full has none
+    assert main(["viz", "hq", "--slider", "no", "--build", str(tmp_path / "no-build"), "--out", str(tmp_path)]) == 0
+    assert page_json(tmp_path / "hq.html")["timeline"] is None
