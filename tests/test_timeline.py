@@ -161,13 +161,21 @@ def test_the_slider_shows_the_page_of_kg_viz_as_of_the_year(opened, written, bui
     assert o.errors == [] and o.requests == []
 
 
-def test_a_year_hides_firms_from_the_filters_too(opened, written, built):
+def test_a_year_hides_firms_from_the_filters_and_the_search_too(opened, written, built):
     o = opened(written["now/hq"])
+    title = o.page.locator("#title").text_content()
+    site = built.iris.site(SECOND_ASML_SITE).value
+    label = o.js("(id) => kg.data.nodes.find(n => n.id === id).label", site)
     move_to(o, "2019")
+    assert o.page.locator("#title").text_content() == f"{title} (as of the end of 2019)"  # the network's name too
     before = shown(o)["nodes"]
     o.page.click("#reset")  # the filters show everything there is in the year, not the nodes of other years
-    assert shown(o)["nodes"] == before
-    assert built.iris.site(SECOND_ASML_SITE).value not in before
+    assert shown(o)["nodes"] == before and site not in before
+    assert o.js("(label) => kg.search(label)", label) is None  # not there in 2019
+    o.page.focus("#year")
+    o.page.keyboard.press("End")
+    assert o.page.locator("#title").text_content() == title
+    assert o.js("(label) => kg.search(label)", label) == site
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

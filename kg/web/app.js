@@ -423,9 +423,10 @@
   function search(query) {
     const q = String(query).trim().toLowerCase(); const out = document.getElementById("search-result");
     if (!q) { out.textContent = ""; return null; }
-    const matches = DATA.nodes.filter(n => [n.label, n.label_de, n.label_en].some(l => l && l.toLowerCase().includes(q))).map(n => [n, null]);
+    const there = n => !(window.kg.absent && window.kg.absent.has(n.id));  // not a node of another year (timeline.js)
+    const matches = DATA.nodes.filter(n => there(n) && [n.label, n.label_de, n.label_en].some(l => l && l.toLowerCase().includes(q))).map(n => [n, null]);
     const inGroups = [];
-    for (const n of DATA.nodes) for (const m of n.members || []) if (String(m[1]).toLowerCase().includes(q)) inGroups.push([n, m[0]]);
+    for (const n of DATA.nodes.filter(there)) for (const m of n.members || []) if (String(m[1]).toLowerCase().includes(q)) inGroups.push([n, m[0]]);
     const found = matches.concat(inGroups);
     if (!found.length) { out.textContent = "no match"; return null; }
     hit = q === lastQuery ? (hit + 1) % found.length : 0; lastQuery = q;

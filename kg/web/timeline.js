@@ -14,7 +14,7 @@
   // a year's changes are written into the page's own node and line objects (what the legend, the panel and
   // the colours read), each field's value as drawn kept to put back
   const byId = new Map(kg.data.nodes.map(n => [n.id, n])), edgeById = new Map(kg.data.edges.map(e => [String(e.id), e]));
-  const drawnAs = new Map(), legend = kg.data.legend;
+  const drawnAs = new Map(), legend = kg.data.legend, title = document.getElementById("title"), titled = title.textContent;
   let changed = {nodes: {}, edges: {}};
   function apply(table, changes) {
     for (const [id, fields] of Object.entries(changes)) {
@@ -55,6 +55,8 @@
     change(T.changes[stop.changed]);
     kg.data.legend = T.legends[stop.legend] || legend;
     kg.showHeadline(T.headlines[stop.headline]);
+    // the title names the year (the network's name and the downloaded picture's title): the page as built has none
+    title.textContent = i === T.start ? titled : `${titled} (as of the end of ${stop.label})`;
     kg.filter(null, undefined, true);  // counts, legend and the picture in words of what is there, the view kept
     kg.relabel();  // the sizes of the year
     return stop.label;
