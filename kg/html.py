@@ -10,9 +10,11 @@ What the page offers: a legend; a side panel with each node's facts and their so
 node or an edge), a hover tip; search by name; filters by subsector, Land and site function;
 colour by control, subsector or type; German or English labels; a force layout and a
 geographic one (positions from coordinates, the Länder outlined, places outside the region
-in their true direction at a compressed distance).  Pictures: the hq page carries its picture to publish
-(:data:`PICTURES`, SVG in the page's JSON) to save as SVG or as PNG drawn from it on a canvas; the other pages
-save the canvas at 2× with title, headline, legend and source line wrapped by measuring.
+in their true direction at a compressed distance); a time slider where the data has dated facts
+(:mod:`kg.timeline`, ``timeline.js``: the network and the headline at each year, as ``--as-of`` draws them).
+Pictures: the hq page carries its picture to publish (:data:`PICTURES`, SVG in the page's JSON) to save as SVG or
+as PNG drawn from it on a canvas; the other pages save the canvas at 2× with title, headline, legend and source
+line wrapped by measuring.
 
 Access: the network is ``role="img"``, named by the title and described by a visually hidden text (the
 headline and a table: the regional jobs by place of control, else the colour legend); the side panel takes the
@@ -63,7 +65,7 @@ FACET_TYPES = frozenset({"site", "firm", "tie", "bbmb:Firm", "org:Site"})
 
 
 def web_file(name: str) -> str:
-    """A file of the page (``kg/web/``: page.html, app.js, style.css, outlines.json), as text."""
+    """A file of the page (``kg/web/``: page.html, app.js, timeline.js, style.css, outlines.json), as text."""
     return (resources.files("kg") / "web" / name).read_text(encoding="utf-8")
 
 
