@@ -10,6 +10,7 @@ from pyoxigraph import Store
 
 from ..namespaces import BBMB, ORG
 from .catalogue import Catalog, _catalog, curie
+from .layout import inset_area
 from .nodes import _org_node, _place_node, _site_node
 from .present import _finish
 from .style import _colour_by_centre
@@ -95,11 +96,13 @@ def headline_sentence(area: dict[str, Any], centres: list[dict[str, Any]], top: 
     return " ".join(said)
 
 
-def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.DiGraph[str]:
+def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None,
+            inset: str | None = None) -> nx.DiGraph[str]:
     """Regional sites -> firms -> parent groups -> headquarters' places, marked by where control sits.
 
     See the module docstring for the attributes.  ``region`` is the IRI of a ``bbmb:Region``
-    (default: the build's, :func:`kg.rules.default_region`).
+    (default: the build's, :func:`kg.rules.default_region`).  ``inset``: the IRI of the place the map
+    draws enlarged beside it (default: the densest, :func:`kg.views.layout.inset_area`).
     """
     cat = _catalog(store, catalog, region)
     g: nx.DiGraph[str] = nx.DiGraph(
@@ -125,6 +128,8 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
         g.graph["headline"] = control_headline(store, cat.region)
     g.graph["reading"] = cat.reading or ""
     _finish(g, cat, sizes=lambda d: d.get("headcount") or d.get("controlled_headcount"))
+    if (area := inset_area(g, cat, inset)) is not None:
+        g.graph["inset"] = area
     return g
 
 
