@@ -120,3 +120,14 @@ def test_kg_toml_chooses_the_inset_place_and_a_place_not_in_places_csv_is_refuse
     assert graph.graph["inset"]["sites"] >= 1
     with pytest.raises(InvalidArgument, match="not a place of places.csv"):
         build_views(built.store, ["hq"], inset=district + "-nowhere")
+
+
+def test_inset_in_kg_toml_names_the_place_the_picture_enlarges(data_copy, tmp_path):
+    toml = data_copy / "kg.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('reading = "primary"',
+                                                             'reading = "primary"\ninset = "berlin-moabit"'),
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["viz", "hq", "--data", str(data_copy), "--out", str(out), "--picture", "svg"]) == 0
+    words = " ".join(t.text or "" for t in _texts((out / "hq.svg").read_text(encoding="utf-8")))
+    assert "Enlarged: Moabit" in words

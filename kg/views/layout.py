@@ -328,7 +328,8 @@ def _map_scale(g: nx.Graph[str]) -> float:
 def inset_area(g: nx.Graph[str], cat: Catalog, chosen: str | None = None) -> dict[str, Any] | None:
     """The part of the map drawn enlarged beside it, with its sites named: the municipality (with its
     districts) holding the most of the view's regional sites, where they lie closer than :data:`INSET_ROOM`
-    px² a site with the whole map fitted into :data:`MAP_FRAME`; or ``chosen`` (a place's IRI: ``inset`` in kg.toml), dense or not.
+    px² a site with the whole map fitted into :data:`MAP_FRAME`; or ``chosen`` (a place's IRI: ``inset`` in
+    kg.toml), dense or not.
     ``None`` where no place is that dense. Needs the geographic layout (``geo_x``, ``geo_y``).
 
     ``box`` is the area in the page's map coordinates (x right, y down), with a margin around the sites;

@@ -169,8 +169,9 @@ def _draw(c: _Canvas, g: nx.Graph[str], at: _View, labels: _Labels,
             continue
         (ax, ay), (bx, by) = (at(g.nodes[n]["geo_x"], -g.nodes[n]["geo_y"]) for n in (u, v))
         stroke = 1.2 + 10 * math.sqrt((d.get("jobs") or 0) / top_jobs)
-        c.parts.append(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" '
-                       f'stroke="{g.nodes[v].get("color", NEUTRAL)}" stroke-opacity="0.55" stroke-width="{stroke:.1f}"/>')
+        colour = g.nodes[v].get("color", NEUTRAL)
+        c.parts.append(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="{colour}" '
+                       f'stroke-opacity="0.55" stroke-width="{stroke:.1f}"/>')
     nodes = sorted((d for _, d in g.nodes(data=True) if shown(d)),
                    key=lambda d: (d.get("type") != "place", d.get("type") != "site", -float(d.get("size", 8)),
                                   _label_of(d)))
