@@ -66,6 +66,17 @@ def web_file(name: str) -> str:
     return (resources.files("kg") / "web" / name).read_text(encoding="utf-8")
 
 
+def messages() -> dict[str, dict[str, str]]:
+    """The page's interface text in each language (``kg/web/messages.json``: language -> key -> text, ``{name}``
+    where a figure or a name goes); every language has every key.
+
+    >>> sorted(messages()), messages()["de"]["reset"]
+    (['de', 'en'], 'Zurücksetzen')
+    """
+    loaded: dict[str, dict[str, str]] = json.loads(web_file("messages.json"))
+    return loaded
+
+
 def vis_network_js() -> str:
     """The vis-network script shipped with pyvis (Apache-2.0 / MIT)."""
     lib = resources.files("pyvis") / "templates" / "lib" / "vis-9.1.2" / "vis-network.min.js"
@@ -156,14 +167,16 @@ def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
             "areas": graph.graph.get("areas", []), "facets": facets, "aggregated": aggregated,
             "headline": graph.graph.get("headline"), "credit": graph.graph.get("credit", ""),
             "reading": graph.graph.get("reading", ""),
-            # the labels' first language (kg.toml's languages; the interface is English)
-            "language": graph.graph.get("language", "en"),
+            # the first language of the labels and the interface (kg.toml's languages)
+            "language": graph.graph.get("language", "en"), "inset": graph.graph.get("inset"),
             "subtitle": graph.graph.get("subtitle", ""), "layout": graph.graph.get("viz_layout", "force"),
             "edgeKinds": graph.graph.get("edge_kinds", {}), "hulls": page_hulls(graph),
             "totals": {"nodes": graph.graph.get("aggregated", {}).get("nodes", len(nodes)),
                        "edges": graph.graph.get("aggregated", {}).get("edges", len(edges))},
             "physics": len(nodes) <= PHYSICS_LIMIT, "edgeLegend": graph.graph.get("edge_legend", ""),
-            "subsectorLabels": {e["key"]: e["label"] for e in graph.graph.get("legend", {}).get("subsector", [])}}
+            "subsectorLabels": {e["key"]: e["label"] for e in graph.graph.get("legend", {}).get("subsector", [])},
+            "subsectorLabelsDe": {e["key"]: e.get("label_de") or e["label"]
+                                  for e in graph.graph.get("legend", {}).get("subsector", [])}}
 
 
 def render_page(graph: nx.Graph[str], budget: int = NODE_BUDGET) -> str:
@@ -179,10 +192,11 @@ def render_page(graph: nx.Graph[str], budget: int = NODE_BUDGET) -> str:
     if draw is not None:
         data["picture"] = draw(drawn)
     parts = {"TITLE": _html.escape(str(data["title"]) or "Graph"), "CSS": web_file("style.css"),
-             "DATA": script_json(data), "APP": web_file("app.js"),
+             "DATA": script_json(data), "APP": web_file("app.js"), "INSET": web_file("inset.js"),
+             "MESSAGES": script_json(messages()),
              "VIS": vis_network_js().replace("</script", "<\\/script")}
     # one pass, so that text from the data is never scanned for placeholders
-    return re.sub(r"%(TITLE|CSS|DATA|APP|VIS)%", lambda m: parts[m.group(1)], web_file("page.html"))
+    return re.sub(r"%(TITLE|CSS|DATA|APP|INSET|MESSAGES|VIS)%", lambda m: parts[m.group(1)], web_file("page.html"))
 
 
 def write_page(graph: nx.Graph[str], path: str | Path, budget: int = NODE_BUDGET) -> Path:
