@@ -42,6 +42,7 @@ from typing import Any
 import networkx as nx
 
 from .files import atomic_write
+from .messages import messages
 from .views import NODE_BUDGET, within_budget
 from .views.picture import picture_svg
 
@@ -64,17 +65,6 @@ FACET_TYPES = frozenset({"site", "firm", "tie", "bbmb:Firm", "org:Site"})
 def web_file(name: str) -> str:
     """A file of the page (``kg/web/``: page.html, app.js, style.css, outlines.json), as text."""
     return (resources.files("kg") / "web" / name).read_text(encoding="utf-8")
-
-
-def messages() -> dict[str, dict[str, str]]:
-    """The page's interface text in each language (``kg/web/messages.json``: language -> key -> text, ``{name}``
-    where a figure or a name goes); every language has every key.
-
-    >>> sorted(messages()), messages()["de"]["reset"]
-    (['de', 'en'], 'Zurücksetzen')
-    """
-    loaded: dict[str, dict[str, str]] = json.loads(web_file("messages.json"))
-    return loaded
 
 
 def vis_network_js() -> str:

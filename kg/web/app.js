@@ -15,6 +15,8 @@
   }
   const known = key => key in (MESSAGES[lang] || {});
   const fmt = x => Number(x).toLocaleString(lang);
+  const functionName = code => known("function." + code) ? t("function." + code) : code;  // a site's function
+  const factValue = (k, v) => k === "functions" ? String(v).split(/;\s*|,\s*/).map(functionName).join(", ") : v;
 
   function labelOf(n) {
     const name = (lang === "en" ? n.label_en : n.label_de) || n.label;
@@ -56,7 +58,8 @@
   network.once("stabilizationIterationsDone", () => { network.setOptions({physics: {enabled: false}}); forcePositions = network.getPositions(); relabel(); });
   if (!DATA.physics) network.fit();
 
-  document.getElementById("subtitle").textContent = DATA.subtitle || "";
+  // a view's own words (title, subtitle, what the lines are) in the language shown, where messages.json has them
+  const viewText = (key, fallback) => known(`view.${DATA.name}.${key}`) ? t(`view.${DATA.name}.${key}`) : fallback;
   // the credit comes from the data (kg.views.present): the work most cited sources are part of
   function showCredits() {
     document.getElementById("credits").textContent = t("creditData", {credit: DATA.credit || t("creditNone")}) +
@@ -73,9 +76,9 @@
     const region = h.areas[0];
     const big = el("p", undefined, "big");
     // the sentence is written once, by kg.views.hq.headline_sentence; the share at its start in bold
-    const lead = h.sentence.match(/^[\d.,]+ %/);
-    if (lead) big.append(el("strong", lead[0]), el("span", h.sentence.slice(lead[0].length)));
-    else big.append(el("span", h.sentence));
+    const sentence = (h.sentences && h.sentences[lang]) || h.sentence, lead = sentence.match(/^[\d.,]+ %/);
+    if (lead) big.append(el("strong", lead[0]), el("span", sentence.slice(lead[0].length)));
+    else big.append(el("span", sentence));
     box.append(big);
     const more = el("details"); more.append(el("summary", t("headlineMore")));
     for (const a of h.areas.slice(1)) {
@@ -133,7 +136,7 @@
     table.append(head);
     for (const row of rows) { const tr = el("tr"); for (const v of row) tr.append(el("td", v)); table.append(tr); }
     box.replaceChildren(el("h2", t("pictureInWords")),
-                        el("p", [DATA.title, big ? big.textContent : DATA.subtitle, document.getElementById("counts").textContent].filter(Boolean).join(". ") + "."),
+                        el("p", [document.getElementById("title").textContent, big ? big.textContent : document.getElementById("subtitle").textContent, document.getElementById("counts").textContent].filter(Boolean).join(". ") + "."),
                         table);
   }
   let legendRows = [];  // [label, counts] of the colour legend, for the picture's text alternative
@@ -163,7 +166,7 @@
     const shapes = document.getElementById("legend-shapes"); shapes.replaceChildren();
     const used = new Set(DATA.nodes.map(n => n.shape));
     if (used.size > 1) for (const shape of SHAPES) if (used.has(shape)) shapes.append(el("div", "◆●■★▲⬢"["diamond dot square star triangle hexagon".split(" ").indexOf(shape)] + " " + t("shape." + shape)));
-    if (DATA.edgeLegend) shapes.append(el("div", DATA.edgeLegend));
+    if (DATA.edgeLegend) shapes.append(el("div", viewText("edgeLegend", DATA.edgeLegend)));
     for (const [kind, style] of Object.entries(DATA.edgeKinds || {})) {
       const row = el("div"), line = el("span", undefined, "swatch");
       line.style.background = style.dashes ? `repeating-linear-gradient(90deg, ${style.color} 0 4px, transparent 4px 7px)` : style.color;
@@ -183,7 +186,7 @@
   for (const facet of Object.keys(filters)) {
     const select = document.getElementById("filter-" + facet);
     for (const value of DATA.facets[facet] || []) {
-      const label = facet === "subsector" && DATA.subsectorLabels[value] ? DATA.subsectorLabels[value] : value;
+      const label = facet === "subsector" && DATA.subsectorLabels[value] ? DATA.subsectorLabels[value] : facet === "function" ? functionName(value) : value;
       const o = el("option", label); o.value = value; select.append(o);
     }
     if (!(DATA.facets[facet] || []).length) select.disabled = true;
@@ -232,7 +235,7 @@
       firms += n.info.member_count || 1; jobs += n.jobs || 0;
       if (n.k && n.k.outside) outside += n.jobs || 0;  // "outside the region": decided by kg/rules.py, not here
     }
-    line.textContent = t("filtered", {filters: active.map(([k, v]) => k + ": " + v).join(", "), firms: fmt(firms), jobs: fmt(jobs), outside: fmt(outside),
+    line.textContent = t("filtered", {filters: active.map(([k, v]) => t("facet." + k) + ": " + v).join(", "), firms: fmt(firms), jobs: fmt(jobs), outside: fmt(outside),
                                       share: jobs ? ` (${(100 * outside / jobs).toLocaleString(lang, {maximumFractionDigits: 1, minimumFractionDigits: 1})} %).` : "."});
   }
   function applyFilter(facet, value) {
@@ -374,13 +377,13 @@
     const table = el("table"); const cited = [];
     const cite = keys => keys.map(k => { if (!cited.includes(k)) cited.push(k); return cited.indexOf(k) + 1; });
     for (const f of facts || []) {
-      const tr = el("tr"); tr.append(el("td", f.k, "k")); const td = el("td", f.v);
+      const tr = el("tr"); tr.append(el("td", known("fact." + f.k) ? t("fact." + f.k) : f.k, "k")); const td = el("td", factValue(f.k, f.v));
       if (f.src && f.src.length) td.append(el("sup", " [" + cite(f.src).join(",") + "]"));
       tr.append(td); table.append(tr);
     }
     for (const [k, v] of Object.entries(info || {})) {
       if (k === "source") continue;
-      const tr = el("tr"); tr.append(el("td", known("attr." + k) ? t("attr." + k) : k.replace(/_/g, " "), "k"), el("td", v)); table.append(tr);
+      const tr = el("tr"); tr.append(el("td", known("attr." + k) ? t("attr." + k) : k.replace(/_/g, " "), "k"), el("td", factValue(k, v))); table.append(tr);
     }
     box.append(table);
     if (members && members.length) {
@@ -490,7 +493,7 @@
     const out = document.createElement("canvas"), c = out.getContext("2d");
     const block = (font, colour, size, text, wrapWidth) => { c.font = font; return {font, colour, size, lines: wrapText(c, text, wrapWidth)}; };
     const head = [block(`bold 18px ${FONT}`, "#222", 24, document.getElementById("title").textContent, inner),
-                  block(`13px ${FONT}`, "#444", 18, (document.querySelector("#headline .big") || {}).textContent || DATA.subtitle || "", inner)];
+                  block(`13px ${FONT}`, "#444", 18, (document.querySelector("#headline .big") || {}).textContent || document.getElementById("subtitle").textContent, inner)];
     const keys = items.map(item => block(`12px ${FONT}`, "#222", 16, item.label, column - 24));
     const credit = block(`11px ${FONT}`, "#555", 15, document.getElementById("credits").textContent, inner);
     const rows = [];
@@ -546,12 +549,15 @@
   // every interface text in the language shown (the switch turns them all, with the labels)
   function applyInterface() {
     document.documentElement.lang = lang;
+    document.title = document.getElementById("title").textContent = viewText("title", DATA.title) || "Graph";
+    document.getElementById("subtitle").textContent = viewText("subtitle", DATA.subtitle || "");
     for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n);
     for (const [attr, key] of [["placeholder", "i18nPlaceholder"], ["title", "i18nTitle"], ["aria-label", "i18nAriaLabel"]])
       for (const e of document.querySelectorAll(`[data-i18n-${attr}]`)) e.setAttribute(attr, t(e.dataset[key]));
     for (const o of colorSelect.options) o.textContent = t("colorBy." + o.value);
     for (const o of document.querySelectorAll("#filter-subsector option")) if (o.value && DATA.subsectorLabels[o.value])
       o.textContent = (lang === "de" && (DATA.subsectorLabelsDe || {})[o.value]) || DATA.subsectorLabels[o.value];
+    for (const o of document.querySelectorAll("#filter-function option")) if (o.value) o.textContent = functionName(o.value);
     showCredits(); showHeadline(DATA.headline); showFiltered(); legend(); showCounts();
     if (shownNow) shownNow();
     if (document.getElementById("search-result").textContent) document.getElementById("search-result").textContent = "";

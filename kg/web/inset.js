@@ -104,7 +104,7 @@
   });
   let timer = null;
   const later = () => { clearTimeout(timer); timer = setTimeout(draw, 60); };
-  document.getElementById("controls").addEventListener("change", later);
+  document.getElementById("controls").addEventListener("change", draw);  // after app.js has redrawn (bubbling)
   document.getElementById("reset").addEventListener("click", later);
   window.addEventListener("resize", later);
   draw();
