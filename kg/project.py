@@ -34,7 +34,8 @@ KEYS: dict[str, str] = {
     "region": "a place id of places.csv: the default of every region parameter and of the views",
     "industry": "the industry's WZ 2008 / NACE Rev. 2 codes (e.g. [\"28\"]), for kg import wikidata",
     "base": "the base of the data IRIs (default: $KG_BASE or https://w3id.org/bbmb/id/)",
-    "languages": "the label languages, first the one pages show (e.g. [\"en\", \"de\"])",
+    "languages": "the languages of the labels and the pages' interface, first the one pages open in "
+                 "(e.g. [\"en\", \"de\"])",
     "output": "the output folder, relative to this file (default: out)",
     "reading": "the default reading of contested facts: primary or latest",
     "inset": "a place id of places.csv the hq map draws enlarged beside it, its sites named "

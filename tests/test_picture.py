@@ -131,3 +131,17 @@ def test_inset_in_kg_toml_names_the_place_the_picture_enlarges(data_copy, tmp_pa
     assert main(["viz", "hq", "--data", str(data_copy), "--out", str(out), "--picture", "svg"]) == 0
     words = " ".join(t.text or "" for t in _texts((out / "hq.svg").read_text(encoding="utf-8")))
     assert "Enlarged: Moabit" in words
+
+
+def test_the_picture_speaks_the_projects_first_language(hq):
+    from kg.messages import messages
+
+    g = hq.copy()
+    g.graph["language"] = "de"
+    root = ET.fromstring(picture_svg(g))
+    words = " ".join(" ".join(t.text or "" for t in root.iter(f"{SVG}text")).split())
+    assert hq.graph["headline"]["sentences"]["de"] in words
+    for key in ("centresHeading", "picture.colourHeading", "picture.contested", "view.hq.title"):
+        assert messages()["de"][key] in words and messages()["en"][key] not in words, key
+    assert f"{messages()['de']['insetHeading'].split('{')[0]}{hq.graph['inset']['label_de']}" in words
+    assert clipped(picture_svg(g)) == []

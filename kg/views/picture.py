@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape, quoteattr
 import networkx as nx
 
 from ..errors import OutputError
+from ..messages import LANGUAGES, messages, number, text
 from .style import NEUTRAL
 
 #: The picture's width in px: at 2× a 1,200 px column, as publications print them.
@@ -33,7 +34,6 @@ MARGIN = 60
 FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"
 #: The share of the width the map takes; the bars and the legend take the rest.
 MAP_SHARE = 0.62
-OUTLINES_CREDIT = "Outlines: @svg-maps/germany (CC BY 4.0), Natural Earth."
 
 
 def wrap(text: str, chars: int) -> list[str]:
@@ -125,8 +125,17 @@ class _View:
         return self.offset[0] + (x - self.origin[0]) * self.k, self.offset[1] + (y - self.origin[1]) * self.k
 
 
-def _label_of(d: dict[str, Any]) -> str:
-    return str(d.get("label_en") or d.get("label", ""))
+def _language(g: nx.Graph[str]) -> str:
+    """The picture's language: the page's first (kg.toml's languages), where kg has its words."""
+    return str(g.graph.get("language", "en")) if g.graph.get("language") in LANGUAGES else "en"
+
+
+def _say(g: nx.Graph[str], key: str, **values: Any) -> str:
+    return text(key, _language(g), **values)
+
+
+def _label_of(d: dict[str, Any], language: str) -> str:
+    return str(d.get(f"label_{language}") or d.get("label", ""))
 
 
 def _map(c: _Canvas, g: nx.Graph[str], top: float, width: float, height: float) -> None:
@@ -145,6 +154,7 @@ def _map(c: _Canvas, g: nx.Graph[str], top: float, width: float, height: float) 
 
 def _draw(c: _Canvas, g: nx.Graph[str], at: _View, labels: _Labels,
           box: tuple[float, float, float, float] | None) -> list[str]:
+    language = _language(g)
     """The map through ``at``: every area, line and node (only those inside ``box``, the inset's, where given);
     the places labelled (in the inset every node: its name where it fits, else a number; the names numbered
     are returned in order)."""
@@ -174,7 +184,7 @@ def _draw(c: _Canvas, g: nx.Graph[str], at: _View, labels: _Labels,
                        f'stroke-opacity="0.55" stroke-width="{stroke:.1f}"/>')
     nodes = sorted((d for _, d in g.nodes(data=True) if shown(d)),
                    key=lambda d: (d.get("type") != "place", d.get("type") != "site", -float(d.get("size", 8)),
-                                  _label_of(d)))
+                                  _label_of(d, language)))
     spots = []
     for d in nodes:
         x, y = at(d["geo_x"], -d["geo_y"])
@@ -190,7 +200,7 @@ def _draw(c: _Canvas, g: nx.Graph[str], at: _View, labels: _Labels,
     for x, y, r, d in spots:
         if d.get("type") != "place" and box is None:
             continue
-        name = _label_of(d)
+        name = _label_of(d, language)
         text, spot = name, labels.place(x, y, r, name, 22, reach=18.0 if box else 0.0)
         if spot is None and box is not None:
             text = str(len(numbered) + 1)
@@ -213,8 +223,9 @@ def _inset(c: _Canvas, g: nx.Graph[str]) -> None:
     inset = g.graph.get("inset")
     if not inset:
         return
-    c.paragraph(f"Enlarged: {inset['label_en']} ({inset['sites']:,} sites; the framed area of the map)", 30,
-                WIDTH - 2 * MARGIN, font_weight="bold")
+    language = _language(g)
+    c.paragraph(_say(g, "insetHeading", place=inset[f"label_{language}"], sites=number(inset["sites"], language)),
+                30, WIDTH - 2 * MARGIN, font_weight="bold")
     x0, y0, x1, y1 = inset["box"]
     width = (WIDTH - 2 * MARGIN) * 0.64
     k = min(width / max(x1 - x0, 1e-6), 1400 / max(y1 - y0, 1e-6))
@@ -245,10 +256,9 @@ def _bars(c: _Canvas, g: nx.Graph[str], x: float, width: float) -> None:
     if not centres:
         return
     colours = {i["key"]: i["color"] for i in g.graph.get("legend", {}).get("centre", [])}
-    c.text(x, c.y + 30, "Where the region's jobs are run from", 30, font_weight="bold")
-    c.y += 60
+    c.paragraph(_say(g, "centresHeading"), 30, width * 0.92, x=x, font_weight="bold")  # wrapped: any language
     top = max((ctr["jobs"] or 0 for ctr in centres), default=0) or 1
-    said = {ctr["label"]: _figure(ctr) for ctr in centres}
+    said = {ctr["label"]: _figure(ctr, _language(g)) for ctr in centres}
     # the longest figure still fits right of the longest bar
     bar_width = min(width * 0.36, width * 0.60 - 10 - 0.56 * 22 * max(len(s) for s in said.values()))
     for ctr in centres:
@@ -262,16 +272,17 @@ def _bars(c: _Canvas, g: nx.Graph[str], x: float, width: float) -> None:
     c.y += 20
 
 
-def _figure(centre: dict[str, Any]) -> str:
+def _figure(centre: dict[str, Any], language: str = "en") -> str:
     """A bar's figure: the jobs with their range where the sources' alternatives move them, else "no figure".
 
     >>> _figure({"jobs": 3000, "low": 0, "high": 3000}), _figure({"jobs": None, "low": None, "high": None})
     ('3,000 (0–3,000)', 'no figure')
     """
     if centre["jobs"] is None:
-        return "no figure"
+        return text("noFigure", language)
     moved = centre["low"] is not None and centre["high"] is not None and centre["low"] != centre["high"]
-    return f"{centre['jobs']:,}" + (f" ({centre['low']:,}–{centre['high']:,})" if moved else "")
+    return number(centre["jobs"], language) + (
+        f" ({number(centre['low'], language)}–{number(centre['high'], language)})" if moved else "")
 
 
 def _legend(c: _Canvas, g: nx.Graph[str], x: float, width: float) -> None:
@@ -280,13 +291,14 @@ def _legend(c: _Canvas, g: nx.Graph[str], x: float, width: float) -> None:
     for _, d in g.nodes(data=True):  # a site as it is, or a group of sites past the page's node budget
         if (d.get("member_type") or d.get("type")) == "site":
             sites[d.get("centre") or ""] += d.get("member_count", 1)
-    c.text(x, c.y + 30, "Colour: where a site is run from (sites)", 26, font_weight="bold")
-    c.y += 50
+    c.paragraph(_say(g, "picture.colourHeading"), 26, width * 0.92, x=x, font_weight="bold")
     for item in g.graph.get("legend", {}).get("centre", []):
         c.parts.append(f'<rect x="{x:.1f}" y="{c.y + 4:.1f}" width="22" height="22" fill="{item["color"]}"/>')
-        c.text(x + 32, c.y + 22, f"{item['label']} ({sites.get(item['key'], 0):,})", 22)
+        key = f"legend.centre.{item['key']}"
+        label = _say(g, key) if key in messages()["en"] else item["label"]
+        c.text(x + 32, c.y + 22, f"{label} ({number(sites.get(item['key'], 0), _language(g))})", 22)
         c.y += 32
-    c.text(x, c.y + 28, "Dashed ring: a contested place of control", 20, fill="#444444")
+    c.text(x, c.y + 28, _say(g, "picture.contested"), 20, fill="#444444")
     c.y += 40
 
 
@@ -294,8 +306,10 @@ def picture_svg(g: nx.Graph[str]) -> str:
     """The hq view (:func:`kg.views.hq.hq_view`) as one SVG document, ``WIDTH`` px wide."""
     c = _Canvas()
     inner = WIDTH - 2 * MARGIN
-    c.paragraph(g.graph.get("title", ""), 44, inner, font_weight="bold")
-    headline = (g.graph.get("headline") or {}).get("sentence", "")
+    title = _title(g)
+    c.paragraph(title, 44, inner, font_weight="bold")
+    said = g.graph.get("headline") or {}
+    headline = (said.get("sentences") or {}).get(_language(g)) or said.get("sentence", "")
     if headline:
         c.paragraph(headline, 30, inner)
     top = c.y + 10
@@ -309,11 +323,18 @@ def picture_svg(g: nx.Graph[str]) -> str:
     _map(c, g, top, map_width, map_height)
     c.y = top + map_height + 20
     _inset(c, g)
-    credit = g.graph.get("credit") or "the sources cited on each fact"
-    reading = f"; contested facts read as: {g.graph['reading']}" if g.graph.get("reading") else ""
-    c.paragraph(f"Data: {credit}{reading}. {OUTLINES_CREDIT}", 22, inner, fill="#333333")
+    credit = _say(g, "creditData", credit=g.graph.get("credit") or _say(g, "creditNone"))
+    reading = _say(g, "creditReading", reading=g.graph["reading"]) if g.graph.get("reading") else ""
+    c.paragraph(f"{credit}{reading}. {_say(g, 'creditOutlines')}", 22, inner, fill="#333333")
     height = math.ceil(c.y + MARGIN / 2)
-    return "\n".join(_document(c.parts, height, g.graph.get("title", "")))
+    return "\n".join(_document(c.parts, height, title))
+
+
+def _title(g: nx.Graph[str]) -> str:
+    """The view's title in the picture's language (its words in messages.json where they are there)."""
+    key = f"view.{g.graph.get('name', '')}.title"
+    own = str(g.graph.get("title", ""))
+    return _say(g, key) if key in messages()["en"] and own == text(key) else own
 
 
 def _document(parts: list[str], height: int, title: str) -> Iterator[str]:
