@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -152,36 +152,20 @@ def _map(c: _Canvas, g: nx.Graph[str], top: float, width: float, height: float) 
                        'fill="none" stroke="#000000" stroke-width="2"/>')
 
 
-def _draw(c: _Canvas, g: nx.Graph[str], at: _View, labels: _Labels,
-          box: tuple[float, float, float, float] | None) -> list[str]:
-    language = _language(g)
+Box = tuple[float, float, float, float]
+
+
+def _draw(c: _Canvas, g: nx.Graph[str], at: _View, labels: _Labels, box: Box | None) -> list[str]:
     """The map through ``at``: every area, line and node (only those inside ``box``, the inset's, where given);
     the places labelled (in the inset every node: its name where it fits, else a number; the names numbered
     are returned in order)."""
-    for area in g.graph.get("areas", []):
-        if "circle" in area:
-            cx, cy = at(area["circle"][0], area["circle"][1])
-            c.parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{area["circle"][2] * at.k:.1f}" fill="none" '
-                           f'stroke="#767676" stroke-dasharray="8 6"/>')
-            continue
-        fill = "#F2F2F2" if area.get("kind") == "region" else "#FAFAFA"
-        for ring in area.get("rings", []):
-            points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (at(*p) for p in ring))
-            c.parts.append(f'<polygon points="{points}" fill="{fill}" stroke="#9A9A9A" stroke-width="1"/>')
+    _areas(c, g, at)
 
     def shown(d: dict[str, Any]) -> bool:
         return "geo_x" in d and (box is None or (box[0] <= d["geo_x"] <= box[2] and box[1] <= -d["geo_y"] <= box[3]))
 
-    jobs = [d.get("jobs") or 0 for *_, d in g.edges(data=True)]
-    top_jobs = max(jobs, default=0) or 1
-    for u, v, d in g.edges(data=True):
-        if not (shown(g.nodes[u]) or shown(g.nodes[v])) or "geo_x" not in g.nodes[u] or "geo_x" not in g.nodes[v]:
-            continue
-        (ax, ay), (bx, by) = (at(g.nodes[n]["geo_x"], -g.nodes[n]["geo_y"]) for n in (u, v))
-        stroke = 1.2 + 10 * math.sqrt((d.get("jobs") or 0) / top_jobs)
-        colour = g.nodes[v].get("color", NEUTRAL)
-        c.parts.append(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="{colour}" '
-                       f'stroke-opacity="0.55" stroke-width="{stroke:.1f}"/>')
+    _lines(c, g, at, shown)
+    language = _language(g)
     nodes = sorted((d for _, d in g.nodes(data=True) if shown(d)),
                    key=lambda d: (d.get("type") != "place", d.get("type") != "site", -float(d.get("size", 8)),
                                   _label_of(d, language)))
@@ -193,28 +177,67 @@ def _draw(c: _Canvas, g: nx.Graph[str], at: _View, labels: _Labels,
             ' stroke="#FFFFFF" stroke-width="1"'
         c.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{d.get("color", NEUTRAL)}"{mark}/>')
         spots.append((x, y, r, d))
-    if box is not None:
-        for x, y, r, _ in spots:
-            labels.claim(x, y, r)
+    if box is None:  # the map: the places named where their names fit
+        for x, y, r, d in spots:
+            if d.get("type") == "place" and (spot := labels.place(x, y, r, _label_of(d, language), 22)):
+                _name(c, spot, _label_of(d, language), True)
+        return []
+    for x, y, r, _ in spots:  # the inset: no name over a node
+        labels.claim(x, y, r)
     numbered: list[str] = []
     for x, y, r, d in spots:
-        if d.get("type") != "place" and box is None:
-            continue
-        name = _label_of(d, language)
-        text, spot = name, labels.place(x, y, r, name, 22, reach=18.0 if box else 0.0)
-        if spot is None and box is not None:
-            text = str(len(numbered) + 1)
-            spot = labels.place(x, y, r, text, 22, reach=12.0, steps=12)
-            if spot is not None:
-                numbered.append(name)
-        if spot is None:
-            continue
-        if box is not None and math.hypot(spot[0] - x, spot[1] - y) > r + 0.6 * 22 * len(text) + 30:
-            c.parts.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{spot[0]:.1f}" y2="{spot[1] - 7:.1f}" '
-                           'stroke="#555555" stroke-width="1"/>')
-        c.text(spot[0], spot[1], text, 22, font_weight="bold" if d.get("type") == "place" else "normal",
-               paint_order="stroke", stroke="#FFFFFF", stroke_width="5", **{"class": "label"})
+        numbered += _name_or_number(c, labels, (x, y, r), d, _label_of(d, language), len(numbered) + 1)
     return numbered
+
+
+def _areas(c: _Canvas, g: nx.Graph[str], at: _View) -> None:
+    """The outlines and the ring of the compressed distances."""
+    for area in g.graph.get("areas", []):
+        if "circle" in area:
+            cx, cy = at(area["circle"][0], area["circle"][1])
+            c.parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{area["circle"][2] * at.k:.1f}" fill="none" '
+                           f'stroke="#767676" stroke-dasharray="8 6"/>')
+            continue
+        fill = "#F2F2F2" if area.get("kind") == "region" else "#FAFAFA"
+        for ring in area.get("rings", []):
+            points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (at(*p) for p in ring))
+            c.parts.append(f'<polygon points="{points}" fill="{fill}" stroke="#9A9A9A" stroke-width="1"/>')
+
+
+def _lines(c: _Canvas, g: nx.Graph[str], at: _View, shown: Callable[[dict[str, Any]], bool]) -> None:
+    """The lines with an end shown, as wide as the jobs they carry, in the colour of where they lead."""
+    top_jobs = max((d.get("jobs") or 0 for *_, d in g.edges(data=True)), default=0) or 1
+    for u, v, d in g.edges(data=True):
+        a, b = g.nodes[u], g.nodes[v]
+        if not (shown(a) or shown(b)) or "geo_x" not in a or "geo_x" not in b:
+            continue
+        (ax, ay), (bx, by) = at(a["geo_x"], -a["geo_y"]), at(b["geo_x"], -b["geo_y"])
+        stroke = 1.2 + 10 * math.sqrt((d.get("jobs") or 0) / top_jobs)
+        c.parts.append(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" '
+                       f'stroke="{b.get("color", NEUTRAL)}" stroke-opacity="0.55" stroke-width="{stroke:.1f}"/>')
+
+
+def _name(c: _Canvas, spot: tuple[float, float], words: str, bold: bool) -> None:
+    c.text(spot[0], spot[1], words, 22, font_weight="bold" if bold else "normal", paint_order="stroke",
+           stroke="#FFFFFF", stroke_width="5", **{"class": "label"})
+
+
+def _name_or_number(c: _Canvas, labels: _Labels, disc: tuple[float, float, float], d: dict[str, Any], name: str,
+                    next_number: int) -> list[str]:
+    """A node of the inset named beside it (farther out with a leader line), else numbered; ``[name]`` where it
+    was numbered (the key names it), else ``[]``."""
+    x, y, r = disc
+    words, spot, numbered = name, labels.place(x, y, r, name, 22, reach=18.0), False
+    if spot is None:
+        words, numbered = str(next_number), True
+        spot = labels.place(x, y, r, words, 22, reach=12.0, steps=12)
+    if spot is None:
+        return []
+    if math.hypot(spot[0] - x, spot[1] - y) > r + 0.6 * 22 * len(words) + 30:
+        c.parts.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{spot[0]:.1f}" y2="{spot[1] - 7:.1f}" '
+                       'stroke="#555555" stroke-width="1"/>')
+    _name(c, spot, words, d.get("type") == "place")
+    return [name] if numbered else []
 
 
 def _inset(c: _Canvas, g: nx.Graph[str]) -> None:
