@@ -9,6 +9,7 @@ import pytest
 from kg.html import write_page
 from kg.messages import messages
 from kg.views import build_views
+from tests.conftest import TEST_OUTPUT
 from tests.test_browser import Opened, screenshot
 
 DESKTOP, PHONE = (1440, 900), (390, 844)
@@ -77,8 +78,9 @@ def test_the_inset_draws_the_crowded_place_enlarged_with_every_site_named_and_no
     assert state["key"] == state["numbered"]
     assert {str(i) for i in range(1, len(state["key"]) + 1)} <= written
     assert len(state["named"]) >= 10 and o.errors == []
-    screenshot(o, f"browser-hq-inset-{viewport[0]}")
-    o.page.locator("#inset").screenshot(path=str(screenshot(o, f"browser-hq-inset-{viewport[0]}")))
+    screenshot(o, f"browser-hq-inset-page-{viewport[0]}")
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    o.page.locator("#inset").screenshot(path=str(TEST_OUTPUT / f"browser-hq-inset-{viewport[0]}.png"))
 
 
 VISIBLE_TEXT = """() => {
