@@ -42,7 +42,9 @@ def _views(args: argparse.Namespace, names: list[str] | None = None,
         return {}
     t0 = time.perf_counter()
     progress(f"building the view{'s' if len(names) > 1 else ''} {', '.join(names)}")
-    views = build_views(dataset.store, names, region=region)
+    inset = args.project.inset  # kg.toml: the place the hq map draws enlarged (a place id)
+    views = build_views(dataset.store, names, region=region,
+                        inset=dataset.iris.place(inset).value if inset and "://" not in inset else inset)
     for name, graph in views.items():
         graph.graph["language"] = args.project.languages[0]  # the labels' first language: kg.toml's
         progress(f"view {name}: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges")

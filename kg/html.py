@@ -44,6 +44,7 @@ from typing import Any
 import networkx as nx
 
 from .files import atomic_write
+from .messages import messages
 from .timeline import Stops, slider_data
 from .views import NODE_BUDGET, within_budget
 from .views.picture import picture_svg
@@ -159,14 +160,16 @@ def page_data(graph: nx.Graph[str]) -> dict[str, Any]:
             "areas": graph.graph.get("areas", []), "facets": facets, "aggregated": aggregated,
             "headline": graph.graph.get("headline"), "credit": graph.graph.get("credit", ""),
             "reading": graph.graph.get("reading", ""),
-            # the labels' first language (kg.toml's languages; the interface is English)
-            "language": graph.graph.get("language", "en"),
+            # the first language of the labels and the interface (kg.toml's languages)
+            "language": graph.graph.get("language", "en"), "inset": graph.graph.get("inset"),
             "subtitle": graph.graph.get("subtitle", ""), "layout": graph.graph.get("viz_layout", "force"),
             "edgeKinds": graph.graph.get("edge_kinds", {}), "hulls": page_hulls(graph),
             "totals": {"nodes": graph.graph.get("aggregated", {}).get("nodes", len(nodes)),
                        "edges": graph.graph.get("aggregated", {}).get("edges", len(edges))},
             "physics": len(nodes) <= PHYSICS_LIMIT, "edgeLegend": graph.graph.get("edge_legend", ""),
-            "subsectorLabels": {e["key"]: e["label"] for e in graph.graph.get("legend", {}).get("subsector", [])}}
+            "subsectorLabels": {e["key"]: e["label"] for e in graph.graph.get("legend", {}).get("subsector", [])},
+            "subsectorLabelsDe": {e["key"]: e.get("label_de") or e["label"]
+                                  for e in graph.graph.get("legend", {}).get("subsector", [])}}
 
 
 def render_page(graph: nx.Graph[str], budget: int = NODE_BUDGET, years: Stops | None = None) -> str:
@@ -187,9 +190,11 @@ def render_page(graph: nx.Graph[str], budget: int = NODE_BUDGET, years: Stops | 
     data["timeline"] = slider_data(data, drawn, years or [])
     parts = {"TITLE": _html.escape(str(data["title"]) or "Graph"), "CSS": web_file("style.css"),
              "DATA": script_json(data), "APP": web_file("app.js"), "TIMELINE": web_file("timeline.js"),
+             "INSET": web_file("inset.js"), "MESSAGES": script_json(messages()),
              "VIS": vis_network_js().replace("</script", "<\\/script")}
     # one pass, so that text from the data is never scanned for placeholders
-    return re.sub(r"%(TITLE|CSS|DATA|APP|TIMELINE|VIS)%", lambda m: parts[m.group(1)], web_file("page.html"))
+    return re.sub(r"%(TITLE|CSS|DATA|APP|TIMELINE|INSET|MESSAGES|VIS)%", lambda m: parts[m.group(1)],
+                  web_file("page.html"))
 
 
 def write_page(graph: nx.Graph[str], path: str | Path, budget: int = NODE_BUDGET,

@@ -34,9 +34,12 @@ KEYS: dict[str, str] = {
     "region": "a place id of places.csv: the default of every region parameter and of the views",
     "industry": "the industry's WZ 2008 / NACE Rev. 2 codes (e.g. [\"28\"]), for kg import wikidata",
     "base": "the base of the data IRIs (default: $KG_BASE or https://w3id.org/bbmb/id/)",
-    "languages": "the label languages, first the one pages show (e.g. [\"en\", \"de\"])",
+    "languages": "the languages of the labels and the pages' interface, first the one pages open in "
+                 "(e.g. [\"en\", \"de\"])",
     "output": "the output folder, relative to this file (default: out)",
     "reading": "the default reading of contested facts: primary or latest",
+    "inset": "a place id of places.csv the hq map draws enlarged beside it, its sites named "
+             "(default: the municipality whose sites crowd the map most; none where none does)",
     "study": "the study or report the data comes from: title, publisher, date, source (ids of sources.csv)",
 }
 STUDY_KEYS: dict[str, str] = {
@@ -77,6 +80,7 @@ class Project:
     languages: tuple[str, ...] = ("en", "de")
     output: Path | None = None
     reading: str | None = None
+    inset: str | None = None
     study: Study = field(default_factory=Study)
 
     def describe(self) -> str:
@@ -141,6 +145,7 @@ def read(path: str | Path) -> Project:
         path=path, region=_text(path, raw, "region") or None, industry=_texts(path, raw, "industry"),
         base=_text(path, raw, "base") or None, languages=_texts(path, raw, "languages") or ("en", "de"),
         output=Path(os.path.normpath(path.parent / (output or "out"))), reading=_text(path, raw, "reading") or None,
+        inset=_text(path, raw, "inset") or None,
         study=Study(_text(path, study, "title", "study."), _text(path, study, "publisher", "study."),
                     _text(path, study, "date", "study."), _texts(path, study, "source", "study.")))
 
@@ -175,6 +180,8 @@ def template(region: str, study_source: str = "") -> str:
             lines += [f"# {comment}", f"{key} = {values[key]}"]
         elif key == "base":
             lines += [f"# {comment}", '# base = "https://example.org/my-region/id/"']
+        elif key == "inset":
+            lines += [f"# {comment}", f'# inset = "{region}-city"']
     lines += ["", f"# {KEYS['study']}", "[study]"]
     study = {"title": '""', "publisher": '""', "date": '""', "source": f'"{study_source}"' if study_source else '[]'}
     for key, comment in STUDY_KEYS.items():

@@ -310,3 +310,41 @@ def test_a_place_of_control_keeps_its_colour_from_one_data_set_to_the_next(hq, t
         assert len(set(colours.values()) - {"#555555"}) == min(len(colours), 8)
         assert all(legend[d["control_area"]] == d["color_centre"] for _, d in g.nodes(data=True)
                    if d.get("outside") and d.get("control_area"))
+
+
+def test_every_message_is_written_in_every_language_with_the_same_blanks():
+    """kg/web/messages.json: a text missing in one language would show the other's words there."""
+    import re
+
+    from kg.messages import LANGUAGES, messages
+
+    assert set(messages()) == set(LANGUAGES)
+    english = messages()["en"]
+    for language in LANGUAGES:
+        assert set(messages()[language]) == set(english), language
+        for key, words in messages()[language].items():
+            assert words.strip(), (language, key)
+            assert sorted(re.findall(r"\{\w+\}", words)) == sorted(re.findall(r"\{\w+\}", english[key])), key
+
+
+def test_the_inset_is_the_crowded_municipality_or_none_where_no_place_is_crowded(built, hq):
+    from kg.views.layout import inset_area
+
+    cat = Catalog(built.store)
+    inset = hq.graph["inset"]
+    # the municipality (with its districts) with the most of the view's sites
+    per_place = {}
+    for n, d in hq.nodes(data=True):
+        if d["type"] == "site" and n in cat.sites:
+            municipality = cat.municipality[cat.sites[n].place]
+            per_place[municipality] = per_place.get(municipality, 0) + 1
+    top = max(per_place, key=per_place.get)
+    assert inset["place"] == top.rsplit("/", 1)[1] and inset["sites"] == per_place[top]
+    x0, y0, x1, y1 = inset["box"]
+    assert all(x0 <= d["geo_x"] <= x1 and y0 <= -d["geo_y"] <= y1 for n, d in hq.nodes(data=True)
+               if d["type"] == "site" and n in cat.sites and cat.municipality[cat.sites[n].place] == top)
+    # spread the same sites far apart: no inset (they no longer crowd the map)
+    spread = hq.copy()
+    for i, (_, d) in enumerate(sorted(spread.nodes(data=True))):
+        d["geo_x"], d["geo_y"] = (i % 10) * 400.0, (i // 10) * 400.0
+    assert inset_area(spread, cat) is None

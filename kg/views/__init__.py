@@ -109,12 +109,13 @@ VIEWS: dict[str, Callable[..., nx.Graph[str]]] = {"hq": hq_view, "clusters": clu
 PAGES: tuple[str, ...] = ("report",)
 
 
-def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None = None) -> dict[str, nx.Graph[str]]:
-    """Several views from one reading of the store."""
+def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None = None,
+                inset: str | None = None) -> dict[str, nx.Graph[str]]:
+    """Several views from one reading of the store; ``inset`` (a place's IRI) the hq map's enlarged place."""
     cat = Catalog(store, region)
     out = {}
     for name in names:
         if name not in VIEWS:
             raise InvalidArgument(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
-        out[name] = VIEWS[name](store, catalog=cat)
+        out[name] = VIEWS[name](store, catalog=cat, **({"inset": inset} if inset and name == "hq" else {}))
     return out

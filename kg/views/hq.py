@@ -8,8 +8,10 @@ from typing import Any
 import networkx as nx
 from pyoxigraph import Store
 
+from ..messages import LANGUAGES, number, text
 from ..namespaces import BBMB, ORG
 from .catalogue import Catalog, _catalog, curie
+from .layout import inset_area
 from .nodes import _org_node, _place_node, _site_node
 from .present import _finish
 from .style import _colour_by_centre
@@ -35,6 +37,9 @@ def control_headline(store: Store, region: str) -> dict[str, Any]:
         "centres": centre_rows(centres)}
     if areas:
         headline["sentence"] = headline_sentence(areas[0], headline["centres"])
+        # the page says it in the language shown
+        headline["sentences"] = {language: headline_sentence(areas[0], headline["centres"], language=language)
+                                 for language in LANGUAGES}
     return headline
 
 
@@ -44,20 +49,24 @@ def centre_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
              "low": r["employeesMin"], "high": r["employeesMax"]} for r in records]
 
 
-def _jobs(centre: dict[str, Any]) -> str:
+def _jobs(centre: dict[str, Any], language: str = "en") -> str:
     """``3,000``, or ``3,000, contested: 0–3,000`` where the sources' alternatives move it."""
     low, high, jobs = centre["low"], centre["high"], centre["jobs"]
     if jobs is None:
-        return "no figure"
-    return f"{jobs:,}" + (f", contested: {low:,}–{high:,}" if low is not None and high is not None and low != high
-                          else "")
+        return text("noFigure", language)
+    if low is not None and high is not None and low != high:
+        return text("sentence.contested", language, jobs=number(jobs, language), low=number(low, language),
+                    high=number(high, language))
+    return number(jobs, language)
 
 
-def headline_sentence(area: dict[str, Any], centres: list[dict[str, Any]], top: int = 3) -> str:
+def headline_sentence(area: dict[str, Any], centres: list[dict[str, Any]], top: int = 3,
+                      language: str = "en") -> str:
     """The hq page's headline as a sentence one can quote: the share of the known jobs run from outside with its
     range, the places most of them are run from (with their jobs, contested ones as ranges), the firms of known
     control, what is counted and under which reading; each figure with one denominator, from the rows of
-    ``control-summary`` (``area``) and ``decision-centres`` (``centres``).
+    ``control-summary`` (``area``) and ``decision-centres`` (``centres``); in ``language`` (its words:
+    ``kg/web/messages.json``, :mod:`kg.messages`).
 
     >>> area = {"areaLabel": "X", "jobs": 1000, "shareJobsOutside": 60.0, "shareJobsOutsideMin": 50.0,
     ...         "shareJobsOutsideMax": 60.0, "firms": 5, "firmsOutside": 2, "firmsInside": 2, "firmsUnknown": 1,
@@ -69,47 +78,53 @@ def headline_sentence(area: dict[str, Any], centres: list[dict[str, Any]], top: 
     sources' alternatives), most from Bavaria (500, contested: 400–500) and Austria (100). 2 of the 4 firms of
     known control are run from outside (50 %; 1 more of unknown control). Counted: 5 named firms with an
     operating site in X, 4 of them with a head-count. Reading: primary.
+    >>> print(headline_sentence(area, centres[1:], language="de"))  # doctest: +NORMALIZE_WHITESPACE
+    60 % der 1.000 bekannten Arbeitsplätze der genannten Firmen in X werden von außerhalb der Region geführt
+    (50–60 % über die Alternativen der Quellen), die meisten von Austria (100). 2 der 4 Firmen mit bekannter
+    Kontrolle werden von außerhalb geführt (50 %; 1 weitere mit unbekannter Kontrolle). Gezählt: 5 genannte Firmen
+    mit einem Betriebsstandort in X, 4 davon mit einer Beschäftigtenzahl. Lesart: primary.
     """
     def pct(value: Any) -> str:
-        return f"{float(value):,.1f}".removesuffix(".0")
+        return number(round(float(value), 1), language)
+
+    def say(key: str, **values: Any) -> str:
+        return text(key, language, **values)
 
     said = []
     if area.get("jobs") and area.get("shareJobsOutside") not in (None, ""):
         low, high = area["shareJobsOutsideMin"], area["shareJobsOutsideMax"]
-        text = (f"{pct(area['shareJobsOutside'])} % of the {area['jobs']:,} known jobs of the named firms in "
-                f"{area['areaLabel']} are run from outside the region"
-                + (f" ({pct(low)}–{pct(high)} % over the sources' alternatives)" if low != high else ""))
-        places = [f"{c['label']} ({_jobs(c)})" for c in centres if c["jobs"]][:top]
+        words = (say("sentence.share", share=pct(area["shareJobsOutside"]), jobs=number(area["jobs"], language),
+                     area=area["areaLabel"])
+                 + (say("headlineRange", low=pct(low), high=pct(high)) if low != high else ""))
+        places = [f"{c['label']} ({_jobs(c, language)})" for c in centres if c["jobs"]][:top]
         if places:
-            text += ", most from " + (" and ".join([", ".join(places[:-1]), places[-1]]) if len(places) > 1
-                                      else places[0])
-        said.append(text + ".")
+            words += say("sentence.most", places=say("sentence.and").join([", ".join(places[:-1]), places[-1]])
+                         if len(places) > 1 else places[0])
+        said.append(words + ".")
     known = area["firmsOutside"] + area["firmsInside"]
     notes = [f"{pct(area['shareFirmsOutside'])} %"] if known else []
     if area["firmsUnknown"]:
-        notes.append(f"{area['firmsUnknown']:,} more of unknown control")
-    said.append(f"{area['firmsOutside']:,} of the {known:,} firms of known control are run from outside"
+        notes.append(say("sentence.unknown", count=number(area["firmsUnknown"], language)))
+    said.append(say("sentence.firms", outside=number(area["firmsOutside"], language), known=number(known, language))
                 + (f" ({'; '.join(notes)})" if notes else "") + ".")
-    said.append(f"Counted: {area['firms']:,} named firms with an operating site in {area['areaLabel']}, "
-                f"{area['firmsWithFigure']:,} of them with a head-count. Reading: {area['reading']}.")
+    said.append(say("sentence.counted", firms=number(area["firms"], language), area=area["areaLabel"],
+                    withFigure=number(area["firmsWithFigure"], language), reading=area["reading"]))
     return " ".join(said)
 
 
-def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.DiGraph[str]:
+def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None,
+            inset: str | None = None) -> nx.DiGraph[str]:
     """Regional sites -> firms -> parent groups -> headquarters' places, marked by where control sits.
 
     See the module docstring for the attributes.  ``region`` is the IRI of a ``bbmb:Region``
-    (default: the build's, :func:`kg.rules.default_region`).
+    (default: the build's, :func:`kg.rules.default_region`).  ``inset``: the IRI of the place the map
+    draws enlarged beside it (default: the densest, :func:`kg.views.layout.inset_area`).
     """
     cat = _catalog(store, catalog, region)
     g: nx.DiGraph[str] = nx.DiGraph(
-        name="hq", title="Headquarters absence: who runs the region's sites, and from where",
-        subtitle="Every plant, service centre and office of the named firms in the region, linked to "
-                 "the firm that runs it, its parent groups and the place they are run from; colour: "
-                 "where control sits (a line's: where control of the node it leaves sits), line width: the "
-                 "regional jobs run along it.",
+        name="hq", title=text("view.hq.title"), subtitle=text("view.hq.subtitle"),
         color_by="centre", edge_color_by="centre", viz_layout="geo", aggregate_by=("type", "land", "centre"),
-        edge_legend="→ site of, subsidiary of, headquartered in; dashed: likely, uncertain or not given")
+        edge_legend=text("view.hq.edgeLegend"))
     orgs = _add_sites(g, cat)
     for iri in sorted(orgs):
         _add_org(g, cat, iri)
@@ -125,6 +140,8 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
         g.graph["headline"] = control_headline(store, cat.region)
     g.graph["reading"] = cat.reading or ""
     _finish(g, cat, sizes=lambda d: d.get("headcount") or d.get("controlled_headcount"))
+    if (area := inset_area(g, cat, inset)) is not None:
+        g.graph["inset"] = area
     return g
 
 

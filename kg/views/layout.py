@@ -289,3 +289,76 @@ def region_areas(cat: Catalog) -> list[dict[str, Any]]:
         areas.append({"label": f"outside {cat.places[cat.region].label}: true direction, distance compressed",
                       "circle": [0.0, 0.0, round(project.radius + 100, 1)], "dashed": True})
     return areas
+
+
+#: A site needs this many px² of the map around it for its name (about 12 characters of 12 px text, two lines
+#: apart): where a municipality's sites have less, they overlap at the map's scale and the map gets an inset.
+INSET_ROOM = 90.0 * 28.0
+#: The frame (px) the whole map is fitted into at its first zoom: a screen, a publication's column.
+MAP_FRAME = (1200.0, 800.0)
+#: An inset needs at least this many sites (two or three on one spot read well enough on the map).
+INSET_LEAST_SITES = 4
+
+
+def _inset_candidates(g: nx.Graph[str], cat: Catalog) -> dict[str, list[str]]:
+    """The view's regional sites by the municipality they lie in (a district's sites in its city)."""
+    by_place: dict[str, list[str]] = defaultdict(list)
+    for n in g.nodes:
+        site = cat.sites.get(n)
+        if site is None or not site.place or not cat.in_region(site.place):
+            continue
+        municipality = cat.municipality.get(site.place, site.place)
+        if "municipality" in cat.places[municipality].kinds:
+            by_place[municipality].append(n)
+    return by_place
+
+
+def _box(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _map_scale(g: nx.Graph[str]) -> float:
+    """Screen px a map px when the whole map is fitted into :data:`MAP_FRAME`."""
+    mx0, my0, mx1, my1 = _box([(float(d["geo_x"]), -float(d["geo_y"])) for _, d in g.nodes(data=True)
+                               if "geo_x" in d] or [(0.0, 0.0)])
+    return min(1.0, MAP_FRAME[0] / max(mx1 - mx0, 1.0), MAP_FRAME[1] / max(my1 - my0, 1.0))
+
+
+def inset_area(g: nx.Graph[str], cat: Catalog, chosen: str | None = None) -> dict[str, Any] | None:
+    """The part of the map drawn enlarged beside it, with its sites named: the municipality (with its
+    districts) holding the most of the view's regional sites, where they lie closer than :data:`INSET_ROOM`
+    px² a site with the whole map fitted into :data:`MAP_FRAME`; or ``chosen`` (a place's IRI: ``inset`` in
+    kg.toml), dense or not.
+    ``None`` where no place is that dense. Needs the geographic layout (``geo_x``, ``geo_y``).
+
+    ``box`` is the area in the page's map coordinates (x right, y down), with a margin around the sites;
+    everything drawn inside it is drawn in the inset.
+    """
+    by_place = _inset_candidates(g, cat)
+    if chosen is not None:
+        if chosen not in cat.places:
+            from ..errors import InvalidArgument
+
+            raise InvalidArgument(f"inset: {place_key(chosen)} is not a place of places.csv; "
+                                  "give a place id, or leave inset out of kg.toml for the densest place")
+        place = chosen
+        members = [n for n in g.nodes if (s := cat.sites.get(n)) and s.place
+                   and chosen in cat.ancestors.get(s.place, ())]
+    else:
+        if not by_place:
+            return None
+        place = max(sorted(by_place), key=lambda p: len(by_place[p]))
+        members = by_place[place]
+    points = [(float(g.nodes[n]["geo_x"]), -float(g.nodes[n]["geo_y"])) for n in members if "geo_x" in g.nodes[n]]
+    if not points:
+        return None
+    x0, y0, x1, y1 = _box(points)
+    if chosen is None and (len(points) < INSET_LEAST_SITES
+                           or (x1 - x0 + 1) * (y1 - y0 + 1) * _map_scale(g) ** 2 / len(points) >= INSET_ROOM):
+        return None
+    margin = max(8.0, 0.06 * max(x1 - x0, y1 - y0))
+    label = cat.places[place]
+    return {"place": place_key(place), "label": label.label, "label_de": label.label_de or label.label,
+            "label_en": label.label_en or label.label, "sites": len(points),
+            "box": [round(x0 - margin, 1), round(y0 - margin, 1), round(x1 + margin, 1), round(y1 + margin, 1)]}

@@ -210,6 +210,7 @@ def legend(g: nx.Graph[str], cat: Catalog) -> dict[str, list[dict[str, str]]]:
     codes = Counter(d["subsector"].split(";")[0] for _, d in g.nodes(data=True) if d.get("subsector"))
     if codes:
         out["subsector"] = [{"key": c, "label": f"{c} {cat.subsectors.get(c, {}).get('en', '')}",
+                             "label_de": f"{c} {cat.subsectors.get(c, {}).get('de', '')}",
                              "color": cat.subsector_colors.get(c, NEUTRAL)} for c in sorted(codes)]
         unclassified = sum(1 for _, d in g.nodes(data=True) if d["type"] in ("site", "firm") and not d.get("subsector"))
         if unclassified:

@@ -7,7 +7,16 @@
   let colorBy = DATA.colorBy, lang = DATA.language === "de" ? "de" : "en", layout = "force";
   const filters = {subsector: "", land: "", function: ""};
   const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined) e.textContent = String(text); if (cls) e.className = cls; return e; };
-  const fmt = x => Number(x).toLocaleString("en");
+  // the interface's text in each language (kg/web/messages.json); the labels' language is the interface's
+  const MESSAGES = JSON.parse(document.getElementById("kg-messages").textContent);
+  function t(key, vars) {
+    const text = (MESSAGES[lang] || {})[key] ?? MESSAGES.en[key] ?? key;
+    return vars ? text.replace(/\{(\w+)\}/g, (m, k) => vars[k] !== undefined ? String(vars[k]) : m) : text;
+  }
+  const known = key => key in (MESSAGES[lang] || {});
+  const fmt = x => Number(x).toLocaleString(lang);
+  const functionName = code => known("function." + code) ? t("function." + code) : code;  // a site's function
+  const factValue = (k, v) => k === "functions" ? String(v).split(/;\s*|,\s*/).map(functionName).join(", ") : v;
 
   function labelOf(n) {
     const name = (lang === "en" ? n.label_en : n.label_de) || n.label;
@@ -49,40 +58,44 @@
   network.once("stabilizationIterationsDone", () => { network.setOptions({physics: {enabled: false}}); forcePositions = network.getPositions(); relabel(); });
   if (!DATA.physics) network.fit();
 
-  document.getElementById("subtitle").textContent = DATA.subtitle || "";
+  // a view's own words (title, subtitle, what the lines are) in the language shown, where messages.json has them
+  const viewText = (key, fallback) => known(`view.${DATA.name}.${key}`) ? t(`view.${DATA.name}.${key}`) : fallback;
   // the credit comes from the data (kg.views.present): the work most cited sources are part of
-  document.getElementById("credits").textContent = "Data: " + (DATA.credit || "the sources cited on each fact") +
-    (DATA.reading ? "; contested facts read as: " + DATA.reading : "") + ". Outlines: @svg-maps/germany (CC BY 4.0), Natural Earth.";
+  function showCredits() {
+    document.getElementById("credits").textContent = t("creditData", {credit: DATA.credit || t("creditNone")}) +
+      (DATA.reading ? t("creditReading", {reading: DATA.reading}) : "") + ". " + t("creditOutlines");
+  }
+  showCredits();
 
   // --- the headline: the figures of kg query control-summary and decision-centres, as they print them
   let headline = DATA.headline;  // the one shown: the page's, or a year's of the time slider (timeline.js)
   function showHeadline(h) {
     headline = h;
     const box = document.getElementById("headline"), section = document.getElementById("centres");
+    const filtered = box.querySelector(".shown");  // the filter's line, kept through a redraw
     box.replaceChildren(); section.replaceChildren(); box.hidden = section.hidden = true;
     if (!h || !h.areas || !h.areas.length) return;
-    const range = a => a.shareJobsOutsideMin !== a.shareJobsOutsideMax ? ` (${a.shareJobsOutsideMin}–${a.shareJobsOutsideMax} % over the sources' alternatives)` : "";
+    const range = a => a.shareJobsOutsideMin !== a.shareJobsOutsideMax ? t("headlineRange", {low: a.shareJobsOutsideMin, high: a.shareJobsOutsideMax}) : "";
     const region = h.areas[0];
     const big = el("p", undefined, "big");
     // the sentence is written once, by kg.views.hq.headline_sentence; the share at its start in bold
-    const lead = h.sentence.match(/^[\d.,]+ %/);
-    if (lead) big.append(el("strong", lead[0]), el("span", h.sentence.slice(lead[0].length)));
-    else big.append(el("span", h.sentence));
+    const sentence = (h.sentences && h.sentences[lang]) || h.sentence, lead = sentence.match(/^[\d.,]+ %/);
+    if (lead) big.append(el("strong", lead[0]), el("span", sentence.slice(lead[0].length)));
+    else big.append(el("span", sentence));
     box.append(big);
-    const more = el("details"); more.append(el("summary", "By Land, what is counted, and what the figures hinge on"));
+    const more = el("details"); more.append(el("summary", t("headlineMore")));
     for (const a of h.areas.slice(1)) {
-      more.append(el("p", `${a.areaLabel}: ${a.shareJobsOutside === "" ? "no known jobs" : a.shareJobsOutside + " % of the known jobs" + range(a)}; ` +
-                          `${fmt(a.firmsOutside)} of ${fmt(a.firms)} firms run from outside; ${fmt(a.jobs)} known jobs in ${fmt(a.firmsWithFigure)} firms with a figure` +
-                          (a.statisticsTotal ? ` (the statistics count ${fmt(a.statisticsTotal)} employees in the Land's industry)` : "") + "."));
+      more.append(el("p", t("areaLine", {area: a.areaLabel, share: a.shareJobsOutside === "" ? t("areaNoJobs") : t("areaShare", {share: a.shareJobsOutside}) + range(a),
+                                         outside: fmt(a.firmsOutside), firms: fmt(a.firms), jobs: fmt(a.jobs), withFigure: fmt(a.firmsWithFigure)}) +
+                          (a.statisticsTotal ? t("areaStatistics", {total: fmt(a.statisticsTotal)}) : "") + "."));
     }
-    if (region.hingesOn) more.append(el("p", `The figures hinge on: ${region.hingesOn}.`, "note"));
-    more.append(el("p", `Counted: ${region.population}; jobs include ${fmt(region.jobsExternal)} from external ` +
-                        `figures and ${fmt(region.jobsNoProduction)} service, sales and R&D staff of firms that make nothing there.`, "note"));
-    box.append(more, el("p", undefined, "note shown"));
+    if (region.hingesOn) more.append(el("p", t("hingesOn", {facts: region.hingesOn}), "note"));
+    more.append(el("p", t("counted", {population: region.population, external: fmt(region.jobsExternal), noProduction: fmt(region.jobsNoProduction)}), "note"));
+    box.append(more, filtered || el("p", undefined, "note shown"));
     box.hidden = false;
     if (h.centres && h.centres.length) {
       const table = el("table"), top = Math.max(...h.centres.map(c => c.jobs || 0), 1);
-      section.append(el("h2", "Where the region's jobs are run from"));
+      section.append(el("h2", t("centresHeading")));
       const colours = new Map((DATA.legend.centre || []).map(i => [i.key, i.color]));
       for (const c of h.centres) {
         const tr = el("tr"), name = el("td", c.label), cell = el("td");
@@ -91,12 +104,12 @@
           bar.style.width = `${Math.max(2, Math.round(70 * c.jobs / top))}px`; bar.style.background = colours.get(c.label) || "#D55E00";
         }
         // no head-count for any of the area's firms: "no figure", never 0
-        const n = el("td", c.jobs == null ? "no figure" : fmt(c.jobs), "n");
+        const n = el("td", c.jobs == null ? t("noFigure") : fmt(c.jobs), "n");
         if (c.jobs != null && c.low !== c.high) n.append(el("div", `${fmt(c.low)}–${fmt(c.high)}`, "note"));
         tr.append(name, cell, n);
         table.append(tr);
       }
-      section.append(table, el("p", "Jobs of the named firms by the Land or country of the place of control; below a figure, its range over the sources' alternatives.", "note"));
+      section.append(table, el("p", t("centresNote"), "note"));
       section.hidden = false;
     }
   }
@@ -107,8 +120,8 @@
   function shownIds() { return DATA.nodes.filter(n => !nodes.get(n.id).hidden).map(n => n.id); }
   function showCounts() {
     const c = drawnCounts(), shown = shownIds().length;
-    const of = DATA.aggregated ? ` (of ${fmt(DATA.totals.nodes)} nodes · ${fmt(DATA.totals.edges)} edges, the rest in groups)` : ` of ${fmt(DATA.nodes.length)} · ${fmt(DATA.edges.length)}`;
-    document.getElementById("counts").textContent = `${fmt(shown)} nodes · ${fmt(c.edges)} edges shown` + of;
+    const of = DATA.aggregated ? t("countsAggregated", {nodes: fmt(DATA.totals.nodes), edges: fmt(DATA.totals.edges)}) : t("countsOf", {nodes: fmt(DATA.nodes.length), edges: fmt(DATA.edges.length)});
+    document.getElementById("counts").textContent = t("countsShown", {nodes: fmt(shown), edges: fmt(c.edges)}) + of;
     describe();
   }
   // --- the picture in words (the canvas's text alternative, visually hidden): the headline, what is
@@ -117,21 +130,23 @@
     const box = document.getElementById("network-text"), big = document.querySelector("#headline .big");
     const table = el("table"), centres = headline && headline.centres;
     const rows = centres && centres.length
-      ? centres.map(c => [c.label, fmt(c.firms), c.jobs == null ? "no figure" : fmt(c.jobs)])
+      ? centres.map(c => [c.label, fmt(c.firms), c.jobs == null ? t("noFigure") : fmt(c.jobs)])
       : legendRows.map(([label, counts]) => [label, counts]);
-    table.append(el("caption", centres && centres.length ? "Jobs of the named firms by the Land or country of the place of control"
-                                                         : "What the colours stand for: " + ((colorSelect.selectedOptions[0] || {}).textContent || colorBy)));
+    table.append(el("caption", centres && centres.length ? t("centresCaption")
+                                                         : t("coloursCaption", {colouring: (colorSelect.selectedOptions[0] || {}).textContent || colorBy})));
     const head = el("tr");
-    for (const h of centres && centres.length ? ["Place of control", "Firms", "Jobs"] : ["Colour", "Shown"]) head.append(el("th", h));
+    for (const h of centres && centres.length ? [t("placeOfControl"), t("firms"), t("jobs")] : [t("colourColumn"), t("shownColumn")]) head.append(el("th", h));
     table.append(head);
     for (const row of rows) { const tr = el("tr"); for (const v of row) tr.append(el("td", v)); table.append(tr); }
-    box.replaceChildren(el("h2", "The picture in words"),
-                        el("p", [DATA.title, big ? big.textContent : DATA.subtitle, document.getElementById("counts").textContent].filter(Boolean).join(". ") + "."),
+    box.replaceChildren(el("h2", t("pictureInWords")),
+                        el("p", [document.getElementById("title").textContent, big ? big.textContent : document.getElementById("subtitle").textContent, document.getElementById("counts").textContent].filter(Boolean).join(". ") + "."),
                         table);
   }
   let legendRows = [];  // [label, counts] of the colour legend, for the picture's text alternative
-  const SHAPES = [["dot", "site"], ["square", "firm"], ["star", "firm run from the region"], ["triangle", "parent group"],
-                  ["diamond", "place of a headquarters"], ["hexagon", "place abroad / shared tie"]];
+  const SHAPES = ["dot", "square", "star", "triangle", "diamond", "hexagon"];
+  // a colour's name in the language shown: the interface's own words, else the data's label in that language
+  const itemLabel = item => known(`legend.${colorBy}.${item.key}`) ? t(`legend.${colorBy}.${item.key}`)
+    : (lang === "de" && item.label_de) || item.label;
   function legend() {
     const box = document.getElementById("legend-colors"); box.replaceChildren(); legendRows = [];
     const counted = new Map();
@@ -147,25 +162,25 @@
       const c = counted.get(item.key) || {firms: 0, jobs: 0, nodes: 0};
       const row = el("div"); const sw = el("span", undefined, "swatch"); sw.style.background = item.color;
       // firms none of which has a head-count: "no job figure", never 0 jobs
-      const jobs = c.figures ? " · " + fmt(c.jobs) + " jobs" : " · no job figure";
-      const counts = c.firms ? ` — ${fmt(c.firms)} firm${c.firms === 1 ? "" : "s"}${jobs}` : ` — ${fmt(c.nodes)} shown`;
-      row.append(sw, el("span", item.label + counts)); box.append(row); legendRows.push([item.label, counts.slice(3)]);
+      const jobs = c.figures ? t("legendJobs", {jobs: fmt(c.jobs)}) : t("legendNoJobs");
+      const counts = c.firms ? t(c.firms === 1 ? "legendFirm" : "legendFirms", {firms: fmt(c.firms), jobs}) : t("legendShown", {nodes: fmt(c.nodes)});
+      row.append(sw, el("span", itemLabel(item) + counts)); box.append(row); legendRows.push([itemLabel(item), counts.slice(3)]);
     }
     const shapes = document.getElementById("legend-shapes"); shapes.replaceChildren();
     const used = new Set(DATA.nodes.map(n => n.shape));
-    if (used.size > 1) for (const [shape, text] of SHAPES) if (used.has(shape)) shapes.append(el("div", "◆●■★▲⬢"["diamond dot square star triangle hexagon".split(" ").indexOf(shape)] + " " + text));
-    if (DATA.edgeLegend) shapes.append(el("div", DATA.edgeLegend));
+    if (used.size > 1) for (const shape of SHAPES) if (used.has(shape)) shapes.append(el("div", "◆●■★▲⬢"["diamond dot square star triangle hexagon".split(" ").indexOf(shape)] + " " + t("shape." + shape)));
+    if (DATA.edgeLegend) shapes.append(el("div", viewText("edgeLegend", DATA.edgeLegend)));
     for (const [kind, style] of Object.entries(DATA.edgeKinds || {})) {
       const row = el("div"), line = el("span", undefined, "swatch");
       line.style.background = style.dashes ? `repeating-linear-gradient(90deg, ${style.color} 0 4px, transparent 4px 7px)` : style.color;
       line.style.height = "3px"; row.append(line, el("span", style.label)); shapes.append(row);
     }
-    for (const hull of DATA.hulls || []) shapes.append(el("div", `◯ ${hull.label} (${fmt(hull.member_count || hull.members.length)} members)`));
+    for (const hull of DATA.hulls || []) shapes.append(el("div", t("hullMembers", {label: hull.label, members: fmt(hull.member_count || hull.members.length)})));
     const agg = document.getElementById("aggregated");
-    if (DATA.aggregated) { agg.hidden = false; agg.textContent = "Aggregated: " + fmt(DATA.aggregated.nodes) + " nodes and " + fmt(DATA.aggregated.edges) + " edges are drawn as " + fmt(DATA.nodes.length) + " (the largest, and every place of control, as they are; the rest grouped by " + DATA.aggregated.keys.join(", ") + "). Click a group for its members; search finds members too."; }
+    if (DATA.aggregated) { agg.hidden = false; agg.textContent = t("aggregated", {nodes: fmt(DATA.aggregated.nodes), edges: fmt(DATA.aggregated.edges), drawn: fmt(DATA.nodes.length), keys: DATA.aggregated.keys.join(", ")}); }
   }
   const colorSelect = document.getElementById("color-by");
-  for (const key of Object.keys(DATA.legend)) { const o = el("option", key === "centre" ? "place of control" : key); o.value = key; colorSelect.append(o); }
+  for (const key of Object.keys(DATA.legend)) { const o = el("option", t("colorBy." + key)); o.value = key; colorSelect.append(o); }
   if (!DATA.legend[colorBy] && colorSelect.options.length) colorBy = colorSelect.options[0].value;
   colorSelect.value = colorBy;
   colorSelect.addEventListener("change", () => { colorBy = colorSelect.value; nodes.update(DATA.nodes.map(n => ({id: n.id, color: visColor(n)}))); legend(); describe(); });
@@ -174,7 +189,7 @@
   for (const facet of Object.keys(filters)) {
     const select = document.getElementById("filter-" + facet);
     for (const value of DATA.facets[facet] || []) {
-      const label = facet === "subsector" && DATA.subsectorLabels[value] ? DATA.subsectorLabels[value] : value;
+      const label = facet === "subsector" && DATA.subsectorLabels[value] ? DATA.subsectorLabels[value] : facet === "function" ? functionName(value) : value;
       const o = el("option", label); o.value = value; select.append(o);
     }
     if (!(DATA.facets[facet] || []).length) select.disabled = true;
@@ -223,9 +238,8 @@
       firms += n.info.member_count || 1; jobs += n.jobs || 0;
       if (n.k && n.k.outside) outside += n.jobs || 0;  // "outside the region": decided by kg/rules.py, not here
     }
-    line.textContent = `Shown with the filter (${active.map(([k, v]) => k + ": " + v).join(", ")}): ${fmt(firms)} firms, ` +
-      `${fmt(jobs)} known jobs, ${fmt(outside)} of them run from outside` + (jobs ? ` (${(100 * outside / jobs).toFixed(1)} %).` : ".") +
-      " The figures above are for all the named firms.";
+    line.textContent = t("filtered", {filters: active.map(([k, v]) => t("facet." + k) + ": " + v).join(", "), firms: fmt(firms), jobs: fmt(jobs), outside: fmt(outside),
+                                      share: jobs ? ` (${(100 * outside / jobs).toLocaleString(lang, {maximumFractionDigits: 1, minimumFractionDigits: 1})} %).` : "."});
   }
   function applyFilter(facet, value, keepView) {
     if (facet) { filters[facet] = value; document.getElementById("filter-" + facet).value = value; }
@@ -338,7 +352,7 @@
   }
   network.on("zoom", () => { tip.hidden = true; clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 120); });
   network.on("dragEnd", () => { clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 120); });
-  document.querySelectorAll("input[name=lang]").forEach(r => { r.checked = r.value === lang; r.addEventListener("change", () => { lang = r.value; relabel(); network.redraw(); }); });
+  document.querySelectorAll("input[name=lang]").forEach(r => { r.checked = r.value === lang; r.addEventListener("change", () => { lang = r.value; applyInterface(); relabel(); network.redraw(); }); });
 
   // --- details panel, neighbour focus and tip
   function sourceList(keys, box) {
@@ -354,36 +368,36 @@
   const PAGE = 50;
   function showMembers(box, members, page) {
     let list = box.querySelector("ul.members");
-    if (!list) { list = box.appendChild(el("ul", undefined, "members")); list.tabIndex = 0; list.setAttribute("aria-label", "Members"); }  // it scrolls: reachable by keyboard
+    if (!list) { list = box.appendChild(el("ul", undefined, "members")); list.tabIndex = 0; list.setAttribute("aria-label", t("members")); }  // it scrolls: reachable by keyboard
     list.replaceChildren(...members.slice(page * PAGE, (page + 1) * PAGE).map(([, label]) => el("li", label)));
     const nav = box.querySelector("p.pages") || box.appendChild(el("p", undefined, "pages"));
-    nav.replaceChildren(el("span", `${fmt(page * PAGE + 1)}–${fmt(Math.min(members.length, (page + 1) * PAGE))} of ${fmt(members.length)} `));
-    if (page > 0) { const b = el("button", "previous"); b.type = "button"; b.onclick = () => showMembers(box, members, page - 1); nav.append(b); }
-    if ((page + 1) * PAGE < members.length) { const b = el("button", "next"); b.type = "button"; b.onclick = () => showMembers(box, members, page + 1); nav.append(b); }
+    nav.replaceChildren(el("span", t("pageOf", {first: fmt(page * PAGE + 1), last: fmt(Math.min(members.length, (page + 1) * PAGE)), total: fmt(members.length)})));
+    if (page > 0) { const b = el("button", t("previous")); b.type = "button"; b.onclick = () => showMembers(box, members, page - 1); nav.append(b); }
+    if ((page + 1) * PAGE < members.length) { const b = el("button", t("next")); b.type = "button"; b.onclick = () => showMembers(box, members, page + 1); nav.append(b); }
   }
   function showDetails(title, info, facts, members, highlight) {
     const box = document.getElementById("details"); box.replaceChildren(el("h2", title));
     const table = el("table"); const cited = [];
     const cite = keys => keys.map(k => { if (!cited.includes(k)) cited.push(k); return cited.indexOf(k) + 1; });
     for (const f of facts || []) {
-      const tr = el("tr"); tr.append(el("td", f.k, "k")); const td = el("td", f.v);
+      const tr = el("tr"); tr.append(el("td", known("fact." + f.k) ? t("fact." + f.k) : f.k, "k")); const td = el("td", factValue(f.k, f.v));
       if (f.src && f.src.length) td.append(el("sup", " [" + cite(f.src).join(",") + "]"));
       tr.append(td); table.append(tr);
     }
     for (const [k, v] of Object.entries(info || {})) {
       if (k === "source") continue;
-      const tr = el("tr"); tr.append(el("td", k.replace(/_/g, " "), "k"), el("td", v)); table.append(tr);
+      const tr = el("tr"); tr.append(el("td", known("attr." + k) ? t("attr." + k) : k.replace(/_/g, " "), "k"), el("td", factValue(k, v))); table.append(tr);
     }
     box.append(table);
     if (members && members.length) {
-      box.append(el("h2", "Members"));
+      box.append(el("h2", t("members")));
       let page = 0;
       if (highlight) { const i = members.findIndex(m => m[0] === highlight); if (i >= 0) page = Math.floor(i / PAGE); }
       showMembers(box, members, page);
     }
     const keys = (info && info.source ? String(info.source).split(";") : []).filter(k => k && !cited.includes(k));
     cite(keys);
-    if (cited.length) { box.append(el("h2", "Sources")); sourceList(cited, box); }
+    if (cited.length) { box.append(el("h2", t("sources"))); sourceList(cited, box); }
     box.scrollIntoView({block: "nearest"});
   }
   function focus(id) {  // the node and its neighbours stand out, the rest is dimmed
@@ -391,23 +405,27 @@
     nodes.update(DATA.nodes.map(n => ({id: n.id, opacity: id === null || keep.has(n.id) ? 1 : 0.15})));
     edges.update(DATA.edges.map(e => ({id: e.id, color: edgeColor(e, !(id === null || (keep.has(e.from) && keep.has(e.to) && (e.from === id || e.to === id))))})));
   }
+  let shownNow = null;  // what the panel shows, drawn again in the other language
   function showNode(id, highlight) {
     const n = byId.get(id); if (!n) return;
+    shownNow = () => showNode(id, highlight);
     showDetails(labelOf(n).split("\n")[0], n.info, n.facts, n.members, highlight);
     focus(id);
   }
   function showEdge(id) {
     const e = edgeById.get(id); if (!e) return;
+    shownNow = () => showEdge(id);
     const a = byId.get(e.from), b = byId.get(e.to);
     showDetails(labelOf(a).split("\n")[0] + (DATA.directed ? " → " : " — ") + labelOf(b).split("\n")[0],
-                Object.assign({}, e.info, e.jobs ? {"regional jobs along this line": fmt(e.jobs)} : {}), [], null);
+                Object.assign({}, e.info, e.jobs ? {[t("jobsAlongLine")]: fmt(e.jobs)} : {}), [], null);
   }
   network.on("click", p => { if (p.nodes.length) showNode(p.nodes[0]); else if (p.edges.length) showEdge(p.edges[0]); else focus(null); });
   const tip = document.getElementById("tip");
   network.on("hoverNode", p => {
     const n = byId.get(p.node); if (!n) return;
-    const lines = [labelOf(n).split("\n")[0], n.info.type, n.info.control ? "control: " + n.info.control + (n.info.control_area ? " (" + n.info.control_area + ")" : "") : "",
-                   n.info.headcount ? "head-count: " + fmt(n.info.headcount) : "", n.km ? fmt(n.km) + " km away" : "", n.info.subsector_label || ""].filter(Boolean);
+    const lines = [labelOf(n).split("\n")[0], n.info.type, n.info.control ? t("tipControl", {control: n.info.control + (n.info.control_area ? " (" + n.info.control_area + ")" : "")}) : "",
+                   n.info.headcount ? t("tipHeadcount", {headcount: fmt(n.info.headcount)}) : "", n.km ? t("kmAway", {km: fmt(n.km)}) : "",
+                   (lang === "de" && n.info.subsector_label_de) || n.info.subsector_label || ""].filter(Boolean);
     tip.replaceChildren(...lines.map((t, i) => i ? el("div", t) : el("strong", t)));
     tip.style.left = (p.event.center ? p.event.center.x : p.pointer.DOM.x) + 12 + "px";
     tip.style.top = (p.event.center ? p.event.center.y : p.pointer.DOM.y) + 12 + "px";
@@ -428,13 +446,14 @@
     const inGroups = [];
     for (const n of DATA.nodes.filter(there)) for (const m of n.members || []) if (String(m[1]).toLowerCase().includes(q)) inGroups.push([n, m[0]]);
     const found = matches.concat(inGroups);
-    if (!found.length) { out.textContent = "no match"; return null; }
+    if (!found.length) { out.textContent = t("noMatch"); return null; }
     hit = q === lastQuery ? (hit + 1) % found.length : 0; lastQuery = q;
     const [n, member] = found[hit];
     for (const f of Object.keys(filters)) if (nodes.get(n.id).hidden) applyFilter(f, "");
     network.selectNodes([n.id]); network.focus(n.id, {scale: Math.max(network.getScale(), 1.2), animation: false});
     showNode(n.id, member); relabel();
-    out.textContent = (hit + 1) + " of " + found.length + (member ? " (in the group " + n.label + ")" : "") + ": " + (member ? (n.members.find(m => m[0] === member) || [, ""])[1] : labelOf(n).split("\n")[0]);
+    const name = member ? (n.members.find(m => m[0] === member) || [, ""])[1] : labelOf(n).split("\n")[0];
+    out.textContent = t(member ? "searchHitGroup" : "searchHit", {hit: hit + 1, found: found.length, group: n.label, name});
     return member || n.id;
   }
   document.getElementById("search-form").addEventListener("submit", ev => { ev.preventDefault(); search(document.getElementById("search").value); });
@@ -478,7 +497,7 @@
     const out = document.createElement("canvas"), c = out.getContext("2d");
     const block = (font, colour, size, text, wrapWidth) => { c.font = font; return {font, colour, size, lines: wrapText(c, text, wrapWidth)}; };
     const head = [block(`bold 18px ${FONT}`, "#222", 24, document.getElementById("title").textContent, inner),
-                  block(`13px ${FONT}`, "#444", 18, (document.querySelector("#headline .big") || {}).textContent || DATA.subtitle || "", inner)];
+                  block(`13px ${FONT}`, "#444", 18, (document.querySelector("#headline .big") || {}).textContent || document.getElementById("subtitle").textContent, inner)];
     const keys = items.map(item => block(`12px ${FONT}`, "#222", 16, item.label, column - 24));
     const credit = block(`11px ${FONT}`, "#555", 15, document.getElementById("credits").textContent, inner);
     const rows = [];
@@ -522,8 +541,7 @@
   }
   const downloadButton = document.getElementById("download"), svgButton = document.getElementById("download-svg");
   if (DATA.picture) {
-    downloadButton.textContent = "Download PNG";
-    downloadButton.title = "Download the picture to publish as a PNG, 2,400 px wide: title, headline, map, jobs by place of control, legend and sources";
+    downloadButton.dataset.i18n = "downloadPng"; downloadButton.dataset.i18nTitle = "downloadPngTitle";
     svgButton.hidden = false;
   }
   downloadButton.addEventListener("click", () => picture().then(url => save(url, "png")));
@@ -532,7 +550,24 @@
     save(url, "svg"); setTimeout(() => URL.revokeObjectURL(url), 60_000);  // once the download has read it
   });
 
-  legend(); showCounts();
+  // every interface text in the language shown (the switch turns them all, with the labels)
+  function applyInterface() {
+    document.documentElement.lang = lang;
+    document.title = document.getElementById("title").textContent = viewText("title", DATA.title) || "Graph";
+    document.getElementById("subtitle").textContent = viewText("subtitle", DATA.subtitle || "");
+    for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n);
+    for (const [attr, key] of [["placeholder", "i18nPlaceholder"], ["title", "i18nTitle"], ["aria-label", "i18nAriaLabel"]])
+      for (const e of document.querySelectorAll(`[data-i18n-${attr}]`)) e.setAttribute(attr, t(e.dataset[key]));
+    for (const o of colorSelect.options) o.textContent = t("colorBy." + o.value);
+    for (const o of document.querySelectorAll("#filter-subsector option")) if (o.value && DATA.subsectorLabels[o.value])
+      o.textContent = (lang === "de" && (DATA.subsectorLabelsDe || {})[o.value]) || DATA.subsectorLabels[o.value];
+    for (const o of document.querySelectorAll("#filter-function option")) if (o.value) o.textContent = functionName(o.value);
+    showCredits(); showHeadline(headline); showFiltered(); legend(); showCounts();
+    if (window.kg && window.kg.onInterface) window.kg.onInterface();  // the slider's year in the title (timeline.js)
+    if (shownNow) shownNow();
+    if (document.getElementById("search-result").textContent) document.getElementById("search-result").textContent = "";
+  }
+  applyInterface();
   network.on("afterDrawing", () => {
     if (!window.kg.ready) {
       window.kg.ready = true;
@@ -542,5 +577,5 @@
   });
   window.kg = {network, nodes, edges, data: DATA, counts: drawnCounts, filter: applyFilter, search, setLayout,
                labelBoxes: () => labelBoxes, picture, pictureText: () => pictureText, relabel, layout: () => layout, ready: false,
-               visNode, visEdge, showHeadline, absent: null};
+               visNode, visEdge, showHeadline, absent: null, t, lang: () => lang, labelOf, messages: MESSAGES};
 })();

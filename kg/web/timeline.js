@@ -14,7 +14,8 @@
   // a year's changes are written into the page's own node and line objects (what the legend, the panel and
   // the colours read), each field's value as drawn kept to put back
   const byId = new Map(kg.data.nodes.map(n => [n.id, n])), edgeById = new Map(kg.data.edges.map(e => [String(e.id), e]));
-  const drawnAs = new Map(), legend = kg.data.legend, title = document.getElementById("title"), titled = title.textContent;
+  const drawnAs = new Map(), legend = kg.data.legend, title = document.getElementById("title");
+  let titled = title.textContent;  // the title in the language shown (app.js's switch sets it anew: onInterface)
   let changed = {nodes: {}, edges: {}};
   function apply(table, changes) {
     for (const [id, fields] of Object.entries(changes)) {
@@ -38,6 +39,9 @@
     const geo = kg.layout() === "geo";
     kg.nodes.update(ids.map(id => { const n = extraNodes.get(id); return {id, x: geo ? n.gx : n.x, y: geo ? n.gy : n.y}; }));
   }
+  function showTitle() {
+    title.textContent = current === T.start ? titled : kg.t("asOfYear", {title: titled, year: T.stops[current].label});
+  }
   function showYear(index) {
     const i = Math.max(0, Math.min(T.stops.length - 1, Number(index)));
     const stop = T.stops[i];
@@ -56,7 +60,7 @@
     kg.data.legend = T.legends[stop.legend] || legend;
     kg.showHeadline(T.headlines[stop.headline]);
     // the title names the year (the network's name and the downloaded picture's title): the page as built has none
-    title.textContent = i === T.start ? titled : `${titled} (as of the end of ${stop.label})`;
+    showTitle();
     kg.filter(null, undefined, true);  // counts, legend and the picture in words of what is there, the view kept
     kg.relabel();  // the sizes of the year
     return stop.label;
@@ -66,5 +70,6 @@
   document.querySelectorAll("input[name=layout]").forEach(r => r.addEventListener("change", () => place([...extraNodes.keys()])));
   box.hidden = false;
   showYear(T.start);
+  kg.onInterface = () => { titled = title.textContent; showTitle(); };
   kg.timeline = {stops: T.stops.map(s => s.label), show: showYear, year: () => T.stops[current].label};
 })();
