@@ -619,8 +619,10 @@ def test_the_query_text_alone_gives_the_default_answer(built, name):
     as_written = from_solutions(*_solutions(built.store, query.source))
     assert len(as_written) > 0
     assert as_written.rows == run(query, built.store, {}, built.iris).rows
-    # kg query replaces the default: another region gives another answer, not the intersection of both
-    other = run(query, built.store, {"region": "berlin"}, built.iris)
+    # kg query replaces the default: another region (another first day) gives another answer, not the
+    # intersection of both
+    param = next(p for p in query.params if p.default)
+    other = run(query, built.store, {param.name: {"place": "berlin", "date": "2019"}[param.kind]}, built.iris)
     assert other.rows != as_written.rows
 
 
