@@ -16,6 +16,13 @@ jobs run along it, :func:`kg.views.style.edge_width`) and ``dashed`` shape.  No 
 :func:`validate_gexf` checks a file against the official GEXF 1.3 RelaxNG grammar (which, unlike the XSD,
 has the viz elements in the viz namespace).
 
+Where a view dates an element (``start`` and ``end``: a site's opened and closed, a parent's since and until, as
+:func:`kg.views.nodes.spell_attrs` gives them), the graph is dynamic (``mode="dynamic" timeformat="date"``) and
+that node or edge has the spell as its ``start`` and ``end`` attributes, which Gephi's timeline plays; ISO dates
+rather than integer years, since the data's periods come as years, months and days.  The same days stay
+attributes too (graphology-gexf, Gephi Lite's parser, reads no spells).  An element without them holds throughout;
+a view with no dated element is written static, as ever.
+
 GEXF has no polygons: beside a file drawn on the map (the hq view) :class:`GexfExporter` writes the
 outlines of the Länder and countries the map draws, in the same frame as ``viz:position``, as GeoJSON
 (``hq.outlines.geojson``, :func:`outlines_geojson`).
