@@ -269,6 +269,8 @@ def _dated(d: dict[str, Any]) -> bool:
 def _spell(d: dict[str, Any]) -> str:
     """The ``start`` and ``end`` attributes of a dated node or edge (its first and last day,
     :func:`kg.views.nodes.spell_attrs`); empty for one the data does not date, which holds throughout."""
+    if "start" not in d and "end" not in d:  # most elements: no generator to run (100,000s of them)
+        return ""
     return "".join(f" {k}={_q(str(d[k]))}" for k in ("start", "end") if d.get(k))
 
 
