@@ -41,6 +41,7 @@ QUERIES = library()
 #: Parameter values each saved query is exercised with (beyond its defaults).
 VARIANTS: dict[str, list[dict[str, str]]] = {
     name: ([{"firm": f} for f in ("asml-berlin", "zf", "korsch", "borsig")] if name == "firm-profile"
+           else [{}, {"from": "2019", "to": "2025"}, {"from": "1990-06", "to": "2000-12-31"}] if q.param("from")
            else [{}, {"region": "brandenburg"}, {"region": "berlin"}] if q.param("region") else [{}])
     for name, q in QUERIES.items()
 }
