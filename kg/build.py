@@ -35,6 +35,7 @@ from .namespaces import (
     NACE,
     ONTOLOGY_IRI,
     ORG,
+    PERIOD_DATATYPES,
     PREFIXES,
     PROV,
     QB,
@@ -302,13 +303,9 @@ KIND_DATATYPES = {"int": XSD.integer, "year": XSD.gYear, "decimal": XSD.decimal,
                   "long": XSD.decimal}
 
 
-#: The datatype of a period by its length: a year, a month, a day (else an interval, as written).
-_PERIOD_DATATYPES = {4: XSD.gYear, 7: XSD.gYearMonth, 10: XSD.date}
-
-
 def _period(value: str) -> Literal:
     """A period: a year (xsd:gYear), a month (xsd:gYearMonth), a day (xsd:date) or as written (an interval)."""
-    return _typed(value, _PERIOD_DATATYPES.get(len(value), XSD.string))
+    return _typed(value, PERIOD_DATATYPES.get(len(value), XSD.string))
 
 
 def _maker(col: Column, tables: Tables, iris: IRIs,

@@ -16,6 +16,13 @@ jobs run along it, :func:`kg.views.style.edge_width`) and ``dashed`` shape.  No 
 :func:`validate_gexf` checks a file against the official GEXF 1.3 RelaxNG grammar (which, unlike the XSD,
 has the viz elements in the viz namespace).
 
+Where a view dates an element (``start`` and ``end``: a site's opened and closed, a parent's since and until, as
+:func:`kg.views.nodes.spell_attrs` gives them), the graph is dynamic (``mode="dynamic" timeformat="date"``) and
+that node or edge has the spell as its ``start`` and ``end`` attributes, which Gephi's timeline plays; ISO dates
+rather than integer years, since the data's periods come as years, months and days.  The same days stay
+attributes too (graphology-gexf, Gephi Lite's parser, reads no spells).  An element without them holds throughout;
+a view with no dated element is written static, as ever.
+
 GEXF has no polygons: beside a file drawn on the map (the hq view) :class:`GexfExporter` writes the
 outlines of the Länder and countries the map draws, in the same frame as ``viz:position``, as GeoJSON
 (``hq.outlines.geojson``, :func:`outlines_geojson`).
@@ -170,7 +177,8 @@ class GexfExporter(Exporter):
             edge_data = [dict(d, networkx_key=k) for *_, k, d in graph.edges(keys=True, data=True)]
         edge_keys = self._declare(edge_data, skip=("weight", "label"))
         ends = graph.edges(keys=True) if isinstance(graph, nx.MultiGraph) else graph.edges()
-        out: list[str] = [self._head(graph, node_keys, edge_keys)]
+        dated = any(_dated(d) for _, d in graph.nodes(data=True)) or any(_dated(d) for d in edge_data)
+        out: list[str] = [self._head(graph, node_keys, edge_keys, dated)]
 
         def flush() -> None:  # written in slices of 5,000 elements: memory stays flat on large views
             handle.write("".join(out).encode("utf-8"))
@@ -190,8 +198,9 @@ class GexfExporter(Exporter):
 
     @staticmethod
     def _head(graph: nx.Graph[Any], node_keys: dict[str, tuple[str, str]],
-              edge_keys: dict[str, tuple[str, str]]) -> str:
-        """The document up to the first node: meta, the attribute declarations."""
+              edge_keys: dict[str, tuple[str, str]], dated: bool) -> str:
+        """The document up to the first node: meta, the attribute declarations; ``dated``: a node or an edge has a
+        spell (the graph is dynamic, its times days)."""
         w = [
             '<?xml version="1.0" encoding="UTF-8"?>\n',
             # no xsi:schemaLocation: it would point at the XSD, which rejects the viz namespace (see validate_gexf)
@@ -206,8 +215,8 @@ class GexfExporter(Exporter):
         if said:
             w.append(f"    <description>{_esc('. Data: '.join(said))}</description>\n")
         w.append("  </meta>\n")
-        w.append(f'  <graph defaultedgetype="{"directed" if graph.is_directed() else "undirected"}" '
-                 'mode="static">\n')
+        mode = 'mode="dynamic" timeformat="date"' if dated else 'mode="static"'
+        w.append(f'  <graph defaultedgetype="{"directed" if graph.is_directed() else "undirected"}" {mode}>\n')
         for cls, keys in (("node", node_keys), ("edge", edge_keys)):
             w.append(f'    <attributes class="{cls}" mode="static">\n')
             w.extend(f'      <attribute id="{ident}" title={_q(title)} type="{kind}"/>\n'
@@ -218,7 +227,8 @@ class GexfExporter(Exporter):
 
     @classmethod
     def _node(cls, n: Any, d: dict[str, Any], keys: dict[str, tuple[str, str]]) -> str:
-        return (f"      <node id={_q(str(n))} label={_q(str(d.get('label', n)))}>{cls._attvalues(d, keys)}"
+        return (f"      <node id={_q(str(n))} label={_q(str(d.get('label', n)))}{_spell(d)}>"
+                f"{cls._attvalues(d, keys)}"
                 f"{_viz(d.get('viz') or {})}</node>\n")
 
     @classmethod
@@ -228,7 +238,7 @@ class GexfExporter(Exporter):
             extra += f' weight="{float(d["weight"])}"'
         if "label" in d:
             extra += f" label={_q(str(d['label']))}"
-        return (f'      <edge id="{i}" source={_q(str(ends[0]))} target={_q(str(ends[1]))}{extra}>'
+        return (f'      <edge id="{i}" source={_q(str(ends[0]))} target={_q(str(ends[1]))}{extra}{_spell(d)}>'
                 f"{cls._attvalues(d, keys)}{_viz(d.get('viz') or {})}</edge>\n")
 
     @staticmethod
@@ -250,6 +260,18 @@ class GexfExporter(Exporter):
                 text = v if key[1] == "string" else _text(v, key[1])
                 parts.append(f'<attvalue for="{key[0]}" value={_q(text)}/>')
         return "<attvalues>" + "".join(parts) + "</attvalues>" if parts else ""
+
+
+def _dated(d: dict[str, Any]) -> bool:
+    return bool(d.get("start") or d.get("end"))
+
+
+def _spell(d: dict[str, Any]) -> str:
+    """The ``start`` and ``end`` attributes of a dated node or edge (its first and last day,
+    :func:`kg.views.nodes.spell_attrs`); empty for one the data does not date, which holds throughout."""
+    if "start" not in d and "end" not in d:  # most elements: no generator to run (100,000s of them)
+        return ""
+    return "".join(f" {k}={_q(str(d[k]))}" for k in ("start", "end") if d.get(k))
 
 
 def _viz(viz: dict[str, Any]) -> str:

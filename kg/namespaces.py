@@ -64,6 +64,9 @@ OWL = Namespace("http://www.w3.org/2002/07/owl#")
 WD = Namespace("http://www.wikidata.org/entity/")
 NACE = Namespace("http://data.europa.eu/ux2/nace2/")
 
+#: The datatype of a period by its length: a year, a month, a day (else an interval, as written).
+PERIOD_DATATYPES = {4: XSD.gYear, 7: XSD.gYearMonth, 10: XSD.date}
+
 #: The default base of data IRIs; override with ``--base`` or the ``KG_BASE`` variable.
 DEFAULT_BASE = "https://w3id.org/bbmb/id/"
 

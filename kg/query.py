@@ -33,9 +33,10 @@ from typing import Any, Protocol, cast
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Triple, Variable
 
 from .errors import InputError
-from .namespaces import BBMB, PREFIXES, XSD, IRIs
+from .namespaces import BBMB, PERIOD_DATATYPES, PREFIXES, XSD, IRIs
 from .resources import QUERIES_DIR  # ./queries, else the saved queries packaged with kg
 from .results import About, Result, from_solutions, to_python
+from .rules import period_bounds
 from .tables import CODE, SLUG
 
 __all__ = ["SavedQuery", "Param", "QueryError", "library", "load_query", "resolve", "run", "bind",
@@ -53,7 +54,7 @@ ENTITY_KINDS: dict[str, Callable[[IRIs, str], NamedNode]] = {
     "place": IRIs.place, "org": IRIs.org, "site": IRIs.site, "subsector": IRIs.subsector,
     "dataset": IRIs.dataset, "cluster": IRIs.cluster, "source": IRIs.source,
 }
-LITERAL_KINDS = ("text", "integer", "decimal", "year")
+LITERAL_KINDS = ("text", "integer", "decimal", "year", "date")
 #: Bounds on a parameter's value (a huge number must not cost minutes of CPU when it is converted).
 MAX_VALUE_CHARS, MAX_DIGITS = 1000, 100
 KINDS = tuple(ENTITY_KINDS) + LITERAL_KINDS
@@ -107,7 +108,33 @@ class Param:
             if not re.fullmatch(r"\d{4}", value.strip()):
                 raise QueryError(f"{what}: '{value}' is not a year; write four digits, e.g. 2024")
             return Literal(value.strip(), datatype=XSD.gYear)
+        if self.kind == "date":
+            return _date_term(value.strip(), what)
         return Literal(value)
+
+
+def _date_term(value: str, what: str) -> Literal:
+    """A ``date`` parameter: a year, a month or a day, typed as the tables' periods are (:data:`PERIOD_DATATYPES`).
+
+    >>> _date_term("2019-06", "parameter 'from' (date)").datatype.value
+    'http://www.w3.org/2001/XMLSchema#gYearMonth'
+    >>> _date_term("2019-02-30", "parameter 'from' (date)")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kg.query.QueryError: parameter 'from' (date): '2019-02-30' is not a date (day is out of range for month); ...
+    """
+    day = re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value)
+    try:
+        if day:
+            period_bounds(value)
+    except ValueError as exc:  # a month 13, a 30 February
+        day, reason = None, f" ({exc})"
+    else:
+        reason = ""
+    if not day:
+        raise QueryError(f"{what}: '{value}' is not a date{reason}; write a year (2019), a month (2019-06) or a "
+                         "day (2019-06-30)")
+    return Literal(value, datatype=PERIOD_DATATYPES[len(value)])
 
 
 _PARAM = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*\((?P<kind>[a-z]+)(?:\s*,\s*default\s+(?P<default>\"[^\"]*\"|\S+?))?\)"
@@ -184,7 +211,8 @@ def _params(raw: str, where: str) -> tuple[Param, ...]:
 #: A parameter's default written into the query text, on a line of its own, as the first line of the
 #: WHERE clause:  ``VALUES ?region { <https://w3id.org/bbmb/id/place/berlin-brandenburg> }  # default ...``
 _DEFAULT_LINE = re.compile(r'^[ \t]*VALUES[ \t]+\?(?P<name>[A-Za-z_]\w*)[ \t]*\{[ \t]*'
-                           r'(?P<term><[^<>"{}|^`\\\s]*>|"[^"\\\n]*")[ \t]*\}[ \t]*#[ \t]*default\b[^\n]*\n?', re.M)
+                           r'(?P<term><[^<>"{}|^`\\\s]*>|"[^"\\\n]*"(?:\^\^<[^<>"{}|^`\\\s]*>)?)[ \t]*\}[ \t]*#[ \t]*'
+                           r'default\b[^\n]*\n?', re.M)
 
 
 def default_line(param: Param, iris: IRIs | None = None) -> str:

@@ -29,8 +29,9 @@ readings of contested facts        :class:`Reading`, :data:`READINGS`, :func:`re
                                    :data:`READING_ALIASES`
 range over the contested facts     :func:`share_range`
 the credit line of an output       :func:`credit_line`
-dated facts: whether a fact holds  :func:`period_bounds`, :func:`holds_on`, :func:`as_of_date`
-on a date (``kg build --as-of``)
+dated facts: whether a fact holds  :func:`period_bounds`, :func:`holds_on`, :func:`as_of_date`,
+on a date (``kg build --as-of``),  :func:`spell`
+the days it holds
 the years at which the region      :func:`change_years` (the pages' time slider)
 changes
 =================================  ============================================================
@@ -442,9 +443,21 @@ def holds_on(start: str, end: str, date: datetime.date) -> bool:
     >>> holds_on("2015-03-01", "2018-06", datetime.date(2018, 6, 30)), holds_on("", "", datetime.date(1900, 1, 1))
     (True, True)
     """
-    if start and date < period_bounds(start)[0]:
-        return False
-    return not (end and date > period_bounds(end)[1])
+    first, last = spell(start, end)
+    return not (first and date < first) and not (last and date > last)
+
+
+def spell(start: str, end: str) -> tuple[datetime.date | None, datetime.date | None]:
+    """The first and the last day on which a fact with the period ``start`` .. ``end`` holds (:func:`holds_on`),
+    None where the data gives no limit: what a graph file's timeline shows of it (a GEXF spell, both days
+    included).
+
+    >>> spell("2024", "")
+    (datetime.date(2024, 1, 1), None)
+    >>> spell("1990/1999", "2020-06")
+    (datetime.date(1990, 1, 1), datetime.date(2020, 6, 30))
+    """
+    return (period_bounds(start)[0] if start else None), (period_bounds(end)[1] if end else None)
 
 
 def as_of_date(when: str) -> datetime.date:

@@ -16,8 +16,10 @@ from playwright import sync_api as playwright_api  # in requirements.lock: a mis
 from kg.build import build
 from kg.export import export_graph
 from kg.html import FACET_TYPES, page_data, write_page
+from kg.tables import read_tables
 from kg.views import build_views, within_budget
-from tests.conftest import ONTOLOGY, ROOT, TEST_OUTPUT
+from kg.views.nodes import spell_attrs
+from tests.conftest import DATA, ONTOLOGY, ROOT, TEST_OUTPUT
 from tests.test_picture import clipped
 from tests.xss import XSS, rename_firm
 
@@ -429,11 +431,9 @@ def rgba(text: str) -> tuple[str, float]:
     return f"#{int(r):02X}{int(g):02X}{int(b):02X}", float(a)
 
 
-@pytest.mark.parametrize(("name", "drawn"), [("hq", "geo"), ("clusters", "force")])
-def test_gephi_lite_reads_the_gexf_as_the_page_draws_it(browser, views, built, tmp_path, name, drawn):
-    """graphology-gexf reads the positions (north up), colours and sizes of the nodes and the colours and
-    thickness of the lines that the page draws."""
-    text = export_graph(views[name], "gexf", tmp_path / f"{name}.gexf").read_text(encoding="utf-8")
+def graphology_read(browser, path: Path) -> dict:
+    """A GEXF file as graphology-gexf parses it (offline): its nodes' attributes by key, and its edges' (with
+    ``from`` and ``to``)."""
     page = browser.new_page()
     requests: list[str] = []
     page.route("**/*", lambda route: (requests.append(route.request.url), route.abort()))
@@ -443,9 +443,17 @@ def test_gephi_lite_reads_the_gexf_as_the_page_draws_it(browser, views, built, t
         const {Graph, parse} = window.graphologyGexf, g = parse(Graph, text);
         return {nodes: Object.fromEntries(g.mapNodes((n, a) => [n, a])),
                 edges: g.mapEdges((e, a, source, target) => Object.assign({}, a, {from: source, to: target}))};
-    }""", text)
+    }""", path.read_text(encoding="utf-8"))
     page.close()
     assert requests == []
+    return got
+
+
+@pytest.mark.parametrize(("name", "drawn"), [("hq", "geo"), ("clusters", "force")])
+def test_gephi_lite_reads_the_gexf_as_the_page_draws_it(browser, views, built, tmp_path, name, drawn):
+    """graphology-gexf reads the positions (north up), colours and sizes of the nodes and the colours and
+    thickness of the lines that the page draws."""
+    got = graphology_read(browser, export_graph(views[name], "gexf", tmp_path / f"{name}.gexf"))
     view, data = views[name], page_data(views[name])
     assert len(got["nodes"]) == view.number_of_nodes() and len(got["edges"]) == view.number_of_edges()
     for n, d in view.nodes(data=True):
@@ -460,6 +468,28 @@ def test_gephi_lite_reads_the_gexf_as_the_page_draws_it(browser, views, built, t
         muenchen, berlin = (got["nodes"][built.iris.place(p).value]["y"] for p in ("muenchen", "berlin"))
         assert muenchen < berlin
         assert max(a["thickness"] for a in got["edges"]) == 10.0
+
+
+def test_gephi_lite_reads_the_spells_of_the_dynamic_gexf(browser, views, built, tmp_path):
+    """graphology-gexf, which has no timeline, reads the days a dated site or parent holds as the node's or the
+    line's ``start`` and ``end``: the ASML site opened in 2024 (data/sites.csv), the parents with a
+    ``parent_since`` (data/organizations.csv), each as kg.rules.spell has them."""
+    got = graphology_read(browser, export_graph(views["hq"], "gexf", tmp_path / "hq.gexf"))
+    tables = read_tables(DATA)
+    site = next(r for r in tables["sites"] if r["id"] == "asml-oberschoeneweide")
+    assert site["opened"] == "2024"
+    node = got["nodes"][built.iris.site(site["id"]).value]
+    assert node["start"] == "2024-01-01" and "end" not in node
+    dated = [r for r in tables["organizations"] if r["parent_since"] or r["parent_until"]]
+    assert dated
+    lines = {(e["from"], e["to"]): e for e in got["edges"]}
+    for org in dated:
+        line = lines[(built.iris.org(org["id"]).value, built.iris.org(org["parent"]).value)]
+        assert {k: line[k] for k in ("start", "end") if k in line} == spell_attrs(org["parent_since"],
+                                                                                   org["parent_until"])
+        assert line["start"][:4] == org["parent_since"][:4]
+    undated = [n for n, d in views["hq"].nodes(data=True) if "start" not in d and "end" not in d]
+    assert undated and not any("start" in got["nodes"][n] or "end" in got["nodes"][n] for n in undated)
 
 
 def test_the_hq_page_draws_the_lines_as_the_gexf_has_them(opened, pages, views):

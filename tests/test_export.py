@@ -17,7 +17,9 @@ from kg.cli import main
 from kg.export import EXPORTERS, GEXF_NS, GEXF_VIZ_NS, export_graph, export_views, get_exporter, portable
 from kg.export import validate_gexf as valid_against
 from kg.html import page_data
+from kg.tables import read_tables
 from kg.views import build_views
+from kg.views.nodes import spell_attrs
 from kg.views.style import TIE_STYLES
 from tests.conftest import DATA, ONTOLOGY, ROOT
 from tests.xss import XSS, rename_firm
@@ -102,6 +104,7 @@ def test_gexf_is_valid_against_the_official_schema(views, tmp_path, schema_dir, 
     ('<viz:color r="', '<viz:color r="3', "color"),                # a channel past 255
     ('<viz:shape value="disc"', '<viz:shape value="star"', "shape"),  # not a GEXF shape
     ('<viz:thickness value="', '<viz:thickness value="-', "thickness"),
+    ('start="2024-01-01"', 'start="end of 2024"', "start"),  # a spell's day that is no date
     ("<nodes ", "<nodez ", "nodes")])
 def test_the_validator_catches_bad_viz_and_bad_structure(views, tmp_path, schema_dir, old, new, named):
     path = export_graph(views["hq"], "gexf", tmp_path / "hq.gexf")
@@ -270,3 +273,53 @@ def built_xss(tmp_path_factory):
     shutil.copytree(DATA, target)
     rename_firm(target)
     return build(target, ONTOLOGY)
+
+
+def _spells(path: Path) -> tuple[etree._Element, dict[str, dict[str, str]], dict[tuple[str, str], dict[str, str]]]:
+    """The graph element of a GEXF file, and the start and end of its nodes and edges (those it dates)."""
+    doc = etree.parse(str(path))
+    nodes = {n.get("id"): {k: n.get(k) for k in ("start", "end") if n.get(k)}
+             for n in doc.iter(f"{{{GEXF_NS}}}node")}
+    edges = {(e.get("source"), e.get("target")): {k: e.get(k) for k in ("start", "end") if e.get(k)}
+             for e in doc.iter(f"{{{GEXF_NS}}}edge")}
+    return doc.find(f"{{{GEXF_NS}}}graph"), nodes, edges
+
+
+def test_gexf_plays_the_dated_facts_in_gephis_timeline(views, built, tmp_path, schema_dir):
+    """A site opened or closed, a parent since or until a year: its node or line has the days the facts hold
+    (kg.rules.spell: the first day of the year opened, the last of the year closed), in a dynamic graph of dates;
+    what the data does not date has no spell (it holds throughout)."""
+    path = export_graph(views["hq"], "gexf", tmp_path / "hq.gexf")
+    assert valid_against(path, schema_dir) == []
+    graph, nodes, edges = _spells(path)
+    assert (graph.get("mode"), graph.get("timeformat")) == ("dynamic", "date")
+    tables = read_tables(DATA)
+    sites = {built.iris.site(r["id"]).value: r for r in tables["sites"]}
+    orgs = {built.iris.org(r["id"]).value: r for r in tables["organizations"]}
+    want_nodes = {n: spell_attrs(sites[n]["opened"], sites[n]["closed"]) for n in nodes if n in sites}
+    assert {n: s for n, s in nodes.items() if s} == {n: s for n, s in want_nodes.items() if s}
+    asml_second = built.iris.site("asml-oberschoeneweide").value
+    assert sites[asml_second]["opened"] == "2024" and nodes[asml_second] == {"start": "2024-01-01"}
+    parent_lines = {(a, b): spell_attrs(orgs[a]["parent_since"], orgs[a]["parent_until"]) for a, b in edges
+                    if a in orgs and b == built.iris.org(orgs[a]["parent"]).value}
+    site_lines = {(a, b): want_nodes[a] for a, b in edges if a in want_nodes}
+    assert {e: s for e, s in edges.items() if s} == {e: s for e, s in (parent_lines | site_lines).items() if s}
+    asml = (built.iris.org("asml-berlin").value, built.iris.org("asml-holding").value)
+    assert orgs[asml[0]]["parent_since"] == "2020" and edges[asml] == {"start": "2020-01-01"}
+    # the full view dates the same facts: the site, and each property that states the dated parent
+    _, full_nodes, full_edges = _spells(export_graph(views["full"], "gexf", tmp_path / "full.gexf"))
+    assert full_nodes[asml_second] == {"start": "2024-01-01"}
+    assert full_edges[asml] == full_edges[asml[::-1]] == {"start": "2020-01-01"}
+
+
+def test_gexf_without_a_dated_element_stays_static(views, tmp_path, schema_dir):
+    undated = portable(views["hq"])
+    for d in [*(d for _, d in undated.nodes(data=True)), *(d for *_, d in undated.edges(data=True))]:
+        d.pop("start", None)
+        d.pop("end", None)
+    path = export_graph(undated, "gexf", tmp_path / "undated.gexf")
+    assert valid_against(path, schema_dir) == []
+    graph, nodes, edges = _spells(path)
+    assert (graph.get("mode"), graph.get("timeformat")) == ("static", None)
+    assert not any(nodes.values()) and not any(edges.values())
+    assert len(nodes) == views["hq"].number_of_nodes() and len(edges) == views["hq"].number_of_edges()

@@ -41,6 +41,7 @@ QUERIES = library()
 #: Parameter values each saved query is exercised with (beyond its defaults).
 VARIANTS: dict[str, list[dict[str, str]]] = {
     name: ([{"firm": f} for f in ("asml-berlin", "zf", "korsch", "borsig")] if name == "firm-profile"
+           else [{}, {"from": "2019", "to": "2025"}, {"from": "1990-06", "to": "2000-12-31"}] if q.param("from")
            else [{}, {"region": "brandenburg"}, {"region": "berlin"}] if q.param("region") else [{}])
     for name, q in QUERIES.items()
 }
@@ -619,8 +620,10 @@ def test_the_query_text_alone_gives_the_default_answer(built, name):
     as_written = from_solutions(*_solutions(built.store, query.source))
     assert len(as_written) > 0
     assert as_written.rows == run(query, built.store, {}, built.iris).rows
-    # kg query replaces the default: another region gives another answer, not the intersection of both
-    other = run(query, built.store, {"region": "berlin"}, built.iris)
+    # kg query replaces the default: another region (another first day) gives another answer, not the
+    # intersection of both
+    param = next(p for p in query.params if p.default)
+    other = run(query, built.store, {param.name: {"place": "berlin", "date": "2019"}[param.kind]}, built.iris)
     assert other.rows != as_written.rows
 
 

@@ -67,6 +67,8 @@ Node attributes (present where the data has them; absent, never ``None``):
 ``viz``                colour, size, shape (:data:`~kg.views.style.GEXF_SHAPES`) and position for GEXF
                        (dropped for GraphML); the position is the geographic layout in the hq view (its
                        story is where control sits), else the force layout
+``start``, ``end``     a dated site's first and last day (ISO dates, :func:`kg.views.nodes.spell_attrs` of its
+                       ``opened`` and ``closed``); absent where the data does not date it (it holds throughout)
 ``facts``              the node's facts with their sources, for the HTML side panel (HTML only)
 =====================  ==========================================================================
 
@@ -74,7 +76,10 @@ Edge attributes: ``relation`` (the RDF property as a CURIE), ``label``, ``source
 ``certainty`` / ``weight`` / ``ties`` / ``jobs`` (hq: the regional jobs run along it) where they apply;
 as drawn (:func:`~kg.views.style.edge_look`, for the page and GEXF alike): ``width`` (1 to 10, by the jobs,
 else by the ties), ``color`` (the kind of tie; hq: where control of its source node sits), ``dashed``, and
-``viz`` (colour with opacity, thickness, ``dashed`` shape; dropped for GraphML).
+``viz`` (colour with opacity, thickness, ``dashed`` shape; dropped for GraphML).  A line that states a dated
+parent (hq: subsidiary of; full: ``org:subOrganizationOf``, ``schema:parentOrganization``,
+``org:hasSubOrganization``) has the ``start`` and ``end`` of ``parent_since`` and ``parent_until``, an hq line
+from a dated site to its firm the site's.
 
     >>> from kg.build import build
     >>> g = hq_view(build().store)                        # doctest: +SKIP

@@ -11,7 +11,7 @@ from pyoxigraph import Store
 
 from .. import geo
 from ..errors import InvalidArgument
-from ..namespaces import BBMB, PREFIXES
+from ..namespaces import BBMB, PREFIXES, SCHEMA
 from ..query import READING_QUERY, STUDY_CREDIT_QUERY, select
 from ..rules import (
     TIE_KINDS,
@@ -85,6 +85,8 @@ class Org:
     parent: str | None = None
     parent_certainty: str = ""
     parent_sources: list[str] = field(default_factory=list)
+    parent_since: str = ""  # the period of the parent relation, as the tables write it (kg.rules.period_bounds)
+    parent_until: str = ""
     hq_place: str | None = None
     hq_sources: list[str] = field(default_factory=list)
     hq_certainty: str = ""
@@ -107,6 +109,8 @@ class Site:
     status: str = ""
     description: str = ""
     sources: list[str] = field(default_factory=list)
+    opened: str = ""  # periods as the tables write them (kg.rules.period_bounds)
+    closed: str = ""
 
 
 @dataclass
@@ -227,10 +231,12 @@ class Catalog:
         self._read_figures(q)
 
     def _read_parents_and_headquarters(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
-        for r in q("SELECT ?rel ?o ?p ?c WHERE { ?rel a bbmb:ControlRelation ; bbmb:child ?o ; bbmb:parent ?p "
-                   "OPTIONAL { ?rel bbmb:certainty ?c } }"):
+        for r in q("SELECT ?rel ?o ?p ?c ?since ?until WHERE { ?rel a bbmb:ControlRelation ; bbmb:child ?o ; "
+                   "bbmb:parent ?p OPTIONAL { ?rel bbmb:certainty ?c } OPTIONAL { ?rel schema:startDate ?since } "
+                   "OPTIONAL { ?rel schema:endDate ?until } }"):
             org = self.orgs[r["o"]]
             org.parent, org.parent_certainty = r["p"], r["c"] or ""
+            org.parent_since, org.parent_until = r["since"] or "", r["until"] or ""
             org.parent_sources = self.sources_of.get(r["rel"], [])
         for r in q("SELECT ?o ?site ?place ?c WHERE { ?o org:hasPrimarySite ?site . "
                    "?site schema:containedInPlace ?place OPTIONAL { ?site bbmb:certainty ?c } } ORDER BY ?site"):
@@ -307,6 +313,11 @@ class Catalog:
                 self.sites[r["s"]].status = r["v"]
             else:
                 self.sites[r["s"]].description = r["v"]
+        for r in q("SELECT ?s ?p ?v WHERE { ?s a org:Site ; schema:startDate|schema:endDate ?v ; ?p ?v }"):
+            if r["p"] == SCHEMA.startDate.value:
+                self.sites[r["s"]].opened = r["v"]
+            else:
+                self.sites[r["s"]].closed = r["v"]
         self.sites_of: dict[str, list[Site]] = defaultdict(list)
         for site in self.sites.values():
             self.sites_of[site.org].append(site)

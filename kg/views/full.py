@@ -10,9 +10,21 @@ from pyoxigraph import Store
 from ..namespaces import ONTOLOGY_IRI
 from ..query import select
 from .catalogue import Catalog, _catalog, curie
-from .nodes import _org_node, _place_node, _site_node
+from .nodes import _org_node, _place_node, _site_node, spell_attrs
 from .present import _finish
 from .style import _TYPE_ORDER, NEUTRAL, TYPE_COLORS
+
+#: The properties that state an organisation's parent, from the child (the first) or from the parent.
+_PARENT_OF = {"org:subOrganizationOf": True, "schema:parentOrganization": True, "org:hasSubOrganization": False}
+
+
+def _parent_spell(cat: Catalog, s: str, o: str, relation: str) -> dict[str, str]:
+    """The spell of a line that states a dated parent (:func:`kg.views.nodes.spell_attrs`), else nothing."""
+    if relation not in _PARENT_OF:
+        return {}
+    child, parent = (s, o) if _PARENT_OF[relation] else (o, s)
+    org = cat.orgs.get(child)
+    return spell_attrs(org.parent_since, org.parent_until) if org and org.parent == parent else {}
 
 
 def full_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.MultiDiGraph[str]:
@@ -53,6 +65,6 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
         s, o = r["s"], r["o"]
         if s in types and o in types:
             p = curie(r["p"])
-            g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1])
+            g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1], **_parent_spell(cat, s, o, p))
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
     return g

@@ -12,7 +12,7 @@ from ..messages import LANGUAGES, number, text
 from ..namespaces import BBMB, ORG
 from .catalogue import Catalog, _catalog, curie
 from .layout import inset_area
-from .nodes import _org_node, _place_node, _site_node
+from .nodes import _org_node, _place_node, _site_node, spell_attrs
 from .present import _finish
 from .style import _colour_by_centre
 
@@ -151,7 +151,7 @@ def _add_sites(g: nx.DiGraph[str], cat: Catalog) -> set[str]:
     for site in sorted(cat.regional_sites_set, key=lambda s: s.iri):
         g.add_node(site.iri, **_site_node(cat, site))
         g.add_edge(site.iri, site.org, relation=curie(ORG.siteOf.value), label="site of",
-                   source=";".join(site.sources))
+                   source=";".join(site.sources), **spell_attrs(site.opened, site.closed))
         orgs.update(cat.chain(site.org))
     return orgs
 
@@ -163,7 +163,8 @@ def _add_org(g: nx.DiGraph[str], cat: Catalog, iri: str) -> None:
     g.add_node(iri, **_org_node(cat, iri, "firm" if is_firm else "group"))
     if org.parent and org.parent in cat.orgs:
         g.add_edge(iri, org.parent, relation=curie(ORG.subOrganizationOf.value), label="subsidiary of",
-                   certainty=org.parent_certainty or "not given", source=";".join(org.parent_sources))
+                   certainty=org.parent_certainty or "not given", source=";".join(org.parent_sources),
+                   **spell_attrs(org.parent_since, org.parent_until))
     if org.hq_place:
         if org.hq_place not in g:
             g.add_node(org.hq_place, **_place_node(cat, org.hq_place))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..rules import is_inside, is_outside
+from ..rules import is_inside, is_outside, spell
 from .catalogue import Catalog, Site, place_key
 from .style import CONTROL_COLORS, NEUTRAL
 
@@ -12,6 +12,19 @@ from .style import CONTROL_COLORS, NEUTRAL
 def _fact(facts: list[dict[str, Any]], key: str, value: Any, sources: Iterable[str] = ()) -> None:
     if value not in (None, "", [], ()):
         facts.append({"k": key, "v": str(value), "src": list(sources)})
+
+
+def spell_attrs(start: str, end: str) -> dict[str, str]:
+    """``start`` and ``end``: the first and the last day a dated fact holds (:func:`kg.rules.spell`), as ISO
+    dates, where the data dates it; what a graph file's timeline plays (GEXF spells, :mod:`kg.export`).
+
+    >>> spell_attrs("2024", "")
+    {'start': '2024-01-01'}
+    >>> spell_attrs("", "")
+    {}
+    """
+    first, last = spell(start, end)
+    return {k: day.isoformat() for k, day in (("start", first), ("end", last)) if day is not None}
 
 
 def _place_attrs(cat: Catalog, place: str | None) -> dict[str, Any]:
@@ -112,8 +125,10 @@ def _org_facts(cat: Catalog, iri: str) -> list[dict[str, Any]]:
     _fact(facts, "status", org.status, org.sources)
     _fact(facts, "subsector", cat.subsector_label(org.codes), org.sources)
     if org.parent:
-        _fact(facts, "parent", f"{cat.orgs[org.parent].name} ({org.parent_certainty or 'certainty not given'})",
-              org.parent_sources)
+        period = f", {org.parent_since or '…'} to {org.parent_until or 'now'}" \
+            if org.parent_since or org.parent_until else ""
+        _fact(facts, "parent", f"{cat.orgs[org.parent].name} ({org.parent_certainty or 'certainty not given'}"
+              f"{period})", org.parent_sources)
     if org.hq_place:
         _fact(facts, "headquarters", f"{cat.places[org.hq_place].label}"
               + (f" ({org.hq_certainty})" if org.hq_certainty else ""), org.hq_sources)
@@ -144,6 +159,8 @@ def _site_node(cat: Catalog, site: Site) -> dict[str, Any]:
     _fact(facts, "place", cat.places[site.place].label, site.sources)
     _fact(facts, "functions", ", ".join(site.functions), site.sources)
     _fact(facts, "status", site.status, site.sources)
+    _fact(facts, "opened", site.opened, site.sources)
+    _fact(facts, "closed", site.closed, site.sources)
     _fact(facts, "description (de)", site.description, site.sources)
     attrs: dict[str, Any] = {"type": "site", "label": site.label, "iri": site.iri, "firm": cat.orgs[site.org].name}
     attrs.update(_place_attrs(cat, site.place))
@@ -152,6 +169,7 @@ def _site_node(cat: Catalog, site: Site) -> dict[str, Any]:
     attrs.update(_subsector_attrs(cat, cat.orgs[site.org].codes))
     attrs.update(_control_attrs(cat, site.org))
     attrs.update(_headcount_attrs(cat, site.iri, facts))
+    attrs.update(spell_attrs(site.opened, site.closed))
     attrs["source"] = ";".join(site.sources)
     attrs["facts"] = facts
     return attrs
