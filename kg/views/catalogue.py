@@ -336,13 +336,14 @@ class Catalog:
         # half a minute at 100,000 firms (330,000 links), the two scans a second
         described: dict[str, tuple[tuple[str, str, str], tuple[str, str]]] = {}
         for r in q("SELECT ?tie ?kind ?via ?code ?form WHERE { ?tie bbmb:tieKind ?kind ; bbmb:via ?via "
-                   "OPTIONAL { ?tie bbmb:tieSubsector ?s . ?s skos:notation ?code } OPTIONAL { ?tie bbmb:tieForm ?form } }"):
+                   "OPTIONAL { ?tie bbmb:tieSubsector ?s . ?s skos:notation ?code } "
+                   "OPTIONAL { ?tie bbmb:tieForm ?form } }"):
             tie = (kinds[r["kind"]], f"{r['code']}@{r['via']}" if r["code"] else r["via"])
             described[r["tie"]] = ((r["kind"], r["via"], r["code"] or ""), tie)
             if r["form"]:
                 self.tie_forms[tie] = r["form"]
-        links = sorted((r["firm"], *described[r["tie"]]) for r in q("SELECT ?firm ?tie WHERE { ?firm bbmb:sharesTie ?tie }")
-                       if r["tie"] in described)
+        links = sorted((r["firm"], *described[r["tie"]])
+                       for r in q("SELECT ?firm ?tie WHERE { ?firm bbmb:sharesTie ?tie }") if r["tie"] in described)
         for firm, _, tie in links:  # by firm, kind, via, code (the order the ties are listed in)
             self.ties[firm].append(tie)
 
