@@ -83,7 +83,9 @@ else by the ties), ``color`` (the kind of tie; hq: where control of its source n
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import networkx as nx
 from pyoxigraph import Store
@@ -111,10 +113,31 @@ PAGES: tuple[str, ...] = ("report",)
 
 def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None = None) -> dict[str, nx.Graph[str]]:
     """Several views from one reading of the store."""
-    cat = Catalog(store, region)
-    out = {}
-    for name in names:
-        if name not in VIEWS:
-            raise InvalidArgument(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
-        out[name] = VIEWS[name](store, catalog=cat)
+    with collection_paused():
+        cat = Catalog(store, region)
+        out = {}
+        for name in names:
+            if name not in VIEWS:
+                raise InvalidArgument(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
+            out[name] = VIEWS[name](store, catalog=cat)
     return out
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cycle collector paused while views are built, then as it was.
+
+    The views make millions of small objects and no garbage cycles; each full collection walks all of them (the
+    catalogue's included), which took 40 % of the hq view's time at 100,000 firms.
+
+    >>> with collection_paused():
+    ...     gc.isenabled()
+    False
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
