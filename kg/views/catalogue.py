@@ -214,10 +214,13 @@ class Catalog:
     # -- reading
     def _read_orgs(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
         self.orgs: dict[str, Org] = {}
-        for r in q("SELECT ?o ?t WHERE { ?o a org:Organization , ?t }"):
-            org = self.orgs.setdefault(r["o"], Org(r["o"]))
-            if r["t"] in _ORG_KINDS:
-                org.kinds.add(_ORG_KINDS[r["t"]])
+        for r in q("SELECT ?o WHERE { ?o a org:Organization }"):
+            self.orgs.setdefault(r["o"], Org(r["o"]))
+        # the kinds that matter only (not every class of every organisation: four times the rows)
+        kinds = " ".join(f"<{t}>" for t in _ORG_KINDS)
+        for r in q(f"SELECT ?o ?t WHERE {{ VALUES ?t {{ {kinds} }} ?o a ?t }}"):
+            if r["o"] in self.orgs:
+                self.orgs[r["o"]].kinds.add(_ORG_KINDS[r["t"]])
         for iri, org in self.orgs.items():
             names = self.labels.get(iri, {})
             org.name = names.get("", "") or names.get("de", "") or names.get("en", "") or iri
@@ -249,12 +252,16 @@ class Catalog:
                 org.controller, org.control_place, org.control_basis = r["c"], r["p"], r["b"] or ""
 
     def _read_org_details(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
-        for r in q("SELECT ?o ?p ?v (LANG(?v) AS ?lang) WHERE { ?o a org:Organization ; "
-                   "schema:description|bbmb:status ?v ; ?p ?v }"):
+        # descriptions and statuses of organisations and sites alike, by two predicate scans (_read_sites too)
+        self._details = q("SELECT ?s ?p ?v (LANG(?v) AS ?lang) WHERE { VALUES ?p { schema:description bbmb:status } "
+                          "?s ?p ?v }")
+        for r in self._details:
+            if r["s"] not in self.orgs:
+                continue
             if r["p"] == BBMB.status.value:
-                self.orgs[r["o"]].status = r["v"]
+                self.orgs[r["s"]].status = r["v"]
             else:
-                self.orgs[r["o"]].description[r["lang"] or "de"] = r["v"]
+                self.orgs[r["s"]].description[r["lang"] or "de"] = r["v"]
         for r in q("SELECT ?o ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code } ORDER BY ?code"):
             self.orgs[r["o"]].codes.append(r["code"])
 
@@ -306,7 +313,9 @@ class Catalog:
                                       sources=self.sources_of.get(r["s"], []))
         for r in q("SELECT ?s ?n WHERE { ?s a org:Site ; bbmb:siteFunction ?f . ?f skos:notation ?n } ORDER BY ?n"):
             self.sites[r["s"]].functions.append(r["n"])
-        for r in q("SELECT ?s ?p ?v WHERE { ?s a org:Site ; schema:description|bbmb:status ?v ; ?p ?v }"):
+        for r in self._details:
+            if r["s"] not in self.sites:
+                continue
             if r["p"] == BBMB.status.value:
                 self.sites[r["s"]].status = r["v"]
             else:
