@@ -174,17 +174,9 @@ class _Key(NamedTuple):
 
 
 def _edge_order(graph: nx.Graph[Any]) -> list[tuple[Any, ...]]:
-    """The edges (with their keys in a multigraph) in the order, and undirected the orientation, of the graph's
-    :func:`portable` copy: a file written from the view is the file written from its copy.  (A copy of an
-    undirected graph can list an edge from its other end: its adjacency is in the order the edges were copied.)"""
-    if isinstance(graph, nx.MultiGraph):
-        return list(graph.edges(keys=True))
-    if graph.is_directed():
-        return list(graph.edges())
-    bare: nx.Graph[Any] = nx.Graph()
-    bare.add_nodes_from(graph)
-    bare.add_edges_from(graph.edges())
-    return list(bare.edges())
+    """The edges (with their keys in a multigraph), in the graph's order: its :func:`portable` copy's too (a copy
+    adds them in this order, and every node's later neighbours keep their order)."""
+    return list(graph.edges(keys=True)) if isinstance(graph, nx.MultiGraph) else list(graph.edges())
 
 
 def _text(value: Any, kind: str) -> str:
