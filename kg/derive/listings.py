@@ -90,7 +90,7 @@ def _solutions(store: Store, text: str) -> QuerySolutions:
     return cast(QuerySolutions, store.query(text, use_default_graph_as_union=True))
 
 
-def _firms_by_subsector(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode, Row]]:
+def _firms_by_subsector(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Row]]:
     """(area, row) of queries/firms-by-subsector.rq: a row is a firm, a Land and the firm's subsector."""
     lands = {cast(NamedNode, s["land"]): s["landLabel"] for s in _solutions(store, LAND_LABELS)}
     firms: dict[NamedNode, list[tuple[Term | None, Term | None, Term | None]]] = {}
@@ -113,7 +113,7 @@ def _firms_by_subsector(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode, R
             yield cast(NamedNode, s["area"]), row
 
 
-def _rnd_sites(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode, Row]]:
+def _rnd_sites(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Row]]:
     """(area, row) of queries/rnd-sites.rq: a row is a site."""
     sort = {cast(NamedNode, s["site"]): _key(s["landLabel"], s["firmLabel"], s["siteLabel"])
             for s in _solutions(store, SITE_SORT_KEYS)}
@@ -122,15 +122,32 @@ def _rnd_sites(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode, Row]]:
         yield cast(NamedNode, s["area"]), Row(site, sort[site])
 
 
+#: queries/firm-facts.rq: every organisation with a controller and every site with a head-count, with its
+#: sort keys (ORDER BY ?kind ?subjectLabel); one listing for the whole graph.
+FIRM_FACTS_MEMBERS = _PREFIXES + """SELECT ?subject ?kind ?subjectLabel WHERE {
+  { ?subject bbmb:controlledBy ?controller . BIND("organisation" AS ?kind) ?controller rdfs:label ?controllerLabel }
+  UNION
+  { ?subject a org:Site . BIND("site" AS ?kind) FILTER EXISTS { ?subject bbmb:employees ?any } }
+  ?subject rdfs:label ?subjectLabel . FILTER(LANG(?subjectLabel) = "")
+}"""
+
+
+def _firm_facts(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Row]]:
+    """(None, row) of queries/firm-facts.rq: a row is an organisation or a site."""
+    for s in _solutions(store, FIRM_FACTS_MEMBERS):
+        yield None, Row(cast(NamedNode, s["subject"]), _key(s["kind"], s["subjectLabel"]))
+
+
 def _id(iri: NamedNode, iris: IRIs) -> str:
     """The id part of a data IRI (``place/berlin`` -> ``berlin``; a subsector's code kept whole)."""
     return iri.value[len(iris.base):].split("/", 1)[-1]
 
 
 #: The listings the build orders: the saved query's name and its rows by area.
-LISTINGS: dict[str, Callable[[Store, IRIs], Iterable[tuple[NamedNode, Row]]]] = {
+LISTINGS: dict[str, Callable[[Store, IRIs], Iterable[tuple[NamedNode | None, Row]]]] = {
     "firms-by-subsector": _firms_by_subsector,
     "rnd-sites": _rnd_sites,
+    "firm-facts": _firm_facts,
 }
 
 
@@ -140,16 +157,19 @@ def listing_quads(store: Store, iris: IRIs) -> list[Quad]:
     integer = NamedNode(XSD.integer.value)
     out: list[Quad] = []
     for name, rows_of in LISTINGS.items():
-        by_area: dict[NamedNode, dict[NamedNode, Row]] = {}
+        by_area: dict[NamedNode | None, dict[NamedNode, Row]] = {}
         for area, row in rows_of(store, iris):
             by_area.setdefault(area, {})[row.node] = row
         described: set[NamedNode] = set()
-        for area in sorted(by_area, key=lambda a: a.value):
+        for area in sorted(by_area, key=lambda a: a.value if a else ""):
             rows = sorted(by_area[area].values(), key=lambda r: (r.sort, r.node.value))
-            listing = iris.listing(f"{name}/{_id(area, iris)}")
+            # a listing per area (the query's region), or one for the whole graph
+            listing = iris.listing(f"{name}/{_id(area, iris)}" if area else name)
             out += [Quad(listing, RDF.type, BBMB.Listing, g), Quad(listing, RDFS.subPropertyOf, BBMB.listingRank, g),
-                    Quad(listing, BBMB.savedQuery, Literal(name), g), Quad(listing, SDMX_DIMENSION.refArea, area, g),
+                    Quad(listing, BBMB.savedQuery, Literal(name), g),
                     Quad(listing, BBMB.rows, Literal(str(len(rows)), datatype=integer), g)]
+            if area:
+                out.append(Quad(listing, SDMX_DIMENSION.refArea, area, g))
             for rank, row in enumerate(rows, 1):
                 out.append(Quad(row.node, listing, Literal(str(rank), datatype=integer), g))
                 if row.quads and row.node not in described:
