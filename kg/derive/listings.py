@@ -38,13 +38,14 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 """
 
 #: queries/firms-by-subsector.rq: each firm in each Land where it has an operating site, per area the
-#: site's place is within; with its subsector (a firm classified twice is listed twice).
+#: site's place is within; with its subsector (a firm classified twice is listed twice), whose code and
+#: German name the row carries (bbmb:rowCode, bbmb:rowSubsectorLabel).
 FIRMS_BY_SUBSECTOR_MEMBERS = _PREFIXES + """SELECT DISTINCT ?area ?firm ?land WHERE {
   ?sitePlace bbmb:within ?area ; bbmb:inLand ?land .
   ?site a bbmb:OperatingSite ; schema:containedInPlace ?sitePlace ; org:siteOf ?firm . ?firm a bbmb:Firm .
 }"""
 #: Its sort keys (ORDER BY ?landLabel ?code ?firmLabel), by firm and by Land.
-FIRM_SORT_KEYS = _PREFIXES + """SELECT ?firm ?firmLabel ?subsector ?code WHERE {
+FIRM_SORT_KEYS = _PREFIXES + """SELECT ?firm ?firmLabel ?subsector ?code ?classLabel WHERE {
   ?firm a bbmb:Firm .
   OPTIONAL { ?firm rdfs:label ?firmLabel }
   OPTIONAL { ?firm org:classification ?subsector . ?subsector skos:notation ?code ; skos:prefLabel ?classLabel .
@@ -93,20 +94,22 @@ def _solutions(store: Store, text: str) -> QuerySolutions:
 def _firms_by_subsector(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Row]]:
     """(area, row) of queries/firms-by-subsector.rq: a row is a firm, a Land and the firm's subsector."""
     lands = {cast(NamedNode, s["land"]): s["landLabel"] for s in _solutions(store, LAND_LABELS)}
-    firms: dict[NamedNode, list[tuple[Term | None, Term | None, Term | None]]] = {}
+    firms: dict[NamedNode, list[tuple[Term | None, ...]]] = {}
     for s in _solutions(store, FIRM_SORT_KEYS):
-        firms.setdefault(cast(NamedNode, s["firm"]), []).append((s["firmLabel"], s["subsector"], s["code"]))
+        firms.setdefault(cast(NamedNode, s["firm"]), []).append(
+            (s["firmLabel"], s["subsector"], s["code"], s["classLabel"]))
     rows: dict[tuple[NamedNode, NamedNode, Term | None], Row] = {}
     for s in _solutions(store, FIRMS_BY_SUBSECTOR_MEMBERS):
         firm, land = cast(NamedNode, s["firm"]), cast(NamedNode, s["land"])
-        for label, subsector, code in firms.get(firm, [(None, None, None)]):
+        for label, subsector, code, class_label in firms.get(firm, [(None, None, None, None)]):
             row = rows.get((firm, land, subsector))
             if row is None:
                 key = f"firms-by-subsector/{_id(firm, iris)}/{_id(land, iris)}"
                 facts: list[tuple[NamedNode, NamedNode | Literal]] = [(BBMB.rowFirm, firm), (BBMB.rowLand, land)]
-                if isinstance(subsector, NamedNode):
-                    key += "/" + _id(subsector, iris)
-                    facts.append((BBMB.subsector, subsector))
+                if isinstance(subsector, NamedNode) and isinstance(code, Literal) and \
+                        isinstance(class_label, Literal):  # the subsector's code and name on the row: a page
+                    key += "/" + _id(subsector, iris)      # reads them by one triple each
+                    facts += [(BBMB.rowCode, code), (BBMB.rowSubsectorLabel, class_label)]
                 code_key = ((1, code.value),) if code is not None else ((1, ""),)  # COALESCE(?classCode, "")
                 rows[(firm, land, subsector)] = row = Row(
                     iris.listing("row/" + key), _key(lands.get(land)) + code_key + _key(label), tuple(facts))
