@@ -169,3 +169,10 @@ def test_a_numbered_listing_has_the_rows_of_its_definition_in_its_order(syntheti
     page = run(query, synthetic_store, params, IRIs(), limit=100, offset=100)
     assert page.total == len(whole) and page.rows == whole.rows[100:200]
     assert run(query, synthetic_store, params, IRIs(), limit=100, offset=len(whole)).rows == []
+
+
+def test_a_malformed_paged_by_header_says_how_to_write_it():
+    from kg.query import QueryError
+
+    with pytest.raises(QueryError, match="paged-by: rank total"):
+        load_query(None, "x", "# paged-by: rank\nSELECT ?s WHERE { ?s ?p ?o }")
