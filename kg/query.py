@@ -783,7 +783,8 @@ def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None, 
 #: What the build records on its derived graph: the reading of the contested facts (``?r``) and the study's
 #: credit line from the project file (``?c``, ``dct:bibliographicCitation``); the pages and the report read them.
 READING_QUERY = "SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }"
-STUDY_CREDIT_QUERY = "SELECT ?c WHERE { ?g bbmb:reading ?r ; dct:bibliographicCitation ?c }"
+#: (The citation first: the engine joins in the written order, and 30,000 nodes carry a reading at 100,000 firms.)
+STUDY_CREDIT_QUERY = "SELECT ?c WHERE { ?g dct:bibliographicCitation ?c ; bbmb:reading ?r }"
 
 
 def data_credit(store: Store) -> str:
@@ -795,13 +796,15 @@ def data_credit(store: Store) -> str:
     titles: dict[str, str] = {}
     part_of: dict[str, str] = {}
     cited: set[str] = set()
-    for r in select(store, "SELECT ?src ?title ?whole (EXISTS { ?fact prov:wasDerivedFrom ?src } AS ?cited) "
+    for r in select(store, "SELECT ?src ?title ?whole "
                            "WHERE { ?src a bbmb:Source ; dct:title ?title OPTIONAL { ?src dct:isPartOf ?whole } }",
                     lexical=True):
         titles[r["src"]] = r["title"]
         if r["whole"]:
             part_of[r["src"]] = r["whole"]
-        if r["cited"] in ("true", "1"):
+        # an ASK for each source: one index look-up (an EXISTS in the projection took 2.7 s at 100,000 firms)
+        if store.query("ASK { ?fact prov:wasDerivedFrom ?src }", use_default_graph_as_union=True, prefixes=PREFIXES,
+                       substitutions={Variable("src"): NamedNode(r["src"])}):
             cited.add(r["src"])
     study = next((r["c"] for r in select(store, STUDY_CREDIT_QUERY, lexical=True)), None)
     return credit_line(titles, part_of, sorted(cited), study)
