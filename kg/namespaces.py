@@ -120,3 +120,4 @@ class IRIs:
     def control(self, child: str) -> NamedNode: return self._mint("control", child)
     def contested(self, key: str) -> NamedNode: return self._mint("contested", key)
     def graph(self, key: str) -> NamedNode: return self._mint("graph", key)
+    def listing(self, key: str) -> NamedNode: return self._mint("listing", key)

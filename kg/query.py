@@ -160,6 +160,7 @@ class SavedQuery:
     params: tuple[Param, ...] = ()
     columns: str = ""
     source: str = ""
+    paged_by: tuple[str, str] | None = None
 
     @property
     def where(self) -> str:
@@ -261,7 +262,20 @@ def load_query(path: str | Path | None, name: str | None = None, text: str | Non
     params = _params(header.pop("param", ""), where)
     return SavedQuery(name=name or (file.stem if file else "inline"), text=strip_defaults(text, params, where),
                       path=file, title=header.pop("title", ""), answers=header.pop("answers", ""), params=params,
-                      columns=header.pop("columns", ""), source=text)
+                      columns=header.pop("columns", ""), source=text,
+                      paged_by=_paged_by(header.pop("paged-by", None), where))
+
+
+def _paged_by(field: str | None, where: str) -> tuple[str, str] | None:
+    """The ``# paged-by: rank total`` header: the variable that numbers the rows 1, 2, ... in the query's order
+    and the one that holds their number (a listing the build ordered, :mod:`kg.derive.listings`)."""
+    if field is None:
+        return None
+    names = field.split()
+    if len(names) != 2 or not all(_VARIABLE.match(n) for n in names):
+        raise QueryError(f"{where}: header line 'paged-by: {field}' is malformed; write '# paged-by: rank total' "
+                         "with the variables of the rows' rank and of their number")
+    return names[0], names[1]
 
 
 def library(folder: str | Path = QUERIES_DIR) -> dict[str, SavedQuery]:
@@ -489,6 +503,39 @@ def counted(text: str, keep: Sequence[str] = ()) -> str:
     return f"{text[:prologue_end]}SELECT {kept}(COUNT(*) AS ?total) WHERE {{ {{ {body} }} }}{group}"
 
 
+def ranked_page(text: str, rank: str, limit: int, offset: int = 0) -> str:
+    """A page of a query whose rows the variable ``rank`` numbers 1, 2, ... in its order: the rows whose rank
+    lies in the page (a filter an engine applies as the ranks are read, before the rows' other columns are
+    joined), in the query's order.
+
+        >>> print(ranked_page("SELECT ?s WHERE { ?s <urn:rank> ?r } ORDER BY ?r", "r", 10, 20))
+        SELECT ?s WHERE { ?s <urn:rank> ?r FILTER(?r > 20 && ?r <= 30) } ORDER BY ?r
+        LIMIT 10 OFFSET 0
+    """
+    if limit < 0 or offset < 0:
+        raise QueryError("a page needs a limit and offset of 0 or more")
+    end, _, cap, _ = _modifiers(text)
+    if cap is not None:
+        limit = max(0, min(limit, cap - offset))
+    inner = text[:end - 1].rstrip()
+    return paged(f"{inner} FILTER(?{rank} > {offset} && ?{rank} <= {offset + limit}) {text[end - 1:]}", limit)
+
+
+def ranked_total(text: str, total: str, keep: Sequence[str] = ()) -> str:
+    """A query of the variable ``total`` of the first row of ``text``: the number of rows a listing the build
+    numbered says it has (one triple read, where counting its rows reads them all); ``keep`` as in
+    :func:`counted`.
+
+        >>> ranked_total("SELECT ?s WHERE { ?l <urn:rows> ?n . ?s ?l ?r } ORDER BY ?r", "n")
+        'SELECT ?n WHERE { ?l <urn:rows> ?n . ?s ?l ?r } LIMIT 1'
+    """
+    end = _modifiers(text)[0]
+    shape = _shape(text)
+    start = shape.where_keyword if shape.where_keyword is not None else shape.where_brace
+    kept = "".join(f"?{v} " for v in keep)
+    return f"{text[:_prologue_end(text)]}SELECT {kept}?{total} {text[start:end]} LIMIT 1"
+
+
 def _prologue_end(text: str) -> int:
     """Where the query form starts (after BASE and PREFIX declarations)."""
     for i, token, depth, paren in _scan(text):
@@ -712,7 +759,9 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
         return result
     from concurrent.futures import ThreadPoolExecutor
 
-    texts = (paged(query.text, limit, offset), counted(query.text, list(bindings)))
+    texts = (ranked_page(query.text, query.paged_by[0], limit, offset),
+             ranked_total(query.text, query.paged_by[1], list(bindings))) if query.paged_by else \
+        (paged(query.text, limit, offset), counted(query.text, list(bindings)))
     # the page and the count at once: pyoxigraph evaluates without holding the GIL (two cores: half the time)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-page") as pool:
         page, counts = pool.map(lambda text: _run_text(target, replace(query, text=text), bindings), texts)
@@ -762,7 +811,8 @@ def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None, 
 #: What the build records on its derived graph: the reading of the contested facts (``?r``) and the study's
 #: credit line from the project file (``?c``, ``dct:bibliographicCitation``); the pages and the report read them.
 READING_QUERY = "SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }"
-STUDY_CREDIT_QUERY = "SELECT ?c WHERE { ?g bbmb:reading ?r ; dct:bibliographicCitation ?c }"
+#: (The citation first: the engine joins in the written order, and 30,000 nodes carry a reading at 100,000 firms.)
+STUDY_CREDIT_QUERY = "SELECT ?c WHERE { ?g dct:bibliographicCitation ?c ; bbmb:reading ?r }"
 
 
 def data_credit(store: Store) -> str:
@@ -774,13 +824,15 @@ def data_credit(store: Store) -> str:
     titles: dict[str, str] = {}
     part_of: dict[str, str] = {}
     cited: set[str] = set()
-    for r in select(store, "SELECT ?src ?title ?whole (EXISTS { ?fact prov:wasDerivedFrom ?src } AS ?cited) "
+    for r in select(store, "SELECT ?src ?title ?whole "
                            "WHERE { ?src a bbmb:Source ; dct:title ?title OPTIONAL { ?src dct:isPartOf ?whole } }",
                     lexical=True):
         titles[r["src"]] = r["title"]
         if r["whole"]:
             part_of[r["src"]] = r["whole"]
-        if r["cited"] in ("true", "1"):
+        # an ASK for each source: one index look-up (an EXISTS in the projection took 2.7 s at 100,000 firms)
+        if store.query("ASK { ?fact prov:wasDerivedFrom ?src }", use_default_graph_as_union=True, prefixes=PREFIXES,
+                       substitutions={Variable("src"): NamedNode(r["src"])}):
             cited.add(r["src"])
     study = next((r["c"] for r in select(store, STUDY_CREDIT_QUERY, lexical=True)), None)
     return credit_line(titles, part_of, sorted(cited), study)

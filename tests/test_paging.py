@@ -6,7 +6,7 @@ import pytest
 from kg.build import build
 from kg.cli import main
 from kg.namespaces import IRIs
-from kg.query import QUERIES_DIR, counted, library, paged, run
+from kg.query import QUERIES_DIR, counted, library, load_query, paged, run
 
 LISTINGS = ["firms-by-subsector", "rnd-sites", "hq-absence", "multi-site-groups", "firm-facts", "cluster-links",
             "quality-flags"]
@@ -67,3 +67,112 @@ def test_a_wrong_page_is_one_line(capsys, args, message):
     assert main(["query", "firms-by-subsector", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------- listings the build numbered
+
+#: The listings as they were written before the build numbered their rows (kg/derive/listings.py): each
+#: region's rows found by joins, ordered by labels.  The saved queries must give the same rows, in an order
+#: these ORDER BY keys agree with.
+PREFIXES = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in {
+    "bbmb": "https://w3id.org/bbmb/def#", "org": "http://www.w3.org/ns/org#", "schema": "https://schema.org/",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "skos": "http://www.w3.org/2004/02/skos/core#",
+    "prov": "http://www.w3.org/ns/prov#"}.items())
+REFERENCE = {
+    "firms-by-subsector": (PREFIXES + """SELECT ?region ?land ?landLabel ?code ?subsectorLabel ?firm ?firmLabel
+       ?employees ?reading
+WHERE {
+  { SELECT DISTINCT ?region ?firm ?land WHERE {
+      ?sitePlace bbmb:within ?region ; bbmb:inLand ?land .
+      ?site a bbmb:OperatingSite ; schema:containedInPlace ?sitePlace ; org:siteOf ?firm . ?firm a bbmb:Firm .
+  } }
+  OPTIONAL { ?firm bbmb:employees ?employees }
+  OPTIONAL { ?firm rdfs:label ?firmLabel }
+  OPTIONAL { ?land rdfs:label ?landLabel . FILTER(LANG(?landLabel) = "en") }
+  OPTIONAL { ?firm org:classification ?subsector . ?subsector skos:notation ?classCode ; skos:prefLabel ?classLabel .
+             FILTER(LANG(?classLabel) = "de") }
+  BIND(COALESCE(?classCode, "") AS ?code)
+  BIND(COALESCE(?classLabel, "unclassified") AS ?subsectorLabel)
+  { SELECT ?reading WHERE { ?derived bbmb:reading ?reading ; prov:wasGeneratedBy ?build } }
+}""", ("landLabel", "code", "firmLabel")),
+    "rnd-sites": (PREFIXES + """SELECT ?region ?site ?siteLabel ?landLabel ?firm ?firmLabel
+       ?production ?rnd ?firmRndInRegion
+WHERE {
+  ?sitePlace bbmb:within ?region .
+  ?site schema:containedInPlace ?sitePlace ; org:siteOf ?firm .
+  ?firm a bbmb:Firm .
+  OPTIONAL { ?site rdfs:label ?siteLabel }
+  OPTIONAL { ?firm rdfs:label ?firmLabel }
+  OPTIONAL { ?sitePlace bbmb:inLand ?land . ?land rdfs:label ?landEn . FILTER(LANG(?landEn) = "en") }
+  BIND(IF(BOUND(?landEn), STR(?landEn), "") AS ?landLabel)
+  OPTIONAL { ?site bbmb:siteFunction ?productionFunction . FILTER(?productionFunction = bbmb:Production) }
+  OPTIONAL { ?site bbmb:siteFunction ?rndFunction . FILTER(?rndFunction = bbmb:ResearchAndDevelopment) }
+  OPTIONAL {
+    { SELECT DISTINCT ?region ?firm ?firmRnd WHERE {
+        ?rndPlace bbmb:within ?region .
+        ?rndSite schema:containedInPlace ?rndPlace ; org:siteOf ?firm ; bbmb:siteFunction ?f .
+        FILTER(?f = bbmb:ResearchAndDevelopment)
+        BIND("yes" AS ?firmRnd)
+    } }
+  }
+  BIND(IF(BOUND(?productionFunction), "yes", "no") AS ?production)
+  BIND(IF(BOUND(?rndFunction), "yes", "no") AS ?rnd)
+  BIND(COALESCE(?firmRnd, "no") AS ?firmRndInRegion)
+}""", ("landLabel", "firmLabel", "siteLabel")),
+    "firm-facts": (PREFIXES + """SELECT ?subject ?subjectLabel ?kind ?employees ?employeesBasis ?figures ?lowestFigure
+       ?highestFigure
+       ?controller ?controllerLabel ?controlPlace ?controlPlaceLabel ?controlBasis ?reading
+WHERE {
+  { ?subject bbmb:controlledBy ?controller . BIND("organisation" AS ?kind)
+    ?controller rdfs:label ?controllerLabel .
+    OPTIONAL { ?subject bbmb:controlPlace ?controlPlace ; bbmb:controlBasis ?controlBasis .
+               ?controlPlace rdfs:label ?controlPlaceLabel . FILTER(LANG(?controlPlaceLabel) = "en") } }
+  UNION
+  { ?subject a org:Site . BIND("site" AS ?kind) FILTER EXISTS { ?subject bbmb:employees ?any } }
+  ?subject rdfs:label ?subjectLabel . FILTER(LANG(?subjectLabel) = "")
+  OPTIONAL { ?subject bbmb:employees ?employees ; bbmb:employeesBasis ?employeesBasis }
+  OPTIONAL { { SELECT ?subject (COUNT(DISTINCT ?h) AS ?figures) (MIN(?n) AS ?lowestFigure) (MAX(?n) AS ?highestFigure)
+      WHERE { ?subject schema:numberOfEmployees ?h . OPTIONAL { ?h schema:value|schema:minValue|schema:maxValue ?n } }
+      GROUP BY ?subject } }
+  { SELECT ?reading WHERE { ?derived bbmb:reading ?reading ; prov:wasGeneratedBy ?build } }
+}""", ("kind", "subjectLabel")),
+}
+
+
+@pytest.fixture(scope="module")
+def synthetic_store(tmp_path_factory):
+    from kg.synth import synthesize
+
+    folder = tmp_path_factory.mktemp("synthetic")
+    synthesize(folder / "data", 1_000, seed=3)
+    return build(folder / "data").store
+
+
+@pytest.mark.parametrize("name,region", [("firms-by-subsector", None), ("firms-by-subsector", "brandenburg"),
+                                         ("firms-by-subsector", "germany"), ("rnd-sites", None),
+                                         ("rnd-sites", "berlin"), ("firm-facts", None)])
+def test_a_numbered_listing_has_the_rows_of_its_definition_in_its_order(synthetic_store, name, region):
+    from kg.results import row_digest
+
+    params = {"region": region} if region else {}
+    query = library(QUERIES_DIR)[name]
+    assert query.paged_by == ("rank", "total"), "the listing is paged by the build's ranks"
+    text, order = REFERENCE[name]
+    if "?region" in text:
+        text = "# param: region (place, default berlin-brandenburg): the region\n" + text
+    defined = run(load_query(None, name, text), synthetic_store, params, IRIs())
+    whole = run(query, synthetic_store, params, IRIs())
+    assert len(whole) > 200 and row_digest(whole) == row_digest(defined)
+    keys = [tuple((0, "") if t is None else (1, t.value) for t in (row[whole.variables.index(k)] for k in order))
+            for row in whole.rows]
+    assert keys == sorted(keys), "the rows in the listing's order"
+    page = run(query, synthetic_store, params, IRIs(), limit=100, offset=100)
+    assert page.total == len(whole) and page.rows == whole.rows[100:200]
+    assert run(query, synthetic_store, params, IRIs(), limit=100, offset=len(whole)).rows == []
+
+
+def test_a_malformed_paged_by_header_says_how_to_write_it():
+    from kg.query import QueryError
+
+    with pytest.raises(QueryError, match="paged-by: rank total"):
+        load_query(None, "x", "# paged-by: rank\nSELECT ?s WHERE { ?s ?p ?o }")

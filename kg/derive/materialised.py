@@ -7,6 +7,7 @@ from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, Store
 
 from ..namespaces import BBMB, DCT, PROV, QB, RDF, SDMX_DIMENSION, XSD, IRIs
 from .facts import DERIVED
+from .listings import listing_quads
 
 #: What a firm's profile lists (queries/firm-profile.rq): the firm, its sites, their head-counts, and the
 #: control relations, events, flags, clusters and contested facts about the firm or its sites.  Written
@@ -61,7 +62,8 @@ def _key(iri: NamedNode, iris: IRIs) -> str:
 
 def materialised_quads(store: Store, iris: IRIs, reading: str) -> list[Quad]:
     """What the saved queries look up per firm or area, computed once over the built ``store``, in
-    ``graph/derived``: the firms' profiles (:data:`PROFILE`) and the data set groups-by-area (:data:`GROUP_SITES`)."""
+    ``graph/derived``: the firms' profiles (:data:`PROFILE`), the data set groups-by-area (:data:`GROUP_SITES`)
+    and the order of the long listings (:mod:`.listings`)."""
     g = iris.graph(DERIVED)
     out = [Quad(row["about"], BBMB.profileOf, row["firm"], g) for row in _solutions(store, PROFILE)
            if isinstance(row["about"], NamedNode)]
@@ -90,4 +92,4 @@ def materialised_quads(store: Store, iris: IRIs, reading: str) -> list[Quad]:
                 Quad(o, BBMB.companies, Literal(str(len(companies)), datatype=integer), g),
                 Quad(o, BBMB.laender, Literal(str(len(laender)), datatype=integer), g)]
         out.append(Quad(o, BBMB.reading, read_as, g))
-    return out
+    return out + listing_quads(store, iris)
