@@ -509,9 +509,24 @@ class _Target:
             user, password, timeout, auth, retries, say
         self.http = _Http(gsp, user, password, timeout) if gsp else None
         self.reader = Endpoint(endpoint, user, password, timeout, auth=auth)
+        self._virtuoso: bool | None = None
 
     def update(self, text: str, timeout: float | None = None) -> None:
         _update(self.update_url, text, self.user, self.password, timeout or self.timeout, self.auth)
+
+    def is_virtuoso(self) -> bool:
+        """Whether the update address is Virtuoso's (its HTTP ``Server`` header), asked once."""
+        if self._virtuoso is None:
+            request = urllib.request.Request(self.update_url + "?query=ASK%7B%7D", method="GET")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    server = response.headers.get("Server", "")
+            except urllib.error.HTTPError as exc:  # e.g. 401 of an address that asks for a password
+                server = exc.headers.get("Server", "") if exc.headers else ""
+            except (urllib.error.URLError, OSError) as exc:
+                raise explain(exc, self.update_url, self.timeout) from None
+            self._virtuoso = "virtuoso" in server.lower()
+        return self._virtuoso
 
     def takes_updates(self) -> bool:
         """Whether ``update`` accepts SPARQL Update (a harmless no-op is sent); always asked without --gsp,
@@ -919,6 +934,10 @@ def _switch_request(plan: _PushPlan, staged: Mapping[str, str]) -> str:
     return " ;\n".join(steps)
 
 
+#: Virtuoso's pragma for a request whose rows commit one by one, logged (log_enable 3).
+VIRTUOSO_ROW_COMMITS = "DEFINE sql:log-enable 3\n"
+
+
 def _switch(plan: _PushPlan, staged: Mapping[str, str]) -> None:
     """Send the switch request (:func:`_switch_request`), once.
 
@@ -926,8 +945,14 @@ def _switch(plan: _PushPlan, staged: Mapping[str, str]) -> None:
     graph already moved empties the target).  The server copies every triple once, so it may take longer
     than one request of the load.
     """
+    text, timeout = _switch_request(plan, staged), max(plan.target.timeout, SWITCH_TIMEOUT)
+    if plan.target.is_virtuoso():
+        # Virtuoso refuses a transaction whose log grows past TransactionAfterImageLimit (~400,000 triples
+        # moved at its default), after some of its steps ran: its rows commit one by one (the manifest says
+        # "pushing" meanwhile, so no query sees a half-switched state)
+        text = VIRTUOSO_ROW_COMMITS + text
     try:
-        plan.target.update(_switch_request(plan, staged), max(plan.target.timeout, SWITCH_TIMEOUT))
+        plan.target.update(text, timeout)
     except RemoteError as exc:
         raise RemoteError(f"{exc} (while switching the pushed graphs in: remote queries refuse to run "
                           "until a push completes). Run kg push again") from None
