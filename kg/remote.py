@@ -509,24 +509,9 @@ class _Target:
             user, password, timeout, auth, retries, say
         self.http = _Http(gsp, user, password, timeout) if gsp else None
         self.reader = Endpoint(endpoint, user, password, timeout, auth=auth)
-        self._virtuoso: bool | None = None
 
     def update(self, text: str, timeout: float | None = None) -> None:
         _update(self.update_url, text, self.user, self.password, timeout or self.timeout, self.auth)
-
-    def is_virtuoso(self) -> bool:
-        """Whether the update address is Virtuoso's (its HTTP ``Server`` header), asked once."""
-        if self._virtuoso is None:
-            request = urllib.request.Request(self.update_url + "?query=ASK%7B%7D", method="GET")
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    server = response.headers.get("Server", "")
-            except urllib.error.HTTPError as exc:  # e.g. 401 of an address that asks for a password
-                server = exc.headers.get("Server", "") if exc.headers else ""
-            except (urllib.error.URLError, OSError) as exc:
-                raise explain(exc, self.update_url, self.timeout) from None
-            self._virtuoso = "virtuoso" in server.lower()
-        return self._virtuoso
 
     def takes_updates(self) -> bool:
         """Whether ``update`` accepts SPARQL Update (a harmless no-op is sent); always asked without --gsp,
@@ -710,9 +695,9 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
     Besides the build's graphs, the union graph (:func:`union_iri`) is replaced with the merge of
     them all (each distinct triple once), which queries then take as their default graph.
 
-    With ``bulk`` (Virtuoso, sharing a folder with this machine: :mod:`kg.bulkload`) the graphs are
-    staged by the server's bulk loader from files instead of over HTTP; ``update`` (or ``endpoint``)
-    must then take SPARQL Update, which switches them in.
+    With ``bulk`` (Virtuoso, sharing a folder with this machine: :mod:`kg.bulkload`) the server's bulk
+    loader replaces the graphs in place from files (:func:`_push_bulk`: remote queries refuse to run
+    until it is complete); ``update`` (or ``endpoint``) must take SPARQL Update, for the manifest.
 
     One push at a time: a second push waits (up to ``wait`` seconds) for the first to finish
     (:class:`_PushLock`, a lock on the server).  All or nothing, as queries see it: every graph is
@@ -740,15 +725,17 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
     at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     by_update = target.takes_updates()
     if bulk is not None and not by_update:
-        raise RemoteError(f"{target.update_url} takes no SPARQL Update, which a bulk push needs to switch the loaded "
-                          "graphs in: give the server's update address (Virtuoso: /sparql-auth) as --endpoint")
+        raise RemoteError(f"{target.update_url} takes no SPARQL Update, which a bulk push needs for its manifest: "
+                          "give the server's update address (Virtuoso: /sparql-auth) as --endpoint")
     with _PushLock(target, iris, push_id, by_update, wait) as lock:
         old = read_manifest(target.reader, iris)
         plan = _PushPlan(target=target, iris=iris, push_id=push_id, at=at, graphs=graphs, union=union,
                          union_quads=union_quads, stale=sorted(set(old["graphs"] if old else []) - set(graphs)),
-                         chunk=chunk, gsp_chunk=gsp_chunk, to_default=_may_fill_default(target, lock.graph, old),
-                         bulk=bulk)
-        if by_update:
+                         chunk=chunk, gsp_chunk=gsp_chunk,
+                         to_default=bulk is None and _may_fill_default(target, lock.graph, old))
+        if bulk is not None:
+            _push_bulk(plan, bulk)
+        elif by_update:
             _push_staged(plan)
         else:
             _push_in_place(plan)
@@ -864,7 +851,6 @@ class _PushPlan:
     chunk: int  # triples per INSERT DATA
     gsp_chunk: int  # triples per Graph Store Protocol request
     to_default: bool  # the union is copied into the server's default graph too (see _may_fill_default)
-    bulk: BulkLoader | None = None  # stage the graphs with Virtuoso's bulk loader instead of over HTTP
     load: dict[str, list[Quad]] = field(init=False)  # the build's graphs and their union
     expected: dict[str, int] = field(init=False)  # triples per graph of ``load``
 
@@ -903,12 +889,8 @@ def _stage(plan: _PushPlan) -> dict[str, str]:
         target.drop(left, True)
     staged = {g: f"{prefix}{urllib.parse.quote(plan.push_id, safe='')}/{i}" for i, g in enumerate(sorted(plan.load))}
     try:
-        if plan.bulk is not None:
-            seconds = plan.bulk.load({staged[g]: quads for g, quads in plan.load.items()}, plan.push_id)
-            target.say(f"the bulk loader took {seconds:.1f} s")
-        else:
-            for g in sorted(plan.load):
-                target.replace(staged[g], plan.load[g], plan.chunk, plan.gsp_chunk)
+        for g in sorted(plan.load):
+            target.replace(staged[g], plan.load[g], plan.chunk, plan.gsp_chunk)
         _check_counts(target.reader, {staged[g]: n for g, n in plan.expected.items()}, target.endpoint,
                       "staging; the previous push is left as it was")
     except BaseException:
@@ -934,10 +916,6 @@ def _switch_request(plan: _PushPlan, staged: Mapping[str, str]) -> str:
     return " ;\n".join(steps)
 
 
-#: Virtuoso's pragma for a request whose rows commit one by one, logged (log_enable 3).
-VIRTUOSO_ROW_COMMITS = "DEFINE sql:log-enable 3\n"
-
-
 def _switch(plan: _PushPlan, staged: Mapping[str, str]) -> None:
     """Send the switch request (:func:`_switch_request`), once.
 
@@ -945,17 +923,25 @@ def _switch(plan: _PushPlan, staged: Mapping[str, str]) -> None:
     graph already moved empties the target).  The server copies every triple once, so it may take longer
     than one request of the load.
     """
-    text, timeout = _switch_request(plan, staged), max(plan.target.timeout, SWITCH_TIMEOUT)
-    if plan.target.is_virtuoso():
-        # Virtuoso refuses a transaction whose log grows past TransactionAfterImageLimit (~400,000 triples
-        # moved at its default), after some of its steps ran: its rows commit one by one (the manifest says
-        # "pushing" meanwhile, so no query sees a half-switched state)
-        text = VIRTUOSO_ROW_COMMITS + text
     try:
-        plan.target.update(text, timeout)
+        plan.target.update(_switch_request(plan, staged), max(plan.target.timeout, SWITCH_TIMEOUT))
     except RemoteError as exc:
         raise RemoteError(f"{exc} (while switching the pushed graphs in: remote queries refuse to run "
                           "until a push completes). Run kg push again") from None
+
+
+def _push_bulk(plan: _PushPlan, bulk: BulkLoader) -> None:
+    """Push with Virtuoso's bulk loader (:mod:`kg.bulkload`), in place: the manifest says "pushing" (remote
+    queries refuse to run), the graphs are emptied and loaded from files by the server, counted, and the
+    manifest says "complete".  No staging and no switch: Virtuoso moves a staged graph triple by triple, in one
+    transaction that its TransactionAfterImageLimit refuses from about 10,000 firms, and slower than the load."""
+    target, m = plan.target, manifest_iri(plan.iris)
+    target.put_small(m, plan.pushing_manifest(), "writing the push manifest", True)
+    bulk.clear([*plan.stale, *sorted(plan.load)])
+    seconds = bulk.load(plan.load, plan.push_id)
+    target.say(f"the bulk loader took {seconds:.1f} s")
+    _check_counts(target.reader, plan.expected, target.endpoint, "the push is left marked unfinished")
+    target.put_small(m, plan.complete_manifest(), "writing the push manifest", True)
 
 
 def _push_in_place(plan: _PushPlan) -> None:

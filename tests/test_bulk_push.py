@@ -4,8 +4,8 @@ A real Virtuoso 7.2 (tests/servers.py) is started on 127.0.0.1 with its SQL port
 folder in ``DirsAllowed``; the repository's data is pushed with ``kg push --method bulk`` as a user
 runs it, the password in ``$KG_PASSWORD`` (never on kg's command line).  Every
 saved query must then give on the server the row digest it gives on the embedded store.  Files the
-server cannot read, and a wrong password, are refused with a message that says what to do, and
-the push before stays complete and readable.
+server cannot read, and a wrong password, are refused with a message that says what to do; a bulk
+push replaces the graphs in place, so after a failed one queries refuse to run until a push completes.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 
 from kg.bulkload import BulkLoader, BulkLoadError
 from kg.query import library, run
-from kg.remote import Endpoint, push, union_iri
+from kg.remote import Endpoint, RemoteError, push, union_iri
 from kg.results import row_digest
 from tests.conftest import DATA, ONTOLOGY, ROOT, require_system_package
 from tests.servers import VirtuosoServer, virtuoso
@@ -73,22 +73,24 @@ def test_a_bulk_push_gives_every_saved_query_the_embedded_rows(vt, built):
     assert not differ, differ
 
 
-def test_files_the_server_cannot_read_are_refused_and_the_last_push_stays(vt, built, tmp_path):
-    # a push over HTTP first: the one queries see
+def test_files_the_server_cannot_read_are_refused_and_no_query_answers_from_a_mix(vt, built, tmp_path):
+    # a push over HTTP first, then a bulk push whose files the server does not find (a wrong --server-dir)
     push(built.store, vt.auth_url, user=vt.user, password=vt.password, base=built.iris.base, timeout=HANG_GUARD)
-    endpoint = Endpoint(vt.sparql_url, base=built.iris.base)
-    before = endpoint.manifest()
-    assert before is not None and before["state"] == "complete"
-    # the server is told the folder is where it is not (a wrong --server-dir): it finds no file
     loader = BulkLoader(f"127.0.0.1:{vt.sql_port}", vt.user, vt.password, tmp_path, server_dir=str(tmp_path / "gone"))
     with pytest.raises(BulkLoadError, match="refused [0-9]+ file.*--server-dir"):
         push(built.store, vt.auth_url, user=vt.user, password=vt.password, base=built.iris.base,
              timeout=HANG_GUARD, bulk=loader)
-    after = Endpoint(vt.sparql_url, base=built.iris.base)
-    assert after.manifest() == before  # the earlier push is left complete and readable
-    query = QUERIES["control-summary"]
-    assert row_digest(run(query, after, {}, built.iris)) == row_digest(run(query, built.store, {}, built.iris))
     assert list(tmp_path.iterdir()) == []  # the files are removed
+    # the graphs are replaced in place: the manifest says the push did not finish, and queries refuse to run
+    with pytest.raises(RemoteError, match="did not finish"):
+        run(QUERIES["control-summary"], Endpoint(vt.sparql_url, base=built.iris.base), {}, built.iris)
+    # until a push completes
+    loads = vt.folder / "loads-again"
+    loads.mkdir()
+    push(built.store, vt.auth_url, user=vt.user, password=vt.password, base=built.iris.base, timeout=HANG_GUARD,
+         bulk=BulkLoader(f"127.0.0.1:{vt.sql_port}", vt.user, vt.password, loads))
+    query, endpoint = QUERIES["control-summary"], Endpoint(vt.sparql_url, base=built.iris.base)
+    assert row_digest(run(query, endpoint, {}, built.iris)) == row_digest(run(query, built.store, {}, built.iris))
 
 
 def test_a_wrong_password_is_refused_without_showing_it(tmp_path):
