@@ -29,11 +29,6 @@ START_TIMEOUT = 60.0  # seconds; a fresh database usually answers within a few s
 STOP_TIMEOUT = 20.0
 
 
-#: A transaction log limit for kg push's staged switch past ~10,000 firms: the switch moves every triple in one
-#: transaction, which Virtuoso's default limit (50 MB) refuses there ("SR325"); the bulk push needs no switch.
-LARGE_TRANSACTIONS = {"TransactionAfterImageLimit": "2000000000"}
-
-
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -81,7 +76,7 @@ class VirtuosoServer:
 
 
 def write_ini(folder: Path, sql_port: int, http_port: int, template: Path = SYSTEM_INI,
-              buffers: tuple[int, int] = (100_000, 60_000), parameters: dict[str, str] | None = None) -> Path:
+              buffers: tuple[int, int] = (100_000, 60_000)) -> Path:
     """A copy of Debian's ``virtuoso.ini`` with every path in ``folder`` and the given ports.
 
     The file has duplicate keys and inline comments, so it is rewritten line by line rather
@@ -96,7 +91,7 @@ def write_ini(folder: Path, sql_port: int, http_port: int, template: Path = SYST
         "TempDatabase": {"DatabaseFile": f"{db}/virtuoso-temp.db", "TransactionFile": f"{db}/virtuoso-temp.trx"},
         "Parameters": {"ServerPort": f"127.0.0.1:{sql_port}", "DirsAllowed": f"., {folder}",
                        "NumberOfBuffers": str(buffers[0]), "MaxDirtyBuffers": str(buffers[1]),
-                       "CheckpointInterval": "0", **(parameters or {})},
+                       "CheckpointInterval": "0"},
         "HTTPServer": {"ServerPort": f"127.0.0.1:{http_port}"},
         "URIQA": {"DefaultHost": f"127.0.0.1:{http_port}"},
         # the cost estimate (Debian: 400 s) is a guess that varies between runs of the same server on the same data:
@@ -140,10 +135,9 @@ def _ready(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def virtuoso(folder: str | Path, command: str = "virtuoso-t", buffers: tuple[int, int] = (100_000, 60_000),
-             parameters: dict[str, str] | None = None) -> Iterator[VirtuosoServer]:
+def virtuoso(folder: str | Path, command: str = "virtuoso-t",
+             buffers: tuple[int, int] = (100_000, 60_000)) -> Iterator[VirtuosoServer]:
     """Start a private Virtuoso in ``folder`` (which should be empty and temporary); stop it on exit.
-    ``parameters`` go into ``[Parameters]`` of its ini (e.g. :data:`LARGE_TRANSACTIONS`).
 
     Raises :class:`RuntimeError` with the end of the server's log if it does not answer in time.
     """
@@ -152,7 +146,7 @@ def virtuoso(folder: str | Path, command: str = "virtuoso-t", buffers: tuple[int
     sql_port, http_port = free_port(), free_port()
     while http_port == sql_port:
         http_port = free_port()
-    ini = write_ini(folder, sql_port, http_port, buffers=buffers, parameters=parameters)
+    ini = write_ini(folder, sql_port, http_port, buffers=buffers)
     log = open(folder / "virtuoso.out", "wb")
     process = subprocess.Popen([command, "+configfile", str(ini), "+foreground"], cwd=folder,
                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
