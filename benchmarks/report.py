@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.growth import table as growth_table
+
 HERE = Path(__file__).resolve().parent
 NOTES = HERE / "NOTES.md"
 
@@ -373,7 +375,8 @@ def headline(results: dict[str, Any]) -> list[str]:
             "≤ 1 s for a page of rows, with the total", None)
     queries_row(("hq-absence", "multi-site-groups"), TARGETS["query_s"])
     queries_row(("firm-profile",), TARGETS["profile_s"])
-    exports = size.get("next", {}).get("exports", {})
+    # the two views (the run also exports the clusters view, for the growth table)
+    exports = {v: e for v, e in size.get("next", {}).get("exports", {}).items() if v in ("hq", "full")}
     if exports:
         row("GEXF export, hq / full view",
             " / ".join(f"{seconds(e['wall'])}" + ("" if not e.get("returncode") else " (failed)")
@@ -441,6 +444,9 @@ def render(results: dict[str, Any], notes: Path | None = NOTES) -> str:
            "Written by `python -m benchmarks.run` (see `benchmarks/README.md`) from `RESULTS.json`; the closing "
            "notes come from `benchmarks/NOTES.md`. Re-render with `python -m benchmarks.report`.", ""]
     out += ["## Targets", ""] + headline(results) + ["", "## The run", ""] + _machine(results)
+    growth = growth_table(results)
+    if growth:
+        out += ["", "## Growth", ""] + growth
     out += ["", "## Build", "", "`kg build` as the user runs it, in its own process (the real command line): read "
             "and check the tables, make the triples, write Turtle, TriG, N-Triples, N-Quads, JSON-LD, the on-disk "
             "store and `build.json`; without and with the SHACL validation (its seconds and progress lines are "

@@ -42,7 +42,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +180,10 @@ def step_build(data: Path, out: Path, log: Path, timeout: float, validate: bool)
     done = run_cli(args, timeout, log)
     refused = validate and done["returncode"] == 1 and any(_VALIDATION.search(line) for _, line in done["stderr"])
     if done["returncode"] != 0 and not refused:  # a build that the shapes refused is measured all the same
+        from benchmarks.growth import oom_reason
+
         tail = "\n".join(line for _, line in done["stderr"][-15:])
-        raise RuntimeError(f"{done['command']} failed (exit code {done['returncode']}"
+        raise RuntimeError(f"{done['command']} failed ({oom_reason(done['returncode'])}"
                            f"{f', killed after {timeout:g} s' if done['killed'] else ''}):\n{tail}")
     stderr = done.pop("stderr")
     last_line = done.pop("stdout").strip().splitlines()[-1:] or [""]
@@ -220,7 +224,7 @@ def step_next(data: Path, out: Path, log: Path, repeats: int, timeout: float) ->
             "using_build": any("using the build" in line for line in lines), "answer": answer,
             "said": next((line for line in lines if "build" in line), None)}
         say(f"{runs[-1]['command'].split(' --build')[0]}: {result['commands'][name]['wall']:.2f} s")
-    for view in ("hq", "full"):
+    for view in ("hq", "clusters", "full"):
         done = run_cli(["export", "gexf", "--view", view, *common, "--out", str(out / f"export-{view}")],
                        timeout * 3, log)
         lines = [line for _, line in done.pop("stderr")]
@@ -236,7 +240,9 @@ def step_pages(out: Path, data: Path, log: Path, runs: int, queries: Path, timeo
     """The listings' first page with its total, on the build's store (worker ``pages``)."""
     outcome = run_worker(["pages", "--build", str(out), "--tables", str(data), "--runs", str(runs),
                           "--queries", str(queries)], lambda last: timeout, log)
-    result: dict[str, Any] = {"pages": {e["name"]: e for e in outcome.events if e["event"] == "page"}}
+    result: dict[str, Any] = {"pages": {e["name"]: e for e in outcome.events if e["event"] == "page"},
+                              "peak_rss_mb": next((e.get("peak_rss_mb") for e in outcome.events
+                                                   if e["event"] == "done"), None)}
     if outcome.killed or outcome.returncode:
         result["error"] = outcome.killed or f"exit code {outcome.returncode}: {outcome.stderr_tail[-300:]}"
     return result
@@ -315,10 +321,13 @@ def step_server(kind: str, out: Path, data: Path, work: Path, log: Path, runs: i
     folder = work / kind
     shutil.rmtree(folder, ignore_errors=True)
     buffers = (340_000, 250_000) if big else (100_000, 60_000)
+    bulk = step_bulk_push(out, data, work, log, buffers) if kind == "virtuoso" else None
     server_context = virtuoso(folder, buffers=buffers) if kind == "virtuoso" else oxigraph(folder)
     with server_context as server:
         if kind == "virtuoso":
-            push_args = ["--url", server.auth_url, "--gsp", server.gsp_url, "--user", server.user,
+            # in place, as the bulk push (step_bulk_push) and the Oxigraph server's: the staged push switches its
+            # graphs in with one transaction, which Virtuoso 7.2 refuses from ~10,000 firms (SR325)
+            push_args = ["--url", server.sparql_url, "--gsp", server.gsp_url, "--user", server.user,
                          "--password", server.password]
         else:
             push_args = ["--url", server.sparql_url, "--gsp", server.gsp_url]
@@ -334,9 +343,52 @@ def step_server(kind: str, out: Path, data: Path, work: Path, log: Path, runs: i
                                      url=server.sparql_url, queries=queries, own=True)
         result["load_seconds"] = pushed["seconds"]
         result["push"] = pushed
+        if bulk is not None:
+            result["bulk_push"] = bulk
         result["version"] = _virtuoso_version() if kind == "virtuoso" else _oxigraph_version()
     shutil.rmtree(folder, ignore_errors=True)
     return result
+
+
+def step_bulk_push(out: Path, data: Path, work: Path, log: Path, buffers: tuple[int, int]) -> dict[str, Any]:
+    """``kg push --method bulk`` (Virtuoso's bulk loader over ISQL) into a fresh Virtuoso of its own: the push
+    event (seconds, peak memory), or the error; the server is stopped after it."""
+    from tests.servers import virtuoso
+
+    folder = work / "virtuoso-bulk"
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        with virtuoso(folder, buffers=buffers) as server:
+            loads = server.folder / "loads"
+            loads.mkdir()
+            outcome = run_worker(["push", "--build", str(out), "--tables", str(data), "--url", server.auth_url,
+                                  "--user", server.user, "--password", server.password, "--bulk-dir", str(loads),
+                                  "--isql", f"127.0.0.1:{server.sql_port}"], lambda last: 7200, log)
+    except RuntimeError as exc:  # the server did not start
+        return {"error": str(exc)[:300]}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    pushed = next((e for e in outcome.events if e["event"] == "push"), None)
+    if pushed is None:
+        from benchmarks.growth import oom_reason
+
+        return {"error": outcome.killed or f"{oom_reason(outcome.returncode or 0)}: {outcome.stderr_tail[-300:]}"}
+    say(f"bulk push to Virtuoso: {pushed['seconds']:.1f} s")
+    return pushed
+
+
+def step_viz_all(build: Path, data: Path, log: Path, timeout: float) -> dict[str, Any]:
+    """``kg viz all --build OUT`` as the user runs it: wall time and peak memory of the process."""
+    done = run_cli(["viz", "all", "--build", str(build), "--data", str(data), "--out", str(build / "viz-all")],
+                   timeout, log)
+    done.pop("stdout")
+    lines = [line for _, line in done.pop("stderr")]
+    if done["returncode"]:
+        from benchmarks.growth import oom_reason
+
+        done["error"] = f"{oom_reason(done['returncode'])}: {' '.join(lines[-3:])[:300]}"
+    say(f"kg viz all: {done['wall']:.1f} s, {done['peak_rss_mb']:.0f} MB" + (" (failed)" if done["returncode"] else ""))
+    return done
 
 
 def step_views(build: Path, data: Path, out: Path, log: Path, timeout: float) -> dict[str, Any]:
@@ -344,7 +396,9 @@ def step_views(build: Path, data: Path, out: Path, log: Path, timeout: float) ->
                          lambda last: timeout, log)
     views = [e for e in outcome.events if e["event"] == "view"]
     catalog = next((e["seconds"] for e in outcome.events if e["event"] == "catalog"), None)
-    result: dict[str, Any] = {"catalog_seconds": catalog, "views": views}
+    result: dict[str, Any] = {"catalog_seconds": catalog, "views": views,
+                              "peak_rss_mb": next((e.get("peak_rss_mb") for e in outcome.events
+                                                   if e["event"] == "done"), None)}
     if outcome.killed or outcome.returncode:
         result["error"] = outcome.killed or f"exit code {outcome.returncode}: {outcome.stderr_tail[-300:]}"
     return result
@@ -413,7 +467,8 @@ def machine() -> dict[str, Any]:
 
 def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: float, query_timeout: float,
         backends: list[str], sections: list[str], seed: int, rdflib_max_firms: int,
-        previous: dict[str, Any] | None = None, slow: float | None = None) -> dict[str, Any]:
+        previous: dict[str, Any] | None = None, slow: float | None = None,
+        project: list[int] | None = None) -> dict[str, Any]:
     from tests.servers import oxigraph_command
 
     runs = 1 if quick else 5
@@ -421,8 +476,6 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     installed = {"virtuoso": bool(shutil.which("virtuoso-t") and shutil.which("isql-vt")),
                  "oxigraph-server": oxigraph_command() is not None}
-    missing = {"virtuoso": "virtuoso-t / isql-vt not installed",
-               "oxigraph-server": "the oxigraph command is not installed (pip install oxigraph)"}
     command = " ".join(["python -m benchmarks.run", *sys.argv[1:]])
     now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results: dict[str, Any] = previous or {}
@@ -434,6 +487,8 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
                         "slow": slow, "rdflib_timeout": rdflib_timeout, "query_timeout": query_timeout,
                         "seed": seed})
     results.setdefault("sizes", {})
+    if project:  # sizes the growth table projects each step to (benchmarks.growth)
+        results["project"] = sorted(set(results.get("project", [])) | set(project))
     work.mkdir(parents=True, exist_ok=True)
     log = work / "worker.log"
     # the saved queries as they are now: every back-end and size runs the same text
@@ -445,59 +500,10 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
         say(f"--- {n:,} firms")
         size = results["sizes"].setdefault(str(n), {})
         t_size = time.perf_counter()
-        size["synth"] = step_synth(n, work, seed)
-        data = Path(size["synth"]["dir"])
-        built = work / f"out-{n}"
-        nquads = built / "kg.nq"
-        if "build" in sections or not (built / "build.json").exists():
-            for validate in (False, True):  # the validated build last: later steps use its store
-                key = "build_validated" if validate else "build"
-                say(f"kg build {n:,}{'' if validate else ' --no-validate'}")
-                size[key] = step_build(data, built, log, timeout=3600, validate=validate)
-                say(f"kg build {n:,}{'' if validate else ' --no-validate'}: {size[key]['wall']:.1f} s, "
-                    f"{size[key]['peak_rss_mb']:.0f} MB" + (f"; {size[key]['refused']}" if size[key].get("refused")
-                                                            else ""))
-            _save(results, out)
-        if "next" in sections:
-            say(f"next command {n:,}")
-            size["next"] = step_next(data, built, log, repeats=1 if quick else 3, timeout=600)
-            _save(results, out)
-        if "queries" in sections:
-            size.setdefault("queries", {})
-            for backend in backends:
-                if backend == "rdflib" and n > rdflib_max_firms:
-                    size["queries"][backend] = {"skipped": f"not run past {rdflib_max_firms:,} firms "
-                                                          "(loading alone takes many minutes and GBs)"}
-                    continue
-                if backend in SERVERS and not installed[backend]:
-                    size["queries"][backend] = {"skipped": missing[backend]}
-                    continue
-                say(f"queries {n:,} on {backend}")
-                timeout = rdflib_timeout if backend == "rdflib" else query_timeout
-                try:
-                    if backend in SERVERS:
-                        size["queries"][backend] = step_server(backend, built, data, work, log, runs, timeout, slow,
-                                                               big=n > 20_000, queries=saved)
-                    else:
-                        size["queries"][backend] = step_queries(backend, nquads, log, runs, timeout, slow,
-                                                                load_timeout=3600, fork=True, queries=saved,
-                                                                build=(built, data))
-                except Exception as exc:  # a back-end that fails is reported, the run goes on
-                    size["queries"][backend] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-                _save(results, out)
-        if "pages" in sections:
-            say(f"listing pages {n:,}")
-            size["pages"] = step_pages(built, data, log, runs, saved, timeout=600)
-        if "views" in sections:
-            say(f"views {n:,}")
-            size["views"] = step_views(built, data, built / "views", log, timeout=3600)
-        if "browser" in sections:
-            pages = [v["html"] for v in size.get("views", {}).get("views", []) if v.get("html")]
-            if not chromium:
-                size["browser"] = {"skipped": "chromium not installed"}
-            elif pages:
-                say(f"browser {n:,}")
-                size["browser"] = step_browser(pages, log, timeout=120)
+        if _guarded(size, "synth", f"kg synth {n:,}", partial(step_synth, n, work, seed)):
+            context = SizeRun(n, Path(size["synth"]["dir"]), work / f"out-{n}", work, log, saved, runs, slow,
+                              quick, rdflib_timeout, query_timeout, rdflib_max_firms, installed, chromium)
+            run_size(context, size, sections, backends, lambda: _save(results, out))
         size["seconds"] = time.perf_counter() - t_size
         say(f"--- {n:,} firms took {size['seconds']:.0f} s")
         _save(results, out)
@@ -509,6 +515,116 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
         results["machine"]["load_average_end"] = os.getloadavg()
     _save(results, out)
     return results
+
+
+@dataclass
+class SizeRun:
+    """What the sections of one size need."""
+
+    n: int
+    data: Path
+    built: Path
+    work: Path
+    log: Path
+    saved: Path  # the saved queries, copied at the start
+    runs: int
+    slow: float
+    quick: bool
+    rdflib_timeout: float
+    query_timeout: float
+    rdflib_max_firms: int
+    installed: dict[str, bool]
+    chromium: str | None
+
+
+def _guarded(size: dict[str, Any], key: str, what: str, action: Callable[[], dict[str, Any]]) -> bool:
+    """Run one step of a size into ``size[key]``; a failure (an error, a killed or out-of-memory process) is
+    recorded there with its reason, not raised, so that the run goes on.  Whether it succeeded."""
+    try:
+        size[key] = action()
+        return True
+    except Exception as exc:  # noqa: BLE001 - any failure of a step is a result of the benchmark
+        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        size[key] = {"error": reason}
+        say(f"{what} failed: {reason}")
+        return False
+
+
+MISSING = {"virtuoso": "virtuoso-t / isql-vt not installed",
+           "oxigraph-server": "the oxigraph command is not installed (pip install oxigraph)"}
+
+
+def _build_sections(c: SizeRun, size: dict[str, Any], sections: list[str]) -> bool:
+    """Both builds (the validated one last: later steps use its store); whether there is a build to use."""
+    if "build" not in sections and (c.built / "build.json").exists():
+        return True
+    for validate in (False, True):
+        key = "build_validated" if validate else "build"
+        what = f"kg build {c.n:,}{'' if validate else ' --no-validate'}"
+        say(what)
+        if _guarded(size, key, what, partial(step_build, c.data, c.built, c.log, timeout=3600,
+                                                     validate=validate)):
+            say(f"{what}: {size[key]['wall']:.1f} s, {size[key]['peak_rss_mb']:.0f} MB"
+                + (f"; {size[key]['refused']}" if size[key].get("refused") else ""))
+    return (c.built / "build.json").exists() and "error" not in size.get("build", {})
+
+
+def _query_sections(c: SizeRun, size: dict[str, Any], backends: list[str], save: Callable[[], None]) -> None:
+    queries = size.setdefault("queries", {})
+    for backend in backends:
+        if backend == "rdflib" and c.n > c.rdflib_max_firms:
+            queries[backend] = {"skipped": f"not run past {c.rdflib_max_firms:,} firms "
+                                           "(loading alone takes many minutes and GBs)"}
+            continue
+        if backend in SERVERS and not c.installed[backend]:
+            queries[backend] = {"skipped": MISSING[backend]}
+            continue
+        say(f"queries {c.n:,} on {backend}")
+        timeout = c.rdflib_timeout if backend == "rdflib" else c.query_timeout
+        if backend in SERVERS:
+            _guarded(queries, backend, f"{backend} {c.n:,}", partial(
+                step_server, backend, c.built, c.data, c.work, c.log, c.runs, timeout, c.slow, big=c.n > 20_000,
+                queries=c.saved))
+        else:
+            _guarded(queries, backend, f"{backend} {c.n:,}", partial(
+                step_queries, backend, c.built / "kg.nq", c.log, c.runs, timeout, c.slow, load_timeout=3600, fork=True,
+                queries=c.saved, build=(c.built, c.data)))
+        save()
+
+
+def run_size(c: SizeRun, size: dict[str, Any], sections: list[str], backends: list[str],
+             save: Callable[[], None]) -> None:
+    """Every section asked for at one size, each recorded (or its failure) and saved as it ends."""
+    if not _build_sections(c, size, sections):
+        for section in sections:
+            if section != "build":
+                size[section] = {"skipped": "the build failed at this size"}
+        return
+    save()
+    if "next" in sections:
+        say(f"next command {c.n:,}")
+        _guarded(size, "next", f"next command {c.n:,}",
+                 lambda: step_next(c.data, c.built, c.log, repeats=1 if c.quick else 3, timeout=600))
+        save()
+    if "queries" in sections:
+        _query_sections(c, size, backends, save)
+    if "pages" in sections:
+        say(f"listing pages {c.n:,}")
+        _guarded(size, "pages", f"listing pages {c.n:,}",
+                 lambda: step_pages(c.built, c.data, c.log, c.runs, c.saved, timeout=600))
+    if "views" in sections:
+        say(f"views {c.n:,}")
+        _guarded(size, "views", f"views {c.n:,}",
+                 lambda: step_views(c.built, c.data, c.built / "views", c.log, timeout=3600))
+        _guarded(size, "viz_all", f"kg viz all {c.n:,}", lambda: step_viz_all(c.built, c.data, c.log, timeout=3600))
+        save()
+    if "browser" in sections:
+        pages = [v["html"] for v in size.get("views", {}).get("views", []) if v.get("html")]
+        if not c.chromium:
+            size["browser"] = {"skipped": "chromium not installed"}
+        elif pages:
+            say(f"browser {c.n:,}")
+            _guarded(size, "browser", f"browser {c.n:,}", lambda: step_browser(pages, c.log, timeout=120))
 
 
 def _save(results: dict[str, Any], out: Path) -> None:
@@ -542,6 +658,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow", type=float, default=None,
                         help="a query whose warm-up takes longer is timed once (default: 10 s, 1 s with --quick)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--project", default="",
+                        help="comma-separated sizes not run that the growth table projects each step to, from the "
+                             "largest size measured (e.g. 1000000); sizes that fail are projected too")
     args = parser.parse_args(argv)
     firms = [int(x.replace("_", "")) for x in args.firms.split(",") if x.strip()]
     backends = [b for b in args.backends.split(",") if b]
@@ -553,7 +672,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.merge and args.out.with_suffix(".json").exists():
         previous = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
     run(firms, args.out, args.work, args.quick, args.rdflib_timeout, args.query_timeout, backends, sections,
-        args.seed, args.rdflib_max_firms, previous, args.slow)
+        args.seed, args.rdflib_max_firms, previous, args.slow,
+        [int(x.replace("_", "")) for x in args.project.split(",") if x.strip()])
     say(f"wrote {args.out}")
     return 0
 

@@ -450,9 +450,14 @@ def task_push(args: argparse.Namespace) -> None:
     from kg.remote import push
 
     store = open_build(args)
+    bulk = None
+    if args.bulk_dir:  # kg push --method bulk: Virtuoso's bulk loader over ISQL
+        from kg.bulkload import BulkLoader
+
+        bulk = BulkLoader(args.isql, args.user, args.password, Path(args.bulk_dir), say=say)
     t = time.perf_counter()
     report = push(store, args.url, gsp=args.gsp, update=args.update, user=args.user, password=args.password,
-                  base=IRIs().base, timeout=600, progress=say)
+                  base=IRIs().base, timeout=600, progress=say, bulk=bulk)
     emit("push", seconds=time.perf_counter() - t, graphs=report.graphs, triples=report.triples,
          union_triples=report.union_triples, peak_rss_mb=peak_rss_mb())
     emit("done")
@@ -566,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--update", help="SPARQL Update endpoint")
     p.add_argument("--user")
     p.add_argument("--password")
+    p.add_argument("--bulk-dir", help="push with Virtuoso's bulk loader from this DirsAllowed folder")
+    p.add_argument("--isql", help="with --bulk-dir: Virtuoso's SQL port, HOST:PORT")
     p.set_defaults(run=task_push)
     p = sub.add_parser("views")
     p.add_argument("--data", help="N-Quads file (without --build)")

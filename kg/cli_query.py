@@ -22,6 +22,7 @@ from .query import QUERIES_DIR
 if TYPE_CHECKING:
     from pyoxigraph import Store
 
+    from .bulkload import BulkLoader
     from .credentials import Credentials
     from .remote import Endpoint
     from .results import About
@@ -205,7 +206,8 @@ def cmd_queries(args: argparse.Namespace) -> int:
 def setup_push(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     p.epilog = ("Virtuoso: kg push --endpoint http://127.0.0.1:8890/sparql-auth --user dba "
                 "[--gsp http://127.0.0.1:8890/sparql-graph-crud-auth], the password in $KG_PASSWORD or ~/.netrc "
-                "(machine 127.0.0.1 login dba password ...), or --password")
+                "(machine 127.0.0.1 login dba password ...), or --password. Virtuoso on this machine (or sharing a "
+                "folder): --method bulk --dirs-allowed-path DIR [--isql 127.0.0.1:1111] loads with its bulk loader")
     p.add_argument("--endpoint", required=True, metavar="URL",
                    help="SPARQL endpoint that answers queries and (without --gsp) accepts SPARQL Update")
     p.add_argument("--gsp", metavar="URL", help="Graph Store Protocol address: load each graph by HTTP PUT and "
@@ -213,9 +215,42 @@ def setup_push(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int
     p.add_argument("--update", metavar="URL",
                    help="SPARQL Update endpoint, where it is not --endpoint (Oxigraph server: .../update)")
     p.add_argument("--chunk", type=int, default=1000, help="triples per INSERT DATA request (default: %(default)s)")
+    p.add_argument("--method", choices=("http", "bulk"), default="http",
+                   help="http: send the graphs to the server (SPARQL Update, or --gsp); bulk: Virtuoso's bulk loader "
+                        "reads them from files in --dirs-allowed-path over ISQL, for a server on this machine or "
+                        "sharing that folder (default: %(default)s)")
+    p.add_argument("--isql", metavar="HOST:PORT", default="",
+                   help="with --method bulk: Virtuoso's SQL port (default: the endpoint's host, port 1111); the "
+                        "login is --user with the password from $KG_PASSWORD or ~/.netrc")
+    p.add_argument("--dirs-allowed-path", type=Path, metavar="DIR",
+                   help="with --method bulk: a folder listed in DirsAllowed of the server's virtuoso.ini, "
+                        "which kg writes the files into")
+    p.add_argument("--server-dir", metavar="DIR",
+                   help="with --method bulk: that folder as the server sees it, where it differs (a container's mount)")
     _graph_options(p)
     _remote_options(p, "server")
     return cmd_push
+
+
+def _bulk_loader(args: argparse.Namespace, found: Credentials) -> BulkLoader | None:
+    """The bulk loader of ``--method bulk`` (checked before the build), or None."""
+    from .bulkload import BulkLoader, isql_address
+
+    if args.method != "bulk":
+        given = [o for o, v in (("--isql", args.isql), ("--dirs-allowed-path", args.dirs_allowed_path),
+                                ("--server-dir", args.server_dir)) if v]
+        if given:
+            raise InvalidArgument(f"{given[0]} is for --method bulk")
+        return None
+    if args.gsp:
+        raise InvalidArgument("--method bulk loads without the Graph Store Protocol: leave out --gsp")
+    if args.dirs_allowed_path is None:
+        raise InvalidArgument("--method bulk needs --dirs-allowed-path DIR, a folder in DirsAllowed of the server's "
+                              "virtuoso.ini that this machine can write")
+    loader = BulkLoader(isql_address(args.isql, args.endpoint), found.user, found.password,
+                        args.dirs_allowed_path.resolve(), args.server_dir, say=progress)
+    loader.check()
+    return loader
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -223,11 +258,12 @@ def cmd_push(args: argparse.Namespace) -> int:
     from .remote import push
 
     found = _credentials(args)  # before the build: a password without a user is said at once
+    bulk = _bulk_loader(args, found)
     store = _store(args)
     with _refusal_explained(found):
         report = push(store, args.endpoint, gsp=args.gsp, user=found.user, password=found.password,
                       base=IRIs(args.base).base, timeout=args.timeout, chunk=args.chunk, auth=args.auth,
-                      progress=progress, update=args.update)
+                      progress=progress, update=args.update, bulk=bulk)
     print(f"graphs: {report.graphs}  triples: {report.triples:,}  stale graphs dropped: {len(report.dropped)}  "
           f"seconds: {report.seconds:.1f}")
     print(report.clients)  # how curl, roqet or YASGUI run the saved queries there (README: other clients)

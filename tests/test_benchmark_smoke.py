@@ -63,3 +63,45 @@ def test_benchmark_runs_on_a_synthetic_economy_and_reports_every_section(tmp_pat
     assert {v["name"] for v in size["views"]["views"] if "gexf_seconds" in v} == {"hq", "clusters", "full"}
     assert all("first_paint_ms" in p for p in size["browser"]["pages"])
     assert "machine" in results and results["machine"]["nproc"] >= 1 and results["machine"]["load_average_end"]
+    # the steps of the growth table: kg viz all as the user runs it, and the push by Virtuoso's bulk loader
+    assert size["viz_all"]["returncode"] == 0 and size["viz_all"]["peak_rss_mb"] > 0
+    bulk = size["queries"]["virtuoso"]["bulk_push"]
+    assert bulk["union_triples"] == size["queries"]["virtuoso"]["push"]["union_triples"] > 0, bulk
+
+    # a second, larger size (the build alone) merged in: the growth table fits the exponent between the two
+    # sizes and projects a size not run
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--firms", str(2 * FIRMS), "--quick", "--sections", "build",
+         "--merge", "--project", "1000000", "--out", str(out), "--work", str(tmp_path / "work")],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    growth = text[text.index("## Growth"):text.index("## Build")]
+    build_row = next(line for line in growth.splitlines() if line.startswith("| `kg build --no-validate` |"))
+    assert f"{FIRMS:,}→{2 * FIRMS:,}: " in build_row and "1,000,000: ~" in build_row, build_row
+    viz_row = next(line for line in growth.splitlines() if line.startswith("| `kg viz all` |"))
+    assert viz_row.split(" | ")[2] == "not run" and "one size only" in viz_row, viz_row  # 600: build only
+    for title in ("every saved query", "a listing page", "GEXF export, hq view", "GEXF export, full view",
+                  "push to Virtuoso (Graph Store Protocol)", "push to Virtuoso (bulk loader)"):
+        assert f"| {title}" in growth, title
+
+
+def test_the_growth_table_fits_exponents_records_failures_and_projects():
+    """Two sizes measured and a third that ran out of memory: the slope, the failure and what it would need."""
+    from benchmarks.growth import table
+
+    def build(seconds: float, mb: float) -> dict:
+        return {"wall": seconds, "peak_rss_mb": mb, "returncode": 0}
+
+    results = {"machine": {"nproc": 2, "mem_gb": 0.5}, "project": [8000], "sizes": {
+        "1000": {"build": build(10.0, 100.0)},
+        "2000": {"build": build(40.0, 200.0)},
+        "4000": {"build": {"error": "RuntimeError: kg build failed (killed by SIGKILL (out of memory: the kernel's "
+                                    "OOM killer))"}}}}
+    row = next(line for line in table(results) if line.startswith("| `kg build --no-validate` |"))
+    cells = row.strip("| ").split(" | ")
+    assert cells[1:3] == ["10.00 s, 100 MB", "40.00 s, 200 MB"]
+    assert cells[3].startswith("failed: RuntimeError: kg build failed (killed by SIGKILL (out of memory")
+    assert cells[4] == "1,000→2,000: 2.00 (1.00)"  # time as n², memory as n
+    # 4,000: 40 s × 2² and 200 MB × 2; 8,000: 40 s × 4² and 200 MB × 4, more than the machine's 0.5 GB
+    assert cells[5] == "4,000: ~160 s, ~400 MB; 8,000: ~640 s, ~800 MB (more than this machine's 0.5 GB)", cells[5]
