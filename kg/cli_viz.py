@@ -74,7 +74,8 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
     p.add_argument("--slider", choices=("auto", "yes", "no"), default="auto",
                    help="the hq and clusters pages' time slider: the network and the headline at each year a dated "
                         "fact starts or ends, each built as --as-of YEAR builds it, one build a year (auto: unless "
-                        f"the tables' rows times the years pass {SLIDER_BUDGET:,}; default: %(default)s)")
+                        f"the tables' rows times the years pass {SLIDER_BUDGET:,}; default: %(default)s); with "
+                        "--files gexf, the same years give the GEXF's attributes over time")
     p.add_argument("--files", type=_graph_formats, default=[], metavar="FORMATS",
                    help="also write the same views as graph files, e.g. gexf,graphml (as kg export writes them), "
                         "so that one command draws every output once")
