@@ -125,3 +125,12 @@ def test_gephi_lite_still_reads_the_gexf_with_attributes_over_time(browser, buil
     assert len(got["nodes"]) == views["hq"].number_of_nodes()
     assert len(got["edges"]) == views["hq"].number_of_edges()
     assert got["nodes"][built.iris.site(SITE).value]["control"] in ("inside", "abroad")
+
+
+def test_past_the_budget_the_years_are_left_out_with_a_note():
+    """Each year is a build: past the slider's budget (rows times years) none is built, and the note names the
+    option that draws them anyway."""
+    said: list[str] = []
+    assert year_views(DATA, ONTOLOGY, ["hq"], budget=1, before=True, progress=said.append,
+                      override="--years yes") == {}
+    assert len(said) == 1 and "--years yes draws it" in said[0]
