@@ -74,7 +74,8 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
     p.add_argument("--slider", choices=("auto", "yes", "no"), default="auto",
                    help="the hq and clusters pages' time slider: the network and the headline at each year a dated "
                         "fact starts or ends, each built as --as-of YEAR builds it, one build a year (auto: unless "
-                        f"the tables' rows times the years pass {SLIDER_BUDGET:,}; default: %(default)s)")
+                        f"the tables' rows times the years pass {SLIDER_BUDGET:,}; default: %(default)s); with "
+                        "--files gexf, the same years give the GEXF's attributes over time")
     p.add_argument("--files", type=_graph_formats, default=[], metavar="FORMATS",
                    help="also write the same views as graph files, e.g. gexf,graphml (as kg export writes them), "
                         "so that one command draws every output once")
@@ -90,10 +91,13 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
         everything = args.view == "all"
         dataset = open_dataset(args)
         views = _views(args, list(VIEWS) if everything else [n for n in [args.view] if n in VIEWS], dataset)
-        years = _years(args, views, dataset)
+        # the GEXF's attributes over time are drawn from the slider's years, and the year before them (one build)
+        years = _years(args, views, dataset, before="gexf" in args.files)
         for name, graph in steps(views.items(), "pages", len(views)):
             t0 = time.perf_counter()
-            path = write_page(graph, Path(args.out) / f"{name}.html", budget=args.budget, years=years.get(name))
+            stops = years.get(name)
+            path = write_page(graph, Path(args.out) / f"{name}.html", budget=args.budget,
+                              years=stops[1:] if stops and "gexf" in args.files else stops)
             _wrote(path, t0)
         if args.picture:
             from .views import within_budget
@@ -104,27 +108,30 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
             drawn = within_budget(views["hq"], args.budget)
             _wrote(write_picture(drawn, Path(args.out) / f"hq.{args.picture}", args.picture), t0)
         for fmt in args.files:
-            _write_files(views, fmt, args.out)
+            _write_files(views, fmt, args.out, years)
         if everything or args.view in PAGES:
             _write_report(args, dataset)
         return 0
     return run
 
 
-def _years(args: argparse.Namespace, views: dict[str, nx.Graph[str]], dataset: Dataset) -> dict[str, Stops]:
-    """The views as of each year the data has, for the pages' time slider (:mod:`kg.timeline`); none for a page
-    of one day (--as-of), of a dataset file (--graph: no tables to date) or with --slider no (auto: within
-    :data:`kg.timeline.SLIDER_BUDGET`)."""
+def _years(args: argparse.Namespace, views: dict[str, nx.Graph[str]], dataset: Dataset, before: bool = False,
+           option: str = "--slider") -> dict[str, Stops]:
+    """The views as of each year the data has, for the pages' time slider (:mod:`kg.timeline`) and the GEXF's
+    attributes over time (``before``: with the year before the first, :func:`kg.timeline.year_views`); none for
+    a page of one day (--as-of), of a dataset file (--graph: no tables to date) or with ``option`` (--slider,
+    --years) no (auto: within :data:`kg.timeline.SLIDER_BUDGET`)."""
     from .timeline import year_views
 
-    if args.slider == "no" or args.as_of or args.graph:
+    choice = getattr(args, option.lstrip("-"))
+    if choice == "no" or args.as_of or args.graph:
         return {}
     t0 = time.perf_counter()
     years = year_views(args.data, args.ontology, views, base=args.base, reading=args.reading, project=args.project,
                        region=_region(args, dataset), progress=progress,
-                       budget=None if args.slider == "yes" else SLIDER_BUDGET)
+                       budget=None if choice == "yes" else SLIDER_BUDGET, before=before, override=f"{option} yes")
     if years:
-        progress(f"time slider: {len(next(iter(years.values()))):,} years in {time.perf_counter() - t0:.1f} s")
+        progress(f"the data's years: {len(next(iter(years.values()))):,} in {time.perf_counter() - t0:.1f} s")
     return years
 
 
@@ -139,12 +146,12 @@ def _graph_formats(text: str) -> list[str]:
     return formats
 
 
-def _write_files(views: dict[str, nx.Graph[str]], fmt: str, out: Path) -> None:
+def _write_files(views: dict[str, nx.Graph[str]], fmt: str, out: Path, years: dict[str, Stops] | None = None) -> None:
     from .export import export_views
 
     t0 = time.perf_counter()
     for name, graph in steps(views.items(), f"{fmt} files", len(views)):
-        for path in export_views({name: graph}, fmt, out):
+        for path in export_views({name: graph}, fmt, out, years):
             progress(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     progress(f"{fmt} written in {time.perf_counter() - t0:.1f} s")
 
@@ -170,8 +177,19 @@ def setup_export(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], i
     p.add_argument("--view", choices=[*VIEWS, "all"], default="all",
                    help="which view to export (default: %(default)s, one file each)")
     _common(p)
+    p.add_argument("--years", choices=("auto", "yes", "no"), default="auto",
+                   help="gexf: the hq and clusters views' attributes that change over the data's years (where "
+                        "control sits, jobs, colour) as dynamic values, each year built as --as-of YEAR builds it, "
+                        f"one build a year (auto: unless the tables' rows times the years pass {SLIDER_BUDGET:,}; "
+                        "default: %(default)s)")
 
     def run(args: argparse.Namespace) -> int:
-        _write_files(_views(args), args.format, args.out)
+        from .files import check_output_folder
+
+        check_output_folder(args.out)  # before the store is opened or built, not after
+        dataset = open_dataset(args)
+        views = _views(args, dataset=dataset)
+        years = _years(args, views, dataset, before=True, option="--years") if args.format == "gexf" else {}
+        _write_files(views, args.format, args.out, years)
         return 0
     return run

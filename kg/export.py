@@ -23,6 +23,14 @@ rather than integer years, since the data's periods come as years, months and da
 attributes too (graphology-gexf, Gephi Lite's parser, reads no spells).  An element without them holds throughout;
 a view with no dated element is written static, as ever.
 
+Given the view as of each of the data's years (``stops``, the time slider's, :func:`kg.timeline.year_views`),
+where an attribute differs between the years (where control sits, the jobs, the colour:
+:data:`kg.history.CHANGING`), the attributes of its class (node or edge) are declared ``mode="dynamic"`` (one
+block a class: graphology-gexf reads only the last), and an element whose value changes has one ``attvalue`` a
+period, with its ``start`` and ``end`` (:func:`kg.history.attribute_periods`); every other value has no spell
+(it holds throughout).  The ``viz:color`` element has no time in GEXF 1.3: it
+is the colour drawn from every fact, and the ``color`` attribute the colour over the years.
+
 GEXF has no polygons: beside a file drawn on the map (the hq view) :class:`GexfExporter` writes the
 outlines of the Länder and countries the map draws, in the same frame as ``viz:position``, as GeoJSON
 (``hq.outlines.geojson``, :func:`outlines_geojson`).
@@ -42,13 +50,17 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any, NamedTuple, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import networkx as nx
 
 from . import geo, writers
 from .errors import InvalidArgument
 from .files import atomic_write
+from .history import NO_PERIODS, Period, Periods, attribute_periods
+
+if TYPE_CHECKING:
+    from .timeline import Stops
 
 #: Node and edge attributes that graph files leave out: nested data for the HTML page, and the
 #: IRI, which is the node's id already.
@@ -108,15 +120,17 @@ class Exporter(ABC):
     writer whose target is the class (``"kg.export:GexfExporter"``).
     """
 
-    def write(self, graph: nx.Graph[Any], path: str | Path) -> Path:
+    def write(self, graph: nx.Graph[Any], path: str | Path, stops: Stops | None = None) -> Path:
         """Write ``graph`` to ``path`` atomically, and its :meth:`companions`; returns the path."""
-        return self.write_all(graph, path)[0]
+        return self.write_all(graph, path, stops)[0]
 
-    def write_all(self, graph: nx.Graph[Any], path: str | Path) -> list[Path]:
-        """Write ``graph`` to ``path`` and its companion files, each atomically; returns their paths."""
+    def write_all(self, graph: nx.Graph[Any], path: str | Path, stops: Stops | None = None) -> list[Path]:
+        """Write ``graph`` to ``path`` and its companion files, each atomically; returns their paths.  ``stops``:
+        the view as of each of the data's years (:func:`kg.timeline.year_views` with ``before``), for a format
+        that holds attributes over time."""
         path = Path(path)
         with atomic_write(path, "wb") as handle:
-            self.dump(self.portable(graph), handle)
+            self.dump(self.portable(graph), handle, stops)
         return [path, *self.companions(graph, path)]
 
     def portable(self, graph: nx.Graph[Any]) -> nx.Graph[Any]:
@@ -129,8 +143,9 @@ class Exporter(ABC):
         return []
 
     @abstractmethod
-    def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
-        """Write a :func:`portable` graph to a binary file."""
+    def dump(self, graph: nx.Graph[Any], handle: IO[bytes], stops: Stops | None = None) -> None:
+        """Write a :func:`portable` graph to a binary file (with its attributes over the years of ``stops``,
+        where the format holds them)."""
 
 
 #: The ``kg export`` formats: name -> :class:`Exporter` class (a view of :mod:`kg.writers`).
@@ -211,8 +226,10 @@ class GexfExporter(Exporter):
         # no copy of a 100,000-node graph: dump leaves out what portable() would (HTML_ONLY, what is not a scalar)
         return graph
 
-    def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
-        """Write ``graph`` (a view, or its :func:`portable` copy: the same file) as GEXF 1.3."""
+    def dump(self, graph: nx.Graph[Any], handle: IO[bytes], stops: Stops | None = None) -> None:
+        """Write ``graph`` (a view, or its :func:`portable` copy: the same file) as GEXF 1.3; with ``stops``, the
+        attributes that differ between years as dynamic values (:mod:`kg.history`)."""
+        periods = attribute_periods(graph, stops) if stops else NO_PERIODS
         node_keys = self._declare(d for _, d in graph.nodes(data=True))
         ends = _edge_order(graph)
         if isinstance(graph, nx.MultiGraph):
@@ -220,20 +237,22 @@ class GexfExporter(Exporter):
         else:
             edge_data = [graph.adj[u][v] for u, v in ends]
         edge_keys = self._declare(edge_data, skip=("weight", "label"))
-        dated = any(_dated(d) for _, d in graph.nodes(data=True)) or any(_dated(d) for d in edge_data)
-        out: list[str] = [self._head(graph, node_keys, edge_keys, dated)]
+        dated = bool(periods.node_attributes or periods.edge_attributes) or \
+            any(_dated(d) for _, d in graph.nodes(data=True)) or any(_dated(d) for d in edge_data)
+        out: list[str] = [self._head(graph, node_keys, edge_keys, dated, periods)]
+        node_periods, edge_periods = periods.nodes, periods.edges
 
         def flush() -> None:  # written in slices of 5,000 elements: memory stays flat on large views
             handle.write("".join(out).encode("utf-8"))
             out.clear()
 
         for i, (n, d) in enumerate(graph.nodes(data=True)):
-            out.append(self._node(n, d, node_keys))
+            out.append(self._node(n, d, node_keys, node_periods.get(n)))
             if i % 5000 == 4999:
                 flush()
         out.append(f'    </nodes>\n    <edges count="{graph.number_of_edges()}">\n')
         for i, (e, d) in enumerate(zip(ends, edge_data, strict=True)):
-            out.append(self._edge(i, e, d, edge_keys))
+            out.append(self._edge(i, e, d, edge_keys, edge_periods.get(e)))
             if i % 5000 == 4999:
                 flush()
         out.append("    </edges>\n  </graph>\n</gexf>\n")
@@ -241,9 +260,10 @@ class GexfExporter(Exporter):
 
     @staticmethod
     def _head(graph: nx.Graph[Any], node_keys: dict[str, _Key],
-              edge_keys: dict[str, _Key], dated: bool) -> str:
-        """The document up to the first node: meta, the attribute declarations; ``dated``: a node or an edge has a
-        spell (the graph is dynamic, its times days)."""
+              edge_keys: dict[str, _Key], dated: bool, periods: Periods = NO_PERIODS) -> str:
+        """The document up to the first node: meta, the attribute declarations (dynamic where one changes over the
+        years of ``periods``); ``dated``: a node or an edge has a spell or an attribute
+        over time (the graph is dynamic, its times days)."""
         w = [
             '<?xml version="1.0" encoding="UTF-8"?>\n',
             # no xsi:schemaLocation: it would point at the XSD, which rejects the viz namespace (see validate_gexf)
@@ -260,8 +280,10 @@ class GexfExporter(Exporter):
         w.append("  </meta>\n")
         mode = 'mode="dynamic" timeformat="date"' if dated else 'mode="static"'
         w.append(f'  <graph defaultedgetype="{"directed" if graph.is_directed() else "undirected"}" {mode}>\n')
-        for cls, keys in (("node", node_keys), ("edge", edge_keys)):
-            w.append(f'    <attributes class="{cls}" mode="static">\n')
+        for cls, keys, changing in (("node", node_keys, periods.node_attributes),
+                                    ("edge", edge_keys, periods.edge_attributes)):
+            # one block a class: graphology-gexf (Gephi Lite) reads only the last
+            w.append(f'    <attributes class="{cls}" mode="{"dynamic" if changing else "static"}">\n')
             w.extend(f'      <attribute id="{key.ident}" title={_q(title)} type="{key.kind}"/>\n'
                      for title, key in keys.items())
             w.append("    </attributes>\n")
@@ -269,20 +291,22 @@ class GexfExporter(Exporter):
         return "".join(w)
 
     @classmethod
-    def _node(cls, n: Any, d: dict[str, Any], keys: dict[str, _Key]) -> str:
+    def _node(cls, n: Any, d: dict[str, Any], keys: dict[str, _Key],
+              periods: dict[str, list[Period]] | None = None) -> str:
         return (f"      <node id={_q(str(n))} label={_q(str(d.get('label', n)))}{_spell(d)}>"
-                f"{cls._attvalues(d, keys)}"
+                f"{cls._attvalues(d, keys, periods)}"
                 f"{_viz(d.get('viz') or {})}</node>\n")
 
     @classmethod
-    def _edge(cls, i: int, ends: tuple[Any, ...], d: dict[str, Any], keys: dict[str, _Key]) -> str:
+    def _edge(cls, i: int, ends: tuple[Any, ...], d: dict[str, Any], keys: dict[str, _Key],
+              periods: dict[str, list[Period]] | None = None) -> str:
         extra = ""
         if "weight" in d:
             extra += f' weight="{float(d["weight"])}"'
         if "label" in d:
             extra += f" label={_q(str(d['label']))}"
         return (f'      <edge id="{i}" source={_q(str(ends[0]))} target={_q(str(ends[1]))}{extra}{_spell(d)}>'
-                f"{cls._attvalues(d, keys)}{_viz(d.get('viz') or {})}</edge>\n")
+                f"{cls._attvalues(d, keys, periods)}{_viz(d.get('viz') or {})}</edge>\n")
 
     @staticmethod
     def _declare(items: Iterable[dict[str, Any]], skip: tuple[str, ...] = ("label",)) -> dict[str, _Key]:
@@ -310,13 +334,39 @@ class GexfExporter(Exporter):
         return {k: _key(i, _gexf_type(kinds, k in long_keys)) for i, (k, kinds) in enumerate(sorted(types.items()))}
 
     @staticmethod
-    def _attvalues(d: dict[str, Any], keys: dict[str, _Key]) -> str:
+    def _attvalues(d: dict[str, Any], keys: dict[str, _Key], periods: dict[str, list[Period]] | None = None) -> str:
+        """An element's ``attvalues``; ``periods``: its attributes over time (one ``attvalue`` a period)."""
         parts = []
         for k, v in d.items():
             key = keys.get(k)
-            if key is not None and (type(v) is str or _scalar(v)):
+            if key is None or not (type(v) is str or _scalar(v)):
+                continue
+            if periods and k in periods:
+                parts.extend(_attvalue_over_time(key, periods[k]))
+            else:
                 parts.append(f'{key.opening}{_q(v if key.kind == "string" else _text(v, key.kind))}/>')
         return "<attvalues>" + "".join(parts) + "</attvalues>" if parts else ""
+
+
+def _attvalue_over_time(key: _Key, periods: list[Period]) -> list[str]:
+    """One ``attvalue`` a period, with its first and last day (a value of a type the attribute is not declared
+    with is left out: the view from every fact decides the type)."""
+    return [f'{key.opening}{_q(_text(value, key.kind))}'
+            + "".join(f' {name}="{day}"' for name, day in (("start", first), ("end", last)) if day) + "/>"
+            for value, first, last in periods if _fits(value, key.kind)]
+
+
+def _fits(value: Any, kind: str) -> bool:
+    """Whether ``value`` is a value of the GEXF type ``kind``.
+
+    >>> _fits(3, "double"), _fits(3.5, "integer"), _fits(True, "integer"), _fits("x", "string")
+    (True, False, False, True)
+    """
+    if not _scalar(value):
+        return False
+    if kind in ("integer", "long"):
+        return type(value) is int
+    return kind == "string" or _gexf_type({type(value)}) in (kind, "integer" if kind == "double" else kind)
 
 
 def _dated(d: dict[str, Any]) -> bool:
@@ -394,7 +444,8 @@ def _esc(text: str) -> str:
 class GraphmlExporter(Exporter):
     """GraphML for yEd and Cytoscape (networkx's writer; no nested ``viz``)."""
 
-    def dump(self, graph: nx.Graph[Any], handle: IO[bytes]) -> None:
+    def dump(self, graph: nx.Graph[Any], handle: IO[bytes], stops: Stops | None = None) -> None:
+        """GraphML has no time: ``stops`` is not written."""
         for _, d in graph.nodes(data=True):
             d.pop("viz", None)
         for *_, d in graph.edges(data=True):
@@ -402,18 +453,21 @@ class GraphmlExporter(Exporter):
         nx.write_graphml(graph, handle, encoding="utf-8", prettyprint=False)
 
 
-def export_graph(graph: nx.Graph[Any], fmt: str, path: str | Path) -> Path:
-    """Write one view in one format (``gexf`` or ``graphml``)."""
-    return get_exporter(fmt).write(graph, path)
+def export_graph(graph: nx.Graph[Any], fmt: str, path: str | Path, stops: Stops | None = None) -> Path:
+    """Write one view in one format (``gexf`` or ``graphml``); ``stops``: the view as of each of the data's years
+    (GEXF writes the attributes that change as dynamic values)."""
+    return get_exporter(fmt).write(graph, path, stops)
 
 
-def export_views(views: dict[str, nx.Graph[Any]], fmt: str, out: str | Path) -> list[Path]:
+def export_views(views: dict[str, nx.Graph[Any]], fmt: str, out: str | Path,
+                 years: Mapping[str, Stops] | None = None) -> list[Path]:
     """Write each view to ``out/<view>.<extension>`` (and its companions, e.g. ``hq.outlines.geojson``);
-    returns the paths."""
+    returns the paths.  ``years``: view name -> the view as of each of the data's years
+    (:func:`kg.timeline.year_views` with ``before``)."""
     writer = _writer(fmt)
     exporter = writer.load()()
     return [p for name, graph in views.items()
-            for p in exporter.write_all(graph, Path(out) / f"{name}.{writer.extension}")]
+            for p in exporter.write_all(graph, Path(out) / f"{name}.{writer.extension}", (years or {}).get(name))]
 
 
 # ---------------------------------------------------------------------------- validation

@@ -57,11 +57,15 @@ EDGE_FIELDS = ("jobs", "width", "color", "dashed", "opacity", "info")
 
 def year_views(data: str | Path, ontology: str | Path, names: Iterable[str], *, base: str | None = None,
                reading: str | None = None, project: Any = None, region: str | None = None,
-               progress: Callable[[str], None] | None = None, budget: int | None = SLIDER_BUDGET) -> dict[str, Stops]:
+               progress: Callable[[str], None] | None = None, budget: int | None = SLIDER_BUDGET,
+               before: bool = False, override: str = "--slider yes") -> dict[str, Stops]:
     """view name -> (year, the view as of that year's last day) for each year the data has, of the views in
     ``names`` that have a slider (:data:`TIMELINE_VIEWS`); built as ``kg viz VIEW --as-of YEAR`` builds them
     (the same data, ontology, base, reading, project and region).  Empty where no fact is dated, or where the
-    tables' rows times the years are more than ``budget`` (None: no limit), which ``progress`` is told.
+    tables' rows times the years are more than ``budget`` (None: no limit), which ``progress`` is told
+    (naming ``override``, the option that lifts the budget).
+    ``before``: the year before the first comes first (what held until the data's first change: the GEXF's
+    attributes over time, :mod:`kg.history`; the slider starts at the first change).
     """
     from .asof import as_of_date, fact_years
     from .build import build
@@ -72,10 +76,12 @@ def year_views(data: str | Path, ontology: str | Path, names: Iterable[str], *, 
     wanted = [n for n in names if n in TIMELINE_VIEWS]
     tables = read_tables(data) if wanted else None
     years = fact_years(tables) if tables else []
+    if before and years:
+        years = [years[0] - 1, *years]
     rows = sum(len(r) for r in tables.rows.values()) if tables else 0
     if budget is not None and rows * len(years) > budget:
         say(f"time slider left out: {len(years):,} years of {rows:,} rows would be {len(years):,} builds "
-            f"(more than {budget:,} rows in all); --slider yes draws it")
+            f"(more than {budget:,} rows in all); {override} draws it")
         return {}
     out: dict[str, Stops] = {name: [] for name in wanted if years}
     for year in years:
