@@ -126,6 +126,23 @@ def explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
     return RemoteError(f"{url}: {exc}")
 
 
+def refuse_partial(url: str, headers: Mapping[str, str]) -> None:
+    """Refuse an answer the server marks as incomplete.
+
+    Virtuoso answers HTTP 200 with the rows it found so far when a query runs out of its time
+    (``MaxQueryExecutionTime``, its "anytime" answers) and says so only in ``X-SQL-State`` (``S1TAT``) and
+    ``X-SQL-Message``. A count or a listing from such an answer would be quoted as if whole.
+    """
+    named = {key.lower(): value for key, value in headers.items()}  # HTTP header names have no case
+    state = named.get("x-sql-state")
+    if not state:
+        return
+    message = " ".join(named.get("x-sql-message", "").split())[:200]
+    raise RemoteError(f"{url} gave only part of the answer (X-SQL-State {state}: {message}); kg does not use "
+                      "partial answers: raise the server's MaxQueryExecutionTime ([SPARQL] section of "
+                      "virtuoso.ini) or ask a narrower query")
+
+
 _COMMENT = re.compile(r"^\s*#.*$", re.M)
 _FORM = re.compile(r"\b(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.I)
 
@@ -185,6 +202,7 @@ class Endpoint:
             raw = response.response.read()
         except Exception as exc:  # SPARQLWrapper and urllib raise many types; each is explained
             raise explain(exc, self.url, self.timeout) from None
+        refuse_partial(self.url, dict(response.response.headers.items()))
         try:
             return cast("dict[str, Any]", json.loads(raw.decode("utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError):

@@ -237,6 +237,25 @@ def test_the_servers_complaint_about_a_query_is_passed_on(server, built, pushed)
         Endpoint(server.base_url + "/no-sparql-here", graphs=["urn:g"]).query("ASK {}")
 
 
+class _HurriedEndpoint(Endpoint):
+    """An endpoint asking Virtuoso to stop each query after 300 ms (its ``timeout`` parameter), as a busy
+    server's ``MaxQueryExecutionTime`` would: Virtuoso then answers HTTP 200 with the rows found so far."""
+
+    def _wrapper(self, text, graphs, union=None):
+        sparql = super()._wrapper(text, graphs, union)
+        sparql.addParameter("timeout", "300")
+        return sparql
+
+
+def test_a_partial_answer_is_refused_not_counted(server, built, pushed):
+    endpoint = _HurriedEndpoint(server.sparql_url, base=built.iris.base)
+    every_triple_thrice = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z }"
+    with pytest.raises(RemoteError, match=r"gave only part of the answer \(X-SQL-State S1TAT: .*incomplete"):
+        endpoint.query(every_triple_thrice)
+    # a query that ends in time is answered as before
+    assert endpoint.query("ASK { ?s ?p ?o }").boolean is True
+
+
 def test_an_unreachable_server_is_named():
     url = f"http://127.0.0.1:{free_port()}/sparql"
     with pytest.raises(RemoteError, match=f"cannot reach {url}: connection refused"):
