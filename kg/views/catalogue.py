@@ -2,8 +2,10 @@
 and the facts the build derived (kg.rules), never recomputed here."""
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,63 @@ _ORG_KINDS = {BBMB.Firm.value: "firm", BBMB.ParentGroup.value: "group", BBMB.Hol
               BBMB.Foundation.value: "foundation", BBMB.LegalEntity.value: "legal-entity"}
 
 
+#: the organisations' kinds that matter only (not every class of every organisation: four times the rows)
+_ORG_KIND_IRIS = " ".join(f"<{t}>" for t in _ORG_KINDS)
+
+#: The catalogue's queries by name, each a whole-graph SELECT (never one a node); :class:`Catalog` asks them
+#: all at once, in parallel threads (:class:`_Answers`).
+QUERIES: dict[str, str] = {
+    "place_kinds": "SELECT ?p ?t WHERE { ?p a schema:Place , ?t }",
+    "place_within": "SELECT ?p ?w WHERE { ?p a schema:Place ; schema:containedInPlace ?w }",
+    "place_points": "SELECT ?p ?lat ?long WHERE { ?p a schema:Place ; wgs:lat ?lat ; wgs:long ?long }",
+    "labels": "SELECT ?s ?l (LANG(?l) AS ?lang) WHERE { ?s rdfs:label|skos:prefLabel|dct:title ?l }",
+    "sources_of": "SELECT ?s ?src WHERE { ?s prov:wasDerivedFrom ?src . ?src a bbmb:Source }",
+    "sources": "SELECT ?src ?title ?url ?whole WHERE { ?src a bbmb:Source ; dct:title ?title "
+               "OPTIONAL { ?src schema:url ?url } OPTIONAL { ?src dct:isPartOf ?whole } }",
+    "subsectors": "SELECT DISTINCT ?c ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code }",
+    "orgs": "SELECT ?o WHERE { ?o a org:Organization }",
+    "org_kinds": f"SELECT ?o ?t WHERE {{ VALUES ?t {{ {_ORG_KIND_IRIS} }} ?o a ?t }}",
+    "parents": "SELECT ?rel ?o ?p ?c ?since ?until WHERE { ?rel a bbmb:ControlRelation ; bbmb:child ?o ; "
+               "bbmb:parent ?p OPTIONAL { ?rel bbmb:certainty ?c } OPTIONAL { ?rel schema:startDate ?since } "
+               "OPTIONAL { ?rel schema:endDate ?until } }",
+    "placed": "SELECT ?s ?p WHERE { ?s schema:containedInPlace ?p }",
+    "certainty": "SELECT ?s ?c WHERE { ?s bbmb:certainty ?c }",
+    "primary_sites": "SELECT ?o ?site WHERE { ?o org:hasPrimarySite ?site }",
+    "control": "SELECT ?o ?c ?p ?b WHERE { ?o bbmb:controlledBy ?c "
+               "OPTIONAL { ?o bbmb:controlPlace ?p } OPTIONAL { ?o bbmb:controlBasis ?b } }",
+    "details": "SELECT ?s ?p ?v (LANG(?v) AS ?lang) WHERE { VALUES ?p { schema:description bbmb:status } "
+               "?s ?p ?v }",
+    "codes": "SELECT ?o ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code } ORDER BY ?code",
+    "contested": "SELECT ?about ?aspect ?alt ?label ?chosen (GROUP_CONCAT(STR(?src); separator=' ') AS ?srcs) "
+                 "WHERE { ?c a bbmb:ContestedFact ; bbmb:about ?about ; bbmb:aspect ?aspect ; bbmb:alternative ?alt . "
+                 "?alt rdfs:label ?label ; bbmb:chosen ?chosen OPTIONAL { ?alt prov:wasDerivedFrom ?src } } "
+                 "GROUP BY ?about ?aspect ?alt ?label ?chosen ORDER BY ?alt",
+    "employees": "SELECT ?s ?n ?b WHERE { ?s bbmb:employees ?n OPTIONAL { ?s bbmb:employeesBasis ?b } }",
+    "alternative_places": "SELECT ?s ?about ?p WHERE { ?s a bbmb:AlternativePlace ; bbmb:about ?about ; "
+                          "schema:containedInPlace ?p }",
+    "headcounts": "SELECT ?s ?h ?v ?min ?max ?a ?y WHERE { ?s schema:numberOfEmployees ?h . "
+                  "OPTIONAL { ?h schema:value ?v } OPTIONAL { ?h schema:minValue ?min } "
+                  "OPTIONAL { ?h schema:maxValue ?max } OPTIONAL { ?h bbmb:approximation ?a } "
+                  "OPTIONAL { ?h bbmb:referenceYear ?y } }",
+    "sites": "SELECT ?s ?o ?p WHERE { ?s a org:Site ; org:siteOf ?o ; schema:containedInPlace ?p }",
+    "site_functions": "SELECT ?s ?n WHERE { ?s a org:Site ; bbmb:siteFunction ?f . ?f skos:notation ?n } ORDER BY ?n",
+    "site_periods": "SELECT ?s ?p ?v WHERE { ?s a org:Site ; schema:startDate|schema:endDate ?v ; ?p ?v }",
+    "clusters": "SELECT ?c ?kind ?place ?op WHERE { ?c a bbmb:Cluster , ?k . ?k skos:notation ?kind "
+                "OPTIONAL { ?c schema:containedInPlace ?place } OPTIONAL { ?c bbmb:operatedBy ?op } }",
+    "cluster_members": "SELECT ?c ?m WHERE { ?c a bbmb:Cluster ; bbmb:hasMember ?m } ORDER BY ?m",
+    "ties": "SELECT ?tie ?kind ?via ?code ?form WHERE { ?tie bbmb:tieKind ?kind ; bbmb:via ?via "
+            "OPTIONAL { ?tie bbmb:tieSubsector ?s . ?s skos:notation ?code } "
+            "OPTIONAL { ?tie bbmb:tieForm ?form } }",
+    "tie_links": "SELECT ?firm ?tie WHERE { ?firm bbmb:sharesTie ?tie }",
+    "within": "SELECT ?p ?w WHERE { ?p bbmb:within ?w }",
+    "land": "SELECT ?p ?l WHERE { ?p bbmb:inLand ?l }",
+    "country": "SELECT ?p ?c WHERE { ?p bbmb:inCountry ?c }",
+    "default_region": "SELECT ?r WHERE { ?g bbmb:defaultRegion ?r }",
+    "reading": READING_QUERY,
+    "study_credit": STUDY_CREDIT_QUERY,
+}
+
+
 def curie(iri: str) -> str:
     """The prefixed name of an IRI, or the IRI itself.
 
@@ -59,6 +118,36 @@ def _rows(store: Store, query: str) -> list[dict[str, Any]]:
     """Rows of a SELECT over the union of the graphs, as lexical values (the few numbers are converted
     where they are read)."""
     return select(store, query, lexical=True)
+
+
+class _Answers:
+    """The rows of each of :data:`QUERIES` by name, every query asked at once in threads of its own.
+
+    The engine evaluates a query without Python's lock, so the store is read on every core while the catalogue
+    joins the answers it already has (in its own order, as a sequential reading would: the same catalogue).
+
+    >>> with _Answers(Store()) as answers:
+    ...     answers("orgs")
+    []
+    """
+
+    def __init__(self, store: Store, workers: int | None = None) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1),
+                                        thread_name_prefix="catalogue")
+        # asked in the order the catalogue reads them: the first answers are ready first
+        self._pending = {name: self._pool.submit(_rows, store, QUERIES[name]) for name in QUERIES}
+
+    def __call__(self, name: str) -> list[dict[str, Any]]:
+        """The rows of the query ``name``, once (the catalogue asks each once; its rows are then let go)."""
+        return self._pending.pop(name).result()
+
+    def __enter__(self) -> _Answers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for future in self._pending.values():  # an error part-way: the queries not yet asked are not asked
+            future.cancel()
+        self._pool.shutdown(wait=True)
 
 
 @dataclass
@@ -167,33 +256,33 @@ class Catalog:
 
     def __init__(self, store: Store, region: str | None = None) -> None:
         self.store = store
-        def q(text: str) -> list[dict[str, Any]]:
-            return _rows(store, text)
+        with _Answers(store) as q:
+            self._read(q, region)
 
+    def _read(self, q: Callable[[str], list[dict[str, Any]]], region: str | None) -> None:
         self.places: dict[str, Place] = {}
-        for r in q("SELECT ?p ?t WHERE { ?p a schema:Place , ?t }"):
+        for r in q("place_kinds"):
             place = self.places.setdefault(r["p"], Place(r["p"]))
             if r["t"] in _PLACE_KINDS:
                 place.kinds.add(_PLACE_KINDS[r["t"]])
-        for r in q("SELECT ?p ?w WHERE { ?p a schema:Place ; schema:containedInPlace ?w }"):
+        for r in q("place_within"):
             self.places[r["p"]].within.append(r["w"])
-        for r in q("SELECT ?p ?lat ?long WHERE { ?p a schema:Place ; wgs:lat ?lat ; wgs:long ?long }"):
+        for r in q("place_points"):
             self.places[r["p"]].lat, self.places[r["p"]].long = float(r["lat"]), float(r["long"])
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
-        for r in q("SELECT ?s ?l (LANG(?l) AS ?lang) WHERE { ?s rdfs:label|skos:prefLabel|dct:title ?l }"):
+        for r in q("labels"):
             self.labels[r["s"]].setdefault(r["lang"], r["l"])
         for iri, place in self.places.items():
             names = self.labels.get(iri, {})
             place.label_de, place.label_en = names.get("de", names.get("", "")), names.get("en", "")
         self.sources_of: dict[str, list[str]] = defaultdict(list)
-        for r in q("SELECT ?s ?src WHERE { ?s prov:wasDerivedFrom ?src . ?src a bbmb:Source }"):
+        for r in q("sources_of"):
             self.sources_of[r["s"]].append(source_key(r["src"]))
         for values in self.sources_of.values():
             values.sort()
         self.sources: dict[str, dict[str, str]] = {}
         self.source_part_of: dict[str, str] = {}
-        for r in q("SELECT ?src ?title ?url ?whole WHERE { ?src a bbmb:Source ; dct:title ?title "
-                   "OPTIONAL { ?src schema:url ?url } OPTIONAL { ?src dct:isPartOf ?whole } }"):
+        for r in q("sources"):
             entry = {"title": r["title"]}
             if r["url"]:
                 entry["url"] = r["url"]
@@ -206,7 +295,7 @@ class Catalog:
         self._read_clusters(q)
         self._read_ties(q)
         self.subsectors: dict[str, dict[str, str]] = {}
-        for r in q("SELECT DISTINCT ?c ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code }"):
+        for r in q("subsectors"):
             names = self.labels.get(r["c"], {})
             self.subsectors[r["code"]] = {"de": names.get("de", ""), "en": names.get("en", "")}
         frequency = Counter(c for o in self.orgs.values() for c in o.codes)
@@ -218,11 +307,9 @@ class Catalog:
     # -- reading
     def _read_orgs(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
         self.orgs: dict[str, Org] = {}
-        for r in q("SELECT ?o WHERE { ?o a org:Organization }"):
+        for r in q("orgs"):
             self.orgs.setdefault(r["o"], Org(r["o"]))
-        # the kinds that matter only (not every class of every organisation: four times the rows)
-        kinds = " ".join(f"<{t}>" for t in _ORG_KINDS)
-        for r in q(f"SELECT ?o ?t WHERE {{ VALUES ?t {{ {kinds} }} ?o a ?t }}"):
+        for r in q("org_kinds"):
             if r["o"] in self.orgs:
                 self.orgs[r["o"]].kinds.add(_ORG_KINDS[r["t"]])
         for iri, org in self.orgs.items():
@@ -234,33 +321,29 @@ class Catalog:
         self._read_figures(q)
 
     def _read_parents_and_headquarters(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
-        for r in q("SELECT ?rel ?o ?p ?c ?since ?until WHERE { ?rel a bbmb:ControlRelation ; bbmb:child ?o ; "
-                   "bbmb:parent ?p OPTIONAL { ?rel bbmb:certainty ?c } OPTIONAL { ?rel schema:startDate ?since } "
-                   "OPTIONAL { ?rel schema:endDate ?until } }"):
+        for r in q("parents"):
             org = self.orgs[r["o"]]
             org.parent, org.parent_certainty = r["p"], r["c"] or ""
             org.parent_since, org.parent_until = r["since"] or "", r["until"] or ""
             org.parent_sources = self.sources_of.get(r["rel"], [])
         # three scans joined here (the join in SPARQL took seconds at 100,000 firms); the first primary site wins
         place_of: dict[str, str] = {}
-        for r in q("SELECT ?s ?p WHERE { ?s schema:containedInPlace ?p }"):
+        for r in q("placed"):
             place_of[r["s"]] = min(r["p"], place_of.get(r["s"], r["p"]))
-        certainty = {r["s"]: r["c"] for r in q("SELECT ?s ?c WHERE { ?s bbmb:certainty ?c }")}
-        for site, o in sorted((r["site"], r["o"]) for r in q("SELECT ?o ?site WHERE { ?o org:hasPrimarySite ?site }")):
+        certainty = {r["s"]: r["c"] for r in q("certainty")}
+        for site, o in sorted((r["site"], r["o"]) for r in q("primary_sites")):
             org = self.orgs[o]
             if org.hq_place is None and site in place_of:
                 org.hq_place, org.hq_certainty = place_of[site], certainty.get(site, "")
                 org.hq_sources = self.sources_of.get(site, [])
-        for r in q("SELECT ?o ?c ?p ?b WHERE { ?o bbmb:controlledBy ?c "
-                   "OPTIONAL { ?o bbmb:controlPlace ?p } OPTIONAL { ?o bbmb:controlBasis ?b } }"):
+        for r in q("control"):
             if r["o"] in self.orgs:
                 org = self.orgs[r["o"]]
                 org.controller, org.control_place, org.control_basis = r["c"], r["p"], r["b"] or ""
 
     def _read_org_details(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
         # descriptions and statuses of organisations and sites alike, by two predicate scans (_read_sites too)
-        self._details = q("SELECT ?s ?p ?v (LANG(?v) AS ?lang) WHERE { VALUES ?p { schema:description bbmb:status } "
-                          "?s ?p ?v }")
+        self._details = q("details")
         for r in self._details:
             if r["s"] not in self.orgs:
                 continue
@@ -268,16 +351,13 @@ class Catalog:
                 self.orgs[r["s"]].status = r["v"]
             else:
                 self.orgs[r["s"]].description[r["lang"] or "de"] = r["v"]
-        for r in q("SELECT ?o ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code } ORDER BY ?code"):
+        for r in q("codes"):
             self.orgs[r["o"]].codes.append(r["code"])
 
     def _read_contested(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
         """(subject, aspect) -> the contested fact's alternatives, each with its own sources, the chosen first."""
         self.contested: dict[tuple[str, str], list[Alternative]] = defaultdict(list)
-        rows = q("SELECT ?about ?aspect ?alt ?label ?chosen (GROUP_CONCAT(STR(?src); separator=' ') AS ?srcs) "
-                 "WHERE { ?c a bbmb:ContestedFact ; bbmb:about ?about ; bbmb:aspect ?aspect ; bbmb:alternative ?alt . "
-                 "?alt rdfs:label ?label ; bbmb:chosen ?chosen OPTIONAL { ?alt prov:wasDerivedFrom ?src } } "
-                 "GROUP BY ?about ?aspect ?alt ?label ?chosen ORDER BY ?alt")
+        rows = q("contested")
         for r in rows:
             chosen = str(r["chosen"]).lower() == "true"
             self.contested[(r["about"], r["aspect"])].append(Alternative(
@@ -289,23 +369,19 @@ class Catalog:
         """Head-counts (and the figure the build chose), places sources put elsewhere, the reading."""
         self.employees: dict[str, int] = {}
         self.employees_basis: dict[str, str] = {}
-        for r in q("SELECT ?s ?n ?b WHERE { ?s bbmb:employees ?n OPTIONAL { ?s bbmb:employeesBasis ?b } }"):
+        for r in q("employees"):
             self.employees[r["s"]] = int(r["n"])
             self.employees_basis[r["s"]] = r["b"] or ""
         # where a source puts an organisation's or site's place against the other tables: its sources
         self.statement_sources: dict[tuple[str, str], list[str]] = {}
-        for r in q("SELECT ?s ?about ?p WHERE { ?s a bbmb:AlternativePlace ; bbmb:about ?about ; "
-                   "schema:containedInPlace ?p }"):
+        for r in q("alternative_places"):
             self.statement_sources[(r["about"], r["p"])] = self.sources_of.get(r["s"], [])
-        self.reading = next((r["r"] for r in q(READING_QUERY)), None)
+        self.reading = next((r["r"] for r in q("reading")), None)
         self._read_contested(q)
         #: the study's credit line, from the project file (kg.toml) by way of the build; None without one
-        self.study_credit: str | None = next((r["c"] for r in q(STUDY_CREDIT_QUERY)), None)
+        self.study_credit: str | None = next((r["c"] for r in q("study_credit")), None)
         self.headcounts: dict[str, list[Headcount]] = defaultdict(list)
-        for r in q("SELECT ?s ?h ?v ?min ?max ?a ?y WHERE { ?s schema:numberOfEmployees ?h . "
-                   "OPTIONAL { ?h schema:value ?v } OPTIONAL { ?h schema:minValue ?min } "
-                   "OPTIONAL { ?h schema:maxValue ?max } OPTIONAL { ?h bbmb:approximation ?a } "
-                   "OPTIONAL { ?h bbmb:referenceYear ?y } }"):
+        for r in q("headcounts"):
             year = int(str(r["y"])[:4]) if r["y"] else None
             value, low, high = (int(r[k]) if r[k] is not None else None for k in ("v", "min", "max"))
             self.headcounts[r["s"]].append(Headcount(value, low, high, r["a"] or "exact", year,
@@ -313,11 +389,11 @@ class Catalog:
 
     def _read_sites(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
         self.sites: dict[str, Site] = {}
-        for r in q("SELECT ?s ?o ?p WHERE { ?s a org:Site ; org:siteOf ?o ; schema:containedInPlace ?p }"):
+        for r in q("sites"):
             names = self.labels.get(r["s"], {})
             self.sites[r["s"]] = Site(r["s"], r["o"], r["p"], names.get("", "") or names.get("de", r["s"]),
                                       sources=self.sources_of.get(r["s"], []))
-        for r in q("SELECT ?s ?n WHERE { ?s a org:Site ; bbmb:siteFunction ?f . ?f skos:notation ?n } ORDER BY ?n"):
+        for r in q("site_functions"):
             self.sites[r["s"]].functions.append(r["n"])
         for r in self._details:
             if r["s"] not in self.sites:
@@ -326,7 +402,7 @@ class Catalog:
                 self.sites[r["s"]].status = r["v"]
             else:
                 self.sites[r["s"]].description = r["v"]
-        for r in q("SELECT ?s ?p ?v WHERE { ?s a org:Site ; schema:startDate|schema:endDate ?v ; ?p ?v }"):
+        for r in q("site_periods"):
             if r["p"] == SCHEMA.startDate.value:
                 self.sites[r["s"]].opened = r["v"]
             else:
@@ -337,12 +413,11 @@ class Catalog:
 
     def _read_clusters(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
         self.clusters: dict[str, Cluster] = {}
-        for r in q("SELECT ?c ?kind ?place ?op WHERE { ?c a bbmb:Cluster , ?k . ?k skos:notation ?kind "
-                   "OPTIONAL { ?c schema:containedInPlace ?place } OPTIONAL { ?c bbmb:operatedBy ?op } }"):
+        for r in q("clusters"):
             names = self.labels.get(r["c"], {})
             self.clusters[r["c"]] = Cluster(r["c"], r["kind"], names.get("", "") or names.get("de", r["c"]),
                                             r["place"], r["op"], sources=self.sources_of.get(r["c"], []))
-        for r in q("SELECT ?c ?m WHERE { ?c a bbmb:Cluster ; bbmb:hasMember ?m } ORDER BY ?m"):
+        for r in q("cluster_members"):
             self.clusters[r["c"]].members.append(r["m"])
 
     def _read_ties(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
@@ -355,31 +430,29 @@ class Catalog:
         # the few thousand ties, then the firms' links to them, joined here: one query joining the two took
         # half a minute at 100,000 firms (330,000 links), the two scans a second
         described: dict[str, tuple[tuple[str, str, str], tuple[str, str]]] = {}
-        for r in q("SELECT ?tie ?kind ?via ?code ?form WHERE { ?tie bbmb:tieKind ?kind ; bbmb:via ?via "
-                   "OPTIONAL { ?tie bbmb:tieSubsector ?s . ?s skos:notation ?code } "
-                   "OPTIONAL { ?tie bbmb:tieForm ?form } }"):
+        for r in q("ties"):
             tie = (kinds[r["kind"]], f"{r['code']}@{r['via']}" if r["code"] else r["via"])
             described[r["tie"]] = ((r["kind"], r["via"], r["code"] or ""), tie)
             if r["form"]:
                 self.tie_forms[tie] = r["form"]
         links = sorted((r["firm"], *described[r["tie"]])
-                       for r in q("SELECT ?firm ?tie WHERE { ?firm bbmb:sharesTie ?tie }") if r["tie"] in described)
+                       for r in q("tie_links") if r["tie"] in described)
         for firm, _, tie in links:  # by firm, kind, via, code (the order the ties are listed in)
             self.ties[firm].append(tie)
 
     # -- places: ancestry, Land, country (as the build derived them), region, coordinates
     def _places_derived(self, q: Callable[[str], list[dict[str, Any]]], region: str | None) -> None:
         within: dict[str, set[str]] = defaultdict(set)
-        for r in q("SELECT ?p ?w WHERE { ?p bbmb:within ?w }"):
+        for r in q("within"):
             within[r["p"]].add(r["w"])
         # nearest first: a place lies in fewer places than anything inside it
         self.ancestors = {iri: sorted(within.get(iri, {iri}) | {iri}, key=lambda a: (-len(within.get(a, ())), a))
                           for iri in self.places}
         self.land: dict[str, str | None] = dict.fromkeys(self.places)
         self.country: dict[str, str | None] = dict.fromkeys(self.places)
-        for r in q("SELECT ?p ?l WHERE { ?p bbmb:inLand ?l }"):
+        for r in q("land"):
             self.land[r["p"]] = r["l"]
-        for r in q("SELECT ?p ?c WHERE { ?p bbmb:inCountry ?c }"):
+        for r in q("country"):
             self.country[r["p"]] = r["c"]
         self.municipality = {iri: next((a for a in self.ancestors[iri] if "municipality" in self.places[a].kinds), iri)
                              for iri in self.places}
@@ -395,7 +468,7 @@ class Catalog:
             raise InvalidArgument(f"{region} is not a bbmb:Region of the data; choose from {', '.join(regions)}")
         if region is not None:
             return region
-        derived = next((r["r"] for r in q("SELECT ?r WHERE { ?g bbmb:defaultRegion ?r }")), None)
+        derived = next((r["r"] for r in q("default_region")), None)
         return derived or default_region([s.place for s in self.sites.values() if is_operating_site(s.functions)],
                                          regions, self.ancestors)
 
