@@ -151,7 +151,8 @@ HQ_ABSENCE_MEMBERS = _PREFIXES + """SELECT DISTINCT ?area ?site ?hqLandOrCountry
   OPTIONAL { ?site rdfs:label ?siteLabel }
   OPTIONAL { ?firm rdfs:label ?firmLabel }
   OPTIONAL { ?hqPlace bbmb:inLand ?hqLand . ?hqLand rdfs:label ?hqLandEn . FILTER(LANG(?hqLandEn) = "en") }
-  OPTIONAL { ?hqPlace bbmb:inCountry ?hqCountry . ?hqCountry rdfs:label ?hqCountryEn . FILTER(LANG(?hqCountryEn) = "en") }
+  OPTIONAL { ?hqPlace bbmb:inCountry ?hqCountry . ?hqCountry rdfs:label ?hqCountryEn .
+             FILTER(LANG(?hqCountryEn) = "en") }
   BIND(IF(BOUND(?hqLandEn), STR(?hqLandEn), "") AS ?hqLandLabel)
   BIND(IF(BOUND(?hqCountryEn), STR(?hqCountryEn), "") AS ?hqCountryLabel)
   BIND(IF(STRLEN(?hqLandLabel) > 0, ?hqLandLabel, ?hqCountryLabel) AS ?hqLandOrCountry)
