@@ -136,7 +136,8 @@ WHERE {
       GROUP BY ?subject } }
   { SELECT ?reading WHERE { ?derived bbmb:reading ?reading ; prov:wasGeneratedBy ?build } }
 }""", ("kind", "subjectLabel")),
-    "hq-absence": (PREFIXES + """SELECT DISTINCT ?region ?site ?siteLabel ?sitePlaceLabel ?siteLandLabel ?firm ?firmLabel
+    "hq-absence": (PREFIXES + """SELECT DISTINCT ?region ?site ?siteLabel ?sitePlaceLabel ?siteLandLabel ?firm
+       ?firmLabel
        ?controller ?controllerLabel ?hqPlaceLabel
        (IF(STRLEN(?hqLandLabel) > 0, ?hqLandLabel, ?hqCountryLabel) AS ?hqLandOrCountry) ?hqCountryLabel
        ?siteEmployees ?firmEmployees
