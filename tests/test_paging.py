@@ -136,6 +136,31 @@ WHERE {
       GROUP BY ?subject } }
   { SELECT ?reading WHERE { ?derived bbmb:reading ?reading ; prov:wasGeneratedBy ?build } }
 }""", ("kind", "subjectLabel")),
+    "hq-absence": (PREFIXES + """SELECT DISTINCT ?region ?site ?siteLabel ?sitePlaceLabel ?siteLandLabel ?firm
+       ?firmLabel
+       ?controller ?controllerLabel ?hqPlaceLabel
+       (IF(STRLEN(?hqLandLabel) > 0, ?hqLandLabel, ?hqCountryLabel) AS ?hqLandOrCountry) ?hqCountryLabel
+       ?siteEmployees ?firmEmployees
+WHERE {
+  ?firm bbmb:controlledFromOutside ?region .
+  ?site org:siteOf ?firm ; a bbmb:OperatingSite ; schema:containedInPlace ?sitePlace .
+  ?sitePlace bbmb:within ?region .
+  ?firm bbmb:controlledBy ?controller ; bbmb:controlPlace ?hqPlace .
+  OPTIONAL { ?site rdfs:label ?siteLabel }
+  OPTIONAL { ?firm rdfs:label ?firmLabel }
+  OPTIONAL { ?controller rdfs:label ?controllerLabel }
+  OPTIONAL { ?sitePlace rdfs:label ?sitePlaceLabel . FILTER(LANG(?sitePlaceLabel) = "en") }
+  OPTIONAL { ?hqPlace rdfs:label ?hqPlaceLabel . FILTER(LANG(?hqPlaceLabel) = "en") }
+  OPTIONAL { ?sitePlace bbmb:inLand ?siteLand . ?siteLand rdfs:label ?siteLandEn . FILTER(LANG(?siteLandEn) = "en") }
+  OPTIONAL { ?hqPlace bbmb:inLand ?hqLand . ?hqLand rdfs:label ?hqLandEn . FILTER(LANG(?hqLandEn) = "en") }
+  OPTIONAL { ?hqPlace bbmb:inCountry ?hqCountry . ?hqCountry rdfs:label ?hqCountryEn .
+             FILTER(LANG(?hqCountryEn) = "en") }
+  BIND(IF(BOUND(?siteLandEn), STR(?siteLandEn), "") AS ?siteLandLabel)
+  BIND(IF(BOUND(?hqLandEn), STR(?hqLandEn), "") AS ?hqLandLabel)
+  BIND(IF(BOUND(?hqCountryEn), STR(?hqCountryEn), "") AS ?hqCountryLabel)
+  OPTIONAL { ?site bbmb:employees ?siteEmployees }
+  OPTIONAL { ?firm bbmb:employees ?firmEmployees }
+}""", ("hqLandOrCountry", "firmLabel", "siteLabel")),
 }
 
 
@@ -150,7 +175,8 @@ def synthetic_store(tmp_path_factory):
 
 @pytest.mark.parametrize("name,region", [("firms-by-subsector", None), ("firms-by-subsector", "brandenburg"),
                                          ("firms-by-subsector", "germany"), ("rnd-sites", None),
-                                         ("rnd-sites", "berlin"), ("firm-facts", None)])
+                                         ("rnd-sites", "berlin"), ("firm-facts", None), ("hq-absence", None),
+                                         ("hq-absence", "berlin"), ("hq-absence", "germany")])
 def test_a_numbered_listing_has_the_rows_of_its_definition_in_its_order(synthetic_store, name, region):
     from kg.results import row_digest
 
@@ -162,12 +188,13 @@ def test_a_numbered_listing_has_the_rows_of_its_definition_in_its_order(syntheti
         text = "# param: region (place, default berlin-brandenburg): the region\n" + text
     defined = run(load_query(None, name, text), synthetic_store, params, IRIs())
     whole = run(query, synthetic_store, params, IRIs())
-    assert len(whole) > 200 and row_digest(whole) == row_digest(defined)
+    assert len(whole) >= 30 and row_digest(whole) == row_digest(defined)
     keys = [tuple((0, "") if t is None else (1, t.value) for t in (row[whole.variables.index(k)] for k in order))
             for row in whole.rows]
     assert keys == sorted(keys), "the rows in the listing's order"
-    page = run(query, synthetic_store, params, IRIs(), limit=100, offset=100)
-    assert page.total == len(whole) and page.rows == whole.rows[100:200]
+    size = min(100, len(whole) // 3)  # the second page, a whole one
+    page = run(query, synthetic_store, params, IRIs(), limit=size, offset=size)
+    assert page.total == len(whole) and page.rows == whole.rows[size:2 * size]
     assert run(query, synthetic_store, params, IRIs(), limit=100, offset=len(whole)).rows == []
 
 

@@ -141,6 +141,36 @@ def _firm_facts(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Ro
         yield None, Row(cast(NamedNode, s["subject"]), _key(s["kind"], s["subjectLabel"]))
 
 
+#: queries/hq-absence.rq: every operating site in an area whose firm is run from outside it, with its sort
+#: keys (ORDER BY ?hqLandOrCountry ?firmLabel ?siteLabel).
+HQ_ABSENCE_MEMBERS = _PREFIXES + """SELECT DISTINCT ?area ?site ?hqLandOrCountry ?firmLabel ?siteLabel WHERE {
+  ?firm bbmb:controlledFromOutside ?area .
+  ?site org:siteOf ?firm ; a bbmb:OperatingSite ; schema:containedInPlace ?sitePlace .
+  ?sitePlace bbmb:within ?area .
+  ?firm bbmb:controlledBy ?controller ; bbmb:controlPlace ?hqPlace .
+  OPTIONAL { ?site rdfs:label ?siteLabel }
+  OPTIONAL { ?firm rdfs:label ?firmLabel }
+  OPTIONAL { ?hqPlace bbmb:inLand ?hqLand . ?hqLand rdfs:label ?hqLandEn . FILTER(LANG(?hqLandEn) = "en") }
+  OPTIONAL { ?hqPlace bbmb:inCountry ?hqCountry . ?hqCountry rdfs:label ?hqCountryEn .
+             FILTER(LANG(?hqCountryEn) = "en") }
+  BIND(IF(BOUND(?hqLandEn), STR(?hqLandEn), "") AS ?hqLandLabel)
+  BIND(IF(BOUND(?hqCountryEn), STR(?hqCountryEn), "") AS ?hqCountryLabel)
+  BIND(IF(STRLEN(?hqLandLabel) > 0, ?hqLandLabel, ?hqCountryLabel) AS ?hqLandOrCountry)
+}"""
+
+
+def _hq_absence(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Row]]:
+    """(area, row) of queries/hq-absence.rq: a row is a site (of a site with two labels, the first in order)."""
+    rows: dict[tuple[NamedNode, NamedNode], Row] = {}
+    for s in _solutions(store, HQ_ABSENCE_MEMBERS):
+        area, site = cast(NamedNode, s["area"]), cast(NamedNode, s["site"])
+        row = Row(site, _key(s["hqLandOrCountry"], s["firmLabel"], s["siteLabel"]))
+        if (area, site) not in rows or row.sort < rows[(area, site)].sort:
+            rows[(area, site)] = row
+    for (area, _), row in rows.items():
+        yield area, row
+
+
 def _id(iri: NamedNode, iris: IRIs) -> str:
     """The id part of a data IRI (``place/berlin`` -> ``berlin``; a subsector's code kept whole)."""
     return iri.value[len(iris.base):].split("/", 1)[-1]
@@ -151,6 +181,7 @@ LISTINGS: dict[str, Callable[[Store, IRIs], Iterable[tuple[NamedNode | None, Row
     "firms-by-subsector": _firms_by_subsector,
     "rnd-sites": _rnd_sites,
     "firm-facts": _firm_facts,
+    "hq-absence": _hq_absence,
 }
 
 

@@ -48,6 +48,15 @@ SELECT ?group ?company ?site ?sitePlace ?land WHERE {
   FILTER(?group != ?company || BOUND(?groupType))
   OPTIONAL { ?sitePlace bbmb:inLand ?land }
 }"""
+#: The head-counts the sources give each subject (queries/firm-facts.rq): how many, the lowest and the highest
+#: number (a figure's value, or the ends of its range), as ``bbmb:headcountFigures``, ``bbmb:lowestFigure`` and
+#: ``bbmb:highestFigure`` (:func:`figure_quads`), so that a page of the listing reads its own rows' figures
+#: instead of grouping every subject's head-counts.
+FIGURES = """
+PREFIX schema: <https://schema.org/>
+SELECT ?subject (COUNT(DISTINCT ?h) AS ?figures) (MIN(?n) AS ?lowest) (MAX(?n) AS ?highest)
+WHERE { ?subject schema:numberOfEmployees ?h . OPTIONAL { ?h schema:value|schema:minValue|schema:maxValue ?n } }
+GROUP BY ?subject"""
 _WITHIN = "PREFIX bbmb: <https://w3id.org/bbmb/def#> SELECT ?place ?area WHERE { ?place bbmb:within ?area }"
 
 
@@ -60,10 +69,23 @@ def _key(iri: NamedNode, iris: IRIs) -> str:
     return iri.value[len(iris.base):].split("/", 1)[-1]
 
 
+def figure_quads(store: Store, g: NamedNode) -> list[Quad]:
+    """The head-count figures of every subject (:data:`FIGURES`), the terms the engine's aggregates give."""
+    out = []
+    for row in _solutions(store, FIGURES):
+        subject = row["subject"]
+        if isinstance(subject, NamedNode):
+            out += [Quad(subject, p, row[v], g) for p, v in ((BBMB.headcountFigures, "figures"),
+                                                              (BBMB.lowestFigure, "lowest"),
+                                                              (BBMB.highestFigure, "highest"))
+                    if isinstance(row[v], Literal)]
+    return out
+
+
 def materialised_quads(store: Store, iris: IRIs, reading: str) -> list[Quad]:
     """What the saved queries look up per firm or area, computed once over the built ``store``, in
-    ``graph/derived``: the firms' profiles (:data:`PROFILE`), the data set groups-by-area (:data:`GROUP_SITES`)
-    and the order of the long listings (:mod:`.listings`)."""
+    ``graph/derived``: the firms' profiles (:data:`PROFILE`), the data set groups-by-area (:data:`GROUP_SITES`),
+    the subjects' head-count figures (:data:`FIGURES`) and the order of the long listings (:mod:`.listings`)."""
     g = iris.graph(DERIVED)
     out = [Quad(row["about"], BBMB.profileOf, row["firm"], g) for row in _solutions(store, PROFILE)
            if isinstance(row["about"], NamedNode)]
@@ -92,4 +114,4 @@ def materialised_quads(store: Store, iris: IRIs, reading: str) -> list[Quad]:
                 Quad(o, BBMB.companies, Literal(str(len(companies)), datatype=integer), g),
                 Quad(o, BBMB.laender, Literal(str(len(laender)), datatype=integer), g)]
         out.append(Quad(o, BBMB.reading, read_as, g))
-    return out + listing_quads(store, iris)
+    return out + figure_quads(store, g) + listing_quads(store, iris)
