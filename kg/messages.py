@@ -1,6 +1,6 @@
 """The words of the interface and of the sentences kg writes, in each language: one file,
 ``kg/web/messages.json`` (language -> key -> text, ``{name}`` where a figure or a name goes), read by the pages
-(through :func:`kg.html.render_page`) and by the Python that writes sentences (the hq headline).
+(through :func:`kg.html.render_page`) and by the Python that writes sentences (the hq and clusters headlines).
 
     >>> text("noFigure", "de"), text("noFigure")
     ('keine Zahl', 'no figure')

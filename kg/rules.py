@@ -24,6 +24,8 @@ operating sites                    :data:`OFFICE_FUNCTIONS`, :func:`is_operating
 a firm's home region               :func:`home_region`
 the region the outputs default to  :func:`default_region`
 cluster ties between firms         :class:`Tie`, :data:`TIE_KINDS`, :func:`firm_ties`, :func:`tie_form`
+how many ties, how many firms      :class:`TieCount`, :func:`count_ties` (the clusters page's headline)
+share one
 primary sources (the study's own)  :data:`STUDY_KINDS`, :func:`primary_sources`
 readings of contested facts        :class:`Reading`, :data:`READINGS`, :func:`register_reading`, :func:`get_reading`,
                                    :data:`READING_ALIASES`
@@ -850,6 +852,43 @@ def tie_rows(members: int, limit: int = TIE_PAIR_LIMIT) -> int:
     True
     """
     return members * (members - 1) // 2 if tie_form(members, limit) == "pairs" else members
+
+
+@dataclass(frozen=True)
+class TieCount:
+    """The ties of a population of firms, counted: ``ties`` the ties two firms or more share, ``by_kind`` how
+    many of each kind (:data:`TIE_KINDS`' order, kinds without one left out), ``tied_firms`` the firms that
+    share one or more, ``firms`` the firms counted."""
+
+    ties: int
+    by_kind: dict[str, int]
+    tied_firms: int
+    firms: int
+
+    @property
+    def untied(self) -> int:
+        """The firms counted that share no tie."""
+        return self.firms - self.tied_firms
+
+
+def count_ties(ties_of: Mapping[str, Iterable[tuple[str, str]]], firms: Iterable[str]) -> TieCount:
+    """The ties of ``firms`` counted as ``cluster-links`` lists them: a tie (``(kind, key)``, the key naming what
+    it runs through) counts once however many firms share it, and only where two firms or more share it; a
+    firm is tied where it shares a tie so counted (``ties_of``: firm -> its ties; a firm absent shares none).
+
+    >>> ties = {"a": [("holding", "g"), ("campus", "c")], "b": [("holding", "g")], "c": [("campus", "x")],
+    ...         "d": []}
+    >>> counted = count_ties(ties, ["a", "b", "c", "d", "e"])
+    >>> counted.ties, counted.by_kind, counted.tied_firms, counted.firms, counted.untied
+    (1, {'holding': 1}, 2, 5, 3)
+    """
+    holders: Counter[tuple[str, str]] = Counter(tie for own in ties_of.values() for tie in set(own))
+    shared = {tie for tie, members in holders.items() if members > 1}
+    tied = {firm for firm, own in ties_of.items() if shared.intersection(own)}
+    kinds = Counter(kind for kind, _ in shared)
+    order = [*TIE_KINDS, *sorted(set(kinds) - set(TIE_KINDS))]
+    return TieCount(ties=len(shared), by_kind={k: kinds[k] for k in order if kinds[k]}, tied_firms=len(tied),
+                    firms=len(set(firms) | tied))
 
 
 # ---------------------------------------------------------------------------- ranges

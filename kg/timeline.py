@@ -14,9 +14,9 @@ drawn nodes and lines that are not there that year, the ids of the nodes and lin
 but not on the page (a site closed since, a parent no longer in force: drawn from that year's view, once, in
 ``extra``), what differs of the others (a node's colours, jobs, size, shape and panel table, a line's jobs and
 look: a firm whose parent came later is coloured by where it was run from then) and the headline (the hq
-view's sentence, the areas and the places of control) and legend (its order: by the jobs run from each place
-then); each headline, legend and set of changes once.  Where
-the page is drawn aggregated (past the node budget) a group stands for its members: it is there in a year
+view's sentence, the areas and the places of control; the clusters view's ties counted) and legend (its order:
+by the jobs run from each place then); each headline, legend and set of changes once.  Where the page is drawn
+aggregated (past the node budget) a group stands for its members: it is there in a year
 where one of them is.
 
     >>> import networkx as nx

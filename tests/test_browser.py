@@ -316,6 +316,44 @@ def test_the_hq_headline_shows_the_figures_of_the_summary_query(opened, pages, b
     screenshot(o, "browser-hq-headline")
 
 
+def test_the_clusters_headline_says_the_ties_counted_in_the_language_shown(opened, pages, views):
+    """The sentence kg.views.clusters.ties_sentence writes (its numbers: tests/test_clusters_headline.py), in
+    English, then in German after the switch; the downloaded picture carries it under the title."""
+    o = opened(pages["clusters"])
+    headline = views["clusters"].graph["headline"]
+    big = o.page.locator("#headline .big")
+    assert big.is_visible() and big.text_content() == headline["sentences"]["en"]
+    assert big.text_content().startswith(f"{headline['ties']} ties among {headline['tiedFirms']} firms: ")
+    # the title still names the kinds of tie drawn
+    assert o.page.locator("#title").text_content() == "Cluster links: firms tied by holding or subsector and town"
+    o.js("() => kg.picture()")
+    words = " ".join(line["text"] for line in o.js("() => kg.pictureText()"))
+    assert headline["sentences"]["en"] in words
+    o.page.check("input[name=lang][value=de]")
+    assert big.text_content() == headline["sentences"]["de"]
+    assert big.text_content().startswith(f"{headline['ties']} Verbindungen zwischen {headline['tiedFirms']} Firmen: ")
+    o.js("() => kg.picture()")
+    assert headline["sentences"]["de"] in " ".join(line["text"] for line in o.js("() => kg.pictureText()"))
+    o.page.check("input[name=lang][value=en]")
+    assert big.text_content() == headline["sentences"]["en"]
+    assert o.errors == [] and o.requests == []
+    screenshot(o, "browser-clusters-headline")
+
+
+def test_the_clusters_headline_at_20000_firms_counts_the_data_not_what_is_drawn(opened, synthetic_clusters):
+    o = opened(synthetic_clusters)
+    state = o.js("""() => ({headline: kg.data.headline, aggregated: !!kg.data.aggregated,
+        firms: kg.data.nodes.filter(n => n.type === "firm").length,
+        shown: document.querySelector('#headline .big').textContent})""")
+    headline = state["headline"]
+    assert state["aggregated"] and headline["firms"] == 20_000
+    assert headline["tiedFirms"] > state["firms"]  # most firms are folded into groups, and counted
+    assert state["shown"] == headline["sentences"]["en"]
+    assert state["shown"].startswith(f"{headline['ties']:,} ties among {headline['tiedFirms']:,} firms: ")
+    assert "the 20,000 firms in the data" in state["shown"]
+    assert o.errors == []
+
+
 @pytest.mark.parametrize("which", ["real", "synthetic"])
 def test_every_site_is_drawn_inside_its_land_s_outline(opened, pages, synthetic_hq, which):
     o = opened(pages["hq"] if which == "real" else synthetic_hq)

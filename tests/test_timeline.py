@@ -238,6 +238,13 @@ def test_the_clusters_slider_shows_the_ties_of_the_firms_there_in_the_year(opene
         same_picture(then, shown(opened(tmp_path / when / "clusters.html")), directed=False)
         assert (ge in then["nodes"], otis in then["nodes"]) == ((False, True) if when == "2019" else (True, False))
         assert len(then["lines"]) < len(latest["lines"])  # their ties went with them
+        # the headline counts the ties of the year, in the language shown
+        assert then["headline"] != latest["headline"]
+        o.page.check("input[name=lang][value=de]")
+        german = page_json(tmp_path / when / "clusters.html")["headline"]["sentences"]["de"]
+        assert o.page.locator("#headline .big").text_content() == german
+        o.page.check("input[name=lang][value=en]")
+        o.page.focus("#year")  # the slider's keys again, not the language's
     o.page.keyboard.press("End")
     assert shown(o) == latest and {ge, otis} <= set(latest["nodes"])
     assert o.errors == []

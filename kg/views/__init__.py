@@ -34,7 +34,8 @@ query a node), so that they stay fast at 100,000 firms:
     (the "big four" lift makers) are market peers, not regional ties, and are left out.  A tie the build
     made a hub (shared by more than ``CLIQUE_LIMIT`` = :data:`kg.rules.TIE_PAIR_LIMIT` firms,
     :func:`kg.rules.tie_form`) is drawn as a hub node (``type`` "tie") linked to each of them, as
-    ``cluster-links`` lists it.
+    ``cluster-links`` lists it.  Its ``headline`` counts those ties and the firms sharing one over every
+    firm in the data (:func:`kg.rules.count_ties`, :func:`kg.views.clusters.ties_sentence`).
 
 ``full_view`` (a ``MultiDiGraph``) -- every typed node and relation.
     Every entity typed in a data graph (the ontology graph is left out) is a node; every

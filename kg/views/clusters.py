@@ -8,7 +8,8 @@ from typing import Any
 import networkx as nx
 from pyoxigraph import Store
 
-from ..rules import CLUSTER_TIES, TIE_PAIR_LIMIT, is_operating_site, tie_form
+from ..messages import LANGUAGES, number, text
+from ..rules import CLUSTER_TIES, TIE_PAIR_LIMIT, TieCount, count_ties, is_operating_site, tie_form
 from .catalogue import Catalog, _catalog
 from .layout import _isolated_apart
 from .nodes import _org_node
@@ -85,11 +86,54 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
     g.graph["edge_kinds"] = {k: v for k, v in TIE_STYLES.items() if k in drawn}
     g.graph["hulls"] = _hulls(g, cat)
     g.graph.update(_titles({str(k) for k in drawn} | {h["kind"] for h in g.graph["hulls"]}))
+    g.graph["headline"] = ties_headline(cat, len(firms))
     for firm, own in ties.items():
         _tie_facts(g.nodes[firm], sorted(_tie_label(cat, *t) for t in own if len(holders[t]) > 1))
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
     _isolated_apart(g)
     return g
+
+
+def ties_headline(cat: Catalog, regional_firms: int) -> dict[str, Any]:
+    """The clusters page's headline: the ties the build derived (``cluster-links``' ties) counted over every
+    firm in the data (:func:`kg.rules.count_ties`), whether the page draws it or folds it into a group, and
+    ``regional_firms``, those of the region (the firms the page draws); with the sentence in each language."""
+    counted = count_ties(cat.ties, (o.iri for o in cat.orgs.values() if "firm" in o.kinds))
+    area = cat.label(cat.region) if cat.region else ""
+    return {"ties": counted.ties, "byKind": counted.by_kind, "tiedFirms": counted.tied_firms,
+            "firms": counted.firms, "regionalFirms": regional_firms,
+            "sentence": ties_sentence(counted, regional_firms, area),
+            "sentences": {language: ties_sentence(counted, regional_firms, area, language) for language in LANGUAGES}}
+
+
+def ties_sentence(counted: TieCount, regional_firms: int, area: str, language: str = "en") -> str:
+    """The clusters page's headline as a sentence one can quote: how many ties, among how many firms, by kind,
+    how many firms share none, and what is counted (the firms in the data, those in ``area``: the region);
+    in ``language`` (its words: ``kg/web/messages.json``).
+
+    >>> counted = TieCount(ties=17, by_kind={"subsector-place": 12, "holding": 5}, tied_firms=20, firms=35)
+    >>> print(ties_sentence(counted, 32, "X"))  # doctest: +NORMALIZE_WHITESPACE
+    17 ties among 20 firms: 12 by subsector and town, 5 by holding; 15 firms share no tie. Counted: the 35
+    firms in the data, 32 of them with an operating site or headquarters in X; a tie is a subsector in the
+    same town, a holding, a campus or a technology park that two firms or more share.
+    >>> print(ties_sentence(TieCount(1, {"campus": 1}, 2, 3), 3, "", "de"))  # doctest: +NORMALIZE_WHITESPACE
+    1 Verbindung zwischen 2 Firmen: 1 über Campus; 1 Firma teilt keine Verbindung. Gezählt: die 3 Firmen in den
+    Daten; eine Verbindung ist eine Branche im selben Ort, ein Konzern, ein Campus oder ein Technologiepark, den
+    zwei Firmen oder mehr teilen.
+    """
+    def say(key: str, count: int, **values: Any) -> str:
+        return text(f"{key}.one" if count == 1 else key, language, count=number(count, language), **values)
+
+    if counted.ties:
+        kinds = ", ".join(text("clusters.byKind", language, count=number(n, language),
+                               kind=text(f"tieKind.{kind}", language)) for kind, n in counted.by_kind.items())
+        said = say("clusters.ties", counted.ties, firms=number(counted.tied_firms, language), kinds=kinds)
+        if counted.untied:
+            said += "; " + say("clusters.untied", counted.untied)
+    else:
+        said = text("clusters.none", language)
+    regional = text("clusters.regional", language, firms=number(regional_firms, language), area=area) if area else ""
+    return f"{said}. " + text("clusters.counted", language, firms=number(counted.firms, language), regional=regional)
 
 
 def _form(cat: Catalog, tie: Key, members: int, clique_limit: int | None) -> str:

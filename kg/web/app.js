@@ -67,22 +67,30 @@
   }
   showCredits();
 
-  // --- the headline: the figures of kg query control-summary and decision-centres, as they print them
+  // --- the headline: on the hq page the figures of kg query control-summary and decision-centres, as they
+  // print them; on the clusters page the ties of kg query cluster-links, counted
   let headline = DATA.headline;  // the one shown: the page's, or a year's of the time slider (timeline.js)
   function showHeadline(h) {
     headline = h;
     const box = document.getElementById("headline"), section = document.getElementById("centres");
     const filtered = box.querySelector(".shown");  // the filter's line, kept through a redraw
     box.replaceChildren(); section.replaceChildren(); box.hidden = section.hidden = true;
-    if (!h || !h.areas || !h.areas.length) return;
-    const range = a => a.shareJobsOutsideMin !== a.shareJobsOutsideMax ? t("headlineRange", {low: a.shareJobsOutsideMin, high: a.shareJobsOutsideMax}) : "";
-    const region = h.areas[0];
-    const big = el("p", undefined, "big");
-    // the sentence is written once, by kg.views.hq.headline_sentence; the share at its start in bold
-    const sentence = (h.sentences && h.sentences[lang]) || h.sentence, lead = sentence.match(/^[\d.,]+ %/);
+    // the sentence is written once, in Python (kg.views.hq.headline_sentence, kg.views.clusters.ties_sentence)
+    const sentence = h && ((h.sentences && h.sentences[lang]) || h.sentence);
+    if (!sentence) return;
+    const big = el("p", undefined, "big"), lead = sentence.match(/^[\d.,]+ %/);  // the share at its start in bold
     if (lead) big.append(el("strong", lead[0]), el("span", sentence.slice(lead[0].length)));
     else big.append(el("span", sentence));
     box.append(big);
+    if (h.areas && h.areas.length) showAreas(h, box);
+    box.append(filtered || el("p", undefined, "note shown"));
+    box.hidden = false;
+    if (h.centres && h.centres.length) showCentres(h, section);
+  }
+  // the hq headline's areas (the Länder, what is counted, what the figures hinge on), folded under the sentence
+  function showAreas(h, box) {
+    const range = a => a.shareJobsOutsideMin !== a.shareJobsOutsideMax ? t("headlineRange", {low: a.shareJobsOutsideMin, high: a.shareJobsOutsideMax}) : "";
+    const region = h.areas[0];
     const more = el("details"); more.append(el("summary", t("headlineMore")));
     for (const a of h.areas.slice(1)) {
       more.append(el("p", t("areaLine", {area: a.areaLabel, share: a.shareJobsOutside === "" ? t("areaNoJobs") : t("areaShare", {share: a.shareJobsOutside}) + range(a),
@@ -91,27 +99,27 @@
     }
     if (region.hingesOn) more.append(el("p", t("hingesOn", {facts: region.hingesOn}), "note"));
     more.append(el("p", t("counted", {population: region.population, external: fmt(region.jobsExternal), noProduction: fmt(region.jobsNoProduction)}), "note"));
-    box.append(more, filtered || el("p", undefined, "note shown"));
-    box.hidden = false;
-    if (h.centres && h.centres.length) {
-      const table = el("table"), top = Math.max(...h.centres.map(c => c.jobs || 0), 1);
-      section.append(el("h2", t("centresHeading")));
-      const colours = new Map((DATA.legend.centre || []).map(i => [i.key, i.color]));
-      for (const c of h.centres) {
-        const tr = el("tr"), name = el("td", c.label), cell = el("td");
-        if (c.jobs != null) {  // no figure: no bar (a sliver would read as a few jobs)
-          const bar = el("span", undefined, "bar"); cell.append(bar);
-          bar.style.width = `${Math.max(2, Math.round(70 * c.jobs / top))}px`; bar.style.background = colours.get(c.label) || "#D55E00";
-        }
-        // no head-count for any of the area's firms: "no figure", never 0
-        const n = el("td", c.jobs == null ? t("noFigure") : fmt(c.jobs), "n");
-        if (c.jobs != null && c.low !== c.high) n.append(el("div", `${fmt(c.low)}–${fmt(c.high)}`, "note"));
-        tr.append(name, cell, n);
-        table.append(tr);
+    box.append(more);
+  }
+  // the hq headline's places of control: the regional jobs run from each, as bars
+  function showCentres(h, section) {
+    const table = el("table"), top = Math.max(...h.centres.map(c => c.jobs || 0), 1);
+    section.append(el("h2", t("centresHeading")));
+    const colours = new Map((DATA.legend.centre || []).map(i => [i.key, i.color]));
+    for (const c of h.centres) {
+      const tr = el("tr"), name = el("td", c.label), cell = el("td");
+      if (c.jobs != null) {  // no figure: no bar (a sliver would read as a few jobs)
+        const bar = el("span", undefined, "bar"); cell.append(bar);
+        bar.style.width = `${Math.max(2, Math.round(70 * c.jobs / top))}px`; bar.style.background = colours.get(c.label) || "#D55E00";
       }
-      section.append(table, el("p", t("centresNote"), "note"));
-      section.hidden = false;
+      // no head-count for any of the area's firms: "no figure", never 0
+      const n = el("td", c.jobs == null ? t("noFigure") : fmt(c.jobs), "n");
+      if (c.jobs != null && c.low !== c.high) n.append(el("div", `${fmt(c.low)}–${fmt(c.high)}`, "note"));
+      tr.append(name, cell, n);
+      table.append(tr);
     }
+    section.append(table, el("p", t("centresNote"), "note"));
+    section.hidden = false;
   }
   showHeadline(DATA.headline);
 
