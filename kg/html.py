@@ -110,7 +110,9 @@ def _page_node(n: str, d: dict[str, Any]) -> dict[str, Any]:
     optional = {"jobs": d.get("headcount"), "km": d.get("distance_km"), "members": d.get("members"),
                 # set apart beside the layout: the physics does not move it
                 "fixed": True if d.get("isolated") else None,
-                "label_de": d.get("label_de"), "label_en": d.get("label_en")}
+                "label_de": d.get("label_de"), "label_en": d.get("label_en"),
+                # a site's name in the inset's numbered key (kg.views.nodes.named_with_firm)
+                "key": d.get("key_label")}
     node.update({k: v for k, v in optional.items() if v})
     if d.get("type") in FACET_TYPES or d.get("member_type") in FACET_TYPES:
         node["f"] = {name: _values(d, attribute) for name, attribute in FACETS.items()}

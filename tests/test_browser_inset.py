@@ -72,9 +72,12 @@ def test_the_inset_draws_the_crowded_place_enlarged_with_every_site_named_and_no
                    if a["box"][0] < b["box"][2] and b["box"][0] < a["box"][2]
                    and a["box"][1] < b["box"][3] and b["box"][1] < a["box"][3]]
     assert overlapping == []
-    # every site and place is named: beside it, or by its number in the key under the picture
+    # every site and place is named: beside it, or by its number in the key under the picture (a site
+    # with its firm's name where its own does not say it: "Kone Berlin (Kone)")
     written = {label["text"] for label in state["labels"]}
-    assert [n for n in state["named"] if n not in written and n not in state["key"]] == []
+    keyed = {entry.split(" (")[0] for entry in state["key"]} | set(state["key"])
+    assert [n for n in state["named"] if n not in written and n not in keyed] == []
+    assert all(entry.endswith(")") for entry in state["key"] if entry not in state["named"])
     assert state["key"] == state["numbered"]
     assert {str(i) for i in range(1, len(state["key"]) + 1)} <= written
     assert len(state["named"]) >= 10 and o.errors == []

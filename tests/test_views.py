@@ -348,3 +348,15 @@ def test_the_inset_is_the_crowded_municipality_or_none_where_no_place_is_crowded
     for i, (_, d) in enumerate(sorted(spread.nodes(data=True))):
         d["geo_x"], d["geo_y"] = (i % 10) * 400.0, (i // 10) * 400.0
     assert inset_area(spread, cat) is None
+
+
+def test_a_site_named_without_its_firm_is_keyed_with_it(hq):
+    """The inset's numbered key lists sites by name; "Werk Moabit" alone could be any firm's."""
+    sites = [d for _, d in hq.nodes(data=True) if d.get("type") == "site"]
+    assert sites
+    for d in sites:
+        if d["firm"].split(" (")[0].casefold() in d["label"].casefold():
+            assert "key_label" not in d, d["label"]
+        else:
+            assert d["key_label"] == f"{d['label']} ({d['firm']})"
+    assert any("key_label" in d for d in sites)  # the data has sites named for their place only

@@ -152,6 +152,21 @@ def _regional_attrs(cat: Catalog, iri: str) -> dict[str, Any]:
     return attrs
 
 
+def named_with_firm(label: str, firm: str) -> str:
+    """A site's name as a numbered key lists it: with its firm's name where the site's does not say it (many
+    firms have a "Werk Moabit"; a key of them says nothing without the firm).
+
+    >>> named_with_firm("Werk Moabit", "Keller Maschinenbau AG")
+    'Werk Moabit (Keller Maschinenbau AG)'
+    >>> named_with_firm("Artes Valve Velten", "Artes Valve")
+    'Artes Valve Velten'
+    >>> named_with_firm("Kone Berlin", "Kone (Berlin)")
+    'Kone Berlin'
+    """
+    core = firm.split(" (")[0]  # "Kone (Berlin)": the firm's name without its remark
+    return label if not core or core.casefold() in label.casefold() else f"{label} ({firm})"
+
+
 def _site_node(cat: Catalog, site: Site) -> dict[str, Any]:
     facts: list[dict[str, Any]] = []
     _fact(facts, "name", site.label, site.sources)
@@ -163,6 +178,8 @@ def _site_node(cat: Catalog, site: Site) -> dict[str, Any]:
     _fact(facts, "closed", site.closed, site.sources)
     _fact(facts, "description (de)", site.description, site.sources)
     attrs: dict[str, Any] = {"type": "site", "label": site.label, "iri": site.iri, "firm": cat.orgs[site.org].name}
+    if (key := named_with_firm(site.label, attrs["firm"])) != site.label:
+        attrs["key_label"] = key
     attrs.update(_place_attrs(cat, site.place))
     if site.functions:
         attrs["functions"] = ";".join(site.functions)

@@ -225,7 +225,7 @@ def _name(c: _Canvas, spot: tuple[float, float], words: str, bold: bool) -> None
 def _name_or_number(c: _Canvas, labels: _Labels, disc: tuple[float, float, float], d: dict[str, Any], name: str,
                     next_number: int) -> list[str]:
     """A node of the inset named beside it (farther out with a leader line), else numbered; ``[name]`` where it
-    was numbered (the key names it), else ``[]``."""
+    was numbered (the key names it, a site with its firm: :func:`kg.views.nodes.named_with_firm`), else ``[]``."""
     x, y, r = disc
     words, spot, numbered = name, labels.place(x, y, r, name, 22, reach=18.0), False
     if spot is None:
@@ -237,7 +237,7 @@ def _name_or_number(c: _Canvas, labels: _Labels, disc: tuple[float, float, float
         c.parts.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{spot[0]:.1f}" y2="{spot[1] - 7:.1f}" '
                        'stroke="#555555" stroke-width="1"/>')
     _name(c, spot, words, d.get("type") == "place")
-    return [name] if numbered else []
+    return [d.get("key_label") or name] if numbered else []
 
 
 def _inset(c: _Canvas, g: nx.Graph[str]) -> None:

@@ -82,7 +82,7 @@
       if (!box && (s.n.type === "site" || s.n.type === "place")) {  // a firm is named at its sites already
         shown = String(numbered.length + 1);
         box = labels.place(s.x, s.y, s.r, c.measureText(shown).width, 7, 12);
-        if (box) numbered.push(text);
+        if (box) numbered.push(s.n.key || text);  // a site's key names its firm (kg.views.nodes.named_with_firm)
       }
       if (!box) continue;
       const far = Math.hypot((box[0] + box[2]) / 2 - s.x, (box[1] + box[3]) / 2 - s.y) > s.r + (box[2] - box[0]) / 2 + 14;
