@@ -62,9 +62,9 @@ from .history import NO_PERIODS, Period, Periods, attribute_periods
 if TYPE_CHECKING:
     from .timeline import Stops
 
-#: Node and edge attributes that graph files leave out: nested data for the HTML page, and the
-#: IRI, which is the node's id already.
-HTML_ONLY = frozenset({"facts", "members", "iri"})
+#: Node and edge attributes that graph files leave out: nested data for the HTML page, the IRI, which is the
+#: node's id already, and a site's name as the page's inset key lists it (its ``label`` and ``firm`` are there).
+HTML_ONLY = frozenset({"facts", "members", "iri", "key_label"})
 
 
 def _q(value: str) -> str:
