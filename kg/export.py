@@ -63,8 +63,9 @@ if TYPE_CHECKING:
     from .timeline import Stops
 
 #: Node and edge attributes that graph files leave out: nested data for the HTML page, the IRI, which is the
-#: node's id already, and a site's name as the page's inset key lists it (its ``label`` and ``firm`` are there).
-HTML_ONLY = frozenset({"facts", "members", "iri", "key_label"})
+#: node's id already, a site's name as the page's inset key lists it (its ``label`` and ``firm`` are there), and
+#: the names the page and the picture use in the other language.
+HTML_ONLY = frozenset({"facts", "members", "iri", "key_label", "control_area_de", "place_label_en", "place_label_de"})
 
 
 def _q(value: str) -> str:

@@ -16,6 +16,12 @@ from .nodes import _org_node, _place_node, _site_node, spell_attrs
 from .present import _finish
 from .style import _colour_by_centre
 
+#: Past the node budget the hq map is drawn as symbols (:func:`kg.views.budget.within_budget`): the region's sites
+#: with the firms of their Land and place of control ("48 sites, 30 firms in Brandenburg run from Bavaria"), the
+#: places of control with the parent groups run from there ("35 groups, 12 places run from Bavaria").
+MAP_SYMBOLS = {"site": ["firm", "land", "centre"], "firm": ["firm", "land", "centre"],
+               "group": ["group", "centre"], "place": ["group", "centre"]}
+
 
 def control_headline(store: Store, region: str) -> dict[str, Any]:
     """The headline figures of the hq page: the rows of the saved queries ``control-summary`` and
@@ -124,7 +130,7 @@ def hq_view(store: Store, *, region: str | None = None, catalog: Catalog | None 
     g: nx.DiGraph[str] = nx.DiGraph(
         name="hq", title=text("view.hq.title"), subtitle=text("view.hq.subtitle"),
         color_by="centre", edge_color_by="centre", viz_layout="geo", aggregate_by=("type", "land", "centre"),
-        edge_legend=text("view.hq.edgeLegend"))
+        symbols=MAP_SYMBOLS, edge_legend=text("view.hq.edgeLegend"))
     orgs = _add_sites(g, cat)
     for iri in sorted(orgs):
         _add_org(g, cat, iri)

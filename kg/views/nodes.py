@@ -52,6 +52,7 @@ def _control_attrs(cat: Catalog, org: str) -> dict[str, Any]:
     attrs: dict[str, Any] = {"control": kind, "outside": is_outside(kind), "color_control": CONTROL_COLORS[kind]}
     if area:
         attrs["control_area"] = cat.places[area].label_en or cat.places[area].label
+        attrs["control_area_de"] = cat.places[area].label_de or cat.places[area].label
         attrs["control_area_id"] = place_key(area)  # its colour's key (kg.views.style.centre_colours)
     if controller != org or place:
         attrs["controlled_by"] = cat.orgs[controller].name
@@ -201,6 +202,7 @@ def _place_node(cat: Catalog, iri: str) -> dict[str, Any]:
                              "color_subsector": NEUTRAL}
     if area:
         attrs["control_area"] = cat.places[area].label_en or cat.places[area].label
+        attrs["control_area_de"] = cat.places[area].label_de or cat.places[area].label
         attrs["control_area_id"] = place_key(area)  # its colour's key (kg.views.style.centre_colours)
     attrs.update({k: v for k, v in _place_attrs(cat, iri).items() if k != "place"})
     sources = cat.sources_of.get(iri, [])

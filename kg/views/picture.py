@@ -179,8 +179,9 @@ def _draw(c: _Canvas, g: nx.Graph[str], at: _View, labels: _Labels, box: Box | N
         spots.append((x, y, r, d))
     if box is None:  # the map: the places named where their names fit
         for x, y, r, d in spots:
-            if d.get("type") == "place" and (spot := labels.place(x, y, r, _label_of(d, language), 22)):
-                _name(c, spot, _label_of(d, language), True)
+            name = _label_of(d, language) if d.get("type") == "place" else d.get(f"place_label_{language}")
+            if name and (spot := labels.place(x, y, r, name, 22)):
+                _name(c, spot, name, True)
         return []
     for x, y, r, _ in spots:  # the inset: no name over a node
         labels.claim(x, y, r)
@@ -311,9 +312,8 @@ def _figure(centre: dict[str, Any], language: str = "en") -> str:
 def _legend(c: _Canvas, g: nx.Graph[str], x: float, width: float) -> None:
     """The colours of the places of control, each with how many regional sites it runs."""
     sites: Counter[str] = Counter()
-    for _, d in g.nodes(data=True):  # a site as it is, or a group of sites past the page's node budget
-        if (d.get("member_type") or d.get("type")) == "site":
-            sites[d.get("centre") or ""] += d.get("member_count", 1)
+    for _, d in g.nodes(data=True):  # a site as it is, or a group with sites past the page's node budget
+        sites[d.get("centre") or ""] += d["counts"].get("site", 0) if "counts" in d else d.get("type") == "site"
     c.paragraph(_say(g, "picture.colourHeading"), 26, width * 0.92, x=x, font_weight="bold")
     for item in g.graph.get("legend", {}).get("centre", []):
         c.parts.append(f'<rect x="{x:.1f}" y="{c.y + 4:.1f}" width="22" height="22" fill="{item["color"]}"/>')

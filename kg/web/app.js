@@ -163,7 +163,7 @@
       if (key === undefined || key === null) continue;
       const c = counted.get(key) || {firms: 0, jobs: 0, nodes: 0, figures: 0};
       c.nodes += 1;
-      if (n.type === "firm" || n.info.member_type === "firm") { c.firms += n.info.member_count || 1; c.jobs += n.jobs || 0; c.figures += n.jobs != null ? 1 : 0; }
+      if (n.type === "firm" || n.info.member_type === "firm") { c.firms += n.info.member_count ?? 1; c.jobs += n.jobs || 0; c.figures += n.jobs != null ? 1 : 0; }
       counted.set(key, c);
     }
     for (const item of (DATA.legend[colorBy] || [])) {
@@ -243,7 +243,7 @@
     for (const id of shownIds()) {
       const n = byId.get(id);
       if (n.type !== "firm" && n.info.member_type !== "firm") continue;
-      firms += n.info.member_count || 1; jobs += n.jobs || 0;
+      firms += n.info.member_count ?? 1; jobs += n.jobs || 0;
       if (n.k && n.k.outside) outside += n.jobs || 0;  // "outside the region": decided by kg/rules.py, not here
     }
     line.textContent = t("filtered", {filters: active.map(([k, v]) => t("facet." + k) + ": " + v).join(", "), firms: fmt(firms), jobs: fmt(jobs), outside: fmt(outside),
