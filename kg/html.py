@@ -47,6 +47,7 @@ from .files import atomic_write
 from .messages import messages
 from .timeline import Stops, slider_data
 from .views import NODE_BUDGET, within_budget
+from .views.budget import FACETS
 from .views.picture import picture_svg
 
 #: Past this many drawn nodes the page draws the Python layout with physics off.
@@ -56,8 +57,6 @@ PANEL_ATTRIBUTES = ("type", "firm", "subsector_label", "subsector_label_de", "la
                     "control", "control_area", "controlled_by", "control_place", "local_hq", "headcount",
                     "headcount_note", "controlled_firms", "controlled_headcount", "clusters", "member_type",
                     "member_count", "types", "iri", "source")
-#: Filter facets: page name -> node attribute (values ``;``-separated).
-FACETS = {"subsector": "subsector", "land": "land", "function": "functions"}
 #: Views with a picture to publish, drawn in Python: view name -> the function that draws its SVG.
 PICTURES: dict[str, Callable[[nx.Graph[str]], str]] = {"hq": picture_svg}
 #: Node types that carry the facets; other nodes (groups, places, sources, ...) are context, shown
@@ -114,7 +113,11 @@ def _page_node(n: str, d: dict[str, Any]) -> dict[str, Any]:
                 # a site's name in the inset's numbered key (kg.views.nodes.named_with_firm)
                 "key": d.get("key_label")}
     node.update({k: v for k, v in optional.items() if v})
-    if d.get("type") in FACET_TYPES or d.get("member_type") in FACET_TYPES:
+    if d.get("parts"):  # a map symbol: its members by their facets (kg.views.budget.symbol_parts)
+        node["parts"] = [[{name: _values(values, attribute) for name, attribute in FACETS.items()}, *figures]
+                         for values, *figures in d["parts"]]
+        node["f"] = {name: sorted({v for part in node["parts"] for v in part[0][name]}) for name in FACETS}
+    elif d.get("type") in FACET_TYPES or d.get("member_type") in FACET_TYPES:
         node["f"] = {name: _values(d, attribute) for name, attribute in FACETS.items()}
     return node
 

@@ -349,6 +349,27 @@ def test_the_clusters_headline_says_the_ties_counted_in_the_language_shown(opene
     screenshot(o, "browser-clusters-headline")
 
 
+def test_a_filter_on_the_20000_firm_map_counts_the_firms_inside_its_symbols(opened, synthetic_hq_20k):
+    """A symbol stands for many subsectors: with a subsector filter the map keeps the symbols that hold such firms,
+    and the figures count those firms only (every firm of that subsector in the view, none other)."""
+    hq, page = synthetic_hq_20k
+    firms = [d for _, d in hq.nodes(data=True) if d["type"] == "firm" and d.get("subsector")]
+    code = max(sorted({c for d in firms for c in d["subsector"].split(";")}),
+               key=lambda c: sum(c in d["subsector"].split(";") for d in firms))
+    chosen = [d for d in firms if code in d["subsector"].split(";")]
+    o = opened(page)
+    o.page.select_option("#filter-subsector", code)
+    line = o.page.locator("#headline .shown").inner_text()
+    said = re.search(r"\): ([\d,]+) firms, ([\d,]+) known jobs, ([\d,]+) of them run from outside", line)
+    assert said, line
+    figures = [int(x.replace(",", "")) for x in said.groups()]
+    assert figures[:2] == [len(chosen), sum(d.get("headcount") or 0 for d in chosen)]
+    assert figures[2] == sum(d.get("headcount") or 0 for d in chosen if d.get("outside"))
+    shown = o.js("() => kg.data.nodes.filter(n => n.parts && !kg.nodes.get(n.id).hidden).length")
+    assert 0 < shown < o.js("() => kg.data.nodes.filter(n => n.parts).length")
+    assert o.errors == []
+
+
 def test_the_clusters_headline_at_20000_firms_counts_the_data_not_what_is_drawn(opened, synthetic_clusters):
     o = opened(synthetic_clusters)
     state = o.js("""() => ({headline: kg.data.headline, aggregated: !!kg.data.aggregated,

@@ -25,6 +25,8 @@ AGGREGATE_PHRASES = {"land": "in {}", "centre": "run from {}", "subsector": ", s
 #: Values said in words in a group's label.
 AGGREGATE_WORDS = {"centre": {INSIDE: "the region", UNKNOWN: "a place not known"},
                    "control": {k: v[0].lower() + v[1:] for k, v in CONTROL_LABELS.items()}}
+#: The page's filters: facet -> the node attribute it filters on (values ``;``-separated).
+FACETS = {"subsector": "subsector", "land": "land", "function": "functions"}
 #: The order a symbol's label counts its members' types in.
 COUNT_ORDER = ("site", "firm", "place", "group")
 #: A symbol of a place of control headed in words (their keys in ``kg/web/messages.json``) where it is not a
@@ -172,6 +174,8 @@ def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ..
     else:
         kind, own = attrs.get("member_type", "node"), data
     attrs["member_count"] = len(own)
+    if symbol:
+        attrs["parts"] = symbol_parts(data, kind)
     total = sum(d.get("headcount") or 0 for d in own)
     if total:
         attrs["headcount"] = total
@@ -218,6 +222,27 @@ def aggregate_label(count: int, kind: str, shared: dict[str, str]) -> str:
             phrase = AGGREGATE_PHRASES[k].format(AGGREGATE_WORDS.get(k, {}).get(v, v))
             said += phrase if phrase.startswith(",") else " " + phrase
     return said
+
+
+def symbol_parts(data: list[dict[str, Any]], kind: str) -> list[list[Any]]:
+    """A symbol's members by what the page's filters see of them (:data:`FACETS`): ``[values, members of its kind,
+    their jobs, how many of them have a job figure]`` for each combination, so that a filtered page counts the
+    members that match, not the whole symbol.
+
+    >>> symbol_parts([{"type": "firm", "subsector": "28", "headcount": 40}, {"type": "site", "subsector": "28"},
+    ...               {"type": "firm", "subsector": "25"}], "firm")  # doctest: +NORMALIZE_WHITESPACE
+    [[{'subsector': '25', 'land': '', 'functions': ''}, 1, 0, 0],
+     [{'subsector': '28', 'land': '', 'functions': ''}, 1, 40, 1]]
+    """
+    parts: dict[tuple[str, ...], list[int]] = {}
+    for d in data:
+        values = tuple(str(d.get(attribute) or "") for attribute in FACETS.values())
+        part = parts.setdefault(values, [0, 0, 0])
+        if d.get("type") == kind:
+            part[0] += 1
+            part[1] += d.get("headcount") or 0
+            part[2] += d.get("headcount") is not None
+    return [[dict(zip(FACETS.values(), values, strict=True)), *part] for values, part in sorted(parts.items())]
 
 
 def _count_rank(node_type: str) -> tuple[int, str]:

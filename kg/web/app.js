@@ -163,7 +163,8 @@
       if (key === undefined || key === null) continue;
       const c = counted.get(key) || {firms: 0, jobs: 0, nodes: 0, figures: 0};
       c.nodes += 1;
-      if (n.type === "firm" || n.info.member_type === "firm") { c.firms += n.info.member_count ?? 1; c.jobs += n.jobs || 0; c.figures += n.jobs != null ? 1 : 0; }
+      const f = tally(n);
+      if (f) { c.firms += f.firms; c.jobs += f.jobs; c.figures += f.figures; }
       counted.set(key, c);
     }
     for (const item of (DATA.legend[colorBy] || [])) {
@@ -209,11 +210,23 @@
     if (!DATA.directed) { if (!adjacent.has(e.to)) adjacent.set(e.to, []); adjacent.get(e.to).push(e.from); }
     for (const [a, b] of [[e.from, e.to], [e.to, e.from]]) { if (!neighbours.has(a)) neighbours.set(a, new Set()); neighbours.get(a).add(b); }
   }
+  // a map symbol's members that the filters leave: its parts that match every one (kg.views.budget.symbol_parts)
+  const matching = (n, active) => n.parts.filter(([values]) => active.every(([k, v]) => values[k].includes(v)));
+  function tally(n) {  // the firms, jobs and firms with a job figure a shown node counts for
+    const active = Object.entries(filters).filter(([, v]) => v);
+    if (n.parts && active.length) {
+      const c = {firms: 0, jobs: 0, figures: 0};
+      for (const [, firms, jobs, figures] of matching(n, active)) { c.firms += firms; c.jobs += jobs; c.figures += figures; }
+      return c;
+    }
+    if (n.type !== "firm" && n.info.member_type !== "firm") return null;
+    return {firms: n.info.member_count ?? 1, jobs: n.jobs || 0, figures: n.jobs != null ? 1 : 0};
+  }
   function visibleIds() {
     const active = Object.entries(filters).filter(([, v]) => v);
     if (!active.length) return new Set(byId.keys());
     const strong = new Set();
-    for (const n of DATA.nodes) if (n.f && active.every(([k, v]) => n.f[k].includes(v))) strong.add(n.id);
+    for (const n of DATA.nodes) if (n.parts ? matching(n, active).length : n.f && active.every(([k, v]) => n.f[k].includes(v))) strong.add(n.id);
     const shown = new Set(strong);
     // context nodes (groups, places, hubs: nodes without facets) stay when a shown node leads to them
     const queue = [...strong];
@@ -242,9 +255,10 @@
     let firms = 0, jobs = 0, outside = 0;
     for (const id of shownIds()) {
       const n = byId.get(id);
-      if (n.type !== "firm" && n.info.member_type !== "firm") continue;
-      firms += n.info.member_count ?? 1; jobs += n.jobs || 0;
-      if (n.k && n.k.outside) outside += n.jobs || 0;  // "outside the region": decided by kg/rules.py, not here
+      const f = tally(n);
+      if (!f) continue;
+      firms += f.firms; jobs += f.jobs;
+      if (n.k && n.k.outside) outside += f.jobs;  // "outside the region": decided by kg/rules.py, not here
     }
     line.textContent = t("filtered", {filters: active.map(([k, v]) => t("facet." + k) + ": " + v).join(", "), firms: fmt(firms), jobs: fmt(jobs), outside: fmt(outside),
                                       share: jobs ? ` (${(100 * outside / jobs).toLocaleString(lang, {maximumFractionDigits: 1, minimumFractionDigits: 1})} %).` : "."});
