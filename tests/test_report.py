@@ -181,7 +181,7 @@ def _open(browser, path: Path, width: int, height: int):
             r.abort()
     page.route("**/*", route)
     page.goto(path.as_uri())
-    page.wait_for_function("() => window.report && window.report.ready")
+    page.wait_for_function("() => window.kg && window.kg.ready")
     return page, seen
 
 
