@@ -284,6 +284,7 @@ def test_at_20000_firms_the_groups_say_what_they_hold_and_the_legend_reads_the_b
     place = re.compile(r"^[^:]+: [\d,]+ (place|group)s?(, [\d,]+ groups?)?$")
     assert all(region.match(label) or place.match(label) for label in found["groups"]), found["groups"][:5]
     assert any(label.endswith("sites in Brandenburg run from the region") for label in found["groups"])
+    assert f"drawn as {len(found['groups'])} symbols" in o.page.locator("#aggregated").inner_text()
     bars = list(found["bars"])
     assert {label.split(":")[0] for label in found["groups"] if place.match(label)} >= set(bars[:3])
     o.page.check("input[name=lang][value=de]")

@@ -186,7 +186,7 @@
     }
     for (const hull of DATA.hulls || []) shapes.append(el("div", t("hullMembers", {label: hull.label, members: fmt(hull.member_count || hull.members.length)})));
     const agg = document.getElementById("aggregated");
-    if (DATA.aggregated) { agg.hidden = false; agg.textContent = t("aggregated", {nodes: fmt(DATA.aggregated.nodes), edges: fmt(DATA.aggregated.edges), drawn: fmt(DATA.nodes.length), keys: DATA.aggregated.keys.join(", ")}); }
+    if (DATA.aggregated) { agg.hidden = false; agg.textContent = t(DATA.aggregated.symbols ? "aggregatedSymbols" : "aggregated", {nodes: fmt(DATA.aggregated.nodes), edges: fmt(DATA.aggregated.edges), drawn: fmt(DATA.nodes.length), keys: DATA.aggregated.keys.join(", ")}); }
   }
   const colorSelect = document.getElementById("color-by");
   for (const key of Object.keys(DATA.legend)) { const o = el("option", t("colorBy." + key)); o.value = key; colorSelect.append(o); }
