@@ -420,6 +420,28 @@ def test_search_finds_a_synthetic_firm_inside_a_group(opened, synthetic_hq):
     assert name in o.page.locator("#details ul.members").text_content()  # the page of members that holds it
 
 
+IN_FRAME = """() => {
+  // the nodes drawn inside the network's box at the first zoom: the region's sites, and the places of control
+  const box = document.getElementById("network").getBoundingClientRect(), net = kg.network;
+  const seen = id => { const p = net.canvasToDOM(net.getPositions([id])[id]); return p.x >= 0 && p.y >= 0 && p.x <= box.width && p.y <= box.height; };
+  const named = kg.data.headline.centres.filter(c => c.jobs).slice(0, 3).map(c => c.label);
+  const sites = kg.data.nodes.filter(n => n.type === "site");
+  return {named, sitesOut: sites.filter(n => !seen(n.id)).map(n => n.label),
+          placesIn: named.map(c => kg.data.nodes.some(n => n.type === "place" && n.k.centre === c && seen(n.id)))};
+}"""
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_first_frame_holds_the_region_and_the_places_the_headline_names(opened, pages, width):
+    """The story in frame as the page opens: every site of the region, and a place of each of the headline's three
+    top places of control (Bavaria, Baden-Württemberg, the Netherlands: no zoom-out needed to see them)."""
+    o = opened(pages["hq"], viewport=(width, 844 if width == 390 else 900))
+    frame = o.js(IN_FRAME)
+    assert len(frame["named"]) == 3 and frame["placesIn"] == [True, True, True], frame
+    assert frame["sitesOut"] == []
+    assert o.errors == []
+
+
 def test_a_filter_refits_the_view_and_updates_the_legend(opened, pages):
     o = opened(pages["hq"])
     state = "() => ({scale: kg.network.getScale(), legend: document.getElementById('legend-colors').textContent})"
@@ -771,7 +793,9 @@ SHOWN_LABELS = """() => {
 
 
 def _language_of(o) -> set[str]:
-    """Which language the shown labels of places named differently in German and English are in."""
+    """Which language the shown labels of places named differently in German and English are in (once the labels
+    are placed again: a switch of language can change the network's height, and the labels follow the resize)."""
+    o.page.wait_for_function(f"() => ({SHOWN_LABELS})().length > 0", timeout=10_000)
     shown = o.js(SHOWN_LABELS)
     assert shown, "no place with an English and a German name is labelled"
     return {"en" if label == en else "de" if label == de else "?" for label, en, de in shown}

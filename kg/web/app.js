@@ -241,10 +241,14 @@
   }
   function fit() {
     const ids = shownIds();
-    if (layout === "geo" && !Object.values(filters).some(Boolean)) {  // the region; the places of control a zoom-out away
+    if (layout === "geo" && !Object.values(filters).some(Boolean)) {
+      // the region, and the places the headline names (its top three places of control); the others a zoom-out away
       const ring = DATA.areas.filter(a => a.dashed && a.circle).map(a => a.circle[2])[0];
-      const inside = ring ? ids.filter(id => Math.hypot(byId.get(id).gx, byId.get(id).gy) < ring) : [];
-      network.fit({nodes: inside.length ? inside : ids, animation: false});
+      const named = new Set(((headline && headline.centres) || []).filter(c => c.jobs).slice(0, 3).map(c => c.label));
+      const inFrame = id => { const n = byId.get(id);
+        return Math.hypot(n.gx, n.gy) < ring || ((n.type === "place" || n.info.member_type === "group") && named.has(n.k && n.k.centre)); };
+      const framed = ring ? ids.filter(inFrame) : [];
+      network.fit({nodes: framed.length ? framed : ids, animation: false});
     } else network.fit({nodes: ids, animation: false});
     relabel();
   }
@@ -374,6 +378,8 @@
   }
   network.on("zoom", () => { tip.hidden = true; clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 120); });
   network.on("dragEnd", () => { clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 120); });
+  // the box can change height (a headline wrapping to more lines in the other language): the labels that fit change
+  network.on("resize", () => { clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 120); });
   document.querySelectorAll("input[name=lang]").forEach(r => { r.checked = r.value === lang; r.addEventListener("change", () => { lang = r.value; applyInterface(); relabel(); network.redraw(); }); });
 
   // --- details panel, neighbour focus and tip
