@@ -423,7 +423,8 @@ def test_search_finds_a_synthetic_firm_inside_a_group(opened, synthetic_hq):
 IN_FRAME = """() => {
   // the nodes drawn inside the network's box at the first zoom: the region's sites, and the places of control
   const box = document.getElementById("network").getBoundingClientRect(), net = kg.network;
-  const seen = id => { const p = net.canvasToDOM(net.getPositions([id])[id]); return p.x >= 0 && p.y >= 0 && p.x <= box.width && p.y <= box.height; };
+  const seen = id => { const p = net.canvasToDOM(net.getPositions([id])[id]);
+                       return p.x >= 0 && p.y >= 0 && p.x <= box.width && p.y <= box.height; };
   const named = kg.data.headline.centres.filter(c => c.jobs).slice(0, 3).map(c => c.label);
   const sites = kg.data.nodes.filter(n => n.type === "site");
   return {named, sitesOut: sites.filter(n => !seen(n.id)).map(n => n.label),

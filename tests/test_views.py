@@ -197,6 +197,33 @@ def test_node_budget_aggregates_and_keeps_counts(full):
     assert within_budget(full, budget=10_000) is full
 
 
+def test_past_the_budget_the_hq_map_is_symbols_that_hold_every_node_and_carry_the_jobs(hq):
+    """The hq map past its budget: every node in exactly one symbol, a symbol of a Land's sites and firms per place
+    of control and one per place of control; the lines from the region's symbols into a place of control's carry
+    the jobs of the firms run from there; labels in both languages."""
+    from collections import Counter
+
+    drawn = within_budget(hq, 40)
+    held = Counter(member for _, d in drawn.nodes(data=True) for member, _ in d["members"])
+    assert set(held) == set(hq.nodes) and set(held.values()) == {1}
+    assert drawn.graph["aggregated"]["symbols"] and "inset" not in drawn.graph
+    types = Counter(d["type"] for _, d in hq.nodes(data=True))
+    symbols = [d for _, d in drawn.nodes(data=True)]
+    assert sum(d["counts"].get("site", 0) for d in symbols) == types["site"]
+    assert sum(d["member_count"] for d in symbols if d["member_type"] == "firm") == types["firm"]
+    carried, run = Counter(), Counter()
+    for u, v, d in drawn.edges(data=True):
+        if drawn.nodes[u]["member_type"] == "firm" and drawn.nodes[v]["member_type"] == "group":
+            carried[drawn.nodes[v]["centre"]] += d.get("jobs") or 0
+    for _, d in hq.nodes(data=True):
+        if d["type"] == "firm" and d.get("outside"):
+            run[d["centre"]] += d.get("headcount") or 0
+    assert +run and all(carried[centre] == jobs for centre, jobs in run.items())
+    labels = {d["label_en"]: d["label_de"] for d in symbols}
+    assert labels["1 site in Berlin run from Bavaria"] == "1 Standort in Berlin – Kontrolle: Bayern"
+    assert labels["Bavaria: 1 place"] == "Bayern: 1 Ort"
+
+
 def test_build_views_names_an_unknown_view(built):
     with pytest.raises(ValueError, match="choose from hq, clusters, full"):
         build_views(built.store, ["map"])

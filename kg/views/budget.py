@@ -258,7 +258,7 @@ def symbol_label(counts: dict[str, int], shared: dict[str, str], language: str =
     '48 sites in Brandenburg run from Bavaria'
     >>> symbol_label({"site": 1200}, {"type": "firm", "land": "Brandenburg", "centre": "Bavaria",
     ...                                "centre_de": "Bayern"}, "de")
-    '1.200 Standorte in Brandenburg, geführt aus Bayern'
+    '1.200 Standorte in Brandenburg – Kontrolle: Bayern'
     >>> symbol_label({"firm": 2}, {"type": "firm", "land": "Berlin;Brandenburg", "centre": "inside"})
     '2 firms in Berlin and Brandenburg run from the region'
     >>> symbol_label({"group": 35, "place": 12}, {"type": "group", "land": "", "centre": "Bavaria"})
