@@ -166,6 +166,8 @@ def get_exporter(name: str) -> Exporter:
 
 
 _INT_MAX = 2**31 - 1
+#: How many distinct ``attvalue`` elements a GEXF dump keeps to write again (memory stays bounded on large views).
+WRITTEN_LIMIT = 200_000
 
 
 def _gexf_type(kinds: set[type], long: bool = False) -> str:
@@ -196,10 +198,15 @@ class _Key(NamedTuple):
     opening: str
 
 
-def _edge_order(graph: nx.Graph[Any]) -> list[tuple[Any, ...]]:
-    """The edges (with their keys in a multigraph), in the graph's order: its :func:`portable` copy's too (a copy
-    adds them in this order, and every node's later neighbours keep their order)."""
-    return list(graph.edges(keys=True)) if isinstance(graph, nx.MultiGraph) else list(graph.edges())
+def _edges_in_order(graph: nx.Graph[Any]) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
+    """The edges (with their keys in a multigraph) and their data (a multigraph's with its key as
+    ``networkx_key``), in the graph's order: its :func:`portable` copy's too (a copy adds them in this order, and
+    every node's later neighbours keep their order).  One pass over the adjacency, not a lookup an edge."""
+    if isinstance(graph, nx.MultiGraph):
+        edges = list(graph.edges(keys=True, data=True))
+        return [(u, v, k) for u, v, k, _ in edges], [dict(d, networkx_key=k) for _, _, k, d in edges]
+    pairs = list(graph.edges(data=True))
+    return [(u, v) for u, v, _ in pairs], [d for _, _, d in pairs]
 
 
 def _text(value: Any, kind: str) -> str:
@@ -232,11 +239,7 @@ class GexfExporter(Exporter):
         attributes that differ between years as dynamic values (:mod:`kg.history`)."""
         periods = attribute_periods(graph, stops) if stops else NO_PERIODS
         node_keys = self._declare(d for _, d in graph.nodes(data=True))
-        ends = _edge_order(graph)
-        if isinstance(graph, nx.MultiGraph):
-            edge_data = [dict(graph.adj[u][v][k], networkx_key=k) for u, v, k in ends]
-        else:
-            edge_data = [graph.adj[u][v] for u, v in ends]
+        ends, edge_data = _edges_in_order(graph)
         edge_keys = self._declare(edge_data, skip=("weight", "label"))
         dated = bool(periods.node_attributes or periods.edge_attributes) or \
             any(_dated(d) for _, d in graph.nodes(data=True)) or any(_dated(d) for d in edge_data)
@@ -247,13 +250,15 @@ class GexfExporter(Exporter):
             handle.write("".join(out).encode("utf-8"))
             out.clear()
 
+        node_written: dict[tuple[str, type, Any], str] = {}
         for i, (n, d) in enumerate(graph.nodes(data=True)):
-            out.append(self._node(n, d, node_keys, node_periods.get(n)))
+            out.append(self._node(n, d, node_keys, node_periods.get(n), node_written))
             if i % 5000 == 4999:
                 flush()
         out.append(f'    </nodes>\n    <edges count="{graph.number_of_edges()}">\n')
+        edge_written: dict[tuple[str, type, Any], str] = {}
         for i, (e, d) in enumerate(zip(ends, edge_data, strict=True)):
-            out.append(self._edge(i, e, d, edge_keys, edge_periods.get(e)))
+            out.append(self._edge(i, e, d, edge_keys, edge_periods.get(e), edge_written))
             if i % 5000 == 4999:
                 flush()
         out.append("    </edges>\n  </graph>\n</gexf>\n")
@@ -293,21 +298,23 @@ class GexfExporter(Exporter):
 
     @classmethod
     def _node(cls, n: Any, d: dict[str, Any], keys: dict[str, _Key],
-              periods: dict[str, list[Period]] | None = None) -> str:
+              periods: dict[str, list[Period]] | None = None,
+              written: dict[tuple[str, type, Any], str] | None = None) -> str:
         return (f"      <node id={_q(str(n))} label={_q(str(d.get('label', n)))}{_spell(d)}>"
-                f"{cls._attvalues(d, keys, periods)}"
+                f"{cls._attvalues(d, keys, periods, written)}"
                 f"{_viz(d.get('viz') or {})}</node>\n")
 
     @classmethod
     def _edge(cls, i: int, ends: tuple[Any, ...], d: dict[str, Any], keys: dict[str, _Key],
-              periods: dict[str, list[Period]] | None = None) -> str:
+              periods: dict[str, list[Period]] | None = None,
+              written: dict[tuple[str, type, Any], str] | None = None) -> str:
         extra = ""
         if "weight" in d:
             extra += f' weight="{float(d["weight"])}"'
         if "label" in d:
             extra += f" label={_q(str(d['label']))}"
         return (f'      <edge id="{i}" source={_q(str(ends[0]))} target={_q(str(ends[1]))}{extra}{_spell(d)}>'
-                f"{cls._attvalues(d, keys, periods)}{_viz(d.get('viz') or {})}</edge>\n")
+                f"{cls._attvalues(d, keys, periods, written)}{_viz(d.get('viz') or {})}</edge>\n")
 
     @staticmethod
     def _declare(items: Iterable[dict[str, Any]], skip: tuple[str, ...] = ("label",)) -> dict[str, _Key]:
@@ -335,17 +342,29 @@ class GexfExporter(Exporter):
         return {k: _key(i, _gexf_type(kinds, k in long_keys)) for i, (k, kinds) in enumerate(sorted(types.items()))}
 
     @staticmethod
-    def _attvalues(d: dict[str, Any], keys: dict[str, _Key], periods: dict[str, list[Period]] | None = None) -> str:
-        """An element's ``attvalues``; ``periods``: its attributes over time (one ``attvalue`` a period)."""
+    def _attvalues(d: dict[str, Any], keys: dict[str, _Key], periods: dict[str, list[Period]] | None = None,
+                   written: dict[tuple[str, type, Any], str] | None = None) -> str:
+        """An element's ``attvalues``; ``periods``: its attributes over time (one ``attvalue`` a period);
+        ``written``: the ``attvalue`` elements written so far, by key and value (most values repeat: a colour,
+        a Land, a kind of relation), up to :data:`WRITTEN_LIMIT` of them."""
         parts = []
         for k, v in d.items():
             key = keys.get(k)
-            if key is None or not (type(v) is str or _scalar(v)):
+            if key is None:
+                continue
+            t = type(v)
+            if not (t is str or _scalar(v)):
                 continue
             if periods and k in periods:
                 parts.extend(_attvalue_over_time(key, periods[k]))
-            else:
-                parts.append(f'{key.opening}{_q(v if key.kind == "string" else _text(v, key.kind))}/>')
+                continue
+            seen = (k, t, v)
+            element = written.get(seen) if written is not None else None
+            if element is None:
+                element = f'{key.opening}{_q(v if key.kind == "string" else _text(v, key.kind))}/>'
+                if written is not None and len(written) < WRITTEN_LIMIT:
+                    written[seen] = element
+            parts.append(element)
         return "<attvalues>" + "".join(parts) + "</attvalues>" if parts else ""
 
 
