@@ -22,7 +22,9 @@ query a node), so that they stay fast at 100,000 firms:
     Germany; ``control_area`` names the Land), ``abroad`` (``control_area`` names the country)
     or ``unknown``.  Firms run from headquarters in the region (their own, or a regional
     parent's) have ``local_hq = True`` and are drawn as stars.  Places get ``controlled_headcount``: the
-    regional jobs run from there.
+    regional jobs run from there.  Past the node budget the map is drawn as symbols (``symbols``,
+    :data:`kg.views.hq.MAP_SYMBOLS`): a Land's sites and firms by place of control, and each place of control
+    with the groups run from there.
 
 ``clusters_view`` (a ``Graph``) -- firms tied together.
     Nodes: the firms with a site or their headquarters in the region.  An edge joins two firms
