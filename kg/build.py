@@ -24,7 +24,7 @@ from typing import cast
 
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse
 
-from .asof import at_date
+from .asof import at_date, fact_years
 from .derive import DERIVED, apply_rules, derived_lines, materialised_quads
 from .errors import os_reason
 from .model import vocabularies
@@ -79,6 +79,11 @@ class BuildResult:
     #: The number of quads :func:`build` put in the store.  Its graphs are disjoint (no triple
     #: is in two of them), so while the store still holds that many quads they are the triples.
     quads_built: int = 0
+    #: The tables' rows and the years their dated facts start or end (:func:`kg.asof.fact_years`), as read (before
+    #: ``as_of``): what the pages' time slider would cost (:func:`kg.timeline.year_views`), known without reading
+    #: the tables again (``kg build`` records them in ``build.json``).
+    rows: int = 0
+    years: list[int] = field(default_factory=list)
 
     @property
     def graphs_disjoint(self) -> bool:
@@ -650,15 +655,17 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = 
 
 def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLOGY, base: str | None = None,
           progress: Callable[[str], None] | None = None, reading: str | None = None,
-          project: Project | None = None, as_of: datetime.date | None = None) -> BuildResult:
+          project: Project | None = None, as_of: datetime.date | None = None,
+          tables: Tables | None = None) -> BuildResult:
     """Read and check the tables, and build the dataset in an in-memory Oxigraph store.
 
     ``reading`` (see :data:`kg.rules.READINGS`) says which source wins where sources disagree on a
     fact a derived figure depends on; the derived graph records it.  ``project`` is the data folder's
     ``kg.toml`` (:mod:`kg.project`; read from ``data`` when not given): its region, study, base and reading
     are the defaults.  ``as_of``: build the region as its dated facts say it was on that day (:mod:`kg.asof`
-    drops the others before the rules run); the derived graph records the day.  Raises
-    :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad input; nothing is written
+    drops the others before the rules run); the derived graph records the day.  ``tables``: those of ``data``
+    already read and checked (:func:`kg.tables.read_tables`; the time slider builds each year from one reading).
+    Raises :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad input; nothing is written
     to disk here.  No triple is in two graphs (see :class:`BuildResult`).
     """
     say = progress or (lambda message: None)
@@ -666,10 +673,12 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     reading = check_reading(reading or project.reading or DEFAULT_READING)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    say(f"reading the tables in {data}…")
-    tables = read_tables(data)
+    if tables is None:
+        say(f"reading the tables in {data}…")
+        tables = read_tables(data)
     if errors := project_errors(project, tables):
         raise DataErrors(errors)
+    read_rows, years = sum(len(v) for v in tables.rows.values()), fact_years(tables)
     if as_of is not None:
         then = at_date(tables, as_of)
         tables = then.tables
@@ -693,4 +702,4 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     store.bulk_extend(materialised_quads(store, iris, reading))
     timings["triples+load"] = time.perf_counter() - t0
     say(f"built {len(store):,} quads")
-    return BuildResult(store, iris, w.origins, timings, quads_built=len(store))
+    return BuildResult(store, iris, w.origins, timings, quads_built=len(store), rows=read_rows, years=years)

@@ -231,6 +231,10 @@ class Dataset:
     description: str = ""
     #: when it was built (``YYYY-MM-DD HH:MM:SS``), where that is known
     built: str = ""
+    #: the tables' rows and the years of their dated facts (:attr:`kg.build.BuildResult.rows`, ``years``), where
+    #: known without reading the tables again (the build's record, or the build in memory)
+    rows: int | None = None
+    years: list[int] | None = None
 
 
 def open_dataset(args: argparse.Namespace) -> Dataset:
@@ -258,11 +262,15 @@ def open_dataset(args: argparse.Namespace) -> Dataset:
     found = find_build(args.build, args.data, args.ontology, iris.base, args.reading, getattr(args, "as_of", None))
     if found.usable:
         progress(f"using {found.reason}")
-        return Dataset(found.open(), iris, found.store_path, found.reason, str((found.record or {}).get("built", "")))
+        record = found.record or {}
+        counted = record.get("tables") or {}  # a build before kg recorded them: None, the tables are read
+        return Dataset(found.open(), iris, found.store_path, found.reason, str(record.get("built", "")),
+                       rows=counted.get("rows"), years=counted.get("years"))
     progress(f"{found.reason}; building from {describe(args.data)} in memory "
              f"(kg build leaves a store that later commands use)")
-    return Dataset(build_from_args(args).store, iris, description=f"built in memory from {describe(args.data)}",
-                   built=time.strftime("%Y-%m-%d %H:%M:%S"))
+    result = build_from_args(args)
+    return Dataset(result.store, iris, description=f"built in memory from {describe(args.data)}",
+                   built=time.strftime("%Y-%m-%d %H:%M:%S"), rows=result.rows, years=result.years)
 
 
 def _report_violations(result: BuildResult, args: argparse.Namespace) -> int:
@@ -316,6 +324,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     # record out of date (the next command builds again), never a store that claims newer data
     recorded = inputs(args.data, args.ontology, IRIs(args.base).base, args.reading, args.as_of)
     result = build_from_args(args)
+    # what the pages' time slider would cost, known to later commands without reading the tables again
+    recorded["tables"] = {"rows": result.rows, "years": result.years}
     if not args.no_validate and _report_violations(result, args):
         print("error: the data does not conform to the shapes; nothing was written. "
               "Fix the rows named above and build again.", file=sys.stderr)

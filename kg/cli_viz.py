@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .cli import add_dataset_options, add_output_folder, command, open_dataset, progress, steps
 from .timeline import SLIDER_BUDGET
-from .views import NODE_BUDGET, PAGES, VIEWS, build_views
+from .views import NODE_BUDGET, PAGES, VIEWS, build_views, collection_paused
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -43,8 +43,9 @@ def _views(args: argparse.Namespace, names: list[str] | None = None,
     t0 = time.perf_counter()
     progress(f"building the view{'s' if len(names) > 1 else ''} {', '.join(names)}")
     inset = args.project.inset  # kg.toml: the place the hq map draws enlarged (a place id)
-    views = build_views(dataset.store, names, region=region,
-                        inset=dataset.iris.place(inset).value if inset and "://" not in inset else inset)
+    with collection_paused(keep=True):  # the views last until the command ends: no collection walks them again
+        views = build_views(dataset.store, names, region=region,
+                            inset=dataset.iris.place(inset).value if inset and "://" not in inset else inset)
     for name, graph in views.items():
         graph.graph["language"] = args.project.languages[0]  # the labels' first language: kg.toml's
         progress(f"view {name}: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges")
@@ -129,7 +130,9 @@ def _years(args: argparse.Namespace, views: dict[str, nx.Graph[str]], dataset: D
     t0 = time.perf_counter()
     years = year_views(args.data, args.ontology, views, base=args.base, reading=args.reading, project=args.project,
                        region=_region(args, dataset), progress=progress,
-                       budget=None if choice == "yes" else SLIDER_BUDGET, before=before, override=f"{option} yes")
+                       budget=None if choice == "yes" else SLIDER_BUDGET, before=before, override=f"{option} yes",
+                       counted=(dataset.rows, dataset.years) if dataset.rows is not None and dataset.years is not None
+                       else None)
     if years:
         progress(f"the data's years: {len(next(iter(years.values()))):,} in {time.perf_counter() - t0:.1f} s")
     return years

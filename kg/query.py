@@ -805,7 +805,18 @@ def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None, 
         return [{n: (t.value if t is not None else None) for n, t in zip(names, s, strict=True)} for s in solutions]
     return [{n: to_python(s[n]) for n in names} for s in solutions]
 
+def select_values(store: Store, query: str) -> Iterator[tuple[str | None, ...]]:
+    """The rows of a SELECT over the union of the graphs as tuples of the terms' lexical forms, in the order of
+    its variables (None where one is unbound), one at a time: :func:`select` with ``lexical`` without a dict a
+    row (the full view reads two million rows).
 
+        >>> from pyoxigraph import Store
+        >>> list(select_values(Store(), "SELECT ?a ?b WHERE { BIND('x' AS ?a) }"))
+        [('x', None)]
+    """
+    solutions = cast(QuerySolutions, store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES))
+    for solution in solutions:
+        yield tuple(t.value if t is not None else None for t in solution)
 
 
 #: What the build records on its derived graph: the reading of the contested facts (``?r``) and the study's

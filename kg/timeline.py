@@ -58,14 +58,17 @@ EDGE_FIELDS = ("jobs", "width", "color", "dashed", "opacity", "info")
 def year_views(data: str | Path, ontology: str | Path, names: Iterable[str], *, base: str | None = None,
                reading: str | None = None, project: Any = None, region: str | None = None,
                progress: Callable[[str], None] | None = None, budget: int | None = SLIDER_BUDGET,
-               before: bool = False, override: str = "--slider yes") -> dict[str, Stops]:
+               before: bool = False, override: str = "--slider yes",
+               counted: tuple[int, list[int]] | None = None) -> dict[str, Stops]:
     """view name -> (year, the view as of that year's last day) for each year the data has, of the views in
     ``names`` that have a slider (:data:`TIMELINE_VIEWS`); built as ``kg viz VIEW --as-of YEAR`` builds them
-    (the same data, ontology, base, reading, project and region).  Empty where no fact is dated, or where the
-    tables' rows times the years are more than ``budget`` (None: no limit), which ``progress`` is told
-    (naming ``override``, the option that lifts the budget).
+    (the same data, ontology, base, reading, project and region), each from one reading of the tables.  Empty
+    where no fact is dated, or where the tables' rows times the years are more than ``budget`` (None: no limit),
+    which ``progress`` is told (naming ``override``, the option that lifts the budget).
     ``before``: the year before the first comes first (what held until the data's first change: the GEXF's
     attributes over time, :mod:`kg.history`; the slider starts at the first change).
+    ``counted``: the tables' rows and years where they are known (:attr:`kg.build.BuildResult.rows`, recorded in
+    ``build.json``): a slider past the budget is then left out without reading the tables.
     """
     from .asof import as_of_date, fact_years
     from .build import build
@@ -74,20 +77,26 @@ def year_views(data: str | Path, ontology: str | Path, names: Iterable[str], *, 
 
     say = progress or (lambda message: None)
     wanted = [n for n in names if n in TIMELINE_VIEWS]
-    tables = read_tables(data) if wanted else None
-    years = fact_years(tables) if tables else []
+    if not wanted:
+        return {}
+    tables = None
+    if counted is None:
+        tables = read_tables(data)
+        counted = (sum(len(r) for r in tables.rows.values()), fact_years(tables))
+    rows, years = counted
     if before and years:
         years = [years[0] - 1, *years]
-    rows = sum(len(r) for r in tables.rows.values()) if tables else 0
     if budget is not None and rows * len(years) > budget:
         say(f"time slider left out: {len(years):,} years of {rows:,} rows would be {len(years):,} builds "
             f"(more than {budget:,} rows in all); {override} draws it")
         return {}
     out: dict[str, Stops] = {name: [] for name in wanted if years}
+    if years and tables is None:
+        tables = read_tables(data)
     for year in years:
         day: datetime.date = as_of_date(str(year))
         say(f"time slider: the region as of {day.isoformat()}")
-        store = build(data, ontology, base=base, reading=reading, project=project, as_of=day).store
+        store = build(data, ontology, base=base, reading=reading, project=project, as_of=day, tables=tables).store
         for name, graph in build_views(store, wanted, region=region).items():
             out[name].append((str(year), graph))
     return out

@@ -296,3 +296,18 @@ def test_past_the_budget_the_slider_is_left_out_and_the_user_told(tmp_path):
     assert list(year_views(DATA, ONTOLOGY, ["hq", "full"], budget=None)) == ["hq"]  # full has none
     assert main(["viz", "hq", "--slider", "no", "--build", str(tmp_path / "no-build"), "--out", str(tmp_path)]) == 0
     assert page_json(tmp_path / "hq.html")["timeline"] is None
+
+
+def test_the_build_records_what_the_slider_costs_and_the_same_words_say_it_is_left_out(tmp_path):
+    """kg build records the tables' rows and years (build.json), so that kg viz leaves the slider out past the
+    budget without reading the tables again, in the same words as from the tables."""
+    assert main(["build", "--no-validate", "--formats", "nquads", "--out", str(tmp_path)]) == 0
+    recorded = json.loads((tmp_path / "build.json").read_text(encoding="utf-8"))["tables"]
+    tables = read_tables(DATA)
+    assert recorded == {"rows": sum(len(rows) for rows in tables.rows.values()), "years": fact_years(tables)}
+    from_tables: list[str] = []
+    from_record: list[str] = []
+    assert year_views(DATA, ONTOLOGY, ["hq"], budget=1, progress=from_tables.append) == {}
+    assert year_views(tmp_path / "absent", ONTOLOGY, ["hq"], budget=1, progress=from_record.append,
+                      counted=(recorded["rows"], recorded["years"])) == {}  # no tables there to read
+    assert from_record == from_tables and "time slider left out" in from_record[0]

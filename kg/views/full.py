@@ -8,7 +8,7 @@ import networkx as nx
 from pyoxigraph import Store
 
 from ..namespaces import ONTOLOGY_IRI
-from ..query import select
+from ..query import select_values
 from .catalogue import Catalog, _catalog, curie
 from .nodes import _org_node, _place_node, _site_node, spell_attrs
 from .present import _finish
@@ -35,9 +35,10 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
                         edge_legend="→ an RDF property (click an edge for its name)")
     onto = f"<{ONTOLOGY_IRI}>"
     types: dict[str, set[str]] = defaultdict(set)
-    for r in select(store, f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}",
-                    lexical=True):
-        types[r["s"]].add(curie(r["t"]))
+    curies: dict[str, str] = {}  # a class's or property's prefixed name, once each (millions of rows, a few dozen)
+    typed = f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}"
+    for thing, cls in select_values(store, typed):  # both bound by the pattern
+        types[str(thing)].add(curies.get(str(cls)) or curies.setdefault(str(cls), curie(str(cls))))
     order = {t: i for i, t in enumerate(_TYPE_ORDER)}
     for iri in sorted(types):
         kinds = types[iri]
@@ -61,10 +62,9 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
             attrs["facts"] = [{"k": "type", "v": attrs["types"], "src": sources}]
         g.add_node(iri, **attrs)
     query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {onto} && isIRI(?o) && ?p != rdf:type) }}")
-    for r in select(store, query, lexical=True):
-        s, o = r["s"], r["o"]
-        if s in types and o in types:
-            p = curie(r["p"])
+    for s, prop, o in select_values(store, query):
+        if s in types and o in types and s is not None and o is not None and prop is not None:
+            p = curies.get(prop) or curies.setdefault(prop, curie(prop))
             g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1], **_parent_spell(cat, s, o, p))
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
     return g

@@ -1,6 +1,7 @@
 """Presentation: colours (colour-blind safe), shapes, sizes, line widths and colours, and the legends of the views."""
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from collections import Counter
@@ -195,7 +196,14 @@ TYPE_COLORS = {t: PALETTE[i] if i < len(PALETTE) else NEUTRAL for i, t in enumer
 
 
 def _rgb(color: str, alpha: float = 1.0) -> dict[str, Any]:
-    return {"r": int(color[1:3], 16), "g": int(color[3:5], 16), "b": int(color[5:7], 16), "a": alpha}
+    r, g, b = _channels(color)
+    return {"r": r, "g": g, "b": b, "a": alpha}
+
+
+@functools.lru_cache(maxsize=1024)
+def _channels(color: str) -> tuple[int, int, int]:
+    """``#rrggbb`` as numbers, once a colour (a view has a few dozen colours and millions of lines)."""
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
 
 
 def legend(g: nx.Graph[str], cat: Catalog) -> dict[str, list[dict[str, str]]]:
