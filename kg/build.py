@@ -678,13 +678,13 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
         tables = read_tables(data)
     if errors := project_errors(project, tables):
         raise DataErrors(errors)
-    read_rows, years = sum(len(v) for v in tables.rows.values()), fact_years(tables)
+    read_rows, years = tables.row_count, fact_years(tables)
     if as_of is not None:
         then = at_date(tables, as_of)
         tables = then.tables
         say(then.describe())
     timings["read"] = time.perf_counter() - t0
-    rows = sum(len(v) for v in tables.rows.values())
+    rows = tables.row_count
     say(f"read {rows:,} rows from {data}")
     say(f"building the graph from {rows:,} rows…")
     ontology_quads = load_ontology(ontology)

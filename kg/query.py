@@ -805,6 +805,7 @@ def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None, 
         return [{n: (t.value if t is not None else None) for n, t in zip(names, s, strict=True)} for s in solutions]
     return [{n: to_python(s[n]) for n in names} for s in solutions]
 
+
 def select_values(store: Store, query: str) -> Iterator[tuple[str | None, ...]]:
     """The rows of a SELECT over the union of the graphs as tuples of the terms' lexical forms, in the order of
     its variables (None where one is unbound), one at a time: :func:`select` with ``lexical`` without a dict a

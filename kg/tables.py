@@ -314,6 +314,11 @@ class Tables:
     def __getitem__(self, table: str) -> list[Row]:
         return self.rows.get(table, [])
 
+    @property
+    def row_count(self) -> int:
+        """The rows of every table."""
+        return sum(len(rows) for rows in self.rows.values())
+
 
 def _decode(raw: bytes, display: str, note: Callable[[str], None]) -> str | DataError:
     """A table file's text: UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252 (what German Excel

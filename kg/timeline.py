@@ -82,7 +82,7 @@ def year_views(data: str | Path, ontology: str | Path, names: Iterable[str], *, 
     tables = None
     if counted is None:
         tables = read_tables(data)
-        counted = (sum(len(r) for r in tables.rows.values()), fact_years(tables))
+        counted = (tables.row_count, fact_years(tables))
     rows, years = counted
     if before and years:
         years = [years[0] - 1, *years]

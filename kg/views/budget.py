@@ -8,6 +8,7 @@ from typing import Any
 
 import networkx as nx
 
+from .. import geo
 from ..messages import LANGUAGES, number, text
 from ..rules import INSIDE, UNKNOWN
 from .layout import force_layout
@@ -187,16 +188,13 @@ def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ..
         labels = {language: symbol_label(attrs["counts"], shared, language) for language in LANGUAGES}
         attrs.update({f"label_{language}": said for language, said in labels.items()})
         attrs["label"] = labels["en"]
-        # what the picture names it by: a place of control's symbol, by the place
-        if not shared.get("land"):
-            attrs["place_label_en"], attrs["place_label_de"] = (
-                text(SYMBOL_HEADINGS[c], language) if (c := shared.get("centre", "")) in SYMBOL_HEADINGS
-                else (shared["centre_de"] or c) if language == "de" else c for language in ("en", "de"))
+        if not shared.get("land"):  # what the picture names a place of control's symbol by: the place
+            attrs.update({f"place_label_{language}": _centre_words(shared, language, SYMBOL_HEADINGS)
+                          for language in LANGUAGES})
     else:
         attrs["label"] = aggregate_label(len(members), kind, shared)
     attrs["shape"] = _shared_shape(data) if symbol else "dot"
-    # a place of control's symbol is as large as the regional jobs run from there
-    attrs["size"] = round(12 + 4 * math.log10(1 + len(members)) + headcount_size((controlled or total) or None) / 4, 1)
+    attrs["size"] = round(12 + 4 * math.log10(1 + len(members)) + headcount_size(total or None) / 4, 1)
     attrs.update(_positions(data))
     attrs["members"] = [[v, g.nodes[v].get("label", v)] for v in members]
     said = ", ".join(f"{n:,} {t}{'' if n == 1 else 's'}" for t, n in attrs["counts"].items())
@@ -266,17 +264,23 @@ def symbol_label(counts: dict[str, int], shared: dict[str, str], language: str =
     """
     said = [text(f"symbol.{t}" + ("" if n == 1 else "s"), language, count=number(n, language))
             for t, n in sorted(counts.items(), key=lambda i: _count_rank(i[0])) if n and t in COUNT_ORDER]
-    centre = shared.get("centre", "")
-    named = (shared.get("centre_de") if language == "de" else None) or centre
     lands = [land for land in shared.get("land", "").split(";") if land]
     if not lands:
-        heading = text(SYMBOL_HEADINGS[centre], language) if centre in SYMBOL_HEADINGS else named
+        heading = _centre_words(shared, language, SYMBOL_HEADINGS)
         return f"{heading}: {', '.join(said)}" if heading else ", ".join(said)
     what = text("symbol.in", language, what=said[0] if said else "", lands=text("sentence.and", language).join(lands))
-    if not centre:
+    if not shared.get("centre"):
         return what
-    words = text(SYMBOL_WORDS[centre], language) if centre in SYMBOL_WORDS else named
-    return text("symbol.runFrom", language, what=what, centre=words)
+    return text("symbol.runFrom", language, what=what, centre=_centre_words(shared, language, SYMBOL_WORDS))
+
+
+def _centre_words(shared: dict[str, str], language: str, words: dict[str, str]) -> str:
+    """A symbol's place of control in ``language``: the words of ``words`` for the region's own or an unknown
+    place, else the place's name (``centre_de`` in German)."""
+    centre = shared.get("centre", "")
+    if centre in words:
+        return text(words[centre], language)
+    return (shared.get("centre_de") if language == "de" else None) or centre
 
 
 def _shared_shape(data: list[dict[str, Any]]) -> str:
@@ -396,16 +400,19 @@ def set_apart(g: nx.Graph[str], rings: dict[str, tuple[str, float]] | None = Non
         g.nodes[v]["geo_x"], g.nodes[v]["geo_y"] = round(float(x), 1), round(float(y), 1)
 
 
+def _inside(point: Any, rings: Any) -> bool:
+    """A map point (x, y up) inside rings drawn in page coordinates (y down)."""
+    return geo.inside((float(point[0]), -float(point[1])), rings)
+
+
 class _Outlines:
     """Keeps each symbol of a Land inside the Land's drawn outline (the view's ``areas``): one pushed out of it
     is pulled back towards where it started (a member's own place, inside) to the last point inside; where
     the Land is too small for its symbols they overlap rather than leave it."""
 
     def __init__(self, g: nx.Graph[str], nodes: list[str], lands: dict[str, str], start: Any) -> None:
-        import numpy as np
-
-        outlines = {str(a["label"]): [np.array(r, dtype=float) for r in a["rings"]]
-                    for a in g.graph.get("areas", []) if a.get("rings") and a.get("kind") == "region"}
+        outlines = {str(a["label"]): a["rings"] for a in g.graph.get("areas", [])
+                    if a.get("rings") and a.get("kind") == "region"}
         self.rings = [outlines.get(lands.get(v, "")) for v in nodes]
         self.start = start
 
@@ -429,17 +436,3 @@ class _Outlines:
             xy[i] = self.start[i] + low * way
         return np.asarray(xy)
 
-
-def _inside(point: Any, rings: list[Any]) -> bool:
-    """A map point (x, y up) inside rings drawn in page coordinates (y down): the even-odd rule over all rings,
-    as :func:`kg.geo.inside`, on arrays."""
-    import numpy as np
-
-    x, y = float(point[0]), -float(point[1])
-    crossings = 0
-    for ring in rings:
-        x1, y1, x2, y2 = ring[:-1, 0], ring[:-1, 1], ring[1:, 0], ring[1:, 1]
-        spans = (y1 > y) != (y2 > y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            crossings += int(np.count_nonzero(spans & (x < (x2 - x1) * (y - y1) / (y2 - y1) + x1)))
-    return crossings % 2 == 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 from typing import Any
 
 import networkx as nx
@@ -35,10 +36,10 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
                         edge_legend="→ an RDF property (click an edge for its name)")
     onto = f"<{ONTOLOGY_IRI}>"
     types: dict[str, set[str]] = defaultdict(set)
-    curies: dict[str, str] = {}  # a class's or property's prefixed name, once each (millions of rows, a few dozen)
+    short = cache(curie)  # a class's or property's prefixed name, once each (millions of rows, a few dozen)
     typed = f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}"
     for thing, cls in select_values(store, typed):  # both bound by the pattern
-        types[str(thing)].add(curies.get(str(cls)) or curies.setdefault(str(cls), curie(str(cls))))
+        types[str(thing)].add(short(str(cls)))
     order = {t: i for i, t in enumerate(_TYPE_ORDER)}
     for iri in sorted(types):
         kinds = types[iri]
@@ -62,9 +63,9 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
             attrs["facts"] = [{"k": "type", "v": attrs["types"], "src": sources}]
         g.add_node(iri, **attrs)
     query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {onto} && isIRI(?o) && ?p != rdf:type) }}")
-    for s, prop, o in select_values(store, query):
-        if s in types and o in types and s is not None and o is not None and prop is not None:
-            p = curies.get(prop) or curies.setdefault(prop, curie(prop))
+    for s, prop, o in select_values(store, query):  # all three bound by the pattern
+        if s in types and o in types:
+            s, o, p = str(s), str(o), short(str(prop))
             g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1], **_parent_spell(cat, s, o, p))
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
     return g
