@@ -88,6 +88,9 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
 
         if args.picture and args.view not in ("hq", "all"):
             raise InvalidArgument(f"--picture draws the hq view; give kg viz hq --picture {args.picture}")
+        if args.budget < 1:
+            raise InvalidArgument(f"--budget {args.budget}: give the most nodes a page draws, 1 or more "
+                                  f"(default {NODE_BUDGET:,})")
         check_output_folder(args.out)  # before the store is opened or built, not after
         everything = args.view == "all"
         dataset = open_dataset(args)

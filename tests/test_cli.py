@@ -251,3 +251,11 @@ def test_on_a_terminal_the_status_line_names_the_running_stage(tmp_path, workdir
         assert any(re.fullmatch(f"kg: {stage}…", s) for s in status), (stage, status)
     assert all(s.endswith("…") for s in status), status  # never a finished step
     assert any(re.search(r"^\[[\d:]+\] wrote .*kg\.ttl$", p) for p in parts)  # that is a line above
+
+
+@pytest.mark.parametrize("budget", ["0", "-5"])
+def test_kg_viz_refuses_a_budget_of_no_nodes_before_it_writes(tmp_path, capsys, budget):
+    assert main(["viz", "hq", "--budget", budget, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"--budget {budget}: give the most nodes a page draws, 1 or more" in err
+    assert not (tmp_path / "out").exists()
