@@ -161,6 +161,19 @@ WHERE {
   OPTIONAL { ?site bbmb:employees ?siteEmployees }
   OPTIONAL { ?firm bbmb:employees ?firmEmployees }
 }""", ("hqLandOrCountry", "firmLabel", "siteLabel")),
+    "cluster-links": (PREFIXES + """SELECT ?firmA ?firmALabel ?firmB ?firmBLabel ?link ?via ?viaLabel ?members ?form
+WHERE {
+  { ?tie bbmb:tieForm "pairs" . ?firmA bbmb:sharesTie ?tie . ?firmB bbmb:sharesTie ?tie .
+    FILTER(STR(?firmA) < STR(?firmB)) }
+  UNION
+  { ?tie bbmb:tieForm "hub" . ?firmA bbmb:sharesTie ?tie . BIND(?tie AS ?firmB) }
+  ?tie bbmb:tieKind ?kind ; bbmb:via ?via ; rdfs:label ?tieLabel ; bbmb:tieMembers ?members ; bbmb:tieForm ?tieForm .
+  BIND(STR(?kind) AS ?link)
+  BIND(STR(?tieLabel) AS ?viaLabel)
+  BIND(STR(?tieForm) AS ?form)
+  ?firmA rdfs:label ?firmALabel .
+  ?firmB rdfs:label ?firmBLabel .
+}""", ("firmA", "firmB")),
 }
 
 
@@ -176,7 +189,8 @@ def synthetic_store(tmp_path_factory):
 @pytest.mark.parametrize("name,region", [("firms-by-subsector", None), ("firms-by-subsector", "brandenburg"),
                                          ("firms-by-subsector", "germany"), ("rnd-sites", None),
                                          ("rnd-sites", "berlin"), ("firm-facts", None), ("hq-absence", None),
-                                         ("hq-absence", "berlin"), ("hq-absence", "germany")])
+                                         ("hq-absence", "berlin"), ("hq-absence", "germany"),
+                                         ("cluster-links", None)])
 def test_a_numbered_listing_has_the_rows_of_its_definition_in_its_order(synthetic_store, name, region):
     from kg.results import row_digest
 
@@ -203,3 +217,17 @@ def test_a_malformed_paged_by_header_says_how_to_write_it():
 
     with pytest.raises(QueryError, match="paged-by: rank total"):
         load_query(None, "x", "# paged-by: rank\nSELECT ?s WHERE { ?s ?p ?o }")
+
+
+def test_cluster_links_lists_the_first_rows_of_its_cap(store, monkeypatch):
+    """The build numbers the first kg.rules.CLUSTER_LINK_ROWS rows of cluster-links, in its order, and counts
+    only those: a page past them is empty, and the total says how many can be paged."""
+    import kg.derive.listings
+
+    whole = run("cluster-links", store, {}, IRIs())
+    monkeypatch.setattr(kg.derive.listings, "CLUSTER_LINK_ROWS", 6)
+    capped = build().store
+    assert len(whole) > 6
+    assert run("cluster-links", capped, {}, IRIs()).rows == whole.rows[:6]
+    page = run("cluster-links", capped, {}, IRIs(), limit=4, offset=4)
+    assert page.total == 6 and page.rows == whole.rows[4:6]

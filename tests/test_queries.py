@@ -382,7 +382,7 @@ def test_many_firms_in_one_town_and_subsector_give_a_row_each_not_a_row_a_pair(t
         # a row for each firm of the tie, not (n + 3)(n + 2) / 2
         assert sum(1 for r in rows if r[1] == hub) == len(before) + n
         listed[n] = sum(rows.values())
-        # in the order of the IRIs as strings (the build's bbmb:tieOrder), the same on every engine
+        # in the order of the IRIs as strings (the build's ranks), the same on every engine
         order = [(r["firmA"], r["firmB"]) for r in run("cluster-links", crowded.store, {}, crowded.iris).records()]
         assert order == sorted(order) and all(a < b for a, b in order)
     # the rows grow with the firms added, not with their square

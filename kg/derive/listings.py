@@ -20,6 +20,7 @@ tied are ordered by their IRIs, so a page is the same rows on every engine.
 """
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import cast
@@ -28,6 +29,7 @@ from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, Store
 
 from ..namespaces import BBMB, RDF, RDFS, SDMX_DIMENSION, XSD, IRIs
 from ..results import Term
+from ..rules import CLUSTER_LINK_ROWS, tie_row_keys
 from .facts import DERIVED
 
 _PREFIXES = """PREFIX bbmb: <https://w3id.org/bbmb/def#>
@@ -171,6 +173,23 @@ def _hq_absence(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Ro
         yield area, row
 
 
+#: queries/cluster-links.rq: every tie two firms or more share (the build writes no other), and its firms.
+TIE_MEMBERS = _PREFIXES + """SELECT ?tie ?firm WHERE { ?firm bbmb:sharesTie ?tie }"""
+
+
+def _cluster_links(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Row]]:
+    """(None, row) of queries/cluster-links.rq: a row is two firms of a tie, or a firm and its hub
+    (kg.rules.tie_row_keys), the first CLUSTER_LINK_ROWS of them in the order firm A, firm B, tie."""
+    ties: dict[str, list[str]] = {}
+    for s in _solutions(store, TIE_MEMBERS):
+        ties.setdefault(s["tie"].value, []).append(s["firm"].value)
+    for a, b, tie in heapq.nsmallest(CLUSTER_LINK_ROWS, tie_row_keys(ties)):
+        ends = (a, b) if b != tie else (a,)
+        node = iris.listing("row/cluster-links/" + "/".join(_id(NamedNode(e), iris) for e in (tie, *ends)))
+        yield None, Row(node, _key(NamedNode(a), NamedNode(b), NamedNode(tie)),
+                        ((BBMB.rowFirm, NamedNode(a)), (BBMB.rowPartner, NamedNode(b)), (BBMB.rowTie, NamedNode(tie))))
+
+
 def _id(iri: NamedNode, iris: IRIs) -> str:
     """The id part of a data IRI (``place/berlin`` -> ``berlin``; a subsector's code kept whole)."""
     return iri.value[len(iris.base):].split("/", 1)[-1]
@@ -182,6 +201,7 @@ LISTINGS: dict[str, Callable[[Store, IRIs], Iterable[tuple[NamedNode | None, Row
     "rnd-sites": _rnd_sites,
     "firm-facts": _firm_facts,
     "hq-absence": _hq_absence,
+    "cluster-links": _cluster_links,
 }
 
 

@@ -128,8 +128,7 @@ def _alternative_lines(cx: _Context, c: Contested) -> Iterator[str]:
 
 def _tie_lines(cx: _Context, tables: Tables) -> Iterator[str]:
     """Each tie shared by two firms or more (kg.rules.firm_ties): its kind, what it runs through, its label,
-    how many firms share it and how cluster-links lists it (kg.rules.tie_form: its pairs, or a hub); and the
-    order cluster-links lists its firms and ties in."""
+    how many firms share it and how cluster-links lists it (kg.rules.tie_form: its pairs, or a hub)."""
     holders: dict[Tie, list[str]] = {}
     for firm, ties in cx.facts.ties.items():
         for tie in ties:
@@ -138,7 +137,6 @@ def _tie_lines(cx: _Context, tables: Tables) -> Iterator[str]:
     clusters = {r["id"]: r["name"] for r in tables["clusters"]}
     for s, (tie, firms) in sorted(shared.items()):
         yield from _tie_node_lines(cx, s, tie, firms, clusters)
-    yield from _tie_order_lines(cx, {cx.org(f) for _, firms in shared.values() for f in firms} | set(shared))
 
 
 def _tie_node_lines(cx: _Context, s: str, tie: Tie, firms: list[str], clusters: dict[str, str]) -> Iterator[str]:
@@ -158,15 +156,6 @@ def _tie_node_lines(cx: _Context, s: str, tie: Tie, firms: list[str], clusters: 
     yield f"{s} {BBMB.tieMembers} {Literal(len(firms))}{g}"
     yield f"{s} {BBMB.tieForm} {Literal(tie_form(len(firms)))}{g}"
     yield from (f"{cx.org(f)} {BBMB.sharesTie} {s}{g}" for f in sorted(firms))
-
-
-def _tie_order_lines(cx: _Context, nodes: set[str]) -> Iterator[str]:
-    """Each firm that shares a tie, and each tie, numbered in the order of their IRIs as strings (code
-    points, as SPARQL's STR compares them): cluster-links orders its rows by these numbers, since ordering
-    hundreds of thousands of rows by the IRIs' text is slow on an on-disk store (each comparison reads
-    both strings), and numbers give every engine the same order."""
-    for number, node in enumerate(sorted(nodes, key=lambda n: n[1:-1])):  # the IRI without its <>
-        yield f"{node} {BBMB.tieOrder} {Literal(number)}{cx.g}"
 
 
 # ---------------------------------------------------------------------------- the summary's data sets
