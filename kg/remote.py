@@ -78,6 +78,15 @@ class Unauthorized(RemoteError):
         self.url = url
 
 
+class Deadlocked(RemoteError):
+    """The server rolled the request back as the victim of a deadlock with another transaction (Virtuoso:
+    SQLSTATE 40001, SR172 "Transaction deadlocked"): none of it was done, so it may be sent again."""
+
+
+#: How a server says a request was a deadlock's victim (Virtuoso's SQLSTATE and message code).
+_DEADLOCK = re.compile(r"\b40001\b|\bSR172\b|deadlock", re.IGNORECASE)
+
+
 class OldLayoutWarning(UserWarning):
     """The server holds no union graph of a kg push: queries name every graph, and are much slower."""
 
@@ -108,7 +117,8 @@ def explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
     if isinstance(exc, URITooLong):
         return RemoteError(f"{url}: the request is too long for the server (HTTP 414)")
     if isinstance(exc, EndPointInternalError):
-        return RemoteError(f"{url}: the server failed on the request (HTTP 500): {_body(exc)}")
+        kind = Deadlocked if _DEADLOCK.search(_body(exc)) else RemoteError
+        return kind(f"{url}: the server failed on the request (HTTP 500): {_body(exc)}")
     if isinstance(exc, urllib.error.HTTPError):
         detail = " ".join(exc.read().decode("utf-8", "replace").split())[:600] if exc.fp else ""
         if exc.code == 401:
@@ -386,6 +396,8 @@ def _update(endpoint: str, text: str, user: str | None, password: str | None, ti
         sparql.query().response.read()
     except Exception as exc:  # explained below
         error = explain(exc, endpoint, timeout)
+        if isinstance(error, Deadlocked):
+            raise error from None  # the server takes updates; this one lost to another transaction
         status = getattr(exc, "code", None) or next(
             (c for c in (400, 403, 405, 500) if f"HTTP {c}" in str(error) or f"({c})" in str(error)), None)
         if status in (400, 403, 405, 500) and not isinstance(exc, TimeoutError):
@@ -935,17 +947,29 @@ def _switch_request(plan: _PushPlan, staged: Mapping[str, str]) -> str:
 
 
 def _switch(plan: _PushPlan, staged: Mapping[str, str]) -> None:
-    """Send the switch request (:func:`_switch_request`), once.
+    """Send the switch request (:func:`_switch_request`), once, or again only where the server says it rolled
+    the request back as a deadlock's victim (:class:`Deadlocked`; a second push waiting for the lock can be
+    the other side).
 
-    Not retried: a step that ran before a dropped connection must not run again (Virtuoso's MOVE from a
-    graph already moved empties the target).  The server copies every triple once, so it may take longer
+    Not retried otherwise: a step that ran before a dropped connection must not run again (Virtuoso's MOVE
+    from a graph already moved empties the target).  The server copies every triple once, so it may take longer
     than one request of the load.
     """
-    try:
-        plan.target.update(_switch_request(plan, staged), max(plan.target.timeout, SWITCH_TIMEOUT))
-    except RemoteError as exc:
-        raise RemoteError(f"{exc} (while switching the pushed graphs in: remote queries refuse to run "
-                          "until a push completes). Run kg push again") from None
+    target = plan.target
+    for attempt in range(1, target.retries + 1):
+        try:
+            target.update(_switch_request(plan, staged), max(target.timeout, SWITCH_TIMEOUT))
+            return
+        except Deadlocked as exc:  # rolled back whole (the request is one transaction): sent again
+            if attempt == target.retries:
+                raise RemoteError(f"{exc} (while switching the pushed graphs in, attempt {attempt} of "
+                                  f"{target.retries}; the server rolled each back). Run kg push again") from None
+            target.say(f"switching the pushed graphs in: the server rolled it back as a deadlock's victim; "
+                       f"trying again ({exc})")
+            time.sleep(min(8.0, 0.5 * 2 ** attempt))
+        except RemoteError as exc:
+            raise RemoteError(f"{exc} (while switching the pushed graphs in: remote queries refuse to run "
+                              "until a push completes). Run kg push again") from None
 
 
 def _push_bulk(plan: _PushPlan, bulk: BulkLoader) -> None:

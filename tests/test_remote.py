@@ -415,6 +415,36 @@ def test_a_push_cut_off_half_way_leaves_the_previous_push_readable(server, built
     assert marker(server, iris) == []
 
 
+def test_a_switch_the_server_rolls_back_as_a_deadlocks_victim_is_sent_again(server, built, pushed, monkeypatch):
+    """Virtuoso answers a transaction it chose as a deadlock's victim with HTTP 500 and SQLSTATE 40001 (for
+    example the switch of a push while a second push writes its lock): nothing of it was done, so kg push sends
+    the switch again and completes, saying so; it does not blame the address for not taking updates."""
+    from SPARQLWrapper import SPARQLWrapper
+    from SPARQLWrapper.SPARQLExceptions import EndPointInternalError
+
+    iris = built.iris
+    real_query, victims = SPARQLWrapper.query, []
+
+    def deadlocked_once(self):
+        if "MOVE <" in self.queryString and not victims:
+            victims.append(self.queryString)
+            # the response body, as SPARQLWrapper passes it on
+            raise EndPointInternalError(b"Virtuoso 40001 Error SR172: Transaction deadlocked\n\nSPARQL query:\n"
+                                        + self.queryString.encode()[:200])
+        return real_query(self)
+
+    monkeypatch.setattr(SPARQLWrapper, "query", deadlocked_once)
+    said: list[str] = []
+    push(with_marker(built.store, iris, "after a deadlock"), server.auth_url, user=server.user,
+         password=server.password, base=iris.base, progress=said.append)
+    assert victims and marker(server, iris) == ["after a deadlock"] and leftovers(server, iris) == []
+    assert any("deadlock's victim; trying again" in m for m in said), said
+    assert not any("does not take SPARQL Update" in m for m in said)
+    monkeypatch.undo()
+    push(built.store, server.auth_url, user=server.user, password=server.password, base=iris.base)
+    assert marker(server, iris) == []
+
+
 @pytest.mark.parametrize("kind", ["virtuoso", "oxigraph"])
 def test_two_concurrent_pushes_are_serialised(server, built, pushed, tmp_path, kind, monkeypatch):
     """Two kg push at once on one server: the second waits for the first; both succeed, and the server then
