@@ -52,6 +52,15 @@ def report(built, tmp_path_factory) -> Path:
     return write_report(built.store, tmp_path_factory.mktemp("report") / "report.html")
 
 
+@pytest.fixture(scope="module")
+def synthetic_report(tmp_path_factory) -> Path:
+    """The report of a 20,000-firm synthetic economy (its statistics are the template's, its headline its own)."""
+    from kg.synth import synthesize
+    folder = tmp_path_factory.mktemp("synth20k")
+    synthesize(folder / "data", 20_000, seed=11)
+    return write_report(build(folder / "data").store, folder / "report.html")
+
+
 # ---------------------------------------------------------------------------- the figures are the queries' rows
 
 def test_each_chart_carries_its_saved_querys_rows(built, report):
@@ -195,8 +204,10 @@ CHART_BOXES = """() => [...document.querySelectorAll('figure.chart')].map(f => {
 })"""
 
 
+@pytest.mark.parametrize("economy", ["brief", "20k"])
 @pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
-def test_each_chart_draws_in_chromium_with_no_error(browser, report, width, height):
+def test_each_chart_draws_in_chromium_with_no_error(browser, request, width, height, economy):
+    report = request.getfixturevalue("report" if economy == "brief" else "synthetic_report")
     page, seen = _open(browser, report, width, height)
     try:
         charts = page.evaluate(CHART_BOXES)
@@ -210,7 +221,7 @@ def test_each_chart_draws_in_chromium_with_no_error(browser, report, width, heig
         assert rows == sum(len(c["rows"]) for c in page_data(report)["charts"])
         assert seen == {"errors": [], "requests": []}
         TEST_OUTPUT.mkdir(exist_ok=True)
-        page.screenshot(path=str(TEST_OUTPUT / f"report-{width}.png"), full_page=True)
+        page.screenshot(path=str(TEST_OUTPUT / f"report-{economy}-{width}.png"), full_page=True)
     finally:
         page.close()
 
