@@ -41,8 +41,8 @@ def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], in
         style_edges(g)
     g.graph["sources"] = {k: cat.sources[k] for k in sorted({s for _, d in g.nodes(data=True)
                                                              for f in d.get("facts", []) for s in f["src"]}
-                                                            | {s for *_, d in g.edges(data=True)
-                                                               for s in d.get("source", "").split(";") if s})
+                                                            | {s for _, _, cited in g.edges(data="source", default="")
+                                                               for s in cited.split(";") if s})
                           if k in cat.sources}
     g.graph["credit"] = _credit(cat, g.graph["sources"])
     g.graph["legend"] = legend(g, cat)
