@@ -30,8 +30,10 @@ def _region(args: argparse.Namespace, dataset: Dataset) -> str | None:
     return region
 
 
-def _views(args: argparse.Namespace, names: list[str] | None = None,
-           dataset: Dataset | None = None) -> dict[str, nx.Graph[str]]:
+def _views(args: argparse.Namespace, names: list[str] | None = None, dataset: Dataset | None = None,
+           page_budget: int | None = None) -> dict[str, nx.Graph[str]]:
+    """The views ``names`` (default: --view's); ``page_budget``: they are only drawn as pages of at most that many
+    nodes (:func:`kg.views.build_views`)."""
     from .files import check_output_folder
 
     check_output_folder(args.out)  # before the views are built, not after
@@ -45,10 +47,11 @@ def _views(args: argparse.Namespace, names: list[str] | None = None,
     inset = args.project.inset  # kg.toml: the place the hq map draws enlarged (a place id)
     with collection_paused(keep=True):  # the views last until the command ends: no collection walks them again
         views = build_views(dataset.store, names, region=region,
-                            inset=dataset.iris.place(inset).value if inset and "://" not in inset else inset)
-    for name, graph in views.items():
+                            inset=dataset.iris.place(inset).value if inset and "://" not in inset else inset,
+                            page_budget=page_budget)
+    for name, graph in views.items():  # (len of the edge view: see kg.views.budget.within_budget)
         graph.graph["language"] = args.project.languages[0]  # the labels' first language: kg.toml's
-        progress(f"view {name}: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges")
+        progress(f"view {name}: {graph.number_of_nodes():,} nodes, {len(graph.edges):,} edges")
     progress(f"views built in {time.perf_counter() - t0:.1f} s")
     return views
 
@@ -94,7 +97,8 @@ def setup_viz(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]
         check_output_folder(args.out)  # before the store is opened or built, not after
         everything = args.view == "all"
         dataset = open_dataset(args)
-        views = _views(args, list(VIEWS) if everything else [n for n in [args.view] if n in VIEWS], dataset)
+        views = _views(args, list(VIEWS) if everything else [n for n in [args.view] if n in VIEWS], dataset,
+                       page_budget=None if args.files else args.budget)  # graph files hold the whole views
         # the GEXF's attributes over time are drawn from the slider's years, and the year before them (one build)
         years = _years(args, views, dataset, before="gexf" in args.files)
         for name, graph in steps(views.items(), "pages", len(views)):

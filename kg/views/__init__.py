@@ -120,15 +120,23 @@ PAGES: tuple[str, ...] = ("report",)
 
 
 def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None = None,
-                inset: str | None = None) -> dict[str, nx.Graph[str]]:
-    """Several views from one reading of the store; ``inset`` (a place's IRI) the hq map's enlarged place."""
+                inset: str | None = None, page_budget: int | None = None) -> dict[str, nx.Graph[str]]:
+    """Several views from one reading of the store; ``inset`` (a place's IRI) the hq map's enlarged place.
+
+    ``page_budget``: the views are only drawn as pages of at most that many nodes (no graph file is written), so
+    the full view leaves out what such a page never draws (:func:`kg.views.full.full_view`)."""
     with collection_paused():
         cat = Catalog(store, region)
         out = {}
         for name in names:
             if name not in VIEWS:
                 raise InvalidArgument(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
-            out[name] = VIEWS[name](store, catalog=cat, **({"inset": inset} if inset and name == "hq" else {}))
+            options: dict[str, object] = {}
+            if inset and name == "hq":
+                options["inset"] = inset
+            if page_budget is not None and name == "full":
+                options["page_budget"] = page_budget
+            out[name] = VIEWS[name](store, catalog=cat, **options)
     return out
 
 

@@ -63,7 +63,8 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
     groups, depth = _grouped(g, ranked, keep, keys, budget, symbols or {})
     out: nx.Graph[str] = nx.DiGraph() if g.is_directed() else nx.Graph()
     out.graph.update(g.graph)
-    out.graph["aggregated"] = {"nodes": n, "edges": g.number_of_edges(), "budget": budget,
+    # len of the edge view walks each line once; number_of_edges sums every node's degree, in and out
+    out.graph["aggregated"] = {"nodes": n, "edges": len(g.edges), "budget": budget,
                                "keys": list(keys[:depth]), "symbols": symbols is not None}
     where: dict[str, str] = {}
     rings: dict[str, tuple[str, float]] = {}  # a symbol of a Land: its Land, its members' spread

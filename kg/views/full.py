@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
-from pyoxigraph import Store
+from pyoxigraph import QueryResultsFormat, QuerySolutions, Store
 
-from ..namespaces import ONTOLOGY_IRI
-from ..query import select_values
+from ..namespaces import ONTOLOGY_IRI, PREFIXES
 from .catalogue import Catalog, _catalog, curie
 from .nodes import _org_node, _place_node, _site_node, spell_attrs
 from .present import _finish
@@ -28,8 +28,33 @@ def _parent_spell(cat: Catalog, s: str, o: str, relation: str) -> dict[str, str]
     return spell_attrs(org.parent_since, org.parent_until) if org and org.parent == parent else {}
 
 
-def full_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None) -> nx.MultiDiGraph[str]:
-    """Every entity typed in a data graph, and every relation between two of them (keyed by property)."""
+def _term_rows(store: Store, query: str) -> Iterator[list[str]]:
+    """The rows of a SELECT over the union of the graphs whose terms are all IRIs or blank nodes (every variable
+    bound), each as its terms' lexical forms (a blank node as ``_:id``, never a typed IRI's).
+
+    Read from the engine's tab-separated answer, not term by term: the full view reads 2.5 million rows at
+    100,000 firms, and a Python term a value took a fifth of its time.  (An IRI is written ``<...>`` there, and
+    holds no tab, line break or ``>``.)
+
+        >>> from pyoxigraph import Store
+        >>> list(_term_rows(Store(), "SELECT ?a ?b WHERE { BIND(<http://x/a> AS ?a) BIND(BNODE('b') AS ?b) }"))[0][0]
+        'http://x/a'
+    """
+    solutions = cast(QuerySolutions, store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES))
+    answer = cast(bytes, solutions.serialize(format=QueryResultsFormat.TSV))  # bytes: no output given
+    lines = answer.decode("utf-8").split("\n")
+    for line in lines[1:]:  # the first: the variables
+        if line:
+            yield [term[1:-1] if term.startswith("<") else term for term in line.split("\t")]
+
+
+def full_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None,
+              page_budget: int | None = None) -> nx.MultiDiGraph[str]:
+    """Every entity typed in a data graph, and every relation between two of them (keyed by property).
+
+    ``page_budget``: the view is only drawn as a page of at most that many nodes (no graph file): past it the page
+    draws groups and their lines merged by relation (:func:`kg.views.within_budget`), never the view's own lines,
+    so those have only their relation (at 100,000 firms, two million lines unlabelled and unstyled)."""
     cat = _catalog(store, catalog, region)
     g: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="full", title="The whole graph: every typed node and relation",
                                               color_by="type",
@@ -38,8 +63,8 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
     types: dict[str, set[str]] = defaultdict(set)
     short = cache(curie)  # a class's or property's prefixed name, once each (millions of rows, a few dozen)
     typed = f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}"
-    for thing, cls in select_values(store, typed):  # both bound by the pattern
-        types[str(thing)].add(short(str(cls)))
+    for thing, cls in _term_rows(store, typed):
+        types[thing].add(short(cls))
     order = {t: i for i, t in enumerate(_TYPE_ORDER)}
     for iri in sorted(types):
         kinds = types[iri]
@@ -63,9 +88,14 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
             attrs["facts"] = [{"k": "type", "v": attrs["types"], "src": sources}]
         g.add_node(iri, **attrs)
     query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {onto} && isIRI(?o) && ?p != rdf:type) }}")
-    for s, prop, o in select_values(store, query):  # all three bound by the pattern
+    # past the page's budget its lines are merged by relation alone (kg.views.budget): no label, spell or style
+    lines_drawn = page_budget is None or g.number_of_nodes() <= page_budget
+    for s, prop, o in _term_rows(store, query):
         if s in types and o in types:
-            s, o, p = str(s), str(o), short(str(prop))
-            g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1], **_parent_spell(cat, s, o, p))
-    _finish(g, cat, sizes=lambda d: d.get("headcount"))
+            p = short(prop)
+            if lines_drawn:
+                g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1], **_parent_spell(cat, s, o, p))
+            else:
+                g.add_edge(s, o, key=p, relation=p)
+    _finish(g, cat, sizes=lambda d: d.get("headcount"), style_lines=lines_drawn)
     return g
