@@ -30,7 +30,17 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Triple, Variable
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    Store,
+    Triple,
+    Variable,
+)
 
 from .errors import InputError
 from .namespaces import BBMB, PERIOD_DATATYPES, PREFIXES, XSD, IRIs
@@ -806,18 +816,24 @@ def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None, 
     return [{n: to_python(s[n]) for n in names} for s in solutions]
 
 
-def select_values(store: Store, query: str) -> Iterator[tuple[str | None, ...]]:
-    """The rows of a SELECT over the union of the graphs as tuples of the terms' lexical forms, in the order of
-    its variables (None where one is unbound), one at a time: :func:`select` with ``lexical`` without a dict a
-    row (the full view reads two million rows).
+def select_resources(store: Store, query: str) -> Iterator[list[str]]:
+    """The rows of a SELECT over the union of the graphs whose terms are all IRIs or blank nodes (every variable
+    bound), each as its terms' lexical forms (a blank node as ``_:id``), in the order of its variables.
+
+    Read from the engine's tab-separated answer, not term by term: the full view reads 2.5 million rows at
+    100,000 firms, and a Python term a value took a fifth of its time.  (An IRI is written ``<...>`` there, and
+    holds no tab, line break or ``>``.)
 
         >>> from pyoxigraph import Store
-        >>> list(select_values(Store(), "SELECT ?a ?b WHERE { BIND('x' AS ?a) }"))
-        [('x', None)]
+        >>> rows = select_resources(Store(), "SELECT ?a ?b WHERE { BIND(<http://x/a> AS ?a) BIND(BNODE() AS ?b) }")
+        >>> [(a, b.startswith("_:")) for a, b in rows]
+        [('http://x/a', True)]
     """
     solutions = cast(QuerySolutions, store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES))
-    for solution in solutions:
-        yield tuple(t.value if t is not None else None for t in solution)
+    answer = cast(bytes, solutions.serialize(format=QueryResultsFormat.TSV))  # bytes: no output given
+    for line in answer.decode("utf-8").split("\n")[1:]:  # the first: the variables
+        if line:
+            yield [term[1:-1] if term.startswith("<") else term for term in line.split("\t")]
 
 
 #: What the build records on its derived graph: the reading of the contested facts (``?r``) and the study's

@@ -496,6 +496,11 @@ def _manifest_ntriples(iris: IRIs, state: str, push_id: str, at: str, graphs: It
     return "\n".join(lines) + "\n"
 
 
+def _backoff(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: doubling from 1 s, at most 8 s."""
+    return min(8.0, 0.5 * 2.0 ** attempt)
+
+
 def _retrying(what: str, action: Callable[[], object], say: Callable[[str], None], retries: int = RETRIES) -> None:
     """Run ``action``; after a failure to reach the server (not a refusal), wait and try again."""
     for attempt in range(1, retries + 1):
@@ -510,7 +515,7 @@ def _retrying(what: str, action: Callable[[], object], say: Callable[[str], None
             if refused or attempt == retries:
                 raise RemoteError(f"{text} (while {what}; attempt {attempt} of {retries})") from None
             say(f"{what}: {text}; trying again")
-            time.sleep(min(8.0, 0.5 * 2 ** attempt))
+            time.sleep(_backoff(attempt))
 
 
 def staging_prefix(iris: IRIs) -> str:
@@ -966,7 +971,7 @@ def _switch(plan: _PushPlan, staged: Mapping[str, str]) -> None:
                                   f"{target.retries}; the server rolled each back). Run kg push again") from None
             target.say(f"switching the pushed graphs in: the server rolled it back as a deadlock's victim; "
                        f"trying again ({exc})")
-            time.sleep(min(8.0, 0.5 * 2 ** attempt))
+            time.sleep(_backoff(attempt))
         except RemoteError as exc:
             raise RemoteError(f"{exc} (while switching the pushed graphs in: remote queries refuse to run "
                               "until a push completes). Run kg push again") from None
