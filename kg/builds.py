@@ -256,6 +256,34 @@ def write_store(store: Store, out: str | Path, name: str) -> Path:
     return target
 
 
+@contextlib.contextmanager
+def new_store(out: str | Path) -> Iterator[Path]:
+    """A new, empty folder ``out/kg.oxigraph/<id>/`` for a build to write its store into (``Store(path)``).
+
+    While the block runs it holds a lease, so that another build's :func:`prune_stores` leaves it alone.
+    When the block ends it is kept only if ``out/build.json`` names it (the build's set was switched in);
+    otherwise (the build failed, the data did not conform, the set was not written) it is removed.
+
+    >>> with new_store("out") as folder:               # doctest: +SKIP
+    ...     result = build("data", store=Store(str(folder)))
+    """
+    target = Path(out) / STORES / f"{time.time_ns()}-{os.getpid()}"
+    fd = None
+    try:
+        try:
+            target.mkdir(parents=True)
+        except OSError as exc:
+            raise _with_errno(exc) from None
+        fd = _lease(target, exclusive=False)
+        yield target
+    finally:
+        if fd is not None:
+            os.close(fd)
+        record = read_record(out)
+        if not record or record.get("store") != target.name:
+            shutil.rmtree(target, ignore_errors=True)
+
+
 #: RocksDB's I/O errors reach Python as OSError without an errno; the words tell which it is.
 _ROCKSDB_ERRORS = {"No space left on device": errno.ENOSPC, "Read-only file system": errno.EROFS,
                    "Permission denied": errno.EACCES, "Too many open files": errno.EMFILE}
@@ -370,9 +398,11 @@ class BuildOutputs:
     """
 
     def __init__(self, store: Store, out: str | Path, recorded: dict[str, Any], counts: dict[str, int],
-                 formats: list[str], say: Callable[[str], None] | None = None) -> None:
+                 formats: list[str], say: Callable[[str], None] | None = None, built: Path | None = None) -> None:
         self.store, self.out, self.recorded, self.counts, self.formats = store, Path(out), recorded, counts, formats
         self.say = say or (lambda message: None)
+        #: the store's folder when the build wrote it there itself (:func:`new_store`), else None (copied here)
+        self.built = built
         self.written: Path | None = None
 
     def tasks(self) -> list[Callable[[Path], Path]]:
@@ -381,6 +411,9 @@ class BuildOutputs:
     def _store(self, folder: Path) -> Path:
         from .files import generation_name
 
+        if self.built is not None:
+            self.written = self.built
+            return self.built
         t0 = time.perf_counter()
         self.written = write_store(self.store, self.out, generation_name(folder))
         self.say(f"wrote the store {self.written} in {time.perf_counter() - t0:.1f} s")
@@ -389,7 +422,8 @@ class BuildOutputs:
     def _record(self, folder: Path) -> Path:
         from .files import generation_name
 
-        return write_record(folder, generation_name(folder), self.recorded, self.counts, self.formats)
+        name = self.built.name if self.built is not None else generation_name(folder)
+        return write_record(folder, name, self.recorded, self.counts, self.formats)
 
     def discard(self) -> None:
         if self.written is not None:

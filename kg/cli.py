@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import errors
 from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build, summary_line
@@ -203,10 +203,10 @@ def say_inputs(args: argparse.Namespace) -> None:
     progress(f"data: {describe(args.data)} ({args.project.describe()}); ontology: {describe(args.ontology)}")
 
 
-def build_from_args(args: argparse.Namespace) -> BuildResult:
+def build_from_args(args: argparse.Namespace, store: Store | None = None) -> BuildResult:
     say_inputs(args)
     return build(args.data, args.ontology, base=args.base, progress=progress, reading=args.reading,
-                 project=args.project, as_of=getattr(args, "as_of", None))
+                 project=args.project, as_of=getattr(args, "as_of", None), store=store)
 
 
 def add_dataset_options(p: argparse.ArgumentParser) -> None:
@@ -311,11 +311,9 @@ LARGE_BUILD_FORMATS = ("trig", "nquads")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from . import writers
-    from .builds import BuildOutputs, inputs, prune_stores
+    from .builds import inputs, new_store
     from .files import check_output_folder
     from .namespaces import IRIs
-    from .store import write_rdf
     from .tables import check_base
 
     check_base(args.base)
@@ -323,7 +321,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     # what the build is made from, read before the tables: a file changed during the build makes the
     # record out of date (the next command builds again), never a store that claims newer data
     recorded = inputs(args.data, args.ontology, IRIs(args.base).base, args.reading, args.as_of)
-    result = build_from_args(args)
+    if not args.low_memory:
+        return _build_and_write(args, recorded, None)
+    if args.no_store:
+        raise InvalidArgument("--low-memory builds into the on-disk store: leave out --no-store")
+    # built straight into its on-disk store: the dataset is never held in memory beside it
+    with new_store(args.out) as folder:
+        return _build_and_write(args, recorded, folder)
+
+
+def _build_and_write(args: argparse.Namespace, recorded: dict[str, Any], folder: Path | None) -> int:
+    """kg build after its checks: the build (into the store in ``folder``, else in memory, then copied to its
+    store unless ``--no-store``) and its outputs."""
+    from pyoxigraph import Store
+
+    from . import writers
+    from .builds import BuildOutputs, prune_stores
+    from .store import write_rdf
+
+    result = build_from_args(args, None if folder is None else Store(str(folder)))
     # what the pages' time slider would cost, known to later commands without reading the tables again
     recorded["tables"] = {"rows": result.rows, "years": result.years}
     if not args.no_validate and _report_violations(result, args):
@@ -340,9 +356,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     unknown = [f for f in formats if f not in choices]
     if unknown:
         raise InvalidArgument(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(choices)}")
-    saved = None if args.no_store else BuildOutputs(
-        result.store, args.out, recorded, summary, formats,
-        say=progress)
+    saved = None if args.no_store else BuildOutputs(result.store, args.out, recorded, summary, formats,
+                                                    say=progress, built=folder)
     written = ", ".join([*formats, *([] if args.no_store else ["the store"])])
     progress(f"writing {amount(summary['quads'])} quads ({written})…")
     try:
@@ -454,6 +469,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-validate", action="store_true", help="skip the SHACL validation")
     p.add_argument("--no-store", action="store_true",
                    help="write only the RDF files, no on-disk store (later commands then build again)")
+    p.add_argument("--low-memory", action="store_true",
+                   help="build straight into the on-disk store, never holding the dataset in memory: for data "
+                        "near the machine's memory (slower: at 100,000 firms about 1.4x the time)")
     p.set_defaults(run=cmd_build)
 
     p = sub.add_parser("validate", help="run the SHACL shapes and report data-quality flags",

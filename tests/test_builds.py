@@ -76,6 +76,38 @@ def test_the_record_names_its_store_and_old_stores_are_pruned(built):
     assert set(record["files"]["data"]) >= {"organizations.csv", "sites.csv"}
 
 
+def test_a_low_memory_build_leaves_a_store_that_answers_as_the_build_in_memory(built, capsys):
+    data, out = built
+    in_memory, _ = query(capsys, "firm-facts", "--data", str(data), "--build", str(out))
+    assert main(["build", "--data", str(data), "--out", str(out), "--no-validate", "--low-memory"]) == 0
+    capsys.readouterr()
+    record = json.loads((out / RECORD).read_text(encoding="utf-8"))
+    assert (out / STORES / record["store"] / "CURRENT").is_file()
+    on_disk, err = query(capsys, "firm-facts", "--data", str(data), "--build", str(out))
+    assert f"using the build in {out}" in err
+    assert on_disk == in_memory and on_disk.count("\n") > 30
+
+
+def test_a_low_memory_build_that_fails_leaves_no_store(built, capsys):
+    data, out = built
+    import csv
+
+    stores = sorted((out / STORES).iterdir())
+    organizations = data / "organizations.csv"
+    with open(organizations, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:  # a firm without a description: the SHACL shapes refuse it, after the store was filled
+        if row["id"] == "gefertec":
+            row["description_de"] = row["description_en"] = ""
+    with open(organizations, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert main(["build", "--data", str(data), "--out", str(out), "--low-memory"]) != 0
+    assert "a firm needs a description" in capsys.readouterr().err
+    assert sorted((out / STORES).iterdir()) == stores, "the failed build's store folder is gone"
+
+
 def test_no_store_leaves_only_the_files_and_commands_say_so(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", "--out", str(out), "--no-validate", "--no-store", "--formats", "nquads"]) == 0
