@@ -165,8 +165,8 @@ class _Writer:
     load one chunk while the next is being made.
 
     A triple written before is known by the hash of its text, not by the text (a sixth of the memory: at
-    100,000 firms the texts were 1 GB).  A triple whose hash was seen is held back, and :meth:`finish`
-    writes it only if the store does not hold it yet: two triples with the same hash are both kept.
+    100,000 firms the texts were 1 GB).  A triple whose hash was seen is held back, and :meth:`held_back`
+    gives it to write only if the store does not hold it yet: two triples with the same hash are both kept.
     """
 
     def __init__(self, iris: IRIs, sink: Callable[[list[str]], None] | None = None,
@@ -204,18 +204,15 @@ class _Writer:
             lines, self.lines = self.lines, []
             self._sink(lines)
 
-    def finish(self, store: Store) -> None:
-        """Load into ``store`` (which holds every line written so far) the held-back triples it does not hold:
-        those that only shared a hash with a triple written before (the others were written before)."""
-        if not self._held:
-            return
+    def held_back(self, store: Store) -> str:
+        """The N-Quads of the held-back triples that ``store`` (which holds every line written so far) does not
+        hold: those that only shared a hash with a triple written before (the others were written before)."""
         held = list(self._held.values())
         self._held = {}
         new = [line for line, quad in zip(held, parse(input="".join(held), format=RdfFormat.N_QUADS), strict=True)
                if next(iter(store.quads_for_pattern(quad.subject, quad.predicate, quad.object)), None) is None]
-        if new:
-            store.load(input="".join(new).encode("utf-8"), format=RdfFormat.N_QUADS)
-            self.count += len(new)
+        self.count += len(new)
+        return "".join(new)
 
     def columns(self, s: NamedNode, row: Row, src: list[str]) -> None:
         """Write ``row``'s filled cells of the columns that declare a predicate, as triples about ``s``.
@@ -257,14 +254,16 @@ class _Loader:
     """Loads N-Quads chunks into a store on a background thread.
 
     pyoxigraph parses and indexes without holding the GIL, so on two cores the store loads one
-    chunk while Python makes the next one.
+    chunk while Python makes the next one.  Lines are gathered up to ``chunk`` before a load.
     """
 
-    def __init__(self, store: Store, bulk: bool = False) -> None:
+    def __init__(self, store: Store, bulk: bool = False, chunk: int = 0) -> None:
         self.store = store
         #: an on-disk store is bulk-loaded (sorted files written straight into its database, no transaction
         #: log); an in-memory one takes each chunk in a transaction
         self._load = store.bulk_load if bulk else store.load
+        self._chunk = chunk
+        self._pending: list[str] = []
         self._queue: queue.Queue[list[str] | None] = queue.Queue(maxsize=2 if bulk else 4)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="kg-store-loader", daemon=True)
@@ -281,14 +280,27 @@ class _Loader:
     def __call__(self, lines: list[str]) -> None:
         if self._error is not None:
             raise self._error
-        self._queue.put(lines)
+        self._pending += lines
+        if len(self._pending) >= self._chunk:
+            self._queue.put(self._pending)
+            self._pending = []
 
     def close(self) -> None:
         """Wait until every chunk is loaded; re-raise a loading error."""
+        if self._pending:
+            self._queue.put(self._pending)
+            self._pending = []
         self._queue.put(None)
         self._thread.join()
         if self._error is not None:
             raise self._error
+
+
+def _compact(store: Store) -> None:
+    """Compact an on-disk store that was bulk-loaded in chunks: their files overlap, and one sorted run per
+    index reads several times faster."""
+    store.optimize()
+    store.flush()
 
 
 #: N-Quads lines a bulk load into an on-disk store takes at a time: each load writes its own sorted files, so
@@ -684,7 +696,7 @@ def _write_all(w: _Writer, tables: Tables, ontology: list[Quad], reading: str = 
 def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLOGY, base: str | None = None,
           progress: Callable[[str], None] | None = None, reading: str | None = None,
           project: Project | None = None, as_of: datetime.date | None = None,
-          tables: Tables | None = None, store: Store | None = None) -> BuildResult:
+          tables: Tables | None = None, store: Store | None = None, copy_to: Store | None = None) -> BuildResult:
     """Read and check the tables, and build the dataset in an in-memory Oxigraph store.
 
     ``reading`` (see :data:`kg.rules.READINGS`) says which source wins where sources disagree on a
@@ -695,7 +707,9 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     already read and checked (:func:`kg.tables.read_tables`; the time slider builds each year from one reading).
     ``store``: an empty on-disk store (``Store(path)``) to build into instead of a new in-memory one: the quads
     go into it by Oxigraph's bulk loader while the next ones are made, and it is compacted for reading, so
-    that the dataset is never held in memory (what ``kg build`` does: at 100,000 firms a third of the memory).
+    that the dataset is never held in memory (``kg build --low-memory``).  ``copy_to``: an empty on-disk store
+    that gets the same quads, by the bulk loader on a thread of its own, as they are made (``kg build``'s store,
+    written while the build runs instead of copied afterwards); it is compacted.
     Raises :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad input; nothing is written
     to disk here.  No triple is in two graphs (see :class:`BuildResult`).
     """
@@ -723,27 +737,46 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     t0 = time.perf_counter()
     on_disk = store is not None
     store = Store() if store is None else store
-    store.bulk_extend(ontology_quads)
-    loader = _Loader(store, bulk=on_disk)
-    w = _Writer(iris, sink=loader, seen=_triple_keys(ontology_quads), chunk=DISK_CHUNK if on_disk else 50_000)
+    loaders = [_Loader(store, bulk=on_disk, chunk=DISK_CHUNK if on_disk else 0)]
+    if copy_to is not None:
+        loaders.append(_Loader(copy_to, bulk=True, chunk=DISK_CHUNK))
+    targets = [loader.store for loader in loaders]
+    for target in targets:
+        target.bulk_extend(ontology_quads)
+
+    def load(lines: list[str]) -> None:
+        for loader in loaders:
+            loader(lines)
+
+    w = _Writer(iris, sink=load, seen=_triple_keys(ontology_quads))
     try:
         _write_all(w, tables, ontology_quads, reading, project, say, as_of)
     finally:
-        loader.close()
-    w.finish(store)
+        for loader in loaders:
+            loader.close()
+    if held := w.held_back(store):
+        for target in targets:
+            target.load(input=held, format=RdfFormat.N_QUADS)
     timings["triples+load"] = time.perf_counter() - t0
-    if on_disk:
+    if on_disk:  # the derivations below read it
         t0 = time.perf_counter()
         say(f"compacting the store ({len(store):,} quads)…")
-        store.optimize()  # the bulk-loaded chunks' files overlap: one sorted run per index reads several times faster
+        _compact(store)
         timings["compact"] = time.perf_counter() - t0
+        say(f"compacted the store in {timings['compact']:.1f} s")
     # the firms' profiles and the per-area look-ups of the saved queries, each by one SPARQL definition (kg.derive)
     t0 = time.perf_counter()
     say("deriving the saved queries' look-ups and listings…")
-    store.bulk_extend(materialised_quads(store, iris, reading))
-    if on_disk:
-        store.optimize()
-        store.flush()
+    derived = materialised_quads(store, iris, reading)
+    for target in targets:
+        target.bulk_extend(derived)
     timings["materialised"] = time.perf_counter() - t0
+    say(f"derived {len(derived):,} quads of look-ups and listings in {timings['materialised']:.1f} s")
+    for target in targets[0 if on_disk else 1:]:
+        t0 = time.perf_counter()
+        say("compacting the on-disk store…")
+        _compact(target)
+        timings["compact"] = timings.get("compact", 0) + time.perf_counter() - t0
+        say(f"compacted the on-disk store in {time.perf_counter() - t0:.1f} s")
     say(f"built {len(store):,} quads")
     return BuildResult(store, iris, w.origins, timings, quads_built=len(store), rows=read_rows, years=years)

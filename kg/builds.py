@@ -391,41 +391,18 @@ def prune_stores(out: str | Path, keep: int = 2, say: Callable[[str], None] | No
 
 
 class BuildOutputs:
-    """The outputs that let later commands use a build: its on-disk store and ``build.json``.
+    """The outputs that let later commands use a build: its on-disk store (written by the build into a folder of
+    :func:`new_store`) and ``build.json``, which names it.
 
-    :meth:`tasks` are handed to :func:`kg.store.write_rdf` (``also=``), which writes them into the
-    same generation as the RDF files; :meth:`discard` removes the store when that set fails.
+    :meth:`tasks` are handed to :func:`kg.store.write_rdf` (``also=``), which writes the record into the same
+    generation as the RDF files; a store whose set is not switched in is removed by :func:`new_store`.
     """
 
-    def __init__(self, store: Store, out: str | Path, recorded: dict[str, Any], counts: dict[str, int],
-                 formats: list[str], say: Callable[[str], None] | None = None, built: Path | None = None) -> None:
-        self.store, self.out, self.recorded, self.counts, self.formats = store, Path(out), recorded, counts, formats
-        self.say = say or (lambda message: None)
-        #: the store's folder when the build wrote it there itself (:func:`new_store`), else None (copied here)
-        self.built = built
-        self.written: Path | None = None
+    def __init__(self, folder: Path, recorded: dict[str, Any], counts: dict[str, int], formats: list[str]) -> None:
+        self.folder, self.recorded, self.counts, self.formats = folder, recorded, counts, formats
 
     def tasks(self) -> list[Callable[[Path], Path]]:
-        return [self._store, self._record]
+        return [self._record]
 
-    def _store(self, folder: Path) -> Path:
-        from .files import generation_name
-
-        if self.built is not None:
-            self.written = self.built
-            return self.built
-        t0 = time.perf_counter()
-        self.written = write_store(self.store, self.out, generation_name(folder))
-        self.say(f"wrote the store {self.written} in {time.perf_counter() - t0:.1f} s")
-        return self.written
-
-    def _record(self, folder: Path) -> Path:
-        from .files import generation_name
-
-        name = self.built.name if self.built is not None else generation_name(folder)
-        return write_record(folder, name, self.recorded, self.counts, self.formats)
-
-    def discard(self) -> None:
-        if self.written is not None:
-            shutil.rmtree(self.written, ignore_errors=True)
-            self.written = None
+    def _record(self, generation: Path) -> Path:
+        return write_record(generation, self.folder.name, self.recorded, self.counts, self.formats)
