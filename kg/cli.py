@@ -115,12 +115,17 @@ def progress(message: str) -> None:
     """
     global _status
     line = f"[{time.strftime('%H:%M:%S')}] {message}"
-    if not on_terminal():
-        print(line, file=sys.stderr, flush=True)
-        return
-    if _status is None:
-        _status = _Status()
-    _status.show(line, message)
+    with _progress_lock:  # the build's writers say what they wrote from two threads: one whole line each
+        if not on_terminal():
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+            return
+        if _status is None:
+            _status = _Status()
+        _status.show(line, message)
+
+
+_progress_lock = threading.Lock()
 
 
 def steps(items: Iterable[T], what: str, total: int | None = None) -> Iterator[T]:
