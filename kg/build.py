@@ -25,7 +25,7 @@ from typing import cast
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse, serialize
 
 from .asof import at_date, fact_years
-from .derive import DERIVED, apply_rules, derived_lines, materialised_quads
+from .derive import DERIVED, apply_rules, derived_lines, listing_lines, materialised_quads
 from .errors import os_reason
 from .model import vocabularies
 from .namespaces import (
@@ -296,16 +296,26 @@ class _Loader:
             raise self._error
 
 
+#: N-Quads lines a bulk load into an on-disk store takes at a time: each load writes its own sorted files, so
+#: fewer, larger chunks leave less to compact; two chunks wait at most (about 80 MB of text).
+DISK_CHUNK = 200_000
+
+
+def _as_nquads(quads: list[Quad], lines: list[str], chunk: int = DISK_CHUNK) -> Iterator[bytes]:
+    """``quads``, then ``lines`` (N-Quads lines), as N-Quads text a chunk at a time, each let go of once given."""
+    while quads:
+        yield cast(bytes, serialize(quads[-chunk:], format=RdfFormat.N_QUADS))  # bytes: no output given
+        del quads[-chunk:]
+    while lines:
+        yield "".join(lines[-chunk:]).encode("utf-8")
+        del lines[-chunk:]
+
+
 def _compact(store: Store) -> None:
     """Compact an on-disk store that was bulk-loaded in chunks: their files overlap, and one sorted run per
     index reads several times faster."""
     store.optimize()
     store.flush()
-
-
-#: N-Quads lines a bulk load into an on-disk store takes at a time: each load writes its own sorted files, so
-#: fewer, larger chunks leave less to compact; two chunks wait at most (about 80 MB of text).
-DISK_CHUNK = 200_000
 
 
 def load_ontology(folder: str | Path = DEFAULT_ONTOLOGY) -> list[Quad]:
@@ -764,16 +774,15 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
         _compact(store)
         timings["compact"] = time.perf_counter() - t0
         say(f"compacted the store in {timings['compact']:.1f} s")
-    # the firms' profiles and the per-area look-ups of the saved queries, each by one SPARQL definition (kg.derive)
     t0 = time.perf_counter()
     say("deriving the saved queries' look-ups and listings…")
+    # the firms' profiles, the per-area look-ups and the listings' order, all read from the store before any is
+    # added; as N-Quads, loaded by the engine (handing it 2.4 M Python quads one by one took 30 s at 100,000
+    # firms), a chunk at a time (at once, the bulk loader's buffers were a gigabyte more at 100,000 firms)
     derived = materialised_quads(store, iris, reading)
-    count = len(derived)
-    # as N-Quads, loaded by the engine (handing it 2.4 M Python quads one by one took 30 s at 100,000 firms), a
-    # chunk at a time (at once, the bulk loader's buffers were a gigabyte more at 100,000 firms)
-    while derived:
-        text = serialize(derived[-DISK_CHUNK:], format=RdfFormat.N_QUADS)
-        del derived[-DISK_CHUNK:]
+    lines = listing_lines(store, iris)
+    count = len(derived) + len(lines)
+    for text in _as_nquads(derived, lines):
         for target in targets:
             target.bulk_load(input=text, format=RdfFormat.N_QUADS)
     timings["materialised"] = time.perf_counter() - t0
