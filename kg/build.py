@@ -25,7 +25,7 @@ from typing import cast
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse
 
 from .asof import at_date, fact_years
-from .derive import DERIVED, apply_rules, derived_lines, materialised_quads
+from .derive import DERIVED, apply_rules, derived_lines, listing_lines, materialised_quads
 from .errors import os_reason
 from .model import vocabularies
 from .namespaces import (
@@ -698,8 +698,11 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
         _write_all(w, tables, ontology_quads, reading, project, say, as_of)
     finally:
         loader.close()
-    # the firms' profiles and the per-area look-ups of the saved queries, each by one SPARQL definition (kg.derive)
-    store.bulk_extend(materialised_quads(store, iris, reading))
+    # the firms' profiles, the per-area look-ups and the listings' order of the saved queries, each by one SPARQL
+    # definition (kg.derive), all read from the store before any is added
+    materialised, listings = materialised_quads(store, iris, reading), listing_lines(store, iris)
+    store.bulk_extend(materialised)
+    store.bulk_load(input="".join(listings).encode("utf-8"), format=RdfFormat.N_QUADS)
     timings["triples+load"] = time.perf_counter() - t0
     say(f"built {len(store):,} quads")
     return BuildResult(store, iris, w.origins, timings, quads_built=len(store), rows=read_rows, years=years)

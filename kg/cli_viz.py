@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cli import add_dataset_options, add_output_folder, command, open_dataset, progress, steps
+from .collector import collection_paused
 from .timeline import SLIDER_BUDGET
-from .views import NODE_BUDGET, PAGES, VIEWS, build_views, collection_paused
+from .views import NODE_BUDGET, PAGES, VIEWS, build_views
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -15,7 +15,7 @@ from decimal import Decimal
 from itertools import combinations
 
 import pytest
-from pyoxigraph import Literal, NamedNode, Variable
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Variable
 
 from kg.build import build
 from kg.cli import main
@@ -29,7 +29,9 @@ from kg.query import (
     resolve,
     run,
     select,
+    select_terms,
     term_text,
+    tsv_value,
     with_dataset,
 )
 from kg.results import from_solutions, render
@@ -600,6 +602,26 @@ def test_one_library_call_gives_rows_or_a_dataframe(built):
 def test_render_rejects_an_unknown_format(built):
     with pytest.raises(ValueError, match="choose one of: table, csv"):
         render(run("order-intake", built.store), "ods")
+
+
+def test_the_engine_s_tsv_terms_read_as_the_terms_values():
+    """kg.query.tsv_value reads a term of the engine's tab-separated answer as the term object's value: escapes
+    undone, a number written bare, an unbound value None (the listings' sort keys compare these values)."""
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    objects = [Literal('quote " backslash \\ tab \t line \n\r\x01\b\f\x7f é 😀'), Literal("Köln", language="de"),
+               Literal(""), Literal("5", datatype=NamedNode(xsd + "integer")),
+               Literal("1.50", datatype=NamedNode(xsd + "decimal")), Literal("1e3", datatype=NamedNode(xsd + "double")),
+               Literal("true", datatype=NamedNode(xsd + "boolean")), Literal("x", datatype=NamedNode("http://e/dt")),
+               NamedNode("http://x/a"), BlankNode("b1")]
+    store = Store()
+    store.extend(Quad(NamedNode("http://x/s"), NamedNode("http://x/p"), o) for o in objects)
+    query = "SELECT ?o ?unbound WHERE { ?s ?p ?o OPTIONAL { ?o ?q ?unbound } }"
+    by_objects = [(o.value if not isinstance(o, BlankNode) else f"_:{o.value}", None)
+                  for o, _ in store.query(query)]
+    by_text = [(tsv_value(o), tsv_value(unbound)) for o, unbound in select_terms(store, query)]
+    assert by_text == by_objects and len(by_text) == len(objects)
+    # the escapes an N-Triples writer may use, though this engine's TSV leaves those characters as they are
+    assert tsv_value(r'"\u00e9\U0001F600\b\f\'"@de') == "é😀\b\f'"
 
 
 # ---------------------------------------------------------------------------- defaults in the query text

@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 from typing import cast
 
-from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, Store
+from pyoxigraph import Literal, Quad, QueryResultsFormat, QuerySolutions, RdfFormat, Store, parse, parse_query_results
 
+from ..collector import collection_paused
 from ..namespaces import BBMB, RDF, RDFS, SDMX_DIMENSION, XSD, IRIs
-from ..results import Term
+from ..query import select_terms, tsv_value
 from ..rules import CLUSTER_LINK_ROWS, tie_row_keys
 from .facts import DERIVED
 
@@ -71,60 +73,90 @@ SITE_SORT_KEYS = _PREFIXES + """SELECT ?site ?landLabel ?firmLabel ?siteLabel WH
   BIND(IF(BOUND(?landEn), STR(?landEn), "") AS ?landLabel)
 }"""
 
-#: A sort key as SPARQL's ORDER BY compares the terms here: an unbound value first, then by text
-#: (the labels and codes are strings; Python compares them by code point, as the engines do).
-SortKey = tuple[tuple[int, str], ...]
+#: A row of a listing: its sort key (:func:`_key`), the IRI of the node that carries its rank, and the triples that say
+#: what it is as (predicate, object) in N-Triples form.  A plain tuple (a million rows at 100,000 firms): rows
+#: compare by their keys.
+Row = tuple[str, str, tuple[tuple[str, str], ...]]
+#: A query's answer: its rows of terms as the engine writes them (kg.query.select_terms), read as text because a
+#: Python term a value cost most of this module's time.
+Answer = Iterable[list[str]]
 
 
-def _key(*terms: Term | None) -> SortKey:
-    return tuple((0, "") if t is None else (1, t.value) for t in terms)
+def _key(node: str, *values: str | None) -> str:
+    r"""A row's sort key: the values ORDER BY compares (the labels and codes are strings, compared by code point
+    as the engines do; an unbound one first), then the IRI of the row's node, which orders the rows the query leaves
+    tied.  One string that orders as the values do (sorting it took a quarter of the time a tuple of pairs
+    ``(0, "")`` / ``(1, value)`` took): each value ``\x01``, its text (a NUL in it ``\x00\x01``) and ``\x00\x00``, an
+    unbound one ``\x00\x00`` alone.
+
+        >>> values = [None, "", "\x00", "\x00\x01", "\x01", "a", "a\x00", "a\x01", "ab", "b"]
+        >>> rows = [(x, y, node) for x in values for y in values for node in ("n", "n/2")]
+        >>> as_pairs = lambda row: [(0, "") if v is None else (1, v) for v in row[:2]] + [row[2]]
+        >>> sorted(rows, key=lambda row: _key(row[2], *row[:2])) == sorted(rows, key=as_pairs)
+        True
+    """
+    return "".join([_UNBOUND if v is None else f"\x01{v.replace(_NUL, _ESCAPED_NUL)}{_END}" for v in values]) + node
 
 
-@dataclass(frozen=True)
-class Row:
-    """A row of a listing: the node that carries its rank, the triples that say what it is, its sort key."""
-
-    node: NamedNode
-    sort: SortKey
-    quads: tuple[tuple[NamedNode, NamedNode | Literal], ...] = ()
+_NUL, _ESCAPED_NUL, _END, _UNBOUND = "\x00", "\x00\x01", "\x00\x00", "\x00\x00"
 
 
-def _solutions(store: Store, text: str) -> QuerySolutions:
-    return cast(QuerySolutions, store.query(text, use_default_graph_as_union=True))
+_ROW_FIRM, _ROW_LAND, _ROW_CODE, _ROW_SUBSECTOR_LABEL, _ROW_PARTNER, _ROW_TIE = (str(p) for p in (
+    BBMB.rowFirm, BBMB.rowLand, BBMB.rowCode, BBMB.rowSubsectorLabel, BBMB.rowPartner, BBMB.rowTie))
 
 
-def _firms_by_subsector(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Row]]:
+def _is_literal(term: str) -> bool:
+    return bool(term) and term[0] != "<" and not term.startswith("_:")
+
+
+@cache
+def _literal_text(term: str) -> str:
+    """A literal of the engine's TSV answer as pyoxigraph writes it in N-Quads (the TSV writes a number bare);
+    for the few distinct codes and names the rows carry."""
+    answer = parse_query_results(f"?x\n{term}\n".encode(), format=QueryResultsFormat.TSV)
+    return str(next(iter(cast(QuerySolutions, answer)))[0])
+
+
+def _firms_by_subsector(iris: IRIs, land_labels: Answer, sort_keys: Answer,
+                        members: Answer) -> Iterator[tuple[str | None, Row]]:
     """(area, row) of queries/firms-by-subsector.rq: a row is a firm, a Land and the firm's subsector."""
-    lands = {cast(NamedNode, s["land"]): s["landLabel"] for s in _solutions(store, LAND_LABELS)}
-    firms: dict[NamedNode, list[tuple[Term | None, ...]]] = {}
-    for s in _solutions(store, FIRM_SORT_KEYS):
-        firms.setdefault(cast(NamedNode, s["firm"]), []).append(
-            (s["firmLabel"], s["subsector"], s["code"], s["classLabel"]))
-    rows: dict[tuple[NamedNode, NamedNode, Term | None], Row] = {}
-    for s in _solutions(store, FIRMS_BY_SUBSECTOR_MEMBERS):
-        firm, land = cast(NamedNode, s["firm"]), cast(NamedNode, s["land"])
-        for label, subsector, code, class_label in firms.get(firm, [(None, None, None, None)]):
-            row = rows.get((firm, land, subsector))
-            if row is None:
-                key = f"firms-by-subsector/{_id(firm, iris)}/{_id(land, iris)}"
-                facts: list[tuple[NamedNode, NamedNode | Literal]] = [(BBMB.rowFirm, firm), (BBMB.rowLand, land)]
-                if isinstance(subsector, NamedNode) and isinstance(code, Literal) and \
-                        isinstance(class_label, Literal):  # the subsector's code and name on the row: a page
-                    key += "/" + _id(subsector, iris)      # reads them by one triple each
-                    facts += [(BBMB.rowCode, code), (BBMB.rowSubsectorLabel, class_label)]
-                code_key = ((1, code.value),) if code is not None else ((1, ""),)  # COALESCE(?classCode, "")
-                rows[(firm, land, subsector)] = row = Row(
-                    iris.listing("row/" + key), _key(lands.get(land)) + code_key + _key(label), tuple(facts))
-            yield cast(NamedNode, s["area"]), row
+    lands = {land: tsv_value(label) for land, label in land_labels}
+    firms: dict[str, list[list[str]]] = {}
+    for firm, *keys in sort_keys:  # firmLabel, subsector, code, classLabel
+        firms.setdefault(firm, []).append(keys)
+    node_prefix = iris.listing("row/firms-by-subsector/").value
+    rows: dict[tuple[str, str], list[Row]] = {}  # a firm's rows in a Land (the same in every area)
+    for area, firm, land in members:
+        in_land = rows.get((firm, land))
+        if in_land is None:
+            in_land = rows[(firm, land)] = []
+            made: dict[str, Row] = {}  # by subsector: of a firm with two labels, the first
+            for label, subsector, code, class_label in firms.get(firm, [["", "", "", ""]]):
+                row = made.get(subsector)
+                if row is None:
+                    node = f"{node_prefix}{_id(firm[1:-1], iris)}/{_id(land[1:-1], iris)}"
+                    facts = [(_ROW_FIRM, firm), (_ROW_LAND, land)]
+                    if subsector.startswith("<") and _is_literal(code) and _is_literal(class_label):
+                        # the subsector's code and name on the row: a page reads them by one triple each
+                        node += "/" + _id(subsector[1:-1], iris)
+                        facts += [(_ROW_CODE, _literal_text(code)),
+                                  (_ROW_SUBSECTOR_LABEL, _literal_text(class_label))]
+                    # ORDER BY ?landLabel COALESCE(?classCode, "") ?firmLabel
+                    made[subsector] = row = (_key(node, lands.get(land), tsv_value(code) or "", tsv_value(label)),
+                                             node, tuple(facts))
+                in_land.append(row)
+        area = area[1:-1]
+        for row in in_land:
+            yield area, row
 
 
-def _rnd_sites(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Row]]:
+def _rnd_sites(iris: IRIs, sort_keys: Answer, members: Answer) -> Iterator[tuple[str | None, Row]]:
     """(area, row) of queries/rnd-sites.rq: a row is a site."""
-    sort = {cast(NamedNode, s["site"]): _key(s["landLabel"], s["firmLabel"], s["siteLabel"])
-            for s in _solutions(store, SITE_SORT_KEYS)}
-    for s in _solutions(store, RND_SITES_MEMBERS):
-        site = cast(NamedNode, s["site"])
-        yield cast(NamedNode, s["area"]), Row(site, sort[site])
+    rows: dict[str, Row] = {}
+    for site, *labels in sort_keys:  # landLabel, firmLabel, siteLabel
+        rows[site] = (_key(site[1:-1], *map(tsv_value, labels)), site[1:-1], ())
+    for area, site in members:
+        yield area[1:-1], rows[site]
 
 
 #: queries/firm-facts.rq: every organisation with a controller and every site with a head-count, with its
@@ -137,10 +169,10 @@ FIRM_FACTS_MEMBERS = _PREFIXES + """SELECT ?subject ?kind ?subjectLabel WHERE {
 }"""
 
 
-def _firm_facts(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Row]]:
+def _firm_facts(iris: IRIs, members: Answer) -> Iterator[tuple[str | None, Row]]:
     """(None, row) of queries/firm-facts.rq: a row is an organisation or a site."""
-    for s in _solutions(store, FIRM_FACTS_MEMBERS):
-        yield None, Row(cast(NamedNode, s["subject"]), _key(s["kind"], s["subjectLabel"]))
+    for subject, kind, label in members:
+        yield None, (_key(subject[1:-1], tsv_value(kind), tsv_value(label)), subject[1:-1], ())
 
 
 #: queries/hq-absence.rq: every operating site in an area whose firm is run from outside it, with its sort
@@ -161,72 +193,103 @@ HQ_ABSENCE_MEMBERS = _PREFIXES + """SELECT DISTINCT ?area ?site ?hqLandOrCountry
 }"""
 
 
-def _hq_absence(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Row]]:
+def _hq_absence(iris: IRIs, members: Answer) -> Iterator[tuple[str | None, Row]]:
     """(area, row) of queries/hq-absence.rq: a row is a site (of a site with two labels, the first in order)."""
-    rows: dict[tuple[NamedNode, NamedNode], Row] = {}
-    for s in _solutions(store, HQ_ABSENCE_MEMBERS):
-        area, site = cast(NamedNode, s["area"]), cast(NamedNode, s["site"])
-        row = Row(site, _key(s["hqLandOrCountry"], s["firmLabel"], s["siteLabel"]))
-        if (area, site) not in rows or row.sort < rows[(area, site)].sort:
+    rows: dict[tuple[str, str], Row] = {}
+    for area, site, *labels in members:  # hqLandOrCountry, firmLabel, siteLabel
+        row: Row = (_key(site[1:-1], *map(tsv_value, labels)), site[1:-1], ())
+        if (area, site) not in rows or row < rows[(area, site)]:
             rows[(area, site)] = row
     for (area, _), row in rows.items():
-        yield area, row
+        yield area[1:-1], row
 
 
 #: queries/cluster-links.rq: every tie two firms or more share (the build writes no other), and its firms.
 TIE_MEMBERS = _PREFIXES + """SELECT ?tie ?firm WHERE { ?firm bbmb:sharesTie ?tie }"""
 
 
-def _cluster_links(store: Store, iris: IRIs) -> Iterator[tuple[NamedNode | None, Row]]:
+def _cluster_links(iris: IRIs, members: Answer) -> Iterator[tuple[str | None, Row]]:
     """(None, row) of queries/cluster-links.rq: a row is two firms of a tie, or a firm and its hub
     (kg.rules.tie_row_keys), the first CLUSTER_LINK_ROWS of them in the order firm A, firm B, tie."""
     ties: dict[str, list[str]] = {}
-    for s in _solutions(store, TIE_MEMBERS):
-        ties.setdefault(s["tie"].value, []).append(s["firm"].value)
+    for tie, firm in members:
+        ties.setdefault(tie[1:-1], []).append(firm[1:-1])
     for a, b, tie in heapq.nsmallest(CLUSTER_LINK_ROWS, tie_row_keys(ties)):
         ends = (a, b) if b != tie else (a,)
-        node = iris.listing("row/cluster-links/" + "/".join(_id(NamedNode(e), iris) for e in (tie, *ends)))
-        yield None, Row(node, _key(NamedNode(a), NamedNode(b), NamedNode(tie)),
-                        ((BBMB.rowFirm, NamedNode(a)), (BBMB.rowPartner, NamedNode(b)), (BBMB.rowTie, NamedNode(tie))))
+        node = iris.listing("row/cluster-links/" + "/".join(_id(e, iris) for e in (tie, *ends))).value
+        yield None, (_key(node, a, b, tie), node,
+                     ((_ROW_FIRM, f"<{a}>"), (_ROW_PARTNER, f"<{b}>"), (_ROW_TIE, f"<{tie}>")))
 
 
-def _id(iri: NamedNode, iris: IRIs) -> str:
+def _id(iri: str, iris: IRIs) -> str:
     """The id part of a data IRI (``place/berlin`` -> ``berlin``; a subsector's code kept whole)."""
-    return iri.value[len(iris.base):].split("/", 1)[-1]
+    return iri[len(iris.base):].split("/", 1)[-1]
 
 
-#: The listings the build orders: the saved query's name and its rows by area.
-LISTINGS: dict[str, Callable[[Store, IRIs], Iterable[tuple[NamedNode | None, Row]]]] = {
-    "firms-by-subsector": _firms_by_subsector,
-    "rnd-sites": _rnd_sites,
-    "firm-facts": _firm_facts,
-    "hq-absence": _hq_absence,
-    "cluster-links": _cluster_links,
+#: The listings the build orders: the saved query's name, the queries its rows are made of, and the function that
+#: makes its rows by area from their answers.
+LISTINGS: dict[str, tuple[tuple[str, ...], Callable[..., Iterable[tuple[str | None, Row]]]]] = {
+    "firms-by-subsector": ((LAND_LABELS, FIRM_SORT_KEYS, FIRMS_BY_SUBSECTOR_MEMBERS), _firms_by_subsector),
+    "rnd-sites": ((SITE_SORT_KEYS, RND_SITES_MEMBERS), _rnd_sites),
+    "firm-facts": ((FIRM_FACTS_MEMBERS,), _firm_facts),
+    "hq-absence": ((HQ_ABSENCE_MEMBERS,), _hq_absence),
+    "cluster-links": ((TIE_MEMBERS,), _cluster_links),
 }
 
 
-def listing_quads(store: Store, iris: IRIs) -> list[Quad]:
-    """The ranks of every listing of :data:`LISTINGS` in every area, in ``graph/derived`` (module docstring)."""
-    g = iris.graph(DERIVED)
-    integer = NamedNode(XSD.integer.value)
-    out: list[Quad] = []
-    for name, rows_of in LISTINGS.items():
-        by_area: dict[NamedNode | None, dict[NamedNode, Row]] = {}
-        for area, row in rows_of(store, iris):
-            by_area.setdefault(area, {})[row.node] = row
-        described: set[NamedNode] = set()
-        for area in sorted(by_area, key=lambda a: a.value if a else ""):
-            rows = sorted(by_area[area].values(), key=lambda r: (r.sort, r.node.value))
+def listing_lines(store: Store, iris: IRIs) -> list[str]:
+    """The ranks of every listing of :data:`LISTINGS` in every area, in ``graph/derived`` (module docstring), as
+    N-Quads lines: 1.4 million quads at 100,000 firms, and a pyoxigraph ``Quad`` costs several times its text
+    (the build loads them as text, as it does its other triples).
+
+    The queries are answered two at a time on other threads, in the order their rows are made: the engine
+    evaluates without holding the GIL, so it answers the next ones while Python makes the rows of the first.
+    """
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-listings")
+    answers: dict[str, Future[Answer]] = {}
+    try:
+        for queries, _ in LISTINGS.values():
+            for q in queries:
+                answers[q] = pool.submit(select_terms, store, q)
+        with collection_paused():  # a million rows, no cycles: full collections took a fifth of the time
+            return _lines(iris, lambda q: answers.pop(q).result())  # popped: an answer is dropped once read
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _lines(iris: IRIs, answer: Callable[[str], Answer]) -> list[str]:
+    """:func:`listing_lines` from the answers of the listings' queries (``answer``: a query's rows)."""
+    graph = f"{iris.graph(DERIVED)} .\n"
+    integer = f'"^^{XSD.integer} {graph}'  # the end of a line whose object is an integer
+    out: list[str] = []
+    for name, (queries, rows_of) in LISTINGS.items():
+        by_area: dict[str | None, dict[str, Row]] = {}
+        for area, row in rows_of(iris, *map(answer, queries)):
+            by_area.setdefault(area, {})[row[1]] = row
+        # the listing's rows in order, sorted once for all its areas (a row is in several): an area's rows are then
+        # sorted by their places in it (a node is in an area once, so their keys are distinct there)
+        ordered = sorted({id(row): row for rows in by_area.values() for row in rows.values()}.values())
+        place = {id(row): i for i, row in enumerate(ordered)}
+        described: set[str] = set()
+        for area in sorted(by_area, key=lambda a: a or ""):
+            rows = [ordered[i] for i in sorted(map(place.__getitem__, map(id, by_area[area].values())))]
             # a listing per area (the query's region), or one for the whole graph
-            listing = iris.listing(f"{name}/{_id(area, iris)}" if area else name)
-            out += [Quad(listing, RDF.type, BBMB.Listing, g), Quad(listing, RDFS.subPropertyOf, BBMB.listingRank, g),
-                    Quad(listing, BBMB.savedQuery, Literal(name), g),
-                    Quad(listing, BBMB.rows, Literal(str(len(rows)), datatype=integer), g)]
+            listing = f"<{iris.listing(f'{name}/{_id(area, iris)}' if area else name).value}>"
+            out += [f"{listing} {RDF.type} {BBMB.Listing} {graph}",
+                    f"{listing} {RDFS.subPropertyOf} {BBMB.listingRank} {graph}",
+                    f"{listing} {BBMB.savedQuery} {Literal(name)} {graph}",
+                    f'{listing} {BBMB.rows} "{len(rows)}{integer}']
             if area:
-                out.append(Quad(listing, SDMX_DIMENSION.refArea, area, g))
-            for rank, row in enumerate(rows, 1):
-                out.append(Quad(row.node, listing, Literal(str(rank), datatype=integer), g))
-                if row.quads and row.node not in described:
-                    described.add(row.node)
-                    out += [Quad(row.node, p, o, g) for p, o in row.quads]
+                out.append(f"{listing} {SDMX_DIMENSION.refArea} <{area}> {graph}")
+            ranked = f'> {listing} "'  # <node> <listing> "rank"^^xsd:integer <graph> .
+            for rank, (_, node, facts) in enumerate(rows, 1):
+                out.append(f"<{node}{ranked}{rank}{integer}")
+                if facts and node not in described:
+                    described.add(node)
+                    out += [f"<{node}> {p} {o} {graph}" for p, o in facts]
     return out
+
+
+def listing_quads(store: Store, iris: IRIs) -> list[Quad]:
+    """:func:`listing_lines` as pyoxigraph quads, for a caller that adds them to a store as objects."""
+    return list(parse("".join(listing_lines(store, iris)), format=RdfFormat.N_QUADS))

@@ -91,13 +91,12 @@ from a dated site to its firm the site's.
 """
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 
 import networkx as nx
 from pyoxigraph import Store
 
+from ..collector import collection_paused
 from ..errors import InvalidArgument
 from .budget import AGGREGATE_BY, NODE_BUDGET, within_budget
 from .catalogue import Catalog, curie, place_key, source_key
@@ -108,9 +107,9 @@ from .layout import FORCE_LAYOUT_LIMIT, force_layout, geographic_layout, region_
 from .style import CONTROL_COLORS, PALETTE, SHAPES, headcount_size, legend
 
 __all__ = ["AGGREGATE_BY", "CLIQUE_LIMIT", "CONTROL_COLORS", "FORCE_LAYOUT_LIMIT", "NODE_BUDGET", "PAGES", "PALETTE",
-           "SHAPES", "VIEWS", "Catalog", "build_views", "clusters_view", "control_headline", "curie", "force_layout",
-           "full_view", "geographic_layout", "headcount_size", "hq_view", "legend", "place_key", "region_areas",
-           "source_key", "within_budget"]
+           "SHAPES", "VIEWS", "Catalog", "build_views", "clusters_view", "collection_paused", "control_headline",
+           "curie", "force_layout", "full_view", "geographic_layout", "headcount_size", "hq_view", "legend",
+           "place_key", "region_areas", "source_key", "within_budget"]
 
 
 VIEWS: dict[str, Callable[..., nx.Graph[str]]] = {"hq": hq_view, "clusters": clusters_view, "full": full_view}
@@ -138,29 +137,3 @@ def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None =
                 options["page_budget"] = page_budget
             out[name] = VIEWS[name](store, catalog=cat, **options)
     return out
-
-
-@contextmanager
-def collection_paused(keep: bool = False) -> Iterator[None]:
-    """Python's cycle collector paused while views are built, then as it was.
-
-    The views make millions of small objects and no garbage cycles; each full collection walks all of them (the
-    catalogue's included), which took 40 % of the hq view's time at 100,000 firms.  ``keep``: what is made
-    meanwhile stays until the process ends (a command's views), so the collector is told to leave it out of every
-    later walk (:func:`gc.freeze`): at 100,000 firms the first collection after the views walked them for 8 s and
-    the one at the process's exit for 25 s.  (A graph is freed by the collector, not when it is let go: its edge
-    views refer back to it.)
-
-    >>> with collection_paused():
-    ...     gc.isenabled()
-    False
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if keep:
-            gc.freeze()
-        if was:
-            gc.enable()
