@@ -13,6 +13,7 @@ from (``origins``), so that validation can point back at the spreadsheet row.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import queue
 import threading
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse, serialize
+from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse
 
 from .asof import at_date, fact_years
 from .derive import DERIVED, apply_rules, derived_lines, listing_lines, materialised_quads
@@ -301,14 +302,32 @@ class _Loader:
 DISK_CHUNK = 200_000
 
 
-def _as_nquads(quads: list[Quad], lines: list[str], chunk: int = DISK_CHUNK) -> Iterator[bytes]:
-    """``quads``, then ``lines`` (N-Quads lines), as N-Quads text a chunk at a time, each let go of once given."""
+def _line_chunks(quads: list[Quad], lines: list[str], chunk: int = DISK_CHUNK) -> Iterator[list[str]]:
+    """``quads``, then ``lines`` (N-Quads lines), as N-Quads lines a chunk at a time, each let go of once given."""
     while quads:
-        yield cast(bytes, serialize(quads[-chunk:], format=RdfFormat.N_QUADS))  # bytes: no output given
+        yield [f"{quad} .\n" for quad in quads[-chunk:]]
         del quads[-chunk:]
     while lines:
-        yield "".join(lines[-chunk:]).encode("utf-8")
+        yield lines[-chunk:]
         del lines[-chunk:]
+
+
+@contextlib.contextmanager
+def _loading(stores: list[Store], first_on_disk: bool) -> Iterator[Callable[[list[str]], None]]:
+    """A sink for N-Quads lines that loads them into every store, each on a thread of its own (:class:`_Loader`),
+    while the next lines are made: the first store in memory (unless ``first_on_disk``), the others on disk.
+    When the block ends every line is loaded; a loading error is raised then."""
+    loaders = [_Loader(target, bulk=first_on_disk or i > 0, chunk=DISK_CHUNK if first_on_disk or i > 0 else 0)
+               for i, target in enumerate(stores)]
+
+    def load(lines: list[str]) -> None:
+        for loader in loaders:
+            loader(lines)
+    try:
+        yield load
+    finally:
+        for loader in loaders:
+            loader.close()
 
 
 def _compact(store: Store) -> None:
@@ -747,23 +766,12 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     t0 = time.perf_counter()
     on_disk = store is not None
     store = Store() if store is None else store
-    loaders = [_Loader(store, bulk=on_disk, chunk=DISK_CHUNK if on_disk else 0)]
-    if copy_to is not None:
-        loaders.append(_Loader(copy_to, bulk=True, chunk=DISK_CHUNK))
-    targets = [loader.store for loader in loaders]
+    targets = [store] if copy_to is None else [store, copy_to]
     for target in targets:
         target.bulk_extend(ontology_quads)
-
-    def load(lines: list[str]) -> None:
-        for loader in loaders:
-            loader(lines)
-
-    w = _Writer(iris, sink=load, seen=_triple_keys(ontology_quads))
-    try:
+    with _loading(targets, on_disk) as load:
+        w = _Writer(iris, sink=load, seen=_triple_keys(ontology_quads))
         _write_all(w, tables, ontology_quads, reading, project, say, as_of)
-    finally:
-        for loader in loaders:
-            loader.close()
     if held := w.held_back(store):
         for target in targets:
             target.load(input=held, format=RdfFormat.N_QUADS)
@@ -782,9 +790,9 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     derived = materialised_quads(store, iris, reading)
     lines = listing_lines(store, iris)
     count = len(derived) + len(lines)
-    for text in _as_nquads(derived, lines):
-        for target in targets:
-            target.bulk_load(input=text, format=RdfFormat.N_QUADS)
+    with _loading(targets, on_disk) as load:
+        for chunk in _line_chunks(derived, lines):
+            load(chunk)
     timings["materialised"] = time.perf_counter() - t0
     say(f"derived {count:,} quads of look-ups and listings in {timings['materialised']:.1f} s")
     for target in targets[0 if on_disk else 1:]:
