@@ -330,9 +330,9 @@ def _loading(stores: list[Store], first_on_disk: bool) -> Iterator[Callable[[lis
             loader.close()
 
 
-def _compact(store: Store) -> None:
-    """Compact an on-disk store that was bulk-loaded in chunks: their files overlap, and one sorted run per
-    index reads several times faster."""
+def compact(store: Store) -> None:
+    """Compact an on-disk store that was bulk-loaded in chunks (:func:`build`'s ``store`` and ``copy_to``): their
+    files overlap, and one sorted run per index reads several times faster."""
     store.optimize()
     store.flush()
 
@@ -738,7 +738,8 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     go into it by Oxigraph's bulk loader while the next ones are made, and it is compacted for reading, so
     that the dataset is never held in memory (``kg build --low-memory``).  ``copy_to``: an empty on-disk store
     that gets the same quads, by the bulk loader on a thread of its own, as they are made (``kg build``'s store,
-    written while the build runs instead of copied afterwards); it is compacted.
+    written while the build runs instead of copied afterwards); :func:`compact` it before it is read (``kg build``
+    does while it writes the RDF files).
     Raises :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad input; nothing is written
     to disk here.  No triple is in two graphs (see :class:`BuildResult`).
     """
@@ -779,7 +780,7 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     if on_disk:  # the derivations below read it
         t0 = time.perf_counter()
         say(f"compacting the store ({len(store):,} quads)…")
-        _compact(store)
+        compact(store)
         timings["compact"] = time.perf_counter() - t0
         say(f"compacted the store in {timings['compact']:.1f} s")
     t0 = time.perf_counter()
@@ -795,10 +796,10 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
             load(chunk)
     timings["materialised"] = time.perf_counter() - t0
     say(f"derived {count:,} quads of look-ups and listings in {timings['materialised']:.1f} s")
-    for target in targets[0 if on_disk else 1:]:
+    if on_disk:
         t0 = time.perf_counter()
         say("compacting the on-disk store…")
-        _compact(target)
+        compact(store)
         timings["compact"] = timings.get("compact", 0) + time.perf_counter() - t0
         say(f"compacted the on-disk store in {time.perf_counter() - t0:.1f} s")
     say(f"built {len(store):,} quads")

@@ -262,20 +262,22 @@ def new_store(out: str | Path) -> Iterator[Path]:
 
     While the block runs it holds a lease, so that another build's :func:`prune_stores` leaves it alone.
     When the block ends it is kept only if ``out/build.json`` names it (the build's set was switched in);
-    otherwise (the build failed, the data did not conform, the set was not written) it is removed.
+    otherwise (the build failed, the data did not conform, the set was not written) it is removed.  A folder
+    that cannot be written (a full disk, a read-only one) raises :class:`kg.files.OutputError`, one line.
 
     >>> with new_store("out") as folder:               # doctest: +SKIP
     ...     result = build("data", store=Store(str(folder)))
     """
+    from .files import explain_os_error
+
     target = Path(out) / STORES / f"{time.time_ns()}-{os.getpid()}"
     fd = None
     try:
-        try:
-            target.mkdir(parents=True)
-        except OSError as exc:
-            raise _with_errno(exc) from None
+        target.mkdir(parents=True)
         fd = _lease(target, exclusive=False)
         yield target
+    except OSError as exc:  # RocksDB's words, while the store is written, carry no errno: it is found from them
+        raise explain_os_error(_with_errno(exc), out) from None
     finally:
         if fd is not None:
             os.close(fd)
@@ -398,11 +400,25 @@ class BuildOutputs:
     generation as the RDF files; a store whose set is not switched in is removed by :func:`new_store`.
     """
 
-    def __init__(self, folder: Path, recorded: dict[str, Any], counts: dict[str, int], formats: list[str]) -> None:
+    def __init__(self, folder: Path, recorded: dict[str, Any], counts: dict[str, int], formats: list[str],
+                 compact: Store | None = None, say: Callable[[str], None] | None = None) -> None:
         self.folder, self.recorded, self.counts, self.formats = folder, recorded, counts, formats
+        #: the store in ``folder`` when it is still to be compacted (:func:`kg.build.compact`): beside the files
+        self.to_compact = compact
+        self.say = say or (lambda message: None)
 
     def tasks(self) -> list[Callable[[Path], Path]]:
-        return [self._record]
+        return [self._compact, self._record] if self.to_compact is not None else [self._record]
+
+    def _compact(self, generation: Path) -> Path:
+        from .build import compact
+
+        if self.to_compact is not None:
+            t0 = time.perf_counter()
+            self.say("compacting the on-disk store…")
+            compact(self.to_compact)
+            self.say(f"compacted the on-disk store in {time.perf_counter() - t0:.1f} s")
+        return self.folder
 
     def _record(self, generation: Path) -> Path:
         return write_record(generation, self.folder.name, self.recorded, self.counts, self.formats)

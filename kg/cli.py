@@ -363,7 +363,8 @@ def _build_and_write(args: argparse.Namespace, recorded: dict[str, Any], folder:
     unknown = [f for f in formats if f not in choices]
     if unknown:
         raise InvalidArgument(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(choices)}")
-    saved = None if folder is None else BuildOutputs(folder, recorded, summary, formats)
+    saved = None if folder is None else BuildOutputs(folder, recorded, summary, formats,
+                                                     compact=None if args.low_memory else disk, say=progress)
     progress(f"writing {amount(summary['quads'])} quads ({', '.join(formats)})…")
     write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint,
               also=saved.tasks() if saved else ())
