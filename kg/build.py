@@ -317,8 +317,9 @@ def _loading(stores: list[Store], first_on_disk: bool) -> Iterator[Callable[[lis
     """A sink for N-Quads lines that loads them into every store, each on a thread of its own (:class:`_Loader`),
     while the next lines are made: the first store in memory (unless ``first_on_disk``), the others on disk.
     When the block ends every line is loaded; a loading error is raised then."""
-    loaders = [_Loader(target, bulk=first_on_disk or i > 0, chunk=DISK_CHUNK if first_on_disk or i > 0 else 0)
-               for i, target in enumerate(stores)]
+    on_disk = [first_on_disk] + [True] * (len(stores) - 1)
+    loaders = [_Loader(target, bulk=bulk, chunk=DISK_CHUNK if bulk else 0)
+               for target, bulk in zip(stores, on_disk, strict=True)]
 
     def load(lines: list[str]) -> None:
         for loader in loaders:
