@@ -205,6 +205,16 @@ class _Writer:
             lines, self.lines = self.lines, []
             self._sink(lines)
 
+    def extend(self, lines: Iterable[str]) -> None:
+        """Write N-Quads lines as they are (triples in no other graph), handed to the sink a chunk at a time: at
+        once, the derived graph's lines were three copies of 6 GB at a million firms (list, text, bytes)."""
+        for line in lines:
+            self.lines.append(line)
+            self.count += 1
+            if len(self.lines) >= self._chunk:
+                self.flush()
+        self.flush()
+
     def held_back(self, store: Store) -> str:
         """The N-Quads of the held-back triples that ``store`` (which holds every line written so far) does not
         hold: those that only shared a hash with a triple written before (the others were written before)."""
@@ -663,10 +673,7 @@ def _derived(w: _Writer, tables: Tables, reading: str, project: Project, as_of: 
     slugs checked when the tables were read).
     """
     facts = apply_rules(tables, reading, project)
-    lines = list(derived_lines(facts, tables, w.iris))
-    w.lines.extend(lines)
-    w.count += len(lines)
-    w.flush()
+    w.extend(derived_lines(facts, tables, w.iris))
     # the graph itself: what it was made from, by what, under which reading
     meta = ["meta"]
     source, graph = w.iris.source(DERIVED), w.iris.graph(DERIVED)
