@@ -284,6 +284,8 @@ def new_store(out: str | Path) -> Iterator[Path]:
         record = read_record(out)
         if not record or record.get("store") != target.name:
             shutil.rmtree(target, ignore_errors=True)
+            with contextlib.suppress(OSError):  # the stores' folder too, where this made it and left it empty
+                target.parent.rmdir()
 
 
 #: RocksDB's I/O errors reach Python as OSError without an errno; the words tell which it is.
