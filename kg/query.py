@@ -813,9 +813,41 @@ def select(store: Store, query: str, bindings: Mapping[str, Any] | None = None, 
     solutions = cast(QuerySolutions, store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES,
                                                  substitutions=substitutions or None))
     names = [v.value for v in solutions.variables]
-    if lexical:
-        return [{n: (t.value if t is not None else None) for n, t in zip(names, s, strict=True)} for s in solutions]
+    if lexical:  # from the engine's text: no Python term a value, and the engine writes it without Python's lock
+        return [dict(zip(names, row, strict=True)) for row in _lexical_rows(solutions)]
     return [{n: to_python(s[n]) for n in names} for s in solutions]
+
+
+def select_values(store: Store, query: str) -> list[tuple[str | None, ...]]:
+    """The rows of a SELECT over the union of the graphs as tuples of their terms' lexical values (in the order of
+    its variables, as ``select(..., lexical=True)`` gives them; None where a variable is unbound): for reading
+    hundreds of thousands of rows at once (the views' catalogue), read from the engine's text.
+
+        >>> from pyoxigraph import Store
+        >>> select_values(Store(), 'SELECT ?a ?b ?c WHERE { BIND(<http://x/a> AS ?a) BIND("x"@de AS ?c) }')
+        [('http://x/a', None, 'x')]
+    """
+    return list(_lexical_rows(cast(QuerySolutions, store.query(query, use_default_graph_as_union=True,
+                                                                prefixes=PREFIXES))))
+
+
+def _lexical_rows(solutions: QuerySolutions) -> Iterator[tuple[str | None, ...]]:
+    return (tuple(map(_lexical, row)) for row in _tsv_rows(solutions))
+
+
+def _tsv_rows(solutions: QuerySolutions) -> Iterator[list[str]]:
+    """The rows of solutions as the engine's tab-separated answer writes them (see :func:`select_terms`)."""
+    answer = cast(bytes, solutions.serialize(format=QueryResultsFormat.TSV))  # bytes: no output given
+    lines = answer.decode("utf-8").split("\n")
+    # the first line names the variables; each row ends in a line break (one unbound variable: an empty line)
+    rows = itertools.islice(lines, 1, len(lines) - 1)
+    return (line.split("\t") for line in rows) if lines[0] else ([] for _ in rows)  # no variables: empty rows
+
+
+def _lexical(term: str) -> str | None:
+    """A term of :func:`select_terms` as a pyoxigraph term's ``value`` (a blank node's id without ``_:``)."""
+    value = tsv_value(term)
+    return value[2:] if value is not None and term.startswith("_:") else value
 
 
 def select_terms(store: Store, query: str) -> Iterator[list[str]]:
@@ -833,10 +865,7 @@ def select_terms(store: Store, query: str) -> Iterator[list[str]]:
         >>> list(select_terms(Store(), 'SELECT ?a ?b ?c WHERE { BIND(<http://x/a> AS ?a) BIND("x"@de AS ?c) }'))
         [['<http://x/a>', '', '"x"@de']]
     """
-    solutions = cast(QuerySolutions, store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES))
-    answer = cast(bytes, solutions.serialize(format=QueryResultsFormat.TSV))  # bytes: no output given
-    lines = answer.decode("utf-8").split("\n")
-    return (line.split("\t") for line in itertools.islice(lines, 1, None) if line)  # the first: the variables
+    return _tsv_rows(cast(QuerySolutions, store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)))
 
 
 def select_resources(store: Store, query: str) -> Iterator[list[str]]:

@@ -30,6 +30,7 @@ from kg.query import (
     run,
     select,
     select_terms,
+    select_values,
     term_text,
     tsv_value,
     with_dataset,
@@ -622,6 +623,23 @@ def test_the_engine_s_tsv_terms_read_as_the_terms_values():
     assert by_text == by_objects and len(by_text) == len(objects)
     # the escapes an N-Triples writer may use, though this engine's TSV leaves those characters as they are
     assert tsv_value(r'"\u00e9\U0001F600\b\f\'"@de') == "é😀\b\f'"
+
+
+def test_lexical_rows_are_the_terms_values_read_from_the_engine_s_text():
+    """select(lexical=True) and select_values read the engine's text, not its term objects (the views'
+    catalogue reads two million rows so): the same values as the terms', a blank node by its id, and every
+    row kept, even one whose only variable is unbound (an empty line of the text) or a query without variables."""
+    store = Store()
+    objects = [Literal('tab \t line \n é', language="de"), Literal("7", datatype=NamedNode(
+        "http://www.w3.org/2001/XMLSchema#integer")), NamedNode("http://x/a"), BlankNode("b1")]
+    store.extend(Quad(NamedNode("http://x/s"), NamedNode("http://x/p"), o) for o in objects)
+    query = "SELECT ?o ?unbound WHERE { ?s ?p ?o OPTIONAL { ?o ?q ?unbound } }"
+    by_terms = [{"o": o.value, "unbound": None} for o, _ in store.query(query)]
+    assert select(store, query, lexical=True) == by_terms and len(by_terms) == len(objects)
+    assert select_values(store, query) == [(r["o"], r["unbound"]) for r in by_terms]
+    assert select(store, "SELECT ?x WHERE { }", lexical=True) == [{"x": None}]
+    assert select_values(store, "SELECT ?x WHERE { FILTER(false) }") == []
+    assert select(store, "SELECT * WHERE { }", lexical=True) == [{}]
 
 
 # ---------------------------------------------------------------------------- defaults in the query text

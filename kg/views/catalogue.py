@@ -14,7 +14,7 @@ from pyoxigraph import Store
 from .. import geo
 from ..errors import InvalidArgument
 from ..namespaces import BBMB, PREFIXES, SCHEMA
-from ..query import READING_QUERY, STUDY_CREDIT_QUERY, select
+from ..query import READING_QUERY, STUDY_CREDIT_QUERY, select_values
 from ..rules import (
     TIE_KINDS,
     UNKNOWN,
@@ -38,8 +38,9 @@ _ORG_KINDS = {BBMB.Firm.value: "firm", BBMB.ParentGroup.value: "group", BBMB.Hol
 #: the organisations' kinds that matter only (not every class of every organisation: four times the rows)
 _ORG_KIND_IRIS = " ".join(f"<{t}>" for t in _ORG_KINDS)
 
-#: The catalogue's queries by name, each a whole-graph SELECT (never one a node); :class:`Catalog` asks them
-#: all at once, in parallel threads (:class:`_Answers`).
+#: The catalogue's queries by name, each a whole-graph SELECT (never one a node), most of them a scan of one
+#: property joined here: the engine's joins took three times as long at 100,000 firms (each row's terms are
+#: looked up in the store either way).  :class:`Catalog` asks them all at once, in threads (:class:`_Answers`).
 QUERIES: dict[str, str] = {
     "place_kinds": "SELECT ?p ?t WHERE { ?p a schema:Place , ?t }",
     "place_within": "SELECT ?p ?w WHERE { ?p a schema:Place ; schema:containedInPlace ?w }",
@@ -48,7 +49,8 @@ QUERIES: dict[str, str] = {
     "sources_of": "SELECT ?s ?src WHERE { ?s prov:wasDerivedFrom ?src . ?src a bbmb:Source }",
     "sources": "SELECT ?src ?title ?url ?whole WHERE { ?src a bbmb:Source ; dct:title ?title "
                "OPTIONAL { ?src schema:url ?url } OPTIONAL { ?src dct:isPartOf ?whole } }",
-    "subsectors": "SELECT DISTINCT ?c ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code }",
+    "notations": "SELECT ?c ?code WHERE { ?c skos:notation ?code }",
+    "classified": "SELECT ?o ?c WHERE { ?o org:classification ?c }",
     "orgs": "SELECT ?o WHERE { ?o a org:Organization }",
     "org_kinds": f"SELECT ?o ?t WHERE {{ VALUES ?t {{ {_ORG_KIND_IRIS} }} ?o a ?t }}",
     "parents": "SELECT ?rel ?o ?p ?c ?since ?until WHERE { ?rel a bbmb:ControlRelation ; bbmb:child ?o ; "
@@ -57,25 +59,26 @@ QUERIES: dict[str, str] = {
     "placed": "SELECT ?s ?p WHERE { ?s schema:containedInPlace ?p }",
     "certainty": "SELECT ?s ?c WHERE { ?s bbmb:certainty ?c }",
     "primary_sites": "SELECT ?o ?site WHERE { ?o org:hasPrimarySite ?site }",
-    "control": "SELECT ?o ?c ?p ?b WHERE { ?o bbmb:controlledBy ?c "
-               "OPTIONAL { ?o bbmb:controlPlace ?p } OPTIONAL { ?o bbmb:controlBasis ?b } }",
+    "controllers": "SELECT ?o ?c WHERE { ?o bbmb:controlledBy ?c }",
+    "control_places": "SELECT ?o ?p WHERE { ?o bbmb:controlPlace ?p }",
+    "control_bases": "SELECT ?o ?b WHERE { ?o bbmb:controlBasis ?b }",
     "details": "SELECT ?s ?p ?v (LANG(?v) AS ?lang) WHERE { VALUES ?p { schema:description bbmb:status } "
                "?s ?p ?v }",
-    "codes": "SELECT ?o ?code WHERE { ?o org:classification ?c . ?c skos:notation ?code } ORDER BY ?code",
     "contested": "SELECT ?about ?aspect ?alt ?label ?chosen (GROUP_CONCAT(STR(?src); separator=' ') AS ?srcs) "
                  "WHERE { ?c a bbmb:ContestedFact ; bbmb:about ?about ; bbmb:aspect ?aspect ; bbmb:alternative ?alt . "
                  "?alt rdfs:label ?label ; bbmb:chosen ?chosen OPTIONAL { ?alt prov:wasDerivedFrom ?src } } "
                  "GROUP BY ?about ?aspect ?alt ?label ?chosen ORDER BY ?alt",
-    "employees": "SELECT ?s ?n ?b WHERE { ?s bbmb:employees ?n OPTIONAL { ?s bbmb:employeesBasis ?b } }",
+    "employees": "SELECT ?s ?n WHERE { ?s bbmb:employees ?n }",
+    "employee_bases": "SELECT ?s ?b WHERE { ?s bbmb:employeesBasis ?b }",
     "alternative_places": "SELECT ?s ?about ?p WHERE { ?s a bbmb:AlternativePlace ; bbmb:about ?about ; "
                           "schema:containedInPlace ?p }",
-    "headcounts": "SELECT ?s ?h ?v ?min ?max ?a ?y WHERE { ?s schema:numberOfEmployees ?h . "
-                  "OPTIONAL { ?h schema:value ?v } OPTIONAL { ?h schema:minValue ?min } "
-                  "OPTIONAL { ?h schema:maxValue ?max } OPTIONAL { ?h bbmb:approximation ?a } "
-                  "OPTIONAL { ?h bbmb:referenceYear ?y } }",
-    "sites": "SELECT ?s ?o ?p WHERE { ?s a org:Site ; org:siteOf ?o ; schema:containedInPlace ?p }",
-    "site_functions": "SELECT ?s ?n WHERE { ?s a org:Site ; bbmb:siteFunction ?f . ?f skos:notation ?n } ORDER BY ?n",
-    "site_periods": "SELECT ?s ?p ?v WHERE { ?s a org:Site ; schema:startDate|schema:endDate ?v ; ?p ?v }",
+    "headcounts": "SELECT ?s ?h WHERE { ?s schema:numberOfEmployees ?h }",
+    "headcount_parts": "SELECT ?h ?p ?v WHERE { VALUES ?p { schema:value schema:minValue schema:maxValue "
+                       "bbmb:approximation bbmb:referenceYear } ?h ?p ?v }",
+    "site_types": "SELECT ?s WHERE { ?s a org:Site }",
+    "site_orgs": "SELECT ?s ?o WHERE { ?s org:siteOf ?o }",
+    "site_functions": "SELECT ?s ?f WHERE { ?s bbmb:siteFunction ?f }",
+    "periods": "SELECT ?s ?p ?v WHERE { VALUES ?p { schema:startDate schema:endDate } ?s ?p ?v }",
     "clusters": "SELECT ?c ?kind ?place ?op WHERE { ?c a bbmb:Cluster , ?k . ?k skos:notation ?kind "
                 "OPTIONAL { ?c schema:containedInPlace ?place } OPTIONAL { ?c bbmb:operatedBy ?op } }",
     "cluster_members": "SELECT ?c ?m WHERE { ?c a bbmb:Cluster ; bbmb:hasMember ?m } ORDER BY ?m",
@@ -114,17 +117,16 @@ def source_key(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _rows(store: Store, query: str) -> list[dict[str, Any]]:
-    """Rows of a SELECT over the union of the graphs, as lexical values (the few numbers are converted
-    where they are read)."""
-    return select(store, query, lexical=True)
+Row = tuple[Any, ...]
+"""A row of a catalogue query: its terms' lexical values in the order of its variables (None: unbound)."""
 
 
 class _Answers:
     """The rows of each of :data:`QUERIES` by name, every query asked at once in threads of its own.
 
-    The engine evaluates a query without Python's lock, so the store is read on every core while the catalogue
-    joins the answers it already has (in its own order, as a sequential reading would: the same catalogue).
+    The engine evaluates a query and writes its answer without Python's lock, so the store is read on every core
+    while the catalogue joins the answers it already has (in its own order, as a sequential reading would: the
+    same catalogue).
 
     >>> with _Answers(Store()) as answers:
     ...     answers("orgs")
@@ -135,9 +137,9 @@ class _Answers:
         self._pool = ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1),
                                         thread_name_prefix="catalogue")
         # asked in the order the catalogue reads them: the first answers are ready first
-        self._pending = {name: self._pool.submit(_rows, store, QUERIES[name]) for name in QUERIES}
+        self._pending = {name: self._pool.submit(select_values, store, QUERIES[name]) for name in QUERIES}
 
-    def __call__(self, name: str) -> list[dict[str, Any]]:
+    def __call__(self, name: str) -> list[Row]:
         """The rows of the query ``name``, once (the catalogue asks each once; its rows are then let go)."""
         return self._pending.pop(name).result()
 
@@ -247,6 +249,11 @@ class Headcount:
         return f"{text} ({self.year})" if self.year else text
 
 
+def _pairs(rows: list[Row]) -> dict[str, str]:
+    """The rows of a two-variable query as a mapping, the first value to the last row's second."""
+    return {key: value for key, value in rows}
+
+
 class Catalog:
     """Everything the views need, read from the store with a few whole-graph SELECT queries.
 
@@ -259,45 +266,40 @@ class Catalog:
         with _Answers(store) as q:
             self._read(q, region)
 
-    def _read(self, q: Callable[[str], list[dict[str, Any]]], region: str | None) -> None:
+    def _read(self, q: Callable[[str], list[Row]], region: str | None) -> None:
         self.places: dict[str, Place] = {}
-        for r in q("place_kinds"):
-            place = self.places.setdefault(r["p"], Place(r["p"]))
-            if r["t"] in _PLACE_KINDS:
-                place.kinds.add(_PLACE_KINDS[r["t"]])
-        for r in q("place_within"):
-            self.places[r["p"]].within.append(r["w"])
-        for r in q("place_points"):
-            self.places[r["p"]].lat, self.places[r["p"]].long = float(r["lat"]), float(r["long"])
+        for p, t in q("place_kinds"):
+            place = self.places.setdefault(p, Place(p))
+            if t in _PLACE_KINDS:
+                place.kinds.add(_PLACE_KINDS[t])
+        for p, w in q("place_within"):
+            self.places[p].within.append(w)
+        for p, lat, long in q("place_points"):
+            self.places[p].lat, self.places[p].long = float(lat), float(long)
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
-        for r in q("labels"):
-            self.labels[r["s"]].setdefault(r["lang"], r["l"])
+        for s, label, lang in q("labels"):
+            self.labels[s].setdefault(lang, label)
         for iri, place in self.places.items():
             names = self.labels.get(iri, {})
             place.label_de, place.label_en = names.get("de", names.get("", "")), names.get("en", "")
         self.sources_of: dict[str, list[str]] = defaultdict(list)
-        for r in q("sources_of"):
-            self.sources_of[r["s"]].append(source_key(r["src"]))
+        keys: dict[str, str] = {}  # a few hundred sources, cited by hundreds of thousands of facts
+        for s, src in q("sources_of"):
+            self.sources_of[s].append(keys.get(src) or keys.setdefault(src, source_key(src)))
         for values in self.sources_of.values():
             values.sort()
         self.sources: dict[str, dict[str, str]] = {}
         self.source_part_of: dict[str, str] = {}
-        for r in q("sources"):
-            entry = {"title": r["title"]}
-            if r["url"]:
-                entry["url"] = r["url"]
-            self.sources[source_key(r["src"])] = entry
-            if r["whole"]:
-                self.source_part_of[source_key(r["src"])] = source_key(r["whole"])
+        for src, title, url, whole in q("sources"):
+            self.sources[source_key(src)] = {"title": title, **({"url": url} if url else {})}
+            if whole:
+                self.source_part_of[source_key(src)] = source_key(whole)
+        self._codes = _pairs(q("notations"))  # a concept's code: subsectors, site functions, cluster kinds
         self._read_orgs(q)
         self.parent_of = {iri: o.parent if o.parent in self.orgs else None for iri, o in self.orgs.items()}
         self._read_sites(q)
         self._read_clusters(q)
         self._read_ties(q)
-        self.subsectors: dict[str, dict[str, str]] = {}
-        for r in q("subsectors"):
-            names = self.labels.get(r["c"], {})
-            self.subsectors[r["code"]] = {"de": names.get("de", ""), "en": names.get("en", "")}
         frequency = Counter(c for o in self.orgs.values() for c in o.codes)
         codes = sorted(frequency, key=lambda c: (-frequency[c], c))
         self.subsector_colors = {c: PALETTE[i] if i < len(PALETTE) else NEUTRAL for i, c in enumerate(codes)}
@@ -305,13 +307,18 @@ class Catalog:
         self.regional_sites_set: set[Site] = set(self.regional_sites())
 
     # -- reading
-    def _read_orgs(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+    def _name(self, iri: str) -> str:
+        """A site's or cluster's name: its label without a language, else the German one, else its IRI."""
+        names = self.labels.get(iri, {})
+        return names.get("", "") or names.get("de", iri)
+
+    def _read_orgs(self, q: Callable[[str], list[Row]]) -> None:
         self.orgs: dict[str, Org] = {}
-        for r in q("orgs"):
-            self.orgs.setdefault(r["o"], Org(r["o"]))
-        for r in q("org_kinds"):
-            if r["o"] in self.orgs:
-                self.orgs[r["o"]].kinds.add(_ORG_KINDS[r["t"]])
+        for (o,) in q("orgs"):
+            self.orgs.setdefault(o, Org(o))
+        for o, t in q("org_kinds"):
+            if o in self.orgs:
+                self.orgs[o].kinds.add(_ORG_KINDS[t])
         for iri, org in self.orgs.items():
             names = self.labels.get(iri, {})
             org.name = names.get("", "") or names.get("de", "") or names.get("en", "") or iri
@@ -320,107 +327,123 @@ class Catalog:
         self._read_org_details(q)
         self._read_figures(q)
 
-    def _read_parents_and_headquarters(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
-        for r in q("parents"):
-            org = self.orgs[r["o"]]
-            org.parent, org.parent_certainty = r["p"], r["c"] or ""
-            org.parent_since, org.parent_until = r["since"] or "", r["until"] or ""
-            org.parent_sources = self.sources_of.get(r["rel"], [])
-        # three scans joined here (the join in SPARQL took seconds at 100,000 firms); the first primary site wins
-        place_of: dict[str, str] = {}
-        for r in q("placed"):
-            place_of[r["s"]] = min(r["p"], place_of.get(r["s"], r["p"]))
-        certainty = {r["s"]: r["c"] for r in q("certainty")}
-        for site, o in sorted((r["site"], r["o"]) for r in q("primary_sites")):
+    def _read_parents_and_headquarters(self, q: Callable[[str], list[Row]]) -> None:
+        for rel, o, p, certain, since, until in q("parents"):
             org = self.orgs[o]
-            if org.hq_place is None and site in place_of:
-                org.hq_place, org.hq_certainty = place_of[site], certainty.get(site, "")
+            org.parent, org.parent_certainty = p, certain or ""
+            org.parent_since, org.parent_until = since or "", until or ""
+            org.parent_sources = self.sources_of.get(rel, [])
+        # three scans joined here (the join in SPARQL took seconds at 100,000 firms); the first primary site wins
+        self._place_of: dict[str, str] = {}
+        for s, p in q("placed"):
+            self._place_of[s] = min(p, self._place_of.get(s, p))
+        certainty = _pairs(q("certainty"))
+        for site, o in sorted((site, o) for o, site in q("primary_sites")):
+            org = self.orgs[o]
+            if org.hq_place is None and site in self._place_of:
+                org.hq_place, org.hq_certainty = self._place_of[site], certainty.get(site, "")
                 org.hq_sources = self.sources_of.get(site, [])
-        for r in q("control"):
-            if r["o"] in self.orgs:
-                org = self.orgs[r["o"]]
-                org.controller, org.control_place, org.control_basis = r["c"], r["p"], r["b"] or ""
+        places, bases = _pairs(q("control_places")), _pairs(q("control_bases"))
+        for o, controller in q("controllers"):
+            if o in self.orgs:
+                org = self.orgs[o]
+                org.controller, org.control_place, org.control_basis = controller, places.get(o), bases.get(o) or ""
 
-    def _read_org_details(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+    def _read_org_details(self, q: Callable[[str], list[Row]]) -> None:
         # descriptions and statuses of organisations and sites alike, by two predicate scans (_read_sites too)
         self._details = q("details")
-        for r in self._details:
-            if r["s"] not in self.orgs:
+        for s, p, v, lang in self._details:
+            if s not in self.orgs:
                 continue
-            if r["p"] == BBMB.status.value:
-                self.orgs[r["s"]].status = r["v"]
+            if p == BBMB.status.value:
+                self.orgs[s].status = v
             else:
-                self.orgs[r["s"]].description[r["lang"] or "de"] = r["v"]
-        for r in q("codes"):
-            self.orgs[r["o"]].codes.append(r["code"])
+                self.orgs[s].description[lang or "de"] = v
+        self.subsectors: dict[str, dict[str, str]] = {}
+        for o, concept in q("classified"):
+            code = self._codes.get(concept)
+            if code is None:
+                continue
+            self.orgs[o].codes.append(code)
+            if code not in self.subsectors:
+                names = self.labels.get(concept, {})
+                self.subsectors[code] = {"de": names.get("de", ""), "en": names.get("en", "")}
+        for org in self.orgs.values():
+            org.codes.sort()
 
-    def _read_contested(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+    def _read_contested(self, q: Callable[[str], list[Row]]) -> None:
         """(subject, aspect) -> the contested fact's alternatives, each with its own sources, the chosen first."""
         self.contested: dict[tuple[str, str], list[Alternative]] = defaultdict(list)
-        rows = q("contested")
-        for r in rows:
-            chosen = str(r["chosen"]).lower() == "true"
-            self.contested[(r["about"], r["aspect"])].append(Alternative(
-                r["label"], [source_key(s) for s in (r["srcs"] or "").split()], chosen))
+        for about, aspect, _, label, chosen, sources in q("contested"):
+            self.contested[(about, aspect)].append(Alternative(
+                label, [source_key(s) for s in (sources or "").split()], str(chosen).lower() == "true"))
         for alternatives in self.contested.values():
             alternatives.sort(key=lambda a: not a.chosen)
 
-    def _read_figures(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+    def _read_figures(self, q: Callable[[str], list[Row]]) -> None:
         """Head-counts (and the figure the build chose), places sources put elsewhere, the reading."""
-        self.employees: dict[str, int] = {}
-        self.employees_basis: dict[str, str] = {}
-        for r in q("employees"):
-            self.employees[r["s"]] = int(r["n"])
-            self.employees_basis[r["s"]] = r["b"] or ""
+        self.employees: dict[str, int] = {s: int(n) for s, n in q("employees")}
+        bases = _pairs(q("employee_bases"))
+        self.employees_basis: dict[str, str] = {s: bases.get(s) or "" for s in self.employees}
         # where a source puts an organisation's or site's place against the other tables: its sources
         self.statement_sources: dict[tuple[str, str], list[str]] = {}
-        for r in q("alternative_places"):
-            self.statement_sources[(r["about"], r["p"])] = self.sources_of.get(r["s"], [])
-        self.reading = next((r["r"] for r in q("reading")), None)
+        for s, about, p in q("alternative_places"):
+            self.statement_sources[(about, p)] = self.sources_of.get(s, [])
+        self.reading = next((r for (r,) in q("reading")), None)
         self._read_contested(q)
         #: the study's credit line, from the project file (kg.toml) by way of the build; None without one
-        self.study_credit: str | None = next((r["c"] for r in q("study_credit")), None)
+        self.study_credit: str | None = next((c for (c,) in q("study_credit")), None)
+        counted = q("headcounts")
+        parts: dict[str, dict[str, str]] = defaultdict(dict)
+        wanted = {h for _, h in counted}
+        for h, p, v in q("headcount_parts"):
+            if h in wanted:
+                parts[h][p] = v
         self.headcounts: dict[str, list[Headcount]] = defaultdict(list)
-        for r in q("headcounts"):
-            year = int(str(r["y"])[:4]) if r["y"] else None
-            value, low, high = (int(r[k]) if r[k] is not None else None for k in ("v", "min", "max"))
-            self.headcounts[r["s"]].append(Headcount(value, low, high, r["a"] or "exact", year,
-                                                     self.sources_of.get(r["h"], [])))
+        for s, h in counted:
+            given = parts.get(h, {})
+            year = given.get(BBMB.referenceYear.value)
+            value, low, high = (int(given[k.value]) if k.value in given else None
+                                for k in (SCHEMA.value, SCHEMA.minValue, SCHEMA.maxValue))
+            self.headcounts[s].append(Headcount(value, low, high, given.get(BBMB.approximation.value) or "exact",
+                                                int(year[:4]) if year else None, self.sources_of.get(h, [])))
 
-    def _read_sites(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+    def _read_sites(self, q: Callable[[str], list[Row]]) -> None:
         self.sites: dict[str, Site] = {}
-        for r in q("sites"):
-            names = self.labels.get(r["s"], {})
-            self.sites[r["s"]] = Site(r["s"], r["o"], r["p"], names.get("", "") or names.get("de", r["s"]),
-                                      sources=self.sources_of.get(r["s"], []))
-        for r in q("site_functions"):
-            self.sites[r["s"]].functions.append(r["n"])
-        for r in self._details:
-            if r["s"] not in self.sites:
+        typed = {s for (s,) in q("site_types")}
+        for s, o in q("site_orgs"):
+            if s in typed and s in self._place_of:
+                self.sites[s] = Site(s, o, self._place_of[s], self._name(s), sources=self.sources_of.get(s, []))
+        for s, function in q("site_functions"):
+            if s in self.sites and function in self._codes:
+                self.sites[s].functions.append(self._codes[function])
+        for site in self.sites.values():
+            site.functions.sort()
+        for s, p, v, _ in self._details:
+            if s not in self.sites:
                 continue
-            if r["p"] == BBMB.status.value:
-                self.sites[r["s"]].status = r["v"]
+            if p == BBMB.status.value:
+                self.sites[s].status = v
             else:
-                self.sites[r["s"]].description = r["v"]
-        for r in q("site_periods"):
-            if r["p"] == SCHEMA.startDate.value:
-                self.sites[r["s"]].opened = r["v"]
-            else:
-                self.sites[r["s"]].closed = r["v"]
+                self.sites[s].description = v
+        for s, p, v in q("periods"):
+            if s in self.sites:
+                if p == SCHEMA.startDate.value:
+                    self.sites[s].opened = v
+                else:
+                    self.sites[s].closed = v
         self.sites_of: dict[str, list[Site]] = defaultdict(list)
         for site in self.sites.values():
             self.sites_of[site.org].append(site)
 
-    def _read_clusters(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+    def _read_clusters(self, q: Callable[[str], list[Row]]) -> None:
         self.clusters: dict[str, Cluster] = {}
-        for r in q("clusters"):
-            names = self.labels.get(r["c"], {})
-            self.clusters[r["c"]] = Cluster(r["c"], r["kind"], names.get("", "") or names.get("de", r["c"]),
-                                            r["place"], r["op"], sources=self.sources_of.get(r["c"], []))
-        for r in q("cluster_members"):
-            self.clusters[r["c"]].members.append(r["m"])
+        for c, kind, place, operator in q("clusters"):
+            self.clusters[c] = Cluster(c, kind, self._name(c), place, operator, sources=self.sources_of.get(c, []))
+        for c, member in q("cluster_members"):
+            self.clusters[c].members.append(member)
 
-    def _read_ties(self, q: Callable[[str], list[dict[str, Any]]]) -> None:
+    def _read_ties(self, q: Callable[[str], list[Row]]) -> None:
         """firm -> its ties as the build derived them (kg.rules.firm_ties): (kind, key), the key the
         place's ``code@municipality`` for a subsector-and-place tie, else the organisation or cluster;
         and (kind, key) -> the tie's form as the build decided it (kg.rules.tie_form: "pairs" or "hub")."""
@@ -430,37 +453,34 @@ class Catalog:
         # the few thousand ties, then the firms' links to them, joined here: one query joining the two took
         # half a minute at 100,000 firms (330,000 links), the two scans a second
         described: dict[str, tuple[tuple[str, str, str], tuple[str, str]]] = {}
-        for r in q("ties"):
-            tie = (kinds[r["kind"]], f"{r['code']}@{r['via']}" if r["code"] else r["via"])
-            described[r["tie"]] = ((r["kind"], r["via"], r["code"] or ""), tie)
-            if r["form"]:
-                self.tie_forms[tie] = r["form"]
-        links = sorted((r["firm"], *described[r["tie"]])
-                       for r in q("tie_links") if r["tie"] in described)
+        for iri, words, via, code, form in q("ties"):
+            tie = (kinds[words], f"{code}@{via}" if code else via)
+            described[iri] = ((words, via, code or ""), tie)
+            if form:
+                self.tie_forms[tie] = form
+        links = sorted((firm, *described[tie]) for firm, tie in q("tie_links") if tie in described)
         for firm, _, tie in links:  # by firm, kind, via, code (the order the ties are listed in)
             self.ties[firm].append(tie)
 
     # -- places: ancestry, Land, country (as the build derived them), region, coordinates
-    def _places_derived(self, q: Callable[[str], list[dict[str, Any]]], region: str | None) -> None:
+    def _places_derived(self, q: Callable[[str], list[Row]], region: str | None) -> None:
         within: dict[str, set[str]] = defaultdict(set)
-        for r in q("within"):
-            within[r["p"]].add(r["w"])
+        for p, w in q("within"):
+            within[p].add(w)
         # nearest first: a place lies in fewer places than anything inside it
         self.ancestors = {iri: sorted(within.get(iri, {iri}) | {iri}, key=lambda a: (-len(within.get(a, ())), a))
                           for iri in self.places}
         self.land: dict[str, str | None] = dict.fromkeys(self.places)
         self.country: dict[str, str | None] = dict.fromkeys(self.places)
-        for r in q("land"):
-            self.land[r["p"]] = r["l"]
-        for r in q("country"):
-            self.country[r["p"]] = r["c"]
+        self.land.update(q("land"))
+        self.country.update(q("country"))
         self.municipality = {iri: next((a for a in self.ancestors[iri] if "municipality" in self.places[a].kinds), iri)
                              for iri in self.places}
         self.region = self._region(q, region)
         self.home_country = self.country.get(self.region) if self.region else None
         self._coordinates()
 
-    def _region(self, q: Callable[[str], list[dict[str, Any]]], region: str | None) -> str | None:
+    def _region(self, q: Callable[[str], list[Row]], region: str | None) -> str | None:
         """The region asked for (it must be a bbmb:Region), else the build's choice (kg.rules.default_region;
         a graph without it: the same rule, applied to its operating sites)."""
         regions = sorted(p for p, place in self.places.items() if "region" in place.kinds)
@@ -468,7 +488,7 @@ class Catalog:
             raise InvalidArgument(f"{region} is not a bbmb:Region of the data; choose from {', '.join(regions)}")
         if region is not None:
             return region
-        derived = next((r["r"] for r in q("default_region")), None)
+        derived = next((r for (r,) in q("default_region")), None)
         return derived or default_region([s.place for s in self.sites.values() if is_operating_site(s.functions)],
                                          regions, self.ancestors)
 
