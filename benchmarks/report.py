@@ -105,7 +105,7 @@ def _load(load) -> str:
 
 
 def _build_table(results: dict[str, Any]) -> list[str]:
-    lines = ["| firms | table rows | triples | `--no-validate`: wall | CPU | peak memory | store written in | "
+    lines = ["| firms | table rows | triples | `--no-validate`: wall | CPU | peak memory | store compacted in | "
              "with validation: wall | CPU | peak memory | validation | progress lines (longest silence) | "
              "violations |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, size in sorted(results.get("sizes", {}).items(), key=lambda kv: int(kv[0])):
@@ -117,7 +117,7 @@ def _build_table(results: dict[str, Any]) -> list[str]:
             return (f"{x['peak_rss_mb'] / 1024:.2f} GB" if x.get("peak_rss_mb") else "–")
         lines.append(
             f"| {int(n):,} | {size['synth']['rows']:,} | {triples:,} | {seconds(b['wall'])} | {seconds(b['cpu'])} | "
-            f"{gb(b)} | {seconds(b.get('store_seconds'))} | {seconds(v.get('wall'))} | {seconds(v.get('cpu'))} | "
+            f"{gb(b)} | {seconds(b.get('compact_seconds'))} | {seconds(v.get('wall'))} | {seconds(v.get('cpu'))} | "
             f"{gb(v)} | {seconds(v.get('validation_seconds'))} | {v.get('progress_lines', '–')} "
             f"({seconds(v.get('longest_silence'))}) | {v.get('violations', '–')} |"
             if triples is not None else f"| {int(n):,} | {size['synth']['rows']:,} | ? |||||||||||")
