@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .cli import add_dataset_options, add_output_folder, command, open_dataset, progress, steps
 from .collector import collection_paused
 from .timeline import SLIDER_BUDGET
-from .views import NODE_BUDGET, PAGES, VIEWS, build_views
+from .views import NODE_BUDGET, PAGES, VIEWS, build_views, line_count
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -50,9 +50,9 @@ def _views(args: argparse.Namespace, names: list[str] | None = None, dataset: Da
         views = build_views(dataset.store, names, region=region,
                             inset=dataset.iris.place(inset).value if inset and "://" not in inset else inset,
                             page_budget=page_budget)
-    for name, graph in views.items():  # (len of the edge view: see kg.views.budget.within_budget)
+    for name, graph in views.items():
         graph.graph["language"] = args.project.languages[0]  # the labels' first language: kg.toml's
-        progress(f"view {name}: {graph.number_of_nodes():,} nodes, {len(graph.edges):,} edges")
+        progress(f"view {name}: {graph.number_of_nodes():,} nodes, {line_count(graph):,} edges")
     progress(f"views built in {time.perf_counter() - t0:.1f} s")
     return views
 

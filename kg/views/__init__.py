@@ -2,9 +2,10 @@
 
 The package follows the pipeline, each module one step, none importing a later one:
 ``catalogue`` (read the store once, the derived facts included), ``nodes`` (a node's attributes and
-facts), one module a view (``hq``, ``clusters``, ``full``), then the presentation applied once by
-``present`` (``style``: colours, shapes, legends; ``layout``: the map and the force layout) and
-``budget`` (aggregation past the node budget). A new view is a module with a function
+facts), ``lines`` (a view's lines held aside as numbers, where only its aggregated page is drawn), one module
+a view (``hq``, ``clusters``, ``full``), then the presentation applied once by ``present`` (``style``:
+colours, shapes, legends; ``layout``: the map and the force layout) and ``budget`` (aggregation past the
+node budget). A new view is a module with a function
 ``(store, *, region, catalog) -> nx.Graph`` ending in ``present._finish``, registered in ``VIEWS``.
 
 Three views, each built from a handful of SPARQL queries over the whole store (never one
@@ -41,7 +42,9 @@ query a node), so that they stay fast at 100,000 firms:
 
 ``full_view`` (a ``MultiDiGraph``) -- every typed node and relation.
     Every entity typed in a data graph (the ontology graph is left out) is a node; every
-    triple between two such nodes is an edge keyed by its property (``org:hasSite``, ...).
+    triple between two such nodes is an edge keyed by its property (``org:hasSite``, ...).  Built for a page
+    alone and past its node budget (``page_budget``), it holds those lines aside instead, as numbers
+    (:class:`kg.views.lines.HeldLines`, the graph attribute ``lines_aside``), for the aggregation to merge.
 
 Node attributes (present where the data has them; absent, never ``None``):
 
@@ -104,12 +107,13 @@ from .clusters import CLIQUE_LIMIT, clusters_view
 from .full import full_view
 from .hq import control_headline, hq_view
 from .layout import FORCE_LAYOUT_LIMIT, force_layout, geographic_layout, region_areas
+from .lines import line_count
 from .style import CONTROL_COLORS, PALETTE, SHAPES, headcount_size, legend
 
 __all__ = ["AGGREGATE_BY", "CLIQUE_LIMIT", "CONTROL_COLORS", "FORCE_LAYOUT_LIMIT", "NODE_BUDGET", "PAGES", "PALETTE",
            "SHAPES", "VIEWS", "Catalog", "build_views", "clusters_view", "collection_paused", "control_headline",
            "curie", "force_layout", "full_view", "geographic_layout", "headcount_size", "hq_view", "legend",
-           "place_key", "region_areas", "source_key", "within_budget"]
+           "line_count", "place_key", "region_areas", "source_key", "within_budget"]
 
 
 VIEWS: dict[str, Callable[..., nx.Graph[str]]] = {"hq": hq_view, "clusters": clusters_view, "full": full_view}

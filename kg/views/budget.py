@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
@@ -12,6 +13,7 @@ from .. import geo
 from ..messages import LANGUAGES, number, text
 from ..rules import INSIDE, UNKNOWN
 from .layout import force_layout
+from .lines import LINES_ASIDE, HeldLines, Merged, line_count, lines_aside
 from .style import CONTROL_LABELS, GEXF_SHAPES, NEUTRAL, _rgb, edge_look, headcount_size
 
 #: Past this many nodes the page draws an aggregated network (see :func:`within_budget`).
@@ -52,19 +54,25 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
     control, a place of control with the groups run from there): then no node stays as it is, every node is
     grouped into its symbol, a symbol's ``member_count`` counts the members of its own kind (its firms) and
     ``counts`` every type, and the symbols are set apart on the map (:func:`set_apart`).
+
+    A view whose lines are held aside (:mod:`kg.views.lines`: a page-only view past its budget) is aggregated
+    from them as from its edges, to the same graph; within the budget it cannot be drawn (its lines are not edges).
     """
 
     n = g.number_of_nodes()
+    held = lines_aside(g)
     if n <= budget:
+        if held is not None:
+            raise ValueError(f"a view of {n:,} nodes with its lines held aside is only drawn past its budget, "
+                             f"not within {budget:,} nodes")
         return g
     keys = tuple(keys or g.graph.get("aggregate_by") or AGGREGATE_BY)
     symbols: dict[str, list[str]] | None = g.graph.get("symbols")
-    ranked, keep = _kept(g, budget) if symbols is None else (sorted(g.nodes, key=str), set())
+    ranked, keep = _kept(g, budget, held) if symbols is None else (sorted(g.nodes, key=str), set())
     groups, depth = _grouped(g, ranked, keep, keys, budget, symbols or {})
     out: nx.Graph[str] = nx.DiGraph() if g.is_directed() else nx.Graph()
-    out.graph.update(g.graph)
-    # len of the edge view walks each line once; number_of_edges sums every node's degree, in and out
-    out.graph["aggregated"] = {"nodes": n, "edges": len(g.edges), "budget": budget,
+    out.graph.update((k, v) for k, v in g.graph.items() if k != LINES_ASIDE)
+    out.graph["aggregated"] = {"nodes": n, "edges": line_count(g), "budget": budget,
                                "keys": list(keys[:depth]), "symbols": symbols is not None}
     where: dict[str, str] = {}
     rings: dict[str, tuple[str, float]] = {}  # a symbol of a Land: its Land, its members' spread
@@ -81,7 +89,7 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
         out.add_node(ident, **_aggregate_node(g, key, keys[:depth], members, symbols is not None))
         if symbols is not None and (land := dict(zip(keys[:depth], key, strict=True)).get("land")):
             rings[ident] = (land, _spread([g.nodes[v] for v in members]))
-    _merge_edges(g, out, where)
+    _merge_edges(out, _merged(g, out.is_directed(), where) if held is None else held.merged(where))
     if symbols is not None:
         _symbol_sizes(out)
         if out.graph.get("viz_layout") == "geo":
@@ -91,12 +99,14 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
     return out
 
 
-def _kept(g: nx.Graph[str], budget: int) -> tuple[list[str], set[str]]:
-    """The nodes by rank (places of control and groups first, then head-count, degree), and those kept as
-    they are: up to half the budget, and every place of control and group where the budget allows."""
+def _kept(g: nx.Graph[str], budget: int, held: HeldLines | None = None) -> tuple[list[str], set[str]]:
+    """The nodes by rank (places of control and groups first, then head-count, degree: in the lines ``held``
+    aside where the graph holds them so), and those kept as they are: up to half the budget, and every place of
+    control and group where the budget allows."""
     # the places of control (and the groups leading there) carry the story: never grouped away
     story = {v for v, d in g.nodes(data=True) if d.get("type") in ("place", "group")}
-    ranked = sorted(g.nodes, key=lambda v: (v not in story, -(g.nodes[v].get("headcount") or 0), -g.degree(v), str(v)))
+    degree: Callable[[str], int] = held.degree if held is not None else lambda v: int(g.degree(v))
+    ranked = sorted(g.nodes, key=lambda v: (v not in story, -(g.nodes[v].get("headcount") or 0), -degree(v), str(v)))
     return ranked, set(ranked[: max(budget // 2, min(len(story), budget - 50))])
 
 
@@ -129,26 +139,32 @@ def _grouped(g: nx.Graph[str], ranked: list[str], keep: set[str], keys: tuple[st
     return group([v for v in ranked if v not in keep], 0), 0
 
 
-def _merge_edges(g: nx.Graph[str], out: nx.Graph[str], where: dict[str, str]) -> None:
-    """The edges between groups merged: ``weight`` counts them, ``relation`` lists their kinds, ``jobs`` sums
-    the regional jobs they carry (the line widths of a map of control)."""
-    weights: dict[tuple[str, str], float] = defaultdict(float)
-    relations: dict[tuple[str, str], set[str]] = defaultdict(set)
-    jobs: Counter[tuple[str, str]] = Counter()
+def _merged(g: nx.Graph[str], directed: bool, where: dict[str, str]) -> dict[tuple[str, str], Merged]:
+    """The edges between groups (``where``: node -> its group) merged, each pair of groups where the walk over
+    the edges first meets it (of an undirected graph, the pair in order)."""
+    merged: dict[tuple[str, str], Merged] = {}
     for u, v, d in g.edges(data=True):
         a, b = where[u], where[v]
         if a == b:
             continue
-        if not out.is_directed() and str(a) > str(b):
+        if not directed and str(a) > str(b):
             a, b = b, a
-        weights[(a, b)] += 1
-        relations[(a, b)].add(str(d.get("relation", "")))
-        jobs[(a, b)] += d.get("jobs") or 0
-    for (a, b), w in weights.items():
-        rel = ";".join(sorted(relations[(a, b)]))
-        out.add_edge(a, b, weight=int(w), relation=rel, label=f"{int(w):,} × {rel}" if w > 1 else rel,
-                     **({"jobs": jobs[(a, b)]} if jobs[(a, b)] else {}))
-    most = max(jobs.values(), default=0)
+        line = merged.setdefault((a, b), Merged())
+        line.weight += 1
+        line.relations.add(str(d.get("relation", "")))
+        line.jobs += d.get("jobs") or 0
+    return merged
+
+
+def _merge_edges(out: nx.Graph[str], merged: dict[tuple[str, str], Merged]) -> None:
+    """The merged edges between groups drawn: ``weight`` counts them, ``relation`` lists their kinds, ``jobs``
+    sums the regional jobs they carry (the line widths of a map of control)."""
+    for (a, b), line in merged.items():
+        rel = ";".join(sorted(line.relations))
+        w = line.weight
+        out.add_edge(a, b, weight=w, relation=rel, label=f"{w:,} × {rel}" if w > 1 else rel,
+                     **({"jobs": line.jobs} if line.jobs else {}))
+    most = max((line.jobs for line in merged.values()), default=0)
     for a, _, d in out.edges(data=True):
         edge_look(out, a, d, most)
 

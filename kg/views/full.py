@@ -11,6 +11,7 @@ from pyoxigraph import Store
 from ..namespaces import ONTOLOGY_IRI
 from ..query import select_resources
 from .catalogue import Catalog, _catalog, curie
+from .lines import LINES_ASIDE, HeldLines
 from .nodes import _org_node, _place_node, _site_node, spell_attrs
 from .present import _finish
 from .style import _TYPE_ORDER, NEUTRAL, TYPE_COLORS
@@ -34,7 +35,7 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
 
     ``page_budget``: the view is only drawn as a page of at most that many nodes (no graph file): past it the page
     draws groups and their lines merged by relation (:func:`kg.views.within_budget`), never the view's own lines,
-    so those have only their relation (at 100,000 firms, two million lines unlabelled and unstyled)."""
+    so those are held aside (:mod:`kg.views.lines`), not made edges (at 100,000 firms, two million lines)."""
     cat = _catalog(store, catalog, region)
     g: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="full", title="The whole graph: every typed node and relation",
                                               color_by="type",
@@ -68,14 +69,11 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
             attrs["facts"] = [{"k": "type", "v": attrs["types"], "src": sources}]
         g.add_node(iri, **attrs)
     query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {onto} && isIRI(?o) && ?p != rdf:type) }}")
-    # past the page's budget its lines are merged by relation alone (kg.views.budget): no label, spell or style
-    lines_drawn = page_budget is None or g.number_of_nodes() <= page_budget
-    for s, prop, o in select_resources(store, query):
-        if s in types and o in types:
-            p = short(prop)
-            if lines_drawn:
-                g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1], **_parent_spell(cat, s, o, p))
-            else:
-                g.add_edge(s, o, key=p, relation=p)
-    _finish(g, cat, sizes=lambda d: d.get("headcount"), style_lines=lines_drawn)
+    lines = ((s, o, short(p)) for s, p, o in select_resources(store, query) if s in types and o in types)
+    if page_budget is None or g.number_of_nodes() <= page_budget:
+        for s, o, p in lines:
+            g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1], **_parent_spell(cat, s, o, p))
+    else:  # past the page's budget its lines are only merged by relation (kg.views.budget): held aside
+        g.graph[LINES_ASIDE] = HeldLines(g.nodes, lines)
+    _finish(g, cat, sizes=lambda d: d.get("headcount"))
     return g

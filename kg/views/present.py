@@ -12,10 +12,9 @@ from .layout import _Projection, force_layout, geographic_layout, region_areas
 from .style import GEXF_SHAPES, NEUTRAL, SHAPES, _rgb, headcount_size, legend, style_edges
 
 
-def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], int | None],
-            style_lines: bool = True) -> None:
+def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], int | None]) -> None:
     """Default colour, shape, size, both layouts and the GEXF ``viz`` of every node; width and colour of
-    every line (:func:`kg.views.style.style_edges`) unless ``style_lines`` is false (lines nothing draws)."""
+    every line (:func:`kg.views.style.style_edges`)."""
     color_by = g.graph["color_by"]
     for _, d in g.nodes(data=True):
         d["color"] = d.get(f"color_{color_by}", NEUTRAL)
@@ -37,8 +36,7 @@ def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], in
         x, y = (d["geo_x"], d["geo_y"]) if on_map else (d["force_x"], d["force_y"])
         d["viz"] = {"color": _rgb(d["color"]), "size": d["size"], "position": {"x": x, "y": y, "z": 0.0},
                     "shape": GEXF_SHAPES.get(d["shape"], "disc")}
-    if style_lines:
-        style_edges(g)
+    style_edges(g)
     g.graph["sources"] = {k: cat.sources[k] for k in sorted({s for _, d in g.nodes(data=True)
                                                              for f in d.get("facts", []) for s in f["src"]}
                                                             | {s for _, _, cited in g.edges(data="source", default="")

@@ -1,0 +1,113 @@
+"""Lines held aside: a view's lines kept beside its graph as arrays of numbers, not as networkx edges.
+
+A view drawn only as a page, and past its node budget, never draws its own lines: the page draws groups and the
+lines between them merged by relation (:func:`kg.views.budget.within_budget`).  At 100,000 firms the full view has
+two million lines; as networkx edges they take a dict each and most of the view's time, only to be merged.  Held
+aside (:class:`HeldLines`, the graph's attribute :data:`LINES_ASIDE`) they are three arrays, and give the
+aggregation all it reads of a graph's lines: each node's degree, how many lines there are, and the lines between
+two groups merged (:meth:`HeldLines.merged`), in the order a walk over the graph's edges would meet them, so that
+the page is the one drawn from the same graph with its lines as edges.
+"""
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+#: The graph attribute that holds a view's lines held aside (a :class:`HeldLines`); a graph that has it has no
+#: edges of its own, and is drawn only as an aggregated page (never written as a graph file).
+LINES_ASIDE = "lines_aside"
+
+
+@dataclass
+class Merged:
+    """The lines from one group to another merged: how many (``weight``), their relations, and the regional jobs
+    they carry."""
+
+    weight: int = 0
+    relations: set[str] = field(default_factory=set)
+    jobs: int = 0
+
+
+class HeldLines:
+    """The lines of a directed multigraph over ``nodes`` (in the graph's node order), each a source, a target and
+    a relation: one line a relation between two nodes, however often stated (as a ``MultiDiGraph`` keyed by
+    relation holds them).
+
+    >>> lines = HeldLines(["a", "b", "c"], [("a", "b", "p"), ("a", "c", "p"), ("a", "b", "p"), ("c", "b", "q")])
+    >>> len(lines), [lines.degree(v) for v in "abc"]
+    (3, [2, 2, 2])
+    >>> lines.merged({"a": "A", "b": "B", "c": "B"})
+    {('A', 'B'): Merged(weight=2, relations={'p'}, jobs=0)}
+    """
+
+    def __init__(self, nodes: Iterable[str], lines: Iterable[tuple[str, str, str]]) -> None:
+        import numpy as np
+
+        self.nodes = list(nodes)
+        index = {v: i for i, v in enumerate(self.nodes)}
+        kinds: dict[str, int] = {}
+        flat = array("q")  # source, target, relation of each line as stated: 24 bytes a line, no object
+        for u, v, relation in lines:
+            flat.extend((index[u], index[v], kinds.setdefault(relation, len(kinds))))
+        self.relations = list(kinds)
+        rows = np.frombuffer(flat, dtype=np.int64).reshape(-1, 3)
+        n, r = max(len(self.nodes), 1), max(len(kinds), 1)
+        # each line once, where it was first stated (a line stated in two graphs is one line)
+        _, first = np.unique((rows[:, 0] * n + rows[:, 1]) * r + rows[:, 2], return_index=True)
+        rows = rows[np.sort(first)]
+        # then in the order networkx walks a MultiDiGraph's edges: by source in node order, a source's targets in
+        # the order its first line to each was added, a pair's relations in the order added (a stable sort)
+        _, pair_first, pair_of = np.unique(rows[:, 0] * n + rows[:, 1], return_index=True, return_inverse=True)
+        rows = rows[np.lexsort((pair_first[pair_of], rows[:, 0]))]
+        self._source, self._target, self._relation = rows[:, 0], rows[:, 1], rows[:, 2]
+        size = len(self.nodes)
+        self._degrees: list[int] = (np.bincount(self._source, minlength=size)
+                                    + np.bincount(self._target, minlength=size)).tolist()
+        self._index = index
+
+    def __len__(self) -> int:
+        """How many lines (``len(g.edges)`` of the graph with them as edges)."""
+        return len(self._source)
+
+    def degree(self, v: str) -> int:
+        """A node's lines, in and out (``g.degree(v)`` of the graph with them as edges)."""
+        return self._degrees[self._index[v]]
+
+    def merged(self, where: Mapping[str, str]) -> dict[tuple[str, str], Merged]:
+        """The lines between groups merged (``where``: every node -> its group; a line within a group is left
+        out), in the order a walk over the graph's edges meets each pair of groups first; they carry no jobs."""
+        import numpy as np
+
+        groups: dict[str, int] = {}
+        group = np.fromiter((groups.setdefault(where[v], len(groups)) for v in self.nodes), dtype=np.int64,
+                            count=len(self.nodes))
+        names, g, r = list(groups), max(len(groups), 1), max(len(self.relations), 1)
+        a, b = group[self._source], group[self._target]
+        between = a != b
+        pair = a[between] * g + b[between]
+        pairs, first, counts = np.unique(pair, return_index=True, return_counts=True)
+        out: dict[tuple[str, str], Merged] = {}
+        for i in np.argsort(first).tolist():
+            p = int(pairs[i])
+            out[(names[p // g], names[p % g])] = Merged(weight=int(counts[i]))
+        for kind in np.unique(pair * r + self._relation[between]).tolist():
+            p, relation = divmod(kind, r)
+            out[(names[p // g], names[p % g])].relations.add(self.relations[relation])
+        return out
+
+
+def lines_aside(g: nx.Graph[Any]) -> HeldLines | None:
+    """The lines a view's graph holds aside (:data:`LINES_ASIDE`), or None: its lines are its edges."""
+    held = g.graph.get(LINES_ASIDE)
+    return held if isinstance(held, HeldLines) else None
+
+
+def line_count(g: nx.Graph[Any]) -> int:
+    """How many lines a view has, its edges or the lines it holds aside (the length of the edge view walks each
+    line once; ``number_of_edges`` sums every node's degree, in and out)."""
+    held = lines_aside(g)
+    return len(g.edges) + (len(held) if held is not None else 0)
