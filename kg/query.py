@@ -871,15 +871,16 @@ def select_terms(store: Store, query: str) -> Iterator[list[str]]:
 def select_resources(store: Store, query: str) -> Iterator[list[str]]:
     """The rows of a SELECT over the union of the graphs whose terms are all IRIs or blank nodes (every variable
     bound), each as its terms' lexical forms (a blank node as ``_:id``), in the order of its variables
-    (:func:`select_terms`; an IRI holds no tab, line break or ``>``).
+    (:func:`select_terms`; an IRI holds no tab, line break or ``>``).  Evaluated when this is called, as
+    :func:`select_terms` is (a thread may ask it ahead of reading its rows).
 
         >>> from pyoxigraph import Store
         >>> rows = select_resources(Store(), "SELECT ?a ?b WHERE { BIND(<http://x/a> AS ?a) BIND(BNODE() AS ?b) }")
         >>> [(a, b.startswith("_:")) for a, b in rows]
         [('http://x/a', True)]
     """
-    for row in select_terms(store, query):
-        yield [term[1:-1] if term.startswith("<") else term for term in row]
+    rows = select_terms(store, query)
+    return ([term[1:-1] if term.startswith("<") else term for term in row] for row in rows)
 
 
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)

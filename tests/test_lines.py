@@ -84,3 +84,24 @@ def test_lines_held_aside_are_never_drawn_as_a_page_within_the_budget(synthetic)
     for_page = full_view(synthetic.store, page_budget=50)
     with pytest.raises(ValueError, match="held aside"):
         within_budget(for_page, for_page.number_of_nodes())
+
+
+@pytest.mark.parametrize("failing", ["typed", "lines"])
+def test_an_error_of_the_full_views_queries_asked_ahead_is_raised_by_the_view(built, monkeypatch, failing):
+    """build_views asks the full view's queries in a thread before it reads the catalogue (FullQueries): a query
+    that fails raises its error where the view reads its rows, as it would asked there."""
+    from kg.views import build_views
+    from kg.views import full as full_module
+
+    asked = full_module.select_resources
+
+    def select_resources(store, query):
+        if query == {"typed": full_module.TYPED_QUERY, "lines": full_module.LINES_QUERY}[failing]:
+            raise SyntaxError("the engine's error")
+        return asked(store, query)
+
+    monkeypatch.setattr(full_module, "select_resources", select_resources)
+    with pytest.raises(SyntaxError, match="the engine's error"):
+        build_views(built.store, ["hq", "full"], page_budget=50)
+    with pytest.raises(SyntaxError, match="the engine's error"):
+        full_view(built.store)

@@ -104,7 +104,7 @@ from ..errors import InvalidArgument
 from .budget import AGGREGATE_BY, NODE_BUDGET, within_budget
 from .catalogue import Catalog, curie, place_key, source_key
 from .clusters import CLIQUE_LIMIT, clusters_view
-from .full import full_view
+from .full import FullQueries, full_view
 from .hq import control_headline, hq_view
 from .layout import FORCE_LAYOUT_LIMIT, force_layout, geographic_layout, region_areas
 from .lines import line_count
@@ -128,16 +128,20 @@ def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None =
 
     ``page_budget``: the views are only drawn as pages of at most that many nodes (no graph file is written), so
     the full view leaves out what such a page never draws (:func:`kg.views.full.full_view`)."""
+    names = list(names)
+    for name in names:
+        if name not in VIEWS:
+            raise InvalidArgument(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
     with collection_paused():
+        # the full view's queries first, in a thread: the engine answers them while the rest is built
+        full = FullQueries(store) if "full" in names else None
         cat = Catalog(store, region)
         out = {}
         for name in names:
-            if name not in VIEWS:
-                raise InvalidArgument(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
             options: dict[str, object] = {}
             if inset and name == "hq":
                 options["inset"] = inset
-            if page_budget is not None and name == "full":
-                options["page_budget"] = page_budget
+            if name == "full":
+                options.update(queries=full, **({"page_budget": page_budget} if page_budget is not None else {}))
             out[name] = VIEWS[name](store, catalog=cat, **options)
     return out

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
@@ -16,6 +18,13 @@ from .nodes import _org_node, _place_node, _site_node, spell_attrs
 from .present import _finish
 from .style import _TYPE_ORDER, NEUTRAL, TYPE_COLORS
 
+_ONTOLOGY = f"<{ONTOLOGY_IRI}>"
+#: The full view's queries: every entity typed in a data graph (the ontology's graph left out), and every
+#: relation from one to an IRI (the lines; those to an untyped IRI are left out as they are read).
+TYPED_QUERY = f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {_ONTOLOGY} && isIRI(?s)) }}"
+LINES_QUERY = (f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
+               f"FILTER(?g != {_ONTOLOGY} && isIRI(?o) && ?p != rdf:type) }}")
+
 #: The properties that state an organisation's parent, from the child (the first) or from the parent.
 _PARENT_OF = {"org:subOrganizationOf": True, "schema:parentOrganization": True, "org:hasSubOrganization": False}
 
@@ -29,22 +38,45 @@ def _parent_spell(cat: Catalog, s: str, o: str, relation: str) -> dict[str, str]
     return spell_attrs(org.parent_since, org.parent_until) if org and org.parent == parent else {}
 
 
+class FullQueries:
+    """The full view's two queries (:data:`TYPED_QUERY`, then :data:`LINES_QUERY`), asked of the store as soon as
+    this is made, in a thread of their own: the engine evaluates a query and writes its answer without Python's
+    lock (at 100,000 firms, 20 s for the two million lines), so that meanwhile the catalogue and the other views
+    are built, and the view its nodes.  An error of a query is raised where the view reads its rows.
+    """
+
+    def __init__(self, store: Store) -> None:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="full-view")
+        self._typed = pool.submit(select_resources, store, TYPED_QUERY)
+        self._lines = pool.submit(select_resources, store, LINES_QUERY)
+        pool.shutdown(wait=False)  # the thread ends once it has asked both
+
+    def typed(self) -> Iterator[list[str]]:
+        """The rows of :data:`TYPED_QUERY` (entity, class), once asked."""
+        return self._typed.result()
+
+    def lines(self) -> Iterator[list[str]]:
+        """The rows of :data:`LINES_QUERY` (subject, property, object), once asked."""
+        return self._lines.result()
+
+
 def full_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None,
-              page_budget: int | None = None) -> nx.MultiDiGraph[str]:
+              page_budget: int | None = None, queries: FullQueries | None = None) -> nx.MultiDiGraph[str]:
     """Every entity typed in a data graph, and every relation between two of them (keyed by property).
 
     ``page_budget``: the view is only drawn as a page of at most that many nodes (no graph file): past it the page
     draws groups and their lines merged by relation (:func:`kg.views.within_budget`), never the view's own lines,
-    so those are held aside (:mod:`kg.views.lines`), not made edges (at 100,000 firms, two million lines)."""
+    so those are held aside (:mod:`kg.views.lines`), not made edges (at 100,000 firms, two million lines).
+    ``queries``: its queries, asked ahead (:func:`kg.views.build_views` asks them before the catalogue is read);
+    else asked now."""
+    queries = queries or FullQueries(store)
     cat = _catalog(store, catalog, region)
     g: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="full", title="The whole graph: every typed node and relation",
                                               color_by="type",
                         edge_legend="→ an RDF property (click an edge for its name)")
-    onto = f"<{ONTOLOGY_IRI}>"
     types: dict[str, set[str]] = defaultdict(set)
     short = cache(curie)  # a class's or property's prefixed name, once each (millions of rows, a few dozen)
-    typed = f"SELECT ?s ?t WHERE {{ GRAPH ?g {{ ?s a ?t }} FILTER(?g != {onto} && isIRI(?s)) }}"
-    for thing, cls in select_resources(store, typed):
+    for thing, cls in queries.typed():
         types[thing].add(short(cls))
     order = {t: i for i, t in enumerate(_TYPE_ORDER)}
     for iri in sorted(types):
@@ -68,8 +100,7 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
             attrs["source"] = ";".join(sources)
             attrs["facts"] = [{"k": "type", "v": attrs["types"], "src": sources}]
         g.add_node(iri, **attrs)
-    query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {onto} && isIRI(?o) && ?p != rdf:type) }}")
-    lines = ((s, o, short(p)) for s, p, o in select_resources(store, query) if s in types and o in types)
+    lines = ((s, o, short(p)) for s, p, o in queries.lines() if s in types and o in types)
     if page_budget is None or g.number_of_nodes() <= page_budget:
         for s, o, p in lines:
             g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1], **_parent_spell(cat, s, o, p))
