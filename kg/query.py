@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -879,7 +879,16 @@ def select_resources(store: Store, query: str) -> Iterator[list[str]]:
         >>> [(a, b.startswith("_:")) for a, b in rows]
         [('http://x/a', True)]
     """
-    rows = select_terms(store, query)
+    return resource_rows(select_terms(store, query))
+
+
+def resource_rows(rows: Iterable[list[str]]) -> Iterator[list[str]]:
+    """Rows of :func:`select_terms` whose terms are all IRIs or blank nodes, each term as its lexical form (an IRI
+    without its brackets, a blank node as ``_:id``).
+
+        >>> list(resource_rows([["<http://x/a>", "_:b"]]))
+        [['http://x/a', '_:b']]
+    """
     return ([term[1:-1] if term.startswith("<") else term for term in row] for row in rows)
 
 

@@ -93,14 +93,14 @@ def test_an_error_of_the_full_views_queries_asked_ahead_is_raised_by_the_view(bu
     from kg.views import build_views
     from kg.views import full as full_module
 
-    asked = full_module.select_resources
+    asked = full_module.select_terms
 
-    def select_resources(store, query):
+    def select_terms(store, query):
         if query == {"typed": full_module.TYPED_QUERY, "lines": full_module.LINES_QUERY}[failing]:
             raise SyntaxError("the engine's error")
         return asked(store, query)
 
-    monkeypatch.setattr(full_module, "select_resources", select_resources)
+    monkeypatch.setattr(full_module, "select_terms", select_terms)
     with pytest.raises(SyntaxError, match="the engine's error"):
         build_views(built.store, ["hq", "full"], page_budget=50)
     with pytest.raises(SyntaxError, match="the engine's error"):

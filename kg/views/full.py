@@ -11,7 +11,7 @@ import networkx as nx
 from pyoxigraph import Store
 
 from ..namespaces import ONTOLOGY_IRI
-from ..query import select_resources
+from ..query import resource_rows, select_terms
 from .catalogue import Catalog, _catalog, curie
 from .lines import LINES_ASIDE, HeldLines
 from .nodes import _org_node, _place_node, _site_node, spell_attrs
@@ -47,16 +47,17 @@ class FullQueries:
 
     def __init__(self, store: Store) -> None:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="full-view")
-        self._typed = pool.submit(select_resources, store, TYPED_QUERY)
-        self._lines = pool.submit(select_resources, store, LINES_QUERY)
+        self._typed = pool.submit(select_terms, store, TYPED_QUERY)
+        self._lines = pool.submit(select_terms, store, LINES_QUERY)
         pool.shutdown(wait=False)  # the thread ends once it has asked both
 
     def typed(self) -> Iterator[list[str]]:
-        """The rows of :data:`TYPED_QUERY` (entity, class), once asked."""
-        return self._typed.result()
+        """The rows of :data:`TYPED_QUERY` (entity, class: IRIs), once asked."""
+        return resource_rows(self._typed.result())
 
     def lines(self) -> Iterator[list[str]]:
-        """The rows of :data:`LINES_QUERY` (subject, property, object), once asked."""
+        """The rows of :data:`LINES_QUERY` (subject, property, object), once asked, as the engine writes them
+        (:func:`kg.query.select_terms`: an IRI ``<iri>``, a blank node ``_:id``)."""
         return self._lines.result()
 
 
@@ -100,11 +101,12 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
             attrs["source"] = ";".join(sources)
             attrs["facts"] = [{"k": "type", "v": attrs["types"], "src": sources}]
         g.add_node(iri, **attrs)
-    lines = ((s, o, short(p)) for s, p, o in queries.lines() if s in types and o in types)
     if page_budget is None or g.number_of_nodes() <= page_budget:
-        for s, o, p in lines:
-            g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1], **_parent_spell(cat, s, o, p))
+        for s, prop, o in resource_rows(queries.lines()):
+            if s in types and o in types:
+                p = short(prop)
+                g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1], **_parent_spell(cat, s, o, p))
     else:  # past the page's budget its lines are only merged by relation (kg.views.budget): held aside
-        g.graph[LINES_ASIDE] = HeldLines(g.nodes, lines)
+        g.graph[LINES_ASIDE] = HeldLines.of_terms(g.nodes, queries.lines(), short)
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
     return g

@@ -11,7 +11,7 @@ the page is the one drawn from the same graph with its lines as edges.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,29 +45,56 @@ class HeldLines:
     """
 
     def __init__(self, nodes: Iterable[str], lines: Iterable[tuple[str, str, str]]) -> None:
+        self.nodes = list(nodes)
+        self._index = {v: i for i, v in enumerate(self.nodes)}
+        self._hold(self._index, ((u, r, v) for u, v, r in lines), str)
+
+    @classmethod
+    def of_terms(cls, nodes: Iterable[str], rows: Iterable[Sequence[str]], relation: Callable[[str], str]) -> HeldLines:
+        """The lines of rows as the engine's text writes them (:func:`kg.query.select_terms`: subject, property,
+        object; an IRI as ``<iri>``) from one of ``nodes`` to another, each named ``relation(property IRI)`` (one
+        name a property); the others left out.  The terms are looked up as they are written, not taken apart: the
+        full view reads two million rows at 100,000 firms.
+
+        >>> lines = HeldLines.of_terms(["a", "b"], [["<a>", "<p>", "<b>"], ["<a>", "<p>", '"x"']], str.upper)
+        >>> len(lines), lines.relations
+        (1, ['P'])
+        """
+        held = cls.__new__(cls)
+        held.nodes = list(nodes)
+        held._index = {v: i for i, v in enumerate(held.nodes)}
+        held._hold({f"<{v}>": i for v, i in held._index.items()}, rows, lambda term: relation(term[1:-1]))
+        return held
+
+    def _hold(self, index: dict[str, int], rows: Iterable[Sequence[str]], relation: Callable[[str], str]) -> None:
+        """Hold the rows (source, property, target, as ``index`` keys them) between two indexed nodes."""
         import numpy as np
 
-        self.nodes = list(nodes)
-        index = {v: i for i, v in enumerate(self.nodes)}
-        kinds: dict[str, int] = {}
+        kinds: dict[str, int] = {}  # a property, as the rows write it -> its number
         flat = array("q")  # source, target, relation of each line as stated: 24 bytes a line, no object
-        for u, v, relation in lines:
-            flat.extend((index[u], index[v], kinds.setdefault(relation, len(kinds))))
-        self.relations = list(kinds)
-        rows = np.frombuffer(flat, dtype=np.int64).reshape(-1, 3)
+        find = index.get
+        for u, p, v in rows:
+            source, target = find(u), find(v)
+            if source is None or target is None:
+                continue
+            kind = kinds.get(p)
+            if kind is None:
+                kind = kinds[p] = len(kinds)
+            flat.extend((source, target, kind))
+        self.relations = [relation(p) for p in kinds]
+        table = np.frombuffer(flat, dtype=np.int64).reshape(-1, 3)
         n, r = max(len(self.nodes), 1), max(len(kinds), 1)
         # each line once, where it was first stated (a line stated in two graphs is one line)
-        _, first = np.unique((rows[:, 0] * n + rows[:, 1]) * r + rows[:, 2], return_index=True)
-        rows = rows[np.sort(first)]
+        _, first = np.unique((table[:, 0] * n + table[:, 1]) * r + table[:, 2], return_index=True)
+        table = table[np.sort(first)]
         # then in the order networkx walks a MultiDiGraph's edges: by source in node order, a source's targets in
         # the order its first line to each was added, a pair's relations in the order added (a stable sort)
-        _, pair_first, pair_of = np.unique(rows[:, 0] * n + rows[:, 1], return_index=True, return_inverse=True)
-        rows = rows[np.lexsort((pair_first[pair_of], rows[:, 0]))]
-        self._source, self._target, self._relation = rows[:, 0], rows[:, 1], rows[:, 2]
+        _, pair_first, pair_of = np.unique(table[:, 0] * n + table[:, 1], return_index=True, return_inverse=True)
+        table = table[np.lexsort((pair_first[pair_of], table[:, 0]))]
+        self._source, self._target, self._relation = table[:, 0], table[:, 1], table[:, 2]
         size = len(self.nodes)
         self._degrees: list[int] = (np.bincount(self._source, minlength=size)
                                     + np.bincount(self._target, minlength=size)).tolist()
-        self._index = index
 
     def __len__(self) -> int:
         """How many lines (``len(g.edges)`` of the graph with them as edges)."""
