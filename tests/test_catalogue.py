@@ -70,3 +70,22 @@ def test_the_catalogue_holds_what_its_joins_define(store):
     # the data holds what is compared: not a comparison of empty sets
     assert cat.sites and functions and codes and figures and cat.employees
     assert any(o.controller for o in cat.orgs.values())
+
+
+def test_a_classified_thing_that_is_no_organisation_is_left_out_of_the_subsectors(built):
+    """Data may classify a site too (org:classification is not only for organisations): the catalogue reads the
+    subsector codes of organisations, and a view still draws."""
+    from pyoxigraph import NamedNode, Quad, Store
+
+    from kg.namespaces import ORG
+
+    store = Store()
+    store.extend(built.store.quads_for_pattern(None, None, None))
+    site = next(iter(Catalog(built.store).sites))
+    classification = NamedNode(ORG.classification.value)
+    concept = next(built.store.quads_for_pattern(None, classification, None)).object
+    store.add(Quad(NamedNode(site), classification, concept))
+    cat, before = Catalog(store), Catalog(built.store)
+    assert site in cat.sites and site not in cat.orgs
+    assert {iri: o.codes for iri, o in cat.orgs.items()} == {iri: o.codes for iri, o in before.orgs.items()}
+    assert cat.subsectors == before.subsectors

@@ -362,7 +362,7 @@ class Catalog:
         self.subsectors: dict[str, dict[str, str]] = {}
         for o, concept in q("classified"):
             code = self._codes.get(concept)
-            if code is None:
+            if code is None or o not in self.orgs:  # the subsectors of organisations (data may classify more)
                 continue
             self.orgs[o].codes.append(code)
             if code not in self.subsectors:
