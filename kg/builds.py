@@ -21,7 +21,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import datetime
-import errno
 import hashlib
 import json
 import os
@@ -288,17 +287,12 @@ def new_store(out: str | Path) -> Iterator[Path]:
                 target.parent.rmdir()
 
 
-#: RocksDB's I/O errors reach Python as OSError without an errno; the words tell which it is.
-_ROCKSDB_ERRORS = {"No space left on device": errno.ENOSPC, "Read-only file system": errno.EROFS,
-                   "Permission denied": errno.EACCES, "Too many open files": errno.EMFILE}
-
-
 def _with_errno(exc: OSError) -> OSError:
-    if exc.errno is not None:
-        return exc
-    text = str(exc)
-    code = next((c for words, c in _ROCKSDB_ERRORS.items() if words in text), None)
-    return OSError(code, os.strerror(code)) if code is not None else exc
+    """``exc`` with the errno its words name (:func:`kg.errors.error_number`), where the store gave it none."""
+    from .errors import error_number
+
+    code = error_number(exc)
+    return OSError(code, os.strerror(code)) if code and exc.errno is None else exc
 
 
 def write_record(folder: str | Path, name: str, recorded: dict[str, Any], counts: dict[str, int],

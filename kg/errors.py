@@ -107,7 +107,7 @@ def output_os_error(exc: OSError, path: str | Path, choose: str = "choose anothe
         >>> print(output_os_error(NotADirectoryError(errno.ENOTDIR, "Not a directory"), "a-file/out/x.csv"))
         cannot write a-file/out/x.csv: a file stands where a folder should be (ENOTDIR); choose another --out
     """
-    code = _errno(exc)
+    code = error_number(exc)
     reason = _OUTPUT_REASONS.get(code, os_reason(exc))
     if code in (errno.ENOTDIR, errno.EEXIST):
         blocker = next((p for p in Path(path).parents if p.exists() and not p.is_dir()), None)
@@ -117,21 +117,36 @@ def output_os_error(exc: OSError, path: str | Path, choose: str = "choose anothe
     return OutputError(f"cannot write {path}: {reason}" + (f" ({name})" if name else "") + f"; {remedy}")
 
 
-def _errno(exc: OSError) -> int:
-    """The error number; pyoxigraph's OSErrors carry it only in their text (``... (os error 2)``)."""
+#: The store's (RocksDB's) I/O errors reach Python as OSError with neither an errno nor ``(os error N)``: their
+#: words tell which it is, in either case ("IO error: No space left on device" while a file is written, "io
+#: error: no space left on device" while the store is compacted).
+_STORE_WORDS = {"no space left on device": errno.ENOSPC, "read-only file system": errno.EROFS,
+                "permission denied": errno.EACCES, "too many open files": errno.EMFILE}
+
+
+def error_number(exc: OSError) -> int:
+    """The error number of an OSError, 0 if none is known; pyoxigraph's carry it only in their text
+    (``... (os error 2)``, or the words of :data:`_STORE_WORDS`).
+
+        >>> error_number(OSError("io error: no space left on device: while appending to file")) == errno.ENOSPC
+        True
+    """
     import re
 
     if exc.errno:
         return exc.errno
-    found = re.search(r"\(os error (\d+)\)", str(exc))
-    return int(found[1]) if found else 0
+    text = str(exc)
+    found = re.search(r"\(os error (\d+)\)", text)
+    if found:
+        return int(found[1])
+    return next((code for words, code in _STORE_WORDS.items() if words in text.lower()), 0)
 
 
 def os_reason(exc: OSError) -> str:
     """What went wrong, in the system's words, without pyoxigraph's ``(os error N)``."""
     import os
 
-    code = _errno(exc)
+    code = error_number(exc)
     return (exc.strerror or (os.strerror(code) if code else str(exc))).lower()
 
 
@@ -143,7 +158,7 @@ def input_os_error(exc: OSError, path: str | Path, what: str = "file") -> InputE
         cannot read kg.trig: no such file or directory; check the path
     """
     remedy = {errno.EACCES: "check its permissions", errno.EPERM: "check its permissions",
-              errno.EISDIR: f"name a {what}, not a folder"}.get(_errno(exc), "check the path")
+              errno.EISDIR: f"name a {what}, not a folder"}.get(error_number(exc), "check the path")
     reason = os_reason(exc)
     return InputError(f"cannot read {path}: {reason}; {remedy}")
 

@@ -341,3 +341,14 @@ def test_help_and_readme_document_every_exit_code():
         assert f"\n  {code} " in EXIT_CODES, code
         assert re.search(rf"(?<!\d){code} [a-z]", sentence), code
     assert "KG_DEBUG=1" in EXIT_CODES and "KG_DEBUG=1" in sentence
+
+
+@pytest.mark.parametrize("words", ["IO error: No space left on device: While appending to file: 000012.sst",
+                                   "io error: no space left on device: while appending to file: 000012.sst"])
+def test_the_store_s_full_disk_is_said_as_a_full_disk_whatever_its_case(words):
+    """The store's own I/O errors carry no errno: a full disk while it writes a file or while it compacts (the
+    words in either case) is one line that says the disk is full and what to do."""
+    from kg.errors import output_os_error
+
+    said = str(output_os_error(OSError(words), "out"))
+    assert said.startswith("cannot write out: the disk is full") and "free some space" in said
