@@ -246,9 +246,6 @@ def write_store(store: Store, out: str | Path, name: str) -> Path:
         disk.optimize()
         disk.flush()
         del disk  # closes the database, so that read-only openers see every file
-    except OSError as exc:
-        shutil.rmtree(target, ignore_errors=True)
-        raise _with_errno(exc) from None
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
@@ -275,8 +272,8 @@ def new_store(out: str | Path) -> Iterator[Path]:
         target.mkdir(parents=True)
         fd = _lease(target, exclusive=False)
         yield target
-    except OSError as exc:  # RocksDB's words, while the store is written, carry no errno: it is found from them
-        raise explain_os_error(_with_errno(exc), out) from None
+    except OSError as exc:  # RocksDB's, while the store is written, say their errno in words (kg.errors.error_number)
+        raise explain_os_error(exc, out) from None
     finally:
         if fd is not None:
             os.close(fd)
@@ -285,14 +282,6 @@ def new_store(out: str | Path) -> Iterator[Path]:
             shutil.rmtree(target, ignore_errors=True)
             with contextlib.suppress(OSError):  # the stores' folder too, where this made it and left it empty
                 target.parent.rmdir()
-
-
-def _with_errno(exc: OSError) -> OSError:
-    """``exc`` with the errno its words name (:func:`kg.errors.error_number`), where the store gave it none."""
-    from .errors import error_number
-
-    code = error_number(exc)
-    return OSError(code, os.strerror(code)) if code and exc.errno is None else exc
 
 
 def write_record(folder: str | Path, name: str, recorded: dict[str, Any], counts: dict[str, int],

@@ -51,8 +51,8 @@ from .rules import period_bounds
 from .tables import CODE, SLUG
 
 __all__ = ["SavedQuery", "Param", "QueryError", "library", "load_query", "resolve", "run", "bind",
-           "inject_values", "with_dataset", "select", "select_terms", "select_resources", "tsv_value", "to_python",
-           "QUERIES_DIR"]
+           "inject_values", "with_dataset", "select", "select_terms", "select_values", "resource_rows", "tsv_value",
+           "to_python", "QUERIES_DIR"]
 
 
 class QueryError(InputError):
@@ -866,20 +866,6 @@ def select_terms(store: Store, query: str) -> Iterator[list[str]]:
         [['<http://x/a>', '', '"x"@de']]
     """
     return _tsv_rows(cast(QuerySolutions, store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)))
-
-
-def select_resources(store: Store, query: str) -> Iterator[list[str]]:
-    """The rows of a SELECT over the union of the graphs whose terms are all IRIs or blank nodes (every variable
-    bound), each as its terms' lexical forms (a blank node as ``_:id``), in the order of its variables
-    (:func:`select_terms`; an IRI holds no tab, line break or ``>``).  Evaluated when this is called, as
-    :func:`select_terms` is (a thread may ask it ahead of reading its rows).
-
-        >>> from pyoxigraph import Store
-        >>> rows = select_resources(Store(), "SELECT ?a ?b WHERE { BIND(<http://x/a> AS ?a) BIND(BNODE() AS ?b) }")
-        >>> [(a, b.startswith("_:")) for a, b in rows]
-        [('http://x/a', True)]
-    """
-    return resource_rows(select_terms(store, query))
 
 
 def resource_rows(rows: Iterable[list[str]]) -> Iterator[list[str]]:
