@@ -379,30 +379,37 @@ def prune_stores(out: str | Path, keep: int = 2, say: Callable[[str], None] | No
 
 class BuildOutputs:
     """The outputs that let later commands use a build: its on-disk store (written by the build into a folder of
-    :func:`new_store`) and ``build.json``, which names it.
+    :func:`new_store`), what ``finish`` saves beside it from that store, and ``build.json``, which names it.
 
     :meth:`tasks` are handed to :func:`kg.store.write_rdf` (``also=``), which writes the record into the same
-    generation as the RDF files; a store whose set is not switched in is removed by :func:`new_store`.
+    generation as the RDF files; a store whose set is not switched in is removed by :func:`new_store`, with all
+    its folder holds.
     """
 
     def __init__(self, folder: Path, recorded: dict[str, Any], counts: dict[str, int], formats: list[str],
-                 compact: Store | None = None, say: Callable[[str], None] | None = None) -> None:
+                 store: Store, compact: bool = False, finish: Callable[[Store, Path], object] | None = None,
+                 say: Callable[[str], None] | None = None) -> None:
         self.folder, self.recorded, self.counts, self.formats = folder, recorded, counts, formats
-        #: the store in ``folder`` when it is still to be compacted (:func:`kg.build.compact`): beside the files
-        self.to_compact = compact
+        #: the on-disk store in ``folder``, still to be compacted (:func:`kg.build.compact`) when ``compact``
+        self.store, self.compact = store, compact
+        #: more of the build's outputs, read from the (compacted) store and saved in its folder: answers read
+        #: there come in the order later commands' reading of the same store gives them
+        self.finish = finish
         self.say = say or (lambda message: None)
 
     def tasks(self) -> list[Callable[[Path], Path]]:
-        return [self._compact, self._record] if self.to_compact is not None else [self._record]
+        return [self._store, self._record]
 
-    def _compact(self, generation: Path) -> Path:
+    def _store(self, generation: Path) -> Path:
         from .build import compact
 
-        if self.to_compact is not None:
+        if self.compact:
             t0 = time.perf_counter()
             self.say("compacting the on-disk store…")
-            compact(self.to_compact)
+            compact(self.store)
             self.say(f"compacted the on-disk store in {time.perf_counter() - t0:.1f} s")
+        if self.finish is not None:
+            self.finish(self.store, self.folder)
         return self.folder
 
     def _record(self, generation: Path) -> Path:

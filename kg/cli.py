@@ -363,8 +363,8 @@ def _build_and_write(args: argparse.Namespace, recorded: dict[str, Any], folder:
     unknown = [f for f in formats if f not in choices]
     if unknown:
         raise InvalidArgument(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(choices)}")
-    saved = None if folder is None else BuildOutputs(folder, recorded, summary, formats,
-                                                     compact=None if args.low_memory else disk, say=progress)
+    saved = None if folder is None or disk is None else BuildOutputs(
+        folder, recorded, summary, formats, disk, compact=not args.low_memory, finish=_save_catalogue, say=progress)
     progress(f"writing {amount(summary['quads'])} quads ({', '.join(formats)})…")
     write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint,
               also=saved.tasks() if saved else ())
@@ -373,6 +373,17 @@ def _build_and_write(args: argparse.Namespace, recorded: dict[str, Any], folder:
         prune_stores(args.out, say=progress)
     print(summary_line(summary))
     return errors.EXIT_OK
+
+
+def _save_catalogue(store: Store, folder: Path) -> None:
+    """The answers of the views' catalogue over the build's on-disk ``store``, saved in its ``folder`` for every
+    later kg viz and kg export (:func:`kg.views.catalogue.save_catalogue`)."""
+    from .views.catalogue import save_catalogue
+
+    t0 = time.perf_counter()
+    progress("saving the views' catalogue…")
+    save_catalogue(store, folder)
+    progress(f"saved the views' catalogue in {time.perf_counter() - t0:.1f} s")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

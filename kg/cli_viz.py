@@ -49,7 +49,7 @@ def _views(args: argparse.Namespace, names: list[str] | None = None, dataset: Da
     with collection_paused(keep=True):  # the views last until the command ends: no collection walks them again
         views = build_views(dataset.store, names, region=region,
                             inset=dataset.iris.place(inset).value if inset and "://" not in inset else inset,
-                            page_budget=page_budget)
+                            page_budget=page_budget, saved=dataset.path)
     for name, graph in views.items():
         graph.graph["language"] = args.project.languages[0]  # the labels' first language: kg.toml's
         progress(f"view {name}: {graph.number_of_nodes():,} nodes, {line_count(graph):,} edges")

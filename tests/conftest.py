@@ -57,6 +57,18 @@ def built() -> BuildResult:
     return build(DATA, ONTOLOGY)
 
 
+@pytest.fixture(scope="session", params=["brief", "synthetic"])
+def region_store(request, built, tmp_path_factory):
+    """The brief's graph, then a synthetic region's of 1,000 firms (:func:`kg.synth.synthesize`), each built once."""
+    if request.param == "brief":
+        return built.store
+    from kg.synth import synthesize
+
+    folder = tmp_path_factory.mktemp("synthetic")
+    synthesize(folder / "data", 1_000, seed=5)
+    return build(folder / "data").store
+
+
 @pytest.fixture(scope="session")
 def sparql(built):
     """Run a SELECT query on the built graph; returns a list of dicts of Python values."""

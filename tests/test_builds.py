@@ -108,6 +108,32 @@ def test_a_low_memory_build_that_fails_leaves_no_store(built, capsys):
     assert sorted((out / STORES).iterdir()) == stores, "the failed build's store folder is gone"
 
 
+def test_the_build_saves_the_views_catalogue_and_exports_read_it(built, tmp_path):
+    """The build keeps the answers of the views' catalogue beside its store: kg export reads them (not the store)
+    and writes the same files as from the store itself."""
+    from kg.views.answers import SAVED, saved_file
+    from kg.views.catalogue import QUERIES
+
+    data, out = built
+    folder = out / STORES / json.loads((out / RECORD).read_text(encoding="utf-8"))["store"]
+    assert sorted(p.name for p in (folder / SAVED).iterdir()) == \
+        sorted(saved_file(folder, name, text).name for name, text in QUERIES.items())
+
+    def export(name: str) -> dict[str, bytes]:
+        assert main(["export", "gexf", "--data", str(data), "--build", str(out), "--out", str(tmp_path / name)]) == 0
+        return {p.name: p.read_bytes() for p in sorted((tmp_path / name).iterdir())}
+
+    from_saved = export("saved")
+    labels = saved_file(folder, "labels", QUERIES["labels"])
+    firm = f"{BASE}org/korsch\tKORSCH\t"
+    labels.write_text(labels.read_text(encoding="utf-8").replace(firm, firm.replace("KORSCH", "KORSCH Saved")),
+                      encoding="utf-8")
+    assert b'label="KORSCH Saved"' in export("changed")["hq.gexf"]  # what was saved is what is read
+    shutil.rmtree(folder / SAVED)
+    from_store = export("store")
+    assert from_store == from_saved and b'label="KORSCH"' in from_store["hq.gexf"]
+
+
 def test_no_store_leaves_only_the_files_and_commands_say_so(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", "--out", str(out), "--no-validate", "--no-store", "--formats", "nquads"]) == 0

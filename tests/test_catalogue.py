@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pytest
-
-from kg.build import build
 from kg.query import select
 from kg.views.catalogue import Catalog
 
@@ -29,44 +26,34 @@ DEFINITIONS = {
 }
 
 
-@pytest.fixture(scope="module", params=["brief", "synthetic"])
-def store(request, built, tmp_path_factory):
-    if request.param == "brief":
-        return built.store
-    from kg.synth import synthesize
-
-    folder = tmp_path_factory.mktemp("catalogue")
-    synthesize(folder / "data", 1_000, seed=5)
-    return build(folder / "data").store
-
-
 def _rows(store, name):
     return select(store, DEFINITIONS[name], lexical=True)
 
 
-def test_the_catalogue_holds_what_its_joins_define(store):
-    cat = Catalog(store)
+def test_the_catalogue_holds_what_its_joins_define(region_store):
+    cat = Catalog(region_store)
     assert {iri: (s.org, s.place) for iri, s in cat.sites.items()} == \
-        {r["s"]: (r["o"], r["p"]) for r in _rows(store, "sites")}
+        {r["s"]: (r["o"], r["p"]) for r in _rows(region_store, "sites")}
     functions = defaultdict(list)
-    for r in _rows(store, "functions"):
+    for r in _rows(region_store, "functions"):
         functions[r["s"]].append(r["n"])
     assert {iri: s.functions for iri, s in cat.sites.items() if s.functions} == \
         {s: sorted(codes) for s, codes in functions.items()}
     codes = defaultdict(list)
-    for r in _rows(store, "codes"):
+    for r in _rows(region_store, "codes"):
         codes[r["o"]].append(r["code"])
     assert {iri: o.codes for iri, o in cat.orgs.items() if o.codes} == {o: sorted(c) for o, c in codes.items()}
     assert set(cat.subsectors) == {c for cs in codes.values() for c in cs}
     assert {iri: (o.controller, o.control_place, o.control_basis) for iri, o in cat.orgs.items() if o.controller} \
-        == {r["o"]: (r["c"], r["p"], r["b"] or "") for r in _rows(store, "control")}
+        == {r["o"]: (r["c"], r["p"], r["b"] or "") for r in _rows(region_store, "control")}
     figures = {(s, (h.value, h.minimum, h.maximum, h.approx, h.year)) for s, hs in cat.headcounts.items() for h in hs}
     assert figures == {(r["s"], tuple(int(r[k]) if r[k] else None for k in ("v", "min", "max"))
-                        + (r["a"] or "exact", int(r["y"][:4]) if r["y"] else None)) for r in _rows(store, "headcounts")}
+                        + (r["a"] or "exact", int(r["y"][:4]) if r["y"] else None))
+                       for r in _rows(region_store, "headcounts")}
     assert {s: (n, cat.employees_basis[s]) for s, n in cat.employees.items()} == \
-        {r["s"]: (int(r["n"]), r["b"] or "") for r in _rows(store, "employees")}
+        {r["s"]: (int(r["n"]), r["b"] or "") for r in _rows(region_store, "employees")}
     assert {iri: (s.opened, s.closed) for iri, s in cat.sites.items()} == \
-        {r["s"]: (r["start"] or "", r["end"] or "") for r in _rows(store, "periods") if r["s"] in cat.sites}
+        {r["s"]: (r["start"] or "", r["end"] or "") for r in _rows(region_store, "periods") if r["s"] in cat.sites}
     # the data holds what is compared: not a comparison of empty sets
     assert cat.sites and functions and codes and figures and cat.employees
     assert any(o.controller for o in cat.orgs.values())

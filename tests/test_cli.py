@@ -213,15 +213,19 @@ def test_the_builds_stderr_names_each_stage_before_it_finishes(tmp_path, workdir
     looked_up, _ = at(r"derived [\d,]+ quads of look-ups and listings in [\d.]+ s")
     compacting, _ = at(r"compacting the on-disk store…")
     compacted, _ = at(r"compacted the on-disk store in [\d.]+ s")
+    cataloguing, _ = at(r"saving the views' catalogue…")
+    catalogued, _ = at(r"saved the views' catalogue in [\d.]+ s")
     built, quads = at(r"built ([\d,]+) quads")
     validating, shapes = at(r"validating (\d+) shapes…")
     first_shape, _ = at(rf"SHACL: shape 1/{shapes[1]} .*")
     writing, _ = at(rf"writing {quads[1]} quads \(turtle, trig, ntriples, nquads, jsonld\)…")
     wrote, _ = at(r"wrote .*kg\.ttl")
     assert reading < read < building < deriving < looking_up < looked_up < built
-    assert built < validating < first_shape < writing < compacting < compacted and writing < wrote
+    assert built < validating < first_shape < writing < compacting < compacted < cataloguing < catalogued
+    assert writing < wrote
     assert f"in {quads[1]} quads" in done.stdout
-    assert all(line.endswith("…") == (i in (reading, building, deriving, looking_up, compacting, validating, writing))
+    starts = (reading, building, deriving, looking_up, compacting, cataloguing, validating, writing)
+    assert all(line.endswith("…") == (i in starts)
                for i, line in enumerate(lines) if not line.startswith("data: "))
 
 

@@ -95,6 +95,7 @@ from a dated site to its firm the site's.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import networkx as nx
 from pyoxigraph import Store
@@ -123,8 +124,11 @@ PAGES: tuple[str, ...] = ("report",)
 
 
 def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None = None,
-                inset: str | None = None, page_budget: int | None = None) -> dict[str, nx.Graph[str]]:
-    """Several views from one reading of the store; ``inset`` (a place's IRI) the hq map's enlarged place.
+                inset: str | None = None, page_budget: int | None = None,
+                saved: str | Path | None = None) -> dict[str, nx.Graph[str]]:
+    """Several views from one reading of the store; ``inset`` (a place's IRI) the hq map's enlarged place;
+    ``saved`` the folder of the build's on-disk store ``store`` is, whose catalogue answers are read from the copy
+    the build saved there (:class:`kg.views.catalogue.Catalog`).
 
     ``page_budget``: the views are only drawn as pages of at most that many nodes (no graph file is written), so
     the full view leaves out what such a page never draws (:func:`kg.views.full.full_view`)."""
@@ -135,7 +139,7 @@ def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None =
     with collection_paused():
         # the full view's queries first, in a thread: the engine answers them while the rest is built
         full = FullQueries(store) if "full" in names else None
-        cat = Catalog(store, region)
+        cat = Catalog(store, region, saved)
         out = {}
         for name in names:
             options: dict[str, object] = {}

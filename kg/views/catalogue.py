@@ -2,19 +2,17 @@
 and the facts the build derived (kg.rules), never recomputed here."""
 from __future__ import annotations
 
-import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 from pyoxigraph import Store
 
 from .. import geo
 from ..errors import InvalidArgument
 from ..namespaces import BBMB, PREFIXES, SCHEMA
-from ..query import READING_QUERY, STUDY_CREDIT_QUERY, select_values
+from ..query import READING_QUERY, STUDY_CREDIT_QUERY
 from ..rules import (
     TIE_KINDS,
     UNKNOWN,
@@ -25,6 +23,7 @@ from ..rules import (
     is_outside,
     parent_chain,
 )
+from .answers import Answers, Row, save_answers
 from .style import NEUTRAL, PALETTE
 
 _PLACE_KINDS = {BBMB.Country.value: "country", BBMB.Land.value: "land", BBMB.Region.value: "region",
@@ -40,7 +39,8 @@ _ORG_KIND_IRIS = " ".join(f"<{t}>" for t in _ORG_KINDS)
 
 #: The catalogue's queries by name, each a whole-graph SELECT (never one a node), most of them a scan of one
 #: property joined here: the engine's joins took three times as long at 100,000 firms (each row's terms are
-#: looked up in the store either way).  :class:`Catalog` asks them all at once, in threads (:class:`_Answers`).
+#: looked up in the store either way).  :class:`Catalog` asks them all at once, in threads, or reads the answers
+#: the build saved (:class:`kg.views.answers.Answers`).
 QUERIES: dict[str, str] = {
     "place_kinds": "SELECT ?p ?t WHERE { ?p a schema:Place , ?t }",
     "place_within": "SELECT ?p ?w WHERE { ?p a schema:Place ; schema:containedInPlace ?w }",
@@ -115,41 +115,6 @@ def place_key(iri: str) -> str:
 def source_key(iri: str) -> str:
     """The id of a source (its row in ``data/sources.csv``) from its IRI."""
     return iri.rstrip("/").rsplit("/", 1)[-1]
-
-
-Row = tuple[Any, ...]
-"""A row of a catalogue query: its terms' lexical values in the order of its variables (None: unbound)."""
-
-
-class _Answers:
-    """The rows of each of :data:`QUERIES` by name, every query asked at once in threads of its own.
-
-    The engine evaluates a query and writes its answer without Python's lock, so the store is read on every core
-    while the catalogue joins the answers it already has (in its own order, as a sequential reading would: the
-    same catalogue).
-
-    >>> with _Answers(Store()) as answers:
-    ...     answers("orgs")
-    []
-    """
-
-    def __init__(self, store: Store, workers: int | None = None) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1),
-                                        thread_name_prefix="catalogue")
-        # asked in the order the catalogue reads them: the first answers are ready first
-        self._pending = {name: self._pool.submit(select_values, store, QUERIES[name]) for name in QUERIES}
-
-    def __call__(self, name: str) -> list[Row]:
-        """The rows of the query ``name``, once (the catalogue asks each once; its rows are then let go)."""
-        return self._pending.pop(name).result()
-
-    def __enter__(self) -> _Answers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for future in self._pending.values():  # an error part-way: the queries not yet asked are not asked
-            future.cancel()
-        self._pool.shutdown(wait=True)
 
 
 @dataclass
@@ -258,12 +223,13 @@ class Catalog:
     """Everything the views need, read from the store with a few whole-graph SELECT queries.
 
     The region is the one the build chose (``bbmb:defaultRegion``, :func:`kg.rules.default_region`), unless
-    ``region`` (an IRI) names one.
+    ``region`` (an IRI) names one.  ``saved``: the folder of the on-disk store ``store`` is, whose answers the build
+    saved (:func:`kg.views.answers.save_answers`); they are read instead of asked.
     """
 
-    def __init__(self, store: Store, region: str | None = None) -> None:
+    def __init__(self, store: Store, region: str | None = None, saved: str | Path | None = None) -> None:
         self.store = store
-        with _Answers(store) as q:
+        with Answers(store, QUERIES, saved) as q:
             self._read(q, region)
 
     def _read(self, q: Callable[[str], list[Row]], region: str | None) -> None:
@@ -577,3 +543,10 @@ class Catalog:
 
 def _catalog(store: Store, catalog: Catalog | None, region: str | None) -> Catalog:
     return catalog or Catalog(store, region)
+
+
+def save_catalogue(store: Store, folder: str | Path) -> Path:
+    """Save the answers of the catalogue's queries over ``store`` in the folder of the on-disk store that holds the
+    same dataset (``kg build`` does, :func:`kg.views.answers.save_answers`); a :class:`Catalog` given that folder
+    (``saved=``) reads them instead of asking the store."""
+    return save_answers(store, QUERIES, folder)

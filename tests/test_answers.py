@@ -1,0 +1,42 @@
+"""The catalogue's answers the build saves beside its store (kg.views.answers): read back, they are the rows the
+store gives, whatever the values hold; a saved file of another query's text is never read."""
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kg.query import select_values
+from kg.views.answers import SAVED, Answers, decode_rows, encode_rows, save_answers, saved_file
+from kg.views.catalogue import QUERIES
+
+# any text a literal can hold (no lone surrogate: not UTF-8), with the characters the format escapes made likely
+_VALUES = st.one_of(st.none(), st.sampled_from(["", "\\N", "\\", "\t", "\n", "\\t", "a\\nb"]),
+                    st.text(st.characters(blacklist_categories=("Cs",))))
+
+
+@given(st.integers(0, 4).flatmap(lambda width: st.lists(st.tuples(*[_VALUES] * width))))
+def test_saved_rows_read_back_as_they_were(rows):
+    assert decode_rows(encode_rows(rows)) == rows
+
+
+def test_a_saved_answer_is_one_line_a_row_of_tab_separated_values():
+    text = encode_rows([("http://x/a", "two\nlines", None), ("b", "", "tab\there")])
+    assert text.splitlines() == ["3", "http://x/a\ttwo\\nlines\t\\N", "b\t\ttab\\there"]
+
+
+def test_the_saved_answers_are_the_stores(region_store, tmp_path):
+    folder = save_answers(region_store, QUERIES, tmp_path)
+    assert folder == tmp_path / SAVED and len(list(folder.iterdir())) == len(QUERIES)
+    store_rows = {name: select_values(region_store, query) for name, query in QUERIES.items()}
+    with Answers(region_store, QUERIES, saved=tmp_path, workers=1) as answers:
+        assert {name: answers(name) for name in QUERIES} == store_rows
+    assert sum(map(len, store_rows.values())) > 1_000  # a comparison of real answers, not of empty ones
+
+
+def test_a_saved_answer_of_another_query_text_is_not_read(built, tmp_path):
+    query = "SELECT ?o WHERE { ?o a org:Organization }"
+    save_answers(built.store, {"orgs": query}, tmp_path)
+    changed = "SELECT ?o WHERE { ?o a org:Site }"  # the code that reads the answers asks another question
+    assert not saved_file(tmp_path, "orgs", changed).exists()
+    with Answers(built.store, {"orgs": changed}, saved=tmp_path) as answers:
+        assert answers("orgs") == select_values(built.store, changed) != select_values(built.store, query)
