@@ -25,7 +25,6 @@ from typing import Any
 
 from pyoxigraph import Store
 
-from ..files import atomic_write
 from ..query import select_values
 
 #: The folder, inside an on-disk store's folder, that holds the catalogue's answers the build saved.
@@ -136,9 +135,13 @@ class Answers:
 
 def save_answers(store: Store, queries: Mapping[str, str], folder: str | Path) -> Path:
     """Ask ``store`` each of ``queries`` and save the rows in ``folder/kg-catalogue`` (:class:`Answers` reads
-    them); ``folder`` is the folder of the on-disk store that holds the same dataset.  Returns the folder."""
+    them); ``folder`` is the folder of the on-disk store that holds the same dataset.  Returns the folder.
+
+    The files are written in place: the store's folder is one of a build's outputs, switched in with the rest of
+    the set or removed whole (:class:`kg.builds.BuildOutputs`), and an error writing them (a full disk) is the
+    set's ``OSError``."""
+    (Path(folder) / SAVED).mkdir(parents=True, exist_ok=True)
     with Answers(store, queries) as answers:
         for name, query in queries.items():
-            with atomic_write(saved_file(folder, name, query), "w", encoding="utf-8") as handle:
-                handle.write(encode_rows(answers(name)))
+            saved_file(folder, name, query).write_text(encode_rows(answers(name)), encoding="utf-8")
     return Path(folder) / SAVED
