@@ -4,7 +4,7 @@ saved beside its store.
 The catalogue (:class:`kg.views.catalogue.Catalog`) reads 2.4 million rows at 100,000 firms.  The engine took
 about 14 s of CPU for them on the build's on-disk store; the build asks the same queries of that store once
 (:func:`save_answers`) and keeps their rows in ``kg-catalogue/`` inside the store's folder, so that each later
-``kg viz`` and ``kg export`` reads them as text in about a second (:class:`Answers` with ``saved=``).  They are
+``kg viz`` and ``kg export`` reads them as text in about two seconds (:class:`Answers` with ``saved=``).  They are
 saved in the order that store gives them (another store, e.g. one in memory, orders rows otherwise, and the order
 of a firm's alternative figures in a text follows the rows'): the views are the same as from the store itself.
 
