@@ -19,9 +19,9 @@ def test_saved_rows_read_back_as_they_were(rows):
     assert decode_rows(encode_rows(rows)) == rows
 
 
-def test_a_saved_answer_is_one_line_a_row_of_tab_separated_values():
+def test_a_saved_answer_is_its_counts_then_one_line_a_row_of_tab_separated_values():
     text = encode_rows([("http://x/a", "two\nlines", None), ("b", "", "tab\there")])
-    assert text.splitlines() == ["3", "http://x/a\ttwo\\nlines\t\\N", "b\t\ttab\\there"]
+    assert text.splitlines() == ["3 2", "http://x/a\ttwo\\nlines\t\\N", "b\t\ttab\\there"]
 
 
 def test_the_saved_answers_are_the_stores(region_store, tmp_path):
@@ -40,3 +40,18 @@ def test_a_saved_answer_of_another_query_text_is_not_read(built, tmp_path):
     assert not saved_file(tmp_path, "orgs", changed).exists()
     with Answers(built.store, {"orgs": changed}, saved=tmp_path) as answers:
         assert answers("orgs") == select_values(built.store, changed) != select_values(built.store, query)
+
+
+def test_a_damaged_saved_answer_is_not_read(built, tmp_path):
+    """A saved file cut short (at a line break or inside a row) or overwritten is not read as the answer: the
+    store's answer is given instead."""
+    query = "SELECT ?s ?l WHERE { ?s rdfs:label ?l }"
+    path = saved_file(save_answers(built.store, {"labels": query}, tmp_path).parent, "labels", query)
+    text = path.read_text(encoding="utf-8")
+    expected = select_values(built.store, query)
+    cut_at_line = text[:text.index("\n", len(text) // 2) + 1]
+    for damaged in (cut_at_line, cut_at_line + "http://x/a", text[:len(text) // 2], "garbage", ""):
+        path.write_text(damaged, encoding="utf-8")
+        with Answers(built.store, {"labels": query}, saved=tmp_path) as answers:
+            assert answers("labels") == expected, damaged[-40:]
+    assert len(expected) > 100

@@ -127,8 +127,8 @@ def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None =
                 inset: str | None = None, page_budget: int | None = None,
                 saved: str | Path | None = None) -> dict[str, nx.Graph[str]]:
     """Several views from one reading of the store; ``inset`` (a place's IRI) the hq map's enlarged place;
-    ``saved`` the folder of the build's on-disk store ``store`` is, whose catalogue answers are read from the copy
-    the build saved there (:class:`kg.views.catalogue.Catalog`).
+    ``saved`` the folder of the build's on-disk store ``store``, where the catalogue's answers are read from the
+    copy the build saved (:class:`kg.views.catalogue.Catalog`).
 
     ``page_budget``: the views are only drawn as pages of at most that many nodes (no graph file is written), so
     the full view leaves out what such a page never draws (:func:`kg.views.full.full_view`)."""

@@ -9,9 +9,10 @@ saved in the order that store gives them (another store, e.g. one in memory, ord
 of a firm's alternative figures in a text follows the rows'): the views are the same as from the store itself.
 
 A saved answer is a UTF-8 text file ``<query name>-<digest of the query's text>.tsv``: a first line with the
-number of variables, then one line per row, its values separated by tabs.  In a value a backslash, a tab and a
-line break are written ``\\\\``, ``\\t`` and ``\\n``; an unbound value is ``\\N``.  A file whose name does not
-match the query's current text (a build by other code) is not read: that query is asked of the store.
+number of variables and the number of rows, then one line per row, its values separated by tabs.  In a value a
+backslash, a tab and a line break are written ``\\\\``, ``\\t`` and ``\\n``; an unbound value is ``\\N``.  A file
+whose name does not match the query's current text (a build by other code), or that does not hold the rows its
+first line counts (a damaged copy), is not read: that query is asked of the store.
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def encode_rows(rows: list[Row]) -> str:
     r"""The text of a saved answer (see the module's description).
 
         >>> encode_rows([("a", None), ("tab\there", "")])
-        '2\na\t\\N\ntab\\there\t\n'
+        '2 2\na\t\\N\ntab\\there\t\n'
     """
     width = len(rows[0]) if rows else 0
     try:  # most answers have no unbound value and no tab, line break or backslash in any value: joined in C
@@ -63,7 +64,7 @@ def encode_rows(rows: list[Row]) -> str:
         plain = False
     if not plain:
         text = "\n".join("\t".join(map(_escape, row)) for row in rows)
-    return f"{width}\n{text}\n" if rows else f"{width}\n"
+    return f"{width} {len(rows)}\n{text}\n" if rows else f"{width} 0\n"
 
 
 def _escape(value: str | None) -> str:
@@ -73,13 +74,20 @@ def _escape(value: str | None) -> str:
 
 
 def decode_rows(text: str) -> list[Row]:
-    r"""The rows of a saved answer's text (:func:`encode_rows`).
+    r"""The rows of a saved answer's text (:func:`encode_rows`); ValueError if it does not hold the rows its first
+    line counts, each with as many values (a tab or line break in a value is escaped: the counts are exact).
 
-        >>> decode_rows('2\na\t\\N\ntab\\there\t\n')
+        >>> decode_rows('2 2\na\t\\N\ntab\\there\t\n')
         [('a', None), ('tab\there', '')]
+        >>> decode_rows('2 2\na\t\\N\n')
+        Traceback (most recent call last):
+        ValueError: not an answer of 2 rows of 2 values
     """
     lines = text.split("\n")
-    width, body = int(lines[0]), lines[1:-1]
+    width, count = map(int, lines[0].split(" "))
+    body = lines[1:-1]
+    if lines[-1] or len(body) != count or text.count("\t") != count * max(width - 1, 0):
+        raise ValueError(f"not an answer of {count} rows of {width} values")
     if width == 0:
         return [() for _ in body]
     if "\\" not in text:
@@ -109,6 +117,7 @@ class Answers:
 
     def __init__(self, store: Store, queries: Mapping[str, str], saved: str | Path | None = None,
                  workers: int | None = None) -> None:
+        self._store, self._queries = store, queries
         self._files = {name: path for name, query in queries.items()
                        if saved is not None and (path := saved_file(saved, name, query)).is_file()}
         asked = [name for name in queries if name not in self._files]
@@ -121,7 +130,10 @@ class Answers:
     def __call__(self, name: str) -> list[Row]:
         """The rows of the query ``name``, once (the catalogue asks each once; its rows are then let go)."""
         if name in self._files:
-            return decode_rows(self._files.pop(name).read_text(encoding="utf-8"))
+            try:
+                return decode_rows(self._files.pop(name).read_text(encoding="utf-8"))
+            except (OSError, ValueError):  # a damaged copy: the store's answer, right if slower
+                return select_values(self._store, self._queries[name])
         return self._pending.pop(name).result()
 
     def __enter__(self) -> Answers:

@@ -223,8 +223,8 @@ class Catalog:
     """Everything the views need, read from the store with a few whole-graph SELECT queries.
 
     The region is the one the build chose (``bbmb:defaultRegion``, :func:`kg.rules.default_region`), unless
-    ``region`` (an IRI) names one.  ``saved``: the folder of the on-disk store ``store`` is, whose answers the build
-    saved (:func:`kg.views.answers.save_answers`); they are read instead of asked.
+    ``region`` (an IRI) names one.  ``saved``: the folder of the build's on-disk store ``store``, where the build saved
+    the answers (:func:`kg.views.answers.save_answers`); they are read instead of asked.
     """
 
     def __init__(self, store: Store, region: str | None = None, saved: str | Path | None = None) -> None:
