@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import datetime
 import difflib
 import os
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from . import errors
 from .build import DEFAULT_DATA, DEFAULT_ONTOLOGY, BuildResult, build, summary_line
@@ -208,11 +209,17 @@ def say_inputs(args: argparse.Namespace) -> None:
     progress(f"data: {describe(args.data)} ({args.project.describe()}); ontology: {describe(args.ontology)}")
 
 
-def build_from_args(args: argparse.Namespace, store: Store | None = None, copy_to: Store | None = None
-                    ) -> BuildResult:
+def build_from_args(args: argparse.Namespace, store: Store | None = None, copy_to: Store | None = None,
+                    scratch: Path | None = None, nquads: BinaryIO | None = None) -> BuildResult:
     say_inputs(args)
     return build(args.data, args.ontology, base=args.base, progress=progress, reading=args.reading,
-                 project=args.project, as_of=getattr(args, "as_of", None), store=store, copy_to=copy_to)
+                 project=args.project, as_of=getattr(args, "as_of", None), store=store, copy_to=copy_to,
+                 scratch=scratch, nquads=nquads)
+
+
+def _writes(args: argparse.Namespace, name: str) -> bool:
+    """Whether kg build writes the format ``name``: every build does, unless ``--formats`` leaves it out."""
+    return not args.formats or name in args.formats.split(",")
 
 
 def add_dataset_options(p: argparse.ArgumentParser) -> None:
@@ -346,7 +353,15 @@ def _build_and_write(args: argparse.Namespace, recorded: dict[str, Any], folder:
     from .store import write_rdf
 
     disk = None if folder is None else Store(str(folder))
-    result = (build_from_args(args, store=disk) if args.low_memory else build_from_args(args, copy_to=disk))
+    # the build's temporary file (gigabytes at a million firms) beside the store, not in a temporary folder in memory
+    scratch = None if folder is None else folder.parent
+    # kg.nq written as the store is loaded, not dumped from it afterwards; in the store's folder, so that a build
+    # that fails or is killed leaves none behind (kg.builds.new_store, prune_stores)
+    copied = None if folder is None or not _writes(args, "nquads") else folder / "kg.nq.partial"
+    with contextlib.ExitStack() as stack:
+        nquads = None if copied is None else stack.enter_context(open(copied, "wb"))
+        result = build_from_args(args, store=disk if args.low_memory else None,
+                                 copy_to=None if args.low_memory else disk, scratch=scratch, nquads=nquads)
     # what the pages' time slider would cost, known to later commands without reading the tables again
     recorded["tables"] = {"rows": result.rows, "years": result.years}
     if not args.no_validate and _report_violations(result, args):
@@ -367,7 +382,7 @@ def _build_and_write(args: argparse.Namespace, recorded: dict[str, Any], folder:
         folder, recorded, summary, formats, disk, compact=not args.low_memory, finish=_save_catalogue, say=progress)
     progress(f"writing {amount(summary['quads'])} quads ({', '.join(formats)})…")
     write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint,
-              also=saved.tasks() if saved else ())
+              also=saved.tasks() if saved else (), written={"nquads": copied} if copied else None)
     if saved:
         progress(f"the store: {folder}")
         prune_stores(args.out, say=progress)

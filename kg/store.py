@@ -120,7 +120,8 @@ def _write_merged_by_graph(store: Store, handle: IO[bytes], fmt: RdfFormat) -> N
 
 def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = None,
               progress: Callable[[str], None] | None = None, graphs_disjoint: bool = False,
-              workers: int | None = None, also: Sequence[Callable[[Path], Path]] = ()) -> list[Path]:
+              workers: int | None = None, also: Sequence[Callable[[Path], Path]] = (),
+              written: Mapping[str, Path] | None = None) -> list[Path]:
     """Write the dataset in each format (names of ``dataset`` writers in :mod:`kg.writers`; default:
     all of them); the files replace those in ``out`` as one set.
 
@@ -139,6 +140,8 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
 
     ``also`` are more outputs of the same set (the on-disk store and the build's record,
     :mod:`kg.builds`): each is called with the generation folder, in the same pool, before the files.
+    ``written``: files of some formats already written (by name: ``{"nquads": path}``, the build's copy of what it
+    loaded, :func:`kg.build.build`'s ``nquads``), moved into the set instead of written from ``store``.
     """
     from pyoxigraph import serialize
 
@@ -150,16 +153,22 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
 
     def write(folder: Path, writer: writers.Writer[RdfFormat]) -> Path:
         filename, fmt = dataset_filename(writer), writer.load()
-        with open(folder / filename, "wb") as handle:
+        if written and writer.name in written:
+            os.replace(written[writer.name], folder / filename)  # the same file system: both are in ``out``
+        else:
+            _write_one(folder / filename, fmt, writer)
+        if progress:
+            progress(f"wrote {out / filename}")
+        return out / filename
+
+    def _write_one(path: Path, fmt: RdfFormat, writer: writers.Writer[RdfFormat]) -> None:
+        with open(path, "wb") as handle:
             if writer.quads:
                 store.dump(handle, fmt, prefixes=PREFIXES)
             elif triples is None:
                 _write_merged_by_graph(store, handle, fmt)
             else:
                 serialize(triples, handle, fmt, prefixes=PREFIXES)
-        if progress:
-            progress(f"wrote {out / filename}")
-        return out / filename
 
     workers = workers or min(2, os.cpu_count() or 1)
     jobs: list[Callable[[Path], Path]] = [*also, *(functools.partial(write, writer=w) for w in chosen)]

@@ -155,3 +155,21 @@ def test_serve_opens_the_build_store_in_each_worker(built):
         with urllib.request.urlopen(request, timeout=20) as response:
             body = json.load(response)
     assert body["results"]["bindings"][0]["n"]["value"] == "33"
+
+
+@pytest.mark.parametrize("mode", [[], ["--low-memory"]], ids=["default", "low-memory"])
+def test_the_nquads_file_holds_the_text_of_the_store(tmp_path, mode):
+    """kg.nq is written as the store is loaded, not dumped from it afterwards: it holds the same quads in the
+    same text (numbers as the store writes them back, the ontology's blank nodes by the same names), and no
+    part of it is left behind."""
+    from pyoxigraph import RdfFormat, Store
+
+    out = tmp_path / "out"
+    assert main(["build", "--out", str(out), "--no-validate", "--formats", "nquads", *mode]) == 0
+    record = json.loads((out / RECORD).read_text(encoding="utf-8"))
+    store = Store.read_only(str(out / STORES / record["store"]))
+    dumped = store.dump(format=RdfFormat.N_QUADS).decode("utf-8").splitlines()
+    written = (out / "kg.nq").read_text(encoding="utf-8").splitlines()
+    assert len(written) == len(store) > 5_000
+    assert sorted(written) == sorted(dumped)
+    assert not list(out.rglob("*.partial"))

@@ -237,31 +237,41 @@ LISTINGS: dict[str, tuple[tuple[str, ...], Callable[..., Iterable[tuple[str | No
 }
 
 
-def listing_lines(store: Store, iris: IRIs) -> list[str]:
+def listing_lines(store: Store, iris: IRIs) -> Iterator[str]:
     """The ranks of every listing of :data:`LISTINGS` in every area, in ``graph/derived`` (module docstring), as
-    N-Quads lines: 1.4 million quads at 100,000 firms, and a pyoxigraph ``Quad`` costs several times its text
-    (the build loads them as text, as it does its other triples).
+    N-Quads lines, a listing at a time: 1.4 million quads at 100,000 firms, and a pyoxigraph ``Quad`` costs several
+    times its text (the build loads them as text, as it does its other triples).
 
-    The queries are answered two at a time on other threads, in the order their rows are made: the engine
-    evaluates without holding the GIL, so it answers the next ones while Python makes the rows of the first.
+    The queries are answered on two other threads, in the order their rows are made, at most :data:`_AHEAD` ahead of
+    the rows being made: the engine evaluates without holding the GIL, so it answers the next ones while Python makes
+    the rows of the first, and no more than three answers wait in memory (asked all at once, every answer would
+    wait until its listing's turn).
     """
+    queries = [q for listing_queries, _ in LISTINGS.values() for q in listing_queries]
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-listings")
     answers: dict[str, Future[Answer]] = {}
+
+    def answer(q: str) -> Answer:
+        while len(answers) < _AHEAD and queries:
+            asked = queries.pop(0)
+            answers[asked] = pool.submit(select_terms, store, asked)
+        return answers.pop(q).result()  # popped: an answer is dropped once read
+
     try:
-        for queries, _ in LISTINGS.values():
-            for q in queries:
-                answers[q] = pool.submit(select_terms, store, q)
         with collection_paused():  # a million rows, no cycles: full collections took a fifth of the time
-            return _lines(iris, lambda q: answers.pop(q).result())  # popped: an answer is dropped once read
+            yield from _lines(iris, answer)
     finally:
         pool.shutdown(cancel_futures=True)
 
 
-def _lines(iris: IRIs, answer: Callable[[str], Answer]) -> list[str]:
+#: How many listing queries are asked before their rows are made: those of the listing with the most.
+_AHEAD = max(len(queries) for queries, _ in LISTINGS.values())
+
+
+def _lines(iris: IRIs, answer: Callable[[str], Answer]) -> Iterator[str]:
     """:func:`listing_lines` from the answers of the listings' queries (``answer``: a query's rows)."""
     graph = f"{iris.graph(DERIVED)} .\n"
     integer = f'"^^{XSD.integer} {graph}'  # the end of a line whose object is an integer
-    out: list[str] = []
     for name, (queries, rows_of) in LISTINGS.items():
         by_area: dict[str | None, dict[str, Row]] = {}
         for area, row in rows_of(iris, *map(answer, queries)):
@@ -275,19 +285,18 @@ def _lines(iris: IRIs, answer: Callable[[str], Answer]) -> list[str]:
             rows = [ordered[i] for i in sorted(map(place.__getitem__, map(id, by_area[area].values())))]
             # a listing per area (the query's region), or one for the whole graph
             listing = f"<{iris.listing(f'{name}/{_id(area, iris)}' if area else name).value}>"
-            out += [f"{listing} {RDF.type} {BBMB.Listing} {graph}",
-                    f"{listing} {RDFS.subPropertyOf} {BBMB.listingRank} {graph}",
-                    f"{listing} {BBMB.savedQuery} {Literal(name)} {graph}",
-                    f'{listing} {BBMB.rows} "{len(rows)}{integer}']
+            yield from (f"{listing} {RDF.type} {BBMB.Listing} {graph}",
+                        f"{listing} {RDFS.subPropertyOf} {BBMB.listingRank} {graph}",
+                        f"{listing} {BBMB.savedQuery} {Literal(name)} {graph}",
+                        f'{listing} {BBMB.rows} "{len(rows)}{integer}')
             if area:
-                out.append(f"{listing} {SDMX_DIMENSION.refArea} <{area}> {graph}")
+                yield f"{listing} {SDMX_DIMENSION.refArea} <{area}> {graph}"
             ranked = f'> {listing} "'  # <node> <listing> "rank"^^xsd:integer <graph> .
             for rank, (_, node, facts) in enumerate(rows, 1):
-                out.append(f"<{node}{ranked}{rank}{integer}")
+                yield f"<{node}{ranked}{rank}{integer}"
                 if facts and node not in described:
                     described.add(node)
-                    out += [f"<{node}> {p} {o} {graph}" for p, o in facts]
-    return out
+                    yield from (f"<{node}> {p} {o} {graph}" for p, o in facts)
 
 
 def listing_quads(store: Store, iris: IRIs) -> list[Quad]:

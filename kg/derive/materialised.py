@@ -1,6 +1,7 @@
 """What the saved queries look up per firm or area, computed once by SPARQL over the built store."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import cast
 
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, Store
@@ -68,31 +69,32 @@ def _key(iri: NamedNode, iris: IRIs) -> str:
     return iri.value[len(iris.base):].split("/", 1)[-1]
 
 
-def figure_quads(store: Store, g: NamedNode) -> list[Quad]:
+def figure_quads(store: Store, g: NamedNode) -> Iterator[Quad]:
     """The head-count figures of every subject (:data:`FIGURES`), the terms the engine's aggregates give."""
-    out = []
     for row in _solutions(store, FIGURES):
         subject = row["subject"]
         if isinstance(subject, NamedNode):
-            out += [Quad(subject, p, row[v], g) for p, v in ((BBMB.headcountFigures, "figures"),
-                                                              (BBMB.lowestFigure, "lowest"),
-                                                              (BBMB.highestFigure, "highest"))
-                    if isinstance(row[v], Literal)]
-    return out
+            yield from (Quad(subject, p, row[v], g) for p, v in ((BBMB.headcountFigures, "figures"),
+                                                                 (BBMB.lowestFigure, "lowest"),
+                                                                 (BBMB.highestFigure, "highest"))
+                        if isinstance(row[v], Literal))
 
 
-def materialised_quads(store: Store, iris: IRIs, reading: str) -> list[Quad]:
+def materialised_quads(store: Store, iris: IRIs, reading: str) -> Iterator[Quad]:
     """What the saved queries look up per firm or area, computed once over the built ``store``, in
     ``graph/derived``: the firms' profiles (:data:`PROFILE`), the data set groups-by-area (:data:`GROUP_SITES`)
     and the subjects' head-count figures (:data:`FIGURES`); the order of the long listings is
-    :func:`.listings.listing_lines` (N-Quads text: 1.4 million quads at 100,000 firms)."""
+    :func:`.listings.listing_lines` (N-Quads text: 1.4 million quads at 100,000 firms).
+
+    Made as they are read from ``store`` (four million profile quads at a million firms): the caller keeps them
+    out of ``store`` until every one is made, so that each query sees the store as built."""
     g = iris.graph(DERIVED)
-    out = [Quad(row["about"], BBMB.profileOf, row["firm"], g) for row in _solutions(store, PROFILE)
-           if isinstance(row["about"], NamedNode)]
+    yield from (Quad(row["about"], BBMB.profileOf, row["firm"], g) for row in _solutions(store, PROFILE)
+                if isinstance(row["about"], NamedNode))
     ds, source, read_as = iris.dataset("groups-by-area"), iris.source(DERIVED), Literal(reading)
-    out += [Quad(ds, RDF.type, QB.DataSet, g), Quad(ds, QB.structure, BBMB.groupsByAreaDsd, g),
-            Quad(ds, DCT.title, Literal("Groups with sites in an area", language="en"), g),
-            Quad(ds, PROV.wasDerivedFrom, source, g)]
+    yield from (Quad(ds, RDF.type, QB.DataSet, g), Quad(ds, QB.structure, BBMB.groupsByAreaDsd, g),
+                Quad(ds, DCT.title, Literal("Groups with sites in an area", language="en"), g),
+                Quad(ds, PROV.wasDerivedFrom, source, g))
     within: dict[NamedNode, list[NamedNode]] = {}
     for row in _solutions(store, _WITHIN):
         within.setdefault(cast(NamedNode, row["place"]), []).append(cast(NamedNode, row["area"]))
@@ -108,10 +110,11 @@ def materialised_quads(store: Store, iris: IRIs, reading: str) -> list[Quad]:
     for (area, group), (sites, companies, laender) in sorted(counted.items(), key=lambda kv: (kv[0][0].value,
                                                                                             kv[0][1].value)):
         o = iris.observation(f"groups/{_key(area, iris)}/{_key(group, iris)}")
-        out += [Quad(o, RDF.type, QB.Observation, g), Quad(o, QB.dataSet, ds, g),
-                Quad(o, PROV.wasDerivedFrom, source, g), Quad(o, SDMX_DIMENSION.refArea, area, g),
-                Quad(o, BBMB.group, group, g), Quad(o, BBMB.sites, Literal(str(len(sites)), datatype=integer), g),
-                Quad(o, BBMB.companies, Literal(str(len(companies)), datatype=integer), g),
-                Quad(o, BBMB.laender, Literal(str(len(laender)), datatype=integer), g)]
-        out.append(Quad(o, BBMB.reading, read_as, g))
-    return out + figure_quads(store, g)
+        yield from (Quad(o, RDF.type, QB.Observation, g), Quad(o, QB.dataSet, ds, g),
+                    Quad(o, PROV.wasDerivedFrom, source, g), Quad(o, SDMX_DIMENSION.refArea, area, g),
+                    Quad(o, BBMB.group, group, g),
+                    Quad(o, BBMB.sites, Literal(str(len(sites)), datatype=integer), g),
+                    Quad(o, BBMB.companies, Literal(str(len(companies)), datatype=integer), g),
+                    Quad(o, BBMB.laender, Literal(str(len(laender)), datatype=integer), g),
+                    Quad(o, BBMB.reading, read_as, g))
+    yield from figure_quads(store, g)
