@@ -379,7 +379,8 @@ def _build_and_write(args: argparse.Namespace, recorded: dict[str, Any], folder:
     if unknown:
         raise InvalidArgument(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(choices)}")
     saved = None if folder is None or disk is None else BuildOutputs(
-        folder, recorded, summary, formats, disk, compact=not args.low_memory, finish=_save_catalogue, say=progress)
+        folder, recorded, summary, formats, disk, compact=result.store is not disk, finish=_save_catalogue,
+        say=progress)
     progress(f"writing {amount(summary['quads'])} quads ({', '.join(formats)})…")
     write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint,
               also=saved.tasks() if saved else (), written={"nquads": copied} if copied else None)

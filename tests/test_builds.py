@@ -173,3 +173,21 @@ def test_the_nquads_file_holds_the_text_of_the_store(tmp_path, mode):
     assert len(written) == len(store) > 5_000
     assert sorted(written) == sorted(dumped)
     assert not list(out.rglob("*.partial"))
+
+
+def test_a_build_too_large_for_memory_goes_straight_into_the_on_disk_store(built, tmp_path, monkeypatch, capsys):
+    import importlib
+
+    data, out = built
+    # every table "too large" (the module: the package's name kg.build is the function)
+    monkeypatch.setattr(importlib.import_module("kg.build"), "MEMORY_PER_ROW", 10**12)
+    large = tmp_path / "large"
+    assert main(["build", "--data", str(data), "--out", str(large), "--no-validate"]) == 0
+    assert "building straight into the on-disk store (as --low-memory)" in capsys.readouterr().err
+
+    def named(folder: Path) -> list[str]:  # the ontology's blank nodes get new names in each build
+        return sorted(line for line in (folder / "kg.nq").read_text(encoding="utf-8").splitlines() if "_:" not in line)
+    assert named(large) == named(out)
+    in_memory, _ = query(capsys, "firm-facts", "--data", str(data), "--build", str(out))
+    on_disk, err = query(capsys, "firm-facts", "--data", str(data), "--build", str(large))
+    assert f"using the build in {large}" in err and on_disk == in_memory
