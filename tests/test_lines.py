@@ -105,3 +105,60 @@ def test_an_error_of_the_full_views_queries_asked_ahead_is_raised_by_the_view(bu
         build_views(built.store, ["hq", "full"], page_budget=50)
     with pytest.raises(SyntaxError, match="the engine's error"):
         full_view(built.store)
+
+
+TERMS = [f"<{v}>" for v in NODES] + ["<p>", "<q>", "<elsewhere>", '"a literal"', "_:b0"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(TERMS), st.sampled_from(["<p>", "<q>", "<r>"]),
+                               st.sampled_from(TERMS)), max_size=60),
+       groups=st.lists(st.sampled_from("ABC"), min_size=len(NODES), max_size=len(NODES)))
+def test_lines_given_as_numbers_are_held_as_the_same_lines_given_as_text(rows, groups):
+    """The full view's saved lines (numbers of terms) are held as its rows of text are: the same lines, relations,
+    degrees and merged lines, in the same order; rows to a term that is not a node are left out either way."""
+    import numpy as np
+
+    terms = sorted({term for row in rows for term in row}, reverse=True)
+    table = np.array([[terms.index(term) for term in row] for row in rows], dtype=np.int32).reshape(-1, 3)
+    as_text = HeldLines.of_terms(NODES, [list(row) for row in rows], str.upper)
+    as_numbers = HeldLines.of_numbered(NODES, terms, table, str.upper)
+    assert (len(as_numbers), as_numbers.relations) == (len(as_text), as_text.relations)
+    assert [as_numbers.degree(v) for v in NODES] == [as_text.degree(v) for v in NODES]
+    where = dict(zip(NODES, groups, strict=True))
+    assert list(as_numbers.merged(where).items()) == list(as_text.merged(where).items())
+
+
+def test_the_full_views_saved_lines_give_the_view_the_store_gives(synthetic, whole, tmp_path):
+    """The build saves the full view's lines beside its store (save_lines): read from there, the view is the one
+    the store's answer gives, as a graph file and as a page past its budget."""
+    from kg.views.full import FullQueries, lines_file, read_lines, save_lines
+
+    save_lines(synthetic.store, tmp_path)
+    assert lines_file(tmp_path).is_file() and read_lines(tmp_path) is not None
+    saved = FullQueries(synthetic.store, tmp_path)
+    assert list(saved.lines()) == list(FullQueries(synthetic.store).lines())
+    assert nx.utils.graphs_equal(full_view(synthetic.store, queries=FullQueries(synthetic.store, tmp_path)), whole)
+    for_page = full_view(synthetic.store, page_budget=50, queries=FullQueries(synthetic.store, tmp_path))
+    assert line_count(for_page) == line_count(whole) > 1_000
+    assert page_data(within_budget(for_page, 50)) == page_data(within_budget(whole, 50))
+
+
+def test_damaged_saved_lines_are_not_read(synthetic, tmp_path):
+    """Saved lines cut short, overwritten or numbering terms they do not hold are not read: the store is asked."""
+    import numpy as np
+
+    from kg.views.full import FullQueries, lines_file, read_lines, save_lines
+
+    path = save_lines(synthetic.store, tmp_path)
+    whole = path.read_bytes()
+    with np.load(path) as saved:
+        terms = saved["terms"]
+    for damaged in (whole[:len(whole) // 2], b"garbage", b""):
+        path.write_bytes(damaged)
+        assert read_lines(tmp_path) is None
+    with open(path, "wb") as handle:  # a line numbering a term past the end
+        np.savez(handle, terms=terms, lines=np.array([[0, 1, 10**9]], dtype=np.int32))
+    assert read_lines(tmp_path) is None
+    assert list(FullQueries(synthetic.store, tmp_path).lines()) == list(FullQueries(synthetic.store).lines())
+    assert lines_file(tmp_path) == path
