@@ -379,7 +379,7 @@ def _build_and_write(args: argparse.Namespace, recorded: dict[str, Any], folder:
     if unknown:
         raise InvalidArgument(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(choices)}")
     saved = None if folder is None or disk is None else BuildOutputs(
-        folder, recorded, summary, formats, disk, compact=result.store is not disk, finish=_save_view_answers,
+        folder, recorded, summary, formats, disk, compact=result.store is not disk, finish=_save_catalogue,
         say=progress)
     progress(f"writing {amount(summary['quads'])} quads ({', '.join(formats)})…")
     write_rdf(result.store, args.out, formats, progress=progress, graphs_disjoint=result.graphs_disjoint,
@@ -391,15 +391,15 @@ def _build_and_write(args: argparse.Namespace, recorded: dict[str, Any], folder:
     return errors.EXIT_OK
 
 
-def _save_view_answers(store: Store, folder: Path) -> None:
-    """What the views ask of the build's on-disk ``store`` (the catalogue's answers, the full view's lines), saved in
-    its ``folder`` for every later kg viz and kg export (:func:`kg.views.save_answers`)."""
-    from .views import save_answers
+def _save_catalogue(store: Store, folder: Path) -> None:
+    """The answers of the views' catalogue over the build's on-disk ``store``, saved in its ``folder`` for every
+    later kg viz and kg export (:func:`kg.views.catalogue.save_catalogue`)."""
+    from .views.catalogue import save_catalogue
 
     t0 = time.perf_counter()
-    progress("saving the views' catalogue and lines…")
-    save_answers(store, folder)
-    progress(f"saved the views' catalogue and lines in {time.perf_counter() - t0:.1f} s")
+    progress("saving the views' catalogue…")
+    save_catalogue(store, folder)
+    progress(f"saved the views' catalogue in {time.perf_counter() - t0:.1f} s")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -109,16 +109,15 @@ def test_a_low_memory_build_that_fails_leaves_no_store(built, capsys):
 
 
 def test_the_build_saves_the_views_catalogue_and_exports_read_it(built, tmp_path):
-    """The build keeps the answers of the views' catalogue and the full view's lines beside its store: kg export
-    reads them (not the store) and writes the same files as from the store itself."""
+    """The build keeps the answers of the views' catalogue beside its store: kg export reads them (not the store)
+    and writes the same files as from the store itself."""
     from kg.views.answers import SAVED, saved_file
     from kg.views.catalogue import QUERIES
-    from kg.views.full import lines_file
 
     data, out = built
     folder = out / STORES / json.loads((out / RECORD).read_text(encoding="utf-8"))["store"]
-    assert sorted(p.name for p in (folder / SAVED).iterdir()) == sorted(
-        [saved_file(folder, name, text).name for name, text in QUERIES.items()] + [lines_file(folder).name])
+    assert sorted(p.name for p in (folder / SAVED).iterdir()) == \
+        sorted(saved_file(folder, name, text).name for name, text in QUERIES.items())
 
     def export(name: str) -> dict[str, bytes]:
         assert main(["export", "gexf", "--data", str(data), "--build", str(out), "--out", str(tmp_path / name)]) == 0
@@ -129,15 +128,7 @@ def test_the_build_saves_the_views_catalogue_and_exports_read_it(built, tmp_path
     firm = f"{BASE}org/korsch\tKORSCH\t"
     labels.write_text(labels.read_text(encoding="utf-8").replace(firm, firm.replace("KORSCH", "KORSCH Saved")),
                       encoding="utf-8")
-    import numpy as np
-
-    with np.load(lines_file(folder)) as saved:
-        terms = saved["terms"]
-    with open(lines_file(folder), "wb") as handle:  # saved lines: none
-        np.savez(handle, terms=terms, lines=np.zeros((0, 3), dtype=np.int32))
-    changed = export("changed")  # what was saved is what is read
-    assert b'label="KORSCH Saved"' in changed["hq.gexf"] and b"<edge " not in changed["full.gexf"]
-    assert b"<edge " in from_saved["full.gexf"]
+    assert b'label="KORSCH Saved"' in export("changed")["hq.gexf"]  # what was saved is what is read
     shutil.rmtree(folder / SAVED)
     from_store = export("store")
     assert from_store == from_saved and b'label="KORSCH"' in from_store["hq.gexf"]

@@ -95,7 +95,6 @@ from a dated site to its firm the site's.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import networkx as nx
@@ -104,9 +103,9 @@ from pyoxigraph import Store
 from ..collector import collection_paused
 from ..errors import InvalidArgument
 from .budget import AGGREGATE_BY, NODE_BUDGET, within_budget
-from .catalogue import Catalog, curie, place_key, save_catalogue, source_key
+from .catalogue import Catalog, curie, place_key, source_key
 from .clusters import CLIQUE_LIMIT, clusters_view
-from .full import FullQueries, full_view, save_lines
+from .full import FullQueries, full_view
 from .hq import control_headline, hq_view
 from .layout import FORCE_LAYOUT_LIMIT, force_layout, geographic_layout, region_areas
 from .lines import line_count
@@ -115,7 +114,7 @@ from .style import CONTROL_COLORS, PALETTE, SHAPES, headcount_size, legend
 __all__ = ["AGGREGATE_BY", "CLIQUE_LIMIT", "CONTROL_COLORS", "FORCE_LAYOUT_LIMIT", "NODE_BUDGET", "PAGES", "PALETTE",
            "SHAPES", "VIEWS", "Catalog", "build_views", "clusters_view", "collection_paused", "control_headline",
            "curie", "force_layout", "full_view", "geographic_layout", "headcount_size", "hq_view", "legend",
-           "line_count", "place_key", "region_areas", "save_answers", "source_key", "within_budget"]
+           "line_count", "place_key", "region_areas", "source_key", "within_budget"]
 
 
 VIEWS: dict[str, Callable[..., nx.Graph[str]]] = {"hq": hq_view, "clusters": clusters_view, "full": full_view}
@@ -124,22 +123,12 @@ VIEWS: dict[str, Callable[..., nx.Graph[str]]] = {"hq": hq_view, "clusters": clu
 PAGES: tuple[str, ...] = ("report",)
 
 
-def save_answers(store: Store, folder: str | Path) -> None:
-    """Save what the views ask of the build's on-disk ``store`` in its ``folder``, for every later kg viz and kg
-    export: the catalogue's answers (:func:`kg.views.catalogue.save_catalogue`) and, meanwhile on a thread of its
-    own (the engine answers without Python's lock), the full view's lines (:func:`kg.views.full.save_lines`)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-save-lines") as pool:
-        lines = pool.submit(save_lines, store, folder)
-        save_catalogue(store, folder)
-        lines.result()
-
-
 def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None = None,
                 inset: str | None = None, page_budget: int | None = None,
                 saved: str | Path | None = None) -> dict[str, nx.Graph[str]]:
     """Several views from one reading of the store; ``inset`` (a place's IRI) the hq map's enlarged place;
-    ``saved`` the folder of the build's on-disk store ``store``, where the catalogue's answers and the full view's
-    lines are read from the copies the build saved (:func:`save_answers`).
+    ``saved`` the folder of the build's on-disk store ``store``, where the catalogue's answers are read from the
+    copy the build saved (:class:`kg.views.catalogue.Catalog`).
 
     ``page_budget``: the views are only drawn as pages of at most that many nodes (no graph file is written), so
     the full view leaves out what such a page never draws (:func:`kg.views.full.full_view`)."""
@@ -149,7 +138,7 @@ def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None =
             raise InvalidArgument(f"unknown view {name!r}; choose from {', '.join(VIEWS)}")
     with collection_paused():
         # the full view's queries first, in a thread: the engine answers them while the rest is built
-        full = FullQueries(store, saved) if "full" in names else None
+        full = FullQueries(store) if "full" in names else None
         cat = Catalog(store, region, saved)
         out = {}
         for name in names:

@@ -1,13 +1,10 @@
 """The full view: every typed node of the data graphs and every relation between them."""
 from __future__ import annotations
 
-import zipfile
-from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -15,7 +12,6 @@ from pyoxigraph import Store
 
 from ..namespaces import ONTOLOGY_IRI
 from ..query import resource_rows, select_terms
-from .answers import saved_file
 from .catalogue import Catalog, _catalog, curie
 from .lines import LINES_ASIDE, HeldLines
 from .nodes import _org_node, _place_node, _site_node, spell_attrs
@@ -47,17 +43,13 @@ class FullQueries:
     this is made, in a thread of their own: the engine evaluates a query and writes its answer without Python's
     lock (at 100,000 firms, 20 s for the two million lines), so that meanwhile the catalogue and the other views
     are built, and the view its nodes.  An error of a query is raised where the view reads its rows.
-
-    ``saved``: the folder of the build's on-disk store ``store``, where the lines are read from the numbered copy
-    the build saved (:func:`save_lines`) instead of asked: half a second instead of the engine's 20 s.
     """
 
-    def __init__(self, store: Store, saved: str | Path | None = None) -> None:
-        self._saved = None if saved is None else read_lines(saved)
+    def __init__(self, store: Store) -> None:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="full-view")
         self._typed = pool.submit(select_terms, store, TYPED_QUERY)
-        self._lines = None if self._saved else pool.submit(select_terms, store, LINES_QUERY)
-        pool.shutdown(wait=False)  # the thread ends once it has asked them
+        self._lines = pool.submit(select_terms, store, LINES_QUERY)
+        pool.shutdown(wait=False)  # the thread ends once it has asked both
 
     def typed(self) -> Iterator[list[str]]:
         """The rows of :data:`TYPED_QUERY` (entity, class: IRIs), once asked."""
@@ -66,63 +58,7 @@ class FullQueries:
     def lines(self) -> Iterator[list[str]]:
         """The rows of :data:`LINES_QUERY` (subject, property, object), once asked, as the engine writes them
         (:func:`kg.query.select_terms`: an IRI ``<iri>``, a blank node ``_:id``)."""
-        if self._saved is not None:
-            terms, table = self._saved
-            return ([terms[s], terms[p], terms[o]] for start in range(0, len(table), 100_000)
-                    for s, p, o in table[start:start + 100_000].tolist())
-        assert self._lines is not None
         return self._lines.result()
-
-    def held(self, nodes: Iterable[str], relation: Callable[[str], str]) -> HeldLines:
-        """The lines between ``nodes`` held aside (:class:`kg.views.lines.HeldLines`), each named ``relation(property
-        IRI)``."""
-        if self._saved is not None:
-            return HeldLines.of_numbered(nodes, *self._saved, relation)
-        return HeldLines.of_terms(nodes, self.lines(), relation)
-
-
-def lines_file(folder: str | Path) -> Path:
-    """The file in the folder of a build's on-disk store that holds the full view's lines (:func:`save_lines`), named
-    by the text of :data:`LINES_QUERY`."""
-    return saved_file(folder, "full-lines", LINES_QUERY).with_suffix(".npz")
-
-
-def save_lines(store: Store, folder: str | Path) -> Path:
-    """Save the answer of :data:`LINES_QUERY` over ``store`` in ``folder`` (that of the on-disk store that holds the
-    same dataset) as numbers: its terms once each, in the order first met, and its rows as three numbers each, in
-    the store's order (a NumPy ``.npz`` of ``terms``, the terms' text a line each, and ``lines``).  At 100,000 firms
-    2.6 million rows, about 40 MB; :class:`FullQueries` given the folder reads them instead of asking."""
-    import numpy as np
-
-    numbers: dict[str, int] = {}
-    number = numbers.setdefault
-    table = array("i", (number(term, len(numbers)) for row in select_terms(store, LINES_QUERY) for term in row))
-    path = lines_file(folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as handle:  # in place: the store's folder is switched in or removed whole (kg.builds)
-        np.savez(handle, terms=np.frombuffer("\n".join(numbers).encode("utf-8"), dtype=np.uint8),
-                 lines=np.frombuffer(table, dtype=np.int32).reshape(-1, 3))
-    return path
-
-
-def read_lines(folder: str | Path) -> tuple[list[str], Any] | None:
-    """The full view's lines the build saved in ``folder`` (:func:`save_lines`): the terms and the rows' numbers; None
-    where there are none for this query's text, or they cannot be read or do not hold together (a damaged copy: the
-    store is asked instead)."""
-    import numpy as np
-
-    path = lines_file(folder)
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            text, table = saved["terms"].tobytes().decode("utf-8"), saved["lines"]
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        return None
-    terms = text.split("\n") if text else []
-    if table.ndim != 2 or table.shape[1] != 3 or (table.size and not 0 <= table.min() <= table.max() < len(terms)):
-        return None
-    return terms, table
 
 
 def full_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None,
@@ -171,6 +107,6 @@ def full_view(store: Store, *, region: str | None = None, catalog: Catalog | Non
                 p = short(prop)
                 g.add_edge(s, o, key=p, relation=p, label=p.split(":", 1)[-1], **_parent_spell(cat, s, o, p))
     else:  # past the page's budget its lines are only merged by relation (kg.views.budget): held aside
-        g.graph[LINES_ASIDE] = queries.held(g.nodes, short)
+        g.graph[LINES_ASIDE] = HeldLines.of_terms(g.nodes, queries.lines(), short)
     _finish(g, cat, sizes=lambda d: d.get("headcount"))
     return g

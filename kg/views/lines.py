@@ -66,38 +66,6 @@ class HeldLines:
         held._hold({f"<{v}>": i for v, i in held._index.items()}, rows, lambda term: relation(term[1:-1]))
         return held
 
-    @classmethod
-    def of_numbered(cls, nodes: Iterable[str], terms: Sequence[str], table: Any,
-                    relation: Callable[[str], str]) -> HeldLines:
-        """The lines of rows given as numbers: ``table`` an array of rows (subject, property, object), each the
-        number of its term in ``terms`` (written as :meth:`of_terms` reads them); the same as :meth:`of_terms` of
-        those rows, without a Python object a row (the full view's saved lines, :mod:`kg.views.full`).
-
-        >>> import numpy as np
-        >>> terms = ["<a>", "<p>", "<b>", '"x"']
-        >>> lines = HeldLines.of_numbered(["a", "b"], terms, np.array([[0, 1, 2], [0, 1, 3]]), str.upper)
-        >>> len(lines), lines.relations
-        (1, ['P'])
-        """
-        import numpy as np
-
-        held = cls.__new__(cls)
-        held.nodes = list(nodes)
-        held._index = {v: i for i, v in enumerate(held.nodes)}
-        index = {f"<{v}>": i for v, i in held._index.items()}
-        node_of = np.fromiter((index.get(term, -1) for term in terms), dtype=np.int64, count=len(terms))
-        table = np.asarray(table, dtype=np.int64).reshape(-1, 3)
-        source, target = node_of[table[:, 0]], node_of[table[:, 2]]
-        kept = (source >= 0) & (target >= 0)
-        # the properties numbered in the order the kept rows first state them, as _hold numbers them
-        properties, first, inverse = np.unique(table[kept, 1], return_index=True, return_inverse=True)
-        order = np.argsort(first)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-        held.relations = [relation(terms[int(properties[i])][1:-1]) for i in order.tolist()]
-        held._arrange(np.column_stack((source[kept], target[kept], rank[inverse.reshape(-1)])))
-        return held
-
     def _hold(self, index: dict[str, int], rows: Iterable[Sequence[str]], relation: Callable[[str], str]) -> None:
         """Hold the rows (source, property, target, as ``index`` keys them) between two indexed nodes."""
         import numpy as np
@@ -114,21 +82,15 @@ class HeldLines:
                 kind = kinds[p] = len(kinds)
             flat.extend((source, target, kind))
         self.relations = [relation(p) for p in kinds]
-        self._arrange(np.frombuffer(flat, dtype=np.int64).reshape(-1, 3))
-
-    def _arrange(self, table: Any) -> None:
-        """Keep ``table``'s lines (source, target, relation: numbers of :attr:`nodes` and :attr:`relations`, as
-        stated) once each, in the order a walk over the graph's edges meets them."""
-        import numpy as np
-
-        n, r = max(len(self.nodes), 1), max(len(self.relations), 1)
+        table = np.frombuffer(flat, dtype=np.int64).reshape(-1, 3)
+        n, r = max(len(self.nodes), 1), max(len(kinds), 1)
         # each line once, where it was first stated (a line stated in two graphs is one line)
         _, first = np.unique((table[:, 0] * n + table[:, 1]) * r + table[:, 2], return_index=True)
         table = table[np.sort(first)]
         # then in the order networkx walks a MultiDiGraph's edges: by source in node order, a source's targets in
         # the order its first line to each was added, a pair's relations in the order added (a stable sort)
         _, pair_first, pair_of = np.unique(table[:, 0] * n + table[:, 1], return_index=True, return_inverse=True)
-        table = table[np.lexsort((pair_first[pair_of.reshape(-1)], table[:, 0]))]
+        table = table[np.lexsort((pair_first[pair_of], table[:, 0]))]
         self._source, self._target, self._relation = table[:, 0], table[:, 1], table[:, 2]
         size = len(self.nodes)
         self._degrees: list[int] = (np.bincount(self._source, minlength=size)
