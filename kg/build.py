@@ -332,8 +332,8 @@ DISK_CHUNK = 200_000
 def _spooled(lines: Iterable[str], scratch: str | Path | None = None) -> Iterator[list[str]]:
     """``lines`` (N-Quads lines), all made first and kept in a temporary file in ``scratch`` (default: the system's
     temporary folder), then given back a chunk of :data:`DISK_CHUNK` at a time: so that the quads derived from a
-    store go into it only after every one is made, without holding them in memory (24 million lines at a million
-    firms)."""
+    store go into it only after every one is made, without holding them in memory (23.5 million lines at a
+    million firms)."""
     with tempfile.TemporaryFile("w+", encoding="utf-8", dir=scratch, prefix="kg-derived-") as spool:
         spool.writelines(lines)
         spool.seek(0)
@@ -791,9 +791,8 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     does while it writes the RDF files); where the tables are too large to build in memory (:func:`fits_in_memory`),
     the build goes into ``copy_to`` alone, as into ``store``, and the result's store is ``copy_to``.
     ``scratch``: a folder for the build's temporary file (the derived look-ups and listings, gigabytes at a million
-    firms; default: the system's temporary folder).  ``nquads``: a file that
-    gets every quad of the store as N-Quads while it is loaded (kg build's ``kg.nq``: dumping an on-disk store
-    afterwards took 56 s at 100,000 firms, as long as the rules).
+    firms; default: the system's temporary folder).  ``nquads``: a file that gets every quad of the store as N-Quads
+    while it is loaded (kg build's ``kg.nq``: dumping an on-disk store afterwards took 56 s at 100,000 firms).
     Raises :class:`kg.tables.DataErrors` (every problem with file, row and field) on bad input; nothing is written
     to disk here.  No triple is in two graphs (see :class:`BuildResult`).
     """
