@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 
-XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
-XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
+from .namespaces import XSD
+
+XSD_INTEGER, XSD_DECIMAL = XSD.integer.value, XSD.decimal.value
 
 _INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 _DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?", re.ASCII)

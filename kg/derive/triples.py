@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal
 
-from ..literals import XSD_DECIMAL, store_form
+from ..literals import store_form
 from ..namespaces import BBMB, DCT, PROV, QB, RDF, RDFS, SCHEMA, SDMX_DIMENSION, XSD, IRIs
 from ..rules import TIE_KINDS, Tie, is_decision_centre, tie_form
 from ..tables import Tables
@@ -170,7 +170,8 @@ _DATASETS = (
 
 def _decimal(x: float | None) -> str:
     """A share in per cent, one decimal, as the store writes it (``32.0`` as ``32``), or nothing."""
-    return f'"{store_form(f"{round(100 * x, 1):.1f}", XSD_DECIMAL)}"^^<{XSD_DECIMAL}>' if x is not None else ""
+    decimal = XSD.decimal.value
+    return f'"{store_form(f"{round(100 * x, 1):.1f}", decimal)}"^^<{decimal}>' if x is not None else ""
 
 
 def _cube_lines(cx: _Context, contested_labels: dict[str, str]) -> Iterator[str]:
