@@ -832,7 +832,7 @@ def select_values(store: Store, query: str) -> list[tuple[str | None, ...]]:
 
 
 def _lexical_rows(solutions: QuerySolutions) -> Iterator[tuple[str | None, ...]]:
-    return (tuple(map(_lexical, row)) for row in _tsv_rows(solutions))
+    return (tuple(map(lexical_value, row)) for row in _tsv_rows(solutions))
 
 
 def _tsv_rows(solutions: QuerySolutions) -> Iterator[list[str]]:
@@ -844,7 +844,7 @@ def _tsv_rows(solutions: QuerySolutions) -> Iterator[list[str]]:
     return (line.split("\t") for line in rows) if lines[0] else ([] for _ in rows)  # no variables: empty rows
 
 
-def _lexical(term: str) -> str | None:
+def lexical_value(term: str) -> str | None:
     """A term of :func:`select_terms` as a pyoxigraph term's ``value`` (a blank node's id without ``_:``)."""
     value = tsv_value(term)
     return value[2:] if value is not None and term.startswith("_:") else value

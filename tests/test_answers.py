@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
 
 from kg.query import select_values
 from kg.views.answers import SAVED, Answers, decode_rows, encode_rows, save_answers, saved_file
@@ -31,6 +32,27 @@ def test_the_saved_answers_are_the_stores(region_store, tmp_path):
     with Answers(region_store, QUERIES, saved=tmp_path, workers=1) as answers:
         assert {name: answers(name) for name in QUERIES} == store_rows
     assert sum(map(len, store_rows.values())) > 1_000  # a comparison of real answers, not of empty ones
+
+
+def test_answers_streamed_to_their_files_read_back_as_the_stores_whatever_the_values_hold(tmp_path):
+    """save_answers copies the engine's text a line at a time: escapes, unbound values, no variable and no row
+    survive it."""
+    store = Store()
+    for i, text in enumerate(["tab\there", "two\nlines", "back\\slash \\N", "é \u2013 ü", "", "\r"]):
+        store.add(Quad(NamedNode(f"http://x/{i}"), NamedNode("http://x/p"), Literal(text, language="de")))
+    store.add(Quad(NamedNode("http://x/blank"), NamedNode("http://x/q"), BlankNode("b1")))
+    queries = {"values": "SELECT ?s ?o ?none WHERE { ?s <http://x/p> ?o }",
+               "blank": "SELECT ?o WHERE { ?s <http://x/q> ?o }",
+               "unbound": "SELECT ?none WHERE { ?s <http://x/p> ?o }",
+               "no-variable": "SELECT * WHERE { }",
+               "no-row": "SELECT ?s WHERE { ?s <http://x/none> ?o }"}
+    save_answers(store, queries, tmp_path)
+    assert sorted(p.name for p in (tmp_path / SAVED).iterdir()) == \
+        sorted(saved_file(tmp_path, name, query).name for name, query in queries.items())  # no file left behind
+    with Answers(Store(), queries, saved=tmp_path) as answers:  # an empty store: every answer read from its file
+        assert {name: answers(name) for name in queries} == \
+            {name: select_values(store, query) for name, query in queries.items()}
+    assert len(select_values(store, queries["values"])) == 6
 
 
 def test_a_saved_answer_of_another_query_text_is_not_read(built, tmp_path):
