@@ -174,14 +174,14 @@ def save_answers(store: Store, queries: Mapping[str, str], folder: str | Path) -
     saved = Path(folder) / SAVED
     saved.mkdir(parents=True, exist_ok=True)
     names = list(queries)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalogue") as pool:
+    with ThreadPoolExecutor(max_workers=_AHEAD, thread_name_prefix="catalogue") as pool:
         def ask(name: str) -> Future[Path]:
             return pool.submit(_engine_answer, store, queries[name], saved / f"{name}.engine.tsv")
 
-        asked = [ask(name) for name in names[:1]]
+        asked = [ask(name) for name in names[:_AHEAD]]
         for i, name in enumerate(names):
-            engine_file = asked.pop().result()
-            asked += [ask(following) for following in names[i + 1:i + 2]]  # evaluated while this one is copied
+            engine_file = asked.pop(0).result()
+            asked += [ask(following) for following in names[i + _AHEAD:i + _AHEAD + 1]]  # evaluated meanwhile
             _copy_answer(engine_file, saved_file(folder, name, queries[name]))
             engine_file.unlink()
     return saved
@@ -194,23 +194,22 @@ def _engine_answer(store: Store, query: str, path: Path) -> Path:
     return path
 
 
+_AHEAD = 2  # answers the engine writes while kg copies one: two cores kept busy
 _COUNT_ROOM = 20  # digits left for the number of rows, written once the rows are counted
 
 
 def _copy_answer(engine_file: Path, path: Path) -> None:
     """Copy the engine's tab-separated answer (:func:`kg.query.select_terms`) into a saved answer at ``path``
     (:func:`encode_rows`), a line at a time."""
-    with engine_file.open("rb") as lines, path.open("wb") as out:
-        names = next(lines).rstrip(b"\n")
-        width = len(names.split(b"\t")) if names else 0
-        out.write(f"{width} {' ' * _COUNT_ROOM}\n".encode())
+    # text split at line feeds only, none translated: a carriage return in a value is not a line break
+    with engine_file.open(encoding="utf-8", newline="\n") as lines, \
+            path.open("w", encoding="utf-8", newline="\n") as out:
+        names = next(lines)[:-1]
+        width = len(names.split("\t")) if names else 0
+        out.write(f"{width} {' ' * _COUNT_ROOM}\n")
         count = 0
         for line in lines:  # each row ends in a line break (no variable, or one unbound: an empty line)
             count += 1
-            if width:
-                values = map(lexical_value, line.decode("utf-8")[:-1].split("\t"))
-                out.write(("\t".join(map(_escape, values)) + "\n").encode("utf-8"))
-            else:
-                out.write(b"\n")
+            out.write("\t".join(map(_escape, map(lexical_value, line[:-1].split("\t")))) + "\n" if width else "\n")
         out.seek(0)
-        out.write(f"{width} {count:<{_COUNT_ROOM}}".encode())
+        out.write(f"{width} {count:<{_COUNT_ROOM}}")
