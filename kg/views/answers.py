@@ -165,7 +165,7 @@ def save_answers(store: Store, queries: Mapping[str, str], folder: str | Path) -
     them); ``folder`` is the folder of the on-disk store that holds the same dataset.  Returns the folder.
 
     Each answer goes to its file a row at a time: the engine writes its tab-separated answer to a file beside
-    (without Python's lock, the next query's while this one's rows are copied), which is read back line by line.
+    (without Python's lock, the next two queries' while this one's rows are copied), read back line by line.
     Held as rows, the answers raised a million-firm build's peak from 11 to 15 GB.
 
     The files are written in place: the store's folder is one of a build's outputs, switched in with the rest of
