@@ -908,8 +908,9 @@ def tsv_value(term: str) -> str | None:
 
 #: What the build records on its derived graph: the reading of the contested facts (``?r``) and the study's
 #: credit line from the project file (``?c``, ``dct:bibliographicCitation``); the pages and the report read them.
-READING_QUERY = "SELECT ?r WHERE { ?g bbmb:reading ?r ; prov:wasGeneratedBy ?a }"
-#: (The citation first: the engine joins in the written order, and 30,000 nodes carry a reading at 100,000 firms.)
+READING_QUERY = "SELECT ?r WHERE { ?g prov:wasGeneratedBy ?a ; bbmb:reading ?r }"
+#: (The build's graph or the citation first: the engine joins in the written order, and 30,000 nodes carry a
+#: reading at 100,000 firms.)
 STUDY_CREDIT_QUERY = "SELECT ?c WHERE { ?g dct:bibliographicCitation ?c ; bbmb:reading ?r }"
 
 
