@@ -77,14 +77,3 @@ def test_a_damaged_saved_answer_is_not_read(built, tmp_path):
         with Answers(built.store, {"labels": query}, saved=tmp_path) as answers:
             assert answers("labels") == expected, damaged[-40:]
     assert len(expected) > 100
-
-
-def test_answers_asked_a_few_at_a_time_are_the_stores_in_any_order(region_store):
-    """Asked at most ``ahead`` at a time (as the build saves them, so that few answers wait in memory), read in
-    order or out of it, each answer is the store's."""
-    names = list(QUERIES)[:6]
-    expected = {name: select_values(region_store, QUERIES[name]) for name in names}
-    for order in (names, names[::-1]):
-        with Answers(region_store, {name: QUERIES[name] for name in names}, ahead=1, workers=2) as answers:
-            assert {name: answers(name) for name in order} == expected
-    assert sum(map(len, expected.values())) > 100

@@ -109,8 +109,7 @@ class Answers:
 
     The engine evaluates a query and writes its answer without Python's lock, so the store is read on every core
     while the catalogue joins the answers it already has (in its own order, as a sequential reading would: the
-    same catalogue).  ``ahead``: at most that many queries asked and not yet read (default: all at once), so that
-    no more answers wait in memory (at a million firms the catalogue's were 8 GB).
+    same catalogue).
 
     >>> with Answers(Store(), {"orgs": "SELECT ?o WHERE { ?o a org:Organization }"}) as answers:
     ...     answers("orgs")
@@ -118,23 +117,16 @@ class Answers:
     """
 
     def __init__(self, store: Store, queries: Mapping[str, str], saved: str | Path | None = None,
-                 workers: int | None = None, ahead: int | None = None) -> None:
+                 workers: int | None = None) -> None:
         self._store, self._queries = store, queries
         self._files = {name: path for name, query in queries.items()
                        if saved is not None and (path := saved_file(saved, name, query)).is_file()}
-        # asked in the order the catalogue reads them: the first answers are ready first
-        self._waiting = [name for name in queries if name not in self._files]
-        self._ahead = ahead or len(self._waiting)
+        asked = [name for name in queries if name not in self._files]
         self._pool = ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1),
                                         thread_name_prefix="catalogue")
-        self._pending: dict[str, Future[list[Row]]] = {}
-        self._ask()
-
-    def _ask(self) -> None:
-        """Ask the next queries, up to ``ahead`` asked and not yet read."""
-        while self._waiting and len(self._pending) < self._ahead:
-            name = self._waiting.pop(0)
-            self._pending[name] = self._pool.submit(select_values, self._store, self._queries[name])
+        # asked in the order the catalogue reads them: the first answers are ready first
+        self._pending: dict[str, Future[list[Row]]] = {
+            name: self._pool.submit(select_values, store, queries[name]) for name in asked}
 
     def __call__(self, name: str) -> list[Row]:
         """The rows of the query ``name``, once (the catalogue asks each once; its rows are then let go)."""
@@ -144,12 +136,7 @@ class Answers:
                 return decode_rows(self._files.pop(name).read_bytes().decode("utf-8"))
             except (OSError, ValueError):  # a damaged copy: the store's answer, right if slower
                 return select_values(self._store, self._queries[name])
-        future = self._pending.pop(name, None)
-        if future is None:  # read before its turn
-            self._waiting.remove(name)
-            future = self._pool.submit(select_values, self._store, self._queries[name])
-        self._ask()
-        return future.result()
+        return self._pending.pop(name).result()
 
     def __enter__(self) -> Answers:
         return self
