@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from pyoxigraph import (
     BlankNode,
@@ -173,6 +173,8 @@ class SavedQuery:
     columns: str = ""
     source: str = ""
     paged_by: tuple[str, str] | None = None
+    #: ``# paged-by: sub-select``: a page is taken in the query's first sub-select (:func:`subselect_page`)
+    paged_in_subselect: bool = False
 
     @property
     def where(self) -> str:
@@ -272,10 +274,20 @@ def load_query(path: str | Path | None, name: str | None = None, text: str | Non
     where = str(file) if file else "the query text"
     header = parse_header(text)
     params = _params(header.pop("param", ""), where)
-    return SavedQuery(name=name or (file.stem if file else "inline"), text=strip_defaults(text, params, where),
+    paging = header.pop("paged-by", None)
+    stripped = strip_defaults(text, params, where)
+    in_subselect = paging is not None and paging.strip() == SUB_SELECT
+    if in_subselect and not _subselects(stripped):
+        raise QueryError(f"{where}: header line 'paged-by: {SUB_SELECT}' needs a sub-select "
+                         "({ SELECT ... WHERE { ... } ORDER BY ... }) to take the page in")
+    return SavedQuery(name=name or (file.stem if file else "inline"), text=stripped,
                       path=file, title=header.pop("title", ""), answers=header.pop("answers", ""), params=params,
                       columns=header.pop("columns", ""), source=text,
-                      paged_by=_paged_by(header.pop("paged-by", None), where))
+                      paged_by=None if in_subselect else _paged_by(paging, where), paged_in_subselect=in_subselect)
+
+
+#: ``# paged-by: sub-select``: the query's rows are those of its first sub-select, each joined to its columns
+SUB_SELECT = "sub-select"
 
 
 def _paged_by(field: str | None, where: str) -> tuple[str, str] | None:
@@ -286,7 +298,8 @@ def _paged_by(field: str | None, where: str) -> tuple[str, str] | None:
     names = field.split()
     if len(names) != 2 or not all(_VARIABLE.match(n) for n in names):
         raise QueryError(f"{where}: header line 'paged-by: {field}' is malformed; write '# paged-by: rank total' "
-                         "with the variables of the rows' rank and of their number")
+                         "with the variables of the rows' rank and of their number, or "
+                         f"'# paged-by: {SUB_SELECT}'")
     return names[0], names[1]
 
 
@@ -548,6 +561,76 @@ def ranked_total(text: str, total: str, keep: Sequence[str] = ()) -> str:
     return f"{text[:_prologue_end(text)]}SELECT {kept}?{total} {text[start:end]} LIMIT 1"
 
 
+class _SubSelect(NamedTuple):
+    """Where a sub-select lies in a query's text: its ``SELECT``, the braces of its WHERE clause, the brace that
+    closes the group holding it (its ORDER BY, LIMIT and OFFSET lie before), and its projected variables (not
+    those made by ``(... AS ?v)``)."""
+
+    start: int
+    where_brace: int
+    where_end: int
+    group_end: int
+    projected: tuple[str, ...]
+
+
+def _subselects(text: str) -> list[_SubSelect]:
+    """The sub-selects of a query, in the order they start.
+
+        >>> [s.projected for s in _subselects("SELECT * { { SELECT ?a (1 AS ?b) ?c { ?a ?p ?c } LIMIT 2 } }")]
+        [('a', 'c')]
+    """
+    found: list[_SubSelect] = []
+    started: list[list[int]] = []  # the sub-selects not closed yet: SELECT, its depth, WHERE brace, WHERE end
+    for i, token, depth, _ in _scan(text):
+        if token == "SELECT" and depth:
+            started.append([i, depth, -1, -1])
+        elif started and token in ("{", "}"):
+            sub = started[-1]
+            if token == "{" and depth == sub[1] and sub[2] < 0:
+                sub[2] = i
+            elif token == "}" and depth == sub[1]:
+                sub[3] = i
+            elif token == "}" and depth == sub[1] - 1:
+                start, _, brace, end = started.pop()
+                projection = text[start + len("SELECT"):brace]
+                while (plain := _PARENTHESISED.sub(" ", projection)) != projection:
+                    projection = plain
+                variables = _VAR_TOKEN.findall(_strip_comments(projection))
+                found.append(_SubSelect(start, brace, end, i, tuple(v[1:] for v in variables)))
+    return sorted(found)
+
+
+_PARENTHESISED = re.compile(r"\([^()]*\)")
+
+
+def subselect_page(text: str, limit: int, offset: int = 0) -> str:
+    """A page of a query whose rows are those of its first sub-select (``# paged-by: sub-select``): ``LIMIT`` and
+    ``OFFSET`` in that sub-select, after its ORDER BY, so that an engine joins only the page's rows to the columns
+    the outer query reads.
+
+        >>> print(subselect_page("SELECT ?s ?n { { SELECT ?s ?r { ?s <urn:r> ?r } ORDER BY ?r } ?s <urn:n> ?n }", 10))
+        SELECT ?s ?n { { SELECT ?s ?r { ?s <urn:r> ?r } ORDER BY ?r LIMIT 10 OFFSET 0 } ?s <urn:n> ?n }
+    """
+    if limit < 0 or offset < 0:
+        raise QueryError("a page needs a limit and offset of 0 or more")
+    end = _subselects(text)[0].group_end
+    return f"{text[:end].rstrip()} LIMIT {limit} OFFSET {offset} {text[end:]}"
+
+
+def subselect_total(text: str, keep: Sequence[str] = ()) -> str:
+    """A query of the number of rows of the first sub-select of ``text`` (its ORDER BY left out), as ``?total``;
+    ``keep`` as in :func:`counted`.
+
+        >>> subselect_total("SELECT ?s ?n WHERE { { SELECT ?s WHERE { ?s <urn:r> ?r } ORDER BY ?r } ?s <urn:n> ?n }")
+        'SELECT (COUNT(*) AS ?total) WHERE { { SELECT ?s WHERE { ?s <urn:r> ?r } } }'
+    """
+    sub = _subselects(text)[0]
+    kept = "".join(f"?{v} " for v in keep)
+    group = f" GROUP BY {kept.strip()}" if keep else ""
+    return (f"{text[:_prologue_end(text)]}SELECT {kept}(COUNT(*) AS ?total) WHERE {{ "
+            f"{{ {text[sub.start:sub.where_end + 1]} }} }}{group}")
+
+
 def _prologue_end(text: str) -> int:
     """Where the query form starts (after BASE and PREFIX declarations)."""
     for i, token, depth, paren in _scan(text):
@@ -597,22 +680,34 @@ def with_dataset(text: str, graphs: Sequence[str], union: str | None = None) -> 
     return text[:at] + clauses + text[at:]
 
 
-def inject_values(text: str, bindings: Mapping[str, NamedNode | Literal]) -> str:
-    """The query with ``VALUES (?a ?b) { (term term) }`` as the first element of its WHERE clause.
+def inject_values(text: str, bindings: Mapping[str, NamedNode | Literal], *, outer: bool = True) -> str:
+    """The query with ``VALUES (?a ?b) { (term term) }`` as the first element of its WHERE clause, and of
+    every sub-select's that projects one of the variables (those only): a sub-select does not see the outer
+    query's values, and one that pages or filters by a parameter must have it (``outer=False``: the
+    sub-selects' only, for an engine that binds the outer query's variables itself).
 
     Values are written as checked RDF terms (:func:`term_text`), so a value cannot change the
     query's structure.
+
+        >>> print(inject_values("SELECT ?x ?s { { SELECT ?x ?s { ?s ?p ?x } } }", {"x": Literal("a")}))
+        SELECT ?x ?s { VALUES (?x) { ("a") }  { SELECT ?x ?s { VALUES (?x) { ("a") } ?s ?p ?x } } }
     """
     if not bindings:
         return text
-    names = list(bindings)
-    for name in names:
+    for name in bindings:
         if not _VARIABLE.match(name):
             raise QueryError(f"'{name}' is not a valid variable name")
-    block = (" VALUES (" + " ".join("?" + n for n in names) + ") { ("
-             + " ".join(term_text(bindings[n]) for n in names) + ") } ")
-    at = _shape(text).where_brace + 1
-    return text[:at] + block + text[at:]
+
+    def block(names: Sequence[str]) -> str:
+        return (" VALUES (" + " ".join("?" + n for n in names) + ") { ("
+                + " ".join(term_text(bindings[n]) for n in names) + ") } ")
+    places = [(sub.where_brace + 1, [n for n in bindings if n in sub.projected]) for sub in _subselects(text)]
+    if outer:
+        places.append((_shape(text).where_brace + 1, list(bindings)))
+    for at, names in sorted(places, reverse=True):
+        if names:
+            text = text[:at] + block(names) + text[at:]
+    return text
 
 
 # ---------------------------------------------------------------------------- running
@@ -644,8 +739,8 @@ def run_local(store: Store, query: SavedQuery, bindings: Mapping[str, NamedNode 
     substitutions: dict[Variable, NamedNode | BlankNode | Literal | Triple] | None = \
         {Variable(k): v for k, v in bindings.items()} or None
     try:
-        answer = store.query(query.text, use_default_graph_as_union=True, prefixes=PREFIXES,
-                             substitutions=substitutions)
+        answer = store.query(inject_values(query.text, bindings, outer=False), use_default_graph_as_union=True,
+                             prefixes=PREFIXES, substitutions=substitutions)
     except SyntaxError as exc:
         raise _syntax_error(exc, query.where) from None
     except RuntimeError as exc:
@@ -771,9 +866,13 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
         return result
     from concurrent.futures import ThreadPoolExecutor
 
-    texts = (ranked_page(query.text, query.paged_by[0], limit, offset),
-             ranked_total(query.text, query.paged_by[1], list(bindings))) if query.paged_by else \
-        (paged(query.text, limit, offset), counted(query.text, list(bindings)))
+    if query.paged_by:
+        texts = (ranked_page(query.text, query.paged_by[0], limit, offset),
+                 ranked_total(query.text, query.paged_by[1], list(bindings)))
+    elif query.paged_in_subselect:
+        texts = (subselect_page(query.text, limit, offset), subselect_total(query.text, list(bindings)))
+    else:
+        texts = (paged(query.text, limit, offset), counted(query.text, list(bindings)))
     # the page and the count at once: pyoxigraph evaluates without holding the GIL (two cores: half the time)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-page") as pool:
         page, counts = pool.map(lambda text: _run_text(target, replace(query, text=text), bindings), texts)

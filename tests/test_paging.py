@@ -217,6 +217,28 @@ def test_a_malformed_paged_by_header_says_how_to_write_it():
 
     with pytest.raises(QueryError, match="paged-by: rank total"):
         load_query(None, "x", "# paged-by: rank\nSELECT ?s WHERE { ?s ?p ?o }")
+    with pytest.raises(QueryError, match="'paged-by: sub-select' needs a sub-select"):
+        load_query(None, "x", "# paged-by: sub-select\nSELECT ?s WHERE { ?s ?p ?o }")
+
+
+def test_a_page_taken_in_the_sub_select_binds_the_parameters_there_too(store):
+    """A query paged in its sub-select gets its page there, and its parameters there as well (a sub-select does not
+    see the outer query's values): pages of any region add up to the whole, counted in the sub-select."""
+    text = """# param: region (place, default berlin-brandenburg): the region
+# paged-by: sub-select
+PREFIX bbmb: <https://w3id.org/bbmb/def#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?region ?place ?name WHERE {
+  { SELECT ?region ?place WHERE { ?place bbmb:within ?region } ORDER BY ?place }
+  ?place rdfs:label ?name . FILTER(LANG(?name) = "en")
+} ORDER BY ?place"""
+    query = load_query(None, "places", text)
+    assert query.paged_in_subselect and query.paged_by is None
+    for region in ("berlin-brandenburg", "germany"):
+        whole = run(query, store, {"region": region}, IRIs())
+        assert len(whole) > 2 and {str(r["region"]) for r in whole.records()} == {IRIs().place(region).value}
+        pages = [run(query, store, {"region": region}, IRIs(), limit=2, offset=o) for o in range(0, len(whole), 2)]
+        assert all(p.total == len(whole) for p in pages) and sum((p.rows for p in pages), []) == whole.rows
 
 
 def test_cluster_links_lists_the_first_rows_of_its_cap(store, monkeypatch):

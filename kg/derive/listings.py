@@ -20,6 +20,7 @@ tied are ordered by their IRIs, so a page is the same rows on every engine.
 """
 from __future__ import annotations
 
+import hashlib
 import heapq
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -221,6 +222,75 @@ def _cluster_links(iris: IRIs, members: Answer) -> Iterator[tuple[str | None, Ro
                      ((_ROW_FIRM, f"<{a}>"), (_ROW_PARTNER, f"<{b}>"), (_ROW_TIE, f"<{tie}>")))
 
 
+#: queries/changes.rq: every change the data records (a site opened or closed, a status changed, a parent joined or
+#: left, an event), with its columns and sort keys (ORDER BY ?date ?change ?firmLabel ?subjectLabel ?detail); one
+#: listing for the whole graph, whose rows the query filters by its span.  A change is a dated fact: a site's
+#: schema:startDate (opened) and schema:endDate (closed), its bbmb:statusSince, the schema:startDate and
+#: schema:endDate of a parent relation, an event's bbmb:year; its source is the one whose named graph holds the date.
+#: (Each dated pattern is written first, its subject's type as a FILTER EXISTS: the engine otherwise read every
+#: site and control relation for the few with a date, a minute at a million firms.)
+CHANGES_MEMBERS = _PREFIXES + """PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dct: <http://purl.org/dc/terms/>
+SELECT ?date ?change ?firm ?firmLabel ?subject ?subjectLabel ?detail ?source ?sourceTitle WHERE {
+  {
+    GRAPH ?g { ?subject schema:startDate ?period } FILTER EXISTS { ?subject a org:Site }
+    BIND("opened" AS ?change)
+  } UNION {
+    GRAPH ?g { ?subject schema:endDate ?period } FILTER EXISTS { ?subject a org:Site }
+    BIND("closed" AS ?change)
+  } UNION {
+    GRAPH ?g { ?subject bbmb:statusSince ?period }
+    OPTIONAL { ?subject bbmb:status ?status }
+    BIND("status changed" AS ?change)
+    BIND(CONCAT("now ", COALESCE(STR(?status), "(status not given)")) AS ?detail)
+  } UNION {
+    { GRAPH ?g { ?relation schema:startDate ?period } BIND("joins " AS ?move) }
+    UNION
+    { GRAPH ?g { ?relation schema:endDate ?period } BIND("leaves " AS ?move) }
+    { ?relation bbmb:child ?subject ; bbmb:parent ?parent FILTER EXISTS { ?relation a bbmb:ControlRelation } }
+    UNION
+    { ?relation bbmb:about ?subject FILTER EXISTS { ?relation a bbmb:ParentRelation }
+      OPTIONAL { ?relation bbmb:interestedParty ?parent } }
+    OPTIONAL { ?parent rdfs:label ?parentName . FILTER(LANG(?parentName) IN ("", "en")) }
+    BIND("parent changed" AS ?change)
+    BIND(CONCAT(?move, COALESCE(STR(?parentName), "a parent not named")) AS ?detail)
+  } UNION {
+    GRAPH ?g { ?event bbmb:year ?period }
+    ?event a bbmb:Event ; bbmb:concerns ?subject ; bbmb:eventKind ?kind .
+    OPTIONAL { ?event schema:description ?description . FILTER(LANG(?description) = "de") }
+    BIND("event" AS ?change)
+    BIND(IF(BOUND(?description), CONCAT(STR(?kind), ": ", STR(?description)), STR(?kind)) AS ?detail)
+  }
+  BIND(STR(?period) AS ?date)
+  OPTIONAL { ?subject org:siteOf ?siteFirm }
+  BIND(COALESCE(?siteFirm, ?subject) AS ?firm)
+  OPTIONAL { ?firm rdfs:label ?firmName . FILTER(LANG(?firmName) IN ("", "en")) }
+  OPTIONAL { ?subject rdfs:label ?subjectName . FILTER(LANG(?subjectName) IN ("", "en")) }
+  BIND(COALESCE(STR(?firmName), "") AS ?firmLabel)
+  BIND(COALESCE(STR(?subjectName), "") AS ?subjectLabel)
+  OPTIONAL { ?g prov:wasDerivedFrom ?source . ?source dct:title ?sourceTitle . }
+  FILTER(BOUND(?source))
+}"""
+#: The row facts of a change, in the order of CHANGES_MEMBERS's variables.
+_CHANGE_FACTS = tuple(str(p) for p in (BBMB.rowDate, BBMB.rowChange, BBMB.rowFirm, BBMB.rowFirmLabel, BBMB.rowSubject,
+                                       BBMB.rowSubjectLabel, BBMB.rowDetail, BBMB.rowSource, BBMB.rowSourceTitle))
+
+
+def _changes(iris: IRIs, members: Answer) -> Iterator[tuple[str | None, Row]]:
+    """(None, row) of queries/changes.rq: a row is a change, its node named by a digest of its columns (and, for
+    rows the answer repeats, how many times it came before), its columns its facts."""
+    node_prefix = iris.listing("row/changes/").value
+    seen: dict[tuple[str, ...], int] = {}
+    for terms in members:
+        row = tuple(terms)
+        repeat = seen[row] = seen.get(row, -1) + 1
+        node = node_prefix + hashlib.sha256("\t".join((*row, str(repeat))).encode()).hexdigest()[:24]
+        facts = tuple((p, term if term[0] in '<"_' else _literal_text(term))
+                      for p, term in zip(_CHANGE_FACTS, row, strict=True) if term)  # unbound: no fact
+        date, change, _, firm_label, _, subject_label, detail = map(tsv_value, row[:7])
+        yield None, (_key(node, date, change, firm_label, subject_label, detail), node, facts)
+
+
 def _id(iri: str, iris: IRIs) -> str:
     """The id part of a data IRI (``place/berlin`` -> ``berlin``; a subsector's code kept whole)."""
     return iri[len(iris.base):].split("/", 1)[-1]
@@ -234,6 +304,7 @@ LISTINGS: dict[str, tuple[tuple[str, ...], Callable[..., Iterable[tuple[str | No
     "firm-facts": ((FIRM_FACTS_MEMBERS,), _firm_facts),
     "hq-absence": ((HQ_ABSENCE_MEMBERS,), _hq_absence),
     "cluster-links": ((TIE_MEMBERS,), _cluster_links),
+    "changes": ((CHANGES_MEMBERS,), _changes),
 }
 
 
