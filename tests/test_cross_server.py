@@ -94,7 +94,7 @@ def test_a_page_of_a_numbered_listing_is_the_same_rows_everywhere(name, economy,
     order, and the same total, on every engine."""
     query = QUERIES[name]
     total = run(query, economy.store, params(query), economy.iris, limit=1).total
-    assert total is not None and total > 30
+    assert total is not None and total >= 20
     size = min(40, total // 2)  # a whole page within the listing, not its first
     offset = min(30, total - size)
     local = run(query, economy.store, params(query), economy.iris, limit=size, offset=offset)
@@ -103,7 +103,7 @@ def test_a_page_of_a_numbered_listing_is_the_same_rows_everywhere(name, economy,
         remote = run(query, endpoint, params(query), economy.iris, limit=size, offset=offset)
         assert remote.total == local.total, f"{name} on {server}"
         assert row_digest(remote) == row_digest(local), f"{name} on {server}: {difference(remote, local)}"
-        order = [v for v in local.variables if v in ("firm", "firmA", "site", "subject")][0]
+        order = [v for v in local.variables if v in ("firm", "firmA", "site", "subject", "group")][0]
         assert [r[order] for r in remote.records()] == [r[order] for r in local.records()], f"{name} on {server}"
 
 

@@ -77,7 +77,7 @@ def test_a_wrong_page_is_one_line(capsys, args, message):
 PREFIXES = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in {
     "bbmb": "https://w3id.org/bbmb/def#", "org": "http://www.w3.org/ns/org#", "schema": "https://schema.org/",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "skos": "http://www.w3.org/2004/02/skos/core#",
-    "prov": "http://www.w3.org/ns/prov#"}.items())
+    "prov": "http://www.w3.org/ns/prov#", "sdmx-dimension": "http://purl.org/linked-data/sdmx/2009/dimension#"}.items())
 REFERENCE = {
     "firms-by-subsector": (PREFIXES + """SELECT ?region ?land ?landLabel ?code ?subsectorLabel ?firm ?firmLabel
        ?employees ?reading
@@ -161,6 +161,15 @@ WHERE {
   OPTIONAL { ?site bbmb:employees ?siteEmployees }
   OPTIONAL { ?firm bbmb:employees ?firmEmployees }
 }""", ("hqLandOrCountry", "firmLabel", "siteLabel")),
+    "multi-site-groups": (PREFIXES + """SELECT ?region ?group ?groupLabel ?hqPlaceLabel ?sites ?companies ?laender
+WHERE {
+  ?obs sdmx-dimension:refArea ?region ; bbmb:group ?group ; bbmb:sites ?sites ; bbmb:companies ?companies ;
+       bbmb:laender ?laender .
+  FILTER(?sites > 1)
+  OPTIONAL { ?group rdfs:label ?groupLabel }
+  OPTIONAL { ?group bbmb:controlPlace ?hqPlace . ?hqPlace rdfs:label ?hqPlaceLabel .
+             FILTER(LANG(?hqPlaceLabel) = "en") }
+}""", ("-sites", "groupLabel")),
     "cluster-links": (PREFIXES + """SELECT ?firmA ?firmALabel ?firmB ?firmBLabel ?link ?via ?viaLabel ?members ?form
 WHERE {
   { ?tie bbmb:tieForm "pairs" . ?firmA bbmb:sharesTie ?tie . ?firmB bbmb:sharesTie ?tie .
@@ -190,6 +199,7 @@ def synthetic_store(tmp_path_factory):
                                          ("firms-by-subsector", "germany"), ("rnd-sites", None),
                                          ("rnd-sites", "berlin"), ("firm-facts", None), ("hq-absence", None),
                                          ("hq-absence", "berlin"), ("hq-absence", "germany"),
+                                         ("multi-site-groups", None), ("multi-site-groups", "germany"),
                                          ("cluster-links", None)])
 def test_a_numbered_listing_has_the_rows_of_its_definition_in_its_order(synthetic_store, name, region):
     from kg.results import row_digest
@@ -203,8 +213,9 @@ def test_a_numbered_listing_has_the_rows_of_its_definition_in_its_order(syntheti
     defined = run(load_query(None, name, text), synthetic_store, params, IRIs())
     whole = run(query, synthetic_store, params, IRIs())
     assert len(whole) >= 30 and row_digest(whole) == row_digest(defined)
-    keys = [tuple((0, "") if t is None else (1, t.value) for t in (row[whole.variables.index(k)] for k in order))
-            for row in whole.rows]
+    keys = [tuple((0, "") if t is None else (1, -int(t.value)) if k.startswith("-") else (1, t.value)
+                  for k, t in ((k, row[whole.variables.index(k.lstrip("-"))]) for k in order))
+            for row in whole.rows]  # a key "-count": the count descending
     assert keys == sorted(keys), "the rows in the listing's order"
     size = min(100, len(whole) // 3)  # the second page, a whole one
     page = run(query, synthetic_store, params, IRIs(), limit=size, offset=size)

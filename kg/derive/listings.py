@@ -205,6 +205,38 @@ def _hq_absence(iris: IRIs, members: Answer) -> Iterator[tuple[str | None, Row]]
         yield area[1:-1], row
 
 
+#: queries/multi-site-groups.rq: every group with more than one site in an area, an observation of the data set
+#: groups-by-area that the build derived before the listings (kg/derive/materialised.py GROUP_SITES), with its sort
+#: keys (ORDER BY DESC(?sites) ?groupLabel).
+MULTI_SITE_GROUPS_MEMBERS = _PREFIXES + """PREFIX sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#>
+SELECT ?area ?obs ?sites ?groupLabel WHERE {
+  ?obs bbmb:group ?group ; sdmx-dimension:refArea ?area ; bbmb:sites ?sites .
+  FILTER(?sites > 1)
+  OPTIONAL { ?group rdfs:label ?groupLabel }
+}"""
+
+
+def _multi_site_groups(iris: IRIs, members: Answer) -> Iterator[tuple[str | None, Row]]:
+    """(area, row) of queries/multi-site-groups.rq: a row is an observation (of a group with two labels, the first
+    in order)."""
+    rows: dict[tuple[str, str], Row] = {}
+    for area, obs, sites, label in members:
+        row: Row = (_key(obs[1:-1], _descending(int(cast(str, tsv_value(sites)))), tsv_value(label)), obs[1:-1], ())
+        if (area, obs) not in rows or row < rows[(area, obs)]:
+            rows[(area, obs)] = row
+    for (area, _), row in rows.items():
+        yield area[1:-1], row
+
+
+def _descending(count: int) -> str:
+    """A count as text that sorts as DESC(count) does, for :func:`_key` (counts below 10**18).
+
+        >>> sorted([2, 10, 3], key=_descending)
+        [10, 3, 2]
+    """
+    return f"{10**18 - count:019d}"
+
+
 #: queries/cluster-links.rq: every tie two firms or more share (the build writes no other), and its firms.
 TIE_MEMBERS = _PREFIXES + """SELECT ?tie ?firm WHERE { ?firm bbmb:sharesTie ?tie }"""
 
@@ -303,6 +335,7 @@ LISTINGS: dict[str, tuple[tuple[str, ...], Callable[..., Iterable[tuple[str | No
     "rnd-sites": ((SITE_SORT_KEYS, RND_SITES_MEMBERS), _rnd_sites),
     "firm-facts": ((FIRM_FACTS_MEMBERS,), _firm_facts),
     "hq-absence": ((HQ_ABSENCE_MEMBERS,), _hq_absence),
+    "multi-site-groups": ((MULTI_SITE_GROUPS_MEMBERS,), _multi_site_groups),
     "cluster-links": ((TIE_MEMBERS,), _cluster_links),
     "changes": ((CHANGES_MEMBERS,), _changes),
 }
