@@ -172,7 +172,9 @@ class SavedQuery:
     params: tuple[Param, ...] = ()
     columns: str = ""
     source: str = ""
-    paged_by: tuple[str, str] | None = None
+    #: ``# paged-by: rank total first last``: the variables of a listing's rank, its number of rows, and the first
+    #: and last rank of the block a row is read from (:func:`ranked_page`)
+    paged_by: tuple[str, ...] | None = None
     #: ``# paged-by: sub-select``: a page is taken in the query's first sub-select (:func:`subselect_page`)
     paged_in_subselect: bool = False
 
@@ -290,17 +292,18 @@ def load_query(path: str | Path | None, name: str | None = None, text: str | Non
 SUB_SELECT = "sub-select"
 
 
-def _paged_by(field: str | None, where: str) -> tuple[str, str] | None:
-    """The ``# paged-by: rank total`` header: the variable that numbers the rows 1, 2, ... in the query's order
-    and the one that holds their number (a listing the build ordered, :mod:`kg.derive.listings`)."""
+def _paged_by(field: str | None, where: str) -> tuple[str, ...] | None:
+    """The ``# paged-by: rank total first last`` header: the variable that numbers the rows 1, 2, ... in the query's
+    order, the one that holds their number, and those of the first and last rank of the block of ranks a row is read
+    from (a listing the build ordered, :mod:`kg.derive.listings`); the last two may be left out."""
     if field is None:
         return None
     names = field.split()
-    if len(names) != 2 or not all(_VARIABLE.match(n) for n in names):
+    if len(names) not in (2, 4) or not all(_VARIABLE.match(n) for n in names):
         raise QueryError(f"{where}: header line 'paged-by: {field}' is malformed; write '# paged-by: rank total' "
-                         "with the variables of the rows' rank and of their number, or "
-                         f"'# paged-by: {SUB_SELECT}'")
-    return names[0], names[1]
+                         "with the variables of the rows' rank and of their number (and, read by blocks of ranks, "
+                         f"those of a block's first and last rank), or '# paged-by: {SUB_SELECT}'")
+    return tuple(names)
 
 
 def library(folder: str | Path = QUERIES_DIR) -> dict[str, SavedQuery]:
@@ -528,13 +531,17 @@ def counted(text: str, keep: Sequence[str] = ()) -> str:
     return f"{text[:prologue_end]}SELECT {kept}(COUNT(*) AS ?total) WHERE {{ {{ {body} }} }}{group}"
 
 
-def ranked_page(text: str, rank: str, limit: int, offset: int = 0) -> str:
+def ranked_page(text: str, rank: str, limit: int, offset: int = 0, block: tuple[str, str] | None = None) -> str:
     """A page of a query whose rows the variable ``rank`` numbers 1, 2, ... in its order: the rows whose rank
     lies in the page (a filter an engine applies as the ranks are read, before the rows' other columns are
-    joined), in the query's order.
+    joined), in the query's order.  With ``block``, the variables of the first and last rank of the block of ranks
+    a row is read from: only the blocks the page overlaps are read.
 
         >>> print(ranked_page("SELECT ?s WHERE { ?s <urn:rank> ?r } ORDER BY ?r", "r", 10, 20))
         SELECT ?s WHERE { ?s <urn:rank> ?r FILTER(?r > 20 && ?r <= 30) } ORDER BY ?r
+        LIMIT 10 OFFSET 0
+        >>> print(ranked_page("SELECT ?s { ?b <urn:f> ?f ; <urn:l> ?l . ?s ?b ?r }", "r", 10, 20, ("f", "l")))
+        SELECT ?s { ?b <urn:f> ?f ; <urn:l> ?l . ?s ?b ?r FILTER(?l > 20 && ?f <= 30 && ?r > 20 && ?r <= 30) }
         LIMIT 10 OFFSET 0
     """
     if limit < 0 or offset < 0:
@@ -543,7 +550,9 @@ def ranked_page(text: str, rank: str, limit: int, offset: int = 0) -> str:
     if cap is not None:
         limit = max(0, min(limit, cap - offset))
     inner = text[:end - 1].rstrip()
-    return paged(f"{inner} FILTER(?{rank} > {offset} && ?{rank} <= {offset + limit}) {text[end - 1:]}", limit)
+    blocks = f"?{block[1]} > {offset} && ?{block[0]} <= {offset + limit} && " if block else ""
+    return paged(f"{inner} FILTER({blocks}?{rank} > {offset} && ?{rank} <= {offset + limit}) {text[end - 1:]}",
+                 limit)
 
 
 def ranked_total(text: str, total: str, keep: Sequence[str] = ()) -> str:
@@ -867,8 +876,9 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
     from concurrent.futures import ThreadPoolExecutor
 
     if query.paged_by:
-        texts = (ranked_page(query.text, query.paged_by[0], limit, offset),
-                 ranked_total(query.text, query.paged_by[1], list(bindings)))
+        rank, rows, *block = query.paged_by
+        texts = (ranked_page(query.text, rank, limit, offset, (block[0], block[1]) if block else None),
+                 ranked_total(query.text, rows, list(bindings)))
     elif query.paged_in_subselect:
         texts = (subselect_page(query.text, limit, offset), subselect_total(query.text, list(bindings)))
     else:
