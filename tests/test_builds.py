@@ -176,8 +176,9 @@ def test_the_nquads_file_holds_the_text_of_the_store(tmp_path, mode):
 
 
 def test_a_build_too_large_for_memory_goes_straight_into_the_on_disk_store(built, tmp_path, monkeypatch, capsys):
-    """Where the tables would take more than half the machine's memory built in memory, kg build builds only into
-    its on-disk store, says so, and the store and kg.nq hold what a build in memory gives."""
+    """Where the tables would take more memory built in memory than kg allows (kg.build.IN_MEMORY_LIMIT, or half the
+    machine's), kg build builds only into its on-disk store, says so, and the store and kg.nq hold what a build in
+    memory gives."""
     import importlib
 
     data, out = built
