@@ -859,7 +859,7 @@ class _Handler(BaseHTTPRequestHandler):
         from .query import inject_values
 
         # the page runs a saved query like a client would: its parameters as a VALUES block
-        return self._run_page(inject_values(query.text, bindings))
+        return self._run_page(inject_values(query.text, bindings, in_subselect=query.paged_in_subselect))
 
 
 class _DeadlineReader(io.RawIOBase):

@@ -206,7 +206,7 @@ def test_a_numbered_listing_has_the_rows_of_its_definition_in_its_order(syntheti
 
     params = {"region": region} if region else {}
     query = library(QUERIES_DIR)[name]
-    assert query.paged_by == ("rank", "total", "firstRank", "lastRank"), "paged by the build's blocks of ranks"
+    assert query.paged_by == ("rank", "total", "block"), "paged by the build's blocks of ranks"
     text, order = REFERENCE[name]
     if "?region" in text:
         text = "# param: region (place, default berlin-brandenburg): the region\n" + text
@@ -264,3 +264,30 @@ def test_cluster_links_lists_the_first_rows_of_its_cap(store, monkeypatch):
     assert run("cluster-links", capped, {}, IRIs()).rows == whole.rows[:6]
     page = run("cluster-links", capped, {}, IRIs(), limit=4, offset=4)
     assert page.total == 6 and page.rows == whole.rows[4:6]
+
+
+def test_pages_across_the_blocks_of_ranks_add_up_to_the_whole(monkeypatch):
+    """A listing's ranks come in blocks (kg.query.BLOCK_ROWS): with blocks of 4, pages of 5 at every offset (one
+    block, or two) give the whole listing in its order, and the blocks the build wrote hold every rank once."""
+    import kg.derive.listings
+    import kg.query
+
+    monkeypatch.setattr(kg.query, "BLOCK_ROWS", 4)
+    monkeypatch.setattr(kg.derive.listings, "BLOCK_ROWS", 4)
+    small = build().store
+    for name in ("firms-by-subsector", "hq-absence", "firm-facts", "rnd-sites"):
+        whole = run(name, small, {}, IRIs())
+        assert len(whole) > 8, f"{name}: a listing of three blocks at least"
+        rows = []
+        for offset in range(0, len(whole), 5):
+            page = run(name, small, {}, IRIs(), limit=5, offset=offset)
+            assert page.total == len(whole)
+            rows += page.rows
+        assert rows == whole.rows, name
+    blocks = list(small.query("""PREFIX bbmb: <https://w3id.org/bbmb/def#>
+        SELECT ?first ?last (COUNT(?row) AS ?rows) WHERE {
+          ?block bbmb:blockOf ?listing ; bbmb:firstRank ?first ; bbmb:lastRank ?last . ?row ?block ?rank
+          FILTER(?rank >= ?first && ?rank <= ?last) } GROUP BY ?block ?first ?last""",
+                              use_default_graph_as_union=True))
+    assert blocks and all(int(b["rows"].value) == int(b["last"].value) - int(b["first"].value) + 1 <= 4
+                          for b in blocks)

@@ -4,12 +4,12 @@ A listing of the saved queries (``firms-by-subsector``, ``rnd-sites``) lists, fo
 per firm and Land or per site, in an order by labels.  Sorting the whole listing for each page took
 seconds at 100,000 firms.  The build numbers the rows instead: for every area (a place something lies
 ``bbmb:within``) and listing, a ``bbmb:Listing`` ``L`` with the number of its rows (``bbmb:rows``), and its
-rows in blocks of :data:`BLOCK_ROWS` consecutive ranks: each block ``B`` (``bbmb:blockOf L``, with its
-``bbmb:firstRank`` and ``bbmb:lastRank``) a property, sub-property of ``bbmb:listingRank``, with ``row B 1``,
-``row B 2``, ... in the listing's order.  The saved query reads its region's listing and orders by the rank;
-kg pages it with ``FILTER(?lastRank > offset && ?firstRank <= offset + limit && ?rank > offset && ?rank <=
-offset + limit)`` (the blocks the page overlaps, then only the page's rows joined to their columns) and reads
-the total as one triple (:func:`kg.query.run`).
+rows in blocks of :data:`~kg.query.BLOCK_ROWS` consecutive ranks: each block ``B`` (``L/block/1``, ``L/block/2``,
+...: ``bbmb:blockOf L``, with its ``bbmb:firstRank`` and ``bbmb:lastRank``) a property, sub-property of
+``bbmb:listingRank``, with ``row B 1``, ``row B 2``, ... in the listing's order.  The saved query reads its region's listing and orders by the rank;
+kg pages it with ``FILTER(?rank > offset && ?rank <= offset + limit)`` and the names of the blocks the page
+overlaps (:func:`kg.query.ranked_page`: only their ranks are read, then only the page's rows joined to their
+columns) and reads the total as one triple (:func:`kg.query.run`).
 
 The rows and their order are those of the saved query's own definition: the same members (written here
 once as SPARQL and run over the built store) and the same sort keys; rows the query's ORDER BY leaves
@@ -33,7 +33,7 @@ from pyoxigraph import Literal, Quad, QueryResultsFormat, QuerySolutions, RdfFor
 
 from ..collector import collection_paused
 from ..namespaces import BBMB, RDF, RDFS, SDMX_DIMENSION, XSD, IRIs
-from ..query import select_terms, tsv_value
+from ..query import BLOCK_ROWS, select_terms, tsv_value
 from ..rules import CLUSTER_LINK_ROWS, tie_row_keys
 from .facts import DERIVED
 
@@ -413,10 +413,6 @@ def _lines(iris: IRIs, answer: Callable[[str], Answer]) -> Iterator[str]:
                         yield from (f"<{node}> {p} {o} {graph}" for p, o in facts)
 
 
-#: How many consecutive ranks a block of a listing holds: a page reads the blocks it overlaps (one or two), not the
-#: whole listing's ranks (an engine filters a scan of them: 1.4 s for the two million of firm-facts at a million
-#: firms, against 14-24 ms for blocks of 4,000, measured on a store of that size).
-BLOCK_ROWS = 4_000
 
 
 def listing_quads(store: Store, iris: IRIs) -> list[Quad]:
