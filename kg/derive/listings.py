@@ -6,10 +6,10 @@ seconds at 100,000 firms.  The build numbers the rows instead: for every area (a
 ``bbmb:within``) and listing, a ``bbmb:Listing`` ``L`` with the number of its rows (``bbmb:rows``), and its
 rows in blocks of :data:`~kg.query.BLOCK_ROWS` consecutive ranks: each block ``B`` (``L/block/1``, ``L/block/2``,
 ...: ``bbmb:blockOf L``, with its ``bbmb:firstRank`` and ``bbmb:lastRank``) a property, sub-property of
-``bbmb:listingRank``, with ``row B 1``, ``row B 2``, ... in the listing's order.  The saved query reads its region's listing and orders by the rank;
-kg pages it with ``FILTER(?rank > offset && ?rank <= offset + limit)`` and the names of the blocks the page
-overlaps (:func:`kg.query.ranked_page`: only their ranks are read, then only the page's rows joined to their
-columns) and reads the total as one triple (:func:`kg.query.run`).
+``bbmb:listingRank``, with ``row B 1``, ``row B 2``, ... in the listing's order.  The saved query reads its
+region's listing and orders by the rank; kg pages it with ``FILTER(?rank > offset && ?rank <= offset + limit)``
+and the names of the blocks the page overlaps (:func:`kg.query.ranked_page`: only their ranks are read, then only
+the page's rows joined to their columns) and reads the total as one triple (:func:`kg.query.run`).
 
 The rows and their order are those of the saved query's own definition: the same members (written here
 once as SPARQL and run over the built store) and the same sort keys; rows the query's ORDER BY leaves
