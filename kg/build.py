@@ -30,6 +30,7 @@ from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Stor
 
 from .asof import at_date, fact_years
 from .derive import DERIVED, apply_rules, derived_lines, listing_lines, materialised_quads
+from .derive.materialised import GroupCount
 from .errors import os_reason
 from .literals import store_form
 from .model import vocabularies
@@ -855,17 +856,19 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
         say(f"compacted the store in {timings['compact']:.1f} s")
     t0 = time.perf_counter()
     say("deriving the saved queries' look-ups and listings…")
-    # the firms' profiles and the per-area look-ups, all read from the store before any is added (kept in a temporary
-    # file meanwhile); then the listings' order, read from the store with the look-ups (multi-site-groups lists the
-    # groups-by-area data set).  As N-Quads, loaded by the engine (handing it 2.4 M Python quads one by one took 30 s
-    # at 100,000 firms), a chunk at a time (at once, the bulk loader's buffers were a gigabyte more at 100,000 firms)
+    # the firms' profiles, the per-area look-ups and the listings' order, all read from the store before any is
+    # added (kept in a temporary file meanwhile); as N-Quads, loaded by the engine (handing it 2.4 M Python quads
+    # one by one took 30 s at 100,000 firms), a chunk at a time (at once, the bulk loader's buffers were a gigabyte
+    # more at 100,000 firms).  The groups with several sites in an area are counted once, for the data set
+    # groups-by-area, and listed from those counts (the chain makes the look-ups before the listings).
+    multi_site: list[GroupCount] = []
+    derived = itertools.chain((f"{quad} .\n" for quad in materialised_quads(store, iris, reading, multi_site)),
+                              listing_lines(store, iris, multi_site))
     count = 0
-    # (both generators: the listings are read from the store only once the look-ups are in it)
-    for derived in ((f"{quad} .\n" for quad in materialised_quads(store, iris, reading)), listing_lines(store, iris)):
-        with _loading(targets, on_disk, nquads) as load:
-            for chunk in _spooled(derived, scratch):
-                count += len(chunk)
-                load(chunk)
+    with _loading(targets, on_disk, nquads) as load:
+        for chunk in _spooled(derived, scratch):
+            count += len(chunk)
+            load(chunk)
     timings["materialised"] = time.perf_counter() - t0
     say(f"derived {count:,} quads of look-ups and listings in {timings['materialised']:.1f} s")
     if on_disk:

@@ -29,13 +29,24 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from typing import cast
 
-from pyoxigraph import Literal, Quad, QueryResultsFormat, QuerySolutions, RdfFormat, Store, parse, parse_query_results
+from pyoxigraph import (
+    Literal,
+    NamedNode,
+    Quad,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Store,
+    parse,
+    parse_query_results,
+)
 
 from ..collector import collection_paused
 from ..namespaces import BBMB, RDF, RDFS, SDMX_DIMENSION, XSD, IRIs
 from ..query import BLOCK_ROWS, select_terms, tsv_value
 from ..rules import CLUSTER_LINK_ROWS, tie_row_keys
 from .facts import DERIVED
+from .materialised import GroupCount
 
 _PREFIXES = """PREFIX bbmb: <https://w3id.org/bbmb/def#>
 PREFIX org: <http://www.w3.org/ns/org#>
@@ -207,27 +218,17 @@ def _hq_absence(iris: IRIs, members: Answer) -> Iterator[tuple[str | None, Row]]
         yield area[1:-1], row
 
 
-#: queries/multi-site-groups.rq: every group with more than one site in an area, an observation of the data set
-#: groups-by-area that the build derived before the listings (kg/derive/materialised.py GROUP_SITES), with its sort
-#: keys (ORDER BY DESC(?sites) ?groupLabel).
-MULTI_SITE_GROUPS_MEMBERS = _PREFIXES + """PREFIX sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#>
-SELECT ?area ?obs ?sites ?groupLabel WHERE {
-  ?obs bbmb:group ?group ; sdmx-dimension:refArea ?area ; bbmb:sites ?sites .
-  FILTER(?sites > 1)
-  OPTIONAL { ?group rdfs:label ?groupLabel }
-}"""
-
-
-def _multi_site_groups(iris: IRIs, members: Answer) -> Iterator[tuple[str | None, Row]]:
-    """(area, row) of queries/multi-site-groups.rq: a row is an observation (of a group with two labels, the first
-    in order)."""
-    rows: dict[tuple[str, str], Row] = {}
-    for area, obs, sites, label in members:
-        row: Row = (_key(obs[1:-1], _descending(int(cast(str, tsv_value(sites)))), tsv_value(label)), obs[1:-1], ())
-        if (area, obs) not in rows or row < rows[(area, obs)]:
-            rows[(area, obs)] = row
-    for (area, _), row in rows.items():
-        yield area[1:-1], row
+def _multi_site_groups(store: Store, groups: Iterable[GroupCount]) -> Iterator[tuple[str | None, Row]]:
+    """(area, row) of queries/multi-site-groups.rq: a row is an observation of groups-by-area whose group has more
+    than one site in the area (``groups``, as the build counted them: kg/derive/materialised.py GROUP_SITES), in the
+    order DESC(?sites) ?groupLabel; of a group with two labels, the first in order."""
+    labels: dict[str, str | None] = {}
+    for area, obs, group, sites in groups:
+        if group not in labels:
+            names = [q.object.value for q in store.quads_for_pattern(NamedNode(group), RDFS.label, None)
+                     if isinstance(q.object, Literal)]
+            labels[group] = min(names) if names else None
+        yield area, (_key(obs, _descending(sites), labels[group]), obs, ())
 
 
 def _descending(count: int) -> str:
@@ -337,16 +338,16 @@ LISTINGS: dict[str, tuple[tuple[str, ...], Callable[..., Iterable[tuple[str | No
     "rnd-sites": ((SITE_SORT_KEYS, RND_SITES_MEMBERS), _rnd_sites),
     "firm-facts": ((FIRM_FACTS_MEMBERS,), _firm_facts),
     "hq-absence": ((HQ_ABSENCE_MEMBERS,), _hq_absence),
-    "multi-site-groups": ((MULTI_SITE_GROUPS_MEMBERS,), _multi_site_groups),
     "cluster-links": ((TIE_MEMBERS,), _cluster_links),
     "changes": ((CHANGES_MEMBERS,), _changes),
 }
 
 
-def listing_lines(store: Store, iris: IRIs) -> Iterator[str]:
-    """The ranks of every listing of :data:`LISTINGS` in every area, in ``graph/derived`` (module docstring), as
-    N-Quads lines, a listing at a time: 1.4 million quads at 100,000 firms, and a pyoxigraph ``Quad`` costs several
-    times its text (the build loads them as text, as it does its other triples).
+def listing_lines(store: Store, iris: IRIs, multi_site: Iterable[GroupCount] = ()) -> Iterator[str]:
+    """The ranks of every listing of :data:`LISTINGS` in every area, and of multi-site-groups (``multi_site``, as
+    :func:`.materialised.materialised_quads` counted them), in ``graph/derived`` (module docstring), as N-Quads
+    lines, a listing at a time: 1.4 million quads at 100,000 firms, and a pyoxigraph ``Quad`` costs several times
+    its text (the build loads them as text, as it does its other triples).
 
     The queries are answered on two other threads, in the order their rows are made, at most :data:`_AHEAD` ahead of
     the rows being made: the engine evaluates without holding the GIL, so it answers the next ones while Python makes
@@ -365,7 +366,7 @@ def listing_lines(store: Store, iris: IRIs) -> Iterator[str]:
 
     try:
         with collection_paused():  # a million rows, no cycles: full collections took a fifth of the time
-            yield from _lines(iris, answer)
+            yield from _lines(iris, answer, {"multi-site-groups": _multi_site_groups(store, multi_site)})
     finally:
         pool.shutdown(cancel_futures=True)
 
@@ -374,13 +375,20 @@ def listing_lines(store: Store, iris: IRIs) -> Iterator[str]:
 _AHEAD = max(len(queries) for queries, _ in LISTINGS.values())
 
 
-def _lines(iris: IRIs, answer: Callable[[str], Answer]) -> Iterator[str]:
-    """:func:`listing_lines` from the answers of the listings' queries (``answer``: a query's rows)."""
+def _lines(iris: IRIs, answer: Callable[[str], Answer],
+           made: dict[str, Iterable[tuple[str | None, Row]]]) -> Iterator[str]:
+    """:func:`listing_lines` from the answers of the listings' queries (``answer``: a query's rows), and of the
+    listings whose rows are ``made`` already, by name."""
     graph = f"{iris.graph(DERIVED)} .\n"
     integer = f'"^^{XSD.integer} {graph}'  # the end of a line whose object is an integer
-    for name, (queries, rows_of) in LISTINGS.items():
+    def listings() -> Iterator[tuple[str, Iterable[tuple[str | None, Row]]]]:
+        # a listing's queries are answered only when its turn comes (answer() asks the next ones ahead)
+        for name, (queries, rows_of) in LISTINGS.items():
+            yield name, rows_of(iris, *map(answer, queries))
+        yield from made.items()
+    for name, rows_by_area in listings():
         by_area: dict[str | None, dict[str, Row]] = {}
-        for area, row in rows_of(iris, *map(answer, queries)):
+        for area, row in rows_by_area:
             by_area.setdefault(area, {})[row[1]] = row
         # the listing's rows in order, sorted once for all its areas (a row is in several): an area's rows are then
         # sorted by their places in it (a node is in an area once, so their keys are distinct there)

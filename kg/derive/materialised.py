@@ -80,14 +80,22 @@ def figure_quads(store: Store, g: NamedNode) -> Iterator[Quad]:
                         if isinstance(row[v], Literal))
 
 
-def materialised_quads(store: Store, iris: IRIs, reading: str) -> Iterator[Quad]:
+#: A group with more than one site in an area, as :func:`materialised_quads` counted it: the area, the observation of
+#: groups-by-area, the group and its number of sites (IRIs as text); the build's listing of multi-site-groups is
+#: made from these (:func:`.listings.listing_lines`), not asked of the store again.
+GroupCount = tuple[str, str, str, int]
+
+
+def materialised_quads(store: Store, iris: IRIs, reading: str,
+                       multi_site: list[GroupCount] | None = None) -> Iterator[Quad]:
     """What the saved queries look up per firm or area, computed once over the built ``store``, in
     ``graph/derived``: the firms' profiles (:data:`PROFILE`), the data set groups-by-area (:data:`GROUP_SITES`)
     and the subjects' head-count figures (:data:`FIGURES`); the order of the long listings is
     :func:`.listings.listing_lines` (N-Quads text: 1.4 million quads at 100,000 firms).
 
     Made as they are read from ``store`` (four million profile quads at a million firms): the caller keeps them
-    out of ``store`` until every one is made, so that each query sees the store as built."""
+    out of ``store`` until every one is made, so that each query sees the store as built.  ``multi_site`` gets the
+    groups with more than one site in an area (:data:`GroupCount`) as they are counted."""
     g = iris.graph(DERIVED)
     yield from (Quad(row["about"], BBMB.profileOf, row["firm"], g) for row in _solutions(store, PROFILE)
                 if isinstance(row["about"], NamedNode))
@@ -110,6 +118,8 @@ def materialised_quads(store: Store, iris: IRIs, reading: str) -> Iterator[Quad]
     for (area, group), (sites, companies, laender) in sorted(counted.items(), key=lambda kv: (kv[0][0].value,
                                                                                             kv[0][1].value)):
         o = iris.observation(f"groups/{_key(area, iris)}/{_key(group, iris)}")
+        if multi_site is not None and len(sites) > 1:
+            multi_site.append((area.value, o.value, group.value, len(sites)))
         yield from (Quad(o, RDF.type, QB.Observation, g), Quad(o, QB.dataSet, ds, g),
                     Quad(o, PROV.wasDerivedFrom, source, g), Quad(o, SDMX_DIMENSION.refArea, area, g),
                     Quad(o, BBMB.group, group, g),
