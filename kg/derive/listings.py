@@ -32,12 +32,9 @@ from typing import cast
 from pyoxigraph import (
     Literal,
     NamedNode,
-    Quad,
     QueryResultsFormat,
     QuerySolutions,
-    RdfFormat,
     Store,
-    parse,
     parse_query_results,
 )
 
@@ -419,10 +416,3 @@ def _lines(iris: IRIs, answer: Callable[[str], Answer],
                     if facts and node not in described:
                         described.add(node)
                         yield from (f"<{node}> {p} {o} {graph}" for p, o in facts)
-
-
-
-
-def listing_quads(store: Store, iris: IRIs) -> list[Quad]:
-    """:func:`listing_lines` as pyoxigraph quads, for a caller that adds them to a store as objects."""
-    return list(parse("".join(listing_lines(store, iris)), format=RdfFormat.N_QUADS))
