@@ -862,8 +862,12 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     # more at 100,000 firms).  The groups with several sites in an area are counted once, for the data set
     # groups-by-area, and listed from those counts (the chain makes the look-ups before the listings).
     multi_site: list[GroupCount] = []
-    derived = itertools.chain((f"{quad} .\n" for quad in materialised_quads(store, iris, reading, multi_site)),
-                              listing_lines(store, iris, multi_site))
+
+    def derived_lines() -> Iterator[str]:
+        yield from (f"{quad} .\n" for quad in materialised_quads(store, iris, reading, multi_site))
+        say(f"derived the look-ups in {time.perf_counter() - t0:.1f} s; ordering the listings…")
+        yield from listing_lines(store, iris, multi_site, say)
+    derived = derived_lines()
     count = 0
     with _loading(targets, on_disk, nquads) as load:
         for chunk in _spooled(derived, scratch):

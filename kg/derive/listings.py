@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
@@ -260,7 +261,9 @@ def _cluster_links(iris: IRIs, members: Answer) -> Iterator[tuple[str | None, Ro
 #: schema:startDate (opened) and schema:endDate (closed), its bbmb:statusSince, the schema:startDate and
 #: schema:endDate of a parent relation, an event's bbmb:year; its source is the one whose named graph holds the date.
 #: (Each dated pattern is written first, its subject's type as a FILTER EXISTS: the engine otherwise read every
-#: site and control relation for the few with a date, a minute at a million firms.)
+#: site and control relation for the few with a date, a minute at a million firms.  A parent's name is looked up in
+#: the branch that binds the parent: looked up after the branches, where the parent may be unbound, the engine read
+#: every label into a hash table, a gigabyte at a million firms, even with no parent change.)
 CHANGES_MEMBERS = _PREFIXES + """PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX dct: <http://purl.org/dc/terms/>
 SELECT ?date ?change ?firm ?firmLabel ?subject ?subjectLabel ?detail ?source ?sourceTitle WHERE {
@@ -279,11 +282,12 @@ SELECT ?date ?change ?firm ?firmLabel ?subject ?subjectLabel ?detail ?source ?so
     { GRAPH ?g { ?relation schema:startDate ?period } BIND("joins " AS ?move) }
     UNION
     { GRAPH ?g { ?relation schema:endDate ?period } BIND("leaves " AS ?move) }
-    { ?relation bbmb:child ?subject ; bbmb:parent ?parent FILTER EXISTS { ?relation a bbmb:ControlRelation } }
+    { ?relation bbmb:child ?subject ; bbmb:parent ?parent FILTER EXISTS { ?relation a bbmb:ControlRelation }
+      OPTIONAL { ?parent rdfs:label ?parentName . FILTER(LANG(?parentName) IN ("", "en")) } }
     UNION
     { ?relation bbmb:about ?subject FILTER EXISTS { ?relation a bbmb:ParentRelation }
-      OPTIONAL { ?relation bbmb:interestedParty ?parent } }
-    OPTIONAL { ?parent rdfs:label ?parentName . FILTER(LANG(?parentName) IN ("", "en")) }
+      OPTIONAL { ?relation bbmb:interestedParty ?parent
+                 OPTIONAL { ?parent rdfs:label ?parentName . FILTER(LANG(?parentName) IN ("", "en")) } } }
     BIND("parent changed" AS ?change)
     BIND(CONCAT(?move, COALESCE(STR(?parentName), "a parent not named")) AS ?detail)
   } UNION {
@@ -340,7 +344,8 @@ LISTINGS: dict[str, tuple[tuple[str, ...], Callable[..., Iterable[tuple[str | No
 }
 
 
-def listing_lines(store: Store, iris: IRIs, multi_site: Iterable[GroupCount] = ()) -> Iterator[str]:
+def listing_lines(store: Store, iris: IRIs, multi_site: Iterable[GroupCount] = (),
+                  progress: Callable[[str], None] | None = None) -> Iterator[str]:
     """The ranks of every listing of :data:`LISTINGS` in every area, and of multi-site-groups (``multi_site``, as
     :func:`.materialised.materialised_quads` counted them), in ``graph/derived`` (module docstring), as N-Quads
     lines, a listing at a time: 1.4 million quads at 100,000 firms, and a pyoxigraph ``Quad`` costs several times
@@ -349,7 +354,8 @@ def listing_lines(store: Store, iris: IRIs, multi_site: Iterable[GroupCount] = (
     The queries are answered on two other threads, in the order their rows are made, at most :data:`_AHEAD` ahead of
     the rows being made: the engine evaluates without holding the GIL, so it answers the next ones while Python makes
     the rows of the first, and no more than three answers wait in memory (asked all at once, every answer would
-    wait until its listing's turn).
+    wait until its listing's turn).  ``progress`` is told each listing as it is made (a quarter of an hour for
+    them all at a million firms).
     """
     queries = [q for listing_queries, _ in LISTINGS.values() for q in listing_queries]
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-listings")
@@ -363,7 +369,8 @@ def listing_lines(store: Store, iris: IRIs, multi_site: Iterable[GroupCount] = (
 
     try:
         with collection_paused():  # a million rows, no cycles: full collections took a fifth of the time
-            yield from _lines(iris, answer, {"multi-site-groups": _multi_site_groups(store, multi_site)})
+            yield from _lines(iris, answer, {"multi-site-groups": _multi_site_groups(store, multi_site)},
+                              progress or (lambda message: None))
     finally:
         pool.shutdown(cancel_futures=True)
 
@@ -372,10 +379,10 @@ def listing_lines(store: Store, iris: IRIs, multi_site: Iterable[GroupCount] = (
 _AHEAD = max(len(queries) for queries, _ in LISTINGS.values())
 
 
-def _lines(iris: IRIs, answer: Callable[[str], Answer],
-           made: dict[str, Iterable[tuple[str | None, Row]]]) -> Iterator[str]:
+def _lines(iris: IRIs, answer: Callable[[str], Answer], made: dict[str, Iterable[tuple[str | None, Row]]],
+           say: Callable[[str], None]) -> Iterator[str]:
     """:func:`listing_lines` from the answers of the listings' queries (``answer``: a query's rows), and of the
-    listings whose rows are ``made`` already, by name."""
+    listings whose rows are ``made`` already, by name; ``say`` is told each listing when its lines are made."""
     graph = f"{iris.graph(DERIVED)} .\n"
     integer = f'"^^{XSD.integer} {graph}'  # the end of a line whose object is an integer
     def listings() -> Iterator[tuple[str, Iterable[tuple[str | None, Row]]]]:
@@ -383,6 +390,7 @@ def _lines(iris: IRIs, answer: Callable[[str], Answer],
         for name, (queries, rows_of) in LISTINGS.items():
             yield name, rows_of(iris, *map(answer, queries))
         yield from made.items()
+    started = time.perf_counter()
     for name, rows_by_area in listings():
         by_area: dict[str | None, dict[str, Row]] = {}
         for area, row in rows_by_area:
@@ -416,3 +424,6 @@ def _lines(iris: IRIs, answer: Callable[[str], Answer],
                     if facts and node not in described:
                         described.add(node)
                         yield from (f"<{node}> {p} {o} {graph}" for p, o in facts)
+        areas = f"{len(by_area):,} areas" if len(by_area) > 1 else "one listing"
+        say(f"ordered {name}: {len(ordered):,} rows, {areas} ({time.perf_counter() - started:.1f} s)")
+        started = time.perf_counter()
