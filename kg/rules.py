@@ -791,16 +791,47 @@ class ClusterTie:
     place: str | None = None
 
 
+class ClusterIndex:
+    """The clusters that tie (:data:`CLUSTER_TIES`), found by what makes a firm share one: its id (a member or the
+    operator) or a place its operating sites lie in (a campus or park).  :func:`firm_ties` asks it for one firm's
+    clusters: going through every cluster for every firm grew with the square of the firms (at a million firms,
+    most of the build's 16 minutes of rules).
+
+    >>> park = ClusterTie("adlershof-park", "technology-park", place="adlershof")
+    >>> index = ClusterIndex([park, ClusterTie("big-four", "peer-group", frozenset({"otis"}))])
+    >>> [c.id for c in index.of("otis", {"adlershof", "berlin"})], index.of("otis", {"berlin"})
+    (['adlershof-park'], [])
+    """
+
+    def __init__(self, clusters: Iterable[ClusterTie]) -> None:
+        self._by_org: dict[str, list[ClusterTie]] = {}
+        self._by_place: dict[str, list[ClusterTie]] = {}
+        for cluster in clusters:
+            kind = CLUSTER_TIES.get(cluster.kind)
+            if kind is None:
+                continue
+            for org in cluster.members | ({cluster.operator} if cluster.operator is not None else set()):
+                self._by_org.setdefault(org, []).append(cluster)
+            if kind != "holding" and cluster.place is not None:  # a holding ties its members only
+                self._by_place.setdefault(cluster.place, []).append(cluster)
+
+    def of(self, firm: str, within: Iterable[str]) -> list[ClusterTie]:
+        """The clusters ``firm`` is a member or the operator of, or whose place is one of ``within`` (every place
+        its operating sites lie in); a cluster found twice is listed twice."""
+        return [*self._by_org.get(firm, ()), *(c for place in within for c in self._by_place.get(place, ()))]
+
+
 def firm_ties(chain: Sequence[str], is_parent: bool, codes: Iterable[str], site_places: Sequence[str],
               municipality: Mapping[str, str], ancestors: Mapping[str, Sequence[str]],
-              clusters: Iterable[ClusterTie]) -> set[Tie]:
+              clusters: Iterable[ClusterTie] | ClusterIndex) -> set[Tie]:
     """Every tie of one firm (``chain[0]``; ``chain`` its :func:`parent_chain`, ``site_places`` the places
     of its operating sites).  Two firms are tied where they share a tie:
 
     - a subsector (``codes``) in the same municipality (a local industry cluster);
     - the same holding or controlling group: every organisation above the firm, and the firm itself
       where it is the parent of another (``is_parent``); a holding cluster runs through its operator;
-    - the same campus or technology park: as member, operator, or by an operating site in its place.
+    - the same campus or technology park: as member, operator, or by an operating site in its place
+      (``clusters``: the named clusters, or their :class:`ClusterIndex`, made once for many firms).
 
     >>> big = ClusterTie("big-holding", "holding", frozenset({"lumics"}), operator="big")
     >>> sorted(firm_ties(["lumics", "big"], False, ["26.70"], ["marzahn"], {"marzahn": "berlin"}, {}, [big]))
@@ -813,13 +844,10 @@ def firm_ties(chain: Sequence[str], is_parent: bool, codes: Iterable[str], site_
         ties.add(Tie("holding", firm))
     # every place the firm's operating sites lie in, once (not per cluster: 6 s of a build at 100,000 firms)
     within = {area for p in site_places for area in ancestors.get(p, (p,))}
-    for cluster in clusters:
-        kind = CLUSTER_TIES.get(cluster.kind)
-        if kind is None:
-            continue
-        by_place = kind != "holding" and cluster.place is not None and cluster.place in within
-        if firm in cluster.members or firm == cluster.operator or by_place:
-            ties.add(Tie(kind, cluster.operator if kind == "holding" and cluster.operator else cluster.id))
+    index = clusters if isinstance(clusters, ClusterIndex) else ClusterIndex(clusters)
+    for cluster in index.of(firm, within):
+        kind = CLUSTER_TIES[cluster.kind]
+        ties.add(Tie(kind, cluster.operator if kind == "holding" and cluster.operator else cluster.id))
     return ties
 
 

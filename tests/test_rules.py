@@ -8,11 +8,13 @@ import pytest
 from pyoxigraph import RdfFormat, parse
 
 from kg.rules import (
+    CLUSTER_TIES,
     CONTROL_CLASSES,
     DEFAULT_READING,
     OFFICE_FUNCTIONS,
     READINGS,
     TIE_KINDS,
+    ClusterIndex,
     ClusterTie,
     ControlCandidate,
     Figure,
@@ -207,6 +209,37 @@ def test_firm_ties():
     assert firm_ties(["k"], False, ["28.4", "28.9"], ["adlershof", "marzahn"], town, anc, []) == {
         Tie("subsector-place", "berlin", "28.4"), Tie("subsector-place", "berlin", "28.9")}
     assert set(TIE_KINDS) == {"subsector-place", "holding", "campus", "technology-park"}
+
+
+def test_firm_ties_by_the_cluster_index_are_those_of_every_cluster():
+    """The index finds a firm's clusters by its id and places; the rule it stands for looks at every cluster."""
+    rng = random.Random(7)
+    places = [f"p{i}" for i in range(12)]
+    anc = {p: [p, f"town{i % 3}"] for i, p in enumerate(places)}
+    orgs = [f"o{i}" for i in range(40)]
+    clusters = [ClusterTie(f"c{i}", rng.choice(["holding", "campus", "technology-park", "peer-group", "network"]),
+                           frozenset(rng.sample(orgs, rng.randint(0, 5))),
+                           rng.choice([None, *orgs]), rng.choice([None, *places, "town1"]))
+                for i in range(60)]
+
+    def every_cluster(firm: str, within: set[str]) -> set[Tie]:
+        ties = set()
+        for c in clusters:
+            kind = CLUSTER_TIES.get(c.kind)
+            by_place = kind not in (None, "holding") and c.place is not None and c.place in within
+            if kind is not None and (firm in c.members or firm == c.operator or by_place):
+                ties.add(Tie(kind, c.operator if kind == "holding" and c.operator else c.id))
+        return ties
+
+    index = ClusterIndex(clusters)
+    found = 0
+    for firm in orgs:
+        sites = rng.sample(places, rng.randint(0, 3))
+        within = {a for p in sites for a in anc[p]}
+        expected = every_cluster(firm, within)
+        assert firm_ties([firm], False, [], sites, {}, anc, index) == expected
+        found += len(expected)
+    assert found > 40  # the sample ties firms by membership, operator and place
 
 
 def test_a_group_figure_counts_the_group_s_production():

@@ -1,7 +1,7 @@
 """Cluster ties: what the firms share (:func:`kg.rules.firm_ties`), read by ``cluster-links`` and the clusters view."""
 from __future__ import annotations
 
-from ..rules import ClusterTie, Tie, firm_ties, parent_chain
+from ..rules import ClusterIndex, ClusterTie, Tie, firm_ties, parent_chain
 from ..tables import Tables
 from .facts import Facts
 
@@ -17,7 +17,7 @@ def clusters_of(tables: Tables) -> list[ClusterTie]:
 
 def derive_ties(facts: Facts, tables: Tables) -> dict[str, set[Tie]]:
     """firm -> its ties, for every firm of the tables."""
-    clusters = clusters_of(tables)
+    clusters = ClusterIndex(clusters_of(tables))
     parents = {p for p in facts.parent.values() if p}
     return {firm: firm_ties(parent_chain(firm, facts.parent), firm in parents, facts.codes_of.get(firm, ()),
                             [p for _, p, _ in facts.sites_of.get(firm, ())], facts.places.municipality,
