@@ -54,6 +54,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import InvalidArgument
 
@@ -770,10 +771,10 @@ TIE_KINDS = {"subsector-place": "subsector and place", "holding": "holding", "ca
 CLUSTER_TIES = {"holding": "holding", "campus": "campus", "technology-park": "technology-park"}
 
 
-@dataclass(frozen=True, order=True)
-class Tie:
+class Tie(NamedTuple):
     """Something two firms share: ``kind`` (:data:`TIE_KINDS`), ``via`` the organisation, cluster or
-    municipality it runs through, ``code`` the WZ code of a subsector-and-place tie."""
+    municipality it runs through, ``code`` the WZ code of a subsector-and-place tie.  A named tuple: a million firms
+    have 19 million ties, and a frozen dataclass took several times as long to make and hash."""
 
     kind: str
     via: str
@@ -792,33 +793,36 @@ class ClusterTie:
 
 
 class ClusterIndex:
-    """The clusters that tie (:data:`CLUSTER_TIES`), found by what makes a firm share one: its id (a member or the
-    operator) or a place its operating sites lie in (a campus or park).  :func:`firm_ties` asks it for one firm's
-    clusters: going through every cluster for every firm grew with the square of the firms (at a million firms,
-    most of the build's 16 minutes of rules).
+    """The ties the named clusters make (:data:`CLUSTER_TIES`), each made once, found by what makes a firm share
+    one: its id (a member or the operator) or a place its operating sites lie in (a campus or park).
+    :func:`firm_ties` asks it for one firm's: going through every cluster for every firm grew with the square of
+    the firms (at a million firms, most of the build's 16 minutes of rules), and so did making the same tie again
+    for each of its firms (19 million ties there).
 
     >>> park = ClusterTie("adlershof-park", "technology-park", place="adlershof")
     >>> index = ClusterIndex([park, ClusterTie("big-four", "peer-group", frozenset({"otis"}))])
-    >>> [c.id for c in index.of("otis", {"adlershof", "berlin"})], index.of("otis", {"berlin"})
-    (['adlershof-park'], [])
+    >>> index.ties_of("otis", {"adlershof", "berlin"}), index.ties_of("otis", {"berlin"})
+    ([Tie(kind='technology-park', via='adlershof-park', code='')], [])
     """
 
     def __init__(self, clusters: Iterable[ClusterTie]) -> None:
-        self._by_org: dict[str, list[ClusterTie]] = {}
-        self._by_place: dict[str, list[ClusterTie]] = {}
+        self._by_org: dict[str, list[Tie]] = {}
+        self._by_place: dict[str, list[Tie]] = {}
         for cluster in clusters:
             kind = CLUSTER_TIES.get(cluster.kind)
             if kind is None:
                 continue
+            # a holding runs through its operator
+            tie = Tie(kind, cluster.operator if kind == "holding" and cluster.operator else cluster.id)
             for org in cluster.members | ({cluster.operator} if cluster.operator is not None else set()):
-                self._by_org.setdefault(org, []).append(cluster)
+                self._by_org.setdefault(org, []).append(tie)
             if kind != "holding" and cluster.place is not None:  # a holding ties its members only
-                self._by_place.setdefault(cluster.place, []).append(cluster)
+                self._by_place.setdefault(cluster.place, []).append(tie)
 
-    def of(self, firm: str, within: Iterable[str]) -> list[ClusterTie]:
-        """The clusters ``firm`` is a member or the operator of, or whose place is one of ``within`` (every place
-        its operating sites lie in); a cluster found twice is listed twice."""
-        return [*self._by_org.get(firm, ()), *(c for place in within for c in self._by_place.get(place, ()))]
+    def ties_of(self, firm: str, within: Iterable[str]) -> list[Tie]:
+        """The ties of the clusters ``firm`` is a member or the operator of, or whose place is one of ``within``
+        (every place its operating sites lie in); a tie found twice is listed twice."""
+        return [*self._by_org.get(firm, ()), *(tie for place in within for tie in self._by_place.get(place, ()))]
 
 
 def firm_ties(chain: Sequence[str], is_parent: bool, codes: Iterable[str], site_places: Sequence[str],
@@ -842,12 +846,10 @@ def firm_ties(chain: Sequence[str], is_parent: bool, codes: Iterable[str], site_
     ties |= {Tie("holding", up) for up in chain[1:]}
     if is_parent:
         ties.add(Tie("holding", firm))
-    # every place the firm's operating sites lie in, once (not per cluster: 6 s of a build at 100,000 firms)
+    # every place the firm's operating sites lie in, once
     within = {area for p in site_places for area in ancestors.get(p, (p,))}
     index = clusters if isinstance(clusters, ClusterIndex) else ClusterIndex(clusters)
-    for cluster in index.of(firm, within):
-        kind = CLUSTER_TIES[cluster.kind]
-        ties.add(Tie(kind, cluster.operator if kind == "holding" and cluster.operator else cluster.id))
+    ties.update(index.ties_of(firm, within))
     return ties
 
 
