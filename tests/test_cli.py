@@ -210,6 +210,8 @@ def test_the_builds_stderr_names_each_stage_before_it_finishes(tmp_path, workdir
     building, _ = at(rf"building the graph from {rows[1]} rows…")
     deriving, _ = at(r"deriving facts \([\d,]+ organisations, [\d,]+ sites\)…")
     looking_up, _ = at(r"deriving the saved queries' look-ups and listings…")
+    ordering, _ = at(r"derived the look-ups in [\d.]+ s; ordering the listings…")
+    first_listing, _ = at(r"ordered [a-z-]+: [\d,]+ rows, ([\d,]+ areas|one listing) \([\d.]+ s\)")
     looked_up, _ = at(r"derived [\d,]+ quads of look-ups and listings in [\d.]+ s")
     compacting, _ = at(r"compacting the on-disk store…")
     compacted, _ = at(r"compacted the on-disk store in [\d.]+ s")
@@ -220,11 +222,11 @@ def test_the_builds_stderr_names_each_stage_before_it_finishes(tmp_path, workdir
     first_shape, _ = at(rf"SHACL: shape 1/{shapes[1]} .*")
     writing, _ = at(rf"writing {quads[1]} quads \(turtle, trig, ntriples, nquads, jsonld\)…")
     wrote, _ = at(r"wrote .*kg\.ttl")
-    assert reading < read < building < deriving < looking_up < looked_up < built
+    assert reading < read < building < deriving < looking_up < ordering < first_listing < looked_up < built
     assert built < validating < first_shape < writing < compacting < compacted < cataloguing < catalogued
     assert writing < wrote
     assert f"in {quads[1]} quads" in done.stdout
-    starts = (reading, building, deriving, looking_up, compacting, cataloguing, validating, writing)
+    starts = (reading, building, deriving, looking_up, ordering, compacting, cataloguing, validating, writing)
     assert all(line.endswith("…") == (i in starts)
                for i, line in enumerate(lines) if not line.startswith("data: "))
 
