@@ -20,7 +20,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
 
 from kg.build import BuildResult, build
 from kg.namespaces import RDFS
-from kg.query import SavedQuery, library, run
+from kg.query import SavedQuery, library, run, select
 from kg.remote import Endpoint, OldLayoutWarning, _manifest_ntriples, manifest_iri, push, union_iri
 from kg.results import Result, row_digest, to_python
 from kg.synth import synthesize
@@ -105,6 +105,23 @@ def test_a_page_of_a_numbered_listing_is_the_same_rows_everywhere(name, economy,
         assert row_digest(remote) == row_digest(local), f"{name} on {server}: {difference(remote, local)}"
         order = [v for v in local.variables if v in ("firm", "firmA", "site", "subject", "group")][0]
         assert [r[order] for r in remote.records()] == [r[order] for r in local.records()], f"{name} on {server}"
+
+
+def test_a_page_of_a_region_without_its_listing_is_empty_everywhere(economy, ox, vt):
+    """A place the build made no listing for (none of the listing's rows lie there): a page names no block of
+    ranks, and every engine answers no rows and a total of 0, not an error."""
+    listed = {row["area"] for row in select(economy.store, """PREFIX bbmb: <https://w3id.org/bbmb/def#>
+        SELECT ?area { ?listing bbmb:savedQuery "rnd-sites" ;
+                                <http://purl.org/linked-data/sdmx/2009/dimension#refArea> ?area }""")}
+    places = [row["place"] for row in select(economy.store, "SELECT ?place { ?place a <https://schema.org/Place> }")]
+    unlisted = sorted(p for p in places if p not in listed)
+    assert listed and unlisted, "the synthetic places include some without an R&D site"
+    region = {"region": unlisted[0].rsplit("/", 1)[1]}
+    assert economy.iris.place(region["region"]).value == unlisted[0]
+    for where, target in {"embedded": economy.store, **endpoints(ox, vt, economy.iris.base)}.items():
+        page = run(QUERIES["rnd-sites"], target, region, economy.iris, limit=10)
+        assert (page.total, page.rows) == (0, []), where
+        assert page.variables[:2] == ["region", "site"], where
 
 
 def test_the_manifest_records_the_union_graph(economy, ox, vt):

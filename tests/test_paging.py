@@ -206,7 +206,7 @@ def test_a_numbered_listing_has_the_rows_of_its_definition_in_its_order(syntheti
 
     params = {"region": region} if region else {}
     query = library(QUERIES_DIR)[name]
-    assert query.paged_by == ("rank", "total", "block"), "paged by the build's blocks of ranks"
+    assert query.paged_by == ("rank", "total", "block", "listing"), "paged by the build's blocks of ranks"
     text, order = REFERENCE[name]
     if "?region" in text:
         text = "# param: region (place, default berlin-brandenburg): the region\n" + text

@@ -5,11 +5,12 @@ per firm and Land or per site, in an order by labels.  Sorting the whole listing
 seconds at 100,000 firms.  The build numbers the rows instead: for every area (a place something lies
 ``bbmb:within``) and listing, a ``bbmb:Listing`` ``L`` with the number of its rows (``bbmb:rows``), and its
 rows in blocks of :data:`~kg.query.BLOCK_ROWS` consecutive ranks: each block ``B`` (``L/block/1``, ``L/block/2``,
-...: ``bbmb:blockOf L``, with its ``bbmb:firstRank`` and ``bbmb:lastRank``) a property, sub-property of
-``bbmb:listingRank``, with ``row B 1``, ``row B 2``, ... in the listing's order.  The saved query reads its
-region's listing and orders by the rank; kg pages it with ``FILTER(?rank > offset && ?rank <= offset + limit)``
-and the names of the blocks the page overlaps (:func:`kg.query.ranked_page`: only their ranks are read, then only
-the page's rows joined to their columns) and reads the total as one triple (:func:`kg.query.run`).
+..., :func:`kg.query.listing_block`: ``bbmb:blockOf L``, with its ``bbmb:firstRank`` and ``bbmb:lastRank``) a
+property, sub-property of ``bbmb:listingRank``, with ``row B 1``, ``row B 2``, ... in the listing's order.  The
+saved query reads its region's listing and orders by the rank.  kg reads the listing and its total first (one
+triple), then the page: ``FILTER(?rank > offset && ?rank <= offset + limit)`` and the blocks the page overlaps,
+named from the listing's IRI (:func:`kg.query.ranked_page`: only their ranks are read, then only the page's rows
+joined to their columns).
 
 The rows and their order are those of the saved query's own definition: the same members (written here
 once as SPARQL and run over the built store) and the same sort keys; rows the query's ORDER BY leaves
@@ -41,7 +42,7 @@ from pyoxigraph import (
 
 from ..collector import collection_paused
 from ..namespaces import BBMB, RDF, RDFS, SDMX_DIMENSION, XSD, IRIs
-from ..query import BLOCK_ROWS, select_terms, tsv_value
+from ..query import BLOCK_ROWS, listing_block, select_terms, tsv_value
 from ..rules import CLUSTER_LINK_ROWS, tie_row_keys
 from .facts import DERIVED
 from .materialised import GroupCount
@@ -411,7 +412,7 @@ def _lines(iris: IRIs, answer: Callable[[str], Answer], made: dict[str, Iterable
             if area:
                 yield f"{listing} {SDMX_DIMENSION.refArea} <{area}> {graph}"
             for start in range(0, len(rows), BLOCK_ROWS):
-                block = f"<{iris.listing(f'{key}/block/{start // BLOCK_ROWS + 1}').value}>"
+                block = f"<{listing_block(iris.listing(key).value, start // BLOCK_ROWS + 1)}>"
                 end = min(start + BLOCK_ROWS, len(rows))
                 yield from (f"{block} {RDF.type} {BBMB.ListingBlock} {graph}",
                             f"{block} {RDFS.subPropertyOf} {BBMB.listingRank} {graph}",
