@@ -283,14 +283,15 @@ def load_query(path: str | Path | None, name: str | None = None, text: str | Non
     return SavedQuery(name=name or (file.stem if file else "inline"), text=stripped,
                       path=file, title=header.pop("title", ""), answers=header.pop("answers", ""), params=params,
                       columns=header.pop("columns", ""), source=text,
-                      paged_by=None if in_subselect else _paged_by(paging, where), paged_in_subselect=in_subselect)
+                      paged_by=None if in_subselect else _paged_by(paging, where, stripped),
+                      paged_in_subselect=in_subselect)
 
 
 #: ``# paged-by: sub-select``: the query's rows are those of its first sub-select, each joined to its columns
 SUB_SELECT = "sub-select"
 
 
-def _paged_by(field: str | None, where: str) -> tuple[str, ...] | None:
+def _paged_by(field: str | None, where: str, text: str) -> tuple[str, ...] | None:
     """The ``# paged-by: rank total block listing`` header: the variable that numbers the rows 1, 2, ... in the
     query's order, the one that holds their number, and, for a listing the build ordered in blocks of ranks
     (:mod:`kg.derive.listings`), the one of the block a row is read from and the one of the listing (the last two
@@ -302,6 +303,11 @@ def _paged_by(field: str | None, where: str) -> tuple[str, ...] | None:
         raise QueryError(f"{where}: header line 'paged-by: {field}' is malformed; write '# paged-by: rank total' "
                          "with the variables of the rows' rank and of their number (and, read by blocks of ranks, "
                          f"those of the block and of the listing), or '# paged-by: {SUB_SELECT}'")
+    if len(names) == 4 and listing_patterns(text, names[3], names[1]) is None:
+        raise QueryError(f"{where}: header line 'paged-by: {field}' names the listing ?{names[3]}, but no triple "
+                         f"pattern of the WHERE clause (outside OPTIONAL and other groups) has ?{names[3]} as its "
+                         f"subject and binds ?{names[1]}; write e.g. '?{names[3]} bbmb:savedQuery \"NAME\" ; "
+                         f"bbmb:rows ?{names[1]} .'")
     return tuple(names)
 
 
@@ -547,29 +553,28 @@ def listing_block(listing: str, number: int) -> str:
 
 class Listing(NamedTuple):
     """The listing a page is read from (a ``# paged-by: rank total block listing`` header): the variable of its
-    blocks of ranks, its IRI as the count query found it (None: there is no such listing, and the page has no
-    rows), and the variable to bind to that IRI as well, if any."""
+    blocks of ranks, and its IRI as the count query found it (None: there is no such listing, and the page has no
+    rows)."""
 
     block: str
     iri: NamedNode | None
-    variable: str | None = None
 
 
 def ranked_page(text: str, rank: str, limit: int, offset: int = 0, listing: Listing | None = None) -> str:
     """A page of a query whose rows the variable ``rank`` numbers 1, 2, ... in its order: the rows whose rank
     lies in the page (a filter an engine applies as the ranks are read, before the rows' other columns are
     joined), in the query's order.  With ``listing``, the query reads a listing the build numbered in blocks of
-    :data:`BLOCK_ROWS` ranks: the blocks the page overlaps (:func:`listing_block`), and the listing if its
-    variable is given, are given as VALUES, so that only their ranks are read.  (Chosen by a filter on their names
-    instead, Virtuoso scanned every block: 17.6 s a page at 100,000 firms, against 9-68 ms.)
+    :data:`BLOCK_ROWS` ranks: the blocks the page overlaps (:func:`listing_block`) are given as VALUES, so that only
+    their ranks are read.  (Chosen by a filter on their names instead, Virtuoso scanned every block: 17.6 s a page
+    at 100,000 firms, against 9-239 ms.)
 
         >>> print(ranked_page("SELECT ?s WHERE { ?s <urn:rank> ?r } ORDER BY ?r", "r", 10, 20))
         SELECT ?s WHERE { ?s <urn:rank> ?r FILTER(?r > 20 && ?r <= 30) } ORDER BY ?r
         LIMIT 10 OFFSET 0
         >>> print(ranked_page("SELECT ?s { ?b <urn:of> ?l . ?s ?b ?r }", "r", 10, 3995,
-        ...                   Listing("b", NamedNode("urn:l"), "l")))  # doctest: +NORMALIZE_WHITESPACE
-        SELECT ?s { VALUES ?l { <urn:l> } VALUES ?b { <urn:l/block/1> <urn:l/block/2> } ?b <urn:of> ?l .
-        ?s ?b ?r FILTER(?r > 3995 && ?r <= 4005) }
+        ...                   Listing("b", NamedNode("urn:l"))))  # doctest: +NORMALIZE_WHITESPACE
+        SELECT ?s { VALUES ?b { <urn:l/block/1> <urn:l/block/2> } ?b <urn:of> ?l . ?s ?b ?r
+        FILTER(?r > 3995 && ?r <= 4005) }
         LIMIT 10 OFFSET 0
     """
     if limit < 0 or offset < 0:
@@ -583,26 +588,66 @@ def ranked_page(text: str, rank: str, limit: int, offset: int = 0, listing: List
         if listing.iri:
             numbers = range(offset // BLOCK_ROWS + 1, max(offset, offset + limit - 1) // BLOCK_ROWS + 2)
             blocks = " ".join(term_text(NamedNode(listing_block(listing.iri.value, n))) for n in numbers)
-        values = f"VALUES ?{listing.block} {{ {blocks} }}"
-        if listing.iri and listing.variable:
-            values = f"VALUES ?{listing.variable} {{ {term_text(listing.iri)} }} {values}"
         at = _shape(page).where_brace + 1
-        page = f"{page[:at]} {values}{page[at:]}"
+        page = f"{page[:at]} VALUES ?{listing.block} {{ {blocks} }}{page[at:]}"
     return paged(page, limit)
 
 
-def ranked_total(text: str, total: str, keep: Sequence[str] = ()) -> str:
+def listing_patterns(text: str, listing: str, total: str) -> str | None:
+    """The triple patterns of the query's WHERE clause, outside any nested group, whose subject is the variable
+    ``listing`` (one statement, up to its ``.``), if they bind ``total``: what finds a listing the build numbered
+    and its number of rows.  None where there is no such statement.
+
+        >>> listing_patterns('SELECT ?s { ?l <urn:q> "a. b" ; <urn:rows> ?n . ?b <urn:of> ?l . ?s ?b ?r }', "l", "n")
+        '?l <urn:q> "a. b" ; <urn:rows> ?n .'
+        >>> listing_patterns("SELECT ?s { OPTIONAL { ?l <urn:rows> ?n . } ?s ?l ?r }", "l", "n") is None
+        True
+    """
+    end = _modifiers(text)[0]
+    i, depth, last, start = _shape(text).where_brace + 1, 0, "{", None
+    while i < end:
+        c = text[i]
+        if start is None and not depth and last in "{.}" and c in "?$" \
+                and (m := _VAR_TOKEN.match(text, i)) and m.group(0)[1:] == listing:
+            start = i
+        skip = _skipped(text, i)
+        if skip is not None:
+            last = last if c == "#" else "v"
+            i = skip
+            continue
+        if c in "{}":
+            if start is not None:
+                return None
+            depth += 1 if c == "{" else -1
+        elif c == "." and start is not None and (i + 1 == len(text) or text[i + 1].isspace() or text[i + 1] == "}"):
+            statement = text[start:i + 1]
+            return statement if re.search(rf"[?$]{total}(?!\w)", statement) else None
+        last = last if c.isspace() else c
+        i += 1
+    return None
+
+
+def ranked_total(text: str, total: str, keep: Sequence[str] = (), listing: str | None = None) -> str:
     """A query of the variable ``total`` of the first row of ``text``: the number of rows a listing the build
     numbered says it has (one triple read, where counting its rows reads them all); ``keep`` as in
-    :func:`counted`.
+    :func:`counted`.  With ``listing``, the variable of the listing, only the patterns that find it
+    (:func:`listing_patterns`) are asked, and the listing is projected too: the whole WHERE clause took Virtuoso
+    0.7-4.7 s to its first row at 100,000 firms, the listing's own patterns 2-4 ms.
 
         >>> ranked_total("SELECT ?s WHERE { ?l <urn:rows> ?n . ?s ?l ?r } ORDER BY ?r", "n")
         'SELECT ?n WHERE { ?l <urn:rows> ?n . ?s ?l ?r } LIMIT 1'
+        >>> ranked_total("SELECT ?s WHERE { ?l <urn:rows> ?n . ?s ?l ?r } ORDER BY ?r", "n", listing="l")
+        'SELECT ?l ?n WHERE { ?l <urn:rows> ?n . } LIMIT 1'
     """
+    kept = "".join(f"?{v} " for v in keep)
+    if listing:
+        patterns = listing_patterns(text, listing, total)
+        if patterns is None:
+            raise QueryError(f"no triple pattern of the WHERE clause has ?{listing} as its subject and binds ?{total}")
+        return f"{text[:_prologue_end(text)]}SELECT {kept}?{listing} ?{total} WHERE {{ {patterns} }} LIMIT 1"
     end = _modifiers(text)[0]
     shape = _shape(text)
     start = shape.where_keyword if shape.where_keyword is not None else shape.where_brace
-    kept = "".join(f"?{v} " for v in keep)
     return f"{text[:_prologue_end(text)]}SELECT {kept}?{total} {text[start:end]} LIMIT 1"
 
 
@@ -914,14 +959,10 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
     if query.paged_by and len(query.paged_by) == 4:
         # the total first, with the listing: the page names the listing's blocks it overlaps
         rank, rows, block, variable = query.paged_by
-        counts = _run_text(target, replace(query, text=ranked_total(query.text, rows, [*bindings, variable])),
+        counts = _run_text(target, replace(query, text=ranked_total(query.text, rows, list(bindings), variable)),
                            bindings)
         found = counts.rows[0][counts.variables.index(variable)] if counts.rows else None
-        # the listing bound too on the embedded store (Oxigraph otherwise found it through every observation of the
-        # region: 0.3 s a page at a million firms, against 11-135 ms), not on a server (Virtuoso then joined the
-        # listing's every row before the page: over 120 s at 100,000 firms, against 9-239 ms)
-        listing = Listing(block, found if isinstance(found, NamedNode) else None,
-                          variable if isinstance(target, Store) else None)
+        listing = Listing(block, found if isinstance(found, NamedNode) else None)
         page = _run_text(target, replace(query, text=ranked_page(query.text, rank, limit, offset, listing)), bindings)
         return _page(page, counts, offset, about, rows)
     if query.paged_by:

@@ -111,8 +111,7 @@ def test_a_page_of_a_region_without_its_listing_is_empty_everywhere(economy, ox,
     """A place the build made no listing for (none of the listing's rows lie there): a page names no block of
     ranks, and every engine answers no rows and a total of 0, not an error."""
     listed = {row["area"] for row in select(economy.store, """PREFIX bbmb: <https://w3id.org/bbmb/def#>
-        SELECT ?area { ?listing bbmb:savedQuery "rnd-sites" ;
-                                <http://purl.org/linked-data/sdmx/2009/dimension#refArea> ?area }""")}
+        SELECT ?area { ?listing bbmb:savedQuery "rnd-sites" ; bbmb:listingArea ?area }""")}
     places = [row["place"] for row in select(economy.store, "SELECT ?place { ?place a <https://schema.org/Place> }")]
     unlisted = sorted(p for p in places if p not in listed)
     assert listed and unlisted, "the synthetic places include some without an R&D site"

@@ -230,6 +230,12 @@ def test_a_malformed_paged_by_header_says_how_to_write_it():
         load_query(None, "x", "# paged-by: rank\nSELECT ?s WHERE { ?s ?p ?o }")
     with pytest.raises(QueryError, match="'paged-by: sub-select' needs a sub-select"):
         load_query(None, "x", "# paged-by: sub-select\nSELECT ?s WHERE { ?s ?p ?o }")
+    # the listing named by the header must be found by its own patterns, required ones, which give its total
+    for where in ("?x <urn:rows> ?n . ?l <urn:q> ?x .", "OPTIONAL { ?l <urn:rows> ?n . }", "?l <urn:rows> ?m ."):
+        with pytest.raises(QueryError, match=r"names the listing \?l, but no triple pattern .* binds \?n"):
+            load_query(None, "x", f"# paged-by: r n b l\nSELECT ?s WHERE {{ {where} ?b <urn:of> ?l . ?s ?b ?r }}")
+    assert load_query(None, "x", "# paged-by: r n b l\nSELECT ?s WHERE { ?l <urn:rows> ?n . ?b <urn:of> ?l . "
+                                 "?s ?b ?r }").paged_by == ("r", "n", "b", "l")
 
 
 def test_a_page_taken_in_the_sub_select_binds_the_parameters_there_too(store):

@@ -3,7 +3,8 @@
 A listing of the saved queries (``firms-by-subsector``, ``rnd-sites``) lists, for a region, one row
 per firm and Land or per site, in an order by labels.  Sorting the whole listing for each page took
 seconds at 100,000 firms.  The build numbers the rows instead: for every area (a place something lies
-``bbmb:within``) and listing, a ``bbmb:Listing`` ``L`` with the number of its rows (``bbmb:rows``), and its
+``bbmb:within``) and listing, a ``bbmb:Listing`` ``L`` with its area (``bbmb:listingArea``), the number of its rows
+(``bbmb:rows``), and its
 rows in blocks of :data:`~kg.query.BLOCK_ROWS` consecutive ranks: each block ``B`` (``L/block/1``, ``L/block/2``,
 ..., :func:`kg.query.listing_block`: ``bbmb:blockOf L``, with its ``bbmb:firstRank`` and ``bbmb:lastRank``) a
 property, sub-property of ``bbmb:listingRank``, with ``row B 1``, ``row B 2``, ... in the listing's order.  The
@@ -41,7 +42,7 @@ from pyoxigraph import (
 )
 
 from ..collector import collection_paused
-from ..namespaces import BBMB, RDF, RDFS, SDMX_DIMENSION, XSD, IRIs
+from ..namespaces import BBMB, RDF, RDFS, XSD, IRIs
 from ..query import BLOCK_ROWS, listing_block, select_terms, tsv_value
 from ..rules import CLUSTER_LINK_ROWS, tie_row_keys
 from .facts import DERIVED
@@ -410,7 +411,7 @@ def _lines(iris: IRIs, answer: Callable[[str], Answer], made: dict[str, Iterable
                         f"{listing} {BBMB.savedQuery} {Literal(name)} {graph}",
                         f'{listing} {BBMB.rows} "{len(rows)}{integer}')
             if area:
-                yield f"{listing} {SDMX_DIMENSION.refArea} <{area}> {graph}"
+                yield f"{listing} {BBMB.listingArea} <{area}> {graph}"
             for start in range(0, len(rows), BLOCK_ROWS):
                 block = f"<{listing_block(iris.listing(key).value, start // BLOCK_ROWS + 1)}>"
                 end = min(start + BLOCK_ROWS, len(rows))
