@@ -85,6 +85,9 @@ class Deadlocked(RemoteError):
 
 #: How a server says a request was a deadlock's victim (Virtuoso's SQLSTATE and message code).
 _DEADLOCK = re.compile(r"\b40001\b|\bSR172\b|deadlock", re.IGNORECASE)
+#: Virtuoso's errors for a query it stopped at its time limit: "Transaction timed out" (SR171), or, when the
+#: limit struck before any row was found, "Async statement killed by SQLCancel" (SR203)
+_TIME_LIMIT = re.compile(r"\bSR171\b|\bSR203\b")
 
 
 class OldLayoutWarning(UserWarning):
@@ -117,6 +120,10 @@ def explain(exc: BaseException, url: str, timeout: float) -> RemoteError:
     if isinstance(exc, URITooLong):
         return RemoteError(f"{url}: the request is too long for the server (HTTP 414)")
     if isinstance(exc, EndPointInternalError):
+        if _TIME_LIMIT.search(_body(exc)):
+            return RemoteError(f"{url} stopped the query at its time limit (HTTP 500): {_body(exc)}; raise the "
+                               "server's MaxQueryExecutionTime ([SPARQL] section of virtuoso.ini), ask a page "
+                               "(kg query --limit) or a narrower query")
         kind = Deadlocked if _DEADLOCK.search(_body(exc)) else RemoteError
         return kind(f"{url}: the server failed on the request (HTTP 500): {_body(exc)}")
     if isinstance(exc, urllib.error.HTTPError):

@@ -248,9 +248,13 @@ class _HurriedEndpoint(Endpoint):
 
 
 def test_a_partial_answer_is_refused_not_counted(server, built, pushed):
+    """Stopped at its time limit, Virtuoso answers the rows found so far, marked as partial (on a busy machine it
+    may have found none, and says it killed the query): never a count, but an error that says what to do."""
     endpoint = _HurriedEndpoint(server.sparql_url, base=built.iris.base)
     every_triple_thrice = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z }"
-    with pytest.raises(RemoteError, match=r"gave only part of the answer \(X-SQL-State S1TAT: .*incomplete"):
+    with pytest.raises(RemoteError, match=r"gave only part of the answer \(X-SQL-State S1TAT: .*incomplete.*"
+                                          r"MaxQueryExecutionTime|stopped the query at its time limit .*SR203.*"
+                                          r"MaxQueryExecutionTime"):
         endpoint.query(every_triple_thrice)
     # a query that ends in time is answered as before
     assert endpoint.query("ASK { ?s ?p ?o }").boolean is True
@@ -501,3 +505,18 @@ def test_two_concurrent_pushes_are_serialised(server, built, pushed, tmp_path, k
         assert marker(target, iris) == ["second"] and leftovers(target, iris) == []
         if kind == "virtuoso":
             push(built.store, url, base=iris.base, **options)  # as it was, for the other tests
+
+
+@pytest.mark.parametrize("body", [b"Virtuoso S1T00 Error SR171: Transaction timed out\n\nSPARQL query:\nSELECT ...",
+                                  b"Virtuoso HY008 Error SR203: Async statement killed by SQLCancel.\n\nSPARQL query:"])
+def test_a_query_the_server_stopped_at_its_time_limit_says_what_to_do(body):
+    """Virtuoso's two errors for a query stopped at its time limit (the response body, as SPARQLWrapper passes it
+    on) name the limit and what to do, not only "the server failed"."""
+    from SPARQLWrapper.SPARQLExceptions import EndPointInternalError
+
+    from kg.remote import explain
+
+    error = explain(EndPointInternalError(body), "http://127.0.0.1:8890/sparql", 60)
+    assert isinstance(error, RemoteError)
+    assert str(error).startswith("http://127.0.0.1:8890/sparql stopped the query at its time limit (HTTP 500)")
+    assert "MaxQueryExecutionTime" in str(error) and "--limit" in str(error)
