@@ -42,7 +42,7 @@ from pyoxigraph import (
 )
 
 from .errors import InputError
-from .namespaces import BBMB, PERIOD_DATATYPES, PREFIXES, XSD, IRIs
+from .namespaces import BBMB, PERIOD_DATATYPES, PREFIXES, SDMX_DIMENSION, XSD, IRIs
 from .resources import QUERIES_DIR  # ./queries, else the saved queries packaged with kg
 from .results import About, Result, from_solutions, to_python
 from .rules import period_bounds
@@ -962,6 +962,9 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
         counts = _run_text(target, replace(query, text=ranked_total(query.text, rows, list(bindings), variable)),
                            bindings)
         found = counts.rows[0][counts.variables.index(variable)] if counts.rows else None
+        if not isinstance(found, NamedNode) and _ask(target, "?listing a ?type ; ?area ?place", **_OLD_LISTINGS):
+            raise QueryError(f"{query.where}: the graph's listings were made by an older kg, which kept their area "
+                             "as sdmx-dimension:refArea; run kg build again (or, on a server, kg push again)")
         listing = Listing(block, found if isinstance(found, NamedNode) else None)
         page = _run_text(target, replace(query, text=ranked_page(query.text, rank, limit, offset, listing)), bindings)
         return _page(page, counts, offset, about, rows)
@@ -980,6 +983,10 @@ def run(query: SavedQuery | str, target: Store | Endpoint, params: Mapping[str, 
                                                                                paged_in_subselect=inside), bindings),
                                 texts, paged_in)
     return _page(page, counts, offset, about, query.paged_by[1] if query.paged_by else "total")
+
+
+#: A listing of the layout before ``bbmb:listingArea``: its area as ``sdmx-dimension:refArea``
+_OLD_LISTINGS = {"type": BBMB.Listing, "area": SDMX_DIMENSION.refArea}
 
 
 def _page(page: Result, counts: Result, offset: int, about: About, variable: str = "total") -> Result:

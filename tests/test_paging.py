@@ -297,3 +297,21 @@ def test_pages_across_the_blocks_of_ranks_add_up_to_the_whole(monkeypatch):
                               use_default_graph_as_union=True))
     assert blocks and all(int(b["rows"].value) == int(b["last"].value) - int(b["first"].value) + 1 <= 4
                           for b in blocks)
+
+
+def test_listings_of_an_older_kg_are_an_error_not_an_empty_page(store):
+    """A graph whose listings an older kg made (their area as sdmx-dimension:refArea) would page as if the region
+    had no rows: kg says to build (or push) again instead."""
+    from pyoxigraph import Store
+
+    from kg.query import QueryError
+
+    old = Store()
+    old.extend(store)
+    old.update("""PREFIX bbmb: <https://w3id.org/bbmb/def#>
+        DELETE { GRAPH ?g { ?l bbmb:listingArea ?a } }
+        INSERT { GRAPH ?g { ?l <http://purl.org/linked-data/sdmx/2009/dimension#refArea> ?a } }
+        WHERE { GRAPH ?g { ?l bbmb:listingArea ?a } }""")
+    assert run("rnd-sites", store, {}, IRIs(), limit=5).total > 0
+    with pytest.raises(QueryError, match="listings were made by an older kg, .*; run kg build again"):
+        run("rnd-sites", old, {}, IRIs(), limit=5)
