@@ -48,13 +48,14 @@ import datetime as _dt
 import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from itertools import pairwise
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import networkx as nx
 
-from . import geo, writers
+from . import forked, geo, writers
 from .errors import InvalidArgument
 from .files import atomic_write
 from .history import NO_PERIODS, Period, Periods, attribute_periods
@@ -168,6 +169,9 @@ def get_exporter(name: str) -> Exporter:
 _INT_MAX = 2**31 - 1
 #: How many distinct ``attvalue`` elements a GEXF dump keeps to write again (memory stays bounded on large views).
 WRITTEN_LIMIT = 200_000
+#: A GEXF of at least this many elements (nodes and edges) is formatted by several processes at once
+#: (:mod:`kg.forked`); a smaller one in this one.
+FORK_FROM = 20_000
 
 
 def _gexf_type(kinds: set[type], long: bool = False) -> str:
@@ -209,6 +213,22 @@ def _edges_in_order(graph: nx.Graph[Any]) -> tuple[list[tuple[Any, ...]], list[d
     return [(u, v) for u, v, _ in pairs], [d for _, _, d in pairs]
 
 
+def _balanced(sizes: list[int], parts: int) -> list[int]:
+    """Where to cut a run of elements into ``parts`` of about the same work, an element's work its ``sizes``
+    (its number of attributes) and one: the first element of each part, then the end.
+
+    >>> _balanced([9, 9, 1, 1, 1, 1, 1, 1], 2)
+    [0, 2, 8]
+    """
+    total = sum(sizes) + len(sizes)
+    bounds, done = [0], 0
+    for i, size in enumerate(sizes):
+        if done >= total * len(bounds) / parts and len(bounds) < parts:
+            bounds.append(i)
+        done += size + 1
+    return bounds + [len(sizes)] * (parts + 1 - len(bounds))
+
+
 def _text(value: Any, kind: str) -> str:
     if kind == "boolean":
         return "true" if value else "false"
@@ -243,26 +263,40 @@ class GexfExporter(Exporter):
         edge_keys = self._declare(edge_data, skip=("weight", "label"))
         dated = bool(periods.node_attributes or periods.edge_attributes) or \
             any(_dated(d) for _, d in graph.nodes(data=True)) or any(_dated(d) for d in edge_data)
-        out: list[str] = [self._head(graph, node_keys, edge_keys, dated, periods)]
-        node_periods, edge_periods = periods.nodes, periods.edges
+        handle.write(self._head(graph, node_keys, edge_keys, dated, periods).encode("utf-8"))
+        nodes = list(graph.nodes(data=True))
+        between = f'    </nodes>\n    <edges count="{graph.number_of_edges()}">\n'
 
-        def flush() -> None:  # written in slices of 5,000 elements: memory stays flat on large views
-            handle.write("".join(out).encode("utf-8"))
-            out.clear()
+        def element(i: int, node_written: dict[tuple[str, type, Any], str],
+                    edge_written: dict[tuple[str, type, Any], str]) -> str:
+            """The i-th element of the document: the nodes, what lies between them and the edges, the edges."""
+            if i < len(nodes):
+                n, d = nodes[i]
+                return self._node(n, d, node_keys, periods.nodes.get(n), node_written)
+            if i == len(nodes):
+                return between
+            e = i - len(nodes) - 1
+            return self._edge(e, ends[e], edge_data[e], edge_keys, periods.edges.get(ends[e]), edge_written)
 
-        node_written: dict[tuple[str, type, Any], str] = {}
-        for i, (n, d) in enumerate(graph.nodes(data=True)):
-            out.append(self._node(n, d, node_keys, node_periods.get(n), node_written))
-            if i % 5000 == 4999:
-                flush()
-        out.append(f'    </nodes>\n    <edges count="{graph.number_of_edges()}">\n')
-        edge_written: dict[tuple[str, type, Any], str] = {}
-        for i, (e, d) in enumerate(zip(ends, edge_data, strict=True)):
-            out.append(self._edge(i, e, d, edge_keys, edge_periods.get(e), edge_written))
-            if i % 5000 == 4999:
-                flush()
-        out.append("    </edges>\n  </graph>\n</gexf>\n")
-        flush()
+        def part(first: int, last: int) -> Callable[[IO[bytes]], None]:
+            def write(target: IO[bytes]) -> None:
+                out: list[str] = []
+                node_written: dict[tuple[str, type, Any], str] = {}
+                edge_written: dict[tuple[str, type, Any], str] = {}
+                for i in range(first, last):
+                    out.append(element(i, node_written, edge_written))
+                    if len(out) == 5000:  # written in slices: memory stays flat on large views
+                        target.write("".join(out).encode("utf-8"))
+                        out.clear()
+                target.write("".join(out).encode("utf-8"))
+            return write
+
+        count = len(nodes) + 1 + len(ends)
+        # a small graph in one part: forking costs more than it saves below some tens of thousands of elements
+        processes = forked.cores() if count >= FORK_FROM else 1
+        bounds = _balanced(([len(d) for _, d in nodes] + [0] + [len(d) for d in edge_data]), processes)
+        forked.write_in_parts(handle, [part(a, b) for a, b in pairwise(bounds)], processes)
+        handle.write(b"    </edges>\n  </graph>\n</gexf>\n")
 
     @staticmethod
     def _head(graph: nx.Graph[Any], node_keys: dict[str, _Key],

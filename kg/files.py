@@ -30,7 +30,10 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
     except OSError as exc:
         raise output_os_error(exc, path, choose) from None
     try:
-        with os.fdopen(fd, mode, encoding=encoding) as handle:
+        # opened by its name (not fdopen), so that the handle's name is its path: kg.forked spills beside it
+        with open(tmp, mode, encoding=encoding) as handle:
+            os.close(fd)
+            fd = -1
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -39,6 +42,8 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException as exc:
+        if fd >= 0:
+            os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         if isinstance(exc, OSError):  # writing the file failed (a full disk, a folder in its place)

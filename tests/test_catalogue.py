@@ -76,3 +76,18 @@ def test_a_classified_thing_that_is_no_organisation_is_left_out_of_the_subsector
     assert site in cat.sites and site not in cat.orgs
     assert {iri: o.codes for iri, o in cat.orgs.items()} == {iri: o.codes for iri, o in before.orgs.items()}
     assert cat.subsectors == before.subsectors
+
+
+def test_the_ties_are_read_when_a_view_asks_for_them_from_the_saved_answers_as_from_the_store(built, tmp_path):
+    """The hq view never reads the ties (a third of the catalogue's rows); the clusters view does, and gets the
+    build's ties, from the answers saved beside a store or asked of the store."""
+    from kg.views import hq_view
+    from kg.views.catalogue import save_catalogue
+
+    save_catalogue(built.store, tmp_path)
+    saved, asked = Catalog(built.store, saved=tmp_path), Catalog(built.store)
+    hq_view(built.store, catalog=saved)
+    assert "_tie_reading" not in vars(saved)
+    assert saved.ties == asked.ties and saved.tie_forms == asked.tie_forms
+    firms_tied = {row["f"] for row in select(built.store, "SELECT ?f WHERE { ?f bbmb:sharesTie ?t }", lexical=True)}
+    assert set(saved.ties) == firms_tied and len(firms_tied) > 10

@@ -60,3 +60,26 @@ def test_an_undirected_graph_s_lines_keep_their_order_and_ends_in_the_copy():
     for u, v in [("d", "b"), ("c", "a"), ("b", "b"), ("c", "b"), ("a", "d"), ("b", "a")]:
         g.add_edge(u, v, weight=1)
     assert _gexf(g) == _gexf(portable(g))
+
+
+def test_a_large_graph_written_by_several_processes_is_the_file_one_process_writes(monkeypatch, tmp_path):
+    from kg import export, forked
+
+    g = nx.DiGraph(name="big")
+    size = export.FORK_FROM // 2 + 1  # nodes and lines past the size where the writing is forked
+    for i in range(size):
+        g.add_node(f"n{i}", label=f"node & {i}", type="firm" if i % 3 else "site", headcount=i, share=i / 7,
+                   local=bool(i % 2), viz={"color": {"r": i % 256, "g": 0, "b": 0, "a": 1.0}, "size": 8.0,
+                                           "position": {"x": float(i), "y": -1.0 * i, "z": 0.0}})
+        if i:
+            g.add_edge(f"n{i}", f"n{i // 2}", label="subsidiary of", jobs=i, start="2020-01-01")
+    forks = []
+    fork = forked._fork
+    monkeypatch.setattr(forked, "_fork", lambda part, spill: forks.append(fork(part, spill)) or forks[-1])
+    files = {}
+    for processes in (1, 2, 3):
+        monkeypatch.setattr(forked, "cores", lambda processes=processes: processes)
+        files[processes] = GexfExporter().write(g, tmp_path / f"{processes}.gexf").read_bytes()
+    assert len(forks) == 1 + 2
+    assert files[1] == files[2] == files[3]
+    assert nx.read_gexf(tmp_path / "3.gexf").number_of_edges() == size - 1

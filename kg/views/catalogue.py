@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from pyoxigraph import Store
@@ -93,6 +94,9 @@ QUERIES: dict[str, str] = {
     "reading": READING_QUERY,
     "study_credit": STUDY_CREDIT_QUERY,
 }
+
+#: The queries read only when a view asks for what they give (:attr:`Catalog.ties`).
+_WHEN_ASKED = ("ties", "tie_links")
 
 
 def curie(iri: str) -> str:
@@ -228,8 +232,10 @@ class Catalog:
     """
 
     def __init__(self, store: Store, region: str | None = None, saved: str | Path | None = None) -> None:
-        self.store = store
-        with Answers(store, QUERIES, saved) as q:
+        self.store, self._saved = store, saved
+        self._control_of_place: dict[str | None, tuple[str, str | None]] = {}
+        self._subsector_labels: dict[tuple[tuple[str, ...], str], str] = {}
+        with Answers(store, {name: query for name, query in QUERIES.items() if name not in _WHEN_ASKED}, saved) as q:
             self._read(q, region)
 
     def _read(self, q: Callable[[str], list[Row]], region: str | None) -> None:
@@ -265,7 +271,6 @@ class Catalog:
         self.parent_of = {iri: o.parent if o.parent in self.orgs else None for iri, o in self.orgs.items()}
         self._read_sites(q)
         self._read_clusters(q)
-        self._read_ties(q)
         frequency = Counter(c for o in self.orgs.values() for c in o.codes)
         codes = sorted(frequency, key=lambda c: (-frequency[c], c))
         self.subsector_colors = {c: PALETTE[i] if i < len(PALETTE) else NEUTRAL for i, c in enumerate(codes)}
@@ -409,13 +414,30 @@ class Catalog:
         for c, member in q("cluster_members"):
             self.clusters[c].members.append(member)
 
-    def _read_ties(self, q: Callable[[str], list[Row]]) -> None:
+    @property
+    def ties(self) -> dict[str, list[tuple[str, str]]]:
         """firm -> its ties as the build derived them (kg.rules.firm_ties): (kind, key), the key the
-        place's ``code@municipality`` for a subsector-and-place tie, else the organisation or cluster;
-        and (kind, key) -> the tie's form as the build decided it (kg.rules.tie_form: "pairs" or "hub")."""
+        place's ``code@municipality`` for a subsector-and-place tie, else the organisation or cluster."""
+        return self._tie_reading[0]
+
+    @property
+    def tie_forms(self) -> dict[tuple[str, str], str]:
+        """(kind, key) -> the tie's form as the build decided it (kg.rules.tie_form: "pairs" or "hub")."""
+        return self._tie_reading[1]
+
+    @cached_property
+    def _tie_reading(self) -> tuple[dict[str, list[tuple[str, str]]], dict[tuple[str, str], str]]:
+        """The ties, read when a view first asks for them: the clusters view does, the others not (a third of
+        the catalogue's rows at 100,000 firms)."""
+        with Answers(self.store, {name: QUERIES[name] for name in _WHEN_ASKED}, self._saved) as q:
+            return self._read_ties(q)
+
+    @staticmethod
+    def _read_ties(q: Callable[[str], list[Row]]) -> tuple[dict[str, list[tuple[str, str]]],
+                                                            dict[tuple[str, str], str]]:
         kinds = {words: kind for kind, words in TIE_KINDS.items()}
-        self.ties: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        self.tie_forms: dict[tuple[str, str], str] = {}
+        ties: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        tie_forms: dict[tuple[str, str], str] = {}
         # the few thousand ties, then the firms' links to them, joined here: one query joining the two took
         # half a minute at 100,000 firms (330,000 links), the two scans a second
         described: dict[str, tuple[tuple[str, str, str], tuple[str, str]]] = {}
@@ -423,10 +445,11 @@ class Catalog:
             tie = (kinds[words], f"{code}@{via}" if code else via)
             described[iri] = ((words, via, code or ""), tie)
             if form:
-                self.tie_forms[tie] = form
+                tie_forms[tie] = form
         links = sorted((firm, *described[tie]) for firm, tie in q("tie_links") if tie in described)
         for firm, _, tie in links:  # by firm, kind, via, code (the order the ties are listed in)
-            self.ties[firm].append(tie)
+            ties[firm].append(tie)
+        return ties, tie_forms
 
     # -- places: ancestry, Land, country (as the build derived them), region, coordinates
     def _places_derived(self, q: Callable[[str], list[Row]], region: str | None) -> None:
@@ -493,12 +516,20 @@ class Catalog:
         return bool(place and self.region and self.region in self.ancestors.get(place, ()))
 
     def control_of_place(self, place: str | None) -> tuple[str, str | None]:
-        """(inside|germany|abroad|unknown, the Land or country IRI) of a place of control (kg.rules.control_class)."""
-        if not place or place not in self.places or not self.region:
-            return UNKNOWN, None
-        kind = control_class(place, self.region, self.ancestors, self.country)
-        found = control_area(place, kind, self.land, self.country)
-        return kind, found[0] if found else None
+        """(inside|germany|abroad|unknown, the Land or country IRI) of a place of control (kg.rules.control_class).
+
+        Asked for every node of a view (hundreds of thousands of times) about a few dozen places: each place's
+        answer is kept."""
+        known = self._control_of_place.get(place)
+        if known is None:
+            if not place or place not in self.places or not self.region:
+                known = (UNKNOWN, None)
+            else:
+                kind = control_class(place, self.region, self.ancestors, self.country)
+                found = control_area(place, kind, self.land, self.country)
+                known = (kind, found[0] if found else None)
+            self._control_of_place[place] = known
+        return known
 
     def outside_area(self, place: str | None) -> str | None:
         """The Land or country of a place of control outside the region (kg.rules.is_outside), else None."""
@@ -538,7 +569,14 @@ class Catalog:
         return [s for s in self.sites.values() if self.in_region(s.place) and is_operating_site(s.functions)]
 
     def subsector_label(self, codes: Iterable[str], lang: str = "en") -> str:
-        return "; ".join(f"{c} {self.subsectors.get(c, {}).get(lang, '')}".strip() for c in codes)
+        """The codes with their names in ``lang``, ``;``-separated (each combination's text kept: a few hundred
+        of them, asked for every node)."""
+        key = (tuple(codes), lang)
+        label = self._subsector_labels.get(key)
+        if label is None:
+            label = self._subsector_labels[key] = "; ".join(
+                f"{c} {self.subsectors.get(c, {}).get(lang, '')}".strip() for c in key[0])
+        return label
 
 
 def _catalog(store: Store, catalog: Catalog | None, region: str | None) -> Catalog:
