@@ -84,16 +84,18 @@ def decode_rows(text: str) -> list[Row]:
         Traceback (most recent call last):
         ValueError: not an answer of 2 rows of 2 values
     """
-    lines = text.split("\n")
-    width, count = map(int, lines[0].split())  # a saved answer's count may be padded (save_answers)
-    body = lines[1:-1]
-    if lines[-1] or len(body) != count or text.count("\t") != count * max(width - 1, 0):
+    head, _, body = text.partition("\n")
+    width, count = map(int, head.split())  # a saved answer's count may be padded (save_answers)
+    if not text.endswith("\n") or body.count("\n") != count or text.count("\t") != count * max(width - 1, 0):
         raise ValueError(f"not an answer of {count} rows of {width} values")
     if width == 0:
-        return [() for _ in body]
+        return [() for _ in range(count)]
     if "\\" not in text:
-        return [tuple(line.split("\t")) for line in body]
-    return [tuple(map(_unescape, line.split("\t"))) if "\\" in line else tuple(line.split("\t")) for line in body]
+        # every value of every row in one split, grouped into rows by zip: no Python step a row
+        values = body[:-1].replace("\n", "\t").split("\t") if count else []
+        return list(zip(*[iter(values)] * width, strict=True))
+    return [tuple(map(_unescape, line.split("\t"))) if "\\" in line else tuple(line.split("\t"))
+            for line in body[:-1].split("\n")]
 
 
 def _unescape(value: str) -> str | None:
