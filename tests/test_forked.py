@@ -84,3 +84,22 @@ def test_one_process_where_the_system_cannot_fork_safely(monkeypatch: pytest.Mon
     assert forked.cores() == 1
     monkeypatch.setattr(sys, "platform", "linux")
     assert 1 <= forked.cores() <= forked.MAX_PROCESSES
+
+
+def test_one_process_where_the_memory_would_not_hold_a_forked_one_s_copies(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    forks: list[int] = []
+    monkeypatch.setattr(forked, "_fork", lambda part, spill: forks.append(0) or 0)  # never called
+    monkeypatch.setattr(forked, "room_for_copies", lambda: 0)
+    target = tmp_path / "out.txt"
+    with target.open("wb") as handle:
+        forked.write_in_parts(handle, [_part(i) for i in range(3)], processes=3)
+    assert target.read_bytes() == _expected(3) and not forks
+
+
+def test_the_room_for_copies_is_the_memory_available_over_this_process_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes = {"VmRSS:": 4_000_000, "MemAvailable:": 9_000_000}  # kB: 4 GB resident, 9 GB available
+    monkeypatch.setattr(forked, "_kilobytes", lambda path, field: sizes[field])
+    assert forked.room_for_copies() == 2
+    sizes["MemAvailable:"] = 3_000_000
+    assert forked.room_for_copies() == 0
