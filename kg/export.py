@@ -7,9 +7,10 @@ the one registry of output formats; :data:`EXPORTERS` is a view of it:
     ['gexf', 'graphml']
 
 GEXF 1.3 is written by a streaming writer here (not networkx's, which builds the whole XML tree
-in memory and pretty-prints it), so that 100,000-firm graphs export in seconds.  What the page draws
-goes into the ``viz`` namespace (``http://gexf.net/1.3/viz``), as the GEXF primer, Gephi and networkx
-have it: a node's colour, size, shape (:data:`kg.views.style.GEXF_SHAPES`) and position (north up: y grows
+in memory and pretty-prints it), so that 100,000-firm graphs export in seconds; past :data:`FORK_FROM` elements
+its parts are formatted by several processes at once where the system can (:mod:`kg.forked`), the same bytes.
+What the page draws goes into the ``viz`` namespace (``http://gexf.net/1.3/viz``), as the GEXF primer, Gephi and
+networkx have it: a node's colour, size, shape (:data:`kg.views.style.GEXF_SHAPES`) and position (north up: y grows
 northward); a line's colour (the kind of tie; in the hq view where control sits), thickness (the regional
 jobs run along it, :func:`kg.views.style.edge_width`) and ``dashed`` shape.  No attribute is titled ``x`` or
 ``y``: the layout not in ``viz:position`` is kept as ``force_x``/``force_y`` or ``geo_x``/``geo_y``.
