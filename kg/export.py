@@ -302,7 +302,8 @@ class GexfExporter(Exporter):
         count = len(nodes) + 1 + len(ends)
         # a small graph in one part: forking costs more than it saves below some tens of thousands of elements
         processes = forked.cores() if count >= FORK_FROM else 1
-        bounds = _balanced(([len(d) for _, d in nodes] + [0] + [len(d) for d in edge_data]), processes)
+        bounds = _balanced([len(d) for _, d in nodes] + [0] + [len(d) for d in edge_data], processes) \
+            if processes > 1 else [0, count]
         forked.write_in_parts(handle, [part(a, b) for a, b in pairwise(bounds)], processes)
         handle.write(b"    </edges>\n  </graph>\n</gexf>\n")
 

@@ -27,13 +27,11 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)  # opened again by its name, so that the handle's name is its path: kg.forked spills beside it
     except OSError as exc:
         raise output_os_error(exc, path, choose) from None
     try:
-        # opened by its name (not fdopen), so that the handle's name is its path: kg.forked spills beside it
         with open(tmp, mode, encoding=encoding) as handle:
-            os.close(fd)
-            fd = -1
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -42,8 +40,6 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException as exc:
-        if fd >= 0:
-            os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         if isinstance(exc, OSError):  # writing the file failed (a full disk, a folder in its place)
