@@ -107,6 +107,7 @@ def _page_node(n: str, d: dict[str, Any]) -> dict[str, Any]:
               "subsector": str(d.get("subsector") or "").split(";")[0]},
     }
     optional = {"jobs": d.get("headcount"), "km": d.get("distance_km"), "members": d.get("members"),
+                "unlisted": d.get("members_unlisted"),  # past the page's members listed (kg.views.budget)
                 # set apart beside the layout: the physics does not move it
                 "fixed": True if d.get("isolated") else None,
                 "label_de": d.get("label_de"), "label_en": d.get("label_en"),

@@ -429,6 +429,27 @@ def test_search_finds_a_synthetic_firm_inside_a_group(opened, synthetic_hq):
     assert name in o.page.locator("#details ul.members").text_content()  # the page of members that holds it
 
 
+def test_a_page_past_its_members_listed_says_how_many_more_each_group_holds(opened, synthetic_hq_20k, tmp_path,
+                                                                              monkeypatch):
+    """A page of a very large economy lists each group's largest members only: a member found by the search is
+    shown on its page of the list, and the panel says how many more the group holds and where all of them are."""
+    import kg.views.budget
+    view, _ = synthetic_hq_20k
+    monkeypatch.setattr(kg.views.budget, "MEMBERS_LISTED", 3_000)
+    o = opened(write_page(view, tmp_path / "hq.html"))
+    listed = o.js("() => kg.data.nodes.reduce((n, d) => n + (d.members || []).length, 0)")
+    assert 2_000 < listed <= 3_000
+    group = o.js("() => kg.data.nodes.filter(n => n.unlisted && n.info.member_type === 'firm')"
+                 ".sort((a, b) => b.unlisted - a.unlisted)[0]")
+    every = o.js("() => kg.data.nodes.flatMap(n => [n.label, ...(n.members || []).map(m => m[1])])")
+    name = next(m for _, m in reversed(group["members"]) if sum(m.lower() in x.lower() for x in every) == 1)
+    assert o.js("(q) => kg.search(q)", name) is not None
+    panel = o.page.locator("#details").text_content()
+    assert name in o.page.locator("#details ul.members").text_content()
+    assert f"{group['unlisted']:,} more are not" in panel and "kg export gexf --view hq" in panel
+    assert o.errors == [] and o.requests == []
+
+
 IN_FRAME = """() => {
   // the nodes drawn inside the network's box at the first zoom: the region's sites, and the places of control
   const box = document.getElementById("network").getBoundingClientRect(), net = kg.network;

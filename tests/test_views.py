@@ -240,6 +240,36 @@ def test_past_the_budget_the_hq_map_is_symbols_that_hold_every_node_and_carry_th
     assert labels["Bavaria: 1 place"] == "Bayern: 1 Ort"
 
 
+def test_past_its_members_listed_each_symbol_lists_its_largest_and_counts_the_rest(hq):
+    """A page of a very large economy lists at most so many members in all (its side panel and search read
+    them): each symbol lists its largest by head-count in their order, and says how many more it holds; the
+    symbols and their figures are the same as with every member listed."""
+    from kg.html import page_data
+
+    whole = within_budget(hq, 40)
+    assert not any("members_unlisted" in d for _, d in whole.nodes(data=True))
+    total = sum(len(d["members"]) for _, d in whole.nodes(data=True))
+    drawn = within_budget(hq, 40, listed=total // 3)
+    assert sum(len(d["members"]) for _, d in drawn.nodes(data=True)) <= total // 3
+    assert set(drawn.nodes) == set(whole.nodes)
+    cut = 0
+    for v, d in drawn.nodes(data=True):
+        every = [m for m, _ in whole.nodes[v]["members"]]
+        listed = [m for m, _ in d["members"]]
+        assert listed == [m for m in every if m in set(listed)]  # in the order all were listed in
+        assert len(listed) + d.get("members_unlisted", 0) == len(every)
+        assert {k: x for k, x in d.items() if k not in ("members", "members_unlisted")} == \
+            {k: x for k, x in whole.nodes[v].items() if k != "members"}
+        if d.get("members_unlisted"):
+            cut += 1
+            jobs = [hq.nodes[m].get("headcount") or 0 for m in every]
+            kept = [hq.nodes[m].get("headcount") or 0 for m in listed]
+            assert min(kept) >= max(j for m, j in zip(every, jobs, strict=True) if m not in set(listed))
+    assert cut
+    unlisted = {n["id"]: n["unlisted"] for n in page_data(drawn)["nodes"] if "unlisted" in n}
+    assert unlisted == {v: d["members_unlisted"] for v, d in drawn.nodes(data=True) if "members_unlisted" in d}
+
+
 def test_build_views_names_an_unknown_view(built):
     with pytest.raises(ValueError, match="choose from hq, clusters, full"):
         build_views(built.store, ["map"])

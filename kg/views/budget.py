@@ -18,6 +18,9 @@ from .style import CONTROL_LABELS, GEXF_SHAPES, NEUTRAL, _rgb, edge_look, headco
 
 #: Past this many nodes the page draws an aggregated network (see :func:`within_budget`).
 NODE_BUDGET = 2000
+#: At most this many members listed by all the groups of one page (the side panel's lists, and what its search
+#: finds); past it each group lists its largest (:func:`members_listed`), a page of a million firms 13 MB, not 103.
+MEMBERS_LISTED = 150_000
 
 
 #: Grouping keys for aggregation, the last dropped first; a view may name its own (``aggregate_by``: the hq view
@@ -38,7 +41,8 @@ SYMBOL_HEADINGS = {INSIDE: "symbol.headingInside", UNKNOWN: "symbol.headingUnkno
 SYMBOL_WORDS = {INSIDE: "symbol.inside", UNKNOWN: "symbol.unknown"}
 
 
-def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, ...] | None = None) -> nx.Graph[str]:
+def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, ...] | None = None,
+                  listed: int | None = None) -> nx.Graph[str]:
     """The graph itself if it has at most ``budget`` nodes; else an aggregated graph that does.
 
     The largest nodes (by head-count, then degree) up to half the budget stay as they are; the others are grouped
@@ -46,8 +50,10 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
     dropping keys from the end until the groups fit).  An aggregate node counts its members (``member_count``),
     sums their head-counts, keeps the attributes its members share (so that filters still work), says in its label
     what they share (:func:`aggregate_label`) and lists its members (``members``: [id, label] pairs) for the
-    page's side panel.  Edges between groups are merged; ``weight`` counts the edges merged, ``jobs`` sums the
-    jobs they carry.
+    page's side panel: all of them where the groups hold at most ``listed`` (:data:`MEMBERS_LISTED`) in all,
+    else each group its largest by head-count (:func:`members_listed`), and ``members_unlisted`` counts the
+    rest.  Edges between groups are merged; ``weight`` counts the edges merged, ``jobs`` sums the jobs they
+    carry.
 
     A view that is a map of symbols past the budget says so with ``symbols`` (type -> the kind of symbol it is
     counted in, then the keys it is grouped by; the hq view: a site with the firms of its Land and place of
@@ -80,13 +86,15 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
         if v in keep:
             out.add_node(v, **g.nodes[v])
             where[v] = v
-    for key, members in sorted(groups.items()):
-        members = [v for v in members if v not in keep]
+    grouped = {key: [v for v in members if v not in keep] for key, members in sorted(groups.items())}
+    each = members_listed([len(members) for members in grouped.values()],
+                          MEMBERS_LISTED if listed is None else listed)
+    for key, members in grouped.items():
         if not members:
             continue
         ident = "aggregate:" + "|".join(key)
         where.update((v, ident) for v in members)
-        out.add_node(ident, **_aggregate_node(g, key, keys[:depth], members, symbols is not None))
+        out.add_node(ident, **_aggregate_node(g, key, keys[:depth], members, symbols is not None, each))
         if symbols is not None and (land := dict(zip(keys[:depth], key, strict=True)).get("land")):
             rings[ident] = (land, _spread([g.nodes[v] for v in members]))
     _merge_edges(out, _merged(g, out.is_directed(), where) if held is None else held.merged(where))
@@ -139,6 +147,24 @@ def _grouped(g: nx.Graph[str], ranked: list[str], keep: set[str], keys: tuple[st
     return group([v for v in ranked if v not in keep], 0), 0
 
 
+def members_listed(sizes: list[int], listed: int = MEMBERS_LISTED) -> int | None:
+    """How many members each group lists so that groups of ``sizes`` list at most ``listed`` in all: ``None``
+    (every member) where they hold no more; else the most each can list, the smaller groups all of theirs.
+
+    >>> members_listed([3, 40, 5], 100) is None
+    True
+    >>> members_listed([3, 40, 5], 20)  # 3 + 12 + 5
+    12
+    """
+    if sum(sizes) <= listed:
+        return None
+    low, high = 0, max(sizes)  # the most each may list: sum(min(size, most)) <= listed holds at low, not at high
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if sum(min(size, middle) for size in sizes) <= listed else (low, middle)
+    return low
+
+
 def _merged(g: nx.Graph[str], directed: bool, where: dict[str, str]) -> dict[tuple[str, str], Merged]:
     """The edges between groups (``where``: node -> its group) merged, each pair of groups where the walk over
     the edges first meets it (of an undirected graph, the pair in order)."""
@@ -180,7 +206,7 @@ def _place(out: nx.Graph[str]) -> None:
 
 
 def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ...],
-                    members: list[str], symbol: bool = False) -> dict[str, Any]:
+                    members: list[str], symbol: bool = False, listed: int | None = None) -> dict[str, Any]:
     data = [g.nodes[v] for v in members]
     shared = dict(zip(names, key, strict=True))
     attrs: dict[str, Any] = {"type": "aggregate", **_shared(data)}
@@ -213,6 +239,10 @@ def _aggregate_node(g: nx.Graph[str], key: tuple[str, ...], names: tuple[str, ..
     attrs["shape"] = _shared_shape(data) if symbol else "dot"
     attrs["size"] = round(12 + 4 * math.log10(1 + len(members)) + headcount_size(total or None) / 4, 1)
     attrs.update(_positions(data))
+    if listed is not None and len(members) > listed:  # the largest, in their order among the members
+        largest = set(sorted(members, key=lambda v: -(g.nodes[v].get("headcount") or 0))[:listed])
+        attrs["members_unlisted"] = len(members) - listed
+        members = [v for v in members if v in largest]
     attrs["members"] = [[v, g.nodes[v].get("label", v)] for v in members]
     said = ", ".join(f"{n:,} {t}{'' if n == 1 else 's'}" for t, n in attrs["counts"].items())
     attrs["facts"] = [{"k": "members", "v": f"{said} grouped by {', '.join(names) or 'nothing'}",

@@ -394,16 +394,18 @@
     box.append(ol);
   }
   const PAGE = 50;
-  function showMembers(box, members, page) {
+  function showMembers(box, members, page, unlisted) {
     let list = box.querySelector("ul.members");
     if (!list) { list = box.appendChild(el("ul", undefined, "members")); list.tabIndex = 0; list.setAttribute("aria-label", t("members")); }  // it scrolls: reachable by keyboard
     list.replaceChildren(...members.slice(page * PAGE, (page + 1) * PAGE).map(([, label]) => el("li", label)));
     const nav = box.querySelector("p.pages") || box.appendChild(el("p", undefined, "pages"));
     nav.replaceChildren(el("span", t("pageOf", {first: fmt(page * PAGE + 1), last: fmt(Math.min(members.length, (page + 1) * PAGE)), total: fmt(members.length)})));
-    if (page > 0) { const b = el("button", t("previous")); b.type = "button"; b.onclick = () => showMembers(box, members, page - 1); nav.append(b); }
-    if ((page + 1) * PAGE < members.length) { const b = el("button", t("next")); b.type = "button"; b.onclick = () => showMembers(box, members, page + 1); nav.append(b); }
+    if (page > 0) { const b = el("button", t("previous")); b.type = "button"; b.onclick = () => showMembers(box, members, page - 1, unlisted); nav.append(b); }
+    if ((page + 1) * PAGE < members.length) { const b = el("button", t("next")); b.type = "button"; b.onclick = () => showMembers(box, members, page + 1, unlisted); nav.append(b); }
+    // a page of a very large economy lists each group's largest members only (kg.views.budget.members_listed)
+    if (unlisted) nav.append(el("span", t("membersUnlisted", {unlisted: fmt(unlisted), listed: fmt(members.length), view: DATA.name || "full"}), "hint"));
   }
-  function showDetails(title, info, facts, members, highlight) {
+  function showDetails(title, info, facts, members, highlight, unlisted) {
     const box = document.getElementById("details"); box.replaceChildren(el("h2", title));
     const table = el("table"); const cited = [];
     const cite = keys => keys.map(k => { if (!cited.includes(k)) cited.push(k); return cited.indexOf(k) + 1; });
@@ -421,7 +423,7 @@
       box.append(el("h2", t("members")));
       let page = 0;
       if (highlight) { const i = members.findIndex(m => m[0] === highlight); if (i >= 0) page = Math.floor(i / PAGE); }
-      showMembers(box, members, page);
+      showMembers(box, members, page, unlisted);
     }
     const keys = (info && info.source ? String(info.source).split(";") : []).filter(k => k && !cited.includes(k));
     cite(keys);
@@ -437,7 +439,7 @@
   function showNode(id, highlight) {
     const n = byId.get(id); if (!n) return;
     shownNow = () => showNode(id, highlight);
-    showDetails(labelOf(n).split("\n")[0], n.info, n.facts, n.members, highlight);
+    showDetails(labelOf(n).split("\n")[0], n.info, n.facts, n.members, highlight, n.unlisted);
     focus(id);
   }
   function showEdge(id) {
