@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from kg.build import BuildResult, build
 from kg.html import page_data
-from kg.views import full_view, line_count, within_budget
+from kg.views import clusters_view, full_view, line_count, within_budget
 from kg.views.budget import _merged
 from kg.views.lines import HeldLines, lines_aside
 
@@ -39,6 +39,24 @@ def test_held_lines_count_degree_and_merge_as_the_edges_of_a_graph_do(lines, gro
     where = dict(zip(NODES, groups, strict=True))
     # the same pairs, weights and relations, met in the same order (the order the page's lines are drawn in)
     assert list(held.merged(where).items()) == list(_merged(g, True, where).items())
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=STATED, groups=st.lists(st.sampled_from(["A", "B", "C", "a:1", "a:10"]), min_size=len(NODES),
+                                     max_size=len(NODES)))
+def test_held_lines_of_an_undirected_graph_merge_as_its_edges_do(lines, groups):
+    """Of an undirected graph (the clusters view's): a pair of nodes is one line, whichever way and relation it
+    was added in, and a pair of groups is keyed in the order of their names."""
+    g: nx.Graph[str] = nx.Graph()
+    g.add_nodes_from(NODES)
+    for u, v, relation in lines:
+        if not g.has_edge(u, v):  # a line's relation is the first added (the view adds each pair once)
+            g.add_edge(u, v, relation=relation)
+    held = HeldLines(NODES, lines, directed=False)
+    assert len(held) == g.number_of_edges()
+    assert [held.degree(v) for v in NODES] == [g.degree(v) for v in NODES]
+    where = dict(zip(NODES, groups, strict=True))
+    assert list(held.merged(where).items()) == list(_merged(g, False, where).items())
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +88,22 @@ def test_a_page_only_full_view_draws_the_page_of_the_whole_view(synthetic, whole
     assert "lines_aside" not in drawn.graph
     assert page_data(drawn) == page_data(expected)
     assert drawn.graph["aggregated"]["edges"] == whole.number_of_edges()
+
+
+@pytest.mark.parametrize("budget", [50, 400])
+def test_a_page_only_clusters_view_draws_the_page_of_the_whole_view(synthetic, budget):
+    """kg viz without graph files: past the budget the clusters view holds its lines (to hubs, between pairs of
+    firms) aside, and its page is the page drawn from the whole view, its credit line citing the same sources."""
+    whole, for_page = clusters_view(synthetic.store), clusters_view(synthetic.store, page_budget=budget)
+    kinds = {d["tie_kinds"] for *_, d in whole.edges(data=True)}
+    assert {"hub", "pairs"} <= {"hub" if str(v).startswith("tie:") else "pairs" for _, v in whole.edges()}
+    assert len(kinds) > 1 and whole.number_of_nodes() > budget
+    assert lines_aside(for_page) is not None and for_page.number_of_edges() == 0
+    assert line_count(for_page) == whole.number_of_edges()
+    assert for_page.graph.keys() - {"lines_aside"} == whole.graph.keys()
+    assert all(for_page.graph[k] == v for k, v in whole.graph.items())
+    assert all(for_page.nodes[v] == d for v, d in whole.nodes(data=True)) and list(for_page) == list(whole)
+    assert page_data(within_budget(for_page, budget)) == page_data(within_budget(whole, budget))
 
 
 def test_a_graph_file_holds_every_line_as_a_labelled_edge(synthetic, whole):

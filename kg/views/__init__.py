@@ -38,7 +38,8 @@ query a node), so that they stay fast at 100,000 firms:
     made a hub (shared by more than ``CLIQUE_LIMIT`` = :data:`kg.rules.TIE_PAIR_LIMIT` firms,
     :func:`kg.rules.tie_form`) is drawn as a hub node (``type`` "tie") linked to each of them, as
     ``cluster-links`` lists it.  Its ``headline`` counts those ties and the firms sharing one over every
-    firm in the data (:func:`kg.rules.count_ties`, :func:`kg.views.clusters.ties_sentence`).
+    firm in the data (:func:`kg.rules.count_ties`, :func:`kg.views.clusters.ties_sentence`).  Built for a
+    page alone and past its node budget (``page_budget``), it holds its lines aside, as the full view does.
 
 ``full_view`` (a ``MultiDiGraph``) -- every typed node and relation.
     Every entity typed in a data graph (the ontology graph is left out) is a node; every
@@ -131,7 +132,8 @@ def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None =
     copy the build saved (:class:`kg.views.catalogue.Catalog`).
 
     ``page_budget``: the views are only drawn as pages of at most that many nodes (no graph file is written), so
-    the full view leaves out what such a page never draws (:func:`kg.views.full.full_view`)."""
+    the full and clusters views leave out what such a page never draws (:func:`kg.views.full.full_view`,
+    :func:`kg.views.clusters.clusters_view`)."""
     names = list(names)
     for name in names:
         if name not in VIEWS:
@@ -146,6 +148,8 @@ def build_views(store: Store, names: Iterable[str] = VIEWS, region: str | None =
             if inset and name == "hq":
                 options["inset"] = inset
             if name == "full":
-                options.update(queries=full, **({"page_budget": page_budget} if page_budget is not None else {}))
+                options["queries"] = full
+            if name in ("full", "clusters") and page_budget is not None:
+                options["page_budget"] = page_budget
             out[name] = VIEWS[name](store, catalog=cat, **options)
     return out

@@ -12,6 +12,7 @@ from ..messages import LANGUAGES, number, text
 from ..rules import CLUSTER_TIES, TIE_PAIR_LIMIT, TieCount, count_ties, is_operating_site, tie_form
 from .catalogue import Catalog, _catalog
 from .layout import _isolated_apart
+from .lines import LINES_ASIDE, HeldLines
 from .nodes import _org_node
 from .present import _finish
 from .style import NEUTRAL, TIE_STYLES
@@ -35,11 +36,6 @@ def _tie_sources(cat: Catalog, firm: str, kind: str, key: str) -> list[str]:
     return cluster.sources if cluster else org.sources
 
 
-def _ties(cat: Catalog, firms: list[str]) -> dict[str, dict[Key, list[str]]]:
-    """firm -> {(tie kind, tie key): sources} for every tie the build derived for it (kg.rules.firm_ties)."""
-    return {f: {(kind, key): _tie_sources(cat, f, kind, key) for kind, key in cat.ties.get(f, ())} for f in firms}
-
-
 def _tie_label(cat: Catalog, kind: str, key: str) -> str:
     if kind == "subsector-place":
         code, town = key.split("@", 1)
@@ -54,12 +50,16 @@ CLIQUE_LIMIT = TIE_PAIR_LIMIT
 
 
 def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog | None = None,
-                  clique_limit: int | None = None) -> nx.Graph[str]:
+                  clique_limit: int | None = None, page_budget: int | None = None) -> nx.Graph[str]:
     """Firms of the region joined by shared ties; ``weight`` = number of ties two firms share.
 
     A tie the build made a hub (``bbmb:tieForm``, :func:`kg.rules.tie_form`: more than
     :data:`CLIQUE_LIMIT` firms, in the region or not) becomes a hub node of type ``tie``, as
     cluster-links lists it; with ``clique_limit``, a tie of more firms than that in the view.
+
+    ``page_budget``: the view is only drawn as a page of at most that many nodes (no graph file): past it the
+    page draws groups and their lines merged (:func:`kg.views.within_budget`), so the lines are held aside
+    (:mod:`kg.views.lines`), not made edges (at a million firms, millions of lines to a hub), to the same page.
     """
     cat = _catalog(store, catalog, region)
     g: nx.Graph[str] = nx.Graph(name="clusters", color_by="subsector")
@@ -68,11 +68,37 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
         g.add_node(firm, **_org_node(cat, firm, "firm"))
         if g.nodes[firm].get("local_hq"):
             g.nodes[firm]["shape"] = "star"
-    ties = _ties(cat, firms)
+    own = {firm: list(dict.fromkeys(cat.ties.get(firm, ()))) for firm in firms}
     holders: dict[Key, list[str]] = defaultdict(list)
-    for firm, own in ties.items():
-        for tie in own:
+    for firm, ties in own.items():
+        for tie in ties:
             holders[tie].append(firm)
+    if page_budget is not None and len(firms) > page_budget:
+        _hold_lines(g, cat, holders, clique_limit)
+    else:
+        _add_lines(g, cat, holders, clique_limit)
+    g.graph["hulls"] = _hulls(g, cat)
+    g.graph.update(_titles({str(k) for k in g.graph["edge_kinds"]} | {h["kind"] for h in g.graph["hulls"]}))
+    g.graph["headline"] = ties_headline(cat, len(firms))
+    for firm, ties in own.items():
+        _tie_facts(g.nodes[firm], sorted(_tie_label(cat, *t) for t in ties if len(holders[t]) > 1))
+    _finish(g, cat, sizes=lambda d: d.get("headcount"), cited=g.graph.pop(_CITED, ()))
+    _isolated_apart(g)
+    return g
+
+
+#: Where :func:`_hold_lines` leaves the sources its lines cite for the page's credit line (a graph attribute
+#: taken off when the view is finished).
+_CITED = "cited_by_lines"
+
+
+def _add_lines(g: nx.Graph[str], cat: Catalog, holders: dict[Key, list[str]], clique_limit: int | None) -> None:
+    """The ties as edges: each tie of a hub form a hub node linked to its firms, the firms of each other tie
+    joined pairwise, one line a pair for all the ties it shares (``ties``: firm -> {tie: its sources})."""
+    ties: dict[str, dict[Key, list[str]]] = {f: {} for members in holders.values() for f in members}
+    for tie, members in holders.items():
+        for m in members:
+            ties[m][tie] = _tie_sources(cat, m, *tie)
     shared: dict[tuple[str, str], dict[Key, set[str]]] = defaultdict(dict)
     for tie, members in sorted(holders.items()):
         if _form(cat, tie, len(members), clique_limit) == "hub":  # a hub node, not n(n-1)/2 edges
@@ -84,14 +110,33 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
         _add_shared(g, cat, a, b, common)
     drawn = {d.get("kind", d.get("tie_kinds")) for *_, d in g.edges(data=True)}
     g.graph["edge_kinds"] = {k: v for k, v in TIE_STYLES.items() if k in drawn}
-    g.graph["hulls"] = _hulls(g, cat)
-    g.graph.update(_titles({str(k) for k in drawn} | {h["kind"] for h in g.graph["hulls"]}))
-    g.graph["headline"] = ties_headline(cat, len(firms))
-    for firm, own in ties.items():
-        _tie_facts(g.nodes[firm], sorted(_tie_label(cat, *t) for t in own if len(holders[t]) > 1))
-    _finish(g, cat, sizes=lambda d: d.get("headcount"))
-    _isolated_apart(g)
-    return g
+
+
+def _hold_lines(g: nx.Graph[str], cat: Catalog, holders: dict[Key, list[str]], clique_limit: int | None) -> None:
+    """The lines :func:`_add_lines` would add, held aside in the order it adds them (:class:`HeldLines`), with
+    the hub nodes, the kinds drawn and the sources cited."""
+    lines: list[tuple[str, str, str]] = []
+    shared: dict[tuple[str, str], set[str]] = defaultdict(set)  # a pair of firms -> the kinds of tie they share
+    drawn: set[str] = set()
+    cited: set[str] = set()
+    for tie, members in sorted(holders.items()):
+        kind, hub_form = tie[0], _form(cat, tie, len(members), clique_limit) == "hub"
+        if hub_form or len(members) > 1:  # a line cites the sources of its firms' tie
+            for m in members:
+                cited.update(_tie_sources(cat, m, *tie))
+        if hub_form:
+            hub = _hub_node(g, cat, tie, len(members))
+            lines.extend((m, hub, SHARED_TIE) for m in members)
+            drawn.add(kind)
+            continue
+        for a, b in combinations(sorted(members), 2):
+            shared[(a, b)].add(kind)
+    for pair, kinds in sorted(shared.items()):
+        lines.append((*pair, SHARED_TIE))
+        drawn.add(min(kinds, key=list(TIE_STYLES).index))  # the kind _add_shared draws the line in
+    g.graph[LINES_ASIDE] = HeldLines(g.nodes, lines, directed=False)
+    g.graph["edge_kinds"] = {k: v for k, v in TIE_STYLES.items() if k in drawn}
+    g.graph[_CITED] = cited
 
 
 def ties_headline(cat: Catalog, regional_firms: int) -> dict[str, Any]:
@@ -173,16 +218,27 @@ def _tie_facts(node: dict[str, Any], names: list[str]) -> None:
         node["facts"].append({"k": "ties", "v": "; ".join(names), "src": []})
 
 
-def _add_hub(g: nx.Graph[str], cat: Catalog, tie: Key, members: dict[str, list[str]]) -> None:
-    """A tie of many firms as one node linked to each (``members``: firm -> the sources of its tie)."""
+#: The relation of every line of the view.
+SHARED_TIE = "bbmb:sharedTie"
+
+
+def _hub_node(g: nx.Graph[str], cat: Catalog, tie: Key, members: int) -> str:
+    """A tie of many firms as one node (of ``members`` firms); its id."""
     kind, key = tie
     label = _tie_label(cat, kind, key)
     hub = f"tie:{kind}:{key}"
     colour = cat.subsector_colors.get(key.split("@")[0], NEUTRAL) if kind == "subsector-place" else NEUTRAL
-    g.add_node(hub, type="tie", label=label, tie_kind=kind, member_count=len(members), color_subsector=colour,
-               color_control=NEUTRAL, facts=[{"k": "tie", "v": f"{label}: {len(members):,} firms", "src": []}])
+    g.add_node(hub, type="tie", label=label, tie_kind=kind, member_count=members, color_subsector=colour,
+               color_control=NEUTRAL, facts=[{"k": "tie", "v": f"{label}: {members:,} firms", "src": []}])
+    return hub
+
+
+def _add_hub(g: nx.Graph[str], cat: Catalog, tie: Key, members: dict[str, list[str]]) -> None:
+    """A tie of many firms as one node linked to each (``members``: firm -> the sources of its tie)."""
+    hub = _hub_node(g, cat, tie, len(members))
+    kind, label = tie[0], g.nodes[hub]["label"]
     for m, sources in members.items():
-        g.add_edge(m, hub, relation="bbmb:sharedTie", label=kind, weight=1, ties=label, tie_kinds=kind, kind=kind,
+        g.add_edge(m, hub, relation=SHARED_TIE, label=kind, weight=1, ties=label, tie_kinds=kind, kind=kind,
                    source=";".join(sources))
 
 
@@ -190,7 +246,7 @@ def _add_shared(g: nx.Graph[str], cat: Catalog, a: str, b: str, common: dict[Key
     """One line between two firms for every tie they share (``common``: tie -> its sources)."""
     labels = sorted(_tie_label(cat, *t) for t in common)
     kinds = sorted({t[0] for t in common}, key=list(TIE_STYLES).index)
-    g.add_edge(a, b, relation="bbmb:sharedTie", label=f"{len(common)} shared tie(s)", weight=len(common),
+    g.add_edge(a, b, relation=SHARED_TIE, label=f"{len(common)} shared tie(s)", weight=len(common),
                ties="; ".join(labels), tie_kinds=";".join(sorted(kinds)), kind=kinds[0],
                source=";".join(sorted(set().union(*common.values()))))
 

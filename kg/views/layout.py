@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from itertools import combinations
 from typing import Any
 
@@ -11,6 +12,7 @@ import networkx as nx
 
 from .. import geo
 from .catalogue import Catalog, place_key
+from .lines import lines_aside
 
 #: Past this many nodes a force layout is not computed in Python (geographic or grid positions instead).
 FORCE_LAYOUT_LIMIT = 2500
@@ -18,8 +20,10 @@ FORCE_LAYOUT_LIMIT = 2500
 
 def _isolated_apart(g: nx.Graph[str]) -> None:
     """Firms without a tie, in a grid beside the force layout (they would drift around it)."""
-    alone = sorted((n for n in g if g.degree(n) == 0), key=lambda n: str(g.nodes[n].get("label", n)))
-    placed = [d for n, d in g.nodes(data=True) if g.degree(n)]
+    held = lines_aside(g)
+    degree: Callable[[str], int] = held.degree if held is not None else lambda v: int(g.degree(v))
+    alone = sorted((n for n in g if degree(n) == 0), key=lambda n: str(g.nodes[n].get("label", n)))
+    placed = [d for n, d in g.nodes(data=True) if degree(n)]
     if not alone or not placed:
         return
     right = max(d["force_x"] for d in placed) + 150
@@ -241,7 +245,13 @@ def force_layout(g: nx.Graph[str], initial: dict[str, tuple[float, float]] | Non
     else:
         pos = rng.uniform(-1, 1, (n, 2))
     index = {v: i for i, v in enumerate(nodes)}
-    edges = np.array([(index[u], index[v]) for u, v in g.edges() if u != v], dtype=int).reshape(-1, 2)
+    held = lines_aside(g)
+    if held is not None:  # the lines held aside, in the order of the graph's edges (kg.views.lines)
+        at = np.array([index[v] for v in held.nodes], dtype=int)
+        edges = np.column_stack([at[end] for end in held.ends()])
+        edges = edges[edges[:, 0] != edges[:, 1]]
+    else:
+        edges = np.array([(index[u], index[v]) for u, v in g.edges() if u != v], dtype=int).reshape(-1, 2)
     pos = pos.astype(np.float32)
     k = math.sqrt(4.0 / n)  # ideal distance in a 2 x 2 box
     t = 0.2

@@ -35,17 +35,22 @@ class Merged:
 class HeldLines:
     """The lines of a directed multigraph over ``nodes`` (in the graph's node order), each a source, a target and
     a relation: one line a relation between two nodes, however often stated (as a ``MultiDiGraph`` keyed by
-    relation holds them).
+    relation holds them).  With ``directed=False``, the lines of an undirected graph (``nx.Graph``): one line
+    two nodes, whatever its relation (the first stated), in the order they were added.
 
     >>> lines = HeldLines(["a", "b", "c"], [("a", "b", "p"), ("a", "c", "p"), ("a", "b", "p"), ("c", "b", "q")])
     >>> len(lines), [lines.degree(v) for v in "abc"]
     (3, [2, 2, 2])
     >>> lines.merged({"a": "A", "b": "B", "c": "B"})
     {('A', 'B'): Merged(weight=2, relations={'p'}, jobs=0)}
+    >>> lines = HeldLines(["a", "b", "c"], [("c", "a", "p"), ("b", "a", "q"), ("a", "c", "q")], directed=False)
+    >>> len(lines), lines.merged({"a": "B", "b": "A", "c": "C"})
+    (2, {('B', 'C'): Merged(weight=1, relations={'p'}, jobs=0), ('A', 'B'): Merged(weight=1, relations={'q'}, jobs=0)})
     """
 
-    def __init__(self, nodes: Iterable[str], lines: Iterable[tuple[str, str, str]]) -> None:
+    def __init__(self, nodes: Iterable[str], lines: Iterable[tuple[str, str, str]], directed: bool = True) -> None:
         self.nodes = list(nodes)
+        self.directed = directed
         self._index = {v: i for i, v in enumerate(self.nodes)}
         self._hold(self._index, ((u, r, v) for u, v, r in lines), str)
 
@@ -62,6 +67,7 @@ class HeldLines:
         """
         held = cls.__new__(cls)
         held.nodes = list(nodes)
+        held.directed = True
         held._index = {v: i for i, v in enumerate(held.nodes)}
         held._hold({f"<{v}>": i for v, i in held._index.items()}, rows, lambda term: relation(term[1:-1]))
         return held
@@ -84,13 +90,23 @@ class HeldLines:
         self.relations = [relation(p) for p in kinds]
         table = np.frombuffer(flat, dtype=np.int64).reshape(-1, 3)
         n, r = max(len(self.nodes), 1), max(len(kinds), 1)
-        # each line once, where it was first stated (a line stated in two graphs is one line)
-        _, first = np.unique((table[:, 0] * n + table[:, 1]) * r + table[:, 2], return_index=True)
-        table = table[np.sort(first)]
-        # then in the order networkx walks a MultiDiGraph's edges: by source in node order, a source's targets in
-        # the order its first line to each was added, a pair's relations in the order added (a stable sort)
-        _, pair_first, pair_of = np.unique(table[:, 0] * n + table[:, 1], return_index=True, return_inverse=True)
-        table = table[np.lexsort((pair_first[pair_of], table[:, 0]))]
+        if self.directed:
+            # each line once, where it was first stated (a line stated in two graphs is one line)
+            _, first = np.unique((table[:, 0] * n + table[:, 1]) * r + table[:, 2], return_index=True)
+            table = table[np.sort(first)]
+            # then in the order networkx walks a MultiDiGraph's edges: by source in node order, a source's targets
+            # in the order its first line to each was added, a pair's relations in the order added (a stable sort)
+            _, pair_first, pair_of = np.unique(table[:, 0] * n + table[:, 1], return_index=True,
+                                               return_inverse=True)
+            table = table[np.lexsort((pair_first[pair_of], table[:, 0]))]
+        else:
+            # each pair once, where first added; from its end first in node order, as networkx walks a Graph's
+            # edges: by that end in node order, its lines in the order they were added (a stable sort)
+            low, high = table[:, :2].min(axis=1), table[:, :2].max(axis=1)
+            _, first = np.unique(low * n + high, return_index=True)
+            first = np.sort(first)
+            table = np.column_stack((low[first], high[first], table[first, 2]))
+            table = table[np.argsort(table[:, 0], kind="stable")]
         self._source, self._target, self._relation = table[:, 0], table[:, 1], table[:, 2]
         size = len(self.nodes)
         self._degrees: list[int] = (np.bincount(self._source, minlength=size)
@@ -99,6 +115,11 @@ class HeldLines:
     def __len__(self) -> int:
         """How many lines (``len(g.edges)`` of the graph with them as edges)."""
         return len(self._source)
+
+    def ends(self) -> tuple[Any, Any]:
+        """Each line's two ends as numbers of :attr:`nodes` (numpy arrays), in the order a walk over the graph's
+        edges meets them, each from the end it meets it at."""
+        return self._source, self._target
 
     def degree(self, v: str) -> int:
         """A node's lines, in and out (``g.degree(v)`` of the graph with them as edges)."""
@@ -114,6 +135,10 @@ class HeldLines:
                             count=len(self.nodes))
         names, g, r = list(groups), max(len(groups), 1), max(len(self.relations), 1)
         a, b = group[self._source], group[self._target]
+        if not self.directed:  # a pair of groups in the order of their names (str), as kg.views.budget keys it
+            rank = np.empty(len(names), dtype=np.int64)
+            rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+            a, b = np.where(rank[a] <= rank[b], a, b), np.where(rank[a] <= rank[b], b, a)
         between = a != b
         pair = a[between] * g + b[between]
         pairs, first, counts = np.unique(pair, return_index=True, return_counts=True)

@@ -1,7 +1,7 @@
 """The presentation step every view ends with: colours, shapes, sizes, both layouts, GEXF viz, sources and legend."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import networkx as nx
@@ -12,9 +12,11 @@ from .layout import _Projection, force_layout, geographic_layout, region_areas
 from .style import GEXF_SHAPES, NEUTRAL, SHAPES, _rgb, headcount_size, legend, style_edges
 
 
-def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], int | None]) -> None:
+def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], int | None],
+            cited: Iterable[str] = ()) -> None:
     """Default colour, shape, size, both layouts and the GEXF ``viz`` of every node; width and colour of
-    every line (:func:`kg.views.style.style_edges`)."""
+    every line (:func:`kg.views.style.style_edges`); the sources the nodes, the lines and ``cited`` (those of
+    the lines held aside) cite, with their credit line."""
     color_by = g.graph["color_by"]
     for _, d in g.nodes(data=True):
         d["color"] = d.get(f"color_{color_by}", NEUTRAL)
@@ -39,8 +41,8 @@ def _finish(g: nx.Graph[str], cat: Catalog, sizes: Callable[[dict[str, Any]], in
     style_edges(g)
     g.graph["sources"] = {k: cat.sources[k] for k in sorted({s for _, d in g.nodes(data=True)
                                                              for f in d.get("facts", []) for s in f["src"]}
-                                                            | {s for _, _, cited in g.edges(data="source", default="")
-                                                               for s in cited.split(";") if s})
+                                                            | {s for _, _, said in g.edges(data="source", default="")
+                                                               for s in said.split(";") if s} | set(cited))
                           if k in cat.sources}
     g.graph["credit"] = _credit(cat, g.graph["sources"])
     g.graph["legend"] = legend(g, cat)
