@@ -73,15 +73,16 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
     for firm, ties in own.items():
         for tie in ties:
             holders[tie].append(firm)
+    labels = {tie: _tie_label(cat, *tie) for tie in holders}
     if page_budget is not None and len(firms) > page_budget:
-        _hold_lines(g, cat, holders, clique_limit)
+        _hold_lines(g, cat, holders, labels, clique_limit)
     else:
-        _add_lines(g, cat, holders, clique_limit)
+        _add_lines(g, cat, holders, labels, clique_limit)
     g.graph["hulls"] = _hulls(g, cat)
     g.graph.update(_titles({str(k) for k in g.graph["edge_kinds"]} | {h["kind"] for h in g.graph["hulls"]}))
     g.graph["headline"] = ties_headline(cat, len(firms))
     for firm, ties in own.items():
-        _tie_facts(g.nodes[firm], sorted(_tie_label(cat, *t) for t in ties if len(holders[t]) > 1))
+        _tie_facts(g.nodes[firm], sorted(labels[t] for t in ties if len(holders[t]) > 1))
     _finish(g, cat, sizes=lambda d: d.get("headcount"), cited=g.graph.pop(_CITED, ()))
     _isolated_apart(g)
     return g
@@ -92,27 +93,31 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
 _CITED = "cited_by_lines"
 
 
-def _add_lines(g: nx.Graph[str], cat: Catalog, holders: dict[Key, list[str]], clique_limit: int | None) -> None:
-    """The ties as edges: each tie of a hub form a hub node linked to its firms, the firms of each other tie
-    joined pairwise, one line a pair for all the ties it shares (``ties``: firm -> {tie: its sources})."""
+def _add_lines(g: nx.Graph[str], cat: Catalog, holders: dict[Key, list[str]], labels: dict[Key, str],
+               clique_limit: int | None) -> None:
+    """The ties (``labels``: each tie's label) as edges: each tie of a hub form a hub node linked to its firms,
+    the firms of each other tie joined pairwise, one line a pair for all the ties it shares (``ties``: firm ->
+    {tie: its sources}); the kinds of tie the lines are drawn in."""
     ties: dict[str, dict[Key, list[str]]] = {f: {} for members in holders.values() for f in members}
     for tie, members in holders.items():
         for m in members:
             ties[m][tie] = _tie_sources(cat, m, *tie)
     shared: dict[tuple[str, str], dict[Key, set[str]]] = defaultdict(dict)
+    drawn: set[str] = set()
     for tie, members in sorted(holders.items()):
         if _form(cat, tie, len(members), clique_limit) == "hub":  # a hub node, not n(n-1)/2 edges
-            _add_hub(g, cat, tie, {m: ties[m][tie] for m in members})
+            _add_hub(g, cat, tie, labels[tie], {m: ties[m][tie] for m in members})
+            drawn.add(tie[0])
             continue
         for a, b in combinations(sorted(members), 2):
             shared[(a, b)][tie] = set(ties[a][tie]) | set(ties[b][tie])
     for (a, b), common in sorted(shared.items()):
-        _add_shared(g, cat, a, b, common)
-    drawn = {d.get("kind", d.get("tie_kinds")) for *_, d in g.edges(data=True)}
+        drawn.add(_add_shared(g, a, b, common, labels))
     g.graph["edge_kinds"] = {k: v for k, v in TIE_STYLES.items() if k in drawn}
 
 
-def _hold_lines(g: nx.Graph[str], cat: Catalog, holders: dict[Key, list[str]], clique_limit: int | None) -> None:
+def _hold_lines(g: nx.Graph[str], cat: Catalog, holders: dict[Key, list[str]], labels: dict[Key, str],
+                clique_limit: int | None) -> None:
     """The lines :func:`_add_lines` would add, held aside in the order it adds them (:class:`HeldLines`), with
     the hub nodes, the kinds drawn and the sources cited."""
     lines: list[tuple[str, str, str]] = []
@@ -125,7 +130,7 @@ def _hold_lines(g: nx.Graph[str], cat: Catalog, holders: dict[Key, list[str]], c
             for m in members:
                 cited.update(_tie_sources(cat, m, *tie))
         if hub_form:
-            hub = _hub_node(g, cat, tie, len(members))
+            hub = _hub_node(g, cat, tie, labels[tie], len(members))
             lines.extend((m, hub, SHARED_TIE) for m in members)
             drawn.add(kind)
             continue
@@ -222,10 +227,9 @@ def _tie_facts(node: dict[str, Any], names: list[str]) -> None:
 SHARED_TIE = "bbmb:sharedTie"
 
 
-def _hub_node(g: nx.Graph[str], cat: Catalog, tie: Key, members: int) -> str:
+def _hub_node(g: nx.Graph[str], cat: Catalog, tie: Key, label: str, members: int) -> str:
     """A tie of many firms as one node (of ``members`` firms); its id."""
     kind, key = tie
-    label = _tie_label(cat, kind, key)
     hub = f"tie:{kind}:{key}"
     colour = cat.subsector_colors.get(key.split("@")[0], NEUTRAL) if kind == "subsector-place" else NEUTRAL
     g.add_node(hub, type="tie", label=label, tie_kind=kind, member_count=members, color_subsector=colour,
@@ -233,22 +237,23 @@ def _hub_node(g: nx.Graph[str], cat: Catalog, tie: Key, members: int) -> str:
     return hub
 
 
-def _add_hub(g: nx.Graph[str], cat: Catalog, tie: Key, members: dict[str, list[str]]) -> None:
+def _add_hub(g: nx.Graph[str], cat: Catalog, tie: Key, label: str, members: dict[str, list[str]]) -> None:
     """A tie of many firms as one node linked to each (``members``: firm -> the sources of its tie)."""
-    hub = _hub_node(g, cat, tie, len(members))
-    kind, label = tie[0], g.nodes[hub]["label"]
+    hub, kind = _hub_node(g, cat, tie, label, len(members)), tie[0]
     for m, sources in members.items():
         g.add_edge(m, hub, relation=SHARED_TIE, label=kind, weight=1, ties=label, tie_kinds=kind, kind=kind,
                    source=";".join(sources))
 
 
-def _add_shared(g: nx.Graph[str], cat: Catalog, a: str, b: str, common: dict[Key, set[str]]) -> None:
-    """One line between two firms for every tie they share (``common``: tie -> its sources)."""
-    labels = sorted(_tie_label(cat, *t) for t in common)
+def _add_shared(g: nx.Graph[str], a: str, b: str, common: dict[Key, set[str]], labels: dict[Key, str]) -> str:
+    """One line between two firms for every tie they share (``common``: tie -> its sources); the kind of tie
+    it is drawn in."""
+    said = sorted(labels[t] for t in common)
     kinds = sorted({t[0] for t in common}, key=list(TIE_STYLES).index)
     g.add_edge(a, b, relation=SHARED_TIE, label=f"{len(common)} shared tie(s)", weight=len(common),
-               ties="; ".join(labels), tie_kinds=";".join(sorted(kinds)), kind=kinds[0],
+               ties="; ".join(said), tie_kinds=";".join(sorted(kinds)), kind=kinds[0],
                source=";".join(sorted(set().union(*common.values()))))
+    return kinds[0]
 
 
 def _hulls(g: nx.Graph[str], cat: Catalog) -> list[dict[str, Any]]:
