@@ -31,6 +31,8 @@ def test_the_saved_answers_are_the_stores(region_store, tmp_path):
     store_rows = {name: select_values(region_store, query) for name, query in QUERIES.items()}
     with Answers(region_store, QUERIES, saved=tmp_path, workers=1) as answers:
         assert {name: answers(name) for name in QUERIES} == store_rows
+    with Answers(region_store, QUERIES, saved=tmp_path, workers=1) as answers:  # a line at a time
+        assert {name: list(answers.rows(name)) for name in QUERIES} == store_rows
     assert sum(map(len, store_rows.values())) > 1_000  # a comparison of real answers, not of empty ones
 
 
@@ -49,9 +51,10 @@ def test_answers_streamed_to_their_files_read_back_as_the_stores_whatever_the_va
     save_answers(store, queries, tmp_path)
     assert sorted(p.name for p in (tmp_path / SAVED).iterdir()) == \
         sorted(saved_file(tmp_path, name, query).name for name, query in queries.items())  # no file left behind
-    with Answers(Store(), queries, saved=tmp_path) as answers:  # an empty store: every answer read from its file
-        assert {name: answers(name) for name in queries} == \
-            {name: select_values(store, query) for name, query in queries.items()}
+    for read in (Answers.__call__, lambda answers, name: list(answers.rows(name))):  # whole, a line at a time
+        with Answers(Store(), queries, saved=tmp_path) as answers:  # an empty store: every answer from its file
+            assert {name: read(answers, name) for name in queries} == \
+                {name: select_values(store, query) for name, query in queries.items()}
     assert len(select_values(store, queries["values"])) == 6
 
 
@@ -76,4 +79,9 @@ def test_a_damaged_saved_answer_is_not_read(built, tmp_path):
         path.write_text(damaged, encoding="utf-8")
         with Answers(built.store, {"labels": query}, saved=tmp_path) as answers:
             assert answers("labels") == expected, damaged[-40:]
+        with Answers(built.store, {"labels": query}, saved=tmp_path) as answers:
+            assert list(answers.rows("labels")) == expected, damaged[-40:]
+    path.write_bytes(text.encode("utf-8")[:-2] + b"\xff\n")  # not UTF-8 at its end: found before a row is read
+    with Answers(built.store, {"labels": query}, saved=tmp_path) as answers:
+        assert list(answers.rows("labels")) == expected
     assert len(expected) > 100
