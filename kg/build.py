@@ -62,6 +62,7 @@ from .project import find as find_project
 from .resources import DEFAULT_DATA as DEFAULT_DATA
 from .resources import DEFAULT_ONTOLOGY as DEFAULT_ONTOLOGY
 from .rules import DEFAULT_READING, READINGS, check_reading
+from .store import count_triples as count_triples
 from .tables import SCHEMA as TABLE_SCHEMA
 from .tables import TABLES, Column, DataError, DataErrors, Row, Tables, read_tables
 
@@ -152,12 +153,6 @@ def summary_line(counts: dict[str, int]) -> str:
 
 #: What the summary calls a count whose key does not say it.
 _SUMMARY_WORDS = {"groups": "parent groups", "observations": "statistical observations"}
-
-
-def count_triples(store: Store) -> int:
-    """Distinct triples over all graphs (the size of the merged graph)."""
-    q = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
-    return int(next(iter(cast(QuerySolutions, store.query(q))))["n"].value)
 
 
 class _Writer:

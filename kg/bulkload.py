@@ -37,9 +37,10 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from pyoxigraph import Quad, RdfFormat, serialize
 
@@ -50,6 +51,13 @@ ISQL_COMMAND = "isql-vt"
 DEFAULT_SQL_PORT = 1111
 #: Marks the lines of our own SELECTs in isql's output.
 _MARK = "kg-bulk:"
+
+
+@runtime_checkable
+class WritesNTriples(Protocol):
+    """Quads that write themselves as N-Triples (:class:`kg.remote.StoredGraph`)."""
+
+    def write_ntriples(self, handle: BinaryIO) -> None: ...
 
 
 class BulkLoadError(ServerError):
@@ -164,10 +172,12 @@ class BulkLoader:
     def _server_path(self, name: str) -> str:
         return str(PurePosixPath(self.server_dir or str(self.folder)) / name)
 
-    def load(self, graphs: Mapping[str, Sequence[Quad]], push_id: str) -> float:
+    def load(self, graphs: Mapping[str, Iterable[Quad]], push_id: str) -> float:
         """Load each graph (its name and quads; a graph already holding triples gets them added) with
-        the bulk loader, one file a graph: the seconds the server took.  The files and their entries in
-        the loader's list are removed afterwards, whether or not the load succeeded."""
+        the bulk loader, one file a graph: the seconds the server took.  A graph that writes its own N-Triples
+        (:class:`WritesNTriples`: one read from a store, written by the store's engine) writes its file.  The
+        files and their entries in the loader's list are removed afterwards, whether or not the load
+        succeeded."""
         subfolder = f"kg-push-{push_id}"
         local = self.folder / subfolder
         local.mkdir()
@@ -177,7 +187,10 @@ class BulkLoader:
             adds = []
             for i, (graph, quads) in enumerate(sorted(graphs.items())):
                 with open(local / f"{i}.nt", "wb") as handle:
-                    serialize([q.triple for q in quads], handle, RdfFormat.N_TRIPLES)
+                    if isinstance(quads, WritesNTriples):
+                        quads.write_ntriples(handle)
+                    else:
+                        serialize((q.triple for q in quads), handle, RdfFormat.N_TRIPLES)
                 adds.append(f"ld_add({sql_string(self._server_path(f'{subfolder}/{i}.nt'))}, {sql_string(graph)});")
             self.say(f"bulk loading {len(adds)} files from {self.folder} over ISQL at {self.address}…")
             started = time.perf_counter()

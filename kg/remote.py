@@ -49,14 +49,15 @@ import urllib.request
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, TypedDict, cast
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, serialize
 
 from .errors import ServerError
 from .namespaces import ONTOLOGY_IRI, IRIs
 from .query import QueryError, inject_values, term_text, with_dataset
 from .results import Result, from_sparql_json
+from .store import count_triples
 
 if TYPE_CHECKING:
     from SPARQLWrapper import SPARQLWrapper
@@ -316,21 +317,73 @@ class PushReport:
     clients: str = ""  # what other clients (curl, YASGUI) must do to run the saved queries: see _clients_line
 
 
-def _graphs(store: Store) -> dict[str, list[Quad]]:
-    out: dict[str, list[Quad]] = {}
-    for quad in store:
-        if isinstance(quad.graph_name, NamedNode):
-            out.setdefault(quad.graph_name.value, []).append(quad)
-    return out
+class StoredGraph:
+    """A named graph of ``store`` (``name``), or with ``union`` the merge of all of them (each distinct triple
+    once, in the graph ``union``), read from the store each time it is walked: never held whole in Python (a
+    million-firm build's graphs are 76 million quads; held as ``Quad`` objects they did not fit in 24 GB).
+    ``count``: its triples.
+
+    >>> store = Store()
+    >>> store.extend([Quad(NamedNode("http://x/a"), NamedNode("http://x/p"), Literal("1"), NamedNode(g))
+    ...               for g in ("http://x/g", "http://x/h")])
+    >>> graphs = stored_graphs(store)
+    >>> {g: len(quads) for g, quads in graphs.items()}
+    {'http://x/g': 1, 'http://x/h': 1}
+    >>> union = StoredGraph(store, None, count_triples(store), union="http://x/u")
+    >>> len(union), [q.graph_name.value for q in union]
+    (1, ['http://x/u'])
+    """
+
+    def __init__(self, store: Store, name: str | None, count: int, union: str = "") -> None:
+        self.store, self.name, self.count, self.union = store, name, count, union
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Quad]:
+        if self.name is not None:
+            return iter(self.store.quads_for_pattern(None, None, None, NamedNode(self.name)))
+        return self._merged()
+
+    def _merged(self) -> Iterator[Quad]:
+        # a blank node stays one node, as in the build
+        seen: set[Any] = set()
+        into = NamedNode(self.union)
+        for quad in self.store:
+            if isinstance(quad.graph_name, NamedNode) and (triple := quad.triple) not in seen:
+                seen.add(triple)
+                yield Quad(triple.subject, triple.predicate, triple.object, into)
+
+    def write_ntriples(self, handle: BinaryIO) -> None:
+        """Its triples as N-Triples, written by the store's engine; of the union, each graph's in turn (a triple
+        in two graphs is written twice, and loaded once: a graph is a set)."""
+        for name in [self.name] if self.name is not None else stored_graphs(self.store):
+            self.store.dump(handle, RdfFormat.N_TRIPLES, from_graph=NamedNode(name))
 
 
-def _chunks(quads: list[Quad], size: int) -> Iterator[list[Quad]]:
+def stored_graphs(store: Store) -> dict[str, StoredGraph]:
+    """The store's named graphs that hold triples, each as a :class:`StoredGraph` with its count."""
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    counted = cast(QuerySolutions, store.query(query))
+    counts = {str(row["g"].value): int(row["n"].value) for row in counted}
+    return {g: StoredGraph(store, g, counts[g]) for g in sorted(counts)}
+
+
+def _chunks(quads: Iterable[Quad], size: int) -> Iterator[list[Quad]]:
     """Chunks of at most ``size`` triples; triples with blank nodes go together (one INSERT DATA
     makes one blank node of each label, so a blank node must not be split across requests)."""
-    plain = [q for q in quads if not isinstance(q.subject, BlankNode) and not isinstance(q.object, BlankNode)]
-    blank = [q for q in quads if isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode)]
-    for i in range(0, len(plain), size):
-        yield plain[i:i + size]
+    part: list[Quad] = []
+    blank: list[Quad] = []
+    for q in quads:  # one walk: a graph read from the store is not held whole
+        if isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode):
+            blank.append(q)
+            continue
+        part.append(q)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
     if blank:
         yield blank
 
@@ -570,7 +623,7 @@ class _Target:
         """The Graph Store Protocol address of a graph (None: the server's default graph)."""
         return f"{self.gsp}?default" if graph is None else f"{self.gsp}?{urllib.parse.urlencode({'graph': graph})}"
 
-    def replace(self, graph: str | None, quads: list[Quad], chunk: int, gsp_chunk: int) -> None:
+    def replace(self, graph: str | None, quads: Iterable[Quad], chunk: int, gsp_chunk: int) -> None:
         """Make ``graph`` (None: the default graph) hold ``quads`` and nothing else, in bounded requests,
         retried from its start."""
         load: Callable[[], None]
@@ -758,10 +811,10 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
     say = progress or (lambda message: None)
     started = time.perf_counter()
     iris = IRIs(base)
-    graphs = _graphs(store)
+    graphs = stored_graphs(store)
     _check_graph_names(graphs, iris)
     union = union_iri(iris)
-    union_quads = _merged(graphs, union)
+    union_quads = StoredGraph(store, None, count_triples(store), union=union)
     target = _Target(endpoint, update or endpoint, gsp, user, password, timeout, auth, retries, say)
     push_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{random.randrange(16**6):06x}"
     at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -833,17 +886,21 @@ def _may_fill_default(target: _Target, lock_graph: str, old: Manifest | None) ->
     return False
 
 
-def _clients_line(reader: Endpoint, union: str, union_quads: Sequence[Quad]) -> tuple[bool, str]:
+def _clients_line(reader: Endpoint, union: str, union_quads: Iterable[Quad]) -> tuple[bool, str]:
     """Whether a query sent as it is (no FROM) sees the union graph, each triple once, and the line that
     tells users of other clients so, or what to add: asked of the server with one triple of the union.
 
     Where the default graph counts the triple more than once, the same is asked with ``FROM <union>``:
     ``oxigraph serve --union-default-graph`` ignores FROM, so ``kg query --endpoint`` is wrong there too.
     """
-    plain = [q.triple for q in union_quads if not isinstance(q.subject, BlankNode)
-             and not isinstance(q.object, BlankNode)]
     # an IRI object where there is one: servers match it exactly (a literal's datatype may be normalised)
-    probe = next((t for t in plain if isinstance(t.object, NamedNode)), plain[0] if plain else None)
+    probe = None
+    for q in union_quads:
+        if not isinstance(q.subject, BlankNode) and not isinstance(q.object, BlankNode):
+            probe = probe or q.triple
+            if isinstance(q.object, NamedNode):
+                probe = q.triple
+                break
     pattern = "" if probe is None else (f"{term_text(cast(NamedNode, probe.subject))} {term_text(probe.predicate)} "
                                         f"{term_text(cast('NamedNode | Literal', probe.object))}")
     seen = _count(reader, f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}") if pattern else 0
@@ -872,13 +929,6 @@ def _check_graph_names(graphs: Iterable[str], iris: IRIs) -> None:
                           "the server; check --base")
 
 
-def _merged(graphs: Mapping[str, list[Quad]], union: str) -> list[Quad]:
-    """The merge of the graphs, in the graph ``union``: each distinct triple once (a blank node stays one
-    node, as in the build)."""
-    triples = dict.fromkeys(q.triple for quads in graphs.values() for q in quads)
-    return [Quad(t.subject, t.predicate, t.object, NamedNode(union)) for t in triples]
-
-
 @dataclass
 class _PushPlan:
     """One push under way (it holds the lock): what it loads onto the server, and what it drops."""
@@ -886,14 +936,14 @@ class _PushPlan:
     iris: IRIs
     push_id: str
     at: str  # when it started
-    graphs: dict[str, list[Quad]]  # the build's graphs
+    graphs: Mapping[str, StoredGraph]  # the build's graphs
     union: str
-    union_quads: list[Quad]
+    union_quads: StoredGraph
     stale: list[str]  # graphs the last push's manifest lists and the build lacks: the push drops them
     chunk: int  # triples per INSERT DATA
     gsp_chunk: int  # triples per Graph Store Protocol request
     to_default: bool  # the union is copied into the server's default graph too (see _may_fill_default)
-    load: dict[str, list[Quad]] = field(init=False)  # the build's graphs and their union
+    load: dict[str, StoredGraph] = field(init=False)  # the build's graphs and their union
     expected: dict[str, int] = field(init=False)  # triples per graph of ``load``
 
     def __post_init__(self) -> None:

@@ -6,8 +6,8 @@ from pyoxigraph import Literal, NamedNode, Quad
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg.build import build, count_triples
-from kg.store import write_rdf
+from kg.build import build
+from kg.store import count_triples, write_rdf
 from tests.conftest import DATA, ONTOLOGY
 
 MERGED = (("kg.ttl", "turtle"), ("kg.nt", "nt"), ("kg.jsonld", "json-ld"))
