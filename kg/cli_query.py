@@ -259,11 +259,11 @@ def cmd_push(args: argparse.Namespace) -> int:
 
     found = _credentials(args)  # before the build: a password without a user is said at once
     bulk = _bulk_loader(args, found)
-    store = _store(args)
+    dataset = open_dataset(args)
     with _refusal_explained(found):
-        report = push(store, args.endpoint, gsp=args.gsp, user=found.user, password=found.password,
+        report = push(dataset.store, args.endpoint, gsp=args.gsp, user=found.user, password=found.password,
                       base=IRIs(args.base).base, timeout=args.timeout, chunk=args.chunk, auth=args.auth,
-                      progress=progress, update=args.update, bulk=bulk)
+                      progress=progress, update=args.update, bulk=bulk, union_triples=dataset.triples)
     print(f"graphs: {report.graphs}  triples: {report.triples:,}  stale graphs dropped: {len(report.dropped)}  "
           f"seconds: {report.seconds:.1f}")
     print(report.clients)  # how curl, roqet or YASGUI run the saved queries there (README: other clients)

@@ -779,7 +779,7 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
          password: str | None = None, base: str | None = None, timeout: float = DEFAULT_TIMEOUT,
          chunk: int = 1000, auth: str = "digest", progress: Callable[[str], None] | None = None,
          update: str | None = None, gsp_chunk: int = GSP_CHUNK, retries: int = RETRIES,
-         wait: float = LOCK_WAIT, bulk: BulkLoader | None = None) -> PushReport:
+         wait: float = LOCK_WAIT, bulk: BulkLoader | None = None, union_triples: int | None = None) -> PushReport:
     """Load the built dataset into a SPARQL server, replacing only the project's own named graphs.
 
     ``endpoint`` is a SPARQL endpoint that answers queries; ``update`` one that accepts SPARQL
@@ -788,7 +788,10 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
     reach the server are retried.
 
     Besides the build's graphs, the union graph (:func:`union_iri`) is replaced with the merge of
-    them all (each distinct triple once), which queries then take as their default graph.
+    them all (each distinct triple once), which queries then take as their default graph; ``union_triples``:
+    how many triples that is, where known (the build's record: ``kg push`` gives it), else counted by the
+    store's engine (which holds every distinct triple to count them: 14 GB and more at a million firms).
+    The graphs are read from the store as they are sent (:class:`StoredGraph`), never held whole.
 
     With ``bulk`` (Virtuoso, sharing a folder with this machine: :mod:`kg.bulkload`) the server's bulk
     loader replaces the graphs in place from files (:func:`_push_bulk`: remote queries refuse to run
@@ -814,7 +817,8 @@ def push(store: Store, endpoint: str, *, gsp: str | None = None, user: str | Non
     graphs = stored_graphs(store)
     _check_graph_names(graphs, iris)
     union = union_iri(iris)
-    union_quads = StoredGraph(store, None, count_triples(store), union=union)
+    union_quads = StoredGraph(store, None, count_triples(store) if union_triples is None else union_triples,
+                              union=union)
     target = _Target(endpoint, update or endpoint, gsp, user, password, timeout, auth, retries, say)
     push_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{random.randrange(16**6):06x}"
     at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
