@@ -321,7 +321,8 @@ class StoredGraph:
     """A named graph of ``store`` (``name``), or with ``union`` the merge of all of them (each distinct triple
     once, in the graph ``union``), read from the store each time it is walked: never held whole in Python (a
     million-firm build's graphs are 76 million quads; held as ``Quad`` objects they did not fit in 24 GB).
-    ``count``: its triples.
+    ``count``: its triples.  Walked, the union keeps each triple it has given, to give it once (a push over
+    HTTP); written as N-Triples for the bulk loader (:meth:`write_ntriples`) it keeps none.
 
     >>> store = Store()
     >>> store.extend([Quad(NamedNode("http://x/a"), NamedNode("http://x/p"), Literal("1"), NamedNode(g))
