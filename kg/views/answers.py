@@ -20,10 +20,10 @@ import codecs
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from pyoxigraph import QueryResultsFormat, QuerySolutions, Store
 
@@ -35,6 +35,7 @@ SAVED = "kg-catalogue"
 
 Row = tuple[Any, ...]
 """A row of a catalogue query: its terms' lexical values in the order of its variables (None: unbound)."""
+Rows = TypeVar("Rows", bound=Iterable[Row])
 
 _UNBOUND = "\\N"
 _ESCAPED = re.compile(r"\\(.)")
@@ -95,8 +96,12 @@ def decode_rows(text: str) -> list[Row]:
         # every value of every row in one split, grouped into rows by zip: no Python step a row
         values = body[:-1].replace("\n", "\t").split("\t") if count else []
         return list(zip(*[iter(values)] * width, strict=True))
-    return [tuple(map(_unescape, line.split("\t"))) if "\\" in line else tuple(line.split("\t"))
-            for line in body[:-1].split("\n")]
+    return [_row(line) for line in body[:-1].split("\n")]
+
+
+def _row(line: str) -> Row:
+    """A saved answer's line (without its line break) as a row."""
+    return tuple(map(_unescape, line.split("\t"))) if "\\" in line else tuple(line.split("\t"))
 
 
 def stream_rows(path: Path) -> Iterable[Row]:
@@ -133,12 +138,7 @@ def _rows_of(path: Path, width: int) -> Iterator[Row]:
     with path.open(encoding="utf-8", newline="\n") as lines:
         next(lines)
         for line in lines:
-            if not width:
-                yield ()
-            elif "\\" in line:
-                yield tuple(map(_unescape, line[:-1].split("\t")))
-            else:
-                yield tuple(line[:-1].split("\t"))
+            yield _row(line[:-1]) if width else ()
 
 
 def _unescape(value: str) -> str | None:
@@ -175,20 +175,19 @@ class Answers:
 
     def __call__(self, name: str) -> list[Row]:
         """The rows of the query ``name``, once (the catalogue asks each once; its rows are then let go)."""
-        if name in self._files:
-            try:
-                # decoded from bytes: read as text, a carriage return in a value would end its line
-                return decode_rows(self._files.pop(name).read_bytes().decode("utf-8"))
-            except (OSError, ValueError):  # a damaged copy: the store's answer, right if slower
-                return select_values(self._store, self._queries[name])
-        return self._pending.pop(name).result()
+        # decoded from bytes: read as text, a carriage return in a value would end its line
+        return self._read(name, lambda path: decode_rows(path.read_bytes().decode("utf-8")))
 
     def rows(self, name: str) -> Iterable[Row]:
         """The rows of the query ``name``, once, as :meth:`__call__` gives them; a saved answer a line at a time
         (:func:`stream_rows`), not held at once."""
+        return self._read(name, stream_rows)
+
+    def _read(self, name: str, read: Callable[[Path], Rows]) -> Rows | list[Row]:
+        """The rows of ``name``: its saved answer as ``read`` gives it, else the store's."""
         if name in self._files:
             try:
-                return stream_rows(self._files.pop(name))
+                return read(self._files.pop(name))
             except (OSError, ValueError):  # a damaged copy: the store's answer, right if slower
                 return select_values(self._store, self._queries[name])
         return self._pending.pop(name).result()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
@@ -13,7 +12,7 @@ from .. import geo
 from ..messages import LANGUAGES, number, text
 from ..rules import INSIDE, UNKNOWN
 from .layout import force_layout
-from .lines import LINES_ASIDE, HeldLines, Merged, line_count, lines_aside
+from .lines import LINES_ASIDE, Merged, degree_of, line_count, lines_aside
 from .style import CONTROL_LABELS, GEXF_SHAPES, NEUTRAL, _rgb, edge_look, headcount_size
 
 #: Past this many nodes the page draws an aggregated network (see :func:`within_budget`).
@@ -74,7 +73,7 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
         return g
     keys = tuple(keys or g.graph.get("aggregate_by") or AGGREGATE_BY)
     symbols: dict[str, list[str]] | None = g.graph.get("symbols")
-    ranked, keep = _kept(g, budget, held) if symbols is None else (sorted(g.nodes, key=str), set())
+    ranked, keep = _kept(g, budget) if symbols is None else (sorted(g.nodes, key=str), set())
     groups, depth = _grouped(g, ranked, keep, keys, budget, symbols or {})
     out: nx.Graph[str] = nx.DiGraph() if g.is_directed() else nx.Graph()
     out.graph.update((k, v) for k, v in g.graph.items() if k != LINES_ASIDE)
@@ -107,13 +106,13 @@ def within_budget(g: nx.Graph[str], budget: int = NODE_BUDGET, keys: tuple[str, 
     return out
 
 
-def _kept(g: nx.Graph[str], budget: int, held: HeldLines | None = None) -> tuple[list[str], set[str]]:
-    """The nodes by rank (places of control and groups first, then head-count, degree: in the lines ``held``
-    aside where the graph holds them so), and those kept as they are: up to half the budget, and every place of
+def _kept(g: nx.Graph[str], budget: int) -> tuple[list[str], set[str]]:
+    """The nodes by rank (places of control and groups first, then head-count, degree: in the lines held aside
+    where the graph holds them so), and those kept as they are: up to half the budget, and every place of
     control and group where the budget allows."""
     # the places of control (and the groups leading there) carry the story: never grouped away
     story = {v for v, d in g.nodes(data=True) if d.get("type") in ("place", "group")}
-    degree: Callable[[str], int] = held.degree if held is not None else lambda v: int(g.degree(v))
+    degree = degree_of(g)
     ranked = sorted(g.nodes, key=lambda v: (v not in story, -(g.nodes[v].get("headcount") or 0), -degree(v), str(v)))
     return ranked, set(ranked[: max(budget // 2, min(len(story), budget - 50))])
 

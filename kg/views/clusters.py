@@ -74,8 +74,9 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
         for tie in ties:
             holders[tie].append(firm)
     labels = {tie: _tie_label(cat, *tie) for tie in holders}
+    cited: set[str] = set()  # the sources of lines held aside (those of edges are on the edges)
     if page_budget is not None and len(firms) > page_budget:
-        _hold_lines(g, cat, holders, labels, clique_limit)
+        cited = _hold_lines(g, cat, holders, labels, clique_limit)
     else:
         _add_lines(g, cat, holders, labels, clique_limit)
     g.graph["hulls"] = _hulls(g, cat)
@@ -83,14 +84,9 @@ def clusters_view(store: Store, *, region: str | None = None, catalog: Catalog |
     g.graph["headline"] = ties_headline(cat, len(firms))
     for firm, ties in own.items():
         _tie_facts(g.nodes[firm], sorted(labels[t] for t in ties if len(holders[t]) > 1))
-    _finish(g, cat, sizes=lambda d: d.get("headcount"), cited=g.graph.pop(_CITED, ()))
+    _finish(g, cat, sizes=lambda d: d.get("headcount"), cited=cited)
     _isolated_apart(g)
     return g
-
-
-#: Where :func:`_hold_lines` leaves the sources its lines cite for the page's credit line (a graph attribute
-#: taken off when the view is finished).
-_CITED = "cited_by_lines"
 
 
 def _add_lines(g: nx.Graph[str], cat: Catalog, holders: dict[Key, list[str]], labels: dict[Key, str],
@@ -117,9 +113,9 @@ def _add_lines(g: nx.Graph[str], cat: Catalog, holders: dict[Key, list[str]], la
 
 
 def _hold_lines(g: nx.Graph[str], cat: Catalog, holders: dict[Key, list[str]], labels: dict[Key, str],
-                clique_limit: int | None) -> None:
+                clique_limit: int | None) -> set[str]:
     """The lines :func:`_add_lines` would add, held aside in the order it adds them (:class:`HeldLines`), with
-    the hub nodes, the kinds drawn and the sources cited."""
+    the hub nodes and the kinds drawn; the sources the lines cite."""
     lines: list[tuple[str, str, str]] = []
     shared: dict[tuple[str, str], set[str]] = defaultdict(set)  # a pair of firms -> the kinds of tie they share
     drawn: set[str] = set()
@@ -138,10 +134,10 @@ def _hold_lines(g: nx.Graph[str], cat: Catalog, holders: dict[Key, list[str]], l
             shared[(a, b)].add(kind)
     for pair, kinds in sorted(shared.items()):
         lines.append((*pair, SHARED_TIE))
-        drawn.add(min(kinds, key=list(TIE_STYLES).index))  # the kind _add_shared draws the line in
+        drawn.add(_line_kind(kinds))
     g.graph[LINES_ASIDE] = HeldLines(g.nodes, lines, directed=False)
     g.graph["edge_kinds"] = {k: v for k, v in TIE_STYLES.items() if k in drawn}
-    g.graph[_CITED] = cited
+    return cited
 
 
 def ties_headline(cat: Catalog, regional_firms: int) -> dict[str, Any]:
@@ -249,11 +245,21 @@ def _add_shared(g: nx.Graph[str], a: str, b: str, common: dict[Key, set[str]], l
     """One line between two firms for every tie they share (``common``: tie -> its sources); the kind of tie
     it is drawn in."""
     said = sorted(labels[t] for t in common)
-    kinds = sorted({t[0] for t in common}, key=list(TIE_STYLES).index)
+    kinds = {t[0] for t in common}
+    kind = _line_kind(kinds)
     g.add_edge(a, b, relation=SHARED_TIE, label=f"{len(common)} shared tie(s)", weight=len(common),
-               ties="; ".join(said), tie_kinds=";".join(sorted(kinds)), kind=kinds[0],
+               ties="; ".join(said), tie_kinds=";".join(sorted(kinds)), kind=kind,
                source=";".join(sorted(set().union(*common.values()))))
-    return kinds[0]
+    return kind
+
+
+def _line_kind(kinds: set[str]) -> str:
+    """The kind of tie a line of two firms sharing ties of ``kinds`` is drawn in: the first in the legend's order.
+
+    >>> _line_kind({"subsector-place", "holding"})
+    'holding'
+    """
+    return min(kinds, key=list(TIE_STYLES).index)
 
 
 def _hulls(g: nx.Graph[str], cat: Catalog) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable
 from itertools import combinations
 from typing import Any
 
@@ -12,7 +11,7 @@ import networkx as nx
 
 from .. import geo
 from .catalogue import Catalog, place_key
-from .lines import lines_aside
+from .lines import degree_of, lines_aside
 
 #: Past this many nodes a force layout is not computed in Python (geographic or grid positions instead).
 FORCE_LAYOUT_LIMIT = 2500
@@ -20,8 +19,7 @@ FORCE_LAYOUT_LIMIT = 2500
 
 def _isolated_apart(g: nx.Graph[str]) -> None:
     """Firms without a tie, in a grid beside the force layout (they would drift around it)."""
-    held = lines_aside(g)
-    degree: Callable[[str], int] = held.degree if held is not None else lambda v: int(g.degree(v))
+    degree = degree_of(g)
     alone = sorted((n for n in g if degree(n) == 0), key=lambda n: str(g.nodes[n].get("label", n)))
     placed = [d for n, d in g.nodes(data=True) if degree(n)]
     if not alone or not placed:

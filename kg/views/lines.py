@@ -158,6 +158,12 @@ def lines_aside(g: nx.Graph[Any]) -> HeldLines | None:
     return held if isinstance(held, HeldLines) else None
 
 
+def degree_of(g: nx.Graph[Any]) -> Callable[[str], int]:
+    """A node's number of lines, in and out, of a view: of its edges, or of the lines it holds aside."""
+    held = lines_aside(g)
+    return held.degree if held is not None else lambda v: int(g.degree(v))
+
+
 def line_count(g: nx.Graph[Any]) -> int:
     """How many lines a view has, its edges or the lines it holds aside (the length of the edge view walks each
     line once; ``number_of_edges`` sums every node's degree, in and out)."""
