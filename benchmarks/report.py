@@ -147,6 +147,9 @@ def _next_table(results: dict[str, Any]) -> list[str]:
                          f"{seconds(c['min'])}–{seconds(c['max'])} | {c['runs']} | {c['peak_rss_mb']:.0f} MB | "
                          f"{said} |")
         for view, e in nx.get("exports", {}).items():
+            if e.get("skipped"):
+                lines.append(f"| {int(n):,} | `kg export gexf --view {view}` | – | – | 0 | – | {e['skipped']} |")
+                continue
             said = ("using the build" if e.get("using_build") else "NOT using the build") + \
                 (f"; exit code {e['returncode']}" if e.get("returncode") else "") + f"; {e.get('mb', 0):.1f} MB"
             lines.append(f"| {int(n):,} | `kg export gexf --view {view}` | {seconds(e['wall'])} | – | 1 | "
@@ -384,7 +387,8 @@ def headline(results: dict[str, Any]) -> list[str]:
     queries_row(("hq-absence", "multi-site-groups"), TARGETS["query_s"])
     queries_row(("firm-profile",), TARGETS["profile_s"])
     # the two views (the run also exports the clusters view, for the growth table)
-    exports = {v: e for v, e in size.get("next", {}).get("exports", {}).items() if v in ("hq", "full")}
+    exports = {v: e for v, e in size.get("next", {}).get("exports", {}).items()
+               if v in ("hq", "full") and not e.get("skipped")}
     if exports:
         row("GEXF export, hq / full view",
             " / ".join(f"{seconds(e['wall'])}" + ("" if not e.get("returncode") else " (failed)")

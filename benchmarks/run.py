@@ -54,6 +54,7 @@ DEFAULT_WORK = ROOT / "benchmarks" / "work"
 QUERY_BACKENDS = ("disk", "embedded", "pyoxigraph", "oxrdflib", "rdflib", "oxigraph-server", "virtuoso")
 SERVERS = ("oxigraph-server", "virtuoso")
 SECTIONS = ("build", "next", "queries", "pages", "views", "browser")
+GEXF_VIEWS = ("hq", "clusters", "full")
 KG = Path(sys.executable).parent / "kg"
 #: What "the next command" runs, each from a fresh process on the build: (name, kg arguments).
 NEXT_COMMANDS = (("control-summary", ["query", "control-summary"]), ("control-by-land", ["query", "control-by-land"]),
@@ -208,9 +209,10 @@ def step_build(data: Path, out: Path, log: Path, timeout: float, validate: bool)
     return done
 
 
-def step_next(data: Path, out: Path, log: Path, repeats: int, timeout: float) -> dict[str, Any]:
+def step_next(data: Path, out: Path, log: Path, repeats: int, timeout: float,
+              views: tuple[str, ...] = GEXF_VIEWS) -> dict[str, Any]:
     """Each command of :data:`NEXT_COMMANDS` from a fresh process on the build (``repeats`` times, the median
-    reported), and ``kg export gexf`` of the hq and full views (once each)."""
+    reported), and ``kg export gexf`` of each of ``views`` (once each; the others recorded as not run)."""
     common = ["--build", str(out), "--data", str(data)]
     result: dict[str, Any] = {"commands": {}, "exports": {}}
     for name, args in NEXT_COMMANDS:
@@ -225,7 +227,10 @@ def step_next(data: Path, out: Path, log: Path, repeats: int, timeout: float) ->
             "using_build": any("using the build" in line for line in lines), "answer": answer,
             "said": next((line for line in lines if "build" in line), None)}
         say(f"{runs[-1]['command'].split(' --build')[0]}: {result['commands'][name]['wall']:.2f} s")
-    for view in ("hq", "clusters", "full"):
+    for view in GEXF_VIEWS:
+        if view not in views:
+            result["exports"][view] = {"skipped": "not asked for in this run (--gexf-views)"}
+            continue
         done = run_cli(["export", "gexf", "--view", view, *common, "--out", str(out / f"export-{view}")],
                        timeout * 3, log)
         lines = [line for _, line in done.pop("stderr")]
@@ -469,7 +474,8 @@ def machine() -> dict[str, Any]:
 def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: float, query_timeout: float,
         backends: list[str], sections: list[str], seed: int, rdflib_max_firms: int,
         previous: dict[str, Any] | None = None, slow: float | None = None,
-        project: list[int] | None = None) -> dict[str, Any]:
+        project: list[int] | None = None, validate_max_firms: int | None = None,
+        gexf_views: tuple[str, ...] = GEXF_VIEWS) -> dict[str, Any]:
     from tests.servers import oxigraph_command
 
     runs = 1 if quick else 5
@@ -503,7 +509,8 @@ def run(firms: list[int], out: Path, work: Path, quick: bool, rdflib_timeout: fl
         t_size = time.perf_counter()
         if _guarded(size, "synth", f"kg synth {n:,}", partial(step_synth, n, work, seed)):
             context = SizeRun(n, Path(size["synth"]["dir"]), work / f"out-{n}", work, log, saved, runs, slow,
-                              quick, rdflib_timeout, query_timeout, rdflib_max_firms, installed, chromium)
+                              quick, rdflib_timeout, query_timeout, rdflib_max_firms, installed, chromium,
+                              validate_max_firms, gexf_views)
             run_size(context, size, sections, backends, lambda: _save(results, out))
         size["seconds"] = time.perf_counter() - t_size
         say(f"--- {n:,} firms took {size['seconds']:.0f} s")
@@ -536,6 +543,8 @@ class SizeRun:
     rdflib_max_firms: int
     installed: dict[str, bool]
     chromium: str | None
+    validate_max_firms: int | None = None  # past it, no build with validation
+    gexf_views: tuple[str, ...] = GEXF_VIEWS  # the views kg export gexf writes in "next"
 
 
 def _guarded(size: dict[str, Any], key: str, what: str, action: Callable[[], dict[str, Any]]) -> bool:
@@ -561,6 +570,9 @@ def _build_sections(c: SizeRun, size: dict[str, Any], sections: list[str]) -> bo
         return True
     for validate in (False, True):
         key = "build_validated" if validate else "build"
+        if validate and c.validate_max_firms is not None and c.n > c.validate_max_firms:
+            size[key] = {"skipped": f"not run past {c.validate_max_firms:,} firms in this run (--validate-max-firms)"}
+            continue
         what = f"kg build {c.n:,}{'' if validate else ' --no-validate'}"
         say(what)
         if _guarded(size, key, what, partial(step_build, c.data, c.built, c.log, timeout=3600,
@@ -605,7 +617,8 @@ def run_size(c: SizeRun, size: dict[str, Any], sections: list[str], backends: li
     if "next" in sections:
         say(f"next command {c.n:,}")
         _guarded(size, "next", f"next command {c.n:,}",
-                 lambda: step_next(c.data, c.built, c.log, repeats=1 if c.quick else 3, timeout=600))
+                 lambda: step_next(c.data, c.built, c.log, repeats=1 if c.quick else 3, timeout=600,
+                                   views=c.gexf_views))
         save()
     if "queries" in sections:
         _query_sections(c, size, backends, save)
@@ -650,6 +663,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="the same for the other back-ends (default: %(default)s)")
     parser.add_argument("--rdflib-max-firms", type=int, default=100_000,
                         help="largest N run on rdflib's Memory store (default: %(default)s)")
+    parser.add_argument("--validate-max-firms", type=int, default=None,
+                        help="largest N also built with validation (default: every size)")
+    parser.add_argument("--gexf-views", default=",".join(GEXF_VIEWS),
+                        help="the views kg export gexf writes after the build (default: %(default)s)")
     parser.add_argument("--backends", default=",".join(QUERY_BACKENDS), help="default: %(default)s")
     parser.add_argument("--sections", default=",".join(SECTIONS), help="default: %(default)s")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown results (default: %(default)s)")
@@ -666,15 +683,17 @@ def main(argv: list[str] | None = None) -> int:
     firms = [int(x.replace("_", "")) for x in args.firms.split(",") if x.strip()]
     backends = [b for b in args.backends.split(",") if b]
     sections = [s for s in args.sections.split(",") if s]
-    unknown = [b for b in backends if b not in QUERY_BACKENDS] + [s for s in sections if s not in SECTIONS]
+    views = tuple(v for v in args.gexf_views.split(",") if v)
+    unknown = [b for b in backends if b not in QUERY_BACKENDS] + [s for s in sections if s not in SECTIONS] + \
+        [v for v in views if v not in GEXF_VIEWS]
     if unknown:
-        parser.error(f"unknown back-end or section: {', '.join(unknown)}")
+        parser.error(f"unknown back-end, section or view: {', '.join(unknown)}")
     previous = None
     if args.merge and args.out.with_suffix(".json").exists():
         previous = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
     run(firms, args.out, args.work, args.quick, args.rdflib_timeout, args.query_timeout, backends, sections,
         args.seed, args.rdflib_max_firms, previous, args.slow,
-        [int(x.replace("_", "")) for x in args.project.split(",") if x.strip()])
+        [int(x.replace("_", "")) for x in args.project.split(",") if x.strip()], args.validate_max_firms, views)
     say(f"wrote {args.out}")
     return 0
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import kg
-from kg.builds import build_modules, code_digest
+from kg.builds import _imports, build_modules, code_digest
 
 KG = Path(kg.__file__).resolve().parent
 
@@ -43,3 +43,40 @@ def test_a_lazy_import_inside_a_function_is_covered(tmp_path):
     late = "\n\ndef _late() -> None:\n    from . import later  # noqa: F401\n"
     build.write_text(build.read_text(encoding="utf-8") + late, encoding="utf-8")
     assert copy / "later.py" in build_modules(package_dir=copy)
+
+
+def _parsed_imports(path: Path, name: str) -> set[str]:
+    """The modules a source imports, by Python's own parser: what kg.builds reads from the text must hold them."""
+    import ast
+
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                module = f"{base}.{module}" if module else base
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names if alias.name != "*")
+    return found
+
+
+def test_the_imports_read_from_the_text_are_those_python_parses():
+    for path in sorted(KG.rglob("*.py")):
+        relative = path.relative_to(KG.parent).with_suffix("")
+        name = ".".join(relative.parts[:-1] if path.name == "__init__.py" else relative.parts)
+        assert _parsed_imports(path, name) <= _imports(path, name), path
+
+
+def test_imports_in_brackets_after_a_backslash_and_with_comments_are_read(tmp_path):
+    source = tmp_path / "kg" / "views" / "mod.py"
+    source.parent.mkdir(parents=True)
+    source.write_text('"""Doc."""\nfrom .. import (rules,  # the rules\n    tables as t)\n'
+                      "import json, kg.geo as geo\nfrom .lines import \\\n    HeldLines\n"
+                      "def f():\n    from ..derive.listings import rank  # noqa\n", encoding="utf-8")
+    found = _imports(source, "kg.views.mod")
+    assert {"kg.rules", "kg.tables", "json", "kg.geo", "kg.views.lines.HeldLines", "kg.derive.listings"} <= found
+    assert "kg.views.lines" in found and "kg.derive" in found  # the packages that hold them
