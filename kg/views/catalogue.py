@@ -276,6 +276,11 @@ class Catalog:
         self.subsector_colors = {c: PALETTE[i] if i < len(PALETTE) else NEUTRAL for i, c in enumerate(codes)}
         self._places_derived(q, region)
         self.regional_sites_set: set[Site] = set(self.regional_sites())
+        #: each organisation's sites in the region, in the order of ``sites_of`` (asked for every node of a view)
+        self.regional_sites_of: dict[str, list[Site]] = {}
+        for org, sites in self.sites_of.items():
+            if regional := [s for s in sites if s in self.regional_sites_set]:
+                self.regional_sites_of[org] = regional
 
     # -- reading
     def _name(self, iri: str) -> str:

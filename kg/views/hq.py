@@ -165,7 +165,7 @@ def _add_sites(g: nx.DiGraph[str], cat: Catalog) -> set[str]:
 def _add_org(g: nx.DiGraph[str], cat: Catalog, iri: str) -> None:
     """A firm or group, linked to its parent and to the place of its headquarters."""
     org = cat.orgs[iri]
-    is_firm = "firm" in org.kinds and any(s in cat.regional_sites_set for s in cat.sites_of.get(iri, ()))
+    is_firm = "firm" in org.kinds and iri in cat.regional_sites_of
     g.add_node(iri, **_org_node(cat, iri, "firm" if is_firm else "group"))
     if org.parent and org.parent in cat.orgs:
         g.add_edge(iri, org.parent, relation=curie(ORG.subOrganizationOf.value), label="subsidiary of",

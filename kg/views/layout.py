@@ -154,8 +154,7 @@ def _anchor(n: str, cat: Catalog) -> tuple[tuple[float, float], bool, str | None
     elif n in cat.sites:
         place = cat.sites[n].place
     elif n in cat.orgs:
-        points = [cat.coords[s.place] for s in cat.sites_of.get(n, ())
-                  if s in cat.regional_sites_set and s.place in cat.coords]
+        points = [cat.coords[s.place] for s in cat.regional_sites_of.get(n, ()) if s.place in cat.coords]
         if points:
             return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)), True, None
         place = cat.orgs[n].hq_place
@@ -188,24 +187,29 @@ def geographic_layout(g: nx.Graph[str], cat: Catalog) -> dict[str, tuple[float, 
     spots: dict[tuple[float, float], list[str]] = defaultdict(list)
     spot_land: dict[tuple[float, float], str | None] = {}
     unplaced = []
+    projected: dict[tuple[tuple[float, float], bool, str | None], tuple[float, float]] = {}  # many nodes a place
     for n in g.nodes:
         anchor = _anchor(n, cat)
         if anchor is None:
             unplaced.append(n)
             continue
-        spot = project(anchor[0], anchor[1], None if anchor[1] else project.area_of(anchor[2]))
+        spot = projected.get(anchor)
+        if spot is None:
+            spot = projected[anchor] = project(anchor[0], anchor[1],
+                                               None if anchor[1] else project.area_of(anchor[2]))
         spots[spot].append(n)
         if anchor[1] and anchor[2] and cat.land.get(anchor[2]):
             spot_land[spot] = cat.land[anchor[2]]
     outlines = {land: _projected_outline(land, project, True) for land in set(spot_land.values()) if land}
     pos: dict[str, tuple[float, float]] = {}
     golden = math.pi * (3 - math.sqrt(5))
+    kinds = dict(g.nodes(data="type"))
     for (x, y), nodes in spots.items():
         radius = min(SPREAD_RADIUS, 12 * math.sqrt(len(nodes)))
         rings = outlines.get(spot_land.get((x, y)) or "")
         if rings and geo.inside((x, y), rings):
             radius = min(radius, 0.8 * geo.distance_to_edge((x, y), rings))
-        for i, n in enumerate(sorted(nodes, key=lambda n: (g.nodes[n]["type"] != "place", n))):
+        for i, n in enumerate(sorted(nodes, key=lambda n: (kinds[n] != "place", n))):
             r = radius * math.sqrt((i + 0.5) / len(nodes)) if len(nodes) > 1 else 0.0
             pos[n] = (round(x + r * math.cos(i * golden), 1), round(y + r * math.sin(i * golden), 1))
     bottom = project.radius + 300

@@ -140,7 +140,7 @@ def _regional_attrs(cat: Catalog, iri: str) -> dict[str, Any]:
     """The Länder and site functions of an organisation's regional sites (the filters' facets); without
     regional sites, the Land of its headquarters."""
     org = cat.orgs[iri]
-    regional = [s for s in cat.sites_of.get(iri, ()) if s in cat.regional_sites_set]
+    regional = cat.regional_sites_of.get(iri, ())
     attrs: dict[str, Any] = {}
     lands = sorted({cat.places[land].label for s in regional if (land := cat.land.get(s.place))})
     if lands:
