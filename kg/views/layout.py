@@ -203,7 +203,7 @@ def geographic_layout(g: nx.Graph[str], cat: Catalog) -> dict[str, tuple[float, 
     outlines = {land: _projected_outline(land, project, True) for land in set(spot_land.values()) if land}
     pos: dict[str, tuple[float, float]] = {}
     golden = math.pi * (3 - math.sqrt(5))
-    kinds = dict(g.nodes(data="type"))
+    kinds: dict[str, str] = {n: d["type"] for n, d in g.nodes(data=True)}
     for (x, y), nodes in spots.items():
         radius = min(SPREAD_RADIUS, 12 * math.sqrt(len(nodes)))
         rings = outlines.get(spot_land.get((x, y)) or "")
