@@ -75,6 +75,15 @@ def _build(key: str) -> Callable[[dict[str, Any]], Point | None]:
     return read
 
 
+def _floor(size: dict[str, Any]) -> Point | None:
+    """``oxigraph load`` of the build's own N-Quads into a fresh store: the floor the build is compared with."""
+    f = size.get("floor")
+    if not f:
+        return None
+    failed = _failure(f)
+    return Point(failed=failed) if failed else Point(f["wall"], f.get("peak_rss_mb"))
+
+
 def _queries(size: dict[str, Any]) -> Point | None:
     """The saved queries on the build's on-disk store: the sum of their medians (each one after a warm-up)."""
     q = size.get("queries", {}).get("disk")
@@ -145,6 +154,7 @@ def _push(key: str) -> Callable[[dict[str, Any]], Point | None]:
 STEPS: tuple[tuple[str, Callable[[dict[str, Any]], Point | None]], ...] = (
     ("`kg build --no-validate`", _build("build")),
     ("`kg build` with validation", _build("build_validated")),
+    ("`oxigraph load` of the build's N-Quads (the floor)", _floor),
     ("every saved query, on-disk store (sum of medians)", _queries),
     ("a listing page (slowest, limit 100 with total)", _page),
     ("GEXF export, hq view", _gexf("hq")),

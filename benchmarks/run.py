@@ -10,6 +10,7 @@ step's own and a query past its time-out can be killed:
 * build, as the user runs it: ``kg build --no-validate`` and ``kg build`` (SHACL validation, with its
   progress lines), each writing the RDF files, the on-disk store and ``build.json`` (wall, CPU and
   peak memory of the process, the validation's own seconds);
+* the floor: ``oxigraph load`` of the build's own ``kg.nq`` into a fresh store (what the build is compared with);
 * the next command: ``kg query NAME --build OUT`` from a fresh process (wall until it has answered,
   and that it said "using the build"), and ``kg export gexf --view hq|full --build OUT``;
 * every saved query (``queries/*.rq``): median of ``--runs`` runs after a warm-up, on the build's
@@ -53,7 +54,7 @@ DEFAULT_OUT = ROOT / "benchmarks" / "RESULTS.md"
 DEFAULT_WORK = ROOT / "benchmarks" / "work"
 QUERY_BACKENDS = ("disk", "embedded", "pyoxigraph", "oxrdflib", "rdflib", "oxigraph-server", "virtuoso")
 SERVERS = ("oxigraph-server", "virtuoso")
-SECTIONS = ("build", "next", "queries", "pages", "views", "browser")
+SECTIONS = ("build", "floor", "next", "queries", "pages", "views", "browser")
 GEXF_VIEWS = ("hq", "clusters", "full")
 KG = Path(sys.executable).parent / "kg"
 #: What "the next command" runs, each from a fresh process on the build: (name, kg arguments).
@@ -131,9 +132,13 @@ def step_synth(n: int, work: Path, seed: int) -> dict[str, Any]:
 
 
 def run_cli(args: list[str], timeout: float, log: Path) -> dict[str, Any]:
-    """Run ``kg ARGS`` as the user does, in its own process group: wall time, CPU and peak RSS of the
-    process (``os.wait4``), its exit code, stdout, and its stderr lines with the second each arrived."""
-    command = [str(KG), *args]
+    """Run ``kg ARGS`` as the user does (:func:`run_process`)."""
+    return run_process([str(KG), *args], timeout, log, "kg " + " ".join(args))
+
+
+def run_process(command: list[str], timeout: float, log: Path, said: str) -> dict[str, Any]:
+    """Run ``command`` (``said``: as the report names it) in its own process group: wall time, CPU and peak RSS
+    of the process (``os.wait4``), its exit code, stdout, and its stderr lines with the second each arrived."""
     t0 = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -164,7 +169,7 @@ def run_cli(args: list[str], timeout: float, log: Path) -> dict[str, Any]:
         reader.join(10)
     with open(log, "a", encoding="utf-8") as handle:
         handle.write(f"\n$ {' '.join(command)}\n" + "\n".join(f"[{t:7.2f}] {line}" for t, line in lines) + "\n")
-    return {"command": "kg " + " ".join(args), "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+    return {"command": said, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
             "peak_rss_mb": usage.ru_maxrss / 1024, "returncode": process.returncode, "killed": bool(killed),
             "stdout": b"".join(out).decode("utf-8", "replace"), "stderr": lines}
 
@@ -206,6 +211,35 @@ def step_build(data: Path, out: Path, log: Path, timeout: float, validate: bool)
             during = [t for t, _ in stderr if start <= t <= end[0]]
             done["progress_lines"] = len(during) - 2  # the lines between "validating N shapes…" and its result
             done["longest_silence"] = max((b - a for a, b in zip(during, during[1:], strict=False)), default=0.0)
+    return done
+
+
+def step_floor(built: Path, work: Path, log: Path, timeout: float) -> dict[str, Any]:
+    """The floor a build is compared with: ``oxigraph load`` (the Oxigraph CLI's bulk loader) of the build's own
+    ``kg.nq`` into a fresh on-disk store, as a process of its own (wall, CPU, peak memory); the store is removed."""
+    from tests.servers import oxigraph_command
+
+    command = oxigraph_command()
+    nquads = built / "kg.nq"
+    if command is None:
+        return {"skipped": MISSING["oxigraph-server"]}
+    if not nquads.exists():
+        return {"skipped": f"the build wrote no {nquads.name} (kg build --formats)"}
+    target = work / "floor-store"
+    shutil.rmtree(target, ignore_errors=True)
+    try:
+        done = run_process([command, "load", "--location", str(target), "--file", str(nquads.resolve())], timeout, log,
+                           f"oxigraph load --file {nquads.name}")
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    done.pop("stdout")
+    done.pop("stderr")
+    if done["returncode"]:
+        from benchmarks.growth import oom_reason
+
+        raise RuntimeError(f"oxigraph load failed ({oom_reason(done['returncode'])}"
+                           f"{f', killed after {timeout:g} s' if done['killed'] else ''})")
+    done["nquads_mb"] = nquads.stat().st_size / 1e6
     return done
 
 
@@ -614,6 +648,12 @@ def run_size(c: SizeRun, size: dict[str, Any], sections: list[str], backends: li
                 size[section] = {"skipped": "the build failed at this size"}
         return
     save()
+    if "floor" in sections:
+        say(f"oxigraph load {c.n:,}")
+        if _guarded(size, "floor", f"oxigraph load {c.n:,}", lambda: step_floor(c.built, c.work, c.log, timeout=7200)) \
+                and "wall" in size["floor"]:
+            say(f"oxigraph load {c.n:,}: {size['floor']['wall']:.1f} s, {size['floor']['peak_rss_mb']:.0f} MB")
+        save()
     if "next" in sections:
         say(f"next command {c.n:,}")
         _guarded(size, "next", f"next command {c.n:,}",
