@@ -81,9 +81,10 @@ def _machine(results: dict[str, Any]) -> list[str]:
                                              f" (median of {results.get('runs')} runs after a warm-up)"),
         *[f"- Re-run {r.get('started')} to {r.get('finished', '(unfinished)')}: `{r['command']}` (replaces "
           f"{', '.join(r.get('backends', []))} in {', '.join(r.get('sections', []))})"
-          for r in results.get("reruns", [])],
+          + (f"; {r['note']}" if r.get("note") else "") for r in results.get("reruns", [])],
         f"- Code: commit {results.get('git', {}).get('commit', '?')}"
         + (f", with local changes to {results['git']['changed']}" if results.get("git", {}).get("changed") else "")
+        + (f" ({results['git']['note']})" if results.get("git", {}).get("note") else "")
         + "; the saved queries were copied at the start, so every back-end ran the same text",
         f"- Machine: {m.get('nproc')} cores ({m.get('cpu')}), {m.get('mem_gb')} GiB RAM, {m.get('os')}",
         f"- Load average at start {_load(load)}, at end {_load(load_end)} (the machine was shared with other work; "
@@ -351,7 +352,8 @@ def _headline_at(results: dict[str, Any], n: str, limits: dict[str, float]) -> l
                                         ("`kg build` with validation", v, limits["validated_x"], None)):
         target = f"≤ {times:g}× `oxigraph load`" + (f", ≤ {gb_limit:g} GB" if gb_limit else "")
         if build.get("wall") is None:
-            row(step, "not measured" + (f" ({build['skipped']})" if build.get("skipped") else ""), target, None)
+            why = build.get("skipped") or build.get("error", "").split(":\n")[0].removeprefix("RuntimeError: ")
+            row(step, "not measured" + (f" ({why})" if why else ""), target, None)
             continue
         gb = build["peak_rss_mb"] / 1024
         extra = (f"; validation {seconds(build.get('validation_seconds'))}, {build.get('violations', '?')} "
@@ -469,7 +471,7 @@ def render(results: dict[str, Any], notes: Path | None = NOTES) -> str:
             "timed from the start of the process until it has written its answer and ended.", ""] + _next_table(results)
     out += ["", "## Saved queries", ""]
     for n, size in sorted(results.get("sizes", {}).items(), key=lambda kv: int(kv[0])):
-        if size.get("queries"):
+        if size.get("queries") and "skipped" not in size["queries"]:  # skipped: the build failed at this size
             out += _query_table(n, size["queries"]) + [""]
     if any(size.get("pages") for size in results.get("sizes", {}).values()):
         out += ["## Listings: a page with its total", "",
@@ -477,7 +479,7 @@ def render(results: dict[str, Any], notes: Path | None = NOTES) -> str:
                 "--limit 100` does): the page's rows and the listing's total.", ""] + _pages_table(results) + [""]
     out += ["## Views, graph files and pages", ""]
     for n, size in sorted(results.get("sizes", {}).items(), key=lambda kv: int(kv[0])):
-        if size.get("views"):
+        if size.get("views") and "skipped" not in size["views"]:
             out += _views_table(n, size) + [""]
     if notes is not None and notes.exists():
         out += ["", notes.read_text(encoding="utf-8").strip(), ""]

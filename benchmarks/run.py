@@ -174,6 +174,15 @@ def run_process(command: list[str], timeout: float, log: Path, said: str) -> dic
             "stdout": b"".join(out).decode("utf-8", "replace"), "stderr": lines}
 
 
+def _ended(done: dict[str, Any], timeout: float) -> str:
+    """How a step's process ended that did not succeed: stopped here at its time-out, or its exit code in words (a
+    SIGKILL from nobody here: the kernel's out-of-memory killer)."""
+    from benchmarks.growth import oom_reason
+
+    return f"stopped by the benchmark after its time-out of {timeout:g} s" if done["killed"] else \
+        oom_reason(done["returncode"])
+
+
 _VALIDATION = re.compile(r"SHACL validation: (\d+) violation\(s\) in ([\d.]+) s")
 _VALIDATING = re.compile(r"\] validating \d+ shapes…$")
 #: the store is written while the graph is built; its compaction is the one step of its own
@@ -187,11 +196,8 @@ def step_build(data: Path, out: Path, log: Path, timeout: float, validate: bool)
     done = run_cli(args, timeout, log)
     refused = validate and done["returncode"] == 1 and any(_VALIDATION.search(line) for _, line in done["stderr"])
     if done["returncode"] != 0 and not refused:  # a build that the shapes refused is measured all the same
-        from benchmarks.growth import oom_reason
-
         tail = "\n".join(line for _, line in done["stderr"][-15:])
-        raise RuntimeError(f"{done['command']} failed ({oom_reason(done['returncode'])}"
-                           f"{f', killed after {timeout:g} s' if done['killed'] else ''}):\n{tail}")
+        raise RuntimeError(f"{done['command']} failed ({_ended(done, timeout)}):\n{tail}")
     stderr = done.pop("stderr")
     last_line = done.pop("stdout").strip().splitlines()[-1:] or [""]
     done["summary"] = {k.strip(): int(v.replace(",", "")) for k, v in _SUMMARY.findall(last_line[0])}
@@ -235,10 +241,7 @@ def step_floor(built: Path, work: Path, log: Path, timeout: float) -> dict[str, 
     done.pop("stdout")
     done.pop("stderr")
     if done["returncode"]:
-        from benchmarks.growth import oom_reason
-
-        raise RuntimeError(f"oxigraph load failed ({oom_reason(done['returncode'])}"
-                           f"{f', killed after {timeout:g} s' if done['killed'] else ''})")
+        raise RuntimeError(f"oxigraph load failed ({_ended(done, timeout)})")
     done["nquads_mb"] = nquads.stat().st_size / 1e6
     return done
 
