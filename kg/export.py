@@ -50,7 +50,7 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from itertools import accumulate, chain, pairwise
+from itertools import chain, pairwise
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
@@ -219,21 +219,20 @@ def _edges_in_order(graph: nx.Graph[Any]) -> tuple[list[tuple[Any, ...]], list[d
     return [(u, v) for u, v, _ in pairs], [d for _, _, d in pairs], None
 
 
-def _balanced(sizes: list[int], shares: list[float]) -> list[int]:
-    """Where to cut a run of elements into parts of about the ``shares`` of their work (fractions), an element's
-    work its ``sizes`` (its number of attributes) and one: the first element of each part, then the end.
+def _balanced(sizes: list[int], parts: int) -> list[int]:
+    """Where to cut a run of elements into ``parts`` of about the same work, an element's work its ``sizes``
+    (its number of attributes) and one: the first element of each part, then the end.
 
-    >>> _balanced([9, 9, 1, 1, 1, 1, 1, 1], [0.5, 0.5]), _balanced([9, 9, 1, 1, 1, 1, 1, 1], [0.75, 0.25])
-    ([0, 2, 8], [0, 4, 8])
+    >>> _balanced([9, 9, 1, 1, 1, 1, 1, 1], 2)
+    [0, 2, 8]
     """
     total = sum(sizes) + len(sizes)
-    cuts = [total * share for share in accumulate(shares[:-1])]
     bounds, done = [0], 0
     for i, size in enumerate(sizes):
-        if len(bounds) <= len(cuts) and done >= cuts[len(bounds) - 1]:
+        if done >= total * len(bounds) / parts and len(bounds) < parts:
             bounds.append(i)
         done += size + 1
-    return bounds + [len(sizes)] * (len(shares) + 1 - len(bounds))
+    return bounds + [len(sizes)] * (parts + 1 - len(bounds))
 
 
 def _text(value: Any, kind: str) -> str:
@@ -303,7 +302,7 @@ class GexfExporter(Exporter):
         count = len(nodes) + 1 + len(ends)
         # a small graph in one part: forking costs more than it saves below some tens of thousands of elements
         processes = forked.cores() if count >= FORK_FROM else 1
-        bounds = _balanced([len(d) for _, d in nodes] + [0] + [len(d) for d in edge_data], forked.shares(processes)) \
+        bounds = _balanced([len(d) for _, d in nodes] + [0] + [len(d) for d in edge_data], processes) \
             if processes > 1 else [0, count]
         forked.write_in_parts(handle, [part(a, b) for a, b in pairwise(bounds)], processes)
         handle.write(b"    </edges>\n  </graph>\n</gexf>\n")

@@ -23,27 +23,13 @@ import tempfile
 from collections.abc import Callable, Sequence
 from typing import IO
 
-__all__ = ["cores", "room_for_copies", "shares", "write_in_parts"]
+__all__ = ["cores", "room_for_copies", "write_in_parts"]
 
 Part = Callable[[IO[bytes]], object]
 """A part of a file: a function that writes its bytes to the (binary) file it is given."""
 
 #: At most this many processes at once: each costs its copies of the pages it touches.
 MAX_PROCESSES = 4
-#: How much faster this process formats than a forked one, which copies each page of the view it touches (a
-#: reference count is a write): half the hq view at 100,000 firms took 1.90 s here and 2.37 s in a forked process.
-PACE_HERE = 1.25
-
-
-def shares(processes: int) -> list[float]:
-    """The share of the work to give each of ``processes`` parts, so that they end together: the first, written
-    here while the others are formatted in forked processes (:func:`write_in_parts`), the largest.
-
-    >>> shares(1), [round(s, 3) for s in shares(2)]
-    ([1.0], [0.556, 0.444])
-    """
-    whole = PACE_HERE + processes - 1
-    return [PACE_HERE / whole] + [1 / whole] * (processes - 1) if processes > 1 else [1.0]
 
 
 def cores() -> int:
