@@ -403,7 +403,8 @@ def task_queries(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------------------- listings and push
 
 #: The listings that page (``kg query NAME --limit N``): their first page is timed with its total.
-LISTINGS = ("firms-by-subsector", "rnd-sites", "firm-facts", "hq-absence", "multi-site-groups", "cluster-links")
+LISTINGS = ("firms-by-subsector", "rnd-sites", "firm-facts", "hq-absence", "multi-site-groups", "cluster-links",
+            "changes")
 
 
 def task_pages(args: argparse.Namespace) -> None:
