@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -118,6 +119,86 @@ def _write_merged_by_graph(store: Store, handle: IO[bytes], fmt: RdfFormat) -> N
         store.dump(handle, fmt, from_graph=graph, prefixes=PREFIXES)
 
 
+def _write_trig_by_graph(store: Store, handle: IO[bytes], workers: int) -> None:
+    r"""The dataset as TriG, its graphs dumped on ``workers`` threads at once: each graph's triples as Turtle into a
+    file of its own (beside ``handle``'s), then joined in the order of the graphs, the prefixes once at the top,
+    each named graph a block ``<g> { ... }``, the default graph's triples outside any.  One dump of the whole store
+    runs on one core (34 s for 6.1 M quads at 100,000 firms); the engine dumps without holding the GIL.
+
+        >>> import io
+        >>> from pyoxigraph import Literal, Quad
+        >>> store = Store()
+        >>> store.add(Quad(NamedNode("http://x/a"), NamedNode("http://x/p"), Literal("v"), NamedNode("http://x/g")))
+        >>> out = io.BytesIO()
+        >>> _write_trig_by_graph(store, out, workers=2)
+        >>> print(out.getvalue().decode().rpartition("@prefix schema: <https://schema.org/> .\n")[2], end="")
+        <http://x/g> {
+        <http://x/a> <http://x/p> "v" .
+        }
+    """
+    import queue
+    import tempfile
+    import threading
+
+    graphs = _graphs(store)
+    with tempfile.TemporaryDirectory(prefix=".kg-trig-", dir=_folder_of(handle)) as parts:
+        def part(index: int) -> Path:
+            return Path(parts) / str(index)
+
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for index in range(len(graphs)):
+            todo.put(index)
+        failed: list[BaseException] = []
+
+        def dump() -> None:
+            try:
+                while not failed:
+                    try:
+                        index = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    with open(part(index), "wb") as turtle:
+                        store.dump(turtle, RdfFormat.TURTLE, from_graph=graphs[index], prefixes=PREFIXES)
+            except BaseException as exc:  # raised in the caller's thread below
+                failed.append(exc)
+
+        threads = [threading.Thread(target=dump, name=f"kg-trig-{n}") for n in range(max(1, workers))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failed:
+            raise failed[0]
+        header_written = False
+        for index, graph in enumerate(graphs):
+            with open(part(index), "rb") as turtle:
+                # a non-empty part starts with the prefixes (the engine writes them before its first triple)
+                header, line = [], turtle.readline()
+                while line.startswith(b"@prefix "):
+                    header.append(line)
+                    line = turtle.readline()
+                if not header_written and header:
+                    handle.writelines(header)
+                    header_written = True
+                named = not isinstance(graph, DefaultGraph)
+                if named:
+                    handle.write(f"{graph} {{\n".encode())
+                handle.write(line)
+                shutil.copyfileobj(turtle, handle, _COPY_BLOCK)
+                if named:
+                    handle.write(b"}\n")
+
+
+#: The block in which a graph's Turtle is copied into the TriG file.
+_COPY_BLOCK = 1 << 20
+
+
+def _folder_of(handle: IO[bytes]) -> str | None:
+    """The folder of the file ``handle`` writes (None for one in memory: the system's temporary folder)."""
+    name = getattr(handle, "name", None)
+    return os.path.dirname(os.path.abspath(name)) if isinstance(name, str) else None
+
+
 def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = None,
               progress: Callable[[str], None] | None = None, graphs_disjoint: bool = False,
               workers: int | None = None, also: Sequence[Callable[[Path], Path]] = (),
@@ -135,7 +216,8 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
     makes; see ``BuildResult.graphs_disjoint``): the merged-graph formats are then dumped graph by
     graph instead of through a union query (3x faster at a million triples, and no copy of the
     triples in Python).  The files are written by ``workers`` threads (default: two where there
-    are two cores); pyoxigraph serialises without holding the GIL, so they run in parallel.
+    are two cores); pyoxigraph serialises without holding the GIL, so they run in parallel.  TriG is
+    dumped a graph at a time on as many threads more (:func:`_write_trig_by_graph`).
     An unknown format name raises :class:`kg.writers.UnknownWriter` before anything is written.
 
     ``also`` are more outputs of the same set (the on-disk store and the build's record,
@@ -151,6 +233,8 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
     if not graphs_disjoint and any(not w.quads for w in chosen):
         triples = list(union_triples(store))
 
+    threads = workers or min(2, os.cpu_count() or 1)
+
     def write(folder: Path, writer: writers.Writer[RdfFormat]) -> Path:
         filename, fmt = dataset_filename(writer), writer.load()
         if written and writer.name in written:
@@ -163,20 +247,21 @@ def write_rdf(store: Store, out: str | Path, formats: Iterable[str] | None = Non
 
     def _write_one(path: Path, fmt: RdfFormat, writer: writers.Writer[RdfFormat]) -> None:
         with open(path, "wb") as handle:
-            if writer.quads:
+            if fmt == RdfFormat.TRIG:
+                _write_trig_by_graph(store, handle, threads)
+            elif writer.quads:
                 store.dump(handle, fmt, prefixes=PREFIXES)
             elif triples is None:
                 _write_merged_by_graph(store, handle, fmt)
             else:
                 serialize(triples, handle, fmt, prefixes=PREFIXES)
 
-    workers = workers or min(2, os.cpu_count() or 1)
     jobs: list[Callable[[Path], Path]] = [*also, *(functools.partial(write, writer=w) for w in chosen)]
     with generation(out, set_members()) as folder:
-        if workers <= 1 or len(jobs) <= 1:
+        if threads <= 1 or len(jobs) <= 1:
             paths = [job(folder) for job in jobs]
         else:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kg-write") as pool:
+            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kg-write") as pool:
                 paths = list(pool.map(lambda job: job(folder), jobs))
     return paths
 

@@ -71,3 +71,46 @@ def test_a_triple_whose_hash_was_seen_is_written_unless_the_store_holds_it(built
     collided = build(DATA, ONTOLOGY)
     assert collided.quads_built == len(collided.store) == len(built.store)
     assert _nquads(collided.store) == _nquads(built.store)
+
+
+def test_trig_written_graph_by_graph_holds_the_store_as_one_dump_does(tmp_path):
+    """kg.trig is dumped a graph at a time on several threads and joined: the same quads as the engine's one dump,
+    whatever the graphs hold (the default graph, a graph named by a blank node, an empty graph, a literal with a
+    line break and quotes, one blank node in two graphs)."""
+    from pyoxigraph import BlankNode, DefaultGraph, RdfFormat, Store, parse
+
+    store = Store()
+    shared, graphs = BlankNode("shared"), [NamedNode(f"urn:g{i}") for i in range(5)]
+    for i, graph in enumerate([DefaultGraph(), BlankNode("graph"), *graphs]):
+        store.add(Quad(NamedNode(f"urn:s{i}"), NamedNode("https://schema.org/name"), Literal(f'"{i}"\nline'), graph))
+        store.add(Quad(shared, NamedNode("urn:p"), Literal(str(i), language="de"), graph))
+    store.add_graph(NamedNode("urn:empty"))
+    write_rdf(store, tmp_path / "out", ["trig"], workers=2)
+    text = (tmp_path / "out" / "kg.trig").read_bytes()
+    assert text.count(b"@prefix schema: <https://schema.org/> .") == 1  # the prefixes once, at the top
+    written = set(parse(text, RdfFormat.TRIG))
+    assert written == set(store) == set(parse(store.dump(format=RdfFormat.TRIG), RdfFormat.TRIG))
+
+
+def test_a_failed_graph_dump_fails_the_trig_and_leaves_the_set_as_it_was(tmp_path, monkeypatch):
+    from pyoxigraph import Store
+
+    import kg.store
+    from kg.files import OutputError
+
+    store = Store()
+    store.add(Quad(NamedNode("urn:s"), NamedNode("urn:p"), Literal("v"), NamedNode("urn:g")))
+    write_rdf(store, tmp_path, ["trig"])
+    before = (tmp_path / "kg.trig").read_bytes()
+
+    class Failing:
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def dump(self, *args, **kwargs):
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises((OSError, OutputError)):
+        kg.store.write_rdf(Failing(), tmp_path, ["trig"])
+    assert (tmp_path / "kg.trig").read_bytes() == before
+    assert not [p for p in tmp_path.rglob(".kg-trig-*")]  # no part left behind
