@@ -29,7 +29,7 @@ from typing import BinaryIO, cast
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse
 
 from .asof import at_date, fact_years
-from .derive import DERIVED, apply_rules, derived_lines, listing_lines, materialised_quads
+from .derive import DERIVED, apply_rules, derived_lines, listing_lines, materialised_lines
 from .derive.materialised import GroupCount
 from .errors import os_reason
 from .literals import store_form
@@ -859,7 +859,7 @@ def build(data: str | Path = DEFAULT_DATA, ontology: str | Path = DEFAULT_ONTOLO
     multi_site: list[GroupCount] = []
 
     def derived_lines() -> Iterator[str]:
-        yield from (f"{quad} .\n" for quad in materialised_quads(store, iris, reading, multi_site))
+        yield from materialised_lines(store, iris, reading, multi_site)
         say(f"derived the look-ups in {time.perf_counter() - t0:.1f} s; ordering the listings…")
         yield from listing_lines(store, iris, multi_site, say)
     derived = derived_lines()

@@ -23,6 +23,7 @@ clause names it) and used where a value joined at the top of the WHERE clause re
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -39,6 +40,7 @@ from pyoxigraph import (
     QuerySolutions,
     Store,
     Variable,
+    parse_query_results,
 )
 
 from .errors import InputError
@@ -50,7 +52,7 @@ from .tables import CODE, SLUG
 
 __all__ = ["SavedQuery", "Param", "QueryError", "library", "load_query", "resolve", "run", "bind",
            "inject_values", "with_dataset", "select", "select_terms", "select_values", "resource_rows", "tsv_value",
-           "to_python", "QUERIES_DIR"]
+           "nquads_term", "to_python", "QUERIES_DIR"]
 
 
 class QueryError(InputError):
@@ -1059,6 +1061,22 @@ def _tsv_rows(solutions: QuerySolutions) -> Iterator[list[str]]:
     # the first line names the variables; each row ends in a line break (one unbound variable: an empty line)
     rows = itertools.islice(lines, 1, len(lines) - 1)
     return (line.split("\t") for line in rows) if lines[0] else ([] for _ in rows)  # no variables: empty rows
+
+
+def nquads_term(term: str) -> str:
+    """A term of :func:`select_terms` as N-Quads writes it: an IRI, a blank node or a quoted literal as it is; a
+    number or boolean, which the tab-separated answer writes bare, with its datatype.
+
+        >>> nquads_term("<http://x/a>"), nquads_term('"a"@de'), nquads_term("12")
+        ('<http://x/a>', '"a"@de', '"12"^^<http://www.w3.org/2001/XMLSchema#integer>')
+    """
+    return term if term[:1] in ('<', '"', '_') else _bare_literal(term)
+
+
+@functools.cache
+def _bare_literal(term: str) -> str:
+    answer = parse_query_results(f"?x\n{term}\n".encode(), format=QueryResultsFormat.TSV)
+    return str(next(iter(cast(QuerySolutions, answer)))[0])
 
 
 def lexical_value(term: str) -> str | None:

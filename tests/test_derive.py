@@ -104,3 +104,58 @@ def test_outside_areas_are_judged_from_operating_sites_only(facts):
     else:
         assert "berlin" not in areas and "berlin-brandenburg" not in areas
     assert "muenchen" not in areas  # the registered seat is not an operating site
+
+
+def _definition_rows(store, query) -> set[tuple[str, ...]]:
+    from kg.query import select_terms
+
+    return {tuple(row) for row in select_terms(store, query)}
+
+
+def _edge_cases():
+    """A store with what the joins must get right: a site of two firms in a place of two Länder, a company that is
+    two kinds of group and runs itself, a firm that runs itself and is no group, a flag on a blank node, a
+    head-count of a firm and of its site."""
+    from pyoxigraph import BlankNode, NamedNode, Quad, Store
+
+    from kg.namespaces import BBMB, ORG, RDF, SCHEMA
+
+    x = {name: NamedNode(f"http://x/{name}") for name in ("f1", "f2", "g", "s", "p", "l1", "l2", "a", "h1", "h2",
+                                                          "e", "flag", "tie")}
+    g = NamedNode("http://x/graph")
+    triples = [(x["f1"], RDF.type, ORG.Organization), (x["f2"], RDF.type, ORG.Organization),
+               (x["f1"], ORG.hasSite, x["s"]), (x["f2"], ORG.hasSite, x["s"]), (x["s"], ORG.siteOf, x["f1"]),
+               (x["s"], ORG.siteOf, x["f2"]), (x["s"], SCHEMA.containedInPlace, x["p"]),
+               (x["p"], BBMB.inLand, x["l1"]), (x["p"], BBMB.inLand, x["l2"]), (x["p"], BBMB.within, x["a"]),
+               (x["f1"], BBMB.controlledBy, x["g"]), (x["f1"], BBMB.controlledBy, x["f1"]),
+               (x["f2"], BBMB.controlledBy, x["f2"]),
+               (x["f2"], RDF.type, BBMB.Holding), (x["f2"], RDF.type, BBMB.Foundation),
+               (x["f1"], SCHEMA.numberOfEmployees, x["h1"]), (x["s"], SCHEMA.numberOfEmployees, x["h2"]),
+               (x["e"], BBMB.concerns, x["s"]), (BlankNode("b"), BBMB.flags, x["f1"]), (x["flag"], BBMB.flags, x["s"]),
+               (x["tie"], BBMB.hasMember, x["f1"]), (x["e"], BBMB.about, x["f2"]), (x["g"], BBMB.child, x["f1"])]
+    store = Store()
+    store.extend(Quad(s, p, o, g) for s, p, o in triples)
+    return store
+
+
+def _assert_joined_as_defined(store) -> tuple[int, int]:
+    from kg.derive.materialised import GROUP_SITES, PROFILE, _columns, group_site_rows, profile_pairs
+
+    columns = _columns(store)
+    pairs = list(profile_pairs(columns))
+    assert len(pairs) == len(set(pairs)) and set(pairs) == _definition_rows(store, PROFILE)
+    groups = set(group_site_rows(columns))
+    assert groups == _definition_rows(store, GROUP_SITES)
+    return len(pairs), len(groups)
+
+
+def test_the_profiles_and_groups_joined_from_columns_are_their_definitions_rows(region_store):
+    """The build joins PROFILE and GROUP_SITES from their patterns' columns (kg/derive/materialised.py): the same
+    rows as the engine gives for their SPARQL definitions."""
+    pairs, groups = _assert_joined_as_defined(region_store)
+    assert pairs > 100 and groups > 10  # real rows compared, not empty answers
+
+
+def test_the_joins_from_columns_get_the_edge_cases_right():
+    # f1 run by g, f2 by itself (a group), each site in two Länder; f1 by itself is no group's row
+    assert _assert_joined_as_defined(_edge_cases()) == (17, 4)

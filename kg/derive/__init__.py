@@ -4,7 +4,7 @@
 and place of control (:mod:`.control`), each firm's and site's head-count (:mod:`.headcounts`), the
 ties between firms (:mod:`.ties`), and the control summary of every region and its Länder with the
 range over the contested facts (:mod:`.summary`); :func:`derived_lines` (:mod:`.triples`) writes
-those decisions as N-Quads into the graph ``{base}graph/derived``, and :func:`materialised_quads`
+those decisions as N-Quads into the graph ``{base}graph/derived``, and :func:`materialised_lines`
 (:mod:`.materialised`) and :func:`listing_lines` (:mod:`.listings`) what the saved queries look up per firm
 or area.  The build calls them; nothing else decides these things again.
 
@@ -31,7 +31,7 @@ from .control import (
 from .facts import DERIVED, AreaSummary, Contested, ControlArea, Facts, SubsectorSummary, Tally
 from .headcounts import chosen_headcounts, contested_headcounts, figures_of, regional_employees
 from .listings import listing_lines
-from .materialised import GROUP_SITES, PROFILE, materialised_quads
+from .materialised import GROUP_SITES, PROFILE, materialised_lines
 from .summary import summarise
 from .ties import derive_ties
 from .triples import derived_lines
@@ -100,6 +100,6 @@ def apply_rules(tables: Tables, reading: str, project: Project | None = None) ->
     return facts
 
 
-__all__ = ["apply_rules", "decide", "summarise_all", "derived_lines", "materialised_quads", "listing_lines", "PROFILE",
+__all__ = ["apply_rules", "decide", "summarise_all", "derived_lines", "materialised_lines", "listing_lines", "PROFILE",
            "GROUP_SITES", "Facts", "Tally", "AreaSummary", "SubsectorSummary", "ControlArea", "Contested", "READINGS",
            "DERIVED"]

@@ -29,21 +29,16 @@ import heapq
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import cache
-from typing import cast
 
 from pyoxigraph import (
     Literal,
     NamedNode,
-    QueryResultsFormat,
-    QuerySolutions,
     Store,
-    parse_query_results,
 )
 
 from ..collector import collection_paused
 from ..namespaces import BBMB, RDF, RDFS, XSD, IRIs
-from ..query import BLOCK_ROWS, listing_block, select_terms, tsv_value
+from ..query import BLOCK_ROWS, listing_block, nquads_term, select_terms, tsv_value
 from ..rules import CLUSTER_LINK_ROWS, tie_row_keys
 from .facts import DERIVED
 from .materialised import GroupCount
@@ -132,14 +127,6 @@ def _is_literal(term: str) -> bool:
     return bool(term) and term[0] != "<" and not term.startswith("_:")
 
 
-@cache
-def _literal_text(term: str) -> str:
-    """A literal of the engine's TSV answer as pyoxigraph writes it in N-Quads (the TSV writes a number bare);
-    for the few distinct codes and names the rows carry."""
-    answer = parse_query_results(f"?x\n{term}\n".encode(), format=QueryResultsFormat.TSV)
-    return str(next(iter(cast(QuerySolutions, answer)))[0])
-
-
 def _column(answer: Answer) -> dict[str, list[str]]:
     """A query's answer of two variables as lists of the second's terms by the first's, in the answer's order."""
     values: dict[str, list[str]] = {}
@@ -180,8 +167,8 @@ def _firms_by_subsector(iris: IRIs, land_labels: Answer, place_areas: Answer, op
                     if subsector.startswith("<") and _is_literal(code) and _is_literal(class_label):
                         # the subsector's code and name on the row: a page reads them by one triple each
                         node += "/" + _id(subsector[1:-1], iris)
-                        facts += [(_ROW_CODE, _literal_text(code)),
-                                  (_ROW_SUBSECTOR_LABEL, _literal_text(class_label))]
+                        facts += [(_ROW_CODE, nquads_term(code)),
+                                  (_ROW_SUBSECTOR_LABEL, nquads_term(class_label))]
                     # ORDER BY ?landLabel COALESCE(?classCode, "") ?firmLabel
                     made[subsector] = row = (_key(node, lands.get(land), tsv_value(code) or "", tsv_value(label)),
                                              node, tuple(facts))
@@ -367,7 +354,7 @@ def _changes(iris: IRIs, members: Answer) -> Iterator[tuple[str | None, Row]]:
         row = tuple(terms)
         repeat = seen[row] = seen.get(row, -1) + 1
         node = node_prefix + hashlib.sha256("\t".join((*row, str(repeat))).encode()).hexdigest()[:24]
-        facts = tuple((p, term if term[0] in '<"_' else _literal_text(term))
+        facts = tuple((p, nquads_term(term))
                       for p, term in zip(_CHANGE_FACTS, row, strict=True) if term)  # unbound: no fact
         date, change, _, firm_label, _, subject_label, detail = map(tsv_value, row[:7])
         yield None, (_key(node, date, change, firm_label, subject_label, detail), node, facts)
@@ -394,7 +381,7 @@ LISTINGS: dict[str, tuple[tuple[str, ...], Callable[..., Iterable[tuple[str | No
 def listing_lines(store: Store, iris: IRIs, multi_site: Iterable[GroupCount] = (),
                   progress: Callable[[str], None] | None = None) -> Iterator[str]:
     """The ranks of every listing of :data:`LISTINGS` in every area, and of multi-site-groups (``multi_site``, as
-    :func:`.materialised.materialised_quads` counted them), in ``graph/derived`` (module docstring), as N-Quads
+    :func:`.materialised.materialised_lines` counted them), in ``graph/derived`` (module docstring), as N-Quads
     lines, a listing at a time: 1.4 million quads at 100,000 firms, and a pyoxigraph ``Quad`` costs several times
     its text (the build loads them as text, as it does its other triples).
 
