@@ -159,3 +159,21 @@ def test_the_profiles_and_groups_joined_from_columns_are_their_definitions_rows(
 def test_the_joins_from_columns_get_the_edge_cases_right():
     # f1 run by g, f2 by itself (a group), each site in two Länder; f1 by itself is no group's row
     assert _assert_joined_as_defined(_edge_cases()) == (17, 4)
+
+
+def test_the_listings_joined_from_columns_have_their_definitions_rows(region_store):
+    """firm-facts and hq-absence are ordered from their patterns' columns (kg/derive/listings.py): the members of
+    each are the rows the engine gives for its SPARQL definition."""
+    from kg.derive import listings
+    from kg.query import select_terms, tsv_value
+
+    def answers(queries):
+        return [list(select_terms(region_store, q)) for q in queries]
+
+    facts = set(listings.firm_facts_members(*answers((listings.CONTROLLERS, listings.LABELS, listings.SITES,
+                                                          listings.WITH_EMPLOYEES))))
+    assert facts == _definition_rows(region_store, listings.FIRM_FACTS_MEMBERS) and len(facts) > 30
+    absent = set(listings.hq_absence_members(*answers(listings.HQ_ABSENCE_COLUMNS)))
+    defined = {(area, site, *map(tsv_value, labels))
+               for area, site, *labels in _definition_rows(region_store, listings.HQ_ABSENCE_MEMBERS)}
+    assert absent == defined and len(absent) > 10
