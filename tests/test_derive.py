@@ -162,8 +162,8 @@ def test_the_joins_from_columns_get_the_edge_cases_right():
 
 
 def test_the_listings_joined_from_columns_have_their_definitions_rows(region_store):
-    """firm-facts and hq-absence are ordered from their patterns' columns (kg/derive/listings.py): the members of
-    each are the rows the engine gives for its SPARQL definition."""
+    """firm-facts, hq-absence and rnd-sites are ordered from their patterns' columns (kg/derive/listings.py): the
+    members and sort keys of each are the rows the engine gives for their SPARQL definitions."""
     from kg.derive import listings
     from kg.query import select_terms, tsv_value
 
@@ -177,3 +177,23 @@ def test_the_listings_joined_from_columns_have_their_definitions_rows(region_sto
     defined = {(area, site, *map(tsv_value, labels))
                for area, site, *labels in _definition_rows(region_store, listings.HQ_ABSENCE_MEMBERS)}
     assert absent == defined and len(absent) > 10
+    sites = listings._FirmSites(*answers((listings.SITE_PLACES, listings.SITE_FIRMS, listings.FIRMS, listings.LABELS)))
+    members = list(sites.members(_grouped(answers([listings.WITHIN])[0])))
+    assert sorted(members) == sorted(_definition_list(region_store, listings.RND_SITES_MEMBERS))  # with repeats
+    keys = set(sites.sort_keys(_grouped(answers([listings.LANDS])[0])))
+    assert keys == {(site, *map(tsv_value, labels))
+                    for site, *labels in _definition_rows(region_store, listings.SITE_SORT_KEYS)}
+    assert len(members) > 30 and len(keys) > 30
+
+
+def _grouped(rows):
+    grouped = {}
+    for key, value in rows:
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def _definition_list(store, query) -> list[tuple[str, ...]]:
+    from kg.query import select_terms
+
+    return [tuple(row) for row in select_terms(store, query)]
