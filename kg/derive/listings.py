@@ -511,9 +511,9 @@ def listing_lines(store: Store, iris: IRIs, multi_site: Iterable[GroupCount] = (
 
     The queries are answered on two other threads, in the order their rows are made, at most :data:`_AHEAD` ahead of
     the rows being made: the engine evaluates without holding the GIL, so it answers the next ones while Python makes
-    the rows of the first, and no more answers wait in memory than one listing reads (asked all at once, every answer
-    would wait until its listing's turn).  ``progress`` is told each listing as it is made (a quarter of an hour for
-    them all at a million firms).
+    the rows of the first, and no more than three answers wait in memory beside those of the listing being made
+    (asked all at once, every answer would wait until its listing's turn).  ``progress`` is told each listing as it
+    is made (a quarter of an hour for them all at a million firms).
     """
     queries = [q for listing_queries, _ in LISTINGS.values() for q in listing_queries]
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-listings")
@@ -534,8 +534,10 @@ def listing_lines(store: Store, iris: IRIs, multi_site: Iterable[GroupCount] = (
         pool.shutdown(cancel_futures=True)
 
 
-#: How many listing queries are asked before their rows are made: those of the listing with the most.
-_AHEAD = max(len(queries) for queries, _ in LISTINGS.values())
+#: How many listing queries are asked before their rows are made: enough to keep the two threads busy and one answer
+#: ready.  (A listing holds the answers of all its queries while it makes its rows; more asked ahead would hold the
+#: next listings' answers too: the firms' ties are 19 million rows at a million firms.)
+_AHEAD = 3
 
 
 def _lines(iris: IRIs, answer: Callable[[str], Answer], made: dict[str, Iterable[tuple[str | None, Row]]],
