@@ -80,7 +80,8 @@ def _machine(results: dict[str, Any]) -> list[str]:
         f"`{results.get('command', '')}`" + (" (quick: one timed run a query)" if results.get("quick") else
                                              f" (median of {results.get('runs')} runs after a warm-up)"),
         *[f"- Re-run {r.get('started')} to {r.get('finished', '(unfinished)')}: `{r['command']}` (replaces "
-          f"{', '.join(r.get('backends', []))} in {', '.join(r.get('sections', []))})"
+          + " in ".join(part for part in (", ".join(r.get("backends", [])), ", ".join(r.get("sections", []))) if part)
+          + ")"
           + (f"; {r['note']}" if r.get("note") else "") for r in results.get("reruns", [])],
         f"- Code: commit {results.get('git', {}).get('commit', '?')}"
         + (f", with local changes to {results['git']['changed']}" if results.get("git", {}).get("changed") else "")
