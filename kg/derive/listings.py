@@ -229,20 +229,20 @@ class _FirmSites:
         """The rows (?site, ?landLabel, ?firmLabel, ?siteLabel) of :data:`SITE_SORT_KEYS`, the site as a term, the
         labels as values (None: unbound), from each place's Länder."""
         for site, place, firm in self.rows:
-            for land in english(self.labels_of, lands_of.get(place, ())) or [""]:
-                for firm_label in label_values(self.labels_of, firm):
+            for land in _english(self.labels_of, lands_of.get(place, ())) or [""]:
+                for firm_label in _label_values(self.labels_of, firm):
                     yield from ((site, land, firm_label, site_label)
-                                for site_label in label_values(self.labels_of, site))
+                                for site_label in _label_values(self.labels_of, site))
 
 
-def english(labels_of: dict[str, list[str]], things: Iterable[str]) -> list[str]:
+def _english(labels_of: dict[str, list[str]], things: Iterable[str]) -> list[str]:
     """The values of ``things``' English labels: ``OPTIONAL { ?thing rdfs:label ?l FILTER(LANG(?l) = "en") }``
     (``labels_of``: each thing's labels as terms)."""
     return [tsv_value(label) or "" for thing in things for label in labels_of.get(thing, ())
             if label.startswith('"') and label[label.rindex('"') + 1:] == "@en"]
 
 
-def label_values(labels_of: dict[str, list[str]], thing: str) -> list[str | None]:
+def _label_values(labels_of: dict[str, list[str]], thing: str) -> list[str | None]:
     """The values of ``thing``'s labels: ``OPTIONAL { ?thing rdfs:label ?label }``, [None] where it has none."""
     return [tsv_value(label) for label in labels_of.get(thing, ())] or [None]
 
@@ -250,7 +250,7 @@ def label_values(labels_of: dict[str, list[str]], thing: str) -> list[str | None
 #: queries/firm-facts.rq: every organisation with a controller and every site with a head-count, with its
 #: sort keys (ORDER BY ?kind ?subjectLabel); one listing for the whole graph.  Its members are defined by this
 #: query, and read as the columns below, joined by :func:`_firm_facts` (the engine's join took 8 s at 100,000 firms,
-#: the columns 2 s; tests/test_paging.py holds the join to the definition).
+#: the columns 2 s; tests/test_derive.py holds the join to the definition).
 FIRM_FACTS_MEMBERS = _PREFIXES + """SELECT ?subject ?kind ?subjectLabel WHERE {
   { ?subject bbmb:controlledBy ?controller . BIND("organisation" AS ?kind) ?controller rdfs:label ?controllerLabel }
   UNION
@@ -277,13 +277,12 @@ def firm_facts_members(controllers: Answer, labels: Answer, sites: Answer,
     """The rows (?subject, ?kind, ?subjectLabel) of :data:`FIRM_FACTS_MEMBERS` as terms, from the answers of its
     columns (:data:`CONTROLLERS`, :data:`LABELS`, :data:`SITES`, :data:`WITH_EMPLOYEES`)."""
     labels_of = _column(labels)
-    kinds = {subject: '"organisation"' for subject, controller in controllers if controller in labels_of}
+    organisations = dict.fromkeys(subject for subject, controller in controllers if controller in labels_of)
     counted = {subject for (subject,) in with_employees}
-    kinds.update((site, '"site"') for (site,) in sites if site in counted)  # the second branch: its rows come later
-    for subject, kind in kinds.items():
-        for label in labels_of.get(subject, ()):
-            if _untagged(label):
-                yield subject, kind, label
+    # the branches in the definition's order: a subject of both kinds has its rows as a site last
+    for kind, subjects in (('"organisation"', organisations), ('"site"', (s for (s,) in sites if s in counted))):
+        for subject in subjects:
+            yield from ((subject, kind, label) for label in labels_of.get(subject, ()) if _untagged(label))
 
 
 def _untagged(term: str) -> bool:
@@ -365,12 +364,12 @@ def hq_absence_members(run_from_outside: Answer, operating: Answer, site_firms: 
                     continue
                 for hq in hq_places.get(firm, ()):
                     if hq not in hq_labels:  # IF(STRLEN(?hqLandLabel) > 0, ?hqLandLabel, ?hqCountryLabel)
-                        land = english(labels_of, lands_of.get(hq, ())) or [""]
-                        country = english(labels_of, countries_of.get(hq, ())) or [""]
+                        land = _english(labels_of, lands_of.get(hq, ())) or [""]
+                        country = _english(labels_of, countries_of.get(hq, ())) or [""]
                         hq_labels[hq] = [in_land or in_country for in_land in land for in_country in country]
                     yield from ((area, site, hq_label, firm_label, site_label) for hq_label in hq_labels[hq]
-                                for firm_label in label_values(labels_of, firm)
-                                for site_label in label_values(labels_of, site))
+                                for firm_label in _label_values(labels_of, firm)
+                                for site_label in _label_values(labels_of, site))
 
 
 def _multi_site_groups(store: Store, groups: Iterable[GroupCount]) -> Iterator[tuple[str | None, Row]]:
