@@ -136,39 +136,19 @@ def _write_trig_by_graph(store: Store, handle: IO[bytes], workers: int) -> None:
         <http://x/a> <http://x/p> "v" .
         }
     """
-    import queue
     import tempfile
-    import threading
 
     graphs = _graphs(store)
     with tempfile.TemporaryDirectory(prefix=".kg-trig-", dir=_folder_of(handle)) as parts:
         def part(index: int) -> Path:
             return Path(parts) / str(index)
 
-        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-        for index in range(len(graphs)):
-            todo.put(index)
-        failed: list[BaseException] = []
+        def dump(index: int) -> None:
+            with open(part(index), "wb") as turtle:
+                store.dump(turtle, RdfFormat.TURTLE, from_graph=graphs[index], prefixes=PREFIXES)
 
-        def dump() -> None:
-            try:
-                while not failed:
-                    try:
-                        index = todo.get_nowait()
-                    except queue.Empty:
-                        return
-                    with open(part(index), "wb") as turtle:
-                        store.dump(turtle, RdfFormat.TURTLE, from_graph=graphs[index], prefixes=PREFIXES)
-            except BaseException as exc:  # raised in the caller's thread below
-                failed.append(exc)
-
-        threads = [threading.Thread(target=dump, name=f"kg-trig-{n}") for n in range(max(1, workers))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if failed:
-            raise failed[0]
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kg-trig") as pool:
+            list(pool.map(dump, range(len(graphs))))  # the first error is raised here
         header_written = False
         for index, graph in enumerate(graphs):
             with open(part(index), "rb") as turtle:

@@ -37,9 +37,10 @@ from pyoxigraph import (
 )
 
 from ..collector import collection_paused
-from ..namespaces import BBMB, RDF, RDFS, XSD, IRIs
+from ..namespaces import BBMB, ORG, RDF, RDFS, SCHEMA, XSD, IRIs
 from ..query import BLOCK_ROWS, listing_block, nquads_term, select_terms, tsv_value
 from ..rules import CLUSTER_LINK_ROWS, tie_row_keys
+from .columns import grouped, of_type, pairs
 from .facts import DERIVED
 from .materialised import GroupCount
 
@@ -59,9 +60,9 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 #: 14 s at 100,000 firms, the columns 2 s): each place's areas and Land, the operating sites, each site's places and
 #: firms, and every firm with its labels (ORDER BY ?landLabel ?code ?firmLabel).
 PLACE_AREAS = _PREFIXES + """SELECT ?place ?area ?land WHERE { ?place bbmb:within ?area ; bbmb:inLand ?land }"""
-OPERATING_SITES = _PREFIXES + """SELECT ?site WHERE { ?site a bbmb:OperatingSite }"""
-SITE_PLACES = _PREFIXES + """SELECT ?site ?place WHERE { ?site schema:containedInPlace ?place }"""
-SITE_FIRMS = _PREFIXES + """SELECT ?site ?firm WHERE { ?site org:siteOf ?firm }"""
+OPERATING_SITES = of_type(BBMB.OperatingSite)
+SITE_PLACES = pairs(SCHEMA.containedInPlace)
+SITE_FIRMS = pairs(ORG.siteOf)
 #: Every firm with its labels, in the order the engine gives a firm's labels (a firm with two: the first, as the
 #: saved query's rows were first made).
 FIRM_LABELS = _PREFIXES + """SELECT ?firm ?firmLabel WHERE {
@@ -72,7 +73,7 @@ FIRM_LABELS = _PREFIXES + """SELECT ?firm ?firmLabel WHERE {
 SUBSECTOR_KEYS = _PREFIXES + """SELECT ?subsector ?code ?classLabel WHERE {
   ?subsector skos:notation ?code ; skos:prefLabel ?classLabel . FILTER(LANG(?classLabel) = "de")
 }"""
-CLASSIFICATIONS = _PREFIXES + """SELECT ?firm ?subsector WHERE { ?firm org:classification ?subsector }"""
+CLASSIFICATIONS = pairs(ORG.classification)
 LAND_LABELS = _PREFIXES + """SELECT ?land ?landLabel WHERE {
   ?land a bbmb:Land ; rdfs:label ?landLabel . FILTER(LANG(?landLabel) = "en")
 }"""
@@ -127,14 +128,6 @@ def _is_literal(term: str) -> bool:
     return bool(term) and term[0] != "<" and not term.startswith("_:")
 
 
-def _column(answer: Answer) -> dict[str, list[str]]:
-    """A query's answer of two variables as lists of the second's terms by the first's, in the answer's order."""
-    values: dict[str, list[str]] = {}
-    for key, value in answer:
-        values.setdefault(key, []).append(value)
-    return values
-
-
 def _firms_by_subsector(iris: IRIs, land_labels: Answer, place_areas: Answer, operating: Answer,
                         site_places: Answer, site_firms: Answer, firm_labels: Answer, subsector_keys: Answer,
                         classifications: Answer) -> Iterator[tuple[str | None, Row]]:
@@ -143,15 +136,15 @@ def _firms_by_subsector(iris: IRIs, land_labels: Answer, place_areas: Answer, op
     areas: dict[str, list[tuple[str, str]]] = {}
     for place, area, land in place_areas:
         areas.setdefault(place, []).append((area, land))
-    places, firms_of = _column(site_places), _column(site_firms)
-    labels = _column(firm_labels)  # every firm: unlabelled, [""]
+    places, firms_of = grouped(site_places), grouped(site_firms)
+    labels = grouped(firm_labels)  # every firm: unlabelled, [""]
     members = {(area, firm, land) for (site,) in operating for place in places.get(site, ())
                for firm in firms_of.get(site, ()) if firm in labels for area, land in areas.get(place, ())}
     del places, firms_of  # a million sites each at a million firms: let go before the rows are made
     subsectors: dict[str, list[tuple[str, str]]] = {}
     for subsector, code, class_label in subsector_keys:
         subsectors.setdefault(subsector, []).append((code, class_label))
-    classes = _column(classifications)
+    classes = grouped(classifications)
     node_prefix = iris.listing("row/firms-by-subsector/").value
     rows: dict[tuple[str, str], list[Row]] = {}  # a firm's rows in a Land (the same in every area)
     for area, firm, land in members:
@@ -201,9 +194,9 @@ def _rnd_sites(iris: IRIs, site_places: Answer, site_firms: Answer, firms: Answe
     places, the first in order).  Its members and sort keys are :data:`RND_SITES_MEMBERS` and :data:`SITE_SORT_KEYS`,
     read as the columns of :data:`RND_SITES_COLUMNS` (the engine's joins took 9 s at 100,000 firms)."""
     sites = _FirmSites(site_places, site_firms, firms, labels)
-    areas_of = _column(within)
+    areas_of = grouped(within)
     rows: dict[str, Row] = {}
-    for site, *keys in sites.sort_keys(_column(lands)):
+    for site, *keys in sites.sort_keys(grouped(lands)):
         row: Row = (_key(site[1:-1], *keys), site[1:-1], ())
         if site not in rows or row < rows[site]:
             rows[site] = row
@@ -217,9 +210,9 @@ class _FirmSites:
 
     def __init__(self, site_places: Answer, site_firms: Answer, firms: Answer, labels: Answer) -> None:
         firm_set = {firm for (firm,) in firms}
-        firms_of = {site: [f for f in of if f in firm_set] for site, of in _column(site_firms).items()}
+        firms_of = {site: [f for f in of if f in firm_set] for site, of in grouped(site_firms).items()}
         self.rows = [(site, place, firm) for site, place in site_places for firm in firms_of.get(site, ())]
-        self.labels_of = _column(labels)
+        self.labels_of = grouped(labels)
 
     def members(self, areas_of: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
         """The rows (?area, ?site) of :data:`RND_SITES_MEMBERS` as terms, from each place's areas."""
@@ -257,9 +250,9 @@ FIRM_FACTS_MEMBERS = _PREFIXES + """SELECT ?subject ?kind ?subjectLabel WHERE {
   { ?subject a org:Site . BIND("site" AS ?kind) FILTER EXISTS { ?subject bbmb:employees ?any } }
   ?subject rdfs:label ?subjectLabel . FILTER(LANG(?subjectLabel) = "")
 }"""
-CONTROLLERS = _PREFIXES + """SELECT ?subject ?controller WHERE { ?subject bbmb:controlledBy ?controller }"""
-LABELS = _PREFIXES + """SELECT ?subject ?label WHERE { ?subject rdfs:label ?label }"""
-SITES = _PREFIXES + """SELECT ?site WHERE { ?site a org:Site }"""
+CONTROLLERS = pairs(BBMB.controlledBy)
+LABELS = pairs(RDFS.label)
+SITES = of_type(ORG.Site)
 WITH_EMPLOYEES = _PREFIXES + """SELECT DISTINCT ?subject WHERE { ?subject bbmb:employees ?employees }"""
 
 
@@ -276,7 +269,7 @@ def firm_facts_members(controllers: Answer, labels: Answer, sites: Answer,
                        with_employees: Answer) -> Iterator[tuple[str, str, str]]:
     """The rows (?subject, ?kind, ?subjectLabel) of :data:`FIRM_FACTS_MEMBERS` as terms, from the answers of its
     columns (:data:`CONTROLLERS`, :data:`LABELS`, :data:`SITES`, :data:`WITH_EMPLOYEES`)."""
-    labels_of = _column(labels)
+    labels_of = grouped(labels)
     organisations = dict.fromkeys(subject for subject, controller in controllers if controller in labels_of)
     counted = {subject for (subject,) in with_employees}
     # the branches in the definition's order: a subject of both kinds has its rows as a site last
@@ -318,12 +311,12 @@ HQ_ABSENCE_MEMBERS = _PREFIXES + """SELECT DISTINCT ?area ?site ?hqLandOrCountry
 #: the firms run from outside an area, the firms' controllers and places of control, the places' Länder and
 #: countries, and what the other listings read (the operating sites, their firms and places, the places' areas, the
 #: labels).
-RUN_FROM_OUTSIDE = _PREFIXES + """SELECT ?firm ?area WHERE { ?firm bbmb:controlledFromOutside ?area }"""
-CONTROL_PLACES = _PREFIXES + """SELECT ?firm ?place WHERE { ?firm bbmb:controlPlace ?place }"""
-LANDS = _PREFIXES + """SELECT ?place ?land WHERE { ?place bbmb:inLand ?land }"""
-COUNTRIES = _PREFIXES + """SELECT ?place ?country WHERE { ?place bbmb:inCountry ?country }"""
-WITHIN = _PREFIXES + """SELECT ?place ?area WHERE { ?place bbmb:within ?area }"""
-FIRMS = _PREFIXES + """SELECT ?firm WHERE { ?firm a bbmb:Firm }"""
+RUN_FROM_OUTSIDE = pairs(BBMB.controlledFromOutside)
+CONTROL_PLACES = pairs(BBMB.controlPlace)
+LANDS = pairs(BBMB.inLand)
+COUNTRIES = pairs(BBMB.inCountry)
+WITHIN = pairs(BBMB.within)
+FIRMS = of_type(BBMB.Firm)
 RND_SITES_COLUMNS = (SITE_PLACES, SITE_FIRMS, FIRMS, LABELS, WITHIN, LANDS)
 HQ_ABSENCE_COLUMNS = (RUN_FROM_OUTSIDE, OPERATING_SITES, SITE_FIRMS, SITE_PLACES, WITHIN, CONTROLLERS, CONTROL_PLACES,
                       LABELS, LANDS, COUNTRIES)
@@ -346,11 +339,11 @@ def hq_absence_members(run_from_outside: Answer, operating: Answer, site_firms: 
     """The rows (?area, ?site, ?hqLandOrCountry, ?firmLabel, ?siteLabel) of :data:`HQ_ABSENCE_MEMBERS`, each
     once, the IRIs as terms and the labels as values (None: unbound), from the answers of
     :data:`HQ_ABSENCE_COLUMNS`."""
-    outside = _column(run_from_outside)
-    firms_of, places_of, areas_of = _column(site_firms), _column(site_places), _column(within)
+    outside = grouped(run_from_outside)
+    firms_of, places_of, areas_of = grouped(site_firms), grouped(site_places), grouped(within)
     controlled = {firm for firm, _ in controllers}
-    hq_places = _column(control_places)
-    labels_of, lands_of, countries_of = _column(labels), _column(lands), _column(countries)
+    hq_places = grouped(control_places)
+    labels_of, lands_of, countries_of = grouped(labels), grouped(lands), grouped(countries)
 
     hq_labels: dict[str, list[str]] = {}
     for (site,) in operating:

@@ -15,6 +15,7 @@ from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, Store
 
 from ..namespaces import BBMB, DCT, ORG, PROV, QB, RDF, SCHEMA, SDMX_DIMENSION, XSD, IRIs
 from ..query import nquads_term, select_terms
+from .columns import grouped, of_type, pairs
 from .facts import DERIVED
 
 #: What a firm's profile lists (queries/firm-profile.rq): the firm, its sites, their head-counts, and the
@@ -65,20 +66,17 @@ PREFIX schema: <https://schema.org/>
 SELECT ?subject (COUNT(DISTINCT ?h) AS ?figures) (MIN(?n) AS ?lowest) (MAX(?n) AS ?highest)
 WHERE { ?subject schema:numberOfEmployees ?h . OPTIONAL { ?h schema:value|schema:minValue|schema:maxValue ?n } }
 GROUP BY ?subject"""
-_WITHIN = "PREFIX bbmb: <https://w3id.org/bbmb/def#> SELECT ?place ?area WHERE { ?place bbmb:within ?area }"
 
 
-#: The columns :data:`PROFILE` and :data:`GROUP_SITES` are joined from: (subject, object) of one predicate, or the
-#: subjects of one type.
+#: The columns :data:`PROFILE` and :data:`GROUP_SITES` are joined from (:mod:`.columns`), and the places' areas.
 _COLUMNS: dict[str, str] = {
-    **{name: f"SELECT ?s ?o WHERE {{ ?s {predicate} ?o }}" for name, predicate in (
+    **{name: pairs(predicate) for name, predicate in (
         ("hasSite", ORG.hasSite), ("siteOf", ORG.siteOf), ("employees", SCHEMA.numberOfEmployees),
         ("child", BBMB.child), ("concerns", BBMB.concerns), ("flags", BBMB.flags), ("hasMember", BBMB.hasMember),
         ("about", BBMB.about), ("controlledBy", BBMB.controlledBy), ("place", SCHEMA.containedInPlace),
-        ("inLand", BBMB.inLand))},
-    "organisations": f"SELECT ?s WHERE {{ ?s {RDF.type} {ORG.Organization} }}",
-    "groupTypes": f"SELECT DISTINCT ?s WHERE {{ VALUES ?t {{ {BBMB.ParentGroup} {BBMB.Holding} {BBMB.Foundation} }} "
-                  f"?s {RDF.type} ?t }}",
+        ("inLand", BBMB.inLand), ("within", BBMB.within))},
+    "organisations": of_type(ORG.Organization),
+    "groupTypes": of_type(BBMB.ParentGroup, BBMB.Holding, BBMB.Foundation),
 }
 #: In :data:`PROFILE`, what is about a firm (``?about P ?firm``), and about a firm's site (``?about P ?site``).
 _ABOUT = ("child", "concerns", "flags", "hasMember", "about")
@@ -93,28 +91,20 @@ def _columns(store: Store) -> dict[str, list[list[str]]]:
         return {name: answer.result() for name, answer in answers.items()}
 
 
-def _grouped(rows: list[list[str]]) -> dict[str, list[str]]:
-    """Rows of two terms as the second's by the first's, in the rows' order."""
-    grouped: dict[str, list[str]] = {}
-    for key, value in rows:
-        grouped.setdefault(key, []).append(value)
-    return grouped
-
-
 def profile_pairs(columns: dict[str, list[list[str]]]) -> Iterator[tuple[str, str]]:
     """The rows (?about, ?firm) of :data:`PROFILE`, each once, as terms, from its patterns' ``columns``
     (:func:`_columns`): a branch at a time, in the order it is written."""
     seen: set[tuple[str, str]] = set()
 
-    def new(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
-        for pair in pairs:
+    def new(found: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+        for pair in found:
             if pair not in seen:
                 seen.add(pair)
                 yield pair
 
     sites = columns["hasSite"]
-    firms_of_site = _grouped([[site, firm] for firm, site in sites])
-    employees = _grouped(columns["employees"])
+    firms_of_site = grouped((site, firm) for firm, site in sites)
+    employees = grouped(columns["employees"])
     yield from new((firm, firm) for (firm,) in columns["organisations"])
     yield from new((site, firm) for firm, site in sites)
     yield from new((figure, firm) for firm, figure in columns["employees"])
@@ -128,9 +118,9 @@ def profile_pairs(columns: dict[str, list[list[str]]]) -> Iterator[tuple[str, st
 def group_site_rows(columns: dict[str, list[list[str]]]) -> Iterator[tuple[str, str, str, str, str]]:
     """The rows (?group, ?company, ?site, ?sitePlace, ?land) of :data:`GROUP_SITES` as terms (an unbound ?land
     ""), from its patterns' ``columns`` (:func:`_columns`)."""
-    groups = {company: grouped for company, grouped in _grouped(columns["controlledBy"]).items()}
+    groups = grouped(columns["controlledBy"])
     is_group = {row[0] for row in columns["groupTypes"]}
-    places, lands = _grouped(columns["place"]), _grouped(columns["inLand"])
+    places, lands = grouped(columns["place"]), grouped(columns["inLand"])
     for site, company in columns["siteOf"]:
         for group in groups.get(company, ()):
             if group != company or company in is_group:
@@ -181,7 +171,7 @@ def materialised_lines(store: Store, iris: IRIs, reading: str,
     graph = f" {g} .\n"
     yield from (f"{about}{profile}{nquads_term(firm)}{graph}" for about, firm in profile_pairs(columns)
                 if about.startswith("<"))
-    within = _grouped([list(row) for row in select_terms(store, _WITHIN)])
+    within = grouped(columns["within"])
     counted: dict[tuple[str, str], tuple[set[str], set[str], set[str]]] = {}
     for group, company, site, place, land in group_site_rows(columns):
         for area in within.get(place, ()):
